@@ -1,0 +1,512 @@
+package remote
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Stream names the output stream a line came from.
+type Stream int
+
+// The two output streams of a remote command.
+const (
+	Stdout Stream = iota
+	Stderr
+)
+
+func (s Stream) String() string {
+	if s == Stderr {
+		return "stderr"
+	}
+	return "stdout"
+}
+
+// Line is one line of a remote command's output.
+type Line struct {
+	Node   string
+	Stream Stream
+	Text   string
+}
+
+// Command is one command to run on a node.
+type Command struct {
+	// Cmd is a POSIX shell command line. Build it with Join/Quote: every
+	// value in it must have gone through Quote.
+	Cmd string
+	// Sudo runs Cmd as root through sudo (see Options.Sudo).
+	Sudo bool
+	// Stdin, when set, is streamed to the command's standard input.
+	Stdin io.Reader
+	// Stdout and Stderr, when set, receive the raw bytes as they arrive.
+	// When nil, output is split into lines and given to OnLine.
+	Stdout, Stderr io.Writer
+	// OnLine receives output lines of the streams that have no writer; it
+	// is never called concurrently for one command.
+	OnLine func(Line)
+	// OnProgress, when set, is called with the running total of stdout
+	// (or, when Stdin is set and stdout is quiet, stdin) bytes.
+	OnProgress func(bytes int64)
+}
+
+// Result is what one command did on one node.
+type Result struct {
+	Node        string
+	Cmd         string
+	ExitCode    int // -1 when the command did not exit normally (signal, lost connection, cancelled)
+	Duration    time.Duration
+	StdoutBytes int64
+	StderrBytes int64
+	StdinBytes  int64
+	StderrTail  []string // the last lines of stderr, for error messages
+}
+
+// ExitError is a command that ran and exited non-zero.
+type ExitError struct {
+	Code       int
+	Signal     string
+	StderrTail []string
+}
+
+func (e *ExitError) Error() string {
+	msg := "exit status " + strconv.Itoa(e.Code)
+	if e.Signal != "" {
+		msg = "killed by signal " + e.Signal
+	}
+	if len(e.StderrTail) > 0 {
+		msg += ": " + strings.Join(e.StderrTail, " | ")
+	}
+	return msg
+}
+
+const pgidMarker = "\x1ehotsnap-pgid:"
+
+// Run runs cmd on the node and waits for it. A non-zero exit is an error
+// wrapping *ExitError; the Result is filled in either way. Cancelling ctx
+// stops the remote process group (TERM, then KILL) before Run returns.
+func (c *Client) Run(ctx context.Context, cmd Command) (Result, error) {
+	res := Result{Node: c.node, Cmd: cmd.Cmd, ExitCode: -1}
+	step := "run " + shorten(cmd.Cmd)
+	fail := func(err error) (Result, error) {
+		return res, &NodeError{Node: c.node, Addr: c.addr, Step: step, Err: err}
+	}
+	if strings.IndexByte(cmd.Cmd, 0) >= 0 {
+		return fail(errors.New("command contains a NUL byte, which no remote shell can receive"))
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	prefix, pw, err := c.sudoPrefix(ctx, cmd.Sudo)
+	if err != nil {
+		return fail(err)
+	}
+	sess, err := c.conn.NewSession()
+	if err != nil {
+		return fail(fmt.Errorf("open session: %w", err))
+	}
+	defer sess.Close()
+
+	start := time.Now()
+	var outCount, errCount, inCount atomic.Int64
+	progress := func(n int64) {
+		if cmd.OnProgress != nil {
+			cmd.OnProgress(n)
+		}
+	}
+	tail := &tailBuffer{max: 5}
+	pgid := make(chan int, 1)
+
+	var stdoutW, stderrW io.Writer
+	var lineWriters []*lineWriter
+	var lineMu sync.Mutex // OnLine is never called concurrently within one Run
+	onLine := func(l Line) {
+		if cmd.OnLine != nil {
+			lineMu.Lock()
+			defer lineMu.Unlock()
+			cmd.OnLine(l)
+		}
+	}
+	if cmd.Stdout != nil {
+		stdoutW = cmd.Stdout
+	} else {
+		lw := &lineWriter{fn: func(s string) { onLine(Line{Node: c.node, Stream: Stdout, Text: s}) }}
+		lineWriters = append(lineWriters, lw)
+		stdoutW = lw
+	}
+	if cmd.Stderr != nil {
+		stderrW = io.MultiWriter(cmd.Stderr, tail)
+	} else {
+		lw := &lineWriter{fn: func(s string) { tail.addLine(s); onLine(Line{Node: c.node, Stream: Stderr, Text: s}) }}
+		lineWriters = append(lineWriters, lw)
+		stderrW = lw
+	}
+	sess.Stdout = &countingWriter{w: stdoutW, n: &outCount, progress: progress}
+	sess.Stderr = &markerFilter{w: &countingWriter{w: stderrW, n: &errCount}, pgid: pgid}
+
+	var in io.Reader
+	switch {
+	case pw != "" && cmd.Stdin != nil:
+		in = io.MultiReader(strings.NewReader(pw+"\n"), &countingReader{r: cmd.Stdin, n: &inCount, progress: progressIfQuiet(&outCount, progress)})
+	case pw != "":
+		in = strings.NewReader(pw + "\n")
+	case cmd.Stdin != nil:
+		in = &countingReader{r: cmd.Stdin, n: &inCount, progress: progressIfQuiet(&outCount, progress)}
+	}
+	if in != nil {
+		sess.Stdin = in
+	}
+
+	wrapped := "printf '" + pgidMarker + "%s\\n' \"$$\" >&2; exec " + prefix + "sh -c " + Quote(cmd.Cmd)
+	if err := sess.Start(wrapped); err != nil {
+		return fail(fmt.Errorf("start: %w", err))
+	}
+	done := make(chan error, 1)
+	go func() { done <- sess.Wait() }()
+
+	var waitErr error
+	select {
+	case waitErr = <-done:
+	case <-ctx.Done():
+		c.stop(sess, pgid, cmd.Sudo)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+		}
+		waitErr = ctx.Err()
+	case <-c.closed:
+		waitErr = errors.New("connection lost (the node stopped answering keepalives)")
+	}
+	for _, lw := range lineWriters {
+		lw.flush()
+	}
+	res.Duration = time.Since(start)
+	res.StdoutBytes, res.StderrBytes, res.StdinBytes = outCount.Load(), errCount.Load(), inCount.Load()
+	res.StderrTail = tail.lines()
+
+	if ctx.Err() != nil {
+		return fail(fmt.Errorf("cancelled: %w", ctx.Err()))
+	}
+	var ee *ssh.ExitError
+	switch {
+	case waitErr == nil:
+		res.ExitCode = 0
+		return res, nil
+	case errors.As(waitErr, &ee):
+		if ee.Signal() != "" {
+			return fail(&ExitError{Code: -1, Signal: ee.Signal(), StderrTail: res.StderrTail})
+		}
+		res.ExitCode = ee.ExitStatus()
+		if pw == "" && res.ExitCode == 1 && cmd.Sudo && sudoNeedsPassword(res.StderrTail) {
+			return fail(errors.New("sudo needs a password on this node: set ssh.sudo to auto or password and ssh.sudo_password (env:NAME, file:PATH or prompt)"))
+		}
+		return fail(&ExitError{Code: res.ExitCode, StderrTail: res.StderrTail})
+	default:
+		var missing *ssh.ExitMissingError
+		if errors.As(waitErr, &missing) {
+			return fail(errors.New("the command ended without an exit status (connection lost or sshd killed it)"))
+		}
+		return fail(waitErr)
+	}
+}
+
+// Output runs cmd and returns its stdout; stderr goes to the error when the
+// command fails. Meant for short answers (versions, small files, status).
+func (c *Client) Output(ctx context.Context, cmdline string, sudo bool) (string, error) {
+	var out bytes.Buffer
+	_, err := c.Run(ctx, Command{Cmd: cmdline, Sudo: sudo, Stdout: &limitedBuffer{buf: &out, max: 16 << 20}})
+	return out.String(), err
+}
+
+// stop ends a cancelled command: a TERM to its process group through the SSH
+// channel, then, through a new session, TERM and after a second KILL to the
+// group — with sudo when the command ran under sudo.
+func (c *Client) stop(sess *ssh.Session, pgid <-chan int, sudo bool) {
+	_ = sess.Signal(ssh.SIGTERM)
+	var id int
+	select {
+	case id = <-pgid:
+	case <-time.After(time.Second):
+	}
+	if id > 1 {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		g := strconv.Itoa(id)
+		killer := "kill -TERM -- -" + g + " 2>/dev/null; i=0; while kill -0 -- -" + g + " 2>/dev/null && [ $i -lt 10 ]; do sleep 0.2; i=$((i+1)); done; kill -KILL -- -" + g + " 2>/dev/null; true"
+		_, _ = c.Run(ctx, Command{Cmd: killer, Sudo: sudo && c.sudoMode != SudoNone})
+	}
+	sess.Close()
+}
+
+// sudoPrefix returns what goes before "sh -c" for a command, and the password
+// to send first on stdin (password mode).
+func (c *Client) sudoPrefix(ctx context.Context, sudo bool) (string, string, error) {
+	if !sudo {
+		return "", "", nil
+	}
+	c.sudoOnce.Do(func() { c.sudoMode, c.sudoPass, c.sudoErr = c.setupSudo(ctx) })
+	if c.sudoErr != nil {
+		return "", "", c.sudoErr
+	}
+	switch c.sudoMode {
+	case SudoNone:
+		return "", "", nil
+	case SudoPassword:
+		// -k: always ask, so the password line is always consumed by sudo
+		// and never reaches the command.
+		return "sudo -S -k -p '' -- ", c.sudoPass, nil
+	default:
+		return "sudo -n -- ", "", nil
+	}
+}
+
+// setupSudo decides once per node how to become root, and proves it works
+// before any real command depends on it.
+func (c *Client) setupSudo(ctx context.Context) (string, string, error) {
+	mode := c.opts.Sudo
+	if mode == SudoNone || c.user == "root" {
+		return SudoNone, "", nil
+	}
+	if mode == SudoAuto || mode == SudoNoPasswd {
+		_, err := c.Run(ctx, Command{Cmd: "sudo -n true"})
+		if err == nil {
+			return SudoNoPasswd, "", nil
+		}
+		if mode == SudoNoPasswd {
+			return "", "", fmt.Errorf("sudo -n failed (ssh.sudo is nopasswd): %w", err)
+		}
+	}
+	if c.opts.SudoPassword == nil {
+		return "", "", errors.New("sudo needs a password on this node: set ssh.sudo_password in the inventory (env:NAME, file:PATH or prompt)")
+	}
+	pw, err := c.opts.SudoPassword()
+	if err != nil {
+		return "", "", fmt.Errorf("sudo password: %w", err)
+	}
+	if strings.ContainsAny(pw, "\n\r") {
+		return "", "", errors.New("sudo password contains a newline, which sudo -S cannot read")
+	}
+	var errOut bytes.Buffer
+	sess, err := c.conn.NewSession()
+	if err != nil {
+		return "", "", fmt.Errorf("open session: %w", err)
+	}
+	defer sess.Close()
+	sess.Stdin = strings.NewReader(pw + "\n")
+	sess.Stderr = &limitedBuffer{buf: &errOut, max: 4096}
+	if err := sess.Run("sudo -S -k -p '' -- true"); err != nil {
+		return "", "", errors.New("sudo rejected the password (check ssh.sudo_password): " + strings.TrimSpace(errOut.String()))
+	}
+	return SudoPassword, pw, nil
+}
+
+func sudoNeedsPassword(tail []string) bool {
+	for _, l := range tail {
+		if strings.Contains(l, "a password is required") || strings.Contains(l, "a terminal is required") {
+			return true
+		}
+	}
+	return false
+}
+
+func shorten(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 80 {
+		return "`" + s[:77] + "...`"
+	}
+	return "`" + s + "`"
+}
+
+// progressIfQuiet reports stdin progress only while stdout has said nothing,
+// so an upload's progress is its stdin and a download's its stdout.
+func progressIfQuiet(out *atomic.Int64, p func(int64)) func(int64) {
+	return func(n int64) {
+		if out.Load() == 0 {
+			p(n)
+		}
+	}
+}
+
+type countingWriter struct {
+	w        io.Writer
+	n        *atomic.Int64
+	progress func(int64)
+}
+
+func (cw *countingWriter) Write(p []byte) (int, error) {
+	n, err := cw.w.Write(p)
+	total := cw.n.Add(int64(n))
+	if cw.progress != nil {
+		cw.progress(total)
+	}
+	return n, err
+}
+
+type countingReader struct {
+	r        io.Reader
+	n        *atomic.Int64
+	progress func(int64)
+}
+
+func (cr *countingReader) Read(p []byte) (int, error) {
+	n, err := cr.r.Read(p)
+	total := cr.n.Add(int64(n))
+	if cr.progress != nil && n > 0 {
+		cr.progress(total)
+	}
+	return n, err
+}
+
+// markerFilter takes the wrapper's process-group line off the front of
+// stderr and passes everything else through.
+type markerFilter struct {
+	w    io.Writer
+	pgid chan<- int
+	head []byte
+	done bool
+}
+
+func (m *markerFilter) Write(p []byte) (int, error) {
+	if m.done {
+		return m.w.Write(p)
+	}
+	m.head = append(m.head, p...)
+	i := bytes.IndexByte(m.head, '\n')
+	if i < 0 && len(m.head) < 64 {
+		return len(p), nil
+	}
+	m.done = true
+	rest := m.head
+	if i >= 0 && bytes.HasPrefix(m.head, []byte(pgidMarker)) {
+		if id, err := strconv.Atoi(string(m.head[len(pgidMarker):i])); err == nil {
+			m.pgid <- id
+		}
+		rest = m.head[i+1:]
+	}
+	m.head = nil
+	if len(rest) > 0 {
+		if _, err := m.w.Write(rest); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+// lineWriter splits a byte stream into lines (at most 64 KiB each).
+type lineWriter struct {
+	mu  sync.Mutex
+	fn  func(string)
+	buf []byte
+}
+
+const maxLine = 64 << 10
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(l.buf, p...)
+	for {
+		i := bytes.IndexByte(l.buf, '\n')
+		if i < 0 {
+			if len(l.buf) >= maxLine {
+				l.fn(string(l.buf[:maxLine]))
+				l.buf = append(l.buf[:0], l.buf[maxLine:]...)
+				continue
+			}
+			break
+		}
+		l.fn(strings.TrimSuffix(string(l.buf[:i]), "\r"))
+		l.buf = l.buf[i+1:]
+	}
+	if len(l.buf) == 0 {
+		l.buf = nil
+	}
+	return len(p), nil
+}
+
+func (l *lineWriter) flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.buf) > 0 {
+		l.fn(string(l.buf))
+		l.buf = nil
+	}
+}
+
+// tailBuffer keeps the last max lines written to it.
+type tailBuffer struct {
+	mu      sync.Mutex
+	max     int
+	partial []byte
+	ls      []string
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.partial = append(t.partial, p...)
+	for {
+		i := bytes.IndexByte(t.partial, '\n')
+		if i < 0 {
+			break
+		}
+		t.push(string(t.partial[:i]))
+		t.partial = t.partial[i+1:]
+	}
+	if len(t.partial) > maxLine {
+		t.partial = t.partial[len(t.partial)-maxLine:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) addLine(s string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.push(s)
+}
+
+func (t *tailBuffer) push(s string) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return
+	}
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	t.ls = append(t.ls, s)
+	if len(t.ls) > t.max {
+		t.ls = t.ls[len(t.ls)-t.max:]
+	}
+}
+
+func (t *tailBuffer) lines() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if p := strings.TrimSpace(string(t.partial)); p != "" {
+		t.push(p)
+		t.partial = nil
+	}
+	return append([]string(nil), t.ls...)
+}
+
+// limitedBuffer stops growing at max bytes and reports an error past it, so a
+// command that answers far more than expected cannot exhaust memory.
+type limitedBuffer struct {
+	buf *bytes.Buffer
+	max int
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if l.buf.Len()+len(p) > l.max {
+		return 0, fmt.Errorf("output larger than %d bytes", l.max)
+	}
+	return l.buf.Write(p)
+}

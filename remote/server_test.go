@@ -1,0 +1,222 @@
+package remote
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// testServer is a minimal in-process SSH server for unit tests: public-key
+// auth, "exec" through sh -c in a new session (so process groups behave as
+// under sshd), "signal", exit-status, keepalives and direct-tcpip.
+type testServer struct {
+	addr    string
+	hostKey ssh.Signer
+	execs   atomic.Int64
+	ln      net.Listener
+	wg      sync.WaitGroup
+}
+
+type testEnv struct {
+	srv        *testServer
+	keyFile    string
+	knownHosts string
+	dir        string
+}
+
+func newKey(t testing.TB) (ssh.Signer, []byte) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, pem.EncodeToMemory(block)
+}
+
+// newTestEnv starts a server and writes a client key and a known_hosts that
+// trusts it (unless trust is false).
+func newTestEnv(t testing.TB, trust bool) *testEnv {
+	dir := t.TempDir()
+	clientSigner, clientPEM := newKey(t)
+	keyFile := filepath.Join(dir, "id_ed25519")
+	if err := os.WriteFile(keyFile, clientPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := startTestServer(t, clientSigner.PublicKey())
+	kh := filepath.Join(dir, "known_hosts")
+	var content string
+	if trust {
+		content = fmt.Sprintf("[127.0.0.1]:%s %s", portOf(srv.addr), ssh.MarshalAuthorizedKey(srv.hostKey.PublicKey()))
+	}
+	if err := os.WriteFile(kh, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return &testEnv{srv: srv, keyFile: keyFile, knownHosts: kh, dir: dir}
+}
+
+func portOf(addr string) string { _, p, _ := net.SplitHostPort(addr); return p }
+
+func (e *testEnv) target(name string) Target {
+	host, port, _ := net.SplitHostPort(e.srv.addr)
+	var p int
+	fmt.Sscan(port, &p)
+	return Target{Name: name, Host: host, Port: p, User: "tester", IdentityFiles: []string{e.keyFile}}
+}
+
+func (e *testEnv) options() Options {
+	return Options{KnownHostsFile: e.knownHosts, SSHConfigFile: "none", Agent: "none", Sudo: SudoNone}
+}
+
+func startTestServer(t testing.TB, authorized ssh.PublicKey) *testServer {
+	hostKey, _ := newKey(t)
+	cfg := &ssh.ServerConfig{
+		PublicKeyCallback: func(_ ssh.ConnMetadata, k ssh.PublicKey) (*ssh.Permissions, error) {
+			if string(k.Marshal()) == string(authorized.Marshal()) {
+				return nil, nil
+			}
+			return nil, fmt.Errorf("unknown key")
+		},
+	}
+	cfg.AddHostKey(hostKey)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &testServer{addr: ln.Addr().String(), hostKey: hostKey, ln: ln}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go s.serveConn(c, cfg)
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	return s
+}
+
+func (s *testServer) serveConn(c net.Conn, cfg *ssh.ServerConfig) {
+	sc, chans, reqs, err := ssh.NewServerConn(c, cfg)
+	if err != nil {
+		c.Close()
+		return
+	}
+	defer sc.Close()
+	go func() {
+		for r := range reqs {
+			r.Reply(r.Type == "keepalive@openssh.com", nil)
+		}
+	}()
+	for nc := range chans {
+		switch nc.ChannelType() {
+		case "session":
+			ch, creqs, err := nc.Accept()
+			if err != nil {
+				continue
+			}
+			go s.serveSession(ch, creqs)
+		case "direct-tcpip":
+			var m struct {
+				Host     string
+				Port     uint32
+				OrigHost string
+				OrigPort uint32
+			}
+			if err := ssh.Unmarshal(nc.ExtraData(), &m); err != nil {
+				nc.Reject(ssh.ConnectionFailed, err.Error())
+				continue
+			}
+			dst, err := net.Dial("tcp", net.JoinHostPort(m.Host, fmt.Sprint(m.Port)))
+			if err != nil {
+				nc.Reject(ssh.ConnectionFailed, err.Error())
+				continue
+			}
+			ch, creqs, err := nc.Accept()
+			if err != nil {
+				dst.Close()
+				continue
+			}
+			go ssh.DiscardRequests(creqs)
+			go func() { io.Copy(ch, dst); ch.CloseWrite() }()
+			go func() { io.Copy(dst, ch); dst.Close() }()
+		default:
+			nc.Reject(ssh.UnknownChannelType, "no")
+		}
+	}
+}
+
+func (s *testServer) serveSession(ch ssh.Channel, reqs <-chan *ssh.Request) {
+	defer ch.Close()
+	var cmd *exec.Cmd
+	exited := make(chan struct{})
+	for r := range reqs {
+		switch r.Type {
+		case "exec":
+			if cmd != nil {
+				r.Reply(false, nil)
+				continue
+			}
+			s.execs.Add(1)
+			line := string(r.Payload[4:])
+			cmd = exec.Command("sh", "-c", line)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+			cmd.Stdout = ch
+			cmd.Stderr = ch.Stderr()
+			stdin, _ := cmd.StdinPipe()
+			if err := cmd.Start(); err != nil {
+				r.Reply(false, nil)
+				return
+			}
+			r.Reply(true, nil)
+			go func() { io.Copy(stdin, ch); stdin.Close() }()
+			go func() {
+				err := cmd.Wait()
+				code := 0
+				if ee, ok := err.(*exec.ExitError); ok {
+					code = ee.ExitCode()
+					if code < 0 {
+						code = 128 + int(ee.Sys().(syscall.WaitStatus).Signal())
+					}
+				}
+				b := make([]byte, 4)
+				binary.BigEndian.PutUint32(b, uint32(code))
+				ch.SendRequest("exit-status", false, b)
+				close(exited)
+				ch.Close()
+			}()
+		case "signal":
+			if cmd != nil && cmd.Process != nil {
+				syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+			}
+			r.Reply(true, nil)
+		default:
+			r.Reply(false, nil)
+		}
+	}
+	if cmd != nil {
+		<-exited
+	}
+}

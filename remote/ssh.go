@@ -1,0 +1,387 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+)
+
+// Target is one node to connect to, as the inventory names it.
+type Target struct {
+	Name          string   // inventory name, used in every error and result
+	Host          string   // address, DNS name or ~/.ssh/config alias
+	Port          int      // 0: from ~/.ssh/config, else 22
+	User          string   // "": from ~/.ssh/config, else the local user
+	IdentityFiles []string // tried after the agent, before ~/.ssh/config's and the defaults
+}
+
+// Sudo modes: how a command that needs root gets it.
+const (
+	SudoAuto     = "auto"     // sudo -n where it works, else the password over stdin
+	SudoNoPasswd = "nopasswd" // sudo -n only
+	SudoPassword = "password" // sudo -S with the password over stdin
+	SudoNone     = "none"     // the login user is root: run as is
+)
+
+// Options are the connection settings shared by every node of a run.
+type Options struct {
+	KnownHostsFile string        // required: strict host-key checking against this file
+	AcceptNewHosts bool          // add unknown host keys to KnownHostsFile instead of refusing
+	SSHConfigFile  string        // "" → ~/.ssh/config when it exists; "none" → ignore
+	ConnectTimeout time.Duration // TCP connect + SSH handshake; default 10s
+	Keepalive      time.Duration // keepalive@openssh.com interval; default 15s, <0 disables
+	Sudo           string        // one of the Sudo* modes; default SudoAuto
+	// SudoPassword is asked for lazily, the first time a node needs it.
+	SudoPassword func() (string, error)
+	// Passphrase is asked for an encrypted key file; nil skips such files.
+	Passphrase func(file string) ([]byte, error)
+	// Dial opens the TCP connection to a node or the first jump host;
+	// nil uses net.Dialer. Tests and the lab use it to dial from a namespace.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Agent overrides the ssh-agent socket from SSH_AUTH_SOCK ("none" disables).
+	Agent string
+}
+
+// NodeError is an error on one node; it names the node, its address and the
+// step that failed: "node2 (10.77.0.12:22): connect: connection refused".
+type NodeError struct {
+	Node string
+	Addr string
+	Step string
+	Err  error
+}
+
+func (e *NodeError) Error() string {
+	who := e.Node
+	if e.Addr != "" && e.Addr != e.Node {
+		who += " (" + e.Addr + ")"
+	}
+	if e.Step == "" {
+		return who + ": " + describe(e.Err)
+	}
+	return who + ": " + e.Step + ": " + describe(e.Err)
+}
+
+func (e *NodeError) Unwrap() error { return e.Err }
+
+// describe shortens the standard library's network errors to what an operator
+// needs ("connection refused", "no route to host", "timed out").
+func describe(err error) string {
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused (is sshd running and listening on this port?)"
+	case errors.Is(err, syscall.EHOSTUNREACH):
+		return "no route to host"
+	case errors.Is(err, syscall.ENETUNREACH):
+		return "network unreachable"
+	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
+		return "timed out (check the address, the firewall, or raise ssh.connect_timeout)"
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return "cannot resolve host " + strconv.Quote(dnsErr.Name) + " (not a DNS name nor a ~/.ssh/config alias)"
+	}
+	return err.Error()
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// Client is one authenticated SSH connection to a node. Many commands may run
+// on it at once, each on its own session.
+type Client struct {
+	node     string
+	addr     string
+	user     string
+	conn     *ssh.Client
+	jumps    []*ssh.Client
+	opts     Options
+	closed   chan struct{}
+	closeOne sync.Once
+
+	sudoOnce sync.Once
+	sudoMode string // resolved: nopasswd, password or none
+	sudoPass string
+	sudoErr  error
+}
+
+// Node returns the inventory name of the node.
+func (c *Client) Node() string { return c.node }
+
+// Addr returns the host:port the client is connected to.
+func (c *Client) Addr() string { return c.addr }
+
+// User returns the login user.
+func (c *Client) User() string { return c.user }
+
+// Close closes the connection and any jump-host connections under it.
+func (c *Client) Close() error {
+	var err error
+	c.closeOne.Do(func() {
+		close(c.closed)
+		err = c.conn.Close()
+		for i := len(c.jumps) - 1; i >= 0; i-- {
+			c.jumps[i].Close()
+		}
+	})
+	return err
+}
+
+func (o Options) withDefaults() Options {
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = 10 * time.Second
+	}
+	if o.Keepalive == 0 {
+		o.Keepalive = 15 * time.Second
+	}
+	if o.Sudo == "" {
+		o.Sudo = SudoAuto
+	}
+	return o
+}
+
+// Dial connects and authenticates to t. It checks the host key strictly against
+// Options.KnownHostsFile; an unknown key is an *UnknownHostError (unless
+// AcceptNewHosts), a changed one a *ChangedHostKeyError, and nothing is run.
+func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
+	o = o.withDefaults()
+	if t.Name == "" {
+		t.Name = t.Host
+	}
+	if o.KnownHostsFile == "" {
+		return nil, &NodeError{Node: t.Name, Addr: t.Host, Step: "connect", Err: errors.New("no known_hosts file configured (set ssh.known_hosts in the inventory)")}
+	}
+	sc, err := loadSSHConfig(o.SSHConfigFile)
+	if err != nil {
+		return nil, &NodeError{Node: t.Name, Addr: t.Host, Step: "read ssh config", Err: err}
+	}
+	hop := sc.resolve(t)
+	var auth []ssh.AuthMethod
+	if auth, err = authMethods(o, hop.identityFiles); err != nil {
+		return nil, &NodeError{Node: t.Name, Addr: hop.addr(), Step: "load keys", Err: err}
+	}
+
+	var jumps []*ssh.Client
+	var via *ssh.Client
+	for i, j := range hop.jumps {
+		jt := sc.resolve(j)
+		jauth, err := authMethods(o, jt.identityFiles)
+		if err != nil {
+			closeAll(jumps)
+			return nil, &NodeError{Node: t.Name, Addr: hop.addr(), Step: fmt.Sprintf("load keys for jump host %s", jt.addr()), Err: err}
+		}
+		jc, err := handshake(ctx, via, jt, jauth, o)
+		if err != nil {
+			closeAll(jumps)
+			return nil, &NodeError{Node: t.Name, Addr: hop.addr(), Step: fmt.Sprintf("connect via jump host %d (%s)", i+1, jt.addr()), Err: err}
+		}
+		jumps = append(jumps, jc)
+		via = jc
+	}
+	conn, err := handshake(ctx, via, hop, auth, o)
+	if err != nil {
+		closeAll(jumps)
+		return nil, &NodeError{Node: t.Name, Addr: hop.addr(), Step: "connect", Err: err}
+	}
+	c := &Client{node: t.Name, addr: hop.addr(), user: hop.user, conn: conn, jumps: jumps, opts: o, closed: make(chan struct{})}
+	if o.Keepalive > 0 {
+		go c.keepalive(o.Keepalive)
+	}
+	return c, nil
+}
+
+func closeAll(cs []*ssh.Client) {
+	for i := len(cs) - 1; i >= 0; i-- {
+		cs[i].Close()
+	}
+}
+
+// handshake opens TCP (directly, or through via) and runs the SSH handshake
+// within the connect timeout.
+func handshake(ctx context.Context, via *ssh.Client, h hop, auth []ssh.AuthMethod, o Options) (*ssh.Client, error) {
+	ctx, cancel := context.WithTimeout(ctx, o.ConnectTimeout)
+	defer cancel()
+	addr := h.addr()
+	hk, algos, err := hostKeyPolicy(o.KnownHostsFile, o.AcceptNewHosts, addr)
+	if err != nil {
+		return nil, err
+	}
+	var raw net.Conn
+	switch {
+	case via != nil:
+		raw, err = via.DialContext(ctx, "tcp", addr)
+	case o.Dial != nil:
+		raw, err = o.Dial(ctx, "tcp", addr)
+	default:
+		var d net.Dialer
+		raw, err = d.DialContext(ctx, "tcp", addr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		raw.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { raw.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	cfg := &ssh.ClientConfig{
+		User:              h.user,
+		Auth:              auth,
+		HostKeyCallback:   hk,
+		HostKeyAlgorithms: algos,
+		Timeout:           o.ConnectTimeout,
+		ClientVersion:     "SSH-2.0-hotsnap",
+	}
+	cc, chans, reqs, err := ssh.NewClientConn(raw, addr, cfg)
+	if err != nil {
+		raw.Close()
+		if ctx.Err() != nil && !isHostKeyError(err) {
+			return nil, fmt.Errorf("ssh handshake: %w", context.DeadlineExceeded)
+		}
+		return nil, authHint(err, h.user)
+	}
+	raw.SetDeadline(time.Time{})
+	return ssh.NewClient(cc, chans, reqs), nil
+}
+
+func isHostKeyError(err error) bool {
+	var u *UnknownHostError
+	var ch *ChangedHostKeyError
+	return errors.As(err, &u) || errors.As(err, &ch)
+}
+
+// authHint turns the library's "unable to authenticate" into advice.
+func authHint(err error, user string) error {
+	if strings.Contains(err.Error(), "unable to authenticate") {
+		return fmt.Errorf("authentication failed for user %q (no key from ssh-agent or the identity files was accepted; check ssh.user, ssh.identity_files, or `ssh-add -l`): %w", user, err)
+	}
+	return err
+}
+
+// keepalive sends keepalive@openssh.com and closes the connection when the
+// node stops answering, so a dead node fails the run instead of hanging it.
+func (c *Client) keepalive(every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.closed:
+			return
+		case <-t.C:
+		}
+		done := make(chan error, 1)
+		go func() {
+			_, _, err := c.conn.SendRequest("keepalive@openssh.com", true, nil)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err != nil {
+				c.Close()
+				return
+			}
+		case <-time.After(3 * every):
+			c.Close()
+			return
+		case <-c.closed:
+			return
+		}
+	}
+}
+
+// DialContext opens a TCP connection from the node to addr (direct-tcpip), so
+// CQL, Elasticsearch and S3 clients reach services that listen only on the
+// node (for example 127.0.0.1:9200) with nothing but SSH open.
+func (c *Client) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	conn, err := c.conn.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, &NodeError{Node: c.node, Addr: c.addr, Step: "tunnel to " + addr, Err: err}
+	}
+	return conn, nil
+}
+
+// authMethods builds agent and key-file authentication. Files that do not
+// exist are skipped (the defaults rarely all exist); unreadable or
+// undecryptable ones are reported.
+func authMethods(o Options, files []string) ([]ssh.AuthMethod, error) {
+	var methods []ssh.AuthMethod
+	sock := o.Agent
+	if sock == "" {
+		sock = os.Getenv("SSH_AUTH_SOCK")
+	}
+	if sock != "" && sock != "none" {
+		if conn, err := net.Dial("unix", sock); err == nil {
+			ag := agent.NewClient(conn)
+			methods = append(methods, ssh.PublicKeysCallback(ag.Signers))
+		}
+	}
+	var signers []ssh.Signer
+	seen := map[string]bool{}
+	for _, f := range files {
+		f = expandHome(f)
+		if seen[f] {
+			continue
+		}
+		seen[f] = true
+		pem, err := os.ReadFile(f)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("identity file %s: %w", f, err)
+		}
+		s, err := ssh.ParsePrivateKey(pem)
+		var missing *ssh.PassphraseMissingError
+		if errors.As(err, &missing) {
+			if o.Passphrase == nil {
+				continue // no terminal to ask on; the agent may still hold it
+			}
+			pass, perr := o.Passphrase(f)
+			if perr != nil {
+				return nil, fmt.Errorf("passphrase for %s: %w", f, perr)
+			}
+			s, err = ssh.ParsePrivateKeyWithPassphrase(pem, pass)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("identity file %s: %w", f, err)
+		}
+		signers = append(signers, s)
+	}
+	if len(signers) > 0 {
+		methods = append(methods, ssh.PublicKeys(signers...))
+	}
+	if len(methods) == 0 {
+		return nil, errors.New("no ssh-agent (SSH_AUTH_SOCK) and no usable identity file: set ssh.identity_files in the inventory or start an agent")
+	}
+	return methods, nil
+}
+
+func expandHome(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if h, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(h, p[1:])
+		}
+	}
+	return p
+}
+
+func currentUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return os.Getenv("USER")
+}
