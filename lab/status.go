@@ -1,0 +1,212 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// NodeStatus is one node's line in a StatusReport.
+type NodeStatus struct {
+	// Name is the node name (node1...).
+	Name string
+	// IP is the node's address ("" when no lab record exists).
+	IP string
+	// Netns is the node's network namespace name.
+	Netns string
+	// NetnsExists reports whether the namespace exists.
+	NetnsExists bool
+	// HolderPID is the recorded holder process (0 when unknown).
+	HolderPID int
+	// HolderAlive reports whether the holder runs in the node's namespace.
+	HolderAlive bool
+	// SSHDPID is the recorded sshd process (0 when unknown).
+	SSHDPID int
+	// SSHDAlive reports whether that sshd process is alive.
+	SSHDAlive bool
+	// PortOpen reports whether IP:22 accepted a TCP connection from op.
+	PortOpen bool
+}
+
+// Healthy reports whether the node is fully up.
+func (n NodeStatus) Healthy() bool {
+	return n.NetnsExists && n.HolderAlive && n.SSHDAlive && n.PortOpen
+}
+
+// StatusReport describes a lab's state as found on the machine.
+type StatusReport struct {
+	// Name is the lab's name.
+	Name string
+	// Subnet is the recorded subnet (-1 when no record exists).
+	Subnet int
+	// StateDir is the lab's state directory.
+	StateDir string
+	// Recorded reports whether STATE/lab.json exists.
+	Recorded bool
+	// Registered reports whether the lab is in the registry.
+	Registered bool
+	// GuardRoute reports whether the unreachable guard route is installed.
+	GuardRoute bool
+	// OpNetns reports whether the op namespace exists.
+	OpNetns bool
+	// BridgeNetns reports whether the bridge namespace exists.
+	BridgeNetns bool
+	// Nodes lists the recorded nodes, plus any stray node namespaces.
+	Nodes []NodeStatus
+}
+
+// Healthy reports whether the lab is up and every node is healthy.
+func (r *StatusReport) Healthy() bool {
+	if !r.Recorded || !r.Registered || !r.GuardRoute || !r.OpNetns || !r.BridgeNetns || len(r.Nodes) == 0 {
+		return false
+	}
+	for _, n := range r.Nodes {
+		if !n.Healthy() {
+			return false
+		}
+	}
+	return true
+}
+
+// String renders the report as a table with a summary line.
+func (r *StatusReport) String() string {
+	var b strings.Builder
+	state := "down"
+	switch {
+	case r.Healthy():
+		state = "up"
+	case r.Recorded || r.Registered || r.OpNetns || r.BridgeNetns || len(r.Nodes) > 0:
+		state = "degraded"
+	}
+	subnet := "?"
+	if r.Subnet >= 0 {
+		subnet = fmt.Sprintf("10.77.%d.0/24", r.Subnet)
+	}
+	fmt.Fprintf(&b, "lab %s: %s  subnet %s  state %s  guard route %s\n", r.Name, state, subnet, r.StateDir, yesNo(r.GuardRoute))
+	if len(r.Nodes) == 0 {
+		return b.String()
+	}
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tIP\tNAMESPACE\tHOLDER\tSSHD\tPORT 22")
+	for _, n := range r.Nodes {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", n.Name, orDash(n.IP), yesNo(n.NetnsExists),
+			pidState(n.HolderPID, n.HolderAlive), pidState(n.SSHDPID, n.SSHDAlive), yesNo(n.PortOpen))
+	}
+	tw.Flush()
+	return b.String()
+}
+
+func yesNo(v bool) string {
+	if v {
+		return "yes"
+	}
+	return "no"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func pidState(pid int, alive bool) string {
+	if pid == 0 {
+		return "-"
+	}
+	if alive {
+		return strconv.Itoa(pid)
+	}
+	return strconv.Itoa(pid) + " (gone)"
+}
+
+// Status inspects the lab named by o: per node whether its namespace
+// exists, its holder and sshd are alive and port 22 answers from op.
+func Status(ctx context.Context, o Options) (*StatusReport, error) {
+	if err := RequireRoot(); err != nil {
+		return nil, fmt.Errorf("lab status: %w", err)
+	}
+	o, err := o.normalize(false)
+	if err != nil {
+		return nil, fmt.Errorf("lab status: %w", err)
+	}
+	rep, err := statusOf(ctx, o.Name, o.StateDir)
+	if err != nil {
+		return nil, fmt.Errorf("lab status: %s: %w", o.Name, err)
+	}
+	return rep, nil
+}
+
+// status is Status for an open lab.
+func (l *Lab) status(ctx context.Context) (*StatusReport, error) {
+	return statusOf(ctx, l.Name, l.StateDir)
+}
+
+func statusOf(ctx context.Context, name, stateDir string) (*StatusReport, error) {
+	rep := &StatusReport{Name: name, Subnet: -1, StateDir: stateDir}
+	rep.Registered = isRegistered(name)
+	rep.GuardRoute = guardRoutePresent(ctx)
+	rep.OpNetns = netnsExists(opNetns(name))
+	rep.BridgeNetns = netnsExists(brNetns(name))
+	known := map[string]bool{}
+	if rec, err := readRecord(stateDir); err == nil && rec.Name == name {
+		rep.Recorded = true
+		rep.Subnet = rec.Subnet
+		for _, n := range rec.Nodes {
+			ns := NodeStatus{Name: n.Name, IP: n.IP, Netns: n.Netns, HolderPID: n.HolderPID, SSHDPID: n.SSHDPID}
+			ns.NetnsExists = netnsExists(n.Netns)
+			ns.HolderAlive = ns.NetnsExists && checkHolder(n) == nil
+			if ns.SSHDAlive = pidAlive(n.SSHDPID); ns.SSHDAlive && ns.NetnsExists {
+				same, err := sameNetns(n.SSHDPID, n.Netns)
+				ns.SSHDAlive = err == nil && same
+			}
+			rep.Nodes = append(rep.Nodes, ns)
+			known[n.Netns] = true
+		}
+	}
+	// Stray node namespaces (e.g. from an Up that died before lab.json).
+	all, err := labNetns(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	for _, ns := range all {
+		if known[ns] || !strings.HasPrefix(ns, name+"-node") {
+			continue
+		}
+		rep.Nodes = append(rep.Nodes, NodeStatus{Name: strings.TrimPrefix(ns, name+"-"), Netns: ns, NetnsExists: true})
+	}
+	sort.SliceStable(rep.Nodes, func(i, j int) bool { return nodeNum(rep.Nodes[i].Name) < nodeNum(rep.Nodes[j].Name) })
+
+	if rep.OpNetns {
+		var addrs []string
+		for _, n := range rep.Nodes {
+			if n.IP != "" && n.NetnsExists {
+				addrs = append(addrs, n.IP+":22")
+			}
+		}
+		if len(addrs) > 0 {
+			res, err := probeTCP(ctx, opNetns(name), addrs, 500*time.Millisecond)
+			if err != nil {
+				return nil, fmt.Errorf("probe port 22: %w", err)
+			}
+			for i := range rep.Nodes {
+				if e, ok := res[rep.Nodes[i].IP+":22"]; ok && e == nil {
+					rep.Nodes[i].PortOpen = true
+				}
+			}
+		}
+	}
+	return rep, nil
+}
+
+func nodeNum(name string) int {
+	n, err := strconv.Atoi(strings.TrimPrefix(name, "node"))
+	if err != nil {
+		return 1 << 30
+	}
+	return n
+}
