@@ -240,7 +240,8 @@ func (c *Client) stop(sess *ssh.Session, pgid <-chan int, sudo bool) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		g := strconv.Itoa(id)
-		killer := "kill -TERM -- -" + g + " 2>/dev/null; i=0; while kill -0 -- -" + g + " 2>/dev/null && [ $i -lt 10 ]; do sleep 0.2; i=$((i+1)); done; kill -KILL -- -" + g + " 2>/dev/null; true"
+		// "kill -SIG -PGID", without "--": dash's kill rejects "--".
+		killer := "kill -TERM -" + g + " 2>/dev/null; i=0; while kill -0 -" + g + " 2>/dev/null && [ $i -lt 10 ]; do sleep 0.2; i=$((i+1)); done; kill -KILL -" + g + " 2>/dev/null; true"
 		_, _ = c.Run(ctx, Command{Cmd: killer, Sudo: sudo && c.sudoMode != SudoNone})
 	}
 	sess.Close()

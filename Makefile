@@ -1,0 +1,45 @@
+# hotsnap — make targets. `sudo make demo` and `sudo make test` are the two
+# commands the README starts with; both install what they need.
+GO      ?= go
+BIN     ?= ./hotsnap
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+# Debian packages the lab and the tests use (real OpenSSH, tar, rsync, zstd, sudo).
+APT_PKGS := openssh-server openssh-client rsync zstd sudo iproute2 util-linux procps tmux
+
+.PHONY: build deps demo test test-unit lint fmt clean
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+# deps installs the Debian packages the lab needs (idempotent; needs root).
+deps:
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# demo: bring the practice cluster up, run hotsnap inside it, take it down.
+demo: deps build
+	$(BIN) lab up
+	$(BIN) lab exec -- hotsnap exec -- 'echo "$$(hostname): $$(uname -sr), up $$(cut -d. -f1 /proc/uptime)s"'
+	$(BIN) lab down
+
+# test: the whole suite, lab end-to-end tests included (they need root).
+test: deps
+	HOTSNAP_E2E_REQUIRED=1 $(GO) test -count=1 -timeout 60m $(GOTESTFLAGS) ./...
+
+# test-unit: what runs without root (e2e tests skip themselves).
+test-unit:
+	$(GO) test -count=1 ./...
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -f $(BIN)

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hotsnap/hotsnap/lab"
+)
+
+func newLabCmd(g *globals) *cobra.Command {
+	var o lab.Options
+	c := &cobra.Command{
+		Use:   "lab",
+		Short: "A local practice cluster in network namespaces (needs root)",
+		Long: `The lab is a practice cluster on this machine: one network namespace per node,
+each with a real OpenSSH server, its own hostname and its own /var/lib/cassandra
+and /opt/thp/thehive/files, a shared /mnt/backup (the NFS stand-in), and an "op"
+namespace where hotsnap runs. It uses 10.77.S.0/24 inside its namespaces only,
+behind an "unreachable 10.77.0.0/16" route in the root namespace, so nothing
+it does can reach a real network.
+
+  sudo hotsnap lab up                                  # 3 nodes, writes an inventory
+  sudo hotsnap lab exec -- hotsnap exec -- hostname    # run hotsnap inside the lab
+  sudo hotsnap lab status
+  sudo hotsnap lab down                                # removes everything it made`,
+	}
+	pf := c.PersistentFlags()
+	pf.StringVar(&o.Name, "name", "", "lab name, prefix of its namespaces (default \""+lab.DefaultName+"\")")
+	pf.IntVar(&o.Subnet, "subnet", 0, "third octet of the lab network 10.77.S.0/24 (0-255)")
+	pf.StringVar(&o.StateDir, "state-dir", "", "where keys, inventory and node data live (default "+lab.DefaultStateRoot+"/NAME)")
+
+	up := &cobra.Command{
+		Use:   "up",
+		Short: "Create the practice cluster and write its inventory, key and known_hosts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := lab.RequireRoot(); err != nil {
+				return usageErr(err)
+			}
+			o.Log = cmd.ErrOrStderr()
+			start := time.Now()
+			l, err := lab.Up(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "lab %q is up with %d nodes in %s\n", l.Name, len(l.Nodes), time.Since(start).Round(10*time.Millisecond))
+			for _, n := range l.Nodes {
+				fmt.Fprintf(out, "  %-7s %s\n", n.Name, n.IP)
+			}
+			fmt.Fprintf(out, "inventory: %s\nrun hotsnap inside it:  sudo hotsnap lab exec -- hotsnap exec -- hostname\nremove it:             sudo hotsnap lab down\n", l.InventoryPath())
+			return nil
+		},
+	}
+	up.Flags().IntVar(&o.Nodes, "nodes", 0, fmt.Sprintf("number of nodes (1-%d, default %d)", lab.MaxNodes, lab.DefaultNodes))
+
+	down := &cobra.Command{
+		Use:   "down",
+		Short: "Remove every process, namespace, mount and route the lab made",
+		Long: `Remove every process, namespace, interface, mount and route the lab made — also
+after a "lab up" that died halfway. Keys, known_hosts and node data stay in the
+state directory for the next "lab up" unless --purge is given.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := lab.RequireRoot(); err != nil {
+				return usageErr(err)
+			}
+			o.Log = cmd.ErrOrStderr()
+			if err := lab.Down(cmd.Context(), o); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "lab is down")
+			return nil
+		},
+	}
+	down.Flags().BoolVar(&o.Purge, "purge", false, "also delete the state directory (keys, node data, backups)")
+
+	status := &cobra.Command{
+		Use:   "status",
+		Short: "Show each lab node: namespace, sshd process, port 22",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := lab.RequireRoot(); err != nil {
+				return usageErr(err)
+			}
+			r, err := lab.Status(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(cmd.OutOrStdout(), r.String())
+			if !r.Healthy() {
+				return errors.New("the lab is not healthy: run `sudo hotsnap lab down && sudo hotsnap lab up`")
+			}
+			return nil
+		},
+	}
+
+	execCmd := &cobra.Command{
+		Use:   "exec -- COMMAND [ARG...]",
+		Short: "Run a command inside the lab's op namespace, with HOTSNAP_INVENTORY set",
+		Long: `Run a command inside the lab's "op" network namespace, the only place from which
+the lab nodes can be reached, with HOTSNAP_INVENTORY pointing at the lab's
+inventory. "hotsnap" as the command runs this same binary.`,
+		Example: "  sudo hotsnap lab exec -- hotsnap exec -- hostname",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := lab.RequireRoot(); err != nil {
+				return usageErr(err)
+			}
+			l, err := lab.Open(o)
+			if err != nil {
+				return fmt.Errorf("%w (is the lab up? sudo hotsnap lab up)", err)
+			}
+			name := args[0]
+			if name == "hotsnap" {
+				if self, err := os.Executable(); err == nil {
+					name = self
+				}
+			}
+			x := l.OpCommand(cmd.Context(), name, args[1:]...)
+			x.Stdin, x.Stdout, x.Stderr = os.Stdin, cmd.OutOrStdout(), cmd.ErrOrStderr()
+			if err := x.Run(); err != nil {
+				var ee *exec.ExitError
+				if errors.As(err, &ee) {
+					return &exitError{code: ee.ExitCode(), err: err, silent: true}
+				}
+				return err
+			}
+			return nil
+		},
+	}
+	c.AddCommand(up, down, status, execCmd)
+	return c
+}

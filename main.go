@@ -1,0 +1,163 @@
+// Command hotsnap guides an operator through a hot backup and a guided
+// restore of a multi-component platform (TheHive 5: Cassandra, Elasticsearch,
+// attachments) over SSH.
+//
+//	$ hotsnap exec -- nodetool status thehive
+//	$ sudo hotsnap lab up && sudo hotsnap lab exec -- hotsnap exec -- hostname
+//
+// Exit codes: 0 ok, 1 failed, 2 usage or configuration error, 3 preflight
+// failed, 130 aborted (Ctrl-C or SIGTERM).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hotsnap/hotsnap/lab/cassandra"
+	"github.com/hotsnap/hotsnap/lab/elastic"
+)
+
+// Exit codes, as documented in README.md and --help.
+const (
+	exitOK        = 0
+	exitFailed    = 1
+	exitUsage     = 2
+	exitPreflight = 3
+	exitAborted   = 130
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3"; a
+// `go install`ed binary reports its module version instead.
+var version = ""
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// exitError carries the exit code a failure should produce.
+type exitError struct {
+	code   int
+	err    error
+	silent bool // the failing child already said why: print nothing more
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageErr marks err as a usage or configuration error (exit 2).
+func usageErr(err error) error { return &exitError{code: exitUsage, err: err} }
+
+// globals are the flags every command shares.
+type globals struct {
+	inventory      string
+	acceptNewHosts bool
+}
+
+func newRoot(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "hotsnap",
+		Short: "Hot backup and guided restore of TheHive (Cassandra + Elasticsearch + files) over SSH",
+		Long: `hotsnap runs the documented backup and restore runbooks for you, over SSH, on every
+node of the cluster: preflight checks, snapshots, service stops, restores and
+verification, with a confirmation gate before anything destructive.
+
+Start with the practice cluster (needs root):
+
+  sudo hotsnap lab up                                  # 3 nodes in network namespaces
+  sudo hotsnap lab exec -- hotsnap exec -- hostname    # run the tool inside the lab
+  sudo hotsnap lab down
+
+Point it at a real cluster with an inventory file (see README.md, "Inventory"):
+
+  hotsnap exec --inventory prod.yaml -- nodetool status thehive
+
+Exit codes: 0 ok, 1 failed, 2 usage or configuration error, 3 preflight failed,
+130 aborted.`,
+		Version:       versionString(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVarP(&g.inventory, "inventory", "i", "", "inventory file (default: $HOTSNAP_INVENTORY, ./hotsnap.yaml, ~/.config/hotsnap/inventory.yaml)")
+	root.PersistentFlags().BoolVar(&g.acceptNewHosts, "accept-new-hosts", false, "trust and record host keys not yet in known_hosts (a changed key is always refused)")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageErr(fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath()))
+	})
+	root.AddCommand(newExecCmd(g), newLabCmd(g))
+	return root
+}
+
+func main() {
+	// The practice lab links the stand-ins' command names (nodetool, cqlsh,
+	// sstableloader, ...) to this binary; those names run the stand-in.
+	if standIn, ok := labStandIns[filepath.Base(os.Args[0])]; ok {
+		os.Exit(standIn(os.Args[1:]))
+	}
+	os.Exit(run(os.Args[1:]))
+}
+
+// labStandIns are the lab's stand-in tools, reached by argv[0]. They exist
+// only for the practice cluster; the product never runs them.
+var labStandIns = map[string]func(args []string) int{
+	"nodetool":          stdio(cassandra.NodetoolMain),
+	"cqlsh":             stdio(cassandra.CqlshMain),
+	"sstableloader":     stdio(cassandra.SSTableLoaderMain),
+	"cassandra-standin": cassandra.Main,
+	"es-standin":        elastic.Main,
+}
+
+func stdio(f func(args []string, stdout, stderr io.Writer) int) func([]string) int {
+	return func(args []string) int { return f(args, os.Stdout, os.Stderr) }
+}
+
+func run(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var g globals
+	root := newRoot(&g)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if !errors.As(err, &ee) || !ee.silent {
+		fmt.Fprintln(os.Stderr, "hotsnap:", err)
+	}
+	switch {
+	case ctx.Err() != nil || errors.Is(err, context.Canceled):
+		return exitAborted
+	case errors.As(err, &ee):
+		return ee.code
+	case isCobraUsageError(err):
+		return exitUsage
+	}
+	return exitFailed
+}
+
+// isCobraUsageError recognises cobra's own argument errors (unknown command,
+// wrong number of arguments), which it returns as plain errors.
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "accepts ", "requires at least", "requires at most", "invalid argument"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"golang.org/x/term"
+
+	"github.com/hotsnap/hotsnap/config"
+	"github.com/hotsnap/hotsnap/remote"
+)
+
+// inventoryPath finds the inventory: --inventory, $HOTSNAP_INVENTORY,
+// ./hotsnap.yaml, then ~/.config/hotsnap/inventory.yaml.
+func inventoryPath(flag string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if env := os.Getenv("HOTSNAP_INVENTORY"); env != "" {
+		return env, nil
+	}
+	candidates := []string{"hotsnap.yaml"}
+	if dir, err := os.UserConfigDir(); err == nil {
+		candidates = append(candidates, filepath.Join(dir, "hotsnap", "inventory.yaml"))
+	}
+	for _, c := range candidates {
+		if _, err := os.Stat(c); err == nil {
+			return c, nil
+		}
+	}
+	return "", errors.New("no inventory: pass --inventory FILE, set HOTSNAP_INVENTORY, or create ./hotsnap.yaml " +
+		"(README.md, \"Inventory\", shows one; `sudo hotsnap lab up` writes one for the practice cluster)")
+}
+
+// loadInventory reads and validates the inventory; its errors are usage errors
+// (exit 2) that name file:line:col.
+func loadInventory(g *globals) (*config.Inventory, error) {
+	path, err := inventoryPath(g.inventory)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	inv, err := config.Load(path)
+	if err != nil {
+		return nil, usageErr(fmt.Errorf("inventory %s is not valid:\n%w", path, err))
+	}
+	return inv, nil
+}
+
+// targets maps inventory nodes to SSH targets. A port left at the default is
+// passed as 0 so that ~/.ssh/config may set it for an alias.
+func targets(inv *config.Inventory, nodes []config.Node) []remote.Target {
+	out := make([]remote.Target, 0, len(nodes))
+	for _, n := range nodes {
+		port := n.Port
+		if port == 0 && inv.SSH.Port != config.DefaultSSHPort {
+			port = inv.SSH.Port
+		}
+		out = append(out, remote.Target{
+			Name:          n.Name,
+			Host:          n.Host,
+			Port:          port,
+			User:          inv.EffectiveUser(n),
+			IdentityFiles: inv.EffectiveIdentityFiles(n),
+		})
+	}
+	return out
+}
+
+// sshOptions builds the connection options from the inventory and flags.
+// Secrets are resolved lazily, once, and prompted for only on a terminal.
+func sshOptions(inv *config.Inventory, g *globals) remote.Options {
+	knownHosts := inv.SSH.KnownHosts
+	if knownHosts == "" {
+		knownHosts = "~/.ssh/known_hosts"
+	}
+	var once sync.Once
+	var pw string
+	var pwErr error
+	o := remote.Options{
+		KnownHostsFile: knownHosts,
+		AcceptNewHosts: g.acceptNewHosts,
+		SSHConfigFile:  inv.SSH.ConfigFile,
+		ConnectTimeout: inv.SSH.ConnectTimeout,
+		Keepalive:      inv.SSH.Keepalive,
+		Sudo:           inv.SSH.Sudo,
+		Passphrase:     passphrasePrompt(),
+	}
+	if inv.SSH.SudoPassword.IsSet() {
+		o.SudoPassword = func() (string, error) {
+			once.Do(func() { pw, pwErr = inv.SSH.SudoPassword.Resolve(secretPrompt()) })
+			return pw, pwErr
+		}
+	}
+	return o
+}
+
+// ttyMu keeps two nodes from prompting on the terminal at once.
+var ttyMu sync.Mutex
+
+// secretPrompt asks on the controlling terminal, or is nil without one (so a
+// `prompt` secret fails with advice instead of hanging).
+func secretPrompt() func(label string) (string, error) {
+	if !term.IsTerminal(int(os.Stdin.Fd())) {
+		return nil
+	}
+	return func(label string) (string, error) {
+		ttyMu.Lock()
+		defer ttyMu.Unlock()
+		fmt.Fprintf(os.Stderr, "%s: ", label)
+		b, err := term.ReadPassword(int(os.Stdin.Fd()))
+		fmt.Fprintln(os.Stderr)
+		return string(b), err
+	}
+}
+
+func passphrasePrompt() func(file string) ([]byte, error) {
+	p := secretPrompt()
+	if p == nil {
+		return nil
+	}
+	return func(file string) ([]byte, error) {
+		s, err := p("passphrase for " + file)
+		return []byte(s), err
+	}
+}
