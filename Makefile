@@ -1,5 +1,8 @@
 # hotsnap — make targets. `sudo make demo` and `sudo make test` are the two
 # commands the README starts with; both install what they need.
+# sudo resets PATH (secure_path): find the Go toolchain where Debian's and the
+# official tarball put it.
+export PATH := $(PATH):/usr/local/go/bin:/usr/lib/go/bin
 GO      ?= go
 BIN     ?= ./hotsnap
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
