@@ -26,7 +26,7 @@ deps:
 # demo: bring the practice cluster up, run hotsnap inside it, take it down.
 demo: deps build
 	$(BIN) lab up
-	$(BIN) lab exec -- hotsnap exec -- 'echo "$$(hostname): $$(uname -sr), up $$(cut -d. -f1 /proc/uptime)s"'
+	$(BIN) lab exec -- hotsnap exec --sudo -- 'echo "$$(hostname) $$(hostname -I)as $$(id -un) via sudo"'
 	$(BIN) lab down
 
 # test: the whole suite, lab end-to-end tests included (they need root).
