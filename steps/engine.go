@@ -1,0 +1,293 @@
+package steps
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hotsnap/hotsnap/remote"
+)
+
+// Executor runs commands on nodes: remote.Pool in production,
+// remotetest.Fake in tests.
+type Executor interface {
+	Run(ctx context.Context, node string, cmd remote.Command) (remote.Result, error)
+}
+
+// PlannedCommand is one command a step will run on one node.
+type PlannedCommand struct {
+	Node string
+	Cmd  string // secrets masked
+	Sudo bool
+}
+
+// Step is one step of a runbook.
+type Step struct {
+	ID          string
+	Title       string
+	Why         string // the runbook text it mirrors: why it exists
+	Kind        Kind
+	Destructive bool
+	// Plan lists the exact commands the step will run, per node. It must
+	// not touch anything.
+	Plan func() []PlannedCommand
+	// Run does the step. For a gate it is nil and Gate is set.
+	Run func(ctx context.Context, rc *RunContext) error
+	// Cleanup undoes what a started step leaves behind (e.g. clears a
+	// snapshot); it runs when the run fails or is cancelled, for every
+	// step that started, in reverse order, with a fresh context.
+	Cleanup func(ctx context.Context, rc *RunContext) error
+	// Gate is the question a gate step asks.
+	Gate *GateRequest
+}
+
+// Runbook is an ordered list of steps.
+type Runbook struct {
+	Name    string
+	Cluster string // typed to approve destructive gates
+	Steps   []Step
+}
+
+// Approver answers gates on a terminal. The engine consults it only when
+// the flags did not already decide.
+type Approver interface {
+	Approve(ctx context.Context, g GateRequest) (bool, error)
+}
+
+// GatePolicy is how gates are answered: --yes approves ordinary gates,
+// --confirm NAME approves destructive ones when NAME is the cluster name,
+// otherwise the Approver (a TTY) is asked; without one the run fails with a
+// message naming the flag, never waiting.
+type GatePolicy struct {
+	Yes      bool
+	Confirm  string
+	Approver Approver // nil: no terminal
+}
+
+// Engine runs runbooks.
+type Engine struct {
+	Exec     Executor
+	Reporter Reporter
+	Gates    GatePolicy
+	Journal  *Journal // nil: no journal
+	// Secrets are masked wherever the engine records or reports text.
+	Secrets []string
+}
+
+// ErrGateDeclined is returned when the operator (or the policy) said no.
+var ErrGateDeclined = errors.New("declined at a gate")
+
+// RunContext is what a running step gets: the executor wrapped so that
+// every command is journaled and its output reported.
+type RunContext struct {
+	e    *Engine
+	step *Step
+	info StepInfo
+}
+
+// Run runs cmd on node, reporting output lines and recording the command,
+// its exit code and duration in the journal.
+func (rc *RunContext) Run(ctx context.Context, node string, cmd remote.Command) (remote.Result, error) {
+	if cmd.OnLine == nil && (cmd.Stdout == nil || cmd.Stderr == nil) {
+		cmd.OnLine = func(l remote.Line) { rc.e.Reporter.StepOutput(rc.info.ID, l.Node, rc.e.redact(l.Text)) }
+	}
+	res, err := rc.e.Exec.Run(ctx, node, cmd)
+	rc.e.Journal.record(entry{Type: "command", Step: rc.info.ID, Node: node, Cmd: rc.e.redact(cmd.Cmd), Sudo: cmd.Sudo,
+		Exit: &res.ExitCode, DurationMS: res.Duration.Milliseconds(), Error: rc.e.redactErr(err)})
+	return res, err
+}
+
+// RunAll runs the command mk builds for each node in parallel and returns
+// the first error, wrapped with the node and step (all nodes finish first).
+func (rc *RunContext) RunAll(ctx context.Context, nodes []string, mk func(node string) remote.Command) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(nodes))
+	for i, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := rc.Run(ctx, n, mk(n)); err != nil {
+				errs[i] = err
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Output reports a line the step itself produced about node.
+func (rc *RunContext) Output(node, line string) {
+	rc.e.Reporter.StepOutput(rc.info.ID, node, rc.e.redact(line))
+}
+
+// Progress reports progress of the step on node.
+func (rc *RunContext) Progress(node string, done, total int64, unit string) {
+	rc.e.Reporter.StepProgress(rc.info.ID, node, done, total, unit)
+}
+
+// NewRunID returns a run ID: UTC time plus randomness, sortable and unique.
+func NewRunID(now time.Time) string {
+	b := make([]byte, 3)
+	rand.Read(b)
+	return now.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b)
+}
+
+// Run runs rb from the first step. It returns nil when every step finished,
+// ErrGateDeclined (wrapped) when a gate was declined, ctx.Err() (wrapped)
+// when cancelled, or the failing step's error wrapped with its ID.
+func (e *Engine) Run(ctx context.Context, rb Runbook) error {
+	runID := NewRunID(time.Now())
+	if e.Journal != nil {
+		runID = e.Journal.RunID
+	}
+	infos := make([]StepInfo, len(rb.Steps))
+	for i, s := range rb.Steps {
+		if s.Destructive && s.Kind != KindGate && !precededByDestructiveGate(rb.Steps[:i]) {
+			return fmt.Errorf("runbook %s: step %s is destructive but no destructive gate comes before it", rb.Name, s.ID)
+		}
+		infos[i] = StepInfo{Index: i + 1, Total: len(rb.Steps), ID: s.ID, Title: s.Title, Why: s.Why, Kind: s.Kind, Destructive: s.Destructive}
+	}
+	e.Reporter.RunStarted(runID, rb.Name, infos)
+	e.Journal.record(entry{Type: "run_started", Runbook: rb.Name, Cluster: rb.Cluster})
+	start := time.Now()
+	sum := RunSummary{RunID: runID, Runbook: rb.Name}
+	var started []int
+	var runErr error
+	for i := range rb.Steps {
+		s := &rb.Steps[i]
+		if err := ctx.Err(); err != nil {
+			runErr = fmt.Errorf("before step %s: %w", s.ID, err)
+			break
+		}
+		info := infos[i]
+		e.Reporter.StepStarted(info)
+		e.Journal.record(entry{Type: "step_started", Step: s.ID})
+		t0 := time.Now()
+		var err error
+		if s.Kind == KindGate {
+			err = e.gate(ctx, rb, s)
+		} else {
+			started = append(started, i)
+			err = s.Run(ctx, &RunContext{e: e, step: s, info: info})
+		}
+		res := StepResult{ID: s.ID, State: StateDone, Duration: time.Since(t0), Err: err}
+		if err != nil {
+			res.State = StateFailed
+			if ctx.Err() != nil {
+				res.State = StateCanceled
+			}
+		}
+		sum.Steps = append(sum.Steps, res)
+		e.Reporter.StepFinished(info, res)
+		e.Journal.record(entry{Type: "step_finished", Step: s.ID, State: string(res.State), DurationMS: res.Duration.Milliseconds(), Error: e.redactErr(err)})
+		if err != nil {
+			runErr = fmt.Errorf("step %s: %w", s.ID, err)
+			break
+		}
+	}
+	if runErr != nil {
+		e.cleanup(rb, infos, started)
+	}
+	sum.Err, sum.Duration = runErr, time.Since(start)
+	sum.Aborted = errors.Is(runErr, context.Canceled) || errors.Is(runErr, ErrGateDeclined)
+	e.Journal.record(entry{Type: "run_finished", Error: e.redactErr(runErr), DurationMS: sum.Duration.Milliseconds()})
+	e.Reporter.RunFinished(sum)
+	return runErr
+}
+
+func precededByDestructiveGate(prev []Step) bool {
+	for _, s := range prev {
+		if s.Kind == KindGate && s.Gate != nil && s.Gate.Destructive {
+			return true
+		}
+	}
+	return false
+}
+
+// cleanup runs the cleanups of started steps in reverse order with a fresh,
+// bounded context, so a cancelled run still cleans up.
+func (e *Engine) cleanup(rb Runbook, infos []StepInfo, started []int) {
+	for j := len(started) - 1; j >= 0; j-- {
+		i := started[j]
+		s := &rb.Steps[i]
+		if s.Cleanup == nil {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		err := s.Cleanup(ctx, &RunContext{e: e, step: s, info: infos[i]})
+		cancel()
+		e.Reporter.CleanupRan(s.ID, err)
+		e.Journal.record(entry{Type: "cleanup", Step: s.ID, Error: e.redactErr(err)})
+	}
+}
+
+// gate applies the policy: flags first, then the terminal, else refuse.
+func (e *Engine) gate(ctx context.Context, rb Runbook, s *Step) error {
+	if s.Gate == nil {
+		return fmt.Errorf("gate step %s has no question", s.ID)
+	}
+	g := *s.Gate
+	g.StepID, g.Cluster = s.ID, rb.Cluster
+	if g.Title == "" {
+		g.Title = s.Title
+	}
+	e.Reporter.GateRequested(g)
+	d := e.decide(ctx, g)
+	e.Reporter.GateDecided(g, d)
+	e.Journal.record(entry{Type: "gate", Step: s.ID, Approved: &d.Approved, By: d.By})
+	if !d.Approved {
+		return fmt.Errorf("%w: %s", ErrGateDeclined, d.By)
+	}
+	return nil
+}
+
+func (e *Engine) decide(ctx context.Context, g GateRequest) GateDecision {
+	p := e.Gates
+	if g.Destructive {
+		switch {
+		case p.Confirm != "" && p.Confirm == g.Cluster:
+			return GateDecision{Approved: true, By: "--confirm"}
+		case p.Confirm != "":
+			return GateDecision{By: fmt.Sprintf("refused: --confirm %q does not match the cluster name %q", p.Confirm, g.Cluster)}
+		}
+	} else if p.Yes {
+		return GateDecision{Approved: true, By: "--yes"}
+	}
+	if p.Approver == nil {
+		flag := "--yes"
+		if g.Destructive {
+			flag = "--confirm " + g.Cluster
+		}
+		return GateDecision{By: fmt.Sprintf("refused: no terminal to ask on; pass %s to approve %q", flag, g.Title)}
+	}
+	ok, err := p.Approver.Approve(ctx, g)
+	switch {
+	case err != nil:
+		return GateDecision{By: "refused: " + err.Error()}
+	case !ok:
+		return GateDecision{By: "refused: declined by the operator"}
+	}
+	return GateDecision{Approved: true, By: "tty"}
+}
+
+// redact masks every secret in s.
+func (e *Engine) redact(s string) string {
+	for _, sec := range e.Secrets {
+		if sec != "" {
+			s = strings.ReplaceAll(s, sec, "***")
+		}
+	}
+	return s
+}
+
+func (e *Engine) redactErr(err error) string {
+	if err == nil {
+		return ""
+	}
+	return e.redact(err.Error())
+}

@@ -1,0 +1,95 @@
+// Package steps is hotsnap's runbook engine and step library. A runbook is an
+// ordered list of steps; the Engine runs them in order, fans out across
+// nodes, stops at gates, records a journal, and on failure or cancellation
+// runs the cleanups of the steps it started. It reports through Reporter and
+// never imports the ui package: the TUI, plain and JSON printers are three
+// faces of one engine.
+package steps
+
+import "time"
+
+// Kind says what a step does.
+type Kind string
+
+// Step kinds.
+const (
+	KindCheck  Kind = "check"  // reads state, changes nothing
+	KindAction Kind = "action" // changes state
+	KindGate   Kind = "gate"   // asks the operator before the next steps
+)
+
+// StepInfo describes a step to a reporter.
+type StepInfo struct {
+	Index       int // 1-based position in the runbook
+	Total       int
+	ID          string
+	Title       string
+	Why         string // the runbook text the step mirrors
+	Kind        Kind
+	Destructive bool
+}
+
+// GateRequest is what a gate asks: what will happen, where, what is lost,
+// how to roll back. Destructive gates need the cluster name typed.
+type GateRequest struct {
+	StepID      string
+	Title       string
+	Happens     string   // what the next steps will do
+	Nodes       []string // where
+	Loses       string   // what will be lost ("" for none)
+	Rollback    string   // how to undo
+	Destructive bool
+	Cluster     string // the name to type for a destructive gate
+}
+
+// GateDecision is how a gate was answered.
+type GateDecision struct {
+	Approved bool
+	By       string // "tty", "--yes", "--confirm", or "refused: <why>"
+}
+
+// RunSummary is the end of a run.
+type RunSummary struct {
+	RunID    string
+	Runbook  string
+	Err      error
+	Aborted  bool
+	Duration time.Duration
+	Steps    []StepResult
+}
+
+// StepResult is how one step ended.
+type StepResult struct {
+	ID       string
+	State    StepState
+	Duration time.Duration
+	Err      error
+}
+
+// StepState is where a step is.
+type StepState string
+
+// Step states.
+const (
+	StatePending  StepState = "pending"
+	StateRunning  StepState = "running"
+	StateDone     StepState = "done"
+	StateFailed   StepState = "failed"
+	StateSkipped  StepState = "skipped"
+	StateCanceled StepState = "canceled"
+)
+
+// Reporter receives the engine's events. Implementations must be safe for
+// concurrent calls (steps fan out across nodes) and must not block for long:
+// the TUI forwards them with Program.Send, the printers write a line.
+type Reporter interface {
+	RunStarted(runID, runbook string, steps []StepInfo)
+	StepStarted(s StepInfo)
+	StepOutput(stepID, node, line string)
+	StepProgress(stepID, node string, done, total int64, unit string)
+	GateRequested(g GateRequest)
+	GateDecided(g GateRequest, d GateDecision)
+	StepFinished(s StepInfo, res StepResult)
+	CleanupRan(stepID string, err error)
+	RunFinished(sum RunSummary)
+}
