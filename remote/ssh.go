@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/user"
@@ -311,8 +312,28 @@ func (c *Client) DialContext(ctx context.Context, network, addr string) (net.Con
 	if err != nil {
 		return nil, &NodeError{Node: c.node, Addr: c.addr, Step: "tunnel to " + addr, Err: err}
 	}
-	return conn, nil
+	return withDeadlines(conn), nil
 }
+
+// withDeadlines puts an in-memory pipe in front of an SSH channel, whose
+// SetDeadline methods only return errors, so that clients relying on
+// deadlines (the CQL driver sets write and read deadlines) work through
+// the tunnel.
+func withDeadlines(ch net.Conn) net.Conn {
+	local, inner := net.Pipe()
+	go func() { io.Copy(inner, ch); inner.Close() }()
+	go func() { io.Copy(ch, inner); ch.Close() }()
+	return &tunnelConn{Conn: local, ch: ch}
+}
+
+// tunnelConn is the local end of a tunnel; it reports the channel's addresses.
+type tunnelConn struct {
+	net.Conn
+	ch net.Conn
+}
+
+func (t *tunnelConn) LocalAddr() net.Addr  { return t.ch.LocalAddr() }
+func (t *tunnelConn) RemoteAddr() net.Addr { return t.ch.RemoteAddr() }
 
 // authMethods builds agent and key-file authentication. Files that do not
 // exist are skipped (the defaults rarely all exist); unreadable or
