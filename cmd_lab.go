@@ -34,6 +34,7 @@ it does can reach a real network.
 	pf.IntVar(&o.Subnet, "subnet", 0, "third octet of the lab network 10.77.S.0/24 (0-255)")
 	pf.StringVar(&o.StateDir, "state-dir", "", "where keys, inventory and node data live (default "+lab.DefaultStateRoot+"/NAME)")
 
+	var dataSize string
 	up := &cobra.Command{
 		Use:   "up",
 		Short: "Create the practice cluster and write its inventory, key and known_hosts",
@@ -43,6 +44,14 @@ it does can reach a real network.
 				return usageErr(err)
 			}
 			o.Log = cmd.ErrOrStderr()
+			size, err := lab.ParseSize(dataSize)
+			if err != nil {
+				return usageErr(fmt.Errorf("--data: %w", err))
+			}
+			o.Data = size
+			if o.Binary, err = os.Executable(); err != nil {
+				return fmt.Errorf("lab up: locate the hotsnap binary: %w", err)
+			}
 			start := time.Now()
 			l, err := lab.Up(cmd.Context(), o)
 			if err != nil {
@@ -58,6 +67,9 @@ it does can reach a real network.
 		},
 	}
 	up.Flags().IntVar(&o.Nodes, "nodes", 0, fmt.Sprintf("number of nodes (1-%d, default %d)", lab.MaxNodes, lab.DefaultNodes))
+	up.Flags().StringVar(&dataSize, "data", "200MB", "Cassandra data per node (e.g. 200MB, 2GB, 512KiB); ES gets about 1/4, attachments 1/10")
+	up.Flags().BoolVar(&o.Auth, "auth", false, "turn on Cassandra and Elasticsearch authentication (generated passwords in STATE/secrets)")
+	up.Flags().StringVar(&o.Search, "search", lab.SearchElasticsearch, "search engine to stand in for: elasticsearch or opensearch")
 
 	down := &cobra.Command{
 		Use:   "down",
@@ -82,7 +94,7 @@ state directory for the next "lab up" unless --purge is given.`,
 
 	status := &cobra.Command{
 		Use:   "status",
-		Short: "Show each lab node: namespace, sshd process, port 22",
+		Short: "Show each lab node: namespace, sshd, port 22, network, Cassandra, ES, data size",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := lab.RequireRoot(); err != nil {
@@ -94,7 +106,7 @@ state directory for the next "lab up" unless --purge is given.`,
 			}
 			fmt.Fprint(cmd.OutOrStdout(), r.String())
 			if !r.Healthy() {
-				return errors.New("the lab is not healthy: run `sudo hotsnap lab down && sudo hotsnap lab up`")
+				return errors.New("the lab is not healthy: start a stopped node with `sudo hotsnap lab node start NODE`, or rebuild it with `sudo hotsnap lab down && sudo hotsnap lab up`")
 			}
 			return nil
 		},
@@ -134,6 +146,67 @@ inventory. "hotsnap" as the command runs this same binary.`,
 			return nil
 		},
 	}
-	c.AddCommand(up, down, status, execCmd)
+	c.AddCommand(up, down, status, execCmd, newLabNodeCmd(&o))
 	return c
+}
+
+// newLabNodeCmd is `hotsnap lab node stop|start NODE [--network]`.
+func newLabNodeCmd(o *lab.Options) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "node",
+		Short: "Stop or start one lab node's Cassandra (and with --network, the whole node)",
+	}
+	var network bool
+	stop := &cobra.Command{
+		Use:   "stop NODE",
+		Short: "Stop a node's Cassandra stand-in; with --network also cut the node off the lab network",
+		Long: `Stop a node's Cassandra stand-in: its peers then show it DN and nodetool on it
+fails with the JMX "Connection refused" error. With --network the node also
+leaves the lab network (nothing reaches it, not even SSH) and its Elasticsearch
+stand-in stops. "lab node start" reverses either.`,
+		Example: "  sudo hotsnap lab node stop node3 --network",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := openLab(*o)
+			if err != nil {
+				return err
+			}
+			if err := l.StopNode(cmd.Context(), args[0], network); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s stopped\n", args[0])
+			return nil
+		},
+	}
+	stop.Flags().BoolVar(&network, "network", false, "also take the node off the lab network")
+	start := &cobra.Command{
+		Use:   "start NODE",
+		Short: "Bring a stopped node back: network, Cassandra and Elasticsearch stand-ins",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := openLab(*o)
+			if err != nil {
+				return err
+			}
+			if err := l.StartNode(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s started\n", args[0])
+			return nil
+		},
+	}
+	c.AddCommand(stop, start)
+	return c
+}
+
+// openLab opens the running lab for a `lab` subcommand.
+func openLab(o lab.Options) (*lab.Lab, error) {
+	if err := lab.RequireRoot(); err != nil {
+		return nil, usageErr(err)
+	}
+	l, err := lab.Open(o)
+	if err != nil {
+		return nil, fmt.Errorf("%w (is the lab up? sudo hotsnap lab up)", err)
+	}
+	return l, nil
 }

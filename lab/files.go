@@ -80,7 +80,7 @@ func yq(s string) string { return strconv.Quote(s) }
 
 // inventoryYAML renders the lab's inventory in the schema of
 // testdata/inventory/thehive-cluster.yaml.
-func inventoryYAML(name, stateDir string, subnet, nodes int) string {
+func inventoryYAML(name, stateDir string, subnet, nodes int, auth bool) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	p("# hotsnap inventory for the practice lab %q (written by hotsnap lab up).", name)
@@ -112,12 +112,20 @@ func inventoryYAML(name, stateDir string, subnet, nodes int) string {
 	p("  keyspace: thehive")
 	p("  port: 9042")
 	p("  data_dir: /var/lib/cassandra/data")
-	p("  app_role: thehive")
+	if auth {
+		p("  username: %s", CassandraAdminUser)
+		p("  password: %s", yq("file:"+secretPath(stateDir, SecretCassandraAdmin)))
+	}
+	p("  app_role: %s", CassandraAppUser)
 	p("")
 	p("elasticsearch:")
 	p("  url: http://127.0.0.1:9200")
-	p("  index: thehive_global")
-	p("  audit_index: thehive-audits")
+	p("  index: %s", ESIndex)
+	p("  audit_index: %s", ESAuditIndex)
+	if auth {
+		p("  username: %s", ESUser)
+		p("  password: %s", yq("file:"+secretPath(stateDir, SecretES)))
+	}
 	p("  repository: thehive_repository")
 	p("  repository_path: /mnt/backup/elasticsearch")
 	p("")

@@ -81,6 +81,24 @@ type Options struct {
 	// node data, backups). Without it Down keeps them, so a later Up reuses
 	// the same keys and known_hosts stays valid.
 	Purge bool
+	// Binary is the hotsnap executable that Up copies to STATE/bin/hotsnap
+	// (each node's /usr/local/bin) and links the stand-ins' names to
+	// (nodetool, cqlsh, sstableloader, cassandra-standin, es-standin). The
+	// CLI passes os.Executable(). Empty means a lab of sshd only: no
+	// Cassandra or Elasticsearch stand-ins and no seeded data.
+	Binary string
+	// Data is how many bytes of Cassandra data each node holds after
+	// seeding (RF = node count, so every node holds every row); 0 means
+	// DefaultData. Elasticsearch gets about a quarter of it, the
+	// attachments on node1 about a tenth. Only Up uses it.
+	Data int64
+	// Auth turns on Cassandra's PasswordAuthenticator (users admin and
+	// thehive) and Elasticsearch basic authentication (user elastic), with
+	// generated passwords stored 0600 under STATE/secrets/.
+	Auth bool
+	// Search is the search engine the ES stand-in impersonates:
+	// "elasticsearch" (default) or "opensearch".
+	Search string
 }
 
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9]{0,7}$`)
@@ -118,6 +136,26 @@ func (o Options) normalize(forUp bool) (Options, error) {
 	if strings.ContainsAny(o.StateDir, " \t\r\n\"'\\#") {
 		return o, fmt.Errorf("state dir %q: must not contain blanks, quotes, backslashes or '#' (it is written into sshd_config)", o.StateDir)
 	}
+	if o.Data < 0 {
+		return o, fmt.Errorf("invalid data size %d: must not be negative", o.Data)
+	}
+	if o.Data == 0 {
+		o.Data = DefaultData
+	}
+	switch o.Search {
+	case "":
+		o.Search = SearchElasticsearch
+	case SearchElasticsearch, SearchOpenSearch:
+	default:
+		return o, fmt.Errorf("invalid search engine %q: want %s or %s", o.Search, SearchElasticsearch, SearchOpenSearch)
+	}
+	if o.Binary != "" {
+		abs, err := filepath.Abs(o.Binary)
+		if err != nil {
+			return o, fmt.Errorf("binary %q: %w", o.Binary, err)
+		}
+		o.Binary = abs
+	}
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
@@ -144,6 +182,12 @@ type NodeInfo struct {
 	HolderPID int `json:"holder_pid"`
 	// SSHDPID is the node's listening sshd.
 	SSHDPID int `json:"sshd_pid"`
+	// CassandraPID is the node's cassandra-standin (0 when not running).
+	CassandraPID int `json:"cassandra_pid,omitempty"`
+	// ESPID is the node's es-standin (0 when not running).
+	ESPID int `json:"es_pid,omitempty"`
+	// NetworkDown reports that StopNode took the node off the network.
+	NetworkDown bool `json:"network_down,omitempty"`
 }
 
 // Veth records one veth pair: Bridge end in the bridge namespace, Peer end
@@ -177,6 +221,7 @@ type record struct {
 	Nodes      []NodeInfo `json:"nodes"`
 	Route      string     `json:"guard_route"`
 	PIDs       []int      `json:"pids"`
+	Services   *services  `json:"services,omitempty"`
 }
 
 // Lab is a running practice cluster.

@@ -287,7 +287,7 @@ func TestLabUpDown(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := inventoryYAML(testName, l.StateDir, testSubnet, 3); string(inv) != want {
+		if want := inventoryYAML(testName, l.StateDir, testSubnet, 3, false); string(inv) != want {
 			t.Errorf("inventory.yaml differs from inventoryYAML output")
 		}
 		rec, err := readRecord(l.StateDir)

@@ -94,7 +94,7 @@ func TestNormalizeUsesRegisteredStateDir(t *testing.T) {
 }
 
 func TestInventoryGolden(t *testing.T) {
-	got := inventoryYAML("hslab", "/var/lib/hotsnap-lab/hslab", 9, 3)
+	got := inventoryYAML("hslab", "/var/lib/hotsnap-lab/hslab", 9, 3, false)
 	golden := filepath.Join("testdata", "inventory.golden.yaml")
 	if *update {
 		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
@@ -140,7 +140,7 @@ func TestInventoryMatchesSchema(t *testing.T) {
 		t.Fatalf("parse reference inventory: %v", err)
 	}
 	state := "/tmp/odd:state#x" // a path that needs YAML quoting
-	if err := yaml.Unmarshal([]byte(inventoryYAML("hslab", state, 9, 4)), &doc); err != nil {
+	if err := yaml.Unmarshal([]byte(inventoryYAML("hslab", state, 9, 4, false)), &doc); err != nil {
 		t.Fatalf("parse lab inventory: %v", err)
 	}
 	refKeys, keys := map[string]bool{}, map[string]bool{}
@@ -302,7 +302,7 @@ func TestPidAlive(t *testing.T) {
 }
 
 func TestInventoryLoadsWithConfig(t *testing.T) {
-	inv, err := config.Parse("inventory.yaml", []byte(inventoryYAML("hslab", "/var/lib/hotsnap-lab/hslab", 9, 3)))
+	inv, err := config.Parse("inventory.yaml", []byte(inventoryYAML("hslab", "/var/lib/hotsnap-lab/hslab", 9, 3, false)))
 	if err != nil {
 		t.Fatalf("config.Parse rejects the lab inventory: %v", err)
 	}

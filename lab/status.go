@@ -3,11 +3,14 @@ package lab
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/dustin/go-humanize"
 )
 
 // NodeStatus is one node's line in a StatusReport.
@@ -30,11 +33,31 @@ type NodeStatus struct {
 	SSHDAlive bool
 	// PortOpen reports whether IP:22 accepted a TCP connection from op.
 	PortOpen bool
+	// Services reports whether the lab runs stand-ins (it was brought up
+	// with a hotsnap binary); the fields below are meaningful only then.
+	Services bool
+	// CassandraPID is the recorded cassandra-standin (0 when stopped).
+	CassandraPID int
+	// CassandraAlive reports whether it runs in the node's namespace.
+	CassandraAlive bool
+	// ESPID is the recorded es-standin (0 when stopped).
+	ESPID int
+	// ESAlive reports whether it runs in the node's namespace.
+	ESAlive bool
+	// NetworkDown reports that StopNode took the node off the network.
+	NetworkDown bool
+	// DataBytes is the size of the node's Cassandra data directory
+	// (snapshots' hard links counted once).
+	DataBytes int64
 }
 
 // Healthy reports whether the node is fully up.
 func (n NodeStatus) Healthy() bool {
-	return n.NetnsExists && n.HolderAlive && n.SSHDAlive && n.PortOpen
+	ok := n.NetnsExists && n.HolderAlive && n.SSHDAlive && n.PortOpen
+	if n.Services {
+		ok = ok && n.CassandraAlive && n.ESAlive && !n.NetworkDown
+	}
+	return ok
 }
 
 // StatusReport describes a lab's state as found on the machine.
@@ -91,10 +114,19 @@ func (r *StatusReport) String() string {
 		return b.String()
 	}
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NODE\tIP\tNAMESPACE\tHOLDER\tSSHD\tPORT 22")
+	fmt.Fprintln(tw, "NODE\tIP\tNAMESPACE\tHOLDER\tSSHD\tPORT 22\tNETWORK\tCASSANDRA\tES\tDATA")
 	for _, n := range r.Nodes {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", n.Name, orDash(n.IP), yesNo(n.NetnsExists),
-			pidState(n.HolderPID, n.HolderAlive), pidState(n.SSHDPID, n.SSHDAlive), yesNo(n.PortOpen))
+		cass, es, data := "-", "-", "-"
+		if n.Services {
+			cass, es, data = svcState(n.CassandraPID, n.CassandraAlive), svcState(n.ESPID, n.ESAlive), humanize.Bytes(uint64(n.DataBytes))
+		}
+		network := "up"
+		if n.NetworkDown {
+			network = "down"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.Name, orDash(n.IP), yesNo(n.NetnsExists),
+			pidState(n.HolderPID, n.HolderAlive), pidState(n.SSHDPID, n.SSHDAlive), yesNo(n.PortOpen),
+			network, cass, es, data)
 	}
 	tw.Flush()
 	return b.String()
@@ -112,6 +144,17 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// svcState renders a stand-in daemon as "up (PID)" or "down".
+func svcState(pid int, alive bool) string {
+	switch {
+	case alive:
+		return "up (" + strconv.Itoa(pid) + ")"
+	case pid == 0:
+		return "down"
+	}
+	return "down (" + strconv.Itoa(pid) + " gone)"
 }
 
 func pidState(pid int, alive bool) string {
@@ -157,7 +200,13 @@ func statusOf(ctx context.Context, name, stateDir string) (*StatusReport, error)
 		rep.Recorded = true
 		rep.Subnet = rec.Subnet
 		for _, n := range rec.Nodes {
-			ns := NodeStatus{Name: n.Name, IP: n.IP, Netns: n.Netns, HolderPID: n.HolderPID, SSHDPID: n.SSHDPID}
+			ns := NodeStatus{Name: n.Name, IP: n.IP, Netns: n.Netns, HolderPID: n.HolderPID, SSHDPID: n.SSHDPID,
+				Services: rec.Services != nil, CassandraPID: n.CassandraPID, ESPID: n.ESPID, NetworkDown: n.NetworkDown}
+			if ns.Services {
+				ns.CassandraAlive = serviceAlive(n.CassandraPID, n.Netns)
+				ns.ESAlive = serviceAlive(n.ESPID, n.Netns)
+				ns.DataBytes = dirSize(filepath.Join(stateDir, "nodes", n.Name, "cassandra", "data"))
+			}
 			ns.NetnsExists = netnsExists(n.Netns)
 			ns.HolderAlive = ns.NetnsExists && checkHolder(n) == nil
 			if ns.SSHDAlive = pidAlive(n.SSHDPID); ns.SSHDAlive && ns.NetnsExists {

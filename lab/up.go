@@ -45,7 +45,7 @@ func Up(ctx context.Context, o Options) (*Lab, error) {
 	defer unlock()
 
 	if l, err := Open(o); err == nil {
-		if l.Subnet == o.Subnet && len(l.Nodes) == o.Nodes && l.healthy(ctx) {
+		if l.Subnet == o.Subnet && len(l.Nodes) == o.Nodes && l.sameServices(o) && l.healthy(ctx) {
 			fmt.Fprintf(o.Log, "lab %s: already up (%d nodes on 10.77.%d.0/24)\n", o.Name, len(l.Nodes), l.Subnet)
 			return l, nil
 		}
@@ -151,10 +151,44 @@ func up(ctx context.Context, o Options) (*Lab, error) {
 			rec.Mounts = append(rec.Mounts, Mount{Node: n.Name, Source: m.Source, Target: m.Target})
 		}
 	}
+	if o.Binary != "" {
+		rec.Services = &services{Data: o.Data, Auth: o.Auth, Search: o.Search}
+	}
 	if err := writeRecord(rec); err != nil {
 		return nil, fail("lab record", err)
 	}
 	logf("state dir %s ready (%s)", o.StateDir, time.Since(t0).Round(time.Millisecond))
+
+	// Seed data and install the binary while the network and sshd come up.
+	prepDone := make(chan error, 1)
+	if rec.Services != nil {
+		go func() {
+			ts := time.Now()
+			if err := installBinary(o.StateDir, o.Binary); err != nil {
+				prepDone <- fmt.Errorf("lab up: binary: %w", err)
+				return
+			}
+			if err := seedAll(o.StateDir, rec.Nodes, *rec.Services, logf); err != nil {
+				prepDone <- fmt.Errorf("lab up: seed: %w", err)
+				return
+			}
+			logf("binary installed and data seeded (%s)", time.Since(ts).Round(time.Millisecond))
+			prepDone <- nil
+		}()
+	} else {
+		prepDone <- nil
+	}
+	// Every early return below must wait for the seeding first, so that
+	// the cleanup never races it.
+	prepWaited := false
+	waitPrep := func() error {
+		if prepWaited {
+			return nil
+		}
+		prepWaited = true
+		return <-prepDone
+	}
+	defer waitPrep() //nolint:errcheck // only on early returns; the error is reported below otherwise
 
 	// 3. Network: namespaces, bridge, veth pairs, addresses.
 	t1 := time.Now()
@@ -211,6 +245,27 @@ func up(ctx context.Context, o Options) (*Lab, error) {
 		return nil, fail("wait for sshd", err)
 	}
 	logf("%d sshd answering on port 22 (%s)", len(l.Nodes), time.Since(t2).Round(time.Millisecond))
+
+	// 6. Stand-ins: Cassandra and Elasticsearch on every node.
+	if err := waitPrep(); err != nil {
+		return nil, err
+	}
+	if rec.Services == nil {
+		logf("no hotsnap binary given: no Cassandra or Elasticsearch stand-ins")
+		return l, nil
+	}
+	t3 := time.Now()
+	all := make([]int, len(l.Nodes))
+	for i := range all {
+		all[i] = i
+	}
+	if err := l.startServices(all); err != nil {
+		return nil, fail("start stand-ins", err)
+	}
+	if err := l.waitServices(ctx, l.Nodes); err != nil {
+		return nil, fail("wait for stand-ins", err)
+	}
+	logf("cassandra (9042, 7199) and %s (9200) answering on %d nodes (%s)", rec.Services.Search, len(l.Nodes), time.Since(t3).Round(time.Millisecond))
 	return l, nil
 }
 
@@ -333,7 +388,12 @@ func prepareState(ctx context.Context, o Options, rec record, pw string) error {
 	if err := writeKnownHosts(dir, rec.Nodes); err != nil {
 		return fmt.Errorf("known_hosts: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "inventory.yaml"), []byte(inventoryYAML(o.Name, dir, o.Subnet, o.Nodes)), 0o644); err != nil {
+	if o.Auth {
+		if err := ensureSecrets(dir); err != nil {
+			return err
+		}
+	}
+	if err := writeFileAtomic(filepath.Join(dir, "inventory.yaml"), []byte(inventoryYAML(o.Name, dir, o.Subnet, o.Nodes, o.Auth)), 0o644); err != nil {
 		return err
 	}
 	// Mount points on the host, only where absent.
