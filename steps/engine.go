@@ -71,6 +71,9 @@ type GatePolicy struct {
 
 // Engine runs runbooks.
 type Engine struct {
+	checksMu sync.Mutex
+	checks   []CheckResult
+
 	Exec     Executor
 	Reporter Reporter
 	Gates    GatePolicy
@@ -125,6 +128,17 @@ func (rc *RunContext) Output(node, line string) {
 	rc.e.Reporter.StepOutput(rc.info.ID, node, rc.e.redact(line))
 }
 
+// Check reports the result of one check (redacted) and records it.
+func (rc *RunContext) Check(r CheckResult) {
+	r.StepID = rc.info.ID
+	r.Evidence, r.Remedy = rc.e.redact(r.Evidence), rc.e.redact(r.Remedy)
+	rc.e.checksMu.Lock()
+	rc.e.checks = append(rc.e.checks, r)
+	rc.e.checksMu.Unlock()
+	rc.e.Reporter.CheckReported(r)
+	rc.e.Journal.record(entry{Type: "check", Step: r.StepID, Node: r.Node, Check: r.Check, State: string(r.Status), Evidence: r.Evidence})
+}
+
 // Progress reports progress of the step on node.
 func (rc *RunContext) Progress(node string, done, total int64, unit string) {
 	rc.e.Reporter.StepProgress(rc.info.ID, node, done, total, unit)
@@ -152,6 +166,9 @@ func (e *Engine) Run(ctx context.Context, rb Runbook) error {
 		}
 		infos[i] = StepInfo{Index: i + 1, Total: len(rb.Steps), ID: s.ID, Title: s.Title, Why: s.Why, Kind: s.Kind, Destructive: s.Destructive}
 	}
+	e.checksMu.Lock()
+	e.checks = nil
+	e.checksMu.Unlock()
 	e.Reporter.RunStarted(runID, rb.Name, infos)
 	e.Journal.record(entry{Type: "run_started", Runbook: rb.Name, Cluster: rb.Cluster})
 	start := time.Now()
@@ -193,6 +210,9 @@ func (e *Engine) Run(ctx context.Context, rb Runbook) error {
 	if runErr != nil {
 		e.cleanup(rb, infos, started)
 	}
+	e.checksMu.Lock()
+	sum.Checks = append([]CheckResult(nil), e.checks...)
+	e.checksMu.Unlock()
 	sum.Err, sum.Duration = runErr, time.Since(start)
 	sum.Aborted = errors.Is(runErr, context.Canceled) || errors.Is(runErr, ErrGateDeclined)
 	e.Journal.record(entry{Type: "run_finished", Error: e.redactErr(runErr), DurationMS: sum.Duration.Milliseconds()})

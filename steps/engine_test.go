@@ -33,6 +33,9 @@ func (r *recorder) StepOutput(id, node, line string)       { r.add("out %s %s %s
 func (r *recorder) StepProgress(id, node string, d, t int64, u string) {
 	r.add("progress %s %s %d/%d %s", id, node, d, t, u)
 }
+func (r *recorder) CheckReported(c CheckResult) {
+	r.add("check %s %s %s %s", c.StepID, c.Node, c.Check, c.Status)
+}
 func (r *recorder) GateRequested(g GateRequest) { r.add("gate? %s", g.StepID) }
 func (r *recorder) GateDecided(g GateRequest, d GateDecision) {
 	r.add("gate %s %v %s", g.StepID, d.Approved, d.By)

@@ -56,6 +56,18 @@ type RunSummary struct {
 	Aborted  bool
 	Duration time.Duration
 	Steps    []StepResult
+	Checks   []CheckResult
+}
+
+// Failed returns the checks that failed.
+func (s RunSummary) Failed() []CheckResult {
+	var out []CheckResult
+	for _, c := range s.Checks {
+		if c.Status == CheckFail {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // StepResult is how one step ended.
@@ -79,6 +91,27 @@ const (
 	StateCanceled StepState = "canceled"
 )
 
+// CheckStatus is the verdict of one check.
+type CheckStatus string
+
+// Check verdicts.
+const (
+	CheckPass CheckStatus = "pass"
+	CheckWarn CheckStatus = "warn"
+	CheckFail CheckStatus = "fail"
+)
+
+// CheckResult is one check on one node (Node "" for cluster-wide checks):
+// what was seen and, when it is not a pass, what to do.
+type CheckResult struct {
+	StepID   string
+	Check    string
+	Node     string
+	Status   CheckStatus
+	Evidence string
+	Remedy   string
+}
+
 // Reporter receives the engine's events. Implementations must be safe for
 // concurrent calls (steps fan out across nodes) and must not block for long:
 // the TUI forwards them with Program.Send, the printers write a line.
@@ -87,6 +120,7 @@ type Reporter interface {
 	StepStarted(s StepInfo)
 	StepOutput(stepID, node, line string)
 	StepProgress(stepID, node string, done, total int64, unit string)
+	CheckReported(r CheckResult)
 	GateRequested(g GateRequest)
 	GateDecided(g GateRequest, d GateDecision)
 	StepFinished(s StepInfo, res StepResult)

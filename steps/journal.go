@@ -31,6 +31,8 @@ type entry struct {
 	Step       string    `json:"step,omitempty"`
 	Node       string    `json:"node,omitempty"`
 	Cmd        string    `json:"cmd,omitempty"`
+	Check      string    `json:"check,omitempty"`
+	Evidence   string    `json:"evidence,omitempty"`
 	Sudo       bool      `json:"sudo,omitempty"`
 	Exit       *int      `json:"exit,omitempty"`
 	State      string    `json:"state,omitempty"`

@@ -1,0 +1,196 @@
+// Package ui holds hotsnap's three faces of the engine: plain lines
+// (--no-tui, or stdout not a terminal), JSON lines (--json), and the
+// terminal wizard. Each implements steps.Reporter.
+package ui
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hotsnap/hotsnap/steps"
+)
+
+// Plain prints one readable line per event. Safe for concurrent use.
+type Plain struct {
+	mu       sync.Mutex
+	w        io.Writer
+	total    int
+	progress map[string]time.Time // last progress line per step/node, to print at most one a second
+}
+
+// NewPlain returns a plain-line reporter writing to w.
+func NewPlain(w io.Writer) *Plain { return &Plain{w: w, progress: map[string]time.Time{}} }
+
+func (p *Plain) printf(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, format, args...)
+}
+
+// RunStarted prints the runbook's name and length.
+func (p *Plain) RunStarted(runID, runbook string, s []steps.StepInfo) {
+	p.total = len(s)
+	p.printf("hotsnap %s · run %s · %d steps\n", runbook, runID, len(s))
+}
+
+// StepStarted prints the step's number and title.
+func (p *Plain) StepStarted(s steps.StepInfo) {
+	mark := ""
+	if s.Destructive {
+		mark = " [DESTRUCTIVE]"
+	}
+	p.printf("\n[%d/%d] %s%s\n", s.Index, s.Total, s.Title, mark)
+}
+
+// StepOutput prints a node's output line, indented.
+func (p *Plain) StepOutput(stepID, node, line string) { p.printf("      %s │ %s\n", node, line) }
+
+// StepProgress prints progress at most once a second per node, and at 100%.
+func (p *Plain) StepProgress(stepID, node string, done, total int64, unit string) {
+	key := stepID + "/" + node
+	p.mu.Lock()
+	last := p.progress[key]
+	now := time.Now()
+	if now.Sub(last) < time.Second && done != total {
+		p.mu.Unlock()
+		return
+	}
+	p.progress[key] = now
+	p.mu.Unlock()
+	pct := ""
+	if total > 0 {
+		pct = fmt.Sprintf(" (%.0f%%)", 100*float64(done)/float64(total))
+	}
+	p.printf("      %s │ %s / %s%s\n", node, amount(done, unit), amount(total, unit), pct)
+}
+
+// CheckReported prints a check verdict with its evidence and remedy. The
+// verdict is a word, not only a colour or a symbol.
+func (p *Plain) CheckReported(r steps.CheckResult) {
+	where := r.Node
+	if where == "" {
+		where = "cluster"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "  %s %-4s %-8s %s: %s\n", statusMark(r.Status), strings.ToUpper(string(r.Status)), where, r.Check, r.Evidence)
+	if r.Remedy != "" && r.Status != steps.CheckPass {
+		fmt.Fprintf(&b, "                  → %s\n", r.Remedy)
+	}
+	p.printf("%s", b.String())
+}
+
+func statusMark(s steps.CheckStatus) string {
+	switch s {
+	case steps.CheckPass:
+		return "✓"
+	case steps.CheckWarn:
+		return "!"
+	}
+	return "✗"
+}
+
+// GateRequested prints what the gate is about to allow.
+func (p *Plain) GateRequested(g steps.GateRequest) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "  GATE: %s\n", g.Title)
+	if g.Happens != "" {
+		fmt.Fprintf(&b, "    what happens: %s\n", g.Happens)
+	}
+	if len(g.Nodes) > 0 {
+		fmt.Fprintf(&b, "    on: %s\n", strings.Join(g.Nodes, ", "))
+	}
+	if g.Loses != "" {
+		fmt.Fprintf(&b, "    what is lost: %s\n", g.Loses)
+	}
+	if g.Rollback != "" {
+		fmt.Fprintf(&b, "    roll back: %s\n", g.Rollback)
+	}
+	p.printf("%s", b.String())
+}
+
+// GateDecided prints the decision and who made it.
+func (p *Plain) GateDecided(g steps.GateRequest, d steps.GateDecision) {
+	if d.Approved {
+		p.printf("  approved (%s)\n", d.By)
+	} else {
+		p.printf("  NOT approved: %s\n", strings.TrimPrefix(d.By, "refused: "))
+	}
+}
+
+// StepFinished prints how the step ended.
+func (p *Plain) StepFinished(s steps.StepInfo, res steps.StepResult) {
+	if res.Err != nil {
+		p.printf("  %s after %s: %v\n", strings.ToUpper(string(res.State)), round(res.Duration), res.Err)
+		return
+	}
+	p.printf("  done in %s\n", round(res.Duration))
+}
+
+// CleanupRan prints a cleanup's outcome.
+func (p *Plain) CleanupRan(stepID string, err error) {
+	if err != nil {
+		p.printf("cleanup of %s FAILED: %v\n", stepID, err)
+		return
+	}
+	p.printf("cleanup of %s done\n", stepID)
+}
+
+// RunFinished prints the summary line.
+func (p *Plain) RunFinished(sum steps.RunSummary) {
+	var pass, warn, fail int
+	for _, c := range sum.Checks {
+		switch c.Status {
+		case steps.CheckPass:
+			pass++
+		case steps.CheckWarn:
+			warn++
+		default:
+			fail++
+		}
+	}
+	checks := ""
+	if len(sum.Checks) > 0 {
+		checks = fmt.Sprintf(" · checks: %d pass, %d warn, %d fail", pass, warn, fail)
+	}
+	switch {
+	case sum.Err != nil && sum.Aborted:
+		p.printf("\nABORTED after %s%s: %v\n", round(sum.Duration), checks, sum.Err)
+	case sum.Err != nil:
+		p.printf("\nFAILED after %s%s: %v\n", round(sum.Duration), checks, sum.Err)
+	default:
+		p.printf("\nfinished in %s%s\n", round(sum.Duration), checks)
+	}
+}
+
+func round(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(100 * time.Millisecond)
+}
+
+func amount(n int64, unit string) string {
+	if unit != "bytes" {
+		return fmt.Sprintf("%d %s", n, unit)
+	}
+	return HumanBytes(n)
+}
+
+// HumanBytes formats a byte count with binary units (1.5 GiB).
+func HumanBytes(n int64) string {
+	const k = 1024
+	if n < k {
+		return fmt.Sprintf("%d B", n)
+	}
+	f := float64(n)
+	for _, u := range []string{"KiB", "MiB", "GiB", "TiB"} {
+		f /= k
+		if f < k {
+			return fmt.Sprintf("%.1f %s", f, u)
+		}
+	}
+	return fmt.Sprintf("%.1f PiB", f/k)
+}
