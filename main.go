@@ -25,6 +25,7 @@ import (
 
 	"github.com/hotsnap/hotsnap/lab/cassandra"
 	"github.com/hotsnap/hotsnap/lab/elastic"
+	"github.com/hotsnap/hotsnap/lab/thehive"
 )
 
 // Exit codes, as documented in README.md and --help.
@@ -119,6 +120,9 @@ var labStandIns = map[string]func(args []string) int{
 	"sstableloader":     stdio(cassandra.SSTableLoaderMain),
 	"cassandra-standin": cassandra.Main,
 	"es-standin":        elastic.Main,
+	"thehive-standin":   thehive.Main,
+	"systemctl":         stdio(thehive.SystemctlMain),
+	"journalctl":        stdio(thehive.JournalctlMain),
 }
 
 func stdio(f func(args []string, stdout, stderr io.Writer) int) func([]string) int {

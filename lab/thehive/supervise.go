@@ -1,0 +1,188 @@
+package thehive
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/user"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+const servicePath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// supervise plays systemd's part for one run of unit name: it runs ExecStart,
+// journals its output and records how it ended. It runs detached, started by
+// startUnit, which holds the unit lock until the state leaves "activating".
+func supervise(dir, name string, stderr io.Writer) int {
+	u, err := ReadUnit(dir, name)
+	if err != nil {
+		fmt.Fprintf(stderr, "supervise: %v\n", err)
+		return exitFailure
+	}
+	p := paths{dir, u.Name}
+	s, err := readState(p)
+	if err != nil {
+		fmt.Fprintf(stderr, "supervise: %v\n", err)
+		return exitFailure
+	}
+	s.SupervisorPID = os.Getpid()
+	appendJournal(p, systemdLine("Starting "+u.Description+"...")) //nolint:errcheck // journal is best effort
+
+	cmd := exec.Command(u.ExecStart[0], u.ExecStart[1:]...)
+	cmd.Env = append([]string{servicePath, "LANG=C.UTF-8", "INVOCATION_ID=" + strconv.FormatInt(time.Now().UnixNano(), 16)}, u.Environment...)
+	cmd.Dir = u.WorkingDirectory
+	if cmd.Dir == "" {
+		cmd.Dir = "/"
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if u.User != "" && os.Geteuid() == 0 {
+		cred, err := credential(u.User)
+		if err != nil {
+			return s.execFailed(u, p, 217, err)
+		}
+		cmd.SysProcAttr.Credential = cred
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return s.execFailed(u, p, 203, err)
+	}
+	cmd.Stdout, cmd.Stderr = outW, outW
+	if err := cmd.Start(); err != nil {
+		outW.Close()
+		outR.Close()
+		return s.execFailed(u, p, 203, err)
+	}
+	outW.Close()
+	pid := cmd.Process.Pid
+	start, _ := procStart(pid)
+	os.WriteFile(p.pid(), []byte(strconv.Itoa(pid)+"\n"), 0o644) //nolint:errcheck // status reads the state file
+	now := time.Now()
+	s = unitState{Active: stateActive, Sub: "running", Since: now, MainPID: pid, MainStart: start,
+		SupervisorPID: os.Getpid(), StartedAt: now}
+	if err := writeState(p, s); err != nil {
+		fmt.Fprintf(stderr, "supervise: %v\n", err)
+	}
+	appendJournal(p, systemdLine("Started "+u.Description+".")) //nolint:errcheck // journal is best effort
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		journalLines(p, outR, u.SyslogIdentifier, pid)
+	}()
+	waitErr := cmd.Wait()
+	wg.Wait()
+	outR.Close()
+
+	code, status := "exited", 0
+	var ee *exec.ExitError
+	if errors.As(waitErr, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			code, status = "killed", int(ws.Signal())
+			if ws.CoreDump() {
+				code = "dumped"
+			}
+		} else {
+			status = ee.ExitCode()
+		}
+	}
+	final, err := readState(p)
+	if err != nil {
+		final = s
+	}
+	final.MainPID, final.MainStart, final.SupervisorPID = 0, 0, 0
+	final.ExecMainPID, final.ExecMainCode, final.ExecMainStatus = pid, code, status
+	final.ExitedAt, final.Since = time.Now(), time.Now()
+	var lines []JournalEntry
+	if successfulExit(u, code, status, final.StopRequested) {
+		final.Active, final.Sub, final.Result = stateInactive, "dead", "success"
+		lines = append(lines, systemdLine(u.Name+".service: Deactivated successfully."))
+	} else {
+		statusText := strconv.Itoa(status) + "/n/a"
+		if n, ok := exitStatusNames[status]; ok && code == "exited" {
+			statusText = strconv.Itoa(status) + "/" + n
+		}
+		if code != "exited" {
+			statusText = strconv.Itoa(status) + "/" + signalName(status)
+		}
+		result := "exit-code"
+		if code != "exited" {
+			result = "signal"
+		}
+		if final.Result == "timeout" {
+			result = "timeout"
+		}
+		final.Active, final.Sub, final.Result = stateFailed, "failed", result
+		lines = append(lines,
+			systemdLine(fmt.Sprintf("%s.service: Main process exited, code=%s, status=%s", u.Name, code, statusText)),
+			systemdLine(fmt.Sprintf("%s.service: Failed with result '%s'.", u.Name, result)))
+	}
+	if final.StopRequested {
+		lines = append(lines, systemdLine("Stopped "+u.Description+"."))
+	}
+	final.StopRequested = false
+	os.Remove(p.pid()) //nolint:errcheck // may already be gone
+	if err := writeState(p, final); err != nil {
+		fmt.Fprintf(stderr, "supervise: %v\n", err)
+	}
+	appendJournal(p, lines...) //nolint:errcheck // journal is best effort
+	return exitOK
+}
+
+// execFailed records a spawn failure the way systemd does (status 203/EXEC, 217/USER).
+func (s unitState) execFailed(u Unit, p paths, status int, err error) int {
+	step := "EXEC"
+	if status == 217 {
+		step = "USER"
+	}
+	msg := err.Error()
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		msg = pe.Err.Error()
+	}
+	if len(msg) > 0 && msg[0] >= 'a' && msg[0] <= 'z' {
+		msg = string(msg[0]-'a'+'A') + msg[1:]
+	}
+	appendJournal(p, //nolint:errcheck // journal is best effort
+		systemdLine(fmt.Sprintf("%s.service: Failed at step %s spawning %s: %s", u.Name, step, u.ExecStart[0], msg)),
+		systemdLine(fmt.Sprintf("%s.service: Main process exited, code=exited, status=%d/%s", u.Name, status, step)),
+		systemdLine(fmt.Sprintf("%s.service: Failed with result 'exit-code'.", u.Name)),
+		systemdLine("Failed to start "+u.Description+"."))
+	now := time.Now()
+	s.Active, s.Sub, s.Result, s.Since = stateFailed, "failed", "exit-code", now
+	s.MainPID, s.SupervisorPID, s.ExecMainPID, s.ExecMainCode, s.ExecMainStatus = 0, 0, os.Getpid(), "exited", status
+	writeState(p, s) //nolint:errcheck // nothing more to do
+	return exitFailure
+}
+
+// journalLines turns the service's output into journal entries.
+func journalLines(p paths, r io.Reader, ident string, pid int) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	host := hostname()
+	for sc.Scan() {
+		appendJournal(p, JournalEntry{Time: time.Now(), Host: host, Ident: ident, PID: pid, Msg: sc.Text()}) //nolint:errcheck // best effort
+	}
+}
+
+func credential(name string) (*syscall.Credential, error) {
+	usr, err := user.Lookup(name)
+	if err != nil {
+		return nil, fmt.Errorf("look up user %s: %w", name, err)
+	}
+	uid, err := strconv.ParseUint(usr.Uid, 10, 32)
+	if err != nil {
+		return nil, fmt.Errorf("user %s: uid %q: %w", name, usr.Uid, err)
+	}
+	gid, err := strconv.ParseUint(usr.Gid, 10, 32)
+	if err != nil {
+		return nil, fmt.Errorf("user %s: gid %q: %w", name, usr.Gid, err)
+	}
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+}

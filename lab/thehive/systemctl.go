@@ -1,0 +1,622 @@
+package thehive
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// systemctl exit codes (systemd's EXIT_* values used by systemctl).
+const (
+	exitOK           = 0
+	exitFailure      = 1
+	exitProgramDead  = 3 // also "not running" for is-active/status
+	exitNoPermission = 4 // also "unit not found" for status/is-active
+	exitNotInstalled = 5
+)
+
+// supervisorVerb is the hidden verb the detached supervisor runs.
+const supervisorVerb = "__hotsnap-supervise"
+
+// serviceDir returns $HOTSNAP_LAB_SERVICE_DIR or DefaultServiceDir.
+func serviceDir() string {
+	if d := os.Getenv(ServiceDirEnv); d != "" {
+		return d
+	}
+	return DefaultServiceDir
+}
+
+// SystemctlMain is the lab's systemctl: start, stop, restart, status,
+// is-active, is-failed, is-enabled and daemon-reload for units installed with
+// WriteUnit in $HOTSNAP_LAB_SERVICE_DIR. It returns systemctl's exit code.
+func SystemctlMain(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 2 && args[0] == supervisorVerb {
+		return supervise(serviceDir(), args[1], stderr)
+	}
+	fs := pflag.NewFlagSet("systemctl", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Bool("no-pager", false, "do not pipe output into a pager")
+	quiet := fs.BoolP("quiet", "q", false, "suppress output")
+	lines := fs.IntP("lines", "n", 10, "number of journal entries to show")
+	fs.BoolP("full", "l", false, "do not ellipsize")
+	fs.Bool("no-block", false, "do not wait")
+	fs.Bool("system", false, "connect to the system manager")
+	fs.Bool("no-ask-password", false, "do not ask for a password")
+	if err := fs.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "systemctl: %v\n", err)
+		return exitFailure
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		fmt.Fprintln(stderr, "Too few arguments.")
+		return exitFailure
+	}
+	verb, units := rest[0], rest[1:]
+	c := &systemctl{dir: serviceDir(), stdout: stdout, stderr: stderr, quiet: *quiet, lines: *lines}
+	switch verb {
+	case "daemon-reload":
+		if err := c.checkAccess(); err != nil {
+			fmt.Fprintln(stderr, "Failed to reload daemon: Access denied")
+			return exitNoPermission
+		}
+		return exitOK
+	case "start", "stop", "restart", "status", "is-active", "is-failed", "is-enabled":
+	default:
+		fmt.Fprintf(stderr, "Unknown command verb %s.\n", verb)
+		return exitFailure
+	}
+	if len(units) == 0 {
+		fmt.Fprintln(stderr, "Too few arguments.")
+		return exitFailure
+	}
+	switch verb {
+	case "start", "stop", "restart":
+		return c.control(verb, units)
+	case "status":
+		return c.status(units)
+	case "is-enabled":
+		return c.isEnabled(units)
+	default:
+		return c.isActive(units, verb == "is-failed")
+	}
+}
+
+type systemctl struct {
+	dir            string
+	stdout, stderr io.Writer
+	quiet          bool
+	lines          int
+}
+
+// checkAccess allows root and the owner of the service directory.
+func (c *systemctl) checkAccess() error {
+	euid := os.Geteuid()
+	if euid == 0 {
+		return nil
+	}
+	fi, err := os.Stat(c.dir)
+	if err != nil {
+		return fmt.Errorf("stat service directory %s: %w", c.dir, err)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) == euid {
+		return nil
+	}
+	return errors.New("access denied")
+}
+
+// loadUnit reads a unit; notFound is true when it is not installed.
+func (c *systemctl) loadUnit(arg string) (u Unit, notFound bool, err error) {
+	u, err = ReadUnit(c.dir, arg)
+	if err != nil {
+		return Unit{}, errors.Is(err, os.ErrNotExist) || strings.Contains(err.Error(), "not valid"), err
+	}
+	return u, false, nil
+}
+
+func fullName(arg string) string {
+	if strings.HasSuffix(arg, ".service") {
+		return arg
+	}
+	return arg + ".service"
+}
+
+func (c *systemctl) control(verb string, units []string) int {
+	if err := c.checkAccess(); err != nil {
+		for _, arg := range units {
+			fmt.Fprintf(c.stderr, "Failed to %s %s: Access denied\n", verb, fullName(arg))
+			fmt.Fprintf(c.stderr, "See system logs and 'systemctl status %s' for details.\n", fullName(arg))
+		}
+		return exitNoPermission
+	}
+	code := exitOK
+	for _, arg := range units {
+		u, notFound, err := c.loadUnit(arg)
+		if notFound {
+			what := "not found"
+			if verb == "stop" {
+				what = "not loaded"
+			}
+			fmt.Fprintf(c.stderr, "Failed to %s %s: Unit %s %s.\n", verb, fullName(arg), fullName(arg), what)
+			code = exitNotInstalled
+			continue
+		}
+		if err != nil {
+			fmt.Fprintf(c.stderr, "Failed to %s %s: %v\n", verb, fullName(arg), err)
+			code = exitFailure
+			continue
+		}
+		p := paths{c.dir, u.Name}
+		if err := c.controlOne(verb, u, p); err != nil {
+			fmt.Fprintln(c.stderr, err)
+			code = exitFailure
+		}
+	}
+	return code
+}
+
+func (c *systemctl) controlOne(verb string, u Unit, p paths) error {
+	unlock, err := lockUnit(p)
+	if err != nil {
+		return fmt.Errorf("Failed to %s %s.service: %w", verb, u.Name, err) //nolint:staticcheck // systemctl's capitalised wording
+	}
+	defer unlock()
+	if verb == "stop" || verb == "restart" {
+		if err := stopUnit(u, p); err != nil {
+			return fmt.Errorf("Failed to %s %s.service: %w", verb, u.Name, err) //nolint:staticcheck // systemctl's wording
+		}
+	}
+	if verb == "start" || verb == "restart" {
+		return startUnit(u, p)
+	}
+	return nil
+}
+
+// currentState reads the unit's state and repairs it when the processes it
+// names are gone (a supervisor killed from outside).
+func currentState(p paths) (unitState, error) {
+	s, err := readState(p)
+	if err != nil {
+		return s, err
+	}
+	switch s.Active {
+	case stateActive, stateActivating, stateDeactivating:
+	default:
+		return s, nil
+	}
+	if s.MainPID != 0 && alive(s.MainPID, s.MainStart) {
+		return s, nil
+	}
+	if s.SupervisorPID != 0 && alive(s.SupervisorPID, 0) {
+		return s, nil // the supervisor is about to record the exit
+	}
+	s.Active, s.Sub, s.Result = stateFailed, "failed", "signal"
+	s.ExecMainPID, s.ExecMainCode, s.ExecMainStatus = s.MainPID, "killed", int(syscall.SIGKILL)
+	s.MainPID, s.SupervisorPID = 0, 0
+	s.Since = time.Now()
+	return s, writeState(p, s)
+}
+
+func startUnit(u Unit, p paths) error {
+	s, err := currentState(p)
+	if err != nil {
+		return fmt.Errorf("Failed to start %s.service: %w", u.Name, err) //nolint:staticcheck // systemctl's wording
+	}
+	if s.Active == stateActive || s.Active == stateActivating {
+		return nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("Failed to start %s.service: find own executable: %w", u.Name, err) //nolint:staticcheck // systemctl's wording
+	}
+	s = unitState{Active: stateActivating, Sub: "start", Since: time.Now(), ExecMainPID: s.ExecMainPID,
+		ExecMainCode: s.ExecMainCode, ExecMainStatus: s.ExecMainStatus}
+	if err := writeState(p, s); err != nil {
+		return fmt.Errorf("Failed to start %s.service: %w", u.Name, err) //nolint:staticcheck // systemctl's wording
+	}
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("Failed to start %s.service: %w", u.Name, err) //nolint:staticcheck // systemctl's wording
+	}
+	defer devnull.Close()
+	cmd := &exec.Cmd{
+		Path:        exe,
+		Args:        []string{"systemctl", supervisorVerb, u.Name},
+		Env:         append(os.Environ(), ServiceDirEnv+"="+p.dir),
+		Dir:         "/",
+		Stdin:       devnull,
+		Stdout:      devnull,
+		Stderr:      devnull,
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	}
+	if err := cmd.Start(); err != nil {
+		s.Active, s.Sub, s.Result = stateFailed, "failed", "resources"
+		writeState(p, s)                                                                   //nolint:errcheck // already failing
+		return fmt.Errorf("Failed to start %s.service: spawn supervisor: %w", u.Name, err) //nolint:staticcheck // systemctl's wording
+	}
+	go cmd.Wait() //nolint:errcheck // reaped here only if we outlive it
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		s, err = readState(p)
+		if err == nil && s.Active != stateActivating {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if s.Active == stateActive {
+		return nil
+	}
+	return fmt.Errorf("Job for %s.service failed because the control process exited with error code.\n"+ //nolint:staticcheck // systemctl's wording
+		"See \"systemctl status %s.service\" and \"journalctl -xeu %s.service\" for details.", u.Name, u.Name, u.Name)
+}
+
+func signalGroup(pid int, sig syscall.Signal) {
+	if pid <= 0 {
+		return
+	}
+	if err := syscall.Kill(-pid, sig); err != nil {
+		syscall.Kill(pid, sig) //nolint:errcheck // the process may be gone
+	}
+}
+
+func stopUnit(u Unit, p paths) error {
+	s, err := currentState(p)
+	if err != nil {
+		return err
+	}
+	if s.Active != stateActive && s.Active != stateActivating && s.Active != stateDeactivating {
+		return nil
+	}
+	pid, start, sup := s.MainPID, s.MainStart, s.SupervisorPID
+	defer waitGone(sup, 2*time.Second) // its last journal lines follow the state
+	s.StopRequested = true
+	s.Active, s.Sub, s.Since = stateDeactivating, "stop-sigterm", time.Now()
+	if err := writeState(p, s); err != nil {
+		return err
+	}
+	appendJournal(p, systemdLine("Stopping "+u.Description+"...")) //nolint:errcheck // journal is best effort
+	signalGroup(pid, syscall.SIGTERM)
+	if waitStopped(p, pid, start, time.Duration(u.TimeoutStopSec)*time.Second) {
+		return nil
+	}
+	ident := u.SyslogIdentifier
+	appendJournal(p, //nolint:errcheck // journal is best effort
+		systemdLine(u.Name+".service: State 'stop-sigterm' timed out. Killing."),
+		systemdLine(fmt.Sprintf("%s.service: Killing process %d (%s) with signal SIGKILL.", u.Name, pid, ident)))
+	if cur, err := readState(p); err == nil {
+		cur.Result = "timeout"
+		writeState(p, cur) //nolint:errcheck // the supervisor keeps Result timeout if it sees it
+	}
+	signalGroup(pid, syscall.SIGKILL)
+	if waitStopped(p, pid, start, 5*time.Second) {
+		return nil
+	}
+	return fmt.Errorf("process %d did not exit after SIGKILL", pid)
+}
+
+// waitGone waits up to timeout for pid to exit.
+func waitGone(pid int, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for pid > 0 && alive(pid, 0) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitStopped waits until pid is gone and the supervisor has recorded the end
+// (or is gone too). It writes the final state itself when the supervisor died.
+func waitStopped(p paths, pid int, start uint64, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		s, err := readState(p)
+		gone := pid == 0 || !alive(pid, start)
+		if err == nil && gone {
+			if s.Active == stateInactive || s.Active == stateFailed {
+				return true
+			}
+			if s.SupervisorPID == 0 || !alive(s.SupervisorPID, 0) {
+				s.Active, s.Sub, s.Result, s.Since = stateInactive, "dead", "success", time.Now()
+				s.MainPID, s.SupervisorPID = 0, 0
+				writeState(p, s)   //nolint:errcheck // best effort
+				os.Remove(p.pid()) //nolint:errcheck // may not exist
+				return true
+			}
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (c *systemctl) isActive(units []string, failedMode bool) int {
+	anyMatch, allMissing := false, true
+	for _, arg := range units {
+		u, notFound, err := c.loadUnit(arg)
+		word := stateInactive
+		if !notFound {
+			allMissing = false
+			if err != nil {
+				fmt.Fprintf(c.stderr, "Failed to get unit %s: %v\n", fullName(arg), err)
+				continue
+			}
+			s, err := currentState(paths{c.dir, u.Name})
+			if err != nil {
+				fmt.Fprintf(c.stderr, "Failed to get unit %s: %v\n", fullName(arg), err)
+				continue
+			}
+			word = s.Active
+		}
+		if !c.quiet {
+			fmt.Fprintln(c.stdout, word)
+		}
+		if failedMode && word == stateFailed || !failedMode && word == stateActive {
+			anyMatch = true
+		}
+	}
+	switch {
+	case anyMatch:
+		return exitOK
+	case failedMode:
+		return exitFailure
+	case allMissing:
+		return exitNoPermission
+	default:
+		return exitProgramDead
+	}
+}
+
+func (c *systemctl) isEnabled(units []string) int {
+	code := exitFailure
+	for _, arg := range units {
+		u, notFound, err := c.loadUnit(arg)
+		if notFound || err != nil {
+			fmt.Fprintf(c.stderr, "Failed to get unit file state for %s: No such file or directory\n", fullName(arg))
+			continue
+		}
+		word := "disabled"
+		if u.Enabled {
+			word, code = "enabled", exitOK
+		}
+		if !c.quiet {
+			fmt.Fprintln(c.stdout, word)
+		}
+	}
+	return code
+}
+
+func (c *systemctl) status(units []string) int {
+	code := -1
+	for i, arg := range units {
+		u, notFound, err := c.loadUnit(arg)
+		if notFound {
+			fmt.Fprintf(c.stderr, "Unit %s could not be found.\n", fullName(arg))
+			if code == -1 {
+				code = exitNoPermission
+			}
+			continue
+		}
+		if err != nil {
+			fmt.Fprintf(c.stderr, "Failed to get unit %s: %v\n", fullName(arg), err)
+			code = exitFailure
+			continue
+		}
+		p := paths{c.dir, u.Name}
+		s, err := currentState(p)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "Failed to get properties: %v\n", err)
+			code = exitFailure
+			continue
+		}
+		if i > 0 {
+			fmt.Fprintln(c.stdout)
+		}
+		var journal []JournalEntry
+		if c.lines > 0 {
+			all, err := readJournal(p)
+			if err == nil {
+				journal = lastN(all, c.lines)
+			}
+		}
+		fmt.Fprint(c.stdout, FormatStatus(u, statusView(s), journal, time.Now()))
+		switch {
+		case s.Active == stateActive || s.Active == stateActivating || s.Active == stateDeactivating:
+			if code == -1 || code == exitNoPermission {
+				code = exitOK
+			}
+		default:
+			if code == -1 || code == exitNoPermission {
+				code = exitProgramDead
+			}
+		}
+	}
+	if code == -1 {
+		code = exitOK
+	}
+	return code
+}
+
+// UnitStatus is what FormatStatus needs to know about a unit's runtime state.
+type UnitStatus struct {
+	// Active is active, inactive, failed, activating or deactivating.
+	Active string
+	// Sub is the sub-state (running, dead, failed, start, stop-sigterm).
+	Sub string
+	// Result is success, exit-code, signal or timeout.
+	Result string
+	// Since is when the unit entered Active (zero when it never ran).
+	Since time.Time
+	// MainPID is the running main process (0 when none).
+	MainPID int
+	// ExecMainPID, ExecMainCode ("exited" or "killed") and ExecMainStatus
+	// describe the last finished main process.
+	ExecMainPID    int
+	ExecMainCode   string
+	ExecMainStatus int
+}
+
+func statusView(s unitState) UnitStatus {
+	return UnitStatus{Active: s.Active, Sub: s.Sub, Result: s.Result, Since: s.Since, MainPID: s.MainPID,
+		ExecMainPID: s.ExecMainPID, ExecMainCode: s.ExecMainCode, ExecMainStatus: s.ExecMainStatus}
+}
+
+// FormatStatus renders `systemctl status` for one unit in systemd 249's
+// layout, followed by the journal lines (if any) after a blank line.
+func FormatStatus(u Unit, s UnitStatus, journal []JournalEntry, now time.Time) string {
+	var b strings.Builder
+	glyph := "○"
+	switch s.Active {
+	case stateActive, stateActivating, stateDeactivating, "reloading":
+		glyph = "●"
+	case stateFailed:
+		glyph = "×"
+	}
+	fmt.Fprintf(&b, "%s %s.service - %s\n", glyph, u.Name, u.Description)
+	enabled := "disabled"
+	if u.Enabled {
+		enabled = "enabled"
+	}
+	line := func(label, value string) { fmt.Fprintf(&b, "%12s %s\n", label+":", value) }
+	line("Loaded", fmt.Sprintf("loaded (%s; %s; vendor preset: enabled)", u.FragmentPath, enabled))
+	active := s.Active
+	switch s.Active {
+	case stateActive:
+		active += " (running)"
+	case stateFailed:
+		result := s.Result
+		if result == "" {
+			result = "exit-code"
+		}
+		active += " (Result: " + result + ")"
+	case "":
+		active = "inactive (dead)"
+	default:
+		sub := s.Sub
+		if sub == "" {
+			sub = "dead"
+		}
+		active += " (" + sub + ")"
+	}
+	if !s.Since.IsZero() {
+		active += " since " + s.Since.Format("Mon 2006-01-02 15:04:05 MST") + "; " + relativeAgo(now.Sub(s.Since))
+	}
+	line("Active", active)
+	if u.Documentation != "" {
+		line("Docs", u.Documentation)
+	}
+	if s.MainPID != 0 {
+		line("Main PID", fmt.Sprintf("%d (%s)", s.MainPID, procComm(s.MainPID, u.ExecStart[0])))
+		line("CGroup", "/system.slice/"+u.Name+".service")
+		fmt.Fprintf(&b, "%12s └─%d %s\n", "", s.MainPID, procCmdline(s.MainPID, u.ExecStart))
+	} else if s.ExecMainPID != 0 {
+		how := exitDescription(s.ExecMainCode, s.ExecMainStatus)
+		line("Process", fmt.Sprintf("%d ExecStart=%s (%s)", s.ExecMainPID, strings.Join(u.ExecStart, " "), how))
+		line("Main PID", fmt.Sprintf("%d (%s)", s.ExecMainPID, how))
+	}
+	if len(journal) > 0 {
+		b.WriteString("\n")
+		for _, e := range journal {
+			b.WriteString(formatShort(e))
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+var exitStatusNames = map[int]string{
+	0: "SUCCESS", 1: "FAILURE", 2: "INVALIDARGUMENT", 3: "NOTIMPLEMENTED", 4: "NOPERMISSION",
+	5: "NOTINSTALLED", 6: "NOTCONFIGURED", 7: "NOTRUNNING", 200: "CHDIR", 203: "EXEC", 217: "USER",
+}
+
+// exitDescription renders "code=exited, status=203/EXEC" or "code=killed, signal=TERM".
+func exitDescription(code string, status int) string {
+	if code == "killed" || code == "dumped" {
+		return fmt.Sprintf("code=%s, signal=%s", code, signalName(status))
+	}
+	if n, ok := exitStatusNames[status]; ok {
+		return fmt.Sprintf("code=exited, status=%d/%s", status, n)
+	}
+	return fmt.Sprintf("code=exited, status=%d", status)
+}
+
+func signalName(sig int) string {
+	names := map[int]string{1: "HUP", 2: "INT", 3: "QUIT", 6: "ABRT", 9: "KILL", 11: "SEGV", 13: "PIPE", 15: "TERM"}
+	if n, ok := names[sig]; ok {
+		return n
+	}
+	return strconv.Itoa(sig)
+}
+
+// relativeAgo is systemd's format_timestamp_relative.
+func relativeAgo(d time.Duration) string {
+	const (
+		day   = 24 * time.Hour
+		week  = 7 * day
+		month = 2629800 * time.Second
+		year  = 31557600 * time.Second
+	)
+	switch {
+	case d >= year:
+		return fmt.Sprintf("%d years %d months ago", d/year, (d%year)/month)
+	case d >= month:
+		return fmt.Sprintf("%d months %d days ago", d/month, (d%month)/day)
+	case d >= week:
+		return fmt.Sprintf("%d weeks %d days ago", d/week, (d%week)/day)
+	case d >= 2*day:
+		return fmt.Sprintf("%d days ago", d/day)
+	case d >= 25*time.Hour:
+		return fmt.Sprintf("1 day %dh ago", (d-day)/time.Hour)
+	case d >= 6*time.Hour:
+		return fmt.Sprintf("%dh ago", d/time.Hour)
+	case d >= time.Hour:
+		return fmt.Sprintf("%dh %dmin ago", d/time.Hour, (d%time.Hour)/time.Minute)
+	case d >= 5*time.Minute:
+		return fmt.Sprintf("%dmin ago", d/time.Minute)
+	case d >= time.Minute:
+		return fmt.Sprintf("%dmin %ds ago", d/time.Minute, (d%time.Minute)/time.Second)
+	case d >= time.Second:
+		return fmt.Sprintf("%ds ago", d/time.Second)
+	case d >= time.Millisecond:
+		return fmt.Sprintf("%dms ago", d/time.Millisecond)
+	case d > 0:
+		return fmt.Sprintf("%dus ago", d/time.Microsecond)
+	default:
+		return "now"
+	}
+}
+
+func procComm(pid int, fallback string) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	if err != nil {
+		name := fallback
+		if i := strings.LastIndexByte(name, '/'); i >= 0 {
+			name = name[i+1:]
+		}
+		return name
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func procCmdline(pid int, fallback []string) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if err != nil || len(b) == 0 {
+		return strings.Join(fallback, " ")
+	}
+	return strings.Join(strings.Split(strings.TrimRight(string(b), "\x00"), "\x00"), " ")
+}
+
+// successfulExit reports whether a main process end counts as a clean stop.
+func successfulExit(u Unit, code string, status int, stopRequested bool) bool {
+	if code == "exited" {
+		return status == 0 || slices.Contains(u.SuccessExitStatus, status)
+	}
+	// systemd counts SIGHUP, SIGINT, SIGTERM and SIGPIPE as clean.
+	return code == "killed" && slices.Contains([]int{1, 2, 13, 15}, status) && stopRequested
+}
