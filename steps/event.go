@@ -20,26 +20,26 @@ const (
 
 // StepInfo describes a step to a reporter.
 type StepInfo struct {
-	Index       int // 1-based position in the runbook
-	Total       int
-	ID          string
-	Title       string
-	Why         string // the runbook text the step mirrors
-	Kind        Kind
-	Destructive bool
+	Index       int    `json:"index"` // 1-based position in the runbook
+	Total       int    `json:"total"`
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	Why         string `json:"why,omitempty"` // the runbook text the step mirrors
+	Kind        Kind   `json:"kind"`
+	Destructive bool   `json:"destructive,omitempty"`
 }
 
 // GateRequest is what a gate asks: what will happen, where, what is lost,
 // how to roll back. Destructive gates need the cluster name typed.
 type GateRequest struct {
-	StepID      string
-	Title       string
-	Happens     string   // what the next steps will do
-	Nodes       []string // where
-	Loses       string   // what will be lost ("" for none)
-	Rollback    string   // how to undo
-	Destructive bool
-	Cluster     string // the name to type for a destructive gate
+	StepID      string   `json:"step"`
+	Title       string   `json:"title"`
+	Happens     string   `json:"happens,omitempty"`  // what the next steps will do
+	Nodes       []string `json:"nodes,omitempty"`    // where
+	Loses       string   `json:"loses,omitempty"`    // what will be lost ("" for none)
+	Rollback    string   `json:"rollback,omitempty"` // how to undo
+	Destructive bool     `json:"destructive,omitempty"`
+	Cluster     string   `json:"cluster,omitempty"` // the name to type for a destructive gate
 }
 
 // GateDecision is how a gate was answered.
@@ -104,12 +104,12 @@ const (
 // CheckResult is one check on one node (Node "" for cluster-wide checks):
 // what was seen and, when it is not a pass, what to do.
 type CheckResult struct {
-	StepID   string
-	Check    string
-	Node     string
-	Status   CheckStatus
-	Evidence string
-	Remedy   string
+	StepID   string      `json:"step"`
+	Check    string      `json:"check"`
+	Node     string      `json:"node,omitempty"`
+	Status   CheckStatus `json:"status"`
+	Evidence string      `json:"evidence"`
+	Remedy   string      `json:"remedy,omitempty"`
 }
 
 // Reporter receives the engine's events. Implementations must be safe for

@@ -1,0 +1,65 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hotsnap/hotsnap/steps"
+)
+
+func TestLineApprover(t *testing.T) {
+	for _, c := range []struct {
+		in          string
+		destructive bool
+		want        bool
+	}{
+		{"yes\n", false, true}, {"Y\n", false, true}, {"no\n", false, false}, {"\n", false, false},
+		{"prod\n", true, true}, {"yes\n", true, false}, {"Prod\n", true, false},
+	} {
+		var out bytes.Buffer
+		ok, err := LineApprover{In: strings.NewReader(c.in), Out: &out}.Approve(context.Background(), steps.GateRequest{Destructive: c.destructive, Cluster: "prod"})
+		if err != nil || ok != c.want {
+			t.Errorf("answer %q destructive=%v: got %v %v, want %v", c.in, c.destructive, ok, err, c.want)
+		}
+		if c.destructive && !strings.Contains(out.String(), "Type the cluster name (prod)") {
+			t.Errorf("prompt %q does not ask for the cluster name", out.String())
+		}
+	}
+}
+
+func TestPlainAndJSONCarryTheSameFacts(t *testing.T) {
+	var p, j bytes.Buffer
+	for _, r := range []steps.Reporter{NewPlain(&p), NewJSON(&j)} {
+		info := steps.StepInfo{Index: 2, Total: 5, ID: "ring", Title: "Cassandra ring"}
+		r.RunStarted("run1", "preflight", []steps.StepInfo{info})
+		r.StepStarted(info)
+		r.CheckReported(steps.CheckResult{StepID: "ring", Check: "ring state", Node: "node3", Status: steps.CheckFail, Evidence: "DN 10.0.0.13", Remedy: "start cassandra"})
+		r.StepFinished(info, steps.StepResult{ID: "ring", State: steps.StateDone, Duration: time.Second})
+		r.RunFinished(steps.RunSummary{RunID: "run1", Err: errors.New("preflight failed"), Checks: []steps.CheckResult{{Status: steps.CheckFail}}})
+	}
+	for _, want := range []string{"[2/5] Cassandra ring", "✗ FAIL node3", "DN 10.0.0.13", "→ start cassandra", "FAILED", "1 fail"} {
+		if !strings.Contains(p.String(), want) {
+			t.Errorf("plain output lacks %q:\n%s", want, p.String())
+		}
+	}
+	var events []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(j.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("not JSON: %q", l)
+		}
+		events = append(events, m)
+	}
+	if len(events) != 5 || events[2]["event"] != "check" || events[4]["error"] != "preflight failed" {
+		t.Fatalf("json events: %v", events)
+	}
+	chk := events[2]["check"].(map[string]any)
+	if chk["status"] != "fail" || chk["remedy"] != "start cassandra" || chk["node"] != "node3" {
+		t.Fatalf("check event: %v", chk)
+	}
+}
