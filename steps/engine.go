@@ -91,6 +91,7 @@ type RunContext struct {
 	e    *Engine
 	step *Step
 	info StepInfo
+	held *[]CheckResult // when set, Check holds results for the caller to report
 }
 
 // Run runs cmd on node, reporting output lines and recording the command,
@@ -130,6 +131,10 @@ func (rc *RunContext) Output(node, line string) {
 
 // Check reports the result of one check (redacted) and records it.
 func (rc *RunContext) Check(r CheckResult) {
+	if rc.held != nil {
+		*rc.held = append(*rc.held, r)
+		return
+	}
 	r.StepID = rc.info.ID
 	r.Evidence, r.Remedy = rc.e.redact(r.Evidence), rc.e.redact(r.Remedy)
 	rc.e.checksMu.Lock()

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/hotsnap/hotsnap/config"
+	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/ui"
+)
+
+// runFlags are the flags of every command that runs a runbook.
+type runFlags struct {
+	yes     bool
+	confirm string
+	json    bool
+	noTUI   bool
+}
+
+func addRunFlags(c *cobra.Command, f *runFlags) {
+	c.Flags().BoolVarP(&f.yes, "yes", "y", false, "approve ordinary gates without asking")
+	c.Flags().StringVar(&f.confirm, "confirm", "", "approve destructive gates: the cluster name, as in the inventory")
+	c.Flags().BoolVar(&f.json, "json", false, "print one JSON event per line on stdout instead of text")
+	c.Flags().BoolVar(&f.noTUI, "no-tui", false, "plain lines instead of the wizard (also when stdout is not a terminal)")
+}
+
+// stateDir is where journals go: inventory state_dir, else
+// $XDG_STATE_HOME/hotsnap, else ~/.local/state/hotsnap.
+func stateDir(inv *config.Inventory) string {
+	if inv.StateDir != "" {
+		if p, err := config.ExpandHome(inv.StateDir); err == nil {
+			return p
+		}
+	}
+	if x := os.Getenv("XDG_STATE_HOME"); x != "" {
+		return filepath.Join(x, "hotsnap")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "state", "hotsnap")
+	}
+	return filepath.Join(os.TempDir(), "hotsnap-state")
+}
+
+// session is what a runbook command needs: the inventory, a connection pool
+// and the environment handed to the runbooks.
+type session struct {
+	inv  *config.Inventory
+	pool *remote.Pool
+	env  *steps.Env
+}
+
+func openSession(g *globals) (*session, error) {
+	inv, err := loadInventory(g)
+	if err != nil {
+		return nil, err
+	}
+	pool := remote.NewPool(targets(inv, inv.Nodes), sshOptions(inv, g))
+	env := &steps.Env{Inv: inv, Exec: pool, Dial: pool.Dialer}
+	prompt := secretPrompt()
+	if c := inv.Cassandra; c != nil && c.Password.IsSet() {
+		if env.CassandraPassword, err = c.Password.Resolve(prompt); err != nil {
+			pool.Close()
+			return nil, usageErr(fmt.Errorf("cassandra.password: %w", err))
+		}
+	}
+	if e := inv.Elasticsearch; e != nil && e.Password.IsSet() {
+		if env.ESPassword, err = e.Password.Resolve(prompt); err != nil {
+			pool.Close()
+			return nil, usageErr(fmt.Errorf("elasticsearch.password: %w", err))
+		}
+	}
+	return &session{inv: inv, pool: pool, env: env}, nil
+}
+
+func (s *session) secrets() []string {
+	var out []string
+	for _, v := range []string{s.env.CassandraPassword, s.env.ESPassword} {
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// runRunbook runs rb with the reporter the flags and the terminal call for,
+// a journal in the state directory, and the gate policy of the flags.
+func runRunbook(ctx context.Context, s *session, rb steps.Runbook, f runFlags, stdout io.Writer) (steps.RunSummary, error) {
+	var rep steps.Reporter
+	if f.json {
+		rep = ui.NewJSON(stdout)
+	} else {
+		rep = ui.NewPlain(stdout)
+	}
+	var sum steps.RunSummary
+	rep = &summaryTap{Reporter: rep, sum: &sum}
+	policy := steps.GatePolicy{Yes: f.yes, Confirm: f.confirm}
+	if term.IsTerminal(int(os.Stdin.Fd())) && !f.json {
+		policy.Approver = ui.LineApprover{In: os.Stdin, Out: os.Stderr}
+	}
+	runID := steps.NewRunID(time.Now())
+	j, err := steps.OpenJournal(stateDir(s.inv), runID)
+	if err != nil {
+		return sum, err
+	}
+	e := &steps.Engine{Exec: s.pool, Reporter: rep, Gates: policy, Journal: j, Secrets: s.secrets()}
+	runErr := e.Run(ctx, rb)
+	if err := j.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	if !f.json {
+		fmt.Fprintf(stdout, "journal: %s\n", j.Path)
+	}
+	return sum, runErr
+}
+
+// summaryTap keeps the run summary for the exit code.
+type summaryTap struct {
+	steps.Reporter
+	sum *steps.RunSummary
+}
+
+func (t *summaryTap) RunFinished(s steps.RunSummary) {
+	*t.sum = s
+	t.Reporter.RunFinished(s)
+}
+
+func newPreflightCmd(g *globals) *cobra.Command {
+	var f runFlags
+	c := &cobra.Command{
+		Use:   "preflight",
+		Short: "Run every check the runbooks ask for; change nothing",
+		Long: `Check everything a backup or a restore depends on, on every node at once, and say
+for each check pass, warn or fail, what was seen and what to do:
+
+  SSH and sudo on every node · clock skew · Cassandra tools and one version ·
+  free disk for snapshots · every node UN, the keyspace present, no streams ·
+  CQL login and replication factor = node count · Elasticsearch version,
+  health and the snapshot repository (registered, verified) · TheHive service ·
+  attachment storage
+
+Nothing is changed on any node. Exit code 3 when a check fails.`,
+		Example: `  hotsnap preflight
+  hotsnap preflight --json | jq 'select(.event=="check" and .check.status!="pass")'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := openSession(g)
+			if err != nil {
+				return err
+			}
+			defer s.pool.Close()
+			sum, err := runRunbook(cmd.Context(), s, steps.Preflight(s.env), f, cmd.OutOrStdout())
+			if err != nil {
+				return err
+			}
+			if failed := sum.Failed(); len(failed) > 0 {
+				var names []string
+				for _, c := range failed {
+					where := c.Node
+					if where == "" {
+						where = "cluster"
+					}
+					names = append(names, where+": "+c.Check)
+				}
+				return &exitError{code: exitPreflight, err: fmt.Errorf("preflight failed: %s", strings.Join(names, "; "))}
+			}
+			return nil
+		},
+	}
+	addRunFlags(c, &f)
+	return c
+}

@@ -1,0 +1,654 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hotsnap/hotsnap/config"
+	"github.com/hotsnap/hotsnap/remote"
+)
+
+// Env is what the runbooks need from the outside world.
+type Env struct {
+	Inv  *config.Inventory
+	Exec Executor
+	// Dial returns the tunnel from a node (remote.Pool.Dialer).
+	Dial func(node string) remote.DialFunc
+	// Secrets, resolved by the caller (nil: not configured).
+	CassandraPassword string
+	ESPassword        string
+	// Now is the local clock (tests may fix it).
+	Now func() time.Time
+}
+
+func (e *Env) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+func (e *Env) names(role string) []string {
+	var out []string
+	for _, n := range e.Inv.NodesWithRole(role) {
+		out = append(out, n.Name)
+	}
+	return out
+}
+
+func (e *Env) allNames() []string {
+	out := make([]string, len(e.Inv.Nodes))
+	for i, n := range e.Inv.Nodes {
+		out[i] = n.Name
+	}
+	return out
+}
+
+func (e *Env) dataDir(node string) string {
+	if n, ok := e.Inv.Node(node); ok {
+		if p := n.Paths[config.PathCassandraData]; p != "" {
+			return p
+		}
+	}
+	return e.Inv.Cassandra.DataDir
+}
+
+// output runs cmd and returns stdout (stderr goes into the error).
+func output(ctx context.Context, rc *RunContext, node, cmd string, sudo bool) (string, error) {
+	var b strings.Builder
+	_, err := rc.Run(ctx, node, remote.Command{Cmd: cmd, Sudo: sudo, Stdout: &b, Stderr: &errTail{}})
+	return b.String(), err
+}
+
+// errTail discards stderr (the executor keeps its tail for errors).
+type errTail struct{}
+
+func (errTail) Write(p []byte) (int, error) { return len(p), nil }
+
+// Preflight builds the preflight runbook: every check the documents ask for,
+// each on every node it concerns, changing nothing.
+func Preflight(env *Env) Runbook {
+	rb := Runbook{Name: "preflight", Cluster: env.Inv.Cluster}
+	rb.Steps = append(rb.Steps, sshStep(env), clockStep(env))
+	if env.Inv.Cassandra != nil && len(env.names(config.RoleCassandra)) > 0 {
+		rb.Steps = append(rb.Steps, cassandraToolsStep(env), diskStep(env), ringStep(env), cqlStep(env))
+	}
+	if env.Inv.Elasticsearch != nil {
+		rb.Steps = append(rb.Steps, esStep(env))
+	}
+	if len(env.names(config.RoleTheHive)) > 0 {
+		rb.Steps = append(rb.Steps, serviceStep(env))
+	}
+	if env.Inv.Storage != nil && env.Inv.Storage.Provider == config.StorageLocalFS {
+		rb.Steps = append(rb.Steps, filesStep(env))
+	}
+	return rb
+}
+
+func planEach(nodes []string, cmd string, sudo bool) func() []PlannedCommand {
+	return func() []PlannedCommand {
+		out := make([]PlannedCommand, len(nodes))
+		for i, n := range nodes {
+			out[i] = PlannedCommand{Node: n, Cmd: cmd, Sudo: sudo}
+		}
+		return out
+	}
+}
+
+// eachNode runs fn on every node in parallel; the checks each node's fn
+// reports are held and then reported in node order, so that output reads
+// the same from one run to the next.
+func eachNode(rc *RunContext, nodes []string, fn func(rc *RunContext, node string)) {
+	held := make([][]CheckResult, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sub := *rc
+			sub.held = &held[i]
+			fn(&sub, n)
+		}()
+	}
+	wg.Wait()
+	for _, rs := range held {
+		for _, r := range rs {
+			rc.Check(r)
+		}
+	}
+}
+
+const sshProbe = "id -un; uname -sr"
+
+func sshStep(env *Env) Step {
+	nodes := env.allNames()
+	return Step{
+		ID: "ssh", Title: "SSH and sudo on every node", Kind: KindCheck,
+		Why:  "Every later step runs commands as root on every node; the scripts are documented to run with sudo.",
+		Plan: planEach(nodes, sshProbe, true),
+		Run: func(ctx context.Context, rc *RunContext) error {
+			eachNode(rc, nodes, func(rc *RunContext, n string) {
+				out, err := output(ctx, rc, n, sshProbe, true)
+				if err != nil {
+					rc.Check(CheckResult{Check: "ssh+sudo", Node: n, Status: CheckFail, Evidence: err.Error(),
+						Remedy: "fix SSH access or sudo for the inventory user on this node (see README, \"How hotsnap uses SSH\")"})
+					return
+				}
+				lines := strings.Split(strings.TrimSpace(out), "\n")
+				if len(lines) < 1 || lines[0] != "root" {
+					rc.Check(CheckResult{Check: "ssh+sudo", Node: n, Status: CheckFail, Evidence: fmt.Sprintf("sudo gave user %q, not root", lines[0]),
+						Remedy: "give the SSH user sudo rights (or set ssh.sudo: none when logging in as root)"})
+					return
+				}
+				rc.Check(CheckResult{Check: "ssh+sudo", Node: n, Status: CheckPass, Evidence: "sudo to root works · " + lines[len(lines)-1]})
+			})
+			return nil
+		},
+	}
+}
+
+func clockStep(env *Env) Step {
+	nodes := env.allNames()
+	const cmd = "date +%s%N"
+	return Step{
+		ID: "clock", Title: "Clock skew between nodes", Kind: KindCheck,
+		Why:  "Cassandra orders writes by timestamp; backups started on every node \"at the same time\" are only consistent if the clocks agree.",
+		Plan: planEach(nodes, cmd, false),
+		Run: func(ctx context.Context, rc *RunContext) error {
+			var mu sync.Mutex
+			offsets := map[string]time.Duration{}
+			eachNode(rc, nodes, func(rc *RunContext, n string) {
+				before := env.now()
+				out, err := output(ctx, rc, n, cmd, false)
+				after := env.now()
+				if err != nil {
+					rc.Check(CheckResult{Check: "clock", Node: n, Status: CheckFail, Evidence: err.Error()})
+					return
+				}
+				t, err := ParseDateNanos(out)
+				if err != nil {
+					rc.Check(CheckResult{Check: "clock", Node: n, Status: CheckFail, Evidence: err.Error()})
+					return
+				}
+				mid := before.Add(after.Sub(before) / 2)
+				mu.Lock()
+				offsets[n] = t.Sub(mid)
+				mu.Unlock()
+			})
+			if len(offsets) == 0 {
+				return nil
+			}
+			lo, hi := time.Duration(math.MaxInt64), time.Duration(math.MinInt64)
+			var loN, hiN string
+			for n, o := range offsets {
+				if o < lo {
+					lo, loN = o, n
+				}
+				if o > hi {
+					hi, hiN = o, n
+				}
+			}
+			skew := hi - lo
+			r := CheckResult{Check: "clock skew", Status: CheckPass,
+				Evidence: fmt.Sprintf("largest skew %s (%s vs %s)", skew.Round(time.Millisecond), hiN, loN)}
+			switch {
+			case skew > 5*time.Second:
+				r.Status, r.Remedy = CheckFail, "synchronise the clocks (chrony or systemd-timesyncd) on every node before backing up"
+			case skew > 500*time.Millisecond:
+				r.Status, r.Remedy = CheckWarn, "check NTP on the nodes: `chronyc tracking` or `timedatectl`"
+			}
+			rc.Check(r)
+			return nil
+		},
+	}
+}
+
+func cassandraToolsStep(env *Env) Step {
+	nodes := env.names(config.RoleCassandra)
+	const cmd = "nodetool version"
+	return Step{
+		ID: "cassandra-tools", Title: "Cassandra tools and version on every node", Kind: KindCheck,
+		Why:  "The backup runs nodetool on every node; every node must run the same Cassandra version (TheHive 5 supports 4.0 and 4.1).",
+		Plan: planEach(nodes, cmd+"; command -v tar", false),
+		Run: func(ctx context.Context, rc *RunContext) error {
+			var mu sync.Mutex
+			versions := map[string][]string{}
+			eachNode(rc, nodes, func(rc *RunContext, n string) {
+				out, err := output(ctx, rc, n, cmd, false)
+				if err != nil {
+					rc.Check(CheckResult{Check: "nodetool", Node: n, Status: CheckFail, Evidence: err.Error(),
+						Remedy: "start Cassandra on this node (`sudo systemctl start cassandra`) and check `nodetool status`"})
+					return
+				}
+				v, err := ParseNodetoolVersion(out)
+				if err != nil {
+					rc.Check(CheckResult{Check: "nodetool", Node: n, Status: CheckFail, Evidence: err.Error()})
+					return
+				}
+				st := CheckPass
+				rem := ""
+				if !strings.HasPrefix(v.Release, "4.0") && !strings.HasPrefix(v.Release, "4.1") {
+					st, rem = CheckWarn, "TheHive 5 supports Cassandra 4.0.x–4.1.x (runbook §5)"
+				}
+				rc.Check(CheckResult{Check: "cassandra version", Node: n, Status: st, Evidence: "ReleaseVersion: " + v.Release, Remedy: rem})
+				mu.Lock()
+				versions[v.Release] = append(versions[v.Release], n)
+				mu.Unlock()
+				if _, err := output(ctx, rc, n, "command -v tar", false); err != nil {
+					rc.Check(CheckResult{Check: "tar", Node: n, Status: CheckFail, Evidence: "tar not found", Remedy: "install tar on this node"})
+				}
+			})
+			if len(versions) > 1 {
+				rc.Check(CheckResult{Check: "one cassandra version", Status: CheckFail, Evidence: fmt.Sprintf("nodes run different versions: %v", versions),
+					Remedy: "finish the rolling upgrade before taking a backup"})
+			}
+			return nil
+		},
+	}
+}
+
+func diskStep(env *Env) Step {
+	nodes := env.names(config.RoleCassandra)
+	ks := env.Inv.Cassandra.Keyspace
+	dfCmd := func(n string) string { return "df -PB1 " + remote.Quote(env.dataDir(n)) }
+	duCmd := func(n string) string { return "du -sb " + remote.Quote(path.Join(env.dataDir(n), ks)) }
+	cmdFor := func(n string) string { return dfCmd(n) + " && " + duCmd(n) }
+	return Step{
+		ID: "disk", Title: "Free disk for snapshots on every Cassandra node", Kind: KindCheck,
+		Why: "A snapshot is hard links: it costs nothing at first, but holds every SSTable until it is cleared, so compaction needs room for new files next to it.",
+		Plan: func() []PlannedCommand {
+			var out []PlannedCommand
+			for _, n := range nodes {
+				out = append(out, PlannedCommand{Node: n, Cmd: cmdFor(n), Sudo: true})
+			}
+			return out
+		},
+		Run: func(ctx context.Context, rc *RunContext) error {
+			eachNode(rc, nodes, func(rc *RunContext, n string) {
+				out, err := output(ctx, rc, n, dfCmd(n), true)
+				var du string
+				if err == nil {
+					du, err = output(ctx, rc, n, duCmd(n), true)
+				}
+				if err != nil {
+					rc.Check(CheckResult{Check: "disk", Node: n, Status: CheckFail, Evidence: err.Error(),
+						Remedy: "check that " + path.Join(env.dataDir(n), ks) + " exists (cassandra.data_dir / nodes[].paths.cassandra_data)"})
+					return
+				}
+				dfs, err := ParseDF(out)
+				if err != nil || len(dfs) == 0 {
+					rc.Check(CheckResult{Check: "disk", Node: n, Status: CheckFail, Evidence: fmt.Sprintf("df: %v", err)})
+					return
+				}
+				df := dfs[0]
+				used := parseDU(du)
+				r := CheckResult{Check: "disk", Node: n, Status: CheckPass,
+					Evidence: fmt.Sprintf("%s free on %s; keyspace %s uses %s", HumanBytes(df.AvailBytes), df.MountPoint, ks, HumanBytes(used))}
+				if df.AvailBytes < used {
+					r.Status, r.Remedy = CheckWarn, "free space is below the keyspace size: compaction during the backup may fill the disk"
+				}
+				rc.Check(r)
+			})
+			return nil
+		},
+	}
+}
+
+// parseDU reads the byte count of `du -sb` (the last line of the output).
+func parseDU(out string) int64 {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	f := strings.Fields(lines[len(lines)-1])
+	if len(f) == 0 {
+		return 0
+	}
+	n, _ := strconv.ParseInt(f[0], 10, 64)
+	return n
+}
+
+func ringStep(env *Env) Step {
+	nodes := env.names(config.RoleCassandra)
+	ks := env.Inv.Cassandra.Keyspace
+	status := "nodetool status " + remote.Quote(ks)
+	return Step{
+		ID: "ring", Title: "Cassandra ring: every node UN, keyspace present, no pending streams", Kind: KindCheck,
+		Why:  "The runbook requires all nodes `UN` in `nodetool status` and a clean `nodetool netstats` before a backup.",
+		Plan: planEach(nodes[:1], status+"; nodetool netstats", false),
+		Run: func(ctx context.Context, rc *RunContext) error {
+			var out string
+			var err error
+			var from string
+			for _, n := range nodes { // the first node that answers
+				from = n
+				if out, err = output(ctx, rc, n, status, false); err == nil {
+					break
+				}
+				if errors.Is(ParseNodetoolError(err.Error()), ErrKeyspaceNotFound) {
+					break
+				}
+			}
+			if err != nil {
+				r := CheckResult{Check: "ring", Node: from, Status: CheckFail, Evidence: err.Error(),
+					Remedy: "start Cassandra on the nodes (`sudo systemctl start cassandra`) and check `nodetool status`"}
+				if errors.Is(ParseNodetoolError(err.Error()), ErrKeyspaceNotFound) || strings.Contains(err.Error(), "does not exist") {
+					r.Check, r.Remedy = "keyspace", fmt.Sprintf("keyspace %s is missing: check cassandra.keyspace against db.janusgraph.storage.cql.keyspace in /etc/thehive/application.conf", ks)
+				}
+				rc.Check(r)
+				return nil
+			}
+			ring, err := ParseNodetoolStatus(out)
+			if err != nil {
+				rc.Check(CheckResult{Check: "ring", Node: from, Status: CheckFail, Evidence: err.Error()})
+				return nil
+			}
+			want := map[string]string{} // address → inventory name
+			for _, n := range env.Inv.NodesWithRole(config.RoleCassandra) {
+				want[n.Host] = n.Name
+			}
+			for _, r := range ring.Nodes() {
+				name := want[r.Address]
+				where := name
+				if where == "" {
+					where = r.Address
+				}
+				if r.Up() {
+					rc.Check(CheckResult{Check: "ring state", Node: where, Status: CheckPass, Evidence: fmt.Sprintf("UN %s load %s owns %.1f%% (dc %s)", r.Address, r.Load, r.Owns, r.Datacenter)})
+				} else {
+					rc.Check(CheckResult{Check: "ring state", Node: where, Status: CheckFail, Evidence: fmt.Sprintf("%c%c %s in `nodetool status` seen from %s", r.Status, r.State, r.Address, from),
+						Remedy: "bring the node back (`sudo systemctl start cassandra` on it) and wait for UN; a backup needs every replica"})
+				}
+				if name == "" {
+					rc.Check(CheckResult{Check: "inventory", Node: r.Address, Status: CheckWarn, Evidence: "ring member not in the inventory",
+						Remedy: "add it to the inventory (hotsnap init discovers every ring member)"})
+				}
+			}
+			ns, err := output(ctx, rc, from, "nodetool netstats", false)
+			if err == nil {
+				if st, perr := ParseNetstats(ns); perr == nil && !st.Idle() {
+					rc.Check(CheckResult{Check: "streams", Node: from, Status: CheckWarn, Evidence: "streaming or pending work in `nodetool netstats`",
+						Remedy: "wait for streaming to finish (`nodetool netstats`) before the backup"})
+				} else if perr == nil {
+					rc.Check(CheckResult{Check: "streams", Node: from, Status: CheckPass, Evidence: "no streams in progress"})
+				}
+			}
+			return nil
+		},
+	}
+}
+
+func cqlStep(env *Env) Step {
+	c := env.Inv.Cassandra
+	nodes := env.Inv.NodesWithRole(config.RoleCassandra)
+	return Step{
+		ID: "cql", Title: "CQL: login, keyspace replication against the node count", Kind: KindCheck,
+		Why: "The runbook asks for the keyspace to replicate 100% of the data on every node (RF = node count), so that every node's snapshot is a full copy.",
+		Plan: func() []PlannedCommand {
+			return []PlannedCommand{{Node: nodes[0].Name, Cmd: fmt.Sprintf("CQL via SSH tunnel to %s:%d: SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = '%s'", nodes[0].Host, c.Port, c.Keyspace)}}
+		},
+		Run: func(ctx context.Context, rc *RunContext) error {
+			var hosts []string
+			for _, n := range nodes {
+				hosts = append(hosts, n.Host)
+			}
+			s, err := remote.NewCQLSession(remote.CQLOptions{Hosts: hosts, Port: c.Port, Username: c.Username, Password: env.CassandraPassword, Dial: env.Dial(nodes[0].Name)})
+			if err != nil {
+				r := CheckResult{Check: "cql login", Node: nodes[0].Name, Status: CheckFail, Evidence: err.Error(),
+					Remedy: "check cassandra.username/password (the runbook's admin superuser) and that port " + strconv.Itoa(c.Port) + " listens on the node addresses"}
+				rc.Check(r)
+				return nil
+			}
+			defer s.Close()
+			auth := "without authentication"
+			if c.Username != "" {
+				auth = "as " + c.Username
+			}
+			rc.Check(CheckResult{Check: "cql login", Node: nodes[0].Name, Status: CheckPass, Evidence: "connected " + auth})
+			var repl map[string]string
+			if err := s.Query("SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?", c.Keyspace).WithContext(ctx).Scan(&repl); err != nil {
+				rc.Check(CheckResult{Check: "replication", Status: CheckFail, Evidence: fmt.Sprintf("keyspace %s: %v", c.Keyspace, err),
+					Remedy: "check cassandra.keyspace; TheHive's is db.janusgraph.storage.cql.keyspace in application.conf"})
+				return nil
+			}
+			rf := replicationFactor(repl)
+			r := CheckResult{Check: "replication", Status: CheckPass, Evidence: fmt.Sprintf("%s: %s, RF %d on %d nodes", c.Keyspace, repl["class"], rf, len(nodes))}
+			if rf < len(nodes) {
+				r.Status = CheckFail
+				r.Remedy = fmt.Sprintf("ALTER KEYSPACE %s WITH replication = {'class': 'NetworkTopologyStrategy', 'replication_factor': %d}; then `nodetool repair -full %s` on every node", c.Keyspace, len(nodes), c.Keyspace)
+			}
+			rc.Check(r)
+			return nil
+		},
+	}
+}
+
+// replicationFactor sums the per-DC factors (NetworkTopologyStrategy) or
+// reads replication_factor (SimpleStrategy).
+func replicationFactor(repl map[string]string) int {
+	total := 0
+	keys := make([]string, 0, len(repl))
+	for k := range repl {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if k == "class" {
+			continue
+		}
+		if n, err := strconv.Atoi(repl[k]); err == nil {
+			total += n
+		}
+	}
+	return total
+}
+
+func esStep(env *Env) Step {
+	es := env.Inv.Elasticsearch
+	nodes := env.names(config.RoleElasticsearch)
+	if len(nodes) == 0 {
+		nodes = env.allNames()[:1]
+	}
+	repo := es.Repository
+	return Step{
+		ID: "elasticsearch", Title: "Elasticsearch: reachable, health, snapshot repository registered and verified", Kind: KindCheck,
+		Why: "The index is backed up with the snapshot API into an fs repository on the shared folder (path.repo), registered once on the cluster.",
+		Plan: func() []PlannedCommand {
+			return []PlannedCommand{{Node: nodes[0], Cmd: fmt.Sprintf("GET %s/ · GET /_cluster/health · GET /_snapshot/%s · POST /_snapshot/%s/_verify (through the SSH tunnel)", es.URL, repo, repo)}}
+		},
+		Run: func(ctx context.Context, rc *RunContext) error {
+			n := nodes[0]
+			cl, err := remote.NewESClient(n, es.URL, es.Username, env.ESPassword, env.Dial(n))
+			if err != nil {
+				rc.Check(CheckResult{Check: "es", Node: n, Status: CheckFail, Evidence: err.Error()})
+				return nil
+			}
+			defer cl.Close()
+			resp, err := cl.Do(ctx, http.MethodGet, "/", nil)
+			if err != nil {
+				rc.Check(CheckResult{Check: "es reachable", Node: n, Status: CheckFail, Evidence: err.Error(),
+					Remedy: "start Elasticsearch (`sudo systemctl start elasticsearch`) or fix elasticsearch.url (as seen from the node)"})
+				return nil
+			}
+			if resp.Status != 200 {
+				rc.Check(esErrorCheck("es reachable", n, resp, "check elasticsearch.username/password"))
+				return nil
+			}
+			root, err := ParseESRoot(resp.Body)
+			if err != nil {
+				rc.Check(CheckResult{Check: "es reachable", Node: n, Status: CheckFail, Evidence: err.Error()})
+				return nil
+			}
+			rc.Check(CheckResult{Check: "es version", Node: n, Status: esVersionStatus(root.Distribution, root.Version), Evidence: fmt.Sprintf("%s %s, cluster %q", root.Distribution, root.Version, root.ClusterName),
+				Remedy: "TheHive 5.5+ supports Elasticsearch 7.11–9.1 and OpenSearch (runbook §5)"})
+
+			if resp, err = cl.Do(ctx, http.MethodGet, "/_cluster/health", nil); err == nil && resp.Status == 200 {
+				h, perr := ParseClusterHealth(resp.Body)
+				if perr != nil {
+					rc.Check(CheckResult{Check: "es health", Node: n, Status: CheckFail, Evidence: perr.Error()})
+				} else {
+					r := CheckResult{Check: "es health", Node: n, Status: CheckPass, Evidence: fmt.Sprintf("%s, %d nodes, %d unassigned shards", h.Status, h.NumberOfNodes, h.UnassignedShards)}
+					switch h.Status {
+					case "yellow":
+						r.Status, r.Remedy = CheckWarn, "replicas are unassigned: the snapshot works, but check `GET _cluster/allocation/explain`"
+					case "red":
+						r.Status, r.Remedy = CheckFail, "primary shards are missing: a snapshot would be PARTIAL; fix the cluster first (`GET _cluster/allocation/explain`)"
+					}
+					rc.Check(r)
+				}
+			} else if err != nil {
+				rc.Check(CheckResult{Check: "es health", Node: n, Status: CheckFail, Evidence: err.Error()})
+			}
+
+			register := fmt.Sprintf(`curl -X PUT '%s/_snapshot/%s' -H 'Content-Type: application/json' -d '{"type":"fs","settings":{"location":"%s"}}'`, es.URL, repo, es.RepositoryPath)
+			resp, err = cl.Do(ctx, http.MethodGet, "/_snapshot/"+repo, nil)
+			switch {
+			case err != nil:
+				rc.Check(CheckResult{Check: "es repository", Node: n, Status: CheckFail, Evidence: err.Error()})
+				return nil
+			case resp.Status == 404:
+				rc.Check(CheckResult{Check: "es repository", Node: n, Status: CheckFail, Evidence: fmt.Sprintf("repository %q is not registered", repo),
+					Remedy: "set path.repo in elasticsearch.yml on every node, restart, then register it: " + register})
+				return nil
+			case resp.Status != 200:
+				rc.Check(esErrorCheck("es repository", n, resp, register))
+				return nil
+			}
+			loc := ""
+			if repos, perr := ParseRepositories(resp.Body); perr == nil {
+				for _, r := range repos {
+					if r.Name == repo {
+						loc = r.Location
+					}
+				}
+			}
+			r := CheckResult{Check: "es repository", Node: n, Status: CheckPass, Evidence: fmt.Sprintf("%s registered, location %s", repo, loc)}
+			if es.RepositoryPath != "" && loc != "" && path.Clean(loc) != path.Clean(es.RepositoryPath) {
+				r.Status, r.Remedy = CheckWarn, fmt.Sprintf("the inventory says elasticsearch.repository_path %s; make them agree", es.RepositoryPath)
+			}
+			rc.Check(r)
+			resp, err = cl.Do(ctx, http.MethodPost, "/_snapshot/"+repo+"/_verify", nil)
+			switch {
+			case err != nil:
+				rc.Check(CheckResult{Check: "es repository verify", Node: n, Status: CheckFail, Evidence: err.Error()})
+			case resp.Status != 200:
+				rc.Check(esErrorCheck("es repository verify", n, resp, "every ES node must mount the shared folder at the same path, writable by elasticsearch (chown elasticsearch:elasticsearch, chmod 770)"))
+			default:
+				rc.Check(CheckResult{Check: "es repository verify", Node: n, Status: CheckPass, Evidence: "every node can write to the repository"})
+			}
+			return nil
+		},
+	}
+}
+
+func esErrorCheck(check, node string, resp *remote.ESResponse, remedy string) CheckResult {
+	ev := fmt.Sprintf("HTTP %d", resp.Status)
+	if e, err := ParseESError(resp.Body); err == nil && e != nil {
+		ev += ": " + e.Type + ": " + e.Reason
+	}
+	return CheckResult{Check: check, Node: node, Status: CheckFail, Evidence: ev, Remedy: remedy}
+}
+
+func esVersionStatus(dist, version string) CheckStatus {
+	if dist == "opensearch" {
+		return CheckPass
+	}
+	major, _ := strconv.Atoi(strings.SplitN(version, ".", 2)[0])
+	minor := 0
+	if parts := strings.Split(version, "."); len(parts) > 1 {
+		minor, _ = strconv.Atoi(parts[1])
+	}
+	switch {
+	case major == 7 && minor >= 11, major == 8, major == 9 && minor <= 1:
+		return CheckPass
+	}
+	return CheckWarn
+}
+
+func serviceStep(env *Env) Step {
+	nodes := env.names(config.RoleTheHive)
+	const cmd = "systemctl is-active thehive"
+	return Step{
+		ID: "thehive", Title: "TheHive service on each node", Kind: KindCheck,
+		Why:  "A hot backup runs with TheHive up; a restore stops it on every node first.",
+		Plan: planEach(nodes, cmd, false),
+		Run: func(ctx context.Context, rc *RunContext) error {
+			eachNode(rc, nodes, func(rc *RunContext, n string) {
+				var b strings.Builder
+				res, err := rc.Run(ctx, n, remote.Command{Cmd: cmd, Stdout: &b, Stderr: errTail{}})
+				st, perr := ParseIsActive(b.String(), res.ExitCode)
+				switch {
+				case perr == nil && st.NotFound:
+					rc.Check(CheckResult{Check: "thehive service", Node: n, Status: CheckFail, Evidence: "no thehive unit on this node",
+						Remedy: "remove the thehive role from this node in the inventory, or install TheHive here"})
+				case perr == nil && st.Running():
+					rc.Check(CheckResult{Check: "thehive service", Node: n, Status: CheckPass, Evidence: string(st.State)})
+				case perr == nil:
+					rc.Check(CheckResult{Check: "thehive service", Node: n, Status: CheckWarn, Evidence: string(st.State),
+						Remedy: "`sudo systemctl start thehive` when it should run; `journalctl -u thehive` says why it stopped"})
+				case err != nil:
+					rc.Check(CheckResult{Check: "thehive service", Node: n, Status: CheckFail, Evidence: err.Error()})
+				default:
+					rc.Check(CheckResult{Check: "thehive service", Node: n, Status: CheckFail, Evidence: perr.Error()})
+				}
+			})
+			return nil
+		},
+	}
+}
+
+func filesStep(env *Env) Step {
+	st := env.Inv.Storage
+	nodes := env.names(config.RoleFiles)
+	if len(nodes) == 0 {
+		nodes = env.allNames()[:1]
+	}
+	n := nodes[0]
+	p := st.Path
+	if node, ok := env.Inv.Node(n); ok && node.Paths[config.PathAttachments] != "" {
+		p = node.Paths[config.PathAttachments]
+	}
+	cmd := "stat -c '%U:%G %a' " + remote.Quote(p) + " && du -sb " + remote.Quote(p)
+	return Step{
+		ID: "files", Title: "Attachment storage", Kind: KindCheck,
+		Why:  "Attachments on local disk or NFS (storage.localfs.location) are backed up as an archive that keeps owners and modes.",
+		Plan: planEach([]string{n}, cmd, true),
+		Run: func(ctx context.Context, rc *RunContext) error {
+			out, err := output(ctx, rc, n, cmd, true)
+			if err != nil {
+				rc.Check(CheckResult{Check: "attachments", Node: n, Status: CheckFail, Evidence: err.Error(),
+					Remedy: "check storage.path against storage.localfs.location in application.conf"})
+				return nil
+			}
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			r := CheckResult{Check: "attachments", Node: n, Status: CheckPass, Evidence: fmt.Sprintf("%s owner %s, %s", p, lines[0], HumanBytes(parseDU(out)))}
+			if st.Owner != "" && !strings.HasPrefix(lines[0], st.Owner+" ") {
+				r.Status, r.Remedy = CheckWarn, "owner differs from storage.owner "+st.Owner
+			}
+			rc.Check(r)
+			return nil
+		},
+	}
+}
+
+// HumanBytes formats a byte count with binary units (1.5 GiB).
+func HumanBytes(n int64) string {
+	const k = 1024
+	if n < k {
+		return fmt.Sprintf("%d B", n)
+	}
+	f := float64(n)
+	for _, u := range []string{"KiB", "MiB", "GiB", "TiB"} {
+		f /= k
+		if f < k {
+			return fmt.Sprintf("%.1f %s", f, u)
+		}
+	}
+	return fmt.Sprintf("%.1f PiB", f/k)
+}
