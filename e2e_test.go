@@ -33,7 +33,7 @@ var e2e struct {
 	reason string // why e2e tests cannot run, when they cannot
 }
 
-var e2eLabOptions = lab.Options{Name: "hse2e", Subnet: 3, Nodes: 3}
+var e2eLabOptions = lab.Options{Name: "hse2e", Subnet: 3, Nodes: 3, Data: 20 << 20}
 
 func TestMain(m *testing.M) {
 	os.Exit(runWithLab(m))
@@ -59,6 +59,7 @@ func runWithLab(m *testing.M) int {
 	ctx := context.Background()
 	o := e2eLabOptions
 	o.StateDir = filepath.Join(dir, "lab")
+	o.Binary = e2e.bin
 	_ = lab.Down(ctx, o) // a lab left over by an interrupted run
 	l, err := lab.Up(ctx, o)
 	if err != nil {

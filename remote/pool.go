@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"fmt"
+	"net"
 	"sort"
 	"sync"
 )
@@ -61,6 +62,18 @@ func (p *Pool) Run(ctx context.Context, node string, cmd Command) (Result, error
 		return Result{Node: node, Cmd: cmd.Cmd, ExitCode: -1}, err
 	}
 	return c.Run(ctx, cmd)
+}
+
+// Dialer returns a DialFunc that opens connections from node (through its
+// SSH connection, dialled on first use): the tunnel for CQL, ES and S3.
+func (p *Pool) Dialer(node string) DialFunc {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := p.Client(ctx, node)
+		if err != nil {
+			return nil, err
+		}
+		return c.DialContext(ctx, network, addr)
+	}
 }
 
 // NodeResult is the outcome of a command on one node of a parallel run.
