@@ -323,25 +323,27 @@ func ringStep(env *Env) Step {
 		Why:  "The runbook requires all nodes `UN` in `nodetool status` and a clean `nodetool netstats` before a backup.",
 		Plan: planEach(nodes[:1], status+"; nodetool netstats", false),
 		Run: func(ctx context.Context, rc *RunContext) error {
-			var out string
+			var out, from string
 			var err error
-			var from string
+			missing := false
 			for _, n := range nodes { // the first node that answers
 				from = n
 				if out, err = output(ctx, rc, n, status, false); err == nil {
 					break
 				}
-				if errors.Is(ParseNodetoolError(err.Error()), ErrKeyspaceNotFound) {
+				// nodetool prints "Error: The keyspace X, does not exist" on stdout.
+				if missing = errors.Is(ParseNodetoolError(out), ErrKeyspaceNotFound); missing {
 					break
 				}
 			}
+			if missing {
+				rc.Check(CheckResult{Check: "keyspace", Node: from, Status: CheckFail, Evidence: strings.TrimSpace(out),
+					Remedy: fmt.Sprintf("keyspace %s is missing: check cassandra.keyspace against db.janusgraph.storage.cql.keyspace in /etc/thehive/application.conf", ks)})
+				return nil
+			}
 			if err != nil {
-				r := CheckResult{Check: "ring", Node: from, Status: CheckFail, Evidence: err.Error(),
-					Remedy: "start Cassandra on the nodes (`sudo systemctl start cassandra`) and check `nodetool status`"}
-				if errors.Is(ParseNodetoolError(err.Error()), ErrKeyspaceNotFound) || strings.Contains(err.Error(), "does not exist") {
-					r.Check, r.Remedy = "keyspace", fmt.Sprintf("keyspace %s is missing: check cassandra.keyspace against db.janusgraph.storage.cql.keyspace in /etc/thehive/application.conf", ks)
-				}
-				rc.Check(r)
+				rc.Check(CheckResult{Check: "ring", Node: from, Status: CheckFail, Evidence: err.Error(),
+					Remedy: "start Cassandra on the nodes (`sudo systemctl start cassandra`) and check `nodetool status`"})
 				return nil
 			}
 			ring, err := ParseNodetoolStatus(out)
