@@ -8,7 +8,7 @@ BIN     ?= ./hotsnap
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 # Debian packages the lab and the tests use (real OpenSSH, tar, rsync, zstd, sudo).
-APT_PKGS := openssh-server openssh-client rsync zstd sudo iproute2 util-linux procps tmux curl jq
+APT_PKGS := openssh-server openssh-client rsync zstd sudo iproute2 util-linux procps tmux curl jq postgresql redis-server redis-tools
 
 .PHONY: build deps demo test test-unit lint fmt clean
 
