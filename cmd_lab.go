@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hotsnap/hotsnap/lab"
+	"github.com/hotsnap/hotsnap/lab/s3"
 )
 
 func newLabCmd(g *globals) *cobra.Command {
@@ -49,6 +50,9 @@ it does can reach a real network.
 				return usageErr(fmt.Errorf("--data: %w", err))
 			}
 			o.Data = size
+			if cmd.Flags().Changed("s3") && !cmd.Flags().Changed("storage") {
+				o.Storage = lab.StorageS3 // --s3 KIND alone asks for S3 attachments
+			}
 			if o.Binary, err = os.Executable(); err != nil {
 				return fmt.Errorf("lab up: locate the hotsnap binary: %w", err)
 			}
@@ -70,6 +74,9 @@ it does can reach a real network.
 	up.Flags().StringVar(&dataSize, "data", "200MB", "Cassandra data per node (e.g. 200MB, 2GB, 512KiB); ES gets about 1/4, attachments 1/10")
 	up.Flags().BoolVar(&o.Auth, "auth", false, "turn on Cassandra and Elasticsearch authentication (generated passwords in STATE/secrets)")
 	up.Flags().StringVar(&o.Search, "search", lab.SearchElasticsearch, "search engine to stand in for: elasticsearch or opensearch")
+	up.Flags().StringVar(&o.Platform, "platform", lab.PlatformTheHive, "platform to imitate: thehive (Cassandra, ES, attachments), eclecticiq (PostgreSQL, Redis, ES, config files) or alien4cloud (ES, uploaded files)")
+	up.Flags().StringVar(&o.Storage, "storage", lab.StorageLocalFS, "where TheHive's attachments live: localfs (node1's /opt/thp/thehive/files) or s3 (a real S3 server on node1, bucket thehive)")
+	up.Flags().StringVar(&o.S3, "s3", s3.KindVersityGW, "S3 server built from the Go module proxy for --storage s3 (given alone, it implies --storage s3): versitygw or minio")
 
 	down := &cobra.Command{
 		Use:   "down",

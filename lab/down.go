@@ -49,6 +49,15 @@ func downLocked(ctx context.Context, o Options) error {
 		return fail("namespaces", err)
 	}
 
+	// Platform daemons first, each with its own clean stop.
+	if rec, err := readRecord(o.StateDir); err == nil && rec.Name == o.Name && len(rec.Daemons) > 0 {
+		nodes := map[string]NodeInfo{}
+		for _, n := range rec.Nodes {
+			nodes[n.Name] = n
+		}
+		stopDaemons(rec, nodes, 10*time.Second)
+	}
+
 	// Every process in the lab's network namespaces (holders, sshd and
 	// their sessions, anything started with NodeCommand/OpCommand). A
 	// second round catches sessions forked while the first was stopping.

@@ -2,6 +2,7 @@ package lab
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -78,14 +79,29 @@ func writeKnownHosts(stateDir string, nodes []NodeInfo) error {
 // subset of YAML's (\a \b \f \n \r \t \v \\ \" \xNN \uNNNN \UNNNNNNNN).
 func yq(s string) string { return strconv.Quote(s) }
 
-// inventoryYAML renders the lab's inventory in the schema of
-// testdata/inventory/thehive-cluster.yaml.
+// inventoryYAML renders the inventory of a TheHive lab with attachments
+// on local disk, in the schema of testdata/inventory/thehive-cluster.yaml.
 func inventoryYAML(name, stateDir string, subnet, nodes int, auth bool) string {
+	return renderInventory(invSpec{Name: name, StateDir: stateDir, Subnet: subnet, Nodes: nodes, Auth: auth,
+		Platform: PlatformTheHive, Storage: StorageLocalFS})
+}
+
+// invSpec is what an inventory is rendered from.
+type invSpec struct {
+	Name, StateDir    string
+	Subnet, Nodes     int
+	Auth              bool
+	Platform, Storage string
+}
+
+// renderInventory renders the lab's inventory for its platform.
+func renderInventory(s invSpec) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
-	p("# hotsnap inventory for the practice lab %q (written by hotsnap lab up).", name)
+	stateDir := s.StateDir
+	p("# hotsnap inventory for the practice lab %q (written by hotsnap lab up).", s.Name)
 	p("version: 1")
-	p("platform: thehive")
+	p("platform: %s", s.Platform)
 	p("cluster: lab")
 	p("")
 	p("ssh:")
@@ -98,42 +114,81 @@ func inventoryYAML(name, stateDir string, subnet, nodes int, auth bool) string {
 	p("  sudo_password: %s   # used by %s; %s needs none", yq("file:"+filepath.Join(stateDir, "sudo-password")), PasswordUser, LoginUser)
 	p("")
 	p("nodes:")
-	for i := 1; i <= nodes; i++ {
+	for i := 1; i <= s.Nodes; i++ {
 		p("  - name: %s", nodeName(i))
-		p("    host: %s", nodeIP(subnet, i))
-		if i == 1 {
+		p("    host: %s", nodeIP(s.Subnet, i))
+		switch {
+		case s.Platform == PlatformEclecticIQ && i == 1:
+			p("    roles: [postgresql, redis, platform, elasticsearch]")
+			p("    paths:")
+			p("      postgresql_data: %s", PostgresDataDir)
+			p("      redis_data: %s", RedisDataDir)
+			p("      platform_conf: %s", EclecticIQConfDir)
+		case s.Platform == PlatformAlien4Cloud && i == 1:
+			p("    roles: [alien4cloud, elasticsearch]")
+			p("    paths:")
+			p("      alien4cloud_data: %s", Alien4CloudDataDir)
+		case s.Platform != PlatformTheHive:
+			p("    roles: [elasticsearch]")
+		case i == 1 && s.Storage != StorageS3:
 			p("    roles: [cassandra, elasticsearch, thehive, files]")
-		} else {
+		default:
 			p("    roles: [cassandra, elasticsearch, thehive]")
 		}
 	}
 	p("")
-	p("cassandra:")
-	p("  keyspace: thehive")
-	p("  port: 9042")
-	p("  data_dir: /var/lib/cassandra/data")
-	if auth {
-		p("  username: %s", CassandraAdminUser)
-		p("  password: %s", yq("file:"+secretPath(stateDir, SecretCassandraAdmin)))
+	if s.Platform == PlatformTheHive {
+		p("cassandra:")
+		p("  keyspace: thehive")
+		p("  port: 9042")
+		p("  data_dir: /var/lib/cassandra/data")
+		if s.Auth {
+			p("  username: %s", CassandraAdminUser)
+			p("  password: %s", yq("file:"+secretPath(stateDir, SecretCassandraAdmin)))
+		}
+		p("  app_role: %s", CassandraAppUser)
+		p("")
 	}
-	p("  app_role: %s", CassandraAppUser)
-	p("")
 	p("elasticsearch:")
 	p("  url: http://127.0.0.1:9200")
-	p("  index: %s", ESIndex)
-	p("  audit_index: %s", ESAuditIndex)
-	if auth {
+	switch s.Platform {
+	case PlatformEclecticIQ:
+		p("  index: %s", EclecticIQIndex)
+	case PlatformAlien4Cloud:
+		p("  index: %s", Alien4CloudIndex)
+	default:
+		p("  index: %s", ESIndex)
+		p("  audit_index: %s", ESAuditIndex)
+	}
+	if s.Auth {
 		p("  username: %s", ESUser)
 		p("  password: %s", yq("file:"+secretPath(stateDir, SecretES)))
 	}
-	p("  repository: thehive_repository")
+	if s.Platform == PlatformTheHive {
+		p("  repository: thehive_repository")
+	} else {
+		p("  repository: hotsnap_repository")
+	}
 	p("  repository_path: /mnt/backup/elasticsearch")
 	p("")
-	p("storage:")
-	p("  provider: localfs")
-	p("  path: /opt/thp/thehive/files")
-	p("  owner: thehive:thehive")
-	p("")
+	if s.Platform == PlatformTheHive {
+		p("storage:")
+		if s.Storage == StorageS3 {
+			p("  provider: s3")
+			p("  s3:")
+			p("    endpoint: http://%s", net.JoinHostPort(nodeIP(s.Subnet, 1), strconv.Itoa(S3Port)))
+			p("    bucket: %s", S3Bucket)
+			p("    region: %s", S3Region)
+			p("    path_style: true")
+			p("    access_key: %s", yq("file:"+secretPath(stateDir, SecretS3AccessKey)))
+			p("    secret_key: %s", yq("file:"+secretPath(stateDir, SecretS3SecretKey)))
+		} else {
+			p("  provider: localfs")
+			p("  path: /opt/thp/thehive/files")
+			p("  owner: thehive:thehive")
+		}
+		p("")
+	}
 	p("repository:")
 	p("  url: %s", yq(filepath.Join(stateDir, "backups")))
 	return b.String()

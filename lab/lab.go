@@ -99,6 +99,21 @@ type Options struct {
 	// Search is the search engine the ES stand-in impersonates:
 	// "elasticsearch" (default) or "opensearch".
 	Search string
+	// Platform is the platform the lab imitates: PlatformTheHive (default,
+	// Cassandra + Elasticsearch + attachments), PlatformEclecticIQ
+	// (PostgreSQL, Redis, Elasticsearch, config files on node1) or
+	// PlatformAlien4Cloud (Elasticsearch + uploaded files on node1).
+	Platform string
+	// Storage is where TheHive's attachments live: StorageLocalFS (default,
+	// node1's /opt/thp/thehive/files) or StorageS3 (a real S3 server on
+	// node1, bucket S3Bucket). Only PlatformTheHive accepts StorageS3.
+	Storage string
+	// S3 is the S3 server built and run for StorageS3: s3.KindVersityGW
+	// (default) or s3.KindMinIO.
+	S3 string
+	// S3CacheDir is where the S3 server binary is built and kept; empty
+	// means s3.DefaultCacheDir.
+	S3CacheDir string
 }
 
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9]{0,7}$`)
@@ -148,6 +163,9 @@ func (o Options) normalize(forUp bool) (Options, error) {
 	case SearchElasticsearch, SearchOpenSearch:
 	default:
 		return o, fmt.Errorf("invalid search engine %q: want %s or %s", o.Search, SearchElasticsearch, SearchOpenSearch)
+	}
+	if err := o.normalizePlatform(); err != nil {
+		return o, err
 	}
 	if o.Binary != "" {
 		abs, err := filepath.Abs(o.Binary)
@@ -222,6 +240,7 @@ type record struct {
 	Route      string     `json:"guard_route"`
 	PIDs       []int      `json:"pids"`
 	Services   *services  `json:"services,omitempty"`
+	Daemons    []Daemon   `json:"daemons,omitempty"`
 }
 
 // Lab is a running practice cluster.

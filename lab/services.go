@@ -56,15 +56,31 @@ const (
 )
 
 // StandIns are the command names that STATE/bin links to the hotsnap binary.
-var StandIns = []string{"nodetool", "cqlsh", "sstableloader", "cassandra-standin", "es-standin"}
+var StandIns = []string{"nodetool", "cqlsh", "sstableloader", "cassandra-standin", "es-standin",
+	"thehive-standin", "systemctl", "journalctl"}
 
 // services is the stand-in configuration recorded in lab.json, so that
 // StartNode can restart a daemon exactly as Up started it.
 type services struct {
-	Data   int64  `json:"data_bytes"`
-	Auth   bool   `json:"auth"`
-	Search string `json:"search"`
+	Data     int64  `json:"data_bytes"`
+	Auth     bool   `json:"auth"`
+	Search   string `json:"search"`
+	Platform string `json:"platform,omitempty"`
+	Storage  string `json:"storage,omitempty"`
+	S3       string `json:"s3,omitempty"`
 }
+
+// platform returns the recorded platform (records written before
+// platforms existed are TheHive's).
+func (s *services) platform() string {
+	if s == nil || s.Platform == "" {
+		return PlatformTheHive
+	}
+	return s.Platform
+}
+
+// cassandra reports whether the platform runs Cassandra stand-ins.
+func (s *services) cassandra() bool { return s.platform() == PlatformTheHive }
 
 // Service names, used for log files (STATE/nodes/NODE/<service>.log).
 const (
@@ -104,11 +120,17 @@ func (l *Lab) Secret(name string) (string, error) {
 // ensureSecrets creates the password files (0600) unless they exist, so a
 // lab brought up again over the same state keeps its passwords.
 func ensureSecrets(stateDir string) error {
+	return ensureSecretFiles(stateDir, SecretCassandraAdmin, SecretCassandraApp, SecretES)
+}
+
+// ensureSecretFiles creates the named password files (0600) under
+// STATE/secrets/ unless they exist.
+func ensureSecretFiles(stateDir string, names ...string) error {
 	dir := filepath.Join(stateDir, "secrets")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("secrets: %w", err)
 	}
-	for _, name := range []string{SecretCassandraAdmin, SecretCassandraApp, SecretES} {
+	for _, name := range names {
 		p := secretPath(stateDir, name)
 		if _, err := os.Stat(p); err == nil {
 			if err := os.Chmod(p, 0o600); err != nil {
@@ -189,6 +211,26 @@ func esStateDir(stateDir string) string { return filepath.Join(stateDir, "shared
 // node1's attachments. Data already there is kept (a lab brought up again
 // over the same state keeps its data).
 func seedAll(stateDir string, nodes []NodeInfo, s services, logf func(string, ...any)) error {
+	switch s.platform() {
+	case PlatformEclecticIQ:
+		return seedOther(stateDir, nodes, func() error {
+			if err := seedESIndices(stateDir, EclecticIQIndices, s.Data/4, 2048); err != nil {
+				return err
+			}
+			return writeEclecticIQFiles(filepath.Join(stateDir, "nodes", nodes[0].Name), nodes[0].IP)
+		})
+	case PlatformAlien4Cloud:
+		return seedOther(stateDir, nodes, func() error {
+			if err := seedESIndices(stateDir, Alien4CloudIndices, s.Data/4, 1024); err != nil {
+				return err
+			}
+			dir := filepath.Join(stateDir, "nodes", nodes[0].Name, "alien4cloud", "data")
+			if err := seedAlien4CloudFiles(dir, s.Data/10); err != nil {
+				return fmt.Errorf("%s: alien4cloud files: %w", nodes[0].Name, err)
+			}
+			return nil
+		})
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(nodes)+2)
 	for i, n := range nodes {
@@ -215,24 +257,40 @@ func seedAll(stateDir string, nodes []NodeInfo, s services, logf func(string, ..
 		defer wg.Done()
 		errs[len(nodes)] = seedES(stateDir, s.Data)
 	}()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		dir := filepath.Join(stateDir, "nodes", nodes[0].Name, "thehive-files")
-		if err := seedAttachments(dir, s.Data/10); err != nil {
-			errs[len(nodes)+1] = fmt.Errorf("%s: attachments: %w", nodes[0].Name, err)
-		}
-	}()
+	if s.Storage != StorageS3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dir := filepath.Join(stateDir, "nodes", nodes[0].Name, "thehive-files")
+			if err := seedAttachments(dir, s.Data/10); err != nil {
+				errs[len(nodes)+1] = fmt.Errorf("%s: attachments: %w", nodes[0].Name, err)
+			}
+		}()
+	}
 	wg.Wait()
-	// The ES repository directory, writable by the ES user (0777: the lab
-	// has no elasticsearch user).
+	errs = append(errs, makeESRepoDir(stateDir))
+	return errors.Join(errs...)
+}
+
+// seedOther runs a platform's seeding and prepares the ES repository dir.
+func seedOther(stateDir string, nodes []NodeInfo, seed func() error) error {
+	if len(nodes) == 0 {
+		return errors.New("no nodes")
+	}
+	return errors.Join(seed(), makeESRepoDir(stateDir))
+}
+
+// makeESRepoDir creates the ES repository directory, writable by the ES
+// user (0777: the lab has no elasticsearch user).
+func makeESRepoDir(stateDir string) error {
 	repo := filepath.Join(stateDir, "shared", "backup", "elasticsearch")
 	if err := os.MkdirAll(repo, 0o777); err != nil {
-		errs = append(errs, fmt.Errorf("es repository dir: %w", err))
-	} else if err := os.Chmod(repo, 0o777); err != nil {
-		errs = append(errs, fmt.Errorf("es repository dir: %w", err))
+		return fmt.Errorf("es repository dir: %w", err)
 	}
-	return errors.Join(errs...)
+	if err := os.Chmod(repo, 0o777); err != nil {
+		return fmt.Errorf("es repository dir: %w", err)
+	}
+	return nil
 }
 
 // seedCassandra seeds keyspace thehive into the store at dataDir unless
@@ -340,6 +398,9 @@ func (l *Lab) serviceArgs(n NodeInfo, svc string) (string, []string, error) {
 		if s.Search == SearchOpenSearch {
 			args = append(args, "--flavour", "opensearch")
 		}
+		if p := s.platform(); p != PlatformTheHive {
+			args = append(args, "--cluster-name", p)
+		}
 		if s.Auth {
 			pw, err := l.Secret(SecretES)
 			if err != nil {
@@ -386,7 +447,7 @@ func (l *Lab) startServices(idx []int) error {
 	l.mu.Unlock()
 	for _, i := range idx {
 		n := &nodes[i]
-		if !serviceAlive(n.CassandraPID, n.Netns) {
+		if l.rec.Services.cassandra() && !serviceAlive(n.CassandraPID, n.Netns) {
 			pid, err := l.startService(*n, svcCassandra)
 			errs = append(errs, err)
 			n.CassandraPID = pid
@@ -430,11 +491,19 @@ func (l *Lab) waitServices(ctx context.Context, nodes []NodeInfo) error {
 	}
 	byAddr := map[string]target{}
 	var addrs []string
-	for _, n := range nodes {
-		for _, t := range []struct {
+	cass := l.rec.Services.cassandra()
+	ports := []struct {
+		port string
+		svc  string
+	}{{"9200", svcES}}
+	if cass {
+		ports = append(ports, struct {
 			port string
 			svc  string
-		}{{"9042", svcCassandra}, {"9200", svcES}} {
+		}{"9042", svcCassandra})
+	}
+	for _, n := range nodes {
+		for _, t := range ports {
 			a := n.IP + ":" + t.port
 			byAddr[a] = target{n, t.svc}
 			addrs = append(addrs, a)
@@ -455,7 +524,11 @@ func (l *Lab) waitServices(ctx context.Context, nodes []NodeInfo) error {
 	}
 	for _, n := range nodes {
 		local := map[string]target{"127.0.0.1:7199": {n, svcCassandra}, "127.0.0.1:9200": {n, svcES}}
-		if err := waitTCP(ctx, n.Netns, []string{"127.0.0.1:7199", "127.0.0.1:9200"}, serviceWait, func(a string) error { return dead(local[a]) }); err != nil {
+		la := []string{"127.0.0.1:9200"}
+		if cass {
+			la = append(la, "127.0.0.1:7199")
+		}
+		if err := waitTCP(ctx, n.Netns, la, serviceWait, func(a string) error { return dead(local[a]) }); err != nil {
 			return fmt.Errorf("%s: %w", n.Name, err)
 		}
 	}
@@ -618,5 +691,14 @@ func (l *Lab) sameServices(o Options) bool {
 	if o.Binary == "" || s == nil {
 		return (o.Binary == "") == (s == nil)
 	}
-	return s.Data == o.Data && s.Auth == o.Auth && s.Search == o.Search
+	s3kind := ""
+	if o.Storage == StorageS3 {
+		s3kind = o.S3
+	}
+	storage := s.Storage
+	if storage == "" {
+		storage = StorageLocalFS
+	}
+	return s.Data == o.Data && s.Auth == o.Auth && s.Search == o.Search &&
+		s.platform() == o.Platform && storage == o.Storage && s.S3 == s3kind
 }

@@ -46,6 +46,9 @@ type NodeStatus struct {
 	ESAlive bool
 	// NetworkDown reports that StopNode took the node off the network.
 	NetworkDown bool
+	// NoCassandra reports that the lab's platform runs no Cassandra
+	// stand-in (eclecticiq, alien4cloud), so none is needed to be healthy.
+	NoCassandra bool
 	// DataBytes is the size of the node's Cassandra data directory
 	// (snapshots' hard links counted once).
 	DataBytes int64
@@ -55,7 +58,7 @@ type NodeStatus struct {
 func (n NodeStatus) Healthy() bool {
 	ok := n.NetnsExists && n.HolderAlive && n.SSHDAlive && n.PortOpen
 	if n.Services {
-		ok = ok && n.CassandraAlive && n.ESAlive && !n.NetworkDown
+		ok = ok && (n.CassandraAlive || n.NoCassandra) && n.ESAlive && !n.NetworkDown
 	}
 	return ok
 }
@@ -80,6 +83,17 @@ type StatusReport struct {
 	BridgeNetns bool
 	// Nodes lists the recorded nodes, plus any stray node namespaces.
 	Nodes []NodeStatus
+	// Platform is the recorded platform ("" without stand-ins).
+	Platform string
+	// Daemons lists the recorded platform daemons (S3, PostgreSQL, Redis).
+	Daemons []DaemonStatus
+}
+
+// DaemonStatus is one platform daemon's state.
+type DaemonStatus struct {
+	Daemon
+	// Alive reports whether its process runs in its node's namespace.
+	Alive bool
 }
 
 // Healthy reports whether the lab is up and every node is healthy.
@@ -89,6 +103,11 @@ func (r *StatusReport) Healthy() bool {
 	}
 	for _, n := range r.Nodes {
 		if !n.Healthy() {
+			return false
+		}
+	}
+	for _, d := range r.Daemons {
+		if !d.Alive {
 			return false
 		}
 	}
@@ -119,6 +138,9 @@ func (r *StatusReport) String() string {
 		cass, es, data := "-", "-", "-"
 		if n.Services {
 			cass, es, data = svcState(n.CassandraPID, n.CassandraAlive), svcState(n.ESPID, n.ESAlive), humanize.Bytes(uint64(n.DataBytes))
+			if n.NoCassandra {
+				cass, data = "-", "-"
+			}
 		}
 		network := "up"
 		if n.NetworkDown {
@@ -129,6 +151,12 @@ func (r *StatusReport) String() string {
 			network, cass, es, data)
 	}
 	tw.Flush()
+	if len(r.Daemons) > 0 {
+		fmt.Fprintf(&b, "platform %s:\n", r.Platform)
+		for _, d := range r.Daemons {
+			fmt.Fprintf(&b, "  %-11s %-6s %-21s %s\n", d.Name, d.Node, d.Addr, svcState(d.PID, d.Alive))
+		}
+	}
 	return b.String()
 }
 
@@ -199,9 +227,20 @@ func statusOf(ctx context.Context, name, stateDir string) (*StatusReport, error)
 	if rec, err := readRecord(stateDir); err == nil && rec.Name == name {
 		rep.Recorded = true
 		rep.Subnet = rec.Subnet
+		if rec.Services != nil {
+			rep.Platform = rec.Services.platform()
+		}
+		netnsOf := map[string]string{}
+		for _, n := range rec.Nodes {
+			netnsOf[n.Name] = n.Netns
+		}
+		for _, d := range rec.Daemons {
+			rep.Daemons = append(rep.Daemons, DaemonStatus{Daemon: d, Alive: netnsOf[d.Node] != "" && serviceAlive(d.PID, netnsOf[d.Node])})
+		}
 		for _, n := range rec.Nodes {
 			ns := NodeStatus{Name: n.Name, IP: n.IP, Netns: n.Netns, HolderPID: n.HolderPID, SSHDPID: n.SSHDPID,
-				Services: rec.Services != nil, CassandraPID: n.CassandraPID, ESPID: n.ESPID, NetworkDown: n.NetworkDown}
+				Services: rec.Services != nil, CassandraPID: n.CassandraPID, ESPID: n.ESPID, NetworkDown: n.NetworkDown,
+				NoCassandra: rec.Services != nil && !rec.Services.cassandra()}
 			if ns.Services {
 				ns.CassandraAlive = serviceAlive(n.CassandraPID, n.Netns)
 				ns.ESAlive = serviceAlive(n.ESPID, n.Netns)

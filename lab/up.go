@@ -91,6 +91,12 @@ func up(ctx context.Context, o Options) (*Lab, error) {
 	}
 	t0 := time.Now()
 
+	if o.Binary != "" {
+		if err := checkPlatformTools(o.Platform); err != nil {
+			return nil, fail("platform "+o.Platform, err)
+		}
+	}
+
 	// 1. Host-wide setup, guarded by the global lock: registry entry, the
 	// guard route (before anything else exists), users, sudoers.
 	unlockG, err := lockGlobal(ctx)
@@ -147,12 +153,15 @@ func up(ctx context.Context, o Options) (*Lab, error) {
 	rec.Veths = append(rec.Veths, Veth{Bridge: "op", Netns: rec.OpNetns, Peer: "eth0", IP: rec.OpIP})
 	for _, n := range rec.Nodes {
 		rec.Veths = append(rec.Veths, Veth{Bridge: n.Name, Netns: n.Netns, Peer: "eth0", IP: n.IP})
-		for _, m := range nodeMounts(o.StateDir, n.Name) {
+		for _, m := range nodeMounts(o.StateDir, n.Name, o.Platform) {
 			rec.Mounts = append(rec.Mounts, Mount{Node: n.Name, Source: m.Source, Target: m.Target})
 		}
 	}
 	if o.Binary != "" {
-		rec.Services = &services{Data: o.Data, Auth: o.Auth, Search: o.Search}
+		rec.Services = &services{Data: o.Data, Auth: o.Auth, Search: o.Search, Platform: o.Platform, Storage: o.Storage}
+		if o.Storage == StorageS3 {
+			rec.Services.S3 = o.S3
+		}
 	}
 	if err := writeRecord(rec); err != nil {
 		return nil, fail("lab record", err)
@@ -161,12 +170,21 @@ func up(ctx context.Context, o Options) (*Lab, error) {
 
 	// Seed data and install the binary while the network and sshd come up.
 	prepDone := make(chan error, 1)
+	var s3Bin string
 	if rec.Services != nil {
 		go func() {
 			ts := time.Now()
 			if err := installBinary(o.StateDir, o.Binary); err != nil {
 				prepDone <- fmt.Errorf("lab up: binary: %w", err)
 				return
+			}
+			if rec.Services.S3 != "" {
+				bin, err := buildS3(ctx, o, logf)
+				if err != nil {
+					prepDone <- fmt.Errorf("lab up: s3 server: %w", err)
+					return
+				}
+				s3Bin = bin
 			}
 			if err := seedAll(o.StateDir, rec.Nodes, *rec.Services, logf); err != nil {
 				prepDone <- fmt.Errorf("lab up: seed: %w", err)
@@ -207,7 +225,7 @@ func up(ctx context.Context, o Options) (*Lab, error) {
 		go func(i int) {
 			defer wg.Done()
 			n := &l.Nodes[i]
-			holder, err := startHolder(o.StateDir, n.Name, n.Netns)
+			holder, err := startHolder(o.StateDir, n.Name, n.Netns, o.Platform)
 			if err != nil {
 				errs[i] = fmt.Errorf("lab up: %s: start namespace holder: %w", n.Name, err)
 				return
@@ -265,7 +283,22 @@ func up(ctx context.Context, o Options) (*Lab, error) {
 	if err := l.waitServices(ctx, l.Nodes); err != nil {
 		return nil, fail("wait for stand-ins", err)
 	}
-	logf("cassandra (9042, 7199) and %s (9200) answering on %d nodes (%s)", rec.Services.Search, len(l.Nodes), time.Since(t3).Round(time.Millisecond))
+	if rec.Services.cassandra() {
+		logf("cassandra (9042, 7199) and %s (9200) answering on %d nodes (%s)", rec.Services.Search, len(l.Nodes), time.Since(t3).Round(time.Millisecond))
+	} else {
+		logf("%s (9200) answering on %d nodes (%s)", rec.Services.Search, len(l.Nodes), time.Since(t3).Round(time.Millisecond))
+	}
+
+	// 7. Platform daemons on node1: the S3 server, PostgreSQL and Redis.
+	if err := l.startPlatform(ctx, s3Bin, logf); err != nil {
+		return nil, fail("platform "+rec.Services.Platform, err)
+	}
+	// 8. TheHive on every node (thehive_lab.go).
+	if rec.Services.platform() == PlatformTheHive {
+		if err := l.StartTheHive(ctx); err != nil {
+			return nil, fail("start thehive", err)
+		}
+	}
 	return l, nil
 }
 
@@ -302,10 +335,13 @@ func logTail(path string, n int) string {
 
 // nodeMounts lists a node's bind mounts, source on the host and target
 // inside the node.
-func nodeMounts(stateDir, node string) []Mount {
+func nodeMounts(stateDir, node, platform string) []Mount {
 	nodeDir := filepath.Join(stateDir, "nodes", node)
 	var ms []Mount
 	for _, pm := range privateMounts {
+		ms = append(ms, Mount{Node: node, Source: filepath.Join(nodeDir, pm.dir), Target: pm.target})
+	}
+	for _, pm := range platformMounts[platform] {
 		ms = append(ms, Mount{Node: node, Source: filepath.Join(nodeDir, pm.dir), Target: pm.target})
 	}
 	ms = append(ms,
@@ -375,6 +411,9 @@ func prepareState(ctx context.Context, o Options, rec record, pw string) error {
 				return fmt.Errorf("%s: %w", n.Name, err)
 			}
 		}
+		if err := prepareNodePlatform(nd, o.Platform); err != nil {
+			return fmt.Errorf("%s: %w", n.Name, err)
+		}
 		if err := ensureKey(ctx, filepath.Join(nd, "ssh_host_ed25519_key"), "hotsnap-lab-"+o.Name+"-"+n.Name); err != nil {
 			return fmt.Errorf("%s: host key: %w", n.Name, err)
 		}
@@ -393,11 +432,18 @@ func prepareState(ctx context.Context, o Options, rec record, pw string) error {
 			return err
 		}
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "inventory.yaml"), []byte(inventoryYAML(o.Name, dir, o.Subnet, o.Nodes, o.Auth)), 0o644); err != nil {
+	if o.Storage == StorageS3 {
+		if err := ensureSecretFiles(dir, SecretS3AccessKey, SecretS3SecretKey); err != nil {
+			return err
+		}
+	}
+	inv := renderInventory(invSpec{Name: o.Name, StateDir: dir, Subnet: o.Subnet, Nodes: o.Nodes, Auth: o.Auth,
+		Platform: o.Platform, Storage: o.Storage})
+	if err := writeFileAtomic(filepath.Join(dir, "inventory.yaml"), []byte(inv), 0o644); err != nil {
 		return err
 	}
 	// Mount points on the host, only where absent.
-	for _, m := range nodeMounts(dir, "x") {
+	for _, m := range nodeMounts(dir, "x", o.Platform) {
 		if m.Target == hostsTarget {
 			continue
 		}
@@ -491,10 +537,10 @@ exec sleep infinity </dev/null >/dev/null 2>&1`
 // startHolder starts the node's holder process in its network namespace
 // and in new UTS and mount namespaces, and returns its PID once the
 // hostname and bind mounts are in place.
-func startHolder(stateDir, node, netns string) (int, error) {
+func startHolder(stateDir, node, netns, platform string) (int, error) {
 	args := []string{"netns", "exec", netns, "unshare", "--mount", "--uts", "--propagation", "private", "--",
 		"/bin/sh", "-c", holderScript, "hotsnap-lab-holder", node}
-	for _, m := range nodeMounts(stateDir, node) {
+	for _, m := range nodeMounts(stateDir, node, platform) {
 		args = append(args, m.Source, m.Target)
 	}
 	// Not CommandContext: the holder must outlive this call and process.
