@@ -78,12 +78,27 @@ func openSession(g *globals) (*session, error) {
 			return nil, usageErr(fmt.Errorf("elasticsearch.password: %w", err))
 		}
 	}
+	if st := inv.Storage; st != nil && st.S3 != nil {
+		for _, sec := range []struct {
+			name string
+			ref  config.Secret
+			dst  *string
+		}{{"storage.s3.access_key", st.S3.AccessKey, &env.S3AccessKey}, {"storage.s3.secret_key", st.S3.SecretKey, &env.S3SecretKey}} {
+			if !sec.ref.IsSet() {
+				continue
+			}
+			if *sec.dst, err = sec.ref.Resolve(prompt); err != nil {
+				pool.Close()
+				return nil, usageErr(fmt.Errorf("%s: %w", sec.name, err))
+			}
+		}
+	}
 	return &session{inv: inv, pool: pool, env: env}, nil
 }
 
 func (s *session) secrets() []string {
 	var out []string
-	for _, v := range []string{s.env.CassandraPassword, s.env.ESPassword} {
+	for _, v := range []string{s.env.CassandraPassword, s.env.ESPassword, s.env.S3AccessKey, s.env.S3SecretKey} {
 		if v != "" {
 			out = append(out, v)
 		}

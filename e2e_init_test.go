@@ -13,7 +13,6 @@ import (
 // compares the result with the inventory `lab up` wrote (comments aside).
 func TestE2EInitDraftsTheLabInventory(t *testing.T) {
 	l := needLab(t)
-	nodeSh(t, l, "node1", registerRepo)
 	out := filepath.Join(t.TempDir(), "drafted.yaml")
 	cmd := hotsnapInOp(t.Context(), l, "init", l.Nodes[0].IP,
 		"--user", "hotsnap", "--identity", l.KeyPath(), "--known-hosts", l.KnownHostsPath(), "--connect-timeout", "5s",

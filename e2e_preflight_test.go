@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -57,7 +58,9 @@ func preflightJSON(t *testing.T, l *lab.Lab, extra ...string) (int, map[string]s
 // nodeSh runs a shell command inside a lab node (as root, no SSH).
 func nodeSh(t *testing.T, l *lab.Lab, node, script string) string {
 	t.Helper()
-	out, err := l.NodeCommand(t.Context(), node, "sh", "-c", script).CombinedOutput()
+	cmd := l.NodeCommand(t.Context(), node, "sh", "-c", script)
+	cmd.Env = append(os.Environ(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") // the stand-ins live in /usr/local/bin
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s: %s: %v\n%s", node, script, err, out)
 	}
@@ -68,7 +71,6 @@ const registerRepo = `curl -sf -XPUT 127.0.0.1:9200/_snapshot/thehive_repository
 
 func TestE2EPreflight(t *testing.T) {
 	l := needLab(t)
-	nodeSh(t, l, "node1", registerRepo)
 
 	code, bad, stderr := preflightJSON(t, l)
 	if code != 0 || len(bad) > 0 {
@@ -144,5 +146,47 @@ func TestE2EPreflight(t *testing.T) {
 	// And healthy again after every fault was undone.
 	if code, bad, stderr := preflightJSON(t, l); code != 0 {
 		t.Fatalf("after the faults: exit %d, not passing: %v\n%s", code, bad, stderr)
+	}
+}
+
+// TestE2EPreflightS3 checks the S3 attachment store on a lab of its own:
+// healthy with the right keys, a failure with a remedy with wrong ones.
+func TestE2EPreflightS3(t *testing.T) {
+	needLab(t)
+	dir, err := os.MkdirTemp("", "hotsnap-e2e-s3-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o711) // the lab users read their authorized_keys inside
+	o := lab.Options{Name: "hse2s", Subnet: 4, Nodes: 1, Data: 4 << 20, Storage: lab.StorageS3, StateDir: filepath.Join(dir, "lab"), Binary: e2e.bin}
+	l, err := lab.Up(t.Context(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := lab.Down(context.Background(), o); err != nil {
+			t.Error(err)
+		}
+	}()
+	code, bad, stderr := preflightJSON(t, l)
+	if code != 0 {
+		t.Fatalf("healthy S3 lab: exit %d: %v\n%s", code, bad, stderr)
+	}
+	inv, err := config.Load(l.InventoryPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := filepath.Join(dir, "wrong-secret")
+	os.WriteFile(wrong, []byte("not-the-secret\n"), 0o600)
+	inv.Storage.S3.SecretKey = config.Secret{Kind: config.SecretFile, Ref: wrong}
+	p := filepath.Join(dir, "inv.yaml")
+	if err := config.Write(p, inv); err != nil {
+		t.Fatal(err)
+	}
+	code, bad, _ = preflightJSON(t, l, "--inventory", p)
+	got := bad["node1/s3 bucket"]
+	if code != exitPreflight || !strings.HasPrefix(got, "fail") || !strings.Contains(got, "access_key/secret_key") {
+		t.Fatalf("wrong S3 secret: exit %d, s3 check %q, all %v", code, got, bad)
 	}
 }

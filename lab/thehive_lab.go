@@ -513,3 +513,43 @@ func (l *Lab) Auth() bool {
 	defer l.mu.Unlock()
 	return l.rec.Services != nil && l.rec.Services.Auth
 }
+
+// ESRepository and ESRepositoryPath are the snapshot repository the runbook
+// registers once (path.repo is the shared /mnt/backup).
+const (
+	ESRepository     = "thehive_repository"
+	ESRepositoryPath = "/mnt/backup/elasticsearch"
+)
+
+// RegisterESRepository registers the fs snapshot repository on the cluster,
+// as the runbook's preparation asks, so that a new lab passes preflight.
+func (l *Lab) RegisterESRepository(ctx context.Context) error {
+	if len(l.Nodes) == 0 {
+		return fmt.Errorf("lab %s: no nodes", l.Name)
+	}
+	url := "http://" + net.JoinHostPort(l.Nodes[0].IP, "9200") + "/_snapshot/" + ESRepository
+	body := `{"type":"fs","settings":{"location":"` + ESRepositoryPath + `"}}`
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if l.Auth() {
+		pw, err := l.Secret(SecretES)
+		if err != nil {
+			return err
+		}
+		req.SetBasicAuth(ESUser, pw)
+	}
+	hc := &http.Client{Transport: &http.Transport{DialContext: l.OpDial}, Timeout: 10 * time.Second}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("lab %s: register ES repository: %w", l.Name, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("lab %s: register ES repository: HTTP %d: %s", l.Name, resp.StatusCode, b)
+	}
+	return nil
+}

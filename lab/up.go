@@ -293,8 +293,12 @@ func up(ctx context.Context, o Options) (*Lab, error) {
 	if err := l.startPlatform(ctx, s3Bin, logf); err != nil {
 		return nil, fail("platform "+rec.Services.Platform, err)
 	}
-	// 8. TheHive on every node (thehive_lab.go).
+	// 8. TheHive on every node (thehive_lab.go), and the snapshot
+	// repository registered as the runbook's preparation asks.
 	if rec.Services.platform() == PlatformTheHive {
+		if err := l.RegisterESRepository(ctx); err != nil {
+			return nil, fail("register ES repository", err)
+		}
 		if err := l.StartTheHive(ctx); err != nil {
 			return nil, fail("start thehive", err)
 		}

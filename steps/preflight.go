@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 )
@@ -23,9 +25,11 @@ type Env struct {
 	Exec Executor
 	// Dial returns the tunnel from a node (remote.Pool.Dialer).
 	Dial func(node string) remote.DialFunc
-	// Secrets, resolved by the caller (nil: not configured).
+	// Secrets, resolved by the caller ("" when not configured).
 	CassandraPassword string
 	ESPassword        string
+	S3AccessKey       string
+	S3SecretKey       string
 	// Now is the local clock (tests may fix it).
 	Now func() time.Time
 }
@@ -88,8 +92,10 @@ func Preflight(env *Env) Runbook {
 	if len(env.names(config.RoleTheHive)) > 0 {
 		rb.Steps = append(rb.Steps, serviceStep(env))
 	}
-	if env.Inv.Storage != nil && env.Inv.Storage.Provider == config.StorageLocalFS {
+	if st := env.Inv.Storage; st != nil && st.Provider == config.StorageLocalFS {
 		rb.Steps = append(rb.Steps, filesStep(env))
+	} else if st != nil && st.Provider == config.StorageS3 && st.S3 != nil {
+		rb.Steps = append(rb.Steps, s3Step(env))
 	}
 	return rb
 }
@@ -653,4 +659,50 @@ func HumanBytes(n int64) string {
 		}
 	}
 	return fmt.Sprintf("%.1f PiB", f/k)
+}
+
+func s3Step(env *Env) Step {
+	s3 := env.Inv.Storage.S3
+	node := env.allNames()[0]
+	if th := env.names(config.RoleTheHive); len(th) > 0 {
+		node = th[0]
+	}
+	return Step{
+		ID: "s3", Title: "Attachment storage in S3: bucket reachable with the credentials", Kind: KindCheck,
+		Why: "With storage.provider = s3 the attachments live in a bucket; the backup copies every object, so the credentials must list and read it.",
+		Plan: func() []PlannedCommand {
+			return []PlannedCommand{{Node: node, Cmd: fmt.Sprintf("S3 via SSH tunnel: ListObjects %s/%s (max 1)", s3.Endpoint, s3.Bucket)}}
+		},
+		Run: func(ctx context.Context, rc *RunContext) error {
+			cl, err := remote.NewS3Client(s3.Endpoint, env.S3AccessKey, env.S3SecretKey, s3.Region, s3.PathStyle, env.Dial(node))
+			if err != nil {
+				rc.Check(CheckResult{Check: "s3", Node: node, Status: CheckFail, Evidence: err.Error()})
+				return nil
+			}
+			ok, err := cl.BucketExists(ctx, s3.Bucket)
+			switch {
+			case err != nil:
+				rc.Check(CheckResult{Check: "s3 bucket", Node: node, Status: CheckFail, Evidence: fmt.Sprintf("%s: %v", s3.Endpoint, err),
+					Remedy: "check storage.s3.access_key/secret_key against storage.s3.aws.credentials in application.conf, and the endpoint as seen from " + node})
+			case !ok:
+				rc.Check(CheckResult{Check: "s3 bucket", Node: node, Status: CheckFail, Evidence: fmt.Sprintf("bucket %q does not exist at %s", s3.Bucket, s3.Endpoint),
+					Remedy: "check storage.s3.bucket against storage.s3.bucket in application.conf"})
+			default:
+				lctx, cancel := context.WithCancel(ctx)
+				defer cancel()
+				n := 0
+				for obj := range cl.ListObjects(lctx, s3.Bucket, minio.ListObjectsOptions{Recursive: true, MaxKeys: 1}) {
+					if obj.Err != nil {
+						rc.Check(CheckResult{Check: "s3 bucket", Node: node, Status: CheckFail, Evidence: obj.Err.Error(),
+							Remedy: "the credentials must be allowed to list and read the bucket"})
+						return nil
+					}
+					n++
+					break
+				}
+				rc.Check(CheckResult{Check: "s3 bucket", Node: node, Status: CheckPass, Evidence: fmt.Sprintf("bucket %s at %s is readable (%d object seen)", s3.Bucket, s3.Endpoint, n)})
+			}
+			return nil
+		},
+	}
 }
