@@ -23,11 +23,13 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-# demo: bring the practice cluster up, run hotsnap inside it, take it down.
+# demo: bring the practice cluster up with data, run hotsnap inside it
+# (exec, then every preflight check), and take it down again whatever happens.
 demo: deps build
-	$(BIN) lab up
-	$(BIN) lab exec -- hotsnap exec --sudo -- 'echo "$$(hostname) $$(hostname -I)as $$(id -un) via sudo"'
-	$(BIN) lab down
+	$(BIN) lab up --data 50MB
+	$(BIN) lab exec -- hotsnap exec --sudo -- 'echo "$$(hostname) $$(hostname -I)as $$(id -un) via sudo"'; \
+	rc=$$?; [ $$rc -ne 0 ] || { $(BIN) lab exec -- hotsnap preflight; rc=$$?; }; \
+	$(BIN) lab down; exit $$rc
 
 # test: the whole suite, lab end-to-end tests included (they need root).
 test: deps
