@@ -144,6 +144,19 @@ func (rc *RunContext) Check(r CheckResult) {
 	rc.e.Journal.record(entry{Type: "check", Step: r.StepID, Node: r.Node, Check: r.Check, State: string(r.Status), Evidence: r.Evidence})
 }
 
+// FailedChecks returns the checks that failed so far in this run.
+func (rc *RunContext) FailedChecks() []CheckResult {
+	rc.e.checksMu.Lock()
+	defer rc.e.checksMu.Unlock()
+	var out []CheckResult
+	for _, c := range rc.e.checks {
+		if c.Status == CheckFail {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // Progress reports progress of the step on node.
 func (rc *RunContext) Progress(node string, done, total int64, unit string) {
 	rc.e.Reporter.StepProgress(rc.info.ID, node, done, total, unit)
