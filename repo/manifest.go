@@ -1,0 +1,340 @@
+package repo
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/hotsnap/hotsnap/config"
+)
+
+// ManifestFormat is the manifest format this package writes and the newest
+// it reads.
+const ManifestFormat = 1
+
+// Paths inside a backup directory.
+const (
+	ManifestFile    = "manifest.json"
+	SchemaFile      = "schema.cql"
+	ESSnapshotFile  = "elasticsearch/snapshot.json"
+	FilesArchive    = "files/attachments.tar"
+	FilesS3Dir      = "files/s3"
+	CassandraDir    = "cassandra"
+	maxManifestSize = 256 << 20
+)
+
+// Manifest describes one complete backup. It is JSON, versioned by Format.
+type Manifest struct {
+	// Format is ManifestFormat.
+	Format int `json:"format"`
+	// ID is the backup ID, also the Cassandra snapshot tag and ES
+	// snapshot name.
+	ID string `json:"id"`
+	// Platform is the platform backed up (e.g. "thehive").
+	Platform string `json:"platform"`
+	// Cluster is the cluster's name from the inventory.
+	Cluster string `json:"cluster"`
+	// Started and Finished bound the backup run.
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	// Tool is the hotsnap version that made the backup.
+	Tool string `json:"tool"`
+	// Topology is the cluster's shape when it was backed up.
+	Topology Topology `json:"topology"`
+	// Versions maps a component to its version ("cassandra": "4.1.3").
+	Versions map[string]string `json:"versions,omitempty"`
+	// Keyspace is the Cassandra keyspace backed up.
+	Keyspace string `json:"keyspace,omitempty"`
+	// Schema is the keyspace's CQL schema (DESCRIBE KEYSPACE).
+	Schema string `json:"schema,omitempty"`
+	// Cassandra lists every node's table archives.
+	Cassandra []NodeArchive `json:"cassandra,omitempty"`
+	// Elasticsearch is the ES snapshot, nil when not backed up.
+	Elasticsearch *ESSnapshot `json:"elasticsearch,omitempty"`
+	// Files is the attachments store, nil when not backed up.
+	Files *FileStore `json:"files,omitempty"`
+	// Timings maps a step to its duration in seconds.
+	Timings map[string]float64 `json:"timings,omitempty"`
+	// SkewMS is the spread of the snapshot start times, in milliseconds.
+	SkewMS float64 `json:"skew_ms"`
+	// Warnings are non-fatal problems seen during the backup.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Topology is the cluster's shape.
+type Topology struct {
+	// DC is the Cassandra datacenter (the first one when several).
+	DC string `json:"dc,omitempty"`
+	// Hosts lists every node.
+	Hosts []Host `json:"hosts"`
+}
+
+// Host is one node of the topology.
+type Host struct {
+	// Name is the inventory name.
+	Name string `json:"name"`
+	// Address is the address hotsnap reached it at.
+	Address string `json:"address"`
+	// Roles are the node's inventory roles (cassandra, elasticsearch, ...).
+	Roles []string `json:"roles,omitempty"`
+	// HostID is the Cassandra host ID.
+	HostID string `json:"host_id,omitempty"`
+	// DC and Rack are the node's Cassandra datacenter and rack.
+	DC   string `json:"dc,omitempty"`
+	Rack string `json:"rack,omitempty"`
+}
+
+// NodeArchive is one Cassandra node's part of the backup.
+type NodeArchive struct {
+	Node   string   `json:"node"`
+	Host   string   `json:"host"`
+	HostID string   `json:"host_id,omitempty"`
+	DC     string   `json:"dc,omitempty"`
+	Rack   string   `json:"rack,omitempty"`
+	Tokens []string `json:"tokens,omitempty"`
+	// Tables lists one archive per table.
+	Tables []TableArchive `json:"tables"`
+}
+
+// TableArchive is one table's snapshot on one node, stored as a tar.
+type TableArchive struct {
+	Keyspace string `json:"keyspace"`
+	Table    string `json:"table"`
+	TableID  string `json:"table_id"`
+	// Archive is the tar's path in the repository (TableArchivePath).
+	Archive string `json:"archive"`
+	// Size and SHA256 are those of the archive.
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	// Files lists every file in the archive (IndexTar).
+	Files []FileEntry `json:"files"`
+	// Rows is the table's row count when known.
+	Rows int64 `json:"rows,omitempty"`
+}
+
+// ESSnapshot is the Elasticsearch snapshot of the backup. The data stays in
+// ES's own snapshot repository.
+type ESSnapshot struct {
+	Repository string    `json:"repository"`
+	Snapshot   string    `json:"snapshot"`
+	UUID       string    `json:"uuid"`
+	Indices    []string  `json:"indices"`
+	State      string    `json:"state"`
+	StartTime  time.Time `json:"start_time"`
+	EndTime    time.Time `json:"end_time"`
+	Shards     Shards    `json:"shards"`
+	SizeBytes  int64     `json:"size_bytes,omitempty"`
+	// Location is the ES repository's path (settings.location).
+	Location string `json:"location,omitempty"`
+	// Version is the ES (or OpenSearch) version that took it.
+	Version string `json:"version,omitempty"`
+}
+
+// Shards counts a snapshot's shards.
+type Shards struct {
+	Total      int `json:"total"`
+	Failed     int `json:"failed"`
+	Successful int `json:"successful"`
+}
+
+// Providers of a FileStore.
+const (
+	ProviderLocalFS = "localfs"
+	ProviderS3      = "s3"
+)
+
+// FileStore is the attachments part of the backup.
+type FileStore struct {
+	// Provider is ProviderLocalFS or ProviderS3.
+	Provider string `json:"provider"`
+	// Path is the local directory (localfs); Bucket the S3 bucket.
+	Path   string `json:"path,omitempty"`
+	Bucket string `json:"bucket,omitempty"`
+	// Node is the node the local directory was read from.
+	Node string `json:"node,omitempty"`
+	// Archive, Size and SHA256 describe the tar of a localfs store
+	// (FilesArchive).
+	Archive string `json:"archive,omitempty"`
+	Size    int64  `json:"size,omitempty"`
+	SHA256  string `json:"sha256,omitempty"`
+	// Entries lists the files in the archive (localfs).
+	Entries []FileEntry `json:"entries,omitempty"`
+	// Objects lists every object copied from S3, stored under FilesS3Dir.
+	Objects []ObjectEntry `json:"objects,omitempty"`
+}
+
+// ObjectEntry is one S3 object of the attachments store.
+type ObjectEntry struct {
+	Key    string `json:"key"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	ETag   string `json:"etag,omitempty"`
+}
+
+// TableArchivePath returns where a table's archive lives in backup id:
+// <ID>/cassandra/<node>/<ks>/<table>-<tableid>.tar.
+func TableArchivePath(id, node, keyspace, table, tableID string) string {
+	return id + "/" + CassandraDir + "/" + node + "/" + keyspace + "/" + table + "-" + tableID + ".tar"
+}
+
+// ObjectPath returns where an S3 attachment object lives in backup id.
+func ObjectPath(id, key string) string { return id + "/" + FilesS3Dir + "/" + key }
+
+// Components lists what the backup holds: "cassandra", "elasticsearch",
+// "files".
+func (m *Manifest) Components() []string {
+	var c []string
+	if len(m.Cassandra) > 0 {
+		c = append(c, "cassandra")
+	}
+	if m.Elasticsearch != nil {
+		c = append(c, "elasticsearch")
+	}
+	if m.Files != nil {
+		c = append(c, "files")
+	}
+	return c
+}
+
+// Size returns the bytes the manifest accounts for in the repository.
+func (m *Manifest) Size() int64 {
+	var n int64
+	for _, na := range m.Cassandra {
+		for _, t := range na.Tables {
+			n += t.Size
+		}
+	}
+	if m.Files != nil {
+		n += m.Files.Size
+		for _, o := range m.Files.Objects {
+			n += o.Size
+		}
+	}
+	return n
+}
+
+// NewID returns a new backup ID for a backup started at now, e.g.
+// "hotsnap-20261122-213000-a1b2" (UTC, 4 random hex digits). It is valid as
+// a Cassandra snapshot tag and an Elasticsearch snapshot name.
+func NewID(now time.Time) string {
+	var b [2]byte
+	_, _ = rand.Read(b[:])
+	return "hotsnap-" + now.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
+}
+
+// idTime returns the time encoded in an ID made by NewID.
+func idTime(id string) (time.Time, bool) {
+	const layout = "hotsnap-20060102-150405"
+	if len(id) < len(layout) {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(layout, id[:len(layout)])
+	return t, err == nil
+}
+
+// CheckID reports whether id can name a backup: a valid snapshot name (see
+// config.ValidSnapshotTag).
+func CheckID(id string) error {
+	if err := config.ValidSnapshotTag(id); err != nil {
+		return fmt.Errorf("backup ID: %w", err)
+	}
+	return nil
+}
+
+// WriteManifest stores m as <ID>/manifest.json, atomically (the store
+// writes a temporary file and renames it, or completes one S3 upload), so a
+// reader sees either no manifest or the whole one. When m.Schema is set it
+// first writes <ID>/schema.cql. Call it last: its presence marks the backup
+// complete.
+func WriteManifest(ctx context.Context, s Store, m *Manifest) error {
+	if m == nil {
+		return errors.New("write manifest: nil manifest")
+	}
+	if err := CheckID(m.ID); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	if m.Format == 0 {
+		m.Format = ManifestFormat
+	}
+	if m.Format != ManifestFormat {
+		return fmt.Errorf("write manifest %s: format %d, this hotsnap writes %d", m.ID, m.Format, ManifestFormat)
+	}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write manifest %s: %w", m.ID, err)
+	}
+	data = append(data, '\n')
+	if m.Schema != "" {
+		if err := putFile(ctx, s, m.ID+"/"+SchemaFile, []byte(m.Schema)); err != nil {
+			return fmt.Errorf("write manifest %s: schema: %w", m.ID, err)
+		}
+	}
+	if err := putFile(ctx, s, m.ID+"/"+ManifestFile, data); err != nil {
+		return fmt.Errorf("write manifest %s: %w", m.ID, err)
+	}
+	return nil
+}
+
+// putFile writes data to p in one Create/Write/Close.
+func putFile(ctx context.Context, s Store, p string, data []byte) error {
+	w, err := s.Create(ctx, p)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(data); err != nil {
+		_ = Abort(w)
+		return err
+	}
+	return w.Close()
+}
+
+// ErrCorruptManifest is wrapped by ReadManifest's errors for a manifest that
+// exists but cannot be used.
+var ErrCorruptManifest = errors.New("corrupt manifest")
+
+// ReadManifest reads backup id's manifest. An absent manifest is an error
+// wrapping fs.ErrNotExist; an unreadable one wraps ErrCorruptManifest.
+func ReadManifest(ctx context.Context, s Store, id string) (*Manifest, error) {
+	if err := CheckID(id); err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	r, err := s.Open(ctx, id+"/"+ManifestFile)
+	if err != nil {
+		return nil, fmt.Errorf("read manifest %s: %w", id, err)
+	}
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, maxManifestSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read manifest %s: %w", id, err)
+	}
+	if len(data) > maxManifestSize {
+		return nil, fmt.Errorf("read manifest %s: %w: larger than %d bytes", id, ErrCorruptManifest, maxManifestSize)
+	}
+	return parseManifest(id, data)
+}
+
+func parseManifest(id string, data []byte) (*Manifest, error) {
+	var m Manifest
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("read manifest %s: %w: %w", id, ErrCorruptManifest, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("read manifest %s: %w: data after the JSON object", id, ErrCorruptManifest)
+	}
+	switch {
+	case m.Format == 0:
+		return nil, fmt.Errorf("read manifest %s: %w: no format field", id, ErrCorruptManifest)
+	case m.Format > ManifestFormat:
+		return nil, fmt.Errorf("read manifest %s: format %d is newer than this hotsnap understands (%d): upgrade hotsnap", id, m.Format, ManifestFormat)
+	case m.ID != id:
+		return nil, fmt.Errorf("read manifest %s: %w: it names backup %q", id, ErrCorruptManifest, m.ID)
+	}
+	return &m, nil
+}
