@@ -15,6 +15,9 @@ import (
 // runbooks are the runbooks `plan` can show, by name.
 var runbooks = map[string]func(*steps.Env) steps.Runbook{
 	"preflight": steps.Preflight,
+	"backup": func(env *steps.Env) steps.Runbook {
+		return steps.Backup(env, &steps.BackupRun{ID: "<backup-id>"})
+	},
 }
 
 func runbookNames() []string {
@@ -76,6 +79,9 @@ func printPlan(w io.Writer, rb steps.Runbook) {
 				line = "sudo sh -c " + remote.Quote(c.Cmd)
 			}
 			fmt.Fprintf(w, "   %-8s $ %s\n", c.Node, line)
+			if c.Note != "" {
+				fmt.Fprintf(w, "   %-8s   # %s\n", "", c.Note)
+			}
 		}
 	}
 }

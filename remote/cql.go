@@ -26,6 +26,9 @@ type CQLOptions struct {
 	Keyspace string        // optional
 	Timeout  time.Duration // per request; default 15s
 	Dial     DialFunc      // nil: directly; else, typically, through a node's SSH connection
+	// Pin sends every query to Hosts[0], so that system.local and
+	// system.peers answer from one coordinator's point of view.
+	Pin bool
 }
 
 // NewCQLSession opens a session with the maintained gocql driver, dialling
@@ -50,6 +53,9 @@ func NewCQLSession(o CQLOptions) (*gocql.Session, error) {
 	c.NumConns = 1
 	if o.Dial != nil {
 		c.Dialer = dialer(o.Dial)
+	}
+	if o.Pin {
+		c.HostFilter = gocql.WhiteListHostFilter(o.Hosts[0])
 	}
 	if o.Username != "" {
 		c.Authenticator = gocql.PasswordAuthenticator{Username: o.Username, Password: o.Password}

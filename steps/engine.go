@@ -24,6 +24,7 @@ type PlannedCommand struct {
 	Node string
 	Cmd  string // secrets masked
 	Sudo bool
+	Note string // where the output goes, how often, ...
 }
 
 // Step is one step of a runbook.

@@ -46,7 +46,13 @@ func (p *Plain) StepStarted(s steps.StepInfo) {
 }
 
 // StepOutput prints a node's output line, indented.
-func (p *Plain) StepOutput(stepID, node, line string) { p.printf("      %s │ %s\n", node, line) }
+func (p *Plain) StepOutput(stepID, node, line string) {
+	if node == "" {
+		p.printf("      %s\n", line)
+		return
+	}
+	p.printf("      %s │ %s\n", node, line)
+}
 
 // StepProgress prints progress at most once a second per node, and at 100%.
 func (p *Plain) StepProgress(stepID, node string, done, total int64, unit string) {

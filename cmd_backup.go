@@ -1,0 +1,293 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hotsnap/hotsnap/config"
+	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps"
+)
+
+// openStore opens the inventory's backup repository. ssh:// repositories
+// are reached with the inventory's SSH settings; s3:// ones with
+// HOTSNAP_REPO_S3_ACCESS_KEY / _SECRET_KEY / _ENDPOINT / _REGION.
+func openStore(ctx context.Context, s *session, g *globals) (repo.Store, func(), error) {
+	url := s.inv.Repository.URL
+	if p, err := config.ExpandHome(url); err == nil {
+		url = p
+	}
+	var clients []*remote.Client
+	closeAll := func() {
+		for _, c := range clients {
+			c.Close()
+		}
+	}
+	o := repo.Options{
+		SSH: func(ctx context.Context, host string) (*remote.Client, error) {
+			t := remote.Target{Name: "repository", Host: host}
+			if u, h, ok := strings.Cut(host, "@"); ok {
+				t.User, t.Host = u, h
+			}
+			c, err := remote.Dial(ctx, t, sshOptions(s.inv, g))
+			if err == nil {
+				clients = append(clients, c)
+			}
+			return c, err
+		},
+		S3AccessKey: os.Getenv("HOTSNAP_REPO_S3_ACCESS_KEY"), S3SecretKey: os.Getenv("HOTSNAP_REPO_S3_SECRET_KEY"),
+		S3Endpoint: os.Getenv("HOTSNAP_REPO_S3_ENDPOINT"), S3Region: os.Getenv("HOTSNAP_REPO_S3_REGION"), S3PathStyle: true,
+	}
+	st, err := repo.Open(ctx, url, o)
+	if err != nil {
+		closeAll()
+		return nil, nil, fmt.Errorf("backup repository %s: %w", s.inv.Repository.URL, err)
+	}
+	return st, closeAll, nil
+}
+
+func newBackupCmd(g *globals) *cobra.Command {
+	var f runFlags
+	c := &cobra.Command{
+		Use:   "backup",
+		Short: "Take a consistent hot backup of every component into the repository",
+		Long: `Take a hot backup of TheHive while it runs: the preflight checks, a gate that shows
+what will run where, the keyspace schema and topology, then one backup ID for
+everything — "nodetool snapshot" on every node and the Elasticsearch snapshot
+started together behind one barrier (the start skew is recorded) — every table
+streamed as tar over SSH straight into the repository and hashed on the fly, the
+Elasticsearch snapshot followed to SUCCESS, the attachments archived with owners
+and modes (or every S3 object copied), the snapshots cleared (also when the run
+fails or is cancelled), and manifest.json written last.
+
+The repository is repository.url in the inventory: a directory, ssh://host/path
+or s3://bucket/prefix (credentials in HOTSNAP_REPO_S3_ACCESS_KEY/_SECRET_KEY,
+endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
+		Example: `  hotsnap backup
+  hotsnap backup --yes --no-tui     # unattended (cron): approve the gate`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := openSession(g)
+			if err != nil {
+				return err
+			}
+			defer s.pool.Close()
+			store, closeStore, err := openStore(cmd.Context(), s, g)
+			if err != nil {
+				return err
+			}
+			defer closeStore()
+			b := &steps.BackupRun{Store: store, ID: repo.NewID(time.Now()), Tool: "hotsnap " + versionString()}
+			sum, err := runRunbook(cmd.Context(), s, steps.Backup(s.env, b), f, cmd.OutOrStdout())
+			if err != nil {
+				if len(sum.Failed()) > 0 && strings.Contains(err.Error(), "preflight checks failed") {
+					return &exitError{code: exitPreflight, err: err}
+				}
+				return err
+			}
+			if !f.json {
+				printBackupSummary(cmd.OutOrStdout(), b.Manifest(), store)
+			}
+			return nil
+		},
+	}
+	addRunFlags(c, &f)
+	return c
+}
+
+func printBackupSummary(w io.Writer, m *repo.Manifest, store repo.Store) {
+	dur := m.Finished.Sub(m.Started)
+	fmt.Fprintf(w, "\n=== ✓ Backup %s complete ===\n", m.ID)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var cass int64
+	var files int
+	for _, n := range m.Cassandra {
+		for _, t := range n.Tables {
+			cass += t.Size
+			files += len(t.Files)
+		}
+	}
+	fmt.Fprintf(tw, "  cassandra\t%s\t%d nodes, %d SSTable files\n", steps.HumanBytes(cass), len(m.Cassandra), files)
+	if e := m.Elasticsearch; e != nil {
+		fmt.Fprintf(tw, "  elasticsearch\t%s\tsnapshot %s in %s: %s, %s\n", steps.HumanBytes(e.SizeBytes), e.Snapshot, e.Repository, e.State, strings.Join(e.Indices, ", "))
+	}
+	if f := m.Files; f != nil {
+		if f.Provider == repo.ProviderS3 {
+			fmt.Fprintf(tw, "  attachments\t%s\t%d S3 objects from %s\n", steps.HumanBytes(objSize(f)), len(f.Objects), f.Bucket)
+		} else {
+			fmt.Fprintf(tw, "  attachments\t%s\t%d entries from %s:%s\n", steps.HumanBytes(f.Size), len(f.Entries), f.Node, f.Path)
+		}
+	}
+	tw.Flush()
+	rate := ""
+	if s := dur.Seconds(); s > 0 {
+		rate = fmt.Sprintf(" (%s/s)", steps.HumanBytes(int64(float64(m.Size())/s)))
+	}
+	fmt.Fprintf(w, "  total %s in %s%s · snapshot start skew %.1f ms\n  in %s/%s\n", steps.HumanBytes(m.Size()), dur.Round(10*time.Millisecond), rate, m.SkewMS, store, m.ID)
+	fmt.Fprintf(w, "next: hotsnap verify %s · copy it off-site · test a restore\n", m.ID)
+}
+
+func objSize(f *repo.FileStore) int64 {
+	var n int64
+	for _, o := range f.Objects {
+		n += o.Size
+	}
+	return n
+}
+
+func newListCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the backups in the repository: ID, age, size, components, complete or not",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			inv, err := loadInventory(g)
+			if err != nil {
+				return err
+			}
+			s := &session{inv: inv}
+			store, closeStore, err := openStore(cmd.Context(), s, g)
+			if err != nil {
+				return err
+			}
+			defer closeStore()
+			sums, err := repo.List(cmd.Context(), store)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if len(sums) == 0 {
+				fmt.Fprintf(w, "no backups in %s\n", store)
+				return nil
+			}
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tAGE\tSIZE\tCOMPONENTS\tSTATUS")
+			for _, b := range sums {
+				status := "complete"
+				if !b.Complete {
+					status = "INCOMPLETE: " + b.Problem
+				}
+				age := "?"
+				if !b.Started.IsZero() {
+					age = time.Since(b.Started).Round(time.Second).String()
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", b.ID, age, steps.HumanBytes(b.Size), strings.Join(b.Components, ","), status)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func newVerifyCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "verify ID",
+		Short: "Re-hash a backup against its manifest and check its Elasticsearch snapshot is SUCCESS",
+		Long: `Read every archive of the backup again and compare its size and SHA-256, and the
+SHA-256 of every file inside it, with the manifest; check that nothing is missing
+or extra, and that the Elasticsearch snapshot still exists and is SUCCESS. Exit 1
+naming every problem found.`,
+		Example: "  hotsnap verify hotsnap-20261122-213000-a1b2",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := openSession(g)
+			if err != nil {
+				return err
+			}
+			defer s.pool.Close()
+			store, closeStore, err := openStore(ctx, s, g)
+			if err != nil {
+				return err
+			}
+			defer closeStore()
+			w := cmd.OutOrStdout()
+			probs, err := repo.Verify(ctx, store, args[0], nil)
+			if err != nil {
+				return err
+			}
+			m, merr := repo.ReadManifest(ctx, store, args[0])
+			if merr == nil && m.Elasticsearch != nil && s.inv.Elasticsearch != nil {
+				if p := steps.CheckESSnapshot(ctx, s.env, m.Elasticsearch); p != "" {
+					probs = append(probs, repo.Problem{Path: "elasticsearch:" + m.Elasticsearch.Snapshot, What: p})
+				}
+			}
+			for _, p := range probs {
+				fmt.Fprintf(w, "✗ %s\n", p)
+			}
+			if len(probs) > 0 {
+				return fmt.Errorf("backup %s is damaged: %d problems", args[0], len(probs))
+			}
+			if m == nil {
+				return fmt.Errorf("backup %s: %w", args[0], merr)
+			}
+			fmt.Fprintf(w, "✓ backup %s verified: every file matches its manifest (%s); Elasticsearch snapshot SUCCESS\n", args[0], steps.HumanBytes(m.Size()))
+			return nil
+		},
+	}
+}
+
+func newPruneCmd(g *globals) *cobra.Command {
+	var f runFlags
+	var keepLast int
+	var olderThan time.Duration
+	var dryRun bool
+	c := &cobra.Command{
+		Use:   "prune --keep-last N | --older-than D [--dry-run]",
+		Short: "Remove old backups and their Elasticsearch snapshots, behind a gate",
+		Long: `Remove backups by policy: keep the newest N (--keep-last), or remove those older
+than a duration (--older-than 720h); with both, a backup is kept if either rule
+keeps it. The newest complete backup is never removed. Removing is destructive:
+approve by typing the cluster name, or --confirm NAME. --dry-run only lists.`,
+		Example: `  hotsnap prune --keep-last 7 --dry-run
+  hotsnap prune --older-than 720h --confirm prod-thehive`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if keepLast <= 0 && olderThan <= 0 {
+				return usageErr(errors.New("say what to keep: --keep-last N and/or --older-than DURATION"))
+			}
+			ctx := cmd.Context()
+			s, err := openSession(g)
+			if err != nil {
+				return err
+			}
+			defer s.pool.Close()
+			store, closeStore, err := openStore(ctx, s, g)
+			if err != nil {
+				return err
+			}
+			defer closeStore()
+			sums, err := repo.List(ctx, store)
+			if err != nil {
+				return err
+			}
+			remove := repo.Select(sums, keepLast, olderThan, time.Now())
+			w := cmd.OutOrStdout()
+			if len(remove) == 0 {
+				fmt.Fprintln(w, "nothing to remove")
+				return nil
+			}
+			for _, r := range remove {
+				fmt.Fprintf(w, "remove %s (%s, %s)\n", r.ID, r.Started.Format(time.RFC3339), steps.HumanBytes(r.Size))
+			}
+			if dryRun {
+				return nil
+			}
+			_, err = runRunbook(ctx, s, steps.Prune(s.env, store, remove), f, w)
+			return err
+		},
+	}
+	c.Flags().IntVar(&keepLast, "keep-last", 0, "keep the newest N backups")
+	c.Flags().DurationVar(&olderThan, "older-than", 0, "remove backups older than this (e.g. 720h)")
+	c.Flags().BoolVar(&dryRun, "dry-run", false, "list what would be removed, remove nothing")
+	addRunFlags(c, &f)
+	return c
+}

@@ -1,0 +1,822 @@
+package steps
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hotsnap/hotsnap/config"
+	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/repo"
+)
+
+// BackupRun is one backup: where it goes, its ID, and the manifest its steps
+// fill in. The manifest is written by the last step only.
+type BackupRun struct {
+	Store repo.Store
+	ID    string
+	Tool  string // hotsnap version, recorded in the manifest
+	// ESPoll is how often the ES snapshot is polled (default 1 s).
+	ESPoll time.Duration
+
+	mu       sync.Mutex
+	manifest repo.Manifest
+	tables   map[string][]snapshotDir // node → its snapshot dirs
+	esInfo   *ESInfo
+	started  map[string]time.Time // component → when its snapshot was started
+	estimate int64
+}
+
+// Manifest returns the manifest as the run left it (complete after the
+// last step).
+func (b *BackupRun) Manifest() *repo.Manifest {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m := b.manifest
+	return &m
+}
+
+type snapshotDir struct {
+	Table, TableID string
+	Bytes          int64
+}
+
+func (b *BackupRun) timing(name string, d time.Duration) {
+	b.mu.Lock()
+	if b.manifest.Timings == nil {
+		b.manifest.Timings = map[string]float64{}
+	}
+	b.manifest.Timings[name] = d.Seconds()
+	b.mu.Unlock()
+}
+
+func (b *BackupRun) warn(format string, args ...any) {
+	b.mu.Lock()
+	b.manifest.Warnings = append(b.manifest.Warnings, fmt.Sprintf(format, args...))
+	b.mu.Unlock()
+}
+
+// Backup builds the hot backup runbook for TheHive (cluster or standalone):
+// preflight, a gate, schema and topology, snapshots of every node and of
+// Elasticsearch started together, streaming of every table into the
+// repository, the ES snapshot followed to SUCCESS, attachments, snapshots
+// cleared, and the manifest written last.
+func Backup(env *Env, b *BackupRun) Runbook {
+	if b.ESPoll == 0 {
+		b.ESPoll = time.Second
+	}
+	inv := env.Inv
+	b.manifest = repo.Manifest{Format: repo.ManifestFormat, ID: b.ID, Platform: inv.Platform, Cluster: inv.Cluster, Tool: b.Tool,
+		Versions: map[string]string{}}
+	b.tables = map[string][]snapshotDir{}
+	b.started = map[string]time.Time{}
+	pre := Preflight(env)
+	rb := Runbook{Name: "backup", Cluster: inv.Cluster}
+	rb.Steps = append(rb.Steps, pre.Steps...)
+	rb.Steps = append(rb.Steps, preflightVerdictStep(), measureStep(env, b), backupGate(env, b))
+	if inv.Cassandra != nil {
+		rb.Steps = append(rb.Steps, schemaStep(env, b))
+	}
+	rb.Steps = append(rb.Steps, snapshotStep(env, b))
+	if inv.Cassandra != nil {
+		rb.Steps = append(rb.Steps, streamStep(env, b))
+	}
+	if inv.Elasticsearch != nil {
+		rb.Steps = append(rb.Steps, esWaitStep(env, b))
+	}
+	if inv.Storage != nil {
+		rb.Steps = append(rb.Steps, filesBackupStep(env, b))
+	}
+	if inv.Cassandra != nil {
+		rb.Steps = append(rb.Steps, clearSnapshotStep(env, b))
+	}
+	rb.Steps = append(rb.Steps, manifestStep(env, b))
+	return rb
+}
+
+func preflightVerdictStep() Step {
+	return Step{
+		ID: "preflight-verdict", Title: "Preflight verdict", Kind: KindCheck,
+		Why: "A backup of a cluster with a node down or a repository missing is not a backup: stop before taking one.",
+		Run: func(ctx context.Context, rc *RunContext) error {
+			if failed := rc.FailedChecks(); len(failed) > 0 {
+				var names []string
+				for _, c := range failed {
+					names = append(names, strings.TrimPrefix(c.Node+": ", ": ")+c.Check)
+				}
+				return fmt.Errorf("%d preflight checks failed (%s): fix them (each says how) and run the backup again", len(failed), strings.Join(names, "; "))
+			}
+			return nil
+		},
+	}
+}
+
+func measureStep(env *Env, b *BackupRun) Step {
+	nodes := env.names(config.RoleCassandra)
+	ks := ""
+	if env.Inv.Cassandra != nil {
+		ks = env.Inv.Cassandra.Keyspace
+	}
+	return Step{
+		ID: "measure", Title: "Estimate the size of the backup", Kind: KindCheck,
+		Why: "The operator sees how much will be copied, and where, before approving.",
+		Plan: func() []PlannedCommand {
+			var out []PlannedCommand
+			for _, n := range nodes {
+				out = append(out, PlannedCommand{Node: n, Cmd: "du -sb " + remote.Quote(path.Join(env.dataDir(n), ks)), Sudo: true})
+			}
+			return out
+		},
+		Run: func(ctx context.Context, rc *RunContext) error {
+			var mu sync.Mutex
+			var total int64
+			eachNode(rc, nodes, func(rc *RunContext, n string) {
+				out, err := output(ctx, rc, n, "du -sb "+remote.Quote(path.Join(env.dataDir(n), ks)), true)
+				if err == nil {
+					mu.Lock()
+					total += parseDU(out)
+					mu.Unlock()
+				}
+			})
+			b.mu.Lock()
+			b.estimate = total
+			b.mu.Unlock()
+			rc.Output("", fmt.Sprintf("Cassandra data to copy: about %s from %d nodes", HumanBytes(total), len(nodes)))
+			return nil
+		},
+	}
+}
+
+func backupGate(env *Env, b *BackupRun) Step {
+	var nodes []string
+	for _, n := range env.Inv.Nodes {
+		nodes = append(nodes, n.Name)
+	}
+	return Step{
+		ID: "approve", Title: "Start the backup", Kind: KindGate,
+		Gate: &GateRequest{
+			Happens: fmt.Sprintf("snapshot keyspace and index on every node under tag %s, stream every table and the attachments into %s, then clear the snapshots", b.ID, b.where()),
+			Nodes:   nodes, Rollback: "nothing to roll back: a backup only reads (snapshots are cleared even if it fails)",
+		},
+	}
+}
+
+// cql opens a CQL session through the first Cassandra node's tunnel.
+func cqlSession(env *Env) (cqlQuerier, func(), error) {
+	c := env.Inv.Cassandra
+	nodes := env.Inv.NodesWithRole(config.RoleCassandra)
+	var hosts []string
+	for _, n := range nodes {
+		hosts = append(hosts, n.Host)
+	}
+	s, err := remote.NewCQLSession(remote.CQLOptions{Hosts: hosts, Port: c.Port, Username: c.Username, Password: env.CassandraPassword, Dial: env.Dial(nodes[0].Name), Pin: true})
+	if err != nil {
+		return nil, nil, fmt.Errorf("cql via %s: %w", nodes[0].Name, err)
+	}
+	return gocqlQuerier{s}, s.Close, nil
+}
+
+func schemaStep(env *Env, b *BackupRun) Step {
+	c := env.Inv.Cassandra
+	return Step{
+		ID: "schema", Title: "Export the keyspace schema and the topology", Kind: KindAction,
+		Why: "The restore recreates the keyspace from this schema (server-side DESCRIBE, so no cqlsh/Python 3.9 is needed) and compares topologies.",
+		Plan: func() []PlannedCommand {
+			return []PlannedCommand{{Node: env.names(config.RoleCassandra)[0], Cmd: "CQL: DESCRIBE KEYSPACE " + c.Keyspace + "; SELECT host_id, data_center, rack, tokens, release_version FROM system.local / system.peers_v2"}}
+		},
+		Run: func(ctx context.Context, rc *RunContext) error {
+			q, closeFn, err := cqlSession(env)
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			schema, err := q.describeKeyspace(ctx, c.Keyspace)
+			if err != nil {
+				return fmt.Errorf("DESCRIBE KEYSPACE %s: %w", c.Keyspace, err)
+			}
+			hosts, err := q.topology(ctx)
+			if err != nil {
+				return fmt.Errorf("read topology: %w", err)
+			}
+			byAddr := map[string]config.Node{}
+			for _, n := range env.Inv.Nodes {
+				byAddr[n.Host] = n
+			}
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			b.manifest.Keyspace, b.manifest.Schema = c.Keyspace, schema
+			for _, h := range hosts {
+				n, ok := byAddr[h.Address]
+				name := n.Name
+				if !ok {
+					name = h.Address
+					b.manifest.Warnings = append(b.manifest.Warnings, "ring member "+h.Address+" is not in the inventory: its data is not in this backup")
+				}
+				b.manifest.Topology.Hosts = append(b.manifest.Topology.Hosts, repo.Host{Name: name, Address: h.Address, Roles: n.Roles, HostID: h.HostID, DC: h.DC, Rack: h.Rack})
+				b.manifest.Cassandra = append(b.manifest.Cassandra, repo.NodeArchive{Node: name, Host: h.Address, HostID: h.HostID, DC: h.DC, Rack: h.Rack, Tokens: h.Tokens})
+				if b.manifest.Topology.DC == "" {
+					b.manifest.Topology.DC = h.DC
+				}
+				if h.Version != "" {
+					b.manifest.Versions["cassandra"] = h.Version
+				}
+			}
+			rc.Output("", fmt.Sprintf("schema of %s: %d bytes; %d ring members", c.Keyspace, len(schema), len(hosts)))
+			return nil
+		},
+	}
+}
+
+// esClient returns a REST client for the cluster through the first ES node.
+func esClient(env *Env) (*remote.ESClient, string, error) {
+	nodes := env.names(config.RoleElasticsearch)
+	if len(nodes) == 0 {
+		nodes = env.allNames()[:1]
+	}
+	es := env.Inv.Elasticsearch
+	cl, err := remote.NewESClient(nodes[0], es.URL, es.Username, env.ESPassword, env.Dial(nodes[0]))
+	return cl, nodes[0], err
+}
+
+func snapshotStep(env *Env, b *BackupRun) Step {
+	cnodes := env.names(config.RoleCassandra)
+	var ks string
+	if env.Inv.Cassandra != nil {
+		ks = env.Inv.Cassandra.Keyspace
+	}
+	snapCmd := "nodetool snapshot -t " + remote.Quote(b.ID) + " " + remote.Quote(ks)
+	clear := "nodetool clearsnapshot -t " + remote.Quote(b.ID) + " " + remote.Quote(ks)
+	es := env.Inv.Elasticsearch
+	return Step{
+		ID: "snapshot", Title: "Snapshot Cassandra on every node and Elasticsearch, together", Kind: KindAction,
+		Why: "\"Coordinate your Apache Cassandra, Elasticsearch, and file storage backups to run at the same time\": every snapshot starts behind one barrier, under one ID, and the start skew is recorded.",
+		Plan: func() []PlannedCommand {
+			out := planEach(cnodes, snapCmd, true)()
+			if es != nil {
+				out = append(out, PlannedCommand{Node: "elasticsearch", Cmd: fmt.Sprintf("PUT %s/_snapshot/%s/%s?wait_for_completion=false {\"indices\": %q, \"include_global_state\": false}", es.URL, es.Repository, b.ID, es.Index+","+es.AuditIndex)})
+			}
+			return out
+		},
+		Run: func(ctx context.Context, rc *RunContext) error {
+			var cl *remote.ESClient
+			var indices []string
+			if es != nil {
+				var err error
+				var esNode string
+				if cl, esNode, err = esClient(env); err != nil {
+					return err
+				}
+				defer cl.Close()
+				// The audit index is backed up too (the documented script forgets it), when it exists.
+				indices = []string{es.Index}
+				if es.AuditIndex != "" {
+					if r, err := cl.Do(ctx, http.MethodHead, "/"+es.AuditIndex, nil); err == nil && r.Status == 200 {
+						indices = append(indices, es.AuditIndex)
+					}
+				}
+				if r, err := cl.Do(ctx, http.MethodGet, "/", nil); err == nil && r.Status == 200 {
+					if info, err := ParseESRoot(r.Body); err == nil {
+						b.mu.Lock()
+						b.esInfo = info
+						b.manifest.Versions[info.Distribution] = info.Version
+						b.mu.Unlock()
+					}
+				}
+				_ = esNode
+			}
+			barrier := make(chan struct{})
+			var wg sync.WaitGroup
+			errs := make([]error, len(cnodes)+1)
+			for i, n := range cnodes {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-barrier
+					b.mark("cassandra:"+n, time.Now())
+					var out strings.Builder
+					_, err := rc.Run(ctx, n, remote.Command{Cmd: snapCmd, Sudo: true, Stdout: &out})
+					if err != nil {
+						if perr := ParseNodetoolError(out.String()); perr != nil {
+							err = fmt.Errorf("%s: %w", n, perr)
+						}
+						errs[i] = err
+						return
+					}
+					rc.Output(n, strings.TrimSpace(lastLine(out.String())))
+				}()
+			}
+			if cl != nil {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-barrier
+					b.mark("elasticsearch", time.Now())
+					body := map[string]any{"indices": strings.Join(indices, ","), "include_global_state": false}
+					r, err := cl.Do(ctx, http.MethodPut, "/_snapshot/"+es.Repository+"/"+b.ID+"?wait_for_completion=false", body)
+					if err != nil {
+						errs[len(cnodes)] = err
+						return
+					}
+					if r.Status != 200 {
+						errs[len(cnodes)] = esHTTPError("start the Elasticsearch snapshot", r)
+						return
+					}
+					rc.Output("elasticsearch", fmt.Sprintf("snapshot %s of %s accepted", b.ID, strings.Join(indices, ", ")))
+				}()
+			}
+			close(barrier)
+			wg.Wait()
+			b.mu.Lock()
+			var lo, hi time.Time
+			for _, t := range b.started {
+				if lo.IsZero() || t.Before(lo) {
+					lo = t
+				}
+				if t.After(hi) {
+					hi = t
+				}
+			}
+			b.manifest.SkewMS = float64(hi.Sub(lo).Microseconds()) / 1000
+			b.manifest.Started = lo
+			if es != nil {
+				b.manifest.Elasticsearch = &repo.ESSnapshot{Repository: es.Repository, Snapshot: b.ID, Indices: indices, Location: es.RepositoryPath}
+				if b.esInfo != nil {
+					b.manifest.Elasticsearch.Version = b.esInfo.Version
+				}
+			}
+			skew := b.manifest.SkewMS
+			b.mu.Unlock()
+			rc.Output("", fmt.Sprintf("snapshots started within %.1f ms of each other", skew))
+			return errors.Join(errs...)
+		},
+		Cleanup: func(ctx context.Context, rc *RunContext) error {
+			return clearSnapshots(ctx, rc, cnodes, clear)
+		},
+	}
+}
+
+// where names the repository (also when planning, without one).
+func (b *BackupRun) where() string {
+	if b.Store == nil {
+		return "the repository"
+	}
+	return b.Store.String()
+}
+
+func (b *BackupRun) mark(what string, t time.Time) {
+	b.mu.Lock()
+	b.started[what] = t
+	b.mu.Unlock()
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+func esHTTPError(what string, r *remote.ESResponse) error {
+	if e, err := ParseESError(r.Body); err == nil && e != nil {
+		return fmt.Errorf("%s: HTTP %d: %w", what, r.Status, e)
+	}
+	return fmt.Errorf("%s: HTTP %d: %.300s", what, r.Status, r.Body)
+}
+
+func clearSnapshots(ctx context.Context, rc *RunContext, nodes []string, cmd string) error {
+	return rc.RunAll(ctx, nodes, func(string) remote.Command { return remote.Command{Cmd: cmd, Sudo: true} })
+}
+
+// snapshotDirsCmd lists, on a node, every table directory of the keyspace
+// that holds the snapshot, with the snapshot's size in bytes.
+func snapshotDirsCmd(dataDir, ks, id string) string {
+	return "cd " + remote.Quote(path.Join(dataDir, ks)) + " && for d in */snapshots/" + remote.Quote(id) +
+		`; do [ -d "$d" ] || continue; printf '%s\t%s\n' "${d%%/*}" "$(du -sb "$d" | cut -f1)"; done`
+}
+
+func parseSnapshotDirs(out string) ([]snapshotDir, error) {
+	var dirs []snapshotDir
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if l == "" {
+			continue
+		}
+		name, size, ok := strings.Cut(l, "\t")
+		i := strings.LastIndexByte(name, '-')
+		n, err := strconv.ParseInt(size, 10, 64)
+		if !ok || i <= 0 || err != nil {
+			return nil, fmt.Errorf("unexpected line %q in the snapshot listing", l)
+		}
+		dirs = append(dirs, snapshotDir{Table: name[:i], TableID: name[i+1:], Bytes: n})
+	}
+	sort.Slice(dirs, func(i, j int) bool { return dirs[i].Table < dirs[j].Table })
+	return dirs, nil
+}
+
+func streamStep(env *Env, b *BackupRun) Step {
+	nodes := env.names(config.RoleCassandra)
+	ks := env.Inv.Cassandra.Keyspace
+	tarCmd := func(n, tableDir string) string {
+		return "tar -C " + remote.Quote(path.Join(env.dataDir(n), ks, tableDir, "snapshots", b.ID)) + " -cf - ."
+	}
+	return Step{
+		ID: "stream", Title: "Stream every node's snapshot into the repository", Kind: KindAction,
+		Why: "Tar over SSH straight into the repository, hashed on the fly: no copy on the node's disk, nothing held whole in memory, all nodes at once.",
+		Plan: func() []PlannedCommand {
+			var out []PlannedCommand
+			for _, n := range nodes {
+				out = append(out, PlannedCommand{Node: n, Cmd: snapshotDirsCmd(env.dataDir(n), ks, b.ID), Sudo: true},
+					PlannedCommand{Node: n, Cmd: tarCmd(n, "<table>-<id>"), Sudo: true, Note: "one per table, streamed into " + repo.TableArchivePath(b.ID, n, ks, "<table>", "<id>")})
+			}
+			return out
+		},
+		Run: func(ctx context.Context, rc *RunContext) error {
+			start := time.Now()
+			// Measure first, so progress has a total.
+			totals := make([]int64, len(nodes))
+			errs := make([]error, len(nodes))
+			var wg sync.WaitGroup
+			for i, n := range nodes {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					out, err := output(ctx, rc, n, snapshotDirsCmd(env.dataDir(n), ks, b.ID), true)
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					dirs, err := parseSnapshotDirs(out)
+					if err != nil {
+						errs[i] = fmt.Errorf("%s: %w", n, err)
+						return
+					}
+					if len(dirs) == 0 {
+						errs[i] = fmt.Errorf("%s: no table of %s has a snapshot %s", n, ks, b.ID)
+						return
+					}
+					for _, d := range dirs {
+						totals[i] += d.Bytes
+					}
+					b.mu.Lock()
+					b.tables[n] = dirs
+					b.mu.Unlock()
+				}()
+			}
+			wg.Wait()
+			if err := errors.Join(errs...); err != nil {
+				return err
+			}
+			var total int64
+			for _, t := range totals {
+				total += t
+			}
+			for i, n := range nodes {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					errs[i] = b.streamNode(ctx, rc, env, n, ks, totals[i], tarCmd)
+				}()
+			}
+			wg.Wait()
+			b.timing("stream", time.Since(start))
+			if err := errors.Join(errs...); err != nil {
+				return err
+			}
+			rc.Output("", fmt.Sprintf("%s streamed from %d nodes in %s (%s/s)", HumanBytes(total), len(nodes), time.Since(start).Round(time.Millisecond),
+				HumanBytes(int64(float64(total)/time.Since(start).Seconds()))))
+			return nil
+		},
+	}
+}
+
+// streamNode streams one node's tables, one after another, into the store.
+func (b *BackupRun) streamNode(ctx context.Context, rc *RunContext, env *Env, n, ks string, total int64, tarCmd func(n, tableDir string) string) error {
+	b.mu.Lock()
+	dirs := b.tables[n]
+	b.mu.Unlock()
+	var done int64
+	rc.Progress(n, 0, total, "bytes")
+	var archives []repo.TableArchive
+	for _, d := range dirs {
+		p := repo.TableArchivePath(b.ID, n, ks, d.Table, d.TableID)
+		base := done
+		size, sum, files, err := streamTar(ctx, rc, n, tarCmd(n, d.Table+"-"+d.TableID), b.Store, p, func(x int64) {
+			rc.Progress(n, base+x, total, "bytes")
+		})
+		if err != nil {
+			return fmt.Errorf("%s: table %s: %w", n, d.Table, err)
+		}
+		var payload int64
+		for _, f := range files {
+			payload += f.Size
+		}
+		done += payload
+		archives = append(archives, repo.TableArchive{Keyspace: ks, Table: d.Table, TableID: d.TableID, Archive: p, Size: size, SHA256: sum, Files: files})
+	}
+	rc.Progress(n, total, total, "bytes")
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := range b.manifest.Cassandra {
+		if b.manifest.Cassandra[i].Node == n {
+			b.manifest.Cassandra[i].Tables = archives
+			return nil
+		}
+	}
+	host := n
+	if node, ok := env.Inv.Node(n); ok {
+		host = node.Host
+	}
+	b.manifest.Cassandra = append(b.manifest.Cassandra, repo.NodeArchive{Node: n, Host: host, Tables: archives})
+	return nil
+}
+
+// streamTar runs cmd (a tar writing to stdout) on node through sudo and
+// streams its output into the store at p, hashing the archive and every file
+// in it as it passes. Nothing is buffered whole; a failure leaves no file.
+func streamTar(ctx context.Context, rc *RunContext, node, cmd string, store repo.Store, p string, progress func(int64)) (int64, string, []repo.FileEntry, error) {
+	w, err := store.Create(ctx, p)
+	if err != nil {
+		return 0, "", nil, fmt.Errorf("create %s in %s: %w", p, store, err)
+	}
+	hw := repo.NewHashingWriter(w)
+	pr, pw := io.Pipe()
+	type indexed struct {
+		files []repo.FileEntry
+		err   error
+	}
+	idx := make(chan indexed, 1)
+	go func() {
+		files, err := repo.IndexTar(pr)
+		io.Copy(io.Discard, pr) // the end-of-archive padding
+		pr.CloseWithError(err)
+		idx <- indexed{files, err}
+	}()
+	_, err = rc.Run(ctx, node, remote.Command{Cmd: cmd, Sudo: true, Stdout: io.MultiWriter(hw, pw), OnProgress: progress})
+	pw.CloseWithError(err)
+	res := <-idx
+	if err == nil && res.err != nil {
+		err = fmt.Errorf("read the archive as it streamed: %w", res.err)
+	}
+	if err != nil {
+		repo.Abort(w)
+		return 0, "", nil, err
+	}
+	if err := w.Close(); err != nil {
+		return 0, "", nil, fmt.Errorf("finish %s in %s: %w", p, store, err)
+	}
+	return hw.N(), hw.Sum(), res.files, nil
+}
+
+func esWaitStep(env *Env, b *BackupRun) Step {
+	es := env.Inv.Elasticsearch
+	return Step{
+		ID: "es-wait", Title: "Follow the Elasticsearch snapshot to SUCCESS", Kind: KindAction,
+		Why: "The documented script returns as soon as ES accepts the snapshot; a backup is only a backup once the snapshot is SUCCESS, so it is polled (never wait_for_completion=true) and FAILED or PARTIAL fails the run.",
+		Plan: func() []PlannedCommand {
+			return []PlannedCommand{{Node: "elasticsearch", Cmd: fmt.Sprintf("GET /_snapshot/%s/%s (every %s) and /_snapshot/%s/%s/_status for progress", es.Repository, b.ID, b.ESPoll, es.Repository, b.ID)}}
+		},
+		Run: func(ctx context.Context, rc *RunContext) error {
+			start := time.Now()
+			cl, _, err := esClient(env)
+			if err != nil {
+				return err
+			}
+			defer cl.Close()
+			for {
+				r, err := cl.Do(ctx, http.MethodGet, "/_snapshot/"+es.Repository+"/"+b.ID, nil)
+				if err != nil {
+					return err
+				}
+				if r.Status != 200 {
+					return esHTTPError("read the snapshot", r)
+				}
+				snaps, err := ParseSnapshotGet(r.Body)
+				if err != nil || len(snaps) == 0 {
+					return fmt.Errorf("read the snapshot %s: %v", b.ID, err)
+				}
+				s := snaps[0]
+				if r, err := cl.Do(ctx, http.MethodGet, "/_snapshot/"+es.Repository+"/"+b.ID+"/_status", nil); err == nil && r.Status == 200 {
+					if st, err := ParseSnapshotStatus(r.Body); err == nil && len(st) > 0 {
+						rc.Progress("elasticsearch", st[0].Stats.Processed.Bytes, st[0].Stats.Total.Bytes, "bytes")
+						b.mu.Lock()
+						b.manifest.Elasticsearch.SizeBytes = st[0].Stats.Total.Bytes
+						b.mu.Unlock()
+					}
+				}
+				switch s.State {
+				case "SUCCESS":
+					b.mu.Lock()
+					m := b.manifest.Elasticsearch
+					m.UUID, m.State, m.Indices = s.UUID, s.State, s.Indices
+					m.StartTime, m.EndTime = time.UnixMilli(s.StartTimeMillis).UTC(), time.UnixMilli(s.EndTimeMillis).UTC()
+					m.Shards = repo.Shards{Total: s.Shards.Total, Failed: s.Shards.Failed, Successful: s.Shards.Successful}
+					b.mu.Unlock()
+					if !s.Complete() {
+						return fmt.Errorf("elasticsearch snapshot %s: SUCCESS but %d shards failed", b.ID, s.Shards.Failed)
+					}
+					b.timing("elasticsearch", time.Since(start))
+					rc.Output("elasticsearch", fmt.Sprintf("snapshot %s SUCCESS: %d shards, indices %s", b.ID, s.Shards.Successful, strings.Join(s.Indices, ", ")))
+					return nil
+				case "FAILED", "PARTIAL", "INCOMPATIBLE":
+					reason := string(joinRaw(s.Failures))
+					if reason == "" {
+						reason = "no reason given"
+					}
+					return fmt.Errorf("elasticsearch snapshot %s ended %s: %s", b.ID, s.State, reason)
+				}
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(b.ESPoll):
+				}
+			}
+		},
+		Cleanup: func(ctx context.Context, rc *RunContext) error {
+			// A failed or abandoned snapshot is deleted, so that it cannot be mistaken for a backup.
+			cl, _, err := esClient(env)
+			if err != nil {
+				return err
+			}
+			defer cl.Close()
+			r, err := cl.Do(ctx, http.MethodDelete, "/_snapshot/"+es.Repository+"/"+b.ID, nil)
+			if err != nil {
+				return err
+			}
+			if r.Status != 200 && r.Status != 404 {
+				return esHTTPError("delete the unfinished snapshot", r)
+			}
+			return nil
+		},
+	}
+}
+
+func joinRaw(rs []json.RawMessage) []byte {
+	var parts []string
+	for _, r := range rs {
+		parts = append(parts, string(r))
+	}
+	return []byte(strings.Join(parts, "; "))
+}
+
+func filesBackupStep(env *Env, b *BackupRun) Step {
+	st := env.Inv.Storage
+	if st.Provider == config.StorageS3 {
+		return s3BackupStep(env, b)
+	}
+	node := env.allNames()[0]
+	if f := env.names(config.RoleFiles); len(f) > 0 {
+		node = f[0]
+	}
+	p := st.Path
+	if n, ok := env.Inv.Node(node); ok && n.Paths[config.PathAttachments] != "" {
+		p = n.Paths[config.PathAttachments]
+	}
+	cmd := "tar -C " + remote.Quote(p) + " -cf - ."
+	return Step{
+		ID: "files", Title: "Archive the attachments", Kind: KindAction,
+		Why: "Attachments on local disk or NFS are archived as a tar stream from one node, keeping owners, modes and awkward names (the documented restore loses thehive:thehive ownership; this archive keeps it).",
+		Plan: func() []PlannedCommand {
+			return []PlannedCommand{{Node: node, Cmd: cmd, Sudo: true, Note: "streamed into " + b.ID + "/" + repo.FilesArchive}}
+		},
+		Run: func(ctx context.Context, rc *RunContext) error {
+			start := time.Now()
+			var total int64
+			if out, err := output(ctx, rc, node, "du -sb "+remote.Quote(p), true); err == nil {
+				total = parseDU(out)
+			}
+			size, sum, files, err := streamTar(ctx, rc, node, cmd, b.Store, b.ID+"/"+repo.FilesArchive, func(x int64) { rc.Progress(node, x, total, "bytes") })
+			if err != nil {
+				return fmt.Errorf("%s: attachments %s: %w", node, p, err)
+			}
+			b.mu.Lock()
+			b.manifest.Files = &repo.FileStore{Provider: repo.ProviderLocalFS, Path: p, Node: node, Archive: b.ID + "/" + repo.FilesArchive, Size: size, SHA256: sum, Entries: files}
+			b.mu.Unlock()
+			b.timing("files", time.Since(start))
+			rc.Output(node, fmt.Sprintf("%d entries, %s", len(files), HumanBytes(size)))
+			return nil
+		},
+	}
+}
+
+func clearSnapshotStep(env *Env, b *BackupRun) Step {
+	nodes := env.names(config.RoleCassandra)
+	ks := env.Inv.Cassandra.Keyspace
+	cmd := "nodetool clearsnapshot -t " + remote.Quote(b.ID) + " " + remote.Quote(ks)
+	return Step{
+		ID: "clearsnapshot", Title: "Clear the Cassandra snapshots", Kind: KindAction,
+		Why:  "A snapshot holds every SSTable it links until it is cleared; once streamed it only costs disk.",
+		Plan: planEach(nodes, cmd, true),
+		Run: func(ctx context.Context, rc *RunContext) error {
+			return clearSnapshots(ctx, rc, nodes, cmd)
+		},
+	}
+}
+
+func manifestStep(env *Env, b *BackupRun) Step {
+	return Step{
+		ID: "manifest", Title: "Write the manifest", Kind: KindAction,
+		Why: "The manifest is written last and atomically: a backup without one is incomplete by definition.",
+		Plan: func() []PlannedCommand {
+			return []PlannedCommand{{Node: "repository", Cmd: "write " + b.ID + "/manifest.json in " + b.where()}}
+		},
+		Run: func(ctx context.Context, rc *RunContext) error {
+			b.mu.Lock()
+			b.manifest.Finished = time.Now().UTC()
+			if b.manifest.Started.IsZero() {
+				b.manifest.Started = b.manifest.Finished
+			}
+			m := b.manifest
+			b.mu.Unlock()
+			if err := repo.WriteManifest(ctx, b.Store, &m); err != nil {
+				return fmt.Errorf("write the manifest: %w", err)
+			}
+			rc.Output("", fmt.Sprintf("backup %s complete: %s in %s", b.ID, HumanBytes(m.Size()), b.where()))
+			return nil
+		},
+	}
+}
+
+// CheckESSnapshot returns "" when the backup's Elasticsearch snapshot still
+// exists and is SUCCESS, else what is wrong.
+func CheckESSnapshot(ctx context.Context, env *Env, s *repo.ESSnapshot) string {
+	cl, _, err := esClient(env)
+	if err != nil {
+		return err.Error()
+	}
+	defer cl.Close()
+	r, err := cl.Do(ctx, http.MethodGet, "/_snapshot/"+s.Repository+"/"+s.Snapshot, nil)
+	if err != nil {
+		return err.Error()
+	}
+	if r.Status == http.StatusNotFound {
+		return fmt.Sprintf("the snapshot is gone from repository %s", s.Repository)
+	}
+	if r.Status != http.StatusOK {
+		return esHTTPError("read the snapshot", r).Error()
+	}
+	snaps, err := ParseSnapshotGet(r.Body)
+	if err != nil || len(snaps) == 0 {
+		return fmt.Sprintf("unreadable answer: %v", err)
+	}
+	if !snaps[0].Complete() {
+		return fmt.Sprintf("state %s, %d failed shards", snaps[0].State, snaps[0].Shards.Failed)
+	}
+	if s.UUID != "" && snaps[0].UUID != "" && s.UUID != snaps[0].UUID {
+		return fmt.Sprintf("a different snapshot of that name (uuid %s, the backup recorded %s)", snaps[0].UUID, s.UUID)
+	}
+	return ""
+}
+
+// Prune builds the runbook that removes backups: a destructive gate naming
+// them, then each backup's files and its Elasticsearch snapshot.
+func Prune(env *Env, store repo.Store, remove []repo.Summary) Runbook {
+	var ids []string
+	for _, r := range remove {
+		ids = append(ids, r.ID)
+	}
+	return Runbook{Name: "prune", Cluster: env.Inv.Cluster, Steps: []Step{
+		{ID: "approve", Title: "Remove old backups", Kind: KindGate, Gate: &GateRequest{
+			Happens: fmt.Sprintf("remove %d backups from %s and their Elasticsearch snapshots: %s", len(ids), store, strings.Join(ids, ", ")),
+			Loses:   "these backups, for good", Destructive: true, Rollback: "none: copy them elsewhere first if in doubt"}},
+		{ID: "remove", Title: "Remove the backups", Kind: KindAction, Destructive: true,
+			Plan: func() []PlannedCommand {
+				var out []PlannedCommand
+				for _, id := range ids {
+					out = append(out, PlannedCommand{Node: "repository", Cmd: "rm -r " + id + " in " + store.String()})
+				}
+				return out
+			},
+			Run: func(ctx context.Context, rc *RunContext) error {
+				var errs []error
+				for _, id := range ids {
+					m, err := repo.ReadManifest(ctx, store, id)
+					if err == nil && m.Elasticsearch != nil && env.Inv.Elasticsearch != nil {
+						if cl, _, err := esClient(env); err == nil {
+							r, err := cl.Do(ctx, http.MethodDelete, "/_snapshot/"+m.Elasticsearch.Repository+"/"+m.Elasticsearch.Snapshot, nil)
+							cl.Close()
+							switch {
+							case err != nil:
+								errs = append(errs, fmt.Errorf("%s: delete ES snapshot: %w", id, err))
+								continue
+							case r.Status != http.StatusOK && r.Status != http.StatusNotFound:
+								errs = append(errs, fmt.Errorf("%s: %w", id, esHTTPError("delete ES snapshot", r)))
+								continue
+							}
+						}
+					}
+					if err := store.RemoveAll(ctx, id); err != nil {
+						errs = append(errs, fmt.Errorf("%s: %w", id, err))
+						continue
+					}
+					rc.Output("", "removed "+id)
+				}
+				return errors.Join(errs...)
+			}},
+	}}
+}

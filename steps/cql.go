@@ -1,0 +1,90 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sort"
+	"strings"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+)
+
+// cqlQuerier is what the runbooks ask of a CQL session.
+type cqlQuerier interface {
+	describeKeyspace(ctx context.Context, ks string) (string, error)
+	topology(ctx context.Context) ([]ringHost, error)
+}
+
+// ringHost is one ring member as the system tables describe it.
+type ringHost struct {
+	Address, HostID, DC, Rack, Version string
+	Tokens                             []string
+}
+
+type gocqlQuerier struct{ s *gocql.Session }
+
+// describeKeyspace runs the server-side DESCRIBE KEYSPACE (Cassandra 4.0+)
+// and joins the create statements, in the order the server gives them.
+func (q gocqlQuerier) describeKeyspace(ctx context.Context, ks string) (string, error) {
+	iter := q.s.Query("DESCRIBE KEYSPACE " + quoteCQLIdent(ks)).WithContext(ctx).Iter()
+	var ksName, typ, name, stmt string
+	var b strings.Builder
+	for iter.Scan(&ksName, &typ, &name, &stmt) {
+		b.WriteString(strings.TrimSpace(stmt))
+		b.WriteString("\n\n")
+	}
+	if err := iter.Close(); err != nil {
+		return "", err
+	}
+	if b.Len() == 0 {
+		return "", fmt.Errorf("keyspace %s: DESCRIBE returned nothing", ks)
+	}
+	return b.String(), nil
+}
+
+func (q gocqlQuerier) topology(ctx context.Context) ([]ringHost, error) {
+	var hosts []ringHost
+	var addr net.IP
+	var h ringHost
+	var hostID gocql.UUID
+	var tokens []string
+	if err := q.s.Query("SELECT broadcast_address, host_id, data_center, rack, release_version, tokens FROM system.local").WithContext(ctx).
+		Scan(&addr, &hostID, &h.DC, &h.Rack, &h.Version, &tokens); err != nil {
+		return nil, fmt.Errorf("system.local: %w", err)
+	}
+	h.Address, h.HostID, h.Tokens = addr.String(), hostID.String(), sortedTokens(tokens)
+	hosts = append(hosts, h)
+	iter := q.s.Query("SELECT peer, host_id, data_center, rack, release_version, tokens FROM system.peers_v2").WithContext(ctx).Iter()
+	for {
+		var p ringHost
+		var pid gocql.UUID
+		var ptok []string
+		if !iter.Scan(&addr, &pid, &p.DC, &p.Rack, &p.Version, &ptok) {
+			break
+		}
+		p.Address, p.HostID, p.Tokens = addr.String(), pid.String(), sortedTokens(ptok)
+		hosts = append(hosts, p)
+	}
+	if err := iter.Close(); err != nil {
+		return nil, fmt.Errorf("system.peers_v2: %w", err)
+	}
+	sort.Slice(hosts, func(i, j int) bool { return hosts[i].Address < hosts[j].Address })
+	return hosts, nil
+}
+
+func sortedTokens(t []string) []string {
+	out := append([]string(nil), t...)
+	sort.Strings(out)
+	return out
+}
+
+// quoteCQLIdent quotes a CQL identifier when it needs it.
+func quoteCQLIdent(s string) string {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+			return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+		}
+	}
+	return s
+}
