@@ -149,8 +149,11 @@ func (c *Client) Run(ctx context.Context, cmd Command) (Result, error) {
 		lineWriters = append(lineWriters, lw)
 		stderrW = lw
 	}
-	sess.Stdout = &countingWriter{w: stdoutW, n: &outCount, progress: progress}
-	sess.Stderr = &markerFilter{w: &countingWriter{w: stderrW, n: &errCount}, pgid: pgid}
+	// A failing writer (a full disk, a closed pipe) must stop the remote
+	// command: otherwise it blocks on a full SSH window and Run never returns.
+	writeErr := make(chan error, 1)
+	sess.Stdout = &errWriter{w: &countingWriter{w: stdoutW, n: &outCount, progress: progress}, ch: writeErr}
+	sess.Stderr = &errWriter{w: &markerFilter{w: &countingWriter{w: stderrW, n: &errCount}, pgid: pgid}, ch: writeErr}
 
 	var in io.Reader
 	switch {
@@ -173,8 +176,15 @@ func (c *Client) Run(ctx context.Context, cmd Command) (Result, error) {
 	go func() { done <- sess.Wait() }()
 
 	var waitErr error
+	var outErr error
 	select {
 	case waitErr = <-done:
+	case outErr = <-writeErr:
+		c.stop(sess, pgid, cmd.Sudo)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+		}
 	case <-ctx.Done():
 		c.stop(sess, pgid, cmd.Sudo)
 		select {
@@ -194,6 +204,9 @@ func (c *Client) Run(ctx context.Context, cmd Command) (Result, error) {
 
 	if ctx.Err() != nil {
 		return fail(fmt.Errorf("cancelled: %w", ctx.Err()))
+	}
+	if outErr != nil {
+		return fail(fmt.Errorf("the command was stopped: writing its output failed: %w", outErr))
 	}
 	var ee *ssh.ExitError
 	switch {
@@ -347,6 +360,23 @@ func (cw *countingWriter) Write(p []byte) (int, error) {
 	total := cw.n.Add(int64(n))
 	if cw.progress != nil {
 		cw.progress(total)
+	}
+	return n, err
+}
+
+// errWriter reports the first write error on ch.
+type errWriter struct {
+	w  io.Writer
+	ch chan<- error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	n, err := e.w.Write(p)
+	if err != nil {
+		select {
+		case e.ch <- err:
+		default:
+		}
 	}
 	return n, err
 }

@@ -318,3 +318,33 @@ func TestPoolRunAllIsParallelAndPerNode(t *testing.T) {
 		t.Fatalf("node4 should fail to connect with its name: %v", res[3].Err)
 	}
 }
+
+type failAfter struct{ n int }
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	if f.n -= len(p); f.n < 0 {
+		return 0, fmt.Errorf("no space left on device")
+	}
+	return len(p), nil
+}
+
+// TestFailingWriterStopsTheCommand: a writer that fails (a full disk) must
+// stop the remote command and return, not wait on a full SSH window.
+func TestFailingWriterStopsTheCommand(t *testing.T) {
+	env := newTestEnv(t, true)
+	c, err := Dial(context.Background(), env.target("node1"), env.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	marker := fmt.Sprintf("yes hotsnap-full-%d", time.Now().UnixNano())
+	start := time.Now()
+	_, err = c.Run(context.Background(), Command{Cmd: marker, Stdout: &failAfter{n: 1 << 20}})
+	if err == nil || !strings.Contains(err.Error(), "no space left on device") {
+		t.Fatalf("want the write error, got %v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("took %s", d)
+	}
+	waitFor(t, 5*time.Second, func() bool { return pgrep(marker) == 0 })
+}

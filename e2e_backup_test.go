@@ -1,0 +1,322 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/hotsnap/hotsnap/config"
+	"github.com/hotsnap/hotsnap/lab"
+	"github.com/hotsnap/hotsnap/repo"
+)
+
+// backupRun runs `hotsnap backup --yes --json` in the lab, calling onEvent
+// for every event as it arrives; it returns the exit code, the events and
+// stderr.
+func backupRun(t *testing.T, l *lab.Lab, onEvent func(ev map[string]any, cmd *exec.Cmd), extra ...string) (int, []map[string]any, string) {
+	t.Helper()
+	cmd := hotsnapInOp(t.Context(), l, append([]string{"backup", "--yes", "--json"}, extra...)...)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var events []map[string]any
+	sc := bufio.NewScanner(out)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var ev map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("bad JSON line %q", sc.Text())
+		}
+		events = append(events, ev)
+		if onEvent != nil {
+			onEvent(ev, cmd)
+		}
+	}
+	err = cmd.Wait()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, events, errb.String()
+}
+
+func backupsIn(t *testing.T, l *lab.Lab) map[string]bool {
+	t.Helper()
+	ents, _ := os.ReadDir(l.BackupsPath())
+	out := map[string]bool{}
+	for _, e := range ents {
+		_, err := os.Stat(filepath.Join(l.BackupsPath(), e.Name(), repo.ManifestFile))
+		out[e.Name()] = err == nil
+	}
+	return out
+}
+
+// snapshotsLeft lists snapshot tags still on a node (nodetool listsnapshots).
+func snapshotsLeft(t *testing.T, l *lab.Lab, node string) string {
+	t.Helper()
+	out := nodeSh(t, l, node, "nodetool listsnapshots")
+	if strings.Contains(out, "There are no snapshots") {
+		return ""
+	}
+	return out
+}
+
+func TestE2EBackup(t *testing.T) {
+	l := needLab(t)
+	before := backupsIn(t, l)
+	code, events, stderr := backupRun(t, l, nil)
+	if code != 0 {
+		t.Fatalf("backup exit %d\n%s", code, stderr)
+	}
+	var id string
+	for name, complete := range backupsIn(t, l) {
+		if _, seen := before[name]; !seen && complete {
+			id = name
+		}
+	}
+	if id == "" {
+		t.Fatalf("no new complete backup in %s", l.BackupsPath())
+	}
+	store, err := repo.Open(t.Context(), l.BackupsPath(), repo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := repo.ReadManifest(t.Context(), store, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every node, every table, every file with the hash of the live SSTable it links.
+	if len(m.Cassandra) != 3 || m.Elasticsearch == nil || m.Elasticsearch.State != "SUCCESS" || m.Files == nil || m.Schema == "" {
+		t.Fatalf("manifest incomplete: %d nodes, es %+v, files %v", len(m.Cassandra), m.Elasticsearch, m.Files != nil)
+	}
+	if len(m.Elasticsearch.Indices) != 2 {
+		t.Errorf("the audit index must be backed up too: indices %v", m.Elasticsearch.Indices)
+	}
+	for _, n := range m.Cassandra {
+		sums := nodeSh(t, l, n.Node, "cd /var/lib/cassandra/data/thehive && sha256sum */nb-*")
+		live := map[string]string{}
+		for _, line := range strings.Split(strings.TrimSpace(sums), "\n") {
+			f := strings.Fields(line)
+			live[f[1]] = f[0]
+		}
+		files := 0
+		for _, tb := range n.Tables {
+			for _, f := range tb.Files {
+				if !strings.HasPrefix(filepath.Base(f.Name), "nb-") {
+					continue // manifest.json and schema.cql of the snapshot
+				}
+				files++
+				key := tb.Table + "-" + tb.TableID + "/" + filepath.Base(f.Name)
+				if live[key] != f.SHA256 {
+					t.Errorf("%s %s: manifest sha256 %s, live file %s", n.Node, key, f.SHA256, live[key])
+				}
+			}
+		}
+		if files == 0 || files != len(live) {
+			t.Errorf("%s: manifest lists %d SSTable files, the node has %d", n.Node, files, len(live))
+		}
+		if left := snapshotsLeft(t, l, n.Node); left != "" {
+			t.Errorf("%s: snapshots left after the backup:\n%s", n.Node, left)
+		}
+	}
+	var skewSeen bool
+	for _, ev := range events {
+		if ev["event"] == "output" && strings.Contains(ev["line"].(string), "snapshots started within") {
+			skewSeen = true
+		}
+	}
+	if !skewSeen || m.SkewMS < 0 || m.Started.IsZero() {
+		t.Errorf("start skew not recorded: %v ms, reported %v", m.SkewMS, skewSeen)
+	}
+
+	// verify passes, then names a flipped byte.
+	if out, err := hotsnapInOp(t.Context(), l, "verify", id).CombinedOutput(); err != nil || !strings.Contains(string(out), "verified") {
+		t.Fatalf("verify: %v\n%s", err, out)
+	}
+	arch := filepath.Join(l.BackupsPath(), m.Cassandra[1].Tables[0].Archive)
+	flipByte(t, arch, 2000)
+	out, err := hotsnapInOp(t.Context(), l, "verify", id).CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitFailed || !strings.Contains(string(out), m.Cassandra[1].Tables[0].Archive) {
+		t.Fatalf("verify after a flipped byte: %v\n%s", err, out)
+	}
+	flipByte(t, arch, 2000) // put it back
+
+	// list shows it complete.
+	out, err = hotsnapInOp(t.Context(), l, "list").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), id) || !strings.Contains(string(out), "complete") {
+		t.Fatalf("list: %v\n%s", err, out)
+	}
+}
+
+// killNodeSSHD kills node's sshd and every sshd session process, and only
+// those: the lab has no PID namespaces, so the processes are picked by the
+// node's network namespace, never by name alone.
+func killNodeSSHD(t *testing.T, l *lab.Lab, node string) {
+	t.Helper()
+	n, ok := l.Node(node)
+	if !ok {
+		t.Fatalf("no node %s", node)
+	}
+	out, err := exec.Command("ip", "netns", "pids", n.Netns).Output()
+	if err != nil {
+		t.Fatalf("ip netns pids %s: %v", n.Netns, err)
+	}
+	killed := 0
+	for _, f := range strings.Fields(string(out)) {
+		comm, err := os.ReadFile("/proc/" + f + "/comm")
+		if err != nil || strings.TrimSpace(string(comm)) != "sshd" {
+			continue
+		}
+		var pid int
+		if _, err := fmt.Sscan(f, &pid); err == nil && syscall.Kill(pid, syscall.SIGKILL) == nil {
+			killed++
+		}
+	}
+	if killed == 0 {
+		t.Fatalf("no sshd process found in %s", n.Netns)
+	}
+}
+
+func flipByte(t *testing.T, path string, off int64) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := make([]byte, 1)
+	if _, err := f.ReadAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0xff
+	if _, err := f.WriteAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestE2EBackupFaults(t *testing.T) {
+	l := needLab(t)
+	noNewManifest := func(t *testing.T, before map[string]bool) {
+		t.Helper()
+		for name, complete := range backupsIn(t, l) {
+			if _, seen := before[name]; !seen && complete {
+				t.Errorf("a failed run left a complete manifest: %s", name)
+			}
+		}
+	}
+	stepStarted := func(ev map[string]any, step string) bool {
+		return ev["event"] == "step_started" && ev["step"] == step
+	}
+
+	t.Run("node2 sshd killed during the transfer", func(t *testing.T) {
+		before := backupsIn(t, l)
+		killed := false
+		code, _, stderr := backupRun(t, l, func(ev map[string]any, _ *exec.Cmd) {
+			if stepStarted(ev, "stream") && !killed {
+				killed = true
+				killNodeSSHD(t, l, "node2")
+			}
+		})
+		defer func() {
+			if err := l.RestartSSHD(context.Background(), "node2"); err != nil {
+				t.Fatal(err)
+			}
+			nodeSh(t, l, "node2", "nodetool clearsnapshot --all >/dev/null")
+		}()
+		if code != exitFailed || !strings.Contains(stderr, "node2") {
+			t.Fatalf("exit %d, want %d naming node2:\n%s", code, exitFailed, stderr)
+		}
+		noNewManifest(t, before)
+		for _, n := range []string{"node1", "node3"} {
+			if left := snapshotsLeft(t, l, n); left != "" {
+				t.Errorf("%s: snapshots not cleared after the failure:\n%s", n, left)
+			}
+		}
+	})
+
+	t.Run("cancelled during the transfer", func(t *testing.T) {
+		before := backupsIn(t, l)
+		code, events, stderr := backupRun(t, l, func(ev map[string]any, cmd *exec.Cmd) {
+			if stepStarted(ev, "stream") {
+				cmd.Process.Signal(syscall.SIGINT)
+			}
+		})
+		if code != exitAborted {
+			t.Fatalf("exit %d, want %d\n%s", code, exitAborted, stderr)
+		}
+		cleaned := false
+		for _, ev := range events {
+			if ev["event"] == "cleanup" && ev["step"] == "snapshot" && ev["error"] == nil {
+				cleaned = true
+			}
+		}
+		if !cleaned {
+			t.Errorf("no successful cleanup of the snapshot step reported")
+		}
+		noNewManifest(t, before)
+		for _, n := range []string{"node1", "node2", "node3"} {
+			if left := snapshotsLeft(t, l, n); left != "" {
+				t.Errorf("%s: snapshots not cleared after cancel:\n%s", n, left)
+			}
+		}
+	})
+
+	t.Run("elasticsearch snapshot FAILED", func(t *testing.T) {
+		before := backupsIn(t, l)
+		state := filepath.Join(l.StateDir, "shared", "es-state")
+		nodeSh(t, l, "node1", "es-standin fault --state "+state+" --fail-next-snapshot FAILED --reason 'disk of node-2 is full'")
+		code, _, stderr := backupRun(t, l, nil)
+		if code != exitFailed || !strings.Contains(stderr, "FAILED") || !strings.Contains(stderr, "disk of node-2 is full") {
+			t.Fatalf("exit %d; stderr should carry ES's reason:\n%s", code, stderr)
+		}
+		noNewManifest(t, before)
+	})
+
+	t.Run("repository disk full", func(t *testing.T) {
+		dir, err := os.MkdirTemp("", "hotsnap-full-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", dir).CombinedOutput(); err != nil {
+			t.Fatalf("mount tmpfs: %v %s", err, out)
+		}
+		defer exec.Command("umount", dir).Run()
+		inv, err := config.Load(l.InventoryPath())
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv.Repository.URL = dir
+		p := filepath.Join(dir + "-inv.yaml")
+		if err := config.Write(p, inv); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(p)
+		code, _, stderr := backupRun(t, l, nil, "--inventory", p)
+		if code != exitFailed || !strings.Contains(stderr, "no space left on device") {
+			t.Fatalf("exit %d, want a clear ENOSPC failure:\n%s", code, stderr)
+		}
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			if _, err := os.Stat(filepath.Join(dir, e.Name(), repo.ManifestFile)); err == nil {
+				t.Errorf("a manifest claims success in a full repository: %s", e.Name())
+			}
+		}
+	})
+}
