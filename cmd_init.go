@@ -1,16 +1,20 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"path"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
@@ -25,14 +29,27 @@ type initOpts struct {
 	cluster, repository, output                     string
 	cassandraUser, cassandraPassword, esPassword    string
 	force                                           bool
+	platform, esIndex, esUser, a4cDir, a4cConfig    string
+	pgData, redisData                               string
 }
 
 func newInitCmd(g *globals) *cobra.Command {
 	var o initOpts
 	c := &cobra.Command{
 		Use:   "init NODE",
-		Short: "Draft an inventory from a TheHive node's application.conf and the Cassandra ring",
-		Long: `Log in to one TheHive node (an address or a ~/.ssh/config alias), read
+		Short: "Draft an inventory from a node's platform configuration (TheHive, EclecticIQ, Alien4Cloud)",
+		Long: `Log in to one node (an address or a ~/.ssh/config alias), find which platform
+it runs (--platform, else: /etc/thehive/application.conf → thehive,
+/etc/eclecticiq/platform_settings.py → eclecticiq, an Alien4Cloud config.yml or
+/opt/alien4cloud/data → alien4cloud) and draft the inventory.
+
+EclecticIQ: platform_settings.py is read (never executed) for the PostgreSQL DSN,
+the Redis URL and the search URL, elasticsearch.yml for path.repo; PostgreSQL
+and Redis are asked for their data directories. Alien4Cloud: the backup tool's
+config.yml gives alien4cloud.dir and the Elasticsearch cluster. A value that
+cannot be found is asked on a terminal, else its flag is required.
+
+TheHive: read
 /etc/thehive/application.conf through sudo (with its include files), and draft the
 inventory: keyspace, Cassandra hosts and whether authentication is on,
 Elasticsearch URL and index, the snapshot repository already registered,
@@ -43,6 +60,8 @@ whether TheHive runs there.
 Passwords are written as references (env:NAME, file:PATH or prompt), never as
 values. Review the file, then run "hotsnap preflight".`,
 		Example: `  hotsnap init th-node-1 --cluster prod-thehive
+  hotsnap init eiq-1 --platform eclecticiq --repository /mnt/backup/hotsnap
+  hotsnap init a4c-1 --platform alien4cloud --alien4cloud-dir /opt/alien4cloud/data
   hotsnap init 10.0.0.11 --user ops --identity ~/.ssh/ops_ed25519 -o prod.yaml`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -65,6 +84,13 @@ values. Review the file, then run "hotsnap preflight".`,
 	f.StringVar(&o.esPassword, "es-password", "prompt", "reference to the Elasticsearch password, when authentication is on")
 	f.StringVarP(&o.output, "output", "o", "hotsnap.yaml", "inventory file to write")
 	f.BoolVar(&o.force, "force", false, "overwrite the output file")
+	f.StringVar(&o.platform, "platform", "", "thehive, eclecticiq or alien4cloud (default: detected from the node's files)")
+	f.StringVar(&o.esIndex, "es-index", "", "eclecticiq/alien4cloud: the index the inventory names (default: documents*/csar found on the cluster)")
+	f.StringVar(&o.esUser, "es-user", "", "eclecticiq/alien4cloud: Elasticsearch user, when authentication is on")
+	f.StringVar(&o.a4cConfig, "alien4cloud-config", "", "alien4cloud: path of the backup tool's config.yml on the node (default: searched)")
+	f.StringVar(&o.a4cDir, "alien4cloud-dir", "", "alien4cloud: the uploaded-files directory (alien4cloud.dir), when no config.yml names it")
+	f.StringVar(&o.pgData, "postgres-data", "", "eclecticiq: PostgreSQL data directory, when it cannot be asked")
+	f.StringVar(&o.redisData, "redis-data", "", "eclecticiq: Redis dump directory, when it cannot be asked")
 	return c
 }
 
@@ -106,13 +132,58 @@ func runInit(ctx context.Context, g *globals, o initOpts, seed string, out io.Wr
 	probe := &config.Inventory{SSH: ssh}
 	opts := sshOptions(probe, g)
 
-	// 1. The seed node's configuration.
 	seedPool := remote.NewPool([]remote.Target{{Name: seed, Host: seed, Port: o.port, User: o.user, IdentityFiles: o.identities}}, opts)
 	defer seedPool.Close()
+	var a4c steps.PlatformFiles
+	switch o.platform {
+	case config.PlatformTheHive, config.PlatformEclecticIQ, config.PlatformAlien4Cloud:
+		if o.platform == config.PlatformAlien4Cloud && o.a4cConfig == "" && o.a4cDir == "" {
+			if a4c, err = steps.DetectPlatform(ctx, seedPool, seed); err != nil {
+				return err
+			}
+		}
+	case "":
+		pf, err := steps.DetectPlatform(ctx, seedPool, seed)
+		if err != nil {
+			return err
+		}
+		if pf.Platform == "" {
+			return usageErr(fmt.Errorf("%s: no platform configuration found (%s, %s, an Alien4Cloud config.yml): pass --platform", seed, steps.TheHiveConfPath, config.EclecticIQSettingsPath))
+		}
+		fmt.Fprintf(out, "%s runs %s\n", seed, pf.Platform)
+		o.platform, a4c = pf.Platform, pf
+	default:
+		return usageErr(fmt.Errorf("--platform %q: want %s", o.platform, strings.Join(config.Platforms(), ", ")))
+	}
+	var inv *config.Inventory
+	switch o.platform {
+	case config.PlatformEclecticIQ:
+		inv, err = initEclecticIQ(ctx, o, seed, seedPool, opts, esPw, out)
+	case config.PlatformAlien4Cloud:
+		inv, err = initAlien4Cloud(ctx, o, seed, seedPool, a4c, esPw, out)
+	default:
+		inv, err = initTheHive(ctx, o, seed, seedPool, opts, casPw, esPw, out)
+	}
+	if err != nil {
+		return err
+	}
+	inv.SSH = ssh
+	inv.Repository.URL = o.repository
+	if err := config.Write(o.output, inv); err != nil {
+		return fmt.Errorf("write %s: %w", o.output, err)
+	}
+	fmt.Fprintf(out, "wrote %s (%s, cluster %q, %d nodes). Review it, then run: hotsnap preflight --inventory %s\n", o.output, inv.Platform, inv.Cluster, len(inv.Nodes), o.output)
+	return nil
+}
+
+// initTheHive drafts a TheHive inventory: application.conf, the ring, and
+// every ring member visited.
+func initTheHive(ctx context.Context, o initOpts, seed string, seedPool *remote.Pool, opts remote.Options, casPw, esPw config.Secret, out io.Writer) (*config.Inventory, error) {
+	// 1. The seed node's configuration.
 	fmt.Fprintf(out, "reading %s on %s …\n", steps.TheHiveConfPath, seed)
 	conf, err := steps.ReadTheHiveConf(ctx, seedPool, seed)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, w := range conf.Warnings {
 		fmt.Fprintf(out, "  warning: %s\n", w)
@@ -125,7 +196,7 @@ func runInit(ctx context.Context, g *globals, o initOpts, seed string, out io.Wr
 		addrs = conf.CassandraHosts
 	}
 	if len(addrs) == 0 {
-		return errors.New("no Cassandra node found: neither nodetool status nor application.conf names one")
+		return nil, errors.New("no Cassandra node found: neither nodetool status nor application.conf names one")
 	}
 	sort.Strings(addrs)
 
@@ -136,12 +207,12 @@ func runInit(ctx context.Context, g *globals, o initOpts, seed string, out io.Wr
 	}
 	pool := remote.NewPool(ts, opts)
 	defer pool.Close()
-	inv := &config.Inventory{Version: 1, Platform: config.PlatformTheHive, SSH: ssh}
+	inv := &config.Inventory{Version: 1, Platform: config.PlatformTheHive}
 	names := map[string]string{}
 	for _, a := range addrs {
 		facts, err := steps.ProbeNode(ctx, pool, a)
 		if err != nil {
-			return fmt.Errorf("visit ring member %s: %w", a, err)
+			return nil, fmt.Errorf("visit ring member %s: %w", a, err)
 		}
 		name := facts.Hostname
 		if config.ValidNodeName(name) != nil || names[name] != "" {
@@ -221,12 +292,7 @@ func runInit(ctx context.Context, g *globals, o initOpts, seed string, out io.Wr
 			inv.Cluster = "thehive"
 		}
 	}
-	inv.Repository.URL = o.repository
-	if err := config.Write(o.output, inv); err != nil {
-		return fmt.Errorf("write %s: %w", o.output, err)
-	}
-	fmt.Fprintf(out, "wrote %s (cluster %q, %d nodes). Review it, then run: hotsnap preflight --inventory %s\n", o.output, inv.Cluster, len(inv.Nodes), o.output)
-	return nil
+	return inv, nil
 }
 
 func firstTheHive(inv *config.Inventory) string {
@@ -255,4 +321,337 @@ func sanitizeClusterName(s string) string {
 		out = out[:64]
 	}
 	return out
+}
+
+// initNodes collects the nodes of a drafted inventory, one per host.
+type initNodes struct {
+	inv    *config.Inventory
+	byHost map[string]int
+}
+
+// add gives host role (and paths), creating its node on first use; name
+// is used when valid and free, else nodeN.
+func (ns *initNodes) add(host, name, role string, paths map[string]string) {
+	i, ok := ns.byHost[host]
+	if !ok {
+		if config.ValidNodeName(name) != nil {
+			name = ""
+		}
+		for _, n := range ns.inv.Nodes {
+			if n.Name == name {
+				name = ""
+			}
+		}
+		if name == "" {
+			name = fmt.Sprintf("node%d", len(ns.inv.Nodes)+1)
+		}
+		ns.inv.Nodes = append(ns.inv.Nodes, config.Node{Name: name, Host: host})
+		i = len(ns.inv.Nodes) - 1
+		ns.byHost[host] = i
+	}
+	n := &ns.inv.Nodes[i]
+	if role != "" && !n.HasRole(role) {
+		n.Roles = append(n.Roles, role)
+	}
+	for k, v := range paths {
+		if n.Paths == nil {
+			n.Paths = map[string]string{}
+		}
+		n.Paths[k] = v
+	}
+}
+
+// stdinLines reads answers to init's prompts.
+var stdinLines *bufio.Reader
+
+// askValue returns have when set; otherwise it asks on a terminal (plain
+// prompt on stderr), or fails naming the flag to pass.
+func askValue(flag, what, have string) (string, error) {
+	if have != "" {
+		return have, nil
+	}
+	if !term.IsTerminal(int(os.Stdin.Fd())) {
+		return "", usageErr(fmt.Errorf("%s could not be discovered: pass --%s", what, flag))
+	}
+	if stdinLines == nil {
+		stdinLines = bufio.NewReader(os.Stdin)
+	}
+	ttyMu.Lock()
+	defer ttyMu.Unlock()
+	fmt.Fprintf(os.Stderr, "%s (--%s): ", what, flag)
+	line, err := stdinLines.ReadString('\n')
+	line = strings.TrimSpace(line)
+	if line == "" {
+		if err == nil {
+			err = errors.New("empty answer")
+		}
+		return "", usageErr(fmt.Errorf("%s: %w: pass --%s", what, err, flag))
+	}
+	return line, nil
+}
+
+// serviceHostName is a node name for a service host: the host's first
+// label when it is a valid node name.
+func serviceHostName(host string) string {
+	if net.ParseIP(host) != nil {
+		return ""
+	}
+	label, _, _ := strings.Cut(host, ".")
+	return label
+}
+
+// initElasticsearch fills inv.Elasticsearch for a non-TheHive platform:
+// the URL as seen from the seed, the index (--es-index, else found with
+// base), the fs snapshot repository if one is registered, and the cluster
+// name when --cluster is not given.
+func initElasticsearch(ctx context.Context, o initOpts, inv *config.Inventory, seed string, seedPool *remote.Pool, url, indexPrefix, base string, pathRepo []string, esPw config.Secret, out io.Writer) (clusterName string, err error) {
+	es := &config.Elasticsearch{URL: url, Repository: config.DefaultOtherESRepository, RepositoryPath: "/mnt/backup/elasticsearch"}
+	if len(pathRepo) > 0 {
+		es.RepositoryPath = pathRepo[0]
+	}
+	pw := ""
+	if o.esUser != "" {
+		es.Username, es.Password = o.esUser, esPw
+		if pw, err = esPw.Resolve(secretPrompt()); err != nil {
+			fmt.Fprintf(out, "  cannot read the Elasticsearch password (%v): index and repository not discovered\n", err)
+		}
+	}
+	dial := seedPool.Dialer(seed)
+	info, indices, ierr := steps.ESInfoAndIndices(ctx, dial, seed, url, es.Username, pw)
+	if ierr != nil {
+		fmt.Fprintf(out, "  elasticsearch at %s: %v\n", url, ierr)
+	}
+	if info != nil {
+		clusterName = info.ClusterName
+		fmt.Fprintf(out, "  %s %s at %s, cluster %q, %d indices\n", info.Distribution, info.Version, url, info.ClusterName, len(indices))
+	}
+	es.Index = o.esIndex
+	if es.Index == "" {
+		es.Index = steps.PickIndex(indices, indexPrefix, base)
+	}
+	if es.Index, err = askValue("es-index", "Elasticsearch index to name in the inventory", es.Index); err != nil {
+		return "", err
+	}
+	if repos, rerr := steps.ESRepositories(ctx, dial, seed, url, es.Username, pw); rerr == nil {
+		for _, r := range repos {
+			if r.Type == "fs" {
+				es.Repository, es.RepositoryPath = r.Name, r.Location
+				fmt.Fprintf(out, "  snapshot repository %s at %s\n", r.Name, r.Location)
+				break
+			}
+		}
+	}
+	inv.Elasticsearch = es
+	return clusterName, nil
+}
+
+// localURL rewrites an http(s) URL whose host is the seed itself to
+// 127.0.0.1 (as the nodes see it) and reports whether it did.
+func localURL(u, seed string) (string, string, bool) {
+	scheme, rest, _ := strings.Cut(u, "://")
+	hostport, _, _ := strings.Cut(rest, "/")
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host, port = hostport, "9200"
+	}
+	if steps.IsLocalHost(host, seed) {
+		return scheme + "://127.0.0.1:" + port, host, true
+	}
+	return u, host, false
+}
+
+// initEclecticIQ drafts an EclecticIQ inventory from platform_settings.py
+// and elasticsearch.yml on the seed, PostgreSQL's and Redis's own answers.
+func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remote.Pool, opts remote.Options, esPw config.Secret, out io.Writer) (*config.Inventory, error) {
+	fmt.Fprintf(out, "reading %s on %s …\n", config.EclecticIQSettingsPath, seed)
+	conf, err := steps.ReadEclecticIQConf(ctx, seedPool, seed)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range conf.Warnings {
+		fmt.Fprintf(out, "  warning: %s\n", w)
+	}
+	facts, err := steps.ProbeNode(ctx, seedPool, seed)
+	if err != nil {
+		return nil, fmt.Errorf("visit %s: %w", seed, err)
+	}
+	inv := &config.Inventory{Version: 1, Platform: config.PlatformEclecticIQ}
+	ns := &initNodes{inv: inv, byHost: map[string]int{}}
+	// A service on another host is asked over SSH on that host.
+	remoteRun := func(host string, fn func(ex steps.Executor, node string) (string, error)) (string, error) {
+		if steps.IsLocalHost(host, seed) {
+			return fn(seedPool, seed)
+		}
+		p := remote.NewPool([]remote.Target{{Name: host, Host: host, Port: o.port, User: o.user, IdentityFiles: o.identities}}, opts)
+		defer p.Close()
+		return fn(p, host)
+	}
+
+	// PostgreSQL.
+	pg := conf.Postgres
+	if pg.Host == "" {
+		pg.Host, pg.Port = "localhost", config.DefaultPostgresPort
+	}
+	pgHost := seed
+	if !steps.IsLocalHost(pg.Host, seed) {
+		pgHost = pg.Host
+	}
+	fmt.Fprintf(out, "  postgresql: %s:%d database %q user %q\n", pg.Host, pg.Port, pg.Database, pg.User)
+	pgData := o.pgData
+	if pgData == "" {
+		d, err := remoteRun(pg.Host, func(ex steps.Executor, node string) (string, error) {
+			return steps.PostgresDataDir(ctx, ex, node, pg.Port)
+		})
+		if err != nil {
+			fmt.Fprintf(out, "  %v\n", err)
+		}
+		pgData = d
+	}
+	if pgData, err = askValue("postgres-data", "PostgreSQL data directory on "+pgHost, pgData); err != nil {
+		return nil, err
+	}
+	// Redis.
+	redisHost := seed
+	redisData := o.redisData
+	if conf.RedisHost != "" {
+		if !steps.IsLocalHost(conf.RedisHost, seed) {
+			redisHost = conf.RedisHost
+		}
+		fmt.Fprintf(out, "  redis: %s:%d db %d\n", conf.RedisHost, conf.RedisPort, conf.RedisDB)
+		if redisData == "" {
+			d, err := remoteRun(conf.RedisHost, func(ex steps.Executor, node string) (string, error) {
+				h := conf.RedisHost
+				if steps.IsLocalHost(h, seed) {
+					h = "127.0.0.1"
+				}
+				return steps.RedisDataDir(ctx, ex, node, h, conf.RedisPort)
+			})
+			if err != nil {
+				fmt.Fprintf(out, "  %v\n", err)
+			}
+			redisData = d
+		}
+	}
+	if redisData, err = askValue("redis-data", "Redis dump directory on "+redisHost, redisData); err != nil {
+		return nil, err
+	}
+	// Nodes, in the lab's role order: services, platform, search.
+	seedName := facts.Hostname
+	ns.add(pgHost, map[bool]string{true: seedName, false: serviceHostName(pgHost)}[pgHost == seed], config.RolePostgreSQL, map[string]string{config.PathPostgreSQLData: pgData})
+	ns.add(redisHost, map[bool]string{true: seedName, false: serviceHostName(redisHost)}[redisHost == seed], config.RoleRedis, map[string]string{config.PathRedisData: redisData})
+	ns.add(seed, seedName, config.RolePlatform, map[string]string{config.PathPlatformConf: path.Dir(config.EclecticIQSettingsPath)})
+	// Elasticsearch.
+	esURL := conf.ESURL
+	if esURL == "" {
+		esURL = config.DefaultESURL
+		fmt.Fprintf(out, "  no search URL in %s: using %s\n", config.EclecticIQSettingsPath, esURL)
+	}
+	esURL, esHost, local := localURL(esURL, seed)
+	if local {
+		ns.add(seed, seedName, config.RoleElasticsearch, nil)
+	} else {
+		ns.add(esHost, serviceHostName(esHost), config.RoleElasticsearch, nil)
+	}
+	clusterName, err := initElasticsearch(ctx, o, inv, seed, seedPool, esURL, conf.ESIndexPrefix, "documents", conf.ESPathRepo, esPw, out)
+	if err != nil {
+		return nil, err
+	}
+	if clusterName == "" {
+		clusterName = conf.ESClusterName
+	}
+	inv.Cluster = clusterNameOr(o.cluster, clusterName, config.PlatformEclecticIQ)
+	printNodes(inv, out)
+	return inv, nil
+}
+
+// initAlien4Cloud drafts an Alien4Cloud inventory from the backup tool's
+// config.yml (else the documented data directory) and the ES cluster.
+func initAlien4Cloud(ctx context.Context, o initOpts, seed string, seedPool *remote.Pool, found steps.PlatformFiles, esPw config.Secret, out io.Writer) (*config.Inventory, error) {
+	var conf config.Alien4CloudConf
+	file := o.a4cConfig
+	if file == "" {
+		file = found.Alien4CloudConfig
+	}
+	if file != "" {
+		fmt.Fprintf(out, "reading %s on %s …\n", file, seed)
+		c, err := steps.ReadAlien4CloudConf(ctx, seedPool, seed, file)
+		if err != nil {
+			return nil, err
+		}
+		conf = *c
+	} else {
+		fmt.Fprintf(out, "no Alien4Cloud config.yml on %s (looked in %s)\n", seed, strings.Join(config.Alien4CloudConfigPaths, ", "))
+	}
+	facts, err := steps.ProbeNode(ctx, seedPool, seed)
+	if err != nil {
+		return nil, fmt.Errorf("visit %s: %w", seed, err)
+	}
+	dataDir := o.a4cDir
+	switch {
+	case dataDir != "":
+	case conf.DataDir != "":
+		dataDir = conf.DataDir
+	case found.Alien4CloudDataDir != "":
+		dataDir = found.Alien4CloudDataDir
+		fmt.Fprintf(out, "  using the documented alien4cloud.dir %s, which exists on %s\n", dataDir, seed)
+	}
+	if dataDir, err = askValue("alien4cloud-dir", "Alien4Cloud uploaded-files directory (alien4cloud.dir) on "+seed, dataDir); err != nil {
+		return nil, err
+	}
+	inv := &config.Inventory{Version: 1, Platform: config.PlatformAlien4Cloud}
+	ns := &initNodes{inv: inv, byHost: map[string]int{}}
+	ns.add(seed, facts.Hostname, config.RoleAlien4Cloud, map[string]string{config.PathAlien4CloudData: dataDir})
+	// The tool's addresses are transport (9300) endpoints: HTTP is 9200.
+	esURL := config.DefaultESURL
+	local := len(conf.ESAddresses) == 0
+	for _, a := range conf.ESAddresses {
+		host := a
+		if h, _, err := net.SplitHostPort(a); err == nil {
+			host = h
+		}
+		if steps.IsLocalHost(host, seed) {
+			local = true
+			continue
+		}
+		ns.add(host, serviceHostName(host), config.RoleElasticsearch, nil)
+	}
+	if local {
+		ns.add(seed, facts.Hostname, config.RoleElasticsearch, nil)
+	} else {
+		h, _, err := net.SplitHostPort(conf.ESAddresses[0])
+		if err != nil {
+			h = conf.ESAddresses[0]
+		}
+		esURL = "http://" + net.JoinHostPort(h, "9200")
+	}
+	clusterName, err := initElasticsearch(ctx, o, inv, seed, seedPool, esURL, "", "csar", nil, esPw, out)
+	if err != nil {
+		return nil, err
+	}
+	if conf.ESClusterName != "" && clusterName != "" && conf.ESClusterName != clusterName {
+		fmt.Fprintf(out, "  warning: %s says cluster_name %q but Elasticsearch reports %q: the backup tool would not connect\n", file, conf.ESClusterName, clusterName)
+	}
+	if clusterName == "" {
+		clusterName = conf.ESClusterName
+	}
+	inv.Cluster = clusterNameOr(o.cluster, clusterName, config.PlatformAlien4Cloud)
+	printNodes(inv, out)
+	return inv, nil
+}
+
+// clusterNameOr is flag, else the sanitized discovered name, else def.
+func clusterNameOr(flag, discovered, def string) string {
+	if flag != "" {
+		return flag
+	}
+	if s := sanitizeClusterName(discovered); s != "" {
+		return s
+	}
+	return def
+}
+
+func printNodes(inv *config.Inventory, out io.Writer) {
+	for _, n := range inv.Nodes {
+		fmt.Fprintf(out, "  %s (%s): %s\n", n.Name, n.Host, strings.Join(n.Roles, ", "))
+	}
 }

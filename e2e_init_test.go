@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/hotsnap/hotsnap/config"
+	"github.com/hotsnap/hotsnap/lab"
 )
 
 // TestE2EInitDraftsTheLabInventory runs init against node1 of the lab and
@@ -42,5 +45,106 @@ func TestE2EInitDraftsTheLabInventory(t *testing.T) {
 	cmd = hotsnapInOp(t.Context(), l, "init", l.Nodes[0].IP, "-o", out)
 	if b, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(b), "exists: choose another --output or pass --force") {
 		t.Fatalf("overwrote without --force: %v %s", err, b)
+	}
+}
+
+// platformLab brings up a one-node lab of platform for the test and
+// removes it when the test ends.
+func platformLab(t *testing.T, platform, name string, subnet int) *lab.Lab {
+	t.Helper()
+	if e2e.bin == "" {
+		if os.Getenv("HOTSNAP_E2E_REQUIRED") != "" {
+			t.Fatalf("e2e required but cannot run: %s", e2e.reason)
+		}
+		t.Skip(e2e.reason)
+	}
+	dir, err := os.MkdirTemp("", "hotsnap-e2e-"+name+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o711); err != nil { // the lab users reach their authorized_keys inside
+		t.Fatal(err)
+	}
+	o := lab.Options{Name: name, Subnet: subnet, Nodes: 1, Data: 2 << 20, Platform: platform,
+		StateDir: filepath.Join(dir, "lab"), Binary: e2e.bin}
+	ctx := context.Background()
+	_ = lab.Down(ctx, o) // left over by an interrupted run
+	l, err := lab.Up(ctx, o)
+	t.Cleanup(func() {
+		if err := lab.Down(context.Background(), o); err != nil {
+			t.Errorf("lab down %s: %v", name, err)
+		}
+	})
+	if err != nil {
+		t.Fatalf("lab up %s: %v", name, err)
+	}
+	return l
+}
+
+// initAndCompare runs init (platform detected) in l and compares the
+// drafted inventory with the lab's.
+func initAndCompare(t *testing.T, l *lab.Lab, wantPlatform string, extra ...string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "drafted.yaml")
+	args := append([]string{"init", l.Nodes[0].IP,
+		"--user", "hotsnap", "--identity", l.KeyPath(), "--known-hosts", l.KnownHostsPath(), "--connect-timeout", "5s",
+		"--sudo-password", "file:" + filepath.Join(l.StateDir, "sudo-password"), "--cluster", "lab",
+		"--repository", l.BackupsPath(), "-o", out}, extra...)
+	b, err := hotsnapInOp(t.Context(), l, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("init: %v\n%s", err, b)
+	}
+	if !strings.Contains(string(b), "runs "+wantPlatform) {
+		t.Errorf("init did not detect %s:\n%s", wantPlatform, b)
+	}
+	got, err := config.Load(out)
+	if err != nil {
+		t.Fatalf("init wrote an invalid inventory: %v", err)
+	}
+	want, err := config.Load(l.InventoryPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.Path, want.Path = "", ""
+	for i := range want.Nodes {
+		if i < len(got.Nodes) {
+			got.Nodes[i].Line, want.Nodes[i].Line = 0, 0
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("drafted inventory differs from the lab's:\n got  %#v\n want %#v\n%s", got, want, b)
+	}
+	return string(b)
+}
+
+// TestE2EInitEclecticIQ drafts the inventory of an EclecticIQ lab from
+// platform_settings.py, PostgreSQL's and Redis's answers and the ES cluster.
+func TestE2EInitEclecticIQ(t *testing.T) {
+	l := platformLab(t, lab.PlatformEclecticIQ, "hsie", 16)
+	out := initAndCompare(t, l, config.PlatformEclecticIQ)
+	for _, want := range []string{`postgresql: 127.0.0.1:5432 database "eclecticiq" user "eclecticiq"`, "redis: 127.0.0.1:6379 db 0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("init output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestE2EInitAlien4Cloud drafts the inventory of an Alien4Cloud lab. The
+// lab writes no config.yml, so the documented alien4cloud.dir is found on
+// disk; without it and without a terminal, init names the flag.
+func TestE2EInitAlien4Cloud(t *testing.T) {
+	l := platformLab(t, lab.PlatformAlien4Cloud, "hsa4", 17)
+	out := initAndCompare(t, l, config.PlatformAlien4Cloud)
+	if !strings.Contains(out, "using the documented alien4cloud.dir /opt/alien4cloud/data") {
+		t.Errorf("init output does not say where the data directory came from:\n%s", out)
+	}
+	// An index that is not there cannot be picked: the flag wins, unchecked;
+	// a wrong platform fails naming what is missing.
+	o2 := filepath.Join(t.TempDir(), "x.yaml")
+	b, err := hotsnapInOp(t.Context(), l, "init", l.Nodes[0].IP, "--platform", "eclecticiq",
+		"--user", "hotsnap", "--identity", l.KeyPath(), "--known-hosts", l.KnownHostsPath(), "-o", o2).CombinedOutput()
+	if err == nil || !strings.Contains(string(b), "platform_settings.py") {
+		t.Errorf("init --platform eclecticiq on an Alien4Cloud node: %v\n%s", err, b)
 	}
 }

@@ -32,6 +32,9 @@ type Env struct {
 	S3SecretKey       string
 	// Now is the local clock (tests may fix it).
 	Now func() time.Time
+
+	// found collects the versions the checks see, for the "versions" check.
+	found *foundVersions
 }
 
 func (e *Env) now() time.Time {
@@ -82,6 +85,7 @@ func (errTail) Write(p []byte) (int, error) { return len(p), nil }
 // each on every node it concerns, changing nothing.
 func Preflight(env *Env) Runbook {
 	rb := Runbook{Name: "preflight", Cluster: env.Inv.Cluster}
+	env.found = &foundVersions{}
 	rb.Steps = append(rb.Steps, sshStep(env), clockStep(env))
 	if env.Inv.Cassandra != nil && len(env.names(config.RoleCassandra)) > 0 {
 		rb.Steps = append(rb.Steps, cassandraToolsStep(env), diskStep(env), ringStep(env), cqlStep(env))
@@ -90,7 +94,7 @@ func Preflight(env *Env) Runbook {
 		rb.Steps = append(rb.Steps, esStep(env))
 	}
 	if len(env.names(config.RoleTheHive)) > 0 {
-		rb.Steps = append(rb.Steps, serviceStep(env))
+		rb.Steps = append(rb.Steps, serviceStep(env), versionsStep(env))
 	}
 	if st := env.Inv.Storage; st != nil && st.Provider == config.StorageLocalFS {
 		rb.Steps = append(rb.Steps, filesStep(env))
@@ -249,6 +253,7 @@ func cassandraToolsStep(env *Env) Step {
 				mu.Lock()
 				versions[v.Release] = append(versions[v.Release], n)
 				mu.Unlock()
+				env.found.addCassandra(v.Release)
 				if _, err := output(ctx, rc, n, "command -v tar", false); err != nil {
 					rc.Check(CheckResult{Check: "tar", Node: n, Status: CheckFail, Evidence: "tar not found", Remedy: "install tar on this node"})
 				}
@@ -493,6 +498,7 @@ func esStep(env *Env) Step {
 				rc.Check(CheckResult{Check: "es reachable", Node: n, Status: CheckFail, Evidence: err.Error()})
 				return nil
 			}
+			env.found.setES(root.Distribution, root.Version)
 			rc.Check(CheckResult{Check: "es version", Node: n, Status: esVersionStatus(root.Distribution, root.Version), Evidence: fmt.Sprintf("%s %s, cluster %q", root.Distribution, root.Version, root.ClusterName),
 				Remedy: "TheHive 5.5+ supports Elasticsearch 7.11–9.1 and OpenSearch (runbook §5)"})
 

@@ -23,7 +23,7 @@ import (
 )
 
 // Version is the TheHive release the stand-in reports.
-const Version = "5.2.16-1"
+const Version = "5.7.3-1"
 
 const daemonUsage = `usage: thehive-standin --listen ADDR[,ADDR] --cql HOST:PORT[,HOST:PORT] --es URL[,URL]
          [--keyspace thehive] [--cql-user U --cql-password-file F]

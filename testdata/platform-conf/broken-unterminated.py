@@ -1,0 +1,3 @@
+SEARCH_URL = "http://127.0.0.1:9200"
+REDIS_URL = "redis://127.0.0.1:6379/0
+LOG_LEVEL = "INFO"
