@@ -115,8 +115,8 @@ func TestE2EPreflight(t *testing.T) {
 		expectFailure(t, "node1/es repository", "_snapshot/thehive_repository")
 	})
 	t.Run("RF 1 on 3 nodes", func(t *testing.T) {
-		nodeSh(t, l, "node1", `cqlsh 10.77.3.11 -e "ALTER KEYSPACE thehive WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"`)
-		defer nodeSh(t, l, "node1", `cqlsh 10.77.3.11 -e "ALTER KEYSPACE thehive WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}"`)
+		nodeSh(t, l, "node1", `cqlsh `+l.Nodes[0].IP+` -e "ALTER KEYSPACE thehive WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"`)
+		defer nodeSh(t, l, "node1", `cqlsh `+l.Nodes[0].IP+` -e "ALTER KEYSPACE thehive WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}"`)
 		expectFailure(t, "/replication", "ALTER KEYSPACE thehive")
 	})
 	t.Run("changed host key", func(t *testing.T) {

@@ -57,6 +57,12 @@ func runWithLab(m *testing.M) int {
 		return 1
 	}
 	ctx := context.Background()
+	unlock, err := lab.LockTestSuite(ctx, "main-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lock:", err)
+		return 1
+	}
+	defer unlock()
 	o := e2eLabOptions
 	o.StateDir = filepath.Join(dir, "lab")
 	o.Binary = e2e.bin
@@ -163,7 +169,7 @@ func TestE2EChangedHostKeyRefusesNodeAndRunsNothingThere(t *testing.T) {
 	if code != exitFailed {
 		t.Fatalf("exit %d, want %d", code, exitFailed)
 	}
-	if e := recs["node2"].Error; !strings.Contains(e, "HOST KEY CHANGED") || !strings.Contains(e, "node2 (10.77.3.12:22)") {
+	if e := recs["node2"].Error; !strings.Contains(e, "HOST KEY CHANGED") || !strings.Contains(e, "node2 ("+l.Nodes[1].IP+":22)") {
 		t.Fatalf("node2 error = %q", e)
 	}
 	for _, n := range []string{"node1", "node3"} {

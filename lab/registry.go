@@ -63,6 +63,16 @@ func lockLab(ctx context.Context, name string) (func(), error) {
 	return flock(ctx, filepath.Join(RegistryDir, ".lock-"+name))
 }
 
+// LockTestSuite takes a machine-wide lock named suite, waiting for it, so
+// that two runs of the same end-to-end suite (two `go test` runs on one
+// machine) take turns instead of tearing down each other's labs.
+func LockTestSuite(ctx context.Context, suite string) (func(), error) {
+	if err := os.MkdirAll(RegistryDir, 0o755); err != nil {
+		return nil, err
+	}
+	return flock(ctx, filepath.Join(RegistryDir, ".test-"+suite))
+}
+
 // lockGlobal serializes changes to the registry, the guard route, users
 // and sudoers.
 func lockGlobal(ctx context.Context) (func(), error) {

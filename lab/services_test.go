@@ -3,6 +3,7 @@ package lab
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"encoding/json"
 	"errors"
 	"net"
@@ -38,6 +39,16 @@ var testStandIns = map[string]func(args []string) int{
 func TestMain(m *testing.M) {
 	if f, ok := testStandIns[filepath.Base(os.Args[0])]; ok {
 		os.Exit(f(os.Args[1:]))
+	}
+	if os.Geteuid() == 0 { // two runs of this suite on one machine take turns
+		unlock, err := LockTestSuite(context.Background(), "lab")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		code := m.Run()
+		unlock()
+		os.Exit(code)
 	}
 	os.Exit(m.Run())
 }
