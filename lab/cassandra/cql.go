@@ -465,6 +465,8 @@ func (n *Node) execute(q string, vals []*primitive.Value, ctx client.RequestHand
 		res = n.execDropKeyspace(p)
 	case p.is("drop", "table"), p.is("drop", "columnfamily"):
 		res = n.execDropTable(p, current)
+	case p.is("truncate"):
+		res = n.execTruncate(p, current)
 	case p.is("grant"):
 		res = n.execGrant(p, user)
 	case p.is("create", "role"), p.is("create", "user"):
@@ -1132,6 +1134,31 @@ func (n *Node) execDropTable(p *parser, current string) *cqlResult {
 	}
 	n.propagate(SchemaOp{Op: "drop_table", Name: ks, TableName: name})
 	return &cqlResult{msg: &message.SchemaChangeResult{ChangeType: primitive.SchemaChangeTypeDropped, Target: primitive.SchemaChangeTargetTable, Keyspace: ks, Object: name}}
+}
+
+// execTruncate handles TRUNCATE [TABLE] [ks.]table on every node, as
+// Cassandra does (the coordinator asks every replica).
+func (n *Node) execTruncate(p *parser, current string) *cqlResult {
+	p.i++
+	p.accept("table")
+	ks, name, err := p.qualified(current)
+	if err != nil {
+		return syntaxOr(err)
+	}
+	if ks == "" {
+		return invalid("No keyspace has been specified. USE a keyspace, or explicitly specify keyspace.tablename")
+	}
+	if err := n.store.TruncateTable(ks, name); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			if !n.keyspaceExists(ks) {
+				return invalid("Keyspace %s does not exist", ks)
+			}
+			return invalid("unconfigured table %s", name)
+		}
+		return &cqlResult{msg: &message.ServerError{ErrorMessage: err.Error()}}
+	}
+	n.propagate(SchemaOp{Op: "truncate", Name: ks, TableName: name})
+	return &cqlResult{msg: &message.VoidResult{}}
 }
 
 // execGrant handles GRANT <perm> [PERMISSIONS] ON KEYSPACE ks TO role.

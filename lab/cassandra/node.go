@@ -600,6 +600,8 @@ func (n *Node) applySchemaOp(op SchemaOp) error {
 		_, err = n.store.CreateTable(op.Name, op.Table, true)
 	case "drop_table":
 		_, err = n.store.DropTable(op.Name, op.TableName, true)
+	case "truncate":
+		err = n.store.TruncateTable(op.Name, op.TableName)
 	case "put_role":
 		n.mu.Lock()
 		n.roles[op.Role] = *op.RoleInfo

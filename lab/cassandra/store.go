@@ -215,6 +215,38 @@ func (s *Store) dropTableData(ks string, t *Table) error {
 	return nil
 }
 
+// TruncateTable removes every live SSTable of ks.table, after a
+// "truncated-<millis>-<table>" snapshot as Cassandra's auto_snapshot does.
+func (s *Store) TruncateTable(ks, table string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, err := s.readKeyspace(ks)
+	if err != nil {
+		return err
+	}
+	t := k.Table(table)
+	if t == nil {
+		return fmt.Errorf("table %s.%s: %w", ks, table, ErrNotFound)
+	}
+	dir := filepath.Join(s.DataDir, ks, t.DirName())
+	files, err := liveFiles(dir)
+	if err != nil {
+		return err
+	}
+	if len(files) > 0 {
+		tag := fmt.Sprintf("truncated-%d-%s", time.Now().UnixMilli(), t.Name)
+		if err := s.snapshotTable(ks, t, tag, 0, time.Now().UTC()); err != nil {
+			return err
+		}
+	}
+	for _, f := range files {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil {
+			return fmt.Errorf("truncate %s.%s: %w", ks, t.Name, err)
+		}
+	}
+	return nil
+}
+
 // CreateTable adds a table to an existing keyspace.
 func (s *Store) CreateTable(ks string, t *Table, ifNotExists bool) (created bool, err error) {
 	s.mu.Lock()
