@@ -9,12 +9,16 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
 )
 
 // runbooks are the runbooks `plan` can show, by name.
 var runbooks = map[string]func(*steps.Env) steps.Runbook{
 	"preflight": steps.Preflight,
+	"restore": func(env *steps.Env) steps.Runbook {
+		return steps.Restore(env, &steps.RestoreRun{Manifest: planManifest(env)})
+	},
 	"backup": func(env *steps.Env) steps.Runbook {
 		return steps.Backup(env, &steps.BackupRun{ID: "<backup-id>"})
 	},
@@ -84,4 +88,20 @@ func printPlan(w io.Writer, rb steps.Runbook) {
 			}
 		}
 	}
+}
+
+// planManifest is a stand-in manifest for planning a restore without a
+// backup at hand: it has every component the inventory has.
+func planManifest(env *steps.Env) *repo.Manifest {
+	m := &repo.Manifest{ID: "<backup-id>", Platform: env.Inv.Platform, Cluster: env.Inv.Cluster}
+	if c := env.Inv.Cassandra; c != nil {
+		m.Keyspace = c.Keyspace
+	}
+	if e := env.Inv.Elasticsearch; e != nil {
+		m.Elasticsearch = &repo.ESSnapshot{Repository: e.Repository, Snapshot: "<backup-id>", Indices: []string{e.Index, e.AuditIndex}}
+	}
+	if st := env.Inv.Storage; st != nil {
+		m.Files = &repo.FileStore{Provider: st.Provider, Path: st.Path}
+	}
+	return m
 }

@@ -345,3 +345,16 @@ func TestDaemonUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestSystemctlShowMainPID(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(ServiceDirEnv, dir)
+	var out, errb bytes.Buffer
+	if code := SystemctlMain([]string{"show", "-p", "MainPID", "--value", "thehive"}, &out, &errb); code != 0 || out.String() != "0\n" {
+		t.Fatalf("unknown unit: exit %d, %q %q", code, out.String(), errb.String())
+	}
+	out.Reset()
+	if code := SystemctlMain([]string{"show", "-p", "ActiveState", "thehive"}, &out, &errb); code != 0 || out.String() != "ActiveState=inactive\n" {
+		t.Fatalf("ActiveState: exit %d, %q", code, out.String())
+	}
+}

@@ -51,6 +51,8 @@ func SystemctlMain(args []string, stdout, stderr io.Writer) int {
 	fs.Bool("no-block", false, "do not wait")
 	fs.Bool("system", false, "connect to the system manager")
 	fs.Bool("no-ask-password", false, "do not ask for a password")
+	props := fs.StringSliceP("property", "p", nil, "show only these properties")
+	valueOnly := fs.Bool("value", false, "show only the value of properties")
 	if err := fs.Parse(args); err != nil {
 		fmt.Fprintf(stderr, "systemctl: %v\n", err)
 		return exitFailure
@@ -69,7 +71,7 @@ func SystemctlMain(args []string, stdout, stderr io.Writer) int {
 			return exitNoPermission
 		}
 		return exitOK
-	case "start", "stop", "restart", "status", "is-active", "is-failed", "is-enabled":
+	case "start", "stop", "restart", "status", "is-active", "is-failed", "is-enabled", "show":
 	default:
 		fmt.Fprintf(stderr, "Unknown command verb %s.\n", verb)
 		return exitFailure
@@ -85,6 +87,8 @@ func SystemctlMain(args []string, stdout, stderr io.Writer) int {
 		return c.status(units)
 	case "is-enabled":
 		return c.isEnabled(units)
+	case "show":
+		return c.show(units, *props, *valueOnly)
 	default:
 		return c.isActive(units, verb == "is-failed")
 	}
@@ -334,6 +338,40 @@ func waitStopped(p paths, pid int, start uint64, timeout time.Duration) bool {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// show prints unit properties as `systemctl show -p NAME [--value]` does;
+// MainPID, ActiveState and SubState are supported. An unknown unit shows
+// MainPID=0 and ActiveState=inactive, like systemd.
+func (c *systemctl) show(units, props []string, valueOnly bool) int {
+	for _, arg := range units {
+		var st unitState
+		if u, notFound, err := c.loadUnit(arg); !notFound {
+			if err != nil {
+				fmt.Fprintf(c.stderr, "Failed to get properties: %v\n", err)
+				return exitFailure
+			}
+			if st, err = currentState(paths{c.dir, u.Name}); err != nil {
+				fmt.Fprintf(c.stderr, "Failed to get properties: %v\n", err)
+				return exitFailure
+			}
+		} else {
+			st.Active, st.Sub = stateInactive, "dead"
+		}
+		values := map[string]string{"MainPID": strconv.Itoa(st.MainPID), "ActiveState": st.Active, "SubState": st.Sub}
+		if len(props) == 0 {
+			props = []string{"MainPID", "ActiveState", "SubState"}
+		}
+		for _, p := range props {
+			v := values[p]
+			if valueOnly {
+				fmt.Fprintln(c.stdout, v)
+			} else {
+				fmt.Fprintf(c.stdout, "%s=%s\n", p, v)
+			}
+		}
+	}
+	return exitOK
 }
 
 func (c *systemctl) isActive(units []string, failedMode bool) int {

@@ -1,0 +1,887 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/hotsnap/hotsnap/config"
+	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/repo"
+)
+
+// Load paths of a restore.
+const (
+	LoadImport        = "import"        // same topology: each node imports its own SSTables
+	LoadSSTableLoader = "sstableloader" // changed topology: stream to the nodes that own the data
+)
+
+// RestoreRun is one restore of a backup from the repository.
+type RestoreRun struct {
+	Store    repo.Store
+	Manifest *repo.Manifest
+	// S3Exact removes objects created after the backup from the bucket, for
+	// an exact copy; by default they are kept.
+	S3Exact bool
+	// HealthTimeout bounds the wait for TheHive to answer healthy (default 3 min).
+	HealthTimeout time.Duration
+	// Poll is how often ES recovery and TheHive are polled (default 1 s).
+	Poll time.Duration
+
+	mu          sync.Mutex
+	load        string
+	byNode      map[string]repo.NodeArchive // current node → the backup node whose SSTables it imports
+	destructive bool                        // a destructive step has started
+	started     time.Time
+	report      []string
+}
+
+// LoadPath returns how the keyspace is (or will be) loaded.
+func (r *RestoreRun) LoadPath() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.load
+}
+
+// Report returns the lines of the final report.
+func (r *RestoreRun) Report() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.report...)
+}
+
+func (r *RestoreRun) note(format string, args ...any) string {
+	s := fmt.Sprintf(format, args...)
+	r.mu.Lock()
+	r.report = append(r.report, s)
+	r.mu.Unlock()
+	return s
+}
+
+// SuccessLine is printed when a restore finished and TheHive is healthy.
+const SuccessLine = "=== ✓ Successful full restore ==="
+
+// Restore builds the guided restore runbook for TheHive: verify the backup
+// before touching anything, compare topologies, stop TheHive everywhere and
+// prove it stopped, then — behind a destructive gate — restore the keyspace,
+// the index and the attachments, start TheHive and wait until it is healthy.
+func Restore(env *Env, r *RestoreRun) Runbook {
+	if r.HealthTimeout == 0 {
+		r.HealthTimeout = 3 * time.Minute
+	}
+	if r.Poll == 0 {
+		r.Poll = time.Second
+	}
+	m := r.Manifest
+	inv := env.Inv
+	rb := Runbook{Name: "restore", Cluster: inv.Cluster}
+	rb.Steps = append(rb.Steps, sshStep(env), verifyBackupStep(env, r))
+	if m.Keyspace != "" && inv.Cassandra != nil {
+		rb.Steps = append(rb.Steps, ringUpStep(env), topologyStep(env, r))
+	}
+	rb.Steps = append(rb.Steps, preflightVerdictStep())
+	thehive := env.names(config.RoleTheHive)
+	if len(thehive) > 0 {
+		rb.Steps = append(rb.Steps, Step{ID: "approve-stop", Title: "Stop TheHive on every node", Kind: KindGate, Gate: &GateRequest{
+			Happens: "stop TheHive (systemctl stop thehive) and prove it stopped; Cassandra and Elasticsearch stay up", Nodes: thehive,
+			Rollback: "sudo systemctl start thehive on each node (hotsnap does it if the restore stops before changing any data)"}},
+			stopTheHiveStep(env, r))
+	}
+	rb.Steps = append(rb.Steps, restoreGate(env, r))
+	if m.Keyspace != "" && inv.Cassandra != nil {
+		rb.Steps = append(rb.Steps, cassandraRestoreStep(env, r))
+	}
+	if m.Elasticsearch != nil && inv.Elasticsearch != nil {
+		rb.Steps = append(rb.Steps, esRestoreStep(env, r))
+	}
+	if m.Files != nil && inv.Storage != nil {
+		rb.Steps = append(rb.Steps, filesRestoreStep(env, r))
+	}
+	if len(thehive) > 0 {
+		rb.Steps = append(rb.Steps, startTheHiveStep(env, r))
+	}
+	return rb
+}
+
+func verifyBackupStep(env *Env, r *RestoreRun) Step {
+	m := r.Manifest
+	return Step{
+		ID: "verify-backup", Title: "Verify the backup before touching anything", Kind: KindCheck,
+		Why: "\"Ensure you have an up-to-date backup before starting the restore operation, as errors during the restoration could lead to data loss\": every archive is re-hashed, the ES snapshot must exist and be SUCCESS, and ES cannot restore a snapshot into an older version.",
+		Plan: func() []PlannedCommand {
+			return []PlannedCommand{{Node: "repository", Cmd: "re-hash every file of " + m.ID + " against its manifest; GET _snapshot/" + esRepo(m) + "/" + m.ID}}
+		},
+		Run: func(ctx context.Context, rc *RunContext) error {
+			probs, err := repo.Verify(ctx, r.Store, m.ID, func(done, total int64) { rc.Progress("repository", done, total, "bytes") })
+			if err != nil {
+				return fmt.Errorf("verify backup %s: %w", m.ID, err)
+			}
+			for _, p := range probs {
+				rc.Check(CheckResult{Check: "backup files", Node: "repository", Status: CheckFail, Evidence: p.String(),
+					Remedy: "this backup is damaged: restore another one (hotsnap list)"})
+			}
+			if len(probs) == 0 {
+				rc.Check(CheckResult{Check: "backup files", Node: "repository", Status: CheckPass, Evidence: fmt.Sprintf("every file of %s matches its manifest (%s)", m.ID, HumanBytes(m.Size()))})
+			}
+			if m.Elasticsearch != nil && env.Inv.Elasticsearch != nil {
+				if p := CheckESSnapshot(ctx, env, m.Elasticsearch); p != "" {
+					rc.Check(CheckResult{Check: "es snapshot", Status: CheckFail, Evidence: p, Remedy: "the index cannot be restored from this backup; is elasticsearch.repository the same repository?"})
+				} else {
+					rc.Check(CheckResult{Check: "es snapshot", Status: CheckPass, Evidence: m.Elasticsearch.Snapshot + " is SUCCESS"})
+				}
+				rc.Check(esVersionCompat(ctx, env, m.Elasticsearch.Version))
+			}
+			return nil
+		},
+	}
+}
+
+func esRepo(m *repo.Manifest) string {
+	if m.Elasticsearch == nil {
+		return "-"
+	}
+	return m.Elasticsearch.Repository
+}
+
+// esVersionCompat: a snapshot restores into the same or a newer version, never an older one.
+func esVersionCompat(ctx context.Context, env *Env, backup string) CheckResult {
+	cl, node, err := esClient(env)
+	if err != nil {
+		return CheckResult{Check: "es version", Status: CheckFail, Evidence: err.Error()}
+	}
+	defer cl.Close()
+	resp, err := cl.Do(ctx, http.MethodGet, "/", nil)
+	if err != nil || resp.Status != 200 {
+		return CheckResult{Check: "es version", Node: node, Status: CheckFail, Evidence: fmt.Sprintf("cannot read the cluster's version: %v", err)}
+	}
+	info, err := ParseESRoot(resp.Body)
+	if err != nil {
+		return CheckResult{Check: "es version", Node: node, Status: CheckFail, Evidence: err.Error()}
+	}
+	if backup != "" && versionLess(info.Version, backup) {
+		return CheckResult{Check: "es version", Node: node, Status: CheckFail,
+			Evidence: fmt.Sprintf("the snapshot was taken by %s, the cluster runs %s", backup, info.Version),
+			Remedy:   "Elasticsearch cannot restore a snapshot into an older version: upgrade the cluster first"}
+	}
+	return CheckResult{Check: "es version", Node: node, Status: CheckPass, Evidence: fmt.Sprintf("snapshot from %s restores into %s", backup, info.Version)}
+}
+
+// versionLess compares dotted versions numerically.
+func versionLess(a, b string) bool {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(pa) && i < len(pb); i++ {
+		x, _ := strconv.Atoi(strings.SplitN(pa[i], "-", 2)[0])
+		y, _ := strconv.Atoi(strings.SplitN(pb[i], "-", 2)[0])
+		if x != y {
+			return x < y
+		}
+	}
+	return len(pa) < len(pb)
+}
+
+func ringUpStep(env *Env) Step {
+	nodes := env.names(config.RoleCassandra)
+	return Step{
+		ID: "ring", Title: "Cassandra: every node UN", Kind: KindCheck,
+		Why:  "Loading SSTables needs every node that owns data up and normal.",
+		Plan: planEach(nodes[:1], "nodetool status", false),
+		Run: func(ctx context.Context, rc *RunContext) error {
+			out, err := output(ctx, rc, nodes[0], "nodetool status", false)
+			if err != nil {
+				rc.Check(CheckResult{Check: "ring", Node: nodes[0], Status: CheckFail, Evidence: err.Error(), Remedy: "start Cassandra on every node first"})
+				return nil
+			}
+			ring, err := ParseNodetoolStatus(out)
+			if err != nil {
+				rc.Check(CheckResult{Check: "ring", Node: nodes[0], Status: CheckFail, Evidence: err.Error()})
+				return nil
+			}
+			for _, n := range ring.Nodes() {
+				if n.Up() {
+					rc.Check(CheckResult{Check: "ring state", Node: n.Address, Status: CheckPass, Evidence: "UN"})
+				} else {
+					rc.Check(CheckResult{Check: "ring state", Node: n.Address, Status: CheckFail, Evidence: fmt.Sprintf("%c%c", n.Status, n.State),
+						Remedy: "bring the node back (`sudo systemctl start cassandra`) and wait for UN"})
+				}
+			}
+			return nil
+		},
+	}
+}
+
+func topologyStep(env *Env, r *RestoreRun) Step {
+	m := r.Manifest
+	return Step{
+		ID: "topology", Title: "Compare the backup's topology with the cluster now", Kind: KindCheck,
+		Why: "The same nodes (same host IDs) can take back their own SSTables with `nodetool import`; a changed topology (nodes added, removed, renamed, a migration) needs `sstableloader`, which streams every row to the nodes that own it now.",
+		Plan: func() []PlannedCommand {
+			return []PlannedCommand{{Node: env.names(config.RoleCassandra)[0], Cmd: "CQL: SELECT host_id, data_center, rack, tokens FROM system.local / system.peers_v2"}}
+		},
+		Run: func(ctx context.Context, rc *RunContext) error {
+			q, closeFn, err := cqlSession(env)
+			if err != nil {
+				rc.Check(CheckResult{Check: "cql", Status: CheckFail, Evidence: err.Error(), Remedy: "check cassandra.username/password and that Cassandra is up"})
+				return nil
+			}
+			defer closeFn()
+			now, err := q.topology(ctx)
+			if err != nil {
+				rc.Check(CheckResult{Check: "topology", Status: CheckFail, Evidence: err.Error()})
+				return nil
+			}
+			backup := map[string]repo.NodeArchive{}
+			for _, n := range m.Cassandra {
+				backup[n.HostID] = n
+			}
+			byNode := map[string]repo.NodeArchive{}
+			same := len(now) == len(m.Cassandra)
+			for _, h := range now {
+				name := h.Address
+				for _, n := range env.Inv.NodesWithRole(config.RoleCassandra) {
+					if n.Host == h.Address {
+						name = n.Name
+					}
+				}
+				if b, ok := backup[h.HostID]; ok {
+					byNode[name] = b
+					rc.Output("", fmt.Sprintf("%-8s %s host %s ← backup of %s", name, h.Address, short(h.HostID), b.Node))
+				} else {
+					same = false
+					rc.Output("", fmt.Sprintf("%-8s %s host %s ← new (not in the backup)", name, h.Address, short(h.HostID)))
+				}
+			}
+			r.mu.Lock()
+			if same {
+				r.load, r.byNode = LoadImport, byNode
+			} else {
+				r.load = LoadSSTableLoader
+			}
+			load := r.load
+			r.mu.Unlock()
+			rc.Check(CheckResult{Check: "topology", Status: CheckPass, Evidence: fmt.Sprintf("backup: %d nodes, now: %d nodes; loading with %s", len(m.Cassandra), len(now), load)})
+			return nil
+		},
+	}
+}
+
+func short(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
+const thehiveDown = `systemctl stop thehive; for i in $(seq 1 60); do systemctl is-active --quiet thehive || break; sleep 1; done`
+
+// theHiveStoppedProbe prints what proves TheHive is down: its state, any
+// process, and whether port 9000 still answers.
+const theHiveStoppedProbe = `echo "state=$(systemctl is-active thehive)"; ` +
+	`pid=$(systemctl show -p MainPID --value thehive 2>/dev/null); ` +
+	`if [ -n "$pid" ] && [ "$pid" != 0 ] && kill -0 "$pid" 2>/dev/null; then echo process=yes; else echo process=no; fi; ` +
+	`if (exec 3<>/dev/tcp/127.0.0.1/9000) 2>/dev/null; then echo port=open; else echo port=closed; fi`
+
+func stopTheHiveStep(env *Env, r *RestoreRun) Step {
+	nodes := env.names(config.RoleTheHive)
+	return Step{
+		ID: "stop-thehive", Title: "Stop TheHive and prove it stopped", Kind: KindAction,
+		Why:  "Both hot and cold restores require TheHive stopped on every node: a running TheHive would write into the keyspace being replaced.",
+		Plan: planEach(nodes, thehiveDown+"; "+theHiveStoppedProbe, true),
+		Run: func(ctx context.Context, rc *RunContext) error {
+			r.mu.Lock()
+			r.started = time.Now()
+			r.mu.Unlock()
+			errs := make([]error, len(nodes))
+			var wg sync.WaitGroup
+			for i, n := range nodes {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, err := output(ctx, rc, n, thehiveDown, true); err != nil {
+						errs[i] = fmt.Errorf("%s: stop thehive: %w", n, err)
+						return
+					}
+					out, err := output(ctx, rc, n, "bash -c "+remote.Quote(theHiveStoppedProbe), true)
+					if err != nil {
+						errs[i] = fmt.Errorf("%s: check thehive stopped: %w", n, err)
+						return
+					}
+					if !strings.Contains(out, "state=inactive") && !strings.Contains(out, "state=failed") || !strings.Contains(out, "process=no") || !strings.Contains(out, "port=closed") {
+						errs[i] = fmt.Errorf("%s: TheHive did not stop (%s): find out why (`journalctl -u thehive`) before restoring; nothing has been changed",
+							n, strings.Join(strings.Fields(out), ", "))
+						return
+					}
+					rc.Output(n, "TheHive stopped: "+strings.Join(strings.Fields(out), ", "))
+				}()
+			}
+			wg.Wait()
+			return errors.Join(errs...)
+		},
+		Cleanup: func(ctx context.Context, rc *RunContext) error {
+			r.mu.Lock()
+			destructive := r.destructive
+			r.mu.Unlock()
+			if destructive {
+				rc.Output("", "TheHive stays stopped: the data was being replaced; finish the restore (hotsnap restore again) before starting it")
+				return nil
+			}
+			return rc.RunAll(ctx, nodes, func(string) remote.Command { return remote.Command{Cmd: "systemctl start thehive", Sudo: true} })
+		},
+	}
+}
+
+func restoreGate(env *Env, r *RestoreRun) Step {
+	m := r.Manifest
+	var loses []string
+	if m.Keyspace != "" {
+		loses = append(loses, "the current data of keyspace "+m.Keyspace+" on every node")
+	}
+	if m.Elasticsearch != nil {
+		loses = append(loses, "the current indices "+strings.Join(m.Elasticsearch.Indices, ", "))
+	}
+	if m.Files != nil {
+		if m.Files.Provider == repo.ProviderS3 {
+			loses = append(loses, "attachment objects in the bucket that differ from the backup")
+		} else {
+			loses = append(loses, "the current attachments in "+m.Files.Path)
+		}
+	}
+	return Step{ID: "approve-restore", Title: "Replace the data with backup " + m.ID, Kind: KindGate, Gate: &GateRequest{
+		Happens:     fmt.Sprintf("restore backup %s (taken %s) into %s", m.ID, m.Started.Format(time.RFC3339), env.Inv.Cluster),
+		Nodes:       env.allNames(),
+		Loses:       strings.Join(loses, "; "),
+		Rollback:    "restore another backup; the replaced data is not kept (Cassandra's own auto-snapshots of dropped/truncated tables remain on the nodes)",
+		Destructive: true,
+	}}
+}
+
+// liveSchema reads the keyspace's current schema, or "" when it does not exist.
+func liveSchema(ctx context.Context, q cqlQuerier, ks string) (string, error) {
+	s, err := q.describeKeyspace(ctx, ks)
+	if err != nil && strings.Contains(strings.ToLower(err.Error()), "not found") || err != nil && strings.Contains(err.Error(), "does not exist") {
+		return "", nil
+	}
+	return s, err
+}
+
+// schemaStatements splits a DESCRIBE output into statements.
+func schemaStatements(schema string) []string {
+	var out []string
+	for _, s := range strings.Split(schema, ";\n") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func normalizeSchema(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func cassandraRestoreStep(env *Env, r *RestoreRun) Step {
+	m := r.Manifest
+	c := env.Inv.Cassandra
+	ks := m.Keyspace
+	nodes := env.names(config.RoleCassandra)
+	staging := func(n string) string {
+		return path.Join(path.Dir(path.Clean(env.dataDir(n))), "hotsnap-restore", m.ID)
+	}
+	return Step{
+		ID: "cassandra", Title: "Restore the keyspace", Kind: KindAction, Destructive: true,
+		Why: "Compare the live schema with the backup's; drop the keyspace only when they differ (the documented script always drops it, through a redirect bug), recreate it from the backup's schema through CQL, load every table, then grant the keyspace to TheHive's role.",
+		Plan: func() []PlannedCommand {
+			out := []PlannedCommand{{Node: nodes[0], Cmd: "CQL: DESCRIBE KEYSPACE " + ks + " → same as the backup: TRUNCATE each table; different: DROP KEYSPACE; then CREATE from the backup's schema"}}
+			for _, n := range nodes {
+				out = append(out, PlannedCommand{Node: n, Sudo: true, Cmd: "mkdir -p " + staging(n) + "/<table> && tar -x -C " + staging(n) + "/<table> && nodetool import " + ks + " <table> " + staging(n) + "/<table>",
+					Note: "same topology: each node imports its own tables, streamed from the repository on stdin"})
+			}
+			out = append(out, PlannedCommand{Node: nodes[0], Sudo: true, Cmd: "tar -x -C /tmp/hotsnap-restore-" + m.ID + "/" + ks + "/<table> && sstableloader -d <every node> /tmp/hotsnap-restore-" + m.ID + "/" + ks + "/<table>",
+				Note: "changed topology: every archive of every backed-up node is loaded"})
+			if c.Username != "" {
+				out = append(out, PlannedCommand{Node: nodes[0], Cmd: "CQL: GRANT ALL PERMISSIONS ON KEYSPACE " + ks + " TO " + c.AppRole})
+			}
+			return out
+		},
+		Run: func(ctx context.Context, rc *RunContext) error {
+			r.mu.Lock()
+			r.destructive = true
+			load := r.load
+			r.mu.Unlock()
+			q, closeFn, err := cqlSession(env)
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			cur, err := liveSchema(ctx, q, ks)
+			if err != nil {
+				return fmt.Errorf("read the live schema of %s: %w", ks, err)
+			}
+			sess := q.(gocqlQuerier).s
+			exec := func(stmt string) error {
+				if err := sess.Query(stmt).WithContext(ctx).Exec(); err != nil {
+					return fmt.Errorf("CQL %.80s: %w", stmt, err)
+				}
+				return nil
+			}
+			switch {
+			case cur == "":
+				rc.Output("", "keyspace "+ks+" does not exist: creating it from the backup's schema")
+			case normalizeSchema(cur) == normalizeSchema(m.Schema):
+				rc.Output("", "the live schema equals the backup's: emptying each table (TRUNCATE), keeping the keyspace")
+				for _, t := range tablesOf(m) {
+					if err := exec("TRUNCATE " + quoteCQLIdent(ks) + "." + quoteCQLIdent(t)); err != nil {
+						return err
+					}
+				}
+			default:
+				rc.Output("", "the live schema differs from the backup's: dropping keyspace "+ks)
+				if err := exec("DROP KEYSPACE " + quoteCQLIdent(ks)); err != nil {
+					return err
+				}
+				cur = ""
+			}
+			if cur == "" {
+				for _, stmt := range schemaStatements(m.Schema) {
+					if err := exec(stmt); err != nil {
+						return err
+					}
+				}
+			}
+			start := time.Now()
+			if load == LoadImport {
+				err = r.importAll(ctx, rc, env, staging)
+			} else {
+				err = r.loadAll(ctx, rc, env)
+			}
+			if err != nil {
+				return err
+			}
+			if c.Username != "" && c.AppRole != "" {
+				// The right grammar: the role, not the user, and the keyspace.
+				if err := exec("GRANT ALL PERMISSIONS ON KEYSPACE " + quoteCQLIdent(ks) + " TO " + quoteCQLIdent(c.AppRole)); err != nil {
+					return err
+				}
+				rc.Output("", "granted ALL PERMISSIONS on "+ks+" to "+c.AppRole)
+			}
+			var total int64
+			for _, t := range tablesOf(m) {
+				var n int64
+				if err := sess.Query("SELECT count(*) FROM " + quoteCQLIdent(ks) + "." + quoteCQLIdent(t)).WithContext(ctx).Scan(&n); err != nil {
+					return fmt.Errorf("count %s.%s: %w", ks, t, err)
+				}
+				total += n
+				rc.Output("", fmt.Sprintf("%s.%s: %d rows", ks, t, n))
+			}
+			rc.Output("", r.note("Cassandra: keyspace %s restored with %s in %s, %d rows in %d tables", ks, load, time.Since(start).Round(time.Millisecond), total, len(tablesOf(m))))
+			return nil
+		},
+		Cleanup: func(ctx context.Context, rc *RunContext) error {
+			return rc.RunAll(ctx, nodes, func(n string) remote.Command {
+				return remote.Command{Cmd: "rm -rf " + remote.Quote(staging(n)) + " " + remote.Quote("/tmp/hotsnap-restore-"+m.ID), Sudo: true}
+			})
+		},
+	}
+}
+
+func tablesOf(m *repo.Manifest) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, n := range m.Cassandra {
+		for _, t := range n.Tables {
+			if !seen[t.Table] {
+				seen[t.Table] = true
+				out = append(out, t.Table)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// extractCmd unpacks the SSTable components of an archive read on stdin.
+func extractCmd(dir string) string {
+	q := remote.Quote(dir)
+	return "rm -rf " + q + " && mkdir -p " + q + " && tar -x -C " + q + " --exclude=./manifest.json --exclude=./schema.cql && chown -R --reference=" + remote.Quote(path.Dir(path.Dir(dir))) + " " + q + " 2>/dev/null; true"
+}
+
+// importAll: each node imports the tables of the backup node with its host ID.
+func (r *RestoreRun) importAll(ctx context.Context, rc *RunContext, env *Env, staging func(string) string) error {
+	ks := r.Manifest.Keyspace
+	nodes := env.names(config.RoleCassandra)
+	errs := make([]error, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b, ok := r.byNode[n]
+			if !ok {
+				errs[i] = fmt.Errorf("%s: no backup node with its host ID", n)
+				return
+			}
+			var total, done int64
+			for _, t := range b.Tables {
+				total += t.Size
+			}
+			for _, t := range b.Tables {
+				dir := path.Join(staging(n), t.Table)
+				base := done
+				if err := r.streamArchive(ctx, rc, n, t.Archive, extractCmd(dir), func(x int64) { rc.Progress(n, base+x, total, "bytes") }); err != nil {
+					errs[i] = fmt.Errorf("%s: table %s: %w", n, t.Table, err)
+					return
+				}
+				var out strings.Builder
+				if _, err := rc.Run(ctx, n, remote.Command{Cmd: "nodetool import " + remote.Quote(ks) + " " + remote.Quote(t.Table) + " " + remote.Quote(dir), Sudo: true, Stdout: &out}); err != nil {
+					errs[i] = fmt.Errorf("%s: nodetool import %s: %w", n, t.Table, err)
+					return
+				}
+				rc.Run(ctx, n, remote.Command{Cmd: "rm -rf " + remote.Quote(dir), Sudo: true})
+				done += t.Size
+			}
+			rc.Progress(n, total, total, "bytes")
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// loadAll streams every backed-up node's tables through sstableloader on the
+// first node, one table at a time (a staging copy is unavoidable:
+// sstableloader reads a directory).
+func (r *RestoreRun) loadAll(ctx context.Context, rc *RunContext, env *Env) error {
+	m := r.Manifest
+	c := env.Inv.Cassandra
+	loader := env.names(config.RoleCassandra)[0]
+	var hosts []string
+	for _, n := range env.Inv.NodesWithRole(config.RoleCassandra) {
+		hosts = append(hosts, n.Host)
+	}
+	var total, done int64
+	for _, n := range m.Cassandra {
+		for _, t := range n.Tables {
+			total += t.Size
+		}
+	}
+	for _, n := range m.Cassandra {
+		for _, t := range n.Tables {
+			dir := "/tmp/hotsnap-restore-" + m.ID + "/" + m.Keyspace + "/" + t.Table
+			base := done
+			if err := r.streamArchive(ctx, rc, loader, t.Archive, extractCmd(dir), func(x int64) { rc.Progress(loader, base+x, total, "bytes") }); err != nil {
+				return fmt.Errorf("%s: stage %s of %s: %w", loader, t.Table, n.Node, err)
+			}
+			cmd := "sstableloader -d " + remote.Quote(strings.Join(hosts, ","))
+			if c.Username != "" {
+				// sstableloader takes the password only as an argument.
+				cmd += " -u " + remote.Quote(c.Username) + " -pw " + remote.Quote(env.CassandraPassword)
+			}
+			cmd += " " + remote.Quote(dir)
+			var out strings.Builder
+			if _, err := rc.Run(ctx, loader, remote.Command{Cmd: cmd, Sudo: true, Stdout: &out}); err != nil {
+				return fmt.Errorf("%s: sstableloader %s (from %s): %w", loader, t.Table, n.Node, err)
+			}
+			rc.Output(loader, fmt.Sprintf("%s from %s: %s", t.Table, n.Node, lastLine(out.String())))
+			rc.Run(ctx, loader, remote.Command{Cmd: "rm -rf " + remote.Quote(dir), Sudo: true})
+			done += t.Size
+		}
+	}
+	rc.Progress(loader, total, total, "bytes")
+	return nil
+}
+
+// streamArchive streams a repository file into cmd's stdin on node.
+func (r *RestoreRun) streamArchive(ctx context.Context, rc *RunContext, node, archive, cmd string, progress func(int64)) error {
+	f, err := r.Store.Open(ctx, archive)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", archive, err)
+	}
+	defer f.Close()
+	_, err = rc.Run(ctx, node, remote.Command{Cmd: cmd, Sudo: true, Stdin: f, OnProgress: progress})
+	return err
+}
+
+func esRestoreStep(env *Env, r *RestoreRun) Step {
+	s := r.Manifest.Elasticsearch
+	idx := strings.Join(s.Indices, ",")
+	return Step{
+		ID: "elasticsearch", Title: "Restore the Elasticsearch indices", Kind: KindAction, Destructive: true,
+		Why: "ES refuses to restore over an open index of the same name: the indices are deleted, restored with wait_for_completion=false, and _recovery is followed to the end.",
+		Plan: func() []PlannedCommand {
+			return []PlannedCommand{{Node: "elasticsearch", Cmd: fmt.Sprintf("DELETE /%s; POST /_snapshot/%s/%s/_restore?wait_for_completion=false {\"indices\": %q, \"include_global_state\": false}; GET /%s/_recovery until DONE", idx, s.Repository, s.Snapshot, idx, idx)}}
+		},
+		Run: func(ctx context.Context, rc *RunContext) error {
+			r.mu.Lock()
+			r.destructive = true
+			r.mu.Unlock()
+			start := time.Now()
+			cl, _, err := esClient(env)
+			if err != nil {
+				return err
+			}
+			defer cl.Close()
+			for _, i := range s.Indices {
+				resp, err := cl.Do(ctx, http.MethodDelete, "/"+i, nil)
+				if err != nil {
+					return err
+				}
+				if resp.Status != 200 && resp.Status != 404 {
+					return esHTTPError("delete index "+i, resp)
+				}
+			}
+			resp, err := cl.Do(ctx, http.MethodPost, "/_snapshot/"+s.Repository+"/"+s.Snapshot+"/_restore?wait_for_completion=false",
+				map[string]any{"indices": idx, "include_global_state": false})
+			if err != nil {
+				return err
+			}
+			if resp.Status != 200 {
+				return esHTTPError("restore the snapshot", resp)
+			}
+			for {
+				resp, err := cl.Do(ctx, http.MethodGet, "/"+idx+"/_recovery", nil)
+				if err != nil {
+					return err
+				}
+				if resp.Status == 200 {
+					recs, err := ParseRecovery(resp.Body)
+					if err != nil {
+						return err
+					}
+					done, total, allDone := recoveryProgress(recs)
+					rc.Progress("elasticsearch", done, total, "bytes")
+					if allDone && len(recs) > 0 {
+						break
+					}
+				}
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(r.Poll):
+				}
+			}
+			var docs int64
+			for _, i := range s.Indices {
+				resp, err := cl.Do(ctx, http.MethodGet, "/"+i+"/_count", nil)
+				if err != nil {
+					return err
+				}
+				n, err := ParseCount(resp.Body)
+				if err != nil {
+					return fmt.Errorf("count %s: %w", i, err)
+				}
+				docs += n
+				rc.Output("elasticsearch", fmt.Sprintf("%s: %d documents", i, n))
+			}
+			rc.Output("", r.note("Elasticsearch: %s restored in %s, %d documents", idx, time.Since(start).Round(time.Millisecond), docs))
+			return nil
+		},
+	}
+}
+
+func recoveryProgress(recs []ShardRecovery) (done, total int64, allDone bool) {
+	allDone = true
+	for _, r := range recs {
+		if r.TotalBytes > 0 {
+			done += max(r.RecoveredBytes, 0)
+			total += r.TotalBytes
+		}
+		if !strings.EqualFold(r.Stage, "DONE") {
+			allDone = false
+		}
+	}
+	return done, total, allDone
+}
+
+func filesRestoreStep(env *Env, r *RestoreRun) Step {
+	f := r.Manifest.Files
+	if f.Provider == repo.ProviderS3 {
+		return s3RestoreStep(env, r)
+	}
+	node := env.allNames()[0]
+	if fs := env.names(config.RoleFiles); len(fs) > 0 {
+		node = fs[0]
+	}
+	p := env.Inv.Storage.Path
+	if n, ok := env.Inv.Node(node); ok && n.Paths[config.PathAttachments] != "" {
+		p = n.Paths[config.PathAttachments]
+	}
+	// Staged inside the folder itself: it is often a mount point (NFS), so
+	// nothing outside it is on the same file system, and renames inside it
+	// are cheap and safe.
+	stage := ".hotsnap-restore-" + r.Manifest.ID
+	old := ".hotsnap-replaced-" + r.Manifest.ID
+	cd := "cd " + remote.Quote(p) + " && "
+	extract := "mkdir -p " + remote.Quote(p) + " && " + cd + "rm -rf " + stage + " && mkdir " + stage + " && tar -x -p --same-owner -C " + stage
+	swap := cd + "rm -rf " + old + " && mkdir " + old +
+		" && find . -mindepth 1 -maxdepth 1 ! -name " + stage + " ! -name " + old + " -exec mv -t " + old + " -- {} +" +
+		" && find " + stage + " -mindepth 1 -maxdepth 1 -exec mv -t . -- {} +" +
+		" && chown --reference=" + stage + " . && chmod --reference=" + stage + " . && rm -rf " + stage + " " + old
+	return Step{
+		ID: "files", Title: "Restore the attachments with their owners and modes", Kind: KindAction, Destructive: true,
+		Why:  "The archive is unpacked into a staging folder with owners and modes (the documented restore loses thehive:thehive), then swapped in, so a failure while unpacking leaves the current files untouched.",
+		Plan: planEach([]string{node}, extract+" ; "+swap, true),
+		Run: func(ctx context.Context, rc *RunContext) error {
+			r.mu.Lock()
+			r.destructive = true
+			r.mu.Unlock()
+			if err := r.streamArchive(ctx, rc, node, f.Archive, extract, func(x int64) { rc.Progress(node, x, f.Size, "bytes") }); err != nil {
+				return fmt.Errorf("%s: unpack the attachments: %w", node, err)
+			}
+			if _, err := rc.Run(ctx, node, remote.Command{Cmd: swap, Sudo: true}); err != nil {
+				return fmt.Errorf("%s: put the attachments in place: %w", node, err)
+			}
+			rc.Output("", r.note("Attachments: %d entries restored into %s:%s", len(f.Entries), node, p))
+			return nil
+		},
+		Cleanup: func(ctx context.Context, rc *RunContext) error {
+			_, err := rc.Run(ctx, node, remote.Command{Cmd: cd + "rm -rf " + stage, Sudo: true})
+			return err
+		},
+	}
+}
+
+func s3RestoreStep(env *Env, r *RestoreRun) Step {
+	s3 := env.Inv.Storage.S3
+	f := r.Manifest.Files
+	node := env.allNames()[0]
+	if th := env.names(config.RoleTheHive); len(th) > 0 {
+		node = th[0]
+	}
+	return Step{
+		ID: "files", Title: "Put every attachment object back into the bucket", Kind: KindAction, Destructive: true,
+		Why: "Every object of the backup is written back; objects created after the backup are kept unless an exact copy was asked for.",
+		Plan: func() []PlannedCommand {
+			mode := "objects created after the backup are kept"
+			if r.S3Exact {
+				mode = "objects not in the backup are removed (exact copy)"
+			}
+			return []PlannedCommand{{Node: node, Cmd: fmt.Sprintf("S3 via SSH tunnel: PutObject %d objects into %s/%s; %s", len(f.Objects), s3.Endpoint, s3.Bucket, mode)}}
+		},
+		Run: func(ctx context.Context, rc *RunContext) error {
+			r.mu.Lock()
+			r.destructive = true
+			r.mu.Unlock()
+			cl, err := remote.NewS3Client(s3.Endpoint, env.S3AccessKey, env.S3SecretKey, s3.Region, s3.PathStyle, env.Dial(node))
+			if err != nil {
+				return err
+			}
+			keep := map[string]bool{}
+			var total, done int64
+			for _, o := range f.Objects {
+				keep[o.Key] = true
+				total += o.Size
+			}
+			for _, o := range f.Objects {
+				rd, err := r.Store.Open(ctx, repo.ObjectPath(r.Manifest.ID, o.Key))
+				if err != nil {
+					return err
+				}
+				_, err = cl.PutObject(ctx, s3.Bucket, o.Key, rd, o.Size, minio.PutObjectOptions{})
+				rd.Close()
+				if err != nil {
+					return fmt.Errorf("put s3://%s/%s: %w", s3.Bucket, o.Key, err)
+				}
+				done += o.Size
+				rc.Progress("s3", done, total, "bytes")
+			}
+			removed := 0
+			if r.S3Exact {
+				for obj := range cl.ListObjects(ctx, s3.Bucket, minio.ListObjectsOptions{Recursive: true}) {
+					if obj.Err != nil {
+						return obj.Err
+					}
+					if !keep[obj.Key] {
+						if err := cl.RemoveObject(ctx, s3.Bucket, obj.Key, minio.RemoveObjectOptions{}); err != nil {
+							return err
+						}
+						removed++
+					}
+				}
+			}
+			rc.Output("", r.note("Attachments: %d objects restored into s3://%s (%d removed)", len(f.Objects), s3.Bucket, removed))
+			return nil
+		},
+	}
+}
+
+func startTheHiveStep(env *Env, r *RestoreRun) Step {
+	nodes := env.names(config.RoleTheHive)
+	return Step{
+		ID: "start-thehive", Title: "Start TheHive and wait until it is healthy", Kind: KindAction,
+		Why:  "The restore is finished only when TheHive answers /api/status and its log since the start shows no error.",
+		Plan: planEach(nodes, "systemctl start thehive; GET http://127.0.0.1:9000/api/status; journalctl -u thehive --since <start> | grep ERROR", true),
+		Run: func(ctx context.Context, rc *RunContext) error {
+			since := time.Now().Add(-time.Second)
+			if err := rc.RunAll(ctx, nodes, func(string) remote.Command { return remote.Command{Cmd: "systemctl start thehive", Sudo: true} }); err != nil {
+				return err
+			}
+			deadline := time.Now().Add(r.HealthTimeout)
+			errs := make([]error, len(nodes))
+			var wg sync.WaitGroup
+			for i, n := range nodes {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					cl, err := remote.NewESClient(n, "http://127.0.0.1:9000", "", "", env.Dial(n))
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					defer cl.Close()
+					for {
+						resp, err := cl.Do(ctx, http.MethodGet, "/api/status", nil)
+						if err == nil && resp.Status == 200 {
+							if st, perr := ParseTheHiveStatus(resp.Body); perr == nil {
+								rc.Output(n, "TheHive "+st.Version+" is up")
+							}
+							return
+						}
+						if time.Now().After(deadline) {
+							errs[i] = fmt.Errorf("%s: TheHive not healthy after %s (last: %v): see `journalctl -u thehive` on the node", n, r.HealthTimeout, statusOf(resp, err))
+							return
+						}
+						select {
+						case <-ctx.Done():
+							errs[i] = ctx.Err()
+							return
+						case <-time.After(r.Poll):
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			if err := errors.Join(errs...); err != nil {
+				return err
+			}
+			journal := "journalctl -u thehive --no-pager --since " + remote.Quote("@"+strconv.FormatInt(since.Unix(), 10))
+			for _, n := range nodes {
+				out, err := output(ctx, rc, n, journal, true)
+				if err != nil {
+					return fmt.Errorf("%s: read the log: %w", n, err)
+				}
+				for _, l := range strings.Split(out, "\n") {
+					if strings.Contains(l, "[ERROR]") || strings.Contains(l, " ERROR ") {
+						return fmt.Errorf("%s: TheHive logged an error since it started: %s", n, strings.TrimSpace(l))
+					}
+				}
+			}
+			rc.Output("", r.note("TheHive: healthy on %s", strings.Join(nodes, ", ")))
+			return nil
+		},
+	}
+}
+
+func statusOf(resp *remote.ESResponse, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	if resp == nil {
+		return "no answer"
+	}
+	return fmt.Sprintf("HTTP %d", resp.Status)
+}
