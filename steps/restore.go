@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"path"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -563,13 +564,20 @@ func (r *RestoreRun) loadAll(ctx context.Context, rc *RunContext, env *Env) erro
 	for _, n := range env.Inv.NodesWithRole(config.RoleCassandra) {
 		hosts = append(hosts, n.Host)
 	}
+	sources := m.Cassandra
+	if rf := schemaReplication(m.Schema); rf >= len(m.Cassandra) && len(m.Cassandra) > 1 {
+		// Every node held every row (RF = node count, every node UN at
+		// backup time): one node's SSTables are the whole keyspace.
+		sources = m.Cassandra[:1]
+		rc.Output(loader, fmt.Sprintf("replication factor %d on %d nodes: loading the SSTables of %s only", rf, len(m.Cassandra), sources[0].Node))
+	}
 	var total, done int64
-	for _, n := range m.Cassandra {
+	for _, n := range sources {
 		for _, t := range n.Tables {
 			total += t.Size
 		}
 	}
-	for _, n := range m.Cassandra {
+	for _, n := range sources {
 		for _, t := range n.Tables {
 			dir := "/tmp/hotsnap-restore-" + m.ID + "/" + m.Keyspace + "/" + t.Table
 			base := done
@@ -884,4 +892,26 @@ func statusOf(resp *remote.ESResponse, err error) string {
 		return "no answer"
 	}
 	return fmt.Sprintf("HTTP %d", resp.Status)
+}
+
+var replicationRE = regexp.MustCompile(`(?is)CREATE KEYSPACE[^;]*?replication\s*=\s*\{([^}]*)\}`)
+var replEntryRE = regexp.MustCompile(`'([^']+)'\s*:\s*'([^']*)'`)
+
+// schemaReplication returns the keyspace's total replication factor from
+// its CREATE KEYSPACE statement (the sum over data centres), or 0.
+func schemaReplication(schema string) int {
+	m := replicationRE.FindStringSubmatch(schema)
+	if m == nil {
+		return 0
+	}
+	total := 0
+	for _, e := range replEntryRE.FindAllStringSubmatch(m[1], -1) {
+		if e[1] == "class" {
+			continue
+		}
+		if n, err := strconv.Atoi(e[2]); err == nil {
+			total += n
+		}
+	}
+	return total
 }

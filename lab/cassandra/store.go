@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
@@ -362,15 +363,28 @@ func (s *Store) CountRows(ks, table string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	var total int64
+	if len(gens) == 1 {
+		return countDataFile(filepath.Join(dir, fmt.Sprintf("nb-%d-big-Data.db", gens[0])))
+	}
+	// Several SSTables may hold the same row (a reload, a repair, streamed
+	// copies): like Cassandra, count each (partition key, clustering) once.
+	seen := map[[16]byte]struct{}{}
 	for _, g := range gens {
-		n, err := countDataFile(filepath.Join(dir, fmt.Sprintf("nb-%d-big-Data.db", g)))
+		err := ReadDataFile(filepath.Join(dir, fmt.Sprintf("nb-%d-big-Data.db", g)), func(r Row) error {
+			h := fnv.New128a()
+			h.Write(r.Key)
+			h.Write([]byte{0})
+			h.Write(r.Column1)
+			var k [16]byte
+			copy(k[:], h.Sum(nil))
+			seen[k] = struct{}{}
+			return nil
+		})
 		if err != nil {
 			return 0, err
 		}
-		total += n
 	}
-	return total, nil
+	return int64(len(seen)), nil
 }
 
 // Row is one (key, column1, value) record of a Data.db file.

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/hotsnap/hotsnap/config"
+	"github.com/hotsnap/hotsnap/lab"
+	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps"
+)
+
+// appState is what an application-level check compares: rows per table,
+// documents per index, and every attachment with its owner, mode and hash.
+type appState struct {
+	rows        map[string]string
+	docs        map[string]string
+	attachments string
+}
+
+var countRE = regexp.MustCompile(`(?m)^\s+(\d+)\s*$`)
+
+func readAppState(t *testing.T, l *lab.Lab) appState {
+	t.Helper()
+	st := appState{rows: map[string]string{}, docs: map[string]string{}}
+	ip := l.Nodes[0].IP
+	for _, tb := range []string{"edgestore", "graphindex", "janusgraph_ids", "system_properties", "systemlog", "txlog"} {
+		out := nodeSh(t, l, "node1", "cqlsh "+ip+" -e 'SELECT count(*) FROM thehive."+tb+"' 2>&1 || true")
+		m := countRE.FindStringSubmatch(out)
+		if m == nil {
+			st.rows[tb] = "error: " + strings.TrimSpace(out)
+		} else {
+			st.rows[tb] = m[1]
+		}
+	}
+	for _, idx := range []string{"thehive_global", "thehive-audits"} {
+		st.docs[idx] = strings.TrimSpace(nodeSh(t, l, "node1", "curl -s 127.0.0.1:9200/"+idx+"/_count | jq -r .count"))
+	}
+	list := nodeSh(t, l, "node1", `cd /opt/thp/thehive/files && find . -printf '%p\0%y %u:%g %m %s\0' | sort -z | tr '\0' '\n'; `+
+		`find . -type f -print0 | sort -z | xargs -0 -r sha256sum`)
+	st.attachments = list
+	return st
+}
+
+func (a appState) equal(t *testing.T, b appState) {
+	t.Helper()
+	keys := func(m map[string]string) []string {
+		var k []string
+		for x := range m {
+			k = append(k, x)
+		}
+		sort.Strings(k)
+		return k
+	}
+	for _, k := range keys(a.rows) {
+		if a.rows[k] != b.rows[k] {
+			t.Errorf("rows of %s: %s before, %s after", k, a.rows[k], b.rows[k])
+		}
+	}
+	for _, k := range keys(a.docs) {
+		if a.docs[k] != b.docs[k] {
+			t.Errorf("documents of %s: %s before, %s after", k, a.docs[k], b.docs[k])
+		}
+	}
+	if a.attachments != b.attachments {
+		t.Errorf("attachments differ (names, owners, modes or hashes):\nbefore:\n%.2000s\nafter:\n%.2000s", a.attachments, b.attachments)
+	}
+}
+
+func newestBackup(t *testing.T, l *lab.Lab) string {
+	t.Helper()
+	sums, err := repo.List(t.Context(), mustStore(t, l.BackupsPath()))
+	if err != nil || len(sums) == 0 || !sums[0].Complete {
+		t.Fatalf("no complete backup: %v %+v", err, sums)
+	}
+	return sums[0].ID
+}
+
+func mustStore(t *testing.T, url string) repo.Store {
+	t.Helper()
+	s, err := repo.Open(t.Context(), url, repo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func theHiveHealthy(t *testing.T, l *lab.Lab) {
+	t.Helper()
+	for _, n := range l.Nodes {
+		out := nodeSh(t, l, n.Name, "curl -s -o /dev/null -w '%{http_code}' 127.0.0.1:9000/api/status")
+		if out != "200" {
+			t.Errorf("%s: /api/status answered %s", n.Name, out)
+		}
+	}
+}
+
+// TestE2ERestoreRoundTrip: backup, damage everything, restore, and compare
+// what the application sees.
+func TestE2ERestoreRoundTrip(t *testing.T) {
+	l := needLab(t)
+	before := readAppState(t, l)
+	if before.rows["edgestore"] == "0" || strings.HasPrefix(before.rows["edgestore"], "error") || before.docs["thehive_global"] == "0" || !strings.Contains(before.attachments, "thehive:thehive") {
+		t.Fatalf("the lab has no data to back up: %+v", before)
+	}
+	if out, err := hotsnapInOp(t.Context(), l, "backup", "--yes", "--no-tui").CombinedOutput(); err != nil {
+		t.Fatalf("backup: %v\n%s", err, out)
+	}
+	id := newestBackup(t, l)
+	// Damage: the keyspace, the index, the attachments.
+	nodeSh(t, l, "node1", "cqlsh "+l.Nodes[0].IP+" -e 'DROP KEYSPACE thehive' && curl -sf -XDELETE 127.0.0.1:9200/thehive_global >/dev/null && rm -rf /opt/thp/thehive/files/* && touch /opt/thp/thehive/files/created-after-the-backup")
+	damaged := readAppState(t, l)
+	if damaged.attachments == before.attachments || !strings.HasPrefix(damaged.rows["edgestore"], "error") {
+		t.Fatalf("the damage did not take: %+v", damaged.rows)
+	}
+	out, err := hotsnapInOp(t.Context(), l, "restore", id, "--yes", "--confirm", "lab", "--no-tui").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), steps.SuccessLine) {
+		t.Fatalf("restore: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "keyspace thehive does not exist: creating it") || !strings.Contains(string(out), "loading with import") {
+		t.Errorf("expected the create + import path:\n%s", out)
+	}
+	before.equal(t, readAppState(t, l))
+	theHiveHealthy(t, l)
+
+	// Restoring again over the restored data: the schema is the same, so the
+	// keyspace is kept and its tables are emptied, not dropped.
+	out, err = hotsnapInOp(t.Context(), l, "restore", id, "--yes", "--confirm", "lab", "--no-tui").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "the live schema equals the backup's") {
+		t.Fatalf("second restore: %v\n%s", err, out)
+	}
+	before.equal(t, readAppState(t, l))
+}
+
+// TestE2ERestoreCorruptedArchiveStopsEarly: a damaged backup is refused
+// before TheHive is stopped or any data is touched.
+func TestE2ERestoreCorruptedArchiveStopsEarly(t *testing.T) {
+	l := needLab(t)
+	if out, err := hotsnapInOp(t.Context(), l, "backup", "--yes", "--no-tui").CombinedOutput(); err != nil {
+		t.Fatalf("backup: %v\n%s", err, out)
+	}
+	id := newestBackup(t, l)
+	m, err := repo.ReadManifest(t.Context(), mustStore(t, l.BackupsPath()), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipByte(t, filepath.Join(l.BackupsPath(), m.Cassandra[0].Tables[0].Archive), 1500)
+	before := readAppState(t, l)
+	out, err := hotsnapInOp(t.Context(), l, "restore", id, "--yes", "--confirm", "lab", "--no-tui").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitPreflight || !strings.Contains(string(out), m.Cassandra[0].Tables[0].Archive) {
+		t.Fatalf("restore of a damaged backup: %v (want exit %d naming the archive)\n%s", err, exitPreflight, out)
+	}
+	if strings.Contains(string(out), "Stop TheHive and prove it stopped") {
+		t.Errorf("TheHive was stopped for a damaged backup:\n%s", out)
+	}
+	before.equal(t, readAppState(t, l))
+	theHiveHealthy(t, l)
+}
+
+// TestE2ERestoreIntoStandalone migrates a 3-node backup into a 1-node lab:
+// the topology differs, so sstableloader loads it.
+func TestE2ERestoreIntoStandalone(t *testing.T) {
+	src := needLab(t)
+	if out, err := hotsnapInOp(t.Context(), src, "backup", "--yes", "--no-tui").CombinedOutput(); err != nil {
+		t.Fatalf("backup: %v\n%s", err, out)
+	}
+	id := newestBackup(t, src)
+	want := readAppState(t, src)
+
+	dir, err := os.MkdirTemp("", "hotsnap-e2e-standalone-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o711)
+	o := lab.Options{Name: "hse2t", Subnet: 6, Nodes: 1, Data: 1 << 20, StateDir: filepath.Join(dir, "lab"), Binary: e2e.bin}
+	dst, err := lab.Up(t.Context(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := lab.Down(context.Background(), o); err != nil {
+			t.Error(err)
+		}
+	}()
+	// The ES repository is the shared folder: a migration brings it along.
+	if out, err := exec.Command("cp", "-a", filepath.Join(src.SharedBackupPath(), "elasticsearch")+"/.", filepath.Join(dst.SharedBackupPath(), "elasticsearch")).CombinedOutput(); err != nil {
+		t.Fatalf("copy the ES repository: %v %s", err, out)
+	}
+	inv, err := config.Load(dst.InventoryPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv.Repository.URL = src.BackupsPath()
+	p := filepath.Join(dir, "inv.yaml")
+	if err := config.Write(p, inv); err != nil {
+		t.Fatal(err)
+	}
+	out, err := hotsnapInOp(t.Context(), dst, "restore", id, "--inventory", p, "--yes", "--confirm", "lab", "--no-tui").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), steps.SuccessLine) || !strings.Contains(string(out), "loading with sstableloader") {
+		t.Fatalf("restore into a standalone node: %v\n%s", err, out)
+	}
+	got := readAppState(t, dst)
+	want.equal(t, got)
+	theHiveHealthy(t, dst)
+}

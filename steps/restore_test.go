@@ -1,0 +1,27 @@
+package steps
+
+import "testing"
+
+func TestSchemaReplication(t *testing.T) {
+	for schema, want := range map[string]int{
+		"CREATE KEYSPACE thehive WITH replication = {'class': 'SimpleStrategy', 'replication_factor': '3'}  AND durable_writes = true;\n\nCREATE TABLE thehive.x (a int PRIMARY KEY);": 3,
+		"CREATE KEYSPACE thehive WITH replication = {'class': 'org.apache.cassandra.locator.NetworkTopologyStrategy', 'dc1': '3', 'dc2': '2'}  AND durable_writes = true;": 5,
+		"CREATE TABLE thehive.x (a int PRIMARY KEY);": 0,
+		"": 0,
+	} {
+		if got := schemaReplication(schema); got != want {
+			t.Errorf("%.60q: got %d want %d", schema, got, want)
+		}
+	}
+}
+
+func TestVersionLess(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		less bool
+	}{{"8.17.3", "8.17.3", false}, {"8.9.0", "8.17.3", true}, {"9.0.0", "8.17.3", false}, {"7.17.1", "8.0.0", true}, {"2.19.1", "2.9.0", false}} {
+		if got := versionLess(c.a, c.b); got != c.less {
+			t.Errorf("versionLess(%s, %s) = %v", c.a, c.b, got)
+		}
+	}
+}
