@@ -10,7 +10,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # Debian packages the lab and the tests use (real OpenSSH, tar, rsync, zstd, sudo).
 APT_PKGS := openssh-server openssh-client rsync zstd sudo iproute2 util-linux procps tmux curl jq postgresql redis-server redis-tools
 
-.PHONY: build deps demo test test-unit lint fmt clean
+.PHONY: build deps demo test test-unit bench lint fmt clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
@@ -38,6 +38,14 @@ test: deps
 # test-unit: what runs without root (e2e tests skip themselves).
 test-unit:
 	$(GO) test -count=1 ./...
+
+# bench: time hotsnap's backup against the documented procedure's script and
+# the raw ssh+tar bound on a lab of its own (needs root): sudo make bench DATA=2GB
+DATA  ?= 200MB
+NODES ?= 3
+RUNS  ?= 3
+bench: deps build
+	$(BIN) lab bench --data $(DATA) --nodes $(NODES) --runs $(RUNS)
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }

@@ -153,7 +153,7 @@ inventory. "hotsnap" as the command runs this same binary.`,
 			return nil
 		},
 	}
-	c.AddCommand(up, down, status, execCmd, newLabNodeCmd(&o))
+	c.AddCommand(up, down, status, execCmd, newLabNodeCmd(&o), newLabBenchCmd(&o))
 	return c
 }
 

@@ -417,3 +417,43 @@ func TestE2EBackupS3(t *testing.T) {
 		t.Fatalf("list: %v\n%s", err, out)
 	}
 }
+
+// TestE2EPrune keeps the newest backup and removes the others and their ES
+// snapshots, behind a destructive gate.
+func TestE2EPrune(t *testing.T) {
+	l := needLab(t)
+	for i := 0; i < 2; i++ {
+		if out, err := hotsnapInOp(t.Context(), l, "backup", "--yes", "--no-tui").CombinedOutput(); err != nil {
+			t.Fatalf("backup: %v\n%s", err, out)
+		}
+	}
+	sums, err := repo.List(t.Context(), mustStore(t, l.BackupsPath()))
+	if err != nil || len(sums) < 2 {
+		t.Fatalf("backups: %v %d", err, len(sums))
+	}
+	newest, oldest := sums[0].ID, sums[len(sums)-1].ID
+	out, err := hotsnapInOp(t.Context(), l, "prune", "--keep-last", "1", "--dry-run").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "remove "+oldest) || strings.Contains(string(out), "remove "+newest) {
+		t.Fatalf("dry run: %v\n%s", err, out)
+	}
+	// Without --confirm and without a terminal the destructive gate refuses.
+	out, err = hotsnapInOp(t.Context(), l, "prune", "--keep-last", "1", "--no-tui").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--confirm lab") {
+		t.Fatalf("prune without --confirm must refuse, naming the flag: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(l.BackupsPath(), oldest)); err != nil {
+		t.Fatalf("a refused prune removed %s", oldest)
+	}
+	out, err = hotsnapInOp(t.Context(), l, "prune", "--keep-last", "1", "--confirm", "lab", "--no-tui").CombinedOutput()
+	if err != nil {
+		t.Fatalf("prune: %v\n%s", err, out)
+	}
+	left, _ := repo.List(t.Context(), mustStore(t, l.BackupsPath()))
+	if len(left) != 1 || left[0].ID != newest {
+		t.Fatalf("after prune: %+v", left)
+	}
+	code := nodeSh(t, l, "node1", "curl -s -o /dev/null -w '%{http_code}' 127.0.0.1:9200/_snapshot/thehive_repository/"+oldest)
+	if code != "404" {
+		t.Errorf("the ES snapshot of %s is still there (HTTP %s)", oldest, code)
+	}
+}

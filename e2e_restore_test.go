@@ -210,3 +210,40 @@ func TestE2ERestoreIntoStandalone(t *testing.T) {
 	want.equal(t, got)
 	theHiveHealthy(t, dst)
 }
+
+// TestE2ERestoreStopsWhenTheHiveWillNotStop: if TheHive does not stop on a
+// node, the restore ends before any destructive step and the other nodes'
+// TheHive is started again.
+func TestE2ERestoreStopsWhenTheHiveWillNotStop(t *testing.T) {
+	l := needLab(t)
+	if out, err := hotsnapInOp(t.Context(), l, "backup", "--yes", "--no-tui").CombinedOutput(); err != nil {
+		t.Fatalf("backup: %v\n%s", err, out)
+	}
+	id := newestBackup(t, l)
+	// node1's systemctl ignores "stop thehive" (a hung service, a unit that refuses).
+	bin := l.BinPath()
+	link := filepath.Join(bin, "systemctl")
+	if err := os.Rename(link, link+".real"); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		os.Remove(link)
+		if err := os.Rename(link+".real", link); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	script := "#!/bin/bash\nif [ \"$1\" = stop ] && [ \"$(hostname)\" = node1 ]; then exit 0; fi\nexec -a systemctl /usr/local/bin/hotsnap \"$@\"\n"
+	if err := os.WriteFile(link, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	before := readAppState(t, l)
+	out, err := hotsnapInOp(t.Context(), l, "restore", id, "--yes", "--confirm", "lab", "--no-tui").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitFailed || !strings.Contains(string(out), "node1: TheHive did not stop") {
+		t.Fatalf("want a failure naming node1: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out), "Restore the keyspace") {
+		t.Errorf("a destructive step ran although TheHive did not stop:\n%s", out)
+	}
+	before.equal(t, readAppState(t, l))
+	theHiveHealthy(t, l) // node2 and node3 were started again by the cleanup
+}

@@ -1,0 +1,558 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hotsnap/hotsnap/lab"
+	"github.com/hotsnap/hotsnap/lab/baseline"
+	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps"
+)
+
+// Benchmark targets (issue: "backup benchmark").
+const (
+	benchMaxVsBaseline = 1.0       // hotsnap no slower than the documented procedure
+	benchMaxVsRaw      = 1.3       // within 1.3× of `ssh node tar cf - snapshot > /dev/null`
+	benchMaxRSS        = 100 << 20 // peak RSS under 100 MB
+)
+
+// benchOptions configures one benchmark run.
+type benchOptions struct {
+	Lab    lab.Options // name, subnet, state dir, nodes, data; Binary is the hotsnap under test
+	Runs   int         // measured rounds (a warm-up round comes first and is discarded)
+	Keep   bool        // leave the lab up at the end
+	Log    io.Writer   // progress lines; nil discards them
+	ESPoll time.Duration
+}
+
+// benchRound is one round's measurements.
+type benchRound struct {
+	Raw, Baseline, Hotsnap time.Duration
+	RawBytes               int64 // snapshot bytes tarred by the raw bound, every node
+	BaselineBytes          int64 // archives the baseline wrote (Cassandra tar + attachments tar)
+	HotsnapBytes           int64 // manifest size: every node's tables + attachments
+	RSS                    int64 // hotsnap's peak resident set, bytes
+}
+
+// benchReport is the result of a benchmark: every measured round and
+// their medians.
+type benchReport struct {
+	Nodes       int
+	DataPerNode int64 // as asked (--data)
+	CassandraOn int64 // Cassandra data actually on disk, every node, snapshots excluded
+	FilesOn     int64 // attachments on node1's disk
+	ESSnapshot  int64 // size of hotsnap's Elasticsearch snapshot (last round)
+	Rounds      []benchRound
+	Median      benchRound
+	MaxRSS      int64
+}
+
+// RatioBaseline is hotsnap's median time over the baseline's.
+func (r *benchReport) RatioBaseline() float64 { return ratio(r.Median.Hotsnap, r.Median.Baseline) }
+
+// RatioRaw is hotsnap's median time over the raw bound's.
+func (r *benchReport) RatioRaw() float64 { return ratio(r.Median.Hotsnap, r.Median.Raw) }
+
+func ratio(a, b time.Duration) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+func throughput(n int64, d time.Duration) string {
+	if d <= 0 {
+		return "-"
+	}
+	return steps.HumanBytes(int64(float64(n)/d.Seconds())) + "/s"
+}
+
+func median[T int64 | time.Duration](xs []T) T {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// summarize fills Median and MaxRSS from Rounds.
+func (r *benchReport) summarize() {
+	pick := func(f func(benchRound) int64) int64 {
+		var xs []int64
+		for _, x := range r.Rounds {
+			xs = append(xs, f(x))
+		}
+		return median(xs)
+	}
+	r.Median = benchRound{
+		Raw:           time.Duration(pick(func(x benchRound) int64 { return int64(x.Raw) })),
+		Baseline:      time.Duration(pick(func(x benchRound) int64 { return int64(x.Baseline) })),
+		Hotsnap:       time.Duration(pick(func(x benchRound) int64 { return int64(x.Hotsnap) })),
+		RawBytes:      pick(func(x benchRound) int64 { return x.RawBytes }),
+		BaselineBytes: pick(func(x benchRound) int64 { return x.BaselineBytes }),
+		HotsnapBytes:  pick(func(x benchRound) int64 { return x.HotsnapBytes }),
+		RSS:           pick(func(x benchRound) int64 { return x.RSS }),
+	}
+	r.MaxRSS = 0
+	for _, x := range r.Rounds {
+		r.MaxRSS = max(r.MaxRSS, x.RSS)
+	}
+}
+
+// Print writes the table and one verdict line per target.
+func (r *benchReport) Print(w io.Writer) {
+	fmt.Fprintf(w, "hotsnap backup benchmark: %d nodes, --data %s per node; on disk: Cassandra %s (all nodes), attachments %s, ES snapshot %s\n",
+		r.Nodes, steps.HumanBytes(r.DataPerNode), steps.HumanBytes(r.CassandraOn), steps.HumanBytes(r.FilesOn), steps.HumanBytes(r.ESSnapshot))
+	fmt.Fprintf(w, "median of %d rounds (after 1 warm-up round):\n", len(r.Rounds))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  \ttime\tbytes\tthroughput\thotsnap / this\trounds")
+	m := r.Median
+	row := func(name string, d time.Duration, n int64, rt string, get func(benchRound) time.Duration) {
+		var rs []string
+		for _, x := range r.Rounds {
+			rs = append(rs, get(x).Round(10*time.Millisecond).String())
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", name, d.Round(10*time.Millisecond), steps.HumanBytes(n), throughput(n, d), rt, strings.Join(rs, " "))
+	}
+	row("raw bound (ssh tar > /dev/null, nodes in parallel)", m.Raw, m.RawBytes, fmt.Sprintf("%.2f×", r.RatioRaw()), func(x benchRound) time.Duration { return x.Raw })
+	row("baseline (documented procedure script)", m.Baseline, m.BaselineBytes, fmt.Sprintf("%.2f×", r.RatioBaseline()), func(x benchRound) time.Duration { return x.Baseline })
+	row("hotsnap backup --yes --no-tui", m.Hotsnap, m.HotsnapBytes, "1.00×", func(x benchRound) time.Duration { return x.Hotsnap })
+	tw.Flush()
+	var rss []string
+	for _, x := range r.Rounds {
+		rss = append(rss, fmt.Sprintf("%.1f", float64(x.RSS)/(1<<20)))
+	}
+	fmt.Fprintf(w, "hotsnap peak RSS: median %.1f MiB, max %.1f MiB (rounds: %s MiB)\n", float64(m.RSS)/(1<<20), float64(r.MaxRSS)/(1<<20), strings.Join(rss, " "))
+	verdict := func(ok bool, what string) {
+		v := "MISS"
+		if ok {
+			v = "PASS"
+		}
+		fmt.Fprintf(w, "%s  %s\n", v, what)
+	}
+	verdict(r.RatioBaseline() <= benchMaxVsBaseline, fmt.Sprintf("hotsnap no slower than the baseline: %.2f× (target ≤ %.1f×)", r.RatioBaseline(), benchMaxVsBaseline))
+	verdict(r.RatioRaw() <= benchMaxVsRaw, fmt.Sprintf("hotsnap within %.1f× of the raw bound: %.2f×", benchMaxVsRaw, r.RatioRaw()))
+	verdict(r.MaxRSS < benchMaxRSS, fmt.Sprintf("hotsnap peak RSS under %d MB: max %.1f MiB over %d rounds", benchMaxRSS>>20, float64(r.MaxRSS)/(1<<20), len(r.Rounds)))
+}
+
+func newLabBenchCmd(o *lab.Options) *cobra.Command {
+	var dataSize string
+	var nodes, runs int
+	var keep bool
+	c := &cobra.Command{
+		Use:   "bench [--data 200MB] [--nodes 3] [--runs 3] [--keep]",
+		Short: "Time hotsnap's backup against the documented procedure and the raw ssh+tar bound (root)",
+		Long: `Bring up a lab of its own (default name "hsbench", subnet 20) and, for a warm-up
+round and then --runs measured rounds, time in this order:
+
+  raw bound  ssh NODE sudo tar cf - <every table's snapshot dir> > /dev/null,
+             every node in parallel (the real OpenSSH client from op)
+  baseline   lab/baseline's thehive-hot-backup.sh over ssh on node1
+             (Cassandra + ES followed to SUCCESS + attachments)
+  hotsnap    hotsnap backup --yes --no-tui inside op (peak RSS measured)
+
+Snapshots, archives, backups and ES snapshots are removed after each step, so
+every round starts from the same state. It prints the medians, the ratios,
+throughput, peak RSS and one PASS/MISS line per target (hotsnap ≤ baseline,
+≤ 1.3× raw, RSS < 100 MB). The lab is removed at the end unless --keep.`,
+		Example: "  sudo hotsnap lab bench --data 200MB\n  sudo hotsnap lab bench --data 2GB --runs 3",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := lab.RequireRoot(); err != nil {
+				return usageErr(err)
+			}
+			size, err := lab.ParseSize(dataSize)
+			if err != nil {
+				return usageErr(fmt.Errorf("--data: %w", err))
+			}
+			if runs < 1 {
+				return usageErr(fmt.Errorf("--runs %d: want at least 1", runs))
+			}
+			bo := benchOptions{Lab: *o, Runs: runs, Keep: keep, Log: cmd.ErrOrStderr()}
+			if !cmd.Flags().Changed("name") {
+				bo.Lab.Name = "hsbench"
+			}
+			if !cmd.Flags().Changed("subnet") {
+				bo.Lab.Subnet = 20
+			}
+			bo.Lab.Nodes, bo.Lab.Data = nodes, size
+			if bo.Lab.Binary, err = os.Executable(); err != nil {
+				return fmt.Errorf("lab bench: locate the hotsnap binary: %w", err)
+			}
+			r, err := runBench(cmd.Context(), bo)
+			if err != nil {
+				return err
+			}
+			r.Print(cmd.OutOrStdout())
+			return nil
+		},
+	}
+	c.Flags().StringVar(&dataSize, "data", "200MB", "Cassandra data per node (e.g. 200MB, 2GB)")
+	c.Flags().IntVar(&nodes, "nodes", 3, fmt.Sprintf("number of nodes (1-%d)", lab.MaxNodes))
+	c.Flags().IntVar(&runs, "runs", 3, "measured rounds (after one warm-up round)")
+	c.Flags().BoolVar(&keep, "keep", false, "leave the lab up at the end")
+	return c
+}
+
+// runBench brings up the lab, runs the warm-up and measured rounds, and
+// takes the lab down (unless Keep), also when it fails or is cancelled.
+func runBench(ctx context.Context, o benchOptions) (rep *benchReport, err error) {
+	logw := o.Log
+	if logw == nil {
+		logw = io.Discard
+	}
+	logf := func(format string, a ...any) { fmt.Fprintf(logw, "bench: "+format+"\n", a...) }
+	if o.Runs < 1 {
+		return nil, fmt.Errorf("bench: %d runs: want at least 1", o.Runs)
+	}
+	if o.Lab.Binary == "" {
+		return nil, errors.New("bench: no hotsnap binary to measure")
+	}
+	lo := o.Lab
+	var labLog bytes.Buffer
+	lo.Log = &labLog
+	_ = lab.Down(context.Background(), lo) // a bench lab left over by an interrupted run
+	logf("lab %s up: %d nodes, %s of Cassandra data each", lo.Name, lo.Nodes, steps.HumanBytes(lo.Data))
+	t0 := time.Now()
+	l, err := lab.Up(ctx, lo)
+	if !o.Keep {
+		defer func() {
+			do := lo
+			do.Purge = true // node data of a 2 GB lab is large
+			if derr := lab.Down(context.Background(), do); derr != nil && err == nil {
+				err = fmt.Errorf("bench: lab down: %w", derr)
+			}
+		}()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bench: lab up: %w\n%s", err, labLog.String())
+	}
+	logf("lab up in %s; state in %s", time.Since(t0).Round(10*time.Millisecond), l.StateDir)
+	if err := baseline.Install(l); err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	b := &bench{l: l, bin: o.Lab.Binary, logf: logf}
+	rep = &benchReport{Nodes: len(l.Nodes), DataPerNode: lo.Data}
+	if rep.CassandraOn, err = b.cassandraOnDisk(); err != nil {
+		return nil, err
+	}
+	if rep.FilesOn, err = dirSize(filepath.Join(l.NodeDir(l.Nodes[0].Name), "thehive-files")); err != nil {
+		return nil, fmt.Errorf("bench: size of the attachments: %w", err)
+	}
+	for i := 0; i <= o.Runs; i++ {
+		name := fmt.Sprintf("round %d/%d", i, o.Runs)
+		if i == 0 {
+			name = "warm-up round"
+		}
+		r, err := b.round(ctx, i, rep)
+		if err != nil {
+			return nil, fmt.Errorf("bench: %s: %w", name, err)
+		}
+		logf("%s: raw %s, baseline %s, hotsnap %s, RSS %.1f MiB", name, r.Raw.Round(time.Millisecond),
+			r.Baseline.Round(time.Millisecond), r.Hotsnap.Round(time.Millisecond), float64(r.RSS)/(1<<20))
+		if i > 0 {
+			rep.Rounds = append(rep.Rounds, r)
+		}
+	}
+	rep.summarize()
+	if o.Keep {
+		logf("lab %s left up (--keep): sudo hotsnap lab --name %s down", l.Name, l.Name)
+	}
+	return rep, nil
+}
+
+// bench runs the three measurements on one lab.
+type bench struct {
+	l    *lab.Lab
+	bin  string
+	logf func(string, ...any)
+}
+
+// cassandraOnDisk sums the keyspace's files on every node, snapshots excluded.
+func (b *bench) cassandraOnDisk() (int64, error) {
+	var total int64
+	for _, n := range b.l.Nodes {
+		root := filepath.Join(b.l.NodeDir(n.Name), "cassandra", "data", lab.Keyspace)
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && d.Name() == "snapshots" {
+				return filepath.SkipDir
+			}
+			if d.Type().IsRegular() {
+				fi, err := d.Info()
+				if err != nil {
+					return err
+				}
+				total += fi.Size()
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, fmt.Errorf("bench: size of %s's Cassandra data: %w", n.Name, err)
+		}
+	}
+	return total, nil
+}
+
+// dirSize sums the sizes of the regular files under root.
+func dirSize(root string) (int64, error) {
+	var total int64
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			fi, err := d.Info()
+			if err != nil {
+				return err
+			}
+			total += fi.Size()
+		}
+		return nil
+	})
+	return total, err
+}
+
+// round runs raw bound, baseline and hotsnap once, in that order.
+func (b *bench) round(ctx context.Context, i int, rep *benchReport) (benchRound, error) {
+	var r benchRound
+	var err error
+	if r.Raw, r.RawBytes, err = b.raw(ctx, fmt.Sprintf("raw%d", i)); err != nil {
+		return r, fmt.Errorf("raw bound: %w", err)
+	}
+	if r.Baseline, r.BaselineBytes, err = b.baseline(ctx); err != nil {
+		return r, fmt.Errorf("baseline: %w", err)
+	}
+	if r.Hotsnap, r.HotsnapBytes, r.RSS, rep.ESSnapshot, err = b.hotsnap(ctx); err != nil {
+		return r, fmt.Errorf("hotsnap: %w", err)
+	}
+	return r, nil
+}
+
+// sshArgs are the real OpenSSH client's arguments to run remoteCmd on n.
+func (b *bench) sshArgs(n lab.NodeInfo, remoteCmd string) []string {
+	return []string{"-i", b.l.KeyPath(), "-o", "UserKnownHostsFile=" + b.l.KnownHostsPath(),
+		"-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR",
+		lab.LoginUser + "@" + n.IP, remoteCmd}
+}
+
+// nodetool runs nodetool inside node's namespaces (not over SSH: untimed setup).
+func (b *bench) nodetool(ctx context.Context, node string, args ...string) error {
+	cmd := b.l.NodeCommand(ctx, node, baseline.NodeBinDir+"/nodetool", args...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s: nodetool %s: %w: %s", node, strings.Join(args, " "), err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
+// raw snapshots every node (untimed), times `ssh node sudo tar cf - DIRS >
+// /dev/null` on every node in parallel, and clears the snapshots.
+func (b *bench) raw(ctx context.Context, tag string) (time.Duration, int64, error) {
+	dirs := make([][]string, len(b.l.Nodes))
+	var total int64
+	for i, n := range b.l.Nodes {
+		if err := b.nodetool(ctx, n.Name, "snapshot", "-t", tag, lab.Keyspace); err != nil {
+			return 0, 0, err
+		}
+		host := filepath.Join(b.l.NodeDir(n.Name), "cassandra", "data", lab.Keyspace)
+		m, err := filepath.Glob(filepath.Join(host, "*", "snapshots", tag))
+		if err != nil || len(m) == 0 {
+			return 0, 0, fmt.Errorf("%s: no snapshot %s under %s (%v)", n.Name, tag, host, err)
+		}
+		for _, p := range m {
+			size, err := dirSize(p)
+			if err != nil {
+				return 0, 0, fmt.Errorf("%s: size of %s: %w", n.Name, p, err)
+			}
+			total += size
+			rel, _ := filepath.Rel(host, p)
+			dirs[i] = append(dirs[i], remote.Quote("/var/lib/cassandra/data/"+lab.Keyspace+"/"+filepath.ToSlash(rel)))
+		}
+	}
+	defer func() {
+		for _, n := range b.l.Nodes {
+			if err := b.nodetool(context.Background(), n.Name, "clearsnapshot", "-t", tag); err != nil {
+				b.logf("clear raw snapshot: %v", err)
+			}
+		}
+	}()
+	errs := make([]error, len(b.l.Nodes))
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i, n := range b.l.Nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := b.l.OpCommand(ctx, "ssh", b.sshArgs(n, "sudo tar cf - "+strings.Join(dirs[i], " "))...)
+			var errb bytes.Buffer
+			cmd.Stdout, cmd.Stderr = nil, &errb // nil Stdout: os/exec opens /dev/null
+			if err := cmd.Run(); err != nil {
+				errs[i] = fmt.Errorf("%s: ssh tar: %w: %s", n.Name, err, bytes.TrimSpace(errb.Bytes()))
+			}
+		}()
+	}
+	wg.Wait()
+	d := time.Since(start)
+	return d, total, errors.Join(errs...)
+}
+
+// baseline times the documented procedure's script on node1 over ssh, then
+// removes its archives and its ES snapshot.
+func (b *bench) baseline(ctx context.Context) (time.Duration, int64, error) {
+	shared := b.l.SharedBackupPath()
+	cmd := b.l.OpCommand(ctx, "ssh", b.sshArgs(b.l.Nodes[0], "sudo "+baseline.BackupPath)...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err := cmd.Run()
+	d := time.Since(start)
+	var size int64
+	for _, g := range []string{"cassandra/cassandra_*.tar", "storage/files_*.tar", "elasticsearch/elasticsearch_*.info"} {
+		m, _ := filepath.Glob(filepath.Join(shared, g))
+		for _, p := range m {
+			if fi, serr := os.Stat(p); serr == nil {
+				size += fi.Size()
+			}
+			if rerr := os.Remove(p); rerr != nil && err == nil {
+				err = fmt.Errorf("remove the archive %s: %w", p, rerr)
+			}
+		}
+	}
+	if derr := b.deleteESSnapshots(ctx); derr != nil && err == nil {
+		err = derr
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s on node1: %w\n%s", baseline.BackupPath, err, out.String())
+	}
+	if !strings.Contains(out.String(), baseline.SuccessBackup) {
+		return 0, 0, fmt.Errorf("%s on node1 ended without %q:\n%s", baseline.BackupPath, baseline.SuccessBackup, out.String())
+	}
+	return d, size, nil
+}
+
+// hotsnap times `hotsnap backup --yes --no-tui` inside op, reads its
+// manifest for the size, then removes the backup and its ES snapshot.
+func (b *bench) hotsnap(ctx context.Context) (d time.Duration, size, rss, esSize int64, err error) {
+	before := map[string]bool{}
+	ents, _ := os.ReadDir(b.l.BackupsPath())
+	for _, e := range ents {
+		before[e.Name()] = true
+	}
+	cmd := b.l.OpCommand(ctx, b.bin, "backup", "--yes", "--no-tui")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	runErr := cmd.Run()
+	d = time.Since(start)
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			rss = ru.Maxrss * 1024 // kilobytes on Linux
+		}
+	}
+	var ids []string
+	ents, _ = os.ReadDir(b.l.BackupsPath())
+	for _, e := range ents {
+		if !before[e.Name()] {
+			ids = append(ids, e.Name())
+		}
+	}
+	defer func() {
+		for _, id := range ids {
+			if rerr := os.RemoveAll(filepath.Join(b.l.BackupsPath(), id)); rerr != nil && err == nil {
+				err = fmt.Errorf("remove the backup %s: %w", id, rerr)
+			}
+		}
+		if derr := b.deleteESSnapshots(context.Background()); derr != nil && err == nil {
+			err = derr
+		}
+	}()
+	if runErr != nil {
+		return 0, 0, 0, 0, fmt.Errorf("hotsnap backup: %w\n%s", runErr, out.String())
+	}
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.Contains(line, " streamed from ") || strings.Contains(line, "snapshot start skew") {
+			b.logf("hotsnap: %s", strings.TrimSpace(line))
+		}
+	}
+	if len(ids) != 1 {
+		return 0, 0, 0, 0, fmt.Errorf("hotsnap backup: want one new backup in %s, found %v\n%s", b.l.BackupsPath(), ids, out.String())
+	}
+	store, err := repo.Open(ctx, b.l.BackupsPath(), repo.Options{})
+	if err != nil {
+		return 0, 0, 0, 0, fmt.Errorf("open the repository: %w", err)
+	}
+	m, err := repo.ReadManifest(ctx, store, ids[0])
+	if err != nil {
+		return 0, 0, 0, 0, fmt.Errorf("read the manifest of %s: %w", ids[0], err)
+	}
+	if m.Elasticsearch != nil {
+		esSize = m.Elasticsearch.SizeBytes
+	}
+	return d, m.Size(), rss, esSize, nil
+}
+
+// deleteESSnapshots deletes every snapshot of the lab's ES repository, so
+// that each round's snapshot is a full one, not an increment.
+func (b *bench) deleteESSnapshots(ctx context.Context) error {
+	hc := &http.Client{Transport: &http.Transport{DialContext: b.l.OpDial}, Timeout: 60 * time.Second}
+	base := "http://" + net.JoinHostPort(b.l.Nodes[0].IP, "9200") + "/_snapshot/" + lab.ESRepository
+	do := func(method, url string) ([]byte, error) {
+		req, err := http.NewRequestWithContext(ctx, method, url, nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+		if err == nil && resp.StatusCode != http.StatusOK {
+			err = fmt.Errorf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(body))
+		}
+		return body, err
+	}
+	body, err := do(http.MethodGet, base+"/_all")
+	if err != nil {
+		return fmt.Errorf("list the ES snapshots of %s: %w", lab.ESRepository, err)
+	}
+	var list struct {
+		Snapshots []struct {
+			Snapshot string `json:"snapshot"`
+		} `json:"snapshots"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		return fmt.Errorf("list the ES snapshots of %s: %w", lab.ESRepository, err)
+	}
+	for _, s := range list.Snapshots {
+		if _, err := do(http.MethodDelete, base+"/"+s.Snapshot); err != nil {
+			return fmt.Errorf("delete the ES snapshot %s: %w", s.Snapshot, err)
+		}
+	}
+	return nil
+}
