@@ -113,7 +113,7 @@ func preflightVerdictStep() Step {
 				for _, c := range failed {
 					names = append(names, strings.TrimPrefix(c.Node+": ", ": ")+c.Check)
 				}
-				return fmt.Errorf("%d preflight checks failed (%s): fix them (each says how) and run the backup again", len(failed), strings.Join(names, "; "))
+				return fmt.Errorf("%d preflight checks failed (%s): fix them (each says how) and run again", len(failed), strings.Join(names, "; "))
 			}
 			return nil
 		},

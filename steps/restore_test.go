@@ -5,7 +5,7 @@ import "testing"
 func TestSchemaReplication(t *testing.T) {
 	for schema, want := range map[string]int{
 		"CREATE KEYSPACE thehive WITH replication = {'class': 'SimpleStrategy', 'replication_factor': '3'}  AND durable_writes = true;\n\nCREATE TABLE thehive.x (a int PRIMARY KEY);": 3,
-		"CREATE KEYSPACE thehive WITH replication = {'class': 'org.apache.cassandra.locator.NetworkTopologyStrategy', 'dc1': '3', 'dc2': '2'}  AND durable_writes = true;": 5,
+		"CREATE KEYSPACE thehive WITH replication = {'class': 'org.apache.cassandra.locator.NetworkTopologyStrategy', 'dc1': '3', 'dc2': '2'}  AND durable_writes = true;":             5,
 		"CREATE TABLE thehive.x (a int PRIMARY KEY);": 0,
 		"": 0,
 	} {

@@ -182,6 +182,15 @@ func (n *Node) Start(ctx context.Context) error {
 		n.listeners = nil
 		return fmt.Errorf("start node: native transport: %w", err)
 	}
+	// The library queues every accepted connection for Accept/AcceptAny in a
+	// bounded channel, under a lock: nobody reading it wedges the whole
+	// server after MaxConnections connections in its lifetime. Drain it.
+	srv := n.cqlSrv
+	go func() {
+		for !srv.IsClosed() {
+			srv.AcceptAny() //nolint:errcheck // timeouts just loop
+		}
+	}()
 	for _, l := range n.listeners {
 		go n.httpSrv.Serve(l) //nolint:errcheck // returns ErrServerClosed on shutdown
 	}
