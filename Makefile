@@ -23,12 +23,14 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-# demo: bring the practice cluster up with data, run hotsnap inside it
-# (exec, then every preflight check), and take it down again whatever happens.
+# demo: bring the practice cluster up with data and open the wizard against it
+# (on a terminal; otherwise run exec and every preflight check), then take the
+# lab down again whatever happens.
 demo: deps build
 	$(BIN) lab up --data 50MB
-	$(BIN) lab exec -- hotsnap exec --sudo -- 'echo "$$(hostname) $$(hostname -I)as $$(id -un) via sudo"'; \
-	rc=$$?; [ $$rc -ne 0 ] || { $(BIN) lab exec -- hotsnap preflight; rc=$$?; }; \
+	if [ -t 0 ] && [ -t 2 ]; then $(BIN) lab exec -- hotsnap; rc=$$?; \
+	else $(BIN) lab exec -- hotsnap exec --sudo -- 'echo "$$(hostname) $$(hostname -I)as $$(id -un) via sudo"' && \
+	     $(BIN) lab exec -- hotsnap preflight; rc=$$?; fi; \
 	$(BIN) lab down; exit $$rc
 
 # test: the whole suite, lab end-to-end tests included (they need root).

@@ -107,8 +107,13 @@ func (s *session) secrets() []string {
 }
 
 // runRunbook runs rb with the reporter the flags and the terminal call for,
-// a journal in the state directory, and the gate policy of the flags.
+// a journal in the state directory, and the gate policy of the flags. On a
+// terminal (stdin, stdout and stderr), without --json or --no-tui, the run is
+// shown by the wizard's Run screen on stderr.
 func runRunbook(ctx context.Context, s *session, rb steps.Runbook, f runFlags, stdout io.Writer) (steps.RunSummary, error) {
+	if useTUI(f, stdout) {
+		return runRunbookTUI(ctx, s, rb, f, stdout)
+	}
 	var rep steps.Reporter
 	if f.json {
 		rep = ui.NewJSON(stdout)
@@ -117,24 +122,32 @@ func runRunbook(ctx context.Context, s *session, rb steps.Runbook, f runFlags, s
 	}
 	var sum steps.RunSummary
 	rep = &summaryTap{Reporter: rep, sum: &sum}
-	policy := steps.GatePolicy{Yes: f.yes, Confirm: f.confirm}
+	var approver steps.Approver
 	if term.IsTerminal(int(os.Stdin.Fd())) && !f.json {
-		policy.Approver = ui.LineApprover{In: os.Stdin, Out: os.Stderr}
+		approver = ui.LineApprover{In: os.Stdin, Out: os.Stderr}
 	}
+	path, runErr := runEngine(ctx, s, rb, f, rep, approver)
+	if !f.json && path != "" {
+		fmt.Fprintf(stdout, "journal: %s\n", path)
+	}
+	return sum, runErr
+}
+
+// runEngine runs rb with rep and approver (nil: no terminal to ask on) and a
+// journal, returning the journal's path.
+func runEngine(ctx context.Context, s *session, rb steps.Runbook, f runFlags, rep steps.Reporter, approver steps.Approver) (string, error) {
+	policy := steps.GatePolicy{Yes: f.yes, Confirm: f.confirm, Approver: approver}
 	runID := steps.NewRunID(time.Now())
 	j, err := steps.OpenJournal(stateDir(s.inv), runID)
 	if err != nil {
-		return sum, err
+		return "", err
 	}
 	e := &steps.Engine{Exec: s.pool, Reporter: rep, Gates: policy, Journal: j, Secrets: s.secrets()}
 	runErr := e.Run(ctx, rb)
 	if err := j.Close(); err != nil && runErr == nil {
 		runErr = err
 	}
-	if !f.json {
-		fmt.Fprintf(stdout, "journal: %s\n", j.Path)
-	}
-	return sum, runErr
+	return j.Path, runErr
 }
 
 // summaryTap keeps the run summary for the exit code.

@@ -1,0 +1,287 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/ui"
+)
+
+// isTerminal reports whether every one of the files is a terminal.
+func isTerminal(files ...*os.File) bool {
+	for _, f := range files {
+		if !term.IsTerminal(int(f.Fd())) {
+			return false
+		}
+	}
+	return true
+}
+
+// useTUI says whether a runbook command shows the wizard's Run screen: a
+// terminal on stdin, stdout and stderr, and neither --json nor --no-tui.
+func useTUI(f runFlags, stdout io.Writer) bool {
+	return !f.json && !f.noTUI && stdout == io.Writer(os.Stdout) && isTerminal(os.Stdin, os.Stdout, os.Stderr)
+}
+
+// runRunbookTUI runs rb with the wizard's Run screen on stderr as reporter
+// and gate approver, then prints the journal's path on stdout.
+func runRunbookTUI(ctx context.Context, s *session, rb steps.Runbook, f runFlags, stdout io.Writer) (steps.RunSummary, error) {
+	t := ui.NewTUI()
+	var sum steps.RunSummary
+	rep := &summaryTap{Reporter: t, sum: &sum}
+	var path string
+	cfg := ui.Config{Title: "hotsnap " + versionString(), Inventory: inventoryFacts(s)}
+	err := ui.RunOne(ctx, t, cfg, func(ctx context.Context) error {
+		var err error
+		path, err = runEngine(ctx, s, rb, f, rep, t)
+		return err
+	}, ui.Options{Output: os.Stderr})
+	if path != "" {
+		fmt.Fprintf(stdout, "journal: %s\n", path)
+	}
+	return sum, err
+}
+
+func newWizardCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "wizard",
+		Short: "Open the terminal wizard: inventory at a glance, preflight, backup, verify, list",
+		Long: `Open the terminal wizard (also what "hotsnap" alone does on a terminal): the
+inventory at a glance and the operations — back up (with a plan review, the gate,
+live progress per node and a summary), preflight only (a live checklist of every
+check on every node), verify the newest backup, list the backups.
+
+It draws on stderr; Ctrl-C asks before aborting a run, then stops the remote
+commands and shows the cleanup.`,
+		Example: "  hotsnap wizard\n  sudo hotsnap lab exec -- hotsnap",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runWizard(cmd.Context(), g)
+		},
+	}
+}
+
+// runWizard opens the wizard on the terminal.
+func runWizard(ctx context.Context, g *globals) error {
+	if !isTerminal(os.Stdin, os.Stderr) {
+		return usageErr(errors.New("the wizard needs a terminal; use the commands (hotsnap backup --no-tui, hotsnap preflight, ...) in scripts"))
+	}
+	return ui.RunWizard(ctx, wizardConfig(g), ui.Options{Output: os.Stderr})
+}
+
+func inventoryFacts(s *session) ui.Inventory {
+	inv := s.inv
+	out := ui.Inventory{Path: inv.Path, Platform: inv.Platform, Cluster: inv.Cluster}
+	for _, n := range inv.Nodes {
+		out.Nodes = append(out.Nodes, ui.Node{Name: n.Name, Host: n.Host, Roles: n.Roles})
+	}
+	return out
+}
+
+// wizardConfig is the Home screen: the inventory and the operations that
+// exist today.
+func wizardConfig(g *globals) ui.Config {
+	cfg := ui.Config{Title: "hotsnap " + versionString()}
+	inv, err := loadInventory(g)
+	if err != nil {
+		cfg.Inventory.Problem = strings.ReplaceAll(err.Error(), "\n", " ")
+	} else {
+		cfg.Inventory = inventoryFacts(&session{inv: inv})
+	}
+	noInv := ""
+	if err != nil {
+		noInv = "no inventory yet (hotsnap init NODE)"
+	}
+	f := runFlags{}
+	runJob := func(name string, build func(ctx context.Context, s *session) (steps.Runbook, func() *ui.BackupFacts, func(), error)) func(ctx context.Context) (*ui.Job, error) {
+		return func(ctx context.Context) (*ui.Job, error) {
+			s, err := openSession(g)
+			if err != nil {
+				return nil, err
+			}
+			rb, facts, closeExtra, err := build(ctx, s)
+			if err != nil {
+				s.pool.Close()
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			return &ui.Job{
+				Runbook: rb,
+				Run: func(ctx context.Context, rep steps.Reporter, ap steps.Approver) error {
+					_, err := runEngine(ctx, s, rb, f, rep, ap)
+					return err
+				},
+				Facts: facts,
+				Close: func() {
+					if closeExtra != nil {
+						closeExtra()
+					}
+					s.pool.Close()
+				},
+			}, nil
+		}
+	}
+	cfg.Operations = []ui.Operation{
+		{Key: "backup", Title: "Back up now", Review: true, Disabled: noInv,
+			Help: "preflight, review the plan, one gate, snapshots streamed into the repository, a summary",
+			Job: runJob("backup", func(ctx context.Context, s *session) (steps.Runbook, func() *ui.BackupFacts, func(), error) {
+				store, closeStore, err := openStore(ctx, s, g)
+				if err != nil {
+					return steps.Runbook{}, nil, nil, err
+				}
+				b := &steps.BackupRun{Store: store, ID: repo.NewID(time.Now()), Tool: "hotsnap " + versionString()}
+				return steps.Backup(s.env, b), func() *ui.BackupFacts { return backupFacts(b.Manifest(), store) }, closeStore, nil
+			})},
+		{Key: "preflight", Title: "Preflight only", Disabled: noInv,
+			Help: "every check on every node, live; changes nothing",
+			Job: runJob("preflight", func(_ context.Context, s *session) (steps.Runbook, func() *ui.BackupFacts, func(), error) {
+				return steps.Preflight(s.env), nil, nil, nil
+			})},
+		{Key: "verify", Title: "Verify the newest backup", Disabled: noInv,
+			Help: "re-hash every archive against its manifest",
+			Text: func(ctx context.Context) (string, error) { return verifyNewest(ctx, g) }},
+		{Key: "list", Title: "List the backups", Disabled: noInv,
+			Help: "ID, age, size, components, complete or not",
+			Text: func(ctx context.Context) (string, error) { return listText(ctx, g) }},
+		{Key: "restore", Title: "Restore", Disabled: "not built yet"},
+		{Key: "init", Title: "Discover an inventory (init)",
+			Help: "log in to one TheHive node and draft hotsnap.yaml",
+			Text: func(context.Context) (string, error) {
+				return "Discovery runs from the command line for now (the form is not built yet):\n\n" +
+					"  hotsnap init NODE [--cluster NAME] [-o hotsnap.yaml]\n\n" +
+					"It reads /etc/thehive/application.conf on NODE, finds every ring member with\n" +
+					"nodetool status, and writes the inventory; passwords become references.", nil
+			}},
+		{Key: "lab", Title: "Practice on the lab",
+			Help: "a 3-node practice cluster in network namespaces (root)",
+			Text: func(context.Context) (string, error) {
+				return "The practice cluster runs as root, side by side with nothing real:\n\n" +
+					"  sudo make demo                  # lab up, this wizard inside it, lab down on exit\n" +
+					"  sudo hotsnap lab up\n" +
+					"  sudo hotsnap lab exec -- hotsnap   # the wizard against the lab\n" +
+					"  sudo hotsnap lab down", nil
+			}},
+	}
+	return cfg
+}
+
+// backupFacts turns a finished backup's manifest into the Summary's facts
+// (the same facts printBackupSummary prints).
+func backupFacts(m *repo.Manifest, store repo.Store) *ui.BackupFacts {
+	if m == nil || m.ID == "" {
+		return nil
+	}
+	f := &ui.BackupFacts{ID: m.ID, Total: m.Size(), Duration: m.Finished.Sub(m.Started), SkewMS: m.SkewMS,
+		Location: fmt.Sprintf("%s/%s", store, m.ID), Warnings: m.Warnings}
+	var cass int64
+	var files int
+	for _, n := range m.Cassandra {
+		for _, t := range n.Tables {
+			cass += t.Size
+			files += len(t.Files)
+		}
+	}
+	if len(m.Cassandra) > 0 {
+		f.Components = append(f.Components, ui.Component{Name: "cassandra", Size: cass, Detail: fmt.Sprintf("%d nodes, %d SSTable files", len(m.Cassandra), files)})
+	}
+	if e := m.Elasticsearch; e != nil {
+		f.Components = append(f.Components, ui.Component{Name: "elasticsearch", Size: e.SizeBytes, Detail: fmt.Sprintf("snapshot %s: %s", e.Snapshot, e.State)})
+	}
+	if fs := m.Files; fs != nil {
+		if fs.Provider == repo.ProviderS3 {
+			f.Components = append(f.Components, ui.Component{Name: "attachments", Size: objSize(fs), Detail: fmt.Sprintf("%d S3 objects from %s", len(fs.Objects), fs.Bucket)})
+		} else {
+			f.Components = append(f.Components, ui.Component{Name: "attachments", Size: fs.Size, Detail: fmt.Sprintf("%d entries from %s:%s", len(fs.Entries), fs.Node, fs.Path)})
+		}
+	}
+	return f
+}
+
+func listText(ctx context.Context, g *globals) (string, error) {
+	inv, err := loadInventory(g)
+	if err != nil {
+		return "", err
+	}
+	store, closeStore, err := openStore(ctx, &session{inv: inv}, g)
+	if err != nil {
+		return "", err
+	}
+	defer closeStore()
+	sums, err := repo.List(ctx, store)
+	if err != nil {
+		return "", err
+	}
+	if len(sums) == 0 {
+		return fmt.Sprintf("no backups in %s", store), nil
+	}
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "backups in %s\n\nID\tSIZE\tCOMPONENTS\tSTATUS\n", store)
+	for _, s := range sums {
+		status := "complete"
+		if !s.Complete {
+			status = "INCOMPLETE: " + s.Problem
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.ID, steps.HumanBytes(s.Size), strings.Join(s.Components, ","), status)
+	}
+	tw.Flush()
+	return b.String(), nil
+}
+
+func verifyNewest(ctx context.Context, g *globals) (string, error) {
+	s, err := openSession(g)
+	if err != nil {
+		return "", err
+	}
+	defer s.pool.Close()
+	store, closeStore, err := openStore(ctx, s, g)
+	if err != nil {
+		return "", err
+	}
+	defer closeStore()
+	sums, err := repo.List(ctx, store)
+	if err != nil {
+		return "", err
+	}
+	var id string
+	for _, b := range sums {
+		if b.Complete && (id == "" || b.ID > id) {
+			id = b.ID
+		}
+	}
+	if id == "" {
+		return "", fmt.Errorf("no complete backup in %s", store)
+	}
+	probs, err := repo.Verify(ctx, store, id, nil)
+	if err != nil {
+		return "", fmt.Errorf("verify %s: %w", id, err)
+	}
+	m, merr := repo.ReadManifest(ctx, store, id)
+	if merr == nil && m.Elasticsearch != nil && s.inv.Elasticsearch != nil {
+		if p := steps.CheckESSnapshot(ctx, s.env, m.Elasticsearch); p != "" {
+			probs = append(probs, repo.Problem{Path: "elasticsearch:" + m.Elasticsearch.Snapshot, What: p})
+		}
+	}
+	var b strings.Builder
+	for _, p := range probs {
+		fmt.Fprintf(&b, "✗ %s\n", p)
+	}
+	if len(probs) > 0 {
+		return b.String(), fmt.Errorf("backup %s is damaged: %d problems", id, len(probs))
+	}
+	if merr != nil {
+		return "", fmt.Errorf("backup %s: %w", id, merr)
+	}
+	fmt.Fprintf(&b, "✓ backup %s verified: every file matches its manifest (%s); Elasticsearch snapshot SUCCESS", id, steps.HumanBytes(m.Size()))
+	return b.String(), nil
+}
