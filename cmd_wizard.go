@@ -153,7 +153,36 @@ func wizardConfig(g *globals) ui.Config {
 		{Key: "list", Title: "List the backups", Disabled: noInv,
 			Help: "ID, age, size, components, complete or not",
 			Text: func(ctx context.Context) (string, error) { return listText(ctx, g) }},
-		{Key: "restore", Title: "Restore", Disabled: "not built yet"},
+		{Key: "restore", Title: "Restore the newest backup", Review: true, Disabled: noInv,
+			Help: "verify it, compare topologies, stop TheHive, two gates (the second wants the cluster name), restore, TheHive healthy",
+			Job: runJob("restore", func(ctx context.Context, s *session) (steps.Runbook, func() *ui.BackupFacts, func(), error) {
+				store, closeStore, err := openStore(ctx, s, g)
+				if err != nil {
+					return steps.Runbook{}, nil, nil, err
+				}
+				sums, err := repo.List(ctx, store)
+				if err != nil {
+					closeStore()
+					return steps.Runbook{}, nil, nil, err
+				}
+				var id string
+				for _, b := range sums {
+					if b.Complete && (id == "" || b.ID > id) {
+						id = b.ID
+					}
+				}
+				if id == "" {
+					closeStore()
+					return steps.Runbook{}, nil, nil, fmt.Errorf("no complete backup in %s: take one first", store)
+				}
+				m, err := repo.ReadManifest(ctx, store, id)
+				if err != nil {
+					closeStore()
+					return steps.Runbook{}, nil, nil, err
+				}
+				r := &steps.RestoreRun{Store: store, Manifest: m}
+				return steps.Restore(s.env, r), nil, closeStore, nil
+			})},
 		{Key: "init", Title: "Discover an inventory (init)",
 			Help: "log in to one TheHive node and draft hotsnap.yaml",
 			Text: func(context.Context) (string, error) {

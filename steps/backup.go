@@ -106,7 +106,7 @@ func Backup(env *Env, b *BackupRun) Runbook {
 func preflightVerdictStep() Step {
 	return Step{
 		ID: "preflight-verdict", Title: "Preflight verdict", Kind: KindCheck,
-		Why: "A backup of a cluster with a node down or a repository missing is not a backup: stop before taking one.",
+		Why: "With a node down, a repository missing or a damaged backup the result would not be usable: stop before anything is copied or changed.",
 		Run: func(ctx context.Context, rc *RunContext) error {
 			if failed := rc.FailedChecks(); len(failed) > 0 {
 				var names []string
