@@ -57,6 +57,7 @@ func openStore(ctx context.Context, s *session, g *globals) (repo.Store, func(),
 
 func newBackupCmd(g *globals) *cobra.Command {
 	var f runFlags
+	var oneNode bool
 	c := &cobra.Command{
 		Use:   "backup",
 		Short: "Take a consistent hot backup of every component into the repository",
@@ -86,7 +87,7 @@ endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
 				return err
 			}
 			defer closeStore()
-			b := &steps.BackupRun{Store: store, ID: repo.NewID(time.Now()), Tool: "hotsnap " + versionString()}
+			b := &steps.BackupRun{Store: store, ID: repo.NewID(time.Now()), Tool: "hotsnap " + versionString(), OneNode: oneNode}
 			sum, err := runRunbook(cmd.Context(), s, steps.Backup(s.env, b), f, cmd.OutOrStdout())
 			if err != nil {
 				if len(sum.Failed()) > 0 && strings.Contains(err.Error(), "preflight checks failed") {
@@ -100,6 +101,7 @@ endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
 			return nil
 		},
 	}
+	c.Flags().BoolVar(&oneNode, "one-node", false, "copy one node's snapshot only; refused unless preflight proves RF = node count and every node UN")
 	addRunFlags(c, &f)
 	return c
 }

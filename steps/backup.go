@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,6 +28,10 @@ type BackupRun struct {
 	Tool  string // hotsnap version, recorded in the manifest
 	// ESPoll is how often the ES snapshot is polled (default 1 s).
 	ESPoll time.Duration
+	// OneNode snapshots and copies one node only. It is allowed only when
+	// preflight proved the keyspace replicated on every node (RF = node
+	// count) and every node UN: then one node holds every row.
+	OneNode bool
 
 	mu       sync.Mutex
 	manifest repo.Manifest
@@ -82,7 +87,11 @@ func Backup(env *Env, b *BackupRun) Runbook {
 	pre := Preflight(env)
 	rb := Runbook{Name: "backup", Cluster: inv.Cluster}
 	rb.Steps = append(rb.Steps, pre.Steps...)
-	rb.Steps = append(rb.Steps, preflightVerdictStep(), measureStep(env, b), backupGate(env, b))
+	rb.Steps = append(rb.Steps, preflightVerdictStep())
+	if b.OneNode {
+		rb.Steps = append(rb.Steps, oneNodeStep(env, b))
+	}
+	rb.Steps = append(rb.Steps, measureStep(env, b), backupGate(env, b))
 	if inv.Cassandra != nil {
 		rb.Steps = append(rb.Steps, schemaStep(env, b))
 	}
@@ -120,8 +129,31 @@ func preflightVerdictStep() Step {
 	}
 }
 
+func oneNodeStep(env *Env, b *BackupRun) Step {
+	return Step{
+		ID: "one-node", Title: "One node holds every row?", Kind: KindCheck,
+		Why: "Copying one node instead of every node is safe only when the keyspace is replicated on every node (RF = node count) and every node is UN, as the runbook's cluster procedure assumes.",
+		Run: func(ctx context.Context, rc *RunContext) error {
+			var rf, ring bool
+			for _, c := range rc.Checks() {
+				switch {
+				case c.Check == "replication" && c.Status == CheckPass:
+					rf = true
+				case c.Check == "ring state" && c.Status == CheckPass:
+					ring = true
+				}
+			}
+			if !rf || !ring || len(rc.FailedChecks()) > 0 {
+				return fmt.Errorf("--one-node needs preflight to prove RF = node count and every node UN (replication proven: %v, ring proven: %v): back up every node instead", rf, ring)
+			}
+			rc.Output("", fmt.Sprintf("RF = %d nodes and every node UN: backing up %s only", len(env.names(config.RoleCassandra)), b.snapshotNodes(env)[0]))
+			return nil
+		},
+	}
+}
+
 func measureStep(env *Env, b *BackupRun) Step {
-	nodes := env.names(config.RoleCassandra)
+	nodes := b.snapshotNodes(env)
 	ks := ""
 	if env.Inv.Cassandra != nil {
 		ks = env.Inv.Cassandra.Keyspace
@@ -211,6 +243,7 @@ func schemaStep(env *Env, b *BackupRun) Step {
 			for _, n := range env.Inv.Nodes {
 				byAddr[n.Host] = n
 			}
+			snapNodes := b.snapshotNodes(env)
 			b.mu.Lock()
 			defer b.mu.Unlock()
 			b.manifest.Keyspace, b.manifest.Schema = c.Keyspace, schema
@@ -222,7 +255,9 @@ func schemaStep(env *Env, b *BackupRun) Step {
 					b.manifest.Warnings = append(b.manifest.Warnings, "ring member "+h.Address+" is not in the inventory: its data is not in this backup")
 				}
 				b.manifest.Topology.Hosts = append(b.manifest.Topology.Hosts, repo.Host{Name: name, Address: h.Address, Roles: n.Roles, HostID: h.HostID, DC: h.DC, Rack: h.Rack})
-				b.manifest.Cassandra = append(b.manifest.Cassandra, repo.NodeArchive{Node: name, Host: h.Address, HostID: h.HostID, DC: h.DC, Rack: h.Rack, Tokens: h.Tokens})
+				if slices.Contains(snapNodes, name) {
+					b.manifest.Cassandra = append(b.manifest.Cassandra, repo.NodeArchive{Node: name, Host: h.Address, HostID: h.HostID, DC: h.DC, Rack: h.Rack, Tokens: h.Tokens})
+				}
 				if b.manifest.Topology.DC == "" {
 					b.manifest.Topology.DC = h.DC
 				}
@@ -248,7 +283,7 @@ func esClient(env *Env) (*remote.ESClient, string, error) {
 }
 
 func snapshotStep(env *Env, b *BackupRun) Step {
-	cnodes := env.names(config.RoleCassandra)
+	cnodes := b.snapshotNodes(env)
 	var ks string
 	if env.Inv.Cassandra != nil {
 		ks = env.Inv.Cassandra.Keyspace
@@ -364,6 +399,15 @@ func snapshotStep(env *Env, b *BackupRun) Step {
 	}
 }
 
+// snapshotNodes are the Cassandra nodes whose snapshots the backup takes.
+func (b *BackupRun) snapshotNodes(env *Env) []string {
+	nodes := env.names(config.RoleCassandra)
+	if b.OneNode && len(nodes) > 1 {
+		return nodes[:1]
+	}
+	return nodes
+}
+
 // where names the repository (also when planning, without one).
 func (b *BackupRun) where() string {
 	if b.Store == nil {
@@ -420,7 +464,7 @@ func parseSnapshotDirs(out string) ([]snapshotDir, error) {
 }
 
 func streamStep(env *Env, b *BackupRun) Step {
-	nodes := env.names(config.RoleCassandra)
+	nodes := b.snapshotNodes(env)
 	ks := env.Inv.Cassandra.Keyspace
 	tarCmd := func(n, tableDir string) string {
 		return "tar -C " + remote.Quote(path.Join(env.dataDir(n), ks, tableDir, "snapshots", b.ID)) + " -cf - ."
@@ -705,7 +749,7 @@ func filesBackupStep(env *Env, b *BackupRun) Step {
 }
 
 func clearSnapshotStep(env *Env, b *BackupRun) Step {
-	nodes := env.names(config.RoleCassandra)
+	nodes := b.snapshotNodes(env)
 	ks := env.Inv.Cassandra.Keyspace
 	cmd := "nodetool clearsnapshot -t " + remote.Quote(b.ID) + " " + remote.Quote(ks)
 	return Step{

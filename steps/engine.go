@@ -145,6 +145,13 @@ func (rc *RunContext) Check(r CheckResult) {
 	rc.e.Journal.record(entry{Type: "check", Step: r.StepID, Node: r.Node, Check: r.Check, State: string(r.Status), Evidence: r.Evidence})
 }
 
+// Checks returns every check reported so far in this run.
+func (rc *RunContext) Checks() []CheckResult {
+	rc.e.checksMu.Lock()
+	defer rc.e.checksMu.Unlock()
+	return append([]CheckResult(nil), rc.e.checks...)
+}
+
 // FailedChecks returns the checks that failed so far in this run.
 func (rc *RunContext) FailedChecks() []CheckResult {
 	rc.e.checksMu.Lock()

@@ -455,6 +455,10 @@ func cassandraRestoreStep(env *Env, r *RestoreRun) Step {
 					}
 				}
 			}
+			// Every node must see the schema before it is loaded.
+			if err := sess.AwaitSchemaAgreement(ctx); err != nil {
+				return fmt.Errorf("wait for schema agreement: %w", err)
+			}
 			start := time.Now()
 			if load == LoadImport {
 				err = r.importAll(ctx, rc, env, staging)
@@ -590,9 +594,27 @@ func (r *RestoreRun) loadAll(ctx context.Context, rc *RunContext, env *Env) erro
 				cmd += " -u " + remote.Quote(c.Username) + " -pw " + remote.Quote(env.CassandraPassword)
 			}
 			cmd += " " + remote.Quote(dir)
+			// sstableloader skips a table it does not see yet ("Skipping file
+			// ...: table ks.t doesn't exist") and still exits 0: a node that
+			// has not caught up with the new schema must not make a silent
+			// partial restore. Retry, then fail.
 			var out strings.Builder
-			if _, err := rc.Run(ctx, loader, remote.Command{Cmd: cmd, Sudo: true, Stdout: &out}); err != nil {
-				return fmt.Errorf("%s: sstableloader %s (from %s): %w", loader, t.Table, n.Node, err)
+			for try := 1; ; try++ {
+				out.Reset()
+				if _, err := rc.Run(ctx, loader, remote.Command{Cmd: cmd, Sudo: true, Stdout: &out}); err != nil {
+					return fmt.Errorf("%s: sstableloader %s (from %s): %w", loader, t.Table, n.Node, err)
+				}
+				if !strings.Contains(out.String(), "Skipping file") {
+					break
+				}
+				if try == 15 {
+					return fmt.Errorf("%s: sstableloader skipped the files of %s (from %s): %s", loader, t.Table, n.Node, firstLineWith(out.String(), "Skipping file"))
+				}
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(time.Second):
+				}
 			}
 			rc.Output(loader, fmt.Sprintf("%s from %s: %s", t.Table, n.Node, lastLine(out.String())))
 			rc.Run(ctx, loader, remote.Command{Cmd: "rm -rf " + remote.Quote(dir), Sudo: true})
@@ -914,4 +936,13 @@ func schemaReplication(schema string) int {
 		}
 	}
 	return total
+}
+
+func firstLineWith(s, sub string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
 }
