@@ -10,7 +10,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # Debian packages the lab and the tests use (real OpenSSH, tar, rsync, zstd, sudo).
 APT_PKGS := openssh-server openssh-client rsync zstd sudo iproute2 util-linux procps tmux curl jq postgresql redis-server redis-tools
 
-.PHONY: build deps demo test test-unit bench lint fmt clean
+.PHONY: build deps demo test test-unit bench screenshots lint fmt clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
@@ -48,6 +48,11 @@ NODES ?= 3
 RUNS  ?= 3
 bench: deps build
 	$(BIN) lab bench --data $(DATA) --nodes $(NODES) --runs $(RUNS)
+
+# screenshots: regenerate docs/wizard-*.png from a real run of the wizard on
+# a lab of its own (needs root; builds charmbracelet/freeze at a pinned version).
+screenshots: deps build
+	bash docs/screenshot.sh
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
