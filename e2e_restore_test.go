@@ -247,3 +247,28 @@ func TestE2ERestoreStopsWhenTheHiveWillNotStop(t *testing.T) {
 	before.equal(t, readAppState(t, l))
 	theHiveHealthy(t, l) // node2 and node3 were started again by the cleanup
 }
+
+// TestE2EOneNodeBackupRestoresEveryNode: a --one-node backup (allowed
+// because RF = 3 on 3 nodes) comes back on every node through sstableloader.
+func TestE2EOneNodeBackupRestoresEveryNode(t *testing.T) {
+	l := needLab(t)
+	before := readAppState(t, l)
+	out, err := hotsnapInOp(t.Context(), l, "backup", "--yes", "--no-tui", "--one-node").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "backing up node1 only") {
+		t.Fatalf("backup --one-node: %v\n%s", err, out)
+	}
+	id := newestBackup(t, l)
+	nodeSh(t, l, "node1", "cqlsh "+l.Nodes[0].IP+" -e 'DROP KEYSPACE thehive'")
+	out, err = hotsnapInOp(t.Context(), l, "restore", id, "--yes", "--confirm", "lab", "--no-tui").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), steps.SuccessLine) || !strings.Contains(string(out), "loading with sstableloader") {
+		t.Fatalf("restore: %v\n%s", err, out)
+	}
+	before.equal(t, readAppState(t, l))
+	// Every node holds every row again (count(*) in the lab counts the node's own rows).
+	for _, n := range l.Nodes[1:] {
+		got := nodeSh(t, l, n.Name, "cqlsh "+n.IP+" -e 'SELECT count(*) FROM thehive.txlog'")
+		if m := countRE.FindStringSubmatch(got); m == nil || m[1] != before.rows["txlog"] {
+			t.Errorf("%s: txlog %q after the restore, want %s rows", n.Name, got, before.rows["txlog"])
+		}
+	}
+}

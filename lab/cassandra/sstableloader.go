@@ -134,6 +134,9 @@ func SSTableLoaderMain(args []string, stdout, stderr io.Writer) int {
 	if user != "" {
 		cc.Authenticator = gocql.PasswordAuthenticator{Username: user, Password: pass}
 	}
+	// system.local and system.peers_v2 must come from one coordinator, or
+	// a node can be listed twice and another not at all.
+	cc.HostFilter = gocql.WhiteListHostFilter(hosts[0])
 	sess, err := cc.CreateSession()
 	if err != nil {
 		cause := "com.datastax.driver.core.exceptions.NoHostAvailableException: All host(s) tried for query failed (tried: /" + hosts[0] + ":" + strconv.Itoa(port) + " (com.datastax.driver.core.exceptions.TransportException: [/" + hosts[0] + ":" + strconv.Itoa(port) + "] Cannot connect))"
