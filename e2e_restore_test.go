@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -163,52 +164,81 @@ func TestE2ERestoreCorruptedArchiveStopsEarly(t *testing.T) {
 	theHiveHealthy(t, l)
 }
 
-// TestE2ERestoreIntoStandalone migrates a 3-node backup into a 1-node lab:
-// the topology differs, so sstableloader loads it.
-func TestE2ERestoreIntoStandalone(t *testing.T) {
+// TestE2ERestoreIntoOtherTopologies migrates a 3-node backup into a 1-node
+// and a 4-node lab: the topology differs, so sstableloader loads it.
+func TestE2ERestoreIntoOtherTopologies(t *testing.T) {
 	src := needLab(t)
 	if out, err := hotsnapInOp(t.Context(), src, "backup", "--yes", "--no-tui").CombinedOutput(); err != nil {
 		t.Fatalf("backup: %v\n%s", err, out)
 	}
 	id := newestBackup(t, src)
 	want := readAppState(t, src)
-
-	dir, err := os.MkdirTemp("", "hotsnap-e2e-standalone-")
-	if err != nil {
-		t.Fatal(err)
+	for _, c := range []struct {
+		name   string
+		subnet int
+		nodes  int
+	}{{"hse2t", 6, 1}, {"hse2f", 8, 4}} {
+		t.Run(fmt.Sprintf("%d nodes", c.nodes), func(t *testing.T) {
+			dir, err := os.MkdirTemp("", "hotsnap-e2e-topology-")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer os.RemoveAll(dir)
+			os.Chmod(dir, 0o711)
+			o := lab.Options{Name: c.name, Subnet: c.subnet, Nodes: c.nodes, Data: 1 << 20, StateDir: filepath.Join(dir, "lab"), Binary: e2e.bin}
+			dst, err := lab.Up(t.Context(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				if err := lab.Down(context.Background(), o); err != nil {
+					t.Error(err)
+				}
+			}()
+			// The ES repository is the shared folder: a migration brings it along.
+			if out, err := exec.Command("cp", "-a", filepath.Join(src.SharedBackupPath(), "elasticsearch")+"/.", filepath.Join(dst.SharedBackupPath(), "elasticsearch")).CombinedOutput(); err != nil {
+				t.Fatalf("copy the ES repository: %v %s", err, out)
+			}
+			inv, err := config.Load(dst.InventoryPath())
+			if err != nil {
+				t.Fatal(err)
+			}
+			inv.Repository.URL = src.BackupsPath()
+			p := filepath.Join(dir, "inv.yaml")
+			if err := config.Write(p, inv); err != nil {
+				t.Fatal(err)
+			}
+			out, err := hotsnapInOp(t.Context(), dst, "restore", id, "--inventory", p, "--yes", "--confirm", "lab", "--no-tui").CombinedOutput()
+			if err != nil || !strings.Contains(string(out), steps.SuccessLine) || !strings.Contains(string(out), "loading with sstableloader") {
+				t.Fatalf("restore into %d nodes: %v\n%s", c.nodes, err, out)
+			}
+			got := readAppState(t, dst)
+			if c.nodes > 3 {
+				// RF 3 on 4 nodes: each row lives on exactly 3 nodes, and the lab's
+				// count(*) counts a node's own rows, so the counts of all nodes
+				// add up to 3 × the rows of the backup.
+				for tb, n := range want.rows {
+					var sum int
+					for _, node := range dst.Nodes {
+						out := nodeSh(t, dst, node.Name, "cqlsh "+node.IP+" -e 'SELECT count(*) FROM thehive."+tb+"'")
+						if m := countRE.FindStringSubmatch(out); m != nil {
+							var x int
+							fmt.Sscan(m[1], &x)
+							sum += x
+						}
+					}
+					var w int
+					fmt.Sscan(n, &w)
+					if sum != 3*w {
+						t.Errorf("%s: %d rows over the 4 nodes, want 3 × %d", tb, sum, w)
+					}
+				}
+				got.rows = want.rows
+			}
+			want.equal(t, got)
+			theHiveHealthy(t, dst)
+		})
 	}
-	defer os.RemoveAll(dir)
-	os.Chmod(dir, 0o711)
-	o := lab.Options{Name: "hse2t", Subnet: 6, Nodes: 1, Data: 1 << 20, StateDir: filepath.Join(dir, "lab"), Binary: e2e.bin}
-	dst, err := lab.Up(t.Context(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := lab.Down(context.Background(), o); err != nil {
-			t.Error(err)
-		}
-	}()
-	// The ES repository is the shared folder: a migration brings it along.
-	if out, err := exec.Command("cp", "-a", filepath.Join(src.SharedBackupPath(), "elasticsearch")+"/.", filepath.Join(dst.SharedBackupPath(), "elasticsearch")).CombinedOutput(); err != nil {
-		t.Fatalf("copy the ES repository: %v %s", err, out)
-	}
-	inv, err := config.Load(dst.InventoryPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv.Repository.URL = src.BackupsPath()
-	p := filepath.Join(dir, "inv.yaml")
-	if err := config.Write(p, inv); err != nil {
-		t.Fatal(err)
-	}
-	out, err := hotsnapInOp(t.Context(), dst, "restore", id, "--inventory", p, "--yes", "--confirm", "lab", "--no-tui").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), steps.SuccessLine) || !strings.Contains(string(out), "loading with sstableloader") {
-		t.Fatalf("restore into a standalone node: %v\n%s", err, out)
-	}
-	got := readAppState(t, dst)
-	want.equal(t, got)
-	theHiveHealthy(t, dst)
 }
 
 // TestE2ERestoreStopsWhenTheHiveWillNotStop: if TheHive does not stop on a
