@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/ui"
 )
 
 type initOpts struct {
@@ -31,10 +33,36 @@ type initOpts struct {
 	force                                           bool
 	platform, esIndex, esUser, a4cDir, a4cConfig    string
 	pgData, redisData                               string
+	// noTTY: never ask on the terminal (the wizard owns it); a value that
+	// cannot be discovered is an error naming its flag.
+	noTTY bool
+}
+
+// defaultInitOpts are init's flag defaults (the wizard's form starts from
+// them too).
+func defaultInitOpts() initOpts {
+	return initOpts{knownHosts: "~/.ssh/known_hosts", connectTimeout: config.DefaultConnectTimeout, sudo: config.SudoAuto,
+		cassandraUser: "admin", cassandraPassword: config.SecretPrompt, esPassword: config.SecretPrompt, output: "hotsnap.yaml"}
+}
+
+// ask is askValue, or an error naming the flag when o.noTTY.
+func (o initOpts) ask(flag, what, have string) (string, error) {
+	if have == "" && o.noTTY {
+		return "", fmt.Errorf("%s could not be discovered: run hotsnap init with --%s", what, flag)
+	}
+	return askValue(flag, what, have)
+}
+
+// prompt is secretPrompt, or nil (prompt secrets fail) when o.noTTY.
+func (o initOpts) prompt() func(label string) (string, error) {
+	if o.noTTY {
+		return nil
+	}
+	return secretPrompt()
 }
 
 func newInitCmd(g *globals) *cobra.Command {
-	var o initOpts
+	o := defaultInitOpts()
 	c := &cobra.Command{
 		Use:   "init NODE",
 		Short: "Draft an inventory from a node's platform configuration (TheHive, EclecticIQ, Alien4Cloud)",
@@ -72,17 +100,17 @@ values. Review the file, then run "hotsnap preflight".`,
 	f.StringVar(&o.user, "user", "", "SSH user (default: ~/.ssh/config, else the local user)")
 	f.IntVar(&o.port, "port", 0, "SSH port (default: ~/.ssh/config, else 22)")
 	f.StringSliceVar(&o.identities, "identity", nil, "SSH private key file (repeatable; the agent is tried first)")
-	f.StringVar(&o.knownHosts, "known-hosts", "~/.ssh/known_hosts", "known_hosts file")
+	f.StringVar(&o.knownHosts, "known-hosts", o.knownHosts, "known_hosts file")
 	f.StringVar(&o.sshConfig, "ssh-config", "", "ssh_config file (default ~/.ssh/config)")
-	f.DurationVar(&o.connectTimeout, "connect-timeout", config.DefaultConnectTimeout, "SSH connect timeout")
-	f.StringVar(&o.sudo, "sudo", config.SudoAuto, "how to become root: auto, nopasswd, password, none")
+	f.DurationVar(&o.connectTimeout, "connect-timeout", o.connectTimeout, "SSH connect timeout")
+	f.StringVar(&o.sudo, "sudo", o.sudo, "how to become root: auto, nopasswd, password, none")
 	f.StringVar(&o.sudoPassword, "sudo-password", "", "sudo password reference: env:NAME, file:PATH or prompt")
 	f.StringVar(&o.cluster, "cluster", "", "cluster name, typed to approve destructive steps (default: Cassandra's cluster name)")
 	f.StringVar(&o.repository, "repository", "", "where backups go: a directory, ssh://host/path or s3://bucket/prefix")
-	f.StringVar(&o.cassandraUser, "cassandra-user", "admin", "Cassandra superuser hotsnap logs in as when authentication is on")
-	f.StringVar(&o.cassandraPassword, "cassandra-password", "prompt", "reference to its password: env:NAME, file:PATH or prompt")
-	f.StringVar(&o.esPassword, "es-password", "prompt", "reference to the Elasticsearch password, when authentication is on")
-	f.StringVarP(&o.output, "output", "o", "hotsnap.yaml", "inventory file to write")
+	f.StringVar(&o.cassandraUser, "cassandra-user", o.cassandraUser, "Cassandra superuser hotsnap logs in as when authentication is on")
+	f.StringVar(&o.cassandraPassword, "cassandra-password", o.cassandraPassword, "reference to its password: env:NAME, file:PATH or prompt")
+	f.StringVar(&o.esPassword, "es-password", o.esPassword, "reference to the Elasticsearch password, when authentication is on")
+	f.StringVarP(&o.output, "output", "o", o.output, "inventory file to write")
 	f.BoolVar(&o.force, "force", false, "overwrite the output file")
 	f.StringVar(&o.platform, "platform", "", "thehive, eclecticiq or alien4cloud (default: detected from the node's files)")
 	f.StringVar(&o.esIndex, "es-index", "", "eclecticiq/alien4cloud: the index the inventory names (default: documents*/csar found on the cluster)")
@@ -112,17 +140,31 @@ func runInit(ctx context.Context, g *globals, o initOpts, seed string, out io.Wr
 	if _, err := os.Stat(o.output); err == nil && !o.force {
 		return usageErr(fmt.Errorf("%s exists: choose another --output or pass --force", o.output))
 	}
+	inv, err := discoverInventory(ctx, g, o, seed, out)
+	if err != nil {
+		return err
+	}
+	if err := config.Write(o.output, inv); err != nil {
+		return fmt.Errorf("write %s: %w", o.output, err)
+	}
+	fmt.Fprintf(out, "wrote %s (%s, cluster %q, %d nodes). Review it, then run: hotsnap preflight --inventory %s\n", o.output, inv.Platform, inv.Cluster, len(inv.Nodes), o.output)
+	return nil
+}
+
+// discoverInventory logs in to seed and drafts its inventory (SSH settings
+// and repository from o), printing what it finds on out; it writes nothing.
+func discoverInventory(ctx context.Context, g *globals, o initOpts, seed string, out io.Writer) (*config.Inventory, error) {
 	sudoPw, err := parseSecretRef("sudo-password", o.sudoPassword)
 	if err != nil {
-		return usageErr(err)
+		return nil, usageErr(err)
 	}
 	casPw, err := parseSecretRef("cassandra-password", o.cassandraPassword)
 	if err != nil {
-		return usageErr(err)
+		return nil, usageErr(err)
 	}
 	esPw, err := parseSecretRef("es-password", o.esPassword)
 	if err != nil {
-		return usageErr(err)
+		return nil, usageErr(err)
 	}
 	ssh := config.SSH{User: o.user, Port: config.DefaultSSHPort, IdentityFiles: o.identities, KnownHosts: o.knownHosts,
 		ConfigFile: o.sshConfig, ConnectTimeout: o.connectTimeout, Keepalive: config.DefaultKeepalive, Sudo: o.sudo, SudoPassword: sudoPw}
@@ -131,6 +173,12 @@ func runInit(ctx context.Context, g *globals, o initOpts, seed string, out io.Wr
 	}
 	probe := &config.Inventory{SSH: ssh}
 	opts := sshOptions(probe, g)
+	if o.noTTY { // nothing may read the terminal: an encrypted key needs the agent
+		opts.Passphrase = nil
+		if sudoPw.Kind == config.SecretPrompt {
+			opts.SudoPassword = nil
+		}
+	}
 
 	seedPool := remote.NewPool([]remote.Target{{Name: seed, Host: seed, Port: o.port, User: o.user, IdentityFiles: o.identities}}, opts)
 	defer seedPool.Close()
@@ -139,21 +187,21 @@ func runInit(ctx context.Context, g *globals, o initOpts, seed string, out io.Wr
 	case config.PlatformTheHive, config.PlatformEclecticIQ, config.PlatformAlien4Cloud:
 		if o.platform == config.PlatformAlien4Cloud && o.a4cConfig == "" && o.a4cDir == "" {
 			if a4c, err = steps.DetectPlatform(ctx, seedPool, seed); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	case "":
 		pf, err := steps.DetectPlatform(ctx, seedPool, seed)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if pf.Platform == "" {
-			return usageErr(fmt.Errorf("%s: no platform configuration found (%s, %s, an Alien4Cloud config.yml): pass --platform", seed, steps.TheHiveConfPath, config.EclecticIQSettingsPath))
+			return nil, usageErr(fmt.Errorf("%s: no platform configuration found (%s, %s, an Alien4Cloud config.yml): pass --platform", seed, steps.TheHiveConfPath, config.EclecticIQSettingsPath))
 		}
 		fmt.Fprintf(out, "%s runs %s\n", seed, pf.Platform)
 		o.platform, a4c = pf.Platform, pf
 	default:
-		return usageErr(fmt.Errorf("--platform %q: want %s", o.platform, strings.Join(config.Platforms(), ", ")))
+		return nil, usageErr(fmt.Errorf("--platform %q: want %s", o.platform, strings.Join(config.Platforms(), ", ")))
 	}
 	var inv *config.Inventory
 	switch o.platform {
@@ -165,15 +213,11 @@ func runInit(ctx context.Context, g *globals, o initOpts, seed string, out io.Wr
 		inv, err = initTheHive(ctx, o, seed, seedPool, opts, casPw, esPw, out)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	inv.SSH = ssh
 	inv.Repository.URL = o.repository
-	if err := config.Write(o.output, inv); err != nil {
-		return fmt.Errorf("write %s: %w", o.output, err)
-	}
-	fmt.Fprintf(out, "wrote %s (%s, cluster %q, %d nodes). Review it, then run: hotsnap preflight --inventory %s\n", o.output, inv.Platform, inv.Cluster, len(inv.Nodes), o.output)
-	return nil
+	return inv, nil
 }
 
 // initTheHive drafts a TheHive inventory: application.conf, the ring, and
@@ -246,7 +290,7 @@ func initTheHive(ctx context.Context, o initOpts, seed string, seedPool *remote.
 	if !conf.ESAuth || esPw.Kind != config.SecretPrompt {
 		pw := ""
 		if conf.ESAuth {
-			if pw, err = esPw.Resolve(secretPrompt()); err != nil {
+			if pw, err = esPw.Resolve(o.prompt()); err != nil {
 				fmt.Fprintf(out, "  cannot read the Elasticsearch password (%v): repository not discovered\n", err)
 			}
 		}
@@ -412,7 +456,7 @@ func initElasticsearch(ctx context.Context, o initOpts, inv *config.Inventory, s
 	pw := ""
 	if o.esUser != "" {
 		es.Username, es.Password = o.esUser, esPw
-		if pw, err = esPw.Resolve(secretPrompt()); err != nil {
+		if pw, err = esPw.Resolve(o.prompt()); err != nil {
 			fmt.Fprintf(out, "  cannot read the Elasticsearch password (%v): index and repository not discovered\n", err)
 		}
 	}
@@ -429,7 +473,7 @@ func initElasticsearch(ctx context.Context, o initOpts, inv *config.Inventory, s
 	if es.Index == "" {
 		es.Index = steps.PickIndex(indices, indexPrefix, base)
 	}
-	if es.Index, err = askValue("es-index", "Elasticsearch index to name in the inventory", es.Index); err != nil {
+	if es.Index, err = o.ask("es-index", "Elasticsearch index to name in the inventory", es.Index); err != nil {
 		return "", err
 	}
 	if repos, rerr := steps.ESRepositories(ctx, dial, seed, url, es.Username, pw); rerr == nil {
@@ -507,7 +551,7 @@ func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remo
 		}
 		pgData = d
 	}
-	if pgData, err = askValue("postgres-data", "PostgreSQL data directory on "+pgHost, pgData); err != nil {
+	if pgData, err = o.ask("postgres-data", "PostgreSQL data directory on "+pgHost, pgData); err != nil {
 		return nil, err
 	}
 	// Redis.
@@ -532,7 +576,7 @@ func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remo
 			redisData = d
 		}
 	}
-	if redisData, err = askValue("redis-data", "Redis dump directory on "+redisHost, redisData); err != nil {
+	if redisData, err = o.ask("redis-data", "Redis dump directory on "+redisHost, redisData); err != nil {
 		return nil, err
 	}
 	// Nodes, in the lab's role order: services, platform, search.
@@ -595,7 +639,7 @@ func initAlien4Cloud(ctx context.Context, o initOpts, seed string, seedPool *rem
 		dataDir = found.Alien4CloudDataDir
 		fmt.Fprintf(out, "  using the documented alien4cloud.dir %s, which exists on %s\n", dataDir, seed)
 	}
-	if dataDir, err = askValue("alien4cloud-dir", "Alien4Cloud uploaded-files directory (alien4cloud.dir) on "+seed, dataDir); err != nil {
+	if dataDir, err = o.ask("alien4cloud-dir", "Alien4Cloud uploaded-files directory (alien4cloud.dir) on "+seed, dataDir); err != nil {
 		return nil, err
 	}
 	inv := &config.Inventory{Version: 1, Platform: config.PlatformAlien4Cloud}
@@ -653,5 +697,138 @@ func clusterNameOr(flag, discovered, def string) string {
 func printNodes(inv *config.Inventory, out io.Writer) {
 	for _, n := range inv.Nodes {
 		fmt.Fprintf(out, "  %s (%s): %s\n", n.Name, n.Host, strings.Join(n.Roles, ", "))
+	}
+}
+
+// initFromWizard runs init for the wizard's Init form: the form's answers
+// over init's defaults, nothing asked on the terminal, progress lines to
+// progress. It refuses an existing file unless req.Overwrite (wrapping
+// ui.ErrInventoryExists), writes the inventory, points g at it and returns
+// what was found, what is missing and the Home for the new inventory.
+func initFromWizard(ctx context.Context, g *globals, req ui.InitRequest, progress func(string)) (*ui.InitResult, error) {
+	o := defaultInitOpts()
+	o.noTTY, o.user, o.cluster, o.force, o.sudoPassword = true, req.User, req.Cluster, req.Overwrite, req.SudoPassword
+	if o.sudoPassword == config.SecretPrompt {
+		return nil, errors.New("sudo password: the wizard cannot ask it; give env:NAME or file:PATH")
+	}
+	if req.Identity != "" {
+		o.identities = []string{req.Identity}
+	}
+	if req.KnownHosts != "" {
+		o.knownHosts = req.KnownHosts
+	}
+	if req.Output != "" {
+		o.output = req.Output
+	}
+	if strings.TrimSpace(req.Node) == "" {
+		return nil, errors.New("no node given: an address or a ~/.ssh/config alias")
+	}
+	if _, err := os.Stat(o.output); err == nil && !o.force {
+		return nil, fmt.Errorf("%s: %w", o.output, ui.ErrInventoryExists)
+	}
+	lw := &lineWriter{emit: progress}
+	inv, err := discoverInventory(ctx, g, o, strings.TrimSpace(req.Node), lw)
+	lw.Flush()
+	if err != nil {
+		return nil, fmt.Errorf("discover from %s: %w", req.Node, err)
+	}
+	if err := config.Write(o.output, inv); err != nil {
+		return nil, fmt.Errorf("write %s: %w", o.output, err)
+	}
+	res := initResult(inv, o.output, lw.lines)
+	g.inventory = o.output
+	home := wizardConfig(g)
+	res.Home = &home
+	return res, nil
+}
+
+// initResult sorts a drafted inventory into what was found and what is
+// missing (prompt references, an empty repository, the discovery's
+// warnings and fallbacks among log).
+func initResult(inv *config.Inventory, path string, log []string) *ui.InitResult {
+	facts := inventoryFacts(&session{inv: inv})
+	facts.Path = path
+	r := &ui.InitResult{Path: path, Inventory: facts, Log: log}
+	found := func(label, value string) { r.Found = append(r.Found, [2]string{label, value}) }
+	prompt := func(what string, s config.Secret) {
+		if s.Kind == config.SecretPrompt {
+			r.Missing = append(r.Missing, what+" is written as prompt: asked at every run (write env:NAME or file:PATH to run unattended)")
+		}
+	}
+	if c := inv.Cassandra; c != nil {
+		v := "keyspace " + c.Keyspace
+		if c.Username != "" {
+			v += ", authentication on (user " + c.Username + ")"
+		}
+		found("cassandra", v)
+		prompt("the Cassandra password", c.Password)
+	}
+	if e := inv.Elasticsearch; e != nil {
+		found("elasticsearch", e.URL+" index "+e.Index)
+		found("snapshot repository", e.Repository+" at "+e.RepositoryPath)
+		prompt("the Elasticsearch password", e.Password)
+	}
+	if s := inv.Storage; s != nil {
+		switch {
+		case s.S3 != nil:
+			found("storage", "s3 "+s.S3.Endpoint+" bucket "+s.S3.Bucket)
+			prompt("the S3 access key", s.S3.AccessKey)
+			prompt("the S3 secret key", s.S3.SecretKey)
+		default:
+			v := "local " + s.Path
+			if s.Owner != "" {
+				v += " (" + s.Owner + ")"
+			}
+			found("storage", v)
+		}
+	}
+	if inv.Repository.URL == "" {
+		r.Missing = append(r.Missing, "repository.url is empty: set where backups go (a directory, ssh://host/path or s3://bucket/prefix)")
+	}
+	for _, l := range log {
+		t := strings.TrimSpace(l)
+		for _, w := range []string{"warning", "failed", "could not", "cannot", "defaults written", "using "} {
+			if strings.Contains(t, w) {
+				r.Missing = append(r.Missing, strings.TrimPrefix(t, "warning: "))
+				break
+			}
+		}
+	}
+	return r
+}
+
+// lineWriter turns what discovery prints into lines: each is kept and
+// passed to emit (when set) as soon as it ends.
+type lineWriter struct {
+	emit  func(string)
+	buf   []byte
+	lines []string
+}
+
+// Write splits p into lines.
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		w.line(string(w.buf[:i]))
+		w.buf = w.buf[i+1:]
+	}
+}
+
+// Flush emits a last line left without its newline.
+func (w *lineWriter) Flush() {
+	if len(w.buf) > 0 {
+		w.line(string(w.buf))
+		w.buf = nil
+	}
+}
+
+func (w *lineWriter) line(l string) {
+	w.lines = append(w.lines, l)
+	if w.emit != nil {
+		w.emit(l)
 	}
 }

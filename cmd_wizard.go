@@ -185,11 +185,8 @@ func wizardConfig(g *globals) ui.Config {
 			})},
 		{Key: "init", Title: "Discover an inventory (init)",
 			Help: "log in to one TheHive node and draft hotsnap.yaml",
-			Text: func(context.Context) (string, error) {
-				return "Discovery runs from the command line for now (the form is not built yet):\n\n" +
-					"  hotsnap init NODE [--cluster NAME] [-o hotsnap.yaml]\n\n" +
-					"It reads /etc/thehive/application.conf on NODE, finds every ring member with\n" +
-					"nodetool status, and writes the inventory; passwords become references.", nil
+			Init: func(ctx context.Context, req ui.InitRequest, progress func(string)) (*ui.InitResult, error) {
+				return initFromWizard(ctx, g, req, progress)
 			}},
 		{Key: "lab", Title: "Practice on the lab",
 			Help: "a 3-node practice cluster in network namespaces (root)",

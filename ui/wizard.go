@@ -43,6 +43,11 @@ type Operation struct {
 	Text func(ctx context.Context) (string, error)
 	// Review shows the plan before running the job.
 	Review bool
+	// Init, when set, makes the operation the Init screen: a form whose
+	// answers go to Init (called from a command, never in Update), which
+	// reports its progress lines through progress and returns what it
+	// found and wrote.
+	Init func(ctx context.Context, req InitRequest, progress func(line string)) (*InitResult, error)
 }
 
 // Job is one runbook run the wizard drives.
@@ -92,6 +97,7 @@ const (
 	screenPlan
 	screenRun
 	screenText
+	screenInit
 )
 
 // Messages of the wizard itself.
@@ -177,6 +183,8 @@ type model struct {
 	startedAt  time.Time
 
 	textTitle, text string
+
+	init *initState // the Init screen
 }
 
 func newModel(cfg Config, b *bridge) model {
@@ -306,6 +314,8 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.planScroll = 0
 		return m, nil
+	case initLogMsg, initDoneMsg:
+		return m.initMsg(msg)
 	case tea.KeyPressMsg:
 		return m.key(msg)
 	}
@@ -465,6 +475,8 @@ func (m model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m.homeKey(s)
 	case screenPlan:
 		return m.planKey(s)
+	case screenInit:
+		return m.initKey(k)
 	case screenText:
 		switch s {
 		case "up", "k":
@@ -548,6 +560,8 @@ func (m model) homeKey(s string) (tea.Model, tea.Cmd) {
 		}
 		m.notice = fmt.Sprintf("… %s: starting", op.Title)
 		switch {
+		case op.Init != nil:
+			return m.startInit(&ops[m.cursor])
 		case op.Job != nil:
 			return m, func() tea.Msg {
 				job, err := op.Job(context.Background())

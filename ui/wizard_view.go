@@ -24,6 +24,8 @@ func (m model) View() tea.View {
 		body = m.planView()
 	case screenText:
 		body = m.textView()
+	case screenInit:
+		body = m.initView()
 	default:
 		body = m.runView()
 	}
