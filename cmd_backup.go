@@ -212,15 +212,9 @@ naming every problem found.`,
 			}
 			defer closeStore()
 			w := cmd.OutOrStdout()
-			probs, err := repo.Verify(ctx, store, args[0], nil)
+			probs, m, err := verifyBackup(ctx, s, store, args[0])
 			if err != nil {
 				return err
-			}
-			m, merr := repo.ReadManifest(ctx, store, args[0])
-			if merr == nil && m.Elasticsearch != nil && s.inv.Elasticsearch != nil {
-				if p := steps.CheckESSnapshot(ctx, s.env, m.Elasticsearch); p != "" {
-					probs = append(probs, repo.Problem{Path: "elasticsearch:" + m.Elasticsearch.Snapshot, What: p})
-				}
 			}
 			for _, p := range probs {
 				fmt.Fprintf(w, "✗ %s\n", p)
@@ -229,7 +223,7 @@ naming every problem found.`,
 				return fmt.Errorf("backup %s is damaged: %d problems", args[0], len(probs))
 			}
 			if m == nil {
-				return fmt.Errorf("backup %s: %w", args[0], merr)
+				return fmt.Errorf("backup %s has no readable manifest", args[0])
 			}
 			fmt.Fprintf(w, "✓ backup %s verified: every file matches its manifest (%s); Elasticsearch snapshot SUCCESS\n", args[0], steps.HumanBytes(m.Size()))
 			return nil
@@ -292,4 +286,24 @@ approve by typing the cluster name, or --confirm NAME. --dry-run only lists.`,
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "list what would be removed, remove nothing")
 	addRunFlags(c, &f)
 	return c
+}
+
+// verifyBackup re-hashes backup id against its manifest and checks that its
+// Elasticsearch snapshot still exists and is SUCCESS. The manifest is nil
+// when it cannot be read (Verify then reports why among the problems).
+func verifyBackup(ctx context.Context, s *session, store repo.Store, id string) ([]repo.Problem, *repo.Manifest, error) {
+	probs, err := repo.Verify(ctx, store, id, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("verify %s: %w", id, err)
+	}
+	m, err := repo.ReadManifest(ctx, store, id)
+	if err != nil {
+		return probs, nil, nil
+	}
+	if m.Elasticsearch != nil && s.inv.Elasticsearch != nil {
+		if p := steps.CheckESSnapshot(ctx, s.env, m.Elasticsearch); p != "" {
+			probs = append(probs, repo.Problem{Path: "elasticsearch:" + m.Elasticsearch.Snapshot, What: p})
+		}
+	}
+	return probs, m, nil
 }

@@ -165,12 +165,7 @@ func wizardConfig(g *globals) ui.Config {
 					closeStore()
 					return steps.Runbook{}, nil, nil, err
 				}
-				var id string
-				for _, b := range sums {
-					if b.Complete && (id == "" || b.ID > id) {
-						id = b.ID
-					}
-				}
+				id := newestComplete(sums)
 				if id == "" {
 					closeStore()
 					return steps.Runbook{}, nil, nil, fmt.Errorf("no complete backup in %s: take one first", store)
@@ -279,24 +274,13 @@ func verifyNewest(ctx context.Context, g *globals) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var id string
-	for _, b := range sums {
-		if b.Complete && (id == "" || b.ID > id) {
-			id = b.ID
-		}
-	}
+	id := newestComplete(sums)
 	if id == "" {
 		return "", fmt.Errorf("no complete backup in %s", store)
 	}
-	probs, err := repo.Verify(ctx, store, id, nil)
+	probs, m, err := verifyBackup(ctx, s, store, id)
 	if err != nil {
-		return "", fmt.Errorf("verify %s: %w", id, err)
-	}
-	m, merr := repo.ReadManifest(ctx, store, id)
-	if merr == nil && m.Elasticsearch != nil && s.inv.Elasticsearch != nil {
-		if p := steps.CheckESSnapshot(ctx, s.env, m.Elasticsearch); p != "" {
-			probs = append(probs, repo.Problem{Path: "elasticsearch:" + m.Elasticsearch.Snapshot, What: p})
-		}
+		return "", err
 	}
 	var b strings.Builder
 	for _, p := range probs {
@@ -305,9 +289,20 @@ func verifyNewest(ctx context.Context, g *globals) (string, error) {
 	if len(probs) > 0 {
 		return b.String(), fmt.Errorf("backup %s is damaged: %d problems", id, len(probs))
 	}
-	if merr != nil {
-		return "", fmt.Errorf("backup %s: %w", id, merr)
+	if m == nil {
+		return "", fmt.Errorf("backup %s has no readable manifest", id)
 	}
 	fmt.Fprintf(&b, "✓ backup %s verified: every file matches its manifest (%s); Elasticsearch snapshot SUCCESS", id, steps.HumanBytes(m.Size()))
 	return b.String(), nil
+}
+
+// newestComplete returns the ID of the newest complete backup, or "".
+func newestComplete(sums []repo.Summary) string {
+	var id string
+	for _, b := range sums {
+		if b.Complete && (id == "" || b.ID > id) {
+			id = b.ID
+		}
+	}
+	return id
 }
