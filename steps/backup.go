@@ -273,13 +273,9 @@ func schemaStep(env *Env, b *BackupRun) Step {
 
 // esClient returns a REST client for the cluster through the first ES node.
 func esClient(env *Env) (*remote.ESClient, string, error) {
-	nodes := env.names(config.RoleElasticsearch)
-	if len(nodes) == 0 {
-		nodes = env.allNames()[:1]
-	}
-	es := env.Inv.Elasticsearch
-	cl, err := remote.NewESClient(nodes[0], es.URL, es.Username, env.ESPassword, env.Dial(nodes[0]))
-	return cl, nodes[0], err
+	node, es := env.esNode(), env.Inv.Elasticsearch
+	cl, err := remote.NewESClient(node, es.URL, es.Username, env.ESPassword, env.Dial(node))
+	return cl, node, err
 }
 
 func snapshotStep(env *Env, b *BackupRun) Step {
@@ -713,14 +709,7 @@ func filesBackupStep(env *Env, b *BackupRun) Step {
 	if st.Provider == config.StorageS3 {
 		return s3BackupStep(env, b)
 	}
-	node := env.allNames()[0]
-	if f := env.names(config.RoleFiles); len(f) > 0 {
-		node = f[0]
-	}
-	p := st.Path
-	if n, ok := env.Inv.Node(node); ok && n.Paths[config.PathAttachments] != "" {
-		p = n.Paths[config.PathAttachments]
-	}
+	node, p := env.filesLocation()
 	cmd := "tar -C " + remote.Quote(p) + " -cf - ."
 	return Step{
 		ID: "files", Title: "Archive the attachments", Kind: KindAction,

@@ -8,17 +8,13 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
-	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
 )
 
 func s3BackupStep(env *Env, b *BackupRun) Step {
 	s3 := env.Inv.Storage.S3
-	node := env.allNames()[0]
-	if th := env.names(config.RoleTheHive); len(th) > 0 {
-		node = th[0]
-	}
+	node := env.appNode()
 	return Step{
 		ID: "files", Title: "Copy every attachment object from S3", Kind: KindAction,
 		Why: "With storage.provider = s3 the attachments are objects in a bucket: each is copied into the repository with its hash, through the SSH tunnel when only the nodes reach the endpoint.",

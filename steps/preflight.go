@@ -69,6 +69,31 @@ func (e *Env) dataDir(node string) string {
 	return e.Inv.Cassandra.DataDir
 }
 
+// firstWithRole returns the first node with role, else the first node.
+func (e *Env) firstWithRole(role string) string {
+	if n := e.names(role); len(n) > 0 {
+		return n[0]
+	}
+	return e.Inv.Nodes[0].Name
+}
+
+// esNode is the node through whose tunnel Elasticsearch is reached.
+func (e *Env) esNode() string { return e.firstWithRole(config.RoleElasticsearch) }
+
+// appNode is the node from which TheHive's API and its S3 store are reached.
+func (e *Env) appNode() string { return e.firstWithRole(config.RoleTheHive) }
+
+// filesLocation is the node that reads the local attachment folder, and the
+// folder there (storage.path, or the node's paths.attachments).
+func (e *Env) filesLocation() (node, dir string) {
+	node = e.firstWithRole(config.RoleFiles)
+	dir = e.Inv.Storage.Path
+	if n, ok := e.Inv.Node(node); ok && n.Paths[config.PathAttachments] != "" {
+		dir = n.Paths[config.PathAttachments]
+	}
+	return node, dir
+}
+
 // output runs cmd and returns stdout (stderr goes into the error).
 func output(ctx context.Context, rc *RunContext, node, cmd string, sudo bool) (string, error) {
 	var b strings.Builder
@@ -464,20 +489,15 @@ func replicationFactor(repl map[string]string) int {
 
 func esStep(env *Env) Step {
 	es := env.Inv.Elasticsearch
-	nodes := env.names(config.RoleElasticsearch)
-	if len(nodes) == 0 {
-		nodes = env.allNames()[:1]
-	}
 	repo := es.Repository
 	return Step{
 		ID: "elasticsearch", Title: "Elasticsearch: reachable, health, snapshot repository registered and verified", Kind: KindCheck,
 		Why: "The index is backed up with the snapshot API into an fs repository on the shared folder (path.repo), registered once on the cluster.",
 		Plan: func() []PlannedCommand {
-			return []PlannedCommand{{Node: nodes[0], Cmd: fmt.Sprintf("GET %s/ · GET /_cluster/health · GET /_snapshot/%s · POST /_snapshot/%s/_verify (through the SSH tunnel)", es.URL, repo, repo)}}
+			return []PlannedCommand{{Node: env.esNode(), Cmd: fmt.Sprintf("GET %s/ · GET /_cluster/health · GET /_snapshot/%s · POST /_snapshot/%s/_verify (through the SSH tunnel)", es.URL, repo, repo)}}
 		},
 		Run: func(ctx context.Context, rc *RunContext) error {
-			n := nodes[0]
-			cl, err := remote.NewESClient(n, es.URL, es.Username, env.ESPassword, env.Dial(n))
+			cl, n, err := esClient(env)
 			if err != nil {
 				rc.Check(CheckResult{Check: "es", Node: n, Status: CheckFail, Evidence: err.Error()})
 				return nil
@@ -619,15 +639,7 @@ func serviceStep(env *Env) Step {
 
 func filesStep(env *Env) Step {
 	st := env.Inv.Storage
-	nodes := env.names(config.RoleFiles)
-	if len(nodes) == 0 {
-		nodes = env.allNames()[:1]
-	}
-	n := nodes[0]
-	p := st.Path
-	if node, ok := env.Inv.Node(n); ok && node.Paths[config.PathAttachments] != "" {
-		p = node.Paths[config.PathAttachments]
-	}
+	n, p := env.filesLocation()
 	cmd := "stat -c '%U:%G %a' " + remote.Quote(p) + " && du -sb " + remote.Quote(p)
 	return Step{
 		ID: "files", Title: "Attachment storage", Kind: KindCheck,
@@ -669,10 +681,7 @@ func HumanBytes(n int64) string {
 
 func s3Step(env *Env) Step {
 	s3 := env.Inv.Storage.S3
-	node := env.allNames()[0]
-	if th := env.names(config.RoleTheHive); len(th) > 0 {
-		node = th[0]
-	}
+	node := env.appNode()
 	return Step{
 		ID: "s3", Title: "Attachment storage in S3: bucket reachable with the credentials", Kind: KindCheck,
 		Why: "With storage.provider = s3 the attachments live in a bucket; the backup copies every object, so the credentials must list and read it.",

@@ -732,14 +732,7 @@ func filesRestoreStep(env *Env, r *RestoreRun) Step {
 	if f.Provider == repo.ProviderS3 {
 		return s3RestoreStep(env, r)
 	}
-	node := env.allNames()[0]
-	if fs := env.names(config.RoleFiles); len(fs) > 0 {
-		node = fs[0]
-	}
-	p := env.Inv.Storage.Path
-	if n, ok := env.Inv.Node(node); ok && n.Paths[config.PathAttachments] != "" {
-		p = n.Paths[config.PathAttachments]
-	}
+	node, p := env.filesLocation()
 	// Staged inside the folder itself: it is often a mount point (NFS), so
 	// nothing outside it is on the same file system, and renames inside it
 	// are cheap and safe.
@@ -778,10 +771,7 @@ func filesRestoreStep(env *Env, r *RestoreRun) Step {
 func s3RestoreStep(env *Env, r *RestoreRun) Step {
 	s3 := env.Inv.Storage.S3
 	f := r.Manifest.Files
-	node := env.allNames()[0]
-	if th := env.names(config.RoleTheHive); len(th) > 0 {
-		node = th[0]
-	}
+	node := env.appNode()
 	return Step{
 		ID: "files", Title: "Put every attachment object back into the bucket", Kind: KindAction, Destructive: true,
 		Why: "Every object of the backup is written back; objects created after the backup are kept unless an exact copy was asked for.",
@@ -857,7 +847,7 @@ func startTheHiveStep(env *Env, r *RestoreRun) Step {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					cl, err := remote.NewESClient(n, "http://127.0.0.1:9000", "", "", env.Dial(n))
+					cl, err := remote.NewESClient(n, TheHiveStatusURL, "", "", env.Dial(n))
 					if err != nil {
 						errs[i] = err
 						return
