@@ -55,6 +55,21 @@ func openStore(ctx context.Context, s *session, g *globals) (repo.Store, func(),
 	return st, closeAll, nil
 }
 
+// openSessionStore opens the session (inventory, SSH pool, secrets) and the
+// backup repository; done closes both.
+func openSessionStore(ctx context.Context, g *globals) (*session, repo.Store, func(), error) {
+	s, err := openSession(g)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	store, closeStore, err := openStore(ctx, s, g)
+	if err != nil {
+		s.pool.Close()
+		return nil, nil, nil, err
+	}
+	return s, store, func() { closeStore(); s.pool.Close() }, nil
+}
+
 func newBackupCmd(g *globals) *cobra.Command {
 	var f runFlags
 	var oneNode bool
@@ -77,16 +92,11 @@ endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
   hotsnap backup --yes --no-tui     # unattended (cron): approve the gate`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := openSession(g)
+			s, store, done, err := openSessionStore(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
-			defer s.pool.Close()
-			store, closeStore, err := openStore(cmd.Context(), s, g)
-			if err != nil {
-				return err
-			}
-			defer closeStore()
+			defer done()
 			b := &steps.BackupRun{Store: store, ID: repo.NewID(time.Now()), Tool: "hotsnap " + versionString(), OneNode: oneNode}
 			sum, err := runRunbook(cmd.Context(), s, steps.Backup(s.env, b), f, cmd.OutOrStdout())
 			if err != nil {
@@ -201,16 +211,11 @@ naming every problem found.`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			s, err := openSession(g)
+			s, store, done, err := openSessionStore(ctx, g)
 			if err != nil {
 				return err
 			}
-			defer s.pool.Close()
-			store, closeStore, err := openStore(ctx, s, g)
-			if err != nil {
-				return err
-			}
-			defer closeStore()
+			defer done()
 			w := cmd.OutOrStdout()
 			probs, m, err := verifyBackup(ctx, s, store, args[0])
 			if err != nil {
@@ -251,16 +256,11 @@ approve by typing the cluster name, or --confirm NAME. --dry-run only lists.`,
 				return usageErr(errors.New("say what to keep: --keep-last N and/or --older-than DURATION"))
 			}
 			ctx := cmd.Context()
-			s, err := openSession(g)
+			s, store, done, err := openSessionStore(ctx, g)
 			if err != nil {
 				return err
 			}
-			defer s.pool.Close()
-			store, closeStore, err := openStore(ctx, s, g)
-			if err != nil {
-				return err
-			}
-			defer closeStore()
+			defer done()
 			sums, err := repo.List(ctx, store)
 			if err != nil {
 				return err

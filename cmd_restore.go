@@ -44,16 +44,11 @@ func newRestoreCmd(g *globals) *cobra.Command {
 			if err := repo.CheckID(id); err != nil {
 				return usageErr(fmt.Errorf("%q is not a backup ID (hotsnap list shows them): %w", id, err))
 			}
-			s, err := openSession(g)
+			s, store, done, err := openSessionStore(ctx, g)
 			if err != nil {
 				return err
 			}
-			defer s.pool.Close()
-			store, closeStore, err := openStore(ctx, s, g)
-			if err != nil {
-				return err
-			}
-			defer closeStore()
+			defer done()
 			m, err := repo.ReadManifest(ctx, store, id)
 			if errors.Is(err, fs.ErrNotExist) {
 				return usageErr(fmt.Errorf("backup %s has no manifest in %s: it is incomplete or does not exist (hotsnap list)", id, store))

@@ -56,11 +56,13 @@ func runRunbookTUI(ctx context.Context, s *session, rb steps.Runbook, f runFlags
 func newWizardCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "wizard",
-		Short: "Open the terminal wizard: inventory at a glance, preflight, backup, verify, list",
+		Short: "Open the terminal wizard: inventory at a glance, init, preflight, backup, restore, verify, list",
 		Long: `Open the terminal wizard (also what "hotsnap" alone does on a terminal): the
 inventory at a glance and the operations — back up (with a plan review, the gate,
-live progress per node and a summary), preflight only (a live checklist of every
-check on every node), verify the newest backup, list the backups.
+live progress per node and a summary), restore the newest backup (the plan, a gate
+to stop TheHive, a destructive gate that wants the cluster name), preflight only
+(a live checklist of every check on every node), verify the newest backup, list
+the backups, and discover an inventory (init as a form).
 
 It draws on stderr; Ctrl-C asks before aborting a run, then stops the remote
 commands and shows the cleanup.`,
@@ -260,16 +262,11 @@ func listText(ctx context.Context, g *globals) (string, error) {
 }
 
 func verifyNewest(ctx context.Context, g *globals) (string, error) {
-	s, err := openSession(g)
+	s, store, done, err := openSessionStore(ctx, g)
 	if err != nil {
 		return "", err
 	}
-	defer s.pool.Close()
-	store, closeStore, err := openStore(ctx, s, g)
-	if err != nil {
-		return "", err
-	}
-	defer closeStore()
+	defer done()
 	sums, err := repo.List(ctx, store)
 	if err != nil {
 		return "", err
