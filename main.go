@@ -76,17 +76,23 @@ func newRoot(g *globals) *cobra.Command {
 		Short: "Hot backup and guided restore of TheHive (Cassandra + Elasticsearch + files) over SSH",
 		Long: `hotsnap runs the documented backup and restore runbooks for you, over SSH, on every
 node of the cluster: preflight checks, snapshots, service stops, restores and
-verification, with a confirmation gate before anything destructive.
+verification, with a confirmation gate before anything destructive. On a terminal,
+"hotsnap" alone opens the wizard.
 
 Start with the practice cluster (needs root):
 
-  sudo hotsnap lab up                                  # 3 nodes in network namespaces
-  sudo hotsnap lab exec -- hotsnap exec -- hostname    # run the tool inside the lab
+  sudo hotsnap lab up                                  # 3 nodes with data, in network namespaces
+  sudo hotsnap lab exec -- hotsnap                     # the wizard, inside the lab
+  sudo hotsnap lab exec -- hotsnap preflight           # or any command
   sudo hotsnap lab down
 
-Point it at a real cluster with an inventory file (see README.md, "Inventory"):
+Point it at a real cluster:
 
-  hotsnap exec --inventory prod.yaml -- nodetool status thehive
+  hotsnap init th-node-1 --cluster prod-thehive        # drafts ./hotsnap.yaml
+  hotsnap preflight                                    # every check, changes nothing
+  hotsnap backup                                       # a gate, then the hot backup
+  hotsnap list && hotsnap verify ID
+  hotsnap restore ID                                   # two gates; the second wants the cluster name
 
 Exit codes: 0 ok, 1 failed, 2 usage or configuration error, 3 preflight failed,
 130 aborted.`,
