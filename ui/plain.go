@@ -17,7 +17,6 @@ import (
 type Plain struct {
 	mu       sync.Mutex
 	w        io.Writer
-	total    int
 	progress map[string]time.Time // last progress line per step/node, to print at most one a second
 }
 
@@ -32,7 +31,7 @@ func (p *Plain) printf(format string, args ...any) {
 
 // RunStarted prints the runbook's name and length.
 func (p *Plain) RunStarted(runID, runbook string, s []steps.StepInfo) {
-	p.total = len(s)
+
 	p.printf("hotsnap %s · run %s · %d steps\n", runbook, runID, len(s))
 }
 
