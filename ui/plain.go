@@ -31,7 +31,6 @@ func (p *Plain) printf(format string, args ...any) {
 
 // RunStarted prints the runbook's name and length.
 func (p *Plain) RunStarted(runID, runbook string, s []steps.StepInfo) {
-
 	p.printf("hotsnap %s · run %s · %d steps\n", runbook, runID, len(s))
 }
 
