@@ -288,7 +288,7 @@ func stopUnit(u Unit, p paths) error {
 	}
 	appendJournal(p, systemdLine("Stopping "+u.Description+"...")) //nolint:errcheck // journal is best effort
 	signalGroup(pid, syscall.SIGTERM)
-	if waitStopped(p, pid, start, time.Duration(u.TimeoutStopSec)*time.Second) {
+	if waitStopped(p, pid, start, sup, time.Duration(u.TimeoutStopSec)*time.Second) {
 		return nil
 	}
 	ident := u.SyslogIdentifier
@@ -300,7 +300,7 @@ func stopUnit(u Unit, p paths) error {
 		writeState(p, cur) //nolint:errcheck // the supervisor keeps Result timeout if it sees it
 	}
 	signalGroup(pid, syscall.SIGKILL)
-	if waitStopped(p, pid, start, 5*time.Second) {
+	if waitStopped(p, pid, start, sup, 5*time.Second) {
 		return nil
 	}
 	return fmt.Errorf("process %d did not exit after SIGKILL", pid)
@@ -314,19 +314,25 @@ func waitGone(pid int, timeout time.Duration) {
 	}
 }
 
-// waitStopped waits until pid is gone and the supervisor has recorded the end
-// (or is gone too). It writes the final state itself when the supervisor died.
-func waitStopped(p paths, pid int, start uint64, timeout time.Duration) bool {
+// waitStopped waits until pid is gone and the supervisor sup has recorded the
+// end (or is gone too). It writes the final state itself when the supervisor
+// died without recording it. The state is read after the liveness checks: a
+// supervisor seen gone has already written its final state, so a stale read
+// can never overwrite it.
+func waitStopped(p paths, pid int, start uint64, sup int, timeout time.Duration) bool {
 	deadline := time.Now().Add(timeout)
 	for {
-		s, err := readState(p)
 		gone := pid == 0 || !alive(pid, start)
-		if err == nil && gone {
+		supGone := sup == 0 || !alive(sup, 0)
+		if s, err := readState(p); err == nil && gone {
 			if s.Active == stateInactive || s.Active == stateFailed {
 				return true
 			}
-			if s.SupervisorPID == 0 || !alive(s.SupervisorPID, 0) {
+			if supGone {
 				s.Active, s.Sub, s.Result, s.Since = stateInactive, "dead", "success", time.Now()
+				if pid != 0 {
+					s.ExecMainPID, s.ExecMainCode, s.ExecMainStatus = pid, "killed", int(syscall.SIGTERM)
+				}
 				s.MainPID, s.SupervisorPID = 0, 0
 				writeState(p, s)   //nolint:errcheck // best effort
 				os.Remove(p.pid()) //nolint:errcheck // may not exist
