@@ -142,7 +142,7 @@ func wizardConfig(g *globals) ui.Config {
 					return steps.Runbook{}, nil, nil, err
 				}
 				b := &steps.BackupRun{Store: store, ID: repo.NewID(time.Now()), Tool: "hotsnap " + versionString()}
-				return steps.Backup(s.env, b), func() *ui.BackupFacts { return backupFacts(b.Manifest(), store) }, closeStore, nil
+				return backupRunbook(s, b, nil), func() *ui.BackupFacts { return backupFacts(b.Manifest(), store) }, closeStore, nil
 			})},
 		{Key: "preflight", Title: "Preflight only", Disabled: noInv,
 			Help: "every check on every node, live; changes nothing",
@@ -178,7 +178,7 @@ func wizardConfig(g *globals) ui.Config {
 					return steps.Runbook{}, nil, nil, err
 				}
 				r := &steps.RestoreRun{Store: store, Manifest: m}
-				return steps.Restore(s.env, r), nil, closeStore, nil
+				return restoreRunbook(s, r, nil), nil, closeStore, nil
 			})},
 		{Key: "init", Title: "Discover an inventory (init)",
 			Help: "log in to one TheHive node and draft hotsnap.yaml",

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -208,11 +209,15 @@ func (e *Engine) Run(ctx context.Context, rb Runbook) error {
 	e.checks = nil
 	e.checksMu.Unlock()
 	e.Reporter.RunStarted(runID, rb.Name, infos)
-	var resumes string
-	if rb.Resume != nil {
-		resumes = rb.Resume.RunID
+	first := entry{Type: "run_started", Runbook: rb.Name, Cluster: rb.Cluster, Params: rb.Params}
+	if p := rb.Resume; p != nil {
+		first.Resumes, first.DoneBefore = p.RunID, p.Done
+		for id := range p.Started {
+			first.StartedBefore = append(first.StartedBefore, id)
+		}
+		sort.Strings(first.StartedBefore)
 	}
-	e.Journal.record(entry{Type: "run_started", Runbook: rb.Name, Cluster: rb.Cluster, Params: rb.Params, Resumes: resumes})
+	e.Journal.record(first)
 	start := time.Now()
 	sum := RunSummary{RunID: runID, Runbook: rb.Name}
 	var started []int

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -47,6 +48,11 @@ type entry struct {
 	Resumes string `json:"resumes,omitempty"`
 	// DoneIn (step_finished, state skipped) is the run that finished the step.
 	DoneIn string `json:"done_in,omitempty"`
+	// DoneBefore and StartedBefore (run_started of a resume) carry what the
+	// runs it continues did, so that resuming this run in turn knows it
+	// even when this run stops before reaching those steps.
+	DoneBefore    map[string]string `json:"done_before,omitempty"`
+	StartedBefore []string          `json:"started_before,omitempty"`
 }
 
 // OpenJournal creates the journal of a new run in dir/runs/RUNID.jsonl.
@@ -108,13 +114,17 @@ type PriorRun struct {
 	Resumes string
 	// Done maps each step that finished to the run that finished it.
 	Done map[string]string
+	// Started holds every step that started (or finished in a run this one
+	// resumed).
+	Started map[string]bool
 	// Failed is the step that failed or was cancelled, if any.
 	Failed string
 	// Finished says the run reached its end; Err is its error ("" when it
 	// succeeded). A run without an end was killed or crashed.
 	Finished bool
 	Err      string
-	Started  time.Time
+	// At is when the run started.
+	At time.Time
 }
 
 // JournalPath returns where the journal of run runID lives under dir.
@@ -131,7 +141,7 @@ func ReadJournal(dir, runID string) (*PriorRun, error) {
 	if err != nil {
 		return nil, fmt.Errorf("journal of run %s: %w", runID, err)
 	}
-	p := &PriorRun{RunID: runID, Path: path, Done: map[string]string{}}
+	p := &PriorRun{RunID: runID, Path: path, Done: map[string]string{}, Started: map[string]bool{}}
 	torn := !strings.HasSuffix(string(b), "\n")
 	lines := strings.Split(string(b), "\n")
 	for i, line := range lines {
@@ -150,13 +160,21 @@ func ReadJournal(dir, runID string) (*PriorRun, error) {
 		}
 		switch e.Type {
 		case "run_started":
-			p.Runbook, p.Cluster, p.Params, p.Resumes, p.Started = e.Runbook, e.Cluster, e.Params, e.Resumes, e.Time
+			p.Runbook, p.Cluster, p.Params, p.Resumes, p.At = e.Runbook, e.Cluster, e.Params, e.Resumes, e.Time
+			for id, run := range e.DoneBefore {
+				p.Done[id], p.Started[id] = run, true
+			}
+			for _, id := range e.StartedBefore {
+				p.Started[id] = true
+			}
+		case "step_started":
+			p.Started[e.Step] = true
 		case "step_finished":
 			switch {
 			case e.State == string(StateDone):
 				p.Done[e.Step] = runID
 			case e.State == string(StateSkipped) && e.DoneIn != "":
-				p.Done[e.Step] = e.DoneIn
+				p.Done[e.Step], p.Started[e.Step] = e.DoneIn, true
 			case e.State == string(StateFailed) || e.State == string(StateCanceled):
 				p.Failed = e.Step
 			}
@@ -168,4 +186,33 @@ func ReadJournal(dir, runID string) (*PriorRun, error) {
 		return nil, fmt.Errorf("%s: no run_started entry: not the journal of a run", path)
 	}
 	return p, nil
+}
+
+// ChangedData says whether the earlier run (or one it resumed) started one of
+// rb's destructive steps: the data may be half replaced.
+func (p *PriorRun) ChangedData(rb Runbook) bool {
+	for _, s := range rb.Steps {
+		if s.Destructive && s.Kind != KindGate && p.Started[s.ID] {
+			return true
+		}
+	}
+	return false
+}
+
+// ContinuedBy returns the runs in dir that resumed run runID, oldest first.
+// Journals that cannot be read are skipped: they cannot have continued it.
+func ContinuedBy(dir, runID string) []*PriorRun {
+	paths, _ := filepath.Glob(filepath.Join(dir, "runs", "*.jsonl"))
+	sort.Strings(paths) // run IDs sort by time
+	var out []*PriorRun
+	for _, p := range paths {
+		id := strings.TrimSuffix(filepath.Base(p), ".jsonl")
+		if id == runID {
+			continue
+		}
+		if r, err := ReadJournal(dir, id); err == nil && r.Resumes == runID {
+			out = append(out, r)
+		}
+	}
+	return out
 }

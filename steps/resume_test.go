@@ -31,7 +31,9 @@ func TestResumeCommand(t *testing.T) {
 
 // resumeRunbook: a check, a destructive gate, two destructive steps; the
 // second fails while failSecond is set.
-func resumeRunbook(ran *[]string, failSecond *bool) Runbook {
+func resumeRunbook(ran *[]string, failSecond *bool) Runbook { return resumeRunbookRing(ran, failSecond, new(bool)) }
+
+func resumeRunbookRing(ran *[]string, failSecond, failRing *bool) Runbook {
 	step := func(id string) Step {
 		return Step{ID: id, Title: id, Kind: KindAction, Destructive: true, Run: func(ctx context.Context, rc *RunContext) error {
 			*ran = append(*ran, id)
@@ -43,6 +45,9 @@ func resumeRunbook(ran *[]string, failSecond *bool) Runbook {
 	}
 	check := Step{ID: "ring", Title: "ring", Kind: KindCheck, Run: func(ctx context.Context, rc *RunContext) error {
 		*ran = append(*ran, "ring")
+		if *failRing {
+			return errors.New("node2: connection refused")
+		}
 		return nil
 	}}
 	return Runbook{Name: "restore", Cluster: "prod", Params: map[string]string{"backup": "b1"}, Steps: []Step{
@@ -102,6 +107,38 @@ func TestResumeSkipsFinishedDestructiveStepsOnly(t *testing.T) {
 	}
 	if after.Resumes != first || after.Done["truncate"] != first || after.Done["load"] != second || after.Err != "" || !after.Finished {
 		t.Errorf("resumed run's journal = %+v", after)
+	}
+	if later := ContinuedBy(dir, first); len(later) != 1 || later[0].RunID != second {
+		t.Errorf("ContinuedBy(%s) = %+v, want run %s", first, later, second)
+	}
+	if later := ContinuedBy(dir, second); len(later) != 0 {
+		t.Errorf("ContinuedBy(%s) = %+v, want none", second, later)
+	}
+
+	// A chain: run A fails loading, its resume B fails at the first check,
+	// and B's resume C still knows that A emptied the tables and changed data.
+	ran, fail = nil, true
+	a, _, _ := run(resumeRunbook(&ran, &fail))
+	pa, _ := ReadJournal(dir, a)
+	ringDown := true
+	rb = resumeRunbookRing(&ran, &fail, &ringDown)
+	rb.Resume = pa
+	b, _, err := run(rb)
+	if err == nil {
+		t.Fatal("run B should fail at the ring check")
+	}
+	pb, err := ReadJournal(dir, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pb.Done["truncate"] != a || !pb.Started["load"] || !pb.ChangedData(rb) {
+		t.Errorf("run B's journal lost what run A did: %+v", pb)
+	}
+	ran, fail, ringDown = nil, false, false
+	rb = resumeRunbookRing(&ran, &fail, &ringDown)
+	rb.Resume = pb
+	if _, _, err := run(rb); err != nil || strings.Join(ran, ",") != "ring,load" {
+		t.Errorf("run C: %v, ran %v; want ring,load", err, ran)
 	}
 }
 
