@@ -31,7 +31,9 @@ func TestResumeCommand(t *testing.T) {
 
 // resumeRunbook: a check, a destructive gate, two destructive steps; the
 // second fails while failSecond is set.
-func resumeRunbook(ran *[]string, failSecond *bool) Runbook { return resumeRunbookRing(ran, failSecond, new(bool)) }
+func resumeRunbook(ran *[]string, failSecond *bool) Runbook {
+	return resumeRunbookRing(ran, failSecond, new(bool))
+}
 
 func resumeRunbookRing(ran *[]string, failSecond, failRing *bool) Runbook {
 	step := func(id string) Step {
