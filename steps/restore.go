@@ -94,7 +94,7 @@ func Restore(env *Env, r *RestoreRun) Runbook {
 	if m.Keyspace != "" && inv.Cassandra != nil {
 		rb.Steps = append(rb.Steps, ringUpStep(env), topologyStep(env, r))
 	}
-	rb.Steps = append(rb.Steps, preflightVerdictStep())
+	rb.Steps = append(rb.Steps, restoreDiskStep(env, r), preflightVerdictStep())
 	thehive := env.names(config.RoleTheHive)
 	if len(thehive) > 0 {
 		rb.Steps = append(rb.Steps, Step{ID: "approve-stop", Title: "Stop TheHive on every node", Kind: KindGate, Gate: &GateRequest{
