@@ -62,10 +62,11 @@ modes. Where PATH is read:
   node1:/mnt/backup          on inventory node node1, over its SSH connection
   ssh://[user@]host/path     on that host (an inventory node's address or name
                              uses the node's connection)
-  /mnt/backup, ./dir         on this machine when the layout is there; otherwise
+  /mnt/backup                on this machine when the layout is there; otherwise
                              on the inventory's nodes (Cassandra nodes first), the
                              first that has it — the scripts write to a mount on
                              the nodes
+  ./dir, file:///dir         on this machine
 Files there are read with sudo (the scripts run as root).`,
 		Example: `  hotsnap list
   hotsnap restore hotsnap-20261122-213000-a1b2
@@ -129,8 +130,8 @@ func runRestore(ctx context.Context, w io.Writer, s *session, r *steps.RestoreRu
 	return nil
 }
 
-// nodePathRE matches node:/abs/path.
-var nodePathRE = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9_.-]*):(/.*)$`)
+// nodePathRE matches node:/abs/path (not a URL's scheme://).
+var nodePathRE = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9_.-]*):(/(?:[^/].*)?)$`)
 
 // isLegacyPath tells a PATH (of the documented scripts' backups) from a
 // backup ID, which never holds a slash.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -495,5 +496,49 @@ func TestParseOwner(t *testing.T) {
 	}
 	if _, err := parseOwner("thehive"); err == nil {
 		t.Error("owner without group accepted")
+	}
+}
+
+// TestLegacyS3Mirror: a SeaweedFS mirror archive becomes the S3 objects of
+// the manifest, each read from the archive by one ranged read.
+func TestLegacyS3Mirror(t *testing.T) {
+	root := t.TempDir()
+	const ts = "20260314_02h00m00s"
+	writeLegacy(t, root, ts, ts, "", true)
+	name := "seaweedfs_" + ts
+	dir := filepath.Join(root, "seaweedfs", name)
+	writeFile(t, filepath.Join(dir, "ab", "abcdef"), "object one")
+	writeFile(t, filepath.Join(dir, "top-level key"), strings.Repeat("2", 3000))
+	runTar(t, filepath.Join(root, "seaweedfs"), name+".tar", name)
+	os.RemoveAll(dir)
+	l, s, err := readLegacyAt(t, root, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Mirror == nil || l.Files != nil || len(l.Mirror.Entries) != 2 {
+		t.Fatalf("mirror: %+v", l.Mirror)
+	}
+	m, vs, err := l.Restore(s, LegacyTarget{Bucket: "thehive"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Files == nil || m.Files.Provider != ProviderS3 || m.Files.Bucket != "thehive" || len(m.Files.Objects) != 2 {
+		t.Fatalf("files: %+v", m.Files)
+	}
+	for _, o := range m.Files.Objects {
+		rc, err := vs.Open(context.Background(), ObjectPath(m.ID, o.Key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		n, _ := vs.Stat(context.Background(), ObjectPath(m.ID, o.Key))
+		want := map[string]string{"ab/abcdef": "object one", "top-level key": strings.Repeat("2", 3000)}[o.Key]
+		if err != nil || string(b) != want || n != int64(len(want)) || o.Size != n {
+			t.Errorf("object %q: %q (%v), stat %d, manifest %d", o.Key, b, err, n, o.Size)
+		}
+	}
+	if _, err := vs.Open(context.Background(), ObjectPath(m.ID, "nope")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("absent object: %v", err)
 	}
 }
