@@ -127,6 +127,9 @@ func scanArchive(ctx context.Context, s Store, it LegacyItem, keep func(string) 
 	if err != nil {
 		return nil, fmt.Errorf("%s (%d bytes) is damaged: %w: restore a good copy of it", it.Path, size, err)
 	}
+	if len(sc.Members) == 0 && size < 1024 {
+		return nil, fmt.Errorf("%s (%d bytes) is empty or not a tar archive: the script that made it failed; restore a good copy of it", it.Path, size)
+	}
 	if !sc.EndMarker {
 		return nil, fmt.Errorf("%s (%d bytes) is truncated: it ends after %d entries without tar's end-of-archive blocks (a copy cut short?): restore a good copy of it", it.Path, size, len(sc.Members))
 	}

@@ -195,7 +195,8 @@ type LegacyTarget struct {
 	// Owner is the user:group every attachment gets back: the documented
 	// archive only knows root (cp -r as root). Empty keeps the archive's.
 	Owner string
-	// Bucket is the S3 bucket the mirror's objects go back into.
+	// Bucket is the S3 bucket the mirror's objects go back into; when it
+	// is set the attachments are in S3 and a files_*.tar is not used.
 	Bucket string
 }
 
@@ -227,7 +228,7 @@ func (l *Legacy) Restore(src Store, t LegacyTarget) (*Manifest, Store, error) {
 			Archive: p, Size: tb.stream.size, Files: tb.Files})
 	}
 	m.Cassandra = []NodeArchive{na}
-	if a := l.Files; a != nil {
+	if a := l.Files; a != nil && t.Bucket == "" {
 		st, err := a.stream.withOwner(owner)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", a.Item.Path, err)
@@ -241,7 +242,7 @@ func (l *Legacy) Restore(src Store, t LegacyTarget) (*Manifest, Store, error) {
 			}
 		}
 		m.Files = &FileStore{Provider: ProviderLocalFS, Path: t.FilesPath, Node: t.FilesNode, Archive: p, Size: st.size, Entries: entries}
-	} else if a := l.Mirror; a != nil && t.Bucket != "" {
+	} else if a := l.Mirror; a != nil && t.Bucket != "" { // the attachments are in S3
 		fstore := &FileStore{Provider: ProviderS3, Bucket: t.Bucket}
 		for _, e := range a.Entries {
 			if e.Type != "" {

@@ -542,3 +542,45 @@ func TestLegacyS3Mirror(t *testing.T) {
 		t.Errorf("absent object: %v", err)
 	}
 }
+
+func TestLegacyEmptyAndGarbageArchives(t *testing.T) {
+	const ts = "20260314_02h00m00s"
+	for name, content := range map[string]string{
+		"empty":   "",
+		"garbage": strings.Repeat("not a tar archive at all ", 100),
+	} {
+		t.Run(name, func(t *testing.T) {
+			root := t.TempDir()
+			writeFile(t, filepath.Join(root, "cassandra", "cassandra_"+ts+".tar"), content)
+			_, _, err := readLegacyAt(t, root, "")
+			if err == nil || !strings.Contains(err.Error(), "cassandra/cassandra_"+ts+".tar") || !strings.Contains(err.Error(), "good copy") {
+				t.Fatalf("%s archive: %v", name, err)
+			}
+		})
+	}
+}
+
+// FuzzScanTar: whatever the bytes, scanning ends with entries or an error,
+// never a panic, and every entry found lies inside the file.
+func FuzzScanTar(f *testing.F) {
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	tw.WriteHeader(&tar.Header{Name: "cassandra_x/thehive/t-1/nb-1-big-Data.db", Size: 3, Mode: 0o644})
+	tw.Write([]byte("abc"))
+	tw.Close()
+	f.Add(b.Bytes())
+	f.Add(b.Bytes()[:700])
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sc, err := scanTar(bytes.NewReader(data), int64(len(data)), func(string) bool { return true })
+		if err != nil {
+			return
+		}
+		for _, m := range sc.Members {
+			if m.Off < 0 || m.DataOff < m.Off || m.DataOff+m.Header.Size > int64(len(data)) && m.Header.Typeflag == tar.TypeReg {
+				t.Fatalf("entry %q at %d/%d size %d outside %d bytes", m.Header.Name, m.Off, m.DataOff, m.Header.Size, len(data))
+			}
+			cleanTarName(m.Header.Name)
+		}
+	})
+}
