@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hotsnap/hotsnap/lab/baseline"
 	"github.com/hotsnap/hotsnap/steps"
@@ -62,10 +64,14 @@ func TestE2ERestoreDocumentedBackup(t *testing.T) {
 		t.Fatalf("the damage did not take: %+v", damaged)
 	}
 
-	res, err = hotsnapInOp(t.Context(), l, "restore", "/mnt/backup", "--yes", "--confirm", "lab", "--no-tui").CombinedOutput()
+	cmd := hotsnapInOp(t.Context(), l, "restore", "/mnt/backup", "--yes", "--confirm", "lab", "--no-tui")
+	start := time.Now()
+	res, err = cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(res), steps.SuccessLine) {
 		t.Fatalf("restore: %v\n%s", err, res)
 	}
+	t.Logf("hotsnap restore of the documented backup: %s, peak RSS %.1f MB (archives: %d bytes)", time.Since(start).Round(time.Millisecond),
+		float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)/1024, archiveBytes(t, shared))
 	for _, want := range []string{
 		// found on the nodes, and listed
 		"backup made by the documented scripts, " + stamp + " ",
@@ -103,4 +109,18 @@ func TestE2ERestoreDocumentedBackup(t *testing.T) {
 	if _, err := os.Stat(tars[0]); err != nil {
 		t.Errorf("the documented archive is gone: %v", err)
 	}
+}
+
+// archiveBytes adds up the documented archives under the shared backup root.
+func archiveBytes(t *testing.T, shared string) int64 {
+	var n int64
+	for _, g := range []string{"cassandra/*.tar", "storage/*.tar"} {
+		m, _ := filepath.Glob(filepath.Join(shared, g))
+		for _, p := range m {
+			if st, err := os.Stat(p); err == nil {
+				n += st.Size()
+			}
+		}
+	}
+	return n
 }
