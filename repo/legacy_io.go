@@ -201,8 +201,11 @@ func (f *rangeFile) Read(b []byte) (int, error) {
 		got, err := io.ReadFull(rc, buf)
 		rc.Close()
 		f.reads++
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return 0, fmt.Errorf("read %s at byte %d: %w (it was %d bytes; it shrank)", f.path, f.pos, io.ErrUnexpectedEOF, f.size)
+		}
 		if err != nil {
-			return 0, fmt.Errorf("read %s at byte %d: %w (the file is %d bytes)", f.path, f.pos, io.ErrUnexpectedEOF, f.size)
+			return 0, fmt.Errorf("read %s at byte %d: %w", f.path, f.pos, err)
 		}
 		f.buf, f.bufOff = buf[:got], f.pos
 	}
