@@ -1,20 +1,30 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/hotsnap/hotsnap/config"
+	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps"
 )
 
 func newRestoreCmd(g *globals) *cobra.Command {
 	var f runFlags
 	var s3Exact bool
+	var at string
 	c := &cobra.Command{
-		Use:   "restore ID",
+		Use:   "restore ID|PATH",
 		Short: "Restore a backup: verified, gated, with TheHive stopped and started again",
 		Long: `Restore a backup of the repository into the cluster of the inventory:
 
@@ -31,16 +41,49 @@ func newRestoreCmd(g *globals) *cobra.Command {
     TheHive's role), the Elasticsearch indices (deleted, restored, recovery
     followed), the attachments (with owners and modes, or S3 objects);
  5. start TheHive, wait until /api/status answers and its log shows no error,
-    and print "=== ✓ Successful full restore ===".`,
+    and print "=== ✓ Successful full restore ===".
+
+A backup made by TheHive's documented hot-backup scripts is restored the same way:
+give the backup root they write to (BACKUP_ROOT, /mnt/backup by default) as PATH.
+hotsnap finds cassandra/cassandra_<stamp>.tar (with create_keyspace_<ks>.cql
+inside or next to it), elasticsearch/elasticsearch_<stamp>.info (the snapshot in
+the ES fs repository), storage/files_<stamp>.tar and seaweedfs_/minio_<stamp>.tar
+(also when they all sit in PATH itself), takes the newest set — or the one of
+--at STAMP — pairing each component with the nearest stamp within an hour (the
+scripts call "date" once per component), and lists what it found. These backups
+have no hashes, no owners and no host IDs: verification reads every archive
+whole (complete, readable; its sha256 is shown) and checks the schema and the ES
+snapshot; the one node's snapshot is loaded with sstableloader, streamed table by
+table from the archive by ranged reads (no copy of the whole archive anywhere);
+attachments get storage.owner (default thehive:thehive) and keep the archive's
+modes. Where PATH is read:
+
+  node1:/mnt/backup          on inventory node node1, over its SSH connection
+  ssh://[user@]host/path     on that host (an inventory node's address or name
+                             uses the node's connection)
+  /mnt/backup                on this machine when the layout is there; otherwise
+                             on the inventory's nodes (Cassandra nodes first), the
+                             first that has it — the scripts write to a mount on
+                             the nodes
+  ./dir, file:///dir         on this machine
+Files there are read with sudo (the scripts run as root).`,
 		Example: `  hotsnap list
   hotsnap restore hotsnap-20261122-213000-a1b2
-  hotsnap restore hotsnap-20261122-213000-a1b2 --yes --confirm prod-thehive   # unattended`,
+  hotsnap restore hotsnap-20261122-213000-a1b2 --yes --confirm prod-thehive   # unattended
+  hotsnap restore /mnt/backup                        # the documented scripts' newest backup
+  hotsnap restore node1:/mnt/backup --at 20261122_02h00m00s`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if isLegacyPath(args[0]) {
+				return restoreLegacy(ctx, cmd, g, f, args[0], at, s3Exact, nil)
+			}
+			if at != "" {
+				return usageErr(errors.New("--at chooses among the backups of the documented scripts under a PATH; a backup ID names one backup already"))
+			}
 			id := args[0]
 			if err := repo.CheckID(id); err != nil {
-				return usageErr(fmt.Errorf("%q is not a backup ID (hotsnap list shows them): %w", id, err))
+				return usageErr(fmt.Errorf("%q is not a backup ID (hotsnap list shows them) nor a PATH (write ./%s for a folder here): %w", id, id, err))
 			}
 			s, store, done, err := openSessionStore(ctx, g)
 			if err != nil {
@@ -49,7 +92,7 @@ func newRestoreCmd(g *globals) *cobra.Command {
 			defer done()
 			m, err := repo.ReadManifest(ctx, store, id)
 			if errors.Is(err, fs.ErrNotExist) {
-				return usageErr(fmt.Errorf("backup %s has no manifest in %s: it is incomplete or does not exist (hotsnap list)", id, store))
+				return usageErr(fmt.Errorf("backup %s has no manifest in %s: it is incomplete or does not exist (hotsnap list; a folder here is ./%s)", id, store, id))
 			}
 			if err != nil {
 				return err
@@ -57,10 +100,185 @@ func newRestoreCmd(g *globals) *cobra.Command {
 			if m.Platform != s.inv.Platform {
 				return usageErr(fmt.Errorf("backup %s is of platform %s, the inventory is %s", id, m.Platform, s.inv.Platform))
 			}
-			return runRestore(cmd, s, store, m, s3Exact, f, nil)
+			r := &steps.RestoreRun{Store: store, Manifest: m, S3Exact: s3Exact}
+			return runRestore(cmd, s, r, f, fromBackup(m), nil)
 		},
 	}
 	c.Flags().BoolVar(&s3Exact, "s3-exact", false, "S3 attachments: remove objects created after the backup (an exact copy); by default they are kept")
+	c.Flags().StringVar(&at, "at", "", "with a PATH of the documented scripts' backups: the stamp of the one to restore (20261122_02h00m00s, or its cassandra_*.tar name); default the newest")
 	addRunFlags(c, &f)
 	return c
+}
+
+// nodePathRE matches node:/abs/path (not a URL's scheme://).
+var nodePathRE = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9_.-]*):(/(?:[^/].*)?)$`)
+
+// isLegacyPath tells a PATH (of the documented scripts' backups) from a
+// backup ID, which never holds a slash.
+func isLegacyPath(arg string) bool {
+	return strings.Contains(arg, "/") || arg == "." || arg == ".." || arg == "~"
+}
+
+// restoreLegacy restores a backup made by the documented scripts.
+func restoreLegacy(ctx context.Context, cmd *cobra.Command, g *globals, f runFlags, arg, at string, s3Exact bool, prior *steps.PriorRun) error {
+	s, err := openSession(g)
+	if err != nil {
+		return err
+	}
+	defer s.pool.Close()
+	src, nodeDir, closeSrc, err := openLegacySource(ctx, s, g, arg)
+	if err != nil {
+		return err
+	}
+	defer closeSrc()
+	found, err := repo.FindLegacy(ctx, src)
+	if err != nil {
+		return err
+	}
+	set, err := found.SelectLegacy(at)
+	if err != nil {
+		return usageErr(err)
+	}
+	l, err := repo.ReadLegacy(ctx, src, set)
+	if err != nil {
+		return &exitError{code: exitPreflight, err: fmt.Errorf("the documented backup %s in %s cannot be restored, nothing was changed:\n%w", set.Stamp, src, err)}
+	}
+	l.Source = arg
+	inv := s.inv
+	m, vs, err := l.Restore(src, steps.LegacyTargetFor(s.env))
+	if err != nil {
+		return usageErr(fmt.Errorf("documented backup %s: %w", set.Stamp, err))
+	}
+	lr := &steps.LegacyRestore{Backup: l, Source: src}
+	if nodeDir != "" {
+		lr.ESFolder = path.Join(nodeDir, l.ESFolder)
+	}
+	if l.ESSnapshot != "" && inv.Elasticsearch != nil {
+		es, err := steps.FindLegacyESSnapshot(ctx, s.env, l.ESSnapshot, lr.ESFolder)
+		if err != nil {
+			// The verify step reports it as a failed check, before anything changes.
+			lr.ESLookup = err
+			es = &repo.ESSnapshot{Repository: inv.Elasticsearch.Repository, Snapshot: l.ESSnapshot, Indices: []string{inv.Elasticsearch.Index}}
+		}
+		m.Elasticsearch = es
+	}
+	r := &steps.RestoreRun{Store: vs, Manifest: m, S3Exact: s3Exact, Legacy: lr}
+	if prior != nil {
+		if err := sameWorld(prior, runParams(s)); err != nil {
+			return usageErr(err)
+		}
+		if d := manifestDigest(m); d != prior.Params[paramManifest] {
+			return usageErr(fmt.Errorf("the documented backup %s in %s changed since run %s: refusing to continue; start a new restore", set.Stamp, arg, prior.RunID))
+		}
+	}
+	return runRestore(cmd, s, r, f, fmt.Sprintf("from the documented backup %s in %s", set.Stamp, src), prior)
+}
+
+// openLegacySource opens the folder PATH names (see restore --help): a
+// store, the folder's absolute path on the nodes when it is on one ("" for
+// a local folder), and a function that closes what was opened.
+func openLegacySource(ctx context.Context, s *session, g *globals, arg string) (repo.Store, string, func(), error) {
+	nothing := func() {}
+	onNode := func(node, dir string) (repo.Store, string, func(), error) {
+		c, err := s.pool.Client(ctx, node)
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("%s: read %s there: %w", node, dir, err)
+		}
+		st, err := repo.NewSSHStoreAsRoot(c, node, dir)
+		if err != nil {
+			return nil, "", nil, usageErr(err)
+		}
+		return st, path.Clean(dir), nothing, nil
+	}
+	if m := nodePathRE.FindStringSubmatch(arg); m != nil {
+		if _, ok := s.inv.Node(m[1]); !ok {
+			return nil, "", nil, usageErr(fmt.Errorf("%s: no node %q in the inventory (%s); for another host write ssh://host%s", arg, m[1], strings.Join(nodeNames(s.inv), ", "), m[2]))
+		}
+		return onNode(m[1], m[2])
+	}
+	if strings.HasPrefix(arg, "ssh://") {
+		u, err := url.Parse(arg)
+		if err != nil || u.Host == "" || !strings.HasPrefix(u.Path, "/") {
+			return nil, "", nil, usageErr(fmt.Errorf("%s: want ssh://[user@]host/absolute/path", arg))
+		}
+		if u.User == nil && u.Port() == "" {
+			for _, n := range s.inv.Nodes {
+				if n.Name == u.Hostname() || n.Host == u.Hostname() {
+					return onNode(n.Name, u.Path)
+				}
+			}
+		}
+		t := remote.Target{Name: u.Host, Host: u.Host}
+		if u.User != nil {
+			t.User = u.User.Username()
+		}
+		c, err := remote.Dial(ctx, t, sshOptions(s.inv, g))
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("%s: %w", arg, err)
+		}
+		st, err := repo.NewSSHStoreAsRoot(c, u.Host, u.Path)
+		if err != nil {
+			c.Close()
+			return nil, "", nil, usageErr(err)
+		}
+		return st, path.Clean(u.Path), func() { c.Close() }, nil
+	}
+	local := strings.TrimPrefix(arg, "file://")
+	if p, err := config.ExpandHome(local); err == nil {
+		local = p
+	}
+	abs, err := filepath.Abs(local)
+	if err != nil {
+		return nil, "", nil, usageErr(err)
+	}
+	if st, err := repo.Open(ctx, abs, repo.Options{}); err == nil {
+		if found, err := repo.FindLegacy(ctx, st); err == nil && (len(found.Items) > 0 || len(found.Folders) > 0) {
+			return st, "", nothing, nil
+		}
+	}
+	if !filepath.IsAbs(local) {
+		return nil, "", nil, usageErr(fmt.Errorf("%s: no backup of the documented scripts in %s on this machine (a folder on a node is node:/path)", arg, abs))
+	}
+	// The documented scripts write to a mount on the nodes: look there.
+	var tried []string
+	for _, n := range nodesCassandraFirst(s.inv) {
+		st, dir, _, err := onNode(n, abs)
+		if err != nil {
+			tried = append(tried, fmt.Sprintf("%s (%v)", n, err))
+			continue
+		}
+		found, err := repo.FindLegacy(ctx, st)
+		if err != nil {
+			tried = append(tried, fmt.Sprintf("%s (%v)", n, err))
+			continue
+		}
+		if len(found.Of(repo.LegacyCassandra)) > 0 {
+			return st, dir, nothing, nil
+		}
+		tried = append(tried, n)
+	}
+	return nil, "", nil, usageErr(fmt.Errorf("no backup of the documented scripts (cassandra/cassandra_YYYYMMDD_HHhMMmSSs.tar ...) in %s on this machine nor on %s: "+
+		"give the backup root they write to (their BACKUP_ROOT), as node:/path to name the node", abs, strings.Join(tried, ", ")))
+}
+
+func nodeNames(inv *config.Inventory) []string {
+	var out []string
+	for _, n := range inv.Nodes {
+		out = append(out, n.Name)
+	}
+	return out
+}
+
+// nodesCassandraFirst lists the nodes, those with the cassandra role first:
+// the documented scripts run on a node with Cassandra and Elasticsearch.
+func nodesCassandraFirst(inv *config.Inventory) []string {
+	var first, rest []string
+	for _, n := range inv.Nodes {
+		if n.HasRole(config.RoleCassandra) {
+			first = append(first, n.Name)
+		} else {
+			rest = append(rest, n.Name)
+		}
+	}
+	return append(first, rest...)
 }

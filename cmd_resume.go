@@ -32,6 +32,8 @@ const (
 	paramManifest   = "manifest_sha256"
 	paramS3Exact    = "s3_exact"
 	paramOneNode    = "one_node"
+	paramLegacyPath = "legacy_path" // restore PATH: the documented scripts' backup root as typed
+	paramLegacyAt   = "legacy_at"   // and the stamp of the backup restored
 )
 
 // runParams are the parameters every resumable run records: where its
@@ -122,6 +124,9 @@ cleanup) are cleared first.`,
 				}
 				return usageErr(fmt.Errorf("run %s was continued by run %s, which knows what was done since: hotsnap resume %s", runID, last.RunID, last.RunID))
 			}
+			if p := prior.Params[paramLegacyPath]; prior.Runbook == "restore" && p != "" {
+				return restoreLegacy(cmd.Context(), cmd, g, f, p, prior.Params[paramLegacyAt], prior.Params[paramS3Exact] == "true", prior)
+			}
 			s, store, done, err := openSessionStore(cmd.Context(), g)
 			if err != nil {
 				return err
@@ -183,7 +188,13 @@ func resumeRestore(cmd *cobra.Command, s *session, store repo.Store, f runFlags,
 	if d := manifestDigest(m); d != prior.Params[paramManifest] {
 		return usageErr(fmt.Errorf("backup %s changed since run %s (its manifest is not the one restored then): refusing to continue; start a new restore", id, prior.RunID))
 	}
-	return runRestore(cmd, s, store, m, prior.Params[paramS3Exact] == "true", f, prior)
+	r := &steps.RestoreRun{Store: store, Manifest: m, S3Exact: prior.Params[paramS3Exact] == "true"}
+	return runRestore(cmd, s, r, f, fromBackup(m), prior)
+}
+
+// fromBackup is the report's last line for a backup of the repository.
+func fromBackup(m *repo.Manifest) string {
+	return fmt.Sprintf("from backup %s (taken %s)", m.ID, m.Started.Format("2006-01-02 15:04:05 MST"))
 }
 
 func resumeBackup(cmd *cobra.Command, s *session, store repo.Store, f runFlags, prior *steps.PriorRun) error {
@@ -195,13 +206,11 @@ func resumeBackup(cmd *cobra.Command, s *session, store repo.Store, f runFlags, 
 	return runBackup(cmd, s, store, f, id, prior.Params[paramOneNode] == "true", prior)
 }
 
-// runRestore runs the restore of m (continuing prior when set) and prints
-// the report.
-func runRestore(cmd *cobra.Command, s *session, store repo.Store, m *repo.Manifest, s3Exact bool, f runFlags, prior *steps.PriorRun) error {
-	ctx := cmd.Context()
-	r := &steps.RestoreRun{Store: store, Manifest: m, S3Exact: s3Exact}
+// runRestore runs the restore r (continuing prior when set) and prints the
+// report, ending with from (which backup it was).
+func runRestore(cmd *cobra.Command, s *session, r *steps.RestoreRun, f runFlags, from string, prior *steps.PriorRun) error {
 	rb := restoreRunbook(s, r, prior)
-	sum, err := runRunbook(ctx, s, rb, f, cmd.OutOrStdout())
+	sum, err := runRunbook(cmd.Context(), s, rb, f, cmd.OutOrStdout())
 	if err != nil {
 		if len(sum.Failed()) > 0 && strings.Contains(err.Error(), "preflight checks failed") {
 			return &exitError{code: exitPreflight, err: err}
@@ -228,7 +237,7 @@ func runRestore(cmd *cobra.Command, s *session, store repo.Store, m *repo.Manife
 				fmt.Fprintf(w, "  restored by the earlier run, not repeated: %s\n", strings.Join(earlier, ", "))
 			}
 		}
-		fmt.Fprintf(w, "  from backup %s (taken %s)\n", m.ID, m.Started.Format("2006-01-02 15:04:05 MST"))
+		fmt.Fprintf(w, "  %s\n", from)
 	}
 	return nil
 }
@@ -241,6 +250,9 @@ func restoreRunbook(s *session, r *steps.RestoreRun, prior *steps.PriorRun) step
 	rb.Params[paramBackup] = r.Manifest.ID
 	rb.Params[paramManifest] = manifestDigest(r.Manifest)
 	rb.Params[paramS3Exact] = strconv.FormatBool(r.S3Exact)
+	if l := r.Legacy; l != nil && l.Backup != nil && l.Backup.Set != nil {
+		rb.Params[paramLegacyPath], rb.Params[paramLegacyAt] = l.Backup.Source, l.Backup.Set.Stamp
+	}
 	if prior != nil {
 		rb.Resume = prior
 		r.DataChanged = prior.ChangedData(rb)

@@ -24,6 +24,7 @@ type sshStore struct {
 	c    *remote.Client
 	host string
 	root string // absolute, clean, no trailing slash
+	sudo bool   // run every command through sudo (NewSSHStoreAsRoot)
 }
 
 func openSSH(ctx context.Context, u *url.URL, o Options) (Store, error) {
@@ -68,6 +69,18 @@ func NewSSHStore(c *remote.Client, host, root string) (Store, error) {
 	return &sshStore{c: c, host: host, root: clean}, nil
 }
 
+// NewSSHStoreAsRoot is NewSSHStore with every command run through sudo: for
+// reading what root wrote on a node (the documented backup scripts run as
+// root and may leave their folders unreadable to the login user).
+func NewSSHStoreAsRoot(c *remote.Client, host, root string) (Store, error) {
+	s, err := NewSSHStore(c, host, root)
+	if err != nil {
+		return nil, err
+	}
+	s.(*sshStore).sudo = true
+	return s, nil
+}
+
 func (s *sshStore) String() string { return "ssh://" + s.host + s.root }
 
 func (s *sshStore) full(p string) string {
@@ -83,7 +96,7 @@ func (s *sshStore) wrap(op, p string, err error) error {
 
 // run runs a short command and returns its stdout.
 func (s *sshStore) run(ctx context.Context, cmd string) (string, error) {
-	return s.c.Output(ctx, cmd, false)
+	return s.c.Output(ctx, cmd, s.sudo)
 }
 
 func (s *sshStore) Create(ctx context.Context, p string) (io.WriteCloser, error) {
@@ -101,7 +114,7 @@ func (s *sshStore) Create(ctx context.Context, p string) (io.WriteCloser, error)
 	cmd := "mkdir -p -- " + remote.Quote(path.Dir(final)) + " && exec cat > " + remote.Quote(tmp)
 	go func() {
 		defer close(w.done)
-		_, err := s.c.Run(rctx, remote.Command{Cmd: cmd, Stdin: pr})
+		_, err := s.c.Run(rctx, remote.Command{Cmd: cmd, Sudo: s.sudo, Stdin: pr})
 		w.runErr = err
 		pr.CloseWithError(errUploadEnded) // unblock a writer if the remote side died
 	}()
@@ -204,7 +217,7 @@ func (s *sshStore) Open(ctx context.Context, p string) (io.ReadCloser, error) {
 	r := &sshReader{pr: pr, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
-		_, err := s.c.Run(rctx, remote.Command{Cmd: "exec cat -- " + remote.Quote(s.full(p)), Stdout: pw})
+		_, err := s.c.Run(rctx, remote.Command{Cmd: "exec cat -- " + remote.Quote(s.full(p)), Sudo: s.sudo, Stdout: pw})
 		if err != nil {
 			pw.CloseWithError(s.wrap("read", p, err))
 			return
@@ -262,7 +275,7 @@ func (s *sshStore) List(ctx context.Context, prefix string) ([]Entry, error) {
 		"elif [ -f " + dir + " ]; then cd " + remote.Quote(path.Dir(s.full(prefix))) + " && exec find " +
 		remote.Quote("./"+path.Base(s.full(prefix))) + " -maxdepth 0 -type f -printf '%s %T@ %P\\0'; fi"
 	var out bytes.Buffer
-	if _, err := s.c.Run(ctx, remote.Command{Cmd: cmd, Stdout: &out}); err != nil {
+	if _, err := s.c.Run(ctx, remote.Command{Cmd: cmd, Sudo: s.sudo, Stdout: &out}); err != nil {
 		return nil, s.wrap("list", prefix, err)
 	}
 	var entries []Entry

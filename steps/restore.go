@@ -41,6 +41,11 @@ type RestoreRun struct {
 	// already started replacing data: if this run fails, TheHive stays
 	// stopped.
 	DataChanged bool
+	// Legacy is set for a backup made by TheHive's documented scripts: the
+	// Manifest and Store are then its per-table view (repo.Legacy.Restore),
+	// verification reads the archives whole (they have no hashes) and the
+	// keyspace is loaded with sstableloader (one node's snapshot, no host IDs).
+	Legacy *LegacyRestore
 
 	mu          sync.Mutex
 	load        string
@@ -124,9 +129,15 @@ func verifyBackupStep(env *Env, r *RestoreRun) Step {
 		ID: "verify-backup", Title: "Verify the backup before touching anything", Kind: KindCheck,
 		Why: "\"Ensure you have an up-to-date backup before starting the restore operation, as errors during the restoration could lead to data loss\": every archive is re-hashed, the ES snapshot must exist and be SUCCESS, and ES cannot restore a snapshot into an older version.",
 		Plan: func() []PlannedCommand {
+			if r.Legacy != nil {
+				return []PlannedCommand{{Node: "repository", Cmd: "read every archive of the documented backup " + r.Legacy.Backup.Set.Stamp + " whole (it records no hashes); GET _snapshot/" + esRepo(m) + "/" + r.Legacy.Backup.ESSnapshot}}
+			}
 			return []PlannedCommand{{Node: "repository", Cmd: "re-hash every file of " + m.ID + " against its manifest; GET _snapshot/" + esRepo(m) + "/" + m.ID}}
 		},
 		Run: func(ctx context.Context, rc *RunContext) error {
+			if r.Legacy != nil {
+				return verifyLegacy(ctx, rc, env, r)
+			}
 			probs, err := repo.Verify(ctx, r.Store, m.ID, func(done, total int64) { rc.Progress("repository", done, total, "bytes") })
 			if err != nil {
 				return fmt.Errorf("verify backup %s: %w", m.ID, err)
@@ -233,6 +244,13 @@ func topologyStep(env *Env, r *RestoreRun) Step {
 			return []PlannedCommand{{Node: env.names(config.RoleCassandra)[0], Cmd: "CQL: SELECT host_id, data_center, rack, tokens FROM system.local / system.peers_v2"}}
 		},
 		Run: func(ctx context.Context, rc *RunContext) error {
+			if r.Legacy != nil {
+				r.mu.Lock()
+				r.load = LoadSSTableLoader
+				r.mu.Unlock()
+				rc.Check(CheckResult{Check: "topology", Status: CheckPass, Evidence: "the documented backup is one node's snapshot and records no host IDs: loading with sstableloader, which streams every row to the nodes that own it now"})
+				return nil
+			}
 			q, closeFn, err := cqlSession(env)
 			if err != nil {
 				rc.Check(CheckResult{Check: "cql", Status: CheckFail, Evidence: err.Error(), Remedy: "check cassandra.username/password and that Cassandra is up"})
@@ -627,6 +645,8 @@ func (r *RestoreRun) loadAll(ctx context.Context, rc *RunContext, env *Env) erro
 		}
 	}
 	rc.Progress(loader, total, total, "bytes")
+	// The per-table folders are gone; their parents too.
+	rc.Run(ctx, loader, remote.Command{Cmd: "rm -rf " + remote.Quote("/tmp/hotsnap-restore-"+m.ID), Sudo: true})
 	return nil
 }
 
@@ -774,7 +794,11 @@ func filesRestoreStep(env *Env, r *RestoreRun) Step {
 	stage := ".hotsnap-restore-" + r.Manifest.ID
 	old := ".hotsnap-replaced-" + r.Manifest.ID
 	cd := "cd " + remote.Quote(p) + " && "
-	extract := "mkdir -p " + remote.Quote(p) + " && " + cd + "rm -rf " + stage + " && mkdir " + stage + " && tar -x -p --same-owner -C " + stage
+	// The staging folder starts with the folder's own owner and mode: an
+	// archive with a "./" entry (hotsnap's) sets them, one without (the
+	// documented scripts') leaves the folder's as they are.
+	extract := "mkdir -p " + remote.Quote(p) + " && " + cd + "rm -rf " + stage + " && mkdir " + stage +
+		" && chown --reference=. " + stage + " && chmod --reference=. " + stage + " && tar -x -p --same-owner -C " + stage
 	swap := cd + "rm -rf " + old + " && mkdir " + old +
 		" && find . -mindepth 1 -maxdepth 1 ! -name " + stage + " ! -name " + old + " -exec mv -t " + old + " -- {} +" +
 		" && find " + stage + " -mindepth 1 -maxdepth 1 -exec mv -t . -- {} +" +
