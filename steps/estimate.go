@@ -30,8 +30,11 @@ type Estimate struct {
 	Elasticsearch int64
 	// ESIndices are the indices measured.
 	ESIndices []string
-	// Attachments is the size of the attachment folder or S3 bucket.
-	Attachments int64
+	// Attachments is the size of the attachment folder or S3 bucket, and
+	// AttachmentsAt where it was measured ("node3:/opt/thp/thehive/files",
+	// "s3://bucket"; "" when not measured).
+	Attachments   int64
+	AttachmentsAt string
 	// Problems says what could not be measured, naming the node or
 	// component and what to do; the sizes above leave it out.
 	Problems []string
@@ -117,13 +120,13 @@ func EstimateBackup(ctx context.Context, env *Env, b *BackupRun) (*Estimate, err
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			size, err := attachmentsSize(ctx, rc, env)
+			size, at, err := attachmentsSize(ctx, rc, env)
 			if err != nil {
 				problem("attachments: cannot measure them: %v", err)
 				return
 			}
 			mu.Lock()
-			est.Attachments = size
+			est.Attachments, est.AttachmentsAt = size, at
 			mu.Unlock()
 		}()
 	}
@@ -254,26 +257,27 @@ func parseCatPrimaryStore(body []byte) (map[string]int64, error) {
 }
 
 // attachmentsSize is the size of the local attachment folder (du on the
-// files node) or of every object in the S3 bucket.
-func attachmentsSize(ctx context.Context, rc *RunContext, env *Env) (int64, error) {
+// files node) or of every object in the S3 bucket, and where that is.
+func attachmentsSize(ctx context.Context, rc *RunContext, env *Env) (int64, string, error) {
 	st := env.Inv.Storage
 	if st.Provider == config.StorageS3 {
-		return s3BucketSize(ctx, env)
+		if st.S3 == nil {
+			return 0, "", fmt.Errorf("storage.provider is s3 but storage.s3 is not set")
+		}
+		n, err := s3BucketSize(ctx, env)
+		return n, "s3://" + st.S3.Bucket, err
 	}
 	n, p := env.filesLocation()
 	out, err := output(ctx, rc, n, "du -sb "+remote.Quote(p), true)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", n, err)
+		return 0, "", fmt.Errorf("%s: %w", n, err)
 	}
-	return parseDU(out), nil
+	return parseDU(out), n + ":" + p, nil
 }
 
 // s3BucketSize lists the attachment bucket through the app node's tunnel.
 func s3BucketSize(ctx context.Context, env *Env) (int64, error) {
 	s3, node := env.Inv.Storage.S3, env.appNode()
-	if s3 == nil {
-		return 0, fmt.Errorf("storage.provider is s3 but storage.s3 is not set")
-	}
 	cl, err := remote.NewS3Client(s3.Endpoint, env.S3AccessKey, env.S3SecretKey, s3.Region, s3.PathStyle, env.Dial(node))
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", node, err)

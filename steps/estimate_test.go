@@ -90,8 +90,8 @@ func TestEstimateBackupMeasuresEveryComponentAndTheLastThroughput(t *testing.T) 
 	if !strings.HasPrefix(asked, "/_cat/indices?") || !strings.Contains(asked, "bytes=b") {
 		t.Errorf("asked ES %q", asked)
 	}
-	if est.Attachments != 2<<20 {
-		t.Errorf("attachments = %d", est.Attachments)
+	if est.Attachments != 2<<20 || est.AttachmentsAt != "node3:/opt/thp/thehive/files" {
+		t.Errorf("attachments = %d at %q", est.Attachments, est.AttachmentsAt)
 	}
 	if est.RateFrom != "hotsnap-20261121-100000-bbbb" || est.Rate != 4<<20 {
 		t.Errorf("rate = %v from %s, want 4 MiB/s from the newer backup", est.Rate, est.RateFrom)

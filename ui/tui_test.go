@@ -96,8 +96,13 @@ func TestFlowDestructiveGateNeedsTheName(t *testing.T) {
 	m := newModel(testConfig(c), tui.b)
 	m.single = true
 	m = m.startJob(&Job{Run: fakeRun(gate, &approved)}, "prune")
-	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
-	tui.b.attach(tm.Send)
+	// The run starts with the program (Init): attach first, as RunOne
+	// does, so that the gate finds the screen; sends wait for the program.
+	var tm *teatest.TestModel
+	started := make(chan struct{})
+	tui.b.attach(func(msg tea.Msg) { <-started; tm.Send(msg) })
+	tm = teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
+	close(started)
 	waitFor(t, tm, "DESTRUCTIVE GATE")
 	tm.Type("y") // not the name: must not approve
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
