@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -97,23 +98,45 @@ endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
 				return err
 			}
 			defer done()
-			b := &steps.BackupRun{Store: store, ID: repo.NewID(time.Now()), Tool: "hotsnap " + versionString(), OneNode: oneNode}
-			sum, err := runRunbook(cmd.Context(), s, steps.Backup(s.env, b), f, cmd.OutOrStdout())
-			if err != nil {
-				if len(sum.Failed()) > 0 && strings.Contains(err.Error(), "preflight checks failed") {
-					return &exitError{code: exitPreflight, err: err}
-				}
-				return err
-			}
-			if !f.json {
-				printBackupSummary(cmd.OutOrStdout(), b.Manifest(), store)
-			}
-			return nil
+			return runBackup(cmd, s, store, f, repo.NewID(time.Now()), oneNode, nil)
 		},
 	}
 	c.Flags().BoolVar(&oneNode, "one-node", false, "copy one node's snapshot only; refused unless preflight proves RF = node count and every node UN")
 	addRunFlags(c, &f)
 	return c
+}
+
+// runBackup takes backup id (again, under the same ID, when prior is the run
+// it continues) and prints the summary.
+func runBackup(cmd *cobra.Command, s *session, store repo.Store, f runFlags, id string, oneNode bool, prior *steps.PriorRun) error {
+	b := &steps.BackupRun{Store: store, ID: id, Tool: "hotsnap " + versionString(), OneNode: oneNode}
+	rb := backupRunbook(s, b, prior)
+	sum, err := runRunbook(cmd.Context(), s, rb, f, cmd.OutOrStdout())
+	if err != nil {
+		if len(sum.Failed()) > 0 && strings.Contains(err.Error(), "preflight checks failed") {
+			return &exitError{code: exitPreflight, err: err}
+		}
+		if c := steps.ResumeCommand(sum); c != "" && !f.json {
+			fmt.Fprintf(cmd.OutOrStdout(), "to take this backup again after fixing the cause: %s\n", c)
+		}
+		return err
+	}
+	if !f.json {
+		printBackupSummary(cmd.OutOrStdout(), b.Manifest(), store)
+	}
+	return nil
+}
+
+// backupRunbook builds the backup runbook of b with the parameters resume
+// needs; prior, when set, is the run it takes again.
+func backupRunbook(s *session, b *steps.BackupRun, prior *steps.PriorRun) steps.Runbook {
+	b.Resume = prior != nil
+	rb := steps.Backup(s.env, b)
+	rb.Params = runParams(s)
+	rb.Params[paramBackup] = b.ID
+	rb.Params[paramOneNode] = strconv.FormatBool(b.OneNode)
+	rb.Resume = prior
+	return rb
 }
 
 func printBackupSummary(w io.Writer, m *repo.Manifest, store repo.Store) {

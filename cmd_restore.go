@@ -4,12 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hotsnap/hotsnap/repo"
-	"github.com/hotsnap/hotsnap/steps"
 )
 
 func newRestoreCmd(g *globals) *cobra.Command {
@@ -59,23 +57,7 @@ func newRestoreCmd(g *globals) *cobra.Command {
 			if m.Platform != s.inv.Platform {
 				return usageErr(fmt.Errorf("backup %s is of platform %s, the inventory is %s", id, m.Platform, s.inv.Platform))
 			}
-			r := &steps.RestoreRun{Store: store, Manifest: m, S3Exact: s3Exact}
-			sum, err := runRunbook(ctx, s, steps.Restore(s.env, r), f, cmd.OutOrStdout())
-			if err != nil {
-				if len(sum.Failed()) > 0 && strings.Contains(err.Error(), "preflight checks failed") {
-					return &exitError{code: exitPreflight, err: err}
-				}
-				return err
-			}
-			if !f.json {
-				w := cmd.OutOrStdout()
-				fmt.Fprintf(w, "\n%s\n", steps.SuccessLine)
-				for _, l := range r.Report() {
-					fmt.Fprintf(w, "  %s\n", l)
-				}
-				fmt.Fprintf(w, "  from backup %s (taken %s)\n", m.ID, m.Started.Format("2006-01-02 15:04:05 MST"))
-			}
-			return nil
+			return runRestore(cmd, s, store, m, s3Exact, f, nil)
 		},
 	}
 	c.Flags().BoolVar(&s3Exact, "s3-exact", false, "S3 attachments: remove objects created after the backup (an exact copy); by default they are kept")

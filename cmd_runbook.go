@@ -53,6 +53,7 @@ func stateDir(inv *config.Inventory) string {
 // session is what a runbook command needs: the inventory, a connection pool
 // and the environment handed to the runbooks.
 type session struct {
+	g    *globals
 	inv  *config.Inventory
 	pool *remote.Pool
 	env  *steps.Env
@@ -93,7 +94,7 @@ func openSession(g *globals) (*session, error) {
 			}
 		}
 	}
-	return &session{inv: inv, pool: pool, env: env}, nil
+	return &session{g: g, inv: inv, pool: pool, env: env}, nil
 }
 
 func (s *session) secrets() []string {

@@ -154,7 +154,7 @@ func wizardConfig(g *globals) ui.Config {
 					return err
 				}
 				b := &steps.BackupRun{Store: store, ID: repo.NewID(time.Now()), Tool: "hotsnap " + versionString()}
-				job.Runbook, job.Close = steps.Backup(s.env, b), closeStore
+				job.Runbook, job.Close = backupRunbook(s, b, nil), closeStore
 				job.Facts = func() *ui.BackupFacts { return backupFacts(b.Manifest(), store) }
 				job.Estimate = func(ctx context.Context) (*steps.Estimate, error) { return steps.EstimateBackup(ctx, s.env, b) }
 				return nil
@@ -186,7 +186,7 @@ func wizardConfig(g *globals) ui.Config {
 						return err
 					}
 					r := &steps.RestoreRun{Store: store, Manifest: m}
-					job.Runbook = steps.Restore(s.env, r)
+					job.Runbook = restoreRunbook(s, r, nil)
 					job.Restore = func() *ui.RestoreFacts {
 						return &ui.RestoreFacts{BackupID: m.ID, Taken: m.Started, Size: m.Size(), Components: m.Components(),
 							LoadPath: r.LoadPath(), Report: r.Report()}

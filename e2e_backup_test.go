@@ -26,7 +26,15 @@ import (
 // stderr.
 func backupRun(t *testing.T, l *lab.Lab, onEvent func(ev map[string]any, cmd *exec.Cmd), extra ...string) (int, []map[string]any, string) {
 	t.Helper()
-	cmd := hotsnapInOp(t.Context(), l, append([]string{"backup", "--yes", "--json"}, extra...)...)
+	return jsonRun(t, l, append([]string{"backup", "--yes", "--json"}, extra...), onEvent)
+}
+
+// jsonRun runs hotsnap with args (which include --json) in the lab, calling
+// onEvent for every event as it arrives; it returns the exit code, the
+// events and stderr.
+func jsonRun(t *testing.T, l *lab.Lab, args []string, onEvent func(ev map[string]any, cmd *exec.Cmd)) (int, []map[string]any, string) {
+	t.Helper()
+	cmd := hotsnapInOp(t.Context(), l, args...)
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
 	out, err := cmd.StdoutPipe()

@@ -105,7 +105,7 @@ Exit codes: 0 ok, 1 failed, 2 usage or configuration error, 3 preflight failed,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErr(fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath()))
 	})
-	root.AddCommand(newInitCmd(g), newPreflightCmd(g), newPlanCmd(g), newBackupCmd(g), newRestoreCmd(g), newListCmd(g), newVerifyCmd(g), newPruneCmd(g), newExecCmd(g), newLabCmd(g), newWizardCmd(g))
+	root.AddCommand(newInitCmd(g), newPreflightCmd(g), newPlanCmd(g), newBackupCmd(g), newRestoreCmd(g), newResumeCmd(g), newListCmd(g), newVerifyCmd(g), newPruneCmd(g), newExecCmd(g), newLabCmd(g), newWizardCmd(g))
 	// "hotsnap" alone opens the wizard on a terminal, and prints the help
 	// otherwise.
 	root.Args = cobra.NoArgs

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"path"
 	"slices"
 	"sort"
@@ -28,6 +29,11 @@ type BackupRun struct {
 	Tool  string // hotsnap version, recorded in the manifest
 	// ESPoll is how often the ES snapshot is polled (default 1 s).
 	ESPoll time.Duration
+	// Resume says this run takes again a backup an earlier run left
+	// unfinished, under the same ID: the snapshots that run may have left
+	// (it was killed before its cleanup) are cleared first, so that every
+	// part comes from the new snapshot.
+	Resume bool
 	// OneNode snapshots and copies one node only. It is allowed only when
 	// preflight proved the keyspace replicated on every node (RF = node
 	// count) and every node UN: then one node holds every row.
@@ -110,6 +116,29 @@ func Backup(env *Env, b *BackupRun) Runbook {
 	}
 	rb.Steps = append(rb.Steps, manifestStep(env, b))
 	return rb
+}
+
+// clearLeftovers removes what an earlier, killed run of this backup ID may
+// have left: the Cassandra snapshot on each node and the ES snapshot.
+func (b *BackupRun) clearLeftovers(ctx context.Context, rc *RunContext, cnodes []string, clear string, cl *remote.ESClient, esRepo string) error {
+	if len(cnodes) > 0 {
+		if err := rc.RunAll(ctx, cnodes, func(string) remote.Command { return remote.Command{Cmd: clear, Sudo: true} }); err != nil {
+			return fmt.Errorf("clear the snapshot %s left by the earlier run: %w", b.ID, err)
+		}
+	}
+	if cl == nil {
+		return nil
+	}
+	r, err := cl.Do(ctx, http.MethodDelete, "/_snapshot/"+url.PathEscape(esRepo)+"/"+url.PathEscape(b.ID), nil)
+	switch {
+	case err != nil:
+		return fmt.Errorf("delete the Elasticsearch snapshot %s left by the earlier run: %w", b.ID, err)
+	case r.Status == http.StatusOK:
+		rc.Output("", "deleted the Elasticsearch snapshot "+b.ID+" the earlier run left")
+	case r.Status != http.StatusNotFound:
+		return fmt.Errorf("delete the Elasticsearch snapshot %s left by the earlier run: %s", b.ID, statusOf(r, nil))
+	}
+	return nil
 }
 
 func preflightVerdictStep() Step {
@@ -314,6 +343,15 @@ func snapshotStep(env *Env, b *BackupRun) Step {
 					}
 				}
 				_ = esNode
+			}
+			if b.Resume {
+				var esRepo string
+				if es != nil {
+					esRepo = es.Repository
+				}
+				if err := b.clearLeftovers(ctx, rc, cnodes, clear, cl, esRepo); err != nil {
+					return err
+				}
 			}
 			barrier := make(chan struct{})
 			var wg sync.WaitGroup

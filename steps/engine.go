@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -52,6 +53,14 @@ type Runbook struct {
 	Name    string
 	Cluster string // typed to approve destructive gates
 	Steps   []Step
+	// Params are what rebuilds this runbook on `hotsnap resume` (the backup
+	// ID, the repository, the inventory, ...); the journal records them.
+	Params map[string]string
+	// Resume, when set, continues that earlier run: a destructive step it
+	// finished is not repeated (it is reported skipped); every check, gate
+	// and other step runs again, so the state is re-checked and the
+	// operator approves again.
+	Resume *PriorRun
 }
 
 // Approver answers gates on a terminal. The engine consults it only when
@@ -93,7 +102,11 @@ type RunContext struct {
 	step *Step
 	info StepInfo
 	held *[]CheckResult // when set, Check holds results for the caller to report
+	run  string
 }
+
+// RunID returns the ID of the run the step is part of.
+func (rc *RunContext) RunID() string { return rc.run }
 
 // Run runs cmd on node, reporting output lines and recording the command,
 // its exit code and duration in the journal.
@@ -196,7 +209,15 @@ func (e *Engine) Run(ctx context.Context, rb Runbook) error {
 	e.checks = nil
 	e.checksMu.Unlock()
 	e.Reporter.RunStarted(runID, rb.Name, infos)
-	e.Journal.record(entry{Type: "run_started", Runbook: rb.Name, Cluster: rb.Cluster})
+	first := entry{Type: "run_started", Runbook: rb.Name, Cluster: rb.Cluster, Params: rb.Params}
+	if p := rb.Resume; p != nil {
+		first.Resumes, first.DoneBefore = p.RunID, p.Done
+		for id := range p.Started {
+			first.StartedBefore = append(first.StartedBefore, id)
+		}
+		sort.Strings(first.StartedBefore)
+	}
+	e.Journal.record(first)
 	start := time.Now()
 	sum := RunSummary{RunID: runID, Runbook: rb.Name}
 	var started []int
@@ -209,6 +230,14 @@ func (e *Engine) Run(ctx context.Context, rb Runbook) error {
 		}
 		info := infos[i]
 		e.Reporter.StepStarted(info)
+		if doneIn := rb.doneEarlier(s); doneIn != "" {
+			e.Reporter.StepOutput(s.ID, "", "finished in run "+doneIn+": not repeated")
+			res := StepResult{ID: s.ID, State: StateSkipped}
+			sum.Steps = append(sum.Steps, res)
+			e.Reporter.StepFinished(info, res)
+			e.Journal.record(entry{Type: "step_finished", Step: s.ID, State: string(StateSkipped), DoneIn: doneIn})
+			continue
+		}
 		e.Journal.record(entry{Type: "step_started", Step: s.ID})
 		t0 := time.Now()
 		var err error
@@ -216,7 +245,7 @@ func (e *Engine) Run(ctx context.Context, rb Runbook) error {
 			err = e.gate(ctx, rb, s)
 		} else {
 			started = append(started, i)
-			err = s.Run(ctx, &RunContext{e: e, step: s, info: info})
+			err = s.Run(ctx, &RunContext{e: e, step: s, info: info, run: runID})
 		}
 		res := StepResult{ID: s.ID, State: StateDone, Duration: time.Since(t0), Err: err}
 		if err != nil {
@@ -234,7 +263,7 @@ func (e *Engine) Run(ctx context.Context, rb Runbook) error {
 		}
 	}
 	if runErr != nil {
-		e.cleanup(rb, infos, started)
+		e.cleanup(rb, infos, started, runID)
 	}
 	e.checksMu.Lock()
 	sum.Checks = append([]CheckResult(nil), e.checks...)
@@ -244,6 +273,15 @@ func (e *Engine) Run(ctx context.Context, rb Runbook) error {
 	e.Journal.record(entry{Type: "run_finished", Error: e.redactErr(runErr), DurationMS: sum.Duration.Milliseconds()})
 	e.Reporter.RunFinished(sum)
 	return runErr
+}
+
+// doneEarlier returns the run that finished s when this run resumes it and
+// s is a destructive action (never repeated), else "".
+func (rb Runbook) doneEarlier(s *Step) string {
+	if rb.Resume == nil || !s.Destructive || s.Kind == KindGate {
+		return ""
+	}
+	return rb.Resume.Done[s.ID]
 }
 
 func precededByDestructiveGate(prev []Step) bool {
@@ -257,7 +295,7 @@ func precededByDestructiveGate(prev []Step) bool {
 
 // cleanup runs the cleanups of started steps in reverse order with a fresh,
 // bounded context, so a cancelled run still cleans up.
-func (e *Engine) cleanup(rb Runbook, infos []StepInfo, started []int) {
+func (e *Engine) cleanup(rb Runbook, infos []StepInfo, started []int, runID string) {
 	for j := len(started) - 1; j >= 0; j-- {
 		i := started[j]
 		s := &rb.Steps[i]
@@ -265,7 +303,7 @@ func (e *Engine) cleanup(rb Runbook, infos []StepInfo, started []int) {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		err := s.Cleanup(ctx, &RunContext{e: e, step: s, info: infos[i]})
+		err := s.Cleanup(ctx, &RunContext{e: e, step: s, info: infos[i], run: runID})
 		cancel()
 		e.Reporter.CleanupRan(s.ID, err)
 		e.Journal.record(entry{Type: "cleanup", Step: s.ID, Error: e.redactErr(err)})

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -40,6 +42,17 @@ type entry struct {
 	By         string    `json:"by,omitempty"`
 	DurationMS int64     `json:"duration_ms,omitempty"`
 	Error      string    `json:"error,omitempty"`
+	// Params (run_started) are what rebuilds the runbook on resume.
+	Params map[string]string `json:"params,omitempty"`
+	// Resumes (run_started) is the run this one continues.
+	Resumes string `json:"resumes,omitempty"`
+	// DoneIn (step_finished, state skipped) is the run that finished the step.
+	DoneIn string `json:"done_in,omitempty"`
+	// DoneBefore and StartedBefore (run_started of a resume) carry what the
+	// runs it continues did, so that resuming this run in turn knows it
+	// even when this run stops before reaching those steps.
+	DoneBefore    map[string]string `json:"done_before,omitempty"`
+	StartedBefore []string          `json:"started_before,omitempty"`
 }
 
 // OpenJournal creates the journal of a new run in dir/runs/RUNID.jsonl.
@@ -87,4 +100,119 @@ func (j *Journal) Close() error {
 		return j.err
 	}
 	return cerr
+}
+
+// PriorRun is what a journal says about an earlier run: enough to rebuild
+// its runbook and to know which steps finished.
+type PriorRun struct {
+	RunID   string
+	Path    string
+	Runbook string
+	Cluster string
+	Params  map[string]string
+	// Resumes is the run the earlier run itself continued, if any.
+	Resumes string
+	// Done maps each step that finished to the run that finished it.
+	Done map[string]string
+	// Started holds every step that started (or finished in a run this one
+	// resumed).
+	Started map[string]bool
+	// Failed is the step that failed or was cancelled, if any.
+	Failed string
+	// Finished says the run reached its end; Err is its error ("" when it
+	// succeeded). A run without an end was killed or crashed.
+	Finished bool
+	Err      string
+	// At is when the run started.
+	At time.Time
+}
+
+// JournalPath returns where the journal of run runID lives under dir.
+func JournalPath(dir, runID string) string {
+	return filepath.Join(dir, "runs", runID+".jsonl")
+}
+
+// ReadJournal reads the journal of run runID in dir. A torn last line (the
+// process died while writing it) is ignored; any other malformed line is an
+// error naming the file and line.
+func ReadJournal(dir, runID string) (*PriorRun, error) {
+	path := JournalPath(dir, runID)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("journal of run %s: %w", runID, err)
+	}
+	p := &PriorRun{RunID: runID, Path: path, Done: map[string]string{}, Started: map[string]bool{}}
+	torn := !strings.HasSuffix(string(b), "\n")
+	lines := strings.Split(string(b), "\n")
+	for i, line := range lines {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var e entry
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			if torn && i == len(lines)-1 {
+				break // the process died while writing its last line
+			}
+			return nil, fmt.Errorf("%s:%d: not a journal entry (%v): the journal was edited or damaged", path, i+1, err)
+		}
+		if e.Run != "" && e.Run != runID {
+			return nil, fmt.Errorf("%s:%d: entry of run %s in the journal of run %s", path, i+1, e.Run, runID)
+		}
+		switch e.Type {
+		case "run_started":
+			p.Runbook, p.Cluster, p.Params, p.Resumes, p.At = e.Runbook, e.Cluster, e.Params, e.Resumes, e.Time
+			for id, run := range e.DoneBefore {
+				p.Done[id], p.Started[id] = run, true
+			}
+			for _, id := range e.StartedBefore {
+				p.Started[id] = true
+			}
+		case "step_started":
+			p.Started[e.Step] = true
+		case "step_finished":
+			switch {
+			case e.State == string(StateDone):
+				p.Done[e.Step] = runID
+			case e.State == string(StateSkipped) && e.DoneIn != "":
+				p.Done[e.Step], p.Started[e.Step] = e.DoneIn, true
+			case e.State == string(StateFailed) || e.State == string(StateCanceled):
+				p.Failed = e.Step
+			}
+		case "run_finished":
+			p.Finished, p.Err = true, e.Error
+		}
+	}
+	if p.Runbook == "" {
+		return nil, fmt.Errorf("%s: no run_started entry: not the journal of a run", path)
+	}
+	return p, nil
+}
+
+// ChangedData says whether the earlier run (or one it resumed) started one of
+// rb's destructive steps: the data may be half replaced.
+func (p *PriorRun) ChangedData(rb Runbook) bool {
+	for _, s := range rb.Steps {
+		if s.Destructive && s.Kind != KindGate && p.Started[s.ID] {
+			return true
+		}
+	}
+	return false
+}
+
+// ContinuedBy returns the runs in dir that resumed run runID, oldest first.
+// Journals that cannot be read are skipped: they cannot have continued it.
+func ContinuedBy(dir, runID string) []*PriorRun {
+	paths, _ := filepath.Glob(filepath.Join(dir, "runs", "*.jsonl"))
+	sort.Strings(paths) // run IDs sort by time
+	var out []*PriorRun
+	for _, p := range paths {
+		id := strings.TrimSuffix(filepath.Base(p), ".jsonl")
+		if id == runID {
+			continue
+		}
+		if r, err := ReadJournal(dir, id); err == nil && r.Resumes == runID {
+			out = append(out, r)
+		}
+	}
+	return out
 }

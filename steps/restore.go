@@ -37,11 +37,16 @@ type RestoreRun struct {
 	HealthTimeout time.Duration
 	// Poll is how often ES recovery and TheHive are polled (default 1 s).
 	Poll time.Duration
+	// DataChanged says an earlier run of this restore (being resumed)
+	// already started replacing data: if this run fails, TheHive stays
+	// stopped.
+	DataChanged bool
 
 	mu          sync.Mutex
 	load        string
 	byNode      map[string]repo.NodeArchive // current node → the backup node whose SSTables it imports
 	destructive bool                        // a destructive step has started
+	esRestoring bool                        // an ES restore was started and has not finished
 	started     time.Time
 	report      []string
 }
@@ -89,7 +94,7 @@ func Restore(env *Env, r *RestoreRun) Runbook {
 	if m.Keyspace != "" && inv.Cassandra != nil {
 		rb.Steps = append(rb.Steps, ringUpStep(env), topologyStep(env, r))
 	}
-	rb.Steps = append(rb.Steps, preflightVerdictStep())
+	rb.Steps = append(rb.Steps, restoreDiskStep(env, r), preflightVerdictStep())
 	thehive := env.names(config.RoleTheHive)
 	if len(thehive) > 0 {
 		rb.Steps = append(rb.Steps, Step{ID: "approve-stop", Title: "Stop TheHive on every node", Kind: KindGate, Gate: &GateRequest{
@@ -330,8 +335,8 @@ func stopTheHiveStep(env *Env, r *RestoreRun) Step {
 			r.mu.Lock()
 			destructive := r.destructive
 			r.mu.Unlock()
-			if destructive {
-				rc.Output("", "TheHive stays stopped: the data was being replaced; finish the restore (hotsnap restore again) before starting it")
+			if destructive || r.DataChanged {
+				rc.Output("", "TheHive stays stopped: the data was being replaced; finish the restore (hotsnap resume "+rc.RunID()+") before starting it")
 				return nil
 			}
 			return rc.RunAll(ctx, nodes, func(string) remote.Command { return remote.Command{Cmd: "systemctl start thehive", Sudo: true} })
@@ -672,6 +677,9 @@ func esRestoreStep(env *Env, r *RestoreRun) Step {
 			if resp.Status != 200 {
 				return esHTTPError("restore the snapshot", resp)
 			}
+			r.mu.Lock()
+			r.esRestoring = true
+			r.mu.Unlock()
 			for {
 				resp, err := cl.Do(ctx, http.MethodGet, "/"+idx+"/_recovery", nil)
 				if err != nil {
@@ -707,7 +715,34 @@ func esRestoreStep(env *Env, r *RestoreRun) Step {
 				docs += n
 				rc.Output("elasticsearch", fmt.Sprintf("%s: %d documents", i, n))
 			}
+			r.mu.Lock()
+			r.esRestoring = false
+			r.mu.Unlock()
 			rc.Output("", r.note("Elasticsearch: %s restored in %s, %d documents", idx, time.Since(start).Round(time.Millisecond), docs))
+			return nil
+		},
+		// A restore still recovering when the run stops is cancelled the
+		// way ES documents it: by deleting the indices being restored.
+		Cleanup: func(ctx context.Context, rc *RunContext) error {
+			r.mu.Lock()
+			restoring := r.esRestoring
+			r.mu.Unlock()
+			if !restoring {
+				return nil
+			}
+			cl, _, err := esClient(env)
+			if err != nil {
+				return err
+			}
+			defer cl.Close()
+			resp, err := cl.Do(ctx, http.MethodDelete, "/"+idx, nil)
+			if err != nil {
+				return fmt.Errorf("cancel the Elasticsearch restore (DELETE /%s): %w", idx, err)
+			}
+			if resp.Status != 200 && resp.Status != 404 {
+				return esHTTPError("cancel the Elasticsearch restore (DELETE /"+idx+")", resp)
+			}
+			rc.Output("elasticsearch", "cancelled the unfinished restore of "+idx+" (deleted the indices being restored); hotsnap resume "+rc.RunID()+" restores them again")
 			return nil
 		},
 	}

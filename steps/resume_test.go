@@ -1,8 +1,14 @@
 package steps
 
 import (
+	"context"
 	"errors"
+	"os"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/hotsnap/hotsnap/remote/remotetest"
 )
 
 func TestResumeCommand(t *testing.T) {
@@ -20,5 +26,151 @@ func TestResumeCommand(t *testing.T) {
 		if got := ResumeCommand(c.sum); got != c.want {
 			t.Errorf("ResumeCommand(%s, err=%v) = %q, want %q", c.sum.Runbook, c.sum.Err, got, c.want)
 		}
+	}
+}
+
+// resumeRunbook: a check, a destructive gate, two destructive steps; the
+// second fails while failSecond is set.
+func resumeRunbook(ran *[]string, failSecond *bool) Runbook {
+	return resumeRunbookRing(ran, failSecond, new(bool))
+}
+
+func resumeRunbookRing(ran *[]string, failSecond, failRing *bool) Runbook {
+	step := func(id string) Step {
+		return Step{ID: id, Title: id, Kind: KindAction, Destructive: true, Run: func(ctx context.Context, rc *RunContext) error {
+			*ran = append(*ran, id)
+			if id == "load" && *failSecond {
+				return errors.New("node2: connection lost")
+			}
+			return nil
+		}}
+	}
+	check := Step{ID: "ring", Title: "ring", Kind: KindCheck, Run: func(ctx context.Context, rc *RunContext) error {
+		*ran = append(*ran, "ring")
+		if *failRing {
+			return errors.New("node2: connection refused")
+		}
+		return nil
+	}}
+	return Runbook{Name: "restore", Cluster: "prod", Params: map[string]string{"backup": "b1"}, Steps: []Step{
+		check,
+		{ID: "approve", Title: "Replace the data", Kind: KindGate, Gate: &GateRequest{Destructive: true}},
+		step("truncate"), step("load"),
+	}}
+}
+
+func TestResumeSkipsFinishedDestructiveStepsOnly(t *testing.T) {
+	dir := t.TempDir()
+	var ran []string
+	fail := true
+	run := func(rb Runbook) (string, *recorder, error) {
+		j, err := OpenJournal(dir, NewRunID(time.Now()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := &recorder{}
+		e := &Engine{Exec: remotetest.New(t), Reporter: rec, Gates: GatePolicy{Confirm: "prod"}, Journal: j}
+		runErr := e.Run(context.Background(), rb)
+		if err := j.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return j.RunID, rec, runErr
+	}
+
+	first, _, err := run(resumeRunbook(&ran, &fail))
+	if err == nil || !strings.Contains(err.Error(), "node2") {
+		t.Fatalf("first run error = %v, want node2's failure", err)
+	}
+	prior, err := ReadJournal(dir, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !prior.Finished || prior.Err == "" || prior.Failed != "load" || prior.Done["truncate"] != first || prior.Done["load"] != "" ||
+		prior.Runbook != "restore" || prior.Cluster != "prod" || prior.Params["backup"] != "b1" {
+		t.Fatalf("prior run = %+v", prior)
+	}
+
+	ran, fail = nil, false
+	rb := resumeRunbook(&ran, &fail)
+	rb.Resume = prior
+	second, rec, err := run(rb)
+	if err != nil {
+		t.Fatalf("resumed run: %v", err)
+	}
+	if got := strings.Join(ran, ","); got != "ring,load" {
+		t.Errorf("resumed run ran %s, want ring,load (truncate finished in run 1; the check re-runs)", got)
+	}
+	if !rec.has("finish truncate skipped") || !rec.has("out truncate  finished in run "+first) || !rec.has("gate approve true --confirm") {
+		t.Errorf("events: %v", rec.events)
+	}
+	after, err := ReadJournal(dir, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Resumes != first || after.Done["truncate"] != first || after.Done["load"] != second || after.Err != "" || !after.Finished {
+		t.Errorf("resumed run's journal = %+v", after)
+	}
+	if later := ContinuedBy(dir, first); len(later) != 1 || later[0].RunID != second {
+		t.Errorf("ContinuedBy(%s) = %+v, want run %s", first, later, second)
+	}
+	if later := ContinuedBy(dir, second); len(later) != 0 {
+		t.Errorf("ContinuedBy(%s) = %+v, want none", second, later)
+	}
+
+	// A chain: run A fails loading, its resume B fails at the first check,
+	// and B's resume C still knows that A emptied the tables and changed data.
+	ran, fail = nil, true
+	a, _, _ := run(resumeRunbook(&ran, &fail))
+	pa, _ := ReadJournal(dir, a)
+	ringDown := true
+	rb = resumeRunbookRing(&ran, &fail, &ringDown)
+	rb.Resume = pa
+	b, _, err := run(rb)
+	if err == nil {
+		t.Fatal("run B should fail at the ring check")
+	}
+	pb, err := ReadJournal(dir, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pb.Done["truncate"] != a || !pb.Started["load"] || !pb.ChangedData(rb) {
+		t.Errorf("run B's journal lost what run A did: %+v", pb)
+	}
+	ran, fail, ringDown = nil, false, false
+	rb = resumeRunbookRing(&ran, &fail, &ringDown)
+	rb.Resume = pb
+	if _, _, err := run(rb); err != nil || strings.Join(ran, ",") != "ring,load" {
+		t.Errorf("run C: %v, ran %v; want ring,load", err, ran)
+	}
+}
+
+func TestReadJournalDamage(t *testing.T) {
+	dir := t.TempDir()
+	write := func(id, body string) {
+		if err := os.MkdirAll(dir+"/runs", 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(JournalPath(dir, id), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := `{"ts":"2026-11-22T23:00:00Z","run":"r1","type":"run_started","runbook":"restore","cluster":"prod"}` + "\n"
+	done := `{"ts":"2026-11-22T23:00:01Z","run":"r1","type":"step_finished","step":"cassandra","state":"done"}` + "\n"
+
+	write("r1", start+done+`{"ts":"2026-11-22T23:00:02Z","run":"r1","type":"step_fin`) // killed mid-write
+	p, err := ReadJournal(dir, "r1")
+	if err != nil || p.Finished || p.Done["cassandra"] != "r1" {
+		t.Errorf("torn last line: %+v, %v", p, err)
+	}
+	write("r1", start+"garbage\n"+done)
+	if _, err := ReadJournal(dir, "r1"); err == nil || !strings.Contains(err.Error(), "r1.jsonl:2:") {
+		t.Errorf("damaged line: %v, want the file and line 2", err)
+	}
+	write("r1", done)
+	if _, err := ReadJournal(dir, "r1"); err == nil || !strings.Contains(err.Error(), "no run_started") {
+		t.Errorf("no start: %v", err)
+	}
+	if _, err := ReadJournal(dir, "nope"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing journal: %v", err)
 	}
 }

@@ -95,14 +95,17 @@ func TestFlowDestructiveGateNeedsTheName(t *testing.T) {
 	tui := NewTUI()
 	m := newModel(testConfig(c), tui.b)
 	m.single = true
-	m = m.startJob(&Job{Run: fakeRun(gate, &approved)}, "prune")
-	// The run starts with the program (Init): attach first, as RunOne
-	// does, so that the gate finds the screen; sends wait for the program.
-	var tm *teatest.TestModel
-	started := make(chan struct{})
-	tui.b.attach(func(msg tea.Msg) { <-started; tm.Send(msg) })
-	tm = teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
-	close(started)
+	// The program runs the job as soon as it starts: the job waits until
+	// the bridge is attached, as RunOne attaches it before starting.
+	attached := make(chan struct{})
+	run := fakeRun(gate, &approved)
+	m = m.startJob(&Job{Run: func(ctx context.Context, rep steps.Reporter, ap steps.Approver) error {
+		<-attached
+		return run(ctx, rep, ap)
+	}}, "prune")
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
+	tui.b.attach(tm.Send)
+	close(attached)
 	waitFor(t, tm, "DESTRUCTIVE GATE")
 	tm.Type("y") // not the name: must not approve
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})

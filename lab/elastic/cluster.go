@@ -198,6 +198,7 @@ type state struct {
 	HealthOverride string               `json:"health_override,omitempty"`
 	NextFault      *fault               `json:"next_snapshot_fault,omitempty"`
 	Serial         bool                 `json:"serial_snapshots,omitempty"`
+	RecoveryRate   int64                `json:"recovery_rate,omitempty"` // overrides Options.RecoveryRate for new restores
 	nowMs          int64
 }
 
@@ -476,6 +477,13 @@ func (c *Cluster) FailNextSnapshot(snapState, reason string) error {
 // concurrent_snapshot_execution_exception of pre-7.9 and managed clusters.
 func (c *Cluster) SetSerialSnapshots(on bool) error {
 	return c.update(func(st *state) error { st.Serial = on; return nil })
+}
+
+// SetRecoveryRate makes the restores started from now on recover at rate
+// bytes per second (0: the rate the cluster was started with), so a test
+// can act while a restore is recovering.
+func (c *Cluster) SetRecoveryRate(rate int64) error {
+	return c.update(func(st *state) error { st.RecoveryRate = rate; return nil })
 }
 
 // IndexInfo is a summary of one index, for tests and lab checks.

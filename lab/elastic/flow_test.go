@@ -516,3 +516,38 @@ func TestFormatting(t *testing.T) {
 		t.Error("parseSize(lots) accepted")
 	}
 }
+
+// TestSlowRecoveryFault: `fault --recovery-rate` slows the restores started
+// after it, so a test can act while one is recovering; auto undoes it.
+func TestSlowRecoveryFault(t *testing.T) {
+	l := newLab(t, nil)
+	if err := l.c.Seed("thehive_global", 10, 400<<10); err != nil {
+		t.Fatal(err)
+	}
+	l.registerRepo()
+	l.must(200, "PUT", "/_snapshot/thehive_repository/s1?wait_for_completion=true", "")
+	if err := l.c.SetRecoveryRate(100 << 10); err != nil {
+		t.Fatal(err)
+	}
+	l.must(200, "DELETE", "/thehive_global", "")
+	l.must(200, "POST", "/_snapshot/thehive_repository/s1/_restore", `{"indices":"thehive_global"}`)
+	// At the lab's 1 MiB/s, 400 KiB would be done 0.5 s after the start;
+	// at 100 KiB/s it is still being recovered 2 s after it.
+	l.clock.Advance(2 * time.Second)
+	r := l.must(200, "GET", "/thehive_global/_recovery", "")
+	if !strings.Contains(r.raw, `"stage":"INDEX"`) {
+		t.Fatalf("2 s into a 4 s recovery: %s", r.raw)
+	}
+	if info, _, _ := l.c.Index("thehive_global"); !info.Recovering {
+		t.Errorf("index not recovering: %+v", info)
+	}
+	// Deleting the index being restored cancels the restore.
+	l.must(200, "DELETE", "/thehive_global", "")
+	if err := l.c.SetRecoveryRate(0); err != nil {
+		t.Fatal(err)
+	}
+	l.must(200, "POST", "/_snapshot/thehive_repository/s1/_restore?wait_for_completion=true", `{"indices":"thehive_global"}`)
+	if info, ok, _ := l.c.Index("thehive_global"); !ok || info.Recovering || info.Docs != 10 {
+		t.Errorf("after auto: %+v %v", info, ok)
+	}
+}

@@ -24,6 +24,7 @@ const usage = `usage:
   es-standin seed  --state DIR --index NAME --docs N --bytes SIZE
   es-standin fault --state DIR [--health green|yellow|red|auto]
              [--fail-next-snapshot FAILED|PARTIAL [--reason TEXT]] [--serial-snapshots true|false]
+             [--recovery-rate SIZE|auto]
 `
 
 // Main runs the es-standin command with args (without the program name) and
@@ -178,6 +179,7 @@ func runFault(args []string, stderr io.Writer) int {
 	failNext := fs.String("fail-next-snapshot", "", "")
 	reason := fs.String("reason", "", "")
 	serial := fs.String("serial-snapshots", "", "")
+	recovery := fs.String("recovery-rate", "", "")
 	if err := fs.Parse(args); err != nil || *stateDir == "" {
 		fmt.Fprintf(stderr, "es-standin fault: --state is required\n%s", usage)
 		return 2
@@ -210,6 +212,19 @@ func runFault(args []string, stderr io.Writer) int {
 			return 2
 		}
 		if err := c.SetSerialSnapshots(on); err != nil {
+			fmt.Fprintf(stderr, "es-standin fault: %v\n", err)
+			return 1
+		}
+	}
+	if *recovery != "" {
+		var rate int64
+		if *recovery != "auto" {
+			if rate, err = parseSize(*recovery); err != nil || rate <= 0 {
+				fmt.Fprintf(stderr, "es-standin fault: bad --recovery-rate %q (a size per second such as 100KB, or auto)\n", *recovery)
+				return 2
+			}
+		}
+		if err := c.SetRecoveryRate(rate); err != nil {
 			fmt.Fprintf(stderr, "es-standin fault: %v\n", err)
 			return 1
 		}

@@ -20,6 +20,9 @@ type recovery struct {
 	Node        string     `json:"node"`
 	Shards      []shardRec `json:"shards"`
 	Failed      string     `json:"failed,omitempty"`
+	// Rate overrides the cluster's recovery rate (bytes per second) for
+	// this restore: set by `es-standin fault --recovery-rate`.
+	Rate int64 `json:"rate,omitempty"`
 }
 
 type shardRec struct {
@@ -27,6 +30,14 @@ type shardRec struct {
 	Files   []blobFile `json:"files"`
 	Checked int        `json:"checked"`
 	Failed  string     `json:"failed,omitempty"`
+}
+
+// rate is the bytes per second recovery r goes at.
+func (c *Cluster) rate(r *recovery) int64 {
+	if r.Rate > 0 {
+		return r.Rate
+	}
+	return c.opts.RecoveryRate
 }
 
 func (r *recovery) done() bool { return r.DoneMs > 0 || r.Failed != "" }
@@ -64,7 +75,7 @@ func (c *Cluster) progress(r *recovery, s *shardRec, nowMs int64) shardProgress 
 		p.stage = "INIT"
 	default:
 		p.stage = "INDEX"
-		p.bytes = el * c.opts.RecoveryRate / 1000
+		p.bytes = el * c.rate(r) / 1000
 		if p.bytes > p.total {
 			p.bytes = p.total
 		}
@@ -124,7 +135,7 @@ func (c *Cluster) recoverDue(st *state, ix *index) {
 			allDone = false
 			continue
 		}
-		end := r.StartMs + c.opts.RecoveryInitDelay.Milliseconds() + (s.total()*1000+c.opts.RecoveryRate-1)/c.opts.RecoveryRate
+		end := r.StartMs + c.opts.RecoveryInitDelay.Milliseconds() + (s.total()*1000+c.rate(r)-1)/c.rate(r)
 		if end > finish {
 			finish = end
 		}

@@ -872,7 +872,7 @@ func (s *server) restore(rc *reqCtx) {
 		for _, p := range plans {
 			id := info.IndexRepoIDs[p.src]
 			rec := &recovery{Repo: repoName, Snapshot: name, SnapUUID: info.UUID, RestoreUUID: restoreUUID, SourceIndex: p.src,
-				RepoIndexID: id, Location: repo.Location, StartMs: st.nowMs, Node: node.Name}
+				RepoIndexID: id, Location: repo.Location, StartMs: st.nowMs, Node: node.Name, Rate: st.RecoveryRate}
 			for sh := 0; sh < p.meta.Shards; sh++ {
 				sr := shardRec{Shard: sh}
 				var sf shardSnapFile

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/hotsnap/hotsnap/lab"
+	"github.com/hotsnap/hotsnap/steps"
+)
+
+// restoreJSON runs `hotsnap restore ID --yes --confirm lab --json`, calling
+// onEvent for each event; it returns the exit code, the run ID, the events
+// and stderr.
+func restoreJSON(t *testing.T, l *lab.Lab, id string, onEvent func(ev map[string]any, cmd *exec.Cmd)) (int, string, []map[string]any, string) {
+	t.Helper()
+	var runID string
+	code, events, stderr := jsonRun(t, l, []string{"restore", id, "--yes", "--confirm", "lab", "--json"}, func(ev map[string]any, cmd *exec.Cmd) {
+		if ev["event"] == "run_started" {
+			runID, _ = ev["run"].(string)
+		}
+		if onEvent != nil {
+			onEvent(ev, cmd)
+		}
+	})
+	if runID == "" {
+		t.Fatalf("no run_started event (exit %d):\n%s", code, stderr)
+	}
+	return code, runID, events, stderr
+}
+
+// damageAll drops the keyspace, deletes the index and the attachments.
+func damageAll(t *testing.T, l *lab.Lab) {
+	t.Helper()
+	nodeSh(t, l, "node1", "cqlsh "+l.Nodes[0].IP+" -e 'DROP KEYSPACE IF EXISTS thehive' && curl -s -XDELETE 127.0.0.1:9200/thehive_global >/dev/null && rm -rf /opt/thp/thehive/files/*")
+}
+
+func theHiveState(t *testing.T, l *lab.Lab, node string) string {
+	t.Helper()
+	return strings.TrimSpace(nodeSh(t, l, node, "systemctl is-active thehive || true"))
+}
+
+func hasEvent(events []map[string]any, match func(ev map[string]any) bool) bool {
+	for _, ev := range events {
+		if match(ev) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestE2EResumeRestore: a restore that loses node2 while loading, and one
+// cancelled while Elasticsearch recovers, are both completed by `hotsnap
+// resume` — which re-checks the cluster first, never repeats a finished
+// destructive step, and refuses what it must not continue.
+func TestE2EResumeRestore(t *testing.T) {
+	l := needLab(t)
+	before := readAppState(t, l)
+	if out, err := hotsnapInOp(t.Context(), l, "backup", "--yes", "--no-tui").CombinedOutput(); err != nil {
+		t.Fatalf("backup: %v\n%s", err, out)
+	}
+	id := newestBackup(t, l)
+	resume := func(runID string) (string, error) {
+		out, err := hotsnapInOp(t.Context(), l, "resume", runID, "--yes", "--confirm", "lab", "--no-tui").CombinedOutput()
+		return string(out), err
+	}
+
+	t.Run("node2 lost during loading", func(t *testing.T) {
+		damageAll(t, l)
+		killed := false
+		code, runID, events, stderr := restoreJSON(t, l, id, func(ev map[string]any, _ *exec.Cmd) {
+			if !killed && ev["event"] == "progress" && ev["step"] == "cassandra" {
+				killed = true
+				killNodeSSHD(t, l, "node2")
+			}
+		})
+		restarted := false
+		defer func() {
+			if !restarted {
+				l.RestartSSHD(context.Background(), "node2") //nolint:errcheck // best effort after a failure
+			}
+		}()
+		if !killed || code != exitFailed || !strings.Contains(stderr, "node2") {
+			t.Fatalf("killed=%v exit %d, want %d naming node2:\n%s", killed, code, exitFailed, stderr)
+		}
+		if !hasEvent(events, func(ev map[string]any) bool {
+			line, _ := ev["line"].(string)
+			return ev["event"] == "output" && ev["step"] == "stop-thehive" && strings.Contains(line, "TheHive stays stopped") && strings.Contains(line, "hotsnap resume "+runID)
+		}) {
+			t.Errorf("the cleanup did not say TheHive stays stopped and how to resume")
+		}
+		if st := theHiveState(t, l, "node1"); st != "inactive" {
+			t.Errorf("TheHive on node1 is %q after a half-done restore, want inactive", st)
+		}
+
+		// node2 still down: resume re-checks and stops before changing anything.
+		out, err := resume(runID)
+		if err == nil || !strings.Contains(out, "node2") || strings.Contains(out, steps.SuccessLine) {
+			t.Fatalf("resume with node2 still down: %v\n%s", err, out)
+		}
+		// That attempt is now the one to continue; the first run points to it.
+		out, _ = resume(runID)
+		m := regexp.MustCompile(`continued by run (\S+), which knows what was done since: hotsnap resume (\S+)`).FindStringSubmatch(out)
+		if m == nil || m[1] != m[2] {
+			t.Fatalf("resuming the first run again should point to the failed resume:\n%s", out)
+		}
+		runID = m[1]
+		if st := theHiveState(t, l, "node1"); st != "inactive" {
+			t.Errorf("TheHive on node1 is %q after a failed resume, want inactive (the data is half restored)", st)
+		}
+
+		if err := l.RestartSSHD(context.Background(), "node2"); err != nil {
+			t.Fatal(err)
+		}
+		restarted = true
+		out, err = resume(runID)
+		if err != nil || !strings.Contains(out, steps.SuccessLine) {
+			t.Fatalf("resume after node2 returned: %v\n%s", err, out)
+		}
+		before.equal(t, readAppState(t, l))
+		theHiveHealthy(t, l)
+	})
+
+	t.Run("cancelled during the Elasticsearch restore", func(t *testing.T) {
+		damageAll(t, l)
+		esState := filepath.Join(l.StateDir, "shared", "es-state")
+		nodeSh(t, l, "node1", "es-standin fault --state "+esState+" --recovery-rate 100KB")
+		defer nodeSh(t, l, "node1", "es-standin fault --state "+esState+" --recovery-rate auto")
+		sent := false
+		code, runID, events, stderr := restoreJSON(t, l, id, func(ev map[string]any, cmd *exec.Cmd) {
+			if !sent && ev["event"] == "progress" && ev["step"] == "elasticsearch" {
+				sent = true
+				cmd.Process.Signal(syscall.SIGINT) //nolint:errcheck // the exit code tells
+			}
+		})
+		if !sent || code != exitAborted {
+			t.Fatalf("sent=%v exit %d, want %d:\n%s", sent, code, exitAborted, stderr)
+		}
+		if !hasEvent(events, func(ev map[string]any) bool {
+			return ev["event"] == "cleanup" && ev["step"] == "elasticsearch" && ev["error"] == nil
+		}) || !hasEvent(events, func(ev map[string]any) bool {
+			line, _ := ev["line"].(string)
+			return ev["event"] == "output" && strings.Contains(line, "cancelled the unfinished restore of") && strings.Contains(line, "thehive_global")
+		}) {
+			t.Errorf("no cleanup cancelling the Elasticsearch restore in the events:\n%v", events[max(0, len(events)-15):])
+		}
+		if got := nodeSh(t, l, "node1", "curl -s -o /dev/null -w '%{http_code}' 127.0.0.1:9200/thehive_global"); got != "404" {
+			t.Errorf("the half-restored index is still there after the cleanup (HTTP %s)", got)
+		}
+		nodeSh(t, l, "node1", "es-standin fault --state "+esState+" --recovery-rate auto")
+
+		out, err := resume(runID)
+		if err != nil || !strings.Contains(out, steps.SuccessLine) {
+			t.Fatalf("resume: %v\n%s", err, out)
+		}
+		if !strings.Contains(out, "finished in run "+runID+": not repeated") || !strings.Contains(out, "restored by the earlier run, not repeated: cassandra (run "+runID+")") {
+			t.Errorf("the keyspace, restored by the cancelled run, should not be restored again:\n%s", out)
+		}
+		before.equal(t, readAppState(t, l))
+		theHiveHealthy(t, l)
+
+		// Nothing left to resume: the run was completed by the resume.
+		out, err = resume(runID)
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != exitUsage || !strings.Contains(out, "was completed by run") {
+			t.Errorf("resuming run %s again: %v\n%s", runID, err, out)
+		}
+	})
+
+	t.Run("refusals", func(t *testing.T) {
+		out, err := hotsnapInOp(t.Context(), l, "resume", "not-a-run").CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "is not a run ID") {
+			t.Errorf("bogus run ID: %v\n%s", err, out)
+		}
+		out, err = hotsnapInOp(t.Context(), l, "resume", "20200101-000000-abcdef").CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "no journal of run 20200101-000000-abcdef") {
+			t.Errorf("unknown run: %v\n%s", err, out)
+		}
+	})
+}
+
+// TestE2EResumeBackup: a backup killed mid-transfer (no cleanup: SIGKILL)
+// leaves its snapshots on the nodes; resume clears them and takes the backup
+// again under the same ID, which then verifies.
+func TestE2EResumeBackup(t *testing.T) {
+	l := needLab(t)
+	var runID string
+	killed := false
+	code, _, stderr := backupRun(t, l, func(ev map[string]any, cmd *exec.Cmd) {
+		if ev["event"] == "run_started" {
+			runID, _ = ev["run"].(string)
+		}
+		if !killed && ev["event"] == "step_started" && ev["step"] == "stream" {
+			killed = true
+			cmd.Process.Kill() //nolint:errcheck // the exit code tells
+		}
+	})
+	if !killed || code != -1 {
+		t.Fatalf("killed=%v exit %d, want killed by a signal:\n%s", killed, code, stderr)
+	}
+	if snapshotsLeft(t, l, "node1") == "" {
+		t.Fatal("a killed backup should have left its snapshot on node1 (no cleanup ran)")
+	}
+	out, err := hotsnapInOp(t.Context(), l, "resume", runID, "--yes", "--no-tui").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "=== ✓ Backup ") {
+		t.Fatalf("resume: %v\n%s", err, out)
+	}
+	id := newestBackup(t, l)
+	if !strings.Contains(string(out), "taking backup "+id+" again") {
+		t.Errorf("resume should take backup %s again under the same ID:\n%s", id, out)
+	}
+	for _, n := range []string{"node1", "node2", "node3"} {
+		if left := snapshotsLeft(t, l, n); left != "" {
+			t.Errorf("%s: snapshots left after the resumed backup:\n%s", n, left)
+		}
+	}
+	if out, err := hotsnapInOp(t.Context(), l, "verify", id).CombinedOutput(); err != nil {
+		t.Errorf("verify %s: %v\n%s", id, err, out)
+	}
+	out, err = hotsnapInOp(t.Context(), l, "resume", runID, "--yes", "--no-tui").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "was completed by run") {
+		t.Errorf("resuming the killed backup again: %v\n%s", err, out)
+	}
+}
