@@ -43,7 +43,8 @@ func testRestoreJob(rf *restoreFacts) *Job {
 				Plan: func() []steps.PlannedCommand {
 					return []steps.PlannedCommand{{Node: "repository", Cmd: "re-hash every file of " + restoreID + " against its manifest"}}
 				}},
-			{ID: "approve-restore", Title: "Replace the data with the backup", Kind: steps.KindGate, Gate: &steps.GateRequest{Destructive: true, Happens: "drop or truncate keyspace thehive, delete the indices, replace the attachments"}},
+			{ID: "approve-restore", Title: "Replace the data with the backup", Kind: steps.KindGate, Gate: &steps.GateRequest{Destructive: true, Happens: "drop or truncate keyspace thehive, delete the indices, replace the attachments",
+				Loses: "the current data of keyspace thehive, the current indices"}},
 			{ID: "cassandra", Title: "Restore the keyspace", Kind: steps.KindAction, Destructive: true, Plan: func() []steps.PlannedCommand {
 				return []steps.PlannedCommand{{Node: "node1", Sudo: true, Cmd: "nodetool import thehive <table> /var/lib/cassandra/hotsnap-restore/" + restoreID + "/<table>"}}
 			}},

@@ -149,6 +149,8 @@ func (m model) planView() []string {
 	for i, s := range rb.Steps {
 		mark := ""
 		switch {
+		case s.Kind == steps.KindGate && (s.Destructive || s.Gate != nil && s.Gate.Destructive):
+			mark = " " + m.st.destr.Render("[DESTRUCTIVE GATE: type the cluster name]")
 		case s.Destructive:
 			mark = " " + m.st.destr.Render("[DESTRUCTIVE]")
 		case s.Kind == steps.KindGate:
@@ -163,6 +165,11 @@ func (m model) planView() []string {
 		if s.Gate != nil && s.Gate.Happens != "" {
 			for _, l := range strings.Split(lipgloss.Wrap("then: "+s.Gate.Happens, wrap, " "), "\n") {
 				lines = append(lines, "    "+l)
+			}
+		}
+		if s.Gate != nil && s.Gate.Loses != "" {
+			for _, l := range strings.Split(lipgloss.Wrap("lost: "+s.Gate.Loses, wrap, " "), "\n") {
+				lines = append(lines, "    "+m.st.destr.Render(l))
 			}
 		}
 		if s.Plan != nil {
