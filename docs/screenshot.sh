@@ -46,9 +46,9 @@ shot wizard-backup-summary "backup finished"
 # the restore of that backup: the picker, the destructive gate with the
 # verification and topology results, the summary with the report
 tmux -L "$sock" send-keys Enter
-sleep 1
+waitfor "What do you want to do" 10
 tmux -L "$sock" send-keys 5
-shot wizard-restore-picker "pick a backup"
+shot wizard-restore-picker "Restore: pick a backup"
 tmux -L "$sock" send-keys Enter
 waitfor "Plan review: restore" 30
 tmux -L "$sock" send-keys Enter

@@ -80,6 +80,14 @@ func (m model) pickKey(s string) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// plural says n things.
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}
+
 // age says how long ago t was, in the largest unit that fits.
 func age(now, t time.Time) string {
 	if t.IsZero() {
@@ -127,7 +135,7 @@ func (m model) pickView() []string {
 		}
 	}
 	head := []string{
-		m.st.title.Render("Restore: pick a backup") + m.st.faint.Render(fmt.Sprintf(" — %d backups (%d complete) in %s, newest first", len(p.list.Backups), complete, p.list.Where)),
+		m.st.title.Render("Restore: pick a backup") + m.st.faint.Render(fmt.Sprintf(" — %s (%d complete) in %s, newest first", plural(len(p.list.Backups), "backup"), complete, p.list.Where)),
 		m.st.faint.Render("✓ complete: can be restored · ✗ incomplete: shown, cannot be restored"), "",
 	}
 	wide := m.width >= 100
