@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -58,14 +59,21 @@ func newWizardCmd(g *globals) *cobra.Command {
 		Use:   "wizard",
 		Short: "Open the terminal wizard: inventory at a glance, init, preflight, backup, restore, verify, list",
 		Long: `Open the terminal wizard (also what "hotsnap" alone does on a terminal): the
-inventory at a glance and the operations — back up (with a plan review, the gate,
-live progress per node and a summary), restore the newest backup (the plan, a gate
-to stop TheHive, a destructive gate that wants the cluster name), preflight only
-(a live checklist of every check on every node), verify the newest backup, list
-the backups, and discover an inventory (init as a form).
+inventory at a glance and the operations — back up (a plan review with the size
+measured on the nodes and the time at the last backup's throughput, the gate,
+live progress per component and per node, a summary with sizes, durations,
+throughput and skew), restore a backup (a picker of every backup with its age,
+size and components — incomplete ones shown with the reason, not selectable —
+then the plan, the verification and topology results, a gate to stop TheHive,
+a destructive gate that wants the cluster name, progress per component, and the
+restore report), preflight only (a live checklist of every check on every
+node), verify the newest backup, list the backups, and discover an inventory
+(init as a form).
 
-It draws on stderr; Ctrl-C asks before aborting a run, then stops the remote
-commands and shows the cleanup.`,
+A failed run shows the step and node that failed, the node's last output lines,
+what to do next and the "hotsnap resume RUN" command when the run can be
+resumed. It draws on stderr; Ctrl-C asks before aborting a run, then stops the
+remote commands and shows the cleanup.`,
 		Example: "  hotsnap wizard\n  sudo hotsnap lab exec -- hotsnap",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -106,48 +114,56 @@ func wizardConfig(g *globals) ui.Config {
 		noInv = "no inventory yet (hotsnap init NODE)"
 	}
 	f := runFlags{}
-	runJob := func(name string, build func(ctx context.Context, s *session) (steps.Runbook, func() *ui.BackupFacts, func(), error)) func(ctx context.Context) (*ui.Job, error) {
+	// runJob opens the session, lets build fill in the job (its runbook
+	// and facts), and makes the job run the engine with the wizard's
+	// reporter and approver; Close closes what build opened, then the pool.
+	runJob := func(name string, build func(ctx context.Context, s *session, job *ui.Job) error) func(ctx context.Context) (*ui.Job, error) {
 		return func(ctx context.Context) (*ui.Job, error) {
 			s, err := openSession(g)
 			if err != nil {
 				return nil, err
 			}
-			rb, facts, closeExtra, err := build(ctx, s)
-			if err != nil {
+			job := &ui.Job{}
+			if err := build(ctx, s, job); err != nil {
+				if job.Close != nil {
+					job.Close()
+				}
 				s.pool.Close()
 				return nil, fmt.Errorf("%s: %w", name, err)
 			}
-			return &ui.Job{
-				Runbook: rb,
-				Run: func(ctx context.Context, rep steps.Reporter, ap steps.Approver) error {
-					_, err := runEngine(ctx, s, rb, f, rep, ap)
-					return err
-				},
-				Facts: facts,
-				Close: func() {
-					if closeExtra != nil {
-						closeExtra()
-					}
-					s.pool.Close()
-				},
-			}, nil
+			rb, closeExtra := job.Runbook, job.Close
+			job.Run = func(ctx context.Context, rep steps.Reporter, ap steps.Approver) error {
+				_, err := runEngine(ctx, s, rb, f, rep, ap)
+				return err
+			}
+			job.Close = func() {
+				if closeExtra != nil {
+					closeExtra()
+				}
+				s.pool.Close()
+			}
+			return job, nil
 		}
 	}
 	cfg.Operations = []ui.Operation{
 		{Key: "backup", Title: "Back up now", Review: true, Disabled: noInv,
-			Help: "preflight, review the plan, one gate, snapshots streamed into the repository, a summary",
-			Job: runJob("backup", func(ctx context.Context, s *session) (steps.Runbook, func() *ui.BackupFacts, func(), error) {
+			Help: "preflight, review the plan with the estimated size and time, one gate, snapshots streamed into the repository, a summary",
+			Job: runJob("backup", func(ctx context.Context, s *session, job *ui.Job) error {
 				store, closeStore, err := openStore(ctx, s, g)
 				if err != nil {
-					return steps.Runbook{}, nil, nil, err
+					return err
 				}
 				b := &steps.BackupRun{Store: store, ID: repo.NewID(time.Now()), Tool: "hotsnap " + versionString()}
-				return backupRunbook(s, b, nil), func() *ui.BackupFacts { return backupFacts(b.Manifest(), store) }, closeStore, nil
+				job.Runbook, job.Close = backupRunbook(s, b, nil), closeStore
+				job.Facts = func() *ui.BackupFacts { return backupFacts(b.Manifest(), store) }
+				job.Estimate = func(ctx context.Context) (*steps.Estimate, error) { return steps.EstimateBackup(ctx, s.env, b) }
+				return nil
 			})},
 		{Key: "preflight", Title: "Preflight only", Disabled: noInv,
 			Help: "every check on every node, live; changes nothing",
-			Job: runJob("preflight", func(_ context.Context, s *session) (steps.Runbook, func() *ui.BackupFacts, func(), error) {
-				return steps.Preflight(s.env), nil, nil, nil
+			Job: runJob("preflight", func(_ context.Context, s *session, job *ui.Job) error {
+				job.Runbook = steps.Preflight(s.env)
+				return nil
 			})},
 		{Key: "verify", Title: "Verify the newest backup", Disabled: noInv,
 			Help: "re-hash every archive against its manifest",
@@ -155,31 +171,29 @@ func wizardConfig(g *globals) ui.Config {
 		{Key: "list", Title: "List the backups", Disabled: noInv,
 			Help: "ID, age, size, components, complete or not",
 			Text: func(ctx context.Context) (string, error) { return listText(ctx, g) }},
-		{Key: "restore", Title: "Restore the newest backup", Review: true, Disabled: noInv,
-			Help: "verify it, compare topologies, stop TheHive, two gates (the second wants the cluster name), restore, TheHive healthy",
-			Job: runJob("restore", func(ctx context.Context, s *session) (steps.Runbook, func() *ui.BackupFacts, func(), error) {
-				store, closeStore, err := openStore(ctx, s, g)
-				if err != nil {
-					return steps.Runbook{}, nil, nil, err
-				}
-				sums, err := repo.List(ctx, store)
-				if err != nil {
-					closeStore()
-					return steps.Runbook{}, nil, nil, err
-				}
-				id := newestComplete(sums)
-				if id == "" {
-					closeStore()
-					return steps.Runbook{}, nil, nil, fmt.Errorf("no complete backup in %s: take one first", store)
-				}
-				m, err := repo.ReadManifest(ctx, store, id)
-				if err != nil {
-					closeStore()
-					return steps.Runbook{}, nil, nil, err
-				}
-				r := &steps.RestoreRun{Store: store, Manifest: m}
-				return restoreRunbook(s, r, nil), nil, closeStore, nil
-			})},
+		{Key: "restore", Title: "Restore a backup", Review: true, Disabled: noInv,
+			Help: "pick a backup; verify it, compare topologies, stop TheHive, two gates (the second wants the cluster name), restore, TheHive healthy",
+			Pick: func(ctx context.Context) (*ui.BackupList, error) { return backupList(ctx, g) },
+			PickJob: func(ctx context.Context, id string) (*ui.Job, error) {
+				return runJob("restore "+id, func(ctx context.Context, s *session, job *ui.Job) error {
+					store, closeStore, err := openStore(ctx, s, g)
+					if err != nil {
+						return err
+					}
+					job.Close = closeStore
+					m, err := restoreManifest(ctx, s, store, id)
+					if err != nil {
+						return err
+					}
+					r := &steps.RestoreRun{Store: store, Manifest: m}
+					job.Runbook = restoreRunbook(s, r, nil)
+					job.Restore = func() *ui.RestoreFacts {
+						return &ui.RestoreFacts{BackupID: m.ID, Taken: m.Started, Size: m.Size(), Components: m.Components(),
+							LoadPath: r.LoadPath(), Report: r.Report()}
+					}
+					return nil
+				})(ctx)
+			}},
 		{Key: "init", Title: "Discover an inventory (init)",
 			Help: "log in to one TheHive node and draft hotsnap.yaml",
 			Init: func(ctx context.Context, req ui.InitRequest, progress func(string)) (*ui.InitResult, error) {
@@ -206,6 +220,7 @@ func backupFacts(m *repo.Manifest, store repo.Store) *ui.BackupFacts {
 	}
 	f := &ui.BackupFacts{ID: m.ID, Total: m.Size(), Duration: m.Finished.Sub(m.Started), SkewMS: m.SkewMS,
 		Location: fmt.Sprintf("%s/%s", store, m.ID), Warnings: m.Warnings}
+	took := func(step string) time.Duration { return time.Duration(m.Timings[step] * float64(time.Second)) }
 	var cass int64
 	var files int
 	for _, n := range m.Cassandra {
@@ -215,19 +230,55 @@ func backupFacts(m *repo.Manifest, store repo.Store) *ui.BackupFacts {
 		}
 	}
 	if len(m.Cassandra) > 0 {
-		f.Components = append(f.Components, ui.Component{Name: "cassandra", Size: cass, Detail: fmt.Sprintf("%d nodes, %d SSTable files", len(m.Cassandra), files)})
+		f.Components = append(f.Components, ui.Component{Name: "cassandra", Size: cass, Duration: took("stream"), Detail: fmt.Sprintf("%d nodes, %d SSTable files", len(m.Cassandra), files)})
 	}
 	if e := m.Elasticsearch; e != nil {
-		f.Components = append(f.Components, ui.Component{Name: "elasticsearch", Size: e.SizeBytes, Detail: fmt.Sprintf("snapshot %s: %s", e.Snapshot, e.State)})
+		f.Components = append(f.Components, ui.Component{Name: "elasticsearch", Size: e.SizeBytes, Duration: took("elasticsearch"), Detail: fmt.Sprintf("snapshot %s, %s", e.State, strings.Join(e.Indices, ", "))})
 	}
-	if fs := m.Files; fs != nil {
-		if fs.Provider == repo.ProviderS3 {
-			f.Components = append(f.Components, ui.Component{Name: "attachments", Size: objSize(fs), Detail: fmt.Sprintf("%d S3 objects from %s", len(fs.Objects), fs.Bucket)})
+	if att := m.Files; att != nil {
+		if att.Provider == repo.ProviderS3 {
+			f.Components = append(f.Components, ui.Component{Name: "attachments", Size: objSize(att), Duration: took("files"), Detail: fmt.Sprintf("%d S3 objects from %s", len(att.Objects), att.Bucket)})
 		} else {
-			f.Components = append(f.Components, ui.Component{Name: "attachments", Size: fs.Size, Detail: fmt.Sprintf("%d entries from %s:%s", len(fs.Entries), fs.Node, fs.Path)})
+			f.Components = append(f.Components, ui.Component{Name: "attachments", Size: att.Size, Duration: took("files"), Detail: fmt.Sprintf("%d entries from %s:%s", len(att.Entries), att.Node, att.Path)})
 		}
 	}
 	return f
+}
+
+// backupList is the wizard's backup picker: every backup in the
+// repository, newest first, complete or not.
+func backupList(ctx context.Context, g *globals) (*ui.BackupList, error) {
+	inv, err := loadInventory(g)
+	if err != nil {
+		return nil, err
+	}
+	store, closeStore, err := openStore(ctx, &session{inv: inv}, g)
+	if err != nil {
+		return nil, err
+	}
+	defer closeStore()
+	sums, err := repo.List(ctx, store)
+	if err != nil {
+		return nil, err
+	}
+	return &ui.BackupList{Where: store.String(), Backups: sums}, nil
+}
+
+// restoreManifest reads the manifest of backup id for a restore into the
+// session's cluster: it must exist (the backup complete) and be of the
+// inventory's platform.
+func restoreManifest(ctx context.Context, s *session, store repo.Store, id string) (*repo.Manifest, error) {
+	m, err := repo.ReadManifest(ctx, store, id)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("backup %s has no manifest in %s: it is incomplete or does not exist (hotsnap list)", id, store)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if m.Platform != s.inv.Platform {
+		return nil, fmt.Errorf("backup %s is of platform %s, the inventory is %s: pick a backup of this cluster", id, m.Platform, s.inv.Platform)
+	}
+	return m, nil
 }
 
 func listText(ctx context.Context, g *globals) (string, error) {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -66,7 +68,11 @@ func shellQuote(args []string) string {
 
 // TestE2EWizardInTmux drives the wizard as an operator would, in a real
 // terminal (tmux, 120×40) inside the lab's op namespace: preflight to the
-// end, then a backup through the plan review and the gate to the summary.
+// end; a backup through the plan review (with its estimate) and the gate to
+// the summary; then a restore of that backup through the picker (an
+// incomplete backup shown but not selectable), the verification and
+// topology results, both gates (the cluster name typed) and the summary
+// with "Successful full restore".
 func TestE2EWizardInTmux(t *testing.T) {
 	l := needLab(t)
 	if _, err := exec.LookPath("tmux"); err != nil {
@@ -81,7 +87,7 @@ func TestE2EWizardInTmux(t *testing.T) {
 	t.Cleanup(func() { _, _ = s.tmux("kill-server") })
 
 	home := s.waitPane(20*time.Second, "What do you want to do?", "Back up now", "Preflight only", "node1")
-	if !strings.Contains(home, "Restore the newest backup") || strings.Contains(home, "not available") {
+	if !strings.Contains(home, "Restore a backup") || strings.Contains(home, "not available") {
 		t.Errorf("home should offer every operation, restore included:\n%s", home)
 	}
 
@@ -103,6 +109,16 @@ func TestE2EWizardInTmux(t *testing.T) {
 	plan := s.waitPane(30*time.Second, "Plan review: backup", "gates: 1, destructive steps: 0")
 	if !strings.Contains(plan, "$ ") {
 		t.Errorf("plan review shows no command:\n%s", plan)
+	}
+	// The estimate is measured on the nodes in the background.
+	plan = s.waitPane(30*time.Second, "to copy: Cassandra", "time: ")
+	for _, want := range []string{"node1 ", "node2 ", "node3 ", "attachments ", "Elasticsearch "} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("the estimate lacks %q:\n%s", want, plan)
+		}
+	}
+	if strings.Contains(plan, "cannot measure") {
+		t.Errorf("the estimate could not measure something on the lab:\n%s", plan)
 	}
 	s.keys("Enter")
 	gate := s.waitPane(60*time.Second, "GATE: Start the backup", "What happens", "On nodes")
@@ -132,5 +148,76 @@ func TestE2EWizardInTmux(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", want, sum)
 		}
 	}
+	id := regexp.MustCompile(`Backup (hotsnap-\d{8}-\d{6}-[0-9a-f]{4})`).FindStringSubmatch(sum)
+	if id == nil {
+		t.Fatalf("no backup ID in the summary:\n%s", sum)
+	}
+
+	// Restore it through the picker. An incomplete backup (no manifest) is
+	// listed with its reason and cannot be selected.
+	dead := filepath.Join(l.BackupsPath(), "hotsnap-20200101-000000-dead")
+	if err := os.MkdirAll(filepath.Join(dead, "cassandra"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dead) })
+	if err := os.WriteFile(filepath.Join(dead, "cassandra", "part.tar"), []byte("half an archive"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.keys("Enter")
+	s.waitPane(10*time.Second, "What do you want to do?")
+	s.keys("5")
+	pick := s.waitPane(30*time.Second, "Restore: pick a backup", "✗ hotsnap-20200101-000000-dead", "incomplete: no manifest.json")
+	if !regexp.MustCompile(`› ✓ hotsnap-`).MatchString(pick) || strings.Contains(pick, "› ✗") {
+		t.Errorf("the cursor should be on a complete backup:\n%s", pick)
+	}
+	// Walk the cursor to the backup just taken (the list is newest first,
+	// other tests may have added backups).
+	for i := 0; i < 20 && !strings.Contains(s.pane(), "› ✓ "+id[1]); i++ {
+		s.keys("Down")
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.waitPane(5*time.Second, "› ✓ "+id[1])
+	s.keys("Enter")
+	plan = s.waitPane(30*time.Second, "Plan review: restore", "Backup "+id[1]+" · taken")
+	if !regexp.MustCompile(`gates: 2, destructive steps: [1-9]`).MatchString(plan) {
+		t.Errorf("the restore plan counts no destructive step:\n%s", plan)
+	}
+	s.keys("Enter")
+	gate = s.waitPane(90*time.Second, "GATE: Stop TheHive on every node", "On nodes")
+	for _, want := range []string{"Restore of " + id[1], "verified: ✓ backup files", "topology: ✓", "loading with import", "← backup of node1"} {
+		if !strings.Contains(gate, want) {
+			t.Errorf("the first gate does not show the verification and topology (%q):\n%s", want, gate)
+		}
+	}
+	s.keys("y")
+	gate = s.waitPane(60*time.Second, "DESTRUCTIVE GATE", "What is lost", "Type the cluster name (lab)")
+	if !strings.Contains(gate, "keyspace thehive") {
+		t.Errorf("the destructive gate does not say what is lost:\n%s", gate)
+	}
+	s.keys("l", "a", "b")
+	s.keys("Enter")
+	var sawComponents bool
+	deadline = time.Now().Add(180 * time.Second)
+	for time.Now().Before(deadline) {
+		last = s.pane()
+		if strings.Contains(last, "Progress") && strings.Contains(last, "cassandra ") {
+			sawComponents = true
+		}
+		if strings.Contains(last, "✓ SUCCESS") || strings.Contains(last, "✗ FAILED") || strings.Contains(last, "⊘ ABORTED") {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !sawComponents {
+		t.Errorf("never saw the per-component progress of the restore; last pane:\n%s", last)
+	}
+	sum = s.waitPane(5*time.Second, "✓ SUCCESS", "Successful full restore")
+	for _, want := range []string{"Backup " + id[1], "Cassandra: keyspace thehive restored with import", "Elasticsearch:", "Attachments:", "TheHive: healthy on node1",
+		"keyspace loaded with nodetool import", "Next: open TheHive"} {
+		if !strings.Contains(sum, want) {
+			t.Errorf("restore summary lacks %q:\n%s", want, sum)
+		}
+	}
 	s.keys("q")
+	theHiveHealthy(t, l)
 }

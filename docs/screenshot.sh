@@ -22,7 +22,10 @@ sock=hotsnap-shot-$$
 cleanup() { tmux -L "$sock" kill-server 2>/dev/null || true; "$BIN" lab down --name $name --purge >/dev/null 2>&1 || true; rm -rf "$state"; }
 trap cleanup EXIT
 "$BIN" lab up --name $name --subnet 22 --data 50MB --state-dir "$state/lab" >/dev/null
-tmux -L "$sock" new-session -d -x 100 -y 30 "$BIN lab exec --name $name -- hotsnap; sleep 600"
+tmux -L "$sock" new-session -d -x 100 -y 34 "$BIN lab exec --name $name -- hotsnap; sleep 600"
+waitfor() { # wait up to $2 seconds for text $1 on the pane
+  for _ in $(seq 1 $(($2 * 5))); do tmux -L "$sock" capture-pane -p | grep -q -- "$1" && return; sleep 0.2; done
+}
 shot() { # wait for text, then capture the pane with its colours into docs/$1.png
   for _ in $(seq 1 150); do tmux -L "$sock" capture-pane -p | grep -q -- "$2" && break; sleep 0.2; done
   tmux -L "$sock" capture-pane -e -p > "$state/$1.ansi"
@@ -35,8 +38,24 @@ shot wizard-preflight "preflight finished"
 tmux -L "$sock" send-keys Enter
 sleep 1
 tmux -L "$sock" send-keys 1
-sleep 1
+shot wizard-plan "time: "
 tmux -L "$sock" send-keys Enter
 shot wizard-gate "GATE"
 tmux -L "$sock" send-keys y
 shot wizard-backup-summary "backup finished"
+# the restore of that backup: the picker, the destructive gate with the
+# verification and topology results, the summary with the report
+tmux -L "$sock" send-keys Enter
+waitfor "What do you want to do" 10
+tmux -L "$sock" send-keys 5
+shot wizard-restore-picker "Restore: pick a backup"
+tmux -L "$sock" send-keys Enter
+waitfor "Plan review: restore" 30
+tmux -L "$sock" send-keys Enter
+waitfor "GATE: Stop TheHive" 60
+tmux -L "$sock" send-keys y
+shot wizard-restore-gate "Type the cluster name"
+tmux -L "$sock" send-keys -l lab
+tmux -L "$sock" send-keys Enter
+waitfor "Successful full restore" 120
+shot wizard-restore-summary "Successful full restore"

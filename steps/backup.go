@@ -183,31 +183,22 @@ func oneNodeStep(env *Env, b *BackupRun) Step {
 
 func measureStep(env *Env, b *BackupRun) Step {
 	nodes := b.snapshotNodes(env)
-	ks := ""
-	if env.Inv.Cassandra != nil {
-		ks = env.Inv.Cassandra.Keyspace
-	}
 	return Step{
 		ID: "measure", Title: "Estimate the size of the backup", Kind: KindCheck,
 		Why: "The operator sees how much will be copied, and where, before approving.",
 		Plan: func() []PlannedCommand {
 			var out []PlannedCommand
 			for _, n := range nodes {
-				out = append(out, PlannedCommand{Node: n, Cmd: "du -sb " + remote.Quote(path.Join(env.dataDir(n), ks)), Sudo: true})
+				out = append(out, PlannedCommand{Node: n, Cmd: keyspaceDUCmd(env, n), Sudo: true})
 			}
 			return out
 		},
 		Run: func(ctx context.Context, rc *RunContext) error {
-			var mu sync.Mutex
+			sizes, _ := keyspaceSizes(ctx, rc, env, nodes)
 			var total int64
-			eachNode(rc, nodes, func(rc *RunContext, n string) {
-				out, err := output(ctx, rc, n, "du -sb "+remote.Quote(path.Join(env.dataDir(n), ks)), true)
-				if err == nil {
-					mu.Lock()
-					total += parseDU(out)
-					mu.Unlock()
-				}
-			})
+			for _, n := range sizes {
+				total += n
+			}
 			b.mu.Lock()
 			b.estimate = total
 			b.mu.Unlock()

@@ -296,7 +296,7 @@ func diskStep(env *Env) Step {
 	nodes := env.names(config.RoleCassandra)
 	ks := env.Inv.Cassandra.Keyspace
 	dfCmd := func(n string) string { return "df -PB1 " + remote.Quote(env.dataDir(n)) }
-	duCmd := func(n string) string { return "du -sb " + remote.Quote(path.Join(env.dataDir(n), ks)) }
+	duCmd := func(n string) string { return keyspaceDUCmd(env, n) }
 	cmdFor := func(n string) string { return dfCmd(n) + " && " + duCmd(n) }
 	return Step{
 		ID: "disk", Title: "Free disk for snapshots on every Cassandra node", Kind: KindCheck,

@@ -144,17 +144,7 @@ func (p *Plain) CleanupRan(stepID string, err error) {
 
 // RunFinished prints the summary line.
 func (p *Plain) RunFinished(sum steps.RunSummary) {
-	var pass, warn, fail int
-	for _, c := range sum.Checks {
-		switch c.Status {
-		case steps.CheckPass:
-			pass++
-		case steps.CheckWarn:
-			warn++
-		default:
-			fail++
-		}
-	}
+	pass, warn, fail := countChecks(sum.Checks)
 	checks := ""
 	if len(sum.Checks) > 0 {
 		checks = fmt.Sprintf(" · checks: %d pass, %d warn, %d fail", pass, warn, fail)

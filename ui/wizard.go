@@ -10,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
 )
 
@@ -43,6 +44,11 @@ type Operation struct {
 	Text func(ctx context.Context) (string, error)
 	// Review shows the plan before running the job.
 	Review bool
+	// Pick, when set, makes the operation start with the backup picker:
+	// Pick lists the repository's backups and PickJob builds the run for
+	// the one chosen (both called from commands, never in Update).
+	Pick    func(ctx context.Context) (*BackupList, error)
+	PickJob func(ctx context.Context, id string) (*Job, error)
 	// Init, when set, makes the operation the Init screen: a form whose
 	// answers go to Init (called from a command, never in Update), which
 	// reports its progress lines through progress and returns what it
@@ -59,6 +65,12 @@ type Job struct {
 	Run func(ctx context.Context, rep steps.Reporter, ap steps.Approver) error
 	// Facts, for backups, returns the backup's facts once the run ended.
 	Facts func() *BackupFacts
+	// Estimate, for backups, measures on the nodes what the run would copy
+	// and how long it should take; Plan review calls it from a command.
+	Estimate func(ctx context.Context) (*steps.Estimate, error)
+	// Restore, for restores, returns the restore's facts: the backup, and
+	// once the run ended the load path and the report. It must not do I/O.
+	Restore func() *RestoreFacts
 	// Close releases what Job opened (the SSH pool); may be nil.
 	Close func()
 }
@@ -74,11 +86,33 @@ type BackupFacts struct {
 	Warnings   []string
 }
 
-// Component is one part of a backup: its name, size and a detail line.
+// Component is one part of a backup: its name, size, how long it took to
+// copy (0 when not recorded) and a detail line.
 type Component struct {
-	Name   string
-	Size   int64
-	Detail string
+	Name     string
+	Size     int64
+	Duration time.Duration
+	Detail   string
+}
+
+// RestoreFacts are the facts of a restore that Plan review and the
+// Summary show.
+type RestoreFacts struct {
+	BackupID   string
+	Taken      time.Time
+	Size       int64
+	Components []string
+	// LoadPath is steps.LoadImport or steps.LoadSSTableLoader once the
+	// topologies were compared ("" before).
+	LoadPath string
+	// Report is the restore's report (RestoreRun.Report) once it ended.
+	Report []string
+}
+
+// BackupList is what the backup picker shows.
+type BackupList struct {
+	Where   string         // the repository
+	Backups []repo.Summary // newest first, complete or not
 }
 
 // Config is what the wizard needs from the command line.
@@ -98,6 +132,7 @@ const (
 	screenRun
 	screenText
 	screenInit
+	screenPick
 )
 
 // Messages of the wizard itself.
@@ -113,6 +148,18 @@ type (
 	}
 	abortMsg struct{}
 	tickMsg  time.Time
+	// pickReadyMsg brings the backups for the picker.
+	pickReadyMsg struct {
+		op   string
+		list *BackupList
+		err  error
+	}
+	// estimateMsg brings Plan review's estimate of job.
+	estimateMsg struct {
+		job *Job
+		est *steps.Estimate
+		err error
+	}
 )
 
 type stepRow struct {
@@ -184,6 +231,13 @@ type model struct {
 
 	textTitle, text string
 
+	pick        *pickState // the backup picker (kept while its restore runs)
+	estimate    *steps.Estimate
+	estimateErr error
+	estimating  bool
+	restore     *RestoreFacts // the restore being reviewed or run
+	topoMap     []string      // the topology step's map: current node ← backup node
+
 	init *initState // the Init screen
 }
 
@@ -248,7 +302,7 @@ func (m model) startJob(job *Job, op string) model {
 	m.showChecks = op == "preflight"
 	m.workErr = make(chan error, 1)
 	m.startedAt = m.cfg.Now()
-	m.logOff, m.stepLog = 0, map[string][]string{}
+	m.logOff, m.stepLog, m.topoMap = 0, map[string][]string{}, nil
 	m.runCtx, m.cancel = context.WithCancel(context.Background())
 	return m
 }
@@ -296,17 +350,38 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case jobReadyMsg:
 		if msg.err != nil {
 			m.notice = fmt.Sprintf("✗ %s: %v", msg.op, msg.err)
-			m.screen = screenHome
+			if m.screen != screenPick {
+				m.screen = screenHome
+			}
 			return m, nil
 		}
 		m.notice = ""
+		m.restore, m.estimate, m.estimateErr, m.estimating = nil, nil, nil, false
+		if msg.job.Restore != nil {
+			m.restore = msg.job.Restore()
+		}
 		op := m.findOp(msg.op)
 		if op != nil && op.Review {
 			m.op, m.job, m.screen, m.planScroll = msg.op, msg.job, screenPlan, 0
+			if est := msg.job.Estimate; est != nil {
+				m.estimating = true
+				job := msg.job
+				return m, func() tea.Msg {
+					e, err := est(context.Background())
+					return estimateMsg{job: job, est: e, err: err}
+				}
+			}
 			return m, nil
 		}
 		m = m.startJob(msg.job, msg.op)
 		return m, tea.Batch(m.runCmd(), tick())
+	case estimateMsg:
+		if msg.job == m.job { // not a plan left since
+			m.estimating, m.estimate, m.estimateErr = false, msg.est, msg.err
+		}
+		return m, nil
+	case pickReadyMsg:
+		return m.pickReady(msg)
 	case textReadyMsg:
 		m.screen, m.textTitle, m.text = screenText, msg.title, msg.text
 		if msg.err != nil {
@@ -353,6 +428,9 @@ func (m model) engineEvent(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case stepOutputMsg:
 		m.addLog(msg.node, msg.line)
+		if msg.step == topologyStep && msg.node == "" {
+			m.topoMap = append(m.topoMap, msg.line)
+		}
 		tail := append(m.stepLog[msg.step], m.logLines[len(m.logLines)-1])
 		if len(tail) > 8 {
 			tail = tail[len(tail)-8:]
@@ -394,6 +472,9 @@ func (m model) engineEvent(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.sum = &sum
 		if m.job != nil && m.job.Facts != nil && sum.Err == nil {
 			m.facts = m.job.Facts()
+		}
+		if m.job != nil && m.job.Restore != nil {
+			m.restore = m.job.Restore()
 		}
 		m.confirmAbt = false
 	case workDoneMsg:
@@ -477,6 +558,8 @@ func (m model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m.planKey(s)
 	case screenInit:
 		return m.initKey(k)
+	case screenPick:
+		return m.pickKey(s)
 	case screenText:
 		switch s {
 		case "up", "k":
@@ -562,6 +645,11 @@ func (m model) homeKey(s string) (tea.Model, tea.Cmd) {
 		switch {
 		case op.Init != nil:
 			return m.startInit(&ops[m.cursor])
+		case op.Pick != nil:
+			return m, func() tea.Msg {
+				list, err := op.Pick(context.Background())
+				return pickReadyMsg{op: op.Key, list: list, err: err}
+			}
 		case op.Job != nil:
 			return m, func() tea.Msg {
 				job, err := op.Job(context.Background())
@@ -590,6 +678,9 @@ func (m model) planKey(s string) (tea.Model, tea.Cmd) {
 			m.job.Close()
 		}
 		m.screen, m.job = screenHome, nil
+		if m.pick != nil { // back to the backup picker
+			m.screen = screenPick
+		}
 		m.notice = ""
 	case "up", "k":
 		m.planScroll = max(0, m.planScroll-1)
@@ -632,7 +723,7 @@ func (m model) runKey(s string) (tea.Model, tea.Cmd) {
 			if m.single {
 				return m, tea.Quit
 			}
-			m.screen, m.job, m.workErr = screenHome, nil, nil
+			m.screen, m.job, m.workErr, m.pick = screenHome, nil, nil, nil
 			m.notice = ""
 			return m, nil
 		}

@@ -210,9 +210,9 @@ func screens(c *fakeClock) map[string]func() tea.Model {
 			m.job.Facts = func() *BackupFacts {
 				return &BackupFacts{ID: "hotsnap-20261122-213000-a1b2", Total: 64 << 20, Duration: 5200 * time.Millisecond, SkewMS: 3.4,
 					Location: "/mnt/backup/hotsnap/hotsnap-20261122-213000-a1b2",
-					Components: []Component{{Name: "cassandra", Size: 60 << 20, Detail: "3 nodes, 36 SSTable files"},
-						{Name: "elasticsearch", Size: 3 << 20, Detail: "snapshot hotsnap-20261122-213000-a1b2: SUCCESS"},
-						{Name: "attachments", Size: 1 << 20, Detail: "12 entries from node1:/opt/thp/thehive/files"}}}
+					Components: []Component{{Name: "cassandra", Size: 60 << 20, Duration: 3100 * time.Millisecond, Detail: "3 nodes, 36 SSTable files"},
+						{Name: "elasticsearch", Size: 3 << 20, Duration: 2 * time.Second, Detail: "snapshot SUCCESS, thehive_global, thehive-audits"},
+						{Name: "attachments", Size: 1 << 20, Duration: 400 * time.Millisecond, Detail: "12 entries from node1:/opt/thp/thehive/files"}}}
 			}
 			mm := done(started(m), 5)
 			return update(mm, runFinishedMsg{sum: steps.RunSummary{RunID: "r", Runbook: "backup", Duration: 5300 * time.Millisecond,
@@ -235,7 +235,11 @@ func screens(c *fakeClock) map[string]func() tea.Model {
 // (go test ./ui -run TestScreens -update rewrites them).
 func TestScreens(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
-		for name, build := range screens(&fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}) {
+		all := screens(&fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)})
+		for name, build := range restoreScreens(&fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}) {
+			all[name] = build
+		}
+		for name, build := range all {
 			t.Run(fmt.Sprintf("%s_%dx%d", name, size[0], size[1]), func(t *testing.T) {
 				m := update(build(), tea.WindowSizeMsg{Width: size[0], Height: size[1]})
 				out := view(m)

@@ -26,6 +26,8 @@ func (m model) View() tea.View {
 		body = m.textView()
 	case screenInit:
 		body = m.initView()
+	case screenPick:
+		body = m.pickView()
 	default:
 		body = m.runView()
 	}
@@ -138,12 +140,17 @@ func (m model) planView() []string {
 			destr++
 		}
 	}
-	head := []string{m.st.title.Render("Plan review: "+rb.Name) + m.st.faint.Render(fmt.Sprintf(" — %d steps, gates: %d, destructive steps: %d; nothing has run yet", len(rb.Steps), gates, destr)), ""}
+	head := []string{m.st.title.Render("Plan review: "+rb.Name) + m.st.faint.Render(fmt.Sprintf(" — %d steps, gates: %d, destructive steps: %d; nothing has run yet", len(rb.Steps), gates, destr))}
+	head = append(head, m.restoreHeader()...)
+	head = append(head, m.estimateLines()...)
+	head = append(head, "")
 	var lines []string
 	wrap := max(30, m.width-8)
 	for i, s := range rb.Steps {
 		mark := ""
 		switch {
+		case s.Kind == steps.KindGate && (s.Destructive || s.Gate != nil && s.Gate.Destructive):
+			mark = " " + m.st.destr.Render("[DESTRUCTIVE GATE: type the cluster name]")
 		case s.Destructive:
 			mark = " " + m.st.destr.Render("[DESTRUCTIVE]")
 		case s.Kind == steps.KindGate:
@@ -158,6 +165,11 @@ func (m model) planView() []string {
 		if s.Gate != nil && s.Gate.Happens != "" {
 			for _, l := range strings.Split(lipgloss.Wrap("then: "+s.Gate.Happens, wrap, " "), "\n") {
 				lines = append(lines, "    "+l)
+			}
+		}
+		if s.Gate != nil && s.Gate.Loses != "" {
+			for _, l := range strings.Split(lipgloss.Wrap("lost: "+s.Gate.Loses, wrap, " "), "\n") {
+				lines = append(lines, "    "+m.st.destr.Render(l))
 			}
 		}
 		if s.Plan != nil {
@@ -274,14 +286,12 @@ func (m model) runFooter() string {
 }
 
 // stepsView is the Run screen: the step list around the current step,
-// progress bars of the step moving bytes, and the tail of the log.
+// progress bars per component and per node of the step moving bytes, what
+// a restore has proven (verification, topology), and the tail of the log.
 func (m model) stepsView(room int) []string {
-	prog := m.activeProgress()
-	progLines := len(prog)
-	if progLines > 0 {
-		progLines++
-	}
-	stepsH := min(len(m.rows), max(3, (room-progLines)/2))
+	prog := m.progressView()
+	panel := m.restorePanel(min(2+len(m.topoMap)+3, max(0, room/3)))
+	stepsH := min(len(m.rows), max(3, (room-len(prog)-len(panel))/2))
 	var lines []string
 	cur := 0
 	for i, r := range m.rows {
@@ -308,12 +318,8 @@ func (m model) stepsView(room int) []string {
 		right := m.st.faint.Render(fmt.Sprintf("%s %7s", state, dur(d)))
 		lines = append(lines, padBetween(left, right, m.width))
 	}
-	if len(prog) > 0 {
-		lines = append(lines, m.st.header.Render("Progress · "+prog[0].step))
-		for _, p := range prog {
-			lines = append(lines, m.progressLine(p))
-		}
-	}
+	lines = append(lines, panel...)
+	lines = append(lines, prog...)
 	logH := room - len(lines) - 1
 	if logH > 0 {
 		title := "Log"
@@ -327,6 +333,56 @@ func (m model) stepsView(room int) []string {
 		}
 	}
 	return lines
+}
+
+// componentNames are the components the steps that move bytes stand for.
+var componentNames = map[string]string{
+	"stream": "cassandra", "cassandra": "cassandra", "es-wait": "elasticsearch", "elasticsearch": "elasticsearch",
+	"files": "attachments", verifyStep: "verify backup",
+}
+
+// progressView is one bar per component (every step that reported bytes,
+// in order, summed over its nodes) and, under the component moving now,
+// one bar per node when it runs on several.
+func (m model) progressView() []string {
+	if len(m.progress) == 0 {
+		return nil
+	}
+	var order []string
+	byStep := map[string][]*progressRow{}
+	for _, p := range m.progress {
+		if byStep[p.step] == nil {
+			order = append(order, p.step)
+		}
+		byStep[p.step] = append(byStep[p.step], p)
+	}
+	active := m.progress[len(m.progress)-1].step
+	out := []string{m.st.header.Render("Progress")}
+	for _, step := range order {
+		rows := byStep[step]
+		agg := &progressRow{step: step, node: componentNames[step], unit: rows[0].unit, first: rows[0].first, last: rows[0].last}
+		if agg.node == "" {
+			agg.node = step
+		}
+		for _, p := range rows {
+			agg.done += p.done
+			agg.total += p.total
+			agg.firstDone += p.firstDone
+			if p.first.Before(agg.first) {
+				agg.first = p.first
+			}
+			if p.last.After(agg.last) {
+				agg.last = p.last
+			}
+		}
+		out = append(out, m.progressLine(agg, "  "))
+		if step == active && len(rows) > 1 {
+			for _, p := range rows {
+				out = append(out, m.progressLine(p, "    "))
+			}
+		}
+	}
+	return out
 }
 
 // activeProgress is the progress of the step that reported last.
@@ -344,7 +400,7 @@ func (m model) activeProgress() []*progressRow {
 	return out
 }
 
-func (m model) progressLine(p *progressRow) string {
+func (m model) progressLine(p *progressRow, indent string) string {
 	pct := 0.0
 	if p.total > 0 {
 		pct = float64(p.done) / float64(p.total)
@@ -366,7 +422,7 @@ func (m model) progressLine(p *progressRow) string {
 	if node == "" {
 		node = "-"
 	}
-	return fmt.Sprintf("  %-13s %s %3.0f%% %s / %s %s %s", node, bar.ViewAs(pct), pct*100, amount(p.done, p.unit), amount(p.total, p.unit), rate, eta)
+	return fmt.Sprintf("%s%-*s %s %3.0f%% %s / %s %s %s", indent, 15-len(indent), node, bar.ViewAs(pct), pct*100, amount(p.done, p.unit), amount(p.total, p.unit), rate, eta)
 }
 
 // terminalProgress is the terminal's own progress indicator: the share of
@@ -454,17 +510,7 @@ func (m model) checkMark(c steps.CheckResult, ok bool) string {
 // results arrive, with the selected check's evidence and remedy below.
 func (m model) checksView(room int) []string {
 	names, places, cell := m.checkGrid()
-	var pass, warn, fail int
-	for _, c := range m.checks {
-		switch c.Status {
-		case steps.CheckPass:
-			pass++
-		case steps.CheckWarn:
-			warn++
-		default:
-			fail++
-		}
-	}
+	pass, warn, fail := countChecks(m.checks)
 	state := "running"
 	if m.workDone {
 		state = "finished"
@@ -579,134 +625,11 @@ func (m model) gateView(room int) []string {
 	}
 	out := []string{""}
 	out = append(out, strings.Split(box.Width(w).Render(strings.Join(b, "\n")), "\n")...)
-	if len(out) > room {
-		out = out[:room]
-	}
-	return out
-}
-
-// endView is Summary or Failure, after the run.
-func (m model) endView(room int) []string {
-	sum := m.sum
-	if sum == nil {
-		sum = &steps.RunSummary{Err: m.workResult}
-	}
-	var pass, warn, fail int
-	for _, c := range sum.Checks {
-		switch c.Status {
-		case steps.CheckPass:
-			pass++
-		case steps.CheckWarn:
-			warn++
-		default:
-			fail++
-		}
-	}
-	var b []string
-	box := m.st.okBox
-	switch {
-	case sum.Err != nil && sum.Aborted:
-		box = m.st.gateBox
-		b = append(b, m.st.warn.Render("⊘ ABORTED")+fmt.Sprintf(" after %s", dur(sum.Duration)))
-		b = append(b, "  "+sum.Err.Error())
-	case sum.Err != nil:
-		box = m.st.failBox
-		b = append(b, m.st.fail.Render("✗ FAILED")+fmt.Sprintf(" after %s", dur(sum.Duration)))
-		b = append(b, m.failure(sum)...)
-	default:
-		b = append(b, m.st.ok.Render("✓ SUCCESS")+fmt.Sprintf(" · %s finished in %s", m.runbook, dur(sum.Duration)))
-	}
-	if len(sum.Checks) > 0 {
-		b = append(b, fmt.Sprintf("checks: ✓ %d pass · ! %d warn · ✗ %d fail", pass, warn, fail))
-		for _, c := range sum.Checks {
-			if c.Status == steps.CheckPass {
-				continue
-			}
-			where := c.Node
-			if where == "" {
-				where = "cluster"
-			}
-			b = append(b, fmt.Sprintf("  %s %-4s %s %s: %s", m.checkMark(c, true), strings.ToUpper(string(c.Status)), where, c.Check, c.Evidence))
-			if c.Remedy != "" {
-				b = append(b, "       → "+c.Remedy)
-			}
-		}
-	}
-	if f := m.facts; f != nil && sum.Err == nil {
-		b = append(b, "", m.st.bold.Render("Backup "+f.ID))
-		for _, c := range f.Components {
-			b = append(b, fmt.Sprintf("  %-13s %10s  %s", c.Name, steps.HumanBytes(c.Size), c.Detail))
-		}
-		rate := ""
-		if s := f.Duration.Seconds(); s > 0 {
-			rate = fmt.Sprintf(" (%s/s)", steps.HumanBytes(int64(float64(f.Total)/s)))
-		}
-		b = append(b, fmt.Sprintf("  total %s in %s%s", steps.HumanBytes(f.Total), dur(f.Duration), rate),
-			fmt.Sprintf("  snapshot start skew %.1f ms", f.SkewMS),
-			"  in "+f.Location)
-		for _, w := range f.Warnings {
-			b = append(b, m.st.warn.Render("  ! "+w))
-		}
-		b = append(b, "", "Next: copy it off-site · hotsnap verify "+f.ID+" · test a restore on the lab")
-	} else if sum.Err == nil && m.runbook == "preflight" {
-		b = append(b, "", "Next: hotsnap backup (from Home: Back up)")
-	}
-	if len(m.cleanups) > 0 {
-		b = append(b, "", "Cleanup:")
-		for _, c := range m.cleanups {
-			b = append(b, "  "+c)
-		}
-	}
-	var steps []string
-	steps = append(steps, "Steps:")
-	for _, r := range m.rows {
-		if r.state == "pending" {
-			continue
-		}
-		steps = append(steps, fmt.Sprintf("  %s %-40s %s %s", m.stateMark(r.state), ansi.Truncate(r.info.Title, 40, "…"), r.state, dur(r.dur)))
-	}
-	w := min(m.width-2, 100)
-	out := strings.Split(box.Width(w).Render(strings.Join(b, "\n")), "\n")
-	if len(out)+len(steps) < room {
-		out = append(out, steps...)
+	if panel := m.restorePanel(room - len(out) - 1); len(panel) > 0 {
+		out = append(append(out, ""), panel...)
 	}
 	if len(out) > room {
 		out = out[:room]
 	}
-	return out
-}
-
-// failure says which step failed, where, its last output lines and what to
-// do next.
-func (m model) failure(sum *steps.RunSummary) []string {
-	var out []string
-	var failed *stepRow
-	for i := range m.rows {
-		if m.rows[i].state == steps.StateFailed || m.rows[i].state == steps.StateCanceled {
-			failed = &m.rows[i]
-			break
-		}
-	}
-	if failed != nil {
-		out = append(out, fmt.Sprintf("step %d/%d %s", failed.info.Index, failed.info.Total, failed.info.Title))
-		if failed.err != nil {
-			for _, l := range strings.Split(lipgloss.Wrap(failed.err.Error(), max(30, m.width-8), " "), "\n") {
-				out = append(out, "  "+l)
-			}
-		}
-		if tail := m.stepLog[failed.info.ID]; len(tail) > 0 {
-			out = append(out, "last output:")
-			for _, l := range tail[max(0, len(tail)-4):] {
-				out = append(out, "  "+l)
-			}
-		}
-	} else if sum.Err != nil {
-		out = append(out, "  "+sum.Err.Error())
-	}
-	name := m.runbook
-	if name == "" {
-		name = m.op
-	}
-	out = append(out, "What to do: fix the cause above (the remedies below say how), then run it again: hotsnap "+name)
 	return out
 }

@@ -1,0 +1,367 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/hotsnap/hotsnap/config"
+	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps"
+)
+
+var restoreSteps = []steps.StepInfo{
+	{Index: 1, Total: 11, ID: "ssh", Title: "SSH and sudo on every node", Kind: steps.KindCheck},
+	{Index: 2, Total: 11, ID: "verify-backup", Title: "Verify the backup before touching anything", Kind: steps.KindCheck},
+	{Index: 3, Total: 11, ID: "ring", Title: "Cassandra: every node UN", Kind: steps.KindCheck},
+	{Index: 4, Total: 11, ID: "topology", Title: "Compare the backup's topology with the cluster now", Kind: steps.KindCheck},
+	{Index: 5, Total: 11, ID: "approve-stop", Title: "Stop TheHive on every node", Kind: steps.KindGate},
+	{Index: 6, Total: 11, ID: "stop-thehive", Title: "Stop TheHive and prove it stopped", Kind: steps.KindAction},
+	{Index: 7, Total: 11, ID: "approve-restore", Title: "Replace the data with the backup", Kind: steps.KindGate, Destructive: true},
+	{Index: 8, Total: 11, ID: "cassandra", Title: "Restore the keyspace", Kind: steps.KindAction, Destructive: true},
+	{Index: 9, Total: 11, ID: "elasticsearch", Title: "Restore the Elasticsearch indices", Kind: steps.KindAction, Destructive: true},
+	{Index: 10, Total: 11, ID: "files", Title: "Restore the attachments with their owners and modes", Kind: steps.KindAction, Destructive: true},
+	{Index: 11, Total: 11, ID: "start-thehive", Title: "Start TheHive and wait until it is healthy", Kind: steps.KindAction},
+}
+
+const restoreID = "hotsnap-20261122-180000-a1b2"
+
+// restoreFacts is what the restore job's Restore returns; the test sets
+// LoadPath and Report as the run goes.
+type restoreFacts struct{ f RestoreFacts }
+
+func testRestoreJob(rf *restoreFacts) *Job {
+	return &Job{
+		Runbook: steps.Runbook{Name: "restore", Cluster: "lab-thehive", Steps: []steps.Step{
+			{ID: "verify-backup", Title: "Verify the backup before touching anything", Kind: steps.KindCheck, Why: "Every archive is re-hashed; the ES snapshot must be SUCCESS.",
+				Plan: func() []steps.PlannedCommand {
+					return []steps.PlannedCommand{{Node: "repository", Cmd: "re-hash every file of " + restoreID + " against its manifest"}}
+				}},
+			{ID: "approve-restore", Title: "Replace the data with the backup", Kind: steps.KindGate, Gate: &steps.GateRequest{Destructive: true, Happens: "drop or truncate keyspace thehive, delete the indices, replace the attachments",
+				Loses: "the current data of keyspace thehive, the current indices"}},
+			{ID: "cassandra", Title: "Restore the keyspace", Kind: steps.KindAction, Destructive: true, Plan: func() []steps.PlannedCommand {
+				return []steps.PlannedCommand{{Node: "node1", Sudo: true, Cmd: "nodetool import thehive <table> /var/lib/cassandra/hotsnap-restore/" + restoreID + "/<table>"}}
+			}},
+		}},
+		Run:     func(context.Context, steps.Reporter, steps.Approver) error { return nil },
+		Restore: func() *RestoreFacts { f := rf.f; return &f },
+	}
+}
+
+func restoreConfig(c *fakeClock, list *BackupList, picked *[]string, rf *restoreFacts) Config {
+	cfg := testConfig(c)
+	cfg.Operations[3] = Operation{Key: "restore", Title: "Restore a backup", Review: true,
+		Pick: func(context.Context) (*BackupList, error) { return list, nil },
+		PickJob: func(_ context.Context, id string) (*Job, error) {
+			*picked = append(*picked, id)
+			return testRestoreJob(rf), nil
+		}}
+	return cfg
+}
+
+func testBackups(now time.Time) *BackupList {
+	return &BackupList{Where: "/mnt/backup/hotsnap", Backups: []repo.Summary{
+		{ID: "hotsnap-20261122-212500-ffff", Started: now.Add(-5 * time.Minute), Size: 12 << 20, Components: []string{"cassandra"},
+			Problem: "no manifest.json: the backup did not finish"},
+		{ID: restoreID, Started: now.Add(-3*time.Hour - 30*time.Minute), Size: 64 << 20, Components: []string{"cassandra", "elasticsearch", "files"}, Complete: true},
+		{ID: "hotsnap-20261119-020000-0c0c", Started: now.Add(-(3*24 + 19) * time.Hour), Size: 61 << 20, Components: []string{"cassandra", "elasticsearch", "files"}, Complete: true},
+		{ID: "hotsnap-20261101-020000-dead", Started: now.Add(-21 * 24 * time.Hour), Size: 3 << 20, Components: []string{"cassandra", "elasticsearch"},
+			Problem: "manifest.json is corrupt: backup hotsnap-20261101-020000-dead: manifest: unexpected end of JSON input"},
+	}}
+}
+
+func testEstimate() *steps.Estimate {
+	return &steps.Estimate{Cassandra: map[string]int64{"node1": 20 << 20, "node2": 21 << 20, "node3": 19 << 20},
+		Elasticsearch: 3 << 20, ESIndices: []string{"thehive_global", "thehive-audits"},
+		Attachments: 2 << 20, AttachmentsAt: "node1:/opt/thp/thehive/files", Rate: 12 << 20, RateFrom: restoreID}
+}
+
+// restoreScreens are the screens of the backup picker, Plan review with the
+// estimate, and the restore from its run to its failure or summary.
+func restoreScreens(c *fakeClock) map[string]func() tea.Model {
+	var picked []string
+	rf := &restoreFacts{f: RestoreFacts{BackupID: restoreID, Taken: c.t.Add(-3*time.Hour - 30*time.Minute), Size: 64 << 20,
+		Components: []string{"cassandra", "elasticsearch", "files"}}}
+	home := func() tea.Model { return newModel(restoreConfig(c, testBackups(c.t), &picked, rf), &bridge{}) }
+	picker := func() tea.Model {
+		m := update(home(), key("4"))
+		return update(m, pickReadyMsg{op: "restore", list: testBackups(c.t)})
+	}
+	restoreRun := func(upTo int) tea.Model {
+		m := update(picker(), jobReadyMsg{op: "restore", job: testRestoreJob(rf)})
+		m = m.(model).startJob(m.(model).job, "restore")
+		m = update(m, runStartedMsg{runID: "20261122-213000-c0ffee", runbook: "restore", steps: restoreSteps})
+		for _, s := range restoreSteps[:upTo] {
+			m = update(m, stepStartedMsg{info: s})
+			switch s.ID {
+			case "verify-backup":
+				m = update(m, stepProgressMsg{step: s.ID, node: "repository", done: 64 << 20, total: 64 << 20, unit: "bytes"},
+					checkMsg{r: steps.CheckResult{StepID: s.ID, Check: "backup files", Node: "repository", Status: steps.CheckPass, Evidence: "every file of " + restoreID + " matches its manifest (64.0 MiB)"}},
+					checkMsg{r: steps.CheckResult{StepID: s.ID, Check: "es snapshot", Status: steps.CheckPass, Evidence: restoreID + " is SUCCESS"}},
+					checkMsg{r: steps.CheckResult{StepID: s.ID, Check: "es version", Node: "node1", Status: steps.CheckPass, Evidence: "snapshot from 8.17.3 restores into 8.17.3"}})
+			case "topology":
+				for i, n := range []string{"node1", "node2", "node3"} {
+					m = update(m, stepOutputMsg{step: s.ID, line: fmt.Sprintf("%-8s 10.77.3.1%d host %d1a2b3c4 ← backup of %s", n, i+1, i+1, n)})
+				}
+				m = update(m, checkMsg{r: steps.CheckResult{StepID: s.ID, Check: "topology", Status: steps.CheckPass, Evidence: "backup: 3 nodes, now: 3 nodes; loading with import"}})
+				rf.f.LoadPath = steps.LoadImport
+			}
+			c.advance(time.Second)
+			m = update(m, stepFinishedMsg{info: s, res: steps.StepResult{ID: s.ID, State: steps.StateDone, Duration: time.Second}})
+		}
+		return m
+	}
+	loading := func() tea.Model {
+		m := restoreRun(7)
+		m = update(m, stepStartedMsg{info: restoreSteps[7]})
+		for _, n := range []string{"node1", "node2", "node3"} {
+			m = update(m, stepProgressMsg{step: "cassandra", node: n, done: 0, total: 20 << 20, unit: "bytes"})
+		}
+		c.advance(2 * time.Second)
+		return update(m,
+			stepProgressMsg{step: "cassandra", node: "node1", done: 20 << 20, total: 20 << 20, unit: "bytes"},
+			stepProgressMsg{step: "cassandra", node: "node2", done: 8 << 20, total: 20 << 20, unit: "bytes"},
+			stepProgressMsg{step: "cassandra", node: "node3", done: 12 << 20, total: 20 << 20, unit: "bytes"},
+			stepOutputMsg{step: "cassandra", line: "keyspace thehive does not exist: creating it from the backup's schema"},
+			stepOutputMsg{step: "cassandra", node: "node2", line: "streaming edgestore-5c1e (8.0 MiB)"},
+		)
+	}
+	return map[string]func() tea.Model{
+		"pick": picker,
+		"plan_estimate": func() tea.Model {
+			job := testJob()
+			job.Estimate = func(context.Context) (*steps.Estimate, error) { return testEstimate(), nil }
+			m := update(newModel(testConfig(c), &bridge{}), jobReadyMsg{op: "backup", job: job})
+			return update(m, estimateMsg{job: job, est: testEstimate()})
+		},
+		"plan_estimate_first": func() tea.Model {
+			job := testJob()
+			job.Estimate = func(context.Context) (*steps.Estimate, error) { return nil, nil }
+			e := testEstimate()
+			e.Rate, e.RateFrom = 0, ""
+			delete(e.Cassandra, "node3")
+			e.Problems = []string{"node3: cannot measure the keyspace (node3: run `du -sb /var/lib/cassandra/data/thehive`: exit 1: du: cannot access): check cassandra.data_dir / nodes[].paths.cassandra_data"}
+			m := update(newModel(testConfig(c), &bridge{}), jobReadyMsg{op: "backup", job: job})
+			return update(m, estimateMsg{job: job, est: e})
+		},
+		"plan_restore": func() tea.Model {
+			return update(picker(), jobReadyMsg{op: "restore", job: testRestoreJob(rf)})
+		},
+		"restore_loading": loading,
+		"restore_gate": func() tea.Model {
+			m := restoreRun(6)
+			m = update(m, stepStartedMsg{info: restoreSteps[6]})
+			return update(m, gateAskMsg{reply: make(chan bool, 1), req: steps.GateRequest{StepID: "approve-restore", Title: "Replace the data with the backup",
+				Happens: "keyspace thehive truncated or dropped and recreated, then loaded; the indices deleted and restored; the attachments replaced",
+				Nodes:   []string{"node1", "node2", "node3"}, Loses: "the current data of keyspace thehive on every node, the current indices thehive_global, thehive-audits, and attachments added since the backup",
+				Rollback: "none by hotsnap: take a backup first if the current data matters", Destructive: true, Cluster: "lab-thehive"}})
+		},
+		"failure_restore": func() tea.Model {
+			m := loading()
+			m = update(m, stepOutputMsg{step: "cassandra", node: "node2", line: "tar: edgestore-5c1e/nb-1-big-Data.db: Wrote only 4096 of 10240 bytes"},
+				stepOutputMsg{step: "cassandra", node: "node1", line: "imported 6 tables"})
+			err := fmt.Errorf("node2: table edgestore: %w", &remote.NodeError{Node: "node2", Addr: "10.77.3.12", Step: "run `tar -x`", Err: errors.New("connection lost")})
+			return update(m, stepFinishedMsg{info: restoreSteps[7], res: steps.StepResult{ID: "cassandra", State: steps.StateFailed, Duration: 2 * time.Second, Err: err}},
+				cleanupMsg{step: "cassandra"}, cleanupMsg{step: "stop-thehive"},
+				runFinishedMsg{sum: steps.RunSummary{RunID: "20261122-213000-c0ffee", Runbook: "restore", Err: fmt.Errorf("step cassandra: %w", err), Duration: 9 * time.Second}},
+				workDoneMsg{err: err})
+		},
+		"summary_restore": func() tea.Model {
+			m := restoreRun(11)
+			rf.f.Report = []string{
+				"Cassandra: keyspace thehive restored with import in 2.1s, 18204 rows in 6 tables",
+				"Elasticsearch: thehive_global,thehive-audits restored in 1.4s, 5120 documents",
+				"Attachments: 41 entries restored into node1:/opt/thp/thehive/files",
+				"TheHive: healthy on node1, node2, node3",
+			}
+			return update(m, runFinishedMsg{sum: steps.RunSummary{RunID: "20261122-213000-c0ffee", Runbook: "restore", Duration: 14 * time.Second}}, workDoneMsg{})
+		},
+	}
+}
+
+func TestPickerSkipsIncompleteBackupsAndPicksTheChosenOne(t *testing.T) {
+	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	var picked []string
+	rf := &restoreFacts{f: RestoreFacts{BackupID: restoreID, Taken: c.t.Add(-3*time.Hour - 30*time.Minute), Size: 64 << 20, Components: []string{"cassandra"}}}
+	listed := 0
+	cfg := restoreConfig(c, testBackups(c.t), &picked, rf)
+	cfg.Operations[3].Pick = func(context.Context) (*BackupList, error) { listed++; return testBackups(c.t), nil }
+	m, cmd := newModel(cfg, &bridge{}).Update(key("4"))
+	if listed != 0 || cmd == nil {
+		t.Fatalf("the list must be read in a command, not in Update (listed %d times)", listed)
+	}
+	m = update(m, cmd())
+	pm := m.(model)
+	if pm.screen != screenPick || pm.pick.cursor != 1 {
+		t.Fatalf("picker on screen %v, cursor %d: want the newest complete backup (1), not the incomplete newest", pm.screen, pm.pick.cursor)
+	}
+	v := view(m)
+	for _, want := range []string{"incomplete: no manifest.json: the backup did not finish", "incomplete: manifest.json is corrupt", "5 min ago", "3 h ago", "3 days ago", "64.0 MiB", "4 backups (2 complete)"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("picker lacks %q:\n%s", want, v)
+		}
+	}
+	// Down goes to the other complete backup, and no further: the last one is incomplete.
+	m = update(m, key("down"), key("down"), key("down"))
+	if got := m.(model).pick.cursor; got != 2 {
+		t.Errorf("cursor after down ×3 = %d, want 2 (the incomplete ones cannot be selected)", got)
+	}
+	m = update(m, key("up"), key("up"))
+	if got := m.(model).pick.cursor; got != 1 {
+		t.Errorf("cursor after up ×2 = %d, want 1", got)
+	}
+	m, cmd = m.Update(key("enter"))
+	if len(picked) != 0 || cmd == nil {
+		t.Fatal("the restore job must be built in a command")
+	}
+	m = update(m, cmd())
+	if fmt.Sprint(picked) != "["+restoreID+"]" {
+		t.Errorf("picked %v", picked)
+	}
+	if got := m.(model).screen; got != screenPlan || !strings.Contains(view(m), "Backup "+restoreID+" · taken 2026-11-22 18:00 UTC (3 h ago)") {
+		t.Errorf("after picking: screen %v\n%s", got, view(m))
+	}
+	// esc goes back to the picker, esc again to Home.
+	m = update(m, key("esc"))
+	if got := m.(model).screen; got != screenPick {
+		t.Errorf("esc from the plan: screen %v, want the picker", got)
+	}
+	m = update(m, key("esc"))
+	if got := m.(model).screen; got != screenHome {
+		t.Errorf("esc from the picker: screen %v, want Home", got)
+	}
+}
+
+func TestPickerWithNothingToRestore(t *testing.T) {
+	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	var picked []string
+	all := testBackups(c.t)
+	list := &BackupList{Where: all.Where, Backups: []repo.Summary{all.Backups[0], all.Backups[3]}}
+	m := update(newModel(restoreConfig(c, list, &picked, &restoreFacts{}), &bridge{}), pickReadyMsg{op: "restore", list: list})
+	m, cmd := m.Update(key("enter"))
+	if cmd != nil || len(picked) != 0 {
+		t.Fatal("an incomplete backup must not be restorable")
+	}
+	if v := view(m); !strings.Contains(v, "no complete backup to restore: take one first") {
+		t.Errorf("no reason given:\n%s", v)
+	}
+	m = update(m, pickReadyMsg{op: "restore", list: &BackupList{Where: "/mnt/backup/hotsnap"}})
+	if v := view(m); !strings.Contains(v, "no backups in /mnt/backup/hotsnap") {
+		t.Errorf("empty repository:\n%s", v)
+	}
+	m = update(m, key("esc"), pickReadyMsg{op: "restore", err: errors.New("backup repository /mnt/backup/hotsnap: permission denied")})
+	if v := view(m); m.(model).screen != screenHome || !strings.Contains(v, "✗ restore: backup repository /mnt/backup/hotsnap: permission denied") {
+		t.Errorf("a listing error belongs on Home:\n%s", v)
+	}
+}
+
+func TestPlanEstimateRunsInACommand(t *testing.T) {
+	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	calls := 0
+	job := testJob()
+	job.Estimate = func(context.Context) (*steps.Estimate, error) { calls++; return testEstimate(), nil }
+	m, cmd := newModel(testConfig(c), &bridge{}).Update(jobReadyMsg{op: "backup", job: job})
+	if calls != 0 || cmd == nil {
+		t.Fatalf("Update measured (%d calls) or gave no command", calls)
+	}
+	if v := view(m); !strings.Contains(v, "measuring the data on the nodes…") {
+		t.Errorf("no measuring line:\n%s", v)
+	}
+	msg := cmd()
+	if calls != 1 {
+		t.Fatalf("the command did not measure")
+	}
+	m = update(m, msg)
+	v := view(update(m, tea.WindowSizeMsg{Width: 120, Height: 40}))
+	for _, want := range []string{"62.0 MiB to copy", "node2 21.0 MiB", "attachments 2.0 MiB", "(node1:/opt/thp/thehive/files)", "Elasticsearch 3.0 MiB", "about 5s at 12.0 MiB/s", "the throughput of backup " + restoreID} {
+		if !strings.Contains(v, want) {
+			t.Errorf("plan lacks %q:\n%s", want, v)
+		}
+	}
+	// An estimate that arrives after the operator left the plan is dropped.
+	m = update(m, key("esc"), estimateMsg{job: job, err: errors.New("late")})
+	if m.(model).estimateErr != nil {
+		t.Error("a stale estimate was kept")
+	}
+	// A failed estimate says so and the plan stays usable.
+	job2 := testJob()
+	job2.Estimate = func(context.Context) (*steps.Estimate, error) {
+		return nil, errors.New("estimate the backup: context canceled")
+	}
+	m = update(m, jobReadyMsg{op: "backup", job: job2})
+	m = update(m, estimateMsg{job: job2, err: errors.New("estimate the backup: context canceled")})
+	if v := view(m); !strings.Contains(v, "! Estimate could not be made: estimate the backup: context canceled") || !strings.Contains(v, "enter run it") {
+		t.Errorf("failed estimate:\n%s", v)
+	}
+}
+
+func TestFailureNamesNodeAndResume(t *testing.T) {
+	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	m := update(restoreScreens(c)["failure_restore"](), tea.WindowSizeMsg{Width: 120, Height: 40})
+	v := view(m)
+	for _, want := range []string{"✗ FAILED", "step 8/11 Restore the keyspace · on node2", "connection lost",
+		"node2 │ tar: edgestore-5c1e/nb-1-big-Data.db: Wrote only 4096 of 10240 bytes",
+		"TheHive stays stopped", "Resume: hotsnap resume 20261122-213000-c0ffee"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("failure lacks %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(v, "node1 │ imported 6 tables") {
+		t.Errorf("the last output should be the failed node's:\n%s", v)
+	}
+	// A preflight failure has no resume command and says to run it again.
+	pre := update(running(c, "preflight"), runStartedMsg{runID: "r1", runbook: "preflight", steps: backupSteps[:2]},
+		stepStartedMsg{info: backupSteps[1]},
+		stepFinishedMsg{info: backupSteps[1], res: steps.StepResult{ID: "ring", State: steps.StateFailed, Err: errors.New("nodetool status on node3: exit 1")}},
+		runFinishedMsg{sum: steps.RunSummary{RunID: "r1", Runbook: "preflight", Err: errors.New("step ring: failed")}}, workDoneMsg{err: errors.New("x")}, key("tab"))
+	v = view(pre)
+	if strings.Contains(v, "hotsnap resume") || !strings.Contains(v, "run it again: hotsnap preflight") || !strings.Contains(v, "· on node3") {
+		t.Errorf("preflight failure:\n%s", v)
+	}
+}
+
+func TestRestoreSummaryShowsReport(t *testing.T) {
+	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	v := view(update(restoreScreens(c)["summary_restore"](), tea.WindowSizeMsg{Width: 120, Height: 40}))
+	for _, want := range []string{steps.SuccessLine, "Topology: keyspace loaded with nodetool import (current node ← backup node)", "18204 rows in 6 tables", "5120 documents",
+		"TheHive: healthy on node1, node2, node3", "node2    10.77.3.12 host 21a2b3c4 ← backup of node2"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("summary lacks %q:\n%s", want, v)
+		}
+	}
+}
+
+// TestRestoreStepIDs keeps the step IDs the restore panel reads, and the
+// IDs of the steps that report bytes, in step with the runbooks.
+func TestRestoreStepIDs(t *testing.T) {
+	inv, err := config.Load("../testdata/inventory/thehive-cluster.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &steps.Env{Inv: inv}
+	m := &repo.Manifest{ID: restoreID, Keyspace: "thehive", Elasticsearch: &repo.ESSnapshot{Indices: []string{"thehive_global"}},
+		Files: &repo.FileStore{Provider: repo.ProviderLocalFS}, Cassandra: []repo.NodeArchive{{Node: "node1"}}}
+	ids := map[string]bool{}
+	for _, s := range steps.Restore(env, &steps.RestoreRun{Manifest: m}).Steps {
+		ids[s.ID] = true
+	}
+	for _, s := range steps.Backup(env, &steps.BackupRun{ID: restoreID}).Steps {
+		ids[s.ID] = true
+	}
+	for _, id := range []string{verifyStep, topologyStep} {
+		if !ids[id] {
+			t.Errorf("the restore runbook has no step %q any more: the restore panel reads it", id)
+		}
+	}
+	for id := range componentNames {
+		if !ids[id] {
+			t.Errorf("no runbook has a step %q any more: componentNames names it", id)
+		}
+	}
+}
