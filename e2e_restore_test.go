@@ -124,7 +124,8 @@ func TestE2ERestoreRoundTrip(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), steps.SuccessLine) {
 		t.Fatalf("restore: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "keyspace thehive does not exist: creating it") || !strings.Contains(string(out), "loading with import") {
+	if !strings.Contains(string(out), "keyspace thehive does not exist: creating it") || !strings.Contains(string(out), "loading with import") ||
+		!regexp.MustCompile(`[1-9][0-9]* SSTables imported as the backup lists them`).MatchString(string(out)) {
 		t.Errorf("expected the create + import path:\n%s", out)
 	}
 	before.equal(t, readAppState(t, l))

@@ -52,6 +52,7 @@ type RestoreRun struct {
 	byNode      map[string]repo.NodeArchive // current node → the backup node whose SSTables it imports
 	destructive bool                        // a destructive step has started
 	esRestoring bool                        // an ES restore was started and has not finished
+	imported    int                         // SSTables imported, checked against the manifest
 	started     time.Time
 	report      []string
 }
@@ -507,7 +508,13 @@ func cassandraRestoreStep(env *Env, r *RestoreRun) Step {
 				total += n
 				rc.Output("", fmt.Sprintf("%s.%s: %d rows", ks, t, n))
 			}
-			rc.Output("", r.note("Cassandra: keyspace %s restored with %s in %s, %d rows in %d tables", ks, load, time.Since(start).Round(time.Millisecond), total, len(tablesOf(m))))
+			files := ""
+			if load == LoadImport {
+				r.mu.Lock()
+				files = fmt.Sprintf(", %d SSTables imported as the backup lists them", r.imported)
+				r.mu.Unlock()
+			}
+			rc.Output("", r.note("Cassandra: keyspace %s restored with %s in %s, %d rows in %d tables%s", ks, load, time.Since(start).Round(time.Millisecond), total, len(tablesOf(m)), files))
 			return nil
 		},
 		Cleanup: func(ctx context.Context, rc *RunContext) error {
@@ -565,11 +572,25 @@ func (r *RestoreRun) importAll(ctx context.Context, rc *RunContext, env *Env, st
 					errs[i] = fmt.Errorf("%s: table %s: %w", n, t.Table, err)
 					return
 				}
+				// File counts against the manifest: every SSTable of the
+				// archive staged, and none left behind by the import (it
+				// moves what it takes).
 				var out strings.Builder
-				if _, err := rc.Run(ctx, n, remote.Command{Cmd: "nodetool import " + remote.Quote(ks) + " " + remote.Quote(t.Table) + " " + remote.Quote(dir), Sudo: true, Stdout: &out}); err != nil {
+				count := "find " + remote.Quote(dir) + " -maxdepth 1 -name '*-Data.db' | wc -l"
+				cmd := "echo staged=$(" + count + ") && nodetool import " + remote.Quote(ks) + " " + remote.Quote(t.Table) + " " + remote.Quote(dir) + " && echo left=$(" + count + ")"
+				if _, err := rc.Run(ctx, n, remote.Command{Cmd: cmd, Sudo: true, Stdout: &out}); err != nil {
 					errs[i] = fmt.Errorf("%s: nodetool import %s: %w", n, t.Table, err)
 					return
 				}
+				want := sstablesIn(t.Files)
+				staged, left := countField(out.String(), "staged"), countField(out.String(), "left")
+				if staged != want || left != 0 {
+					errs[i] = fmt.Errorf("%s: table %s: the backup lists %d SSTables, %d were staged and %d were not imported: see the node's Cassandra system.log (Loading new SSTables ...)", n, t.Table, want, staged, left)
+					return
+				}
+				r.mu.Lock()
+				r.imported += staged
+				r.mu.Unlock()
 				rc.Run(ctx, n, remote.Command{Cmd: "rm -rf " + remote.Quote(dir), Sudo: true})
 				done += t.Size
 			}
@@ -578,6 +599,30 @@ func (r *RestoreRun) importAll(ctx context.Context, rc *RunContext, env *Env, st
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// sstablesIn counts the SSTables (Data.db components) an archive lists.
+func sstablesIn(files []repo.FileEntry) int {
+	n := 0
+	for _, f := range files {
+		name := strings.TrimPrefix(f.Name, "./")
+		if strings.HasSuffix(name, "-Data.db") && !strings.Contains(name, "/") {
+			n++
+		}
+	}
+	return n
+}
+
+// countField reads "name=N" from a command's output (-1 when absent).
+func countField(out, name string) int {
+	for _, l := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), name+"="); ok {
+			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+				return n
+			}
+		}
+	}
+	return -1
 }
 
 // loadAll streams every backed-up node's tables through sstableloader on the

@@ -109,3 +109,15 @@ func TestRestoreDiskStepFailsWhenFull(t *testing.T) {
 		t.Errorf("node2 (100 B needed on /data, 99 free) = %+v", n2)
 	}
 }
+
+func TestSSTableCountsAndFields(t *testing.T) {
+	files := []repo.FileEntry{{Name: "./nb-1-big-Data.db"}, {Name: "./nb-1-big-Index.db"}, {Name: "nb-2-big-Data.db"},
+		{Name: "./.idx/nb-3-big-Data.db"}, {Name: "./manifest.json"}}
+	if n := sstablesIn(files); n != 2 {
+		t.Errorf("sstablesIn = %d, want 2 (top-level Data.db only)", n)
+	}
+	out := "staged=7\nleft=0\n"
+	if countField(out, "staged") != 7 || countField(out, "left") != 0 || countField(out, "other") != -1 || countField("left=x", "left") != -1 {
+		t.Errorf("countField misreads %q", out)
+	}
+}
