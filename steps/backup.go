@@ -546,18 +546,18 @@ func (b *BackupRun) streamNode(ctx context.Context, rc *RunContext, env *Env, n,
 	for _, d := range dirs {
 		p := repo.TableArchivePath(b.ID, n, ks, d.Table, d.TableID)
 		base := done
-		size, sum, files, err := streamTar(ctx, rc, n, tarCmd(n, d.Table+"-"+d.TableID), b.Store, p, func(x int64) {
+		ix, err := streamTar(ctx, rc, n, tarCmd(n, d.Table+"-"+d.TableID), b.Store, p, func(x int64) {
 			rc.Progress(n, base+x, total, "bytes")
 		})
 		if err != nil {
 			return fmt.Errorf("%s: table %s: %w", n, d.Table, err)
 		}
 		var payload int64
-		for _, f := range files {
+		for _, f := range ix.Files {
 			payload += f.Size
 		}
 		done += payload
-		archives = append(archives, repo.TableArchive{Keyspace: ks, Table: d.Table, TableID: d.TableID, Archive: p, Size: size, SHA256: sum, Files: files})
+		archives = append(archives, repo.TableArchive{Keyspace: ks, Table: d.Table, TableID: d.TableID, Archive: p, Size: ix.Size, Digest: ix.Digest, Files: ix.Files})
 	}
 	rc.Progress(n, total, total, "bytes")
 	b.mu.Lock()
@@ -577,27 +577,26 @@ func (b *BackupRun) streamNode(ctx context.Context, rc *RunContext, env *Env, n,
 }
 
 // streamTar runs cmd (a tar writing to stdout) on node through sudo and
-// streams its output into the store at p, hashing the archive and every file
-// in it as it passes. Nothing is buffered whole; a failure leaves no file.
-func streamTar(ctx context.Context, rc *RunContext, node, cmd string, store repo.Store, p string, progress func(int64)) (int64, string, []repo.FileEntry, error) {
+// streams its output into the store at p, indexing the archive (every
+// file's SHA-256 and the archive's tar digest, each byte hashed once) as it
+// passes. Nothing is buffered whole; a failure leaves no file.
+func streamTar(ctx context.Context, rc *RunContext, node, cmd string, store repo.Store, p string, progress func(int64)) (*repo.ArchiveIndex, error) {
 	w, err := store.Create(ctx, p)
 	if err != nil {
-		return 0, "", nil, fmt.Errorf("create %s in %s: %w", p, store, err)
+		return nil, fmt.Errorf("create %s in %s: %w", p, store, err)
 	}
-	hw := repo.NewHashingWriter(w)
 	pr, pw := io.Pipe()
 	type indexed struct {
-		files []repo.FileEntry
-		err   error
+		ix  *repo.ArchiveIndex
+		err error
 	}
 	idx := make(chan indexed, 1)
 	go func() {
-		files, err := repo.IndexTar(pr)
-		io.Copy(io.Discard, pr) // the end-of-archive padding
+		ix, err := repo.IndexArchive(pr)
 		pr.CloseWithError(err)
-		idx <- indexed{files, err}
+		idx <- indexed{ix, err}
 	}()
-	_, err = rc.Run(ctx, node, remote.Command{Cmd: cmd, Sudo: true, Stdout: io.MultiWriter(hw, pw), OnProgress: progress})
+	_, err = rc.Run(ctx, node, remote.Command{Cmd: cmd, Sudo: true, Stdout: io.MultiWriter(w, pw), OnProgress: progress})
 	pw.CloseWithError(err)
 	res := <-idx
 	if err == nil && res.err != nil {
@@ -605,12 +604,12 @@ func streamTar(ctx context.Context, rc *RunContext, node, cmd string, store repo
 	}
 	if err != nil {
 		repo.Abort(w)
-		return 0, "", nil, err
+		return nil, err
 	}
 	if err := w.Close(); err != nil {
-		return 0, "", nil, fmt.Errorf("finish %s in %s: %w", p, store, err)
+		return nil, fmt.Errorf("finish %s in %s: %w", p, store, err)
 	}
-	return hw.N(), hw.Sum(), res.files, nil
+	return res.ix, nil
 }
 
 func esWaitStep(env *Env, b *BackupRun) Step {
@@ -723,15 +722,15 @@ func filesBackupStep(env *Env, b *BackupRun) Step {
 			if out, err := output(ctx, rc, node, "du -sb "+remote.Quote(p), true); err == nil {
 				total = parseDU(out)
 			}
-			size, sum, files, err := streamTar(ctx, rc, node, cmd, b.Store, b.ID+"/"+repo.FilesArchive, func(x int64) { rc.Progress(node, x, total, "bytes") })
+			ix, err := streamTar(ctx, rc, node, cmd, b.Store, b.ID+"/"+repo.FilesArchive, func(x int64) { rc.Progress(node, x, total, "bytes") })
 			if err != nil {
 				return fmt.Errorf("%s: attachments %s: %w", node, p, err)
 			}
 			b.mu.Lock()
-			b.manifest.Files = &repo.FileStore{Provider: repo.ProviderLocalFS, Path: p, Node: node, Archive: b.ID + "/" + repo.FilesArchive, Size: size, SHA256: sum, Entries: files}
+			b.manifest.Files = &repo.FileStore{Provider: repo.ProviderLocalFS, Path: p, Node: node, Archive: b.ID + "/" + repo.FilesArchive, Size: ix.Size, Digest: ix.Digest, Entries: ix.Files}
 			b.mu.Unlock()
 			b.timing("files", time.Since(start))
-			rc.Output(node, fmt.Sprintf("%d entries, %s", len(files), HumanBytes(size)))
+			rc.Output(node, fmt.Sprintf("%d entries, %s", len(ix.Files), HumanBytes(ix.Size)))
 			return nil
 		},
 	}
