@@ -535,29 +535,90 @@ func streamStep(env *Env, b *BackupRun) Step {
 	}
 }
 
-// streamNode streams one node's tables, one after another, into the store.
+// tableStreams is how many of one node's tables stream at once, each over
+// its own SSH session: the next table's session setup and the previous
+// archive's sync overlap with the data, and one node's backup can use more
+// than one core.
+const tableStreams = 2
+
+// streamNode streams one node's tables into the store, tableStreams at a
+// time (the largest first, so that it does not end last). The first failure
+// stops the node's other streams.
 func (b *BackupRun) streamNode(ctx context.Context, rc *RunContext, env *Env, n, ks string, total int64, tarCmd func(n, tableDir string) string) error {
 	b.mu.Lock()
 	dirs := b.tables[n]
 	b.mu.Unlock()
-	var done int64
+	order := make([]int, len(dirs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool { return dirs[order[i]].Bytes > dirs[order[j]].Bytes })
+
+	// Progress: the payload of the finished tables plus the bytes of those
+	// streaming.
+	var pmu sync.Mutex
+	var finished int64
+	streaming := make([]int64, len(dirs))
+	report := func() {
+		cur := finished
+		for _, x := range streaming {
+			cur += x
+		}
+		rc.Progress(n, min(cur, total), total, "bytes")
+	}
 	rc.Progress(n, 0, total, "bytes")
-	var archives []repo.TableArchive
-	for _, d := range dirs {
-		p := repo.TableArchivePath(b.ID, n, ks, d.Table, d.TableID)
-		base := done
-		ix, err := streamTar(ctx, rc, n, tarCmd(n, d.Table+"-"+d.TableID), b.Store, p, func(x int64) {
-			rc.Progress(n, base+x, total, "bytes")
-		})
-		if err != nil {
-			return fmt.Errorf("%s: table %s: %w", n, d.Table, err)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	archives := make([]repo.TableArchive, len(dirs))
+	errs := make([]error, len(dirs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(tableStreams, len(dirs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				d := dirs[i]
+				p := repo.TableArchivePath(b.ID, n, ks, d.Table, d.TableID)
+				ix, err := streamTar(ctx, rc, n, tarCmd(n, d.Table+"-"+d.TableID), b.Store, p, func(x int64) {
+					pmu.Lock()
+					streaming[i] = x
+					report()
+					pmu.Unlock()
+				})
+				if err != nil {
+					errs[i] = fmt.Errorf("%s: table %s: %w", n, d.Table, err)
+					cancel()
+					continue
+				}
+				var payload int64
+				for _, f := range ix.Files {
+					payload += f.Size
+				}
+				pmu.Lock()
+				streaming[i], finished = 0, finished+payload
+				report()
+				pmu.Unlock()
+				archives[i] = repo.TableArchive{Keyspace: ks, Table: d.Table, TableID: d.TableID, Archive: p, Size: ix.Size, Digest: ix.Digest, Files: ix.Files}
+			}
+		}()
+	}
+feed:
+	for _, i := range order {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
 		}
-		var payload int64
-		for _, f := range ix.Files {
-			payload += f.Size
-		}
-		done += payload
-		archives = append(archives, repo.TableArchive{Keyspace: ks, Table: d.Table, TableID: d.TableID, Archive: p, Size: ix.Size, Digest: ix.Digest, Files: ix.Files})
+	}
+	close(next)
+	wg.Wait()
+	if err := firstStreamError(errs); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s: %w", n, err)
 	}
 	rc.Progress(n, total, total, "bytes")
 	b.mu.Lock()
@@ -574,6 +635,24 @@ func (b *BackupRun) streamNode(ctx context.Context, rc *RunContext, env *Env, n,
 	}
 	b.manifest.Cassandra = append(b.manifest.Cassandra, repo.NodeArchive{Node: n, Host: host, Tables: archives})
 	return nil
+}
+
+// firstStreamError returns the error that stopped a node's streams: the
+// first one that is not merely the cancellation it caused in the others.
+func firstStreamError(errs []error) error {
+	var cancelled error
+	for _, err := range errs {
+		switch {
+		case err == nil:
+		case errors.Is(err, context.Canceled):
+			if cancelled == nil {
+				cancelled = err
+			}
+		default:
+			return err
+		}
+	}
+	return cancelled
 }
 
 // streamTar runs cmd (a tar writing to stdout) on node through sudo and
