@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -478,5 +479,31 @@ func TestHashingWriter(t *testing.T) {
 	}
 	if NewHashingWriter(io.Discard).Sum() != sha(nil) {
 		t.Error("empty sum wrong")
+	}
+}
+
+// TestLocalDirectOnlyOnDisks: on a file system that is not a local disk's
+// (tmpfs here, NFS in the field), the local store writes through the page
+// cache, not with O_DIRECT.
+func TestLocalDirectOnlyOnDisks(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("O_DIRECT is Linux's")
+	}
+	dir, err := os.MkdirTemp("/dev/shm", "hotsnap-repo-test-")
+	if err != nil {
+		t.Skipf("no /dev/shm: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	s, err := Open(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.Create(context.Background(), "b/f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Abort(w)
+	if w.(*localWriter).direct {
+		t.Error("O_DIRECT used on tmpfs")
 	}
 }
