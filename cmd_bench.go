@@ -42,6 +42,9 @@ type benchOptions struct {
 	Keep   bool        // leave the lab up at the end
 	Log    io.Writer   // progress lines; nil discards them
 	ESPoll time.Duration
+	// CPUProfileDir, when set, receives a CPU profile of every hotsnap
+	// backup measured (backup-<n>[-one-node].pprof).
+	CPUProfileDir string
 }
 
 // benchRound is one round's measurements.
@@ -185,6 +188,7 @@ func newLabBenchCmd(o *lab.Options) *cobra.Command {
 	var dataSize string
 	var nodes, runs int
 	var keep bool
+	var cpuProfile string
 	c := &cobra.Command{
 		Use:   "bench [--data 200MB] [--nodes 3] [--runs 3] [--keep]",
 		Short: "Time hotsnap's backup against the documented procedure and the raw ssh+tar bound (root)",
@@ -214,7 +218,7 @@ throughput, peak RSS and one PASS/MISS line per target (hotsnap ≤ baseline,
 			if runs < 1 {
 				return usageErr(fmt.Errorf("--runs %d: want at least 1", runs))
 			}
-			bo := benchOptions{Lab: *o, Runs: runs, Keep: keep, Log: cmd.ErrOrStderr()}
+			bo := benchOptions{Lab: *o, Runs: runs, Keep: keep, Log: cmd.ErrOrStderr(), CPUProfileDir: cpuProfile}
 			if !cmd.Flags().Changed("name") {
 				bo.Lab.Name = "hsbench"
 			}
@@ -237,6 +241,7 @@ throughput, peak RSS and one PASS/MISS line per target (hotsnap ≤ baseline,
 	c.Flags().IntVar(&nodes, "nodes", 3, fmt.Sprintf("number of nodes (1-%d)", lab.MaxNodes))
 	c.Flags().IntVar(&runs, "runs", 3, "measured rounds (after one warm-up round)")
 	c.Flags().BoolVar(&keep, "keep", false, "leave the lab up at the end")
+	c.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of each hotsnap backup into this directory (go tool pprof)")
 	return c
 }
 
@@ -277,7 +282,7 @@ func runBench(ctx context.Context, o benchOptions) (rep *benchReport, err error)
 	if err := baseline.Install(l); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	b := &bench{l: l, bin: o.Lab.Binary, logf: logf}
+	b := &bench{l: l, bin: o.Lab.Binary, logf: logf, profDir: o.CPUProfileDir}
 	rep = &benchReport{Nodes: len(l.Nodes), DataPerNode: lo.Data}
 	if rep.CassandraOn, err = b.cassandraOnDisk(); err != nil {
 		return nil, err
@@ -312,6 +317,10 @@ type bench struct {
 	l    *lab.Lab
 	bin  string
 	logf func(string, ...any)
+	// profDir receives a CPU profile of each hotsnap run when set; runs
+	// counts them for the file names.
+	profDir string
+	runs    int
 }
 
 // cassandraOnDisk sums the keyspace's files on every node, snapshots excluded.
@@ -492,6 +501,11 @@ func (b *bench) hotsnap(ctx context.Context, extra ...string) (d time.Duration, 
 		before[e.Name()] = true
 	}
 	cmd := b.l.OpCommand(ctx, b.bin, append([]string{"backup", "--yes", "--no-tui"}, extra...)...)
+	if b.profDir != "" {
+		b.runs++
+		name := fmt.Sprintf("backup-%d%s.pprof", b.runs, strings.ReplaceAll(strings.Join(extra, ""), "--", "-"))
+		cmd.Env = append(cmd.Env, cpuProfileEnv+"="+filepath.Join(b.profDir, name))
+	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()

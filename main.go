@@ -18,6 +18,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -147,6 +148,14 @@ func stdio(f func(args []string, stdout, stderr io.Writer) int) func([]string) i
 func run(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if p := os.Getenv(cpuProfileEnv); p != "" {
+		stopProfile, err := startCPUProfile(p)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "hotsnap: %s: %v\n", cpuProfileEnv, err)
+			return exitUsage
+		}
+		defer stopProfile()
+	}
 	var g globals
 	root := newRoot(&g)
 	root.SetArgs(args)
@@ -167,6 +176,30 @@ func run(args []string) int {
 		return exitUsage
 	}
 	return exitFailed
+}
+
+// cpuProfileEnv names the environment variable that, when set to a file
+// path, makes hotsnap write a CPU profile of its run there (for `go tool
+// pprof`; `hotsnap lab bench --cpuprofile DIR` sets it for each backup).
+const cpuProfileEnv = "HOTSNAP_CPUPROFILE"
+
+// startCPUProfile starts profiling the CPU into the file at path; the
+// returned function stops and closes it.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create the CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("start the CPU profile %s: %w", path, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			fmt.Fprintf(os.Stderr, "hotsnap: write the CPU profile %s: %v\n", path, err)
+		}
+	}, nil
 }
 
 // isCobraUsageError recognises cobra's own argument errors (unknown command,

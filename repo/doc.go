@@ -15,6 +15,7 @@
 // A backup without a readable manifest is incomplete by definition.
 //
 // Data is streamed: Store.Create returns a writer that never holds a whole
-// file in memory, HashingWriter hashes as bytes pass and IndexTar lists a tar
-// archive's files (with their SHA-256) while it streams.
+// file in memory, and IndexArchive lists a tar archive's files (with their
+// SHA-256) and computes its tar digest while it streams, hashing each byte
+// once; HashingWriter hashes other files as bytes pass.
 package repo

@@ -65,6 +65,39 @@ const (
 	TypeHardlink = "hardlink"
 )
 
+// ArchiveIndex is what IndexArchive learns from one pass over a tar stream.
+type ArchiveIndex struct {
+	// Files lists the archive's regular files and links (see IndexTar).
+	Files []FileEntry
+	// Size is the number of bytes read, the end-of-archive padding
+	// included: the archive's size.
+	Size int64
+	// Digest is the archive's tar digest, in hex: the SHA-256 of the
+	// archive's bytes in which the content of every regular file is
+	// replaced by the file's 32-byte SHA-256. A change to any byte of the
+	// archive (a header, padding, or a file's content, through that file's
+	// SHA-256) changes it, yet every content byte is hashed once only.
+	Digest string
+}
+
+// skeletonReader counts every byte read from r and hashes those that are
+// not file content (headers, padding, end-of-archive blocks).
+type skeletonReader struct {
+	r       io.Reader
+	h       hash.Hash
+	n       int64
+	content bool // a file's content is being read: not hashed into h
+}
+
+func (s *skeletonReader) Read(b []byte) (int, error) {
+	n, err := s.r.Read(b)
+	s.n += int64(n)
+	if !s.content {
+		s.h.Write(b[:n])
+	}
+	return n, err
+}
+
 // IndexTar reads a tar stream and records each regular file's (and each
 // link's) name, size, mode, owner and SHA-256 without buffering file
 // contents. It reads r to its very end (past the end-of-archive blocks), so
@@ -72,43 +105,63 @@ const (
 // Directories and other entries are skipped. A truncated or corrupt archive
 // is an error; the entries read before it are returned with it.
 func IndexTar(r io.Reader) ([]FileEntry, error) {
-	tr := tar.NewReader(r)
-	var out []FileEntry
+	ix, err := IndexArchive(r)
+	return ix.Files, err
+}
+
+// IndexArchive reads a tar stream once, to its very end, and returns its
+// files (as IndexTar does), its size and its tar digest (see
+// ArchiveIndex.Digest). A truncated or corrupt archive is an error; the
+// index of what was read before it is returned with it (never nil).
+func IndexArchive(r io.Reader) (*ArchiveIndex, error) {
+	sr := &skeletonReader{r: r, h: sha256.New()}
+	tr := tar.NewReader(sr)
+	ix := &ArchiveIndex{}
+	done := func(err error) (*ArchiveIndex, error) {
+		ix.Size, ix.Digest = sr.n, hex.EncodeToString(sr.h.Sum(nil))
+		return ix, err
+	}
 	byName := map[string]int{}
 	buf := make([]byte, 64<<10)
+	hs := sha256.New()
+	var sum [sha256.Size]byte
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return out, fmt.Errorf("read tar archive after %d files: %w", len(out), err)
+			return done(fmt.Errorf("read tar archive after %d files: %w", len(ix.Files), err))
 		}
 		e := FileEntry{Name: h.Name, Mode: uint32(h.Mode & 0o7777), Owner: h.Uname, Group: h.Gname}
 		switch h.Typeflag {
 		case tar.TypeReg, tar.TypeGNUSparse: // archive/tar maps the old '\x00' type to TypeReg and expands sparse files
-			hs := sha256.New()
+			hs.Reset()
+			sr.content = true
 			n, err := io.CopyBuffer(hs, tr, buf)
+			sr.content = false
 			if err != nil {
-				return out, fmt.Errorf("read tar archive: file %q: %w", h.Name, err)
+				return done(fmt.Errorf("read tar archive: file %q: %w", h.Name, err))
 			}
-			e.Size, e.SHA256 = n, hex.EncodeToString(hs.Sum(nil))
+			hs.Sum(sum[:0])
+			sr.h.Write(sum[:])
+			e.Size, e.SHA256 = n, hex.EncodeToString(sum[:])
 		case tar.TypeSymlink:
 			e.Type, e.Link = TypeSymlink, h.Linkname
 		case tar.TypeLink:
 			e.Type, e.Link = TypeHardlink, h.Linkname
 			if i, ok := byName[h.Linkname]; ok {
-				e.SHA256 = out[i].SHA256
+				e.SHA256 = ix.Files[i].SHA256
 			}
 		default:
 			continue
 		}
-		byName[e.Name] = len(out)
-		out = append(out, e)
+		byName[e.Name] = len(ix.Files)
+		ix.Files = append(ix.Files, e)
 	}
 	// Drain the padding after the end-of-archive marker.
-	if _, err := io.CopyBuffer(io.Discard, r, buf); err != nil {
-		return out, fmt.Errorf("read tar archive: trailing data: %w", err)
+	if _, err := io.CopyBuffer(io.Discard, sr, buf); err != nil {
+		return done(fmt.Errorf("read tar archive: trailing data: %w", err))
 	}
-	return out, nil
+	return done(nil)
 }

@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"os"
 	"os/exec"
@@ -11,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // gnuTar makes a tar of dir's contents with GNU tar, as the nodes do.
@@ -112,6 +115,62 @@ func TestIndexTarGNU(t *testing.T) {
 	}
 }
 
+// skeletonDigest computes the tar digest of an archive made by makeTar
+// (one 512-byte header per file, short names) from the layout alone: each
+// content range replaced by its SHA-256.
+func skeletonDigest(archive []byte, sizes []int) string {
+	h := sha256.New()
+	off := 0
+	for _, n := range sizes {
+		h.Write(archive[off : off+512])
+		off += 512
+		sum := sha256.Sum256(archive[off : off+n])
+		h.Write(sum[:])
+		off += n
+		pad := (512 - n%512) % 512
+		h.Write(archive[off : off+pad])
+		off += pad
+	}
+	h.Write(archive[off:])
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func TestIndexArchiveDigest(t *testing.T) {
+	files := map[string][]byte{"a": pattern(1, 1500), "empty": {}, "b": pattern(2, 512), "c": pattern(3, 5000)}
+	order := []string{"a", "empty", "b", "c"}
+	archive := makeTar(t, files, order)
+	ix, err := IndexArchive(bytes.NewReader(archive))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sizes []int
+	for _, n := range order {
+		sizes = append(sizes, len(files[n]))
+	}
+	if want := skeletonDigest(archive, sizes); ix.Digest != want {
+		t.Errorf("digest %s, want %s (headers, padding and each file's SHA-256)", ix.Digest, want)
+	}
+	if ix.Size != int64(len(archive)) || len(ix.Files) != 4 || ix.Files[3].SHA256 != sha(files["c"]) {
+		t.Errorf("index: size %d of %d, files %+v", ix.Size, len(archive), ix.Files)
+	}
+	// Any single flipped byte (header, content, padding, end blocks)
+	// changes the digest or makes the archive unreadable.
+	for off := range archive {
+		bit := byte(1) << (off % 8)
+		archive[off] ^= bit
+		got, err := IndexArchive(bytes.NewReader(archive))
+		archive[off] ^= bit
+		if err == nil && got.Digest == ix.Digest {
+			t.Fatalf("byte %d ^ %#x: same digest", off, bit)
+		}
+	}
+	// The digest does not depend on how the stream is cut into reads.
+	got, err := IndexArchive(iotest.OneByteReader(bytes.NewReader(archive)))
+	if err != nil || got.Digest != ix.Digest {
+		t.Errorf("one byte at a time: %v, %v", got.Digest, err)
+	}
+}
+
 func TestIndexTarErrors(t *testing.T) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -156,21 +215,31 @@ func tarStream(w io.WriteCloser, n int, size int64) {
 	_ = w.Close()
 }
 
-// streamToStore streams a generated tar through IndexTar into s at p.
-func streamToStore(ctx context.Context, s Store, p string, n int, size int64) (*HashingWriter, []FileEntry, error) {
+// tarStreamSum returns the size and SHA-256 of the archive tarStream
+// writes (it is deterministic), to compare with what a store holds.
+func tarStreamSum(n int, size int64) (int64, string) {
+	pr, pw := io.Pipe()
+	go tarStream(pw, n, size)
+	hw := NewHashingWriter(io.Discard)
+	_, _ = io.Copy(hw, pr)
+	return hw.N(), hw.Sum()
+}
+
+// streamToStore streams a generated tar through IndexArchive into s at p,
+// as the backup does.
+func streamToStore(ctx context.Context, s Store, p string, n int, size int64) (*ArchiveIndex, error) {
 	pr, pw := io.Pipe()
 	go tarStream(pw, n, size)
 	w, err := s.Create(ctx, p)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	hw := NewHashingWriter(w)
-	files, err := IndexTar(io.TeeReader(pr, hw))
+	ix, err := IndexArchive(io.TeeReader(pr, w))
 	if err != nil {
 		_ = Abort(w)
-		return nil, nil, err
+		return nil, err
 	}
-	return hw, files, w.Close()
+	return ix, w.Close()
 }
 
 // TestStreamMemoryFlat streams 64 MB through IndexTar into a local store
@@ -186,16 +255,16 @@ func TestStreamMemoryFlat(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	hw, files, err := streamToStore(context.Background(), s, "b/t.tar", 16, 4<<20)
+	ix, err := streamToStore(context.Background(), s, "b/t.tar", 16, 4<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
 	runtime.ReadMemStats(&after)
-	if len(files) != 16 || hw.N() < 64<<20 {
-		t.Fatalf("streamed %d files, %d bytes", len(files), hw.N())
+	if len(ix.Files) != 16 || ix.Size < 64<<20 {
+		t.Fatalf("streamed %d files, %d bytes", len(ix.Files), ix.Size)
 	}
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8<<20 {
-		t.Errorf("allocated %d bytes to stream %d: memory grows with the data", alloc, hw.N())
+		t.Errorf("allocated %d bytes to stream %d: memory grows with the data", alloc, ix.Size)
 	}
 }
 
@@ -209,8 +278,9 @@ func BenchmarkHashingWriter(b *testing.B) {
 	}
 }
 
-// BenchmarkStream200MB streams a 200 MB tar through IndexTar and a hashing
-// writer into a local store; B/op stays flat (it does not grow with size).
+// BenchmarkStream200MB streams a 200 MB tar through IndexArchive into a
+// local store, as the backup does; B/op stays flat (it does not grow with
+// size).
 func BenchmarkStream200MB(b *testing.B) {
 	s, err := Open(context.Background(), b.TempDir(), Options{})
 	if err != nil {
@@ -219,7 +289,7 @@ func BenchmarkStream200MB(b *testing.B) {
 	b.SetBytes(200 << 20)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := streamToStore(context.Background(), s, "b/t.tar", 50, 4<<20); err != nil {
+		if _, err := streamToStore(context.Background(), s, "b/t.tar", 50, 4<<20); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -15,8 +15,11 @@ import (
 )
 
 // ManifestFormat is the manifest format this package writes and the newest
-// it reads.
-const ManifestFormat = 1
+// it reads. Format 1 recorded each archive's SHA-256 (TableArchive.SHA256,
+// FileStore.SHA256); format 2 records its tar digest instead
+// (ArchiveIndex.Digest), so that a backup hashes every byte once. Both are
+// read and verified.
+const ManifestFormat = 2
 
 // Paths inside a backup directory.
 const (
@@ -109,9 +112,13 @@ type TableArchive struct {
 	TableID  string `json:"table_id"`
 	// Archive is the tar's path in the repository (TableArchivePath).
 	Archive string `json:"archive"`
-	// Size and SHA256 are those of the archive.
-	Size   int64  `json:"size"`
-	SHA256 string `json:"sha256"`
+	// Size is the archive's size in bytes.
+	Size int64 `json:"size"`
+	// Digest is the archive's tar digest (ArchiveIndex.Digest), from
+	// format 2 on.
+	Digest string `json:"digest,omitempty"`
+	// SHA256 is the SHA-256 of the whole archive, in format 1 manifests.
+	SHA256 string `json:"sha256,omitempty"`
 	// Files lists every file in the archive (IndexTar).
 	Files []FileEntry `json:"files"`
 	// Rows is the table's row count when known.
@@ -158,10 +165,12 @@ type FileStore struct {
 	Bucket string `json:"bucket,omitempty"`
 	// Node is the node the local directory was read from.
 	Node string `json:"node,omitempty"`
-	// Archive, Size and SHA256 describe the tar of a localfs store
-	// (FilesArchive).
+	// Archive and Size describe the tar of a localfs store
+	// (FilesArchive); Digest is its tar digest (ArchiveIndex.Digest, from
+	// format 2 on), SHA256 its whole SHA-256 (format 1).
 	Archive string `json:"archive,omitempty"`
 	Size    int64  `json:"size,omitempty"`
+	Digest  string `json:"digest,omitempty"`
 	SHA256  string `json:"sha256,omitempty"`
 	// Entries lists the files in the archive (localfs).
 	Entries []FileEntry `json:"entries,omitempty"`

@@ -42,22 +42,24 @@ func makeTar(t *testing.T, files map[string][]byte, order []string) []byte {
 }
 
 // storeArchive streams data into s at p the way the backup does and
-// returns its size, hash and file list.
-func storeArchive(t *testing.T, s Store, p string, data []byte) (int64, string, []FileEntry) {
+// returns its index (size, tar digest and file list).
+func storeArchive(t *testing.T, s Store, p string, data []byte) *ArchiveIndex {
 	t.Helper()
 	w, err := s.Create(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hw := NewHashingWriter(w)
-	files, err := IndexTar(io.TeeReader(bytes.NewReader(data), hw))
+	ix, err := IndexArchive(io.TeeReader(bytes.NewReader(data), w))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return hw.N(), hw.Sum(), files
+	if ix.Size != int64(len(data)) {
+		t.Fatalf("IndexArchive read %d of %d bytes", ix.Size, len(data))
+	}
+	return ix
 }
 
 // makeBackup stores a small complete backup and returns its manifest.
@@ -81,13 +83,13 @@ func makeBackup(t *testing.T, s Store, id string, started time.Time) *Manifest {
 		}
 		data := makeTar(t, files, []string{"manifest.json", "nb-1-big-Data.db", "nb-1-big-Index.db"})
 		p := TableArchivePath(id, "node1", "thehive", table, fmt.Sprintf("%032x", i))
-		size, sum, entries := storeArchive(t, s, p, data)
-		na.Tables = append(na.Tables, TableArchive{Keyspace: "thehive", Table: table, TableID: fmt.Sprintf("%032x", i), Archive: p, Size: size, SHA256: sum, Files: entries, Rows: 42})
+		ix := storeArchive(t, s, p, data)
+		na.Tables = append(na.Tables, TableArchive{Keyspace: "thehive", Table: table, TableID: fmt.Sprintf("%032x", i), Archive: p, Size: ix.Size, Digest: ix.Digest, Files: ix.Files, Rows: 42})
 	}
 	m.Cassandra = []NodeArchive{na}
 	att := makeTar(t, map[string][]byte{"ab/attachment 1": []byte("pdf bytes")}, []string{"ab/attachment 1"})
-	size, sum, entries := storeArchive(t, s, id+"/"+FilesArchive, att)
-	m.Files = &FileStore{Provider: ProviderLocalFS, Path: "/opt/thp/thehive/files", Node: "node1", Archive: id + "/" + FilesArchive, Size: size, SHA256: sum, Entries: entries}
+	ix := storeArchive(t, s, id+"/"+FilesArchive, att)
+	m.Files = &FileStore{Provider: ProviderLocalFS, Path: "/opt/thp/thehive/files", Node: "node1", Archive: id + "/" + FilesArchive, Size: ix.Size, Digest: ix.Digest, Entries: ix.Files}
 	m.Elasticsearch = &ESSnapshot{Repository: "hotsnap", Snapshot: id, UUID: "u-1", Indices: []string{"thehive_global", "thehive-audits"}, State: "SUCCESS",
 		StartTime: started, EndTime: started.Add(time.Second), Shards: Shards{Total: 2, Successful: 2}}
 	putString(t, ctx, s, id+"/"+ESSnapshotFile, `{"snapshot":"`+id+`"}`)
@@ -159,7 +161,7 @@ func TestManifestRoundTrip(t *testing.T) {
 		{"not json", "{\"format\": 1, \"id\": ", "unexpected EOF", true},
 		{"no format", `{"id":"` + id + `"}`, "no format field", true},
 		{"other id", `{"format":1,"id":"hotsnap-other"}`, "names backup", true},
-		{"newer", `{"format":2,"id":"` + id + `"}`, "upgrade hotsnap", false},
+		{"newer", `{"format":` + fmt.Sprint(ManifestFormat+1) + `,"id":"` + id + `"}`, "upgrade hotsnap", false},
 		{"trailing", `{"format":1,"id":"` + id + `"} {}`, "data after", true},
 	} {
 		if _, err := parseManifest(id, []byte(tc.data)); err == nil || !strings.Contains(err.Error(), tc.want) || errors.Is(err, ErrCorruptManifest) != tc.corrupt {
@@ -301,6 +303,23 @@ func TestVerify(t *testing.T) {
 			{"table_a-", "SHA-256 mismatch"},
 			{"table_a-00000000000000000000000000000000.tar:nb-1-big-Data.db", "SHA-256 mismatch"},
 		}},
+		{"header byte", func(t *testing.T, dir, id string, m *Manifest) {
+			// The owner name in the first header (offset 265, "cassandra"):
+			// the tar still reads and every file's content is intact, yet
+			// the archive differs from what was backed up.
+			p := filepath.Join(dir, m.Cassandra[0].Tables[1].Archive)
+			b, _ := os.ReadFile(p)
+			b[265] ^= 0x20
+			copy(b[148:156], "        ") // the header checksum, recomputed
+			var sum int
+			for _, c := range b[:512] {
+				sum += int(c)
+			}
+			copy(b[148:156], fmt.Sprintf("%06o\x00 ", sum))
+			if err := os.WriteFile(p, b, 0o640); err != nil {
+				t.Fatal(err)
+			}
+		}, []want{{"table_b-", "SHA-256 mismatch (tar digest)"}}},
 		{"truncated", func(t *testing.T, dir, id string, m *Manifest) {
 			p := filepath.Join(dir, m.Cassandra[0].Tables[1].Archive)
 			if err := os.Truncate(p, 20000); err != nil {
@@ -398,7 +417,7 @@ func TestVerify(t *testing.T) {
 		s, _ := localStoreT(t)
 		other := makeBackup(t, s, "hotsnap-20200101-000000-0000", started)
 		id := "hotsnap-20200102-000000-0000"
-		m := &Manifest{ID: id, Files: &FileStore{Provider: ProviderLocalFS, Archive: other.Files.Archive, Size: other.Files.Size, SHA256: other.Files.SHA256}}
+		m := &Manifest{ID: id, Files: &FileStore{Provider: ProviderLocalFS, Archive: other.Files.Archive, Size: other.Files.Size, Digest: other.Files.Digest}}
 		if err := WriteManifest(ctx, s, m); err != nil {
 			t.Fatal(err)
 		}
@@ -447,4 +466,66 @@ func TestSelect(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestVerifyFormat1 verifies a backup whose manifest is in format 1 (each
+// archive's whole SHA-256, no tar digest), as hotsnap wrote them before:
+// it still passes clean and still names a damaged file.
+func TestVerifyFormat1(t *testing.T) {
+	ctx := context.Background()
+	s, dir := localStoreT(t)
+	id := "hotsnap-20261101-120000-0001"
+	data := makeTar(t, map[string][]byte{"nb-1-big-Data.db": pattern(5, 9000), "nb-1-big-TOC.txt": []byte("Data.db\n")}, []string{"nb-1-big-TOC.txt", "nb-1-big-Data.db"})
+	p := TableArchivePath(id, "node1", "thehive", "edgestore", "0123")
+	ix := storeArchive(t, s, p, data)
+	// The manifest as format 1 wrote it: "sha256" of the archive, no "digest".
+	old := fmt.Sprintf(`{"format": 1, "id": %q, "platform": "thehive", "cluster": "prod", "started": "2026-11-01T12:00:00Z", "finished": "2026-11-01T12:01:00Z",
+  "tool": "hotsnap 0.1", "topology": {"hosts": []}, "skew_ms": 0,
+  "cassandra": [{"node": "node1", "host": "10.77.0.11", "tables": [{"keyspace": "thehive", "table": "edgestore", "table_id": "0123",
+    "archive": %q, "size": %d, "sha256": %q, "files": %s}]}]}`, id, p, ix.Size, sha(data), mustJSON(t, ix.Files))
+	putString(t, ctx, s, id+"/"+ManifestFile, old)
+	m, err := ReadManifest(ctx, s, id)
+	if err != nil || m.Format != 1 || m.Cassandra[0].Tables[0].SHA256 != sha(data) || m.Cassandra[0].Tables[0].Digest != "" {
+		t.Fatalf("ReadManifest(format 1) = %+v, %v", m, err)
+	}
+	if probs, err := Verify(ctx, s, id, nil); err != nil || len(probs) != 0 {
+		t.Fatalf("Verify(format 1, clean) = %q, %v", probs, err)
+	}
+	full := filepath.Join(dir, p)
+	b, _ := os.ReadFile(full)
+	b[1024+512+100] ^= 0x04 // in nb-1-big-Data.db, after the TOC's header and block and its own header
+	if err := os.WriteFile(full, b, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	probs, err := Verify(ctx, s, id, nil)
+	got := fmt.Sprint(probs)
+	if err != nil || len(probs) != 2 || !strings.Contains(got, p+": SHA-256 mismatch") || !strings.Contains(got, p+":nb-1-big-Data.db: SHA-256 mismatch") {
+		t.Errorf("Verify(format 1, flipped byte) = %s, %v", got, err)
+	}
+}
+
+// TestVerifyNoChecksum: an archive the manifest gives no checksum for is a
+// problem, not silently accepted.
+func TestVerifyNoChecksum(t *testing.T) {
+	ctx := context.Background()
+	s, _ := localStoreT(t)
+	id := "hotsnap-20261101-120000-0002"
+	ix := storeArchive(t, s, id+"/"+FilesArchive, makeTar(t, map[string][]byte{"a": []byte("x")}, []string{"a"}))
+	m := &Manifest{ID: id, Files: &FileStore{Provider: ProviderLocalFS, Archive: id + "/" + FilesArchive, Size: ix.Size, Entries: ix.Files}}
+	if err := WriteManifest(ctx, s, m); err != nil {
+		t.Fatal(err)
+	}
+	probs, err := Verify(ctx, s, id, nil)
+	if err != nil || len(probs) != 1 || !strings.Contains(probs[0].What, "no checksum") {
+		t.Errorf("Verify = %q, %v", probs, err)
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

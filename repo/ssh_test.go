@@ -82,16 +82,17 @@ func TestSSHStore(t *testing.T) {
 	})
 
 	t.Run("stream 20 MB and verify", func(t *testing.T) {
-		hw, files, err := streamToStore(ctx, s, "big/t.tar", 5, 4<<20)
+		ix, err := streamToStore(ctx, s, "big/t.tar", 5, 4<<20)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if size, err := s.Stat(ctx, "big/t.tar"); err != nil || size != hw.N() || len(files) != 5 {
-			t.Errorf("Stat = %d, %v; want %d", size, err, hw.N())
+		n, sum := tarStreamSum(5, 4<<20)
+		if size, err := s.Stat(ctx, "big/t.tar"); err != nil || size != n || size != ix.Size || len(ix.Files) != 5 {
+			t.Errorf("Stat = %d, %v; want %d", size, err, n)
 		}
 		out, err := cl.Output(ctx, "sha256sum < "+remote.Quote(root+"/big/t.tar"), false)
-		if err != nil || !strings.HasPrefix(out, hw.Sum()) {
-			t.Errorf("sha256sum on the node = %q, %v; want %s", out, err, hw.Sum())
+		if err != nil || !strings.HasPrefix(out, sum) {
+			t.Errorf("sha256sum on the node = %q, %v; want %s", out, err, sum)
 		}
 		id := NewID(time.Now())
 		makeBackup(t, s, id, time.Now().UTC())

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -355,6 +356,53 @@ func TestLocalStore(t *testing.T) {
 	}
 }
 
+// TestLocalWriteModes writes files of sizes around the direct I/O buffer
+// and alignment, in odd-sized pieces, with O_DIRECT (where the file system
+// allows it) and through the page cache: each reads back intact. Through the
+// page cache, the writer hands the bytes to the kernel as it goes.
+func TestLocalWriteModes(t *testing.T) {
+	ctx := context.Background()
+	sizes := []int{0, 1, directAlign - 1, directAlign, directAlign + 1, directChunk - 1, directChunk, directChunk + 1, 3*writebackChunk + 12345}
+	for _, direct := range []bool{true, false} {
+		t.Run(fmt.Sprintf("direct=%v", direct), func(t *testing.T) {
+			defer func(old bool) { directIO = old }(directIO)
+			directIO = direct
+			s, _ := localStoreT(t)
+			for i, size := range sizes {
+				data := pattern(i, size)
+				p := fmt.Sprintf("b/f%d", size)
+				w, err := s.Create(ctx, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				lw := w.(*localWriter)
+				if direct && !lw.direct && i == 0 {
+					t.Logf("the file system of %s refuses O_DIRECT: page cache path only", s)
+				}
+				if !direct && lw.direct {
+					t.Fatal("O_DIRECT used while turned off")
+				}
+				for rest := data; len(rest) > 0; {
+					n := min(len(rest), 100003)
+					if _, err := w.Write(rest[:n]); err != nil {
+						t.Fatal(err)
+					}
+					rest = rest[n:]
+				}
+				if !lw.direct && lw.written > writebackChunk && lw.flushed <= lw.written-writebackChunk {
+					t.Errorf("size %d: written %d, handed to write-behind only %d", size, lw.written, lw.flushed)
+				}
+				if err := w.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if got := getString(t, ctx, s, p); len(got) != size || sha([]byte(got)) != sha(data) {
+					t.Errorf("size %d: read back %d bytes, differing from those written", size, len(got))
+				}
+			}
+		})
+	}
+}
+
 func TestLocalCrashMidWrite(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
@@ -431,5 +479,31 @@ func TestHashingWriter(t *testing.T) {
 	}
 	if NewHashingWriter(io.Discard).Sum() != sha(nil) {
 		t.Error("empty sum wrong")
+	}
+}
+
+// TestLocalDirectOnlyOnDisks: on a file system that is not a local disk's
+// (tmpfs here, NFS in the field), the local store writes through the page
+// cache, not with O_DIRECT.
+func TestLocalDirectOnlyOnDisks(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("O_DIRECT is Linux's")
+	}
+	dir, err := os.MkdirTemp("/dev/shm", "hotsnap-repo-test-")
+	if err != nil {
+		t.Skipf("no /dev/shm: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	s, err := Open(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.Create(context.Background(), "b/f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Abort(w)
+	if w.(*localWriter).direct {
+		t.Error("O_DIRECT used on tmpfs")
 	}
 }

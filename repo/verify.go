@@ -27,7 +27,8 @@ func (p Problem) String() string { return p.Path + ": " + p.What }
 type expected struct {
 	path   string
 	size   int64
-	sha    string
+	sha    string      // SHA-256 of the whole file (format 1 archives, objects)
+	digest string      // tar digest (format 2 archives)
 	files  []FileEntry // for archives: what IndexTar must find
 	isTar  bool
 	schema string // for schema.cql: its content
@@ -77,12 +78,12 @@ func Verify(ctx context.Context, s Store, id string, progress func(done, total i
 	var want []expected
 	for _, na := range m.Cassandra {
 		for _, t := range na.Tables {
-			want = append(want, expected{path: t.Archive, size: t.Size, sha: t.SHA256, files: t.Files, isTar: true})
+			want = append(want, expected{path: t.Archive, size: t.Size, sha: t.SHA256, digest: t.Digest, files: t.Files, isTar: true})
 		}
 	}
 	if f := m.Files; f != nil {
 		if f.Archive != "" {
-			want = append(want, expected{path: f.Archive, size: f.Size, sha: f.SHA256, files: f.Entries, isTar: true})
+			want = append(want, expected{path: f.Archive, size: f.Size, sha: f.SHA256, digest: f.Digest, files: f.Entries, isTar: true})
 		}
 		for _, o := range f.Objects {
 			want = append(want, expected{path: ObjectPath(id, o.Key), size: o.Size, sha: o.SHA256})
@@ -186,12 +187,31 @@ func checkFile(ctx context.Context, s Store, w expected, progress func(int64)) (
 		return nil, err
 	}
 	defer r.Close()
-	hw := NewHashingWriter(&progressWriter{fn: progress})
-	tee := io.TeeReader(r, hw)
 	var probs []Problem
 	add := func(p, format string, args ...any) {
 		probs = append(probs, Problem{Path: p, What: fmt.Sprintf(format, args...)})
 	}
+	if w.isTar && w.sha == "" {
+		// Format 2: the tar digest hashes each byte once, with the files.
+		tee := io.TeeReader(r, &progressWriter{fn: progress})
+		ix, ierr := IndexArchive(tee)
+		if ierr != nil {
+			if _, err := io.Copy(io.Discard, tee); err != nil {
+				return probs, err
+			}
+			add(w.path, "not a readable tar archive: %v", ierr)
+		}
+		switch {
+		case w.digest == "":
+			add(w.path, "the manifest records no checksum for this archive: it cannot be verified")
+		case ix.Digest != w.digest:
+			add(w.path, "SHA-256 mismatch (tar digest): %s, the manifest says %s", ix.Digest, w.digest)
+			probs = append(probs, compareFiles(w.path, w.files, ix.Files, ierr == nil)...)
+		}
+		return probs, nil
+	}
+	hw := NewHashingWriter(&progressWriter{fn: progress})
+	tee := io.TeeReader(r, hw)
 	switch {
 	case w.isTar:
 		got, ierr := IndexTar(tee)

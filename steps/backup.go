@@ -564,29 +564,90 @@ func streamStep(env *Env, b *BackupRun) Step {
 	}
 }
 
-// streamNode streams one node's tables, one after another, into the store.
+// tableStreams is how many of one node's tables stream at once, each over
+// its own SSH session: the next table's session setup and the previous
+// archive's sync overlap with the data, and one node's backup can use more
+// than one core.
+const tableStreams = 2
+
+// streamNode streams one node's tables into the store, tableStreams at a
+// time (the largest first, so that it does not end last). The first failure
+// stops the node's other streams.
 func (b *BackupRun) streamNode(ctx context.Context, rc *RunContext, env *Env, n, ks string, total int64, tarCmd func(n, tableDir string) string) error {
 	b.mu.Lock()
 	dirs := b.tables[n]
 	b.mu.Unlock()
-	var done int64
+	order := make([]int, len(dirs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool { return dirs[order[i]].Bytes > dirs[order[j]].Bytes })
+
+	// Progress: the payload of the finished tables plus the bytes of those
+	// streaming.
+	var pmu sync.Mutex
+	var finished int64
+	streaming := make([]int64, len(dirs))
+	report := func() {
+		cur := finished
+		for _, x := range streaming {
+			cur += x
+		}
+		rc.Progress(n, min(cur, total), total, "bytes")
+	}
 	rc.Progress(n, 0, total, "bytes")
-	var archives []repo.TableArchive
-	for _, d := range dirs {
-		p := repo.TableArchivePath(b.ID, n, ks, d.Table, d.TableID)
-		base := done
-		size, sum, files, err := streamTar(ctx, rc, n, tarCmd(n, d.Table+"-"+d.TableID), b.Store, p, func(x int64) {
-			rc.Progress(n, base+x, total, "bytes")
-		})
-		if err != nil {
-			return fmt.Errorf("%s: table %s: %w", n, d.Table, err)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	archives := make([]repo.TableArchive, len(dirs))
+	errs := make([]error, len(dirs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(tableStreams, len(dirs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				d := dirs[i]
+				p := repo.TableArchivePath(b.ID, n, ks, d.Table, d.TableID)
+				ix, err := streamTar(ctx, rc, n, tarCmd(n, d.Table+"-"+d.TableID), b.Store, p, func(x int64) {
+					pmu.Lock()
+					streaming[i] = x
+					report()
+					pmu.Unlock()
+				})
+				if err != nil {
+					errs[i] = fmt.Errorf("%s: table %s: %w", n, d.Table, err)
+					cancel()
+					continue
+				}
+				var payload int64
+				for _, f := range ix.Files {
+					payload += f.Size
+				}
+				pmu.Lock()
+				streaming[i], finished = 0, finished+payload
+				report()
+				pmu.Unlock()
+				archives[i] = repo.TableArchive{Keyspace: ks, Table: d.Table, TableID: d.TableID, Archive: p, Size: ix.Size, Digest: ix.Digest, Files: ix.Files}
+			}
+		}()
+	}
+feed:
+	for _, i := range order {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
 		}
-		var payload int64
-		for _, f := range files {
-			payload += f.Size
-		}
-		done += payload
-		archives = append(archives, repo.TableArchive{Keyspace: ks, Table: d.Table, TableID: d.TableID, Archive: p, Size: size, SHA256: sum, Files: files})
+	}
+	close(next)
+	wg.Wait()
+	if err := firstStreamError(errs); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s: %w", n, err)
 	}
 	rc.Progress(n, total, total, "bytes")
 	b.mu.Lock()
@@ -605,28 +666,45 @@ func (b *BackupRun) streamNode(ctx context.Context, rc *RunContext, env *Env, n,
 	return nil
 }
 
+// firstStreamError returns the error that stopped a node's streams: the
+// first one that is not merely the cancellation it caused in the others.
+func firstStreamError(errs []error) error {
+	var cancelled error
+	for _, err := range errs {
+		switch {
+		case err == nil:
+		case errors.Is(err, context.Canceled):
+			if cancelled == nil {
+				cancelled = err
+			}
+		default:
+			return err
+		}
+	}
+	return cancelled
+}
+
 // streamTar runs cmd (a tar writing to stdout) on node through sudo and
-// streams its output into the store at p, hashing the archive and every file
-// in it as it passes. Nothing is buffered whole; a failure leaves no file.
-func streamTar(ctx context.Context, rc *RunContext, node, cmd string, store repo.Store, p string, progress func(int64)) (int64, string, []repo.FileEntry, error) {
+// streams its output into the store at p, indexing the archive (every
+// file's SHA-256 and the archive's tar digest, each byte hashed once) as it
+// passes. Nothing is buffered whole; a failure leaves no file.
+func streamTar(ctx context.Context, rc *RunContext, node, cmd string, store repo.Store, p string, progress func(int64)) (*repo.ArchiveIndex, error) {
 	w, err := store.Create(ctx, p)
 	if err != nil {
-		return 0, "", nil, fmt.Errorf("create %s in %s: %w", p, store, err)
+		return nil, fmt.Errorf("create %s in %s: %w", p, store, err)
 	}
-	hw := repo.NewHashingWriter(w)
 	pr, pw := io.Pipe()
 	type indexed struct {
-		files []repo.FileEntry
-		err   error
+		ix  *repo.ArchiveIndex
+		err error
 	}
 	idx := make(chan indexed, 1)
 	go func() {
-		files, err := repo.IndexTar(pr)
-		io.Copy(io.Discard, pr) // the end-of-archive padding
+		ix, err := repo.IndexArchive(pr)
 		pr.CloseWithError(err)
-		idx <- indexed{files, err}
+		idx <- indexed{ix, err}
 	}()
-	_, err = rc.Run(ctx, node, remote.Command{Cmd: cmd, Sudo: true, Stdout: io.MultiWriter(hw, pw), OnProgress: progress})
+	_, err = rc.Run(ctx, node, remote.Command{Cmd: cmd, Sudo: true, Stdout: io.MultiWriter(w, pw), OnProgress: progress})
 	pw.CloseWithError(err)
 	res := <-idx
 	if err == nil && res.err != nil {
@@ -634,12 +712,12 @@ func streamTar(ctx context.Context, rc *RunContext, node, cmd string, store repo
 	}
 	if err != nil {
 		repo.Abort(w)
-		return 0, "", nil, err
+		return nil, err
 	}
 	if err := w.Close(); err != nil {
-		return 0, "", nil, fmt.Errorf("finish %s in %s: %w", p, store, err)
+		return nil, fmt.Errorf("finish %s in %s: %w", p, store, err)
 	}
-	return hw.N(), hw.Sum(), res.files, nil
+	return res.ix, nil
 }
 
 func esWaitStep(env *Env, b *BackupRun) Step {
@@ -752,15 +830,15 @@ func filesBackupStep(env *Env, b *BackupRun) Step {
 			if out, err := output(ctx, rc, node, "du -sb "+remote.Quote(p), true); err == nil {
 				total = parseDU(out)
 			}
-			size, sum, files, err := streamTar(ctx, rc, node, cmd, b.Store, b.ID+"/"+repo.FilesArchive, func(x int64) { rc.Progress(node, x, total, "bytes") })
+			ix, err := streamTar(ctx, rc, node, cmd, b.Store, b.ID+"/"+repo.FilesArchive, func(x int64) { rc.Progress(node, x, total, "bytes") })
 			if err != nil {
 				return fmt.Errorf("%s: attachments %s: %w", node, p, err)
 			}
 			b.mu.Lock()
-			b.manifest.Files = &repo.FileStore{Provider: repo.ProviderLocalFS, Path: p, Node: node, Archive: b.ID + "/" + repo.FilesArchive, Size: size, SHA256: sum, Entries: files}
+			b.manifest.Files = &repo.FileStore{Provider: repo.ProviderLocalFS, Path: p, Node: node, Archive: b.ID + "/" + repo.FilesArchive, Size: ix.Size, Digest: ix.Digest, Entries: ix.Files}
 			b.mu.Unlock()
 			b.timing("files", time.Since(start))
-			rc.Output(node, fmt.Sprintf("%d entries, %s", len(files), HumanBytes(size)))
+			rc.Output(node, fmt.Sprintf("%d entries, %s", len(ix.Files), HumanBytes(ix.Size)))
 			return nil
 		},
 	}
