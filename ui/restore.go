@@ -69,8 +69,12 @@ func (m model) pickKey(s string) (tea.Model, tea.Cmd) {
 			m.notice = "no complete backup to restore: take one first (Home: Back up now)"
 			return m, nil
 		}
+		if m.preparing {
+			return m, nil // the first enter is being acted on
+		}
 		id := p.list.Backups[p.cursor].ID
 		m.notice = "… reading backup " + id + " and connecting to the nodes"
+		m.preparing = true
 		pickJob := op.PickJob
 		return m, func() tea.Msg {
 			job, err := pickJob(context.Background(), id)

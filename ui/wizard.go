@@ -197,6 +197,10 @@ type model struct {
 	dark   bool
 	st     styles
 	single bool // one run, no Home (hotsnap backup on a terminal)
+	// preparing is set while an operation's job, list or text is being
+	// prepared (a command runs): a second enter must not prepare another
+	// (it would open a second connection pool that nothing closes).
+	preparing bool
 
 	screen screen
 	cursor int // Home: selected operation
@@ -348,6 +352,14 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, tea.Quit
 	case jobReadyMsg:
+		m.preparing = false
+		if msg.err == nil && msg.job != nil && m.screen != screenHome && m.screen != screenPick {
+			// Not asked for any more (the operator moved on): release it.
+			if msg.job.Close != nil {
+				msg.job.Close()
+			}
+			return m, nil
+		}
 		if msg.err != nil {
 			m.notice = fmt.Sprintf("✗ %s: %v", msg.op, msg.err)
 			if m.screen != screenPick {
@@ -381,8 +393,10 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case pickReadyMsg:
+		m.preparing = false
 		return m.pickReady(msg)
 	case textReadyMsg:
+		m.preparing = false
 		m.screen, m.textTitle, m.text = screenText, msg.title, msg.text
 		if msg.err != nil {
 			m.text = strings.TrimSpace(msg.text + "\n✗ " + msg.err.Error())
@@ -641,7 +655,11 @@ func (m model) homeKey(s string) (tea.Model, tea.Cmd) {
 			m.notice = fmt.Sprintf("%s is not available: %s", op.Title, op.Disabled)
 			return m, nil
 		}
+		if m.preparing {
+			return m, nil // the first enter is being acted on
+		}
 		m.notice = fmt.Sprintf("… %s: starting", op.Title)
+		m.preparing = op.Pick != nil || op.Job != nil || op.Text != nil
 		switch {
 		case op.Init != nil:
 			return m.startInit(&ops[m.cursor])
