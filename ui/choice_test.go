@@ -143,4 +143,3 @@ func TestPlainAndJSONCarryTheChoice(t *testing.T) {
 		t.Errorf("gate_decided: %s", lines[1])
 	}
 }
-
