@@ -134,8 +134,8 @@ func s3ChoiceGate(r *RestoreRun) Step {
 				g.Happens = fmt.Sprintf("every object of the backup is written back into s3://%s; no object was created after the backup (counted before TheHive stopped): both choices give the same bucket", bucket)
 				return
 			}
-			g.Happens = fmt.Sprintf("every object of the backup is written back into s3://%s; %d objects (%s) were created after the backup (counted before TheHive stopped): keep them, or remove them for an exact copy",
-				bucket, c.after, HumanBytes(c.afterBytes))
+			g.Happens = fmt.Sprintf("every object of the backup is written back into s3://%s; objects created after the backup (counted before TheHive stopped): %s (%s); keep them, or remove them for an exact copy",
+				bucket, objects(c.after), HumanBytes(c.afterBytes))
 		},
 		Chose: func(k string) { r.setExact(k == S3ChoiceExact) },
 	}
@@ -146,17 +146,25 @@ func (r *RestoreRun) s3Loses() string {
 	c, exact := r.s3Counted(), r.exact()
 	var parts []string
 	if c.counted {
-		parts = append(parts, fmt.Sprintf("%d attachment objects that changed since the backup (overwritten)", c.changed))
+		parts = append(parts, fmt.Sprintf("attachment objects changed since the backup: %s (overwritten)", objects(c.changed)))
 	} else {
 		parts = append(parts, "attachment objects that differ from the backup (overwritten)")
 	}
 	switch {
 	case exact && c.counted:
-		parts = append(parts, fmt.Sprintf("objects created after the backup: %d objects (%s), removed for an exact copy", c.after, HumanBytes(c.afterBytes)))
+		parts = append(parts, fmt.Sprintf("objects created after the backup: %s (%s), removed for an exact copy", objects(c.after), HumanBytes(c.afterBytes)))
 	case exact:
 		parts = append(parts, "the objects created after the backup, removed for an exact copy")
 	case c.counted && c.after > 0:
-		return parts[0] + fmt.Sprintf(" (the %d objects created after the backup are kept)", c.after)
+		return parts[0] + fmt.Sprintf(" (objects created after the backup are kept: %s)", objects(c.after))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// objects says "1 object" or "n objects".
+func objects(n int) string {
+	if n == 1 {
+		return "1 object"
+	}
+	return fmt.Sprintf("%d objects", n)
 }

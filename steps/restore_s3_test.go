@@ -80,16 +80,16 @@ func TestRestoreS3ChoiceTellsTheDestructiveGate(t *testing.T) {
 	}
 	r.s3 = s3Count{counted: true, after: 2, afterBytes: 2048, changed: 1}
 	if l := loses(); !strings.Contains(l, "objects created after the backup: 2 objects (2.0 KiB), removed for an exact copy") ||
-		!strings.Contains(l, "1 attachment objects that changed since the backup") || !strings.Contains(l, "keyspace thehive") {
+		!strings.Contains(l, "attachment objects changed since the backup: 1 object (overwritten)") || !strings.Contains(l, "keyspace thehive") {
 		t.Errorf("counted, exact: loses %q", l)
 	}
 	g := *choice.Gate
 	choice.Refine(&g)
-	if !strings.Contains(g.Happens, "2 objects (2.0 KiB) were created after the backup") {
+	if !strings.Contains(g.Happens, "objects created after the backup (counted before TheHive stopped): 2 objects (2.0 KiB)") {
 		t.Errorf("choice gate says %q", g.Happens)
 	}
 	choice.Chose(S3ChoiceKeep)
-	if l := loses(); r.S3Exact || !strings.Contains(l, "the 2 objects created after the backup are kept") {
+	if l := loses(); r.S3Exact || !strings.Contains(l, "(objects created after the backup are kept: 2 objects)") {
 		t.Errorf("counted, keep: S3Exact %v, loses %q", r.S3Exact, l)
 	}
 }

@@ -15,7 +15,7 @@ import (
 
 // s3Choice is the restore's S3 choice gate as the engine asks it.
 var s3Choice = steps.GateRequest{StepID: steps.S3ChoiceGate, Title: "Keep or remove objects created after the backup",
-	Happens: "every object of the backup is written back into s3://thehive; 3 objects (1.2 MiB) were created after the backup (counted before TheHive stopped): keep them, or remove them for an exact copy",
+	Happens: "every object of the backup is written back into s3://thehive; objects created after the backup (counted before TheHive stopped): 3 objects (1.2 MiB); keep them, or remove them for an exact copy",
 	Loses:   "nothing yet: the choice is acted on only after the destructive gate", Rollback: "decline (esc) to stop here: nothing has been changed",
 	Default: steps.S3ChoiceKeep, Cluster: "lab-thehive", Choices: []steps.GateChoice{
 		{Key: steps.S3ChoiceKeep, Label: "keep the objects created after the backup"},
