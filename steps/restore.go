@@ -110,7 +110,7 @@ func Restore(env *Env, r *RestoreRun) Runbook {
 	if s3 {
 		// Asked before TheHive stops and before the destructive gate, which
 		// then says what the choice will remove.
-		rb.Steps = append(rb.Steps, s3ChoiceGate(r))
+		rb.Steps = append(rb.Steps, s3ChoiceGate(env, r))
 	}
 	thehive := env.names(config.RoleTheHive)
 	if len(thehive) > 0 {

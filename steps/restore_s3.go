@@ -110,8 +110,8 @@ func s3CountStep(env *Env, r *RestoreRun) Step {
 // s3ChoiceGate asks what to do with objects created after the backup. It
 // changes nothing itself: the choice is acted on by the attachments step,
 // after the destructive gate.
-func s3ChoiceGate(r *RestoreRun) Step {
-	bucket := r.Manifest.Files.Bucket
+func s3ChoiceGate(env *Env, r *RestoreRun) Step {
+	bucket := env.Inv.Storage.S3.Bucket // where the objects are written back
 	return Step{
 		ID: S3ChoiceGate, Title: "Keep or remove objects created after the backup", Kind: KindGate,
 		Why: "Objects created after the backup are not in it: keeping them leaves attachments the restored database does not know; removing them makes the bucket an exact copy of the backup.",
