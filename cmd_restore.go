@@ -33,13 +33,19 @@ func newRestoreCmd(g *globals) *cobra.Command {
  2. compare topologies: the same nodes (host IDs) take back their own SSTables
     with "nodetool import"; a changed topology (a migration, nodes added or
     removed, a standalone target) loads them with "sstableloader";
- 3. gate, then stop TheHive on every node and prove it stopped (state, process,
-    port) — if it does not stop, nothing is changed;
+ 3. with attachments in S3, the bucket is compared with the backup and a gate
+    asks what to do with the objects created after the backup: keep them (the
+    default, what --yes takes) or remove them for an exact copy (--s3-exact);
+    without a terminal and without either flag the restore stops there;
+    then a gate, and TheHive is stopped on every node and proven stopped
+    (state, process, port) — if it does not stop, nothing is changed;
  4. destructive gate (type the cluster name, or --confirm NAME), then the
     keyspace (dropped only when its schema differs from the backup's, else its
     tables are truncated; recreated from the backup's schema; loaded; granted to
     TheHive's role), the Elasticsearch indices (deleted, restored, recovery
-    followed), the attachments (with owners and modes, or S3 objects);
+    followed), the attachments (with owners and modes, or S3 objects, removing
+    those created after the backup only when that was chosen — the gate says
+    how many);
  5. start TheHive, wait until /api/status answers and its log shows no error,
     and print "=== ✓ Successful full restore ===".
 
@@ -70,6 +76,7 @@ Files there are read with sudo (the scripts run as root).`,
 		Example: `  hotsnap list
   hotsnap restore hotsnap-20261122-213000-a1b2
   hotsnap restore hotsnap-20261122-213000-a1b2 --yes --confirm prod-thehive   # unattended
+  hotsnap restore hotsnap-20261122-213000-a1b2 --s3-exact --yes --confirm prod-thehive   # S3: exact copy
   hotsnap restore /mnt/backup                        # the documented scripts' newest backup
   hotsnap restore node1:/mnt/backup --at 20261122_02h00m00s`,
 		Args: cobra.ExactArgs(1),
@@ -104,7 +111,7 @@ Files there are read with sudo (the scripts run as root).`,
 			return runRestore(cmd, s, r, f, fromBackup(m), nil)
 		},
 	}
-	c.Flags().BoolVar(&s3Exact, "s3-exact", false, "S3 attachments: remove objects created after the backup (an exact copy); by default they are kept")
+	c.Flags().BoolVar(&s3Exact, "s3-exact", false, "S3 attachments: answer the choice gate with \"remove the objects created after the backup\" (an exact copy); --yes alone keeps them; on a terminal the gate asks")
 	c.Flags().StringVar(&at, "at", "", "with a PATH of the documented scripts' backups: the stamp of the one to restore (20261122_02h00m00s, or its cassandra_*.tar name); default the newest")
 	addRunFlags(c, &f)
 	return c

@@ -87,6 +87,9 @@ step that failed runs again from its start (each restore step can: the keyspace
 is emptied and loaded again, the index deleted and restored again); every check
 runs again (a node still down stops the run before anything changes) and every
 gate asks again, so --yes and --confirm NAME are needed again when unattended.
+A choice made at a gate (S3: keep or remove the objects created after the
+backup) is offered again as the default — --yes takes the earlier choice, not
+the usual default — and --s3-exact given to the earlier run still holds.
 If an earlier attempt already started replacing data, TheHive stays stopped
 when this attempt fails too.
 
@@ -210,6 +213,10 @@ func resumeBackup(cmd *cobra.Command, s *session, store repo.Store, f runFlags, 
 // report, ending with from (which backup it was).
 func runRestore(cmd *cobra.Command, s *session, r *steps.RestoreRun, f runFlags, from string, prior *steps.PriorRun) error {
 	rb := restoreRunbook(s, r, prior)
+	if r.S3Exact {
+		// --s3-exact (or a run that had it) answers the S3 choice gate.
+		f.choices = map[string]string{steps.S3ChoiceGate: steps.S3ChoiceExact}
+	}
 	sum, err := runRunbook(cmd.Context(), s, rb, f, cmd.OutOrStdout())
 	if err != nil {
 		if len(sum.Failed()) > 0 && strings.Contains(err.Error(), "preflight checks failed") {
@@ -249,6 +256,8 @@ func restoreRunbook(s *session, r *steps.RestoreRun, prior *steps.PriorRun) step
 	rb.Params = runParams(s)
 	rb.Params[paramBackup] = r.Manifest.ID
 	rb.Params[paramManifest] = manifestDigest(r.Manifest)
+	// s3_exact records --s3-exact; a choice made at the gate instead is in
+	// the journal's gate entry, and a resume offers it as the default.
 	rb.Params[paramS3Exact] = strconv.FormatBool(r.S3Exact)
 	if l := r.Legacy; l != nil && l.Backup != nil && l.Backup.Set != nil {
 		rb.Params[paramLegacyPath], rb.Params[paramLegacyAt] = l.Backup.Source, l.Backup.Set.Stamp

@@ -24,6 +24,9 @@ type runFlags struct {
 	confirm string
 	json    bool
 	noTUI   bool
+	// choices are the choice gates a flag answered (step ID → choice key),
+	// e.g. --s3-exact → steps.S3ChoiceGate: steps.S3ChoiceExact.
+	choices map[string]string
 }
 
 func addRunFlags(c *cobra.Command, f *runFlags) {
@@ -137,7 +140,7 @@ func runRunbook(ctx context.Context, s *session, rb steps.Runbook, f runFlags, s
 // runEngine runs rb with rep and approver (nil: no terminal to ask on) and a
 // journal, returning the journal's path.
 func runEngine(ctx context.Context, s *session, rb steps.Runbook, f runFlags, rep steps.Reporter, approver steps.Approver) (string, error) {
-	policy := steps.GatePolicy{Yes: f.yes, Confirm: f.confirm, Approver: approver}
+	policy := steps.GatePolicy{Yes: f.yes, Confirm: f.confirm, Approver: approver, Choices: f.choices}
 	runID := steps.NewRunID(time.Now())
 	j, err := steps.OpenJournal(stateDir(s.inv), runID)
 	if err != nil {

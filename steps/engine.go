@@ -46,6 +46,13 @@ type Step struct {
 	Cleanup func(ctx context.Context, rc *RunContext) error
 	// Gate is the question a gate step asks.
 	Gate *GateRequest
+	// Refine, when set, completes a gate's question when it is asked, from
+	// what the steps before it found (a count, say); Gate is what the plan
+	// shows. It may not make a gate destructive or not.
+	Refine func(g *GateRequest)
+	// Chose, when set, receives the Key of the choice taken at a choice
+	// gate, before the next step starts: that is how the runbook learns it.
+	Chose func(choice string)
 }
 
 // Runbook is an ordered list of steps.
@@ -69,14 +76,27 @@ type Approver interface {
 	Approve(ctx context.Context, g GateRequest) (bool, error)
 }
 
+// Chooser is an Approver that can also answer a choice gate: it returns the
+// Key of the choice the operator took, or "" when they declined. The TUI and
+// LineApprover implement it; an Approver without it cannot answer a choice
+// gate (the run then stops, naming the flags).
+type Chooser interface {
+	Choose(ctx context.Context, g GateRequest) (string, error)
+}
+
 // GatePolicy is how gates are answered: --yes approves ordinary gates,
 // --confirm NAME approves destructive ones when NAME is the cluster name,
 // otherwise the Approver (a TTY) is asked; without one the run fails with a
-// message naming the flag, never waiting.
+// message naming the flag, never waiting. A choice gate takes the choice a
+// flag made (Choices), else the default with --yes, else asks the Approver
+// (a Chooser), else fails naming the flags.
 type GatePolicy struct {
 	Yes      bool
 	Confirm  string
 	Approver Approver // nil: no terminal
+	// Choices maps a choice gate's step ID to the Key of the choice a flag
+	// made (e.g. "choose-s3" → "exact" for --s3-exact).
+	Choices map[string]string
 }
 
 // Engine runs runbooks.
@@ -211,7 +231,7 @@ func (e *Engine) Run(ctx context.Context, rb Runbook) error {
 	e.Reporter.RunStarted(runID, rb.Name, infos)
 	first := entry{Type: "run_started", Runbook: rb.Name, Cluster: rb.Cluster, Params: rb.Params}
 	if p := rb.Resume; p != nil {
-		first.Resumes, first.DoneBefore = p.RunID, p.Done
+		first.Resumes, first.DoneBefore, first.ChoseBefore = p.RunID, p.Done, p.Chose
 		for id := range p.Started {
 			first.StartedBefore = append(first.StartedBefore, id)
 		}
@@ -316,21 +336,102 @@ func (e *Engine) gate(ctx context.Context, rb Runbook, s *Step) error {
 		return fmt.Errorf("gate step %s has no question", s.ID)
 	}
 	g := *s.Gate
+	g.Nodes = append([]string(nil), g.Nodes...)
+	g.Choices = append([]GateChoice(nil), g.Choices...)
+	if s.Refine != nil {
+		s.Refine(&g)
+		g.Destructive = s.Gate.Destructive
+	}
 	g.StepID, g.Cluster = s.ID, rb.Cluster
 	if g.Title == "" {
 		g.Title = s.Title
 	}
+	if p := rb.Resume; p != nil && len(g.Choices) > 0 {
+		// A resumed run offers what the earlier run chose, so that --yes or
+		// a hasty enter does not silently flip it.
+		if c, ok := g.Choice(p.Chose[s.ID]); ok {
+			g.Default = c.Key
+			g.Happens = strings.TrimSpace(g.Happens + fmt.Sprintf(" (run %s chose %q here: it is the default now)", p.RunID, c.Label))
+		}
+	}
 	e.Reporter.GateRequested(g)
 	d := e.decide(ctx, g)
 	e.Reporter.GateDecided(g, d)
-	e.Journal.record(entry{Type: "gate", Step: s.ID, Approved: &d.Approved, By: d.By})
+	e.Journal.record(entry{Type: "gate", Step: s.ID, Approved: &d.Approved, By: d.By, Choice: d.Choice})
 	if !d.Approved {
 		return fmt.Errorf("%w: %s", ErrGateDeclined, d.By)
+	}
+	if s.Chose != nil && d.Choice != "" {
+		s.Chose(d.Choice)
 	}
 	return nil
 }
 
+// choose applies the policy to a choice gate: a flag's choice, else the
+// default with --yes, else the terminal, else refuse naming the flags.
+func (e *Engine) choose(ctx context.Context, g GateRequest) GateDecision {
+	p := e.Gates
+	if k, ok := p.Choices[g.StepID]; ok && k != "" {
+		c, found := g.Choice(k)
+		if !found {
+			return GateDecision{By: fmt.Sprintf("refused: gate %s offers no choice %q", g.StepID, k)}
+		}
+		by := c.Flag
+		if by == "" {
+			by = "flag"
+		}
+		return GateDecision{Approved: true, By: by, Choice: c.Key}
+	}
+	if def, ok := g.Choice(g.Default); ok && p.Yes {
+		return GateDecision{Approved: true, By: "--yes", Choice: def.Key}
+	}
+	ch, ok := p.Approver.(Chooser)
+	if !ok {
+		why := "no terminal to ask"
+		if p.Approver != nil {
+			why = "this terminal cannot offer the choice"
+		}
+		return GateDecision{By: fmt.Sprintf("refused: %s %q; %s", why, g.Title, choiceFlags(g))}
+	}
+	k, err := ch.Choose(ctx, g)
+	if err != nil {
+		return GateDecision{By: "refused: " + err.Error()}
+	}
+	if k == "" {
+		return GateDecision{By: "refused: declined by the operator"}
+	}
+	if _, found := g.Choice(k); !found {
+		return GateDecision{By: fmt.Sprintf("refused: the terminal answered %q, not one of the choices", k)}
+	}
+	return GateDecision{Approved: true, By: "tty", Choice: k}
+}
+
+// choiceFlags says which flag takes which choice: "pass --yes to keep …, or
+// --s3-exact to remove …".
+func choiceFlags(g GateRequest) string {
+	var parts []string
+	for _, c := range g.Choices {
+		flag := c.Flag
+		if c.Key == g.Default {
+			flag = "--yes"
+			if c.Flag != "" {
+				flag = "--yes (or " + c.Flag + ")"
+			}
+		}
+		if flag != "" {
+			parts = append(parts, flag+" to "+c.Label)
+		}
+	}
+	if len(parts) == 0 {
+		return "no flag answers it: run on a terminal"
+	}
+	return "pass " + strings.Join(parts, ", or ")
+}
+
 func (e *Engine) decide(ctx context.Context, g GateRequest) GateDecision {
+	if len(g.Choices) > 0 {
+		return e.choose(ctx, g)
+	}
 	p := e.Gates
 	if g.Destructive {
 		switch {

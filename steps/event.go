@@ -30,7 +30,8 @@ type StepInfo struct {
 }
 
 // GateRequest is what a gate asks: what will happen, where, what is lost,
-// how to roll back. Destructive gates need the cluster name typed.
+// how to roll back. Destructive gates need the cluster name typed. A choice
+// gate (Choices set) asks which way to go rather than whether to go on.
 type GateRequest struct {
 	StepID      string   `json:"step"`
 	Title       string   `json:"title"`
@@ -40,12 +41,43 @@ type GateRequest struct {
 	Rollback    string   `json:"rollback,omitempty"` // how to undo
 	Destructive bool     `json:"destructive,omitempty"`
 	Cluster     string   `json:"cluster,omitempty"` // the name to type for a destructive gate
+	// Choices, when set, make this a choice gate: the operator picks one
+	// (or declines, which stops the run like any declined gate).
+	Choices []GateChoice `json:"choices,omitempty"`
+	// Default is the Key of the choice --yes takes and the terminal offers
+	// first.
+	Default string `json:"default,omitempty"`
+}
+
+// GateChoice is one answer a choice gate offers.
+type GateChoice struct {
+	Key   string `json:"key"`   // recorded in the journal and events ("keep", "exact")
+	Label string `json:"label"` // what the operator reads
+	// Flag is the command-line flag that takes this choice without asking
+	// ("--s3-exact"); the default choice is also taken by --yes.
+	Flag string `json:"flag,omitempty"`
+	// Destructive marks a choice that removes data; it is still only acted
+	// on after the runbook's destructive gate.
+	Destructive bool `json:"destructive,omitempty"`
+}
+
+// Choice returns the choice with key k, and whether there is one.
+func (g GateRequest) Choice(k string) (GateChoice, bool) {
+	for _, c := range g.Choices {
+		if c.Key == k {
+			return c, true
+		}
+	}
+	return GateChoice{}, false
 }
 
 // GateDecision is how a gate was answered.
 type GateDecision struct {
 	Approved bool
-	By       string // "tty", "--yes", "--confirm", or "refused: <why>"
+	By       string // "tty", "--yes", "--confirm", a choice's flag, or "refused: <why>"
+	// Choice is the Key of the choice taken at a choice gate ("" otherwise,
+	// and when declined).
+	Choice string
 }
 
 // RunSummary is the end of a run.

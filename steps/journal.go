@@ -25,23 +25,25 @@ type Journal struct {
 }
 
 type entry struct {
-	Time       time.Time `json:"ts"`
-	Run        string    `json:"run"`
-	Type       string    `json:"type"`
-	Runbook    string    `json:"runbook,omitempty"`
-	Cluster    string    `json:"cluster,omitempty"`
-	Step       string    `json:"step,omitempty"`
-	Node       string    `json:"node,omitempty"`
-	Cmd        string    `json:"cmd,omitempty"`
-	Check      string    `json:"check,omitempty"`
-	Evidence   string    `json:"evidence,omitempty"`
-	Sudo       bool      `json:"sudo,omitempty"`
-	Exit       *int      `json:"exit,omitempty"`
-	State      string    `json:"state,omitempty"`
-	Approved   *bool     `json:"approved,omitempty"`
-	By         string    `json:"by,omitempty"`
-	DurationMS int64     `json:"duration_ms,omitempty"`
-	Error      string    `json:"error,omitempty"`
+	Time     time.Time `json:"ts"`
+	Run      string    `json:"run"`
+	Type     string    `json:"type"`
+	Runbook  string    `json:"runbook,omitempty"`
+	Cluster  string    `json:"cluster,omitempty"`
+	Step     string    `json:"step,omitempty"`
+	Node     string    `json:"node,omitempty"`
+	Cmd      string    `json:"cmd,omitempty"`
+	Check    string    `json:"check,omitempty"`
+	Evidence string    `json:"evidence,omitempty"`
+	Sudo     bool      `json:"sudo,omitempty"`
+	Exit     *int      `json:"exit,omitempty"`
+	State    string    `json:"state,omitempty"`
+	Approved *bool     `json:"approved,omitempty"`
+	By       string    `json:"by,omitempty"`
+	// Choice (gate) is the Key of the choice taken at a choice gate.
+	Choice     string `json:"choice,omitempty"`
+	DurationMS int64  `json:"duration_ms,omitempty"`
+	Error      string `json:"error,omitempty"`
 	// Params (run_started) are what rebuilds the runbook on resume.
 	Params map[string]string `json:"params,omitempty"`
 	// Resumes (run_started) is the run this one continues.
@@ -53,6 +55,9 @@ type entry struct {
 	// even when this run stops before reaching those steps.
 	DoneBefore    map[string]string `json:"done_before,omitempty"`
 	StartedBefore []string          `json:"started_before,omitempty"`
+	// ChoseBefore (run_started of a resume) carries the choices the runs it
+	// continues made at choice gates, step ID → choice Key.
+	ChoseBefore map[string]string `json:"chose_before,omitempty"`
 }
 
 // OpenJournal creates the journal of a new run in dir/runs/RUNID.jsonl.
@@ -117,6 +122,10 @@ type PriorRun struct {
 	// Started holds every step that started (or finished in a run this one
 	// resumed).
 	Started map[string]bool
+	// Chose maps each choice gate answered (here or in a run this one
+	// resumed) to the Key of the choice taken; a resume offers it as the
+	// default.
+	Chose map[string]string
 	// Failed is the step that failed or was cancelled, if any.
 	Failed string
 	// Finished says the run reached its end; Err is its error ("" when it
@@ -141,7 +150,7 @@ func ReadJournal(dir, runID string) (*PriorRun, error) {
 	if err != nil {
 		return nil, fmt.Errorf("journal of run %s: %w", runID, err)
 	}
-	p := &PriorRun{RunID: runID, Path: path, Done: map[string]string{}, Started: map[string]bool{}}
+	p := &PriorRun{RunID: runID, Path: path, Done: map[string]string{}, Started: map[string]bool{}, Chose: map[string]string{}}
 	torn := !strings.HasSuffix(string(b), "\n")
 	lines := strings.Split(string(b), "\n")
 	for i, line := range lines {
@@ -166,6 +175,13 @@ func ReadJournal(dir, runID string) (*PriorRun, error) {
 			}
 			for _, id := range e.StartedBefore {
 				p.Started[id] = true
+			}
+			for id, k := range e.ChoseBefore {
+				p.Chose[id] = k
+			}
+		case "gate":
+			if e.Choice != "" {
+				p.Chose[e.Step] = e.Choice
 			}
 		case "step_started":
 			p.Started[e.Step] = true

@@ -31,7 +31,8 @@ type RestoreRun struct {
 	Store    repo.Store
 	Manifest *repo.Manifest
 	// S3Exact removes objects created after the backup from the bucket, for
-	// an exact copy; by default they are kept.
+	// an exact copy; by default they are kept. It starts as --s3-exact says
+	// and is set by the choice at gate choose-s3 (S3ChoiceGate).
 	S3Exact bool
 	// HealthTimeout bounds the wait for TheHive to answer healthy (default 3 min).
 	HealthTimeout time.Duration
@@ -55,6 +56,7 @@ type RestoreRun struct {
 	imported    int                         // SSTables imported, checked against the manifest
 	started     time.Time
 	report      []string
+	s3          s3Count // the bucket compared with the backup (s3-compare)
 }
 
 // LoadPath returns how the keyspace is (or will be) loaded.
@@ -100,7 +102,17 @@ func Restore(env *Env, r *RestoreRun) Runbook {
 	if m.Keyspace != "" && inv.Cassandra != nil {
 		rb.Steps = append(rb.Steps, ringUpStep(env), topologyStep(env, r))
 	}
-	rb.Steps = append(rb.Steps, restoreDiskStep(env, r), preflightVerdictStep())
+	s3 := m.Files != nil && m.Files.Provider == repo.ProviderS3 && inv.Storage != nil && inv.Storage.S3 != nil
+	rb.Steps = append(rb.Steps, restoreDiskStep(env, r))
+	if s3 {
+		rb.Steps = append(rb.Steps, s3CountStep(env, r))
+	}
+	rb.Steps = append(rb.Steps, preflightVerdictStep())
+	if s3 {
+		// Asked before TheHive stops and before the destructive gate, which
+		// then says what the choice will remove.
+		rb.Steps = append(rb.Steps, s3ChoiceGate(env, r))
+	}
 	thehive := env.names(config.RoleTheHive)
 	if len(thehive) > 0 {
 		rb.Steps = append(rb.Steps, Step{ID: "approve-stop", Title: "Stop TheHive on every node", Kind: KindGate, Gate: &GateRequest{
@@ -379,13 +391,22 @@ func restoreGate(env *Env, r *RestoreRun) Step {
 			loses = append(loses, "the current attachments in "+m.Files.Path)
 		}
 	}
-	return Step{ID: "approve-restore", Title: "Replace the data with backup " + m.ID, Kind: KindGate, Gate: &GateRequest{
+	step := Step{ID: "approve-restore", Title: "Replace the data with backup " + m.ID, Kind: KindGate, Gate: &GateRequest{
 		Happens:     fmt.Sprintf("restore backup %s (taken %s) into %s", m.ID, m.Started.Format(time.RFC3339), env.Inv.Cluster),
 		Nodes:       env.allNames(),
 		Loses:       strings.Join(loses, "; "),
 		Rollback:    "restore another backup; the replaced data is not kept (Cassandra's own auto-snapshots of dropped/truncated tables remain on the nodes)",
 		Destructive: true,
 	}}
+	if m.Files != nil && m.Files.Provider == repo.ProviderS3 {
+		// What the attachments lose depends on the count and the choice
+		// made before this gate.
+		step.Refine = func(g *GateRequest) {
+			loses[len(loses)-1] = r.s3Loses()
+			g.Loses = strings.Join(loses, "; ")
+		}
+	}
+	return step
 }
 
 // liveSchema reads the keyspace's current schema, or "" when it does not exist.
@@ -880,8 +901,8 @@ func s3RestoreStep(env *Env, r *RestoreRun) Step {
 		ID: "files", Title: "Put every attachment object back into the bucket", Kind: KindAction, Destructive: true,
 		Why: "Every object of the backup is written back; objects created after the backup are kept unless an exact copy was asked for.",
 		Plan: func() []PlannedCommand {
-			mode := "objects created after the backup are kept"
-			if r.S3Exact {
+			mode := "objects created after the backup are kept or removed as chosen at gate " + S3ChoiceGate
+			if r.exact() {
 				mode = "objects not in the backup are removed (exact copy)"
 			}
 			return []PlannedCommand{{Node: node, Cmd: fmt.Sprintf("S3 via SSH tunnel: PutObject %d objects into %s/%s; %s", len(f.Objects), s3.Endpoint, s3.Bucket, mode)}}
@@ -914,7 +935,7 @@ func s3RestoreStep(env *Env, r *RestoreRun) Step {
 				rc.Progress("s3", done, total, "bytes")
 			}
 			removed := 0
-			if r.S3Exact {
+			if r.exact() {
 				for obj := range cl.ListObjects(ctx, s3.Bucket, minio.ListObjectsOptions{Recursive: true}) {
 					if obj.Err != nil {
 						return obj.Err

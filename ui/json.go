@@ -36,6 +36,7 @@ type jsonEvent struct {
 	Gate     *steps.GateRequest `json:"gate,omitempty"`
 	Approved *bool              `json:"approved,omitempty"`
 	By       string             `json:"by,omitempty"`
+	Choice   string             `json:"choice,omitempty"` // gate_decided of a choice gate: the Key taken
 	State    string             `json:"state,omitempty"`
 	Duration int64              `json:"duration_ms,omitempty"`
 	Error    string             `json:"error,omitempty"`
@@ -86,9 +87,9 @@ func (j *JSON) GateRequested(g steps.GateRequest) {
 	j.emit(jsonEvent{Event: "gate_requested", Step: g.StepID, Gate: &g})
 }
 
-// GateDecided emits gate_decided.
+// GateDecided emits gate_decided, with the choice taken at a choice gate.
 func (j *JSON) GateDecided(g steps.GateRequest, d steps.GateDecision) {
-	j.emit(jsonEvent{Event: "gate_decided", Step: g.StepID, Approved: &d.Approved, By: d.By})
+	j.emit(jsonEvent{Event: "gate_decided", Step: g.StepID, Approved: &d.Approved, By: d.By, Choice: d.Choice})
 }
 
 // StepFinished emits step_finished.

@@ -112,12 +112,23 @@ func (p *Plain) GateRequested(g steps.GateRequest) {
 	if g.Rollback != "" {
 		fmt.Fprintf(&b, "    roll back: %s\n", g.Rollback)
 	}
+	for _, c := range g.Choices {
+		note := ""
+		if c.Key == g.Default {
+			note = " (the default, --yes)"
+		} else if c.Flag != "" {
+			note = " (" + c.Flag + ")"
+		}
+		fmt.Fprintf(&b, "    choice %s: %s%s\n", c.Key, c.Label, note)
+	}
 	p.printf("%s", b.String())
 }
 
 // GateDecided prints the decision and who made it.
 func (p *Plain) GateDecided(g steps.GateRequest, d steps.GateDecision) {
-	if d.Approved {
+	if c, ok := g.Choice(d.Choice); ok && d.Approved {
+		p.printf("  chose %s: %s (%s)\n", c.Key, c.Label, d.By)
+	} else if d.Approved {
 		p.printf("  approved (%s)\n", d.By)
 	} else {
 		p.printf("  NOT approved: %s\n", strings.TrimPrefix(d.By, "refused: "))

@@ -162,6 +162,10 @@ func restoreScreens(c *fakeClock) map[string]func() tea.Model {
 				Nodes:   []string{"node1", "node2", "node3"}, Loses: "the current data of keyspace thehive on every node, the current indices thehive_global, thehive-audits, and attachments added since the backup",
 				Rollback: "none by hotsnap: take a backup first if the current data matters", Destructive: true, Cluster: "lab-thehive"}})
 		},
+		"restore_choice": func() tea.Model {
+			// The S3 choice gate, asked after the checks, before TheHive stops.
+			return update(restoreRun(4), gateAskMsg{pick: make(chan string, 1), req: s3Choice}, key("down"))
+		},
 		"failure_restore": func() tea.Model {
 			m := loading()
 			m = update(m, stepOutputMsg{step: "cassandra", node: "node2", line: "tar: edgestore-5c1e/nb-1-big-Data.db: Wrote only 4096 of 10240 bytes"},

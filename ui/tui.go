@@ -38,10 +38,12 @@ type (
 		err  error
 	}
 	runFinishedMsg struct{ sum steps.RunSummary }
-	// gateAskMsg opens the gate modal; the answer goes back on reply.
+	// gateAskMsg opens the gate modal; the answer goes back on reply, or
+	// for a choice gate (req.Choices) on pick: a choice's Key, "" declined.
 	gateAskMsg struct {
 		req   steps.GateRequest
 		reply chan<- bool
+		pick  chan<- string
 	}
 	// workDoneMsg says the work behind a run returned (after RunFinished).
 	workDoneMsg struct{ err error }
@@ -80,6 +82,7 @@ type TUI struct {
 var (
 	_ steps.Reporter = (*TUI)(nil)
 	_ steps.Approver = (*TUI)(nil)
+	_ steps.Chooser  = (*TUI)(nil)
 )
 
 // RunStarted forwards the runbook's step list.
@@ -127,19 +130,43 @@ func (t *TUI) RunFinished(sum steps.RunSummary) { t.b.Send(runFinishedMsg{sum: s
 // cancelled ctx, or a program that has gone, is a refusal.
 func (t *TUI) Approve(ctx context.Context, g steps.GateRequest) (bool, error) {
 	reply := make(chan bool, 1)
-	t.b.mu.Lock()
-	attached := t.b.send != nil
-	t.b.mu.Unlock()
-	if !attached {
-		return false, errors.New("the wizard is not running")
+	if err := t.ask(ctx, gateAskMsg{req: g, reply: reply}); err != nil {
+		return false, err
 	}
-	t.b.Send(gateAskMsg{req: g, reply: reply})
 	select {
 	case ok := <-reply:
 		return ok, nil
 	case <-ctx.Done():
 		return false, fmt.Errorf("gate %s: %w", g.StepID, ctx.Err())
 	}
+}
+
+// Choose opens the gate modal with the choices of a choice gate and waits
+// for the Key of the one the operator takes ("" when they decline). A
+// cancelled ctx, or a program that has gone, is a refusal.
+func (t *TUI) Choose(ctx context.Context, g steps.GateRequest) (string, error) {
+	pick := make(chan string, 1)
+	if err := t.ask(ctx, gateAskMsg{req: g, pick: pick}); err != nil {
+		return "", err
+	}
+	select {
+	case k := <-pick:
+		return k, nil
+	case <-ctx.Done():
+		return "", fmt.Errorf("gate %s: %w", g.StepID, ctx.Err())
+	}
+}
+
+// ask opens the modal, or says why it cannot.
+func (t *TUI) ask(_ context.Context, msg gateAskMsg) error {
+	t.b.mu.Lock()
+	attached := t.b.send != nil
+	t.b.mu.Unlock()
+	if !attached {
+		return errors.New("the wizard is not running")
+	}
+	t.b.Send(msg)
+	return nil
 }
 
 // Options configure a TUI program.

@@ -180,10 +180,21 @@ type progressRow struct {
 }
 
 type gateState struct {
-	req   steps.GateRequest
-	reply chan<- bool
-	input textinput.Model
-	wrong bool
+	req    steps.GateRequest
+	reply  chan<- bool
+	pick   chan<- string // a choice gate's answer: the Key, "" declined
+	choice int           // a choice gate's selected choice
+	input  textinput.Model
+	wrong  bool
+}
+
+// decline answers the gate with no.
+func (g *gateState) decline() {
+	if g.pick != nil {
+		g.pick <- ""
+		return
+	}
+	g.reply <- false
 }
 
 // model is the wizard: the Home screen, Plan review, the Run screen (steps,
@@ -344,7 +355,7 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.running() {
 			m.aborting = true
 			if m.gate != nil {
-				m.gate.reply <- false
+				m.gate.decline()
 				m.gate = nil
 			}
 			m.cancel()
@@ -455,8 +466,13 @@ func (m model) engineEvent(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case checkMsg:
 		m.checks = append(m.checks, msg.r)
 	case gateAskMsg:
-		g := &gateState{req: msg.req, reply: msg.reply}
-		if msg.req.Destructive {
+		g := &gateState{req: msg.req, reply: msg.reply, pick: msg.pick}
+		for i, c := range msg.req.Choices {
+			if c.Key == msg.req.Default {
+				g.choice = i
+			}
+		}
+		if msg.req.Destructive && msg.pick == nil {
 			g.input = textinput.New()
 			g.input.Placeholder = msg.req.Cluster
 			g.input.Prompt = "cluster name › "
@@ -472,6 +488,9 @@ func (m model) engineEvent(msg tea.Msg) (tea.Model, tea.Cmd) {
 		word := "approved"
 		if !msg.d.Approved {
 			word = "NOT approved"
+		}
+		if msg.d.Choice != "" {
+			word += ": " + msg.d.Choice
 		}
 		m.addLog("", fmt.Sprintf("gate %s (%s)", word, strings.TrimPrefix(msg.d.By, "refused: ")))
 	case cleanupMsg:
@@ -609,7 +628,12 @@ func (m model) gateKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	if s == "esc" || s == "ctrl+c" {
-		return answer(false)
+		g.decline()
+		m.gate = nil
+		return m, nil
+	}
+	if g.pick != nil {
+		return m.choiceKey(s)
 	}
 	if !g.req.Destructive {
 		switch s {
@@ -631,6 +655,27 @@ func (m model) gateKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	g.input, cmd = g.input.Update(k)
 	g.wrong = false
 	return m, cmd
+}
+
+// choiceKey moves among a choice gate's choices (↑/↓, k/j, or the number)
+// and takes the selected one with enter.
+func (m model) choiceKey(s string) (tea.Model, tea.Cmd) {
+	g := m.gate
+	n := len(g.req.Choices)
+	switch s {
+	case "up", "k":
+		g.choice = max(0, g.choice-1)
+	case "down", "j", "tab":
+		g.choice = min(n-1, g.choice+1)
+	case "enter":
+		g.pick <- g.req.Choices[g.choice].Key
+		m.gate = nil
+	default:
+		if len(s) == 1 && s[0] >= '1' && int(s[0]-'0') <= n {
+			g.choice = int(s[0] - '1')
+		}
+	}
+	return m, nil
 }
 
 func (m model) homeKey(s string) (tea.Model, tea.Cmd) {

@@ -271,6 +271,8 @@ func (m model) runView() []string {
 
 func (m model) runFooter() string {
 	switch {
+	case m.gate != nil && m.gate.pick != nil:
+		return m.help(fmt.Sprintf("↑/↓ 1-%d", len(m.gate.req.Choices)), "choose", "enter", "take it", "esc", "decline")
 	case m.gate != nil && m.gate.req.Destructive:
 		return m.help("type the name + enter", "approve", "esc", "decline")
 	case m.gate != nil:
@@ -611,7 +613,9 @@ func (m model) gateView(room int) []string {
 	field("What is lost", loses)
 	field("Roll back", g.Rollback)
 	b = append(b, "")
-	if g.Destructive {
+	if m.gate.pick != nil {
+		b = append(b, m.choicesView(inner)...)
+	} else if g.Destructive {
 		b = append(b, fmt.Sprintf("Type the cluster name (%s) and press enter to go on; esc stops.", g.Cluster), m.gate.input.View())
 		if m.gate.wrong {
 			b = append(b, m.st.fail.Render("✗ that is not the cluster name"))
@@ -630,6 +634,39 @@ func (m model) gateView(room int) []string {
 	}
 	if len(out) > room {
 		out = out[:room]
+	}
+	return out
+}
+
+// choicesView lists a choice gate's choices, the selected one marked.
+func (m model) choicesView(width int) []string {
+	g := m.gate
+	out := []string{"Choose (↑/↓ or the number), then press enter; esc stops the run:"}
+	for i, c := range g.req.Choices {
+		label := fmt.Sprintf("%d. %s", i+1, c.Label)
+		var notes []string
+		if c.Key == g.req.Default {
+			notes = append(notes, "default")
+		}
+		if c.Flag != "" {
+			notes = append(notes, c.Flag)
+		}
+		if len(notes) > 0 {
+			label += " (" + strings.Join(notes, ", ") + ")"
+		}
+		mark, style := "  ", lipgloss.NewStyle()
+		if i == g.choice {
+			mark, style = "› ", m.st.sel
+		}
+		for j, l := range strings.Split(lipgloss.Wrap(label, width-2, " "), "\n") {
+			if j > 0 {
+				mark = "  "
+			}
+			out = append(out, mark+style.Render(l))
+		}
+		if c.Destructive {
+			out = append(out, "  "+m.st.destr.Render("  ! removes data, after the destructive gate"))
+		}
 	}
 	return out
 }

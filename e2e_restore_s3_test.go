@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/hotsnap/hotsnap/config"
+	"github.com/hotsnap/hotsnap/lab"
+	s3lab "github.com/hotsnap/hotsnap/lab/s3"
+	"github.com/hotsnap/hotsnap/steps"
+)
+
+// TestE2ERestoreS3Choice: attachments in a real S3 bucket; after the backup
+// an object is created and one of the backup's is changed. Without a
+// terminal and without a flag the restore stops at the choice gate, naming
+// the flags, before anything changes; with --yes it keeps the new object;
+// with --s3-exact it removes it. Both times the backup's objects come back
+// byte for byte and TheHive is healthy.
+func TestE2ERestoreS3Choice(t *testing.T) {
+	needLab(t)
+	dir, err := os.MkdirTemp("", "hotsnap-e2e-s3choice-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o711)
+	o := lab.Options{Name: "hse2c", Subnet: 19, Nodes: 1, Data: 2 << 20, Storage: lab.StorageS3, StateDir: filepath.Join(dir, "lab"), Binary: e2e.bin}
+	l, err := lab.Up(t.Context(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := lab.Down(context.Background(), o); err != nil {
+			t.Error(err)
+		}
+	}()
+	inv, err := config.Load(l.InventoryPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket := inv.Storage.S3.Bucket
+	ak, err := l.Secret(lab.SecretS3AccessKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk, _ := l.Secret(lab.SecretS3SecretKey)
+	cl, err := s3lab.NewClient(l.S3Endpoint(), ak, sk, l.OpDial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// bucketState lists every object with its ETag (the lab's objects are
+	// put whole, so the ETag is the MD5 of the bytes).
+	bucketState := func() map[string]string {
+		t.Helper()
+		out := map[string]string{}
+		for obj := range cl.ListObjects(t.Context(), bucket, minio.ListObjectsOptions{Recursive: true}) {
+			if obj.Err != nil {
+				t.Fatal(obj.Err)
+			}
+			out[obj.Key] = obj.ETag
+		}
+		return out
+	}
+	run := func(args ...string) (string, error) {
+		out, err := hotsnapInOp(t.Context(), l, args...).CombinedOutput()
+		return string(out), err
+	}
+	if out, err := run("backup", "--yes", "--no-tui"); err != nil {
+		t.Fatalf("backup: %v\n%s", err, out)
+	}
+	id := newestBackup(t, l)
+	before := bucketState()
+	if len(before) == 0 {
+		t.Fatal("the lab's bucket has no attachment object")
+	}
+	var keys []string
+	for k := range before {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	changed := keys[0]
+	const created = "created-after-the-backup/attachment-1"
+	damage := func() {
+		t.Helper()
+		for k, body := range map[string]string{created: "new since the backup", changed: "changed since the backup"} {
+			if _, err := cl.PutObject(t.Context(), bucket, k, strings.NewReader(body), int64(len(body)), minio.PutObjectOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	damage()
+
+	// No terminal, no flag: the choice gate refuses, naming the flags,
+	// before TheHive is stopped or anything is written.
+	out, err := run("restore", id, "--confirm", "lab", "--no-tui")
+	if err == nil || !strings.Contains(out, "--s3-exact") || !strings.Contains(out, "--yes") || !strings.Contains(out, "no terminal to ask") {
+		t.Fatalf("restore without a choice must refuse, naming --yes and --s3-exact: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "1 created after the backup") {
+		t.Errorf("the bucket comparison does not count the new object:\n%s", out)
+	}
+	if strings.Contains(out, "Stop TheHive and prove it stopped") {
+		t.Errorf("TheHive was stopped before the choice:\n%s", out)
+	}
+	if now := bucketState(); now[created] == "" || now[changed] == before[changed] {
+		t.Fatal("a refused restore changed the bucket")
+	}
+	theHiveHealthy(t, l)
+
+	check := func(out string, keep bool) {
+		t.Helper()
+		now := bucketState()
+		for k, etag := range before {
+			if now[k] != etag {
+				t.Errorf("object %s: ETag %s after the restore, %s in the backup", k, now[k], etag)
+			}
+		}
+		if _, ok := now[created]; ok != keep {
+			t.Errorf("object created after the backup present = %v, want %v\n%s", ok, keep, out)
+		}
+		theHiveHealthy(t, l)
+	}
+	// --yes: the default, keep.
+	out, err = run("restore", id, "--yes", "--confirm", "lab", "--no-tui")
+	if err != nil || !strings.Contains(out, steps.SuccessLine) {
+		t.Fatalf("restore --yes: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "chose keep") || !strings.Contains(out, "(0 removed)") || !strings.Contains(out, "objects created after the backup are kept: 1 object") {
+		t.Errorf("restore --yes did not say it keeps the new object:\n%s", out)
+	}
+	check(out, true)
+
+	// --s3-exact: remove it, and the destructive gate says so first.
+	damage()
+	out, err = run("restore", id, "--s3-exact", "--yes", "--confirm", "lab", "--no-tui")
+	if err != nil || !strings.Contains(out, steps.SuccessLine) {
+		t.Fatalf("restore --s3-exact: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "chose exact") || !strings.Contains(out, "(1 removed)") || !strings.Contains(out, "objects created after the backup: 1 object (20 B), removed for an exact copy") {
+		t.Errorf("restore --s3-exact did not say it removes the new object:\n%s", out)
+	}
+	check(out, false)
+}
