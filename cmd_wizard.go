@@ -172,7 +172,7 @@ func wizardConfig(g *globals) ui.Config {
 			Help: "ID, age, size, components, complete or not",
 			Text: func(ctx context.Context) (string, error) { return listText(ctx, g) }},
 		{Key: "restore", Title: "Restore a backup", Review: true, Disabled: noInv,
-			Help: "pick a backup; verify it, compare topologies, stop TheHive, two gates (the second wants the cluster name), restore, TheHive healthy",
+			Help: "pick a backup; verify it, compare topologies, stop TheHive, gates (the destructive one wants the cluster name; S3 attachments add a keep-or-exact choice), restore, TheHive healthy",
 			Pick: func(ctx context.Context) (*ui.BackupList, error) { return backupList(ctx, g) },
 			PickJob: func(ctx context.Context, id string) (*ui.Job, error) {
 				return runJob("restore "+id, func(ctx context.Context, s *session, job *ui.Job) error {

@@ -93,7 +93,7 @@ Point it at a real cluster:
   hotsnap preflight                                    # every check, changes nothing
   hotsnap backup                                       # a gate, then the hot backup
   hotsnap list && hotsnap verify ID
-  hotsnap restore ID                                   # two gates; the second wants the cluster name
+  hotsnap restore ID                                   # gates; the destructive one wants the cluster name
 
 Exit codes: 0 ok, 1 failed, 2 usage or configuration error, 3 preflight failed,
 130 aborted.`,
