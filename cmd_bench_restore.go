@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -27,6 +28,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/lab"
 	"github.com/hotsnap/hotsnap/lab/baseline"
 	"github.com/hotsnap/hotsnap/remote"
@@ -102,7 +104,7 @@ func (want benchAppState) diff(got benchAppState, withOwners bool) []string {
 			out = append(out, fmt.Sprintf(format, a...))
 		}
 	}
-	for _, t := range sortedKeys(want.Rows) {
+	for _, t := range slices.Sorted(maps.Keys(want.Rows)) {
 		if got.Rows[t] != want.Rows[t] {
 			add("table %s: %d rows, want %d", t, got.Rows[t], want.Rows[t])
 		}
@@ -110,7 +112,7 @@ func (want benchAppState) diff(got benchAppState, withOwners bool) []string {
 	if got.Docs != want.Docs {
 		add("index %s: %d documents, want %d", lab.ESIndex, got.Docs, want.Docs)
 	}
-	for _, p := range sortedKeys(want.Files) {
+	for _, p := range slices.Sorted(maps.Keys(want.Files)) {
 		g, ok := got.Files[p]
 		w := want.Files[p]
 		switch {
@@ -122,7 +124,7 @@ func (want benchAppState) diff(got benchAppState, withOwners bool) []string {
 			add("attachment %s: %d:%d %v, want %d:%d %v", p, g.UID, g.GID, g.Mode, w.UID, w.GID, w.Mode)
 		}
 	}
-	for _, p := range sortedKeys(got.Files) {
+	for _, p := range slices.Sorted(maps.Keys(got.Files)) {
 		if _, ok := want.Files[p]; !ok {
 			add("attachment %s: not in the backup", p)
 		}
@@ -140,15 +142,6 @@ func (want benchAppState) ownersLost(got benchAppState) int {
 		}
 	}
 	return n
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	var k []string
-	for x := range m {
-		k = append(k, x)
-	}
-	slices.Sort(k)
-	return k
 }
 
 // cqlCountRE matches cqlsh's count line.
@@ -570,15 +563,11 @@ func (b *bench) baselineRestore(ctx context.Context) (script, healthy time.Durat
 // hotsnapRestore times `hotsnap restore ID --yes --confirm CLUSTER
 // --no-tui` inside op and returns its peak RSS.
 func (b *bench) hotsnapRestore(ctx context.Context, id string) (time.Duration, int64, error) {
-	inv, err := os.ReadFile(b.l.InventoryPath())
+	inv, err := config.Load(b.l.InventoryPath())
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, fmt.Errorf("the lab's inventory: %w", err)
 	}
-	cluster := "lab"
-	if m := regexp.MustCompile(`(?m)^cluster:\s*(\S+)`).FindSubmatch(inv); m != nil {
-		cluster = string(m[1])
-	}
-	cmd := b.l.OpCommand(ctx, b.bin, "restore", id, "--yes", "--confirm", cluster, "--no-tui")
+	cmd := b.l.OpCommand(ctx, b.bin, "restore", id, "--yes", "--confirm", inv.Cluster, "--no-tui")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
