@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -190,6 +191,9 @@ func TestBenchTinyLab(t *testing.T) {
 			t.Errorf("check %d: %q", i, c)
 		}
 	}
+	if !strings.Contains(out.String(), "hotsnap restore steps (last round): ") || !strings.Contains(out.String(), "Restore the keyspace ") {
+		t.Errorf("report lacks hotsnap's restore steps:\n%s", out.String())
+	}
 	if !strings.Contains(out.String(), "application-level checks passed after 4 restores") {
 		t.Errorf("report lacks the checks:\n%s", out.String())
 	}
@@ -247,5 +251,34 @@ func TestBenchAppStateDiff(t *testing.T) {
 		if d := want.diff(got, false); len(d) != 1 {
 			t.Errorf("%s: want 1 difference, got %q", name, d)
 		}
+	}
+}
+
+// TestBenchParseSteps reads the step durations from hotsnap's plain output.
+func TestBenchParseSteps(t *testing.T) {
+	out := `hotsnap restore · run 20261122-232149-51385a · 12 steps
+
+[2/12] Verify the backup before touching anything
+      repository │ 592.7 MiB / 592.7 MiB (100%)
+  ✓ PASS repository backup files: every file matches its manifest (592.7 MiB)
+  done in 1s
+
+[5/12] Preflight verdict
+  done in 0s
+
+[9/12] Restore the keyspace [DESTRUCTIVE]
+      thehive.edgestore: 61790 rows
+  done in 1m2.8s
+
+[10/12] Restore the Elasticsearch indices [DESTRUCTIVE]
+  FAILED after 1s: boom
+`
+	got := parseSteps(out)
+	want := []benchStep{{"Verify the backup before touching anything", time.Second}, {"Restore the keyspace", 62800 * time.Millisecond}}
+	if !slices.Equal(got, want) {
+		t.Errorf("parseSteps = %+v, want %+v", got, want)
+	}
+	if s := parseSteps("no steps here\n  done in 3s\n"); len(s) != 0 {
+		t.Errorf("a duration without a step title: %+v", s)
 	}
 }

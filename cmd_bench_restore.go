@@ -65,6 +65,41 @@ type restoreRound struct {
 	Hotsnap      time.Duration
 	HotsnapBytes int64
 	RSS          int64
+	// Steps are hotsnap's restore steps with their durations, as it
+	// printed them (where the time goes).
+	Steps []benchStep
+}
+
+// benchStep is one step of a hotsnap run and how long it took.
+type benchStep struct {
+	Title string
+	D     time.Duration
+}
+
+var (
+	stepTitleRE = regexp.MustCompile(`^\[\d+/\d+\] (.+?)(?: \[DESTRUCTIVE\])?$`)
+	stepDoneRE  = regexp.MustCompile(`^\s+done in (\S+)$`)
+)
+
+// parseSteps reads the steps and their durations from hotsnap's plain
+// output ("[9/12] Restore the keyspace" … "  done in 3.7s"); gates and
+// steps that took under 50 ms are left out.
+func parseSteps(out string) []benchStep {
+	var steps []benchStep
+	title := ""
+	for _, line := range strings.Split(out, "\n") {
+		if m := stepTitleRE.FindStringSubmatch(line); m != nil {
+			title = m[1]
+			continue
+		}
+		if m := stepDoneRE.FindStringSubmatch(line); m != nil && title != "" {
+			if d, err := time.ParseDuration(m[1]); err == nil && d >= 50*time.Millisecond {
+				steps = append(steps, benchStep{Title: title, D: d})
+			}
+			title = ""
+		}
+	}
+	return steps
 }
 
 // benchAppState is what the application sees: rows per table, documents
@@ -355,7 +390,7 @@ func (b *bench) restorePhase(ctx context.Context, rep *benchReport) (r restoreRo
 	if err := b.damage(ctx, tables); err != nil {
 		return r, err
 	}
-	if r.Hotsnap, r.RSS, err = b.hotsnapRestore(ctx, id); err != nil {
+	if r.Hotsnap, r.RSS, r.Steps, err = b.hotsnapRestore(ctx, id); err != nil {
 		return r, fmt.Errorf("hotsnap restore: %w", err)
 	}
 	if err := b.check(ctx, "hotsnap restore", want, tables, true, rep); err != nil {
@@ -562,10 +597,10 @@ func (b *bench) baselineRestore(ctx context.Context) (script, healthy time.Durat
 
 // hotsnapRestore times `hotsnap restore ID --yes --confirm CLUSTER
 // --no-tui` inside op and returns its peak RSS.
-func (b *bench) hotsnapRestore(ctx context.Context, id string) (time.Duration, int64, error) {
+func (b *bench) hotsnapRestore(ctx context.Context, id string) (time.Duration, int64, []benchStep, error) {
 	inv, err := config.Load(b.l.InventoryPath())
 	if err != nil {
-		return 0, 0, fmt.Errorf("the lab's inventory: %w", err)
+		return 0, 0, nil, fmt.Errorf("the lab's inventory: %w", err)
 	}
 	cmd := b.l.OpCommand(ctx, b.bin, "restore", id, "--yes", "--confirm", inv.Cluster, "--no-tui")
 	var out bytes.Buffer
@@ -580,8 +615,9 @@ func (b *bench) hotsnapRestore(ctx context.Context, id string) (time.Duration, i
 		}
 	}
 	if runErr != nil || !strings.Contains(out.String(), steps.SuccessLine) {
-		return 0, 0, fmt.Errorf("%v\n%s", runErr, out.String())
+		return 0, 0, nil, fmt.Errorf("%v\n%s", runErr, out.String())
 	}
+	steps := parseSteps(out.String())
 	seen := map[string]bool{} // the report repeats the step's last line
 	for _, line := range strings.Split(out.String(), "\n") {
 		line = strings.TrimSpace(line)
@@ -590,7 +626,7 @@ func (b *bench) hotsnapRestore(ctx context.Context, id string) (time.Duration, i
 			b.logf("hotsnap: %s", line)
 		}
 	}
-	return d, rss, nil
+	return d, rss, steps, nil
 }
 
 // summarizeRestore fills the restore medians from Rounds.
@@ -654,6 +690,13 @@ func (r *benchReport) printRestore(w io.Writer, verdict func(bool, string)) {
 		rss = append(rss, fmt.Sprintf("%.1f", float64(x.Restore.RSS)/(1<<20)))
 	}
 	fmt.Fprintf(w, "hotsnap restore peak RSS: median %.1f MiB, max %.1f MiB (rounds: %s MiB)\n", float64(m.RSS)/(1<<20), float64(r.RestoreMaxRSS)/(1<<20), strings.Join(rss, " "))
+	if n := len(r.Rounds); n > 0 && len(r.Rounds[n-1].Restore.Steps) > 0 {
+		var parts []string
+		for _, s := range r.Rounds[n-1].Restore.Steps {
+			parts = append(parts, fmt.Sprintf("%s %s", s.Title, s.D))
+		}
+		fmt.Fprintf(w, "hotsnap restore steps (last round): %s\n", strings.Join(parts, " · "))
+	}
 	verdict(r.RatioRestoreBaseline() <= benchRestoreMaxVsBaseline, fmt.Sprintf("hotsnap restore no slower than the baseline restore: %.2f× (target ≤ %.1f×)", r.RatioRestoreBaseline(), benchRestoreMaxVsBaseline))
 	verdict(r.RatioRestoreRaw() <= benchRestoreMaxVsRaw, fmt.Sprintf("hotsnap restore within %.1f× of the raw bound: %.2f×", benchRestoreMaxVsRaw, r.RatioRestoreRaw()))
 	verdict(r.RestoreMaxRSS < benchMaxRSS, fmt.Sprintf("hotsnap restore peak RSS under %d MB: max %.1f MiB over %d rounds", benchMaxRSS>>20, float64(r.RestoreMaxRSS)/(1<<20), len(r.Rounds)))
