@@ -58,6 +58,8 @@ type benchRound struct {
 	// replica, like the documented procedure (0 when not measured).
 	OneNode      time.Duration
 	OneNodeBytes int64
+	// Restore is the round's restore phase (cmd_bench_restore.go).
+	Restore restoreRound
 }
 
 // benchReport is the result of a benchmark: every measured round and
@@ -71,6 +73,13 @@ type benchReport struct {
 	Rounds      []benchRound
 	Median      benchRound
 	MaxRSS      int64
+	// RestoreMedian and RestoreMaxRSS are the restore phase's medians and
+	// hotsnap's largest peak RSS while restoring.
+	RestoreMedian restoreRound
+	RestoreMaxRSS int64
+	// Checks has one line per restore whose application-level check passed
+	// (warm-up round included).
+	Checks []string
 }
 
 // RatioOneNodeBaseline is hotsnap --one-node's median time over the
@@ -139,6 +148,7 @@ func (r *benchReport) summarize() {
 	for _, x := range r.Rounds {
 		r.MaxRSS = max(r.MaxRSS, x.RSS)
 	}
+	r.summarizeRestore()
 }
 
 // Print writes the table and one verdict line per target.
@@ -182,6 +192,7 @@ func (r *benchReport) Print(w io.Writer) {
 	}
 	verdict(r.RatioRaw() <= benchMaxVsRaw, fmt.Sprintf("hotsnap within %.1f× of the raw bound: %.2f×", benchMaxVsRaw, r.RatioRaw()))
 	verdict(r.MaxRSS < benchMaxRSS, fmt.Sprintf("hotsnap peak RSS under %d MB: max %.1f MiB over %d rounds", benchMaxRSS>>20, float64(r.MaxRSS)/(1<<20), len(r.Rounds)))
+	r.printRestore(w, verdict)
 }
 
 func newLabBenchCmd(o *lab.Options) *cobra.Command {
@@ -191,7 +202,7 @@ func newLabBenchCmd(o *lab.Options) *cobra.Command {
 	var cpuProfile string
 	c := &cobra.Command{
 		Use:   "bench [--data 200MB] [--nodes 3] [--runs 3] [--keep]",
-		Short: "Time hotsnap's backup against the documented procedure and the raw ssh+tar bound (root)",
+		Short: "Time hotsnap's backup and restore against the documented procedure and a raw ssh+tar bound (root)",
 		Long: `Bring up a lab of its own (default name "hsbench", subnet 20) and, for a warm-up
 round and then --runs measured rounds, time in this order:
 
@@ -201,10 +212,26 @@ round and then --runs measured rounds, time in this order:
              (Cassandra + ES followed to SUCCESS + attachments)
   hotsnap    hotsnap backup --yes --no-tui inside op (peak RSS measured)
 
+then, in the same round, the restore: a backup with each tool (untimed), and
+
+  raw bound  every archive of hotsnap's backup streamed from the repository
+             over ssh into the node it belongs to and unpacked there
+             (ssh NODE sudo tar -x), every node in parallel
+  baseline   lab/baseline's thehive-hot-restore.sh over ssh on node1,
+             restoring the baseline backup (also timed until TheHive answers)
+  hotsnap    hotsnap restore ID --yes --confirm CLUSTER --no-tui inside op:
+             verify, stop TheHive, keyspace, ES, attachments, start, healthy
+
+each restore after the same damage (keyspace dropped, TheHive's index
+deleted, attachments removed) and followed by an application-level check:
+rows per table, documents, every attachment (hotsnap: owners and modes too)
+as before, TheHive healthy on every node; a failed check fails the bench.
+
 Snapshots, archives, backups and ES snapshots are removed after each step, so
 every round starts from the same state. It prints the medians, the ratios,
 throughput, peak RSS and one PASS/MISS line per target (hotsnap ≤ baseline,
-≤ 1.3× raw, RSS < 100 MB). The lab is removed at the end unless --keep.`,
+≤ 1.3× raw, RSS < 100 MB; for the backup and for the restore). The lab is
+removed at the end unless --keep.`,
 		Example: "  sudo hotsnap lab bench --data 200MB\n  sudo hotsnap lab bench --data 2GB --runs 3",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -299,8 +326,9 @@ func runBench(ctx context.Context, o benchOptions) (rep *benchReport, err error)
 		if err != nil {
 			return nil, fmt.Errorf("bench: %s: %w", name, err)
 		}
-		logf("%s: raw %s, baseline %s, hotsnap %s, RSS %.1f MiB", name, r.Raw.Round(time.Millisecond),
-			r.Baseline.Round(time.Millisecond), r.Hotsnap.Round(time.Millisecond), float64(r.RSS)/(1<<20))
+		logf("%s: raw %s, baseline %s, hotsnap %s, RSS %.1f MiB; restore: raw %s, baseline %s, hotsnap %s, RSS %.1f MiB", name, r.Raw.Round(time.Millisecond),
+			r.Baseline.Round(time.Millisecond), r.Hotsnap.Round(time.Millisecond), float64(r.RSS)/(1<<20),
+			r.Restore.Raw.Round(time.Millisecond), r.Restore.Baseline.Round(time.Millisecond), r.Restore.Hotsnap.Round(time.Millisecond), float64(r.Restore.RSS)/(1<<20))
 		if i > 0 {
 			rep.Rounds = append(rep.Rounds, r)
 		}
@@ -370,7 +398,8 @@ func dirSize(root string) (int64, error) {
 	return total, err
 }
 
-// round runs raw bound, baseline and hotsnap once, in that order.
+// round runs raw bound, baseline and hotsnap once, in that order, for the
+// backup, then the restore phase.
 func (b *bench) round(ctx context.Context, i int, rep *benchReport) (benchRound, error) {
 	var r benchRound
 	var err error
@@ -388,6 +417,9 @@ func (b *bench) round(ctx context.Context, i int, rep *benchReport) (benchRound,
 		return r, fmt.Errorf("hotsnap --one-node: %w", err)
 	}
 	r.RSS = max(r.RSS, rss)
+	if r.Restore, err = b.restorePhase(ctx, rep); err != nil {
+		return r, fmt.Errorf("restore: %w", err)
+	}
 	return r, nil
 }
 
@@ -561,25 +593,8 @@ func (b *bench) hotsnap(ctx context.Context, extra ...string) (d time.Duration, 
 // deleteESSnapshots deletes every snapshot of the lab's ES repository, so
 // that each round's snapshot is a full one, not an increment.
 func (b *bench) deleteESSnapshots(ctx context.Context) error {
-	hc := &http.Client{Transport: &http.Transport{DialContext: b.l.OpDial}, Timeout: 60 * time.Second}
-	base := "http://" + net.JoinHostPort(b.l.Nodes[0].IP, "9200") + "/_snapshot/" + lab.ESRepository
-	do := func(method, url string) ([]byte, error) {
-		req, err := http.NewRequestWithContext(ctx, method, url, nil)
-		if err != nil {
-			return nil, err
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-		if err == nil && resp.StatusCode != http.StatusOK {
-			err = fmt.Errorf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(body))
-		}
-		return body, err
-	}
-	body, err := do(http.MethodGet, base+"/_all")
+	base := "/_snapshot/" + lab.ESRepository
+	body, err := b.es(ctx, http.MethodGet, base+"/_all")
 	if err != nil {
 		return fmt.Errorf("list the ES snapshots of %s: %w", lab.ESRepository, err)
 	}
@@ -592,9 +607,38 @@ func (b *bench) deleteESSnapshots(ctx context.Context) error {
 		return fmt.Errorf("list the ES snapshots of %s: %w", lab.ESRepository, err)
 	}
 	for _, s := range list.Snapshots {
-		if _, err := do(http.MethodDelete, base+"/"+s.Snapshot); err != nil {
+		if _, err := b.es(ctx, http.MethodDelete, base+"/"+s.Snapshot); err != nil {
 			return fmt.Errorf("delete the ES snapshot %s: %w", s.Snapshot, err)
 		}
 	}
 	return nil
+}
+
+// es sends a request without a body to node1's Elasticsearch from op (with
+// the lab's credentials when it has auth); an answer other than 200 is an
+// error.
+func (b *bench) es(ctx context.Context, method, path string) ([]byte, error) {
+	hc := &http.Client{Transport: &http.Transport{DialContext: b.l.OpDial}, Timeout: 60 * time.Second}
+	defer hc.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, method, "http://"+net.JoinHostPort(b.l.Nodes[0].IP, "9200")+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if b.l.Auth() {
+		pw, err := b.l.Secret(lab.SecretES)
+		if err != nil {
+			return nil, err
+		}
+		req.SetBasicAuth(lab.ESUser, pw)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, bytes.TrimSpace(body))
+	}
+	return body, err
 }
