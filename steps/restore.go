@@ -622,6 +622,26 @@ func (r *RestoreRun) importAll(ctx context.Context, rc *RunContext, env *Env, st
 	return errors.Join(errs...)
 }
 
+// backoff spaces polls: 100 ms at first, doubling up to max, so a short wait
+// (a small index recovering, a service starting) ends early and a long one
+// does not hammer the server.
+type backoff struct {
+	d, max time.Duration
+}
+
+func (b *backoff) next() time.Duration {
+	switch {
+	case b.d == 0:
+		b.d = 100 * time.Millisecond
+	default:
+		b.d *= 2
+	}
+	if b.max > 0 && b.d > b.max {
+		b.d = b.max
+	}
+	return b.d
+}
+
 // sstablesIn counts the SSTables (Data.db components) an archive lists.
 func sstablesIn(files []repo.FileEntry) int {
 	n := 0
@@ -741,6 +761,7 @@ func esRestoreStep(env *Env, r *RestoreRun) Step {
 			r.destructive = true
 			r.mu.Unlock()
 			start := time.Now()
+			poll := backoff{max: r.Poll}
 			cl, _, err := esClient(env)
 			if err != nil {
 				return err
@@ -785,7 +806,7 @@ func esRestoreStep(env *Env, r *RestoreRun) Step {
 				select {
 				case <-ctx.Done():
 					return ctx.Err()
-				case <-time.After(r.Poll):
+				case <-time.After(poll.next()):
 				}
 			}
 			var docs int64
@@ -978,6 +999,7 @@ func startTheHiveStep(env *Env, r *RestoreRun) Step {
 						return
 					}
 					defer cl.Close()
+					poll := backoff{max: r.Poll}
 					for {
 						resp, err := cl.Do(ctx, http.MethodGet, "/api/status", nil)
 						if err == nil && resp.Status == 200 {
@@ -994,7 +1016,7 @@ func startTheHiveStep(env *Env, r *RestoreRun) Step {
 						case <-ctx.Done():
 							errs[i] = ctx.Err()
 							return
-						case <-time.After(r.Poll):
+						case <-time.After(poll.next()):
 						}
 					}
 				}()
