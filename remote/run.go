@@ -381,6 +381,24 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// copyBufSize is the buffer a command's output is read through. The SSH
+// library acknowledges what each read consumed with a window adjustment (a
+// packet and a write on the connection): reading every packet queued at
+// once, instead of io.Copy's 32 KiB at a time, sends a fraction of them and
+// hands the output on in fewer, larger writes.
+const copyBufSize = 256 << 10
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
+
+// ReadFrom copies r into the writer through a copyBufSize buffer (the SSH
+// session's io.Copy of a command's output lands here), reporting the first
+// write error like Write.
+func (e *errWriter) ReadFrom(r io.Reader) (int64, error) {
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	return io.CopyBuffer(struct{ io.Writer }{e}, r, *bp)
+}
+
 type countingReader struct {
 	r        io.Reader
 	n        *atomic.Int64

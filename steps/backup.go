@@ -102,13 +102,16 @@ func Backup(env *Env, b *BackupRun) Runbook {
 		rb.Steps = append(rb.Steps, schemaStep(env, b))
 	}
 	rb.Steps = append(rb.Steps, snapshotStep(env, b))
+	// Attachments on local disk or NFS stream alongside the tables, in the
+	// same step; attachments in S3 (or without Cassandra) have their own.
+	withFiles := inv.Cassandra != nil && inv.Storage != nil && inv.Storage.Provider != config.StorageS3
 	if inv.Cassandra != nil {
-		rb.Steps = append(rb.Steps, streamStep(env, b))
+		rb.Steps = append(rb.Steps, streamStep(env, b, withFiles))
 	}
 	if inv.Elasticsearch != nil {
 		rb.Steps = append(rb.Steps, esWaitStep(env, b))
 	}
-	if inv.Storage != nil {
+	if inv.Storage != nil && !withFiles {
 		rb.Steps = append(rb.Steps, filesBackupStep(env, b))
 	}
 	if inv.Cassandra != nil {
@@ -488,80 +491,129 @@ func parseSnapshotDirs(out string) ([]snapshotDir, error) {
 	return dirs, nil
 }
 
-func streamStep(env *Env, b *BackupRun) Step {
+// streamStep streams every node's snapshot into the repository and, with
+// withFiles, the attachments on local disk or NFS at the same time: the
+// attachments' node streams them while the tables stream, instead of after.
+func streamStep(env *Env, b *BackupRun, withFiles bool) Step {
 	nodes := b.snapshotNodes(env)
 	ks := env.Inv.Cassandra.Keyspace
 	tarCmd := func(n, tableDir string) string {
 		return "tar -C " + remote.Quote(path.Join(env.dataDir(n), ks, tableDir, "snapshots", b.ID)) + " -cf - ."
 	}
+	title := "Stream every node's snapshot into the repository"
+	why := "Tar over SSH straight into the repository, hashed on the fly: no copy on the node's disk, nothing held whole in memory, all nodes at once."
+	if withFiles {
+		title = "Stream every node's snapshot and the attachments into the repository"
+		why += " " + filesWhy + " They stream alongside the tables."
+	}
 	return Step{
-		ID: "stream", Title: "Stream every node's snapshot into the repository", Kind: KindAction,
-		Why: "Tar over SSH straight into the repository, hashed on the fly: no copy on the node's disk, nothing held whole in memory, all nodes at once.",
+		ID: "stream", Title: title, Kind: KindAction,
+		Why: why,
 		Plan: func() []PlannedCommand {
 			var out []PlannedCommand
 			for _, n := range nodes {
 				out = append(out, PlannedCommand{Node: n, Cmd: snapshotDirsCmd(env.dataDir(n), ks, b.ID), Sudo: true},
 					PlannedCommand{Node: n, Cmd: tarCmd(n, "<table>-<id>"), Sudo: true, Note: "one per table, streamed into " + repo.TableArchivePath(b.ID, n, ks, "<table>", "<id>")})
 			}
+			if withFiles {
+				out = append(out, b.filesPlan(env)...)
+			}
 			return out
 		},
 		Run: func(ctx context.Context, rc *RunContext) error {
 			start := time.Now()
-			// Measure first, so progress has a total.
-			totals := make([]int64, len(nodes))
-			errs := make([]error, len(nodes))
-			var wg sync.WaitGroup
-			for i, n := range nodes {
-				wg.Add(1)
+			if withFiles {
+				// The attachments stream while the tables are measured and
+				// streamed; a failure of either stops the other.
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithCancel(ctx)
+				defer cancel()
+				filesDone := make(chan error, 1)
 				go func() {
-					defer wg.Done()
-					out, err := output(ctx, rc, n, snapshotDirsCmd(env.dataDir(n), ks, b.ID), true)
+					err := b.backupFiles(ctx, rc, env, filesProgressKey)
 					if err != nil {
-						errs[i] = err
-						return
+						cancel()
 					}
-					dirs, err := parseSnapshotDirs(out)
-					if err != nil {
-						errs[i] = fmt.Errorf("%s: %w", n, err)
-						return
-					}
-					if len(dirs) == 0 {
-						errs[i] = fmt.Errorf("%s: no table of %s has a snapshot %s", n, ks, b.ID)
-						return
-					}
-					for _, d := range dirs {
-						totals[i] += d.Bytes
-					}
-					b.mu.Lock()
-					b.tables[n] = dirs
-					b.mu.Unlock()
+					filesDone <- err
 				}()
+				err := b.streamTables(ctx, rc, env, nodes, ks, start, tarCmd)
+				if err != nil {
+					cancel()
+				}
+				ferr := <-filesDone
+				if err != nil && (ferr == nil || errors.Is(ferr, context.Canceled)) {
+					return err
+				}
+				if ferr != nil && (err == nil || errors.Is(err, context.Canceled)) {
+					return ferr
+				}
+				return errors.Join(err, ferr)
 			}
-			wg.Wait()
-			if err := errors.Join(errs...); err != nil {
-				return err
-			}
-			var total int64
-			for _, t := range totals {
-				total += t
-			}
-			for i, n := range nodes {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					errs[i] = b.streamNode(ctx, rc, env, n, ks, totals[i], tarCmd)
-				}()
-			}
-			wg.Wait()
-			b.timing("stream", time.Since(start))
-			if err := errors.Join(errs...); err != nil {
-				return err
-			}
-			rc.Output("", fmt.Sprintf("%s streamed from %d nodes in %s (%s/s)", HumanBytes(total), len(nodes), time.Since(start).Round(time.Millisecond),
-				HumanBytes(int64(float64(total)/time.Since(start).Seconds()))))
-			return nil
+			return b.streamTables(ctx, rc, env, nodes, ks, start, tarCmd)
 		},
 	}
+}
+
+// filesProgressKey names the attachments' progress when they stream in the
+// same step as the tables (their node's name is taken by its tables).
+const filesProgressKey = "attachments"
+
+// streamTables measures, then streams, every node's snapshot into the
+// store, the nodes in parallel.
+func (b *BackupRun) streamTables(ctx context.Context, rc *RunContext, env *Env, nodes []string, ks string, start time.Time, tarCmd func(n, tableDir string) string) error {
+	// Measure first, so progress has a total.
+	totals := make([]int64, len(nodes))
+	errs := make([]error, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := output(ctx, rc, n, snapshotDirsCmd(env.dataDir(n), ks, b.ID), true)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			dirs, err := parseSnapshotDirs(out)
+			if err != nil {
+				errs[i] = fmt.Errorf("%s: %w", n, err)
+				return
+			}
+			if len(dirs) == 0 {
+				errs[i] = fmt.Errorf("%s: no table of %s has a snapshot %s", n, ks, b.ID)
+				return
+			}
+			for _, d := range dirs {
+				totals[i] += d.Bytes
+			}
+			b.mu.Lock()
+			b.tables[n] = dirs
+			b.mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	var total int64
+	for _, t := range totals {
+		total += t
+	}
+	for i, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = b.streamNode(ctx, rc, env, n, ks, totals[i], tarCmd)
+		}()
+	}
+	wg.Wait()
+	b.timing("stream", time.Since(start))
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	rc.Output("", fmt.Sprintf("%s streamed from %d nodes in %s (%s/s)", HumanBytes(total), len(nodes), time.Since(start).Round(time.Millisecond),
+		HumanBytes(int64(float64(total)/time.Since(start).Seconds()))))
+	return nil
 }
 
 // tableStreams is how many of one node's tables stream at once, each over
@@ -816,32 +868,46 @@ func filesBackupStep(env *Env, b *BackupRun) Step {
 	if st.Provider == config.StorageS3 {
 		return s3BackupStep(env, b)
 	}
-	node, p := env.filesLocation()
-	cmd := "tar -C " + remote.Quote(p) + " -cf - ."
 	return Step{
 		ID: "files", Title: "Archive the attachments", Kind: KindAction,
-		Why: "Attachments on local disk or NFS are archived as a tar stream from one node, keeping owners, modes and awkward names (the documented restore loses thehive:thehive ownership; this archive keeps it).",
-		Plan: func() []PlannedCommand {
-			return []PlannedCommand{{Node: node, Cmd: cmd, Sudo: true, Note: "streamed into " + b.ID + "/" + repo.FilesArchive}}
-		},
+		Why:  filesWhy,
+		Plan: func() []PlannedCommand { return b.filesPlan(env) },
 		Run: func(ctx context.Context, rc *RunContext) error {
-			start := time.Now()
-			var total int64
-			if out, err := output(ctx, rc, node, "du -sb "+remote.Quote(p), true); err == nil {
-				total = parseDU(out)
-			}
-			ix, err := streamTar(ctx, rc, node, cmd, b.Store, b.ID+"/"+repo.FilesArchive, func(x int64) { rc.Progress(node, x, total, "bytes") })
-			if err != nil {
-				return fmt.Errorf("%s: attachments %s: %w", node, p, err)
-			}
-			b.mu.Lock()
-			b.manifest.Files = &repo.FileStore{Provider: repo.ProviderLocalFS, Path: p, Node: node, Archive: b.ID + "/" + repo.FilesArchive, Size: ix.Size, Digest: ix.Digest, Entries: ix.Files}
-			b.mu.Unlock()
-			b.timing("files", time.Since(start))
-			rc.Output(node, fmt.Sprintf("%d entries, %s", len(ix.Files), HumanBytes(ix.Size)))
-			return nil
+			node, _ := env.filesLocation()
+			return b.backupFiles(ctx, rc, env, node)
 		},
 	}
+}
+
+const filesWhy = "Attachments on local disk or NFS are archived as a tar stream from one node, keeping owners, modes and awkward names (the documented restore loses thehive:thehive ownership; this archive keeps it)."
+
+func filesTarCmd(dir string) string { return "tar -C " + remote.Quote(dir) + " -cf - ." }
+
+// filesPlan is what archiving the attachments on local disk or NFS runs.
+func (b *BackupRun) filesPlan(env *Env) []PlannedCommand {
+	node, p := env.filesLocation()
+	return []PlannedCommand{{Node: node, Cmd: filesTarCmd(p), Sudo: true, Note: "streamed into " + b.ID + "/" + repo.FilesArchive}}
+}
+
+// backupFiles streams the attachments on local disk or NFS into the store
+// as one tar, reporting progress under progressKey.
+func (b *BackupRun) backupFiles(ctx context.Context, rc *RunContext, env *Env, progressKey string) error {
+	node, p := env.filesLocation()
+	start := time.Now()
+	var total int64
+	if out, err := output(ctx, rc, node, "du -sb "+remote.Quote(p), true); err == nil {
+		total = parseDU(out)
+	}
+	ix, err := streamTar(ctx, rc, node, filesTarCmd(p), b.Store, b.ID+"/"+repo.FilesArchive, func(x int64) { rc.Progress(progressKey, x, total, "bytes") })
+	if err != nil {
+		return fmt.Errorf("%s: attachments %s: %w", node, p, err)
+	}
+	b.mu.Lock()
+	b.manifest.Files = &repo.FileStore{Provider: repo.ProviderLocalFS, Path: p, Node: node, Archive: b.ID + "/" + repo.FilesArchive, Size: ix.Size, Digest: ix.Digest, Entries: ix.Files}
+	b.mu.Unlock()
+	b.timing("files", time.Since(start))
+	rc.Output(node, fmt.Sprintf("attachments: %d entries, %s", len(ix.Files), HumanBytes(ix.Size)))
+	return nil
 }
 
 func clearSnapshotStep(env *Env, b *BackupRun) Step {
