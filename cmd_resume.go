@@ -219,7 +219,7 @@ func runRestore(cmd *cobra.Command, s *session, r *steps.RestoreRun, f runFlags,
 	}
 	sum, err := runRunbook(cmd.Context(), s, rb, f, cmd.OutOrStdout())
 	if err != nil {
-		if len(sum.Failed()) > 0 && strings.Contains(err.Error(), "preflight checks failed") {
+		if len(sum.Failed()) > 0 && strings.Contains(err.Error(), "preflight checks failed") || errors.Is(err, steps.ErrBackupDamaged) {
 			return &exitError{code: exitPreflight, err: err}
 		}
 		if c := steps.ResumeCommand(sum); c != "" && !f.json {
@@ -265,6 +265,7 @@ func restoreRunbook(s *session, r *steps.RestoreRun, prior *steps.PriorRun) step
 	if prior != nil {
 		rb.Resume = prior
 		r.DataChanged = prior.ChangedData(rb)
+		r.CassandraDone = prior.Done["cassandra"] != ""
 	}
 	return rb
 }

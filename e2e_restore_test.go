@@ -161,6 +161,13 @@ func TestE2ERestoreCorruptedArchiveStopsEarly(t *testing.T) {
 	if strings.Contains(string(out), "Stop TheHive and prove it stopped") {
 		t.Errorf("TheHive was stopped for a damaged backup:\n%s", out)
 	}
+	// The damage was caught while staging, as the archive streamed: the
+	// staged files are gone again.
+	for _, n := range []string{"node1", "node2", "node3"} {
+		if left := nodeSh(t, l, n, "ls /var/lib/cassandra/hotsnap-restore/"+id+" 2>/dev/null || true"); strings.TrimSpace(left) != "" {
+			t.Errorf("%s: staging left after the refused restore: %s", n, left)
+		}
+	}
 	before.equal(t, readAppState(t, l))
 	theHiveHealthy(t, l)
 }
