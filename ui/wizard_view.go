@@ -340,7 +340,7 @@ func (m model) stepsView(room int) []string {
 // componentNames are the components the steps that move bytes stand for.
 var componentNames = map[string]string{
 	"stream": "cassandra", "cassandra": "cassandra", "es-wait": "elasticsearch", "elasticsearch": "elasticsearch",
-	"files": "attachments", verifyStep: "verify backup",
+	"files": "attachments", verifyStep: "verify backup", "stage": "cassandra (staging)",
 }
 
 // progressView is one bar per component (every step that reported bytes,
