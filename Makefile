@@ -41,7 +41,7 @@ test: deps
 test-unit:
 	$(GO) test -count=1 ./...
 
-# bench: time hotsnap's backup against the documented procedure's script and
+# bench: time hotsnap's backup and restore against the documented procedure's scripts and
 # the raw ssh+tar bound on a lab of its own (needs root): sudo make bench DATA=2GB
 DATA  ?= 200MB
 NODES ?= 3
