@@ -94,6 +94,8 @@ Point it at a real cluster:
   hotsnap backup                                       # a gate, then the hot backup
   hotsnap list && hotsnap verify ID
   hotsnap restore ID                                   # gates; the destructive one wants the cluster name
+  hotsnap restore node1:/mnt/backup                    # a backup made by TheHive's documented scripts
+  hotsnap resume RUN                                   # continue a failed restore or backup (its journal)
 
 Exit codes: 0 ok, 1 failed, 2 usage or configuration error, 3 preflight failed,
 130 aborted.`,
