@@ -266,6 +266,17 @@ func restoreRunbook(s *session, r *steps.RestoreRun, prior *steps.PriorRun) step
 		rb.Resume = prior
 		r.DataChanged = prior.ChangedData(rb)
 		r.CassandraDone = prior.Done["cassandra"] != ""
+		if prior.Done["files"] != "" {
+			// The attachments were put back by the earlier run: asking
+			// again how to treat the bucket would decide nothing.
+			var keep []steps.Step
+			for _, st := range rb.Steps {
+				if st.ID != steps.S3ChoiceGate && st.ID != "s3-compare" {
+					keep = append(keep, st)
+				}
+			}
+			rb.Steps = keep
+		}
 	}
 	return rb
 }
