@@ -254,6 +254,9 @@ func (l *Legacy) Restore(src Store, t LegacyTarget) (*Manifest, Store, error) {
 		vs.mirror = a
 		m.Files = fstore
 	}
+	if err := m.CheckNames(); err != nil {
+		return nil, nil, fmt.Errorf("documented backup %s: %w", id, err)
+	}
 	return m, vs, nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/hotsnap/hotsnap/config"
@@ -345,5 +347,62 @@ func parseManifest(id string, data []byte) (*Manifest, error) {
 	case m.ID != id:
 		return nil, fmt.Errorf("read manifest %s: %w: it names backup %q", id, ErrCorruptManifest, m.ID)
 	}
+	if err := m.CheckNames(); err != nil {
+		return nil, fmt.Errorf("read manifest %s: %w: %w", id, ErrCorruptManifest, err)
+	}
 	return &m, nil
+}
+
+// safeNameRE is what a keyspace, table, node or table ID may look like in a
+// manifest: names that become path elements and command arguments on the
+// nodes, so that a damaged or hostile manifest cannot point a restore
+// outside its staging folders ("../").
+var safeNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+
+// CheckNames refuses a manifest whose keyspace, node, table or table ID
+// names could escape the folders a restore writes into.
+func (m *Manifest) CheckNames() error {
+	check := func(what, v string, optional bool) error {
+		if v == "" && optional {
+			return nil
+		}
+		if !safeNameRE.MatchString(v) || strings.Contains(v, "..") {
+			return fmt.Errorf("%s %q is not a plain name (letters, digits, _ . -)", what, v)
+		}
+		return nil
+	}
+	if err := check("keyspace", m.Keyspace, true); err != nil {
+		return err
+	}
+	// Index names go into DELETE /<index> on restore: no wildcard, no _all.
+	if e := m.Elasticsearch; e != nil {
+		for _, i := range e.Indices {
+			if err := config.ValidESIndexName(i); err != nil {
+				return fmt.Errorf("elasticsearch index: %w", err)
+			}
+		}
+		if err := config.ValidESRepositoryName(e.Repository); err != nil && e.Repository != "" {
+			return fmt.Errorf("elasticsearch repository: %w", err)
+		}
+		if err := config.ValidSnapshotTag(e.Snapshot); err != nil && e.Snapshot != "" {
+			return fmt.Errorf("elasticsearch snapshot: %w", err)
+		}
+	}
+	for _, n := range m.Cassandra {
+		if err := check("node", n.Node, false); err != nil {
+			return err
+		}
+		for _, t := range n.Tables {
+			if err := check("keyspace", t.Keyspace, true); err != nil {
+				return err
+			}
+			if err := check("table", t.Table, false); err != nil {
+				return fmt.Errorf("node %s: %w", n.Node, err)
+			}
+			if err := check("table id", t.TableID, true); err != nil {
+				return fmt.Errorf("node %s: table %s: %w", n.Node, t.Table, err)
+			}
+		}
+	}
+	return nil
 }

@@ -529,3 +529,36 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// TestManifestRefusesPathNames: names in a manifest become path elements on
+// the nodes; one that climbs out ("../") makes the manifest corrupt.
+func TestManifestRefusesPathNames(t *testing.T) {
+	for _, c := range []struct{ field, json string }{
+		{"table", `{"format":2,"id":"hotsnap-20261122-230000-abcd","keyspace":"thehive","cassandra":[{"node":"node1","host":"10.0.0.1","tables":[{"keyspace":"thehive","table":"../../../../etc","table_id":"0a","archive":"x","size":1}]}]}`},
+		{"node", `{"format":2,"id":"hotsnap-20261122-230000-abcd","keyspace":"thehive","cassandra":[{"node":"a/b","host":"10.0.0.1","tables":[]}]}`},
+		{"keyspace", `{"format":2,"id":"hotsnap-20261122-230000-abcd","keyspace":"the hive"}`},
+		{"elasticsearch index", `{"format":2,"id":"hotsnap-20261122-230000-abcd","elasticsearch":{"repository":"r","snapshot":"s","indices":["*"]}}`},
+		{"table id", `{"format":2,"id":"hotsnap-20261122-230000-abcd","keyspace":"thehive","cassandra":[{"node":"node1","host":"10.0.0.1","tables":[{"keyspace":"thehive","table":"edgestore","table_id":"..","archive":"x","size":1}]}]}`},
+	} {
+		_, err := parseManifest("hotsnap-20261122-230000-abcd", []byte(c.json))
+		if !errors.Is(err, ErrCorruptManifest) || !strings.Contains(err.Error(), c.field) {
+			t.Errorf("%s: %v, want a corrupt manifest naming the %s", c.field, err, c.field)
+		}
+	}
+	ok := `{"format":2,"id":"hotsnap-20261122-230000-abcd","keyspace":"thehive","cassandra":[{"node":"node1","host":"10.0.0.1","tables":[{"keyspace":"thehive","table":"system_properties_lock_","table_id":"3f2a9c00a1b211efb6c1d5a2c4e0f111","archive":"x","size":1}]}]}`
+	if _, err := parseManifest("hotsnap-20261122-230000-abcd", []byte(ok)); err != nil {
+		t.Errorf("a plain manifest: %v", err)
+	}
+}
+
+func FuzzParseManifest(f *testing.F) {
+	f.Add([]byte(`{"format":2,"id":"hotsnap-20261122-230000-abcd","keyspace":"thehive"}`))
+	f.Add([]byte(`{"format":1,"id":"hotsnap-20261122-230000-abcd","cassandra":[{"node":"n","tables":[{"table":"t"}]}]}`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := parseManifest("hotsnap-20261122-230000-abcd", b)
+		if err == nil && (m == nil || m.CheckNames() != nil) {
+			t.Fatalf("accepted a manifest with unsafe names: %s", b)
+		}
+	})
+}
