@@ -22,6 +22,7 @@ type UnknownHostError struct {
 	File        string
 }
 
+// Error gives the offered key's fingerprint and says how to check and accept it.
 func (e *UnknownHostError) Error() string {
 	return fmt.Sprintf("unknown host key %s %s (not in %s): check it out of band (on the node: ssh-keygen -lf /etc/ssh/ssh_host_%s_key.pub), then re-run with --accept-new-hosts to trust it",
 		e.KeyType, e.Fingerprint, e.File, keyFileStem(e.KeyType))
@@ -36,6 +37,7 @@ type ChangedHostKeyError struct {
 	Known       []string // "file:line SHA256:..." of the keys on record
 }
 
+// Error names the node, the known and the offered keys.
 func (e *ChangedHostKeyError) Error() string {
 	return fmt.Sprintf("HOST KEY CHANGED: the node offers %s %s but known_hosts has %v; refusing to connect (this can be a man-in-the-middle). If the change is expected (node reinstalled), remove the old entry with `ssh-keygen -R %s` and re-run with --accept-new-hosts",
 		e.KeyType, e.Fingerprint, e.Known, hostForKeygen(e.Addr))

@@ -24,6 +24,7 @@ const (
 	Stderr
 )
 
+// String names the stream ("stdout" or "stderr").
 func (s Stream) String() string {
 	if s == Stderr {
 		return "stderr"
@@ -77,6 +78,7 @@ type ExitError struct {
 	StderrTail []string
 }
 
+// Error gives the exit status and the tail of the command's stderr.
 func (e *ExitError) Error() string {
 	msg := "exit status " + strconv.Itoa(e.Code)
 	if e.Signal != "" {

@@ -65,6 +65,7 @@ type NodeError struct {
 	Err  error
 }
 
+// Error names the node and its address before the cause.
 func (e *NodeError) Error() string {
 	who := e.Node
 	if e.Addr != "" && e.Addr != e.Node {
@@ -76,6 +77,7 @@ func (e *NodeError) Error() string {
 	return who + ": " + e.Step + ": " + describe(e.Err)
 }
 
+// Unwrap returns the cause.
 func (e *NodeError) Unwrap() error { return e.Err }
 
 // describe shortens the standard library's network errors to what an operator
