@@ -336,23 +336,7 @@ func TestE2EBackupFaults(t *testing.T) {
 // repository on the same real S3 server, then verifies it, catches a changed
 // object, and lists it.
 func TestE2EBackupS3(t *testing.T) {
-	needLab(t)
-	dir, err := os.MkdirTemp("", "hotsnap-e2e-s3repo-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	os.Chmod(dir, 0o711)
-	o := lab.Options{Name: "hse2r", Subnet: 5, Nodes: 2, Data: 4 << 20, Storage: lab.StorageS3, StateDir: filepath.Join(dir, "lab"), Binary: e2e.bin}
-	l, err := lab.Up(t.Context(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := lab.Down(context.Background(), o); err != nil {
-			t.Error(err)
-		}
-	}()
+	l := ownLab(t, lab.Options{Name: "hse2r", Subnet: 5, Nodes: 2, Data: 4 << 20, Storage: lab.StorageS3})
 	ak, err := l.Secret(lab.SecretS3AccessKey)
 	if err != nil {
 		t.Fatal(err)
@@ -370,7 +354,7 @@ func TestE2EBackupS3(t *testing.T) {
 		t.Fatal(err)
 	}
 	inv.Repository.URL = "s3://backups/thehive"
-	p := filepath.Join(dir, "inv.yaml")
+	p := filepath.Join(filepath.Dir(l.StateDir), "inv.yaml") // the folder ownLab made for this lab
 	if err := config.Write(p, inv); err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -52,34 +50,7 @@ func TestE2EInitDraftsTheLabInventory(t *testing.T) {
 // removes it when the test ends.
 func platformLab(t *testing.T, platform, name string, subnet int) *lab.Lab {
 	t.Helper()
-	if e2e.bin == "" {
-		if os.Getenv("HOTSNAP_E2E_REQUIRED") != "" {
-			t.Fatalf("e2e required but cannot run: %s", e2e.reason)
-		}
-		t.Skip(e2e.reason)
-	}
-	dir, err := os.MkdirTemp("", "hotsnap-e2e-"+name+"-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o711); err != nil { // the lab users reach their authorized_keys inside
-		t.Fatal(err)
-	}
-	o := lab.Options{Name: name, Subnet: subnet, Nodes: 1, Data: 2 << 20, Platform: platform,
-		StateDir: filepath.Join(dir, "lab"), Binary: e2e.bin}
-	ctx := context.Background()
-	_ = lab.Down(ctx, o) // left over by an interrupted run
-	l, err := lab.Up(ctx, o)
-	t.Cleanup(func() {
-		if err := lab.Down(context.Background(), o); err != nil {
-			t.Errorf("lab down %s: %v", name, err)
-		}
-	})
-	if err != nil {
-		t.Fatalf("lab up %s: %v", name, err)
-	}
-	return l
+	return ownLab(t, lab.Options{Name: name, Subnet: subnet, Nodes: 1, Data: 2 << 20, Platform: platform})
 }
 
 // initAndCompare runs init (platform detected) in l and compares the

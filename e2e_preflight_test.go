@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -152,23 +151,7 @@ func TestE2EPreflight(t *testing.T) {
 // TestE2EPreflightS3 checks the S3 attachment store on a lab of its own:
 // healthy with the right keys, a failure with a remedy with wrong ones.
 func TestE2EPreflightS3(t *testing.T) {
-	needLab(t)
-	dir, err := os.MkdirTemp("", "hotsnap-e2e-s3-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	os.Chmod(dir, 0o711) // the lab users read their authorized_keys inside
-	o := lab.Options{Name: "hse2s", Subnet: 4, Nodes: 1, Data: 4 << 20, Storage: lab.StorageS3, StateDir: filepath.Join(dir, "lab"), Binary: e2e.bin}
-	l, err := lab.Up(t.Context(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := lab.Down(context.Background(), o); err != nil {
-			t.Error(err)
-		}
-	}()
+	l := ownLab(t, lab.Options{Name: "hse2s", Subnet: 4, Nodes: 1, Data: 4 << 20, Storage: lab.StorageS3})
 	code, bad, stderr := preflightJSON(t, l)
 	if code != 0 {
 		t.Fatalf("healthy S3 lab: exit %d: %v\n%s", code, bad, stderr)
@@ -177,6 +160,7 @@ func TestE2EPreflightS3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	dir := filepath.Dir(l.StateDir) // the folder ownLab made for this lab
 	wrong := filepath.Join(dir, "wrong-secret")
 	os.WriteFile(wrong, []byte("not-the-secret\n"), 0o600)
 	inv.Storage.S3.SecretKey = config.Secret{Kind: config.SecretFile, Ref: wrong}

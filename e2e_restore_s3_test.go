@@ -1,9 +1,6 @@
 package main
 
 import (
-	"context"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -23,23 +20,7 @@ import (
 // with --s3-exact it removes it. Both times the backup's objects come back
 // byte for byte and TheHive is healthy.
 func TestE2ERestoreS3Choice(t *testing.T) {
-	needLab(t)
-	dir, err := os.MkdirTemp("", "hotsnap-e2e-s3choice-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	os.Chmod(dir, 0o711)
-	o := lab.Options{Name: "hse2c", Subnet: 19, Nodes: 1, Data: 2 << 20, Storage: lab.StorageS3, StateDir: filepath.Join(dir, "lab"), Binary: e2e.bin}
-	l, err := lab.Up(t.Context(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := lab.Down(context.Background(), o); err != nil {
-			t.Error(err)
-		}
-	}()
+	l := ownLab(t, lab.Options{Name: "hse2c", Subnet: 19, Nodes: 1, Data: 2 << 20, Storage: lab.StorageS3})
 	inv, err := config.Load(l.InventoryPath())
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -187,22 +186,7 @@ func TestE2ERestoreIntoOtherTopologies(t *testing.T) {
 		nodes  int
 	}{{"hse2t", 6, 1}, {"hse2f", 8, 4}} {
 		t.Run(fmt.Sprintf("%d nodes", c.nodes), func(t *testing.T) {
-			dir, err := os.MkdirTemp("", "hotsnap-e2e-topology-")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer os.RemoveAll(dir)
-			os.Chmod(dir, 0o711)
-			o := lab.Options{Name: c.name, Subnet: c.subnet, Nodes: c.nodes, Data: 1 << 20, StateDir: filepath.Join(dir, "lab"), Binary: e2e.bin}
-			dst, err := lab.Up(t.Context(), o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() {
-				if err := lab.Down(context.Background(), o); err != nil {
-					t.Error(err)
-				}
-			}()
+			dst := ownLab(t, lab.Options{Name: c.name, Subnet: c.subnet, Nodes: c.nodes, Data: 1 << 20})
 			// The ES repository is the shared folder: a migration brings it along.
 			if out, err := exec.Command("cp", "-a", filepath.Join(src.SharedBackupPath(), "elasticsearch")+"/.", filepath.Join(dst.SharedBackupPath(), "elasticsearch")).CombinedOutput(); err != nil {
 				t.Fatalf("copy the ES repository: %v %s", err, out)
@@ -212,7 +196,7 @@ func TestE2ERestoreIntoOtherTopologies(t *testing.T) {
 				t.Fatal(err)
 			}
 			inv.Repository.URL = src.BackupsPath()
-			p := filepath.Join(dir, "inv.yaml")
+			p := filepath.Join(filepath.Dir(dst.StateDir), "inv.yaml") // the folder ownLab made for this lab
 			if err := config.Write(p, inv); err != nil {
 				t.Fatal(err)
 			}

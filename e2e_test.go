@@ -93,6 +93,39 @@ func needLab(t *testing.T) *lab.Lab {
 	return e2e.lab
 }
 
+// ownLab brings up a lab of its own for the test (o without StateDir and
+// Binary: they are filled in) and takes it down when the test ends.
+func ownLab(t *testing.T, o lab.Options) *lab.Lab {
+	t.Helper()
+	if e2e.bin == "" {
+		if os.Getenv("HOTSNAP_E2E_REQUIRED") != "" {
+			t.Fatalf("e2e required but cannot run: %s", e2e.reason)
+		}
+		t.Skip(e2e.reason)
+	}
+	dir, err := os.MkdirTemp("", "hotsnap-e2e-"+o.Name+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o711); err != nil { // the lab users reach their authorized_keys inside
+		t.Fatal(err)
+	}
+	o.StateDir, o.Binary = filepath.Join(dir, "lab"), e2e.bin
+	ctx := context.Background()
+	_ = lab.Down(ctx, o) // left over by an interrupted run
+	l, err := lab.Up(ctx, o)
+	t.Cleanup(func() {
+		if err := lab.Down(context.Background(), o); err != nil {
+			t.Errorf("lab down %s: %v", o.Name, err)
+		}
+	})
+	if err != nil {
+		t.Fatalf("lab up %s: %v", o.Name, err)
+	}
+	return l
+}
+
 // hotsnapInOp runs the hotsnap binary inside the lab's op namespace.
 func hotsnapInOp(ctx context.Context, l *lab.Lab, args ...string) *exec.Cmd {
 	return l.OpCommand(ctx, e2e.bin, args...)
