@@ -143,14 +143,7 @@ func printBackupSummary(w io.Writer, m *repo.Manifest, store repo.Store) {
 	dur := m.Finished.Sub(m.Started)
 	fmt.Fprintf(w, "\n=== ✓ Backup %s complete ===\n", m.ID)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	var cass int64
-	var files int
-	for _, n := range m.Cassandra {
-		for _, t := range n.Tables {
-			cass += t.Size
-			files += len(t.Files)
-		}
-	}
+	cass, files := m.CassandraSize()
 	fmt.Fprintf(tw, "  cassandra\t%s\t%d nodes, %d SSTable files\n", steps.HumanBytes(cass), len(m.Cassandra), files)
 	if e := m.Elasticsearch; e != nil {
 		fmt.Fprintf(tw, "  elasticsearch\t%s\tsnapshot %s in %s: %s, %s\n", steps.HumanBytes(e.SizeBytes), e.Snapshot, e.Repository, e.State, strings.Join(e.Indices, ", "))

@@ -221,14 +221,7 @@ func backupFacts(m *repo.Manifest, store repo.Store) *ui.BackupFacts {
 	f := &ui.BackupFacts{ID: m.ID, Total: m.Size(), Duration: m.Finished.Sub(m.Started), SkewMS: m.SkewMS,
 		Location: fmt.Sprintf("%s/%s", store, m.ID), Warnings: m.Warnings}
 	took := func(step string) time.Duration { return time.Duration(m.Timings[step] * float64(time.Second)) }
-	var cass int64
-	var files int
-	for _, n := range m.Cassandra {
-		for _, t := range n.Tables {
-			cass += t.Size
-			files += len(t.Files)
-		}
-	}
+	cass, files := m.CassandraSize()
 	if len(m.Cassandra) > 0 {
 		f.Components = append(f.Components, ui.Component{Name: "cassandra", Size: cass, Duration: took("stream"), Detail: fmt.Sprintf("%d nodes, %d SSTable files", len(m.Cassandra), files)})
 	}

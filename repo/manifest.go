@@ -215,12 +215,7 @@ func (m *Manifest) Components() []string {
 
 // Size returns the bytes the manifest accounts for in the repository.
 func (m *Manifest) Size() int64 {
-	var n int64
-	for _, na := range m.Cassandra {
-		for _, t := range na.Tables {
-			n += t.Size
-		}
-	}
+	n, _ := m.CassandraSize()
 	if m.Files != nil {
 		n += m.Files.Size
 		for _, o := range m.Files.Objects {
@@ -228,6 +223,18 @@ func (m *Manifest) Size() int64 {
 		}
 	}
 	return n
+}
+
+// CassandraSize returns the bytes of every table archive and the number of
+// files (SSTable components) in them.
+func (m *Manifest) CassandraSize() (bytes int64, files int) {
+	for _, na := range m.Cassandra {
+		for _, t := range na.Tables {
+			bytes += t.Size
+			files += len(t.Files)
+		}
+	}
+	return bytes, files
 }
 
 // NewID returns a new backup ID for a backup started at now, e.g.
