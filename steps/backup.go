@@ -563,52 +563,37 @@ const filesProgressKey = "attachments"
 func (b *BackupRun) streamTables(ctx context.Context, rc *RunContext, env *Env, nodes []string, ks string, start time.Time, tarCmd func(n, tableDir string) string) error {
 	// Measure first, so progress has a total.
 	totals := make([]int64, len(nodes))
-	errs := make([]error, len(nodes))
-	var wg sync.WaitGroup
-	for i, n := range nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out, err := output(ctx, rc, n, snapshotDirsCmd(env.dataDir(n), ks, b.ID), true)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			dirs, err := parseSnapshotDirs(out)
-			if err != nil {
-				errs[i] = fmt.Errorf("%s: %w", n, err)
-				return
-			}
-			if len(dirs) == 0 {
-				errs[i] = fmt.Errorf("%s: no table of %s has a snapshot %s", n, ks, b.ID)
-				return
-			}
-			for _, d := range dirs {
-				totals[i] += d.Bytes
-			}
-			b.mu.Lock()
-			b.tables[n] = dirs
-			b.mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := parallel(nodes, func(i int, n string) error {
+		out, err := output(ctx, rc, n, snapshotDirsCmd(env.dataDir(n), ks, b.ID), true)
+		if err != nil {
+			return err
+		}
+		dirs, err := parseSnapshotDirs(out)
+		if err != nil {
+			return fmt.Errorf("%s: %w", n, err)
+		}
+		if len(dirs) == 0 {
+			return fmt.Errorf("%s: no table of %s has a snapshot %s", n, ks, b.ID)
+		}
+		for _, d := range dirs {
+			totals[i] += d.Bytes
+		}
+		b.mu.Lock()
+		b.tables[n] = dirs
+		b.mu.Unlock()
+		return nil
+	}); err != nil {
 		return err
 	}
 	var total int64
 	for _, t := range totals {
 		total += t
 	}
-	for i, n := range nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = b.streamNode(ctx, rc, env, n, ks, totals[i], tarCmd)
-		}()
-	}
-	wg.Wait()
+	err := parallel(nodes, func(i int, n string) error {
+		return b.streamNode(ctx, rc, env, n, ks, totals[i], tarCmd)
+	})
 	b.timing("stream", time.Since(start))
-	if err := errors.Join(errs...); err != nil {
+	if err != nil {
 		return err
 	}
 	rc.Output("", fmt.Sprintf("%s streamed from %d nodes in %s (%s/s)", HumanBytes(total), len(nodes), time.Since(start).Round(time.Millisecond),

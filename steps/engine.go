@@ -143,19 +143,10 @@ func (rc *RunContext) Run(ctx context.Context, node string, cmd remote.Command) 
 // RunAll runs the command mk builds for each node in parallel and returns
 // the first error, wrapped with the node and step (all nodes finish first).
 func (rc *RunContext) RunAll(ctx context.Context, nodes []string, mk func(node string) remote.Command) error {
-	var wg sync.WaitGroup
-	errs := make([]error, len(nodes))
-	for i, n := range nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := rc.Run(ctx, n, mk(n)); err != nil {
-				errs[i] = err
-			}
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return parallel(nodes, func(_ int, n string) error {
+		_, err := rc.Run(ctx, n, mk(n))
+		return err
+	})
 }
 
 // Output reports a line the step itself produced about node.
@@ -475,4 +466,20 @@ func (e *Engine) redactErr(err error) string {
 		return ""
 	}
 	return e.redact(err.Error())
+}
+
+// parallel runs fn for every node at once, waits for all, and joins their
+// errors.
+func parallel(nodes []string, fn func(i int, node string) error) error {
+	errs := make([]error, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn(i, n)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

@@ -368,31 +368,21 @@ func stopTheHiveStep(env *Env, r *RestoreRun) Step {
 			r.mu.Lock()
 			r.started = time.Now()
 			r.mu.Unlock()
-			errs := make([]error, len(nodes))
-			var wg sync.WaitGroup
-			for i, n := range nodes {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					if _, err := output(ctx, rc, n, thehiveDown, true); err != nil {
-						errs[i] = fmt.Errorf("%s: stop thehive: %w", n, err)
-						return
-					}
-					out, err := output(ctx, rc, n, "bash -c "+remote.Quote(theHiveStoppedProbe), true)
-					if err != nil {
-						errs[i] = fmt.Errorf("%s: check thehive stopped: %w", n, err)
-						return
-					}
-					if !strings.Contains(out, "state=inactive") && !strings.Contains(out, "state=failed") || !strings.Contains(out, "process=no") || !strings.Contains(out, "port=closed") {
-						errs[i] = fmt.Errorf("%s: TheHive did not stop (%s): find out why (`journalctl -u thehive`) before restoring; nothing has been changed",
-							n, strings.Join(strings.Fields(out), ", "))
-						return
-					}
-					rc.Output(n, "TheHive stopped: "+strings.Join(strings.Fields(out), ", "))
-				}()
-			}
-			wg.Wait()
-			return errors.Join(errs...)
+			return parallel(nodes, func(i int, n string) error {
+				if _, err := output(ctx, rc, n, thehiveDown, true); err != nil {
+					return fmt.Errorf("%s: stop thehive: %w", n, err)
+				}
+				out, err := output(ctx, rc, n, "bash -c "+remote.Quote(theHiveStoppedProbe), true)
+				if err != nil {
+					return fmt.Errorf("%s: check thehive stopped: %w", n, err)
+				}
+				if !strings.Contains(out, "state=inactive") && !strings.Contains(out, "state=failed") || !strings.Contains(out, "process=no") || !strings.Contains(out, "port=closed") {
+					return fmt.Errorf("%s: TheHive did not stop (%s): find out why (`journalctl -u thehive`) before restoring; nothing has been changed",
+						n, strings.Join(strings.Fields(out), ", "))
+				}
+				rc.Output(n, "TheHive stopped: "+strings.Join(strings.Fields(out), ", "))
+				return nil
+			})
 		},
 		Cleanup: func(ctx context.Context, rc *RunContext) error {
 			r.mu.Lock()
@@ -475,8 +465,8 @@ func cassandraRestoreStep(env *Env, r *RestoreRun) Step {
 		Plan: func() []PlannedCommand {
 			out := []PlannedCommand{{Node: nodes[0], Cmd: "CQL: DESCRIBE KEYSPACE " + ks + " → same as the backup: TRUNCATE each table; different: DROP KEYSPACE; then CREATE from the backup's schema"}}
 			for _, n := range nodes {
-				out = append(out, PlannedCommand{Node: n, Sudo: true, Cmd: "mkdir -p " + staging(n) + "/<table> && tar -x -C " + staging(n) + "/<table> && nodetool import " + ks + " <table> " + staging(n) + "/<table>",
-					Note: "same topology: each node imports its own tables, streamed from the repository on stdin"})
+				out = append(out, PlannedCommand{Node: n, Sudo: true, Cmd: "nodetool import " + ks + " <table> " + staging(n) + "/<table>",
+					Note: "same topology: each node imports its own tables, staged (and verified) by the stage step"})
 			}
 			out = append(out, PlannedCommand{Node: nodes[0], Sudo: true, Cmd: "tar -x -C /tmp/hotsnap-restore-" + m.ID + "/" + ks + "/<table> && sstableloader -d <every node> /tmp/hotsnap-restore-" + m.ID + "/" + ks + "/<table>",
 				Note: "changed topology: every archive of every backed-up node is loaded"})
@@ -536,7 +526,7 @@ func cassandraRestoreStep(env *Env, r *RestoreRun) Step {
 			}
 			start := time.Now()
 			if load == LoadImport {
-				err = r.importAll(ctx, rc, env, staging)
+				err = r.importAll(ctx, rc, env)
 			} else {
 				err = r.loadAll(ctx, rc, env)
 			}
@@ -598,63 +588,50 @@ func extractCmd(dir string) string {
 }
 
 // importAll: each node imports the tables of the backup node with its host ID.
-func (r *RestoreRun) importAll(ctx context.Context, rc *RunContext, env *Env, staging func(string) string) error {
+func (r *RestoreRun) importAll(ctx context.Context, rc *RunContext, env *Env) error {
 	ks := r.Manifest.Keyspace
 	nodes := env.names(config.RoleCassandra)
-	errs := make([]error, len(nodes))
-	var wg sync.WaitGroup
-	for i, n := range nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			b, ok := r.byNode[n]
-			if !ok {
-				errs[i] = fmt.Errorf("%s: no backup node with its host ID", n)
-				return
+	r.mu.Lock()
+	staged := r.staged
+	r.mu.Unlock()
+	if !staged {
+		// The stage step precedes this one whenever the load path is import.
+		return errors.New("the SSTables were not staged: run the restore again (hotsnap resume)")
+	}
+	return parallel(nodes, func(_ int, n string) error {
+		b, ok := r.byNode[n]
+		if !ok {
+			return fmt.Errorf("%s: no backup node with its host ID", n)
+		}
+		var total, done int64
+		for _, t := range b.Tables {
+			total += t.Size
+		}
+		for _, t := range b.Tables {
+			dir := path.Join(r.stagingDir(env, n), t.Table)
+			// File counts against the manifest: every SSTable of the
+			// archive staged, and none left behind by the import (it
+			// moves what it takes).
+			var out strings.Builder
+			count := "find " + remote.Quote(dir) + " -maxdepth 1 -name '*-Data.db' | wc -l"
+			cmd := "echo staged=$(" + count + ") && nodetool import " + remote.Quote(ks) + " " + remote.Quote(t.Table) + " " + remote.Quote(dir) + " && echo left=$(" + count + ")"
+			if _, err := rc.Run(ctx, n, remote.Command{Cmd: cmd, Sudo: true, Stdout: &out}); err != nil {
+				return fmt.Errorf("%s: nodetool import %s: %w", n, t.Table, err)
 			}
-			var total, done int64
-			for _, t := range b.Tables {
-				total += t.Size
+			want := sstablesIn(t.Files)
+			got, left := countField(out.String(), "staged"), countField(out.String(), "left")
+			if got != want || left != 0 {
+				return fmt.Errorf("%s: table %s: the backup lists %d SSTables, %d were staged and %d were not imported: see the node's Cassandra system.log (Loading new SSTables ...)", n, t.Table, want, got, left)
 			}
 			r.mu.Lock()
-			staged := r.staged
+			r.imported += got
 			r.mu.Unlock()
-			for _, t := range b.Tables {
-				dir := path.Join(staging(n), t.Table)
-				base := done
-				if !staged {
-					if err := r.streamArchive(ctx, rc, n, t.Archive, extractCmd(dir), func(x int64) { rc.Progress(n, base+x, total, "bytes") }); err != nil {
-						errs[i] = fmt.Errorf("%s: table %s: %w", n, t.Table, err)
-						return
-					}
-				}
-				// File counts against the manifest: every SSTable of the
-				// archive staged, and none left behind by the import (it
-				// moves what it takes).
-				var out strings.Builder
-				count := "find " + remote.Quote(dir) + " -maxdepth 1 -name '*-Data.db' | wc -l"
-				cmd := "echo staged=$(" + count + ") && nodetool import " + remote.Quote(ks) + " " + remote.Quote(t.Table) + " " + remote.Quote(dir) + " && echo left=$(" + count + ")"
-				if _, err := rc.Run(ctx, n, remote.Command{Cmd: cmd, Sudo: true, Stdout: &out}); err != nil {
-					errs[i] = fmt.Errorf("%s: nodetool import %s: %w", n, t.Table, err)
-					return
-				}
-				want := sstablesIn(t.Files)
-				staged, left := countField(out.String(), "staged"), countField(out.String(), "left")
-				if staged != want || left != 0 {
-					errs[i] = fmt.Errorf("%s: table %s: the backup lists %d SSTables, %d were staged and %d were not imported: see the node's Cassandra system.log (Loading new SSTables ...)", n, t.Table, want, staged, left)
-					return
-				}
-				r.mu.Lock()
-				r.imported += staged
-				r.mu.Unlock()
-				rc.Run(ctx, n, remote.Command{Cmd: "rm -rf " + remote.Quote(dir), Sudo: true})
-				done += t.Size
-			}
-			rc.Progress(n, total, total, "bytes")
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+			rc.Run(ctx, n, remote.Command{Cmd: "rm -rf " + remote.Quote(dir), Sudo: true})
+			done += t.Size
+			rc.Progress(n, done, total, "bytes")
+		}
+		return nil
+	})
 }
 
 // backoff spaces polls: 100 ms at first, doubling up to max, so a short wait
@@ -1022,42 +999,31 @@ func startTheHiveStep(env *Env, r *RestoreRun) Step {
 				return err
 			}
 			deadline := time.Now().Add(r.HealthTimeout)
-			errs := make([]error, len(nodes))
-			var wg sync.WaitGroup
-			for i, n := range nodes {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					cl, err := remote.NewESClient(n, TheHiveStatusURL, "", "", env.Dial(n))
-					if err != nil {
-						errs[i] = err
-						return
+			if err := parallel(nodes, func(i int, n string) error {
+				cl, err := remote.NewESClient(n, TheHiveStatusURL, "", "", env.Dial(n))
+				if err != nil {
+					return err
+				}
+				defer cl.Close()
+				poll := backoff{max: r.Poll}
+				for {
+					resp, err := cl.Do(ctx, http.MethodGet, "/api/status", nil)
+					if err == nil && resp.Status == 200 {
+						if st, perr := ParseTheHiveStatus(resp.Body); perr == nil {
+							rc.Output(n, "TheHive "+st.Version+" is up")
+						}
+						return nil
 					}
-					defer cl.Close()
-					poll := backoff{max: r.Poll}
-					for {
-						resp, err := cl.Do(ctx, http.MethodGet, "/api/status", nil)
-						if err == nil && resp.Status == 200 {
-							if st, perr := ParseTheHiveStatus(resp.Body); perr == nil {
-								rc.Output(n, "TheHive "+st.Version+" is up")
-							}
-							return
-						}
-						if time.Now().After(deadline) {
-							errs[i] = fmt.Errorf("%s: TheHive not healthy after %s (last: %v): see `journalctl -u thehive` on the node", n, r.HealthTimeout, statusOf(resp, err))
-							return
-						}
-						select {
-						case <-ctx.Done():
-							errs[i] = ctx.Err()
-							return
-						case <-time.After(poll.next()):
-						}
+					if time.Now().After(deadline) {
+						return fmt.Errorf("%s: TheHive not healthy after %s (last: %v): see `journalctl -u thehive` on the node", n, r.HealthTimeout, statusOf(resp, err))
 					}
-				}()
-			}
-			wg.Wait()
-			if err := errors.Join(errs...); err != nil {
+					select {
+					case <-ctx.Done():
+						return ctx.Err()
+					case <-time.After(poll.next()):
+					}
+				}
+			}); err != nil {
 				return err
 			}
 			journal := "journalctl -u thehive --no-pager --since " + remote.Quote("@"+strconv.FormatInt(since.Unix(), 10))

@@ -7,7 +7,6 @@ import (
 	"io"
 	"path"
 	"strings"
-	"sync"
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
@@ -56,17 +55,9 @@ func stageStep(env *Env, r *RestoreRun) Step {
 				rc.Output("", "nothing to stage: the keyspace is loaded with sstableloader, or was restored by the earlier run")
 				return nil
 			}
-			errs := make([]error, len(nodes))
-			var wg sync.WaitGroup
-			for i, n := range nodes {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					errs[i] = r.stageNode(ctx, rc, env, n)
-				}()
-			}
-			wg.Wait()
-			if err := errors.Join(errs...); err != nil {
+			if err := parallel(nodes, func(i int, n string) error {
+				return r.stageNode(ctx, rc, env, n)
+			}); err != nil {
 				return err
 			}
 			r.mu.Lock()
