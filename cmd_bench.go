@@ -314,7 +314,7 @@ func runBench(ctx context.Context, o benchOptions) (rep *benchReport, err error)
 	if rep.CassandraOn, err = b.cassandraOnDisk(); err != nil {
 		return nil, err
 	}
-	if rep.FilesOn, err = dirSize(filepath.Join(l.NodeDir(l.Nodes[0].Name), "thehive-files")); err != nil {
+	if rep.FilesOn, err = dirSize(filepath.Join(l.NodeDir(l.Nodes[0].Name), "thehive-files"), ""); err != nil {
 		return nil, fmt.Errorf("bench: size of the attachments: %w", err)
 	}
 	for i := 0; i <= o.Runs; i++ {
@@ -356,22 +356,8 @@ func (b *bench) cassandraOnDisk() (int64, error) {
 	var total int64
 	for _, n := range b.l.Nodes {
 		root := filepath.Join(b.l.NodeDir(n.Name), "cassandra", "data", lab.Keyspace)
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() && d.Name() == "snapshots" {
-				return filepath.SkipDir
-			}
-			if d.Type().IsRegular() {
-				fi, err := d.Info()
-				if err != nil {
-					return err
-				}
-				total += fi.Size()
-			}
-			return nil
-		})
+		size, err := dirSize(root, "snapshots")
+		total += size
 		if err != nil {
 			return 0, fmt.Errorf("bench: size of %s's Cassandra data: %w", n.Name, err)
 		}
@@ -379,12 +365,16 @@ func (b *bench) cassandraOnDisk() (int64, error) {
 	return total, nil
 }
 
-// dirSize sums the sizes of the regular files under root.
-func dirSize(root string) (int64, error) {
+// dirSize sums the sizes of the regular files under root, skipping the
+// folders named skip ("" skips none).
+func dirSize(root, skip string) (int64, error) {
 	var total int64
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if skip != "" && d.IsDir() && d.Name() == skip {
+			return filepath.SkipDir
 		}
 		if d.Type().IsRegular() {
 			fi, err := d.Info()
@@ -454,7 +444,7 @@ func (b *bench) raw(ctx context.Context, tag string) (time.Duration, int64, erro
 			return 0, 0, fmt.Errorf("%s: no snapshot %s under %s (%v)", n.Name, tag, host, err)
 		}
 		for _, p := range m {
-			size, err := dirSize(p)
+			size, err := dirSize(p, "")
 			if err != nil {
 				return 0, 0, fmt.Errorf("%s: size of %s: %w", n.Name, p, err)
 			}

@@ -576,7 +576,7 @@ func (b *bench) rawRestore(ctx context.Context, m *repo.Manifest) (time.Duration
 	// The bound did the work: every byte is on the nodes' disks.
 	var landed int64
 	for _, n := range b.l.Nodes {
-		size, err := dirSize(filepath.Join(b.l.NodeDir(n.Name), "cassandra", filepath.Base(benchRawRestoreDir)))
+		size, err := dirSize(filepath.Join(b.l.NodeDir(n.Name), "cassandra", filepath.Base(benchRawRestoreDir)), "")
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return 0, 0, fmt.Errorf("%s: size of %s: %w", n.Name, benchRawRestoreDir, err)
 		}
