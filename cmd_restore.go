@@ -28,17 +28,21 @@ func newRestoreCmd(g *globals) *cobra.Command {
 		Short: "Restore a backup: verified, gated, with TheHive stopped and started again",
 		Long: `Restore a backup of the repository into the cluster of the inventory:
 
- 1. verify the backup before touching anything (every hash, the Elasticsearch
-    snapshot SUCCESS, a version ES can restore into), every Cassandra node UN;
- 2. compare topologies: the same nodes (host IDs) take back their own SSTables
+ 1. compare topologies: the same nodes (host IDs) take back their own SSTables
     with "nodetool import"; a changed topology (a migration, nodes added or
     removed, a standalone target) loads them with "sstableloader";
+ 2. verify the backup before touching anything (every hash, the Elasticsearch
+    snapshot SUCCESS, a version ES can restore into), every Cassandra node UN,
+    free disk on every node for what the restore writes there;
  3. with attachments in S3, the bucket is compared with the backup and a gate
     asks what to do with the objects created after the backup: keep them (the
     default, what --yes takes) or remove them for an exact copy (--s3-exact);
     without a terminal and without either flag the restore stops there;
-    then a gate, and TheHive is stopped on every node and proven stopped
-    (state, process, port) — if it does not stop, nothing is changed;
+    then a gate; with the same topology each node's SSTables are staged next
+    to its data directory while TheHive still runs, every archive hashed as it
+    streams (a damaged one stops the restore here, exit 3, nothing changed);
+    then TheHive is stopped on every node and proven stopped (state, process,
+    port) — if it does not stop, nothing is changed;
  4. destructive gate (type the cluster name, or --confirm NAME), then the
     keyspace (dropped only when its schema differs from the backup's, else its
     tables are truncated; recreated from the backup's schema; loaded; granted to
