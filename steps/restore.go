@@ -634,6 +634,16 @@ func (r *RestoreRun) importAll(ctx context.Context, rc *RunContext, env *Env) er
 	})
 }
 
+// loaderSources are the backed-up nodes whose SSTables sstableloader loads:
+// every node's, or one node's when every node held every row (RF = node
+// count, every node UN at backup time).
+func loaderSources(m *repo.Manifest) []repo.NodeArchive {
+	if rf := schemaReplication(m.Schema); rf >= len(m.Cassandra) && len(m.Cassandra) > 1 {
+		return m.Cassandra[:1]
+	}
+	return m.Cassandra
+}
+
 // backoff spaces polls: 100 ms at first, doubling up to max, so a short wait
 // (a small index recovering, a service starting) ends early and a long one
 // does not hammer the server.
@@ -689,12 +699,9 @@ func (r *RestoreRun) loadAll(ctx context.Context, rc *RunContext, env *Env) erro
 	for _, n := range env.Inv.NodesWithRole(config.RoleCassandra) {
 		hosts = append(hosts, n.Host)
 	}
-	sources := m.Cassandra
-	if rf := schemaReplication(m.Schema); rf >= len(m.Cassandra) && len(m.Cassandra) > 1 {
-		// Every node held every row (RF = node count, every node UN at
-		// backup time): one node's SSTables are the whole keyspace.
-		sources = m.Cassandra[:1]
-		rc.Output(loader, fmt.Sprintf("replication factor %d on %d nodes: loading the SSTables of %s only", rf, len(m.Cassandra), sources[0].Node))
+	sources := loaderSources(m)
+	if len(sources) < len(m.Cassandra) {
+		rc.Output(loader, fmt.Sprintf("replication factor %d on %d nodes: loading the SSTables of %s only", schemaReplication(m.Schema), len(m.Cassandra), sources[0].Node))
 	}
 	var total, done int64
 	for _, n := range sources {

@@ -43,11 +43,8 @@ func restoreDiskNeeds(env *Env, r *RestoreRun) []diskNeed {
 			}
 		case LoadSSTableLoader:
 			var total, largest int64
-			sources := m.Cassandra
+			sources := loaderSources(m)
 			rf := schemaReplication(m.Schema)
-			if rf >= len(m.Cassandra) && len(m.Cassandra) > 1 {
-				sources = m.Cassandra[:1]
-			}
 			for _, n := range sources {
 				for _, t := range n.Tables {
 					total += t.Size
