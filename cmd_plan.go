@@ -74,6 +74,9 @@ func printPlan(w io.Writer, rb steps.Runbook) {
 		if s.Gate != nil {
 			fmt.Fprintf(w, "   gate: %s\n", s.Gate.Happens)
 		}
+		if first, last := rb.Group(i); first != last {
+			fmt.Fprintf(w, "   runs at the same time as steps %d–%d (their output is shown in step order)\n", first+1, last+1)
+		}
 		if s.Plan == nil {
 			continue
 		}

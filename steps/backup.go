@@ -90,18 +90,25 @@ func Backup(env *Env, b *BackupRun) Runbook {
 		Versions: map[string]string{}}
 	b.tables = map[string][]snapshotDir{}
 	b.started = map[string]time.Time{}
-	pre := Preflight(env)
 	rb := Runbook{Name: "backup", Cluster: inv.Cluster}
-	rb.Steps = append(rb.Steps, pre.Steps...)
+	// The estimate only reads, like the checks: it runs alongside them.
+	measure := measureStep(env, b)
+	measure.Concurrent = true
+	rb.Steps = withConcurrentCheck(Preflight(env).Steps, measure)
 	rb.Steps = append(rb.Steps, preflightVerdictStep())
 	if b.OneNode {
 		rb.Steps = append(rb.Steps, oneNodeStep(env, b))
 	}
-	rb.Steps = append(rb.Steps, measureStep(env, b), backupGate(env, b))
+	rb.Steps = append(rb.Steps, backupGate(env, b))
+	// The schema and topology are read while the snapshots start: neither
+	// reads what the other writes (each fills its own part of the manifest).
+	snap := snapshotStep(env, b)
 	if inv.Cassandra != nil {
-		rb.Steps = append(rb.Steps, schemaStep(env, b))
+		schema := schemaStep(env, b)
+		schema.Concurrent, snap.Concurrent = true, true
+		rb.Steps = append(rb.Steps, schema)
 	}
-	rb.Steps = append(rb.Steps, snapshotStep(env, b))
+	rb.Steps = append(rb.Steps, snap)
 	// Attachments on local disk or NFS stream alongside the tables, in the
 	// same step; attachments in S3 (or without Cassandra) have their own.
 	withFiles := inv.Cassandra != nil && inv.Storage != nil && inv.Storage.Provider != config.StorageS3
@@ -119,6 +126,18 @@ func Backup(env *Env, b *BackupRun) Runbook {
 	}
 	rb.Steps = append(rb.Steps, manifestStep(env, b))
 	return rb
+}
+
+// withConcurrentCheck inserts s after the last concurrent step of steps
+// (the preflight checks that run at once), or at the end when none is.
+func withConcurrentCheck(steps []Step, s Step) []Step {
+	at := len(steps)
+	for i, st := range steps {
+		if st.Concurrent {
+			at = i + 1
+		}
+	}
+	return slices.Insert(steps, at, s)
 }
 
 // clearLeftovers removes what an earlier, killed run of this backup ID may

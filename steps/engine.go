@@ -53,6 +53,14 @@ type Step struct {
 	// Chose, when set, receives the Key of the choice taken at a choice
 	// gate, before the next step starts: that is how the runbook learns it.
 	Chose func(choice string)
+	// Concurrent lets the engine run the step at the same time as the
+	// steps next to it that are Concurrent too (a group; gates never join
+	// one). A step may be Concurrent only when it reads nothing the other
+	// steps of its group leave behind. Reporters still see the group one
+	// step after another, in order: a step's events are held until the
+	// steps before it have finished. A failed step of a group fails the run
+	// once the whole group has finished.
+	Concurrent bool
 }
 
 // Runbook is an ordered list of steps.
@@ -123,6 +131,16 @@ type RunContext struct {
 	info StepInfo
 	held *[]CheckResult // when set, Check holds results for the caller to report
 	run  string
+	out  *ordered // nil: report at once
+}
+
+// emit reports through the step's ordered queue, or at once.
+func (rc *RunContext) emit(f func(Reporter)) {
+	if rc.out != nil {
+		rc.out.emit(f)
+		return
+	}
+	f(rc.e.Reporter)
 }
 
 // RunID returns the ID of the run the step is part of.
@@ -132,7 +150,7 @@ func (rc *RunContext) RunID() string { return rc.run }
 // its exit code and duration in the journal.
 func (rc *RunContext) Run(ctx context.Context, node string, cmd remote.Command) (remote.Result, error) {
 	if cmd.OnLine == nil && (cmd.Stdout == nil || cmd.Stderr == nil) {
-		cmd.OnLine = func(l remote.Line) { rc.e.Reporter.StepOutput(rc.info.ID, l.Node, rc.e.redact(l.Text)) }
+		cmd.OnLine = func(l remote.Line) { rc.Output(l.Node, l.Text) }
 	}
 	res, err := rc.e.Exec.Run(ctx, node, cmd)
 	rc.e.Journal.record(entry{Type: "command", Step: rc.info.ID, Node: node, Cmd: rc.e.redact(cmd.Cmd), Sudo: cmd.Sudo,
@@ -151,7 +169,8 @@ func (rc *RunContext) RunAll(ctx context.Context, nodes []string, mk func(node s
 
 // Output reports a line the step itself produced about node.
 func (rc *RunContext) Output(node, line string) {
-	rc.e.Reporter.StepOutput(rc.info.ID, node, rc.e.redact(line))
+	line = rc.e.redact(line)
+	rc.emit(func(r Reporter) { r.StepOutput(rc.info.ID, node, line) })
 }
 
 // Check reports the result of one check (redacted) and records it.
@@ -162,11 +181,14 @@ func (rc *RunContext) Check(r CheckResult) {
 	}
 	r.StepID = rc.info.ID
 	r.Evidence, r.Remedy = rc.e.redact(r.Evidence), rc.e.redact(r.Remedy)
-	rc.e.checksMu.Lock()
-	rc.e.checks = append(rc.e.checks, r)
-	rc.e.checksMu.Unlock()
-	rc.e.Reporter.CheckReported(r)
-	rc.e.Journal.record(entry{Type: "check", Step: r.StepID, Node: r.Node, Check: r.Check, State: string(r.Status), Evidence: r.Evidence})
+	// Held with the step's events, so that the run's checks keep step order.
+	rc.emit(func(rep Reporter) {
+		rc.e.checksMu.Lock()
+		rc.e.checks = append(rc.e.checks, r)
+		rc.e.checksMu.Unlock()
+		rep.CheckReported(r)
+		rc.e.Journal.record(entry{Type: "check", Step: r.StepID, Node: r.Node, Check: r.Check, State: string(r.Status), Evidence: r.Evidence})
+	})
 }
 
 // Checks returns every check reported so far in this run.
@@ -191,7 +213,7 @@ func (rc *RunContext) FailedChecks() []CheckResult {
 
 // Progress reports progress of the step on node.
 func (rc *RunContext) Progress(node string, done, total int64, unit string) {
-	rc.e.Reporter.StepProgress(rc.info.ID, node, done, total, unit)
+	rc.emit(func(r Reporter) { r.StepProgress(rc.info.ID, node, done, total, unit) })
 }
 
 // NewRunID returns a run ID: UTC time plus randomness, sortable and unique.
@@ -233,45 +255,24 @@ func (e *Engine) Run(ctx context.Context, rb Runbook) error {
 	sum := RunSummary{RunID: runID, Runbook: rb.Name}
 	var started []int
 	var runErr error
-	for i := range rb.Steps {
-		s := &rb.Steps[i]
+	for i := 0; i < len(rb.Steps) && runErr == nil; {
+		end := rb.groupEnd(i)
 		if err := ctx.Err(); err != nil {
-			runErr = fmt.Errorf("before step %s: %w", s.ID, err)
+			runErr = fmt.Errorf("before step %s: %w", rb.Steps[i].ID, err)
 			break
 		}
-		info := infos[i]
-		e.Reporter.StepStarted(info)
-		if doneIn := rb.doneEarlier(s); doneIn != "" {
-			e.Reporter.StepOutput(s.ID, "", "finished in run "+doneIn+": not repeated")
-			res := StepResult{ID: s.ID, State: StateSkipped}
-			sum.Steps = append(sum.Steps, res)
-			e.Reporter.StepFinished(info, res)
-			e.Journal.record(entry{Type: "step_finished", Step: s.ID, State: string(StateSkipped), DoneIn: doneIn})
-			continue
-		}
-		e.Journal.record(entry{Type: "step_started", Step: s.ID})
-		t0 := time.Now()
-		var err error
-		if s.Kind == KindGate {
-			err = e.gate(ctx, rb, s)
-		} else {
-			started = append(started, i)
-			err = s.Run(ctx, &RunContext{e: e, step: s, info: info, run: runID})
-		}
-		res := StepResult{ID: s.ID, State: StateDone, Duration: time.Since(t0), Err: err}
-		if err != nil {
-			res.State = StateFailed
-			if ctx.Err() != nil {
-				res.State = StateCanceled
+		for k := i; k < end; k++ {
+			if rb.Steps[k].Kind != KindGate && rb.doneEarlier(&rb.Steps[k]) == "" {
+				started = append(started, k)
 			}
 		}
-		sum.Steps = append(sum.Steps, res)
-		e.Reporter.StepFinished(info, res)
-		e.Journal.record(entry{Type: "step_finished", Step: s.ID, State: string(res.State), DurationMS: res.Duration.Milliseconds(), Error: e.redactErr(err)})
-		if err != nil {
-			runErr = fmt.Errorf("step %s: %w", s.ID, err)
-			break
+		for _, res := range e.runGroup(ctx, rb, infos[i:end], runID) {
+			sum.Steps = append(sum.Steps, res)
+			if res.Err != nil && runErr == nil {
+				runErr = fmt.Errorf("step %s: %w", res.ID, res.Err)
+			}
 		}
+		i = end
 	}
 	if runErr != nil {
 		e.cleanup(rb, infos, started, runID)
@@ -284,6 +285,122 @@ func (e *Engine) Run(ctx context.Context, rb Runbook) error {
 	e.Journal.record(entry{Type: "run_finished", Error: e.redactErr(runErr), DurationMS: sum.Duration.Milliseconds()})
 	e.Reporter.RunFinished(sum)
 	return runErr
+}
+
+// groupEnd returns the index after the group of concurrent steps that
+// starts at i: i+1 when step i runs alone.
+func (rb Runbook) groupEnd(i int) int {
+	end := i + 1
+	for end < len(rb.Steps) && rb.concurrent(i) && rb.concurrent(end) {
+		end++
+	}
+	return end
+}
+
+// Group returns the first and last index of the group of steps the engine
+// runs at once that holds step i (both are i when it runs alone).
+func (rb Runbook) Group(i int) (first, last int) {
+	for start := 0; start < len(rb.Steps); {
+		end := rb.groupEnd(start)
+		if i < end {
+			return start, end - 1
+		}
+		start = end
+	}
+	return i, i
+}
+
+func (rb Runbook) concurrent(i int) bool {
+	s := &rb.Steps[i]
+	return s.Concurrent && s.Kind != KindGate && rb.doneEarlier(s) == ""
+}
+
+// runGroup runs the steps of infos (one, or a group of concurrent steps)
+// and returns their results in step order. Each step reports through its
+// own ordered queue, released when the steps before it have finished, so
+// reporters and the journal's checks read as if the steps ran one by one.
+func (e *Engine) runGroup(ctx context.Context, rb Runbook, infos []StepInfo, runID string) []StepResult {
+	if len(infos) == 1 {
+		return []StepResult{e.runStep(ctx, rb, infos[0], runID, nil)}
+	}
+	res := make([]StepResult, len(infos))
+	outs := make([]*ordered, len(infos))
+	done := make([]chan struct{}, len(infos))
+	for k, info := range infos {
+		outs[k], done[k] = &ordered{to: e.Reporter}, make(chan struct{})
+		go func() {
+			defer close(done[k])
+			res[k] = e.runStep(ctx, rb, info, runID, outs[k])
+		}()
+	}
+	for k := range infos {
+		outs[k].release()
+		<-done[k]
+	}
+	return res
+}
+
+// runStep runs one step (a gate asks its question; a destructive step an
+// earlier run finished is skipped) and reports it through out (nil: at
+// once).
+func (e *Engine) runStep(ctx context.Context, rb Runbook, info StepInfo, runID string, out *ordered) StepResult {
+	s := &rb.Steps[info.Index-1]
+	rc := &RunContext{e: e, step: s, info: info, run: runID, out: out}
+	rc.emit(func(r Reporter) { r.StepStarted(info) })
+	if doneIn := rb.doneEarlier(s); doneIn != "" {
+		rc.Output("", "finished in run "+doneIn+": not repeated")
+		res := StepResult{ID: s.ID, State: StateSkipped}
+		rc.emit(func(r Reporter) { r.StepFinished(info, res) })
+		e.Journal.record(entry{Type: "step_finished", Step: s.ID, State: string(StateSkipped), DoneIn: doneIn})
+		return res
+	}
+	e.Journal.record(entry{Type: "step_started", Step: s.ID})
+	t0 := time.Now()
+	var err error
+	if s.Kind == KindGate {
+		err = e.gate(ctx, rb, s)
+	} else {
+		err = s.Run(ctx, rc)
+	}
+	res := StepResult{ID: s.ID, State: StateDone, Duration: time.Since(t0), Err: err}
+	if err != nil {
+		res.State = StateFailed
+		if ctx.Err() != nil {
+			res.State = StateCanceled
+		}
+	}
+	rc.emit(func(r Reporter) { r.StepFinished(info, res) })
+	e.Journal.record(entry{Type: "step_finished", Step: s.ID, State: string(res.State), DurationMS: res.Duration.Milliseconds(), Error: e.redactErr(err)})
+	return res
+}
+
+// ordered holds a step's reporter events until release, then passes them
+// on at once.
+type ordered struct {
+	mu   sync.Mutex
+	to   Reporter
+	live bool
+	held []func(Reporter)
+}
+
+func (o *ordered) emit(f func(Reporter)) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.live {
+		f(o.to)
+		return
+	}
+	o.held = append(o.held, f)
+}
+
+// release reports what was held, in order, and lets later events through.
+func (o *ordered) release() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, f := range o.held {
+		f(o.to)
+	}
+	o.held, o.live = nil, true
 }
 
 // doneEarlier returns the run that finished s when this run resumes it and

@@ -111,20 +111,32 @@ func (errTail) Write(p []byte) (int, error) { return len(p), nil }
 func Preflight(env *Env) Runbook {
 	rb := Runbook{Name: "preflight", Cluster: env.Inv.Cluster}
 	env.found = &foundVersions{}
-	rb.Steps = append(rb.Steps, sshStep(env), clockStep(env))
+	// SSH first: it opens the connections and says which nodes answer.
+	// The checks after it only read, and none reads what another leaves,
+	// so they run at once (the engine still reports them in this order);
+	// the version matrix comes last, from what they saw.
+	checks := []Step{clockStep(env)}
 	if env.Inv.Cassandra != nil && len(env.names(config.RoleCassandra)) > 0 {
-		rb.Steps = append(rb.Steps, cassandraToolsStep(env), diskStep(env), ringStep(env), cqlStep(env))
+		checks = append(checks, cassandraToolsStep(env), diskStep(env), ringStep(env), cqlStep(env))
 	}
 	if env.Inv.Elasticsearch != nil {
-		rb.Steps = append(rb.Steps, esStep(env))
+		checks = append(checks, esStep(env))
 	}
 	if len(env.names(config.RoleTheHive)) > 0 {
-		rb.Steps = append(rb.Steps, serviceStep(env), versionsStep(env))
+		checks = append(checks, serviceStep(env))
 	}
 	if st := env.Inv.Storage; st != nil && st.Provider == config.StorageLocalFS {
-		rb.Steps = append(rb.Steps, filesStep(env))
+		checks = append(checks, filesStep(env))
 	} else if st != nil && st.Provider == config.StorageS3 && st.S3 != nil {
-		rb.Steps = append(rb.Steps, s3Step(env))
+		checks = append(checks, s3Step(env))
+	}
+	for i := range checks {
+		checks[i].Concurrent = true
+	}
+	rb.Steps = append(rb.Steps, sshStep(env))
+	rb.Steps = append(rb.Steps, checks...)
+	if len(env.names(config.RoleTheHive)) > 0 {
+		rb.Steps = append(rb.Steps, versionsStep(env))
 	}
 	return rb
 }
