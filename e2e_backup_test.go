@@ -155,6 +155,19 @@ func TestE2EBackup(t *testing.T) {
 	if !skewSeen || m.SkewMS < 0 || m.Started.IsZero() {
 		t.Errorf("start skew not recorded: %v ms, reported %v", m.SkewMS, skewSeen)
 	}
+	// The gate shows the plan with what was measured on the nodes: the size
+	// per node (the data the manifest then holds) and a time or why none.
+	var happens string
+	for _, ev := range events {
+		if g, ok := ev["gate"].(map[string]any); ok && ev["event"] == "gate_requested" {
+			happens, _ = g["happens"].(string)
+		}
+	}
+	for _, want := range []string{"to copy: Cassandra", "node1 ", "node3 ", "attachments ", "Elasticsearch ", "time: "} {
+		if !strings.Contains(happens, want) {
+			t.Errorf("the gate does not show the estimate (%q missing): %q", want, happens)
+		}
+	}
 
 	// verify passes, then names a flipped byte.
 	if out, err := hotsnapInOp(t.Context(), l, "verify", id).CombinedOutput(); err != nil || !strings.Contains(string(out), "verified") {

@@ -44,7 +44,7 @@ type BackupRun struct {
 	tables   map[string][]snapshotDir // node → its snapshot dirs
 	esInfo   *ESInfo
 	started  map[string]time.Time // component → when its snapshot was started
-	estimate int64
+	est      *Estimate            // what the measure step found
 }
 
 // Manifest returns the manifest as the run left it (complete after the
@@ -206,25 +206,38 @@ func oneNodeStep(env *Env, b *BackupRun) Step {
 func measureStep(env *Env, b *BackupRun) Step {
 	nodes := b.snapshotNodes(env)
 	return Step{
-		ID: "measure", Title: "Estimate the size of the backup", Kind: KindCheck,
-		Why: "The operator sees how much will be copied, and where, before approving.",
+		ID: "measure", Title: "Estimate the size and time of the backup", Kind: KindCheck,
+		Why: "The operator sees how much will be copied, from where, into where and for how long, before approving.",
 		Plan: func() []PlannedCommand {
 			var out []PlannedCommand
 			for _, n := range nodes {
 				out = append(out, PlannedCommand{Node: n, Cmd: keyspaceDUCmd(env, n), Sudo: true})
 			}
+			if es := env.Inv.Elasticsearch; es != nil {
+				out = append(out, PlannedCommand{Node: env.esNode(), Cmd: "GET " + es.URL + "/_cat/indices?format=json&bytes=b&h=index,pri.store.size,store.size"})
+			}
+			if st := env.Inv.Storage; st != nil && st.Provider == config.StorageS3 && st.S3 != nil {
+				out = append(out, PlannedCommand{Node: env.appNode(), Cmd: "S3: list s3://" + st.S3.Bucket + " (sizes)"})
+			} else if st != nil {
+				n, p := env.filesLocation()
+				out = append(out, PlannedCommand{Node: n, Cmd: "du -sb " + remote.Quote(p), Sudo: true})
+			}
 			return out
 		},
 		Run: func(ctx context.Context, rc *RunContext) error {
-			sizes, _ := keyspaceSizes(ctx, rc, env, nodes)
-			var total int64
-			for _, n := range sizes {
-				total += n
+			est, err := estimateBackup(ctx, rc, env, b)
+			if err != nil {
+				return err
 			}
 			b.mu.Lock()
-			b.estimate = total
+			b.est = est
 			b.mu.Unlock()
-			rc.Output("", fmt.Sprintf("Cassandra data to copy: about %s from %d nodes", HumanBytes(total), len(nodes)))
+			rc.Output("", est.Text())
+			rc.Output("", "time: "+est.TimeText())
+			for _, p := range est.Problems {
+				rc.Check(CheckResult{Check: "estimate", Status: CheckWarn, Evidence: p,
+					Remedy: "the backup can still run; its progress has no total for what was not measured"})
+			}
 			return nil
 		},
 	}
@@ -240,6 +253,16 @@ func backupGate(env *Env, b *BackupRun) Step {
 		Gate: &GateRequest{
 			Happens: fmt.Sprintf("snapshot keyspace and index on every node under tag %s, stream every table and the attachments into %s, then clear the snapshots", b.ID, b.where()),
 			Nodes:   nodes, Rollback: "nothing to roll back: a backup only reads (snapshots are cleared even if it fails)",
+		},
+		// The question shows what the measure step found: the size per
+		// component and node, and the time at the last backup's throughput.
+		Refine: func(g *GateRequest) {
+			b.mu.Lock()
+			est := b.est
+			b.mu.Unlock()
+			if est != nil {
+				g.Happens += ". " + est.Text() + "; time: " + est.TimeText()
+			}
 		},
 	}
 }

@@ -69,6 +69,42 @@ func (e *Estimate) Duration() time.Duration {
 	return time.Duration(float64(e.Copied()) / e.Rate * float64(time.Second)).Round(time.Second)
 }
 
+// Text says what will be copied, per component and per node: "593 MiB to
+// copy: Cassandra 560 MiB (node1 187 MiB · …), attachments 33 MiB (node1:/…);
+// Elasticsearch 50 MiB (thehive_global) goes into its own snapshot
+// repository".
+func (e *Estimate) Text() string {
+	var parts []string
+	if len(e.Cassandra) > 0 {
+		nodes := sortedKeys(e.Cassandra)
+		per := make([]string, len(nodes))
+		for i, n := range nodes {
+			per[i] = n + " " + HumanBytes(e.Cassandra[n])
+		}
+		parts = append(parts, fmt.Sprintf("Cassandra %s (%s)", HumanBytes(e.CassandraTotal()), strings.Join(per, " · ")))
+	}
+	if e.AttachmentsAt != "" {
+		parts = append(parts, fmt.Sprintf("attachments %s (%s)", HumanBytes(e.Attachments), e.AttachmentsAt))
+	}
+	text := fmt.Sprintf("%s to copy: %s", HumanBytes(e.Copied()), strings.Join(parts, ", "))
+	if len(e.ESIndices) > 0 {
+		text += fmt.Sprintf("; Elasticsearch %s (%s) goes into its own snapshot repository", HumanBytes(e.Elasticsearch), strings.Join(e.ESIndices, ", "))
+	}
+	return text
+}
+
+// TimeText says how long the copy should take and from which backup's
+// throughput, or NoEarlierBackup.
+func (e *Estimate) TimeText() string {
+	switch d := e.Duration(); {
+	case d > 0:
+		return fmt.Sprintf("about %s at %s/s, the throughput of backup %s", d, HumanBytes(int64(e.Rate)), e.RateFrom)
+	case e.Rate > 0:
+		return fmt.Sprintf("under a second at %s/s, the throughput of backup %s", HumanBytes(int64(e.Rate)), e.RateFrom)
+	}
+	return NoEarlierBackup
+}
+
 // NoEarlierBackup is what the plan says instead of a time when the
 // repository holds no complete backup to take a throughput from.
 const NoEarlierBackup = "no earlier backup to estimate time from"
@@ -80,8 +116,13 @@ const NoEarlierBackup = "no earlier backup to estimate time from"
 // b.Store. It changes nothing. A part that cannot be measured is named in
 // Problems; the error is only for a cancelled ctx.
 func EstimateBackup(ctx context.Context, env *Env, b *BackupRun) (*Estimate, error) {
+	return estimateBackup(ctx, detachedRC(env, "estimate"), env, b)
+}
+
+// estimateBackup is EstimateBackup with its commands run through rc (the
+// backup's "measure" step journals them).
+func estimateBackup(ctx context.Context, rc *RunContext, env *Env, b *BackupRun) (*Estimate, error) {
 	est := &Estimate{Cassandra: map[string]int64{}}
-	rc := detachedRC(env, "estimate")
 	var mu sync.Mutex
 	problem := func(format string, args ...any) {
 		mu.Lock()
