@@ -1,6 +1,5 @@
 package ui
 
-
 // estimateLines are Plan review's estimate of a backup: the bytes per
 // component measured on the nodes and the time at the throughput of the
 // newest complete backup (or why there is no time).
