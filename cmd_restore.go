@@ -43,8 +43,9 @@ func newRestoreCmd(g *globals) *cobra.Command {
     streams (a damaged one stops the restore here, exit 3, nothing changed);
     then TheHive is stopped on every node and proven stopped (state, process,
     port) — if it does not stop, nothing is changed;
- 4. destructive gate (type the cluster name, or --confirm NAME), then the
-    keyspace (dropped only when its schema differs from the backup's, else its
+ 4. destructive gate (type the cluster name, or --confirm NAME), then, all
+    three at once (if one fails the others finish and TheHive stays stopped;
+    "hotsnap resume" skips what finished), the keyspace (dropped only when its schema differs from the backup's, else its
     tables are truncated; recreated from the backup's schema; loaded; granted to
     TheHive's role), the Elasticsearch indices (deleted, restored, recovery
     followed), the attachments (with owners and modes, or S3 objects, removing

@@ -138,15 +138,24 @@ func Restore(env *Env, r *RestoreRun) Runbook {
 		rb.Steps = append(rb.Steps, stopTheHiveStep(env, r))
 	}
 	rb.Steps = append(rb.Steps, restoreGate(env, r))
+	// The keyspace, the index and the attachments are three systems: they
+	// are restored at once, so TheHive is down for the longest of them, not
+	// their sum. A failure in one lets the others finish (a resume then
+	// skips them) and fails the run; TheHive stays stopped.
+	var data []Step
 	if m.Keyspace != "" && inv.Cassandra != nil {
-		rb.Steps = append(rb.Steps, cassandraRestoreStep(env, r))
+		data = append(data, cassandraRestoreStep(env, r))
 	}
 	if m.Elasticsearch != nil && inv.Elasticsearch != nil {
-		rb.Steps = append(rb.Steps, esRestoreStep(env, r))
+		data = append(data, esRestoreStep(env, r))
 	}
 	if m.Files != nil && inv.Storage != nil {
-		rb.Steps = append(rb.Steps, filesRestoreStep(env, r))
+		data = append(data, filesRestoreStep(env, r))
 	}
+	for i := range data {
+		data[i].Concurrent = true
+	}
+	rb.Steps = append(rb.Steps, data...)
 	if len(thehive) > 0 {
 		rb.Steps = append(rb.Steps, startTheHiveStep(env, r))
 	}
