@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 // runCLI runs the command tree with args and returns stdout, stderr and the exit code.
@@ -90,5 +93,78 @@ func TestCLIVersionAndCompletion(t *testing.T) {
 	out, code = runCLI(t, "completion", "bash")
 	if code != 0 || !strings.Contains(out, "__start_hotsnap") {
 		t.Fatalf("completion bash: %d %.100q", code, out)
+	}
+}
+
+// TestCLIHelpOnEveryCommand: every command and subcommand answers --help
+// (exit 0, its usage and flags), and every one of hotsnap's own commands
+// shows examples. Nothing is a placeholder: each has a Run or subcommands.
+func TestCLIHelpOnEveryCommand(t *testing.T) {
+	var g globals
+	var walk func(c *cobra.Command)
+	n := 0
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			path := strings.Fields(sub.CommandPath())[1:]
+			out, code := runCLI(t, append(path, "--help")...)
+			n++
+			about := sub.Short
+			if sub.Long != "" {
+				about, _, _ = strings.Cut(sub.Long, "\n")
+			}
+			if code != exitOK || !strings.Contains(out, "Usage:") || !strings.Contains(out, about) {
+				t.Errorf("%v --help: exit %d\n%s", path, code, out)
+			}
+			builtin := path[0] == "help" || path[0] == "completion"
+			if !builtin && !strings.Contains(out, "Examples:") {
+				t.Errorf("%v --help shows no example", path)
+			}
+			if !sub.Runnable() && !sub.HasSubCommands() {
+				t.Errorf("%v does nothing: neither a Run nor subcommands", path)
+			}
+			walk(sub)
+		}
+	}
+	walk(newRoot(&g))
+	if n < 20 {
+		t.Fatalf("walked %d commands: the tree is not what this test expects", n)
+	}
+}
+
+// TestCLIExitCodesAsDocumented: the exit codes that --help and README.md
+// list are the ones main returns.
+func TestCLIExitCodesAsDocumented(t *testing.T) {
+	out, code := runCLI(t, "--help")
+	if code != exitOK {
+		t.Fatalf("--help: exit %d", code)
+	}
+	help := strings.Join(strings.Fields(out), " ")
+	want := fmt.Sprintf("Exit codes: %d ok, %d failed, %d usage or configuration error, %d preflight failed, %d aborted.",
+		exitOK, exitFailed, exitUsage, exitPreflight, exitAborted)
+	if !strings.Contains(help, want) {
+		t.Errorf("--help lacks %q", want)
+	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantReadme := fmt.Sprintf("Exit codes: `%d` ok · `%d` failed · `%d` usage or configuration error (bad flag, invalid inventory) · `%d` preflight failed · `%d` aborted (Ctrl-C, SIGTERM).",
+		exitOK, exitFailed, exitUsage, exitPreflight, exitAborted)
+	if !strings.Contains(strings.Join(strings.Fields(string(readme)), " "), wantReadme) {
+		t.Errorf("README.md lacks %q", wantReadme)
+	}
+	// And run() maps errors to them.
+	for _, c := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"--version"}, exitOK},
+		{[]string{"bogus"}, exitUsage},
+		{[]string{"exec", "--bogus"}, exitUsage},
+		{[]string{"preflight", "-i", "/nonexistent.yaml"}, exitUsage},
+	} {
+		if got := run(c.args); got != c.want {
+			t.Errorf("run(%v) = %d, want %d", c.args, got, c.want)
+		}
 	}
 }

@@ -176,7 +176,12 @@ func newListCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
 		Short: "List the backups in the repository: ID, age, size, components, complete or not",
-		Args:  cobra.NoArgs,
+		Long: `List the backups in the inventory's repository (repository.url), newest first:
+ID, age, size, components, and complete or not — a backup without its
+manifest is incomplete (interrupted) and shown with the reason.`,
+		Example: `  hotsnap list
+  hotsnap list -i prod.yaml`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			inv, err := loadInventory(g)
 			if err != nil {

@@ -29,6 +29,8 @@ it does can reach a real network.
   sudo hotsnap lab exec -- hotsnap exec -- hostname    # run hotsnap inside the lab
   sudo hotsnap lab status
   sudo hotsnap lab down                                # removes everything it made`,
+		Example: `  sudo hotsnap lab up && sudo hotsnap lab exec -- hotsnap preflight && sudo hotsnap lab down
+  sudo hotsnap lab up --name mylab --subnet 42         # a second lab beside the first`,
 	}
 	pf := c.PersistentFlags()
 	pf.StringVar(&o.Name, "name", "", "lab name, prefix of its namespaces (default \""+lab.DefaultName+"\")")
@@ -39,7 +41,17 @@ it does can reach a real network.
 	up := &cobra.Command{
 		Use:   "up",
 		Short: "Create the practice cluster and write its inventory, key and known_hosts",
-		Args:  cobra.NoArgs,
+		Long: `Create the practice cluster (needs root): a bridge namespace, an "op" namespace
+for hotsnap and node1..nodeN, each with a real sshd, its own hostname, its own
+/var/lib/cassandra and /opt/thp/thehive/files, the stand-ins and seeded data.
+It writes an inventory, a client key and a known_hosts file into the state
+directory. A lab already up with the same shape is left as it is; one left
+half-made by an interrupted "lab up" is taken down first. Labs with different
+--name and --subnet run side by side.`,
+		Example: `  sudo hotsnap lab up
+  sudo hotsnap lab up --nodes 5 --data 1GB
+  sudo hotsnap lab up --name mylab --subnet 42 --storage s3`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := lab.RequireRoot(); err != nil {
 				return usageErr(err)
@@ -66,7 +78,8 @@ it does can reach a real network.
 			for _, n := range l.Nodes {
 				fmt.Fprintf(out, "  %-7s %s\n", n.Name, n.IP)
 			}
-			fmt.Fprintf(out, "inventory: %s\nrun hotsnap inside it:  sudo hotsnap lab exec -- hotsnap exec -- hostname\nremove it:             sudo hotsnap lab down\n", l.InventoryPath())
+			sel := labSelector(o)
+			fmt.Fprintf(out, "inventory: %s\nrun hotsnap inside it:  sudo hotsnap lab%s exec -- hotsnap exec -- hostname\nremove it:             sudo hotsnap lab%s down\n", l.InventoryPath(), sel, sel)
 			return nil
 		},
 	}
@@ -84,6 +97,8 @@ it does can reach a real network.
 		Long: `Remove every process, namespace, interface, mount and route the lab made — also
 after a "lab up" that died halfway. Keys, known_hosts and node data stay in the
 state directory for the next "lab up" unless --purge is given.`,
+		Example: `  sudo hotsnap lab down
+  sudo hotsnap lab down --name mylab --purge`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := lab.RequireRoot(); err != nil {
@@ -102,7 +117,12 @@ state directory for the next "lab up" unless --purge is given.`,
 	status := &cobra.Command{
 		Use:   "status",
 		Short: "Show each lab node: namespace, sshd, port 22, network, Cassandra, ES, data size",
-		Args:  cobra.NoArgs,
+		Long: `Show the lab and each node: its namespace, sshd, port 22 reachable from op, the
+network, the Cassandra and Elasticsearch stand-ins, the data size. Exit 1 when
+anything is not healthy (a stopped node, a lab half made or half removed).`,
+		Example: `  sudo hotsnap lab status
+  sudo hotsnap lab status --name mylab`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := lab.RequireRoot(); err != nil {
 				return usageErr(err)
@@ -162,6 +182,8 @@ func newLabNodeCmd(o *lab.Options) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "node",
 		Short: "Stop or start one lab node's Cassandra (and with --network, the whole node)",
+		Example: `  sudo hotsnap lab node stop node3
+  sudo hotsnap lab node start node3`,
 	}
 	var network bool
 	stop := &cobra.Command{
@@ -187,9 +209,10 @@ stand-in stops. "lab node start" reverses either.`,
 	}
 	stop.Flags().BoolVar(&network, "network", false, "also take the node off the lab network")
 	start := &cobra.Command{
-		Use:   "start NODE",
-		Short: "Bring a stopped node back: network, Cassandra and Elasticsearch stand-ins",
-		Args:  cobra.ExactArgs(1),
+		Use:     "start NODE",
+		Short:   "Bring a stopped node back: network, Cassandra and Elasticsearch stand-ins",
+		Example: "  sudo hotsnap lab node start node3",
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			l, err := openLab(*o)
 			if err != nil {
@@ -216,4 +239,14 @@ func openLab(o lab.Options) (*lab.Lab, error) {
 		return nil, fmt.Errorf("%w (is the lab up? sudo hotsnap lab up)", err)
 	}
 	return l, nil
+}
+
+// labSelector is the --name flag that selects the lab o names, for the
+// commands printed to the operator ("" for the default lab). Its state
+// directory is found through the lab registry.
+func labSelector(o lab.Options) string {
+	if o.Name == "" || o.Name == lab.DefaultName {
+		return ""
+	}
+	return " --name " + o.Name
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/ui"
 )
 
 // inventoryPath finds the inventory: --inventory, $HOTSNAP_INVENTORY,
@@ -100,8 +101,10 @@ func sshOptions(inv *config.Inventory, g *globals) remote.Options {
 // ttyMu keeps two nodes from prompting on the terminal at once.
 var ttyMu sync.Mutex
 
-// secretPrompt asks on the controlling terminal, or is nil without one (so a
-// `prompt` secret fails with advice instead of hanging).
+// secretPrompt asks on the controlling terminal, without echo, or is nil
+// without one (so a `prompt` secret fails with advice instead of hanging).
+// While the wizard or a run screen is on the terminal, it hands the
+// terminal over for the prompt (ui.WithTerminal).
 func secretPrompt() func(label string) (string, error) {
 	if !term.IsTerminal(int(os.Stdin.Fd())) {
 		return nil
@@ -109,20 +112,28 @@ func secretPrompt() func(label string) (string, error) {
 	return func(label string) (string, error) {
 		ttyMu.Lock()
 		defer ttyMu.Unlock()
-		fmt.Fprintf(os.Stderr, "%s: ", label)
-		b, err := term.ReadPassword(int(os.Stdin.Fd()))
-		fmt.Fprintln(os.Stderr)
-		return string(b), err
+		var answer []byte
+		err := ui.WithTerminal(func() error {
+			fmt.Fprintf(os.Stderr, "%s: ", label)
+			var err error
+			answer, err = term.ReadPassword(int(os.Stdin.Fd()))
+			fmt.Fprintln(os.Stderr)
+			return err
+		})
+		return string(answer), err
 	}
 }
 
+// passphrasePrompt asks for an SSH key's passphrase on the terminal (nil
+// without one). remote asks it once per key and run, only when a node
+// accepts the key, and three times at most.
 func passphrasePrompt() func(file string) ([]byte, error) {
 	p := secretPrompt()
 	if p == nil {
 		return nil
 	}
 	return func(file string) ([]byte, error) {
-		s, err := p("passphrase for " + file)
+		s, err := p("Enter passphrase for key " + file)
 		return []byte(s), err
 	}
 }

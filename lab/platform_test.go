@@ -188,7 +188,7 @@ func TestLabS3MinIOFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logb bytes.Buffer
-	o := Options{Name: "hsmin", Subnet: 14, Nodes: 1, Data: 1 << 20, Storage: StorageS3, S3: s3.KindMinIO,
+	o := Options{Name: "hsmin", Subnet: 23, Nodes: 1, Data: 1 << 20, Storage: StorageS3, S3: s3.KindMinIO,
 		StateDir: stateDir(t), Log: &logb, Binary: self, S3CacheDir: t.TempDir()}
 	_, err = Up(ctx, o)
 	t.Cleanup(func() { Down(context.Background(), o) })

@@ -26,7 +26,7 @@ func init() {
 
 const (
 	thTestName   = "hsth"
-	thTestSubnet = 13
+	thTestSubnet = 22
 )
 
 func TestTheHiveConfReadsBack(t *testing.T) {

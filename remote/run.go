@@ -132,6 +132,7 @@ func (c *Client) Run(ctx context.Context, cmd Command) (Result, error) {
 	var lineMu sync.Mutex // OnLine is never called concurrently within one Run
 	onLine := func(l Line) {
 		if cmd.OnLine != nil {
+			l.Text = maskSecret(l.Text, pw)
 			lineMu.Lock()
 			defer lineMu.Unlock()
 			cmd.OnLine(l)
@@ -203,6 +204,9 @@ func (c *Client) Run(ctx context.Context, cmd Command) (Result, error) {
 	res.Duration = time.Since(start)
 	res.StdoutBytes, res.StderrBytes, res.StdinBytes = outCount.Load(), errCount.Load(), inCount.Load()
 	res.StderrTail = tail.lines()
+	for i, l := range res.StderrTail {
+		res.StderrTail[i] = maskSecret(l, pw)
+	}
 
 	if ctx.Err() != nil {
 		return fail(fmt.Errorf("cancelled: %w", ctx.Err()))
@@ -291,14 +295,15 @@ func (c *Client) setupSudo(ctx context.Context) (string, string, error) {
 	if mode == SudoNone || c.user == "root" {
 		return SudoNone, "", nil
 	}
-	if mode == SudoAuto || mode == SudoNoPasswd {
-		_, err := c.Run(ctx, Command{Cmd: "sudo -n true"})
-		if err == nil {
-			return SudoNoPasswd, "", nil
-		}
-		if mode == SudoNoPasswd {
-			return "", "", fmt.Errorf("sudo -n failed (ssh.sudo is nopasswd): %w", err)
-		}
+	// sudo -n first, in password mode too: where sudo asks for no password
+	// (NOPASSWD), a password sent on stdin would not be read by sudo and
+	// would reach the command instead.
+	_, err := c.Run(ctx, Command{Cmd: "sudo -n true"})
+	if err == nil {
+		return SudoNoPasswd, "", nil
+	}
+	if mode == SudoNoPasswd {
+		return "", "", fmt.Errorf("sudo -n failed (ssh.sudo is nopasswd): %w", err)
 	}
 	if c.opts.SudoPassword == nil {
 		return "", "", errors.New("sudo needs a password on this node: set ssh.sudo_password in the inventory (env:NAME, file:PATH or prompt)")
@@ -319,9 +324,19 @@ func (c *Client) setupSudo(ctx context.Context) (string, string, error) {
 	sess.Stdin = strings.NewReader(pw + "\n")
 	sess.Stderr = &limitedBuffer{buf: &errOut, max: 4096}
 	if err := sess.Run("sudo -S -k -p '' -- true"); err != nil {
-		return "", "", errors.New("sudo rejected the password (check ssh.sudo_password): " + strings.TrimSpace(errOut.String()))
+		return "", "", errors.New("sudo rejected the password (check ssh.sudo_password): " + maskSecret(strings.TrimSpace(errOut.String()), pw))
 	}
 	return SudoPassword, pw, nil
+}
+
+// maskSecret replaces every occurrence of secret in s with "***": the
+// sudo password never reaches a command's output, but if a command prints
+// it anyway, no line, error or journal entry carries it.
+func maskSecret(s, secret string) string {
+	if secret == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, secret, "***")
 }
 
 func sudoNeedsPassword(tail []string) bool {

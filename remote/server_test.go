@@ -26,8 +26,24 @@ type testServer struct {
 	addr    string
 	hostKey ssh.Signer
 	execs   atomic.Int64
+	conns   atomic.Int64 // SSH connections accepted
 	ln      net.Listener
 	wg      sync.WaitGroup
+
+	// env is added to every command's environment (set before use).
+	env []string
+	// deaf, once set, leaves keepalives unanswered: a node that hangs.
+	deaf atomic.Bool
+
+	mu    sync.Mutex
+	lines []string // every exec request's command line
+}
+
+// commandLines returns the command lines the server was asked to run.
+func (s *testServer) commandLines() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.lines...)
 }
 
 type testEnv struct {
@@ -125,8 +141,12 @@ func (s *testServer) serveConn(c net.Conn, cfg *ssh.ServerConfig) {
 		return
 	}
 	defer sc.Close()
+	s.conns.Add(1)
 	go func() {
 		for r := range reqs {
+			if s.deaf.Load() {
+				continue
+			}
 			r.Reply(r.Type == "keepalive@openssh.com", nil)
 		}
 	}()
@@ -181,7 +201,11 @@ func (s *testServer) serveSession(ch ssh.Channel, reqs <-chan *ssh.Request) {
 			}
 			s.execs.Add(1)
 			line := string(r.Payload[4:])
+			s.mu.Lock()
+			s.lines = append(s.lines, line)
+			s.mu.Unlock()
 			cmd = exec.Command("sh", "-c", line)
+			cmd.Env = append(os.Environ(), s.env...)
 			cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 			cmd.Stdout = ch
 			cmd.Stderr = ch.Stderr()

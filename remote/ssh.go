@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/agent"
 )
 
 // Target is one node to connect to, as the inventory names it.
@@ -33,7 +32,7 @@ type Target struct {
 const (
 	SudoAuto     = "auto"     // sudo -n where it works, else the password over stdin
 	SudoNoPasswd = "nopasswd" // sudo -n only
-	SudoPassword = "password" // sudo -S with the password over stdin
+	SudoPassword = "password" // sudo -S with the password over stdin (sudo -n where that works)
 	SudoNone     = "none"     // the login user is root: run as is
 )
 
@@ -47,7 +46,12 @@ type Options struct {
 	Sudo           string        // one of the Sudo* modes; default SudoAuto
 	// SudoPassword is asked for lazily, the first time a node needs it.
 	SudoPassword func() (string, error)
-	// Passphrase is asked for an encrypted key file; nil skips such files.
+	// Passphrase is asked for an encrypted key file's passphrase, the
+	// first time a node accepts its public key; the key then stays
+	// unlocked for the rest of the process (one prompt for every node), and
+	// a wrong answer is asked again (three tries). The connect timeout does
+	// not run while it is asked. nil (no terminal) leaves such files out,
+	// and an authentication failure then names them and ssh-add.
 	Passphrase func(file string) ([]byte, error)
 	// Dial opens the TCP connection to a node or the first jump host;
 	// nil uses net.Dialer. Tests and the lab use it to dial from a namespace.
@@ -161,6 +165,8 @@ func (o Options) withDefaults() Options {
 // Dial connects and authenticates to t. It checks the host key strictly against
 // Options.KnownHostsFile; an unknown key is an *UnknownHostError (unless
 // AcceptNewHosts), a changed one a *ChangedHostKeyError, and nothing is run.
+// Jump hosts (ProxyJump in ~/.ssh/config, also their own ProxyJump) are
+// checked and authenticated the same way.
 func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 	o = o.withDefaults()
 	if t.Name == "" {
@@ -173,39 +179,47 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 	if err != nil {
 		return nil, &NodeError{Node: t.Name, Addr: t.Host, Step: "read ssh config", Err: err}
 	}
-	hop := sc.resolve(t)
-	var auth []ssh.AuthMethod
-	if auth, err = authMethods(o, hop.identityFiles); err != nil {
-		return nil, &NodeError{Node: t.Name, Addr: hop.addr(), Step: "load keys", Err: err}
+	route, err := sc.route(t)
+	if err != nil {
+		return nil, &NodeError{Node: t.Name, Addr: t.Host, Step: "read ssh config", Err: err}
 	}
+	dest := route[len(route)-1]
 
 	var jumps []*ssh.Client
 	var via *ssh.Client
-	for i, j := range hop.jumps {
-		jt := sc.resolve(j)
-		jauth, err := authMethods(o, jt.identityFiles)
+	for i, h := range route {
+		last := i == len(route)-1
+		step := fmt.Sprintf("connect via jump host %d (%s)", i+1, h.addr())
+		if last {
+			step = "connect"
+		}
+		clock := &connectClock{}
+		auth, err := authMethods(o, h.identityFiles, clock)
 		if err != nil {
 			closeAll(jumps)
-			return nil, &NodeError{Node: t.Name, Addr: hop.addr(), Step: fmt.Sprintf("load keys for jump host %s", jt.addr()), Err: err}
+			keys := "load keys"
+			if !last {
+				keys = fmt.Sprintf("load keys for jump host %s", h.addr())
+			}
+			return nil, &NodeError{Node: t.Name, Addr: dest.addr(), Step: keys, Err: err}
 		}
-		jc, err := handshake(ctx, via, jt, jauth, o)
+		conn, err := handshake(ctx, via, h, auth, clock, o)
+		auth.Close() // the agent is needed for the handshake only
 		if err != nil {
 			closeAll(jumps)
-			return nil, &NodeError{Node: t.Name, Addr: hop.addr(), Step: fmt.Sprintf("connect via jump host %d (%s)", i+1, jt.addr()), Err: err}
+			return nil, &NodeError{Node: t.Name, Addr: dest.addr(), Step: step, Err: err}
 		}
-		jumps = append(jumps, jc)
-		via = jc
+		if last {
+			c := &Client{node: t.Name, addr: dest.addr(), user: dest.user, conn: conn, jumps: jumps, opts: o, closed: make(chan struct{})}
+			if o.Keepalive > 0 {
+				go c.keepalive(o.Keepalive)
+			}
+			return c, nil
+		}
+		jumps = append(jumps, conn)
+		via = conn
 	}
-	conn, err := handshake(ctx, via, hop, auth, o)
-	if err != nil {
-		closeAll(jumps)
-		return nil, &NodeError{Node: t.Name, Addr: hop.addr(), Step: "connect", Err: err}
-	}
-	c := &Client{node: t.Name, addr: hop.addr(), user: hop.user, conn: conn, jumps: jumps, opts: o, closed: make(chan struct{})}
-	if o.Keepalive > 0 {
-		go c.keepalive(o.Keepalive)
-	}
-	return c, nil
+	panic("unreachable: a route ends with its destination")
 }
 
 func closeAll(cs []*ssh.Client) {
@@ -215,50 +229,56 @@ func closeAll(cs []*ssh.Client) {
 }
 
 // handshake opens TCP (directly, or through via) and runs the SSH handshake
-// within the connect timeout.
-func handshake(ctx context.Context, via *ssh.Client, h hop, auth []ssh.AuthMethod, o Options) (*ssh.Client, error) {
-	ctx, cancel := context.WithTimeout(ctx, o.ConnectTimeout)
-	defer cancel()
+// within the connect timeout; clock stops while a passphrase is typed.
+func handshake(ctx context.Context, via *ssh.Client, h hop, auth *hopAuth, clock *connectClock, o Options) (*ssh.Client, error) {
 	addr := h.addr()
 	hk, algos, err := hostKeyPolicy(o.KnownHostsFile, o.AcceptNewHosts, addr)
 	if err != nil {
 		return nil, err
 	}
+	dialCtx, cancel := context.WithTimeout(ctx, o.ConnectTimeout)
+	defer cancel()
 	var raw net.Conn
 	switch {
 	case via != nil:
-		raw, err = via.DialContext(ctx, "tcp", addr)
+		raw, err = via.DialContext(dialCtx, "tcp", addr)
 	case o.Dial != nil:
-		raw, err = o.Dial(ctx, "tcp", addr)
+		raw, err = o.Dial(dialCtx, "tcp", addr)
 	default:
 		var d net.Dialer
-		raw, err = d.DialContext(ctx, "tcp", addr)
+		raw, err = d.DialContext(dialCtx, "tcp", addr)
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, err
 	}
-	if dl, ok := ctx.Deadline(); ok {
-		raw.SetDeadline(dl)
-	}
-	stop := context.AfterFunc(ctx, func() { raw.SetDeadline(time.Unix(1, 0)) })
+	clock.start(raw, o.ConnectTimeout)
+	stop := context.AfterFunc(ctx, clock.cancel)
 	defer stop()
 	cfg := &ssh.ClientConfig{
 		User:              h.user,
-		Auth:              auth,
+		Auth:              auth.methods,
 		HostKeyCallback:   hk,
 		HostKeyAlgorithms: algos,
 		Timeout:           o.ConnectTimeout,
 		ClientVersion:     "SSH-2.0-hotsnap",
 	}
 	cc, chans, reqs, err := ssh.NewClientConn(newReadBufferedConn(raw), addr, cfg)
+	timedOut := clock.stop()
 	if err != nil {
 		raw.Close()
-		if ctx.Err() != nil && !isHostKeyError(err) {
+		switch {
+		case isHostKeyError(err):
+			return nil, err
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("ssh handshake: %w", ctx.Err())
+		case timedOut:
 			return nil, fmt.Errorf("ssh handshake: %w", context.DeadlineExceeded)
 		}
-		return nil, authHint(err, h.user)
+		return nil, authHint(err, h.user, auth.locked)
 	}
-	raw.SetDeadline(time.Time{})
 	return ssh.NewClient(cc, chans, reqs), nil
 }
 
@@ -269,9 +289,13 @@ func isHostKeyError(err error) bool {
 }
 
 // authHint turns the library's "unable to authenticate" into advice.
-func authHint(err error, user string) error {
+func authHint(err error, user string, locked []string) error {
 	if strings.Contains(err.Error(), "unable to authenticate") {
-		return fmt.Errorf("authentication failed for user %q (no key from ssh-agent or the identity files was accepted; check ssh.user, ssh.identity_files, or `ssh-add -l`): %w", user, err)
+		hint := "no key from ssh-agent or the identity files was accepted; check ssh.user, ssh.identity_files, or `ssh-add -l`"
+		if len(locked) > 0 {
+			hint += "; " + lockedHint(locked)
+		}
+		return fmt.Errorf("authentication failed for user %q (%s): %w", user, hint, err)
 	}
 	return err
 }
@@ -337,62 +361,6 @@ type tunnelConn struct {
 
 func (t *tunnelConn) LocalAddr() net.Addr  { return t.ch.LocalAddr() }
 func (t *tunnelConn) RemoteAddr() net.Addr { return t.ch.RemoteAddr() }
-
-// authMethods builds agent and key-file authentication. Files that do not
-// exist are skipped (the defaults rarely all exist); unreadable or
-// undecryptable ones are reported.
-func authMethods(o Options, files []string) ([]ssh.AuthMethod, error) {
-	var methods []ssh.AuthMethod
-	sock := o.Agent
-	if sock == "" {
-		sock = os.Getenv("SSH_AUTH_SOCK")
-	}
-	if sock != "" && sock != "none" {
-		if conn, err := net.Dial("unix", sock); err == nil {
-			ag := agent.NewClient(conn)
-			methods = append(methods, ssh.PublicKeysCallback(ag.Signers))
-		}
-	}
-	var signers []ssh.Signer
-	seen := map[string]bool{}
-	for _, f := range files {
-		f = expandHome(f)
-		if seen[f] {
-			continue
-		}
-		seen[f] = true
-		pem, err := os.ReadFile(f)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("identity file %s: %w", f, err)
-		}
-		s, err := ssh.ParsePrivateKey(pem)
-		var missing *ssh.PassphraseMissingError
-		if errors.As(err, &missing) {
-			if o.Passphrase == nil {
-				continue // no terminal to ask on; the agent may still hold it
-			}
-			pass, perr := o.Passphrase(f)
-			if perr != nil {
-				return nil, fmt.Errorf("passphrase for %s: %w", f, perr)
-			}
-			s, err = ssh.ParsePrivateKeyWithPassphrase(pem, pass)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("identity file %s: %w", f, err)
-		}
-		signers = append(signers, s)
-	}
-	if len(signers) > 0 {
-		methods = append(methods, ssh.PublicKeys(signers...))
-	}
-	if len(methods) == 0 {
-		return nil, errors.New("no ssh-agent (SSH_AUTH_SOCK) and no usable identity file: set ssh.identity_files in the inventory or start an agent")
-	}
-	return methods, nil
-}
 
 func expandHome(p string) string {
 	if p == "~" || strings.HasPrefix(p, "~/") {

@@ -97,9 +97,47 @@ func (s sshConfig) resolve(t Target) hop {
 	return h
 }
 
-// parseJump reads one ProxyJump element: [user@]host[:port].
+// maxHops bounds a ProxyJump chain, so that a loop in ~/.ssh/config (a
+// "Host *" block with a ProxyJump that matches the jump host itself) is an
+// error instead of endless recursion.
+const maxHops = 8
+
+// route returns the hosts to connect through, in order, ending with t
+// itself, as ssh(1) builds them: ProxyJump "a,b" reaches b through a and
+// the destination through b, and the first jump host's own ProxyJump
+// applies to it in turn.
+func (s sshConfig) route(t Target) ([]hop, error) { return s.routeDepth(t, 0) }
+
+func (s sshConfig) routeDepth(t Target, depth int) ([]hop, error) {
+	if depth > maxHops {
+		return nil, fmt.Errorf("ProxyJump chain to %s is longer than %d hosts: is there a loop in the ssh config (a Host * block whose ProxyJump matches the jump host)?", t.Host, maxHops)
+	}
+	h := s.resolve(t)
+	if len(h.jumps) == 0 {
+		if pc := s.get(t.Host, "ProxyCommand"); pc != "" && !strings.EqualFold(pc, "none") {
+			return nil, fmt.Errorf("ProxyCommand (for %s) is not supported: hotsnap does not run local commands to connect; use ProxyJump instead", t.Host)
+		}
+		return []hop{h}, nil
+	}
+	out, err := s.routeDepth(h.jumps[0], depth+1)
+	if err != nil {
+		return nil, err
+	}
+	for _, j := range h.jumps[1:] {
+		jh := s.resolve(j)
+		jh.jumps = nil // reached through the previous hop, as with ssh -J
+		out = append(out, jh)
+	}
+	if len(out) > maxHops {
+		return nil, fmt.Errorf("ProxyJump chain to %s is longer than %d hosts", t.Host, maxHops)
+	}
+	return append(out, h), nil
+}
+
+// parseJump reads one ProxyJump element: [ssh://][user@]host[:port].
 func parseJump(s string) Target {
 	var t Target
+	s = strings.TrimPrefix(s, "ssh://")
 	if i := strings.LastIndex(s, "@"); i >= 0 {
 		t.User, s = s[:i], s[i+1:]
 	}

@@ -212,6 +212,7 @@ func RunOne(ctx context.Context, t *TUI, cfg Config, work Work, o Options) error
 	p := o.program(m)
 	t.b.attach(p.Send)
 	defer t.b.attach(nil)
+	defer showing(p)()
 	stop := context.AfterFunc(ctx, func() { p.Send(abortMsg{}) })
 	defer stop()
 	final, err := p.Run()

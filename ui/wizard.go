@@ -279,6 +279,7 @@ func RunWizard(ctx context.Context, cfg Config, o Options) error {
 	p := o.program(m)
 	t.b.attach(p.Send)
 	defer t.b.attach(nil)
+	defer showing(p)()
 	stop := context.AfterFunc(ctx, func() { p.Send(abortMsg{}) })
 	defer stop()
 	final, err := p.Run()
