@@ -138,28 +138,52 @@ func restoreLegacy(ctx context.Context, cmd *cobra.Command, g *globals, f runFla
 		return err
 	}
 	defer s.pool.Close()
-	src, nodeDir, closeSrc, err := openLegacySource(ctx, s, g, arg)
+	r, what, closeSrc, err := legacyRestoreRun(ctx, s, g, arg, at, s3Exact)
 	if err != nil {
 		return err
 	}
 	defer closeSrc()
+	if prior != nil {
+		if err := sameWorld(prior, runParams(s)); err != nil {
+			return usageErr(err)
+		}
+		if d := manifestDigest(r.Manifest); d != prior.Params[paramManifest] {
+			return usageErr(fmt.Errorf("the documented backup %s changed since run %s: refusing to continue; start a new restore", what, prior.RunID))
+		}
+	}
+	return runRestore(cmd, s, r, f, "from the documented backup "+what, prior)
+}
+
+// legacyRestoreRun finds the documented scripts' backup in PATH arg (the
+// newest, or the one stamped at), reads and checks it, and returns the
+// restore of it ("<stamp> in <where>" names it) and a function that closes
+// what was opened. It changes nothing.
+func legacyRestoreRun(ctx context.Context, s *session, g *globals, arg, at string, s3Exact bool) (*steps.RestoreRun, string, func(), error) {
+	src, nodeDir, closeSrc, err := openLegacySource(ctx, s, g, arg)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	fail := func(err error) (*steps.RestoreRun, string, func(), error) {
+		closeSrc()
+		return nil, "", nil, err
+	}
 	found, err := repo.FindLegacy(ctx, src)
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	set, err := found.SelectLegacy(at)
 	if err != nil {
-		return usageErr(err)
+		return fail(usageErr(err))
 	}
 	l, err := repo.ReadLegacy(ctx, src, set)
 	if err != nil {
-		return &exitError{code: exitPreflight, err: fmt.Errorf("the documented backup %s in %s cannot be restored, nothing was changed:\n%w", set.Stamp, src, err)}
+		return fail(&exitError{code: exitPreflight, err: fmt.Errorf("the documented backup %s in %s cannot be restored, nothing was changed:\n%w", set.Stamp, src, err)})
 	}
 	l.Source = arg
 	inv := s.inv
 	m, vs, err := l.Restore(src, steps.LegacyTargetFor(s.env))
 	if err != nil {
-		return usageErr(fmt.Errorf("documented backup %s: %w", set.Stamp, err))
+		return fail(usageErr(fmt.Errorf("documented backup %s: %w", set.Stamp, err)))
 	}
 	lr := &steps.LegacyRestore{Backup: l, Source: src}
 	if nodeDir != "" {
@@ -175,15 +199,7 @@ func restoreLegacy(ctx context.Context, cmd *cobra.Command, g *globals, f runFla
 		m.Elasticsearch = es
 	}
 	r := &steps.RestoreRun{Store: vs, Manifest: m, S3Exact: s3Exact, Legacy: lr}
-	if prior != nil {
-		if err := sameWorld(prior, runParams(s)); err != nil {
-			return usageErr(err)
-		}
-		if d := manifestDigest(m); d != prior.Params[paramManifest] {
-			return usageErr(fmt.Errorf("the documented backup %s in %s changed since run %s: refusing to continue; start a new restore", set.Stamp, arg, prior.RunID))
-		}
-	}
-	return runRestore(cmd, s, r, f, fmt.Sprintf("from the documented backup %s in %s", set.Stamp, src), prior)
+	return r, fmt.Sprintf("%s in %s", set.Stamp, src), closeSrc, nil
 }
 
 // openLegacySource opens the folder PATH names (see restore --help): a

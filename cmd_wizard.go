@@ -175,6 +175,22 @@ func wizardConfig(g *globals) ui.Config {
 			Help: "pick a backup; verify it, compare topologies, stop TheHive, gates (the destructive one wants the cluster name; S3 attachments add a keep-or-exact choice), restore, TheHive healthy",
 			Pick: func(ctx context.Context) (*ui.BackupList, error) { return backupList(ctx, g) },
 			PickJob: func(ctx context.Context, id string) (*ui.Job, error) {
+				if stamp, ok := strings.CutPrefix(id, legacyIDPrefix); ok {
+					return runJob("restore "+id, func(ctx context.Context, s *session, job *ui.Job) error {
+						r, _, closeSrc, err := legacyRestoreRun(ctx, s, g, legacyRoot, stamp, false)
+						if err != nil {
+							return err
+						}
+						job.Close = closeSrc
+						job.Runbook = restoreRunbook(s, r, nil)
+						m := r.Manifest
+						job.Restore = func() *ui.RestoreFacts {
+							return &ui.RestoreFacts{BackupID: m.ID, Taken: m.Started, Size: m.Size(), Components: m.Components(),
+								LoadPath: r.LoadPath(), Report: r.Report()}
+						}
+						return nil
+					})(ctx)
+				}
 				return runJob("restore "+id, func(ctx context.Context, s *session, job *ui.Job) error {
 					store, closeStore, err := openStore(ctx, s, g)
 					if err != nil {
@@ -254,7 +270,61 @@ func backupList(ctx context.Context, g *globals) (*ui.BackupList, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ui.BackupList{Where: store.String(), Backups: sums}, nil
+	list := &ui.BackupList{Where: store.String(), Backups: sums}
+	documentedBackups(ctx, g, list)
+	return list, nil
+}
+
+// legacyRoot is where the wizard looks for backups of TheHive's documented
+// scripts: their default BACKUP_ROOT, on this machine or on the nodes
+// (`hotsnap restore PATH` takes any other).
+const legacyRoot = "/mnt/backup"
+
+// legacyIDPrefix starts the picker's ID of a documented scripts' backup
+// (repo.LegacySet.ID).
+const legacyIDPrefix = "legacy-"
+
+// documentedBackups adds to list the backups of the documented scripts in
+// legacyRoot, or a note saying none was found or why it could not look.
+// It never fails the picker: the repository's backups are what it is for.
+func documentedBackups(ctx context.Context, g *globals, list *ui.BackupList) {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	s, err := openSession(g)
+	if err != nil {
+		list.DocumentedNote = fmt.Sprintf("backups of the documented scripts in %s: not looked for (%v)", legacyRoot, err)
+		return
+	}
+	defer s.pool.Close()
+	src, _, closeSrc, err := openLegacySource(ctx, s, g, legacyRoot)
+	if err != nil {
+		list.DocumentedNote = fmt.Sprintf("no backup of TheHive's documented scripts in %s on this machine or the nodes (hotsnap restore PATH restores one from elsewhere)", legacyRoot)
+		if !strings.Contains(err.Error(), "no backup of the documented scripts") {
+			list.DocumentedNote = fmt.Sprintf("backups of the documented scripts in %s: could not look (%v)", legacyRoot, err)
+		}
+		return
+	}
+	defer closeSrc()
+	found, err := repo.FindLegacy(ctx, src)
+	if err != nil {
+		list.DocumentedNote = fmt.Sprintf("backups of the documented scripts in %s: %v", src, err)
+		return
+	}
+	list.DocumentedWhere = src.String()
+	for _, stamp := range found.Stamps() {
+		set, err := found.SelectLegacy(stamp)
+		if err != nil {
+			continue
+		}
+		sum := repo.Summary{ID: set.ID(), Started: set.Cassandra.Time, Complete: true}
+		for _, it := range []*repo.LegacyItem{set.Cassandra, set.Elasticsearch, set.Files, set.SeaweedFS, set.MinIO} {
+			if it != nil {
+				sum.Size += it.Size
+				sum.Components = append(sum.Components, it.Kind)
+			}
+		}
+		list.Documented = append(list.Documented, sum)
+	}
 }
 
 // restoreManifest reads the manifest of backup id for a restore into the

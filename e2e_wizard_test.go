@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hotsnap/hotsnap/lab"
 )
 
 // tmuxSession is a detached tmux session on a private server socket, so the
@@ -73,19 +75,26 @@ func shellQuote(args []string) string {
 // incomplete backup shown but not selectable), the verification and
 // topology results, both gates (the cluster name typed) and the summary
 // with "Successful full restore".
-func TestE2EWizardInTmux(t *testing.T) {
-	l := needLab(t)
+// startWizard runs the wizard against the lab in a tmux session of its own
+// (120x40), killed when the test ends.
+func startWizard(t *testing.T, l *lab.Lab) *tmuxSession {
+	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Fatalf("tmux is needed for the wizard e2e test: %v", err)
+		t.Fatalf("tmux is needed for the wizard e2e tests: %v", err)
 	}
 	op := l.OpCommand(t.Context(), e2e.bin) // ip netns exec <op> BIN
 	line := fmt.Sprintf("env HOTSNAP_INVENTORY=%s TERM=xterm-256color %s; sleep 30", shellQuote([]string{l.InventoryPath()}), shellQuote(op.Args))
-	s := &tmuxSession{t: t, socket: fmt.Sprintf("hotsnap-e2e-%d", os.Getpid()), name: "wizard"}
+	s := &tmuxSession{t: t, socket: fmt.Sprintf("hotsnap-e2e-%d-%s", os.Getpid(), strings.ReplaceAll(t.Name(), "/", "-")), name: "wizard"}
 	if out, err := s.tmux("new-session", "-d", "-s", s.name, "-x", "120", "-y", "40", line); err != nil {
 		t.Fatalf("tmux new-session: %v: %s", err, out)
 	}
 	t.Cleanup(func() { _, _ = s.tmux("kill-server") })
+	return s
+}
 
+func TestE2EWizardInTmux(t *testing.T) {
+	l := needLab(t)
+	s := startWizard(t, l)
 	home := s.waitPane(20*time.Second, "What do you want to do?", "Back up now", "Preflight only", "node1")
 	if !strings.Contains(home, "Restore a backup") || strings.Contains(home, "not available") {
 		t.Errorf("home should offer every operation, restore included:\n%s", home)

@@ -10,6 +10,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
 )
 
@@ -44,12 +45,22 @@ func (m model) pickReady(msg pickReadyMsg) (tea.Model, tea.Cmd) {
 // next is the first complete backup from i (excluded) in direction dir, or
 // i when there is none.
 func (p *pickState) next(i, dir int) int {
-	for j := i + dir; j >= 0 && j < len(p.list.Backups); j += dir {
-		if p.list.Backups[j].Complete {
+	rows := p.list.rows()
+	for j := i + dir; j >= 0 && j < len(rows); j += dir {
+		if rows[j].Complete {
 			return j
 		}
 	}
 	return i
+}
+
+// selected is the backup under the cursor, when it can be restored.
+func (p *pickState) selected() (repo.Summary, bool) {
+	rows := p.list.rows()
+	if p.cursor < 0 || p.cursor >= len(rows) || !rows[p.cursor].Complete {
+		return repo.Summary{}, false
+	}
+	return rows[p.cursor], true
 }
 
 func (m model) pickKey(s string) (tea.Model, tea.Cmd) {
@@ -65,14 +76,15 @@ func (m model) pickKey(s string) (tea.Model, tea.Cmd) {
 		p.cursor = p.next(p.cursor, 1)
 	case "enter", "space":
 		op := m.findOp(p.op)
-		if op == nil || op.PickJob == nil || p.cursor < 0 || p.cursor >= len(p.list.Backups) || !p.list.Backups[p.cursor].Complete {
+		b, ok := p.selected()
+		if op == nil || op.PickJob == nil || !ok {
 			m.notice = "no complete backup to restore: take one first (Home: Back up now)"
 			return m, nil
 		}
 		if m.preparing {
 			return m, nil // the first enter is being acted on
 		}
-		id := p.list.Backups[p.cursor].ID
+		id := b.ID
 		m.notice = "… reading backup " + id + " and connecting to the nodes"
 		m.preparing = true
 		pickJob := op.PickJob
@@ -145,7 +157,7 @@ func (m model) pickView() []string {
 	wide := m.width >= 100
 	var lines []string
 	sel := 0 // the line of the cursor, to keep it in view
-	for i, b := range p.list.Backups {
+	row := func(i int, b repo.Summary) {
 		mark, id := m.st.ok.Render("✓"), b.ID
 		cur := "  "
 		if i == p.cursor && b.Complete {
@@ -165,15 +177,34 @@ func (m model) pickView() []string {
 			}
 		}
 	}
+	for i, b := range p.list.Backups {
+		row(i, b)
+	}
 	if len(p.list.Backups) == 0 {
 		lines = append(lines, "  no backups in "+p.list.Where+": take one first (Home: Back up now)")
 	} else if complete == 0 {
 		lines = append(lines, "", m.st.warn.Render("! no complete backup to restore: take one first (Home: Back up now)"))
 	}
-	if p.cursor >= 0 && p.cursor < len(p.list.Backups) && p.list.Backups[p.cursor].Complete {
-		b := p.list.Backups[p.cursor]
+	if len(p.list.Documented) > 0 {
 		lines = append(lines, "")
-		lines = append(lines, m.wrapped(fmt.Sprintf("Selected: %s, taken %s (%s), %s: %s", b.ID, b.Started.UTC().Format("2006-01-02 15:04 MST"),
+		lines = append(lines, m.wrapped(m.st.bold.Render("Made by TheHive's documented scripts")+
+			m.st.faint.Render(fmt.Sprintf(" — %s in %s (no hashes: verified by reading every archive whole)", plural(len(p.list.Documented), "backup"), p.list.DocumentedWhere)), "")...)
+		for i, b := range p.list.Documented {
+			row(len(p.list.Backups)+i, b)
+		}
+	} else if p.list.DocumentedNote != "" {
+		lines = append(lines, "")
+		for _, l := range m.wrapped(p.list.DocumentedNote, "  ") {
+			lines = append(lines, m.st.faint.Render(l))
+		}
+	}
+	if b, ok := p.selected(); ok {
+		from := ""
+		if p.cursor >= len(p.list.Backups) {
+			from = " (documented scripts, " + p.list.DocumentedWhere + ")"
+		}
+		lines = append(lines, "")
+		lines = append(lines, m.wrapped(fmt.Sprintf("Selected: %s%s, taken %s (%s), %s: %s", b.ID, from, b.Started.UTC().Format("2006-01-02 15:04 MST"),
 			age(now, b.Started), steps.HumanBytes(b.Size), strings.Join(b.Components, ", ")), "  ")...)
 		for _, l := range m.wrapped("Next: enter shows the plan; the backup is verified first and nothing changes before the gates.", "  ") {
 			lines = append(lines, m.st.faint.Render(l))

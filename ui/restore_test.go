@@ -369,3 +369,42 @@ func TestRestoreStepIDs(t *testing.T) {
 		}
 	}
 }
+
+func TestPickerListsTheDocumentedScriptsBackups(t *testing.T) {
+	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	var picked []string
+	all := testBackups(c.t)
+	list := &BackupList{Where: all.Where, Backups: []repo.Summary{all.Backups[0]}, // incomplete only
+		DocumentedWhere: "ssh://node1/mnt/backup",
+		Documented: []repo.Summary{
+			{ID: "legacy-20261122_20h00m00s", Started: c.t.Add(-90 * time.Minute), Size: 300 << 20, Components: []string{"cassandra", "elasticsearch", "files"}, Complete: true},
+			{ID: "legacy-20261121_20h00m00s", Started: c.t.Add(-25*time.Hour - 30*time.Minute), Size: 290 << 20, Components: []string{"cassandra"}, Complete: true},
+		}}
+	m := update(newModel(restoreConfig(c, list, &picked, &restoreFacts{}), &bridge{}), pickReadyMsg{op: "restore", list: list})
+	if got := m.(model).pick.cursor; got != 1 {
+		t.Fatalf("cursor %d: want the newest documented backup (1), the repository's only one is incomplete", got)
+	}
+	v := strings.Join(strings.Fields(view(m)), " ") // wrapped lines compared word by word
+	for _, want := range []string{"Made by TheHive's documented scripts", "2 backups in ssh://node1/mnt/backup", "› ✓ legacy-20261122_20h00m00s", "✓ legacy-20261121_20h00m00s",
+		"Selected: legacy-20261122_20h00m00s (documented scripts, ssh://node1/mnt/backup)", "300.0 MiB"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("picker lacks %q:\n%s", want, v)
+		}
+	}
+	m = update(m, key("down"))
+	m, cmd := m.Update(key("enter"))
+	if cmd == nil {
+		t.Fatal("enter on a documented backup built no job")
+	}
+	update(m, cmd())
+	if fmt.Sprint(picked) != "[legacy-20261121_20h00m00s]" {
+		t.Errorf("picked %v, want the older documented backup", picked)
+	}
+
+	// None found: the picker says where it looked.
+	list = &BackupList{Where: all.Where, Backups: all.Backups, DocumentedNote: "no backup of TheHive's documented scripts in /mnt/backup on this machine or the nodes"}
+	m = update(newModel(restoreConfig(c, list, &picked, &restoreFacts{}), &bridge{}), pickReadyMsg{op: "restore", list: list})
+	if v := view(m); !strings.Contains(v, "no backup of TheHive's documented scripts in /mnt/backup") || strings.Contains(v, "Made by") {
+		t.Errorf("the note on documented backups is missing:\n%s", v)
+	}
+}

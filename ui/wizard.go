@@ -113,6 +113,19 @@ type RestoreFacts struct {
 type BackupList struct {
 	Where   string         // the repository
 	Backups []repo.Summary // newest first, complete or not
+	// Documented are the backups made by TheHive's documented scripts found
+	// in DocumentedWhere (their backup root on the nodes), newest first,
+	// each ID "legacy-" and its stamp; DocumentedNote says what was looked
+	// for when none is listed, or why it could not be.
+	Documented      []repo.Summary
+	DocumentedWhere string
+	DocumentedNote  string
+}
+
+// rows are the backups the picker lists: the repository's, then the
+// documented scripts'.
+func (l *BackupList) rows() []repo.Summary {
+	return append(append([]repo.Summary(nil), l.Backups...), l.Documented...)
 }
 
 // Config is what the wizard needs from the command line.
