@@ -583,11 +583,15 @@ func (n *Node) execSelect(p *parser, current string, vals []*primitive.Value, v 
 		return invalid("Cannot execute this query as it might involve data filtering and thus may have unpredictable performance. If you want to execute this query despite the performance unpredictability, use ALLOW FILTERING")
 	}
 	if s.count {
-		cnt, err := n.store.CountRows(s.keyspace, s.table)
-		if err != nil {
-			return &cqlResult{msg: &message.ServerError{ErrorMessage: err.Error()}}
+		c := n.countRows(s.keyspace, s.table, k.ReplicationFactor())
+		switch {
+		case c.unavailable:
+			return &cqlResult{msg: &message.Unavailable{ErrorMessage: "Cannot achieve consistency level ONE",
+				Consistency: primitive.ConsistencyLevelOne, Required: 1, Alive: 0}}
+		case c.err != nil:
+			return &cqlResult{msg: &message.ServerError{ErrorMessage: c.err.Error()}}
 		}
-		r := rowsResult(cols(s.keyspace, s.table, vcol{"count", datatype.Bigint}), [][]any{{cnt}}, v)
+		r := rowsResult(cols(s.keyspace, s.table, vcol{"count", datatype.Bigint}), [][]any{{c.count}}, v)
 		r.warnings = []string{"Aggregation query used without partition key"}
 		return r
 	}

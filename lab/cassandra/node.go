@@ -745,6 +745,7 @@ func (n *Node) controlMux() *http.ServeMux {
 		writeJSON(w, struct{}{})
 	})
 	mux.HandleFunc("POST /v1/stream", n.handleStream)
+	mux.HandleFunc("POST /v1/rowhashes", n.handleRowHashes)
 	return mux
 }
 
