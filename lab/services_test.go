@@ -561,16 +561,24 @@ func TestServiceArgs(t *testing.T) {
 
 func TestStatusReportServices(t *testing.T) {
 	n := NodeStatus{Name: "node1", IP: "10.77.9.11", NetnsExists: true, HolderPID: 10, HolderAlive: true, SSHDPID: 11, SSHDAlive: true, PortOpen: true,
-		Services: true, CassandraPID: 12, CassandraAlive: true, ESPID: 13, ESAlive: true, DataBytes: 200_000_000}
-	rep := &StatusReport{Name: "hslab", Subnet: 9, StateDir: "/s", Recorded: true, Registered: true, GuardRoute: true, OpNetns: true, BridgeNetns: true, Nodes: []NodeStatus{n}}
+		Services: true, CassandraPID: 12, CassandraAlive: true, ESPID: 13, ESAlive: true, DataBytes: 200_000_000, TheHive: "active", TheHivePID: 14}
+	rep := &StatusReport{Name: "hslab", Subnet: 9, StateDir: "/s", Recorded: true, Registered: true, GuardRoute: true, OpNetns: true, BridgeNetns: true, Nodes: []NodeStatus{n},
+		Platform: PlatformTheHive, Search: "opensearch", Storage: StorageS3, S3: "minio", Daemons: []DaemonStatus{{Daemon: Daemon{Name: DaemonS3, Node: "node1", PID: 15, Addr: "10.77.9.11:8333"}, Alive: true}}}
 	if !rep.Healthy() {
 		t.Error("healthy node with stand-ins not Healthy")
 	}
 	s := rep.String()
-	for _, w := range []string{"CASSANDRA", "ES", "DATA", "up (12)", "up (13)", "200 MB"} {
+	for _, w := range []string{"CASSANDRA", "ES", "THEHIVE", "DATA", "up (12)", "up (13)", "active (14)", "200 MB",
+		"platform thehive  search opensearch  attachments s3 (minio)  auth off", "  s3 (minio)       node1  10.77.9.11:8333       up (15)"} {
 		if !strings.Contains(s, w) {
 			t.Errorf("table lacks %q:\n%s", w, s)
 		}
+	}
+	thStopped := n
+	thStopped.TheHive, thStopped.TheHivePID = "inactive", 0
+	rep.Nodes = []NodeStatus{thStopped}
+	if !rep.Healthy() || !strings.Contains(rep.String(), " inactive ") {
+		t.Errorf("TheHive stopped (as the backup procedure does) must show, and leave the lab healthy:\n%s", rep)
 	}
 	stopped := n
 	stopped.CassandraPID, stopped.CassandraAlive = 0, false

@@ -181,6 +181,19 @@ func TestLabTheHive(t *testing.T) {
 				t.Errorf("%s: systemctl is-active thehive = %q %v, want active", n.Name, out, err)
 			}
 		}
+		// lab status shows it on every node, with its main PID.
+		rep, err := Status(ctx, Options{Name: o.Name, StateDir: l.StateDir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range rep.Nodes {
+			if _, main := unitPIDs(t, l, n.Name); n.TheHive != "active" || n.TheHivePID != main {
+				t.Errorf("lab status of %s: TheHive %q (pid %d), want active (pid %d)", n.Name, n.TheHive, n.TheHivePID, main)
+			}
+		}
+		if s := rep.String(); !strings.Contains(s, "THEHIVE") || !strings.Contains(s, "platform thehive  search elasticsearch  attachments localfs  auth on") {
+			t.Errorf("lab status:\n%s", s)
+		}
 	})
 
 	t.Run("application.conf", func(t *testing.T) {
@@ -231,6 +244,9 @@ func TestLabTheHive(t *testing.T) {
 		}
 		if out, err := ssh(t, ctx, l, "node3", "sudo systemctl is-active thehive"); err != nil || out != "active" {
 			t.Errorf("stopping node2 changed node3: is-active = %q %v", out, err)
+		}
+		if rep, err := Status(ctx, Options{Name: o.Name, StateDir: l.StateDir}); err != nil || rep.Nodes[1].TheHive != "inactive" || rep.Nodes[1].TheHivePID != 0 || rep.Nodes[2].TheHive != "active" {
+			t.Errorf("lab status with node2's TheHive stopped: %v\n%s", err, rep)
 		}
 		if out, err := ssh(t, ctx, l, "node2", "sudo systemctl start thehive && sudo systemctl is-active thehive"); err != nil || out != "active" {
 			t.Fatalf("after start: is-active = %q %v, want active", out, err)
