@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -280,4 +281,69 @@ func TestLabTheHive(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestTheHiveConfShape: the application.conf the lab writes and TheHive 5's
+// documented ones (../testdata/thehive-conf, from reference/real-outputs/
+// thehive-conf) read through hotsnap's own parser, config.ReadTheHiveConf,
+// fill the same settings: the lab's conf has nothing the real ones lack,
+// and lacks nothing they have but documented differences.
+func TestTheHiveConfShape(t *testing.T) {
+	const (
+		noStorageSection = "the docs' database and index excerpts have no storage section; the lab writes storage.localfs.location as TheHive's install does"
+		auditInES        = "the lab keeps TheHive's audit trail in Elasticsearch (the seeded thehive-audits index); the docs' excerpts leave audit.storage unset"
+	)
+	peers := []string{"10.77.13.11", "10.77.13.12", "10.77.13.13"}
+	tests := []struct {
+		sample  string
+		conf    theHiveConf
+		differs map[string]string
+	}{
+		{"thehive5-docs-cluster-db-index.conf", theHiveConf{Node: "node1", IP: peers[0], Peers: peers, Auth: true, CassandraPassword: "pw", ESPassword: "pw"},
+			map[string]string{"StoragePath": noStorageSection, "AuditStorage": auditInES}},
+		{"thehive5-docs-standalone-db-index-auth.conf", theHiveConf{Node: "node1", IP: peers[0], Peers: peers[:1], Auth: true, CassandraPassword: "pw", ESPassword: "pw"},
+			map[string]string{"StoragePath": noStorageSection, "AuditStorage": auditInES}},
+	}
+	set := func(c *config.TheHiveConf) map[string]bool {
+		out := map[string]bool{}
+		v := reflect.ValueOf(*c)
+		for i := 0; i < v.NumField(); i++ {
+			if name := v.Type().Field(i).Name; name != "Warnings" && !v.Field(i).IsZero() {
+				out[name] = true
+			}
+		}
+		return out
+	}
+	for _, tc := range tests {
+		t.Run(tc.sample, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join("..", "testdata", "thehive-conf", tc.sample))
+			if err != nil {
+				t.Fatal(err)
+			}
+			real, err := config.ReadTheHiveConf(tc.sample, raw, config.HOCONOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lab, err := config.ReadTheHiveConf("application.conf", []byte(renderTheHiveConf(tc.conf)), config.HOCONOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, got := set(real), set(lab)
+			for f := range want {
+				if !got[f] && tc.differs[f] == "" {
+					t.Errorf("the sample sets %s, the lab's conf does not", f)
+				}
+			}
+			for f := range got {
+				if !want[f] && tc.differs[f] == "" {
+					t.Errorf("the lab's conf sets %s, the sample does not", f)
+				}
+			}
+			for f := range tc.differs {
+				if want[f] == got[f] {
+					t.Errorf("documented difference %s is stale", f)
+				}
+			}
+		})
+	}
 }

@@ -476,7 +476,7 @@ func formatNetstats(ns NetstatsInfo) string {
 	fmt.Fprintf(&b, "%-25s%10s%10s%15s%10s\n", "Pool Name", "Active", "Pending", "Completed", "Dropped")
 	fmt.Fprintf(&b, "%-25s%10s%10d%15d%10d\n", "Large messages", "n/a", 0, 0, 0)
 	fmt.Fprintf(&b, "%-25s%10s%10d%15d%10d\n", "Small messages", "n/a", 0, ns.Small, 0)
-	fmt.Fprintf(&b, "%-25s%10s%10d%15d%10d\n", "Gossip messages", "n/a", 0, 0, 0)
+	fmt.Fprintf(&b, "%-25s%10s%10d%15d%10d\n", "Gossip messages", "n/a", 0, ns.Gossip, 0)
 	return b.String()
 }
 
