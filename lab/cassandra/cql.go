@@ -58,6 +58,21 @@ func invalid(format string, a ...any) *cqlResult {
 	return &cqlResult{msg: &message.Invalid{ErrorMessage: fmt.Sprintf(format, a...)}}
 }
 
+// answering wraps a request handler so that a panic in it becomes a
+// SERVER_ERROR reply (as Cassandra answers an unexpected exception) instead
+// of killing the node with the request unanswered.
+func answering(h client.RequestHandler) client.RequestHandler {
+	return func(req *frame.Frame, conn *client.CqlServerConnection, ctx client.RequestHandlerContext) (resp *frame.Frame) {
+		defer func() {
+			if r := recover(); r != nil {
+				resp = frame.NewFrame(req.Header.Version, req.Header.StreamId,
+					&message.ServerError{ErrorMessage: fmt.Sprintf("java.lang.RuntimeException: %v", r)})
+			}
+		}()
+		return h(req, conn, ctx)
+	}
+}
+
 // handleCQL answers every request: it never returns nil, so no request stays unanswered.
 func (n *Node) handleCQL(req *frame.Frame, conn *client.CqlServerConnection, ctx client.RequestHandlerContext) *frame.Frame {
 	v, id := req.Header.Version, req.Header.StreamId

@@ -173,7 +173,7 @@ func (n *Node) Start(ctx context.Context) error {
 	n.cqlSrv = client.NewCqlServer(net.JoinHostPort(n.cfg.ListenAddress, strconv.Itoa(n.cfg.CQLPort)), nil)
 	n.cqlSrv.MaxConnections = 256
 	n.cqlSrv.IdleTimeout = 24 * time.Hour
-	n.cqlSrv.RequestHandlers = []client.RequestHandler{n.handleCQL}
+	n.cqlSrv.RequestHandlers = []client.RequestHandler{answering(n.handleCQL)}
 	if err := n.cqlSrv.Start(ctx); err != nil {
 		cancel()
 		for _, x := range n.listeners {
