@@ -71,8 +71,12 @@ func NodetoolMain(args []string, stdout, stderr io.Writer) int {
 			}
 			port = v
 		case "-u", "--username", "-pw", "--password", "-pwf", "--password-file":
+			// Accepted and unused: the stand-in's JMX port has no
+			// authentication. airline names an option by its field.
 			if _, ok := takeVal(); !ok {
-				return nodetoolUsage(stdout, "Required values for option '"+strings.TrimLeft(a, "-")+"' not provided")
+				field := map[string]string{"-u": "username", "--username": "username", "-pw": "password", "--password": "password",
+					"-pwf": "passwordFilePath", "--password-file": "passwordFilePath"}[a]
+				return nodetoolUsage(stdout, "Required values for option '"+field+"' not provided")
 			}
 		case "-pp", "--print-port":
 		default:
