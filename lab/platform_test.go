@@ -89,7 +89,7 @@ func TestLabS3MinIO(t *testing.T) {
 // the inventory points at it; status shows it; Down removes it.
 func testLabS3(t *testing.T, o Options) {
 	needRoot(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute) // a first MinIO build takes minutes
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute) // a first MinIO build takes minutes (3 on an idle 2-core machine)
 	defer cancel()
 	kind := o.S3
 	if kind == "" {
