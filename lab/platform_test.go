@@ -78,9 +78,9 @@ func TestLabS3(t *testing.T) {
 
 // TestLabS3MinIO: `lab up --s3 minio` builds MinIO from the Go module proxy
 // (or finds it in the shared cache), runs it on node1 and seeds the bucket,
-// exactly as with versitygw.
+// exactly as with versitygw. The same lab runs the OpenSearch flavour.
 func TestLabS3MinIO(t *testing.T) {
-	testLabS3(t, Options{Name: "hsmin", Subnet: 14, Nodes: 1, Data: 4 << 20, Storage: StorageS3, S3: s3.KindMinIO})
+	testLabS3(t, Options{Name: "hsmin", Subnet: 14, Nodes: 1, Data: 4 << 20, Storage: StorageS3, S3: s3.KindMinIO, Search: SearchOpenSearch})
 }
 
 // testLabS3 brings up a lab with o's S3 server and checks it: the server runs
@@ -174,6 +174,22 @@ func testLabS3(t *testing.T, o Options) {
 			t.Errorf("nodes with role files in an S3 lab: %v", n)
 		}
 	})
+
+	if o.Search == SearchOpenSearch {
+		t.Run("opensearch flavour", func(t *testing.T) {
+			// On the node, as the documented scripts reach it: OpenSearch's
+			// root document, without Elasticsearch's product header.
+			out, err := ssh(t, ctx, l, "node1", "curl -s -D - 127.0.0.1:9200/")
+			if err != nil || !strings.Contains(out, `"distribution":"opensearch"`) || strings.Contains(strings.ToLower(out), "x-elastic-product") {
+				t.Errorf("GET / on node1: %v\n%s", err, out)
+			}
+			if rep, err := Status(ctx, Options{Name: o.Name, StateDir: l.StateDir}); err != nil {
+				t.Error(err)
+			} else if rep.Search != SearchOpenSearch {
+				t.Errorf("lab status search = %q, want %s", rep.Search, SearchOpenSearch)
+			}
+		})
+	}
 
 	t.Run("no local attachments", func(t *testing.T) {
 		if ents, _ := os.ReadDir(filepath.Join(l.NodeDir("node1"), "thehive-files")); len(ents) != 0 {
