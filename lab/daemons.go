@@ -76,12 +76,12 @@ func buildS3(ctx context.Context, o Options, logf func(string, ...any)) (string,
 	if err != nil {
 		return "", err
 	}
-	logf("building %s %s from the Go module proxy into %s (the first build takes about a minute)", r.Kind, r.Version, cache)
+	logf("building %s %s from the Go module proxy into %s (%s)", r.Kind, r.Version, cache, r.Note)
 	t := time.Now()
 	bin, err := s3.Build(ctx, o.S3, cache, nil)
 	if err != nil {
-		if o.S3 == s3.KindMinIO {
-			return "", fmt.Errorf("%w\n(%s; use --s3 %s)", err, r.Note, s3.KindVersityGW)
+		if o.S3 != s3.KindVersityGW {
+			return "", fmt.Errorf("%w\n(--s3 %s, the default, is the other S3 server the lab can build)", err, s3.KindVersityGW)
 		}
 		return "", err
 	}

@@ -132,6 +132,18 @@ func TestLabUpDown(t *testing.T) {
 		t.Fatalf("got %d nodes, want 3", len(l.Nodes))
 	}
 
+	t.Run("a second lab on the same subnet is refused", func(t *testing.T) {
+		dup := Options{Name: testName + "d", Subnet: testSubnet, Nodes: 1, StateDir: stateDir(t)}
+		_, err := Up(ctx, dup)
+		t.Cleanup(func() { Down(context.Background(), dup) })
+		if err == nil || !strings.Contains(err.Error(), "lab "+testName+" already uses 10.77.9.0/24") || !strings.Contains(err.Error(), "--subnet") {
+			t.Fatalf("want a refusal naming the lab on the subnet and --subnet, got %v", err)
+		}
+		if netnsExists(nodeNetns(dup.Name, "node1")) || isRegistered(dup.Name) {
+			t.Error("the refused lab left a namespace or its registration")
+		}
+	})
+
 	t.Run("ssh hostname", func(t *testing.T) {
 		for i, n := range l.Nodes {
 			want := nodeName(i + 1)

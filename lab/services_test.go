@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/lab/cassandra"
 	"github.com/hotsnap/hotsnap/lab/elastic"
+	"github.com/hotsnap/hotsnap/remote"
 )
 
 // The test binary doubles as the hotsnap binary the lab installs: run
@@ -244,6 +246,63 @@ func TestLabServices(t *testing.T) {
 		var count int64
 		if err := s.Query("SELECT count(*) FROM thehive.edgestore").Scan(&count); err != nil || count == 0 {
 			t.Errorf("SELECT count(*) FROM thehive.edgestore: %d %v, want > 0", count, err)
+		}
+	})
+
+	t.Run("gocql through the SSH tunnel from op", func(t *testing.T) {
+		// As hotsnap does it: one SSH connection from op to node1 (real
+		// sshd, strict host keys), every driver connection a direct-tcpip
+		// channel through it, and the row counts those of the SSTables.
+		pw, err := l.Secret(SecretCassandraAdmin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n1 := l.Nodes[0]
+		c, err := remote.Dial(ctx, remote.Target{Name: n1.Name, Host: n1.IP, Port: 22, User: LoginUser, IdentityFiles: []string{l.KeyPath()}},
+			remote.Options{KnownHostsFile: l.KnownHostsPath(), SSHConfigFile: "none", Agent: "none", Dial: l.OpDial})
+		if err != nil {
+			t.Fatalf("ssh to %s from op: %v", n1.Name, err)
+		}
+		defer c.Close()
+		var mu sync.Mutex
+		tunnelled := 0
+		dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+			mu.Lock()
+			tunnelled++
+			mu.Unlock()
+			return c.DialContext(ctx, network, addr)
+		}
+		s, err := remote.NewCQLSession(remote.CQLOptions{Hosts: []string{n1.IP}, Username: CassandraAdminUser, Password: pw, Dial: dial, Pin: true})
+		if err != nil {
+			t.Fatalf("gocql session through the tunnel: %v", err)
+		}
+		defer s.Close()
+		var repl map[string]string
+		if err := s.Query("SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?", Keyspace).Scan(&repl); err != nil {
+			t.Fatalf("keyspace %s: %v", Keyspace, err)
+		}
+		if repl["replication_factor"] != strconv.Itoa(o.Nodes) {
+			t.Errorf("keyspace %s replication %v, want RF %d", Keyspace, repl, o.Nodes)
+		}
+		st, err := cassandra.OpenStore(filepath.Join(l.NodeDir(n1.Name), "cassandra", "data"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows int64
+		for _, tb := range cassandra.JanusGraphTables {
+			var got int64
+			if err := s.Query("SELECT count(*) FROM " + Keyspace + "." + tb).Scan(&got); err != nil {
+				t.Errorf("count(*) of %s: %v", tb, err)
+				continue
+			}
+			want, err := st.CountRows(Keyspace, tb)
+			if err != nil || got != want {
+				t.Errorf("count(*) of %s = %d, the SSTables on %s hold %d (%v)", tb, got, n1.Name, want, err)
+			}
+			rows += got
+		}
+		if rows == 0 || tunnelled == 0 {
+			t.Errorf("%d rows counted over %d tunnelled connections", rows, tunnelled)
 		}
 	})
 
@@ -502,16 +561,24 @@ func TestServiceArgs(t *testing.T) {
 
 func TestStatusReportServices(t *testing.T) {
 	n := NodeStatus{Name: "node1", IP: "10.77.9.11", NetnsExists: true, HolderPID: 10, HolderAlive: true, SSHDPID: 11, SSHDAlive: true, PortOpen: true,
-		Services: true, CassandraPID: 12, CassandraAlive: true, ESPID: 13, ESAlive: true, DataBytes: 200_000_000}
-	rep := &StatusReport{Name: "hslab", Subnet: 9, StateDir: "/s", Recorded: true, Registered: true, GuardRoute: true, OpNetns: true, BridgeNetns: true, Nodes: []NodeStatus{n}}
+		Services: true, CassandraPID: 12, CassandraAlive: true, ESPID: 13, ESAlive: true, DataBytes: 200_000_000, TheHive: "active", TheHivePID: 14}
+	rep := &StatusReport{Name: "hslab", Subnet: 9, StateDir: "/s", Recorded: true, Registered: true, GuardRoute: true, OpNetns: true, BridgeNetns: true, Nodes: []NodeStatus{n},
+		Platform: PlatformTheHive, Search: "opensearch", Storage: StorageS3, S3: "minio", Daemons: []DaemonStatus{{Daemon: Daemon{Name: DaemonS3, Node: "node1", PID: 15, Addr: "10.77.9.11:8333"}, Alive: true}}}
 	if !rep.Healthy() {
 		t.Error("healthy node with stand-ins not Healthy")
 	}
 	s := rep.String()
-	for _, w := range []string{"CASSANDRA", "ES", "DATA", "up (12)", "up (13)", "200 MB"} {
+	for _, w := range []string{"CASSANDRA", "ES", "THEHIVE", "DATA", "up (12)", "up (13)", "active (14)", "200 MB",
+		"platform thehive  search opensearch  attachments s3 (minio)  auth off", "  s3 (minio)       node1  10.77.9.11:8333       up (15)"} {
 		if !strings.Contains(s, w) {
 			t.Errorf("table lacks %q:\n%s", w, s)
 		}
+	}
+	thStopped := n
+	thStopped.TheHive, thStopped.TheHivePID = "inactive", 0
+	rep.Nodes = []NodeStatus{thStopped}
+	if !rep.Healthy() || !strings.Contains(rep.String(), " inactive ") {
+		t.Errorf("TheHive stopped (as the backup procedure does) must show, and leave the lab healthy:\n%s", rep)
 	}
 	stopped := n
 	stopped.CassandraPID, stopped.CassandraAlive = 0, false

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+
+	"github.com/hotsnap/hotsnap/lab/thehive"
 )
 
 // NodeStatus is one node's line in a StatusReport.
@@ -52,6 +54,11 @@ type NodeStatus struct {
 	// DataBytes is the size of the node's Cassandra data directory
 	// (snapshots' hard links counted once).
 	DataBytes int64
+	// TheHive is the state of the node's thehive unit as `systemctl
+	// is-active` reports it (active, inactive, failed...), "" when the
+	// platform runs no TheHive; TheHivePID its main process when active.
+	TheHive    string
+	TheHivePID int
 }
 
 // Healthy reports whether the node is fully up.
@@ -87,6 +94,12 @@ type StatusReport struct {
 	Platform string
 	// Daemons lists the recorded platform daemons (S3, PostgreSQL, Redis).
 	Daemons []DaemonStatus
+	// Search is the search engine flavour (elasticsearch or opensearch),
+	// Storage where the attachments live (localfs or s3), S3 the S3 server
+	// kind with storage s3, and Auth whether Cassandra and the search
+	// engine ask for passwords; all from the lab's record.
+	Search, Storage, S3 string
+	Auth                bool
 }
 
 // DaemonStatus is one platform daemon's state.
@@ -132,29 +145,50 @@ func (r *StatusReport) String() string {
 	if len(r.Nodes) == 0 {
 		return b.String()
 	}
+	if r.Platform != "" {
+		storage := orDash(r.Storage)
+		if r.S3 != "" {
+			storage += " (" + r.S3 + ")"
+		}
+		auth := "off"
+		if r.Auth {
+			auth = "on"
+		}
+		fmt.Fprintf(&b, "platform %s  search %s  attachments %s  auth %s\n", r.Platform, orDash(r.Search), storage, auth)
+	}
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NODE\tIP\tNAMESPACE\tHOLDER\tSSHD\tPORT 22\tNETWORK\tCASSANDRA\tES\tDATA")
+	fmt.Fprintln(tw, "NODE\tIP\tNAMESPACE\tHOLDER\tSSHD\tPORT 22\tNETWORK\tCASSANDRA\tES\tTHEHIVE\tDATA")
 	for _, n := range r.Nodes {
-		cass, es, data := "-", "-", "-"
+		cass, es, th, data := "-", "-", "-", "-"
 		if n.Services {
 			cass, es, data = svcState(n.CassandraPID, n.CassandraAlive), svcState(n.ESPID, n.ESAlive), humanize.Bytes(uint64(n.DataBytes))
 			if n.NoCassandra {
 				cass, data = "-", "-"
+			}
+			if n.TheHive != "" {
+				th = n.TheHive
+				if n.TheHivePID != 0 {
+					th += " (" + strconv.Itoa(n.TheHivePID) + ")"
+				}
 			}
 		}
 		network := "up"
 		if n.NetworkDown {
 			network = "down"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.Name, orDash(n.IP), yesNo(n.NetnsExists),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.Name, orDash(n.IP), yesNo(n.NetnsExists),
 			pidState(n.HolderPID, n.HolderAlive), pidState(n.SSHDPID, n.SSHDAlive), yesNo(n.PortOpen),
-			network, cass, es, data)
+			network, cass, es, th, data)
 	}
 	tw.Flush()
 	if len(r.Daemons) > 0 {
-		fmt.Fprintf(&b, "platform %s:\n", r.Platform)
+		fmt.Fprintf(&b, "platform %s daemons:\n", r.Platform)
 		for _, d := range r.Daemons {
-			fmt.Fprintf(&b, "  %-11s %-6s %-21s %s\n", d.Name, d.Node, d.Addr, svcState(d.PID, d.Alive))
+			name := d.Name
+			if d.Name == DaemonS3 && r.S3 != "" {
+				name += " (" + r.S3 + ")"
+			}
+			fmt.Fprintf(&b, "  %-16s %-6s %-21s %s\n", name, d.Node, d.Addr, svcState(d.PID, d.Alive))
 		}
 	}
 	return b.String()
@@ -227,8 +261,12 @@ func statusOf(ctx context.Context, name, stateDir string) (*StatusReport, error)
 	if rec, err := readRecord(stateDir); err == nil && rec.Name == name {
 		rep.Recorded = true
 		rep.Subnet = rec.Subnet
-		if rec.Services != nil {
-			rep.Platform = rec.Services.platform()
+		if sv := rec.Services; sv != nil {
+			rep.Platform = sv.platform()
+			rep.Search, rep.Storage, rep.S3, rep.Auth = sv.Search, sv.Storage, sv.S3, sv.Auth
+			if rep.Storage == "" {
+				rep.Storage = StorageLocalFS
+			}
 		}
 		netnsOf := map[string]string{}
 		for _, n := range rec.Nodes {
@@ -245,6 +283,12 @@ func statusOf(ctx context.Context, name, stateDir string) (*StatusReport, error)
 				ns.CassandraAlive = serviceAlive(n.CassandraPID, n.Netns)
 				ns.ESAlive = serviceAlive(n.ESPID, n.Netns)
 				ns.DataBytes = dirSize(filepath.Join(stateDir, "nodes", n.Name, "cassandra", "data"))
+				if rec.Services.platform() == PlatformTheHive {
+					ns.TheHive = "inactive"
+					if us, err := thehive.ReadStatus(filepath.Join(stateDir, "nodes", n.Name, "thehive-services"), TheHiveUnit); err == nil {
+						ns.TheHive, ns.TheHivePID = us.Active, us.MainPID
+					}
+				}
 			}
 			ns.NetnsExists = netnsExists(n.Netns)
 			ns.HolderAlive = ns.NetnsExists && checkHolder(n) == nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -181,6 +182,19 @@ func TestLabTheHive(t *testing.T) {
 				t.Errorf("%s: systemctl is-active thehive = %q %v, want active", n.Name, out, err)
 			}
 		}
+		// lab status shows it on every node, with its main PID.
+		rep, err := Status(ctx, Options{Name: o.Name, StateDir: l.StateDir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range rep.Nodes {
+			if _, main := unitPIDs(t, l, n.Name); n.TheHive != "active" || n.TheHivePID != main {
+				t.Errorf("lab status of %s: TheHive %q (pid %d), want active (pid %d)", n.Name, n.TheHive, n.TheHivePID, main)
+			}
+		}
+		if s := rep.String(); !strings.Contains(s, "THEHIVE") || !strings.Contains(s, "platform thehive  search elasticsearch  attachments localfs  auth on") {
+			t.Errorf("lab status:\n%s", s)
+		}
 	})
 
 	t.Run("application.conf", func(t *testing.T) {
@@ -232,6 +246,9 @@ func TestLabTheHive(t *testing.T) {
 		if out, err := ssh(t, ctx, l, "node3", "sudo systemctl is-active thehive"); err != nil || out != "active" {
 			t.Errorf("stopping node2 changed node3: is-active = %q %v", out, err)
 		}
+		if rep, err := Status(ctx, Options{Name: o.Name, StateDir: l.StateDir}); err != nil || rep.Nodes[1].TheHive != "inactive" || rep.Nodes[1].TheHivePID != 0 || rep.Nodes[2].TheHive != "active" {
+			t.Errorf("lab status with node2's TheHive stopped: %v\n%s", err, rep)
+		}
 		if out, err := ssh(t, ctx, l, "node2", "sudo systemctl start thehive && sudo systemctl is-active thehive"); err != nil || out != "active" {
 			t.Fatalf("after start: is-active = %q %v, want active", out, err)
 		}
@@ -264,4 +281,69 @@ func TestLabTheHive(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestTheHiveConfShape: the application.conf the lab writes and TheHive 5's
+// documented ones (../testdata/thehive-conf, from reference/real-outputs/
+// thehive-conf) read through hotsnap's own parser, config.ReadTheHiveConf,
+// fill the same settings: the lab's conf has nothing the real ones lack,
+// and lacks nothing they have but documented differences.
+func TestTheHiveConfShape(t *testing.T) {
+	const (
+		noStorageSection = "the docs' database and index excerpts have no storage section; the lab writes storage.localfs.location as TheHive's install does"
+		auditInES        = "the lab keeps TheHive's audit trail in Elasticsearch (the seeded thehive-audits index); the docs' excerpts leave audit.storage unset"
+	)
+	peers := []string{"10.77.13.11", "10.77.13.12", "10.77.13.13"}
+	tests := []struct {
+		sample  string
+		conf    theHiveConf
+		differs map[string]string
+	}{
+		{"thehive5-docs-cluster-db-index.conf", theHiveConf{Node: "node1", IP: peers[0], Peers: peers, Auth: true, CassandraPassword: "pw", ESPassword: "pw"},
+			map[string]string{"StoragePath": noStorageSection, "AuditStorage": auditInES}},
+		{"thehive5-docs-standalone-db-index-auth.conf", theHiveConf{Node: "node1", IP: peers[0], Peers: peers[:1], Auth: true, CassandraPassword: "pw", ESPassword: "pw"},
+			map[string]string{"StoragePath": noStorageSection, "AuditStorage": auditInES}},
+	}
+	set := func(c *config.TheHiveConf) map[string]bool {
+		out := map[string]bool{}
+		v := reflect.ValueOf(*c)
+		for i := 0; i < v.NumField(); i++ {
+			if name := v.Type().Field(i).Name; name != "Warnings" && !v.Field(i).IsZero() {
+				out[name] = true
+			}
+		}
+		return out
+	}
+	for _, tc := range tests {
+		t.Run(tc.sample, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join("..", "testdata", "thehive-conf", tc.sample))
+			if err != nil {
+				t.Fatal(err)
+			}
+			real, err := config.ReadTheHiveConf(tc.sample, raw, config.HOCONOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lab, err := config.ReadTheHiveConf("application.conf", []byte(renderTheHiveConf(tc.conf)), config.HOCONOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, got := set(real), set(lab)
+			for f := range want {
+				if !got[f] && tc.differs[f] == "" {
+					t.Errorf("the sample sets %s, the lab's conf does not", f)
+				}
+			}
+			for f := range got {
+				if !want[f] && tc.differs[f] == "" {
+					t.Errorf("the lab's conf sets %s, the sample does not", f)
+				}
+			}
+			for f := range tc.differs {
+				if want[f] == got[f] {
+					t.Errorf("documented difference %s is stale", f)
+				}
+			}
+		})
+	}
 }

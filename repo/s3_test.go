@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -18,9 +19,10 @@ import (
 
 const testAK, testSK = "hotsnap-repo", "repo-secret-0123456789"
 
-// startVersityGW starts a versitygw on 127.0.0.1 with bucket "backups"
-// and returns its endpoint. It builds the binary once (cached).
-func startVersityGW(t *testing.T) string {
+// startS3Server starts an S3 server of kind (the lab's versitygw or MinIO)
+// on 127.0.0.1 with bucket "backups" and returns its endpoint. It builds the
+// binary once (cached).
+func startS3Server(t *testing.T, kind string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
@@ -28,16 +30,16 @@ func startVersityGW(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin, err := s3.BinPath(s3.KindVersityGW, cache)
+	bin, err := s3.BinPath(kind, cache)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st, err := os.Stat(bin); err != nil || st.Mode()&0o111 == 0 {
 		if testing.Short() {
-			t.Skipf("-short: versitygw not built yet in %s", cache)
+			t.Skipf("-short: %s not built yet in %s", kind, cache)
 		}
-		if bin, err = s3.Build(ctx, s3.KindVersityGW, cache, nil); err != nil {
-			t.Fatalf("build versitygw: %v", err)
+		if bin, err = s3.Build(ctx, kind, cache, nil); err != nil {
+			t.Fatalf("build %s: %v", kind, err)
 		}
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -46,7 +48,7 @@ func startVersityGW(t *testing.T) string {
 	}
 	addr := l.Addr().String()
 	_ = l.Close()
-	srv, err := s3.StartWith(ctx, s3.Options{Kind: s3.KindVersityGW, Bin: bin, DataDir: t.TempDir(), ListenAddr: addr, AccessKey: testAK, SecretKey: testSK})
+	srv, err := s3.StartWith(ctx, s3.Options{Kind: kind, Bin: bin, DataDir: filepath.Join(t.TempDir(), "s3"), ListenAddr: addr, AccessKey: testAK, SecretKey: testSK})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,8 +67,15 @@ func s3Opts(endpoint string) Options {
 	return Options{S3AccessKey: testAK, S3SecretKey: testSK, S3Endpoint: "http://" + endpoint, S3Region: "us-east-1", S3PathStyle: true, S3PartSize: 5 << 20}
 }
 
+// TestS3Store runs the store suite against both S3 servers the lab builds.
 func TestS3Store(t *testing.T) {
-	ep := startVersityGW(t)
+	for _, kind := range s3.Kinds() {
+		t.Run(kind, func(t *testing.T) { testS3Store(t, kind) })
+	}
+}
+
+func testS3Store(t *testing.T, kind string) {
+	ep := startS3Server(t, kind)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	s, err := Open(ctx, "s3://backups/prod/hotsnap", s3Opts(ep))

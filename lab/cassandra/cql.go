@@ -58,6 +58,21 @@ func invalid(format string, a ...any) *cqlResult {
 	return &cqlResult{msg: &message.Invalid{ErrorMessage: fmt.Sprintf(format, a...)}}
 }
 
+// answering wraps a request handler so that a panic in it becomes a
+// SERVER_ERROR reply (as Cassandra answers an unexpected exception) instead
+// of killing the node with the request unanswered.
+func answering(h client.RequestHandler) client.RequestHandler {
+	return func(req *frame.Frame, conn *client.CqlServerConnection, ctx client.RequestHandlerContext) (resp *frame.Frame) {
+		defer func() {
+			if r := recover(); r != nil {
+				resp = frame.NewFrame(req.Header.Version, req.Header.StreamId,
+					&message.ServerError{ErrorMessage: fmt.Sprintf("java.lang.RuntimeException: %v", r)})
+			}
+		}()
+		return h(req, conn, ctx)
+	}
+}
+
 // handleCQL answers every request: it never returns nil, so no request stays unanswered.
 func (n *Node) handleCQL(req *frame.Frame, conn *client.CqlServerConnection, ctx client.RequestHandlerContext) *frame.Frame {
 	v, id := req.Header.Version, req.Header.StreamId
@@ -583,11 +598,15 @@ func (n *Node) execSelect(p *parser, current string, vals []*primitive.Value, v 
 		return invalid("Cannot execute this query as it might involve data filtering and thus may have unpredictable performance. If you want to execute this query despite the performance unpredictability, use ALLOW FILTERING")
 	}
 	if s.count {
-		cnt, err := n.store.CountRows(s.keyspace, s.table)
-		if err != nil {
-			return &cqlResult{msg: &message.ServerError{ErrorMessage: err.Error()}}
+		c := n.countRows(s.keyspace, s.table, k.ReplicationFactor())
+		switch {
+		case c.unavailable:
+			return &cqlResult{msg: &message.Unavailable{ErrorMessage: "Cannot achieve consistency level ONE",
+				Consistency: primitive.ConsistencyLevelOne, Required: 1, Alive: 0}}
+		case c.err != nil:
+			return &cqlResult{msg: &message.ServerError{ErrorMessage: c.err.Error()}}
 		}
-		r := rowsResult(cols(s.keyspace, s.table, vcol{"count", datatype.Bigint}), [][]any{{cnt}}, v)
+		r := rowsResult(cols(s.keyspace, s.table, vcol{"count", datatype.Bigint}), [][]any{{c.count}}, v)
 		r.warnings = []string{"Aggregation query used without partition key"}
 		return r
 	}

@@ -1,8 +1,16 @@
 package cassandra
 
 import (
+	"errors"
 	"strings"
 	"testing"
+	"time"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+	"github.com/datastax/go-cassandra-native-protocol/client"
+	"github.com/datastax/go-cassandra-native-protocol/frame"
+	"github.com/datastax/go-cassandra-native-protocol/message"
+	"github.com/datastax/go-cassandra-native-protocol/primitive"
 )
 
 func TestDriverConnectsAndCounts(t *testing.T) {
@@ -70,5 +78,61 @@ func TestSchemaChangesPropagateAndRowsSelect(t *testing.T) {
 	}
 	if err := s.Query("DROP KEYSPACE thehive").Exec(); err == nil || !strings.Contains(err.Error(), "Cannot drop non existing keyspace 'thehive'.") {
 		t.Fatalf("second drop: %v", err)
+	}
+}
+
+// TestEveryRequestIsAnswered: statements and messages the stand-in does not
+// implement get a Cassandra error at once, never silence (the driver would
+// wait for its timeout), and the connection stays usable.
+func TestEveryRequestIsAnswered(t *testing.T) {
+	c := startCluster(t, 1, false, 64<<10, 1)
+	s := c.session(t, "", "")
+	reqs := map[string]func() error{
+		"INSERT": func() error {
+			return s.Query("INSERT INTO thehive.edgestore (key, column1, value) VALUES (0x01, 0x02, 0x03)").Exec()
+		},
+		"UPDATE": func() error {
+			return s.Query("UPDATE thehive.edgestore SET value = 0x03 WHERE key = 0x01 AND column1 = 0x02").Exec()
+		},
+		"TRUNCATE unknown": func() error { return s.Query("TRUNCATE nosuch.t").Exec() },
+		"garbage":          func() error { return s.Query("FROBNICATE the cluster").Exec() },
+		"SELECT WHERE":     func() error { return s.Query("SELECT * FROM thehive.edgestore WHERE key = 0x01").Exec() },
+		"BATCH": func() error {
+			b := s.Batch(gocql.LoggedBatch)
+			b.Query("INSERT INTO thehive.edgestore (key, column1, value) VALUES (0x01, 0x02, 0x03)")
+			return b.Exec()
+		},
+	}
+	for name, do := range reqs {
+		t.Run(name, func(t *testing.T) {
+			start := time.Now()
+			err := do()
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("answered after %s", d)
+			}
+			if err == nil {
+				return // implemented after all: answered
+			}
+			var re gocql.RequestError
+			if !errors.As(err, &re) {
+				t.Errorf("%v (%T): want a Cassandra error reply, not a client-side failure", err, err)
+			}
+		})
+	}
+	var rel string
+	if err := s.Query("SELECT release_version FROM system.local").Scan(&rel); err != nil || rel == "" {
+		t.Errorf("session unusable after the errors: %q %v", rel, err)
+	}
+}
+
+func TestAnsweringTurnsAPanicIntoAServerError(t *testing.T) {
+	h := answering(func(*frame.Frame, *client.CqlServerConnection, client.RequestHandlerContext) *frame.Frame {
+		panic("boom")
+	})
+	req := frame.NewFrame(primitive.ProtocolVersion4, 7, &message.Query{Query: "SELECT 1"})
+	resp := h(req, nil, nil)
+	se, ok := resp.Body.Message.(*message.ServerError)
+	if !ok || resp.Header.StreamId != 7 || !strings.Contains(se.ErrorMessage, "boom") {
+		t.Fatalf("reply %+v", resp)
 	}
 }

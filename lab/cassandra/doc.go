@@ -14,6 +14,12 @@
 //     CREATE/ALTER/DROP KEYSPACE, CREATE/DROP TABLE, USE, CREATE ROLE, GRANT,
 //     SELECT count(*) and SELECT of the blob rows; anything else gets a
 //     Cassandra-shaped error. The real gocql v2 driver works against it.
+//     count(*) reads the SSTables on disk, each row once, as consistency ONE
+//     does: when the keyspace's replication factor covers every node (the
+//     lab's keyspace, RF = node count) the coordinator replicates every
+//     token range and counts its own SSTables; with a smaller factor it
+//     merges the rows of every live node, or answers Unavailable when some
+//     range has no live replica (count.go).
 //   - a JSON control API on ControlPort (7199, the JMX port) used by the
 //     stand-in tools and by peers (status, snapshots, import, repair, schema
 //     propagation, SSTable stream-in for sstableloader).

@@ -2,6 +2,7 @@ package cassandra
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -95,11 +96,30 @@ func TestSSTableLoaderPartialReplicationAndFailures(t *testing.T) {
 	if sum != 2*total {
 		t.Fatalf("replicas hold %d rows, want 2*%d", sum, total)
 	}
-	// A down replica fails the load with exit 1.
+	// count(*) reads every token range from a live replica, whichever node
+	// coordinates: the whole table, not the coordinator's share.
+	wantCount := "\n count\n-------\n" + fmt.Sprintf("%6d", total) + "\n\n(1 rows)\n"
+	for i := range c.nodes {
+		if out, e, code := c.cqlsh(i, "-e", "SELECT count(*) FROM thehive.edgestore"); code != 0 || !strings.HasPrefix(out, wantCount) {
+			t.Errorf("count(*) coordinated by node %d: %d %q %q, want %d rows", i, code, out, e, total)
+		}
+	}
+	// One replica down: RF 2 still has a live replica for every range.
 	c.nodes[2].Stop()
+	if out, e, code := c.cqlsh(0, "-e", "SELECT count(*) FROM thehive.edgestore"); code != 0 || !strings.HasPrefix(out, wantCount) {
+		t.Errorf("count(*) with node 3 down: %d %q %q, want %d rows", code, out, e, total)
+	}
+
+	// A down replica fails the load with exit 1.
 	out, errOut, code = run(SSTableLoaderMain, "-d", nodeIPs[0], "-p", strconv.Itoa(c.cqlPort), backup)
 	if code != 1 || !strings.HasPrefix(errOut, "Streaming to the following hosts failed:\n[/127.0.0.3:7000]\njava.util.concurrent.ExecutionException") {
 		t.Fatalf("down replica: %d %q %q", code, out, errOut)
+	}
+	// Two down: some ranges have no live replica, and consistency ONE fails.
+	c.nodes[1].Stop()
+	wantErr := `<stdin>:1:Unavailable: Error from server: code=1000 [Unavailable exception] message="Cannot achieve consistency level ONE"`
+	if out, e, code := c.cqlsh(0, "-e", "SELECT count(*) FROM thehive.edgestore"); code != 2 || !strings.HasPrefix(e, wantErr) {
+		t.Errorf("count(*) with nodes 2 and 3 down: %d %q %q, want exit 2 and %s", code, out, e, wantErr)
 	}
 }
 

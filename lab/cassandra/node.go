@@ -173,7 +173,7 @@ func (n *Node) Start(ctx context.Context) error {
 	n.cqlSrv = client.NewCqlServer(net.JoinHostPort(n.cfg.ListenAddress, strconv.Itoa(n.cfg.CQLPort)), nil)
 	n.cqlSrv.MaxConnections = 256
 	n.cqlSrv.IdleTimeout = 24 * time.Hour
-	n.cqlSrv.RequestHandlers = []client.RequestHandler{n.handleCQL}
+	n.cqlSrv.RequestHandlers = []client.RequestHandler{answering(n.handleCQL)}
 	if err := n.cqlSrv.Start(ctx); err != nil {
 		cancel()
 		for _, x := range n.listeners {
@@ -576,9 +576,12 @@ type DescribeClusterInfo struct {
 
 // NetstatsInfo is the control-API answer for nodetool netstats.
 type NetstatsInfo struct {
-	// Receiving counts stream sessions in progress; Small completed small messages.
+	// Receiving counts stream sessions in progress; Small completed small
+	// messages; Gossip completed gossip messages (a round a second with
+	// each peer, SYN, ACK and ACK2, as a real node's counter grows).
 	Receiving int64 `json:"receiving"`
 	Small     int64 `json:"small"`
+	Gossip    int64 `json:"gossip"`
 }
 
 // SchemaOp replicates a DDL change to peers (the stand-in's schema gossip).
@@ -731,7 +734,8 @@ func (n *Node) controlMux() *http.ServeMux {
 	})
 	mux.HandleFunc("POST /v1/repair", n.handleRepair)
 	mux.HandleFunc("GET /v1/netstats", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, NetstatsInfo{Receiving: n.streamsIn.Load(), Small: n.msgsSmall.Load()})
+		gossip := int64(time.Since(n.started).Seconds()) * 3 * int64(len(n.cfg.Peers))
+		writeJSON(w, NetstatsInfo{Receiving: n.streamsIn.Load(), Small: n.msgsSmall.Load(), Gossip: gossip})
 	})
 	mux.HandleFunc("POST /v1/schema", func(w http.ResponseWriter, r *http.Request) {
 		var op SchemaOp
@@ -745,6 +749,7 @@ func (n *Node) controlMux() *http.ServeMux {
 		writeJSON(w, struct{}{})
 	})
 	mux.HandleFunc("POST /v1/stream", n.handleStream)
+	mux.HandleFunc("POST /v1/rowhashes", n.handleRowHashes)
 	return mux
 }
 

@@ -71,8 +71,12 @@ func NodetoolMain(args []string, stdout, stderr io.Writer) int {
 			}
 			port = v
 		case "-u", "--username", "-pw", "--password", "-pwf", "--password-file":
+			// Accepted and unused: the stand-in's JMX port has no
+			// authentication. airline names an option by its field.
 			if _, ok := takeVal(); !ok {
-				return nodetoolUsage(stdout, "Required values for option '"+strings.TrimLeft(a, "-")+"' not provided")
+				field := map[string]string{"-u": "username", "--username": "username", "-pw": "password", "--password": "password",
+					"-pwf": "passwordFilePath", "--password-file": "passwordFilePath"}[a]
+				return nodetoolUsage(stdout, "Required values for option '"+field+"' not provided")
 			}
 		case "-pp", "--print-port":
 		default:
@@ -476,7 +480,7 @@ func formatNetstats(ns NetstatsInfo) string {
 	fmt.Fprintf(&b, "%-25s%10s%10s%15s%10s\n", "Pool Name", "Active", "Pending", "Completed", "Dropped")
 	fmt.Fprintf(&b, "%-25s%10s%10d%15d%10d\n", "Large messages", "n/a", 0, 0, 0)
 	fmt.Fprintf(&b, "%-25s%10s%10d%15d%10d\n", "Small messages", "n/a", 0, ns.Small, 0)
-	fmt.Fprintf(&b, "%-25s%10s%10d%15d%10d\n", "Gossip messages", "n/a", 0, 0, 0)
+	fmt.Fprintf(&b, "%-25s%10s%10d%15d%10d\n", "Gossip messages", "n/a", 0, ns.Gossip, 0)
 	return b.String()
 }
 

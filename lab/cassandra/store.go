@@ -368,23 +368,46 @@ func (s *Store) CountRows(ks, table string) (int64, error) {
 	}
 	// Several SSTables may hold the same row (a reload, a repair, streamed
 	// copies): like Cassandra, count each (partition key, clustering) once.
-	seen := map[[16]byte]struct{}{}
+	seen := map[RowHash]struct{}{}
+	if err := s.addRowHashes(dir, gens, seen); err != nil {
+		return 0, err
+	}
+	return int64(len(seen)), nil
+}
+
+// RowHash identifies one row (partition key and clustering) of a table.
+type RowHash [16]byte
+
+// RowHashes adds the hash of every row of ks.table's live SSTables to seen.
+func (s *Store) RowHashes(ks, table string, seen map[RowHash]struct{}) error {
+	dir, err := s.TableDir(ks, table)
+	if err != nil {
+		return err
+	}
+	gens, err := generations(dir)
+	if err != nil {
+		return err
+	}
+	return s.addRowHashes(dir, gens, seen)
+}
+
+func (s *Store) addRowHashes(dir string, gens []int, seen map[RowHash]struct{}) error {
 	for _, g := range gens {
 		err := ReadDataFile(filepath.Join(dir, fmt.Sprintf("nb-%d-big-Data.db", g)), func(r Row) error {
 			h := fnv.New128a()
 			h.Write(r.Key)
 			h.Write([]byte{0})
 			h.Write(r.Column1)
-			var k [16]byte
+			var k RowHash
 			copy(k[:], h.Sum(nil))
 			seen[k] = struct{}{}
 			return nil
 		})
 		if err != nil {
-			return 0, err
+			return err
 		}
 	}
-	return int64(len(seen)), nil
+	return nil
 }
 
 // Row is one (key, column1, value) record of a Data.db file.

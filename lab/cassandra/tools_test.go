@@ -414,3 +414,22 @@ func TestBackupRestoreWithSSTableLoader(t *testing.T) {
 		t.Fatalf("bad creds: %d %q", code, errOut)
 	}
 }
+
+// TestNodetoolFlushRefreshAndCredentials: flush prints nothing, refresh its
+// 4.x deprecation line (the sample's text), and the JMX credential options
+// the runbooks pass (-u, -pw) are taken anywhere on the line.
+func TestNodetoolFlushRefreshAndCredentials(t *testing.T) {
+	c := startCluster(t, 1, false, 64<<10, 1)
+	if out, errOut, code := c.nodetool(0, "-u", "cassandra", "-pw", "cassandra", "flush", "thehive"); code != 0 || out != "" || errOut != "" {
+		t.Errorf("flush thehive: %d %q %q, want exit 0 and no output", code, out, errOut)
+	}
+	if _, errOut, code := c.nodetool(0, "flush", "nosuch"); code != 2 || !strings.HasPrefix(errOut, "error: Unknown keyspace/cf pair (nosuch)\n-- StackTrace --\n") {
+		t.Errorf("flush nosuch: %d %q, want exit 2 and the Java error", code, errOut)
+	}
+	if out, errOut, code := c.nodetool(0, "refresh", "thehive", "edgestore", "--username", "u", "--password", "p"); code != 0 || out != sample(t, "nodetool-refresh-4.x-DERIVED.txt") || errOut != "" {
+		t.Errorf("refresh: %d %q %q, want the sample's line", code, out, errOut)
+	}
+	if out, _, code := c.nodetool(0, "status", "-pw"); code != 1 || !strings.Contains(out, "Required values for option 'password' not provided") {
+		t.Errorf("-pw without a value: %d %q", code, out)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -26,7 +27,9 @@ type Options struct {
 	// Bin is the server binary (from Build).
 	Bin string
 	// DataDir is the storage directory; it is created if missing. Each
-	// top-level directory is a bucket (versitygw posix backend).
+	// top-level directory is a bucket. versitygw's posix backend keeps each
+	// object as a plain file DataDir/bucket/key; MinIO keeps its own format
+	// (DataDir/bucket/key/xl.meta and parts) and its .minio.sys folder.
 	DataDir string
 	// ListenAddr is host:port to listen on, e.g. 127.0.0.1:9000 or 10.77.0.11:9000.
 	ListenAddr string
@@ -86,13 +89,28 @@ func serverArgs(o Options) (args, env []string, err error) {
 		return []string{"--port", o.ListenAddr, "--region", "us-east-1", "posix", o.DataDir},
 			[]string{"ROOT_ACCESS_KEY=" + o.AccessKey, "ROOT_SECRET_KEY=" + o.SecretKey}, nil
 	case KindMinIO:
-		return []string{"server", o.DataDir, "--address", o.ListenAddr, "--quiet"},
+		// minio server DIR (one drive: single-node single-drive mode) on
+		// --address; its (legacy) config and TLS folders beside DIR instead
+		// of ~/.minio, so the lab writes nothing outside its state
+		// directory. The root credentials, the region (versitygw's,
+		// us-east-1) and no console or update checks come from the
+		// environment.
+		cfg := minioConfigDir(o.DataDir)
+		return []string{"server", o.DataDir, "--address", o.ListenAddr,
+				"--config-dir", cfg, "--certs-dir", filepath.Join(cfg, "certs"), "--quiet"},
 			[]string{"MINIO_ROOT_USER=" + o.AccessKey, "MINIO_ROOT_PASSWORD=" + o.SecretKey,
-				"MINIO_BROWSER=off", "MINIO_UPDATE=off"}, nil
+				"MINIO_SITE_REGION=us-east-1", "MINIO_BROWSER=off", "MINIO_UPDATE=off"}, nil
 	default:
 		_, err := ReleaseFor(o.Kind)
 		return nil, nil, err
 	}
+}
+
+// minioConfigDir is MinIO's --config-dir for a server storing in dataDir:
+// "<dataDir>.minio", beside it (MinIO would take a folder inside dataDir for
+// a bucket). Its certs/ folder is the --certs-dir.
+func minioConfigDir(dataDir string) string {
+	return filepath.Clean(dataDir) + ".minio"
 }
 
 // clientEndpoint turns a listen address into the address a client dials.

@@ -33,10 +33,11 @@ func freePort(t *testing.T) string {
 	return addr
 }
 
-// buildVersityGW builds (or finds cached) versitygw. The first build compiles
-// the whole gateway (about a minute on 2 cores); in -short mode the test is
-// skipped unless the binary is already cached.
-func buildVersityGW(t *testing.T) string {
+// buildKind builds (or finds cached) the server of kind. The first build
+// compiles the whole server (about a minute for versitygw, three for MinIO,
+// on 2 cores); in -short mode the test is skipped unless the binary is
+// already cached.
+func buildKind(t *testing.T, kind string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
@@ -44,18 +45,18 @@ func buildVersityGW(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bin, _ := BinPath(KindVersityGW, cache); testing.Short() && !isExecutable(bin) {
-		t.Skipf("-short: versitygw not built yet in %s", cache)
+	if bin, _ := BinPath(kind, cache); testing.Short() && !isExecutable(bin) {
+		t.Skipf("-short: %s not built yet in %s", kind, cache)
 	}
 	start := time.Now()
 	var log strings.Builder
-	bin, err := Build(ctx, KindVersityGW, cache, &log)
+	bin, err := Build(ctx, kind, cache, &log)
 	if err != nil {
-		t.Fatalf("build versitygw: %v", err)
+		t.Fatalf("build %s: %v", kind, err)
 	}
-	t.Logf("versitygw ready in %s: %s", time.Since(start).Round(10*time.Millisecond), bin)
+	t.Logf("%s ready in %s: %s", kind, time.Since(start).Round(10*time.Millisecond), bin)
 	again := time.Now()
-	if bin2, err := Build(ctx, KindVersityGW, cache, nil); err != nil || bin2 != bin {
+	if bin2, err := Build(ctx, kind, cache, nil); err != nil || bin2 != bin {
 		t.Fatalf("cached Build = %q, %v", bin2, err)
 	}
 	if d := time.Since(again); d > time.Second {
@@ -65,25 +66,41 @@ func buildVersityGW(t *testing.T) string {
 }
 
 func TestVersityGWServer(t *testing.T) {
-	bin := buildVersityGW(t)
+	bin := buildKind(t, KindVersityGW)
 	out, err := exec.Command(bin, "--version").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "v1.8.0") {
 		t.Errorf("versitygw --version = %q, %v; want v1.8.0 stamped", out, err)
 	}
+	testServer(t, KindVersityGW, bin)
+}
 
+func TestMinIOServer(t *testing.T) {
+	bin := buildKind(t, KindMinIO)
+	out, err := exec.Command(bin, "--version").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "DEVELOPMENT.2026-02-12T20-18-48Z (commit-id=7aac2a2c5b7c)") {
+		t.Errorf("minio --version = %q, %v; want the pinned commit and date stamped", out, err)
+	}
+	testServer(t, KindMinIO, bin)
+}
+
+// testServer runs one server of kind from bin on loopback and checks what
+// the lab and hotsnap rely on: seeding (awkward keys, empty and multipart
+// objects), listing, content, path-style URLs, refused credentials, Stop by
+// PID, and a restart on the same data through a command hook.
+func testServer(t *testing.T, kind, bin string) {
 	const ak, sk = "hotsnap-lab", "lab-secret-0123456789"
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	data := t.TempDir()
+	data := filepath.Join(t.TempDir(), "s3") // MinIO's certs folder goes beside it
 	addr := freePort(t)
 	var slog strings.Builder
 	started := time.Now()
-	srv, err := StartWith(ctx, Options{Kind: KindVersityGW, Bin: bin, DataDir: data, ListenAddr: addr,
+	srv, err := StartWith(ctx, Options{Kind: kind, Bin: bin, DataDir: data, ListenAddr: addr,
 		AccessKey: ak, SecretKey: sk, Log: &slog})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("versitygw answering after %s (pid %d, %s)", time.Since(started).Round(time.Millisecond), srv.PID, srv.Endpoint)
+	t.Logf("%s answering after %s (pid %d, %s)", kind, time.Since(started).Round(time.Millisecond), srv.PID, srv.Endpoint)
 	stopped := false
 	defer func() {
 		if !stopped {
@@ -95,6 +112,12 @@ func TestVersityGWServer(t *testing.T) {
 	}
 	if cmdline, err := os.ReadFile("/proc/" + strconv.Itoa(srv.PID) + "/cmdline"); err == nil && strings.Contains(string(cmdline), sk) {
 		t.Error("secret key visible in the server's command line")
+	}
+
+	if kind == KindMinIO {
+		if st, err := os.Stat(filepath.Join(minioConfigDir(data), "certs", "CAs")); err != nil || !st.IsDir() {
+			t.Errorf("MinIO's certs folder under %s: %v", minioConfigDir(data), err)
+		}
 	}
 
 	// Seed: generated awkward objects, literal files, and one multipart object.
@@ -156,8 +179,10 @@ func TestVersityGWServer(t *testing.T) {
 		t.Errorf("unicode prefix listed %d objects, want 5", n)
 	}
 
-	// Content: GET every object and compare SHA-256; the posix backend keeps
-	// each object as a plain file under DataDir/bucket/key.
+	// Content: GET every object and compare SHA-256; versitygw's posix
+	// backend keeps each object as a plain file DataDir/bucket/key, MinIO
+	// as DataDir/bucket/key/xl.meta (small objects inline, larger ones with
+	// part files beside it).
 	for _, o := range objs {
 		wantSHA, _, err := o.Digest()
 		if err != nil {
@@ -176,9 +201,16 @@ func TestVersityGWServer(t *testing.T) {
 		if got := hex.EncodeToString(h.Sum(nil)); got != wantSHA {
 			t.Errorf("%q: sha256 %s, want %s", o.Key, got, wantSHA)
 		}
-		st, err := os.Stat(filepath.Join(data, "thehive", o.Key))
-		if err != nil || st.Size() != o.Length() {
-			t.Errorf("%q on disk: %v, size mismatch (want %d)", o.Key, err, o.Length())
+		switch kind {
+		case KindVersityGW:
+			st, err := os.Stat(filepath.Join(data, "thehive", o.Key))
+			if err != nil || st.Size() != o.Length() {
+				t.Errorf("%q on disk: %v, size mismatch (want %d)", o.Key, err, o.Length())
+			}
+		case KindMinIO:
+			if _, err := os.Stat(filepath.Join(data, "thehive", o.Key, "xl.meta")); err != nil {
+				t.Errorf("%q on disk: %v", o.Key, err)
+			}
 		}
 	}
 
@@ -252,7 +284,7 @@ func TestVersityGWServer(t *testing.T) {
 	// data directory: the objects are still there.
 	hooked := false
 	addr2 := freePort(t)
-	srv2, err := Start(ctx, KindVersityGW, bin, data, addr2, ak, sk, func(name string, args ...string) *exec.Cmd {
+	srv2, err := Start(ctx, kind, bin, data, addr2, ak, sk, func(name string, args ...string) *exec.Cmd {
 		hooked = true
 		return exec.Command("/usr/bin/env", append([]string{"HOTSNAP_S3_HOOK=1", name}, args...)...)
 	})

@@ -222,8 +222,8 @@ func TestServerArgs(t *testing.T) {
 	}
 	o.Kind = KindMinIO
 	args, env, err = serverArgs(o)
-	if err != nil || strings.Join(args, " ") != "server /data --address 127.0.0.1:7070 --quiet" ||
-		!strings.Contains(strings.Join(env, " "), "MINIO_ROOT_PASSWORD=SK-secret") {
+	if err != nil || strings.Join(args, " ") != "server /data --address 127.0.0.1:7070 --config-dir /data.minio --certs-dir /data.minio/certs --quiet" ||
+		strings.Join(env, " ") != "MINIO_ROOT_USER=AK MINIO_ROOT_PASSWORD=SK-secret MINIO_SITE_REGION=us-east-1 MINIO_BROWSER=off MINIO_UPDATE=off" {
 		t.Errorf("minio args %q env %q err %v", args, env, err)
 	}
 	o.Kind = "ceph"
@@ -248,6 +248,11 @@ func TestReleases(t *testing.T) {
 	}
 	if _, err := ReleaseFor("seaweedfs"); err == nil {
 		t.Error("unknown kind accepted")
+	}
+	r, err = ReleaseFor(KindMinIO)
+	if err != nil || r.Version != "v0.0.0-20260212201848-7aac2a2c5b7c" || r.Package != "github.com/minio/minio" ||
+		!strings.Contains(r.LDFlags, "cmd.CommitID=7aac2a2c5b7c") {
+		t.Errorf("minio release = %+v, %v", r, err)
 	}
 	p, err := BinPath(KindVersityGW, "/c")
 	if err != nil || p != "/c/versitygw-v1.8.0/versitygw" {
@@ -288,7 +293,7 @@ func TestBuildFailureReportsGoOutput(t *testing.T) {
 	if err == nil {
 		t.Fatal("Build with a failing go tool succeeded")
 	}
-	for _, want := range []string{"build minio", "install -trimpath github.com/minio/minio@v0.0.0-", "CGO_ENABLED=0", "GOBIN=" + cache} {
+	for _, want := range []string{"build minio", "install -trimpath -ldflags=-X=github.com/minio/minio/cmd.Version=", " github.com/minio/minio@v0.0.0-", "CGO_ENABLED=0", "GOBIN=" + cache} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}

@@ -506,6 +506,23 @@ type UnitStatus struct {
 	ExecMainStatus int
 }
 
+// ReadStatus returns the runtime state of unit name in service directory
+// dir, as `systemctl is-active` would report it, without changing anything:
+// an active unit whose processes are gone reads as failed.
+func ReadStatus(dir, name string) (UnitStatus, error) {
+	s, err := readState(paths{dir: dir, name: name})
+	if err != nil {
+		return UnitStatus{}, err
+	}
+	switch s.Active {
+	case stateActive, stateActivating, stateDeactivating:
+		if !(s.MainPID != 0 && alive(s.MainPID, s.MainStart)) && !(s.SupervisorPID != 0 && alive(s.SupervisorPID, 0)) {
+			s.Active, s.Sub, s.MainPID = stateFailed, "failed", 0
+		}
+	}
+	return statusView(s), nil
+}
+
 func statusView(s unitState) UnitStatus {
 	return UnitStatus{Active: s.Active, Sub: s.Sub, Result: s.Result, Since: s.Since, MainPID: s.MainPID,
 		ExecMainPID: s.ExecMainPID, ExecMainCode: s.ExecMainCode, ExecMainStatus: s.ExecMainStatus}
