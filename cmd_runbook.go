@@ -60,6 +60,9 @@ type session struct {
 	inv  *config.Inventory
 	pool *remote.Pool
 	env  *steps.Env
+	// sudoPassword is ssh.sudo_password when it comes from the environment
+	// or a file ("" otherwise), kept only to be masked.
+	sudoPassword string
 }
 
 func openSession(g *globals) (*session, error) {
@@ -97,12 +100,33 @@ func openSession(g *globals) (*session, error) {
 			}
 		}
 	}
-	return &session{g: g, inv: inv, pool: pool, env: env}, nil
+	s := &session{g: g, inv: inv, pool: pool, env: env}
+	// A sudo password from the environment or a file is read now, so that
+	// the journal and the reports mask it (one that cannot be read is not
+	// an error yet: sudo may not need it, and the node that does says so).
+	// One typed at a prompt is asked only when a node needs it, and only
+	// sudo's stdin ever sees it.
+	if pw := inv.SSH.SudoPassword; pw.IsSet() && pw.Kind != config.SecretPrompt {
+		s.sudoPassword, _ = pw.Resolve(nil)
+	}
+	return s, nil
 }
 
+// repoS3Env names the environment variables that hold the S3 repository's
+// keys (openStore reads them).
+var repoS3Env = []string{"HOTSNAP_REPO_S3_ACCESS_KEY", "HOTSNAP_REPO_S3_SECRET_KEY"}
+
+// secrets lists every secret value the session knows, for the engine to
+// mask in its journal and reports: the Cassandra and Elasticsearch
+// passwords, the attachment store's S3 keys, the S3 repository's keys and
+// the sudo password (when read from the environment or a file).
 func (s *session) secrets() []string {
+	vals := []string{s.env.CassandraPassword, s.env.ESPassword, s.env.S3AccessKey, s.env.S3SecretKey, s.sudoPassword}
+	for _, name := range repoS3Env {
+		vals = append(vals, os.Getenv(name))
+	}
 	var out []string
-	for _, v := range []string{s.env.CassandraPassword, s.env.ESPassword, s.env.S3AccessKey, s.env.S3SecretKey} {
+	for _, v := range vals {
 		if v != "" {
 			out = append(out, v)
 		}
@@ -146,12 +170,16 @@ func runEngine(ctx context.Context, s *session, rb steps.Runbook, f runFlags, re
 	if err != nil {
 		return "", err
 	}
-	e := &steps.Engine{Exec: s.pool, Reporter: rep, Gates: policy, Journal: j, Secrets: s.secrets()}
+	secrets := s.secrets()
+	// The engine masks what it records and the lines it reports; the
+	// errors it hands to the reporter, and the run's error printed on
+	// stderr, carry failed command lines and are masked here.
+	e := &steps.Engine{Exec: s.pool, Reporter: steps.MaskingReporter(rep, secrets), Gates: policy, Journal: j, Secrets: secrets}
 	runErr := e.Run(ctx, rb)
 	if err := j.Close(); err != nil && runErr == nil {
 		runErr = err
 	}
-	return j.Path, runErr
+	return j.Path, steps.MaskError(runErr, secrets)
 }
 
 // summaryTap keeps the run summary for the exit code.
