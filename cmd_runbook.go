@@ -14,6 +14,7 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
 	"github.com/hotsnap/hotsnap/ui"
 )
@@ -193,6 +194,14 @@ func (t *summaryTap) RunFinished(s steps.RunSummary) {
 	t.Reporter.RunFinished(s)
 }
 
+// preflightRunbook is the preflight runbook of the session, with the check
+// of the backup repository's free space (which opens repository.url).
+func preflightRunbook(s *session) steps.Runbook {
+	env := *s.env
+	env.OpenRepo = func(ctx context.Context) (repo.Store, func(), error) { return openStore(ctx, s, s.g) }
+	return steps.Preflight(&env)
+}
+
 func newPreflightCmd(g *globals) *cobra.Command {
 	var f runFlags
 	c := &cobra.Command{
@@ -204,8 +213,9 @@ for each check pass, warn or fail, what was seen and what to do:
   SSH and sudo on every node · clock skew · Cassandra tools and one version ·
   free disk for snapshots · every node UN, the keyspace present, no streams ·
   CQL login and replication factor = node count · Elasticsearch version,
-  health and the snapshot repository (registered, verified) · TheHive service ·
-  attachment storage
+  health and the snapshot repository (registered, verified, under path.repo) ·
+  TheHive service · attachment storage · the supported-versions matrix ·
+  free space in the backup repository for the backup's estimated size
 
 Nothing is changed on any node. Exit code 3 when a check fails.`,
 		Example: `  hotsnap preflight
@@ -217,7 +227,7 @@ Nothing is changed on any node. Exit code 3 when a check fails.`,
 				return err
 			}
 			defer s.pool.Close()
-			sum, err := runRunbook(cmd.Context(), s, steps.Preflight(s.env), f, cmd.OutOrStdout())
+			sum, err := runRunbook(cmd.Context(), s, preflightRunbook(s), f, cmd.OutOrStdout())
 			if err != nil {
 				return err
 			}
