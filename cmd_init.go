@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -15,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/huh/v2"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -76,7 +76,7 @@ EclecticIQ: platform_settings.py is read (never executed) for the PostgreSQL DSN
 the Redis URL and the search URL, elasticsearch.yml for path.repo; PostgreSQL
 and Redis are asked for their data directories. Alien4Cloud: the backup tool's
 config.yml gives alien4cloud.dir and the Elasticsearch cluster. A value that
-cannot be found is asked on a terminal, else its flag is required.
+cannot be found is asked with a form on a terminal, else its flag is required.
 
 TheHive: read
 /etc/thehive/application.conf through sudo (with its include files; ${VAR} and
@@ -87,7 +87,7 @@ snapshot repository already registered, attachment storage (local path and
 owner, or S3 endpoint, bucket and path-style). Every ring member is found with
 "nodetool status" and visited to learn its host name, whether TheHive runs there
 and whether Elasticsearch answers there. Where backups go cannot be discovered:
---repository, else it is asked on a terminal.
+--repository, else it is asked with a form on a terminal.
 
 Passwords are written as references (env:NAME, file:PATH or prompt), never as
 values. Review the file, then run "hotsnap preflight".`,
@@ -431,11 +431,8 @@ func (ns *initNodes) add(host, name, role string, paths map[string]string) {
 	}
 }
 
-// stdinLines reads answers to init's prompts.
-var stdinLines *bufio.Reader
-
-// askValue returns have when set; otherwise it asks on a terminal (plain
-// prompt on stderr), or fails naming the flag to pass.
+// askValue returns have when set; otherwise it asks on a terminal with a
+// one-field form, or fails naming the flag to pass.
 func askValue(flag, what, have string) (string, error) {
 	if have != "" {
 		return have, nil
@@ -443,21 +440,31 @@ func askValue(flag, what, have string) (string, error) {
 	if !term.IsTerminal(int(os.Stdin.Fd())) {
 		return "", usageErr(fmt.Errorf("%s could not be discovered: pass --%s", what, flag))
 	}
-	if stdinLines == nil {
-		stdinLines = bufio.NewReader(os.Stdin)
-	}
 	ttyMu.Lock()
 	defer ttyMu.Unlock()
-	fmt.Fprintf(os.Stderr, "%s (--%s): ", what, flag)
-	line, err := stdinLines.ReadString('\n')
-	line = strings.TrimSpace(line)
-	if line == "" {
-		if err == nil {
-			err = errors.New("empty answer")
-		}
+	var v string
+	// ACCESSIBLE (huh's convention) turns the form into plain prompts, for
+	// screen readers.
+	err := askForm(flag, what, &v).WithOutput(os.Stderr).WithAccessible(os.Getenv("ACCESSIBLE") != "").Run()
+	if err != nil {
 		return "", usageErr(fmt.Errorf("%s: %w: pass --%s", what, err, flag))
 	}
-	return line, nil
+	return v, nil
+}
+
+// askForm is the form that asks for what discovery could not find: one
+// required field, saying which flag gives it next time.
+func askForm(flag, what string, v *string) *huh.Form {
+	return huh.NewForm(huh.NewGroup(huh.NewInput().
+		Title(what).
+		Description("hotsnap init could not discover it (next time: --" + flag + ")").
+		Value(v).
+		Validate(func(s string) error {
+			if strings.TrimSpace(s) == "" {
+				return errors.New("required: it could not be discovered")
+			}
+			return nil
+		})))
 }
 
 // serviceHostName is a node name for a service host: the host's first
