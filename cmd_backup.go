@@ -45,7 +45,7 @@ func openStore(ctx context.Context, s *session, g *globals) (repo.Store, func(),
 			}
 			return c, err
 		},
-		S3AccessKey: os.Getenv("HOTSNAP_REPO_S3_ACCESS_KEY"), S3SecretKey: os.Getenv("HOTSNAP_REPO_S3_SECRET_KEY"),
+		S3AccessKey: os.Getenv(repoS3Env[0]), S3SecretKey: os.Getenv(repoS3Env[1]),
 		S3Endpoint: os.Getenv("HOTSNAP_REPO_S3_ENDPOINT"), S3Region: os.Getenv("HOTSNAP_REPO_S3_REGION"), S3PathStyle: true,
 	}
 	st, err := repo.Open(ctx, url, o)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -10,10 +9,12 @@ import (
 	"net"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"charm.land/huh/v2"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -75,15 +76,18 @@ EclecticIQ: platform_settings.py is read (never executed) for the PostgreSQL DSN
 the Redis URL and the search URL, elasticsearch.yml for path.repo; PostgreSQL
 and Redis are asked for their data directories. Alien4Cloud: the backup tool's
 config.yml gives alien4cloud.dir and the Elasticsearch cluster. A value that
-cannot be found is asked on a terminal, else its flag is required.
+cannot be found is asked with a form on a terminal, else its flag is required.
 
 TheHive: read
-/etc/thehive/application.conf through sudo (with its include files), and draft the
-inventory: keyspace, Cassandra hosts and whether authentication is on,
-Elasticsearch URL and index, the snapshot repository already registered,
-attachment storage (local path and owner, or S3 endpoint and bucket). Every ring
-member is found with "nodetool status" and visited to learn its host name and
-whether TheHive runs there.
+/etc/thehive/application.conf through sudo (with its include files; ${VAR} and
+${?VAR} resolved with the environment of the running thehive service), and draft
+the inventory: keyspace, Cassandra hosts and whether authentication is on,
+Elasticsearch URL (scheme, host), authentication and index, the audit index, the
+snapshot repository already registered, attachment storage (local path and
+owner, or S3 endpoint, bucket and path-style). Every ring member is found with
+"nodetool status" and visited to learn its host name, whether TheHive runs there
+and whether Elasticsearch answers there. Where backups go cannot be discovered:
+--repository, else it is asked with a form on a terminal.
 
 Passwords are written as references (env:NAME, file:PATH or prompt), never as
 values. Review the file, then run "hotsnap preflight".`,
@@ -217,6 +221,14 @@ func discoverInventory(ctx context.Context, g *globals, o initOpts, seed string,
 	}
 	inv.SSH = ssh
 	inv.Repository.URL = o.repository
+	// Where backups go cannot be discovered: init asks on a terminal, and
+	// fails naming --repository without one. The wizard's form leaves it
+	// for the operator to fill in (its result lists it as missing).
+	if inv.Repository.URL == "" && !o.noTTY {
+		if inv.Repository.URL, err = askValue("repository", "where backups go (a directory, ssh://host/path or s3://bucket/prefix)", ""); err != nil {
+			return nil, err
+		}
+	}
 	return inv, nil
 }
 
@@ -253,19 +265,34 @@ func initTheHive(ctx context.Context, o initOpts, seed string, seedPool *remote.
 	defer pool.Close()
 	inv := &config.Inventory{Version: 1, Platform: config.PlatformTheHive}
 	names := map[string]string{}
-	for _, a := range addrs {
-		facts, err := steps.ProbeNode(ctx, pool, a)
-		if err != nil {
+	esURL := steps.ESURLFor(conf, addrs)
+	facts := make([]steps.NodeFacts, len(addrs))
+	esOn := make([]bool, len(addrs))
+	for i, a := range addrs {
+		if facts[i], err = steps.ProbeNode(ctx, pool, a); err != nil {
 			return nil, fmt.Errorf("visit ring member %s: %w", a, err)
 		}
-		name := facts.Hostname
+		esOn[i] = steps.RunsElasticsearch(ctx, pool.Dialer(a), a, esURL, conf.ESHosts)
+	}
+	// The Elasticsearch nodes are the ring members where it answers (on
+	// the loopback when TheHive's configuration names it there, else at
+	// a configured search host); when none does, the TheHive nodes.
+	anyES := slices.Contains(esOn, true)
+	if !anyES {
+		fmt.Fprintf(out, "  Elasticsearch (%s) answered on no ring member: giving the elasticsearch role to the TheHive nodes\n", esURL)
+	}
+	for i, a := range addrs {
+		name := facts[i].Hostname
 		if config.ValidNodeName(name) != nil || names[name] != "" {
 			name = fmt.Sprintf("node%d", len(inv.Nodes)+1)
 		}
 		names[name] = a
 		roles := []string{config.RoleCassandra}
-		if facts.TheHive {
-			roles = append(roles, config.RoleElasticsearch, config.RoleTheHive)
+		if esOn[i] || (!anyES && facts[i].TheHive) {
+			roles = append(roles, config.RoleElasticsearch)
+		}
+		if facts[i].TheHive {
+			roles = append(roles, config.RoleTheHive)
 		}
 		inv.Nodes = append(inv.Nodes, config.Node{Name: name, Host: a, Roles: roles})
 		fmt.Fprintf(out, "  %s (%s): %s\n", name, a, strings.Join(roles, ", "))
@@ -280,7 +307,6 @@ func initTheHive(ctx context.Context, o initOpts, seed string, seedPool *remote.
 	if conf.CassandraAuth {
 		inv.Cassandra.Username, inv.Cassandra.Password = o.cassandraUser, casPw
 	}
-	esURL := steps.ESURLFor(conf, addrs)
 	inv.Elasticsearch = &config.Elasticsearch{URL: esURL, Index: conf.ESGlobalIndex(), AuditIndex: conf.AuditIndex,
 		Repository: config.DefaultESRepository, RepositoryPath: "/mnt/backup/elasticsearch"}
 	if conf.ESAuth {
@@ -405,11 +431,8 @@ func (ns *initNodes) add(host, name, role string, paths map[string]string) {
 	}
 }
 
-// stdinLines reads answers to init's prompts.
-var stdinLines *bufio.Reader
-
-// askValue returns have when set; otherwise it asks on a terminal (plain
-// prompt on stderr), or fails naming the flag to pass.
+// askValue returns have when set; otherwise it asks on a terminal with a
+// one-field form, or fails naming the flag to pass.
 func askValue(flag, what, have string) (string, error) {
 	if have != "" {
 		return have, nil
@@ -417,21 +440,31 @@ func askValue(flag, what, have string) (string, error) {
 	if !term.IsTerminal(int(os.Stdin.Fd())) {
 		return "", usageErr(fmt.Errorf("%s could not be discovered: pass --%s", what, flag))
 	}
-	if stdinLines == nil {
-		stdinLines = bufio.NewReader(os.Stdin)
-	}
 	ttyMu.Lock()
 	defer ttyMu.Unlock()
-	fmt.Fprintf(os.Stderr, "%s (--%s): ", what, flag)
-	line, err := stdinLines.ReadString('\n')
-	line = strings.TrimSpace(line)
-	if line == "" {
-		if err == nil {
-			err = errors.New("empty answer")
-		}
+	var v string
+	// ACCESSIBLE (huh's convention) turns the form into plain prompts, for
+	// screen readers.
+	err := askForm(flag, what, &v).WithOutput(os.Stderr).WithAccessible(os.Getenv("ACCESSIBLE") != "").Run()
+	if err != nil {
 		return "", usageErr(fmt.Errorf("%s: %w: pass --%s", what, err, flag))
 	}
-	return line, nil
+	return v, nil
+}
+
+// askForm is the form that asks for what discovery could not find: one
+// required field, saying which flag gives it next time.
+func askForm(flag, what string, v *string) *huh.Form {
+	return huh.NewForm(huh.NewGroup(huh.NewInput().
+		Title(what).
+		Description("hotsnap init could not discover it (next time: --" + flag + ")").
+		Value(v).
+		Validate(func(s string) error {
+			if strings.TrimSpace(s) == "" {
+				return errors.New("required: it could not be discovered")
+			}
+			return nil
+		})))
 }
 
 // serviceHostName is a node name for a service host: the host's first

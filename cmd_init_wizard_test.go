@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -76,5 +77,22 @@ func TestInitFromWizardRefusesExistingFile(t *testing.T) {
 	}
 	if _, err := initFromWizard(context.Background(), &globals{}, ui.InitRequest{Node: " ", Output: out, Overwrite: true}, nil); err == nil || !strings.Contains(err.Error(), "no node given") {
 		t.Fatalf("empty node: err = %v", err)
+	}
+}
+
+// TestInitAsksWithAForm: what init cannot discover is asked with a
+// one-field form (here in huh's accessible mode, which reads plain lines)
+// that names the flag, and an empty answer is refused.
+func TestInitAsksWithAForm(t *testing.T) {
+	var v string
+	var out bytes.Buffer
+	err := askForm("repository", "where backups go", &v).WithInput(strings.NewReader("\n/mnt/backups\n")).WithOutput(&out).WithAccessible(true).Run()
+	if err != nil || v != "/mnt/backups" {
+		t.Fatalf("answer %q, err %v\n%s", v, err, out.String())
+	}
+	for _, want := range []string{"where backups go", "required: it could not be discovered"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the form does not show %q:\n%s", want, out.String())
+		}
 	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -15,7 +17,13 @@ import (
 
 // runbooks are the runbooks `plan` can show, by name.
 var runbooks = map[string]func(*steps.Env) steps.Runbook{
-	"preflight": steps.Preflight,
+	"preflight": func(env *steps.Env) steps.Runbook {
+		// The plan shows the repository check; nothing opens the repository.
+		env.OpenRepo = func(context.Context) (repo.Store, func(), error) {
+			return nil, nil, errors.New("plan opens no repository")
+		}
+		return steps.Preflight(env)
+	},
 	"restore": func(env *steps.Env) steps.Runbook {
 		return steps.Restore(env, &steps.RestoreRun{Manifest: planManifest(env)})
 	},

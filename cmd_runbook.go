@@ -14,6 +14,7 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
 	"github.com/hotsnap/hotsnap/ui"
 )
@@ -60,6 +61,9 @@ type session struct {
 	inv  *config.Inventory
 	pool *remote.Pool
 	env  *steps.Env
+	// sudoPassword is ssh.sudo_password when it comes from the environment
+	// or a file ("" otherwise), kept only to be masked.
+	sudoPassword string
 }
 
 func openSession(g *globals) (*session, error) {
@@ -97,12 +101,33 @@ func openSession(g *globals) (*session, error) {
 			}
 		}
 	}
-	return &session{g: g, inv: inv, pool: pool, env: env}, nil
+	s := &session{g: g, inv: inv, pool: pool, env: env}
+	// A sudo password from the environment or a file is read now, so that
+	// the journal and the reports mask it (one that cannot be read is not
+	// an error yet: sudo may not need it, and the node that does says so).
+	// One typed at a prompt is asked only when a node needs it, and only
+	// sudo's stdin ever sees it.
+	if pw := inv.SSH.SudoPassword; pw.IsSet() && pw.Kind != config.SecretPrompt {
+		s.sudoPassword, _ = pw.Resolve(nil)
+	}
+	return s, nil
 }
 
+// repoS3Env names the environment variables that hold the S3 repository's
+// keys (openStore reads them).
+var repoS3Env = []string{"HOTSNAP_REPO_S3_ACCESS_KEY", "HOTSNAP_REPO_S3_SECRET_KEY"}
+
+// secrets lists every secret value the session knows, for the engine to
+// mask in its journal and reports: the Cassandra and Elasticsearch
+// passwords, the attachment store's S3 keys, the S3 repository's keys and
+// the sudo password (when read from the environment or a file).
 func (s *session) secrets() []string {
+	vals := []string{s.env.CassandraPassword, s.env.ESPassword, s.env.S3AccessKey, s.env.S3SecretKey, s.sudoPassword}
+	for _, name := range repoS3Env {
+		vals = append(vals, os.Getenv(name))
+	}
 	var out []string
-	for _, v := range []string{s.env.CassandraPassword, s.env.ESPassword, s.env.S3AccessKey, s.env.S3SecretKey} {
+	for _, v := range vals {
 		if v != "" {
 			out = append(out, v)
 		}
@@ -146,12 +171,16 @@ func runEngine(ctx context.Context, s *session, rb steps.Runbook, f runFlags, re
 	if err != nil {
 		return "", err
 	}
-	e := &steps.Engine{Exec: s.pool, Reporter: rep, Gates: policy, Journal: j, Secrets: s.secrets()}
+	secrets := s.secrets()
+	// The engine masks what it records and the lines it reports; the
+	// errors it hands to the reporter, and the run's error printed on
+	// stderr, carry failed command lines and are masked here.
+	e := &steps.Engine{Exec: s.pool, Reporter: steps.MaskingReporter(rep, secrets), Gates: policy, Journal: j, Secrets: secrets}
 	runErr := e.Run(ctx, rb)
 	if err := j.Close(); err != nil && runErr == nil {
 		runErr = err
 	}
-	return j.Path, runErr
+	return j.Path, steps.MaskError(runErr, secrets)
 }
 
 // summaryTap keeps the run summary for the exit code.
@@ -165,6 +194,14 @@ func (t *summaryTap) RunFinished(s steps.RunSummary) {
 	t.Reporter.RunFinished(s)
 }
 
+// preflightRunbook is the preflight runbook of the session, with the check
+// of the backup repository's free space (which opens repository.url).
+func preflightRunbook(s *session) steps.Runbook {
+	env := *s.env
+	env.OpenRepo = func(ctx context.Context) (repo.Store, func(), error) { return openStore(ctx, s, s.g) }
+	return steps.Preflight(&env)
+}
+
 func newPreflightCmd(g *globals) *cobra.Command {
 	var f runFlags
 	c := &cobra.Command{
@@ -176,8 +213,9 @@ for each check pass, warn or fail, what was seen and what to do:
   SSH and sudo on every node · clock skew · Cassandra tools and one version ·
   free disk for snapshots · every node UN, the keyspace present, no streams ·
   CQL login and replication factor = node count · Elasticsearch version,
-  health and the snapshot repository (registered, verified) · TheHive service ·
-  attachment storage
+  health and the snapshot repository (registered, verified, under path.repo) ·
+  TheHive service · attachment storage · the supported-versions matrix ·
+  free space in the backup repository for the backup's estimated size
 
 Nothing is changed on any node. Exit code 3 when a check fails.`,
 		Example: `  hotsnap preflight
@@ -189,7 +227,7 @@ Nothing is changed on any node. Exit code 3 when a check fails.`,
 				return err
 			}
 			defer s.pool.Close()
-			sum, err := runRunbook(cmd.Context(), s, steps.Preflight(s.env), f, cmd.OutOrStdout())
+			sum, err := runRunbook(cmd.Context(), s, preflightRunbook(s), f, cmd.OutOrStdout())
 			if err != nil {
 				return err
 			}

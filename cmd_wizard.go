@@ -162,7 +162,7 @@ func wizardConfig(g *globals) ui.Config {
 		{Key: "preflight", Title: "Preflight only", Disabled: noInv,
 			Help: "every check on every node, live; changes nothing",
 			Job: runJob("preflight", func(_ context.Context, s *session, job *ui.Job) error {
-				job.Runbook = steps.Preflight(s.env)
+				job.Runbook = preflightRunbook(s)
 				return nil
 			})},
 		{Key: "verify", Title: "Verify the newest backup", Disabled: noInv,

@@ -274,32 +274,58 @@ func TestE2EBackupFaults(t *testing.T) {
 		}
 	})
 
-	t.Run("cancelled during the transfer", func(t *testing.T) {
-		before := backupsIn(t, l)
-		code, events, stderr := backupRun(t, l, func(ev map[string]any, cmd *exec.Cmd) {
-			if stepStarted(ev, "stream") {
-				cmd.Process.Signal(syscall.SIGINT)
+	// Ctrl-C and SIGTERM (systemd, a CI timeout) cancel the run alike: the
+	// started steps' cleanups run, the journal records them, exit 130.
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run("cancelled during the transfer by "+sig.String(), func(t *testing.T) {
+			before := backupsIn(t, l)
+			inv, err := config.Load(l.InventoryPath())
+			if err != nil {
+				t.Fatal(err)
+			}
+			inv.StateDir = t.TempDir()
+			p := filepath.Join(inv.StateDir, "inv.yaml")
+			if err := config.Write(p, inv); err != nil {
+				t.Fatal(err)
+			}
+			runID := ""
+			code, events, stderr := backupRun(t, l, func(ev map[string]any, cmd *exec.Cmd) {
+				if ev["event"] == "run_started" {
+					runID, _ = ev["run"].(string)
+				}
+				if stepStarted(ev, "stream") {
+					cmd.Process.Signal(sig)
+				}
+			}, "--inventory", p)
+			if code != exitAborted {
+				t.Fatalf("exit %d, want %d\n%s", code, exitAborted, stderr)
+			}
+			cleaned := false
+			for _, ev := range events {
+				if ev["event"] == "cleanup" && ev["step"] == "snapshot" && ev["error"] == nil {
+					cleaned = true
+				}
+			}
+			if !cleaned {
+				t.Errorf("no successful cleanup of the snapshot step reported")
+			}
+			journal, err := os.ReadFile(filepath.Join(inv.StateDir, "runs", runID+".jsonl"))
+			if err != nil {
+				t.Fatalf("journal of run %q: %v", runID, err)
+			}
+			for _, want := range []string{`"type":"step_finished","step":"stream","state":"canceled"`, `"type":"cleanup","step":"snapshot"}`, "context canceled"} {
+				if !strings.Contains(string(journal), want) {
+					t.Errorf("the journal lacks %s:\n%s", want, journal)
+				}
+			}
+			noNewManifest(t, before)
+			for _, n := range []string{"node1", "node2", "node3"} {
+				if left := snapshotsLeft(t, l, n); left != "" {
+					t.Errorf("%s: snapshots not cleared after %s:\n%s", n, sig, left)
+				}
 			}
 		})
-		if code != exitAborted {
-			t.Fatalf("exit %d, want %d\n%s", code, exitAborted, stderr)
-		}
-		cleaned := false
-		for _, ev := range events {
-			if ev["event"] == "cleanup" && ev["step"] == "snapshot" && ev["error"] == nil {
-				cleaned = true
-			}
-		}
-		if !cleaned {
-			t.Errorf("no successful cleanup of the snapshot step reported")
-		}
-		noNewManifest(t, before)
-		for _, n := range []string{"node1", "node2", "node3"} {
-			if left := snapshotsLeft(t, l, n); left != "" {
-				t.Errorf("%s: snapshots not cleared after cancel:\n%s", n, left)
-			}
-		}
-	})
+	}
 
 	t.Run("elasticsearch snapshot FAILED", func(t *testing.T) {
 		before := backupsIn(t, l)

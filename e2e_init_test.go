@@ -1,10 +1,14 @@
 package main
 
 import (
+	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/goccy/go-yaml"
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/lab"
@@ -22,22 +26,18 @@ func TestE2EInitDraftsTheLabInventory(t *testing.T) {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("init: %v\n%s", err, b)
 	}
-	got, err := config.Load(out)
-	if err != nil {
-		t.Fatalf("init wrote an invalid inventory: %v", err)
+	sameInventory(t, out, l.InventoryPath(), "")
+	// Where backups go cannot be discovered: without a terminal, the flag
+	// is named and nothing is written.
+	o2 := filepath.Join(t.TempDir(), "no-repo.yaml")
+	b, err := hotsnapInOp(t.Context(), l, "init", l.Nodes[0].IP,
+		"--user", "hotsnap", "--identity", l.KeyPath(), "--known-hosts", l.KnownHostsPath(), "--connect-timeout", "5s",
+		"--sudo-password", "file:"+filepath.Join(l.StateDir, "sudo-password"), "-o", o2).CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitUsage || !strings.Contains(string(b), "could not be discovered: pass --repository") {
+		t.Errorf("init without --repository nor a terminal: %v\n%s", err, b)
 	}
-	want, err := config.Load(l.InventoryPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	got.Path, want.Path = "", ""
-	for i := range want.Nodes {
-		if i < len(got.Nodes) {
-			got.Nodes[i].Line, want.Nodes[i].Line = 0, 0
-		}
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("drafted inventory differs from the lab's:\n got  %#v\n want %#v", got, want)
+	if _, err := os.Stat(o2); err == nil {
+		t.Error("init wrote an inventory without a repository")
 	}
 	// And refuses to overwrite without --force.
 	cmd = hotsnapInOp(t.Context(), l, "init", l.Nodes[0].IP, "-o", out)
@@ -69,11 +69,36 @@ func initAndCompare(t *testing.T, l *lab.Lab, wantPlatform string, extra ...stri
 	if !strings.Contains(string(b), "runs "+wantPlatform) {
 		t.Errorf("init did not detect %s:\n%s", wantPlatform, b)
 	}
-	got, err := config.Load(out)
+	sameInventory(t, out, l.InventoryPath(), string(b))
+	return string(b)
+}
+
+// sameInventory fails unless the inventory init drafted at gotPath equals
+// the lab's at wantPath up to comments: the same YAML document once
+// comments (and quoting) are dropped — every key, written or defaulted,
+// with the same value — and the same inventory once loaded.
+func sameInventory(t *testing.T, gotPath, wantPath, initOutput string) {
+	t.Helper()
+	doc := func(p string) map[string]any {
+		t.Helper()
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := yaml.Unmarshal(b, &m); err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		return m
+	}
+	if got, want := doc(gotPath), doc(wantPath); !reflect.DeepEqual(got, want) {
+		t.Fatalf("drafted inventory differs from the lab's (comments aside):\n got  %v\n want %v\n%s", got, want, initOutput)
+	}
+	got, err := config.Load(gotPath)
 	if err != nil {
 		t.Fatalf("init wrote an invalid inventory: %v", err)
 	}
-	want, err := config.Load(l.InventoryPath())
+	want, err := config.Load(wantPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,9 +109,8 @@ func initAndCompare(t *testing.T, l *lab.Lab, wantPlatform string, extra ...stri
 		}
 	}
 	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("drafted inventory differs from the lab's:\n got  %#v\n want %#v\n%s", got, want, b)
+		t.Fatalf("drafted inventory loads differently from the lab's:\n got  %#v\n want %#v\n%s", got, want, initOutput)
 	}
-	return string(b)
 }
 
 // TestE2EInitEclecticIQ drafts the inventory of an EclecticIQ lab from

@@ -76,19 +76,9 @@ func TestE2EPreflight(t *testing.T) {
 		t.Fatalf("healthy lab: exit %d, not passing: %v\n%s", code, bad, stderr)
 	}
 
-	expectFailure := func(t *testing.T, key, remedy string, extra ...string) {
+	expectFailure := func(t *testing.T, key, evidence, remedy string, extra ...string) {
 		t.Helper()
-		code, bad, stderr := preflightJSON(t, l, extra...)
-		if code != exitPreflight {
-			t.Fatalf("exit %d, want %d; not passing: %v\n%s", code, exitPreflight, bad, stderr)
-		}
-		got, ok := bad[key]
-		if !ok || !strings.HasPrefix(got, "fail") || !strings.Contains(got, remedy) {
-			t.Fatalf("want %s to fail with remedy containing %q; got %q; all: %v", key, remedy, got, bad)
-		}
-		if !strings.Contains(stderr, "preflight failed") {
-			t.Errorf("stderr does not summarise the failure: %q", stderr)
-		}
+		expectPreflightFailure(t, l, key, evidence, remedy, extra...)
 	}
 
 	t.Run("node down", func(t *testing.T) {
@@ -100,23 +90,25 @@ func TestE2EPreflight(t *testing.T) {
 				t.Fatal(err)
 			}
 		}()
-		expectFailure(t, "node3/ring state", "systemctl start cassandra")
+		expectFailure(t, "node3/ring state", "DN "+l.Nodes[2].IP, "bring the node back (`sudo systemctl start cassandra` on it)")
 	})
 	t.Run("elasticsearch red", func(t *testing.T) {
 		state := filepath.Join(l.StateDir, "shared", "es-state")
 		nodeSh(t, l, "node1", "es-standin fault --state "+state+" --health red")
 		defer nodeSh(t, l, "node1", "es-standin fault --state "+state+" --health auto")
-		expectFailure(t, "node1/es health", "allocation/explain")
+		expectFailure(t, "node1/es health", "red, 3 nodes", "primary shards are missing: a snapshot would be PARTIAL; fix the cluster first (`GET _cluster/allocation/explain`)")
 	})
 	t.Run("repository missing", func(t *testing.T) {
 		nodeSh(t, l, "node1", "curl -sf -XDELETE 127.0.0.1:9200/_snapshot/thehive_repository")
 		defer nodeSh(t, l, "node1", registerRepo)
-		expectFailure(t, "node1/es repository", "_snapshot/thehive_repository")
+		expectFailure(t, "node1/es repository", `repository "thehive_repository" is not registered`,
+			"`path.repo: /mnt/backup/elasticsearch`, then `sudo systemctl restart elasticsearch`, then register it once: curl -X PUT 'http://127.0.0.1:9200/_snapshot/thehive_repository'")
 	})
 	t.Run("RF 1 on 3 nodes", func(t *testing.T) {
 		nodeSh(t, l, "node1", `cqlsh `+l.Nodes[0].IP+` -e "ALTER KEYSPACE thehive WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"`)
 		defer nodeSh(t, l, "node1", `cqlsh `+l.Nodes[0].IP+` -e "ALTER KEYSPACE thehive WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}"`)
-		expectFailure(t, "/replication", "ALTER KEYSPACE thehive")
+		expectFailure(t, "/replication", "thehive: SimpleStrategy, RF 1 on 3 nodes",
+			"`ALTER KEYSPACE thehive WITH REPLICATION = { 'class' : 'NetworkTopologyStrategy', 'datacenter1' : 3 };`, then `nodetool repair -full thehive` on every node")
 	})
 	t.Run("changed host key", func(t *testing.T) {
 		if _, err := l.RotateHostKey(t.Context(), "node2"); err != nil {
@@ -127,7 +119,10 @@ func TestE2EPreflight(t *testing.T) {
 				t.Fatal(err)
 			}
 		}()
-		expectFailure(t, "node2/ssh+sudo", "SSH access")
+		expectFailure(t, "node2/ssh+sudo", "HOST KEY CHANGED",
+			"the host key of node2 changed: do not go on until you know why (a reinstalled node, or a man-in-the-middle)")
+		expectFailure(t, "node2/ssh+sudo", "HOST KEY CHANGED",
+			"remove the old one with `ssh-keygen -R "+l.Nodes[1].IP+" -f "+l.KnownHostsPath()+"` and re-run with --accept-new-hosts")
 	})
 	t.Run("keyspace missing", func(t *testing.T) {
 		inv, err := config.Load(l.InventoryPath())
@@ -140,11 +135,52 @@ func TestE2EPreflight(t *testing.T) {
 			t.Fatal(err)
 		}
 		os.Chmod(filepath.Dir(p), 0o755)
-		expectFailure(t, "node1/keyspace", "keyspace nothere is missing", "--inventory", p)
+		expectFailure(t, "node1/keyspace", "The keyspace nothere, does not exist", "keyspace nothere is missing: check cassandra.keyspace", "--inventory", p)
+	})
+	t.Run("repository too small", func(t *testing.T) {
+		dir, err := os.MkdirTemp("", "hotsnap-small-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
+			t.Fatalf("mount tmpfs: %v %s", err, out)
+		}
+		defer exec.Command("umount", dir).Run()
+		inv, err := config.Load(l.InventoryPath())
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv.Repository.URL = filepath.Join(dir, "backups")
+		p := dir + "-inv.yaml"
+		if err := config.Write(p, inv); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(p)
+		expectFailure(t, "repository/repository space", "free at "+dir+"; the backup copies about", "free at least", "--inventory", p)
 	})
 	// And healthy again after every fault was undone.
 	if code, bad, stderr := preflightJSON(t, l); code != 0 {
 		t.Fatalf("after the faults: exit %d, not passing: %v\n%s", code, bad, stderr)
+	}
+}
+
+// expectPreflightFailure runs preflight --json in l and wants exit 3, the
+// check key ("node/check") failed with evidence and remedy containing the
+// given texts, and the failure summed up on stderr.
+func expectPreflightFailure(t *testing.T, l *lab.Lab, key, evidence, remedy string, extra ...string) {
+	t.Helper()
+	code, bad, stderr := preflightJSON(t, l, extra...)
+	if code != exitPreflight {
+		t.Fatalf("exit %d, want %d; not passing: %v\n%s", code, exitPreflight, bad, stderr)
+	}
+	got, ok := bad[key]
+	ev, rem, _ := strings.Cut(got, " → ")
+	if !ok || !strings.HasPrefix(got, "fail") || !strings.Contains(ev, evidence) || !strings.Contains(rem, remedy) {
+		t.Fatalf("want %s to fail with evidence containing %q and remedy containing %q; got %q; all: %v", key, evidence, remedy, got, bad)
+	}
+	if !strings.Contains(stderr, "preflight failed") || !strings.Contains(stderr, strings.TrimPrefix(strings.Replace(key, "/", ": ", 1), ": ")) {
+		t.Errorf("stderr does not sum up the failure of %s: %q", key, stderr)
 	}
 }
 
@@ -168,9 +204,11 @@ func TestE2EPreflightS3(t *testing.T) {
 	if err := config.Write(p, inv); err != nil {
 		t.Fatal(err)
 	}
-	code, bad, _ = preflightJSON(t, l, "--inventory", p)
-	got := bad["node1/s3 bucket"]
-	if code != exitPreflight || !strings.HasPrefix(got, "fail") || !strings.Contains(got, "access_key/secret_key") {
-		t.Fatalf("wrong S3 secret: exit %d, s3 check %q, all %v", code, got, bad)
-	}
+	expectPreflightFailure(t, l, "node1/s3 bucket", ":8333: Access Denied",
+		"check storage.s3.access_key/secret_key against storage.s3.aws.credentials in application.conf", "--inventory", p)
+
+	// This lab is the test's own: its thehive keyspace can really go.
+	nodeSh(t, l, "node1", `cqlsh `+l.Nodes[0].IP+` -e "DROP KEYSPACE thehive"`)
+	expectPreflightFailure(t, l, "node1/keyspace", "The keyspace thehive, does not exist",
+		"keyspace thehive is missing: check cassandra.keyspace against db.janusgraph.storage.cql.keyspace in /etc/thehive/application.conf; if it was dropped, restore it from a backup")
 }

@@ -110,6 +110,7 @@ func renderInventory(s invSpec) string {
 	p("  identity_files: [%s]", yq(filepath.Join(stateDir, "id_ed25519")))
 	p("  known_hosts: %s", yq(filepath.Join(stateDir, "known_hosts")))
 	p("  connect_timeout: 5s")
+	p("  keepalive: 15s")
 	p("  sudo: auto")
 	p("  sudo_password: %s   # used by %s; %s needs none", yq("file:"+filepath.Join(stateDir, "sudo-password")), PasswordUser, LoginUser)
 	p("")

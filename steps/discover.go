@@ -6,9 +6,11 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
@@ -41,23 +43,72 @@ func readRemoteFile(ctx context.Context, ex Executor, node, file string) ([]byte
 
 // ReadTheHiveConf reads /etc/thehive/application.conf on node (through sudo),
 // following its includes on the same node, and extracts what hotsnap needs.
-// Errors name the node and the file with line:col.
+// When the files use substitutions (${VAR}, ${?VAR}), they are resolved with
+// the environment of the running thehive service, as TheHive itself sees it
+// (TheHiveEnvironment); when the service is not running, without it, and a
+// warning says so. Errors name the node and the file with line:col.
 func ReadTheHiveConf(ctx context.Context, ex Executor, node string) (*config.TheHiveConf, error) {
 	data, err := readRemoteFile(ctx, ex, node, TheHiveConfPath)
 	if err != nil {
 		return nil, fmt.Errorf("read TheHive configuration: %w", err)
 	}
+	substs := strings.Contains(string(data), "${")
+	read := map[string][]byte{} // includes, read once for both passes
 	include := func(p string) ([]byte, error) {
 		if !path.IsAbs(p) {
 			p = path.Join(path.Dir(TheHiveConfPath), p)
 		}
-		return readRemoteFile(ctx, ex, node, p)
+		if b, ok := read[p]; ok {
+			return b, nil
+		}
+		b, err := readRemoteFile(ctx, ex, node, p)
+		if err == nil {
+			read[p] = b
+			substs = substs || strings.Contains(string(b), "${")
+		}
+		return b, err
 	}
-	conf, err := config.ReadTheHiveConf(TheHiveConfPath, data, config.HOCONOptions{Env: map[string]string{}, Include: include})
+	opts := config.HOCONOptions{Env: map[string]string{}, Include: include}
+	conf, err := config.ReadTheHiveConf(TheHiveConfPath, data, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", node, err)
 	}
+	if !substs {
+		return conf, nil
+	}
+	env, err := TheHiveEnvironment(ctx, ex, node)
+	if err != nil {
+		conf.Warnings = append(conf.Warnings, fmt.Sprintf("the configuration uses ${...} substitutions, resolved without TheHive's environment: %v; check the values drafted from them", err))
+		return conf, nil
+	}
+	opts.Env = env
+	if conf, err = config.ReadTheHiveConf(TheHiveConfPath, data, opts); err != nil {
+		return nil, fmt.Errorf("%s: %w", node, err)
+	}
 	return conf, nil
+}
+
+// theHiveEnvCmd prints the environment of the running thehive service,
+// NUL-separated, or fails when it does not run.
+const theHiveEnvCmd = `pid=$(systemctl show -p MainPID --value thehive 2>/dev/null); [ -n "$pid" ] && [ "$pid" != 0 ] && cat /proc/"$pid"/environ`
+
+// TheHiveEnvironment returns the environment of the running thehive service
+// on node (/proc/MAINPID/environ, through sudo): what TheHive resolves the
+// ${VAR} and ${?VAR} substitutions of its configuration with. Values may be
+// secrets: they are only used to resolve the configuration, never shown.
+func TheHiveEnvironment(ctx context.Context, ex Executor, node string) (map[string]string, error) {
+	var b strings.Builder
+	_, err := ex.Run(ctx, node, remote.Command{Cmd: theHiveEnvCmd, Sudo: true, Stdout: &b, Stderr: errTail{}})
+	if err != nil {
+		return nil, fmt.Errorf("%s: the environment of the thehive service could not be read (is it running?)", node)
+	}
+	env := map[string]string{}
+	for _, kv := range strings.Split(b.String(), "\x00") {
+		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
+			env[k] = v
+		}
+	}
+	return env, nil
 }
 
 // RingAddresses returns the addresses of every ring member, as `nodetool
@@ -100,6 +151,41 @@ func ProbeNode(ctx context.Context, ex Executor, node string) (NodeFacts, error)
 		return NodeFacts{}, fmt.Errorf("%s: hostname printed nothing", node)
 	}
 	return NodeFacts{Hostname: lines[0], TheHive: len(lines) > 1 && lines[1] == "thehive"}, nil
+}
+
+// RunsElasticsearch says whether Elasticsearch answers on the ring member
+// node: a TCP connection through node's SSH connection to the port of
+// esURL on the node's loopback when esURL is a loopback URL (Elasticsearch
+// beside Cassandra, as the runbook's cluster has it), else whether node
+// itself is one of the configured search hosts (host[:port]).
+func RunsElasticsearch(ctx context.Context, dial remote.DialFunc, node, esURL string, searchHosts []string) bool {
+	u, err := url.Parse(esURL)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	port := u.Port()
+	if port == "" {
+		port = "9200"
+	}
+	if !IsLocalHost(u.Hostname()) {
+		for _, h := range searchHosts {
+			if hh, _, err := net.SplitHostPort(h); err == nil {
+				h = hh
+			}
+			if h == node {
+				return true
+			}
+		}
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	c, err := dial(ctx, "tcp", net.JoinHostPort("127.0.0.1", port))
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
 }
 
 // ESRepositories lists the snapshot repositories registered on the cluster

@@ -3,12 +3,15 @@ package steps
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/hotsnap/hotsnap/config"
+	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/remote/remotetest"
 )
 
@@ -43,6 +46,63 @@ storage.localfs.location = /data/files
 		if strings.Contains(w, "sekret") {
 			t.Fatal("a warning carries the password")
 		}
+	}
+}
+
+// TestReadTheHiveConfResolvesWithTheServiceEnvironment: ${?VAR} overrides
+// (in the file or an include) take the values of the running thehive
+// service's environment, as TheHive does; without the service, the
+// defaults stay and a warning says why.
+func TestReadTheHiveConfResolvesWithTheServiceEnvironment(t *testing.T) {
+	conf := `include "cluster.conf"
+db.janusgraph.storage.cql.keyspace = thehive
+db.janusgraph.storage.cql.keyspace = ${?KEYSPACE}
+storage.provider = localfs
+storage.localfs.location = /opt/thp/thehive/files
+`
+	cluster := `db.janusgraph.storage.hostname = ["127.0.0.1"]
+db.janusgraph.storage.hostname = ${?CQL_HOSTS}
+db.janusgraph.storage.password = ${?CQL_PASSWORD}
+`
+	for _, c := range []struct {
+		name     string
+		env      string // "" : thehive not running
+		keyspace string
+		hosts    []string
+		warning  string
+	}{
+		{"running", "PATH=/usr/bin\x00KEYSPACE=thehive_prod\x00CQL_HOSTS=10.0.0.1,10.0.0.2\x00CQL_PASSWORD=s3cr=t\x00", "thehive_prod", []string{"10.0.0.1", "10.0.0.2"}, ""},
+		{"stopped", "", "thehive", []string{"127.0.0.1"}, "resolved without TheHive's environment: node1: the environment of the thehive service could not be read (is it running?)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := remotetest.New(t)
+			f.Expect("node1", catCmd(TheHiveConfPath)).WithSudo(true).Stdout(conf)
+			f.Expect("node1", catCmd("/etc/thehive/cluster.conf")).WithSudo(true).Stdout(cluster) // read once for both passes
+			env := f.Expect("node1", theHiveEnvCmd).WithSudo(true).Stdout(c.env)
+			if c.env == "" {
+				env.Exit(1)
+			}
+			got, err := ReadTheHiveConf(context.Background(), f, "node1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Keyspace != c.keyspace || strings.Join(got.CassandraHosts, ",") != strings.Join(c.hosts, ",") {
+				t.Errorf("keyspace %q hosts %q, want %q %q", got.Keyspace, got.CassandraHosts, c.keyspace, c.hosts)
+			}
+			if got.CassandraAuth != (c.env != "") {
+				t.Errorf("auth %v: the password comes from the environment", got.CassandraAuth)
+			}
+			w := strings.Join(got.Warnings, "; ")
+			if (c.warning == "") != (w == "") || !strings.Contains(w, c.warning) || strings.Contains(w, "s3cr=t") {
+				t.Errorf("warnings %q, want %q", got.Warnings, c.warning)
+			}
+		})
+	}
+	// Without substitutions the environment is not read at all.
+	f := remotetest.New(t)
+	f.Expect("node1", catCmd(TheHiveConfPath)).WithSudo(true).Stdout("db.janusgraph.storage.hostname = [a]\n")
+	if _, err := ReadTheHiveConf(context.Background(), f, "node1"); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -104,6 +164,36 @@ func TestESURLFor(t *testing.T) {
 		got := ESURLFor(&config.TheHiveConf{ESHosts: c.hosts, ESScheme: c.scheme}, []string{"10.0.0.1", "10.0.0.2"})
 		if got != c.want {
 			t.Errorf("%v %s: got %s want %s", c.hosts, c.scheme, got, c.want)
+		}
+	}
+}
+
+func TestRunsElasticsearch(t *testing.T) {
+	dialOK := func(_ context.Context, network, addr string) (net.Conn, error) {
+		if addr != "127.0.0.1:9201" {
+			return nil, fmt.Errorf("dial %s: connection refused", addr)
+		}
+		a, b := net.Pipe()
+		b.Close()
+		return a, nil
+	}
+	dialFail := func(context.Context, string, string) (net.Conn, error) { return nil, errors.New("connection refused") }
+	for _, c := range []struct {
+		name  string
+		dial  remote.DialFunc
+		node  string
+		url   string
+		hosts []string
+		want  bool
+	}{
+		{"answers on the node's loopback", dialOK, "10.0.0.1", "http://127.0.0.1:9201", nil, true},
+		{"nothing listens there", dialFail, "10.0.0.1", "http://127.0.0.1:9201", nil, false},
+		{"another port", dialOK, "10.0.0.1", "https://127.0.0.1:9200", nil, false},
+		{"a configured search host", dialFail, "10.0.0.5", "http://es1:9200", []string{"es1:9200", "10.0.0.5:9200"}, true},
+		{"not a search host", dialOK, "10.0.0.6", "http://es1:9200", []string{"es1:9200", "10.0.0.5"}, false},
+	} {
+		if got := RunsElasticsearch(context.Background(), c.dial, c.node, c.url, c.hosts); got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path"
 	"regexp"
 	"sort"
 	"strconv"
@@ -802,4 +803,88 @@ func ParseVerifyRepository(body []byte) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// NodePathRepo is one node's path.repo, from GET _nodes/settings.
+type NodePathRepo struct {
+	// Node is the node's name.
+	Node string
+	// Roots lists path.repo: the directories fs repositories may live in
+	// (empty when the node has none).
+	Roots []string
+}
+
+// ParseNodesPathRepo parses GET _nodes/settings (nested settings, or flat
+// with ?flat_settings=true) into each node's path.repo, sorted by node
+// name. path.repo is a list, or a string when elasticsearch.yml gives one
+// directory.
+func ParseNodesPathRepo(body []byte) ([]NodePathRepo, error) {
+	const what = "elasticsearch _nodes/settings"
+	var raw struct {
+		Nodes *map[string]struct {
+			Name     string         `json:"name"`
+			Settings map[string]any `json:"settings"`
+		} `json:"nodes"`
+	}
+	if err := decodeES(what, body, &raw); err != nil {
+		return nil, err
+	}
+	if raw.Nodes == nil {
+		return nil, fmt.Errorf("%s: no \"nodes\" object", what)
+	}
+	var out []NodePathRepo
+	for id, n := range *raw.Nodes {
+		name := n.Name
+		if name == "" {
+			name = id
+		}
+		v, ok := n.Settings["path.repo"]
+		if !ok {
+			if p, isObj := n.Settings["path"].(map[string]any); isObj {
+				v, ok = p["repo"]
+			}
+		}
+		var roots []string
+		switch r := v.(type) {
+		case nil:
+		case string:
+			roots = strings.Split(r, ",") // "a,b" is how a comma-separated yml value reads back
+		case []any:
+			for _, x := range r {
+				s, isStr := x.(string)
+				if !isStr {
+					return nil, fmt.Errorf("%s: node %s: path.repo holds %T, not a string", what, name, x)
+				}
+				roots = append(roots, s)
+			}
+		default:
+			return nil, fmt.Errorf("%s: node %s: path.repo is %T, not a list", what, name, v)
+		}
+		for i := range roots {
+			roots[i] = strings.TrimSpace(roots[i])
+		}
+		out = append(out, NodePathRepo{Node: name, Roots: roots})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Node < out[j].Node })
+	return out, nil
+}
+
+// UnderPathRepo says whether an fs repository location is inside one of
+// roots, as Elasticsearch resolves it: a relative location is taken under
+// the first root.
+func UnderPathRepo(location string, roots []string) bool {
+	if len(roots) == 0 {
+		return false
+	}
+	if !path.IsAbs(location) {
+		return true
+	}
+	loc := path.Clean(location)
+	for _, r := range roots {
+		r = path.Clean(r)
+		if loc == r || strings.HasPrefix(loc, strings.TrimSuffix(r, "/")+"/") {
+			return true
+		}
+	}
+	return false
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/repo"
 )
 
 // Env is what the runbooks need from the outside world.
@@ -32,6 +33,11 @@ type Env struct {
 	S3SecretKey       string
 	// Now is the local clock (tests may fix it).
 	Now func() time.Time
+	// OpenRepo, when set, opens the backup repository (repository.url) for
+	// the preflight check of its free space; nil leaves that check out
+	// (the backup runbook meets a full repository as it writes, and says
+	// so). `plan` sets one that is never called.
+	OpenRepo func(ctx context.Context) (repo.Store, func(), error)
 
 	// found collects the versions the checks see, for the "versions" check.
 	found *foundVersions
@@ -138,6 +144,9 @@ func Preflight(env *Env) Runbook {
 	if len(env.names(config.RoleTheHive)) > 0 {
 		rb.Steps = append(rb.Steps, versionsStep(env))
 	}
+	if env.OpenRepo != nil {
+		rb.Steps = append(rb.Steps, repositoryStep(env))
+	}
 	return rb
 }
 
@@ -186,8 +195,7 @@ func sshStep(env *Env) Step {
 			eachNode(rc, nodes, func(rc *RunContext, n string) {
 				out, err := output(ctx, rc, n, sshProbe, true)
 				if err != nil {
-					rc.Check(CheckResult{Check: "ssh+sudo", Node: n, Status: CheckFail, Evidence: err.Error(),
-						Remedy: "fix SSH access or sudo for the inventory user on this node (see README, \"How hotsnap uses SSH\")"})
+					rc.Check(CheckResult{Check: "ssh+sudo", Node: n, Status: CheckFail, Evidence: err.Error(), Remedy: sshRemedy(env, n, err)})
 					return
 				}
 				lines := strings.Split(strings.TrimSpace(out), "\n")
@@ -201,6 +209,31 @@ func sshStep(env *Env) Step {
 			return nil
 		},
 	}
+}
+
+// sshRemedy says what to do about a failed login or sudo on node: the
+// remedy differs for a changed host key (never accept it blindly), an
+// unknown one, a sudo that wants a password, and the rest.
+func sshRemedy(env *Env, node string, err error) string {
+	host := node
+	if n, ok := env.Inv.Node(node); ok {
+		host = n.Host
+	}
+	kh := env.Inv.SSH.KnownHosts
+	if kh == "" {
+		kh = "~/.ssh/known_hosts"
+	}
+	var changed *remote.ChangedHostKeyError
+	var unknown *remote.UnknownHostError
+	switch {
+	case errors.As(err, &changed):
+		return fmt.Sprintf("the host key of %s changed: do not go on until you know why (a reinstalled node, or a man-in-the-middle). Compare with the key on the node (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on its console); if it is the node's new key, remove the old one with `ssh-keygen -R %s -f %s` and re-run with --accept-new-hosts", node, host, kh)
+	case errors.As(err, &unknown):
+		return fmt.Sprintf("%s is not in %s: check the fingerprint out of band (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the node), then re-run with --accept-new-hosts", host, kh)
+	case strings.Contains(err.Error(), "sudo"):
+		return "give the SSH user sudo rights on this node, or set ssh.sudo and ssh.sudo_password (env:NAME, file:PATH or prompt) in the inventory"
+	}
+	return "fix SSH access for the inventory user on this node: ssh.user, ssh.identity_files, the address (see README, \"How hotsnap uses SSH\")"
 }
 
 func clockStep(env *Env) Step {
@@ -259,41 +292,76 @@ func clockStep(env *Env) Step {
 	}
 }
 
+// Commands of the tools check: the restore node (the first Cassandra node,
+// which runs sstableloader when the topology changed) also looks for
+// sstableloader.
+const (
+	tarVersionCmd    = "tar --version | head -n 1"
+	sstableloaderCmd = "command -v sstableloader"
+)
+
 func cassandraToolsStep(env *Env) Step {
 	nodes := env.names(config.RoleCassandra)
+	loader := nodes[0]
 	const cmd = "nodetool version"
 	return Step{
-		ID: "cassandra-tools", Title: "Cassandra tools and version on every node", Kind: KindCheck,
-		Why:  "The backup runs nodetool on every node; every node must run the same Cassandra version (TheHive 5 supports 4.0 and 4.1).",
-		Plan: planEach(nodes, cmd+"; command -v tar", false),
+		ID: "cassandra-tools", Title: "Tools on every node: nodetool and the Cassandra version, tar; sstableloader on the restore node", Kind: KindCheck,
+		Why: "The backup runs nodetool and tar on every node, a restore to a changed topology runs sstableloader on the first node; every node must run the same Cassandra version (TheHive 5 supports 4.0 and 4.1).",
+		Plan: func() []PlannedCommand {
+			var out []PlannedCommand
+			for _, n := range nodes {
+				c := cmd + "; " + tarVersionCmd
+				if n == loader {
+					c += "; " + sstableloaderCmd
+				}
+				out = append(out, PlannedCommand{Node: n, Cmd: c})
+			}
+			return out
+		},
 		Run: func(ctx context.Context, rc *RunContext) error {
 			var mu sync.Mutex
 			versions := map[string][]string{}
 			eachNode(rc, nodes, func(rc *RunContext, n string) {
+				release := ""
 				out, err := output(ctx, rc, n, cmd, false)
 				if err != nil {
 					rc.Check(CheckResult{Check: "nodetool", Node: n, Status: CheckFail, Evidence: err.Error(),
 						Remedy: "start Cassandra on this node (`sudo systemctl start cassandra`) and check `nodetool status`"})
-					return
-				}
-				v, err := ParseNodetoolVersion(out)
-				if err != nil {
+				} else if v, err := ParseNodetoolVersion(out); err != nil {
 					rc.Check(CheckResult{Check: "nodetool", Node: n, Status: CheckFail, Evidence: err.Error()})
+				} else {
+					release = v.Release
+					st := CheckPass
+					rem := ""
+					if !strings.HasPrefix(v.Release, "4.0") && !strings.HasPrefix(v.Release, "4.1") {
+						st, rem = CheckWarn, "TheHive 5 supports Cassandra 4.0.x–4.1.x (runbook §5)"
+					}
+					rc.Check(CheckResult{Check: "cassandra version", Node: n, Status: st, Evidence: "nodetool version: ReleaseVersion: " + v.Release, Remedy: rem})
+					mu.Lock()
+					versions[v.Release] = append(versions[v.Release], n)
+					mu.Unlock()
+					env.found.addCassandra(v.Release)
+				}
+				if tv, err := output(ctx, rc, n, tarVersionCmd, false); err != nil || strings.TrimSpace(tv) == "" {
+					rc.Check(CheckResult{Check: "tar", Node: n, Status: CheckFail, Evidence: fmt.Sprintf("tar --version: %v", orNotFound(err)),
+						Remedy: "install tar on this node (`sudo apt-get install tar` or `sudo dnf install tar`): the backup streams every table with it"})
+				} else {
+					rc.Check(CheckResult{Check: "tar", Node: n, Status: CheckPass, Evidence: strings.TrimSpace(tv)})
+				}
+				if n != loader {
 					return
 				}
-				st := CheckPass
-				rem := ""
-				if !strings.HasPrefix(v.Release, "4.0") && !strings.HasPrefix(v.Release, "4.1") {
-					st, rem = CheckWarn, "TheHive 5 supports Cassandra 4.0.x–4.1.x (runbook §5)"
+				p, err := output(ctx, rc, n, sstableloaderCmd, false)
+				if err != nil || strings.TrimSpace(p) == "" {
+					rc.Check(CheckResult{Check: "sstableloader", Node: n, Status: CheckWarn, Evidence: "sstableloader not found on the restore node",
+						Remedy: "install Cassandra's tools on " + n + " (the cassandra package ships sstableloader in its bin/ or tools/bin/): a restore to a changed topology loads with it"})
+					return
 				}
-				rc.Check(CheckResult{Check: "cassandra version", Node: n, Status: st, Evidence: "ReleaseVersion: " + v.Release, Remedy: rem})
-				mu.Lock()
-				versions[v.Release] = append(versions[v.Release], n)
-				mu.Unlock()
-				env.found.addCassandra(v.Release)
-				if _, err := output(ctx, rc, n, "command -v tar", false); err != nil {
-					rc.Check(CheckResult{Check: "tar", Node: n, Status: CheckFail, Evidence: "tar not found", Remedy: "install tar on this node"})
+				ev := "sstableloader at " + strings.TrimSpace(p)
+				if release != "" {
+					ev += " (ships with Cassandra " + release + ")"
 				}
+				rc.Check(CheckResult{Check: "sstableloader", Node: n, Status: CheckPass, Evidence: ev})
 			})
 			if len(versions) > 1 {
 				rc.Check(CheckResult{Check: "one cassandra version", Status: CheckFail, Evidence: fmt.Sprintf("nodes run different versions: %v", versions),
@@ -302,6 +370,14 @@ func cassandraToolsStep(env *Env) Step {
 			return nil
 		},
 	}
+}
+
+// orNotFound is err, or "not found" for a command that printed nothing.
+func orNotFound(err error) string {
+	if err == nil {
+		return "not found"
+	}
+	return err.Error()
 }
 
 func diskStep(env *Env) Step {
@@ -386,7 +462,7 @@ func ringStep(env *Env) Step {
 			}
 			if missing {
 				rc.Check(CheckResult{Check: "keyspace", Node: from, Status: CheckFail, Evidence: strings.TrimSpace(out),
-					Remedy: fmt.Sprintf("keyspace %s is missing: check cassandra.keyspace against db.janusgraph.storage.cql.keyspace in /etc/thehive/application.conf", ks)})
+					Remedy: fmt.Sprintf("keyspace %s is missing: check cassandra.keyspace against db.janusgraph.storage.cql.keyspace in /etc/thehive/application.conf; if it was dropped, restore it from a backup (`hotsnap restore ID`)", ks)})
 				return nil
 			}
 			if err != nil {
@@ -467,16 +543,73 @@ func cqlStep(env *Env) Step {
 					Remedy: "check cassandra.keyspace; TheHive's is db.janusgraph.storage.cql.keyspace in application.conf"})
 				return nil
 			}
-			rf := replicationFactor(repl)
-			r := CheckResult{Check: "replication", Status: CheckPass, Evidence: fmt.Sprintf("%s: %s, RF %d on %d nodes", c.Keyspace, repl["class"], rf, len(nodes))}
-			if rf < len(nodes) {
-				r.Status = CheckFail
-				r.Remedy = fmt.Sprintf("ALTER KEYSPACE %s WITH replication = {'class': 'NetworkTopologyStrategy', 'replication_factor': %d}; then `nodetool repair -full %s` on every node", c.Keyspace, len(nodes), c.Keyspace)
+			// Nodes per data center, from one coordinator's system.local
+			// and system.peers_v2 (a pinned session); unknown if it fails.
+			var perDC map[string]int
+			if ps, err := remote.NewCQLSession(remote.CQLOptions{Hosts: hosts, Port: c.Port, Username: c.Username, Password: env.CassandraPassword, Dial: env.Dial(nodes[0].Name), Pin: true}); err == nil {
+				if ring, err := (gocqlQuerier{ps}).topology(ctx); err == nil {
+					perDC = map[string]int{}
+					for _, h := range ring {
+						perDC[h.DC]++
+					}
+				}
+				ps.Close()
 			}
+			r := rateReplication(c.Keyspace, repl, perDC, len(nodes))
 			rc.Check(r)
 			return nil
 		},
 	}
+}
+
+// rateReplication checks the runbook's "replicate 100% of your data": the
+// keyspace's replication factor equals the node count, in every data center
+// (perDC: node count per DC from system.local/peers; nil when unknown, then
+// the sum of the factors is compared with nodes). The remedy is the
+// runbook's ALTER KEYSPACE with this cluster's data centers and counts.
+func rateReplication(ks string, repl map[string]string, perDC map[string]int, nodes int) CheckResult {
+	class := repl["class"]
+	if i := strings.LastIndex(class, "."); i >= 0 {
+		class = class[i+1:]
+	}
+	r := CheckResult{Check: "replication", Status: CheckPass}
+	var short []string
+	if len(perDC) == 0 {
+		perDC = nil
+	}
+	dcs := sortedKeys(perDC)
+	if class == "NetworkTopologyStrategy" && perDC != nil {
+		var have []string
+		for _, dc := range dcs {
+			rf, _ := strconv.Atoi(repl[dc])
+			have = append(have, fmt.Sprintf("%s: RF %d on %d nodes", dc, rf, perDC[dc]))
+			if rf < perDC[dc] {
+				short = append(short, dc)
+			}
+		}
+		r.Evidence = fmt.Sprintf("%s: %s, %s", ks, class, strings.Join(have, ", "))
+	} else {
+		rf := replicationFactor(repl)
+		r.Evidence = fmt.Sprintf("%s: %s, RF %d on %d nodes", ks, class, rf, nodes)
+		if rf < nodes {
+			short = append(short, "")
+		}
+	}
+	if len(short) == 0 {
+		return r
+	}
+	r.Status = CheckFail
+	want := []string{"'class' : 'NetworkTopologyStrategy'"}
+	if perDC != nil {
+		for _, dc := range dcs {
+			want = append(want, fmt.Sprintf("'%s' : %d", dc, perDC[dc]))
+		}
+	} else {
+		want = append(want, fmt.Sprintf("'<datacenter_name>' : %d", nodes))
+	}
+	r.Remedy = fmt.Sprintf("replicate 100%% of the data on every node (runbook, \"Replicate Cassandra data to all nodes\"): in cqlsh `ALTER KEYSPACE %s WITH REPLICATION = { %s };`, then `nodetool repair -full %s` on every node and wait for it, then `nodetool netstats` shows nothing pending",
+		ks, strings.Join(want, ", "), ks)
+	return r
 }
 
 // replicationFactor sums the per-DC factors (NetworkTopologyStrategy) or
@@ -503,7 +636,7 @@ func esStep(env *Env) Step {
 	es := env.Inv.Elasticsearch
 	repo := es.Repository
 	return Step{
-		ID: "elasticsearch", Title: "Elasticsearch: reachable, health, snapshot repository registered and verified", Kind: KindCheck,
+		ID: "elasticsearch", Title: "Elasticsearch: reachable, version, health, snapshot repository registered, under path.repo and verified", Kind: KindCheck,
 		Why: "The index is backed up with the snapshot API into an fs repository on the shared folder (path.repo), registered once on the cluster.",
 		Plan: func() []PlannedCommand {
 			return []PlannedCommand{{Node: env.esNode(), Cmd: fmt.Sprintf("GET %s/ · GET /_cluster/health · GET /_snapshot/%s · POST /_snapshot/%s/_verify (through the SSH tunnel)", es.URL, repo, repo)}}
@@ -552,7 +685,7 @@ func esStep(env *Env) Step {
 				rc.Check(CheckResult{Check: "es health", Node: n, Status: CheckFail, Evidence: err.Error()})
 			}
 
-			register := fmt.Sprintf(`curl -X PUT '%s/_snapshot/%s' -H 'Content-Type: application/json' -d '{"type":"fs","settings":{"location":"%s"}}'`, es.URL, repo, es.RepositoryPath)
+			register := fmt.Sprintf(`curl -X PUT '%s/_snapshot/%s' -H 'Content-Type: application/json' -d '{"type":"fs","settings":{"location":"%s"}}'`, es.URL, repo, orDefault(es.RepositoryPath, "/mnt/backup/elasticsearch"))
 			resp, err = cl.Do(ctx, http.MethodGet, "/_snapshot/"+repo, nil)
 			switch {
 			case err != nil:
@@ -560,7 +693,7 @@ func esStep(env *Env) Step {
 				return nil
 			case resp.Status == 404:
 				rc.Check(CheckResult{Check: "es repository", Node: n, Status: CheckFail, Evidence: fmt.Sprintf("repository %q is not registered", repo),
-					Remedy: "set path.repo in elasticsearch.yml on every node, restart, then register it: " + register})
+					Remedy: "in elasticsearch.yml on each node `path.repo: " + orDefault(es.RepositoryPath, "/mnt/backup/elasticsearch") + "`, then `sudo systemctl restart elasticsearch`, then register it once: " + register})
 				return nil
 			case resp.Status != 200:
 				rc.Check(esErrorCheck("es repository", n, resp, register))
@@ -579,6 +712,9 @@ func esStep(env *Env) Step {
 				r.Status, r.Remedy = CheckWarn, fmt.Sprintf("the inventory says elasticsearch.repository_path %s; make them agree", es.RepositoryPath)
 			}
 			rc.Check(r)
+			if loc != "" {
+				rc.Check(pathRepoCheck(ctx, cl, n, repo, loc))
+			}
 			resp, err = cl.Do(ctx, http.MethodPost, "/_snapshot/"+repo+"/_verify", nil)
 			switch {
 			case err != nil:
@@ -591,6 +727,66 @@ func esStep(env *Env) Step {
 			return nil
 		},
 	}
+}
+
+// pathRepoRemedy is runbook §2 step 3, for the repository's folder.
+func pathRepoRemedy(loc string) string {
+	return fmt.Sprintf("in elasticsearch.yml on each node: `path.repo: %s`; then `sudo systemctl restart elasticsearch` (runbook, \"ES snapshot repository\"); the folder must be the same shared mount on every node", loc)
+}
+
+// pathRepoCheck reads every node's path.repo (GET _nodes/settings) and says
+// whether the fs repository's location lies under it on each: a node that
+// lost path.repo (a rewritten elasticsearch.yml) cannot write snapshots.
+func pathRepoCheck(ctx context.Context, cl *remote.ESClient, node, repo, loc string) CheckResult {
+	r := CheckResult{Check: "es path.repo", Node: node}
+	resp, err := cl.Do(ctx, http.MethodGet, "/_nodes/settings", nil)
+	if err != nil {
+		r.Status, r.Evidence = CheckFail, err.Error()
+		return r
+	}
+	if resp.Status != http.StatusOK {
+		r = esErrorCheck("es path.repo", node, resp, "check that the user may read GET _nodes/settings (cluster:monitor/nodes/info), or compare path.repo in elasticsearch.yml by hand")
+		r.Status = CheckWarn
+		return r
+	}
+	nodes, err := ParseNodesPathRepo(resp.Body)
+	if err != nil {
+		r.Status, r.Evidence = CheckWarn, err.Error()
+		return r
+	}
+	var bad, roots []string
+	for _, n := range nodes {
+		if !UnderPathRepo(loc, n.Roots) {
+			bad = append(bad, fmt.Sprintf("%s (path.repo %s)", n.Node, orNone(n.Roots)))
+		} else if roots == nil {
+			roots = n.Roots
+		}
+	}
+	switch {
+	case len(nodes) == 0:
+		r.Status, r.Evidence = CheckWarn, "GET _nodes/settings listed no node"
+	case len(bad) > 0:
+		r.Status, r.Remedy = CheckFail, pathRepoRemedy(loc)
+		r.Evidence = fmt.Sprintf("%s location %s is not under path.repo on %s", repo, loc, strings.Join(bad, ", "))
+	default:
+		r.Status = CheckPass
+		r.Evidence = fmt.Sprintf("%s location %s is under path.repo %v on all %d nodes", repo, loc, roots, len(nodes))
+	}
+	return r
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func orNone(roots []string) string {
+	if len(roots) == 0 {
+		return "not set"
+	}
+	return "[" + strings.Join(roots, ", ") + "]"
 }
 
 func esErrorCheck(check, node string, resp *remote.ESResponse, remedy string) CheckResult {

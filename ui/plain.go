@@ -71,19 +71,32 @@ func (p *Plain) StepProgress(stepID, node string, done, total int64, unit string
 	p.printf("      %s │ %s / %s%s\n", node, amount(done, unit), amount(total, unit), pct)
 }
 
-// CheckReported prints a check verdict with its evidence and remedy. The
-// verdict is a word, not only a colour or a symbol.
+// Column widths of the check table: a node name, a check name. A longer
+// value pushes the rest of its row right and the table stays readable.
+const (
+	nodeCol  = 10
+	checkCol = 21
+)
+
+// CheckReported prints a check verdict as a row of the check table: the
+// verdict as a word (not only a colour or a symbol), the node, the check,
+// what was seen; a remedy follows on its own line under the evidence.
 func (p *Plain) CheckReported(r steps.CheckResult) {
+	p.printf("%s", checkRow(r))
+}
+
+// checkRow renders a check as a table row (and its remedy line).
+func checkRow(r steps.CheckResult) string {
 	where := r.Node
 	if where == "" {
 		where = "cluster"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "  %s %-4s %-8s %s: %s\n", statusMark(r.Status), strings.ToUpper(string(r.Status)), where, r.Check, r.Evidence)
+	fmt.Fprintf(&b, "  %s %-4s %-*s %-*s %s\n", statusMark(r.Status), strings.ToUpper(string(r.Status)), nodeCol, where, checkCol, r.Check, r.Evidence)
 	if r.Remedy != "" && r.Status != steps.CheckPass {
-		fmt.Fprintf(&b, "                  → %s\n", r.Remedy)
+		fmt.Fprintf(&b, "  %*s → %s\n", 7+nodeCol+1+checkCol, "", r.Remedy)
 	}
-	p.printf("%s", b.String())
+	return b.String()
 }
 
 func statusMark(s steps.CheckStatus) string {
@@ -159,6 +172,15 @@ func (p *Plain) RunFinished(sum steps.RunSummary) {
 	checks := ""
 	if len(sum.Checks) > 0 {
 		checks = fmt.Sprintf(" · checks: %d pass, %d warn, %d fail", pass, warn, fail)
+	}
+	var notPassing strings.Builder
+	for _, c := range sum.Checks {
+		if c.Status != steps.CheckPass {
+			notPassing.WriteString(checkRow(c))
+		}
+	}
+	if notPassing.Len() > 0 {
+		p.printf("\nnot passing (%d of %d checks):\n%s", warn+fail, len(sum.Checks), notPassing.String())
 	}
 	switch {
 	case sum.Err != nil && sum.Aborted:

@@ -59,7 +59,70 @@ func TestPlainAndJSONCarryTheSameFacts(t *testing.T) {
 		t.Fatalf("json events: %v", events)
 	}
 	chk := events[2]["check"].(map[string]any)
-	if chk["status"] != "fail" || chk["remedy"] != "start cassandra" || chk["node"] != "node3" {
+	if chk["status"] != "fail" || chk["remedy"] != "start cassandra" || chk["node"] != "node3" || chk["evidence"] != "DN 10.0.0.13" ||
+		chk["check"] != "ring state" || chk["step"] != "ring" {
 		t.Fatalf("check event: %v", chk)
+	}
+}
+
+// TestPlainChecksAreATable: the plain printer lays the checks out as a
+// table (verdict, node, check, evidence in columns; the remedy under the
+// evidence) and ends with the checks that did not pass; the JSON printer
+// carries the same facts, one check event each.
+func TestPlainChecksAreATable(t *testing.T) {
+	checks := []steps.CheckResult{
+		{StepID: "ssh", Check: "ssh+sudo", Node: "node1", Status: steps.CheckPass, Evidence: "sudo to root works"},
+		{StepID: "ssh", Check: "ssh+sudo", Node: "node2", Status: steps.CheckFail, Evidence: "HOST KEY CHANGED", Remedy: "ssh-keygen -R 10.0.0.12"},
+		{StepID: "cql", Check: "replication", Status: steps.CheckWarn, Evidence: "RF 2 on 3 nodes", Remedy: "ALTER KEYSPACE"},
+		{StepID: "repository", Check: "repository space", Node: "repository", Status: steps.CheckPass, Evidence: "60 GiB free"},
+	}
+	var p, j bytes.Buffer
+	for _, r := range []steps.Reporter{NewPlain(&p), NewJSON(&j)} {
+		for _, c := range checks {
+			r.CheckReported(c)
+		}
+		r.RunFinished(steps.RunSummary{Checks: checks})
+	}
+	lines := strings.Split(p.String(), "\n")
+	want := []string{
+		"  ✓ PASS node1      ssh+sudo              sudo to root works",
+		"  ✗ FAIL node2      ssh+sudo              HOST KEY CHANGED",
+		"                                          → ssh-keygen -R 10.0.0.12",
+		"  ! WARN cluster    replication           RF 2 on 3 nodes",
+		"                                          → ALTER KEYSPACE",
+		"  ✓ PASS repository repository space      60 GiB free",
+		"",
+		"not passing (2 of 4 checks):",
+		"  ✗ FAIL node2      ssh+sudo              HOST KEY CHANGED",
+		"                                          → ssh-keygen -R 10.0.0.12",
+		"  ! WARN cluster    replication           RF 2 on 3 nodes",
+		"                                          → ALTER KEYSPACE",
+	}
+	for i, w := range want {
+		if i >= len(lines) || lines[i] != w {
+			t.Fatalf("plain line %d:\n got %q\nwant %q\nall:\n%s", i, lines[min(i, len(lines)-1)], w, p.String())
+		}
+	}
+	// Every evidence and remedy of the table is in the JSON, with its node.
+	var got []steps.CheckResult
+	for _, l := range strings.Split(strings.TrimSpace(j.String()), "\n") {
+		var ev struct {
+			Event string             `json:"event"`
+			Check *steps.CheckResult `json:"check"`
+		}
+		if err := json.Unmarshal([]byte(l), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Event == "check" {
+			got = append(got, *ev.Check)
+		}
+	}
+	if len(got) != len(checks) {
+		t.Fatalf("json checks %v", got)
+	}
+	for i := range checks {
+		if got[i] != checks[i] {
+			t.Errorf("json check %d = %+v, want %+v", i, got[i], checks[i])
+		}
 	}
 }

@@ -515,6 +515,7 @@ func (s *server) register() {
 	s.handle("/", "HEAD", s.root)
 	s.handle("/_cluster/health", "GET", s.health)
 	s.handle("/_cluster/health/{index}", "GET", s.health)
+	s.handle("/_nodes/settings", "GET", s.nodesSettings)
 	s.handle("/_cat/health", "GET", s.catHealth)
 	s.handle("/_cat/indices", "GET", s.catIndices)
 	s.handle("/_cat/indices/{index}", "GET", s.catIndices)

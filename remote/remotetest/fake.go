@@ -114,7 +114,9 @@ func (e *Expectation) matches(node string, c remote.Command) bool {
 
 // Run answers cmd from the script, feeding the reply to the command's writers
 // or OnLine the way the real executor does.
-func (f *Fake) Run(ctx context.Context, node string, cmd remote.Command) (remote.Result, error) {
+func (f *Fake) Run(ctx context.Context, node string, cmd remote.Command) (res remote.Result, err error) {
+	start := time.Now()
+	defer func() { res.Duration = time.Since(start) }()
 	var stdin string
 	if cmd.Stdin != nil {
 		b, err := io.ReadAll(cmd.Stdin)
@@ -140,7 +142,7 @@ func (f *Fake) Run(ctx context.Context, node string, cmd remote.Command) (remote
 	}
 	f.mu.Unlock()
 
-	res := remote.Result{Node: node, Cmd: cmd.Cmd, ExitCode: -1, StdinBytes: int64(len(stdin))}
+	res = remote.Result{Node: node, Cmd: cmd.Cmd, ExitCode: -1, StdinBytes: int64(len(stdin))}
 	if e == nil {
 		f.t.Errorf("remotetest: unexpected command on %s (sudo=%v): %q", node, cmd.Sudo, cmd.Cmd)
 		return res, fmt.Errorf("%s: unexpected command %q", node, cmd.Cmd)

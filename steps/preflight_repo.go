@@ -1,0 +1,115 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hotsnap/hotsnap/config"
+	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/repo"
+)
+
+// repositoryStep checks that the backup repository has room for the
+// backup's estimated size: the keyspace's data directory on every Cassandra
+// node and the attachments, which hotsnap streams into the repository (the
+// Elasticsearch snapshot goes to Elasticsearch's own repository, checked by
+// the elasticsearch step).
+func repositoryStep(env *Env) Step {
+	url := env.Inv.Repository.URL
+	return Step{
+		ID: "repository", Title: "Free space in the backup repository for the backup's estimated size", Kind: KindCheck,
+		Why: "Every node's snapshot and the attachments are streamed into the repository; a backup that fills it fails after hours of copying.",
+		Plan: func() []PlannedCommand {
+			var out []PlannedCommand
+			if env.Inv.Cassandra != nil {
+				for _, n := range env.names(config.RoleCassandra) {
+					out = append(out, PlannedCommand{Node: n, Cmd: keyspaceDUCmd(env, n), Sudo: true})
+				}
+			}
+			if st := env.Inv.Storage; st != nil && st.Provider == config.StorageLocalFS {
+				n, p := env.filesLocation()
+				out = append(out, PlannedCommand{Node: n, Cmd: "du -sb " + remote.Quote(p), Sudo: true})
+			}
+			return append(out, PlannedCommand{Node: "repository", Cmd: "free space of " + url + " (statfs, or df -PB1 over SSH)"})
+		},
+		Run: func(ctx context.Context, rc *RunContext) error {
+			store, closeStore, err := env.OpenRepo(ctx)
+			if err != nil {
+				rc.Check(CheckResult{Check: "repository space", Node: "repository", Status: CheckFail, Evidence: err.Error(),
+					Remedy: "set repository.url in the inventory to a directory, ssh://host/path or s3://bucket/prefix that this machine can reach"})
+				return nil
+			}
+			defer closeStore()
+			need, parts, problems := backupSize(ctx, rc, env)
+			where := store.String()
+			sp, ok := store.(repo.Spacer)
+			if !ok {
+				rc.Check(CheckResult{Check: "repository space", Node: "repository", Status: CheckPass,
+					Evidence: fmt.Sprintf("%s reports no free space (object storage); the backup copies about %s (%s)", where, HumanBytes(need), parts)})
+				return nil
+			}
+			space, err := sp.Space(ctx)
+			if err != nil {
+				rc.Check(CheckResult{Check: "repository space", Node: "repository", Status: CheckFail, Evidence: err.Error(),
+					Remedy: "check repository.url in the inventory: the directory (or its parent) must exist and be reachable"})
+				return nil
+			}
+			r := CheckResult{Check: "repository space", Node: "repository", Status: CheckPass,
+				Evidence: fmt.Sprintf("%s free at %s; the backup copies about %s (%s)", HumanBytes(space.Free), space.At, HumanBytes(need), parts)}
+			switch {
+			case len(problems) > 0:
+				r.Status = CheckWarn
+				r.Evidence += "; not measured: " + strings.Join(problems, "; ")
+				r.Remedy = "the estimate is partial: the disk, attachment or S3 checks above say why"
+			case space.Free < need:
+				r.Status = CheckFail
+				r.Remedy = fmt.Sprintf("free at least %s in %s, or point repository.url at a larger file system; `hotsnap prune` removes old backups", HumanBytes(need-space.Free), where)
+			case space.Free < need+need/10:
+				r.Status = CheckWarn
+				r.Remedy = "less than 10% would be left after the backup: free some space (`hotsnap prune`) before it grows"
+			}
+			rc.Check(r)
+			return nil
+		},
+	}
+}
+
+// backupSize measures what a backup streams into the repository: the
+// keyspace on every Cassandra node and the attachments. parts describes the
+// sum; problems names what could not be measured.
+func backupSize(ctx context.Context, rc *RunContext, env *Env) (need int64, parts string, problems []string) {
+	var desc []string
+	if env.Inv.Cassandra != nil {
+		nodes := env.names(config.RoleCassandra)
+		sizes, errs := keyspaceSizes(ctx, rc, env, nodes)
+		var total int64
+		for _, n := range sizes {
+			total += n
+		}
+		need += total
+		desc = append(desc, fmt.Sprintf("Cassandra %s from %d nodes", HumanBytes(total), len(sizes)))
+		if len(errs) > 0 {
+			names := make([]string, 0, len(errs))
+			for n := range errs {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			problems = append(problems, "the keyspace on "+strings.Join(names, ", "))
+		}
+	}
+	if env.Inv.Storage != nil {
+		n, at, err := attachmentsSize(ctx, rc, env)
+		if err != nil {
+			problems = append(problems, "the attachments")
+		} else {
+			need += n
+			desc = append(desc, fmt.Sprintf("attachments %s in %s", HumanBytes(n), at))
+		}
+	}
+	if len(desc) == 0 {
+		return 0, "nothing to copy", problems
+	}
+	return need, strings.Join(desc, " + "), problems
+}

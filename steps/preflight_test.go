@@ -1,0 +1,338 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/hotsnap/hotsnap/config"
+	"github.com/hotsnap/hotsnap/lab/elastic"
+	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/remote/remotetest"
+	"github.com/hotsnap/hotsnap/repo"
+)
+
+// preflightInv is a three-node TheHive inventory for the preflight checks.
+func preflightInv(t *testing.T, esURL string) *config.Inventory {
+	t.Helper()
+	inv, err := config.Parse("inv.yaml", []byte(`version: 1
+platform: thehive
+cluster: prod
+ssh:
+  user: ops
+  known_hosts: /etc/hotsnap/known_hosts
+nodes:
+  - {name: node1, host: 10.0.0.11, roles: [cassandra, elasticsearch, thehive, files]}
+  - {name: node2, host: 10.0.0.12, roles: [cassandra, elasticsearch, thehive]}
+  - {name: node3, host: 10.0.0.13, roles: [cassandra, elasticsearch, thehive]}
+cassandra: {keyspace: thehive}
+elasticsearch:
+  url: `+esURL+`
+  index: thehive_global
+  repository: thehive_repository
+  repository_path: /mnt/backup/elasticsearch
+storage: {provider: localfs, path: /opt/thp/thehive/files}
+repository: {url: /srv/backups}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv
+}
+
+// runStep runs one step on a fresh engine and returns its checks.
+func runStep(t *testing.T, ex Executor, s Step) []CheckResult {
+	t.Helper()
+	rec := &recorder{}
+	e := &Engine{Exec: ex, Reporter: rec}
+	if err := e.Run(context.Background(), Runbook{Name: "t", Cluster: "prod", Steps: []Step{s}}); err != nil {
+		t.Fatal(err)
+	}
+	return e.checks
+}
+
+// findCheck returns the check named name on node.
+func findCheck(t *testing.T, rs []CheckResult, node, name string) CheckResult {
+	t.Helper()
+	for _, r := range rs {
+		if r.Node == node && r.Check == name {
+			return r
+		}
+	}
+	t.Fatalf("no check %s/%s in %+v", node, name, rs)
+	return CheckResult{}
+}
+
+func TestSSHRemedyNamesTheCause(t *testing.T) {
+	env := &Env{Inv: preflightInv(t, "http://127.0.0.1:9200")}
+	cases := []struct {
+		err  error
+		want []string
+	}{
+		{&remote.NodeError{Node: "node2", Step: "connect", Err: fmt.Errorf("ssh: handshake failed: %w", &remote.ChangedHostKeyError{Addr: "10.0.0.12:22", KeyType: "ssh-ed25519", Fingerprint: "SHA256:new"})},
+			[]string{"host key of node2 changed", "man-in-the-middle", "ssh-keygen -R 10.0.0.12 -f /etc/hotsnap/known_hosts", "--accept-new-hosts"}},
+		{&remote.NodeError{Node: "node2", Step: "connect", Err: &remote.UnknownHostError{Addr: "10.0.0.12:22", KeyType: "ssh-ed25519"}},
+			[]string{"10.0.0.12 is not in /etc/hotsnap/known_hosts", "--accept-new-hosts"}},
+		{errors.New("node2: sudo needs a password on this node"), []string{"ssh.sudo_password"}},
+		{errors.New("node2: connection refused"), []string{"ssh.user", "ssh.identity_files"}},
+	}
+	for _, c := range cases {
+		got := sshRemedy(env, "node2", c.err)
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("remedy for %v = %q, want it to contain %q", c.err, got, w)
+			}
+		}
+	}
+}
+
+func TestToolsCheck(t *testing.T) {
+	version := func(v string) string {
+		return "ReleaseVersion: " + v + "\n"
+	}
+	f := remotetest.New(t)
+	f.Expect("node1", "nodetool version").Stdout(version("4.1.12"))
+	f.Expect("node2", "nodetool version").Stdout(version("4.1.12"))
+	f.Expect("node3", "nodetool version").Stdout(version("4.0.13"))
+	f.Expect("node1", tarVersionCmd).Stdout("tar (GNU tar) 1.34\n")
+	f.Expect("node2", tarVersionCmd).Stdout("tar (GNU tar) 1.35\n")
+	f.Expect("node3", tarVersionCmd).Stderr("sh: 1: tar: not found\n") // head exits 0 with nothing
+	f.Expect("node1", sstableloaderCmd).Exit(1)
+	env := &Env{Inv: preflightInv(t, "http://127.0.0.1:9200"), found: &foundVersions{}}
+	rs := runStep(t, f, cassandraToolsStep(env))
+
+	if r := findCheck(t, rs, "node2", "tar"); r.Status != CheckPass || r.Evidence != "tar (GNU tar) 1.35" {
+		t.Errorf("tar on node2: %+v", r)
+	}
+	if r := findCheck(t, rs, "node3", "tar"); r.Status != CheckFail || !strings.Contains(r.Remedy, "install tar") {
+		t.Errorf("tar missing on node3: %+v", r)
+	}
+	if r := findCheck(t, rs, "node1", "sstableloader"); r.Status != CheckWarn || !strings.Contains(r.Remedy, "changed topology") {
+		t.Errorf("sstableloader missing on the restore node: %+v", r)
+	}
+	for _, r := range rs {
+		if r.Check == "sstableloader" && r.Node != "node1" {
+			t.Errorf("sstableloader looked for on %s, not only on the restore node", r.Node)
+		}
+	}
+	if r := findCheck(t, rs, "", "one cassandra version"); r.Status != CheckFail || !strings.Contains(r.Evidence, "4.0.13:[node3]") {
+		t.Errorf("mixed versions: %+v", r)
+	}
+	if r := findCheck(t, rs, "node1", "cassandra version"); r.Status != CheckPass || !strings.Contains(r.Evidence, "4.1.12") {
+		t.Errorf("version on node1: %+v", r)
+	}
+}
+
+func TestRateReplication(t *testing.T) {
+	nts := func(kv ...string) map[string]string {
+		m := map[string]string{"class": "org.apache.cassandra.locator.NetworkTopologyStrategy"}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	simple := func(rf string) map[string]string {
+		return map[string]string{"class": "org.apache.cassandra.locator.SimpleStrategy", "replication_factor": rf}
+	}
+	cases := []struct {
+		name     string
+		repl     map[string]string
+		perDC    map[string]int
+		nodes    int
+		status   CheckStatus
+		evidence string
+		remedy   string
+	}{
+		{"simple RF 3 on 3", simple("3"), map[string]int{"dc1": 3}, 3, CheckPass, "SimpleStrategy, RF 3 on 3 nodes", ""},
+		{"simple RF 1 on 3", simple("1"), map[string]int{"dc1": 3}, 3, CheckFail, "RF 1 on 3 nodes",
+			"ALTER KEYSPACE thehive WITH REPLICATION = { 'class' : 'NetworkTopologyStrategy', 'dc1' : 3 };"},
+		{"simple RF 1, DCs unknown", simple("1"), nil, 3, CheckFail, "RF 1 on 3 nodes", "'<datacenter_name>' : 3 }"},
+		{"two DCs full", nts("dc1", "3", "dc2", "2"), map[string]int{"dc1": 3, "dc2": 2}, 5, CheckPass, "dc1: RF 3 on 3 nodes, dc2: RF 2 on 2 nodes", ""},
+		{"two DCs, one short", nts("dc1", "3", "dc2", "1"), map[string]int{"dc1": 3, "dc2": 2}, 5, CheckFail, "dc2: RF 1 on 2 nodes",
+			"'dc1' : 3, 'dc2' : 2 };`, then `nodetool repair -full thehive` on every node"},
+		{"a DC without replicas", nts("dc1", "3"), map[string]int{"dc1": 3, "dc2": 3}, 6, CheckFail, "dc2: RF 0 on 3 nodes", "'dc2' : 3"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := rateReplication("thehive", c.repl, c.perDC, c.nodes)
+			if r.Status != c.status || !strings.Contains(r.Evidence, c.evidence) || !strings.Contains(r.Remedy, c.remedy) {
+				t.Fatalf("got %+v\nwant %s, evidence ~%q, remedy ~%q", r, c.status, c.evidence, c.remedy)
+			}
+			if c.status == CheckFail && !strings.Contains(r.Remedy, "replicate 100% of the data") {
+				t.Errorf("remedy does not quote the runbook: %q", r.Remedy)
+			}
+		})
+	}
+}
+
+// spaceStore is a repository with a fixed amount of free space.
+type spaceStore struct {
+	repo.Store
+	free int64
+	err  error
+}
+
+func (s spaceStore) Space(context.Context) (repo.Space, error) {
+	return repo.Space{Free: s.free, At: "/srv"}, s.err
+}
+func (s spaceStore) String() string { return "/srv/backups" }
+
+// objectStore is a repository without a free-space figure (S3).
+type objectStore struct{ repo.Store }
+
+func (objectStore) String() string { return "s3://backups/hotsnap" }
+
+func TestRepositoryCheck(t *testing.T) {
+	const mib = 1 << 20
+	expectSizes := func(f *remotetest.Fake) {
+		for i, n := range []string{"node1", "node2", "node3"} {
+			f.Expect(n, "du -sb /var/lib/cassandra/data/thehive").Stdout(fmt.Sprintf("%d\t/var/lib/cassandra/data/thehive\n", (10+i)*mib))
+		}
+		f.Expect("node1", "du -sb /opt/thp/thehive/files").Stdout(fmt.Sprintf("%d\t/opt/thp/thehive/files\n", 3*mib))
+	}
+	// The backup copies 10+11+12 MiB of tables and 3 MiB of attachments.
+	const need = 36 * mib
+	cases := []struct {
+		name     string
+		store    repo.Store
+		openErr  error
+		status   CheckStatus
+		evidence string
+		remedy   string
+	}{
+		{"room", spaceStore{free: 10 * need}, nil, CheckPass, "the backup copies about 36.0 MiB (Cassandra 33.0 MiB from 3 nodes + attachments 3.0 MiB in node1:/opt/thp/thehive/files)", ""},
+		{"too small", spaceStore{free: 20 * mib}, nil, CheckFail, "20.0 MiB free at /srv", "free at least 16.0 MiB in /srv/backups"},
+		{"tight", spaceStore{free: need + need/20}, nil, CheckWarn, "free at /srv", "less than 10% would be left"},
+		{"cannot measure", spaceStore{err: errors.New("statfs /srv: permission denied")}, nil, CheckFail, "permission denied", "repository.url"},
+		{"object storage", objectStore{}, nil, CheckPass, "s3://backups/hotsnap reports no free space", ""},
+		{"cannot open", nil, errors.New("open repository ssh://bk/srv: connection refused"), CheckFail, "connection refused", "set repository.url"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := remotetest.New(t)
+			if c.openErr == nil {
+				expectSizes(f)
+			}
+			env := &Env{Inv: preflightInv(t, "http://127.0.0.1:9200"), OpenRepo: func(context.Context) (repo.Store, func(), error) {
+				return c.store, func() {}, c.openErr
+			}}
+			rb := Preflight(env)
+			if last := rb.Steps[len(rb.Steps)-1]; last.ID != "repository" {
+				t.Fatalf("preflight with OpenRepo ends with %s, not the repository check", last.ID)
+			}
+			r := findCheck(t, runStep(t, f, repositoryStep(env)), "repository", "repository space")
+			if r.Status != c.status || !strings.Contains(r.Evidence, c.evidence) || !strings.Contains(r.Remedy, c.remedy) {
+				t.Fatalf("got %+v\nwant %s, evidence ~%q, remedy ~%q", r, c.status, c.evidence, c.remedy)
+			}
+		})
+	}
+	// Without OpenRepo (the backup runbook), the check is left out.
+	for _, s := range Preflight(&Env{Inv: preflightInv(t, "http://127.0.0.1:9200")}).Steps {
+		if s.ID == "repository" {
+			t.Fatal("repository check without OpenRepo")
+		}
+	}
+}
+
+func TestParseNodesPathRepo(t *testing.T) {
+	// The shapes of GET _nodes/settings: nested (the default) with a list
+	// or, from a one-directory elasticsearch.yml, a string; flat_settings;
+	// a node without path.repo.
+	body := `{"_nodes":{"total":4,"successful":4,"failed":0},"cluster_name":"c","nodes":{
+	 "a1":{"name":"es-1","settings":{"path":{"repo":["/mnt/backup/elasticsearch","/mnt/other"],"home":"/usr/share/elasticsearch"}}},
+	 "b2":{"name":"es-2","settings":{"path":{"repo":"/mnt/backup"}}},
+	 "c3":{"name":"es-3","settings":{"path.repo":["/mnt/backup/elasticsearch"],"path.home":"/x"}},
+	 "d4":{"name":"es-4","settings":{"path":{"home":"/usr/share/elasticsearch"}}}}}`
+	got, err := ParseNodesPathRepo([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []NodePathRepo{{"es-1", []string{"/mnt/backup/elasticsearch", "/mnt/other"}}, {"es-2", []string{"/mnt/backup"}},
+		{"es-3", []string{"/mnt/backup/elasticsearch"}}, {"es-4", nil}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %v\nwant %v", got, want)
+	}
+	for _, bad := range []struct{ body, msg string }{
+		{``, "empty"},
+		{`{"error":{"root_cause":[],"type":"security_exception","reason":"action [cluster:monitor/nodes/info] is unauthorized"},"status":403}`, "unauthorized"},
+		{`{"cluster_name":"c"}`, `no "nodes" object`},
+		{`{"nodes":{"a":{"name":"x","settings":{"path":{"repo":[1]}}}}}`, "path.repo holds float64"},
+		{`{"nodes":{"a":{"name":"x","settings":{"path":{"repo":{"a":1}}}}}}`, "path.repo is map"},
+	} {
+		if _, err := ParseNodesPathRepo([]byte(bad.body)); err == nil || !strings.Contains(err.Error(), bad.msg) {
+			t.Errorf("%s: error %v, want one containing %q", bad.body, err, bad.msg)
+		}
+	}
+	for _, c := range []struct {
+		loc   string
+		roots []string
+		want  bool
+	}{
+		{"/mnt/backup/elasticsearch", []string{"/mnt/backup"}, true},
+		{"/mnt/backup/elasticsearch/", []string{"/mnt/backup/elasticsearch"}, true},
+		{"/mnt/backup2", []string{"/mnt/backup"}, false},
+		{"/mnt/backup/../etc", []string{"/mnt/backup"}, false},
+		{"relative", []string{"/mnt/backup"}, true},
+		{"/mnt/backup", nil, false},
+	} {
+		if got := UnderPathRepo(c.loc, c.roots); got != c.want {
+			t.Errorf("UnderPathRepo(%q, %q) = %v", c.loc, c.roots, got)
+		}
+	}
+}
+
+// TestElasticsearchCheckPathRepo runs the elasticsearch check against the
+// lab's Elasticsearch stand-in in-process: the repository's location under
+// path.repo passes; a node whose path.repo does not hold it fails with the
+// runbook's elasticsearch.yml line as the remedy.
+func TestElasticsearchCheckPathRepo(t *testing.T) {
+	for _, c := range []struct {
+		other  bool // the answering node's path.repo is another folder
+		status CheckStatus
+		want   string
+	}{
+		{false, CheckPass, "is under path.repo [ROOT] on all 1 nodes"},
+		{true, CheckFail, "is not under path.repo on es-1 (path.repo [ROOT/other])"},
+	} {
+		state, root := t.TempDir(), t.TempDir()
+		loc := root + "/elasticsearch"
+		cl, err := elastic.NewCluster(state, elastic.Options{PathRepo: []string{root}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(elastic.NewHandler(cl, "es-1"))
+		defer srv.Close()
+		es, err := remote.NewESClient("node1", srv.URL, "", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := es.Do(context.Background(), "PUT", "/_snapshot/thehive_repository", []byte(`{"type":"fs","settings":{"location":"`+loc+`"}}`))
+		es.Close()
+		if err != nil || resp.Status != 200 {
+			t.Fatalf("register the repository: %v %+v", err, resp)
+		}
+		if c.other {
+			// The same cluster state, answered by a node started with
+			// another path.repo (its elasticsearch.yml was rewritten).
+			cl2, err := elastic.NewCluster(state, elastic.Options{PathRepo: []string{root + "/other"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv.Config.Handler = elastic.NewHandler(cl2, "es-1")
+		}
+		inv := preflightInv(t, srv.URL)
+		inv.Elasticsearch.RepositoryPath = loc
+		env := &Env{Inv: inv, Dial: func(string) remote.DialFunc { return nil }, found: &foundVersions{}}
+		r := findCheck(t, runStep(t, remotetest.New(t), esStep(env)), "node1", "es path.repo")
+		want := strings.ReplaceAll(c.want, "ROOT", root)
+		if r.Status != c.status || !strings.Contains(r.Evidence, want) {
+			t.Fatalf("got %+v\nwant %s, evidence ~%q", r, c.status, want)
+		}
+		if c.status == CheckFail && !strings.Contains(r.Remedy, "`path.repo: "+loc+"`; then `sudo systemctl restart elasticsearch`") {
+			t.Errorf("remedy %q does not give the runbook's elasticsearch.yml line", r.Remedy)
+		}
+	}
+}
