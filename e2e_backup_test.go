@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -338,37 +339,94 @@ func TestE2EBackupFaults(t *testing.T) {
 		noNewManifest(t, before)
 	})
 
-	t.Run("repository disk full", func(t *testing.T) {
-		dir, err := os.MkdirTemp("", "hotsnap-full-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer os.RemoveAll(dir)
-		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", dir).CombinedOutput(); err != nil {
+	// fullRepo mounts a tmpfs of size bytes as the repository and returns
+	// it and an inventory pointing at it.
+	fullRepo := func(t *testing.T, size int64) (dir, inventory string) {
+		dir = t.TempDir()
+		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d", size), "tmpfs", dir).CombinedOutput(); err != nil {
 			t.Fatalf("mount tmpfs: %v %s", err, out)
 		}
-		defer exec.Command("umount", dir).Run()
+		t.Cleanup(func() { exec.Command("umount", dir).Run() })
 		inv, err := config.Load(l.InventoryPath())
 		if err != nil {
 			t.Fatal(err)
 		}
 		inv.Repository.URL = dir
-		p := filepath.Join(dir + "-inv.yaml")
-		if err := config.Write(p, inv); err != nil {
+		inventory = filepath.Join(t.TempDir(), "inventory.yaml")
+		if err := config.Write(inventory, inv); err != nil {
 			t.Fatal(err)
 		}
-		defer os.Remove(p)
-		code, _, stderr := backupRun(t, l, nil, "--inventory", p)
-		if code != exitFailed || !strings.Contains(stderr, "no space left on device") {
-			t.Fatalf("exit %d, want a clear ENOSPC failure:\n%s", code, stderr)
-		}
+		return dir, inventory
+	}
+	noManifest := func(t *testing.T, dir string) {
 		ents, _ := os.ReadDir(dir)
 		for _, e := range ents {
 			if _, err := os.Stat(filepath.Join(dir, e.Name(), repo.ManifestFile)); err == nil {
 				t.Errorf("a manifest claims success in a full repository: %s", e.Name())
 			}
 		}
+	}
+	t.Run("repository too small: stopped before anything is copied", func(t *testing.T) {
+		dir, inv := fullRepo(t, 2<<20)
+		code, _, stderr := backupRun(t, l, nil, "--inventory", inv)
+		if code != exitPreflight || !strings.Contains(stderr, "repository space") || !strings.Contains(stderr, "preflight checks failed") {
+			t.Fatalf("exit %d, want %d naming the repository space check:\n%s", code, exitPreflight, stderr)
+		}
+		if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+			t.Errorf("a refused backup wrote into the repository: %v", ents)
+		}
+		for _, n := range l.Nodes {
+			if left := snapshotsLeft(t, l, n.Name); left != "" {
+				t.Errorf("%s: snapshot taken by a refused backup:\n%s", n.Name, left)
+			}
+		}
 	})
+	t.Run("repository fills up during the transfer", func(t *testing.T) {
+		// Room for the estimate (what du measures on the nodes) and a few
+		// KiB: the check passes, but the archives' tar headers and the
+		// snapshots' own files do not fit, so a write fails half-way.
+		var need int64
+		for _, n := range l.Nodes {
+			need += duBytes(t, l, n.Name, "/var/lib/cassandra/data/thehive")
+		}
+		need += duBytes(t, l, "node1", "/opt/thp/thehive/files")
+		dir, inv := fullRepo(t, need+64<<20)
+		var st syscall.Statfs_t
+		if err := syscall.Statfs(dir, &st); err != nil {
+			t.Fatal(err)
+		}
+		fill := int64(st.Bavail)*int64(st.Bsize) - need - 16<<10
+		if out, err := exec.Command("fallocate", "-l", strconv.FormatInt(fill, 10), filepath.Join(dir, ".fill")).CombinedOutput(); err != nil {
+			t.Fatalf("fallocate: %v %s", err, out)
+		}
+		code, events, stderr := backupRun(t, l, nil, "--inventory", inv)
+		if code != exitFailed || !strings.Contains(stderr, "no space left on device") {
+			t.Fatalf("exit %d, want a clear ENOSPC failure:\n%s", code, stderr)
+		}
+		if !hasEvent(events, func(ev map[string]any) bool { return ev["event"] == "step_started" && ev["step"] == "stream" }) {
+			t.Error("the backup stopped before streaming: the space check should have let it start")
+		}
+		noManifest(t, dir)
+		for _, n := range l.Nodes {
+			if left := snapshotsLeft(t, l, n.Name); left != "" {
+				t.Errorf("%s: snapshots left after the failed backup:\n%s", n.Name, left)
+			}
+		}
+	})
+}
+
+// duBytes is `du -sb PATH` on node.
+func duBytes(t *testing.T, l *lab.Lab, node, p string) int64 {
+	t.Helper()
+	out := strings.Fields(nodeSh(t, l, node, "du -sb "+p))
+	if len(out) == 0 {
+		t.Fatalf("du %s on %s: no output", p, node)
+	}
+	n, err := strconv.ParseInt(out[0], 10, 64)
+	if err != nil {
+		t.Fatalf("du %s on %s: %v", p, node, err)
+	}
+	return n
 }
 
 // TestE2EBackupS3 backs up a lab whose attachments are in S3 into an s3://

@@ -206,8 +206,8 @@ func oneNodeStep(env *Env, b *BackupRun) Step {
 func measureStep(env *Env, b *BackupRun) Step {
 	nodes := b.snapshotNodes(env)
 	return Step{
-		ID: "measure", Title: "Estimate the size and time of the backup", Kind: KindCheck,
-		Why: "The operator sees how much will be copied, from where, into where and for how long, before approving.",
+		ID: "measure", Title: "Estimate the size and time of the backup, and the room in the repository", Kind: KindCheck,
+		Why: "The operator sees how much will be copied, from where, into where and for how long, before approving; a repository too small for it stops the backup before anything is copied.",
 		Plan: func() []PlannedCommand {
 			var out []PlannedCommand
 			for _, n := range nodes {
@@ -237,6 +237,17 @@ func measureStep(env *Env, b *BackupRun) Step {
 			for _, p := range est.Problems {
 				rc.Check(CheckResult{Check: "estimate", Status: CheckWarn, Evidence: p,
 					Remedy: "the backup can still run; its progress has no total for what was not measured"})
+			}
+			// A repository too small for the estimate stops the backup here,
+			// not hours into the copy.
+			if sp, ok := b.Store.(repo.Spacer); ok {
+				space, err := sp.Space(ctx)
+				if err != nil {
+					rc.Check(CheckResult{Check: "repository space", Node: "repository", Status: CheckFail, Evidence: err.Error(),
+						Remedy: "check repository.url in the inventory: the directory (or its parent) must exist and be reachable"})
+					return nil
+				}
+				rc.Check(spaceVerdict(space, b.Store.String(), est.Copied(), est.Text(), est.Problems))
 			}
 			return nil
 		},

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -43,6 +44,11 @@ func TestRunbooksRunIndependentStepsAtOnce(t *testing.T) {
 	if got, want := groups(Backup(env, &BackupRun{ID: "hotsnap-20261122-100000-aaaa"})),
 		checks+" measure] versions preflight-verdict approve [schema snapshot] stream es-wait clearsnapshot manifest"; got != want {
 		t.Errorf("backup:\n got %s\nwant %s", got, want)
+	}
+	withRepo := *env
+	withRepo.OpenRepo = func(context.Context) (repo.Store, func(), error) { return nil, func() {}, nil }
+	if got, want := groups(Preflight(&withRepo)), checks+" repository] versions"; got != want {
+		t.Errorf("preflight with the repository check:\n got %s\nwant %s", got, want)
 	}
 	m := diskManifest()
 	m.Elasticsearch = &repo.ESSnapshot{Repository: "r", Snapshot: "b1", Indices: []string{"thehive_global"}}

@@ -136,6 +136,9 @@ func Preflight(env *Env) Runbook {
 	} else if st != nil && st.Provider == config.StorageS3 && st.S3 != nil {
 		checks = append(checks, s3Step(env))
 	}
+	if env.OpenRepo != nil {
+		checks = append(checks, repositoryStep(env))
+	}
 	for i := range checks {
 		checks[i].Concurrent = true
 	}
@@ -143,9 +146,6 @@ func Preflight(env *Env) Runbook {
 	rb.Steps = append(rb.Steps, checks...)
 	if len(env.names(config.RoleTheHive)) > 0 {
 		rb.Steps = append(rb.Steps, versionsStep(env))
-	}
-	if env.OpenRepo != nil {
-		rb.Steps = append(rb.Steps, repositoryStep(env))
 	}
 	return rb
 }

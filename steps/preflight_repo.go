@@ -56,24 +56,31 @@ func repositoryStep(env *Env) Step {
 					Remedy: "check repository.url in the inventory: the directory (or its parent) must exist and be reachable"})
 				return nil
 			}
-			r := CheckResult{Check: "repository space", Node: "repository", Status: CheckPass,
-				Evidence: fmt.Sprintf("%s free at %s; the backup copies about %s (%s)", HumanBytes(space.Free), space.At, HumanBytes(need), parts)}
-			switch {
-			case len(problems) > 0:
-				r.Status = CheckWarn
-				r.Evidence += "; not measured: " + strings.Join(problems, "; ")
-				r.Remedy = "the estimate is partial: the disk, attachment or S3 checks above say why"
-			case space.Free < need:
-				r.Status = CheckFail
-				r.Remedy = fmt.Sprintf("free at least %s in %s, or point repository.url at a larger file system; `hotsnap prune` removes old backups", HumanBytes(need-space.Free), where)
-			case space.Free < need+need/10:
-				r.Status = CheckWarn
-				r.Remedy = "less than 10% would be left after the backup: free some space (`hotsnap prune`) before it grows"
-			}
-			rc.Check(r)
+			rc.Check(spaceVerdict(space, where, need, parts, problems))
 			return nil
 		},
 	}
+}
+
+// spaceVerdict judges the room left in the repository at where against
+// need, the bytes the backup copies (parts says of what; problems names
+// what could not be measured).
+func spaceVerdict(space repo.Space, where string, need int64, parts string, problems []string) CheckResult {
+	r := CheckResult{Check: "repository space", Node: "repository", Status: CheckPass,
+		Evidence: fmt.Sprintf("%s free at %s; the backup copies about %s (%s)", HumanBytes(space.Free), space.At, HumanBytes(need), parts)}
+	switch {
+	case space.Free < need:
+		r.Status = CheckFail
+		r.Remedy = fmt.Sprintf("free at least %s in %s, or point repository.url at a larger file system; `hotsnap prune` removes old backups", HumanBytes(need-space.Free), where)
+	case len(problems) > 0:
+		r.Status = CheckWarn
+		r.Evidence += "; not measured: " + strings.Join(problems, "; ")
+		r.Remedy = "the estimate is partial: the disk, attachment or S3 checks above say why"
+	case space.Free < need+need/10:
+		r.Status = CheckWarn
+		r.Remedy = "less than 10% would be left after the backup: free some space (`hotsnap prune`) before it grows"
+	}
+	return r
 }
 
 // backupSize measures what a backup streams into the repository: the
