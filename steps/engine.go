@@ -187,7 +187,7 @@ func (rc *RunContext) Check(r CheckResult) {
 		rc.e.checks = append(rc.e.checks, r)
 		rc.e.checksMu.Unlock()
 		rep.CheckReported(r)
-		rc.e.Journal.record(entry{Type: "check", Step: r.StepID, Node: r.Node, Check: r.Check, State: string(r.Status), Evidence: r.Evidence})
+		rc.e.Journal.record(entry{Type: "check", Step: r.StepID, Node: r.Node, Check: r.Check, State: string(r.Status), Evidence: r.Evidence, Remedy: r.Remedy})
 	})
 }
 

@@ -157,6 +157,9 @@ func TestJournalRecordsAFailedRunAndRedactsEverySecret(t *testing.T) {
 			}
 		case "check":
 			s += " " + en.Node + " " + en.Check + " " + en.State + " " + en.Evidence
+			if !strings.HasPrefix(en.Remedy, "rotate ") {
+				t.Errorf("check entry without its (masked) remedy: %+v", en)
+			}
 		case "gate":
 			s += " approved=" + map[bool]string{true: "yes", false: "no"}[*en.Approved] + " by " + en.By
 		case "step_finished":

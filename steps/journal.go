@@ -35,6 +35,7 @@ type entry struct {
 	Cmd      string    `json:"cmd,omitempty"`
 	Check    string    `json:"check,omitempty"`
 	Evidence string    `json:"evidence,omitempty"`
+	Remedy   string    `json:"remedy,omitempty"`
 	Sudo     bool      `json:"sudo,omitempty"`
 	Exit     *int      `json:"exit,omitempty"`
 	State    string    `json:"state,omitempty"`
