@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -278,7 +279,7 @@ func (n *Node) selfInfo() NodeInfo {
 		Address: n.cfg.ListenAddress, HostID: HostID(n.cfg.ListenAddress), DC: n.cfg.DC, Rack: n.cfg.Rack,
 		Load: n.store.LoadBytes(), Tokens: toks, ReleaseVersion: n.cfg.ReleaseVersion,
 		SchemaVersion: n.schemaVersion(), ClusterName: n.cfg.ClusterName,
-		Generation: n.started.Unix(), UptimeSeconds: int64(time.Since(n.started).Seconds()), Up: true, LoadKnown: true,
+		Generation: n.started.Unix(), UptimeSeconds: uptimeSeconds(n.started), Up: true, LoadKnown: true,
 	}
 }
 
@@ -937,4 +938,11 @@ func (n *Node) handleStream(w http.ResponseWriter, r *http.Request) {
 	}
 	n.msgsSmall.Add(1)
 	writeJSON(w, struct{}{})
+}
+
+// uptimeSeconds is the node's uptime as nodetool info prints it. A real
+// node's JVM has run for seconds before JMX answers, so it is never 0:
+// the stand-in, which answers at once, counts a started second as one.
+func uptimeSeconds(started time.Time) int64 {
+	return int64(math.Ceil(time.Since(started).Seconds()))
 }
