@@ -32,6 +32,17 @@ it does can reach a real network.
 		Example: `  sudo hotsnap lab up && sudo hotsnap lab exec -- hotsnap preflight && sudo hotsnap lab down
   sudo hotsnap lab up --name mylab --subnet 42         # a second lab beside the first`,
 	}
+	// The lab commands neither read an inventory nor dial a node: their
+	// help leaves out the root's --inventory and --accept-new-hosts.
+	defaultHelp := c.HelpFunc()
+	c.SetHelpFunc(func(cmd *cobra.Command, args []string) {
+		for _, name := range []string{"inventory", "accept-new-hosts"} {
+			if f := cmd.Root().PersistentFlags().Lookup(name); f != nil {
+				f.Hidden = true
+			}
+		}
+		defaultHelp(cmd, args)
+	})
 	pf := c.PersistentFlags()
 	pf.StringVar(&o.Name, "name", "", "lab name, prefix of its namespaces (default \""+lab.DefaultName+"\")")
 	pf.IntVar(&o.Subnet, "subnet", 0, "third octet of the lab network 10.77.S.0/24 (0-255)")
