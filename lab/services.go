@@ -249,6 +249,9 @@ func seedAll(stateDir string, nodes []NodeInfo, s services, logf func(string, ..
 			}
 			if seeded {
 				logf("%s: seeded keyspace %s (%s, RF %d)", n.Name, Keyspace, humanize.Bytes(uint64(s.Data)), len(nodes))
+			} else if i == 0 {
+				logf("kept the keyspace %s an earlier lab up seeded in %s (its size stays; --data %s applies to a fresh state: lab down --purge first)",
+					Keyspace, stateDir, humanize.Bytes(uint64(s.Data)))
 			}
 		}()
 	}
