@@ -77,8 +77,11 @@ func newBackupCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "backup",
 		Short: "Take a consistent hot backup of every component into the repository",
-		Long: `Take a hot backup of TheHive while it runs: the preflight checks, a gate that shows
-what will run where, the keyspace schema and topology, then one backup ID for
+		Long: `Take a hot backup of TheHive while it runs: the preflight checks (at once, after
+the SSH check), the estimate (the size per component and node measured on the
+nodes, the time at the last backup's throughput; a repository without room for
+it stops the backup here, exit 3), a gate that shows what will run where and the
+estimate, the keyspace schema and topology, then one backup ID for
 everything — "nodetool snapshot" on every node and the Elasticsearch snapshot
 started together behind one barrier (the start skew is recorded) — every table
 streamed as tar over SSH straight into the repository and hashed on the fly, the
