@@ -213,7 +213,12 @@ func (rc *RunContext) FailedChecks() []CheckResult {
 
 // Progress reports progress of the step on node.
 func (rc *RunContext) Progress(node string, done, total int64, unit string) {
-	rc.emit(func(r Reporter) { r.StepProgress(rc.info.ID, node, done, total, unit) })
+	f := func(r Reporter) { r.StepProgress(rc.info.ID, node, done, total, unit) }
+	if rc.out != nil {
+		rc.out.emitProgress(node, f)
+		return
+	}
+	f(rc.e.Reporter)
 }
 
 // NewRunID returns a run ID: UTC time plus randomness, sortable and unique.
@@ -375,12 +380,33 @@ func (e *Engine) runStep(ctx context.Context, rb Runbook, info StepInfo, runID s
 }
 
 // ordered holds a step's reporter events until release, then passes them
-// on at once.
+// on at once. While held, a node's progress keeps only its latest report
+// (progress is cumulative), so a long wait holds little.
 type ordered struct {
-	mu   sync.Mutex
-	to   Reporter
-	live bool
-	held []func(Reporter)
+	mu       sync.Mutex
+	to       Reporter
+	live     bool
+	held     []func(Reporter)
+	progress map[string]int // node → index in held of its progress report
+}
+
+// emitProgress is emit for a progress report of node.
+func (o *ordered) emitProgress(node string, f func(Reporter)) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.live {
+		f(o.to)
+		return
+	}
+	if i, ok := o.progress[node]; ok {
+		o.held[i] = f
+		return
+	}
+	if o.progress == nil {
+		o.progress = map[string]int{}
+	}
+	o.progress[node] = len(o.held)
+	o.held = append(o.held, f)
 }
 
 func (o *ordered) emit(f func(Reporter)) {
@@ -400,7 +426,7 @@ func (o *ordered) release() {
 	for _, f := range o.held {
 		f(o.to)
 	}
-	o.held, o.live = nil, true
+	o.held, o.progress, o.live = nil, nil, true
 }
 
 // doneEarlier returns the run that finished s when this run resumes it and

@@ -122,3 +122,35 @@ func TestGatesAndSkippedStepsBreakAGroup(t *testing.T) {
 		t.Fatalf("group ends %v, want %v (x+y together; the gate, z, w, the skipped d and e alone)", ends, want)
 	}
 }
+
+// TestHeldProgressKeepsTheLatest: a step whose turn has not come holds a
+// node's progress as its latest report only, so a long wait behind an
+// earlier step holds little, and the reporter still ends at the real total.
+func TestHeldProgressKeepsTheLatest(t *testing.T) {
+	bDone := make(chan struct{})
+	rb := Runbook{Name: "held", Steps: []Step{
+		{ID: "slow", Kind: KindAction, Concurrent: true, Run: func(ctx context.Context, rc *RunContext) error {
+			<-bDone // finishes only after the held step reported everything
+			return nil
+		}},
+		{ID: "copy", Kind: KindAction, Concurrent: true, Run: func(ctx context.Context, rc *RunContext) error {
+			defer close(bDone)
+			for i := int64(1); i <= 10000; i++ {
+				rc.Progress("node1", i, 10000, "bytes")
+				rc.Progress("node2", i/2, 5000, "bytes")
+			}
+			rc.Output("node1", "copied")
+			return nil
+		}},
+	}}
+	rec := &recorder{}
+	if err := (&Engine{Exec: remotetest.New(t), Reporter: rec}).Run(context.Background(), rb); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"run held 2 steps", "start slow", "finish slow done",
+		"start copy", "progress copy node1 10000/10000 bytes", "progress copy node2 5000/5000 bytes", "out copy node1 copied", "finish copy done",
+		"end aborted=false err=false"}
+	if !slices.Equal(rec.events, want) {
+		t.Fatalf("held progress not kept as the latest per node:\n got %q\nwant %q", rec.events, want)
+	}
+}
