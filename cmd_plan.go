@@ -46,8 +46,9 @@ func newPlanCmd(g *globals) *cobra.Command {
 		Use:   "plan RUNBOOK",
 		Short: "Print every step of a runbook with the exact command per node; change nothing",
 		Long: `Print a runbook as it would run against the inventory: each step in order, why
-it exists (the runbook text it follows), whether it is destructive, and the exact
-commands per node, with secrets masked. Nothing is run and no node is contacted.
+it exists (the runbook text it follows), whether it is destructive, which steps
+run at the same time, and the exact commands per node, with secrets masked.
+Nothing is run and no node is contacted.
 
 Runbooks: ` + strings.Join(runbookNames(), ", "),
 		Example:   "  hotsnap plan preflight",
