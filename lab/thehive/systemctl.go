@@ -191,22 +191,32 @@ func currentState(p paths) (unitState, error) {
 	if err != nil {
 		return s, err
 	}
+	if s, orphaned := repaired(s); orphaned {
+		return s, writeState(p, s)
+	}
+	return s, nil
+}
+
+// repaired returns s as it stands once its processes are checked: an active
+// (or activating, deactivating) unit whose main process and supervisor are
+// both gone has failed, killed. orphaned reports that s changed.
+func repaired(s unitState) (_ unitState, orphaned bool) {
 	switch s.Active {
 	case stateActive, stateActivating, stateDeactivating:
 	default:
-		return s, nil
+		return s, false
 	}
 	if s.MainPID != 0 && alive(s.MainPID, s.MainStart) {
-		return s, nil
+		return s, false
 	}
 	if s.SupervisorPID != 0 && alive(s.SupervisorPID, 0) {
-		return s, nil // the supervisor is about to record the exit
+		return s, false // the supervisor is about to record the exit
 	}
 	s.Active, s.Sub, s.Result = stateFailed, "failed", "signal"
 	s.ExecMainPID, s.ExecMainCode, s.ExecMainStatus = s.MainPID, "killed", int(syscall.SIGKILL)
 	s.MainPID, s.SupervisorPID = 0, 0
 	s.Since = time.Now()
-	return s, writeState(p, s)
+	return s, true
 }
 
 func startUnit(u Unit, p paths) error {
@@ -514,12 +524,7 @@ func ReadStatus(dir, name string) (UnitStatus, error) {
 	if err != nil {
 		return UnitStatus{}, err
 	}
-	switch s.Active {
-	case stateActive, stateActivating, stateDeactivating:
-		if !(s.MainPID != 0 && alive(s.MainPID, s.MainStart)) && !(s.SupervisorPID != 0 && alive(s.SupervisorPID, 0)) {
-			s.Active, s.Sub, s.MainPID = stateFailed, "failed", 0
-		}
-	}
+	s, _ = repaired(s)
 	return statusView(s), nil
 }
 
