@@ -581,7 +581,8 @@ type NetstatsInfo struct {
 	// messages; Gossip completed gossip messages. A real node's gossip task
 	// runs once a second and gossips with one random live peer (SYN, ACK,
 	// ACK2), and answers the peers that picked it: about three messages a
-	// second whatever the ring's size, none without a peer.
+	// second whatever the ring's size, none without a peer; counted over
+	// uptimeSeconds, as a node that answers JMX has gossiped already.
 	Receiving int64 `json:"receiving"`
 	Small     int64 `json:"small"`
 	Gossip    int64 `json:"gossip"`
@@ -739,7 +740,7 @@ func (n *Node) controlMux() *http.ServeMux {
 	mux.HandleFunc("GET /v1/netstats", func(w http.ResponseWriter, r *http.Request) {
 		var gossip int64
 		if len(n.cfg.Peers) > 0 {
-			gossip = 3 * int64(time.Since(n.started).Seconds())
+			gossip = 3 * uptimeSeconds(n.started)
 		}
 		writeJSON(w, NetstatsInfo{Receiving: n.streamsIn.Load(), Small: n.msgsSmall.Load(), Gossip: gossip})
 	})
