@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ const (
 	globalLock     = ".lock"
 	sharedPassword = ".sudo-password"
 	stateDirFile   = "state_dir"
+	subnetFile     = "subnet"
 )
 
 // flock takes an exclusive lock on path, polling so ctx can cancel the wait.
@@ -105,12 +107,36 @@ func registeredLabs() ([]string, error) {
 	return names, nil
 }
 
-func register(name, stateDir string) error {
+// registeredSubnet returns the subnet lab name registered with; for a lab
+// registered without one (an older hotsnap), the one its record holds.
+func registeredSubnet(name string) (int, error) {
+	b, err := os.ReadFile(filepath.Join(RegistryDir, name, subnetFile))
+	if err == nil {
+		return strconv.Atoi(strings.TrimSpace(string(b)))
+	}
+	dir, err := registeredStateDir(name)
+	if err != nil {
+		return 0, err
+	}
+	rec, err := readRecord(dir)
+	if err != nil {
+		return 0, err
+	}
+	return rec.Subnet, nil
+}
+
+// register records lab name, its state directory and its subnet. Up calls
+// it under the global lock, so a lab coming up at the same time sees the
+// subnet taken before either has written its record.
+func register(name, stateDir string, subnet int) error {
 	dir := filepath.Join(RegistryDir, name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("register lab: %w", err)
 	}
 	if err := writeFileAtomic(filepath.Join(dir, stateDirFile), []byte(stateDir+"\n"), 0o644); err != nil {
+		return fmt.Errorf("register lab: %w", err)
+	}
+	if err := writeFileAtomic(filepath.Join(dir, subnetFile), []byte(strconv.Itoa(subnet)+"\n"), 0o644); err != nil {
 		return fmt.Errorf("register lab: %w", err)
 	}
 	return nil

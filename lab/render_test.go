@@ -71,7 +71,7 @@ func TestNormalizeUsesRegisteredStateDir(t *testing.T) {
 	old := RegistryDir
 	RegistryDir = t.TempDir()
 	t.Cleanup(func() { RegistryDir = old })
-	if err := register("reg", "/srv/custom-state"); err != nil {
+	if err := register("reg", "/srv/custom-state", 9); err != nil {
 		t.Fatal(err)
 	}
 	o, err := Options{Name: "reg"}.normalize(false)
@@ -308,5 +308,22 @@ func TestInventoryLoadsWithConfig(t *testing.T) {
 	}
 	if len(inv.Nodes) != 3 || inv.Nodes[2].Host != "10.77.9.13" {
 		t.Errorf("parsed nodes: %+v", inv.Nodes)
+	}
+}
+
+// A lab's subnet is known from the moment it registers, before its record
+// exists, so two labs coming up at once cannot both take one subnet.
+func TestRegisteredSubnetBeforeTheRecord(t *testing.T) {
+	old := RegistryDir
+	RegistryDir = t.TempDir()
+	t.Cleanup(func() { RegistryDir = old })
+	if err := register("reg", filepath.Join(t.TempDir(), "no-record-yet"), 42); err != nil {
+		t.Fatal(err)
+	}
+	if sub, err := registeredSubnet("reg"); err != nil || sub != 42 {
+		t.Errorf("registeredSubnet = %d %v, want 42", sub, err)
+	}
+	if _, err := registeredSubnet("other"); err == nil {
+		t.Error("registeredSubnet of an unregistered lab: no error")
 	}
 }

@@ -283,9 +283,9 @@ func statusOf(ctx context.Context, name, stateDir string) (*StatusReport, error)
 				ns.CassandraAlive = serviceAlive(n.CassandraPID, n.Netns)
 				ns.ESAlive = serviceAlive(n.ESPID, n.Netns)
 				ns.DataBytes = dirSize(filepath.Join(stateDir, "nodes", n.Name, "cassandra", "data"))
-				if rec.Services.platform() == PlatformTheHive {
+				if rep.Platform == PlatformTheHive {
 					ns.TheHive = "inactive"
-					if us, err := thehive.ReadStatus(filepath.Join(stateDir, "nodes", n.Name, "thehive-services"), TheHiveUnit); err == nil {
+					if us, err := thehive.ReadStatus(theHiveServiceDir(stateDir, n.Name), TheHiveUnit); err == nil {
 						ns.TheHive, ns.TheHivePID = us.Active, us.MainPID
 					}
 				}

@@ -50,7 +50,11 @@ var theHiveMounts = []struct{ dir, target, owner string }{
 // files, state and journal (mounted at thehive.DefaultServiceDir inside
 // the node).
 func (l *Lab) TheHiveServiceDir(node string) string {
-	return filepath.Join(l.NodeDir(node), "thehive-services")
+	return theHiveServiceDir(l.StateDir, node)
+}
+
+func theHiveServiceDir(stateDir, node string) string {
+	return filepath.Join(stateDir, "nodes", node, "thehive-services")
 }
 
 // TheHiveURL returns the base URL of node's TheHive on the lab network.

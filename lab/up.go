@@ -117,14 +117,12 @@ func up(ctx context.Context, o Options) (*Lab, error) {
 		// Two labs on one subnet would not share packets (each has its own
 		// namespaces) but would share addresses in known_hosts files,
 		// inventories and logs: refuse, naming the way out.
-		if dir, err := registeredStateDir(n); err == nil {
-			if rec, err := readRecord(dir); err == nil && rec.Subnet == o.Subnet {
-				unlockG()
-				return nil, fail("subnet", fmt.Errorf("lab %s already uses 10.77.%d.0/24: give this lab another --subnet, or take that one down (hotsnap lab down --name %s)", n, o.Subnet, n))
-			}
+		if sub, err := registeredSubnet(n); err == nil && sub == o.Subnet {
+			unlockG()
+			return nil, fail("subnet", fmt.Errorf("lab %s already uses 10.77.%d.0/24: give this lab another --subnet, or take that one down (hotsnap lab down --name %s)", n, o.Subnet, n))
 		}
 	}
-	if err := register(o.Name, o.StateDir); err != nil {
+	if err := register(o.Name, o.StateDir, o.Subnet); err != nil {
 		unlockG()
 		return nil, fail("registry", err)
 	}

@@ -3,15 +3,15 @@ package cassandra
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	"github.com/rs/zerolog"
+
+	"github.com/hotsnap/hotsnap/lab/internal/testports"
 )
 
 func TestMain(m *testing.M) {
@@ -21,36 +21,8 @@ func TestMain(m *testing.M) {
 
 var nodeIPs = []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"}
 
-// freePorts finds two ports free on every node IP.
-func freePorts(t *testing.T) (int, int) {
-	t.Helper()
-	var ports []int
-	for len(ports) < 2 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("listen: %v", err)
-		}
-		p := l.Addr().(*net.TCPAddr).Port
-		ok := true
-		var extra []net.Listener
-		for _, ip := range nodeIPs[1:] {
-			x, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(p)))
-			if err != nil {
-				ok = false
-				break
-			}
-			extra = append(extra, x)
-		}
-		l.Close()
-		for _, x := range extra {
-			x.Close()
-		}
-		if ok && (len(ports) == 0 || ports[0] != p) {
-			ports = append(ports, p)
-		}
-	}
-	return ports[0], ports[1]
-}
+// freePorts finds two ports free on every node address.
+func freePorts(t *testing.T) (int, int) { return testports.FreePorts(t, nodeIPs) }
 
 type cluster struct {
 	nodes   []*Node

@@ -578,8 +578,11 @@ type DescribeClusterInfo struct {
 // NetstatsInfo is the control-API answer for nodetool netstats.
 type NetstatsInfo struct {
 	// Receiving counts stream sessions in progress; Small completed small
-	// messages; Gossip completed gossip messages (a round a second with
-	// each peer, SYN, ACK and ACK2, as a real node's counter grows).
+	// messages; Gossip completed gossip messages. A real node's gossip task
+	// runs once a second and gossips with one random live peer (SYN, ACK,
+	// ACK2), and answers the peers that picked it: about three messages a
+	// second whatever the ring's size, none without a peer; counted over
+	// uptimeSeconds, as a node that answers JMX has gossiped already.
 	Receiving int64 `json:"receiving"`
 	Small     int64 `json:"small"`
 	Gossip    int64 `json:"gossip"`
@@ -735,7 +738,10 @@ func (n *Node) controlMux() *http.ServeMux {
 	})
 	mux.HandleFunc("POST /v1/repair", n.handleRepair)
 	mux.HandleFunc("GET /v1/netstats", func(w http.ResponseWriter, r *http.Request) {
-		gossip := int64(time.Since(n.started).Seconds()) * 3 * int64(len(n.cfg.Peers))
+		var gossip int64
+		if len(n.cfg.Peers) > 0 {
+			gossip = 3 * uptimeSeconds(n.started)
+		}
 		writeJSON(w, NetstatsInfo{Receiving: n.streamsIn.Load(), Small: n.msgsSmall.Load(), Gossip: gossip})
 	})
 	mux.HandleFunc("POST /v1/schema", func(w http.ResponseWriter, r *http.Request) {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -549,5 +550,21 @@ func TestSlowRecoveryFault(t *testing.T) {
 	l.must(200, "POST", "/_snapshot/thehive_repository/s1/_restore?wait_for_completion=true", `{"indices":"thehive_global"}`)
 	if info, ok, _ := l.c.Index("thehive_global"); !ok || info.Recovering || info.Docs != 10 {
 		t.Errorf("after auto: %+v %v", info, ok)
+	}
+}
+
+// GET _nodes/settings lists each live node with path.repo nested as a list,
+// the shape hotsnap's path.repo check reads.
+func TestNodesSettingsListsPathRepo(t *testing.T) {
+	l := newLab(t, nil)
+	r := l.must(200, "GET", "/_nodes/settings", "")
+	nodes, _ := get(r.body, "nodes").(map[string]any)
+	if get(r.body, "_nodes.total") != float64(len(nodes)) || len(nodes) == 0 || get(r.body, "cluster_name") != "thehive" {
+		t.Fatalf("_nodes/settings: %s", r.raw)
+	}
+	for id, n := range nodes {
+		if repo := get(n, "settings.path.repo"); !reflect.DeepEqual(repo, []any{l.repo}) {
+			t.Errorf("node %s path.repo = %v, want [%s]", id, repo, l.repo)
+		}
 	}
 }

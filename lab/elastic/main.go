@@ -15,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/hotsnap/hotsnap/lab/internal/listflag"
 )
 
 const usage = `usage:
@@ -77,7 +79,7 @@ func run(args []string, stderr io.Writer, stop <-chan struct{}) int {
 		fmt.Fprintf(stderr, "es-standin: bad --recovery-rate %q\n", *recRate)
 		return 2
 	}
-	opts := Options{ClusterName: *clusterName, Flavour: Flavour(*flavour), PathRepo: splitList(*pathRepo), Auth: *auth,
+	opts := Options{ClusterName: *clusterName, Flavour: Flavour(*flavour), PathRepo: listflag.Split(*pathRepo), Auth: *auth,
 		SnapshotRate: sr, RecoveryRate: rr, NodeTTL: 5 * time.Second}
 	c, err := NewCluster(*stateDir, opts)
 	if err != nil {
@@ -91,7 +93,7 @@ func run(args []string, stderr io.Writer, stop <-chan struct{}) int {
 	h := NewHandler(c, *node)
 	var servers []*http.Server
 	errc := make(chan error, 4)
-	for _, addr := range splitList(*listen) {
+	for _, addr := range listflag.Split(*listen) {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			fmt.Fprintf(stderr, "es-standin: listen %s: %v\n", addr, err)
@@ -230,16 +232,6 @@ func runFault(args []string, stderr io.Writer) int {
 		}
 	}
 	return 0
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // parseSize parses 1024, 10kb, 200MB, 1.5GiB (binary multiples).

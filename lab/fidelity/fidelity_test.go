@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -20,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hotsnap/hotsnap/lab/cassandra"
+	"github.com/hotsnap/hotsnap/lab/internal/testports"
 	"github.com/hotsnap/hotsnap/lab/thehive"
 	"github.com/hotsnap/hotsnap/steps"
 )
@@ -136,35 +136,7 @@ type ring struct {
 var ringIPs = []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"}
 
 // freePorts finds two ports free on every ring address.
-func freePorts(t *testing.T) (int, int) {
-	t.Helper()
-	var ports []int
-	for len(ports) < 2 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := l.Addr().(*net.TCPAddr).Port
-		ok := true
-		var extra []net.Listener
-		for _, ip := range ringIPs[1:] {
-			x, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(p)))
-			if err != nil {
-				ok = false
-				break
-			}
-			extra = append(extra, x)
-		}
-		l.Close()
-		for _, x := range extra {
-			x.Close()
-		}
-		if ok && (len(ports) == 0 || ports[0] != p) {
-			ports = append(ports, p)
-		}
-	}
-	return ports[0], ports[1]
-}
+func freePorts(t *testing.T) (int, int) { return testports.FreePorts(t, ringIPs) }
 
 // startRing starts three nodes holding the seeded JanusGraph keyspace (RF 3).
 func startRing(t *testing.T) *ring {

@@ -73,17 +73,23 @@ var releases = map[string]Release{
 		Package: "github.com/minio/minio",
 		Version: minioVersion,
 		Binary:  "minio",
-		LDFlags: "-X=github.com/minio/minio/cmd.Version=2026-02-12T20:18:48Z" +
-			" -X=github.com/minio/minio/cmd.ReleaseTag=DEVELOPMENT.2026-02-12T20-18-48Z" +
-			" -X=github.com/minio/minio/cmd.CommitID=7aac2a2c5b7c" +
-			" -X=github.com/minio/minio/cmd.ShortCommitID=7aac2a2c5b7c" +
-			" -X=github.com/minio/minio/cmd.CopyrightYear=2026",
+		LDFlags: "-X=github.com/minio/minio/cmd.Version=" + minioTime +
+			" -X=github.com/minio/minio/cmd.ReleaseTag=DEVELOPMENT." + strings.ReplaceAll(minioTime, ":", "-") +
+			" -X=github.com/minio/minio/cmd.CommitID=" + minioCommit +
+			" -X=github.com/minio/minio/cmd.ShortCommitID=" + minioCommit +
+			" -X=github.com/minio/minio/cmd.CopyrightYear=" + minioTime[:4],
 		Note: "first build about 3 minutes on 2 cores (go install from the module proxy)",
 	},
 }
 
-// minioVersion is the pinned MinIO pseudo-version (commit 7aac2a2c5b7c).
-const minioVersion = "v0.0.0-20260212201848-7aac2a2c5b7c"
+// The MinIO pin: commit minioCommit, committed at minioTime; minioVersion
+// is the Go pseudo-version the two make.
+const (
+	minioCommit = "7aac2a2c5b7c"
+	minioTime   = "2026-02-12T20:18:48Z"
+)
+
+var minioVersion = "v0.0.0-" + strings.NewReplacer("-", "", "T", "", ":", "", "Z", "").Replace(minioTime) + "-" + minioCommit
 
 // Kinds returns the server kinds Build and Start accept, sorted.
 func Kinds() []string {

@@ -254,6 +254,14 @@ func TestReleases(t *testing.T) {
 		!strings.Contains(r.LDFlags, "cmd.CommitID=7aac2a2c5b7c") {
 		t.Errorf("minio release = %+v, %v", r, err)
 	}
+	// The stamp derived from the pin is the one MinIO's release build makes.
+	if want := "-X=github.com/minio/minio/cmd.Version=2026-02-12T20:18:48Z" +
+		" -X=github.com/minio/minio/cmd.ReleaseTag=DEVELOPMENT.2026-02-12T20-18-48Z" +
+		" -X=github.com/minio/minio/cmd.CommitID=7aac2a2c5b7c" +
+		" -X=github.com/minio/minio/cmd.ShortCommitID=7aac2a2c5b7c" +
+		" -X=github.com/minio/minio/cmd.CopyrightYear=2026"; r.LDFlags != want {
+		t.Errorf("minio ldflags = %q, want %q", r.LDFlags, want)
+	}
 	p, err := BinPath(KindVersityGW, "/c")
 	if err != nil || p != "/c/versitygw-v1.8.0/versitygw" {
 		t.Errorf("BinPath = %q, %v", p, err)

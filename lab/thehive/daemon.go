@@ -20,6 +20,8 @@ import (
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
+
+	"github.com/hotsnap/hotsnap/lab/internal/listflag"
 )
 
 // Version is the TheHive release the stand-in reports.
@@ -99,8 +101,8 @@ func parseDaemonArgs(args []string, stderr io.Writer) (*daemonConfig, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	c := &daemonConfig{listen: splitList(*listen), cqlHosts: splitList(*cql), keyspace: *ks, cqlUser: *cqlUser,
-		esURLs: splitList(*es), index: *index, esUser: *esUser, logPath: *logPath, name: *name,
+	c := &daemonConfig{listen: listflag.Split(*listen), cqlHosts: listflag.Split(*cql), keyspace: *ks, cqlUser: *cqlUser,
+		esURLs: listflag.Split(*es), index: *index, esUser: *esUser, logPath: *logPath, name: *name,
 		checkInterval: *interval, startupTimeout: *startup}
 	if len(c.listen) == 0 || len(c.cqlHosts) == 0 || len(c.esURLs) == 0 {
 		return nil, errors.New("--listen, --cql and --es are required")
@@ -142,16 +144,6 @@ func readSecret(path string) (string, error) {
 		return "", fmt.Errorf("read secret: %w", err)
 	}
 	return strings.TrimRight(string(b), "\r\n"), nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // health is the daemon's latest check result.

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -356,5 +357,40 @@ func TestSystemctlShowMainPID(t *testing.T) {
 	out.Reset()
 	if code := SystemctlMain([]string{"show", "-p", "ActiveState", "thehive"}, &out, &errb); code != 0 || out.String() != "ActiveState=inactive\n" {
 		t.Fatalf("ActiveState: exit %d, %q", code, out.String())
+	}
+}
+
+// A stop whose supervisor was killed from outside is recorded as the
+// supervisor would have: SIGTERM on a requested stop is a clean end, with
+// the main process, signal and systemd's journal lines.
+func TestStopAfterTheSupervisorDied(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(ServiceDirEnv, dir)
+	if err := WriteUnit(dir, Unit{Name: "sleeper", Description: "A sleeper", ExecStart: []string{"/bin/sleep", "300"}}); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := sysctl(t, "start", "sleeper"); code != 0 {
+		t.Fatalf("start: %d %s %s", code, out, errs)
+	}
+	s, err := readState(paths{dir, "sleeper"})
+	if err != nil || s.SupervisorPID == 0 || s.MainPID == 0 {
+		t.Fatalf("state after start: %+v %v", s, err)
+	}
+	main := s.MainPID
+	syscall.Kill(s.SupervisorPID, syscall.SIGKILL)
+	waitGone(s.SupervisorPID, 5*time.Second)
+	if code, out, errs := sysctl(t, "stop", "sleeper"); code != 0 {
+		t.Fatalf("stop: %d %s %s", code, out, errs)
+	}
+	us, err := ReadStatus(dir, "sleeper")
+	if err != nil || us.Active != stateInactive || us.Sub != "dead" || us.Result != "success" ||
+		us.ExecMainPID != main || us.ExecMainCode != "killed" || us.ExecMainStatus != int(syscall.SIGTERM) {
+		t.Errorf("status after stop: %+v %v", us, err)
+	}
+	_, out, _ := journal(t, "-u", "sleeper", "--no-pager")
+	for _, want := range []string{"sleeper.service: Deactivated successfully.", "Stopped A sleeper."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("journal lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -96,37 +96,7 @@ func supervise(dir, name string, stderr io.Writer) int {
 	if err != nil {
 		final = s
 	}
-	final.MainPID, final.MainStart, final.SupervisorPID = 0, 0, 0
-	final.ExecMainPID, final.ExecMainCode, final.ExecMainStatus = pid, code, status
-	final.ExitedAt, final.Since = time.Now(), time.Now()
-	var lines []JournalEntry
-	if successfulExit(u, code, status, final.StopRequested) {
-		final.Active, final.Sub, final.Result = stateInactive, "dead", "success"
-		lines = append(lines, systemdLine(u.Name+".service: Deactivated successfully."))
-	} else {
-		statusText := strconv.Itoa(status) + "/n/a"
-		if n, ok := exitStatusNames[status]; ok && code == "exited" {
-			statusText = strconv.Itoa(status) + "/" + n
-		}
-		if code != "exited" {
-			statusText = strconv.Itoa(status) + "/" + signalName(status)
-		}
-		result := "exit-code"
-		if code != "exited" {
-			result = "signal"
-		}
-		if final.Result == "timeout" {
-			result = "timeout"
-		}
-		final.Active, final.Sub, final.Result = stateFailed, "failed", result
-		lines = append(lines,
-			systemdLine(fmt.Sprintf("%s.service: Main process exited, code=%s, status=%s", u.Name, code, statusText)),
-			systemdLine(fmt.Sprintf("%s.service: Failed with result '%s'.", u.Name, result)))
-	}
-	if final.StopRequested {
-		lines = append(lines, systemdLine("Stopped "+u.Description+"."))
-	}
-	final.StopRequested = false
+	final, lines := ended(u, final, pid, code, status)
 	os.Remove(p.pid()) //nolint:errcheck // may already be gone
 	if err := writeState(p, final); err != nil {
 		fmt.Fprintf(stderr, "supervise: %v\n", err)
@@ -185,4 +155,44 @@ func credential(name string) (*syscall.Credential, error) {
 		return nil, fmt.Errorf("user %s: gid %q: %w", name, usr.Gid, err)
 	}
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+}
+
+// ended returns unit u's state final once its main process pid has ended (code
+// "exited", "killed" or "dumped" with status), and the journal lines
+// systemd writes for that end: inactive after a clean exit or a requested
+// stop by a clean signal, failed otherwise (Result timeout kept when the
+// stop timed out).
+func ended(u Unit, final unitState, pid int, code string, status int) (unitState, []JournalEntry) {
+	final.MainPID, final.MainStart, final.SupervisorPID = 0, 0, 0
+	final.ExecMainPID, final.ExecMainCode, final.ExecMainStatus = pid, code, status
+	final.ExitedAt, final.Since = time.Now(), time.Now()
+	var lines []JournalEntry
+	if successfulExit(u, code, status, final.StopRequested) {
+		final.Active, final.Sub, final.Result = stateInactive, "dead", "success"
+		lines = append(lines, systemdLine(u.Name+".service: Deactivated successfully."))
+	} else {
+		statusText := strconv.Itoa(status) + "/n/a"
+		if n, ok := exitStatusNames[status]; ok && code == "exited" {
+			statusText = strconv.Itoa(status) + "/" + n
+		}
+		if code != "exited" {
+			statusText = strconv.Itoa(status) + "/" + signalName(status)
+		}
+		result := "exit-code"
+		if code != "exited" {
+			result = "signal"
+		}
+		if final.Result == "timeout" {
+			result = "timeout"
+		}
+		final.Active, final.Sub, final.Result = stateFailed, "failed", result
+		lines = append(lines,
+			systemdLine(fmt.Sprintf("%s.service: Main process exited, code=%s, status=%s", u.Name, code, statusText)),
+			systemdLine(fmt.Sprintf("%s.service: Failed with result '%s'.", u.Name, result)))
+	}
+	if final.StopRequested {
+		lines = append(lines, systemdLine("Stopped "+u.Description+"."))
+	}
+	final.StopRequested = false
+	return final, lines
 }

@@ -191,22 +191,32 @@ func currentState(p paths) (unitState, error) {
 	if err != nil {
 		return s, err
 	}
+	if s, orphaned := repaired(s); orphaned {
+		return s, writeState(p, s)
+	}
+	return s, nil
+}
+
+// repaired returns s as it stands once its processes are checked: an active
+// (or activating, deactivating) unit whose main process and supervisor are
+// both gone has failed, killed. orphaned reports that s changed.
+func repaired(s unitState) (_ unitState, orphaned bool) {
 	switch s.Active {
 	case stateActive, stateActivating, stateDeactivating:
 	default:
-		return s, nil
+		return s, false
 	}
 	if s.MainPID != 0 && alive(s.MainPID, s.MainStart) {
-		return s, nil
+		return s, false
 	}
 	if s.SupervisorPID != 0 && alive(s.SupervisorPID, 0) {
-		return s, nil // the supervisor is about to record the exit
+		return s, false // the supervisor is about to record the exit
 	}
 	s.Active, s.Sub, s.Result = stateFailed, "failed", "signal"
 	s.ExecMainPID, s.ExecMainCode, s.ExecMainStatus = s.MainPID, "killed", int(syscall.SIGKILL)
 	s.MainPID, s.SupervisorPID = 0, 0
 	s.Since = time.Now()
-	return s, writeState(p, s)
+	return s, true
 }
 
 func startUnit(u Unit, p paths) error {
@@ -288,7 +298,7 @@ func stopUnit(u Unit, p paths) error {
 	}
 	appendJournal(p, systemdLine("Stopping "+u.Description+"...")) //nolint:errcheck // journal is best effort
 	signalGroup(pid, syscall.SIGTERM)
-	if waitStopped(p, pid, start, sup, time.Duration(u.TimeoutStopSec)*time.Second) {
+	if waitStopped(u, p, pid, start, sup, syscall.SIGTERM, time.Duration(u.TimeoutStopSec)*time.Second) {
 		return nil
 	}
 	ident := u.SyslogIdentifier
@@ -300,7 +310,7 @@ func stopUnit(u Unit, p paths) error {
 		writeState(p, cur) //nolint:errcheck // the supervisor keeps Result timeout if it sees it
 	}
 	signalGroup(pid, syscall.SIGKILL)
-	if waitStopped(p, pid, start, sup, 5*time.Second) {
+	if waitStopped(u, p, pid, start, sup, syscall.SIGKILL, 5*time.Second) {
 		return nil
 	}
 	return fmt.Errorf("process %d did not exit after SIGKILL", pid)
@@ -314,12 +324,13 @@ func waitGone(pid int, timeout time.Duration) {
 	}
 }
 
-// waitStopped waits until pid is gone and the supervisor sup has recorded the
-// end (or is gone too). It writes the final state itself when the supervisor
-// died without recording it. The state is read after the liveness checks: a
+// waitStopped waits until pid, sent sig, is gone and the supervisor sup has
+// recorded the end (or is gone too). When the supervisor died without
+// recording it, it records the end itself as the supervisor would have
+// (ended: killed by sig). The state is read after the liveness checks: a
 // supervisor seen gone has already written its final state, so a stale read
 // can never overwrite it.
-func waitStopped(p paths, pid int, start uint64, sup int, timeout time.Duration) bool {
+func waitStopped(u Unit, p paths, pid int, start uint64, sup int, sig syscall.Signal, timeout time.Duration) bool {
 	deadline := time.Now().Add(timeout)
 	for {
 		gone := pid == 0 || !alive(pid, start)
@@ -329,13 +340,16 @@ func waitStopped(p paths, pid int, start uint64, sup int, timeout time.Duration)
 				return true
 			}
 			if supGone {
-				s.Active, s.Sub, s.Result, s.Since = stateInactive, "dead", "success", time.Now()
+				var lines []JournalEntry
 				if pid != 0 {
-					s.ExecMainPID, s.ExecMainCode, s.ExecMainStatus = pid, "killed", int(syscall.SIGTERM)
+					s, lines = ended(u, s, pid, "killed", int(sig))
+				} else {
+					s.Active, s.Sub, s.Result, s.Since = stateInactive, "dead", "success", time.Now()
+					s.MainPID, s.SupervisorPID, s.StopRequested = 0, 0, false
 				}
-				s.MainPID, s.SupervisorPID = 0, 0
-				writeState(p, s)   //nolint:errcheck // best effort
-				os.Remove(p.pid()) //nolint:errcheck // may not exist
+				writeState(p, s)           //nolint:errcheck // best effort
+				appendJournal(p, lines...) //nolint:errcheck // journal is best effort
+				os.Remove(p.pid())         //nolint:errcheck // may not exist
 				return true
 			}
 		}
@@ -514,12 +528,7 @@ func ReadStatus(dir, name string) (UnitStatus, error) {
 	if err != nil {
 		return UnitStatus{}, err
 	}
-	switch s.Active {
-	case stateActive, stateActivating, stateDeactivating:
-		if !(s.MainPID != 0 && alive(s.MainPID, s.MainStart)) && !(s.SupervisorPID != 0 && alive(s.SupervisorPID, 0)) {
-			s.Active, s.Sub, s.MainPID = stateFailed, "failed", 0
-		}
-	}
+	s, _ = repaired(s)
 	return statusView(s), nil
 }
 
