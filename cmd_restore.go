@@ -88,7 +88,12 @@ Files there are read with sudo (the scripts run as root).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			if isLegacyPath(args[0]) {
-				return restoreLegacy(ctx, cmd, g, f, args[0], at, s3Exact, nil)
+				s, err := openSession(g)
+				if err != nil {
+					return err
+				}
+				defer s.pool.Close()
+				return restoreLegacy(ctx, cmd, s, f, args[0], at, s3Exact, nil)
 			}
 			if at != "" {
 				return usageErr(errors.New("--at chooses among the backups of the documented scripts under a PATH; a backup ID names one backup already"))
@@ -131,14 +136,10 @@ func isLegacyPath(arg string) bool {
 	return strings.Contains(arg, "/") || arg == "." || arg == ".." || arg == "~"
 }
 
-// restoreLegacy restores a backup made by the documented scripts.
-func restoreLegacy(ctx context.Context, cmd *cobra.Command, g *globals, f runFlags, arg, at string, s3Exact bool, prior *steps.PriorRun) error {
-	s, err := openSession(g)
-	if err != nil {
-		return err
-	}
-	defer s.pool.Close()
-	r, what, closeSrc, err := legacyRestoreRun(ctx, s, g, arg, at, s3Exact)
+// restoreLegacy restores a backup made by the documented scripts, over the
+// session s (the caller closes it).
+func restoreLegacy(ctx context.Context, cmd *cobra.Command, s *session, f runFlags, arg, at string, s3Exact bool, prior *steps.PriorRun) error {
+	r, what, closeSrc, err := legacyRestoreRun(ctx, s, s.g, arg, at, s3Exact)
 	if err != nil {
 		return err
 	}

@@ -127,14 +127,19 @@ cleanup) are cleared first.`,
 				}
 				return usageErr(fmt.Errorf("run %s was continued by run %s, which knows what was done since: hotsnap resume %s", runID, last.RunID, last.RunID))
 			}
-			if p := prior.Params[paramLegacyPath]; prior.Runbook == "restore" && p != "" {
-				return restoreLegacy(cmd.Context(), cmd, g, f, p, prior.Params[paramLegacyAt], prior.Params[paramS3Exact] == "true", prior)
-			}
-			s, store, done, err := openSessionStore(cmd.Context(), g)
+			s, err := newSession(g, inv)
 			if err != nil {
 				return err
 			}
-			defer done()
+			defer s.pool.Close()
+			if p := prior.Params[paramLegacyPath]; prior.Runbook == "restore" && p != "" {
+				return restoreLegacy(cmd.Context(), cmd, s, f, p, prior.Params[paramLegacyAt], prior.Params[paramS3Exact] == "true", prior)
+			}
+			store, closeStore, err := openStore(cmd.Context(), s, g)
+			if err != nil {
+				return err
+			}
+			defer closeStore()
 			if err := sameWorld(prior, runParams(s)); err != nil {
 				return usageErr(err)
 			}
