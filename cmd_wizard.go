@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
 	"github.com/hotsnap/hotsnap/ui"
@@ -177,7 +178,7 @@ func wizardConfig(g *globals) ui.Config {
 			PickJob: func(ctx context.Context, id string) (*ui.Job, error) {
 				if stamp, ok := strings.CutPrefix(id, legacyIDPrefix); ok {
 					return runJob("restore "+id, func(ctx context.Context, s *session, job *ui.Job) error {
-						r, _, closeSrc, err := legacyRestoreRun(ctx, s, g, legacyRoot, stamp, false)
+						r, _, closeSrc, err := legacyRestoreRun(ctx, s, legacyRoot, stamp, false)
 						if err != nil {
 							return err
 						}
@@ -271,7 +272,7 @@ func backupList(ctx context.Context, g *globals) (*ui.BackupList, error) {
 		return nil, err
 	}
 	list := &ui.BackupList{Where: store.String(), Backups: sums}
-	documentedBackups(ctx, g, list)
+	documentedBackups(ctx, g, inv, list)
 	return list, nil
 }
 
@@ -287,16 +288,17 @@ const legacyIDPrefix = "legacy-"
 // documentedBackups adds to list the backups of the documented scripts in
 // legacyRoot, or a note saying none was found or why it could not look.
 // It never fails the picker: the repository's backups are what it is for.
-func documentedBackups(ctx context.Context, g *globals, list *ui.BackupList) {
+// inv is the inventory the picker read.
+func documentedBackups(ctx context.Context, g *globals, inv *config.Inventory, list *ui.BackupList) {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	s, err := openSession(g)
+	s, err := newSession(g, inv)
 	if err != nil {
 		list.DocumentedNote = fmt.Sprintf("backups of the documented scripts in %s: not looked for (%v)", legacyRoot, err)
 		return
 	}
 	defer s.pool.Close()
-	src, _, closeSrc, err := openLegacySource(ctx, s, g, legacyRoot)
+	src, err := openLegacySource(ctx, s, legacyRoot)
 	if err != nil {
 		list.DocumentedNote = fmt.Sprintf("no backup of TheHive's documented scripts in %s on this machine or the nodes (hotsnap restore PATH restores one from elsewhere)", legacyRoot)
 		if !strings.Contains(err.Error(), "no backup of the documented scripts") {
@@ -304,15 +306,10 @@ func documentedBackups(ctx context.Context, g *globals, list *ui.BackupList) {
 		}
 		return
 	}
-	defer closeSrc()
-	found, err := repo.FindLegacy(ctx, src)
-	if err != nil {
-		list.DocumentedNote = fmt.Sprintf("backups of the documented scripts in %s: %v", src, err)
-		return
-	}
-	list.DocumentedWhere = src.String()
-	for _, stamp := range found.Stamps() {
-		set, err := found.SelectLegacy(stamp)
+	defer src.close()
+	list.DocumentedWhere = src.store.String()
+	for _, stamp := range src.found.Stamps() {
+		set, err := src.found.SelectLegacy(stamp)
 		if err != nil {
 			continue
 		}
