@@ -135,7 +135,7 @@ cleanup) are cleared first.`,
 			if p := prior.Params[paramLegacyPath]; prior.Runbook == "restore" && p != "" {
 				return restoreLegacy(cmd.Context(), cmd, s, f, p, prior.Params[paramLegacyAt], prior.Params[paramS3Exact] == "true", prior)
 			}
-			store, closeStore, err := openStore(cmd.Context(), s, g)
+			store, closeStore, err := openStore(cmd.Context(), s.inv, g)
 			if err != nil {
 				return err
 			}

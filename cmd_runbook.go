@@ -207,7 +207,7 @@ func (t *summaryTap) RunFinished(s steps.RunSummary) {
 // of the backup repository's free space (which opens repository.url).
 func preflightRunbook(s *session) steps.Runbook {
 	env := *s.env
-	env.OpenRepo = func(ctx context.Context) (repo.Store, func(), error) { return openStore(ctx, s, s.g) }
+	env.OpenRepo = func(ctx context.Context) (repo.Store, func(), error) { return openStore(ctx, s.inv, s.g) }
 	return steps.Preflight(&env)
 }
 

@@ -43,7 +43,7 @@ func runRunbookTUI(ctx context.Context, s *session, rb steps.Runbook, f runFlags
 	var sum steps.RunSummary
 	rep := &summaryTap{Reporter: t, sum: &sum}
 	var path string
-	cfg := ui.Config{Title: "hotsnap " + versionString(), Inventory: inventoryFacts(s)}
+	cfg := ui.Config{Title: "hotsnap " + versionString(), Inventory: inventoryFacts(s.inv)}
 	err := ui.RunOne(ctx, t, cfg, func(ctx context.Context) error {
 		var err error
 		path, err = runEngine(ctx, s, rb, f, rep, t)
@@ -91,8 +91,8 @@ func runWizard(ctx context.Context, g *globals) error {
 	return ui.RunWizard(ctx, wizardConfig(g), ui.Options{Output: os.Stderr})
 }
 
-func inventoryFacts(s *session) ui.Inventory {
-	inv := s.inv
+// inventoryFacts is what the wizard shows of the inventory inv.
+func inventoryFacts(inv *config.Inventory) ui.Inventory {
 	out := ui.Inventory{Path: inv.Path, Platform: inv.Platform, Cluster: inv.Cluster}
 	for _, n := range inv.Nodes {
 		out.Nodes = append(out.Nodes, ui.Node{Name: n.Name, Host: n.Host, Roles: n.Roles})
@@ -108,7 +108,7 @@ func wizardConfig(g *globals) ui.Config {
 	if err != nil {
 		cfg.Inventory.Problem = strings.ReplaceAll(err.Error(), "\n", " ")
 	} else {
-		cfg.Inventory = inventoryFacts(&session{inv: inv})
+		cfg.Inventory = inventoryFacts(inv)
 	}
 	noInv := ""
 	if err != nil {
@@ -150,7 +150,7 @@ func wizardConfig(g *globals) ui.Config {
 		{Key: "backup", Title: "Back up now", Review: true, Disabled: noInv,
 			Help: "preflight, review the plan with the estimated size and time, one gate, snapshots streamed into the repository, a summary",
 			Job: runJob("backup", func(ctx context.Context, s *session, job *ui.Job) error {
-				store, closeStore, err := openStore(ctx, s, g)
+				store, closeStore, err := openStore(ctx, s.inv, g)
 				if err != nil {
 					return err
 				}
@@ -193,7 +193,7 @@ func wizardConfig(g *globals) ui.Config {
 					})(ctx)
 				}
 				return runJob("restore "+id, func(ctx context.Context, s *session, job *ui.Job) error {
-					store, closeStore, err := openStore(ctx, s, g)
+					store, closeStore, err := openStore(ctx, s.inv, g)
 					if err != nil {
 						return err
 					}
@@ -262,7 +262,7 @@ func backupList(ctx context.Context, g *globals) (*ui.BackupList, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, closeStore, err := openStore(ctx, &session{inv: inv}, g)
+	store, closeStore, err := openStore(ctx, inv, g)
 	if err != nil {
 		return nil, err
 	}
@@ -346,7 +346,7 @@ func listText(ctx context.Context, g *globals) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	store, closeStore, err := openStore(ctx, &session{inv: inv}, g)
+	store, closeStore, err := openStore(ctx, inv, g)
 	if err != nil {
 		return "", err
 	}
