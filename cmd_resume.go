@@ -37,10 +37,11 @@ const (
 )
 
 // runParams are the parameters every resumable run records: where its
-// inventory is, the repository, and the nodes (name=host) it ran on.
+// inventory is (the file the session's inventory was read from), the
+// repository, and the nodes (name=host) it ran on.
 func runParams(s *session) map[string]string {
 	p := map[string]string{paramRepository: s.inv.Repository.URL, paramNodes: nodeSet(s.inv)}
-	if path, err := inventoryPath(s.g.inventory); err == nil {
+	if path := s.inv.Path; path != "" {
 		if abs, err := filepath.Abs(path); err == nil {
 			path = abs
 		}
