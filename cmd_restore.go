@@ -212,6 +212,10 @@ type legacySource struct {
 	close func()
 }
 
+// errNoLegacyBackup is openLegacySource's error when PATH, looked for on
+// this machine and the nodes, holds no backup of the documented scripts.
+var errNoLegacyBackup = errors.New("no backup of the documented scripts")
+
 // openLegacySource opens the folder PATH names (see restore --help) and
 // lists the documented scripts' backups in it.
 func openLegacySource(ctx context.Context, s *session, arg string) (*legacySource, error) {
@@ -291,7 +295,7 @@ func openLegacySource(ctx context.Context, s *session, arg string) (*legacySourc
 		}
 	}
 	if !filepath.IsAbs(local) {
-		return nil, usageErr(fmt.Errorf("%s: no backup of the documented scripts in %s on this machine (a folder on a node is node:/path)", arg, abs))
+		return nil, usageErr(fmt.Errorf("%s: %w in %s on this machine (a folder on a node is node:/path)", arg, errNoLegacyBackup, abs))
 	}
 	// The documented scripts write to a mount on the nodes: look there.
 	var tried []string
@@ -311,8 +315,8 @@ func openLegacySource(ctx context.Context, s *session, arg string) (*legacySourc
 		}
 		tried = append(tried, n)
 	}
-	return nil, usageErr(fmt.Errorf("no backup of the documented scripts (cassandra/cassandra_YYYYMMDD_HHhMMmSSs.tar ...) in %s on this machine nor on %s: "+
-		"give the backup root they write to (their BACKUP_ROOT), as node:/path to name the node", abs, strings.Join(tried, ", ")))
+	return nil, usageErr(fmt.Errorf("%w (cassandra/cassandra_YYYYMMDD_HHhMMmSSs.tar ...) in %s on this machine nor on %s: "+
+		"give the backup root they write to (their BACKUP_ROOT), as node:/path to name the node", errNoLegacyBackup, abs, strings.Join(tried, ", ")))
 }
 
 func nodeNames(inv *config.Inventory) []string {

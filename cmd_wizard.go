@@ -301,7 +301,7 @@ func documentedBackups(ctx context.Context, g *globals, inv *config.Inventory, l
 	src, err := openLegacySource(ctx, s, legacyRoot)
 	if err != nil {
 		list.DocumentedNote = fmt.Sprintf("no backup of TheHive's documented scripts in %s on this machine or the nodes (hotsnap restore PATH restores one from elsewhere)", legacyRoot)
-		if !strings.Contains(err.Error(), "no backup of the documented scripts") {
+		if !errors.Is(err, errNoLegacyBackup) {
 			list.DocumentedNote = fmt.Sprintf("backups of the documented scripts in %s: could not look (%v)", legacyRoot, err)
 		}
 		return
