@@ -19,11 +19,11 @@ import (
 	"github.com/hotsnap/hotsnap/steps"
 )
 
-// openStore opens the inventory's backup repository. ssh:// repositories
-// are reached with the inventory's SSH settings; s3:// ones with
-// HOTSNAP_REPO_S3_ACCESS_KEY / _SECRET_KEY / _ENDPOINT / _REGION.
-func openStore(ctx context.Context, s *session, g *globals) (repo.Store, func(), error) {
-	url := s.inv.Repository.URL
+// openStore opens the backup repository of inventory inv. ssh://
+// repositories are reached with the inventory's SSH settings; s3:// ones
+// with HOTSNAP_REPO_S3_ACCESS_KEY / _SECRET_KEY / _ENDPOINT / _REGION.
+func openStore(ctx context.Context, inv *config.Inventory, g *globals) (repo.Store, func(), error) {
+	url := inv.Repository.URL
 	if p, err := config.ExpandHome(url); err == nil {
 		url = p
 	}
@@ -39,7 +39,7 @@ func openStore(ctx context.Context, s *session, g *globals) (repo.Store, func(),
 			if u, h, ok := strings.Cut(host, "@"); ok {
 				t.User, t.Host = u, h
 			}
-			c, err := remote.Dial(ctx, t, sshOptions(s.inv, g))
+			c, err := remote.Dial(ctx, t, sshOptions(inv, g))
 			if err == nil {
 				clients = append(clients, c)
 			}
@@ -51,7 +51,7 @@ func openStore(ctx context.Context, s *session, g *globals) (repo.Store, func(),
 	st, err := repo.Open(ctx, url, o)
 	if err != nil {
 		closeAll()
-		return nil, nil, fmt.Errorf("backup repository %s: %w", s.inv.Repository.URL, err)
+		return nil, nil, fmt.Errorf("backup repository %s: %w", inv.Repository.URL, err)
 	}
 	return st, closeAll, nil
 }
@@ -63,7 +63,7 @@ func openSessionStore(ctx context.Context, g *globals) (*session, repo.Store, fu
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	store, closeStore, err := openStore(ctx, s, g)
+	store, closeStore, err := openStore(ctx, s.inv, g)
 	if err != nil {
 		s.pool.Close()
 		return nil, nil, nil, err
@@ -190,8 +190,7 @@ manifest is incomplete (interrupted) and shown with the reason.`,
 			if err != nil {
 				return err
 			}
-			s := &session{inv: inv}
-			store, closeStore, err := openStore(cmd.Context(), s, g)
+			store, closeStore, err := openStore(cmd.Context(), inv, g)
 			if err != nil {
 				return err
 			}

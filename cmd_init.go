@@ -779,7 +779,7 @@ func initFromWizard(ctx context.Context, g *globals, req ui.InitRequest, progres
 // missing (prompt references, an empty repository, the discovery's
 // warnings and fallbacks among log).
 func initResult(inv *config.Inventory, path string, log []string) *ui.InitResult {
-	facts := inventoryFacts(&session{inv: inv})
+	facts := inventoryFacts(inv)
 	facts.Path = path
 	r := &ui.InitResult{Path: path, Inventory: facts, Log: log}
 	found := func(label, value string) { r.Found = append(r.Found, [2]string{label, value}) }

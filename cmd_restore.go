@@ -88,7 +88,12 @@ Files there are read with sudo (the scripts run as root).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			if isLegacyPath(args[0]) {
-				return restoreLegacy(ctx, cmd, g, f, args[0], at, s3Exact, nil)
+				s, err := openSession(g)
+				if err != nil {
+					return err
+				}
+				defer s.pool.Close()
+				return restoreLegacy(ctx, cmd, s, f, args[0], at, s3Exact, nil)
 			}
 			if at != "" {
 				return usageErr(errors.New("--at chooses among the backups of the documented scripts under a PATH; a backup ID names one backup already"))
@@ -131,14 +136,10 @@ func isLegacyPath(arg string) bool {
 	return strings.Contains(arg, "/") || arg == "." || arg == ".." || arg == "~"
 }
 
-// restoreLegacy restores a backup made by the documented scripts.
-func restoreLegacy(ctx context.Context, cmd *cobra.Command, g *globals, f runFlags, arg, at string, s3Exact bool, prior *steps.PriorRun) error {
-	s, err := openSession(g)
-	if err != nil {
-		return err
-	}
-	defer s.pool.Close()
-	r, what, closeSrc, err := legacyRestoreRun(ctx, s, g, arg, at, s3Exact)
+// restoreLegacy restores a backup made by the documented scripts, over the
+// session s (the caller closes it).
+func restoreLegacy(ctx context.Context, cmd *cobra.Command, s *session, f runFlags, arg, at string, s3Exact bool, prior *steps.PriorRun) error {
+	r, what, closeSrc, err := legacyRestoreRun(ctx, s, arg, at, s3Exact)
 	if err != nil {
 		return err
 	}
@@ -158,20 +159,17 @@ func restoreLegacy(ctx context.Context, cmd *cobra.Command, g *globals, f runFla
 // newest, or the one stamped at), reads and checks it, and returns the
 // restore of it ("<stamp> in <where>" names it) and a function that closes
 // what was opened. It changes nothing.
-func legacyRestoreRun(ctx context.Context, s *session, g *globals, arg, at string, s3Exact bool) (*steps.RestoreRun, string, func(), error) {
-	src, nodeDir, closeSrc, err := openLegacySource(ctx, s, g, arg)
+func legacyRestoreRun(ctx context.Context, s *session, arg, at string, s3Exact bool) (*steps.RestoreRun, string, func(), error) {
+	ls, err := openLegacySource(ctx, s, arg)
 	if err != nil {
 		return nil, "", nil, err
 	}
+	src, nodeDir, closeSrc := ls.store, ls.nodeDir, ls.close
 	fail := func(err error) (*steps.RestoreRun, string, func(), error) {
 		closeSrc()
 		return nil, "", nil, err
 	}
-	found, err := repo.FindLegacy(ctx, src)
-	if err != nil {
-		return fail(err)
-	}
-	set, err := found.SelectLegacy(at)
+	set, err := ls.found.SelectLegacy(at)
 	if err != nil {
 		return fail(usageErr(err))
 	}
@@ -202,37 +200,69 @@ func legacyRestoreRun(ctx context.Context, s *session, g *globals, arg, at strin
 	return r, fmt.Sprintf("%s in %s", set.Stamp, src), closeSrc, nil
 }
 
-// openLegacySource opens the folder PATH names (see restore --help): a
-// store, the folder's absolute path on the nodes when it is on one ("" for
-// a local folder), and a function that closes what was opened.
-func openLegacySource(ctx context.Context, s *session, g *globals, arg string) (repo.Store, string, func(), error) {
+// legacySource is the folder a restore PATH names, opened and listed.
+type legacySource struct {
+	store repo.Store
+	// nodeDir is the folder's absolute path on the node it is on ("" for a
+	// local folder).
+	nodeDir string
+	// found is what the folder holds (repo.FindLegacy), listed once.
+	found *repo.LegacyFound
+	// close closes what was opened.
+	close func()
+}
+
+// errNoLegacyBackup is openLegacySource's error when PATH, looked for on
+// this machine and the nodes, holds no backup of the documented scripts.
+var errNoLegacyBackup = errors.New("no backup of the documented scripts")
+
+// openLegacySource opens the folder PATH names (see restore --help) and
+// lists the documented scripts' backups in it.
+func openLegacySource(ctx context.Context, s *session, arg string) (*legacySource, error) {
 	nothing := func() {}
-	onNode := func(node, dir string) (repo.Store, string, func(), error) {
+	onNode := func(node, dir string) (repo.Store, error) {
 		c, err := s.pool.Client(ctx, node)
 		if err != nil {
-			return nil, "", nil, fmt.Errorf("%s: read %s there: %w", node, dir, err)
+			return nil, fmt.Errorf("%s: read %s there: %w", node, dir, err)
 		}
 		st, err := repo.NewSSHStoreAsRoot(c, node, dir)
 		if err != nil {
-			return nil, "", nil, usageErr(err)
+			return nil, usageErr(err)
 		}
-		return st, path.Clean(dir), nothing, nil
+		return st, nil
+	}
+	// listed lists the folder given explicitly (on a node or a host).
+	listed := func(st repo.Store, dir string, closeSt func()) (*legacySource, error) {
+		found, err := repo.FindLegacy(ctx, st)
+		if err != nil {
+			closeSt()
+			return nil, err
+		}
+		return &legacySource{store: st, nodeDir: path.Clean(dir), found: found, close: closeSt}, nil
 	}
 	if m := nodePathRE.FindStringSubmatch(arg); m != nil {
 		if _, ok := s.inv.Node(m[1]); !ok {
-			return nil, "", nil, usageErr(fmt.Errorf("%s: no node %q in the inventory (%s); for another host write ssh://host%s", arg, m[1], strings.Join(nodeNames(s.inv), ", "), m[2]))
+			return nil, usageErr(fmt.Errorf("%s: no node %q in the inventory (%s); for another host write ssh://host%s", arg, m[1], strings.Join(nodeNames(s.inv), ", "), m[2]))
 		}
-		return onNode(m[1], m[2])
+		st, err := onNode(m[1], m[2])
+		if err != nil {
+			return nil, err
+		}
+		return listed(st, m[2], nothing)
 	}
 	if strings.HasPrefix(arg, "ssh://") {
 		u, err := url.Parse(arg)
 		if err != nil || u.Host == "" || !strings.HasPrefix(u.Path, "/") {
-			return nil, "", nil, usageErr(fmt.Errorf("%s: want ssh://[user@]host/absolute/path", arg))
+			return nil, usageErr(fmt.Errorf("%s: want ssh://[user@]host/absolute/path", arg))
 		}
 		if u.User == nil && u.Port() == "" {
 			for _, n := range s.inv.Nodes {
 				if n.Name == u.Hostname() || n.Host == u.Hostname() {
-					return onNode(n.Name, u.Path)
+					st, err := onNode(n.Name, u.Path)
+					if err != nil {
+						return nil, err
+					}
+					return listed(st, u.Path, nothing)
 				}
 			}
 		}
@@ -240,16 +270,16 @@ func openLegacySource(ctx context.Context, s *session, g *globals, arg string) (
 		if u.User != nil {
 			t.User = u.User.Username()
 		}
-		c, err := remote.Dial(ctx, t, sshOptions(s.inv, g))
+		c, err := remote.Dial(ctx, t, sshOptions(s.inv, s.g))
 		if err != nil {
-			return nil, "", nil, fmt.Errorf("%s: %w", arg, err)
+			return nil, fmt.Errorf("%s: %w", arg, err)
 		}
 		st, err := repo.NewSSHStoreAsRoot(c, u.Host, u.Path)
 		if err != nil {
 			c.Close()
-			return nil, "", nil, usageErr(err)
+			return nil, usageErr(err)
 		}
-		return st, path.Clean(u.Path), func() { c.Close() }, nil
+		return listed(st, u.Path, func() { c.Close() })
 	}
 	local := strings.TrimPrefix(arg, "file://")
 	if p, err := config.ExpandHome(local); err == nil {
@@ -257,20 +287,20 @@ func openLegacySource(ctx context.Context, s *session, g *globals, arg string) (
 	}
 	abs, err := filepath.Abs(local)
 	if err != nil {
-		return nil, "", nil, usageErr(err)
+		return nil, usageErr(err)
 	}
 	if st, err := repo.Open(ctx, abs, repo.Options{}); err == nil {
 		if found, err := repo.FindLegacy(ctx, st); err == nil && (len(found.Items) > 0 || len(found.Folders) > 0) {
-			return st, "", nothing, nil
+			return &legacySource{store: st, found: found, close: nothing}, nil
 		}
 	}
 	if !filepath.IsAbs(local) {
-		return nil, "", nil, usageErr(fmt.Errorf("%s: no backup of the documented scripts in %s on this machine (a folder on a node is node:/path)", arg, abs))
+		return nil, usageErr(fmt.Errorf("%s: %w in %s on this machine (a folder on a node is node:/path)", arg, errNoLegacyBackup, abs))
 	}
 	// The documented scripts write to a mount on the nodes: look there.
 	var tried []string
 	for _, n := range nodesCassandraFirst(s.inv) {
-		st, dir, _, err := onNode(n, abs)
+		st, err := onNode(n, abs)
 		if err != nil {
 			tried = append(tried, fmt.Sprintf("%s (%v)", n, err))
 			continue
@@ -281,12 +311,12 @@ func openLegacySource(ctx context.Context, s *session, g *globals, arg string) (
 			continue
 		}
 		if len(found.Of(repo.LegacyCassandra)) > 0 {
-			return st, dir, nothing, nil
+			return &legacySource{store: st, nodeDir: path.Clean(abs), found: found, close: nothing}, nil
 		}
 		tried = append(tried, n)
 	}
-	return nil, "", nil, usageErr(fmt.Errorf("no backup of the documented scripts (cassandra/cassandra_YYYYMMDD_HHhMMmSSs.tar ...) in %s on this machine nor on %s: "+
-		"give the backup root they write to (their BACKUP_ROOT), as node:/path to name the node", abs, strings.Join(tried, ", ")))
+	return nil, usageErr(fmt.Errorf("%w (cassandra/cassandra_YYYYMMDD_HHhMMmSSs.tar ...) in %s on this machine nor on %s: "+
+		"give the backup root they write to (their BACKUP_ROOT), as node:/path to name the node", errNoLegacyBackup, abs, strings.Join(tried, ", ")))
 }
 
 func nodeNames(inv *config.Inventory) []string {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -94,5 +95,50 @@ storage:
 				t.Errorf("%v: output lacks %q:\n%s", c.args, w, out)
 			}
 		}
+	}
+}
+
+// TestIsLegacyBackupMissingRecognised: a PATH holding no documented backup,
+// here or on the nodes, is errNoLegacyBackup (the wizard's picker tells it
+// from a failure to look), with the text the operator reads unchanged.
+func TestIsLegacyBackupMissingRecognised(t *testing.T) {
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "inv.yaml")
+	if err := os.WriteFile(inv, []byte(`version: 1
+platform: thehive
+cluster: test
+ssh:
+  user: nobody
+  sudo: none
+  connect_timeout: 1s
+nodes:
+  - name: node1
+    host: 127.0.0.1
+    port: 1
+    roles: [cassandra, elasticsearch, thehive, files]
+cassandra:
+  keyspace: thehive
+elasticsearch:
+  url: http://127.0.0.1:9200
+storage:
+  provider: localfs
+  path: /opt/thp/thehive/files
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := openSession(&globals{inventory: inv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.pool.Close()
+	for _, arg := range []string{filepath.Join(dir, "nothing-here"), "./nothing-here"} {
+		_, err := openLegacySource(t.Context(), s, arg)
+		if !errors.Is(err, errNoLegacyBackup) || !strings.Contains(err.Error(), "no backup of the documented scripts") {
+			t.Errorf("%s: %v, want errNoLegacyBackup", arg, err)
+		}
+	}
+	_, err = openLegacySource(t.Context(), s, "node9:/mnt/backup")
+	if err == nil || errors.Is(err, errNoLegacyBackup) {
+		t.Errorf("an unknown node: %v, want another error", err)
 	}
 }

@@ -37,10 +37,11 @@ const (
 )
 
 // runParams are the parameters every resumable run records: where its
-// inventory is, the repository, and the nodes (name=host) it ran on.
+// inventory is (the file the session's inventory was read from), the
+// repository, and the nodes (name=host) it ran on.
 func runParams(s *session) map[string]string {
 	p := map[string]string{paramRepository: s.inv.Repository.URL, paramNodes: nodeSet(s.inv)}
-	if path, err := inventoryPath(s.g.inventory); err == nil {
+	if path := s.inv.Path; path != "" {
 		if abs, err := filepath.Abs(path); err == nil {
 			path = abs
 		}
@@ -127,14 +128,19 @@ cleanup) are cleared first.`,
 				}
 				return usageErr(fmt.Errorf("run %s was continued by run %s, which knows what was done since: hotsnap resume %s", runID, last.RunID, last.RunID))
 			}
-			if p := prior.Params[paramLegacyPath]; prior.Runbook == "restore" && p != "" {
-				return restoreLegacy(cmd.Context(), cmd, g, f, p, prior.Params[paramLegacyAt], prior.Params[paramS3Exact] == "true", prior)
-			}
-			s, store, done, err := openSessionStore(cmd.Context(), g)
+			s, err := newSession(g, inv)
 			if err != nil {
 				return err
 			}
-			defer done()
+			defer s.pool.Close()
+			if p := prior.Params[paramLegacyPath]; prior.Runbook == "restore" && p != "" {
+				return restoreLegacy(cmd.Context(), cmd, s, f, p, prior.Params[paramLegacyAt], prior.Params[paramS3Exact] == "true", prior)
+			}
+			store, closeStore, err := openStore(cmd.Context(), s.inv, g)
+			if err != nil {
+				return err
+			}
+			defer closeStore()
 			if err := sameWorld(prior, runParams(s)); err != nil {
 				return usageErr(err)
 			}

@@ -66,11 +66,20 @@ type session struct {
 	sudoPassword string
 }
 
+// openSession reads the inventory and opens the session on it.
 func openSession(g *globals) (*session, error) {
 	inv, err := loadInventory(g)
 	if err != nil {
 		return nil, err
 	}
+	return newSession(g, inv)
+}
+
+// newSession opens the session on inv, an inventory already read: the SSH
+// pool (which connects lazily) and the secrets, resolved now (prompted for
+// on a terminal).
+func newSession(g *globals, inv *config.Inventory) (*session, error) {
+	var err error
 	pool := remote.NewPool(targets(inv, inv.Nodes), sshOptions(inv, g))
 	env := &steps.Env{Inv: inv, Exec: pool, Dial: pool.Dialer}
 	prompt := secretPrompt()
@@ -198,7 +207,7 @@ func (t *summaryTap) RunFinished(s steps.RunSummary) {
 // of the backup repository's free space (which opens repository.url).
 func preflightRunbook(s *session) steps.Runbook {
 	env := *s.env
-	env.OpenRepo = func(ctx context.Context) (repo.Store, func(), error) { return openStore(ctx, s, s.g) }
+	env.OpenRepo = func(ctx context.Context) (repo.Store, func(), error) { return openStore(ctx, s.inv, s.g) }
 	return steps.Preflight(&env)
 }
 

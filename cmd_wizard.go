@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
 	"github.com/hotsnap/hotsnap/ui"
@@ -42,7 +43,7 @@ func runRunbookTUI(ctx context.Context, s *session, rb steps.Runbook, f runFlags
 	var sum steps.RunSummary
 	rep := &summaryTap{Reporter: t, sum: &sum}
 	var path string
-	cfg := ui.Config{Title: "hotsnap " + versionString(), Inventory: inventoryFacts(s)}
+	cfg := ui.Config{Title: "hotsnap " + versionString(), Inventory: inventoryFacts(s.inv)}
 	err := ui.RunOne(ctx, t, cfg, func(ctx context.Context) error {
 		var err error
 		path, err = runEngine(ctx, s, rb, f, rep, t)
@@ -90,8 +91,8 @@ func runWizard(ctx context.Context, g *globals) error {
 	return ui.RunWizard(ctx, wizardConfig(g), ui.Options{Output: os.Stderr})
 }
 
-func inventoryFacts(s *session) ui.Inventory {
-	inv := s.inv
+// inventoryFacts is what the wizard shows of the inventory inv.
+func inventoryFacts(inv *config.Inventory) ui.Inventory {
 	out := ui.Inventory{Path: inv.Path, Platform: inv.Platform, Cluster: inv.Cluster}
 	for _, n := range inv.Nodes {
 		out.Nodes = append(out.Nodes, ui.Node{Name: n.Name, Host: n.Host, Roles: n.Roles})
@@ -107,7 +108,7 @@ func wizardConfig(g *globals) ui.Config {
 	if err != nil {
 		cfg.Inventory.Problem = strings.ReplaceAll(err.Error(), "\n", " ")
 	} else {
-		cfg.Inventory = inventoryFacts(&session{inv: inv})
+		cfg.Inventory = inventoryFacts(inv)
 	}
 	noInv := ""
 	if err != nil {
@@ -149,7 +150,7 @@ func wizardConfig(g *globals) ui.Config {
 		{Key: "backup", Title: "Back up now", Review: true, Disabled: noInv,
 			Help: "preflight, review the plan with the estimated size and time, one gate, snapshots streamed into the repository, a summary",
 			Job: runJob("backup", func(ctx context.Context, s *session, job *ui.Job) error {
-				store, closeStore, err := openStore(ctx, s, g)
+				store, closeStore, err := openStore(ctx, s.inv, g)
 				if err != nil {
 					return err
 				}
@@ -177,7 +178,7 @@ func wizardConfig(g *globals) ui.Config {
 			PickJob: func(ctx context.Context, id string) (*ui.Job, error) {
 				if stamp, ok := strings.CutPrefix(id, legacyIDPrefix); ok {
 					return runJob("restore "+id, func(ctx context.Context, s *session, job *ui.Job) error {
-						r, _, closeSrc, err := legacyRestoreRun(ctx, s, g, legacyRoot, stamp, false)
+						r, _, closeSrc, err := legacyRestoreRun(ctx, s, legacyRoot, stamp, false)
 						if err != nil {
 							return err
 						}
@@ -192,7 +193,7 @@ func wizardConfig(g *globals) ui.Config {
 					})(ctx)
 				}
 				return runJob("restore "+id, func(ctx context.Context, s *session, job *ui.Job) error {
-					store, closeStore, err := openStore(ctx, s, g)
+					store, closeStore, err := openStore(ctx, s.inv, g)
 					if err != nil {
 						return err
 					}
@@ -261,7 +262,7 @@ func backupList(ctx context.Context, g *globals) (*ui.BackupList, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, closeStore, err := openStore(ctx, &session{inv: inv}, g)
+	store, closeStore, err := openStore(ctx, inv, g)
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +272,7 @@ func backupList(ctx context.Context, g *globals) (*ui.BackupList, error) {
 		return nil, err
 	}
 	list := &ui.BackupList{Where: store.String(), Backups: sums}
-	documentedBackups(ctx, g, list)
+	documentedBackups(ctx, g, inv, list)
 	return list, nil
 }
 
@@ -287,32 +288,28 @@ const legacyIDPrefix = "legacy-"
 // documentedBackups adds to list the backups of the documented scripts in
 // legacyRoot, or a note saying none was found or why it could not look.
 // It never fails the picker: the repository's backups are what it is for.
-func documentedBackups(ctx context.Context, g *globals, list *ui.BackupList) {
+// inv is the inventory the picker read.
+func documentedBackups(ctx context.Context, g *globals, inv *config.Inventory, list *ui.BackupList) {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	s, err := openSession(g)
+	s, err := newSession(g, inv)
 	if err != nil {
 		list.DocumentedNote = fmt.Sprintf("backups of the documented scripts in %s: not looked for (%v)", legacyRoot, err)
 		return
 	}
 	defer s.pool.Close()
-	src, _, closeSrc, err := openLegacySource(ctx, s, g, legacyRoot)
+	src, err := openLegacySource(ctx, s, legacyRoot)
 	if err != nil {
 		list.DocumentedNote = fmt.Sprintf("no backup of TheHive's documented scripts in %s on this machine or the nodes (hotsnap restore PATH restores one from elsewhere)", legacyRoot)
-		if !strings.Contains(err.Error(), "no backup of the documented scripts") {
+		if !errors.Is(err, errNoLegacyBackup) {
 			list.DocumentedNote = fmt.Sprintf("backups of the documented scripts in %s: could not look (%v)", legacyRoot, err)
 		}
 		return
 	}
-	defer closeSrc()
-	found, err := repo.FindLegacy(ctx, src)
-	if err != nil {
-		list.DocumentedNote = fmt.Sprintf("backups of the documented scripts in %s: %v", src, err)
-		return
-	}
-	list.DocumentedWhere = src.String()
-	for _, stamp := range found.Stamps() {
-		set, err := found.SelectLegacy(stamp)
+	defer src.close()
+	list.DocumentedWhere = src.store.String()
+	for _, stamp := range src.found.Stamps() {
+		set, err := src.found.SelectLegacy(stamp)
 		if err != nil {
 			continue
 		}
@@ -349,7 +346,7 @@ func listText(ctx context.Context, g *globals) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	store, closeStore, err := openStore(ctx, &session{inv: inv}, g)
+	store, closeStore, err := openStore(ctx, inv, g)
 	if err != nil {
 		return "", err
 	}

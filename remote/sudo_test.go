@@ -56,20 +56,29 @@ func sudoEnv(t *testing.T, nopasswd bool) (*testEnv, string, string) {
 	return env, pw, pwFile
 }
 
-// TestSudoPasswordOnlyOnSudosStdin: the password goes to sudo on stdin and
-// nowhere else: not in any command line the node receives, not to the
-// command's stdin, not in output lines or errors.
-func TestSudoPasswordOnlyOnSudosStdin(t *testing.T) {
-	env, pw, pwFile := sudoEnv(t, false)
-	var asked atomic.Int64
-	o := env.options()
-	o.Sudo = SudoAuto
+// dialSudo connects to env's node1 with ssh.sudo mode and the sudo
+// password pw; asked counts how often the password is resolved, and o are
+// the options used (to dial again with a change).
+func dialSudo(t *testing.T, env *testEnv, mode, pw string) (c *Client, o Options, asked *atomic.Int64) {
+	t.Helper()
+	asked = new(atomic.Int64)
+	o = env.options()
+	o.Sudo = mode
 	o.SudoPassword = func() (string, error) { asked.Add(1); return pw, nil }
 	c, err := Dial(context.Background(), env.target("node1"), o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
+	return c, o, asked
+}
+
+// TestSudoPasswordOnlyOnSudosStdin: the password goes to sudo on stdin and
+// nowhere else: not in any command line the node receives, not to the
+// command's stdin, not in output lines or errors.
+func TestSudoPasswordOnlyOnSudosStdin(t *testing.T) {
+	env, pw, pwFile := sudoEnv(t, false)
+	c, o, asked := dialSudo(t, env, SudoAuto, pw)
 
 	out, err := c.Output(context.Background(), "cat", true)
 	if err != nil || out != "" {
@@ -116,15 +125,7 @@ func TestSudoPasswordOnlyOnSudosStdin(t *testing.T) {
 // stdin (sudo would not read it and the command would).
 func TestSudoPasswordModeSendsNothingWhereSudoNeedsNone(t *testing.T) {
 	env, pw, _ := sudoEnv(t, true)
-	var asked atomic.Int64
-	o := env.options()
-	o.Sudo = SudoPassword
-	o.SudoPassword = func() (string, error) { asked.Add(1); return pw, nil }
-	c, err := Dial(context.Background(), env.target("node1"), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c, _, asked := dialSudo(t, env, SudoPassword, pw)
 	out, err := c.Output(context.Background(), "cat", true)
 	if err != nil || out != "" {
 		t.Fatalf("cat under sudo read %q (%v), want nothing", out, err)

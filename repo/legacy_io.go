@@ -125,19 +125,8 @@ func openRange(ctx context.Context, s Store, p string, off, n int64) (io.ReadClo
 		}
 		return &ctxReader{ctx: ctx, r: io.LimitReader(f, n), c: f}, nil
 	case *sshStore:
-		rctx, cancel := context.WithCancel(ctx)
-		pr, pw := io.Pipe()
-		r := &sshReader{pr: pr, cancel: cancel, done: make(chan struct{})}
 		cmd := "tail -c +" + strconv.FormatInt(off+1, 10) + " -- " + remote.Quote(st.full(p)) + " | head -c " + strconv.FormatInt(n, 10)
-		go func() {
-			defer close(r.done)
-			if _, err := st.c.Run(rctx, remote.Command{Cmd: cmd, Sudo: st.sudo, Stdout: pw}); err != nil {
-				pw.CloseWithError(st.wrap("read", p, err))
-				return
-			}
-			pw.Close()
-		}()
-		return r, nil
+		return st.stream(ctx, p, cmd), nil
 	case *s3Store:
 		if n == 0 {
 			return io.NopCloser(strings.NewReader("")), nil

@@ -212,22 +212,28 @@ func (s *sshStore) Open(ctx context.Context, p string) (io.ReadCloser, error) {
 	if _, err := s.Stat(ctx, p); err != nil {
 		return nil, err
 	}
+	return s.stream(ctx, p, "exec cat -- "+remote.Quote(s.full(p))), nil
+}
+
+// stream runs cmd, which prints (part of) the file p, and returns a reader
+// of its stdout; a failure of cmd is the reader's error, naming p.
+func (s *sshStore) stream(ctx context.Context, p, cmd string) *sshReader {
 	rctx, cancel := context.WithCancel(ctx)
 	pr, pw := io.Pipe()
 	r := &sshReader{pr: pr, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
-		_, err := s.c.Run(rctx, remote.Command{Cmd: "exec cat -- " + remote.Quote(s.full(p)), Sudo: s.sudo, Stdout: pw})
+		_, err := s.c.Run(rctx, remote.Command{Cmd: cmd, Sudo: s.sudo, Stdout: pw})
 		if err != nil {
 			pw.CloseWithError(s.wrap("read", p, err))
 			return
 		}
 		pw.Close()
 	}()
-	return r, nil
+	return r
 }
 
-// sshReader streams the stdout of a remote cat.
+// sshReader streams the stdout of a remote command (stream).
 type sshReader struct {
 	pr     *io.PipeReader
 	cancel context.CancelFunc

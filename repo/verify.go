@@ -217,21 +217,33 @@ func checkReader(r io.Reader, w expected, progress func(int64)) ([]Problem, erro
 	add := func(p, format string, args ...any) {
 		probs = append(probs, Problem{Path: p, What: fmt.Sprintf(format, args...)})
 	}
-	if w.isTar && w.sha == "" {
-		// Format 2: the tar digest hashes each byte once, with the files.
-		tee := io.TeeReader(r, &progressWriter{fn: progress})
+	if w.isTar {
+		// A format 2 archive is checked by its tar digest, which hashes
+		// each byte once, with the files; a format 1 archive by the
+		// SHA-256 of the whole file as well.
+		var sink io.Writer = &progressWriter{fn: progress}
+		var hw *HashingWriter
+		if w.sha != "" {
+			hw = NewHashingWriter(sink)
+			sink = hw
+		}
+		tee := io.TeeReader(r, sink)
 		ix, ierr := IndexArchive(tee)
 		if ierr != nil {
-			if _, err := io.Copy(io.Discard, tee); err != nil {
+			if _, err := io.Copy(io.Discard, tee); err != nil { // hash the rest anyway
 				return probs, err
 			}
 			add(w.path, "not a readable tar archive: %v", ierr)
 		}
+		got, want, mismatch := ix.Digest, w.digest, "SHA-256 mismatch (tar digest)"
+		if hw != nil {
+			got, want, mismatch = hw.Sum(), w.sha, "SHA-256 mismatch"
+		}
 		switch {
-		case w.digest == "":
+		case want == "":
 			add(w.path, "the manifest records no checksum for this archive: it cannot be verified")
-		case ix.Digest != w.digest:
-			add(w.path, "SHA-256 mismatch (tar digest): %s, the manifest says %s", ix.Digest, w.digest)
+		case got != want:
+			add(w.path, "%s: %s, the manifest says %s", mismatch, got, want)
 			probs = append(probs, compareFiles(w.path, w.files, ix.Files, ierr == nil)...)
 		}
 		return probs, nil
@@ -239,18 +251,6 @@ func checkReader(r io.Reader, w expected, progress func(int64)) ([]Problem, erro
 	hw := NewHashingWriter(&progressWriter{fn: progress})
 	tee := io.TeeReader(r, hw)
 	switch {
-	case w.isTar:
-		got, ierr := IndexTar(tee)
-		if ierr != nil {
-			if _, err := io.Copy(io.Discard, tee); err != nil { // hash the rest anyway
-				return probs, err
-			}
-			add(w.path, "not a readable tar archive: %v", ierr)
-		}
-		if hw.Sum() != w.sha {
-			add(w.path, "SHA-256 mismatch: %s, the manifest says %s", hw.Sum(), w.sha)
-			probs = append(probs, compareFiles(w.path, w.files, got, ierr == nil)...)
-		}
 	case w.schema != "":
 		var buf bytes.Buffer
 		if _, err := io.Copy(&buf, io.LimitReader(tee, w.size+1)); err != nil {
