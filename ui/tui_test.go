@@ -145,20 +145,27 @@ func TestGateKeys(t *testing.T) {
 			reply := make(chan bool, 1)
 			m := update(running(&fakeClock{}, "backup"), gateAskMsg{reply: reply, req: steps.GateRequest{Title: "g", Destructive: tc.destructive, Cluster: "prod"}})
 			m = update(m, tc.keys...)
-			select {
-			case got := <-reply:
-				if !tc.answered || got != tc.want {
-					t.Errorf("answered %v, want answered=%v with %v", got, tc.answered, tc.want)
-				}
-				if m.(model).gate != nil {
-					t.Error("the modal is still open after the answer")
-				}
-			default:
-				if tc.answered {
-					t.Error("no answer")
-				}
-			}
+			checkAnswer(t, m, reply, tc.answered, tc.want)
 		})
+	}
+}
+
+// checkAnswer checks what the gate modal of m sent on ch after the keys:
+// want when answered (and the modal closed), nothing otherwise.
+func checkAnswer[T comparable](t *testing.T, m tea.Model, ch <-chan T, answered bool, want T) {
+	t.Helper()
+	select {
+	case got := <-ch:
+		if !answered || got != want {
+			t.Errorf("answered %#v, want answered=%v with %#v", got, answered, want)
+		}
+		if m.(model).gate != nil {
+			t.Error("the modal is still open after the answer")
+		}
+	default:
+		if answered {
+			t.Error("no answer")
+		}
 	}
 }
 
