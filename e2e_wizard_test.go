@@ -68,13 +68,6 @@ func shellQuote(args []string) string {
 	return strings.Join(q, " ")
 }
 
-// TestE2EWizardInTmux drives the wizard as an operator would, in a real
-// terminal (tmux, 120×40) inside the lab's op namespace: preflight to the
-// end; a backup through the plan review (with its estimate) and the gate to
-// the summary; then a restore of that backup through the picker (an
-// incomplete backup shown but not selectable), the verification and
-// topology results, both gates (the cluster name typed) and the summary
-// with "Successful full restore".
 // startWizard runs the wizard against the lab in a tmux session of its own
 // (120x40), killed when the test ends.
 func startWizard(t *testing.T, l *lab.Lab) *tmuxSession {
@@ -92,6 +85,13 @@ func startWizard(t *testing.T, l *lab.Lab) *tmuxSession {
 	return s
 }
 
+// TestE2EWizardInTmux drives the wizard as an operator would, in a real
+// terminal (tmux, 120×40) inside the lab's op namespace: preflight to the
+// end; a backup through the plan review (with its estimate) and the gate to
+// the summary; then a restore of that backup through the picker (an
+// incomplete backup shown but not selectable), the verification and
+// topology results, both gates (the cluster name typed) and the summary
+// with "Successful full restore".
 func TestE2EWizardInTmux(t *testing.T) {
 	l := needLab(t)
 	s := startWizard(t, l)
