@@ -68,21 +68,27 @@ func shellQuote(args []string) string {
 	return strings.Join(q, " ")
 }
 
-// startWizard runs the wizard against the lab in a tmux session of its own
-// (120x40), killed when the test ends.
-func startWizard(t *testing.T, l *lab.Lab) *tmuxSession {
+// startTmux runs the shell line in a tmux session called name (120x40) on
+// a server socket of the test's own, killed when the test ends.
+func startTmux(t *testing.T, name, line string) *tmuxSession {
 	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Fatalf("tmux is needed for the wizard e2e tests: %v", err)
+		t.Fatalf("tmux is needed for the terminal e2e tests: %v", err)
 	}
-	op := l.OpCommand(t.Context(), e2e.bin) // ip netns exec <op> BIN
-	line := fmt.Sprintf("env HOTSNAP_INVENTORY=%s TERM=xterm-256color %s; sleep 30", shellQuote([]string{l.InventoryPath()}), shellQuote(op.Args))
-	s := &tmuxSession{t: t, socket: fmt.Sprintf("hotsnap-e2e-%d-%s", os.Getpid(), strings.ReplaceAll(t.Name(), "/", "-")), name: "wizard"}
+	s := &tmuxSession{t: t, socket: fmt.Sprintf("hotsnap-e2e-%d-%s-%s", os.Getpid(), strings.ReplaceAll(t.Name(), "/", "-"), name), name: name}
 	if out, err := s.tmux("new-session", "-d", "-s", s.name, "-x", "120", "-y", "40", line); err != nil {
 		t.Fatalf("tmux new-session: %v: %s", err, out)
 	}
 	t.Cleanup(func() { _, _ = s.tmux("kill-server") })
 	return s
+}
+
+// startWizard runs the wizard against the lab in a tmux session of its own
+// (120x40), killed when the test ends.
+func startWizard(t *testing.T, l *lab.Lab) *tmuxSession {
+	t.Helper()
+	op := l.OpCommand(t.Context(), e2e.bin) // ip netns exec <op> BIN
+	return startTmux(t, "wizard", fmt.Sprintf("env HOTSNAP_INVENTORY=%s TERM=xterm-256color %s; sleep 30", shellQuote([]string{l.InventoryPath()}), shellQuote(op.Args)))
 }
 
 // TestE2EWizardInTmux drives the wizard as an operator would, in a real
