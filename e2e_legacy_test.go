@@ -65,11 +65,7 @@ func TestE2ERestoreDocumentedBackup(t *testing.T) {
 	w.waitPane(20*time.Second, "What do you want to do?")
 	w.keys("5")
 	w.waitPane(30*time.Second, "Made by TheHive's documented scripts", "in ssh://node1/mnt/backup", "legacy-"+stamp)
-	for i := 0; i < 30 && !strings.Contains(w.pane(), "› ✓ legacy-"+stamp); i++ {
-		w.keys("Down")
-		time.Sleep(100 * time.Millisecond)
-	}
-	w.waitPane(5*time.Second, "› ✓ legacy-"+stamp, "(documented scripts, ssh://node1/mnt/backup)")
+	w.cursorTo("legacy-"+stamp, 30, "(documented scripts, ssh://node1/mnt/backup)")
 	w.keys("Enter")
 	w.waitPane(60*time.Second, "Plan review: restore", "Backup legacy-"+stamp)
 	w.tmux("kill-server")

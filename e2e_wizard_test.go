@@ -60,6 +60,18 @@ func (s *tmuxSession) waitPane(d time.Duration, want ...string) string {
 	return ""
 }
 
+// cursorTo presses Down, at most n times, until the backup picker's cursor
+// is on backup id, then waits for that and every one of want, and returns
+// the pane.
+func (s *tmuxSession) cursorTo(id string, n int, want ...string) string {
+	s.t.Helper()
+	for i := 0; i < n && !strings.Contains(s.pane(), "› ✓ "+id); i++ {
+		s.keys("Down")
+		time.Sleep(100 * time.Millisecond)
+	}
+	return s.waitPane(5*time.Second, append([]string{"› ✓ " + id}, want...)...)
+}
+
 func shellQuote(args []string) string {
 	q := make([]string, len(args))
 	for i, a := range args {
@@ -189,11 +201,7 @@ func TestE2EWizardInTmux(t *testing.T) {
 	}
 	// Walk the cursor to the backup just taken (the list is newest first,
 	// other tests may have added backups).
-	for i := 0; i < 20 && !strings.Contains(s.pane(), "› ✓ "+id[1]); i++ {
-		s.keys("Down")
-		time.Sleep(100 * time.Millisecond)
-	}
-	s.waitPane(5*time.Second, "› ✓ "+id[1])
+	s.cursorTo(id[1], 20)
 	s.keys("Enter")
 	plan = s.waitPane(30*time.Second, "Plan review: restore", "Backup "+id[1]+" · taken")
 	if !regexp.MustCompile(`gates: 2, destructive steps: [1-9]`).MatchString(plan) {
