@@ -70,7 +70,7 @@ func TestE2ERestoreDocumentedBackup(t *testing.T) {
 	w.waitPane(60*time.Second, "Plan review: restore", "Backup legacy-"+stamp)
 	w.tmux("kill-server")
 
-	nodeSh(t, l, "node1", "cqlsh "+l.Nodes[0].IP+" -e 'DROP KEYSPACE thehive' && curl -sf -XDELETE 127.0.0.1:9200/thehive_global >/dev/null && rm -rf /opt/thp/thehive/files/*")
+	damageAll(t, l)
 	damaged := readAppState(t, l)
 	if damaged.attachments == before.attachments || !strings.HasPrefix(damaged.rows["edgestore"], "error") || damaged.docs["thehive_global"] == before.docs["thehive_global"] {
 		t.Fatalf("the damage did not take: %+v", damaged)
