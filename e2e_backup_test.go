@@ -339,25 +339,6 @@ func TestE2EBackupFaults(t *testing.T) {
 		noNewManifest(t, before)
 	})
 
-	// fullRepo mounts a tmpfs of size bytes as the repository and returns
-	// it and an inventory pointing at it.
-	fullRepo := func(t *testing.T, size int64) (dir, inventory string) {
-		dir = t.TempDir()
-		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d", size), "tmpfs", dir).CombinedOutput(); err != nil {
-			t.Fatalf("mount tmpfs: %v %s", err, out)
-		}
-		t.Cleanup(func() { exec.Command("umount", dir).Run() })
-		inv, err := config.Load(l.InventoryPath())
-		if err != nil {
-			t.Fatal(err)
-		}
-		inv.Repository.URL = dir
-		inventory = filepath.Join(t.TempDir(), "inventory.yaml")
-		if err := config.Write(inventory, inv); err != nil {
-			t.Fatal(err)
-		}
-		return dir, inventory
-	}
 	noManifest := func(t *testing.T, dir string) {
 		ents, _ := os.ReadDir(dir)
 		for _, e := range ents {
@@ -367,7 +348,7 @@ func TestE2EBackupFaults(t *testing.T) {
 		}
 	}
 	t.Run("repository too small: stopped before anything is copied", func(t *testing.T) {
-		dir, inv := fullRepo(t, 2<<20)
+		dir, inv := tmpfsRepo(t, l, 2<<20, "")
 		code, _, stderr := backupRun(t, l, nil, "--inventory", inv)
 		if code != exitPreflight || !strings.Contains(stderr, "repository space") || !strings.Contains(stderr, "preflight checks failed") {
 			t.Fatalf("exit %d, want %d naming the repository space check:\n%s", code, exitPreflight, stderr)
@@ -390,7 +371,7 @@ func TestE2EBackupFaults(t *testing.T) {
 			need += duBytes(t, l, n.Name, "/var/lib/cassandra/data/thehive")
 		}
 		need += duBytes(t, l, "node1", "/opt/thp/thehive/files")
-		dir, inv := fullRepo(t, need+64<<20)
+		dir, inv := tmpfsRepo(t, l, need+64<<20, "")
 		var st syscall.Statfs_t
 		if err := syscall.Statfs(dir, &st); err != nil {
 			t.Fatal(err)
@@ -413,6 +394,28 @@ func TestE2EBackupFaults(t *testing.T) {
 			}
 		}
 	})
+}
+
+// tmpfsRepo mounts a tmpfs of size bytes, unmounted when the test ends,
+// and writes an inventory of l whose repository is sub inside it ("": the
+// mount itself); it returns the mount and the inventory.
+func tmpfsRepo(t *testing.T, l *lab.Lab, size int64, sub string) (mount, inventory string) {
+	t.Helper()
+	mount = t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d", size), "tmpfs", mount).CombinedOutput(); err != nil {
+		t.Fatalf("mount tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", mount).Run() })
+	inv, err := config.Load(l.InventoryPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv.Repository.URL = filepath.Join(mount, sub)
+	inventory = filepath.Join(t.TempDir(), "inventory.yaml")
+	if err := config.Write(inventory, inv); err != nil {
+		t.Fatal(err)
+	}
+	return mount, inventory
 }
 
 // duBytes is `du -sb PATH` on node.

@@ -133,25 +133,7 @@ func TestE2EPreflight(t *testing.T) {
 		expectPreflightFailure(t, l, "node1/keyspace", "The keyspace nothere, does not exist", "keyspace nothere is missing: check cassandra.keyspace", "--inventory", p)
 	})
 	t.Run("repository too small", func(t *testing.T) {
-		dir, err := os.MkdirTemp("", "hotsnap-small-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer os.RemoveAll(dir)
-		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
-			t.Fatalf("mount tmpfs: %v %s", err, out)
-		}
-		defer exec.Command("umount", dir).Run()
-		inv, err := config.Load(l.InventoryPath())
-		if err != nil {
-			t.Fatal(err)
-		}
-		inv.Repository.URL = filepath.Join(dir, "backups")
-		p := dir + "-inv.yaml"
-		if err := config.Write(p, inv); err != nil {
-			t.Fatal(err)
-		}
-		defer os.Remove(p)
+		dir, p := tmpfsRepo(t, l, 1<<20, "backups")
 		expectPreflightFailure(t, l, "repository/repository space", "free at "+dir+"; the backup copies about", "free at least", "--inventory", p)
 	})
 	// And healthy again after every fault was undone.
