@@ -190,7 +190,7 @@ func restoreScreens(c *fakeClock) map[string]func() tea.Model {
 }
 
 func TestPickerSkipsIncompleteBackupsAndPicksTheChosenOne(t *testing.T) {
-	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	c := testClock()
 	var picked []string
 	rf := &restoreFacts{f: RestoreFacts{BackupID: restoreID, Taken: c.t.Add(-3*time.Hour - 30*time.Minute), Size: 64 << 20, Components: []string{"cassandra"}}}
 	listed := 0
@@ -243,7 +243,7 @@ func TestPickerSkipsIncompleteBackupsAndPicksTheChosenOne(t *testing.T) {
 }
 
 func TestPickerWithNothingToRestore(t *testing.T) {
-	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	c := testClock()
 	var picked []string
 	all := testBackups(c.t)
 	list := &BackupList{Where: all.Where, Backups: []repo.Summary{all.Backups[0], all.Backups[3]}}
@@ -266,7 +266,7 @@ func TestPickerWithNothingToRestore(t *testing.T) {
 }
 
 func TestPlanEstimateRunsInACommand(t *testing.T) {
-	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	c := testClock()
 	calls := 0
 	job := testJob()
 	job.Estimate = func(context.Context) (*steps.Estimate, error) { calls++; return testEstimate(), nil }
@@ -306,7 +306,7 @@ func TestPlanEstimateRunsInACommand(t *testing.T) {
 }
 
 func TestFailureNamesNodeAndResume(t *testing.T) {
-	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	c := testClock()
 	m := update(restoreScreens(c)["failure_restore"](), tea.WindowSizeMsg{Width: 120, Height: 40})
 	v := view(m)
 	for _, want := range []string{"✗ FAILED", "step 8/11 Restore the keyspace · on node2", "connection lost",
@@ -331,7 +331,7 @@ func TestFailureNamesNodeAndResume(t *testing.T) {
 }
 
 func TestRestoreSummaryShowsReport(t *testing.T) {
-	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	c := testClock()
 	v := view(update(restoreScreens(c)["summary_restore"](), tea.WindowSizeMsg{Width: 120, Height: 40}))
 	for _, want := range []string{steps.SuccessLine, "Topology: keyspace loaded with nodetool import (current node ← backup node)", "18204 rows in 6 tables", "5120 documents",
 		"TheHive: healthy on node1, node2, node3", "node2    10.77.3.12 host 21a2b3c4 ← backup of node2"} {
@@ -371,7 +371,7 @@ func TestRestoreStepIDs(t *testing.T) {
 }
 
 func TestPickerListsTheDocumentedScriptsBackups(t *testing.T) {
-	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	c := testClock()
 	var picked []string
 	all := testBackups(c.t)
 	list := &BackupList{Where: all.Where, Backups: []repo.Summary{all.Backups[0]}, // incomplete only

@@ -59,7 +59,7 @@ func waitFor(t *testing.T, tm *teatest.TestModel, want string) {
 }
 
 func TestFlowBackupGateApproved(t *testing.T) {
-	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	c := testClock()
 	cfg := testConfig(c)
 	var approved bool
 	job := testJob()
@@ -89,7 +89,7 @@ func TestFlowBackupGateApproved(t *testing.T) {
 }
 
 func TestFlowDestructiveGateNeedsTheName(t *testing.T) {
-	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	c := testClock()
 	var approved bool
 	gate := steps.GateRequest{StepID: "approve", Title: "Remove old backups", Destructive: true, Cluster: "lab-thehive"}
 	tui := NewTUI()
