@@ -301,13 +301,9 @@ func TestE2EBackupFaults(t *testing.T) {
 			if code != exitAborted {
 				t.Fatalf("exit %d, want %d\n%s", code, exitAborted, stderr)
 			}
-			cleaned := false
-			for _, ev := range events {
-				if ev["event"] == "cleanup" && ev["step"] == "snapshot" && ev["error"] == nil {
-					cleaned = true
-				}
-			}
-			if !cleaned {
+			if !hasEvent(events, func(ev map[string]any) bool {
+				return ev["event"] == "cleanup" && ev["step"] == "snapshot" && ev["error"] == nil
+			}) {
 				t.Errorf("no successful cleanup of the snapshot step reported")
 			}
 			journal, err := os.ReadFile(filepath.Join(inv.StateDir, "runs", runID+".jsonl"))
