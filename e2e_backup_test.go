@@ -301,13 +301,9 @@ func TestE2EBackupFaults(t *testing.T) {
 			if code != exitAborted {
 				t.Fatalf("exit %d, want %d\n%s", code, exitAborted, stderr)
 			}
-			cleaned := false
-			for _, ev := range events {
-				if ev["event"] == "cleanup" && ev["step"] == "snapshot" && ev["error"] == nil {
-					cleaned = true
-				}
-			}
-			if !cleaned {
+			if !hasEvent(events, func(ev map[string]any) bool {
+				return ev["event"] == "cleanup" && ev["step"] == "snapshot" && ev["error"] == nil
+			}) {
 				t.Errorf("no successful cleanup of the snapshot step reported")
 			}
 			journal, err := os.ReadFile(filepath.Join(inv.StateDir, "runs", runID+".jsonl"))
@@ -339,25 +335,6 @@ func TestE2EBackupFaults(t *testing.T) {
 		noNewManifest(t, before)
 	})
 
-	// fullRepo mounts a tmpfs of size bytes as the repository and returns
-	// it and an inventory pointing at it.
-	fullRepo := func(t *testing.T, size int64) (dir, inventory string) {
-		dir = t.TempDir()
-		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d", size), "tmpfs", dir).CombinedOutput(); err != nil {
-			t.Fatalf("mount tmpfs: %v %s", err, out)
-		}
-		t.Cleanup(func() { exec.Command("umount", dir).Run() })
-		inv, err := config.Load(l.InventoryPath())
-		if err != nil {
-			t.Fatal(err)
-		}
-		inv.Repository.URL = dir
-		inventory = filepath.Join(t.TempDir(), "inventory.yaml")
-		if err := config.Write(inventory, inv); err != nil {
-			t.Fatal(err)
-		}
-		return dir, inventory
-	}
 	noManifest := func(t *testing.T, dir string) {
 		ents, _ := os.ReadDir(dir)
 		for _, e := range ents {
@@ -367,7 +344,7 @@ func TestE2EBackupFaults(t *testing.T) {
 		}
 	}
 	t.Run("repository too small: stopped before anything is copied", func(t *testing.T) {
-		dir, inv := fullRepo(t, 2<<20)
+		dir, inv := tmpfsRepo(t, l, 2<<20, "")
 		code, _, stderr := backupRun(t, l, nil, "--inventory", inv)
 		if code != exitPreflight || !strings.Contains(stderr, "repository space") || !strings.Contains(stderr, "preflight checks failed") {
 			t.Fatalf("exit %d, want %d naming the repository space check:\n%s", code, exitPreflight, stderr)
@@ -390,7 +367,7 @@ func TestE2EBackupFaults(t *testing.T) {
 			need += duBytes(t, l, n.Name, "/var/lib/cassandra/data/thehive")
 		}
 		need += duBytes(t, l, "node1", "/opt/thp/thehive/files")
-		dir, inv := fullRepo(t, need+64<<20)
+		dir, inv := tmpfsRepo(t, l, need+64<<20, "")
 		var st syscall.Statfs_t
 		if err := syscall.Statfs(dir, &st); err != nil {
 			t.Fatal(err)
@@ -413,6 +390,28 @@ func TestE2EBackupFaults(t *testing.T) {
 			}
 		}
 	})
+}
+
+// tmpfsRepo mounts a tmpfs of size bytes, unmounted when the test ends,
+// and writes an inventory of l whose repository is sub inside it ("": the
+// mount itself); it returns the mount and the inventory.
+func tmpfsRepo(t *testing.T, l *lab.Lab, size int64, sub string) (mount, inventory string) {
+	t.Helper()
+	mount = t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d", size), "tmpfs", mount).CombinedOutput(); err != nil {
+		t.Fatalf("mount tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", mount).Run() })
+	inv, err := config.Load(l.InventoryPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv.Repository.URL = filepath.Join(mount, sub)
+	inventory = filepath.Join(t.TempDir(), "inventory.yaml")
+	if err := config.Write(inventory, inv); err != nil {
+		t.Fatal(err)
+	}
+	return mount, inventory
 }
 
 // duBytes is `du -sb PATH` on node.

@@ -6,7 +6,6 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
-	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/lab"
 	s3lab "github.com/hotsnap/hotsnap/lab/s3"
 	"github.com/hotsnap/hotsnap/repo"
@@ -19,32 +18,8 @@ import (
 // brings both back byte for byte (same ETags) and TheHive is healthy.
 func TestE2EBackupRestoreMinIO(t *testing.T) {
 	l := ownLab(t, lab.Options{Name: "hse2m", Subnet: 24, Nodes: 1, Data: 2 << 20, Storage: lab.StorageS3, S3: s3lab.KindMinIO})
-	inv, err := config.Load(l.InventoryPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	bucket := inv.Storage.S3.Bucket
-	ak, err := l.Secret(lab.SecretS3AccessKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sk, _ := l.Secret(lab.SecretS3SecretKey)
-	cl, err := s3lab.NewClient(l.S3Endpoint(), ak, sk, l.OpDial)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bucketState := func() map[string]string {
-		t.Helper()
-		out := map[string]string{}
-		for obj := range cl.ListObjects(t.Context(), bucket, minio.ListObjectsOptions{Recursive: true}) {
-			if obj.Err != nil {
-				t.Fatal(obj.Err)
-			}
-			out[obj.Key] = obj.ETag
-		}
-		return out
-	}
-	before := bucketState()
+	cl, bucket := labBucket(t, l)
+	before := bucketETags(t, cl, bucket)
 	if len(before) == 0 {
 		t.Fatal("MinIO's bucket has no attachment object")
 	}
@@ -91,7 +66,7 @@ func TestE2EBackupRestoreMinIO(t *testing.T) {
 	if out := run("restore", id, "--yes", "--confirm", "lab", "--no-tui"); !strings.Contains(out, steps.SuccessLine) {
 		t.Fatalf("restore did not end with %q:\n%s", steps.SuccessLine, out)
 	}
-	after := bucketState()
+	after := bucketETags(t, cl, bucket)
 	if len(after) != len(before) {
 		t.Errorf("%d objects after the restore, %d in the backup", len(after), len(before))
 	}

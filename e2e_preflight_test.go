@@ -76,11 +76,6 @@ func TestE2EPreflight(t *testing.T) {
 		t.Fatalf("healthy lab: exit %d, not passing: %v\n%s", code, bad, stderr)
 	}
 
-	expectFailure := func(t *testing.T, key, evidence, remedy string, extra ...string) {
-		t.Helper()
-		expectPreflightFailure(t, l, key, evidence, remedy, extra...)
-	}
-
 	t.Run("node down", func(t *testing.T) {
 		if err := l.StopNode(t.Context(), "node3", false); err != nil {
 			t.Fatal(err)
@@ -90,24 +85,24 @@ func TestE2EPreflight(t *testing.T) {
 				t.Fatal(err)
 			}
 		}()
-		expectFailure(t, "node3/ring state", "DN "+l.Nodes[2].IP, "bring the node back (`sudo systemctl start cassandra` on it)")
+		expectPreflightFailure(t, l, "node3/ring state", "DN "+l.Nodes[2].IP, "bring the node back (`sudo systemctl start cassandra` on it)")
 	})
 	t.Run("elasticsearch red", func(t *testing.T) {
 		state := filepath.Join(l.StateDir, "shared", "es-state")
 		nodeSh(t, l, "node1", "es-standin fault --state "+state+" --health red")
 		defer nodeSh(t, l, "node1", "es-standin fault --state "+state+" --health auto")
-		expectFailure(t, "node1/es health", "red, 3 nodes", "primary shards are missing: a snapshot would be PARTIAL; fix the cluster first (`GET _cluster/allocation/explain`)")
+		expectPreflightFailure(t, l, "node1/es health", "red, 3 nodes", "primary shards are missing: a snapshot would be PARTIAL; fix the cluster first (`GET _cluster/allocation/explain`)")
 	})
 	t.Run("repository missing", func(t *testing.T) {
 		nodeSh(t, l, "node1", "curl -sf -XDELETE 127.0.0.1:9200/_snapshot/thehive_repository")
 		defer nodeSh(t, l, "node1", registerRepo)
-		expectFailure(t, "node1/es repository", `repository "thehive_repository" is not registered`,
+		expectPreflightFailure(t, l, "node1/es repository", `repository "thehive_repository" is not registered`,
 			"`path.repo: /mnt/backup/elasticsearch`, then `sudo systemctl restart elasticsearch`, then register it once: curl -X PUT 'http://127.0.0.1:9200/_snapshot/thehive_repository'")
 	})
 	t.Run("RF 1 on 3 nodes", func(t *testing.T) {
 		nodeSh(t, l, "node1", `cqlsh `+l.Nodes[0].IP+` -e "ALTER KEYSPACE thehive WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"`)
 		defer nodeSh(t, l, "node1", `cqlsh `+l.Nodes[0].IP+` -e "ALTER KEYSPACE thehive WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}"`)
-		expectFailure(t, "/replication", "thehive: SimpleStrategy, RF 1 on 3 nodes",
+		expectPreflightFailure(t, l, "/replication", "thehive: SimpleStrategy, RF 1 on 3 nodes",
 			"`ALTER KEYSPACE thehive WITH REPLICATION = { 'class' : 'NetworkTopologyStrategy', 'datacenter1' : 3 };`, then `nodetool repair -full thehive` on every node")
 	})
 	t.Run("changed host key", func(t *testing.T) {
@@ -119,9 +114,9 @@ func TestE2EPreflight(t *testing.T) {
 				t.Fatal(err)
 			}
 		}()
-		expectFailure(t, "node2/ssh+sudo", "HOST KEY CHANGED",
+		expectPreflightFailure(t, l, "node2/ssh+sudo", "HOST KEY CHANGED",
 			"the host key of node2 changed: do not go on until you know why (a reinstalled node, or a man-in-the-middle)")
-		expectFailure(t, "node2/ssh+sudo", "HOST KEY CHANGED",
+		expectPreflightFailure(t, l, "node2/ssh+sudo", "HOST KEY CHANGED",
 			"remove the old one with `ssh-keygen -R "+l.Nodes[1].IP+" -f "+l.KnownHostsPath()+"` and re-run with --accept-new-hosts")
 	})
 	t.Run("keyspace missing", func(t *testing.T) {
@@ -135,29 +130,11 @@ func TestE2EPreflight(t *testing.T) {
 			t.Fatal(err)
 		}
 		os.Chmod(filepath.Dir(p), 0o755)
-		expectFailure(t, "node1/keyspace", "The keyspace nothere, does not exist", "keyspace nothere is missing: check cassandra.keyspace", "--inventory", p)
+		expectPreflightFailure(t, l, "node1/keyspace", "The keyspace nothere, does not exist", "keyspace nothere is missing: check cassandra.keyspace", "--inventory", p)
 	})
 	t.Run("repository too small", func(t *testing.T) {
-		dir, err := os.MkdirTemp("", "hotsnap-small-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer os.RemoveAll(dir)
-		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
-			t.Fatalf("mount tmpfs: %v %s", err, out)
-		}
-		defer exec.Command("umount", dir).Run()
-		inv, err := config.Load(l.InventoryPath())
-		if err != nil {
-			t.Fatal(err)
-		}
-		inv.Repository.URL = filepath.Join(dir, "backups")
-		p := dir + "-inv.yaml"
-		if err := config.Write(p, inv); err != nil {
-			t.Fatal(err)
-		}
-		defer os.Remove(p)
-		expectFailure(t, "repository/repository space", "free at "+dir+"; the backup copies about", "free at least", "--inventory", p)
+		dir, p := tmpfsRepo(t, l, 1<<20, "backups")
+		expectPreflightFailure(t, l, "repository/repository space", "free at "+dir+"; the backup copies about", "free at least", "--inventory", p)
 	})
 	// And healthy again after every fault was undone.
 	if code, bad, stderr := preflightJSON(t, l); code != 0 {

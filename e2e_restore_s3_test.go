@@ -21,33 +21,7 @@ import (
 // byte for byte and TheHive is healthy.
 func TestE2ERestoreS3Choice(t *testing.T) {
 	l := ownLab(t, lab.Options{Name: "hse2c", Subnet: 19, Nodes: 1, Data: 2 << 20, Storage: lab.StorageS3})
-	inv, err := config.Load(l.InventoryPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	bucket := inv.Storage.S3.Bucket
-	ak, err := l.Secret(lab.SecretS3AccessKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sk, _ := l.Secret(lab.SecretS3SecretKey)
-	cl, err := s3lab.NewClient(l.S3Endpoint(), ak, sk, l.OpDial)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// bucketState lists every object with its ETag (the lab's objects are
-	// put whole, so the ETag is the MD5 of the bytes).
-	bucketState := func() map[string]string {
-		t.Helper()
-		out := map[string]string{}
-		for obj := range cl.ListObjects(t.Context(), bucket, minio.ListObjectsOptions{Recursive: true}) {
-			if obj.Err != nil {
-				t.Fatal(obj.Err)
-			}
-			out[obj.Key] = obj.ETag
-		}
-		return out
-	}
+	cl, bucket := labBucket(t, l)
 	run := func(args ...string) (string, error) {
 		out, err := hotsnapInOp(t.Context(), l, args...).CombinedOutput()
 		return string(out), err
@@ -56,7 +30,7 @@ func TestE2ERestoreS3Choice(t *testing.T) {
 		t.Fatalf("backup: %v\n%s", err, out)
 	}
 	id := newestBackup(t, l)
-	before := bucketState()
+	before := bucketETags(t, cl, bucket)
 	if len(before) == 0 {
 		t.Fatal("the lab's bucket has no attachment object")
 	}
@@ -89,14 +63,14 @@ func TestE2ERestoreS3Choice(t *testing.T) {
 	if strings.Contains(out, "Stop TheHive and prove it stopped") {
 		t.Errorf("TheHive was stopped before the choice:\n%s", out)
 	}
-	if now := bucketState(); now[created] == "" || now[changed] == before[changed] {
+	if now := bucketETags(t, cl, bucket); now[created] == "" || now[changed] == before[changed] {
 		t.Fatal("a refused restore changed the bucket")
 	}
 	theHiveHealthy(t, l)
 
 	check := func(out string, keep bool) {
 		t.Helper()
-		now := bucketState()
+		now := bucketETags(t, cl, bucket)
 		for k, etag := range before {
 			if now[k] != etag {
 				t.Errorf("object %s: ETag %s after the restore, %s in the backup", k, now[k], etag)
@@ -127,4 +101,38 @@ func TestE2ERestoreS3Choice(t *testing.T) {
 		t.Errorf("restore --s3-exact did not say it removes the new object:\n%s", out)
 	}
 	check(out, false)
+}
+
+// labBucket connects to the lab's S3 server with the lab's keys and returns
+// the client and the bucket of the attachments (the lab's inventory's).
+func labBucket(t *testing.T, l *lab.Lab) (*minio.Client, string) {
+	t.Helper()
+	inv, err := config.Load(l.InventoryPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ak, err := l.Secret(lab.SecretS3AccessKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk, _ := l.Secret(lab.SecretS3SecretKey)
+	cl, err := s3lab.NewClient(l.S3Endpoint(), ak, sk, l.OpDial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl, inv.Storage.S3.Bucket
+}
+
+// bucketETags lists every object of bucket with its ETag (the lab's objects
+// are put whole, so the ETag is the MD5 of the bytes).
+func bucketETags(t *testing.T, cl *minio.Client, bucket string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for obj := range cl.ListObjects(t.Context(), bucket, minio.ListObjectsOptions{Recursive: true}) {
+		if obj.Err != nil {
+			t.Fatal(obj.Err)
+		}
+		out[obj.Key] = obj.ETag
+	}
+	return out
 }

@@ -19,9 +19,6 @@ import (
 // runs preflight to the end.
 func TestE2EPassphrasePromptOnATerminal(t *testing.T) {
 	l := needLab(t)
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Fatalf("tmux is needed for the terminal e2e tests: %v", err)
-	}
 	dir := t.TempDir()
 	key := filepath.Join(dir, "id_encrypted")
 	b, err := os.ReadFile(l.KeyPath())
@@ -47,14 +44,8 @@ func TestE2EPassphrasePromptOnATerminal(t *testing.T) {
 	prompt := "Enter passphrase for key " + key + ":"
 	start := func(name string, args ...string) *tmuxSession {
 		op := l.OpCommand(t.Context(), e2e.bin, args...)
-		line := fmt.Sprintf("env -u SSH_AUTH_SOCK HOTSNAP_INVENTORY=%s TERM=xterm-256color %s; echo EXIT=$?; sleep 30",
-			shellQuote([]string{invPath}), shellQuote(op.Args))
-		s := &tmuxSession{t: t, socket: fmt.Sprintf("hotsnap-e2e-%s-%d", name, os.Getpid()), name: name}
-		if out, err := s.tmux("new-session", "-d", "-s", s.name, "-x", "120", "-y", "40", line); err != nil {
-			t.Fatalf("tmux new-session: %v: %s", err, out)
-		}
-		t.Cleanup(func() { _, _ = s.tmux("kill-server") })
-		return s
+		return startTmux(t, name, fmt.Sprintf("env -u SSH_AUTH_SOCK HOTSNAP_INVENTORY=%s TERM=xterm-256color %s; echo EXIT=$?; sleep 30",
+			shellQuote([]string{invPath}), shellQuote(op.Args)))
 	}
 
 	s := start("exec", "exec", "--", "hostname")

@@ -60,12 +60,47 @@ func (s *tmuxSession) waitPane(d time.Duration, want ...string) string {
 	return ""
 }
 
+// cursorTo presses Down, at most n times, until the backup picker's cursor
+// is on backup id, then waits for that and every one of want, and returns
+// the pane.
+func (s *tmuxSession) cursorTo(id string, n int, want ...string) string {
+	s.t.Helper()
+	for i := 0; i < n && !strings.Contains(s.pane(), "› ✓ "+id); i++ {
+		s.keys("Down")
+		time.Sleep(100 * time.Millisecond)
+	}
+	return s.waitPane(5*time.Second, append([]string{"› ✓ " + id}, want...)...)
+}
+
 func shellQuote(args []string) string {
 	q := make([]string, len(args))
 	for i, a := range args {
 		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 	}
 	return strings.Join(q, " ")
+}
+
+// startTmux runs the shell line in a tmux session called name (120x40) on
+// a server socket of the test's own, killed when the test ends.
+func startTmux(t *testing.T, name, line string) *tmuxSession {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Fatalf("tmux is needed for the terminal e2e tests: %v", err)
+	}
+	s := &tmuxSession{t: t, socket: fmt.Sprintf("hotsnap-e2e-%d-%s-%s", os.Getpid(), strings.ReplaceAll(t.Name(), "/", "-"), name), name: name}
+	if out, err := s.tmux("new-session", "-d", "-s", s.name, "-x", "120", "-y", "40", line); err != nil {
+		t.Fatalf("tmux new-session: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _, _ = s.tmux("kill-server") })
+	return s
+}
+
+// startWizard runs the wizard against the lab in a tmux session of its own
+// (120x40), killed when the test ends.
+func startWizard(t *testing.T, l *lab.Lab) *tmuxSession {
+	t.Helper()
+	op := l.OpCommand(t.Context(), e2e.bin) // ip netns exec <op> BIN
+	return startTmux(t, "wizard", fmt.Sprintf("env HOTSNAP_INVENTORY=%s TERM=xterm-256color %s; sleep 30", shellQuote([]string{l.InventoryPath()}), shellQuote(op.Args)))
 }
 
 // TestE2EWizardInTmux drives the wizard as an operator would, in a real
@@ -75,23 +110,6 @@ func shellQuote(args []string) string {
 // incomplete backup shown but not selectable), the verification and
 // topology results, both gates (the cluster name typed) and the summary
 // with "Successful full restore".
-// startWizard runs the wizard against the lab in a tmux session of its own
-// (120x40), killed when the test ends.
-func startWizard(t *testing.T, l *lab.Lab) *tmuxSession {
-	t.Helper()
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Fatalf("tmux is needed for the wizard e2e tests: %v", err)
-	}
-	op := l.OpCommand(t.Context(), e2e.bin) // ip netns exec <op> BIN
-	line := fmt.Sprintf("env HOTSNAP_INVENTORY=%s TERM=xterm-256color %s; sleep 30", shellQuote([]string{l.InventoryPath()}), shellQuote(op.Args))
-	s := &tmuxSession{t: t, socket: fmt.Sprintf("hotsnap-e2e-%d-%s", os.Getpid(), strings.ReplaceAll(t.Name(), "/", "-")), name: "wizard"}
-	if out, err := s.tmux("new-session", "-d", "-s", s.name, "-x", "120", "-y", "40", line); err != nil {
-		t.Fatalf("tmux new-session: %v: %s", err, out)
-	}
-	t.Cleanup(func() { _, _ = s.tmux("kill-server") })
-	return s
-}
-
 func TestE2EWizardInTmux(t *testing.T) {
 	l := needLab(t)
 	s := startWizard(t, l)
@@ -183,11 +201,7 @@ func TestE2EWizardInTmux(t *testing.T) {
 	}
 	// Walk the cursor to the backup just taken (the list is newest first,
 	// other tests may have added backups).
-	for i := 0; i < 20 && !strings.Contains(s.pane(), "› ✓ "+id[1]); i++ {
-		s.keys("Down")
-		time.Sleep(100 * time.Millisecond)
-	}
-	s.waitPane(5*time.Second, "› ✓ "+id[1])
+	s.cursorTo(id[1], 20)
 	s.keys("Enter")
 	plan = s.waitPane(30*time.Second, "Plan review: restore", "Backup "+id[1]+" · taken")
 	if !regexp.MustCompile(`gates: 2, destructive steps: [1-9]`).MatchString(plan) {

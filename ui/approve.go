@@ -28,13 +28,9 @@ var _ steps.Chooser = LineApprover{}
 func (a LineApprover) Choose(ctx context.Context, g steps.GateRequest) (string, error) {
 	def := 0
 	for i, c := range g.Choices {
-		var notes []string
+		notes := choiceNotes(g, c)
 		if c.Key == g.Default {
 			def = i + 1
-			notes = append(notes, "default")
-		}
-		if c.Flag != "" {
-			notes = append(notes, c.Flag)
 		}
 		if c.Destructive {
 			notes = append(notes, "removes data, after the destructive gate")
@@ -63,6 +59,19 @@ func (a LineApprover) Choose(ctx context.Context, g steps.GateRequest) (string, 
 		}
 	}
 	return "", nil
+}
+
+// choiceNotes are the notes after a choice's label: "default" for the
+// gate's default, then the choice's flag.
+func choiceNotes(g steps.GateRequest, c steps.GateChoice) []string {
+	var notes []string
+	if c.Key == g.Default {
+		notes = append(notes, "default")
+	}
+	if c.Flag != "" {
+		notes = append(notes, c.Flag)
+	}
+	return notes
 }
 
 // readLine reads one line, or returns ctx's error when it ends first.

@@ -47,19 +47,7 @@ func TestChoiceGateKeys(t *testing.T) {
 			req.Default = tc.def
 			m := update(running(&fakeClock{}, "restore"), gateAskMsg{pick: pick, req: req})
 			m = update(m, tc.keys...)
-			select {
-			case got := <-pick:
-				if !tc.answered || got != tc.want {
-					t.Errorf("answered %q, want answered=%v with %q", got, tc.answered, tc.want)
-				}
-				if m.(model).gate != nil {
-					t.Error("the modal is still open after the answer")
-				}
-			default:
-				if tc.answered {
-					t.Error("no answer")
-				}
-			}
+			checkAnswer(t, m, pick, tc.answered, tc.want)
 		})
 	}
 }

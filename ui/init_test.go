@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -112,7 +111,7 @@ func initScreens(t *testing.T, c *fakeClock) map[string]func() tea.Model {
 // golden file (go test ./ui -run TestInitScreens -update rewrites them).
 func TestInitScreens(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
-		for name, build := range initScreens(t, &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}) {
+		for name, build := range initScreens(t, testClock()) {
 			t.Run(fmt.Sprintf("%s_%dx%d", name, size[0], size[1]), func(t *testing.T) {
 				m := update(build(), tea.WindowSizeMsg{Width: size[0], Height: size[1]})
 				out := view(m)
@@ -134,7 +133,7 @@ func TestInitScreens(t *testing.T) {
 // TestInitFormSubmits fills the form with keys, submits it, and checks the
 // request, the overwrite question and the Home afterwards.
 func TestInitFormSubmits(t *testing.T) {
-	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	c := testClock()
 	f := &fakeDiscovery{exists: true}
 	m := openInit(c, f)
 	if got := m.(model).screen; got != screenInit {
@@ -178,7 +177,7 @@ func TestInitFormSubmits(t *testing.T) {
 }
 
 func TestInitFormRefusesEmptyNode(t *testing.T) {
-	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	c := testClock()
 	f := &fakeDiscovery{}
 	m, cmd := openInit(c, f).Update(ctrlS)
 	if cmd != nil || len(f.reqs) != 0 {
@@ -190,7 +189,7 @@ func TestInitFormRefusesEmptyNode(t *testing.T) {
 }
 
 func TestInitOverwriteDeclined(t *testing.T) {
-	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	c := testClock()
 	f := &fakeDiscovery{exists: true}
 	m := update(submit(t, fill(openInit(c, f))), key("n"))
 	mm := m.(model)
@@ -200,7 +199,7 @@ func TestInitOverwriteDeclined(t *testing.T) {
 }
 
 func TestInitFailureThenEdit(t *testing.T) {
-	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	c := testClock()
 	f := &fakeDiscovery{err: errors.New("connection refused")}
 	m := submit(t, fill(openInit(c, f)))
 	if v := view(m); !strings.Contains(v, "discovery failed: connection refused") {

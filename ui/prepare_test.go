@@ -3,14 +3,13 @@ package ui
 import (
 	"context"
 	"testing"
-	"time"
 )
 
 // TestSecondEnterPreparesNothing: enter twice on Home before the job is
 // ready builds one job, and a job that arrives when nobody waits for it any
 // more is closed (its SSH pool released).
 func TestSecondEnterPreparesNothing(t *testing.T) {
-	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	c := testClock()
 	cfg := testConfig(c)
 	built := 0
 	cfg.Operations[0].Job = func(context.Context) (*Job, error) { built++; return testJob(), nil }

@@ -121,6 +121,11 @@ func age(now, t time.Time) string {
 	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
 }
 
+// taken says when a backup was taken: the time in UTC and how long ago.
+func (m model) taken(t time.Time) string {
+	return t.UTC().Format("2006-01-02 15:04 MST") + " (" + age(m.cfg.Now(), t) + ")"
+}
+
 // shortComponents names a backup's components in few letters when the
 // screen is narrow.
 func shortComponents(c []string, wide bool) string {
@@ -204,8 +209,8 @@ func (m model) pickView() []string {
 			from = " (documented scripts, " + p.list.DocumentedWhere + ")"
 		}
 		lines = append(lines, "")
-		lines = append(lines, m.wrapped(fmt.Sprintf("Selected: %s%s, taken %s (%s), %s: %s", b.ID, from, b.Started.UTC().Format("2006-01-02 15:04 MST"),
-			age(now, b.Started), steps.HumanBytes(b.Size), strings.Join(b.Components, ", ")), "  ")...)
+		lines = append(lines, m.wrapped(fmt.Sprintf("Selected: %s%s, taken %s, %s: %s", b.ID, from, m.taken(b.Started),
+			steps.HumanBytes(b.Size), strings.Join(b.Components, ", ")), "  ")...)
 		for _, l := range m.wrapped("Next: enter shows the plan; the backup is verified first and nothing changes before the gates.", "  ") {
 			lines = append(lines, m.st.faint.Render(l))
 		}
@@ -228,8 +233,7 @@ func (m model) restoreHeader() []string {
 	if r == nil {
 		return nil
 	}
-	line := fmt.Sprintf("Backup %s · taken %s (%s) · %s · %s", r.BackupID, r.Taken.UTC().Format("2006-01-02 15:04 MST"),
-		age(m.cfg.Now(), r.Taken), steps.HumanBytes(r.Size), strings.Join(r.Components, ", "))
+	line := fmt.Sprintf("Backup %s · taken %s · %s · %s", r.BackupID, m.taken(r.Taken), steps.HumanBytes(r.Size), strings.Join(r.Components, ", "))
 	return m.wrapped(line, "")
 }
 
@@ -336,7 +340,7 @@ func (m model) restoreSummary() []string {
 	r := m.restore
 	var b []string
 	b = append(b, m.st.ok.Render(steps.SuccessLine))
-	b = append(b, fmt.Sprintf("Backup %s, taken %s (%s), %s", r.BackupID, r.Taken.UTC().Format("2006-01-02 15:04 MST"), age(m.cfg.Now(), r.Taken), steps.HumanBytes(r.Size)))
+	b = append(b, fmt.Sprintf("Backup %s, taken %s, %s", r.BackupID, m.taken(r.Taken), steps.HumanBytes(r.Size)))
 	for _, l := range r.Report {
 		b = append(b, m.wrapped("  "+l, "    ")...)
 	}

@@ -32,11 +32,9 @@ var restoreSteps = []steps.StepInfo{
 
 const restoreID = "hotsnap-20261122-180000-a1b2"
 
-// restoreFacts is what the restore job's Restore returns; the test sets
-// LoadPath and Report as the run goes.
-type restoreFacts struct{ f RestoreFacts }
-
-func testRestoreJob(rf *restoreFacts) *Job {
+// testRestoreJob is a restore job whose Restore returns a copy of rf: the
+// test sets rf's LoadPath and Report as the run goes.
+func testRestoreJob(rf *RestoreFacts) *Job {
 	return &Job{
 		Runbook: steps.Runbook{Name: "restore", Cluster: "lab-thehive", Steps: []steps.Step{
 			{ID: "verify-backup", Title: "Verify the backup before touching anything", Kind: steps.KindCheck, Why: "Every archive is re-hashed; the ES snapshot must be SUCCESS.",
@@ -50,11 +48,11 @@ func testRestoreJob(rf *restoreFacts) *Job {
 			}},
 		}},
 		Run:     func(context.Context, steps.Reporter, steps.Approver) error { return nil },
-		Restore: func() *RestoreFacts { f := rf.f; return &f },
+		Restore: func() *RestoreFacts { f := *rf; return &f },
 	}
 }
 
-func restoreConfig(c *fakeClock, list *BackupList, picked *[]string, rf *restoreFacts) Config {
+func restoreConfig(c *fakeClock, list *BackupList, picked *[]string, rf *RestoreFacts) Config {
 	cfg := testConfig(c)
 	cfg.Operations[3] = Operation{Key: "restore", Title: "Restore a backup", Review: true,
 		Pick: func(context.Context) (*BackupList, error) { return list, nil },
@@ -86,8 +84,8 @@ func testEstimate() *steps.Estimate {
 // estimate, and the restore from its run to its failure or summary.
 func restoreScreens(c *fakeClock) map[string]func() tea.Model {
 	var picked []string
-	rf := &restoreFacts{f: RestoreFacts{BackupID: restoreID, Taken: c.t.Add(-3*time.Hour - 30*time.Minute), Size: 64 << 20,
-		Components: []string{"cassandra", "elasticsearch", "files"}}}
+	rf := &RestoreFacts{BackupID: restoreID, Taken: c.t.Add(-3*time.Hour - 30*time.Minute), Size: 64 << 20,
+		Components: []string{"cassandra", "elasticsearch", "files"}}
 	home := func() tea.Model { return newModel(restoreConfig(c, testBackups(c.t), &picked, rf), &bridge{}) }
 	picker := func() tea.Model {
 		m := update(home(), key("4"))
@@ -110,7 +108,7 @@ func restoreScreens(c *fakeClock) map[string]func() tea.Model {
 					m = update(m, stepOutputMsg{step: s.ID, line: fmt.Sprintf("%-8s 10.77.3.1%d host %d1a2b3c4 ← backup of %s", n, i+1, i+1, n)})
 				}
 				m = update(m, checkMsg{r: steps.CheckResult{StepID: s.ID, Check: "topology", Status: steps.CheckPass, Evidence: "backup: 3 nodes, now: 3 nodes; loading with import"}})
-				rf.f.LoadPath = steps.LoadImport
+				rf.LoadPath = steps.LoadImport
 			}
 			c.advance(time.Second)
 			m = update(m, stepFinishedMsg{info: s, res: steps.StepResult{ID: s.ID, State: steps.StateDone, Duration: time.Second}})
@@ -178,7 +176,7 @@ func restoreScreens(c *fakeClock) map[string]func() tea.Model {
 		},
 		"summary_restore": func() tea.Model {
 			m := restoreRun(11)
-			rf.f.Report = []string{
+			rf.Report = []string{
 				"Cassandra: keyspace thehive restored with import in 2.1s, 18204 rows in 6 tables",
 				"Elasticsearch: thehive_global,thehive-audits restored in 1.4s, 5120 documents",
 				"Attachments: 41 entries restored into node1:/opt/thp/thehive/files",
@@ -190,9 +188,9 @@ func restoreScreens(c *fakeClock) map[string]func() tea.Model {
 }
 
 func TestPickerSkipsIncompleteBackupsAndPicksTheChosenOne(t *testing.T) {
-	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	c := testClock()
 	var picked []string
-	rf := &restoreFacts{f: RestoreFacts{BackupID: restoreID, Taken: c.t.Add(-3*time.Hour - 30*time.Minute), Size: 64 << 20, Components: []string{"cassandra"}}}
+	rf := &RestoreFacts{BackupID: restoreID, Taken: c.t.Add(-3*time.Hour - 30*time.Minute), Size: 64 << 20, Components: []string{"cassandra"}}
 	listed := 0
 	cfg := restoreConfig(c, testBackups(c.t), &picked, rf)
 	cfg.Operations[3].Pick = func(context.Context) (*BackupList, error) { listed++; return testBackups(c.t), nil }
@@ -243,11 +241,11 @@ func TestPickerSkipsIncompleteBackupsAndPicksTheChosenOne(t *testing.T) {
 }
 
 func TestPickerWithNothingToRestore(t *testing.T) {
-	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	c := testClock()
 	var picked []string
 	all := testBackups(c.t)
 	list := &BackupList{Where: all.Where, Backups: []repo.Summary{all.Backups[0], all.Backups[3]}}
-	m := update(newModel(restoreConfig(c, list, &picked, &restoreFacts{}), &bridge{}), pickReadyMsg{op: "restore", list: list})
+	m := update(newModel(restoreConfig(c, list, &picked, &RestoreFacts{}), &bridge{}), pickReadyMsg{op: "restore", list: list})
 	m, cmd := m.Update(key("enter"))
 	if cmd != nil || len(picked) != 0 {
 		t.Fatal("an incomplete backup must not be restorable")
@@ -266,7 +264,7 @@ func TestPickerWithNothingToRestore(t *testing.T) {
 }
 
 func TestPlanEstimateRunsInACommand(t *testing.T) {
-	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	c := testClock()
 	calls := 0
 	job := testJob()
 	job.Estimate = func(context.Context) (*steps.Estimate, error) { calls++; return testEstimate(), nil }
@@ -306,7 +304,7 @@ func TestPlanEstimateRunsInACommand(t *testing.T) {
 }
 
 func TestFailureNamesNodeAndResume(t *testing.T) {
-	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	c := testClock()
 	m := update(restoreScreens(c)["failure_restore"](), tea.WindowSizeMsg{Width: 120, Height: 40})
 	v := view(m)
 	for _, want := range []string{"✗ FAILED", "step 8/11 Restore the keyspace · on node2", "connection lost",
@@ -331,7 +329,7 @@ func TestFailureNamesNodeAndResume(t *testing.T) {
 }
 
 func TestRestoreSummaryShowsReport(t *testing.T) {
-	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	c := testClock()
 	v := view(update(restoreScreens(c)["summary_restore"](), tea.WindowSizeMsg{Width: 120, Height: 40}))
 	for _, want := range []string{steps.SuccessLine, "Topology: keyspace loaded with nodetool import (current node ← backup node)", "18204 rows in 6 tables", "5120 documents",
 		"TheHive: healthy on node1, node2, node3", "node2    10.77.3.12 host 21a2b3c4 ← backup of node2"} {
@@ -371,7 +369,7 @@ func TestRestoreStepIDs(t *testing.T) {
 }
 
 func TestPickerListsTheDocumentedScriptsBackups(t *testing.T) {
-	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	c := testClock()
 	var picked []string
 	all := testBackups(c.t)
 	list := &BackupList{Where: all.Where, Backups: []repo.Summary{all.Backups[0]}, // incomplete only
@@ -380,7 +378,7 @@ func TestPickerListsTheDocumentedScriptsBackups(t *testing.T) {
 			{ID: "legacy-20261122_20h00m00s", Started: c.t.Add(-90 * time.Minute), Size: 300 << 20, Components: []string{"cassandra", "elasticsearch", "files"}, Complete: true},
 			{ID: "legacy-20261121_20h00m00s", Started: c.t.Add(-25*time.Hour - 30*time.Minute), Size: 290 << 20, Components: []string{"cassandra"}, Complete: true},
 		}}
-	m := update(newModel(restoreConfig(c, list, &picked, &restoreFacts{}), &bridge{}), pickReadyMsg{op: "restore", list: list})
+	m := update(newModel(restoreConfig(c, list, &picked, &RestoreFacts{}), &bridge{}), pickReadyMsg{op: "restore", list: list})
 	if got := m.(model).pick.cursor; got != 1 {
 		t.Fatalf("cursor %d: want the newest documented backup (1), the repository's only one is incomplete", got)
 	}
@@ -403,7 +401,7 @@ func TestPickerListsTheDocumentedScriptsBackups(t *testing.T) {
 
 	// None found: the picker says where it looked.
 	list = &BackupList{Where: all.Where, Backups: all.Backups, DocumentedNote: "no backup of TheHive's documented scripts in /mnt/backup on this machine or the nodes"}
-	m = update(newModel(restoreConfig(c, list, &picked, &restoreFacts{}), &bridge{}), pickReadyMsg{op: "restore", list: list})
+	m = update(newModel(restoreConfig(c, list, &picked, &RestoreFacts{}), &bridge{}), pickReadyMsg{op: "restore", list: list})
 	if v := view(m); !strings.Contains(v, "no backup of TheHive's documented scripts in /mnt/backup") || strings.Contains(v, "Made by") {
 		t.Errorf("the note on documented backups is missing:\n%s", v)
 	}

@@ -20,9 +20,15 @@ func (idleModel) View() tea.View                        { return tea.NewView("id
 // gets the terminal (the program releases it, runs the prompt, takes it
 // back), and its answer reaches the caller; the TUI goes on afterwards.
 func TestWithTerminalHandsTheTerminalOver(t *testing.T) {
-	if err := WithTerminal(func() error { return nil }); err != nil {
-		t.Fatalf("without a TUI: %v", err)
+	// direct wants fn run, at once, and its nil error returned.
+	direct := func(when string) {
+		t.Helper()
+		called := false
+		if err := WithTerminal(func() error { called = true; return nil }); err != nil || !called {
+			t.Fatalf("%s: WithTerminal = %v, fn called: %v", when, err, called)
+		}
 	}
+	direct("without a TUI")
 	in, inW := io.Pipe()
 	defer inW.Close()
 	p := tea.NewProgram(idleModel{}, tea.WithInput(in), tea.WithOutput(io.Discard), tea.WithWindowSize(80, 24), tea.WithoutSignalHandler())
@@ -51,7 +57,5 @@ func TestWithTerminalHandsTheTerminalOver(t *testing.T) {
 	}
 	stop()
 	// Once the TUI is gone, fn runs directly.
-	if err := WithTerminal(func() error { return nil }); err != nil {
-		t.Fatalf("after the TUI: %v", err)
-	}
+	direct("after the TUI")
 }

@@ -130,7 +130,7 @@ func (t *TUI) RunFinished(sum steps.RunSummary) { t.b.Send(runFinishedMsg{sum: s
 // cancelled ctx, or a program that has gone, is a refusal.
 func (t *TUI) Approve(ctx context.Context, g steps.GateRequest) (bool, error) {
 	reply := make(chan bool, 1)
-	if err := t.ask(ctx, gateAskMsg{req: g, reply: reply}); err != nil {
+	if err := t.ask(gateAskMsg{req: g, reply: reply}); err != nil {
 		return false, err
 	}
 	select {
@@ -146,7 +146,7 @@ func (t *TUI) Approve(ctx context.Context, g steps.GateRequest) (bool, error) {
 // cancelled ctx, or a program that has gone, is a refusal.
 func (t *TUI) Choose(ctx context.Context, g steps.GateRequest) (string, error) {
 	pick := make(chan string, 1)
-	if err := t.ask(ctx, gateAskMsg{req: g, pick: pick}); err != nil {
+	if err := t.ask(gateAskMsg{req: g, pick: pick}); err != nil {
 		return "", err
 	}
 	select {
@@ -158,7 +158,7 @@ func (t *TUI) Choose(ctx context.Context, g steps.GateRequest) (string, error) {
 }
 
 // ask opens the modal, or says why it cannot.
-func (t *TUI) ask(_ context.Context, msg gateAskMsg) error {
+func (t *TUI) ask(msg gateAskMsg) error {
 	t.b.mu.Lock()
 	attached := t.b.send != nil
 	t.b.mu.Unlock()

@@ -59,7 +59,7 @@ func waitFor(t *testing.T, tm *teatest.TestModel, want string) {
 }
 
 func TestFlowBackupGateApproved(t *testing.T) {
-	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	c := testClock()
 	cfg := testConfig(c)
 	var approved bool
 	job := testJob()
@@ -89,7 +89,7 @@ func TestFlowBackupGateApproved(t *testing.T) {
 }
 
 func TestFlowDestructiveGateNeedsTheName(t *testing.T) {
-	c := &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}
+	c := testClock()
 	var approved bool
 	gate := steps.GateRequest{StepID: "approve", Title: "Remove old backups", Destructive: true, Cluster: "lab-thehive"}
 	tui := NewTUI()
@@ -145,20 +145,27 @@ func TestGateKeys(t *testing.T) {
 			reply := make(chan bool, 1)
 			m := update(running(&fakeClock{}, "backup"), gateAskMsg{reply: reply, req: steps.GateRequest{Title: "g", Destructive: tc.destructive, Cluster: "prod"}})
 			m = update(m, tc.keys...)
-			select {
-			case got := <-reply:
-				if !tc.answered || got != tc.want {
-					t.Errorf("answered %v, want answered=%v with %v", got, tc.answered, tc.want)
-				}
-				if m.(model).gate != nil {
-					t.Error("the modal is still open after the answer")
-				}
-			default:
-				if tc.answered {
-					t.Error("no answer")
-				}
-			}
+			checkAnswer(t, m, reply, tc.answered, tc.want)
 		})
+	}
+}
+
+// checkAnswer checks what the gate modal of m sent on ch after the keys:
+// want when answered (and the modal closed), nothing otherwise.
+func checkAnswer[T comparable](t *testing.T, m tea.Model, ch <-chan T, answered bool, want T) {
+	t.Helper()
+	select {
+	case got := <-ch:
+		if !answered || got != want {
+			t.Errorf("answered %#v, want answered=%v with %#v", got, answered, want)
+		}
+		if m.(model).gate != nil {
+			t.Error("the modal is still open after the answer")
+		}
+	default:
+		if answered {
+			t.Error("no answer")
+		}
 	}
 }
 

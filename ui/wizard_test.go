@@ -21,6 +21,9 @@ type fakeClock struct{ t time.Time }
 func (c *fakeClock) now() time.Time          { return c.t }
 func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
+// testClock is the clock of the golden screens: 2026-11-22 21:30 UTC.
+func testClock() *fakeClock { return &fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)} }
+
 func testConfig(c *fakeClock) Config {
 	return Config{
 		Title: "hotsnap test",
@@ -235,8 +238,8 @@ func screens(c *fakeClock) map[string]func() tea.Model {
 // (go test ./ui -run TestScreens -update rewrites them).
 func TestScreens(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
-		all := screens(&fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)})
-		for name, build := range restoreScreens(&fakeClock{t: time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)}) {
+		all := screens(testClock())
+		for name, build := range restoreScreens(testClock()) {
 			all[name] = build
 		}
 		for name, build := range all {

@@ -644,14 +644,7 @@ func (m model) choicesView(width int) []string {
 	out := []string{"Choose (↑/↓ or the number), then press enter; esc stops the run:"}
 	for i, c := range g.req.Choices {
 		label := fmt.Sprintf("%d. %s", i+1, c.Label)
-		var notes []string
-		if c.Key == g.req.Default {
-			notes = append(notes, "default")
-		}
-		if c.Flag != "" {
-			notes = append(notes, c.Flag)
-		}
-		if len(notes) > 0 {
+		if notes := choiceNotes(g.req, c); len(notes) > 0 {
 			label += " (" + strings.Join(notes, ", ") + ")"
 		}
 		mark, style := "  ", lipgloss.NewStyle()
