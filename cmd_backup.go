@@ -35,9 +35,9 @@ func openStore(ctx context.Context, inv *config.Inventory, g *globals) (repo.Sto
 	}
 	o := repo.Options{
 		SSH: func(ctx context.Context, host string) (*remote.Client, error) {
-			t := remote.Target{Name: "repository", Host: host}
-			if u, h, ok := strings.Cut(host, "@"); ok {
-				t.User, t.Host = u, h
+			t, err := remote.ParseTarget("repository", host)
+			if err != nil {
+				return nil, err
 			}
 			c, err := remote.Dial(ctx, t, sshOptions(inv, g))
 			if err == nil {

@@ -266,9 +266,13 @@ func openLegacySource(ctx context.Context, s *session, arg string) (*legacySourc
 				}
 			}
 		}
-		t := remote.Target{Name: u.Host, Host: u.Host}
+		spec := u.Host
 		if u.User != nil {
-			t.User = u.User.Username()
+			spec = u.User.Username() + "@" + spec
+		}
+		t, err := remote.ParseTarget(u.Host, spec)
+		if err != nil {
+			return nil, usageErr(fmt.Errorf("%s: %w", arg, err))
 		}
 		c, err := remote.Dial(ctx, t, sshOptions(s.inv, s.g))
 		if err != nil {

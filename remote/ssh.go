@@ -28,6 +28,29 @@ type Target struct {
 	IdentityFiles []string // tried after the agent, before ~/.ssh/config's and the defaults
 }
 
+// ParseTarget reads "[user@]host[:port]" — the authority of an ssh:// URL,
+// an IPv6 address in brackets — into a Target called name.
+func ParseTarget(name, spec string) (Target, error) {
+	t := Target{Name: name}
+	if i := strings.LastIndexByte(spec, '@'); i >= 0 {
+		t.User, spec = spec[:i], spec[i+1:]
+	}
+	host, port, err := net.SplitHostPort(spec)
+	if err != nil { // no port
+		t.Host = strings.TrimSuffix(strings.TrimPrefix(spec, "["), "]")
+	} else {
+		p, perr := strconv.Atoi(port)
+		if perr != nil || p < 1 || p > 65535 {
+			return Target{}, fmt.Errorf("%s: port %q is not a number from 1 to 65535", spec, port)
+		}
+		t.Host, t.Port = host, p
+	}
+	if t.Host == "" {
+		return Target{}, fmt.Errorf("%q: no host", spec)
+	}
+	return t, nil
+}
+
 // Sudo modes: how a command that needs root gets it.
 const (
 	SudoAuto     = "auto"     // sudo -n where it works, else the password over stdin

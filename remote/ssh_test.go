@@ -348,3 +348,32 @@ func TestFailingWriterStopsTheCommand(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, func() bool { return pgrep(marker) == 0 })
 }
+
+func TestParseTarget(t *testing.T) {
+	for _, c := range []struct {
+		spec, user, host string
+		port             int
+		err              string
+	}{
+		{spec: "backup.example", host: "backup.example"},
+		{spec: "ops@backup.example", user: "ops", host: "backup.example"},
+		{spec: "ops@backup.example:2222", user: "ops", host: "backup.example", port: 2222},
+		{spec: "10.0.0.5:22", host: "10.0.0.5", port: 22},
+		{spec: "[2001:db8::1]:2200", host: "2001:db8::1", port: 2200},
+		{spec: "[2001:db8::1]", host: "2001:db8::1"},
+		{spec: "host:0", err: `port "0"`},
+		{spec: "host:ssh", err: `port "ssh"`},
+		{spec: "ops@", err: "no host"},
+	} {
+		got, err := ParseTarget("repository", c.spec)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: error %v, want %q", c.spec, err, c.err)
+			}
+			continue
+		}
+		if err != nil || got.Name != "repository" || got.User != c.user || got.Host != c.host || got.Port != c.port {
+			t.Errorf("%s: %+v %v", c.spec, got, err)
+		}
+	}
+}
