@@ -70,7 +70,7 @@ attachments get storage.owner (default thehive:thehive) and keep the archive's
 modes. Where PATH is read:
 
   node1:/mnt/backup          on inventory node node1, over its SSH connection
-  ssh://[user@]host/path     on that host (an inventory node's address or name
+  ssh://[user@]host[:port]/path  on that host (an inventory node's address or name
                              uses the node's connection)
   /mnt/backup                on this machine when the layout is there; otherwise
                              on the inventory's nodes (Cassandra nodes first), the
@@ -253,7 +253,7 @@ func openLegacySource(ctx context.Context, s *session, arg string) (*legacySourc
 	if strings.HasPrefix(arg, "ssh://") {
 		u, err := url.Parse(arg)
 		if err != nil || u.Host == "" || !strings.HasPrefix(u.Path, "/") {
-			return nil, usageErr(fmt.Errorf("%s: want ssh://[user@]host/absolute/path", arg))
+			return nil, usageErr(fmt.Errorf("%s: want ssh://[user@]host[:port]/absolute/path", arg))
 		}
 		if u.User == nil && u.Port() == "" {
 			for _, n := range s.inv.Nodes {
