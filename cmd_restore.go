@@ -70,7 +70,8 @@ attachments get storage.owner (default thehive:thehive) and keep the archive's
 modes. Where PATH is read:
 
   node1:/mnt/backup          on inventory node node1, over its SSH connection
-  ssh://[user@]host[:port]/path  on that host (an inventory node's address or name
+  ssh://[user@]host[:port]/path
+                             on that host (an inventory node's address or name
                              uses the node's connection)
   /mnt/backup                on this machine when the layout is there; otherwise
                              on the inventory's nodes (Cassandra nodes first), the
