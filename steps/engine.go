@@ -595,14 +595,7 @@ func (e *Engine) decide(ctx context.Context, g GateRequest) GateDecision {
 }
 
 // redact masks every secret in s.
-func (e *Engine) redact(s string) string {
-	for _, sec := range e.Secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "***")
-		}
-	}
-	return s
-}
+func (e *Engine) redact(s string) string { return Redact(s, e.Secrets) }
 
 func (e *Engine) redactErr(err error) string {
 	if err == nil {
