@@ -211,24 +211,20 @@ func keyspaceDUCmd(env *Env, n string) string {
 // keyspaceSizes runs keyspaceDUCmd on every node at once; a node that
 // cannot be measured is missing from sizes and present in errs.
 func keyspaceSizes(ctx context.Context, rc *RunContext, env *Env, nodes []string) (sizes map[string]int64, errs map[string]error) {
+	outs := make([]string, len(nodes))
+	failed := make([]error, len(nodes))
+	parallel(nodes, func(i int, n string) error { //nolint:errcheck // kept per node in failed
+		outs[i], failed[i] = output(ctx, rc, n, keyspaceDUCmd(env, n), true)
+		return nil
+	})
 	sizes, errs = map[string]int64{}, map[string]error{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, n := range nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out, err := output(ctx, rc, n, keyspaceDUCmd(env, n), true)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs[n] = err
-				return
-			}
-			sizes[n] = parseDU(out)
-		}()
+	for i, n := range nodes {
+		if failed[i] != nil {
+			errs[n] = failed[i]
+			continue
+		}
+		sizes[n] = parseDU(outs[i])
 	}
-	wg.Wait()
 	return sizes, errs
 }
 

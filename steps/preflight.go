@@ -165,17 +165,12 @@ func planEach(nodes []string, cmd string, sudo bool) func() []PlannedCommand {
 // the same from one run to the next.
 func eachNode(rc *RunContext, nodes []string, fn func(rc *RunContext, node string)) {
 	held := make([][]CheckResult, len(nodes))
-	var wg sync.WaitGroup
-	for i, n := range nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sub := *rc
-			sub.held = &held[i]
-			fn(&sub, n)
-		}()
-	}
-	wg.Wait()
+	parallel(nodes, func(i int, n string) error { //nolint:errcheck // fn reports through checks, never an error
+		sub := *rc
+		sub.held = &held[i]
+		fn(&sub, n)
+		return nil
+	})
 	for _, rs := range held {
 		for _, r := range rs {
 			rc.Check(r)
