@@ -604,12 +604,12 @@ func (e *Engine) redactErr(err error) string {
 	return e.redact(err.Error())
 }
 
-// parallel runs fn for every node at once, waits for all, and joins their
-// errors.
-func parallel(nodes []string, fn func(i int, node string) error) error {
-	errs := make([]error, len(nodes))
+// parallel runs fn for every item (a node, most often) at once, waits for
+// all, and joins their errors.
+func parallel[T any](items []T, fn func(i int, item T) error) error {
+	errs := make([]error, len(items))
 	var wg sync.WaitGroup
-	for i, n := range nodes {
+	for i, n := range items {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -123,69 +122,57 @@ func EstimateBackup(ctx context.Context, env *Env, b *BackupRun) (*Estimate, err
 // backup's "measure" step journals them).
 func estimateBackup(ctx context.Context, rc *RunContext, env *Env, b *BackupRun) (*Estimate, error) {
 	est := &Estimate{Cassandra: map[string]int64{}}
-	var mu sync.Mutex
-	problem := func(format string, args ...any) {
-		mu.Lock()
-		est.Problems = append(est.Problems, fmt.Sprintf(format, args...))
-		mu.Unlock()
-	}
-	var wg sync.WaitGroup
+	// Each part fills its own fields of est and returns what it could not
+	// measure; the parts run at once.
+	var parts []func() []string
 	if env.Inv.Cassandra != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		parts = append(parts, func() (problems []string) {
 			sizes, errs := keyspaceSizes(ctx, rc, env, b.snapshotNodes(env))
-			mu.Lock()
 			est.Cassandra = sizes
-			mu.Unlock()
 			for _, n := range sortedKeys(errs) {
-				problem("%s: cannot measure the keyspace (%v): check cassandra.data_dir / nodes[].paths.cassandra_data", n, errs[n])
+				problems = append(problems, fmt.Sprintf("%s: cannot measure the keyspace (%v): check cassandra.data_dir / nodes[].paths.cassandra_data", n, errs[n]))
 			}
-		}()
+			return problems
+		})
 	}
 	if env.Inv.Elasticsearch != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		parts = append(parts, func() []string {
 			size, idx, err := esIndexSize(ctx, env)
 			if err != nil {
-				problem("elasticsearch: cannot measure the indices: %v", err)
-				return
+				return []string{fmt.Sprintf("elasticsearch: cannot measure the indices: %v", err)}
 			}
-			mu.Lock()
 			est.Elasticsearch, est.ESIndices = size, idx
-			mu.Unlock()
-		}()
+			return nil
+		})
 	}
-	if st := env.Inv.Storage; st != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	if env.Inv.Storage != nil {
+		parts = append(parts, func() []string {
 			size, at, err := attachmentsSize(ctx, rc, env)
 			if err != nil {
-				problem("attachments: cannot measure them: %v", err)
-				return
+				return []string{fmt.Sprintf("attachments: cannot measure them: %v", err)}
 			}
-			mu.Lock()
 			est.Attachments, est.AttachmentsAt = size, at
-			mu.Unlock()
-		}()
+			return nil
+		})
 	}
 	if b.Store != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		parts = append(parts, func() []string {
 			id, rate, err := lastThroughput(ctx, b.Store)
 			if err != nil {
-				problem("repository: cannot read the earlier backups: %v", err)
-				return
+				return []string{fmt.Sprintf("repository: cannot read the earlier backups: %v", err)}
 			}
-			mu.Lock()
 			est.RateFrom, est.Rate = id, rate
-			mu.Unlock()
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	problems := make([][]string, len(parts))
+	parallel(parts, func(i int, part func() []string) error { //nolint:errcheck // kept per part in problems
+		problems[i] = part()
+		return nil
+	})
+	for _, p := range problems {
+		est.Problems = append(est.Problems, p...)
+	}
 	sort.Strings(est.Problems)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("estimate the backup: %w", err)
