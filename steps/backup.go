@@ -241,13 +241,7 @@ func measureStep(env *Env, b *BackupRun) Step {
 			// A repository too small for the estimate stops the backup here,
 			// not hours into the copy.
 			if sp, ok := b.Store.(repo.Spacer); ok {
-				space, err := sp.Space(ctx)
-				if err != nil {
-					rc.Check(CheckResult{Check: "repository space", Node: "repository", Status: CheckFail, Evidence: err.Error(),
-						Remedy: "check repository.url in the inventory: the directory (or its parent) must exist and be reachable"})
-					return nil
-				}
-				rc.Check(spaceVerdict(space, b.Store.String(), est.Copied(), est.Text(), est.Problems))
+				rc.Check(spaceCheck(ctx, sp, b.Store.String(), est.Copied(), est.Text(), est.Problems))
 			}
 			return nil
 		},
