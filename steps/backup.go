@@ -926,8 +926,15 @@ func (b *BackupRun) filesPlan(env *Env) []PlannedCommand {
 func (b *BackupRun) backupFiles(ctx context.Context, rc *RunContext, env *Env, progressKey string) error {
 	node, p := env.filesLocation()
 	start := time.Now()
+	// The progress's total is what the measure step found; du only when it
+	// could not measure the folder.
+	b.mu.Lock()
+	est := b.est
+	b.mu.Unlock()
 	var total int64
-	if out, err := output(ctx, rc, node, "du -sb "+remote.Quote(p), true); err == nil {
+	if est != nil && est.AttachmentsAt == node+":"+p {
+		total = est.Attachments
+	} else if out, err := output(ctx, rc, node, "du -sb "+remote.Quote(p), true); err == nil {
 		total = parseDU(out)
 	}
 	ix, err := streamTar(ctx, rc, node, filesTarCmd(p), b.Store, b.ID+"/"+repo.FilesArchive, func(x int64) { rc.Progress(progressKey, x, total, "bytes") })
