@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -250,10 +249,7 @@ func (e *Engine) Run(ctx context.Context, rb Runbook) error {
 	first := entry{Type: "run_started", Runbook: rb.Name, Cluster: rb.Cluster, Params: rb.Params}
 	if p := rb.Resume; p != nil {
 		first.Resumes, first.DoneBefore, first.ChoseBefore = p.RunID, p.Done, p.Chose
-		for id := range p.Started {
-			first.StartedBefore = append(first.StartedBefore, id)
-		}
-		sort.Strings(first.StartedBefore)
+		first.StartedBefore = sortedKeys(p.Started)
 	}
 	e.Journal.record(first)
 	start := time.Now()

@@ -3,7 +3,6 @@ package steps
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/hotsnap/hotsnap/config"
@@ -103,12 +102,7 @@ func backupSize(ctx context.Context, rc *RunContext, env *Env) (need int64, part
 		need += total
 		desc = append(desc, fmt.Sprintf("Cassandra %s from %d nodes", HumanBytes(total), len(sizes)))
 		if len(errs) > 0 {
-			names := make([]string, 0, len(errs))
-			for n := range errs {
-				names = append(names, n)
-			}
-			sort.Strings(names)
-			problems = append(problems, "the keyspace on "+strings.Join(names, ", "))
+			problems = append(problems, "the keyspace on "+strings.Join(sortedKeys(errs), ", "))
 		}
 	}
 	if env.Inv.Storage != nil {
