@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
@@ -339,6 +341,13 @@ func schemaStep(env *Env, b *BackupRun) Step {
 			return nil
 		},
 	}
+}
+
+// s3Client returns a client of the attachment bucket's endpoint
+// (storage.s3) through node's tunnel.
+func s3Client(env *Env, node string) (*minio.Client, error) {
+	s3 := env.Inv.Storage.S3
+	return remote.NewS3Client(s3.Endpoint, env.S3AccessKey, env.S3SecretKey, s3.Region, s3.PathStyle, env.Dial(node))
 }
 
 // esClient returns a REST client for the cluster through the first ES node.

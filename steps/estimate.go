@@ -302,7 +302,7 @@ func attachmentsSize(ctx context.Context, rc *RunContext, env *Env) (int64, stri
 // s3BucketSize lists the attachment bucket through the app node's tunnel.
 func s3BucketSize(ctx context.Context, env *Env) (int64, error) {
 	s3, node := env.Inv.Storage.S3, env.appNode()
-	cl, err := remote.NewS3Client(s3.Endpoint, env.S3AccessKey, env.S3SecretKey, s3.Region, s3.PathStyle, env.Dial(node))
+	cl, err := s3Client(env, node)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", node, err)
 	}

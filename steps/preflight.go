@@ -892,7 +892,7 @@ func s3Step(env *Env) Step {
 			return []PlannedCommand{{Node: node, Cmd: fmt.Sprintf("S3 via SSH tunnel: ListObjects %s/%s (max 1)", s3.Endpoint, s3.Bucket)}}
 		},
 		Run: func(ctx context.Context, rc *RunContext) error {
-			cl, err := remote.NewS3Client(s3.Endpoint, env.S3AccessKey, env.S3SecretKey, s3.Region, s3.PathStyle, env.Dial(node))
+			cl, err := s3Client(env, node)
 			if err != nil {
 				rc.Check(CheckResult{Check: "s3", Node: node, Status: CheckFail, Evidence: err.Error()})
 				return nil

@@ -955,7 +955,7 @@ func s3RestoreStep(env *Env, r *RestoreRun) Step {
 			r.mu.Lock()
 			r.destructive = true
 			r.mu.Unlock()
-			cl, err := remote.NewS3Client(s3.Endpoint, env.S3AccessKey, env.S3SecretKey, s3.Region, s3.PathStyle, env.Dial(node))
+			cl, err := s3Client(env, node)
 			if err != nil {
 				return err
 			}
