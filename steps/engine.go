@@ -363,6 +363,9 @@ func (e *Engine) runStep(ctx context.Context, rb Runbook, info StepInfo, runID s
 	} else {
 		err = s.Run(ctx, rc)
 	}
+	// Masked here, so that the reporter, the summary and the run's error
+	// never carry a secret (errors.Is still sees the cause).
+	err = MaskError(err, e.Secrets)
 	res := StepResult{ID: s.ID, State: StateDone, Duration: time.Since(t0), Err: err}
 	if err != nil {
 		res.State = StateFailed
@@ -453,7 +456,7 @@ func (e *Engine) cleanup(rb Runbook, infos []StepInfo, started []int, runID stri
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		err := s.Cleanup(ctx, &RunContext{e: e, step: s, info: infos[i], run: runID})
+		err := MaskError(s.Cleanup(ctx, &RunContext{e: e, step: s, info: infos[i], run: runID}), e.Secrets)
 		cancel()
 		e.Reporter.CleanupRan(s.ID, err)
 		e.Journal.record(entry{Type: "cleanup", Step: s.ID, Error: e.redactErr(err)})
@@ -486,6 +489,7 @@ func (e *Engine) gate(ctx context.Context, rb Runbook, s *Step) error {
 	}
 	e.Reporter.GateRequested(g)
 	d := e.decide(ctx, g)
+	d.By = e.redact(d.By)
 	e.Reporter.GateDecided(g, d)
 	e.Journal.record(entry{Type: "gate", Step: s.ID, Approved: &d.Approved, By: d.By, Choice: d.Choice})
 	if !d.Approved {
