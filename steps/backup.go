@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
@@ -241,13 +243,7 @@ func measureStep(env *Env, b *BackupRun) Step {
 			// A repository too small for the estimate stops the backup here,
 			// not hours into the copy.
 			if sp, ok := b.Store.(repo.Spacer); ok {
-				space, err := sp.Space(ctx)
-				if err != nil {
-					rc.Check(CheckResult{Check: "repository space", Node: "repository", Status: CheckFail, Evidence: err.Error(),
-						Remedy: "check repository.url in the inventory: the directory (or its parent) must exist and be reachable"})
-					return nil
-				}
-				rc.Check(spaceVerdict(space, b.Store.String(), est.Copied(), est.Text(), est.Problems))
+				rc.Check(spaceCheck(ctx, sp, b.Store.String(), est.Copied(), est.Text(), est.Problems))
 			}
 			return nil
 		},
@@ -345,6 +341,13 @@ func schemaStep(env *Env, b *BackupRun) Step {
 			return nil
 		},
 	}
+}
+
+// s3Client returns a client of the attachment bucket's endpoint
+// (storage.s3) through node's tunnel.
+func s3Client(env *Env, node string) (*minio.Client, error) {
+	s3 := env.Inv.Storage.S3
+	return remote.NewS3Client(s3.Endpoint, env.S3AccessKey, env.S3SecretKey, s3.Region, s3.PathStyle, env.Dial(node))
 }
 
 // esClient returns a REST client for the cluster through the first ES node.
@@ -932,8 +935,15 @@ func (b *BackupRun) filesPlan(env *Env) []PlannedCommand {
 func (b *BackupRun) backupFiles(ctx context.Context, rc *RunContext, env *Env, progressKey string) error {
 	node, p := env.filesLocation()
 	start := time.Now()
+	// The progress's total is what the measure step found; du only when it
+	// could not measure the folder.
+	b.mu.Lock()
+	est := b.est
+	b.mu.Unlock()
 	var total int64
-	if out, err := output(ctx, rc, node, "du -sb "+remote.Quote(p), true); err == nil {
+	if est != nil && est.AttachmentsAt == node+":"+p {
+		total = est.Attachments
+	} else if out, err := output(ctx, rc, node, "du -sb "+remote.Quote(p), true); err == nil {
 		total = parseDU(out)
 	}
 	ix, err := streamTar(ctx, rc, node, filesTarCmd(p), b.Store, b.ID+"/"+repo.FilesArchive, func(x int64) { rc.Progress(progressKey, x, total, "bytes") })

@@ -8,7 +8,6 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
-	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
 )
 
@@ -23,7 +22,7 @@ func s3BackupStep(env *Env, b *BackupRun) Step {
 		},
 		Run: func(ctx context.Context, rc *RunContext) error {
 			start := time.Now()
-			cl, err := remote.NewS3Client(s3.Endpoint, env.S3AccessKey, env.S3SecretKey, s3.Region, s3.PathStyle, env.Dial(node))
+			cl, err := s3Client(env, node)
 			if err != nil {
 				return err
 			}

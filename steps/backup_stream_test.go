@@ -1,10 +1,16 @@
 package steps
 
 import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/hotsnap/hotsnap/config"
+	"github.com/hotsnap/hotsnap/remote/remotetest"
+	"github.com/hotsnap/hotsnap/repo"
 )
 
 // backupSteps builds the backup runbook of an inventory and returns its
@@ -57,5 +63,52 @@ func TestBackupCopiesS3AttachmentsInTheirOwnStep(t *testing.T) {
 		if strings.Contains(c.Cmd, "thehive/files") {
 			t.Fatalf("the stream step archives attachments that are in S3: %+v", c)
 		}
+	}
+}
+
+// The attachments' progress takes its total from the measure step's
+// estimate: the folder is not measured a second time (the fake fails on a
+// du it was not told to expect).
+func TestBackupFilesTakesItsTotalFromTheEstimate(t *testing.T) {
+	ctx := context.Background()
+	inv, err := config.Load("../testdata/inventory/thehive-cluster.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := repo.Open(ctx, t.TempDir(), repo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var archive bytes.Buffer
+	tw := tar.NewWriter(&archive)
+	if err := tw.WriteHeader(&tar.Header{Name: "./a", Mode: 0o640, Size: 5, Typeflag: tar.TypeReg}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tw.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	env := &Env{Inv: inv}
+	node, dir := env.filesLocation()
+	f := remotetest.New(t)
+	f.Expect(node, filesTarCmd(dir)).WithSudo(true).Stdout(archive.String())
+	b := &BackupRun{Store: store, ID: "hotsnap-20261122-100000-aaaa",
+		est: &Estimate{Attachments: 4096, AttachmentsAt: node + ":" + dir}}
+	rec := &recorder{}
+	e := &Engine{Exec: f, Reporter: rec}
+	step := Step{ID: "files", Kind: KindAction, Run: func(ctx context.Context, rc *RunContext) error {
+		return b.backupFiles(ctx, rc, env, filesProgressKey)
+	}}
+	if err := e.Run(ctx, Runbook{Name: "t", Cluster: "prod", Steps: []Step{step}}); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("progress files %s %d/4096 bytes", filesProgressKey, archive.Len())
+	if !rec.has(want) {
+		t.Fatalf("no %q in %q", want, rec.events)
+	}
+	if m := b.Manifest(); m.Files == nil || len(m.Files.Entries) != 1 {
+		t.Fatalf("manifest files: %+v", m.Files)
 	}
 }

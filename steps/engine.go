@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -250,10 +249,7 @@ func (e *Engine) Run(ctx context.Context, rb Runbook) error {
 	first := entry{Type: "run_started", Runbook: rb.Name, Cluster: rb.Cluster, Params: rb.Params}
 	if p := rb.Resume; p != nil {
 		first.Resumes, first.DoneBefore, first.ChoseBefore = p.RunID, p.Done, p.Chose
-		for id := range p.Started {
-			first.StartedBefore = append(first.StartedBefore, id)
-		}
-		sort.Strings(first.StartedBefore)
+		first.StartedBefore = sortedKeys(p.Started)
 	}
 	e.Journal.record(first)
 	start := time.Now()
@@ -367,6 +363,9 @@ func (e *Engine) runStep(ctx context.Context, rb Runbook, info StepInfo, runID s
 	} else {
 		err = s.Run(ctx, rc)
 	}
+	// Masked here, so that the reporter, the summary and the run's error
+	// never carry a secret (errors.Is still sees the cause).
+	err = MaskError(err, e.Secrets)
 	res := StepResult{ID: s.ID, State: StateDone, Duration: time.Since(t0), Err: err}
 	if err != nil {
 		res.State = StateFailed
@@ -457,7 +456,7 @@ func (e *Engine) cleanup(rb Runbook, infos []StepInfo, started []int, runID stri
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		err := s.Cleanup(ctx, &RunContext{e: e, step: s, info: infos[i], run: runID})
+		err := MaskError(s.Cleanup(ctx, &RunContext{e: e, step: s, info: infos[i], run: runID}), e.Secrets)
 		cancel()
 		e.Reporter.CleanupRan(s.ID, err)
 		e.Journal.record(entry{Type: "cleanup", Step: s.ID, Error: e.redactErr(err)})
@@ -490,6 +489,7 @@ func (e *Engine) gate(ctx context.Context, rb Runbook, s *Step) error {
 	}
 	e.Reporter.GateRequested(g)
 	d := e.decide(ctx, g)
+	d.By = e.redact(d.By)
 	e.Reporter.GateDecided(g, d)
 	e.Journal.record(entry{Type: "gate", Step: s.ID, Approved: &d.Approved, By: d.By, Choice: d.Choice})
 	if !d.Approved {
@@ -595,14 +595,7 @@ func (e *Engine) decide(ctx context.Context, g GateRequest) GateDecision {
 }
 
 // redact masks every secret in s.
-func (e *Engine) redact(s string) string {
-	for _, sec := range e.Secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "***")
-		}
-	}
-	return s
-}
+func (e *Engine) redact(s string) string { return Redact(s, e.Secrets) }
 
 func (e *Engine) redactErr(err error) string {
 	if err == nil {
@@ -611,12 +604,12 @@ func (e *Engine) redactErr(err error) string {
 	return e.redact(err.Error())
 }
 
-// parallel runs fn for every node at once, waits for all, and joins their
-// errors.
-func parallel(nodes []string, fn func(i int, node string) error) error {
-	errs := make([]error, len(nodes))
+// parallel runs fn for every item (a node, most often) at once, waits for
+// all, and joins their errors.
+func parallel[T any](items []T, fn func(i int, item T) error) error {
+	errs := make([]error, len(items))
 	var wg sync.WaitGroup
-	for i, n := range nodes {
+	for i, n := range items {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

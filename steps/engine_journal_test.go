@@ -345,3 +345,49 @@ func TestGatePolicyWithoutATerminalNamesTheFlag(t *testing.T) {
 		})
 	}
 }
+
+// TestEngineMasksErrorsItself: with Secrets set, the errors and gate
+// decisions the engine hands a plain reporter, the summary and the run's
+// error carry no secret, and the run's error still wraps the cause.
+func TestEngineMasksErrorsItself(t *testing.T) {
+	const secret = "s3cret-pw"
+	cause := errors.New("sstableloader -pw " + secret + " failed")
+	var sum RunSummary
+	rec := &summaryRecorder{recorder: &recorder{}, sum: &sum}
+	rb := Runbook{Name: "t", Cluster: "prod", Steps: []Step{
+		{ID: "go", Kind: KindGate, Gate: &GateRequest{Happens: "x"}},
+		{ID: "load", Kind: KindAction,
+			Run:     func(context.Context, *RunContext) error { return cause },
+			Cleanup: func(context.Context, *RunContext) error { return errors.New("rm " + secret) }},
+	}}
+	e := &Engine{Exec: remotetest.New(t), Reporter: rec, Gates: GatePolicy{Yes: true}, Secrets: []string{secret}}
+	runErr := e.Run(context.Background(), rb)
+	if !errors.Is(runErr, cause) {
+		t.Fatalf("run error %v does not wrap the cause", runErr)
+	}
+	texts := append([]string{runErr.Error(), sum.Err.Error()}, rec.events...)
+	for _, r := range sum.Steps {
+		if r.Err != nil {
+			texts = append(texts, r.Err.Error())
+		}
+	}
+	if !rec.has("cleanup load rm ***") {
+		t.Errorf("cleanup not reported masked: %q", rec.events)
+	}
+	for _, s := range texts {
+		if strings.Contains(s, secret) {
+			t.Errorf("the secret reached the reporter or the run's error: %q", s)
+		}
+	}
+}
+
+// summaryRecorder is a recorder that also keeps the run summary.
+type summaryRecorder struct {
+	*recorder
+	sum *RunSummary
+}
+
+func (r *summaryRecorder) RunFinished(s RunSummary) {
+	*r.sum = s
+	r.recorder.RunFinished(s)
+}

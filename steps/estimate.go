@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -123,69 +122,57 @@ func EstimateBackup(ctx context.Context, env *Env, b *BackupRun) (*Estimate, err
 // backup's "measure" step journals them).
 func estimateBackup(ctx context.Context, rc *RunContext, env *Env, b *BackupRun) (*Estimate, error) {
 	est := &Estimate{Cassandra: map[string]int64{}}
-	var mu sync.Mutex
-	problem := func(format string, args ...any) {
-		mu.Lock()
-		est.Problems = append(est.Problems, fmt.Sprintf(format, args...))
-		mu.Unlock()
-	}
-	var wg sync.WaitGroup
+	// Each part fills its own fields of est and returns what it could not
+	// measure; the parts run at once.
+	var parts []func() []string
 	if env.Inv.Cassandra != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		parts = append(parts, func() (problems []string) {
 			sizes, errs := keyspaceSizes(ctx, rc, env, b.snapshotNodes(env))
-			mu.Lock()
 			est.Cassandra = sizes
-			mu.Unlock()
 			for _, n := range sortedKeys(errs) {
-				problem("%s: cannot measure the keyspace (%v): check cassandra.data_dir / nodes[].paths.cassandra_data", n, errs[n])
+				problems = append(problems, fmt.Sprintf("%s: cannot measure the keyspace (%v): check cassandra.data_dir / nodes[].paths.cassandra_data", n, errs[n]))
 			}
-		}()
+			return problems
+		})
 	}
 	if env.Inv.Elasticsearch != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		parts = append(parts, func() []string {
 			size, idx, err := esIndexSize(ctx, env)
 			if err != nil {
-				problem("elasticsearch: cannot measure the indices: %v", err)
-				return
+				return []string{fmt.Sprintf("elasticsearch: cannot measure the indices: %v", err)}
 			}
-			mu.Lock()
 			est.Elasticsearch, est.ESIndices = size, idx
-			mu.Unlock()
-		}()
+			return nil
+		})
 	}
-	if st := env.Inv.Storage; st != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	if env.Inv.Storage != nil {
+		parts = append(parts, func() []string {
 			size, at, err := attachmentsSize(ctx, rc, env)
 			if err != nil {
-				problem("attachments: cannot measure them: %v", err)
-				return
+				return []string{fmt.Sprintf("attachments: cannot measure them: %v", err)}
 			}
-			mu.Lock()
 			est.Attachments, est.AttachmentsAt = size, at
-			mu.Unlock()
-		}()
+			return nil
+		})
 	}
 	if b.Store != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		parts = append(parts, func() []string {
 			id, rate, err := lastThroughput(ctx, b.Store)
 			if err != nil {
-				problem("repository: cannot read the earlier backups: %v", err)
-				return
+				return []string{fmt.Sprintf("repository: cannot read the earlier backups: %v", err)}
 			}
-			mu.Lock()
 			est.RateFrom, est.Rate = id, rate
-			mu.Unlock()
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	problems := make([][]string, len(parts))
+	parallel(parts, func(i int, part func() []string) error { //nolint:errcheck // kept per part in problems
+		problems[i] = part()
+		return nil
+	})
+	for _, p := range problems {
+		est.Problems = append(est.Problems, p...)
+	}
 	sort.Strings(est.Problems)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("estimate the backup: %w", err)
@@ -211,24 +198,20 @@ func keyspaceDUCmd(env *Env, n string) string {
 // keyspaceSizes runs keyspaceDUCmd on every node at once; a node that
 // cannot be measured is missing from sizes and present in errs.
 func keyspaceSizes(ctx context.Context, rc *RunContext, env *Env, nodes []string) (sizes map[string]int64, errs map[string]error) {
+	outs := make([]string, len(nodes))
+	failed := make([]error, len(nodes))
+	parallel(nodes, func(i int, n string) error { //nolint:errcheck // kept per node in failed
+		outs[i], failed[i] = output(ctx, rc, n, keyspaceDUCmd(env, n), true)
+		return nil
+	})
 	sizes, errs = map[string]int64{}, map[string]error{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, n := range nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out, err := output(ctx, rc, n, keyspaceDUCmd(env, n), true)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs[n] = err
-				return
-			}
-			sizes[n] = parseDU(out)
-		}()
+	for i, n := range nodes {
+		if failed[i] != nil {
+			errs[n] = failed[i]
+			continue
+		}
+		sizes[n] = parseDU(outs[i])
 	}
-	wg.Wait()
 	return sizes, errs
 }
 
@@ -319,7 +302,7 @@ func attachmentsSize(ctx context.Context, rc *RunContext, env *Env) (int64, stri
 // s3BucketSize lists the attachment bucket through the app node's tunnel.
 func s3BucketSize(ctx context.Context, env *Env) (int64, error) {
 	s3, node := env.Inv.Storage.S3, env.appNode()
-	cl, err := remote.NewS3Client(s3.Endpoint, env.S3AccessKey, env.S3SecretKey, s3.Region, s3.PathStyle, env.Dial(node))
+	cl, err := s3Client(env, node)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", node, err)
 	}

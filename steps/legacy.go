@@ -65,7 +65,7 @@ func FindLegacyESSnapshot(ctx context.Context, env *Env, name, folder string) (*
 		return nil, fmt.Errorf("%s: list the snapshot repositories: %w", node, err)
 	}
 	if resp.Status != http.StatusOK {
-		return nil, esHTTPError("list the snapshot repositories", resp)
+		return nil, fmt.Errorf("%s: %w", node, esHTTPError("list the snapshot repositories", resp))
 	}
 	repos, err := ParseRepositories(resp.Body)
 	if err != nil {

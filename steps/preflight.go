@@ -165,17 +165,12 @@ func planEach(nodes []string, cmd string, sudo bool) func() []PlannedCommand {
 // the same from one run to the next.
 func eachNode(rc *RunContext, nodes []string, fn func(rc *RunContext, node string)) {
 	held := make([][]CheckResult, len(nodes))
-	var wg sync.WaitGroup
-	for i, n := range nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sub := *rc
-			sub.held = &held[i]
-			fn(&sub, n)
-		}()
-	}
-	wg.Wait()
+	parallel(nodes, func(i int, n string) error { //nolint:errcheck // fn reports through checks, never an error
+		sub := *rc
+		sub.held = &held[i]
+		fn(&sub, n)
+		return nil
+	})
 	for _, rs := range held {
 		for _, r := range rs {
 			rc.Check(r)
@@ -897,7 +892,7 @@ func s3Step(env *Env) Step {
 			return []PlannedCommand{{Node: node, Cmd: fmt.Sprintf("S3 via SSH tunnel: ListObjects %s/%s (max 1)", s3.Endpoint, s3.Bucket)}}
 		},
 		Run: func(ctx context.Context, rc *RunContext) error {
-			cl, err := remote.NewS3Client(s3.Endpoint, env.S3AccessKey, env.S3SecretKey, s3.Region, s3.PathStyle, env.Dial(node))
+			cl, err := s3Client(env, node)
 			if err != nil {
 				rc.Check(CheckResult{Check: "s3", Node: node, Status: CheckFail, Evidence: err.Error()})
 				return nil

@@ -3,7 +3,6 @@ package steps
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/hotsnap/hotsnap/config"
@@ -50,16 +49,21 @@ func repositoryStep(env *Env) Step {
 					Evidence: fmt.Sprintf("%s reports no free space (object storage); the backup copies about %s (%s)", where, HumanBytes(need), parts)})
 				return nil
 			}
-			space, err := sp.Space(ctx)
-			if err != nil {
-				rc.Check(CheckResult{Check: "repository space", Node: "repository", Status: CheckFail, Evidence: err.Error(),
-					Remedy: "check repository.url in the inventory: the directory (or its parent) must exist and be reachable"})
-				return nil
-			}
-			rc.Check(spaceVerdict(space, where, need, parts, problems))
+			rc.Check(spaceCheck(ctx, sp, where, need, parts, problems))
 			return nil
 		},
 	}
+}
+
+// spaceCheck reads the room left in the repository at where and judges it
+// (spaceVerdict); a repository that cannot say fails the check.
+func spaceCheck(ctx context.Context, sp repo.Spacer, where string, need int64, parts string, problems []string) CheckResult {
+	space, err := sp.Space(ctx)
+	if err != nil {
+		return CheckResult{Check: "repository space", Node: "repository", Status: CheckFail, Evidence: err.Error(),
+			Remedy: "check repository.url in the inventory: the directory (or its parent) must exist and be reachable"}
+	}
+	return spaceVerdict(space, where, need, parts, problems)
 }
 
 // spaceVerdict judges the room left in the repository at where against
@@ -98,12 +102,7 @@ func backupSize(ctx context.Context, rc *RunContext, env *Env) (need int64, part
 		need += total
 		desc = append(desc, fmt.Sprintf("Cassandra %s from %d nodes", HumanBytes(total), len(sizes)))
 		if len(errs) > 0 {
-			names := make([]string, 0, len(errs))
-			for n := range errs {
-				names = append(names, n)
-			}
-			sort.Strings(names)
-			problems = append(problems, "the keyspace on "+strings.Join(names, ", "))
+			problems = append(problems, "the keyspace on "+strings.Join(sortedKeys(errs), ", "))
 		}
 	}
 	if env.Inv.Storage != nil {

@@ -36,11 +36,12 @@ type maskedError struct {
 func (e *maskedError) Error() string { return e.msg }
 func (e *maskedError) Unwrap() error { return e.err }
 
-// MaskingReporter wraps rep so that the errors the engine hands over (a
-// step's, a cleanup's, the run's) and gate decisions reach it with every
-// secret masked: error texts carry the command line that failed, and a
-// command line may carry a password (sstableloader takes it only as an
-// argument). Output lines and checks are masked by the engine itself.
+// MaskingReporter wraps rep so that the errors it is handed (a step's, a
+// cleanup's, the run's) and gate decisions reach it with every secret
+// masked: error texts carry the command line that failed, and a command
+// line may carry a password (sstableloader takes it only as an argument).
+// The engine already masks all of these with its Secrets; the wrapper is
+// only needed for a reporter fed by something other than the engine.
 func MaskingReporter(rep Reporter, secrets []string) Reporter {
 	if len(secrets) == 0 {
 		return rep

@@ -608,14 +608,11 @@ func (r *RestoreRun) importAll(ctx context.Context, rc *RunContext, env *Env) er
 		return errors.New("the SSTables were not staged: run the restore again (hotsnap resume)")
 	}
 	return parallel(nodes, func(_ int, n string) error {
-		b, ok := r.byNode[n]
-		if !ok {
-			return fmt.Errorf("%s: no backup node with its host ID", n)
+		b, total, err := r.archiveOf(n)
+		if err != nil {
+			return err
 		}
-		var total, done int64
-		for _, t := range b.Tables {
-			total += t.Size
-		}
+		var done int64
 		for _, t := range b.Tables {
 			dir := path.Join(r.stagingDir(env, n), t.Table)
 			// File counts against the manifest: every SSTable of the
@@ -714,9 +711,7 @@ func (r *RestoreRun) loadAll(ctx context.Context, rc *RunContext, env *Env) erro
 	}
 	var total, done int64
 	for _, n := range sources {
-		for _, t := range n.Tables {
-			total += t.Size
-		}
+		total += archiveBytes(n)
 	}
 	for _, n := range sources {
 		for _, t := range n.Tables {
@@ -960,7 +955,7 @@ func s3RestoreStep(env *Env, r *RestoreRun) Step {
 			r.mu.Lock()
 			r.destructive = true
 			r.mu.Unlock()
-			cl, err := remote.NewS3Client(s3.Endpoint, env.S3AccessKey, env.S3SecretKey, s3.Region, s3.PathStyle, env.Dial(node))
+			cl, err := s3Client(env, node)
 			if err != nil {
 				return err
 			}

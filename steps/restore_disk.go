@@ -35,11 +35,7 @@ func restoreDiskNeeds(env *Env, r *RestoreRun) []diskNeed {
 		switch load {
 		case LoadImport:
 			for _, n := range nodes {
-				var b int64
-				for _, t := range byNode[n].Tables {
-					b += t.Size
-				}
-				out = append(out, diskNeed{n, env.dataDir(n), "its own SSTables, staged then imported", b})
+				out = append(out, diskNeed{n, env.dataDir(n), "its own SSTables, staged then imported", archiveBytes(byNode[n])})
 			}
 		case LoadSSTableLoader:
 			var total, largest int64

@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"github.com/minio/minio-go/v7"
-
-	"github.com/hotsnap/hotsnap/remote"
 )
 
 // The choice gate of a restore whose attachments are S3 objects: what to do
@@ -68,7 +66,7 @@ func s3CountStep(env *Env, r *RestoreRun) Step {
 					Remedy: "check storage.s3 (endpoint, bucket, keys) in the inventory and that " + node + " reaches the endpoint (hotsnap preflight); nothing was changed"})
 				return nil
 			}
-			cl, err := remote.NewS3Client(s3.Endpoint, env.S3AccessKey, env.S3SecretKey, s3.Region, s3.PathStyle, env.Dial(node))
+			cl, err := s3Client(env, node)
 			if err != nil {
 				return fail(err)
 			}

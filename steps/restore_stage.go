@@ -76,16 +76,11 @@ func stageStep(env *Env, r *RestoreRun) Step {
 // stageNode unpacks node n's archives (those of the backup node with its
 // host ID) into its staging folder, each checked as it streams.
 func (r *RestoreRun) stageNode(ctx context.Context, rc *RunContext, env *Env, n string) error {
-	r.mu.Lock()
-	b, ok := r.byNode[n]
-	r.mu.Unlock()
-	if !ok {
-		return fmt.Errorf("%s: no backup node with its host ID", n)
+	b, total, err := r.archiveOf(n)
+	if err != nil {
+		return err
 	}
-	var total, done int64
-	for _, t := range b.Tables {
-		total += t.Size
-	}
+	var done int64
 	for _, t := range b.Tables {
 		dir := path.Join(r.stagingDir(env, n), t.Table)
 		base := done
@@ -107,6 +102,27 @@ func (r *RestoreRun) stageNode(ctx context.Context, rc *RunContext, env *Env, n 
 	rc.Progress(n, total, total, "bytes")
 	rc.Output(n, fmt.Sprintf("staged and verified %d tables (%s)", len(b.Tables), HumanBytes(total)))
 	return nil
+}
+
+// archiveOf returns the backup node whose SSTables node n imports (same
+// host ID) and the bytes of its tables.
+func (r *RestoreRun) archiveOf(n string) (repo.NodeArchive, int64, error) {
+	r.mu.Lock()
+	b, ok := r.byNode[n]
+	r.mu.Unlock()
+	if !ok {
+		return b, 0, fmt.Errorf("%s: no backup node with its host ID", n)
+	}
+	return b, archiveBytes(b), nil
+}
+
+// archiveBytes is the size of every table of backup node a.
+func archiveBytes(a repo.NodeArchive) int64 {
+	var n int64
+	for _, t := range a.Tables {
+		n += t.Size
+	}
+	return n
 }
 
 // streamChecked streams archive t into cmd's stdin on node while checking it
