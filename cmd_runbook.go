@@ -181,15 +181,15 @@ func runEngine(ctx context.Context, s *session, rb steps.Runbook, f runFlags, re
 		return "", err
 	}
 	secrets := s.secrets()
-	// The engine masks what it records and the lines it reports; the
-	// errors it hands to the reporter, and the run's error printed on
-	// stderr, carry failed command lines and are masked here.
-	e := &steps.Engine{Exec: s.pool, Reporter: steps.MaskingReporter(rep, secrets), Gates: policy, Journal: j, Secrets: secrets}
+	// The engine masks every secret in what it records and reports: the
+	// lines, the checks, the errors (which carry failed command lines), the
+	// gate decisions and the run's error printed on stderr.
+	e := &steps.Engine{Exec: s.pool, Reporter: rep, Gates: policy, Journal: j, Secrets: secrets}
 	runErr := e.Run(ctx, rb)
 	if err := j.Close(); err != nil && runErr == nil {
 		runErr = err
 	}
-	return j.Path, steps.MaskError(runErr, secrets)
+	return j.Path, runErr
 }
 
 // summaryTap keeps the run summary for the exit code.

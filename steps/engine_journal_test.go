@@ -97,7 +97,7 @@ func TestJournalRecordsAFailedRunAndRedactsEverySecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &recorder{}
-	e := &Engine{Exec: f, Reporter: MaskingReporter(rec, secretValues()), Gates: GatePolicy{Yes: true}, Journal: j, Secrets: secretValues()}
+	e := &Engine{Exec: f, Reporter: rec, Gates: GatePolicy{Yes: true}, Journal: j, Secrets: secretValues()}
 	runErr := e.Run(context.Background(), rb)
 	j.Close()
 	if runErr == nil || !strings.Contains(runErr.Error(), "node3") {
