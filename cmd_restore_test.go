@@ -33,29 +33,7 @@ func TestIsLegacyPath(t *testing.T) {
 // on the loopback, so a connection attempt would fail the test loudly).
 func TestCLIRestoreDocumentedBackupRefusals(t *testing.T) {
 	dir := t.TempDir()
-	inv := filepath.Join(dir, "inv.yaml")
-	if err := os.WriteFile(inv, []byte(`version: 1
-platform: thehive
-cluster: test
-ssh:
-  user: nobody
-  sudo: none
-  connect_timeout: 1s
-nodes:
-  - name: node1
-    host: 127.0.0.1
-    port: 1
-    roles: [cassandra, elasticsearch, thehive, files]
-cassandra:
-  keyspace: thehive
-elasticsearch:
-  url: http://127.0.0.1:9200
-storage:
-  provider: localfs
-  path: /opt/thp/thehive/files
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	inv := closedPortInventory(t, dir)
 	// A documented backup whose Cassandra archive was cut short.
 	const ts = "20260314_02h00m00s"
 	root := filepath.Join(dir, "backup")
@@ -103,6 +81,28 @@ storage:
 // from a failure to look), with the text the operator reads unchanged.
 func TestIsLegacyBackupMissingRecognised(t *testing.T) {
 	dir := t.TempDir()
+	inv := closedPortInventory(t, dir)
+	s, err := openSession(&globals{inventory: inv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.pool.Close()
+	for _, arg := range []string{filepath.Join(dir, "nothing-here"), "./nothing-here"} {
+		_, err := openLegacySource(t.Context(), s, arg)
+		if !errors.Is(err, errNoLegacyBackup) || !strings.Contains(err.Error(), "no backup of the documented scripts") {
+			t.Errorf("%s: %v, want errNoLegacyBackup", arg, err)
+		}
+	}
+	_, err = openLegacySource(t.Context(), s, "node9:/mnt/backup")
+	if err == nil || errors.Is(err, errNoLegacyBackup) {
+		t.Errorf("an unknown node: %v, want another error", err)
+	}
+}
+
+// closedPortInventory writes, in dir, an inventory whose only node is a
+// closed port on the loopback: a connection attempt fails at once.
+func closedPortInventory(t *testing.T, dir string) string {
+	t.Helper()
 	inv := filepath.Join(dir, "inv.yaml")
 	if err := os.WriteFile(inv, []byte(`version: 1
 platform: thehive
@@ -126,19 +126,5 @@ storage:
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, err := openSession(&globals{inventory: inv})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.pool.Close()
-	for _, arg := range []string{filepath.Join(dir, "nothing-here"), "./nothing-here"} {
-		_, err := openLegacySource(t.Context(), s, arg)
-		if !errors.Is(err, errNoLegacyBackup) || !strings.Contains(err.Error(), "no backup of the documented scripts") {
-			t.Errorf("%s: %v, want errNoLegacyBackup", arg, err)
-		}
-	}
-	_, err = openLegacySource(t.Context(), s, "node9:/mnt/backup")
-	if err == nil || errors.Is(err, errNoLegacyBackup) {
-		t.Errorf("an unknown node: %v, want another error", err)
-	}
+	return inv
 }
