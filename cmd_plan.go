@@ -59,7 +59,7 @@ Runbooks: ` + strings.Join(runbookNames(), ", "),
 			if !ok {
 				return usageErr(fmt.Errorf("unknown runbook %q: choose one of %s", args[0], strings.Join(runbookNames(), ", ")))
 			}
-			inv, err := loadInventory(g)
+			inv, err := loadRunbookInventory(g)
 			if err != nil {
 				return err
 			}

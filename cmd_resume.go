@@ -106,7 +106,7 @@ cleanup) are cleared first.`,
 			if !runIDPattern.MatchString(runID) {
 				return usageErr(fmt.Errorf("%q is not a run ID (like 20261122-231502-4f2a9c): a run prints it with its journal's path", args[0]))
 			}
-			inv, err := loadInventory(g)
+			inv, err := loadRunbookInventory(g)
 			if err != nil {
 				return err
 			}

@@ -66,9 +66,10 @@ type session struct {
 	sudoPassword string
 }
 
-// openSession reads the inventory and opens the session on it.
+// openSession reads the inventory, refuses a platform without a runbook,
+// and opens the session on it.
 func openSession(g *globals) (*session, error) {
-	inv, err := loadInventory(g)
+	inv, err := loadRunbookInventory(g)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -110,10 +111,14 @@ func wizardConfig(g *globals) ui.Config {
 	} else {
 		cfg.Inventory = inventoryFacts(inv)
 	}
-	noInv := ""
+	noInv, noRunbook := "", ""
 	if err != nil {
 		noInv = "no inventory yet (hotsnap init NODE)"
+	} else if requireRunbook(inv) != nil {
+		// The platform has no runbook: nothing may run another platform's.
+		noRunbook = fmt.Sprintf("no runbook for platform %s yet (supported: %s)", inv.Platform, strings.Join(runbookPlatforms, ", "))
 	}
+	noRun := cmp.Or(noInv, noRunbook)
 	f := runFlags{}
 	// runJob opens the session, lets build fill in the job (its runbook
 	// and facts), and makes the job run the engine with the wizard's
@@ -147,7 +152,7 @@ func wizardConfig(g *globals) ui.Config {
 		}
 	}
 	cfg.Operations = []ui.Operation{
-		{Key: "backup", Title: "Back up now", Review: true, Disabled: noInv,
+		{Key: "backup", Title: "Back up now", Review: true, Disabled: noRun,
 			Help: "preflight, review the plan with the estimated size and time, one gate, snapshots streamed into the repository, a summary",
 			Job: runJob("backup", func(ctx context.Context, s *session, job *ui.Job) error {
 				store, closeStore, err := openStore(ctx, s.inv, g)
@@ -160,19 +165,19 @@ func wizardConfig(g *globals) ui.Config {
 				job.Estimate = func(ctx context.Context) (*steps.Estimate, error) { return steps.EstimateBackup(ctx, s.env, b) }
 				return nil
 			})},
-		{Key: "preflight", Title: "Preflight only", Disabled: noInv,
+		{Key: "preflight", Title: "Preflight only", Disabled: noRun,
 			Help: "every check on every node, live; changes nothing",
 			Job: runJob("preflight", func(_ context.Context, s *session, job *ui.Job) error {
 				job.Runbook = preflightRunbook(s)
 				return nil
 			})},
-		{Key: "verify", Title: "Verify the newest backup", Disabled: noInv,
+		{Key: "verify", Title: "Verify the newest backup", Disabled: noRun,
 			Help: "re-hash every archive against its manifest",
 			Text: func(ctx context.Context) (string, error) { return verifyNewest(ctx, g) }},
 		{Key: "list", Title: "List the backups", Disabled: noInv,
 			Help: "ID, age, size, components, complete or not",
 			Text: func(ctx context.Context) (string, error) { return listText(ctx, g) }},
-		{Key: "restore", Title: "Restore a backup", Review: true, Disabled: noInv,
+		{Key: "restore", Title: "Restore a backup", Review: true, Disabled: noRun,
 			Help: "pick a backup; verify it, compare topologies, stop TheHive, gates (the destructive one wants the cluster name; S3 attachments add a keep-or-exact choice), restore, TheHive healthy",
 			Pick: func(ctx context.Context) (*ui.BackupList, error) { return backupList(ctx, g) },
 			PickJob: func(ctx context.Context, id string) (*ui.Job, error) {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 
 	"golang.org/x/term"
@@ -46,6 +48,35 @@ func loadInventory(g *globals) (*config.Inventory, error) {
 	inv, err := config.Load(path)
 	if err != nil {
 		return nil, usageErr(fmt.Errorf("inventory %s is not valid:\n%w", path, err))
+	}
+	return inv, nil
+}
+
+// runbookPlatforms are the platforms this hotsnap has runbooks for.
+var runbookPlatforms = []string{config.PlatformTheHive}
+
+// requireRunbook refuses, as a usage error (exit 2), an inventory whose
+// platform has no runbook: no command may run another platform's runbook
+// on it. It is called before anything connects.
+func requireRunbook(inv *config.Inventory) error {
+	if slices.Contains(runbookPlatforms, inv.Platform) {
+		return nil
+	}
+	return usageErr(fmt.Errorf("platform %q (inventory %s) has no runbook in this hotsnap yet; supported today: %s. "+
+		"Nothing was contacted: hotsnap never runs another platform's runbook. "+
+		"`hotsnap exec`, `list`, `init` and `lab` work for every platform",
+		inv.Platform, inv.Path, strings.Join(runbookPlatforms, ", ")))
+}
+
+// loadRunbookInventory is loadInventory for the commands that build a
+// runbook: it also refuses a platform without one (requireRunbook).
+func loadRunbookInventory(g *globals) (*config.Inventory, error) {
+	inv, err := loadInventory(g)
+	if err != nil {
+		return nil, err
+	}
+	if err := requireRunbook(inv); err != nil {
+		return nil, err
 	}
 	return inv, nil
 }
