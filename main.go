@@ -106,7 +106,7 @@ Exit codes: 0 ok, 1 failed, 2 usage or configuration error, 3 preflight failed,
 	root.PersistentFlags().StringVarP(&g.inventory, "inventory", "i", "", "inventory file (default: $HOTSNAP_INVENTORY, ./hotsnap.yaml, ~/.config/hotsnap/inventory.yaml)")
 	root.PersistentFlags().BoolVar(&g.acceptNewHosts, "accept-new-hosts", false, "trust and record host keys not yet in known_hosts (a changed key is always refused)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageErr(fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath()))
+		return usageErr(fmt.Errorf("%w\nRun '%s --help' for usage", err, c.CommandPath()))
 	})
 	root.AddCommand(newInitCmd(g), newPreflightCmd(g), newPlanCmd(g), newBackupCmd(g), newRestoreCmd(g), newResumeCmd(g), newListCmd(g), newVerifyCmd(g), newPruneCmd(g), newExecCmd(g), newLabCmd(g), newWizardCmd(g))
 	// "hotsnap" alone opens the wizard on a terminal, and prints the help

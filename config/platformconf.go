@@ -358,7 +358,7 @@ func parseRedisURL(s string) (host string, port, db int, err error) {
 	switch u.Scheme {
 	case "redis", "rediss":
 	case "unix":
-		return "", 0, 0, fmt.Errorf("Redis on a unix socket (%s) is not supported: give a redis:// URL", u.Path)
+		return "", 0, 0, fmt.Errorf("a unix socket (%s) is not supported for Redis: give a redis:// URL", u.Path)
 	default:
 		return "", 0, 0, fmt.Errorf("scheme %q: want redis:// or rediss://", u.Scheme)
 	}

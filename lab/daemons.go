@@ -210,7 +210,8 @@ func seedS3(ctx context.Context, cl *minio.Client, total int64) (bool, error) {
 	if ok {
 		lctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		for oi := range cl.ListObjects(lctx, S3Bucket, minio.ListObjectsOptions{Recursive: true, MaxKeys: 1}) {
+		// The first object listed (or error) decides: a seeded bucket is kept.
+		if oi, any := <-cl.ListObjects(lctx, S3Bucket, minio.ListObjectsOptions{Recursive: true, MaxKeys: 1}); any {
 			if oi.Err != nil {
 				return false, fmt.Errorf("bucket %s: list: %w", S3Bucket, oi.Err)
 			}

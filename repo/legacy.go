@@ -40,12 +40,6 @@ const (
 	LegacyMinIO         = "minio"
 )
 
-// legacyDirs maps a kind to the folder the documented scripts write it to.
-var legacyDirs = map[string]string{
-	LegacyCassandra: "cassandra", LegacyElasticsearch: "elasticsearch", LegacyFiles: "storage",
-	LegacySeaweedFS: "seaweedfs", LegacyMinIO: "minio",
-}
-
 // legacyKinds is the order components are listed in.
 var legacyKinds = []string{LegacyCassandra, LegacyElasticsearch, LegacyFiles, LegacySeaweedFS, LegacyMinIO}
 

@@ -118,7 +118,7 @@ func TestNewID(t *testing.T) {
 	if err := config.ValidSnapshotTag(id); err != nil {
 		t.Errorf("NewID not a valid snapshot tag: %v", err)
 	}
-	if id == NewID(now) && id == NewID(now) {
+	if a, b := NewID(now), NewID(now); id == a && id == b {
 		t.Error("NewID is not random")
 	}
 	if tm, ok := idTime(id); !ok || !tm.Equal(now) {

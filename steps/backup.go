@@ -72,12 +72,6 @@ func (b *BackupRun) timing(name string, d time.Duration) {
 	b.mu.Unlock()
 }
 
-func (b *BackupRun) warn(format string, args ...any) {
-	b.mu.Lock()
-	b.manifest.Warnings = append(b.manifest.Warnings, fmt.Sprintf(format, args...))
-	b.mu.Unlock()
-}
-
 // Backup builds the hot backup runbook for TheHive (cluster or standalone):
 // preflight, a gate, schema and topology, snapshots of every node and of
 // Elasticsearch started together, streaming of every table into the

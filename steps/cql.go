@@ -27,7 +27,7 @@ type gocqlQuerier struct{ s *gocql.Session }
 // describeKeyspace runs the server-side DESCRIBE KEYSPACE (Cassandra 4.0+)
 // and joins the create statements, in the order the server gives them.
 func (q gocqlQuerier) describeKeyspace(ctx context.Context, ks string) (string, error) {
-	iter := q.s.Query("DESCRIBE KEYSPACE " + quoteCQLIdent(ks)).WithContext(ctx).Iter()
+	iter := q.s.Query("DESCRIBE KEYSPACE " + quoteCQLIdent(ks)).IterContext(ctx)
 	var ksName, typ, name, stmt string
 	var b strings.Builder
 	for iter.Scan(&ksName, &typ, &name, &stmt) {
@@ -49,13 +49,13 @@ func (q gocqlQuerier) topology(ctx context.Context) ([]ringHost, error) {
 	var h ringHost
 	var hostID gocql.UUID
 	var tokens []string
-	if err := q.s.Query("SELECT broadcast_address, host_id, data_center, rack, release_version, tokens FROM system.local").WithContext(ctx).
-		Scan(&addr, &hostID, &h.DC, &h.Rack, &h.Version, &tokens); err != nil {
+	if err := q.s.Query("SELECT broadcast_address, host_id, data_center, rack, release_version, tokens FROM system.local").
+		ScanContext(ctx, &addr, &hostID, &h.DC, &h.Rack, &h.Version, &tokens); err != nil {
 		return nil, fmt.Errorf("system.local: %w", err)
 	}
 	h.Address, h.HostID, h.Tokens = addr.String(), hostID.String(), sortedTokens(tokens)
 	hosts = append(hosts, h)
-	iter := q.s.Query("SELECT peer, host_id, data_center, rack, release_version, tokens FROM system.peers_v2").WithContext(ctx).Iter()
+	iter := q.s.Query("SELECT peer, host_id, data_center, rack, release_version, tokens FROM system.peers_v2").IterContext(ctx)
 	for {
 		var p ringHost
 		var pid gocql.UUID

@@ -203,7 +203,7 @@ func ParseESRoot(body []byte) (*ESInfo, error) {
 	}
 	m := esVersionRE.FindStringSubmatch(r.Version.Number)
 	if m == nil {
-		return nil, fmt.Errorf("%s: version.number %q is not MAJOR.MINOR...", what, r.Version.Number)
+		return nil, fmt.Errorf("%s: version.number %q is not MAJOR.MINOR[.PATCH]", what, r.Version.Number)
 	}
 	info := &ESInfo{Name: r.Name, ClusterName: r.ClusterName, ClusterUUID: r.ClusterUUID,
 		Version: r.Version.Number, BuildFlavor: r.Version.BuildFlavor, MinWireCompat: r.Version.MinWireCompat,
@@ -841,7 +841,7 @@ func ParseNodesPathRepo(body []byte) ([]NodePathRepo, error) {
 		v, ok := n.Settings["path.repo"]
 		if !ok {
 			if p, isObj := n.Settings["path"].(map[string]any); isObj {
-				v, ok = p["repo"]
+				v = p["repo"]
 			}
 		}
 		var roots []string

@@ -533,7 +533,7 @@ func cqlStep(env *Env) Step {
 			}
 			rc.Check(CheckResult{Check: "cql login", Node: nodes[0].Name, Status: CheckPass, Evidence: "connected " + auth})
 			var repl map[string]string
-			if err := s.Query("SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?", c.Keyspace).WithContext(ctx).Scan(&repl); err != nil {
+			if err := s.Query("SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?", c.Keyspace).ScanContext(ctx, &repl); err != nil {
 				rc.Check(CheckResult{Check: "replication", Status: CheckFail, Evidence: fmt.Sprintf("keyspace %s: %v", c.Keyspace, err),
 					Remedy: "check cassandra.keyspace; TheHive's is db.janusgraph.storage.cql.keyspace in application.conf"})
 				return nil
@@ -909,14 +909,14 @@ func s3Step(env *Env) Step {
 				lctx, cancel := context.WithCancel(ctx)
 				defer cancel()
 				n := 0
-				for obj := range cl.ListObjects(lctx, s3.Bucket, minio.ListObjectsOptions{Recursive: true, MaxKeys: 1}) {
+				// The first object listed (or error) is enough.
+				if obj, any := <-cl.ListObjects(lctx, s3.Bucket, minio.ListObjectsOptions{Recursive: true, MaxKeys: 1}); any {
 					if obj.Err != nil {
 						rc.Check(CheckResult{Check: "s3 bucket", Node: node, Status: CheckFail, Evidence: obj.Err.Error(),
 							Remedy: "the credentials must be allowed to list and read the bucket"})
 						return nil
 					}
 					n++
-					break
 				}
 				rc.Check(CheckResult{Check: "s3 bucket", Node: node, Status: CheckPass, Evidence: fmt.Sprintf("bucket %s at %s is readable (%d object seen)", s3.Bucket, s3.Endpoint, n)})
 			}

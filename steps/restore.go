@@ -500,7 +500,7 @@ func cassandraRestoreStep(env *Env, r *RestoreRun) Step {
 			}
 			sess := q.(gocqlQuerier).s
 			exec := func(stmt string) error {
-				if err := sess.Query(stmt).WithContext(ctx).Exec(); err != nil {
+				if err := sess.Query(stmt).ExecContext(ctx); err != nil {
 					return fmt.Errorf("CQL %.80s: %w", stmt, err)
 				}
 				return nil
@@ -552,7 +552,7 @@ func cassandraRestoreStep(env *Env, r *RestoreRun) Step {
 			var total int64
 			for _, t := range tablesOf(m) {
 				var n int64
-				if err := sess.Query("SELECT count(*) FROM " + quoteCQLIdent(ks) + "." + quoteCQLIdent(t)).WithContext(ctx).Scan(&n); err != nil {
+				if err := sess.Query("SELECT count(*) FROM "+quoteCQLIdent(ks)+"."+quoteCQLIdent(t)).ScanContext(ctx, &n); err != nil {
 					return fmt.Errorf("count %s.%s: %w", ks, t, err)
 				}
 				total += n

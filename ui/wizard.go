@@ -184,12 +184,11 @@ type stepRow struct {
 }
 
 type progressRow struct {
-	step, node    string
-	done, total   int64
-	unit          string
-	first, last   time.Time
-	firstDone     int64
-	lastReportDur time.Duration
+	step, node  string
+	done, total int64
+	unit        string
+	first, last time.Time
+	firstDone   int64
 }
 
 type gateState struct {

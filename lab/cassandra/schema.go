@@ -299,9 +299,6 @@ func janusTable(name, id string) *Table {
 	}
 }
 
-// systemKeyspaceNames are the non-virtual system keyspaces of 4.x, in describecluster order.
-var systemKeyspaceNames = []string{"system_auth", "system_distributed", "system_traces", "system_schema", "system"}
-
 // systemKeyspaces returns the replication of the built-in keyspaces.
 func systemKeyspaces() []*Keyspace {
 	ss := func(rf string) map[string]string {

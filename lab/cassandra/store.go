@@ -851,6 +851,7 @@ func tableNameOfDir(d string) string {
 func (s *Store) ImportSSTables(ks, table, dir string) (int, error) {
 	st, err := os.Stat(dir)
 	if err != nil || !st.IsDir() {
+		//lint:ignore ST1005 nodetool import prints exactly this (reference/real-outputs/cassandra/nodetool-import-missing-dir-error-4.x-DERIVED.txt)
 		return 0, fmt.Errorf("Directory %s does not exist: %w", dir, ErrNotFound)
 	}
 	live, err := s.TableDir(ks, table)

@@ -513,9 +513,9 @@ func (c *Cluster) Index(name string) (IndexInfo, bool, error) {
 // ---- health ----
 
 type health struct {
-	status                                   string
-	activePri, active, relocating, init      int
-	unassigned, unassignedPri, delayed, pend int
+	status                    string
+	activePri, active, init   int
+	unassigned, unassignedPri int
 }
 
 func worse(a, b string) string {

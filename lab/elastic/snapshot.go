@@ -293,7 +293,7 @@ func (s *server) createSnapshot(rc *reqCtx) {
 		return
 	}
 	var info obj
-	ok, err = rc.wait(365*24*time.Hour, func(st *state) bool {
+	_, err = rc.wait(365*24*time.Hour, func(st *state) bool {
 		for _, r := range st.Running {
 			if r.Repo == repoName && r.Name == name {
 				return false

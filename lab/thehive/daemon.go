@@ -323,7 +323,7 @@ func (d *daemon) checkCQL(ctx context.Context) error {
 		return &cqlReachErr{allNodesFailed(d.cfg.cqlHosts)}
 	}
 	defer sess.Close()
-	iter := sess.Query("SELECT keyspace_name FROM system_schema.keyspaces").WithContext(ctx).Iter()
+	iter := sess.Query("SELECT keyspace_name FROM system_schema.keyspaces").IterContext(ctx)
 	var name string
 	found := false
 	for iter.Scan(&name) {

@@ -1,3 +1,5 @@
+//lint:file-ignore ST1005 the errors print systemctl's own capitalised, punctuated messages
+
 package thehive
 
 import (
@@ -170,12 +172,12 @@ func (c *systemctl) control(verb string, units []string) int {
 func (c *systemctl) controlOne(verb string, u Unit, p paths) error {
 	unlock, err := lockUnit(p)
 	if err != nil {
-		return fmt.Errorf("Failed to %s %s.service: %w", verb, u.Name, err) //nolint:staticcheck // systemctl's capitalised wording
+		return fmt.Errorf("Failed to %s %s.service: %w", verb, u.Name, err)
 	}
 	defer unlock()
 	if verb == "stop" || verb == "restart" {
 		if err := stopUnit(u, p); err != nil {
-			return fmt.Errorf("Failed to %s %s.service: %w", verb, u.Name, err) //nolint:staticcheck // systemctl's wording
+			return fmt.Errorf("Failed to %s %s.service: %w", verb, u.Name, err)
 		}
 	}
 	if verb == "start" || verb == "restart" {
@@ -222,23 +224,23 @@ func repaired(s unitState) (_ unitState, orphaned bool) {
 func startUnit(u Unit, p paths) error {
 	s, err := currentState(p)
 	if err != nil {
-		return fmt.Errorf("Failed to start %s.service: %w", u.Name, err) //nolint:staticcheck // systemctl's wording
+		return fmt.Errorf("Failed to start %s.service: %w", u.Name, err)
 	}
 	if s.Active == stateActive || s.Active == stateActivating {
 		return nil
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		return fmt.Errorf("Failed to start %s.service: find own executable: %w", u.Name, err) //nolint:staticcheck // systemctl's wording
+		return fmt.Errorf("Failed to start %s.service: find own executable: %w", u.Name, err)
 	}
 	s = unitState{Active: stateActivating, Sub: "start", Since: time.Now(), ExecMainPID: s.ExecMainPID,
 		ExecMainCode: s.ExecMainCode, ExecMainStatus: s.ExecMainStatus}
 	if err := writeState(p, s); err != nil {
-		return fmt.Errorf("Failed to start %s.service: %w", u.Name, err) //nolint:staticcheck // systemctl's wording
+		return fmt.Errorf("Failed to start %s.service: %w", u.Name, err)
 	}
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
-		return fmt.Errorf("Failed to start %s.service: %w", u.Name, err) //nolint:staticcheck // systemctl's wording
+		return fmt.Errorf("Failed to start %s.service: %w", u.Name, err)
 	}
 	defer devnull.Close()
 	cmd := &exec.Cmd{
@@ -253,8 +255,8 @@ func startUnit(u Unit, p paths) error {
 	}
 	if err := cmd.Start(); err != nil {
 		s.Active, s.Sub, s.Result = stateFailed, "failed", "resources"
-		writeState(p, s)                                                                   //nolint:errcheck // already failing
-		return fmt.Errorf("Failed to start %s.service: spawn supervisor: %w", u.Name, err) //nolint:staticcheck // systemctl's wording
+		writeState(p, s) //nolint:errcheck // already failing
+		return fmt.Errorf("Failed to start %s.service: spawn supervisor: %w", u.Name, err)
 	}
 	go cmd.Wait() //nolint:errcheck // reaped here only if we outlive it
 	deadline := time.Now().Add(15 * time.Second)
@@ -268,7 +270,7 @@ func startUnit(u Unit, p paths) error {
 	if s.Active == stateActive {
 		return nil
 	}
-	return fmt.Errorf("Job for %s.service failed because the control process exited with error code.\n"+ //nolint:staticcheck // systemctl's wording
+	return fmt.Errorf("Job for %s.service failed because the control process exited with error code.\n"+
 		"See \"systemctl status %s.service\" and \"journalctl -xeu %s.service\" for details.", u.Name, u.Name, u.Name)
 }
 
