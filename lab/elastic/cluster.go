@@ -463,6 +463,23 @@ func (c *Cluster) Seed(name string, docs, bytes int64) error {
 	})
 }
 
+// CreateIndex creates an empty index with the given shard and replica
+// counts unless it exists (as PUT /<index> with those settings).
+func (c *Cluster) CreateIndex(name string, shards, replicas int) error {
+	if err := validateIndexName(name); err != nil {
+		return fmt.Errorf("elastic: create %s: %w", name, err)
+	}
+	if shards < 1 || replicas < 0 {
+		return fmt.Errorf("elastic: create %s: %d shards, %d replicas", name, shards, replicas)
+	}
+	return c.update(func(st *state) error {
+		if st.Indices[name] == nil {
+			st.Indices[name] = newIndex(st, name, shards, replicas)
+		}
+		return nil
+	})
+}
+
 func newIndex(st *state, name string, shards, replicas int) *index {
 	return &index{Name: name, UUID: newUUID(), Status: "open", Shards: shards, Replicas: replicas,
 		CreatedMs: st.nowMs, Hidden: strings.HasPrefix(name, ".")}
