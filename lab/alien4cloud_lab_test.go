@@ -343,6 +343,9 @@ func TestLabAlien4CloudEmbedded(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(l.NodeDir("node1"), "alien4cloud", "data", "eshome", "data", "state.json")); err != nil {
 		t.Errorf("embedded state not under eshome: %v", err)
 	}
+	if rep, err := Status(ctx, Options{Name: o.Name, StateDir: l.StateDir}); err != nil || !rep.Healthy() || !strings.Contains(rep.String(), "embedded") {
+		t.Errorf("status of an embedded lab: %v\n%s", err, rep)
+	}
 	inNode(t, ctx, l, "node1", "systemctl stop a4c")
 	if st, _ := c.es(http.MethodGet, "/", ""); st != 0 {
 		t.Errorf("Elasticsearch answers %d with Alien4Cloud stopped", st)

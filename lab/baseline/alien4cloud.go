@@ -3,8 +3,6 @@ package baseline
 import (
 	"embed"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/hotsnap/hotsnap/lab"
@@ -37,13 +35,7 @@ const (
 
 // A4CScript returns the text of an Alien4Cloud baseline script by its
 // installed name.
-func A4CScript(name string) ([]byte, error) {
-	b, err := a4cScripts.ReadFile(name)
-	if err != nil {
-		return nil, fmt.Errorf("baseline script %s: %w", name, err)
-	}
-	return b, nil
-}
+func A4CScript(name string) ([]byte, error) { return readScript(a4cScripts, name) }
 
 // A4CConf renders the settings file for an Alien4Cloud lab.
 func A4CConf(l *lab.Lab) (string, error) {
@@ -77,19 +69,6 @@ func InstallA4C(l *lab.Lab) error {
 	if err != nil {
 		return err
 	}
-	for _, f := range []struct {
-		name string
-		mode os.FileMode
-	}{{A4CBackupName, 0o755}, {A4CRestoreName, 0o755}, {A4CConfName, 0o600}} {
-		data := []byte(conf)
-		if f.name != A4CConfName {
-			if data, err = A4CScript(f.name); err != nil {
-				return err
-			}
-		}
-		if err := writeAtomic(filepath.Join(l.BinPath(), f.name), data, f.mode); err != nil {
-			return fmt.Errorf("baseline: install %s in lab %s: %w", f.name, l.Name, err)
-		}
-	}
-	return nil
+	return install(l, a4cScripts, []installFile{{A4CBackupName, A4CBackupName, 0o755}, {A4CRestoreName, A4CRestoreName, 0o755},
+		{"", A4CConfName, 0o600}}, conf)
 }

@@ -1,14 +1,8 @@
 package baseline
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"io"
-	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -31,20 +25,7 @@ func TestA4CScriptsEmbedded(t *testing.T) {
 			`cp -r "$FS_BACKUP_DIR" "$ALIEN_DIR"`, `systemctl start "$A4C_UNIT"`, "restore $BACKUP_NAME done"},
 	} {
 		b, err := A4CScript(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.HasPrefix(b, []byte("#!/bin/bash\n")) {
-			t.Errorf("%s: no bash shebang", name)
-		}
-		for _, w := range want {
-			if !bytes.Contains(b, []byte(w)) {
-				t.Errorf("%s lacks %q", name, w)
-			}
-		}
-		if out, err := exec.Command("bash", "-n", "-c", string(b)).CombinedOutput(); err != nil {
-			t.Errorf("%s: bash -n: %v\n%s", name, err, out)
-		}
+		checkScript(t, name, b, err, want)
 	}
 }
 
@@ -68,27 +49,7 @@ func a4cSnapshotState(t *testing.T, ctx context.Context, l *lab.Lab) a4cState {
 			s.docs[f[0]] = strings.Join(f[1:], " ")
 		}
 	}
-	root := filepath.Join(l.NodeDir("node1"), "alien4cloud", "data")
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return err
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		h := sha256.New()
-		if _, err := io.Copy(h, f); err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		s.files[rel] = hex.EncodeToString(h.Sum(nil))
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("hash the data directory: %v", err)
-	}
+	s.files = hashTree(t, filepath.Join(l.NodeDir("node1"), "alien4cloud", "data"))
 	return s
 }
 
@@ -103,27 +64,7 @@ func TestA4CBaselineBackupRestore(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := os.MkdirTemp("", "hsal3-state-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	var logb bytes.Buffer
-	o := lab.Options{Name: "hsal3", Subnet: 43, Nodes: 2, StateDir: dir, Log: &logb, Binary: self, Data: 8 << 20,
-		Platform: lab.PlatformAlien4Cloud}
-	_ = lab.Down(ctx, o)
-	l, err := lab.Up(ctx, o)
-	if err != nil {
-		t.Fatalf("Up: %v\nlog:\n%s", err, logb.String())
-	}
-	t.Cleanup(func() { lab.Down(context.Background(), o) })
+	l := upTestLab(t, ctx, lab.Options{Name: "hsal3", Subnet: 43, Nodes: 2, Data: 8 << 20, Platform: lab.PlatformAlien4Cloud})
 	if err := InstallA4C(l); err != nil {
 		t.Fatal(err)
 	}

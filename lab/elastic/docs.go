@@ -180,16 +180,7 @@ func (s *server) getDoc(rc *reqCtx) {
 		return nil
 	})
 	if err != nil {
-		if rc.r.Method == http.MethodHead {
-			var ae *apiError
-			if errors.As(err, &ae) {
-				rc.headers()
-				rc.w.Header().Set("Content-Type", rc.contentType())
-				rc.w.WriteHeader(ae.status)
-				return
-			}
-		}
-		rc.fail(err)
+		rc.failHead(err)
 		return
 	}
 	if !found {

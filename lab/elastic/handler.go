@@ -306,6 +306,19 @@ func (rc *reqCtx) fail(err error) {
 	rc.json(ae.status, ae.body())
 }
 
+// failHead is fail, except that a HEAD request gets the error's status
+// without a body.
+func (rc *reqCtx) failHead(err error) {
+	var ae *apiError
+	if rc.r.Method == http.MethodHead && errors.As(err, &ae) {
+		rc.headers()
+		rc.w.Header().Set("Content-Type", rc.contentType())
+		rc.w.WriteHeader(ae.status)
+		return
+	}
+	rc.fail(err)
+}
+
 func (rc *reqCtx) query(name string) string { return rc.r.URL.Query().Get(name) }
 
 func (rc *reqCtx) flag(name string, def bool) bool {
@@ -858,16 +871,7 @@ func (s *server) getIndex(rc *reqCtx) {
 		return nil
 	})
 	if err != nil {
-		if rc.r.Method == http.MethodHead {
-			var ae *apiError
-			if errors.As(err, &ae) {
-				rc.headers()
-				rc.w.Header().Set("Content-Type", rc.contentType())
-				rc.w.WriteHeader(ae.status)
-				return
-			}
-		}
-		rc.fail(err)
+		rc.failHead(err)
 		return
 	}
 	if out == nil {
