@@ -343,6 +343,9 @@ func TestLabAlien4CloudEmbedded(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(l.NodeDir("node1"), "alien4cloud", "data", "eshome", "data", "state.json")); err != nil {
 		t.Errorf("embedded state not under eshome: %v", err)
 	}
+	if out := inNode(t, ctx, l, "node1", "ls "+Alien4CloudDataDir+" | tr '\\n' ' '"); out != "artifacts csar eshome git images plugins tmp upload work" {
+		t.Errorf("embedded data directory: %q", out)
+	}
 	if rep, err := Status(ctx, Options{Name: o.Name, StateDir: l.StateDir}); err != nil || !rep.Healthy() || !strings.Contains(rep.String(), "embedded") {
 		t.Errorf("status of an embedded lab: %v\n%s", err, rep)
 	}

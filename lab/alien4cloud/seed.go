@@ -62,10 +62,13 @@ type seeder struct {
 // (LocalGitRepositoryPathResolver; made with git when it is installed),
 // and the transient work/ (unzipped plugins), upload/ and tmp/. File names
 // inside the archives are awkward on purpose (blanks, quotes, accents).
-// A directory that already holds something is left as it is.
+// A directory that already holds one of DataDirs is left as it is (an
+// embedded Elasticsearch's eshome/ may be there first).
 func Seed(ctx context.Context, dir string, total int64, seed uint64) (SeedStats, error) {
-	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
-		return SeedStats{}, nil
+	for _, d := range DataDirs {
+		if _, err := os.Stat(filepath.Join(dir, d)); err == nil {
+			return SeedStats{}, nil
+		}
 	}
 	s := &seeder{dir: dir, rng: rand.New(rand.NewPCG(seed, 0xa4c)), now: time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)}
 	err := errors.Join(

@@ -63,6 +63,12 @@ func TestSeedLayout(t *testing.T) {
 		}
 		checkGitRepo(t, git, filepath.Join(dir, "git", "petclinic", "vars"))
 	}
+	// A directory holding only an embedded Elasticsearch home is seeded.
+	other := filepath.Join(t.TempDir(), "data")
+	os.MkdirAll(filepath.Join(other, "eshome", "data"), 0o755)
+	if st, err := Seed(context.Background(), other, 1<<20, 1); err != nil || st.Files == 0 {
+		t.Errorf("seed next to eshome/: %+v %v", st, err)
+	}
 	// A second seed keeps what is there.
 	if st2, err := Seed(context.Background(), dir, 8<<20, 2); err != nil || st2.Files != 0 {
 		t.Errorf("second seed: %+v %v", st2, err)
