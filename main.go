@@ -24,6 +24,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hotsnap/hotsnap/lab/alien4cloud"
 	"github.com/hotsnap/hotsnap/lab/cassandra"
 	"github.com/hotsnap/hotsnap/lab/elastic"
 	"github.com/hotsnap/hotsnap/lab/thehive"
@@ -141,6 +142,7 @@ var labStandIns = map[string]func(args []string) int{
 	"thehive-standin":   thehive.Main,
 	"systemctl":         stdio(thehive.SystemctlMain),
 	"journalctl":        stdio(thehive.JournalctlMain),
+	"a4c-standin":       alien4cloud.Main,
 }
 
 func stdio(f func(args []string, stdout, stderr io.Writer) int) func([]string) int {

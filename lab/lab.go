@@ -97,7 +97,9 @@ type Options struct {
 	// generated passwords stored 0600 under STATE/secrets/.
 	Auth bool
 	// Search is the search engine the ES stand-in impersonates:
-	// "elasticsearch" (default) or "opensearch".
+	// SearchElasticsearch (default: Elasticsearch as the platform ships it,
+	// 8.x, or 6.8 for Alien4Cloud), SearchES6 (6.8 explicitly) or
+	// SearchOpenSearch.
 	Search string
 	// Platform is the platform the lab imitates: PlatformTheHive (default,
 	// Cassandra + Elasticsearch + attachments), PlatformEclecticIQ
@@ -114,6 +116,10 @@ type Options struct {
 	// S3CacheDir is where the S3 server binary is built and kept; empty
 	// means s3.DefaultCacheDir.
 	S3CacheDir string
+	// A4CEmbedded runs PlatformAlien4Cloud with Elasticsearch inside
+	// Alien4Cloud (alien4cloud-config.yml without a remote client, the
+	// embedded elasticsearch.yml): no Elasticsearch daemons, one node.
+	A4CEmbedded bool
 }
 
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9]{0,7}$`)
@@ -160,9 +166,9 @@ func (o Options) normalize(forUp bool) (Options, error) {
 	switch o.Search {
 	case "":
 		o.Search = SearchElasticsearch
-	case SearchElasticsearch, SearchOpenSearch:
+	case SearchElasticsearch, SearchES6, SearchOpenSearch:
 	default:
-		return o, fmt.Errorf("invalid search engine %q: want %s or %s", o.Search, SearchElasticsearch, SearchOpenSearch)
+		return o, fmt.Errorf("invalid search engine %q: want %s, %s or %s", o.Search, SearchElasticsearch, SearchES6, SearchOpenSearch)
 	}
 	if err := o.normalizePlatform(); err != nil {
 		return o, err

@@ -1,16 +1,15 @@
 package lab
 
 import (
-	"archive/zip"
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/hotsnap/hotsnap/lab/alien4cloud"
 	"github.com/hotsnap/hotsnap/lab/elastic"
 	"github.com/hotsnap/hotsnap/lab/s3"
 )
@@ -23,8 +22,8 @@ const (
 	// PlatformEclecticIQ is an EclecticIQ-style platform: PostgreSQL,
 	// Redis and configuration files on node1, Elasticsearch everywhere.
 	PlatformEclecticIQ = "eclecticiq"
-	// PlatformAlien4Cloud is Alien4Cloud: Elasticsearch everywhere and
-	// the uploaded-files directory on node1.
+	// PlatformAlien4Cloud is Alien4Cloud 3.x: Elasticsearch 6.8 everywhere,
+	// the a4c service and its data directory on node1 (alien4cloud_lab.go).
 	PlatformAlien4Cloud = "alien4cloud"
 )
 
@@ -62,8 +61,10 @@ const (
 	// EclecticIQConfDir is the platform's configuration directory (private
 	// to each node; populated on node1).
 	EclecticIQConfDir = "/etc/eclecticiq"
-	// Alien4CloudDataDir is Alien4Cloud's uploaded-files directory
-	// (alien4cloud.dir of the backup tool's config.yml), populated on node1.
+	// Alien4CloudDataDir is Alien4Cloud's data directory on node1
+	// (directories.alien in alien4cloud-config.yml): the path of the backup
+	// tool's own config.yml sample (alien4cloud.dir), which hotsnap init
+	// finds on disk; spray's default would be /opt/a4c/workdir.
 	Alien4CloudDataDir = "/opt/alien4cloud/data"
 
 	// s3SeedObjects is how many objects the attachments bucket gets.
@@ -98,15 +99,9 @@ var EclecticIQIndices = []string{"audit_v2", "documents_v2", "draft-entities_v4"
 // EclecticIQIndex is the index named in the EclecticIQ inventory.
 const EclecticIQIndex = "documents_v2"
 
-// Alien4CloudIndices are the Elasticsearch indices of an Alien4Cloud 2.x
-// cluster (alien4cloud-data-migration-scripts' indexes.txt).
-var Alien4CloudIndices = []string{"csargitrepository", "deploymentinputs", "deploymentmatchingconfiguration",
-	"topology", "alienaudit", "group", "toscaelement", "serviceresource", "gitlocation", "promotionrequest",
-	"execution", "csar", "paasdeploymentlog", "orchestrator", "maintenancemodestate", "suggestion",
-	"applicationenvironment", "workflowstepinstance", "metapropconfiguration", "locationresourcetemplate",
-	"orchestratorconfiguration", "dataobjectversion", "deployment", "imagedata", "task", "location",
-	"repository", "applicationversion", "deploymentmonitorevents", "deployedtopologies", "user",
-	"orchestratordeploymentproperties", "application", "deployedunprocessedtopologies", "yorc"}
+// Alien4CloudIndices are the per-class Elasticsearch indices of
+// Alien4Cloud 3.x (one per concrete @ESObject class, alien4cloud.Indices).
+var Alien4CloudIndices = alien4cloud.Indices
 
 // Alien4CloudIndex is the index named in the Alien4Cloud inventory.
 const Alien4CloudIndex = "csar"
@@ -150,6 +145,12 @@ func (o *Options) normalizePlatform() error {
 	default:
 		return fmt.Errorf("invalid storage %q: want %s or %s", o.Storage, StorageLocalFS, StorageS3)
 	}
+	if o.Platform == PlatformAlien4Cloud && o.Search == SearchOpenSearch {
+		return fmt.Errorf("platform %s runs Elasticsearch 6.8: --search %s is not supported", o.Platform, SearchOpenSearch)
+	}
+	if o.A4CEmbedded && (o.Platform != PlatformAlien4Cloud || o.Nodes > 1) {
+		return fmt.Errorf("an embedded Elasticsearch runs inside Alien4Cloud on a single node: it needs platform %s and one node", PlatformAlien4Cloud)
+	}
 	if o.S3 == "" {
 		o.S3 = s3.KindVersityGW
 	}
@@ -170,9 +171,7 @@ var platformMounts = map[string][]struct{ dir, target, owner string }{
 		{"pg-run", "/run/postgresql", "postgres"},
 		{"redis", RedisDataDir, "redis"},
 	},
-	PlatformAlien4Cloud: {
-		{"alien4cloud", "/opt/alien4cloud", ""},
-	},
+	PlatformAlien4Cloud: alien4CloudMounts,
 }
 
 // platformTools lists, per platform, the programs the lab runs and the
@@ -221,9 +220,15 @@ func checkPlatformTools(platform string) error {
 	return errors.Join(errs...)
 }
 
-// prepareNodePlatform creates a node's platform directories; the
-// eclecticiq /etc/default copy starts as the host's /etc/default.
-func prepareNodePlatform(nodeDir, platform string) error {
+// prepareNodePlatform creates a node's platform directories (and, for
+// Alien4Cloud, its user first); the eclecticiq /etc/default copy starts as
+// the host's /etc/default.
+func prepareNodePlatform(ctx context.Context, nodeDir, platform string) error {
+	if platform == PlatformAlien4Cloud {
+		if err := ensureA4CUser(ctx); err != nil {
+			return err
+		}
+	}
 	for _, pm := range platformMounts[platform] {
 		dir := filepath.Join(nodeDir, pm.dir)
 		if err := mkdirOwned(dir, pm.owner); err != nil {
@@ -348,96 +353,6 @@ func writeEclecticIQFiles(nodeDir, nodeIP string) error {
 		if err := writeFileAtomic(host, []byte(content), 0o644); err != nil {
 			return fmt.Errorf("eclecticiq file %s: %w", path, err)
 		}
-	}
-	return nil
-}
-
-// Alien4CloudDirs are the sub-directories of the uploaded-files directory.
-var Alien4CloudDirs = []string{"csar", "artifacts", "plugins", "images"}
-
-// seedAlien4CloudFiles fills dir (node1's /opt/alien4cloud/data) with
-// CSAR-like zips, artifacts and plugin archives totalling about total
-// bytes, unless it already holds something.
-func seedAlien4CloudFiles(dir string, total int64) error {
-	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
-		return nil
-	}
-	rng := rand.New(rand.NewPCG(seedValue, 11))
-	type item struct {
-		path string
-		csar bool
-	}
-	items := []item{
-		{"csar/tosca-normative-types/1.0.0-ALIEN20/tosca-normative-types.zip", true},
-		{"csar/alien-base-types/2.2.0/alien-base-types.zip", true},
-		{"csar/my app (prod)/1.0.0-SNAPSHOT/my app.zip", true},
-		{"csar/apache-type/2.0.0-SNAPSHOT/apache-type.zip", true},
-		{"artifacts/a8/3f/a83f2c1b9e0d/install.sh", false},
-		{"artifacts/0c/d1/0cd1e55f42aa/configure é.sh", false},
-		{"artifacts/7e/02/7e0244bb9c10/war/helloworld.war", false},
-		{"plugins/alien4cloud-yorc-provider-2.2.0/alien4cloud-yorc-provider-2.2.0.zip", true},
-		{"plugins/alien4cloud-kubernetes-plugin-2.2.0/alien4cloud-kubernetes-plugin-2.2.0.zip", true},
-		{"images/0f5c2a3e-0b7f-4a55-9a4d-3f0e6f1e2a11.png", false},
-	}
-	per := total / int64(len(items))
-	for _, it := range items {
-		p := filepath.Join(dir, it.path)
-		if it.csar {
-			if err := writeCSAR(p, per, rng); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := writeRandomFile(p, per, rng); err != nil {
-			return err
-		}
-	}
-	return os.MkdirAll(filepath.Join(dir, "work"), 0o755)
-}
-
-// writeCSAR writes a zip holding a TOSCA-Metadata file, a definitions YAML
-// and about size bytes of stored (incompressible) payload.
-func writeCSAR(path string, size int64, rng *rand.Rand) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	zw := zip.NewWriter(f)
-	name := strings.TrimSuffix(filepath.Base(path), ".zip")
-	put := func(n, content string) error {
-		w, err := zw.Create(n)
-		if err != nil {
-			return err
-		}
-		_, err = io.WriteString(w, content)
-		return err
-	}
-	err = errors.Join(
-		put("TOSCA-Metadata/TOSCA.meta", "TOSCA-Meta-File-Version: 1.0\nCSAR-Version: 1.1\nCreated-By: hotsnap lab\nEntry-Definitions: definitions.yml\n"),
-		put("definitions.yml", fmt.Sprintf("tosca_definitions_version: alien_dsl_2_0_0\nmetadata:\n  template_name: %s\n  template_version: 1.0.0\n  template_author: hotsnap\n", name)),
-	)
-	if err == nil {
-		var w io.Writer
-		w, err = zw.CreateHeader(&zip.FileHeader{Name: "artifacts/payload.bin", Method: zip.Store})
-		if err == nil {
-			var seed [32]byte
-			for i := range seed {
-				seed[i] = byte(rng.Uint32())
-			}
-			_, err = io.CopyN(w, rand.NewChaCha8(seed), max(size-1024, 0))
-		}
-	}
-	if cerr := zw.Close(); err == nil {
-		err = cerr
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

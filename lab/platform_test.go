@@ -1,7 +1,6 @@
 package lab
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -356,12 +354,16 @@ func TestLabAlien4Cloud(t *testing.T) {
 			t.Errorf("index %s missing from _cat/indices: %v", ix, got)
 		}
 	}
-	if out, err := ssh(t, ctx, l, "node1", "curl -s 127.0.0.1:9200/"); err != nil || !strings.Contains(out, `"cluster_name" : "alien4cloud"`) && !strings.Contains(out, `"cluster_name":"alien4cloud"`) {
-		t.Errorf("GET / on node1: %q %v, want cluster alien4cloud", out, err)
+	// Alien4Cloud 3.x runs Elasticsearch 6.8, cluster escluster (spray).
+	if out, err := ssh(t, ctx, l, "node1", "curl -s 127.0.0.1:9200/"); err != nil || !strings.Contains(out, `"cluster_name":"escluster"`) || !strings.Contains(out, `"number":"6.8.22"`) {
+		t.Errorf("GET / on node1: %q %v, want cluster escluster, 6.8.22", out, err)
 	}
-	out, err = ssh(t, ctx, l, "node1", "cd /opt/alien4cloud/data && find csar plugins -name '*.zip' | wc -l && unzip -l 'csar/my app (prod)/1.0.0-SNAPSHOT/my app.zip' | grep -c TOSCA.meta")
-	if err != nil || !strings.HasPrefix(out, "6\n1") {
+	out, err = ssh(t, ctx, l, "node1", "cd /opt/alien4cloud/data && find csar plugins -name '*.csar' -o -name '*.zip' | wc -l && unzip -l 'csar/petclinic/2.1.0/petclinic-2.1.0.csar' | grep -c TOSCA.meta")
+	if err != nil || !strings.HasPrefix(out, "9\n1") {
 		t.Errorf("uploaded files on node1: %q %v", out, err)
+	}
+	if out, err := ssh(t, ctx, l, "node1", "curl -s 127.0.0.1:8088/rest/admin/health"); err != nil || out != `{"status":"UP"}` {
+		t.Errorf("alien4cloud health on node1: %q %v", out, err)
 	}
 	if out, err := ssh(t, ctx, l, "node2", "ls -A /opt/alien4cloud/data 2>/dev/null | wc -l"); err != nil || out != "0" {
 		t.Errorf("node2 has uploaded files: %q %v", out, err)
@@ -388,6 +390,10 @@ func TestNormalizePlatform(t *testing.T) {
 		{Options{Platform: PlatformEclecticIQ}, PlatformEclecticIQ, StorageLocalFS, s3.KindVersityGW, ""},
 		{Options{Platform: PlatformAlien4Cloud}, PlatformAlien4Cloud, StorageLocalFS, s3.KindVersityGW, ""},
 		{Options{Platform: "splunk"}, "", "", "", `invalid platform "splunk"`},
+		{Options{Platform: PlatformAlien4Cloud, Search: SearchOpenSearch}, "", "", "", "runs Elasticsearch 6.8"},
+		{Options{Platform: PlatformAlien4Cloud, A4CEmbedded: true, Nodes: 3}, "", "", "", "one node"},
+		{Options{A4CEmbedded: true, Nodes: 1}, "", "", "", "needs platform alien4cloud"},
+		{Options{Platform: PlatformAlien4Cloud, A4CEmbedded: true, Nodes: 1}, PlatformAlien4Cloud, StorageLocalFS, s3.KindVersityGW, ""},
 		{Options{Storage: "nfs"}, "", "", "", `invalid storage "nfs"`},
 		{Options{Storage: StorageS3, S3: "seaweedfs"}, "", "", "", `s3 server kind "seaweedfs": unknown`},
 		{Options{Platform: PlatformEclecticIQ, Storage: StorageS3}, "", "", "", "platform eclecticiq has none"},
@@ -525,28 +531,5 @@ func TestPlatformFilesOffline(t *testing.T) {
 	ws, _ := filepath.Glob(filepath.Join(dir, "etc-default", "eclecticiq-platform-backend-worker-*"))
 	if len(ws) != 14 {
 		t.Errorf("%d worker defaults files, want the 14 of seed 003", len(ws))
-	}
-	a4c := filepath.Join(dir, "a4c")
-	if err := seedAlien4CloudFiles(a4c, 1<<20); err != nil {
-		t.Fatal(err)
-	}
-	if got := dirSize(a4c); got < 800_000 || got > 1_200_000 {
-		t.Errorf("alien4cloud files: %d bytes, want about 1 MiB", got)
-	}
-	zr, err := zip.OpenReader(filepath.Join(a4c, "csar", "my app (prod)", "1.0.0-SNAPSHOT", "my app.zip"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	var names []string
-	for _, f := range zr.File {
-		names = append(names, f.Name)
-	}
-	if !slices.Contains(names, "TOSCA-Metadata/TOSCA.meta") || !slices.Contains(names, "definitions.yml") {
-		t.Errorf("CSAR entries: %v", names)
-	}
-	before := dirSize(a4c)
-	if err := seedAlien4CloudFiles(a4c, 5<<20); err != nil || dirSize(a4c) != before {
-		t.Errorf("a second seed changed the directory: %v", err)
 	}
 }

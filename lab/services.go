@@ -30,6 +30,9 @@ const (
 	SearchElasticsearch = "elasticsearch"
 	// SearchOpenSearch makes the search stand-in answer as OpenSearch.
 	SearchOpenSearch = "opensearch"
+	// SearchES6 makes the search stand-in answer as Elasticsearch 6.8
+	// (what PlatformAlien4Cloud runs with SearchElasticsearch too).
+	SearchES6 = "es6"
 
 	// Keyspace is the seeded Cassandra keyspace.
 	Keyspace = "thehive"
@@ -57,7 +60,7 @@ const (
 
 // StandIns are the command names that STATE/bin links to the hotsnap binary.
 var StandIns = []string{"nodetool", "cqlsh", "sstableloader", "cassandra-standin", "es-standin",
-	"thehive-standin", "systemctl", "journalctl"}
+	"thehive-standin", "systemctl", "journalctl", "a4c-standin"}
 
 // services is the stand-in configuration recorded in lab.json, so that
 // StartNode can restart a daemon exactly as Up started it.
@@ -68,6 +71,8 @@ type services struct {
 	Platform string `json:"platform,omitempty"`
 	Storage  string `json:"storage,omitempty"`
 	S3       string `json:"s3,omitempty"`
+	// Embedded is Options.A4CEmbedded.
+	Embedded bool `json:"a4c_embedded,omitempty"`
 }
 
 // platform returns the recorded platform (records written before
@@ -81,6 +86,21 @@ func (s *services) platform() string {
 
 // cassandra reports whether the platform runs Cassandra stand-ins.
 func (s *services) cassandra() bool { return s.platform() == PlatformTheHive }
+
+// esDaemons reports whether every node runs an Elasticsearch stand-in
+// (not when Alien4Cloud embeds it).
+func (s *services) esDaemons() bool { return !s.Embedded }
+
+// esFlavour is the ES stand-in's --flavour.
+func (s *services) esFlavour() elastic.Flavour {
+	switch {
+	case s.Search == SearchOpenSearch:
+		return elastic.FlavourOpenSearch
+	case s.Search == SearchES6 || s.platform() == PlatformAlien4Cloud:
+		return elastic.FlavourElasticsearch6
+	}
+	return elastic.FlavourElasticsearch
+}
 
 // Service names, used for log files (STATE/nodes/NODE/<service>.log).
 const (
@@ -210,7 +230,7 @@ func esStateDir(stateDir string) string { return filepath.Join(stateDir, "shared
 // seedAll seeds, once, every node's Cassandra store, the ES indices and
 // node1's attachments. Data already there is kept (a lab brought up again
 // over the same state keeps its data).
-func seedAll(stateDir string, nodes []NodeInfo, s services, logf func(string, ...any)) error {
+func seedAll(ctx context.Context, stateDir string, nodes []NodeInfo, s services, logf func(string, ...any)) error {
 	switch s.platform() {
 	case PlatformEclecticIQ:
 		return seedOther(stateDir, nodes, func() error {
@@ -220,16 +240,7 @@ func seedAll(stateDir string, nodes []NodeInfo, s services, logf func(string, ..
 			return writeEclecticIQFiles(filepath.Join(stateDir, "nodes", nodes[0].Name), nodes[0].IP)
 		})
 	case PlatformAlien4Cloud:
-		return seedOther(stateDir, nodes, func() error {
-			if err := seedESIndices(stateDir, Alien4CloudIndices, s.Data/4, 1024); err != nil {
-				return err
-			}
-			dir := filepath.Join(stateDir, "nodes", nodes[0].Name, "alien4cloud", "data")
-			if err := seedAlien4CloudFiles(dir, s.Data/10); err != nil {
-				return fmt.Errorf("%s: alien4cloud files: %w", nodes[0].Name, err)
-			}
-			return nil
-		})
+		return seedOther(stateDir, nodes, func() error { return seedAlien4Cloud(ctx, stateDir, nodes, s, logf) })
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(nodes)+2)
@@ -398,10 +409,14 @@ func (l *Lab) serviceArgs(n NodeInfo, svc string) (string, []string, error) {
 	case svcES:
 		args := []string{"--state", esStateDir(l.StateDir), "--listen", "127.0.0.1:9200," + n.IP + ":9200",
 			"--node", n.Name, "--path-repo", sharedBackupTarget}
-		if s.Search == SearchOpenSearch {
-			args = append(args, "--flavour", "opensearch")
+		if f := s.esFlavour(); f != elastic.FlavourElasticsearch {
+			args = append(args, "--flavour", string(f))
 		}
-		if p := s.platform(); p != PlatformTheHive {
+		switch p := s.platform(); p {
+		case PlatformTheHive:
+		case PlatformAlien4Cloud:
+			args = append(args, "--cluster-name", Alien4CloudESCluster)
+		default:
 			args = append(args, "--cluster-name", p)
 		}
 		if s.Auth {
@@ -455,7 +470,7 @@ func (l *Lab) startServices(idx []int) error {
 			errs = append(errs, err)
 			n.CassandraPID = pid
 		}
-		if !serviceAlive(n.ESPID, n.Netns) {
+		if l.rec.Services.esDaemons() && !serviceAlive(n.ESPID, n.Netns) {
 			pid, err := l.startService(*n, svcES)
 			errs = append(errs, err)
 			n.ESPID = pid
@@ -495,6 +510,9 @@ func (l *Lab) waitServices(ctx context.Context, nodes []NodeInfo) error {
 	byAddr := map[string]target{}
 	var addrs []string
 	cass := l.rec.Services.cassandra()
+	if !cass && !l.rec.Services.esDaemons() {
+		return nil // Alien4Cloud starts its embedded Elasticsearch itself
+	}
 	ports := []struct {
 		port string
 		svc  string
@@ -703,5 +721,5 @@ func (l *Lab) sameServices(o Options) bool {
 		storage = StorageLocalFS
 	}
 	return s.Data == o.Data && s.Auth == o.Auth && s.Search == o.Search &&
-		s.platform() == o.Platform && storage == o.Storage && s.S3 == s3kind
+		s.platform() == o.Platform && storage == o.Storage && s.S3 == s3kind && s.Embedded == o.A4CEmbedded
 }

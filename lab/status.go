@@ -51,6 +51,9 @@ type NodeStatus struct {
 	// NoCassandra reports that the lab's platform runs no Cassandra
 	// stand-in (eclecticiq, alien4cloud), so none is needed to be healthy.
 	NoCassandra bool
+	// NoES reports that the node runs no Elasticsearch stand-in because
+	// Alien4Cloud holds an embedded one (Options.A4CEmbedded).
+	NoES bool
 	// DataBytes is the size of the node's Cassandra data directory
 	// (snapshots' hard links counted once).
 	DataBytes int64
@@ -65,7 +68,7 @@ type NodeStatus struct {
 func (n NodeStatus) Healthy() bool {
 	ok := n.NetnsExists && n.HolderAlive && n.SSHDAlive && n.PortOpen
 	if n.Services {
-		ok = ok && (n.CassandraAlive || n.NoCassandra) && n.ESAlive && !n.NetworkDown
+		ok = ok && (n.CassandraAlive || n.NoCassandra) && (n.ESAlive || n.NoES) && !n.NetworkDown
 	}
 	return ok
 }
@@ -164,6 +167,9 @@ func (r *StatusReport) String() string {
 			cass, es, data = svcState(n.CassandraPID, n.CassandraAlive), svcState(n.ESPID, n.ESAlive), humanize.Bytes(uint64(n.DataBytes))
 			if n.NoCassandra {
 				cass, data = "-", "-"
+			}
+			if n.NoES {
+				es = "embedded"
 			}
 			if n.TheHive != "" {
 				th = n.TheHive
@@ -278,7 +284,7 @@ func statusOf(ctx context.Context, name, stateDir string) (*StatusReport, error)
 		for _, n := range rec.Nodes {
 			ns := NodeStatus{Name: n.Name, IP: n.IP, Netns: n.Netns, HolderPID: n.HolderPID, SSHDPID: n.SSHDPID,
 				Services: rec.Services != nil, CassandraPID: n.CassandraPID, ESPID: n.ESPID, NetworkDown: n.NetworkDown,
-				NoCassandra: rec.Services != nil && !rec.Services.cassandra()}
+				NoCassandra: rec.Services != nil && !rec.Services.cassandra(), NoES: rec.Services != nil && !rec.Services.esDaemons()}
 			if ns.Services {
 				ns.CassandraAlive = serviceAlive(n.CassandraPID, n.Netns)
 				ns.ESAlive = serviceAlive(n.ESPID, n.Netns)

@@ -528,10 +528,16 @@ const (
 // RegisterESRepository registers the fs snapshot repository on the cluster,
 // as the runbook's preparation asks, so that a new lab passes preflight.
 func (l *Lab) RegisterESRepository(ctx context.Context) error {
+	return l.registerESRepository(ctx, ESRepository)
+}
+
+// registerESRepository registers fs repository name at ESRepositoryPath
+// through node1.
+func (l *Lab) registerESRepository(ctx context.Context, name string) error {
 	if len(l.Nodes) == 0 {
 		return fmt.Errorf("lab %s: no nodes", l.Name)
 	}
-	url := "http://" + net.JoinHostPort(l.Nodes[0].IP, "9200") + "/_snapshot/" + ESRepository
+	url := "http://" + net.JoinHostPort(l.Nodes[0].IP, "9200") + "/_snapshot/" + name
 	body := `{"type":"fs","settings":{"location":"` + ESRepositoryPath + `"}}`
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, strings.NewReader(body))
 	if err != nil {

@@ -166,7 +166,8 @@ func up(ctx context.Context, o Options) (*Lab, error) {
 		}
 	}
 	if o.Binary != "" {
-		rec.Services = &services{Data: o.Data, Auth: o.Auth, Search: o.Search, Platform: o.Platform, Storage: o.Storage}
+		rec.Services = &services{Data: o.Data, Auth: o.Auth, Search: o.Search, Platform: o.Platform, Storage: o.Storage,
+			Embedded: o.A4CEmbedded}
 		if o.Storage == StorageS3 {
 			rec.Services.S3 = o.S3
 		}
@@ -194,7 +195,7 @@ func up(ctx context.Context, o Options) (*Lab, error) {
 				}
 				s3Bin = bin
 			}
-			if err := seedAll(o.StateDir, rec.Nodes, *rec.Services, logf); err != nil {
+			if err := seedAll(ctx, o.StateDir, rec.Nodes, *rec.Services, logf); err != nil {
 				prepDone <- fmt.Errorf("lab up: seed: %w", err)
 				return
 			}
@@ -293,6 +294,8 @@ func up(ctx context.Context, o Options) (*Lab, error) {
 	}
 	if rec.Services.cassandra() {
 		logf("cassandra (9042, 7199) and %s (9200) answering on %d nodes (%s)", rec.Services.Search, len(l.Nodes), time.Since(t3).Round(time.Millisecond))
+	} else if !rec.Services.esDaemons() {
+		logf("no elasticsearch daemons: alien4cloud holds an embedded one")
 	} else {
 		logf("%s (9200) answering on %d nodes (%s)", rec.Services.Search, len(l.Nodes), time.Since(t3).Round(time.Millisecond))
 	}
@@ -309,6 +312,11 @@ func up(ctx context.Context, o Options) (*Lab, error) {
 		}
 		if err := l.StartTheHive(ctx); err != nil {
 			return nil, fail("start thehive", err)
+		}
+	}
+	if rec.Services.platform() == PlatformAlien4Cloud {
+		if err := l.StartAlien4Cloud(ctx); err != nil {
+			return nil, fail("start alien4cloud", err)
 		}
 	}
 	return l, nil
@@ -423,7 +431,7 @@ func prepareState(ctx context.Context, o Options, rec record, pw string) error {
 				return fmt.Errorf("%s: %w", n.Name, err)
 			}
 		}
-		if err := prepareNodePlatform(nd, o.Platform); err != nil {
+		if err := prepareNodePlatform(ctx, nd, o.Platform); err != nil {
 			return fmt.Errorf("%s: %w", n.Name, err)
 		}
 		if err := ensureKey(ctx, filepath.Join(nd, "ssh_host_ed25519_key"), "hotsnap-lab-"+o.Name+"-"+n.Name); err != nil {
@@ -446,6 +454,11 @@ func prepareState(ctx context.Context, o Options, rec record, pw string) error {
 	}
 	if o.Storage == StorageS3 {
 		if err := ensureSecretFiles(dir, SecretS3AccessKey, SecretS3SecretKey); err != nil {
+			return err
+		}
+	}
+	if o.Platform == PlatformAlien4Cloud {
+		if err := ensureSecretFiles(dir, SecretA4CAdmin); err != nil {
 			return err
 		}
 	}

@@ -37,8 +37,10 @@ const (
 )
 
 // Script returns the text of "backup.sh" or "restore.sh".
-func Script(name string) ([]byte, error) {
-	b, err := scripts.ReadFile(name)
+func Script(name string) ([]byte, error) { return readScript(scripts, name) }
+
+func readScript(fsys embed.FS, name string) ([]byte, error) {
+	b, err := fsys.ReadFile(name)
 	if err != nil {
 		return nil, fmt.Errorf("baseline script %s: %w", name, err)
 	}
@@ -91,14 +93,23 @@ func Install(l *lab.Lab) error {
 	if err != nil {
 		return err
 	}
-	files := []struct {
-		src, name string
-		mode      os.FileMode
-	}{{"backup.sh", BackupName, 0o755}, {"restore.sh", RestoreName, 0o755}, {"", ConfName, 0o600}}
+	return install(l, scripts, []installFile{{"backup.sh", BackupName, 0o755}, {"restore.sh", RestoreName, 0o755}, {"", ConfName, 0o600}}, conf)
+}
+
+// installFile is one file Install writes: an embedded script (src) or,
+// without src, the settings.
+type installFile struct {
+	src, name string
+	mode      os.FileMode
+}
+
+// install writes files into l.BinPath().
+func install(l *lab.Lab, fsys embed.FS, files []installFile, conf string) error {
 	for _, f := range files {
 		data := []byte(conf)
 		if f.src != "" {
-			if data, err = Script(f.src); err != nil {
+			var err error
+			if data, err = readScript(fsys, f.src); err != nil {
 				return err
 			}
 		}

@@ -3,11 +3,7 @@ package baseline
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,20 +47,7 @@ func TestScriptsEmbedded(t *testing.T) {
 			"sstableloader -d", "_restore?wait_for_completion=true", "systemctl start thehive"},
 	} {
 		b, err := Script(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.HasPrefix(b, []byte("#!/bin/bash\n")) {
-			t.Errorf("%s: no bash shebang", name)
-		}
-		for _, w := range want {
-			if !bytes.Contains(b, []byte(w)) {
-				t.Errorf("%s lacks %q", name, w)
-			}
-		}
-		if out, err := exec.Command("bash", "-n", "-c", string(b)).CombinedOutput(); err != nil {
-			t.Errorf("%s: bash -n: %v\n%s", name, err, out)
-		}
+		checkScript(t, name, b, err, want)
 	}
 	if _, err := Script("nope.sh"); err == nil {
 		t.Error("Script(nope.sh): no error")
@@ -134,27 +117,7 @@ func snapshotState(t *testing.T, ctx context.Context, l *lab.Lab, cql, es string
 		out = "error: " + err.Error()
 	}
 	s.docs = strings.TrimSpace(out)
-	root := filepath.Join(l.NodeDir("node1"), "thehive-files")
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return err
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		h := sha256.New()
-		if _, err := io.Copy(h, f); err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		s.files[rel] = hex.EncodeToString(h.Sum(nil))
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("hash attachments: %v", err)
-	}
+	s.files = hashTree(t, filepath.Join(l.NodeDir("node1"), "thehive-files"))
 	return s
 }
 
@@ -174,26 +137,7 @@ func TestBaselineBackupRestore(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := os.MkdirTemp("", "hsbl-state-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	var logb bytes.Buffer
-	o := lab.Options{Name: "hsbl", Subnet: 14, Nodes: 3, StateDir: dir, Log: &logb, Binary: self, Data: data, Auth: true}
-	_ = lab.Down(ctx, o)
-	l, err := lab.Up(ctx, o)
-	if err != nil {
-		t.Fatalf("Up: %v\nlog:\n%s", err, logb.String())
-	}
-	t.Cleanup(func() { lab.Down(context.Background(), o) })
+	l := upTestLab(t, ctx, lab.Options{Name: "hsbl", Subnet: 14, Nodes: 3, Data: data, Auth: true})
 	if err := Install(l); err != nil {
 		t.Fatal(err)
 	}

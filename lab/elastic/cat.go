@@ -22,6 +22,23 @@ type catTable struct {
 	rows [][]string
 }
 
+// drop removes the named columns (and their cells) from the table: the
+// columns a release did not have yet.
+func (t *catTable) drop(names ...string) {
+	for _, name := range names {
+		i := t.colIndex(name)
+		if i < 0 {
+			continue
+		}
+		t.cols = append(t.cols[:i:i], t.cols[i+1:]...)
+		for r, row := range t.rows {
+			if i < len(row) {
+				t.rows[r] = append(row[:i:i], row[i+1:]...)
+			}
+		}
+	}
+}
+
 func (t *catTable) colIndex(name string) int {
 	for i, c := range t.cols {
 		if c.name == name {
@@ -208,6 +225,9 @@ func (s *server) catHealth(rc *reqCtx) {
 		rc.fail(err)
 		return
 	}
+	if s.c.es6() {
+		t.drop("unassign.pri") // 8.x column (CatHealthAction)
+	}
 	t.write(rc)
 }
 
@@ -254,6 +274,9 @@ func (s *server) catIndices(rc *reqCtx) {
 	if err != nil {
 		rc.fail(err)
 		return
+	}
+	if s.c.es6() {
+		t.drop("dataset.size") // 8.x column
 	}
 	t.write(rc)
 }

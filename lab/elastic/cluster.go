@@ -1,7 +1,9 @@
 // Package elastic is the practice lab's Elasticsearch stand-in: an HTTP
-// server that answers the subset of the Elasticsearch 8.x (or OpenSearch 2.x)
-// REST API that backups and restores use, with the real status codes, headers
-// and error bodies, and an fs snapshot repository that writes real files.
+// server that answers the subset of the Elasticsearch 8.x (or 6.8, or
+// OpenSearch 2.x) REST API that backups and restores use, with the real
+// status codes, headers and error bodies, an fs snapshot repository that
+// writes real files, and a small document store (index, get and delete by
+// id) whose documents travel with the snapshots.
 //
 // One logical cluster is kept as JSON in a state directory and guarded by
 // flock, so several daemons (one per lab node) can share it. Completed
@@ -37,13 +39,22 @@ const (
 	FlavourElasticsearch Flavour = "elasticsearch"
 	// FlavourOpenSearch imitates OpenSearch 2.x.
 	FlavourOpenSearch Flavour = "opensearch"
+	// FlavourElasticsearch6 imitates Elasticsearch 6.8, the version
+	// Alien4Cloud 3.x ships: 6.x response shapes, typed document APIs, no
+	// X-Elastic-Product header.
+	FlavourElasticsearch6 Flavour = "elasticsearch6"
 )
 
 // Version numbers the stand-in reports.
 const (
-	ESVersion       = "8.17.3"
-	esVersionID     = 8170399
-	esLucene        = "9.12.0"
+	ESVersion   = "8.17.3"
+	esVersionID = 8170399
+	esLucene    = "9.12.0"
+	// ES6Version is the Elasticsearch 6.8 release Alien4Cloud 3.7 pins
+	// (alien4cloud pom.xml, alien4cloud-spray's elasticsearch-6.8.22.rpm).
+	ES6Version      = "6.8.22"
+	es6VersionID    = 6082299
+	es6Lucene       = "7.7.3"
 	OSVersion       = "2.19.1"
 	osVersionID     = 2190199 ^ 0x08000000
 	osLucene        = "9.12.1"
@@ -55,7 +66,7 @@ const (
 type Options struct {
 	// ClusterName is reported by GET / and health (default "hotsnap-lab").
 	ClusterName string
-	// Flavour is elasticsearch (default) or opensearch.
+	// Flavour is elasticsearch (default), elasticsearch6 or opensearch.
 	Flavour Flavour
 	// PathRepo lists the allowed fs repository roots (path.repo). Empty means
 	// the setting is unset and every fs repository is refused.
@@ -152,9 +163,9 @@ func NewCluster(stateDir string, opts Options) (*Cluster, error) {
 	switch opts.Flavour {
 	case "":
 		opts.Flavour = FlavourElasticsearch
-	case FlavourElasticsearch, FlavourOpenSearch:
+	case FlavourElasticsearch, FlavourElasticsearch6, FlavourOpenSearch:
 	default:
-		return nil, fmt.Errorf("elastic: unknown flavour %q (want elasticsearch or opensearch)", opts.Flavour)
+		return nil, fmt.Errorf("elastic: unknown flavour %q (want elasticsearch, elasticsearch6 or opensearch)", opts.Flavour)
 	}
 	if opts.SnapshotRate <= 0 {
 		opts.SnapshotRate = defaultRate
@@ -227,6 +238,12 @@ type index struct {
 	Hidden    bool       `json:"hidden,omitempty"`
 	Failed    string     `json:"failed,omitempty"`
 	Restored  *restoreID `json:"restored_from,omitempty"`
+	// Stored are the documents indexed through the document API, by id;
+	// DocType is their mapping type (6.x) and NextSeqNo the next sequence
+	// number.
+	Stored    map[string]*storedDoc `json:"stored,omitempty"`
+	DocType   string                `json:"doc_type,omitempty"`
+	NextSeqNo int64                 `json:"next_seq_no,omitempty"`
 }
 
 type restoreID struct {
@@ -238,7 +255,7 @@ func (ix *index) docs() int64 {
 	for _, s := range ix.Segments {
 		n += s.Docs
 	}
-	return n
+	return n + int64(len(ix.Stored))
 }
 
 // priBytes is the primary store size.
@@ -247,6 +264,7 @@ func (ix *index) priBytes() int64 {
 	for _, s := range ix.Segments {
 		n += s.Bytes
 	}
+	n += ix.storedBytes()
 	if n == 0 {
 		n = int64(emptyShardBytes * ix.Shards)
 	}
@@ -441,6 +459,23 @@ func (c *Cluster) Seed(name string, docs, bytes int64) error {
 		}
 		ix.NextGen++
 		ix.Segments = append(ix.Segments, segment{Gen: ix.NextGen, Docs: docs, Bytes: bytes})
+		return nil
+	})
+}
+
+// CreateIndex creates an empty index with the given shard and replica
+// counts unless it exists (as PUT /<index> with those settings).
+func (c *Cluster) CreateIndex(name string, shards, replicas int) error {
+	if err := validateIndexName(name); err != nil {
+		return fmt.Errorf("elastic: create %s: %w", name, err)
+	}
+	if shards < 1 || replicas < 0 {
+		return fmt.Errorf("elastic: create %s: %d shards, %d replicas", name, shards, replicas)
+	}
+	return c.update(func(st *state) error {
+		if st.Indices[name] == nil {
+			st.Indices[name] = newIndex(st, name, shards, replicas)
+		}
 		return nil
 	})
 }

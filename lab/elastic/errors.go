@@ -18,7 +18,10 @@ type apiError struct {
 	cause *apiError
 	// simple errors render as {"error":"text","status":N} (routing errors).
 	simple bool
-	header http.Header
+	// noStatus drops "status" from a simple error: Elasticsearch 6.x/7.x
+	// RestController.handleBadRequest wrote only {"error":"no handler ..."}.
+	noStatus bool
+	header   http.Header
 }
 
 // Error implements error.
@@ -44,6 +47,9 @@ func (e *apiError) root() *apiError {
 // body returns the JSON document ES sends for this error.
 func (e *apiError) body() obj {
 	if e.simple {
+		if e.noStatus {
+			return obj{{"error", e.reason}}
+		}
 		return obj{{"error", e.reason}, {"status", e.status}}
 	}
 	r := e.root()

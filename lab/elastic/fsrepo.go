@@ -60,6 +60,10 @@ type snapIndex struct {
 	Segments     []segment `json:"segments"`
 	Files        []blobFile
 	FailedShards []int `json:"failed_shards,omitempty"`
+	// Stored, DocType and NextSeqNo carry the stored documents.
+	Stored    map[string]*storedDoc `json:"stored,omitempty"`
+	DocType   string                `json:"doc_type,omitempty"`
+	NextSeqNo int64                 `json:"next_seq_no,omitempty"`
 }
 
 func (si *snapIndex) shardFailed(s int) bool {
@@ -163,6 +167,11 @@ type indexMetaFile struct {
 	Shards   int       `json:"number_of_shards"`
 	Replicas int       `json:"number_of_replicas"`
 	Segments []segment `json:"segments"`
+	// Stored documents (real ES keeps them in the segments; the stand-in
+	// keeps them with the index metadata), their type and sequence.
+	Stored    map[string]*storedDoc `json:"stored,omitempty"`
+	DocType   string                `json:"doc_type,omitempty"`
+	NextSeqNo int64                 `json:"next_seq_no,omitempty"`
 }
 
 var stateCode = map[string]int{"IN_PROGRESS": 0, "SUCCESS": 1, "FAILED": 2, "PARTIAL": 3}
@@ -440,7 +449,7 @@ func checksum(cache map[string]string, seed string, length int64) (string, error
 // repository lacks (matched by physical name, length and checksum).
 func planSnapshot(r *repoMeta, rd *repoData, st *state, ix *index, cache map[string]string) (*snapIndex, error) {
 	si := &snapIndex{Name: ix.Name, Lineage: lineageOf(ix), Shards: ix.Shards, Replicas: ix.Replicas,
-		Segments: append([]segment(nil), ix.Segments...)}
+		Segments: append([]segment(nil), ix.Segments...), Stored: copyStored(ix.Stored), DocType: ix.DocType, NextSeqNo: ix.NextSeqNo}
 	ri, known := rd.Indices[ix.Name]
 	if known {
 		si.RepoID = ri.ID
@@ -470,6 +479,19 @@ func planSnapshot(r *repoMeta, rd *repoData, st *state, ix *index, cache map[str
 		}
 	}
 	return si, nil
+}
+
+// copyStored copies the stored documents as they are when a snapshot starts.
+func copyStored(m map[string]*storedDoc) map[string]*storedDoc {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]*storedDoc, len(m))
+	for id, d := range m {
+		c := *d
+		out[id] = &c
+	}
+	return out
 }
 
 func lineageOf(ix *index) string {
@@ -648,7 +670,8 @@ func (c *Cluster) finalize(st *state, repo *repoMeta, rs *running) error {
 		}
 		metaBlob := newUUID()
 		if err := writeJSONFile(repo.path("indices", si.RepoID, "meta-"+metaBlob+".dat"), indexMetaFile{Name: si.Name,
-			UUID: si.Lineage, Lineage: si.Lineage, Shards: si.Shards, Replicas: si.Replicas, Segments: si.Segments}); err != nil {
+			UUID: si.Lineage, Lineage: si.Lineage, Shards: si.Shards, Replicas: si.Replicas, Segments: si.Segments,
+			Stored: si.Stored, DocType: si.DocType, NextSeqNo: si.NextSeqNo}); err != nil {
 			return err
 		}
 		lookup[si.RepoID] = metaBlob

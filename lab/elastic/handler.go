@@ -150,7 +150,9 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	segs := splitPath(r.URL.Path)
 	rt, params := s.match(segs)
 	if rt == nil {
-		rc.fail(errNoHandler(uri, r.Method))
+		e := errNoHandler(uri, r.Method)
+		e.noStatus = s.c.es6()
+		rc.fail(e)
 		return
 	}
 	fn := rt.methods[r.Method]
@@ -215,11 +217,21 @@ func (s *server) authenticate(rc *reqCtx) bool {
 		return false
 	}
 	reason := "missing authentication credentials for REST request [" + rc.r.URL.RequestURI() + "]"
+	challenges := []string{`Basic realm="security", charset="UTF-8"`, `Bearer realm="security"`, "ApiKey"}
+	if s.c.es6() {
+		// 6.x DefaultAuthenticationFailureHandler: "token", one challenge.
+		reason = "missing authentication token for REST request [" + rc.r.URL.RequestURI() + "]"
+		challenges = []string{`Basic realm="security" charset="UTF-8"`}
+	}
 	if ok {
 		reason = "unable to authenticate user [" + user + "] for REST request [" + rc.r.URL.RequestURI() + "]"
 	}
-	challenges := []string{`Basic realm="security", charset="UTF-8"`, `Bearer realm="security"`, "ApiKey"}
-	hdr := obj{{"WWW-Authenticate", challenges}}
+	// ElasticsearchException writes a one-value header as a string.
+	var hv any = challenges
+	if len(challenges) == 1 {
+		hv = challenges[0]
+	}
+	hdr := obj{{"WWW-Authenticate", hv}}
 	e := newErr(http.StatusUnauthorized, "security_exception", reason, kv{"header", hdr})
 	for _, ch := range challenges {
 		rc.w.Header().Add("WWW-Authenticate", ch)
@@ -230,6 +242,8 @@ func (s *server) authenticate(rc *reqCtx) bool {
 
 // ---- response helpers ----
 
+// headers sets X-Elastic-Product, which Elasticsearch sends since 7.14
+// (so never as 6.8) and OpenSearch never sends.
 func (rc *reqCtx) headers() {
 	if rc.s.c.opts.Flavour == FlavourElasticsearch {
 		rc.w.Header().Set("X-Elastic-Product", "Elasticsearch")
@@ -237,6 +251,11 @@ func (rc *reqCtx) headers() {
 }
 
 func (rc *reqCtx) contentType() string {
+	if rc.s.c.es6() {
+		// 6.x names the charset (BytesRestResponse's XContentType
+		// mediaType "application/json; charset=UTF-8").
+		return "application/json; charset=UTF-8"
+	}
 	acc := rc.r.Header.Get("Accept")
 	if strings.Contains(acc, "compatible-with=") && strings.Contains(acc, "vnd.elasticsearch") {
 		return "application/vnd.elasticsearch+json;compatible-with=8"
@@ -285,6 +304,19 @@ func (rc *reqCtx) fail(err error) {
 		}
 	}
 	rc.json(ae.status, ae.body())
+}
+
+// failHead is fail, except that a HEAD request gets the error's status
+// without a body.
+func (rc *reqCtx) failHead(err error) {
+	var ae *apiError
+	if rc.r.Method == http.MethodHead && errors.As(err, &ae) {
+		rc.headers()
+		rc.w.Header().Set("Content-Type", rc.contentType())
+		rc.w.WriteHeader(ae.status)
+		return
+	}
+	rc.fail(err)
 }
 
 func (rc *reqCtx) query(name string) string { return rc.r.URL.Query().Get(name) }
@@ -488,25 +520,37 @@ func fmtTime(ms int64) string {
 }
 
 func (c *Cluster) version() string {
-	if c.opts.Flavour == FlavourOpenSearch {
+	switch c.opts.Flavour {
+	case FlavourOpenSearch:
 		return OSVersion
+	case FlavourElasticsearch6:
+		return ES6Version
 	}
 	return ESVersion
 }
 
 func (c *Cluster) versionID() int {
-	if c.opts.Flavour == FlavourOpenSearch {
+	switch c.opts.Flavour {
+	case FlavourOpenSearch:
 		return osVersionID
+	case FlavourElasticsearch6:
+		return es6VersionID
 	}
 	return esVersionID
 }
 
 func (c *Cluster) lucene() string {
-	if c.opts.Flavour == FlavourOpenSearch {
+	switch c.opts.Flavour {
+	case FlavourOpenSearch:
 		return osLucene
+	case FlavourElasticsearch6:
+		return es6Lucene
 	}
 	return esLucene
 }
+
+// es6 reports whether the cluster answers as Elasticsearch 6.8.
+func (c *Cluster) es6() bool { return c.opts.Flavour == FlavourElasticsearch6 }
 
 // ---- routes ----
 
@@ -534,6 +578,11 @@ func (s *server) register() {
 	s.handle("/{index}", "HEAD", s.getIndex)
 	s.handle("/{index}", "GET", s.getIndex)
 	s.handle("/{index}/_close", "POST", s.closeIndex)
+	s.handle("/{index}/{type}/{id}", "PUT", s.indexDoc)
+	s.handle("/{index}/{type}/{id}", "POST", s.indexDoc)
+	s.handle("/{index}/{type}/{id}", "GET", s.getDoc)
+	s.handle("/{index}/{type}/{id}", "HEAD", s.getDoc)
+	s.handle("/{index}/{type}/{id}", "DELETE", s.deleteDoc)
 	s.handle("/{index}/_open", "POST", s.openIndex)
 	s.handle("/_recovery", "GET", s.recoveryAPI)
 	s.handle("/{index}/_recovery", "GET", s.recoveryAPI)
@@ -567,6 +616,14 @@ func (s *server) root(rc *reqCtx) {
 			{"build_snapshot", false}, {"lucene_version", osLucene}, {"minimum_wire_compatibility_version", "7.10.0"},
 			{"minimum_index_compatibility_version", "7.0.0"}}
 		tagline = "The OpenSearch Project: https://opensearch.org/"
+	} else if s.c.es6() {
+		// The rpm build of 6.8.22 as captured in a public transcript
+		// (testdata/real-outputs/es6-root-info-6.8.22-rpm.json): 6.x prints
+		// the short build hash.
+		ver = obj{{"number", ES6Version}, {"build_flavor", "default"}, {"build_type", "rpm"},
+			{"build_hash", "71fcb50"}, {"build_date", "2021-12-19T01:10:56.497443Z"},
+			{"build_snapshot", false}, {"lucene_version", es6Lucene}, {"minimum_wire_compatibility_version", "5.6.0"},
+			{"minimum_index_compatibility_version", "5.0.0"}}
 	} else {
 		ver = obj{{"number", ESVersion}, {"build_flavor", "default"}, {"build_type", "tar"},
 			{"build_hash", "a091390de485bd4b127884f7e565c0cad59b10d2"}, {"build_date", "2025-02-28T10:07:26.089129809Z"},
@@ -711,6 +768,11 @@ func (s *server) createIndex(rc *reqCtx) {
 	}
 	shards, replicas := 1, 1
 	settings := flattenSettings("", body.Settings)
+	if _, ok := settings["index.number_of_shards"]; !ok && s.c.es6() {
+		// 6.x defaults to 5 shards and warns about 7.0's 1.
+		shards = 5
+		rc.w.Header().Add("Warning", es6ShardsWarning)
+	}
 	if v, ok := settings["index.number_of_shards"]; ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1024 {
@@ -767,7 +829,9 @@ func flattenSettings(prefix string, m map[string]any) map[string]string {
 
 func (s *server) deleteIndex(rc *reqCtx) {
 	expr := rc.params["index"]
-	if strings.Contains(expr, "*") || expr == "_all" {
+	// action.destructive_requires_name defaults to true since 8.0; 6.x
+	// deletes what a wildcard or _all matches.
+	if (strings.Contains(expr, "*") || expr == "_all") && !s.c.es6() {
 		rc.fail(errBadRequest("Wildcard expressions or all indices are not allowed"))
 		return
 	}
@@ -807,16 +871,7 @@ func (s *server) getIndex(rc *reqCtx) {
 		return nil
 	})
 	if err != nil {
-		if rc.r.Method == http.MethodHead {
-			var ae *apiError
-			if errors.As(err, &ae) {
-				rc.headers()
-				rc.w.Header().Set("Content-Type", rc.contentType())
-				rc.w.WriteHeader(ae.status)
-				return
-			}
-		}
-		rc.fail(err)
+		rc.failHead(err)
 		return
 	}
 	if out == nil {
@@ -849,6 +904,12 @@ func (s *server) closeIndex(rc *reqCtx) {
 	})
 	if err != nil {
 		rc.fail(err)
+		return
+	}
+	if s.c.es6() {
+		// 6.x CloseIndexResponse is a bare AcknowledgedResponse
+		// (shards_acknowledged and indices arrived in 7.2 and 7.3).
+		rc.json(http.StatusOK, obj{{"acknowledged", true}})
 		return
 	}
 	if closed == nil {

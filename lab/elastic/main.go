@@ -21,7 +21,7 @@ import (
 
 const usage = `usage:
   es-standin --state DIR --listen ADDR[,ADDR] --node NAME [--path-repo DIR[,DIR]]
-             [--flavour elasticsearch|opensearch] [--auth user:pass] [--cluster-name NAME]
+             [--flavour elasticsearch|elasticsearch6|opensearch] [--auth user:pass] [--cluster-name NAME]
              [--snapshot-rate 200MB] [--recovery-rate 200MB]
   es-standin seed  --state DIR --index NAME --docs N --bytes SIZE
   es-standin fault --state DIR [--health green|yellow|red|auto]
@@ -56,7 +56,7 @@ func run(args []string, stderr io.Writer, stop <-chan struct{}) int {
 	listen := fs.String("listen", "", "comma-separated listen addresses")
 	node := fs.String("node", "", "node name")
 	pathRepo := fs.String("path-repo", "", "comma-separated path.repo roots")
-	flavour := fs.String("flavour", "elasticsearch", "elasticsearch or opensearch")
+	flavour := fs.String("flavour", "elasticsearch", "elasticsearch, elasticsearch6 or opensearch")
 	auth := fs.String("auth", "", "user:pass for basic authentication")
 	clusterName := fs.String("cluster-name", "", "cluster name")
 	snapRate := fs.String("snapshot-rate", "200MB", "snapshot speed per second")

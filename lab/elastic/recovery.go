@@ -161,7 +161,10 @@ func (c *Cluster) recoveryShard(st *state, ix *index, shard int, human bool) obj
 	if r := ix.Recovery; r != nil && shard < len(r.Shards) {
 		typ = "SNAPSHOT"
 		p = c.progress(r, &r.Shards[shard], st.nowMs)
-		src = obj{{"repository", r.Repo}, {"snapshot", r.Snapshot}, {"version", c.version()}, {"index", r.SourceIndex}, {"restoreUUID", r.RestoreUUID}}
+		src = obj{{"repository", r.Repo}, {"snapshot", r.Snapshot}, {"version", c.version()}, {"index", r.SourceIndex}}
+		if !c.es6() {
+			src = src.add("restoreUUID", r.RestoreUUID) // 7.x+ SnapshotRecoverySource
+		}
 	} else {
 		p = shardProgress{stage: "DONE", startMs: ix.CreatedMs, stopMs: ix.CreatedMs + 40, tookMs: 40}
 		src = obj{}
@@ -176,7 +179,9 @@ func (c *Cluster) recoveryShard(st *state, ix *index, shard int, human bool) obj
 	size = sizeField(size, "total", p.total, human)
 	size = sizeField(size, "reused", 0, human)
 	size = sizeField(size, "recovered", p.bytes, human)
-	size = sizeField(size, "recovered_from_snapshot", p.bytes, human)
+	if !c.es6() {
+		size = sizeField(size, "recovered_from_snapshot", p.bytes, human) // 7.15+
+	}
 	size = size.add("percent", percent(p.bytes, p.total))
 	files := obj{{"total", p.totalFiles}, {"reused", 0}, {"recovered", p.files}, {"percent", percent(int64(p.files), int64(p.totalFiles))}}
 	idx := obj{{"size", size}, {"files", files}}

@@ -17,7 +17,7 @@ import (
 
 func (s *server) repoBody(name string, r *repoMeta) obj {
 	o := obj{{"type", r.Type}}
-	if s.c.opts.Flavour == FlavourElasticsearch {
+	if s.c.opts.Flavour == FlavourElasticsearch { // not 6.x: the repository uuid came in 7.12
 		o = o.add("uuid", r.UUID)
 	}
 	settings := obj{}
@@ -329,6 +329,9 @@ func (s *server) createSnapshot(rc *reqCtx) {
 func (s *server) snapshotJSON(si *snapInfo, verbose bool) obj {
 	indices := append([]string{}, si.Indices...)
 	o := obj{{"snapshot", si.Snapshot}, {"uuid", si.UUID}}
+	if s.c.es6() {
+		return s.snapshotJSON6(si, indices, verbose)
+	}
 	es := s.c.opts.Flavour == FlavourElasticsearch
 	if es || !verbose {
 		o = o.add("repository", si.Repository)
@@ -362,6 +365,35 @@ func (s *server) snapshotJSON(si *snapInfo, verbose bool) obj {
 	}
 	if failures == nil {
 		failures = []obj{}
+	}
+	o = o.add("failures", failures)
+	return o.add("shards", obj{{"total", si.TotalShards}, {"failed", si.TotalShards - si.SuccessShards}, {"successful", si.SuccessShards}})
+}
+
+// snapshotJSON6 renders a SnapshotInfo as Elasticsearch 6.8 does: no
+// repository, data_streams, feature_states or metadata (7.2, 7.9, 7.12,
+// 7.3), and version_id/version before indices (samples
+// es6-get-snapshot-all-6.8.0.json, es6-create-snapshot-wait-6.8.23.json).
+func (s *server) snapshotJSON6(si *snapInfo, indices []string, verbose bool) obj {
+	o := obj{{"snapshot", si.Snapshot}, {"uuid", si.UUID}}
+	if !verbose {
+		return o.add("indices", indices).add("state", si.State)
+	}
+	o = o.add("version_id", si.VersionID).add("version", si.Version).add("indices", indices).
+		add("include_global_state", si.IncludeGlobal).add("state", si.State)
+	if si.Reason != "" {
+		o = o.add("reason", si.Reason)
+	}
+	dur := si.EndMs - si.StartMs
+	if si.State == "IN_PROGRESS" {
+		dur = 0
+	}
+	o = o.add("start_time", fmtTime(si.StartMs)).add("start_time_in_millis", si.StartMs).
+		add("end_time", fmtTime(si.EndMs)).add("end_time_in_millis", si.EndMs).add("duration_in_millis", dur)
+	failures := []obj{}
+	for _, f := range si.Failures {
+		failures = append(failures, obj{{"index", f.Index}, {"index_uuid", f.IndexUUID}, {"shard_id", f.ShardID},
+			{"reason", f.Reason}, {"node_id", f.NodeID}, {"status", f.Status}})
 	}
 	o = o.add("failures", failures)
 	return o.add("shards", obj{{"total", si.TotalShards}, {"failed", si.TotalShards - si.SuccessShards}, {"successful", si.SuccessShards}})
@@ -475,7 +507,7 @@ func (s *server) getSnapshot(rc *reqCtx) {
 		list = []obj{}
 	}
 	out := obj{{"snapshots", list}}
-	if s.c.opts.Flavour == FlavourElasticsearch {
+	if s.c.opts.Flavour == FlavourElasticsearch { // not 6.x: total/remaining came in 7.14
 		out = out.add("total", len(list)).add("remaining", 0)
 	}
 	rc.json(http.StatusOK, out)
@@ -555,13 +587,26 @@ type statCounts struct {
 	incB, procB, totB int64
 }
 
-func statsObj(sc statCounts, withProcessed bool, startMs, tookMs int64) obj {
+// statsObj renders SnapshotStats; es6 adds the fields 6.x kept "for
+// backward compatibility with 5.x and 6.x" and 7.0 removed (number_of_files,
+// processed_files, total_size_in_bytes, processed_size_in_bytes, counting
+// the incremental files).
+func statsObj(sc statCounts, withProcessed bool, startMs, tookMs int64, es6 bool) obj {
 	o := obj{{"incremental", obj{{"file_count", sc.incN}, {"size_in_bytes", sc.incB}}}}
 	if withProcessed && (sc.procN != sc.incN || sc.procB != sc.incB) {
 		o = o.add("processed", obj{{"file_count", sc.procN}, {"size_in_bytes", sc.procB}})
 	}
-	return o.add("total", obj{{"file_count", sc.totN}, {"size_in_bytes", sc.totB}}).
+	o = o.add("total", obj{{"file_count", sc.totN}, {"size_in_bytes", sc.totB}}).
 		add("start_time_in_millis", startMs).add("time_in_millis", tookMs)
+	if es6 {
+		procN, procB := sc.procN, sc.procB
+		if !withProcessed {
+			procN, procB = sc.incN, sc.incB
+		}
+		o = o.add("number_of_files", sc.incN).add("processed_files", procN).
+			add("total_size_in_bytes", sc.incB).add("processed_size_in_bytes", procB)
+	}
+	return o
 }
 
 func shardsStats(init, started, done, failed, total int) obj {
@@ -612,7 +657,7 @@ func (s *server) runningStatus(st *state, rs *running) obj {
 			} else {
 				iStarted++
 			}
-			shards = shards.add(strconv.Itoa(sh), obj{{"stage", stage}, {"stats", statsObj(sc, true, rs.StartMs, took)}, {"node", node.ID}})
+			shards = shards.add(strconv.Itoa(sh), obj{{"stage", stage}, {"stats", statsObj(sc, true, rs.StartMs, took, s.c.es6())}, {"node", node.ID}})
 			isc.incN += sc.incN
 			isc.incB += sc.incB
 			isc.procN += sc.procN
@@ -621,7 +666,7 @@ func (s *server) runningStatus(st *state, rs *running) obj {
 			isc.totB += sc.totB
 		}
 		indices = indices.add(si.Name, obj{{"shards_stats", shardsStats(0, iStarted, iDone, 0, si.Shards)},
-			{"stats", statsObj(isc, true, rs.StartMs, took)}, {"shards", shards}})
+			{"stats", statsObj(isc, true, rs.StartMs, took, s.c.es6())}, {"shards", shards}})
 		tStarted += iStarted
 		tDone += iDone
 		tTotal += si.Shards
@@ -634,7 +679,7 @@ func (s *server) runningStatus(st *state, rs *running) obj {
 	}
 	return obj{{"snapshot", rs.Name}, {"repository", rs.Repo}, {"uuid", rs.UUID}, {"state", "STARTED"},
 		{"include_global_state", rs.IncludeGlobal}, {"shards_stats", shardsStats(0, tStarted, tDone, 0, tTotal)},
-		{"stats", statsObj(top, true, rs.StartMs, took)}, {"indices", indices}}
+		{"stats", statsObj(top, true, rs.StartMs, took, s.c.es6())}, {"indices", indices}}
 }
 
 // doneStatus renders _status for a completed snapshot from its repository files.
@@ -667,7 +712,7 @@ func (s *server) doneStatus(repo *repoMeta, si *snapInfo) obj {
 		for sh := 0; sh < nShards; sh++ {
 			if failed[name+"/"+strconv.Itoa(sh)] {
 				iFailed++
-				shards = shards.add(strconv.Itoa(sh), obj{{"stage", "FAILURE"}, {"stats", statsObj(statCounts{}, false, 0, 0)}})
+				shards = shards.add(strconv.Itoa(sh), obj{{"stage", "FAILURE"}, {"stats", statsObj(statCounts{}, false, 0, 0, s.c.es6())}})
 				continue
 			}
 			var sf shardSnapFile
@@ -682,7 +727,7 @@ func (s *server) doneStatus(repo *repoMeta, si *snapInfo) obj {
 				sc.totB += f.Length
 			}
 			iDone++
-			shards = shards.add(strconv.Itoa(sh), obj{{"stage", "DONE"}, {"stats", statsObj(sc, false, sf.StartTime, sf.Time)}})
+			shards = shards.add(strconv.Itoa(sh), obj{{"stage", "DONE"}, {"stats", statsObj(sc, false, sf.StartTime, sf.Time, s.c.es6())}})
 			ist, iend = sf.StartTime, sf.StartTime+sf.Time
 			isc.incN += sc.incN
 			isc.incB += sc.incB
@@ -690,7 +735,7 @@ func (s *server) doneStatus(repo *repoMeta, si *snapInfo) obj {
 			isc.totB += sc.totB
 		}
 		indices = indices.add(name, obj{{"shards_stats", shardsStats(0, 0, iDone, iFailed, iDone+iFailed)},
-			{"stats", statsObj(isc, false, ist, iend-ist)}, {"shards", shards}})
+			{"stats", statsObj(isc, false, ist, iend-ist, s.c.es6())}, {"shards", shards}})
 		tDone += iDone
 		tFailed += iFailed
 		tTotal += iDone + iFailed
@@ -701,7 +746,7 @@ func (s *server) doneStatus(repo *repoMeta, si *snapInfo) obj {
 	}
 	return obj{{"snapshot", si.Snapshot}, {"repository", si.Repository}, {"uuid", si.UUID}, {"state", si.State},
 		{"include_global_state", si.IncludeGlobal}, {"shards_stats", shardsStats(0, 0, tDone, tFailed, tTotal)},
-		{"stats", statsObj(top, false, si.StartMs, si.EndMs-si.StartMs)}, {"indices", indices}}
+		{"stats", statsObj(top, false, si.StartMs, si.EndMs-si.StartMs, s.c.es6())}, {"indices", indices}}
 }
 
 func (s *server) snapshotStatus(rc *reqCtx) {
@@ -895,6 +940,7 @@ func (s *server) restore(rc *reqCtx) {
 				ix.UUID = cur.UUID
 			}
 			ix.Segments = p.meta.Segments
+			ix.Stored, ix.DocType, ix.NextSeqNo = p.meta.Stored, p.meta.DocType, p.meta.NextSeqNo
 			for _, sg := range ix.Segments {
 				if sg.Gen > ix.NextGen {
 					ix.NextGen = sg.Gen

@@ -394,3 +394,43 @@ func TestStopAfterTheSupervisorDied(t *testing.T) {
 		}
 	}
 }
+
+// TestStopWaitsForTheWholeGroup: as systemd empties the unit's cgroup, a
+// stop is not done while a child that ignores SIGTERM outlives the main
+// process (a JVM under "bash -c", as Alien4Cloud's unit runs it); after
+// TimeoutStopSec the group is killed and the unit failed with timeout.
+func TestStopWaitsForTheWholeGroup(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(ServiceDirEnv, dir)
+	u := Unit{Name: "stubborn", Description: "A stubborn child", TimeoutStopSec: 1,
+		ExecStart: []string{"/bin/bash", "-c", `(trap "" TERM; exec /bin/sleep 300) & echo $! > ` + filepath.Join(dir, "child.pid") + `; wait`}}
+	if err := WriteUnit(dir, u); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := sysctl(t, "start", "stubborn"); code != 0 {
+		t.Fatalf("start: %d %s %s", code, out, errs)
+	}
+	var child int
+	eventually(t, "the child's pid file", func() bool {
+		b, err := os.ReadFile(filepath.Join(dir, "child.pid"))
+		child, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		return err == nil && child > 0
+	})
+	t0 := time.Now()
+	if code, out, errs := sysctl(t, "stop", "stubborn"); code != 0 {
+		t.Fatalf("stop: %d %s %s", code, out, errs)
+	}
+	if d := time.Since(t0); d < time.Second {
+		t.Errorf("stop returned after %s, before TimeoutStopSec, with the child alive", d)
+	}
+	if alive(child, 0) {
+		t.Errorf("child %d survived the stop", child)
+	}
+	us, err := ReadStatus(dir, "stubborn")
+	if err != nil || us.Active != stateFailed || us.Result != "timeout" {
+		t.Errorf("status after a timed-out stop: %+v %v", us, err)
+	}
+	if _, out, _ := journal(t, "-u", "stubborn", "--no-pager"); !strings.Contains(out, "stubborn.service: State 'stop-sigterm' timed out. Killing.") {
+		t.Errorf("journal:\n%s", out)
+	}
+}

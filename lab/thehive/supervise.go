@@ -167,7 +167,7 @@ func ended(u Unit, final unitState, pid int, code string, status int) (unitState
 	final.ExecMainPID, final.ExecMainCode, final.ExecMainStatus = pid, code, status
 	final.ExitedAt, final.Since = time.Now(), time.Now()
 	var lines []JournalEntry
-	if successfulExit(u, code, status, final.StopRequested) {
+	if successfulExit(u, code, status, final.StopRequested) && final.Result != "timeout" {
 		final.Active, final.Sub, final.Result = stateInactive, "dead", "success"
 		lines = append(lines, systemdLine(u.Name+".service: Deactivated successfully."))
 	} else {

@@ -309,6 +309,10 @@ func stopUnit(u Unit, p paths) error {
 		systemdLine(fmt.Sprintf("%s.service: Killing process %d (%s) with signal SIGKILL.", u.Name, pid, ident)))
 	if cur, err := readState(p); err == nil {
 		cur.Result = "timeout"
+		if cur.Active == stateInactive {
+			// The main process ended but others of its group lingered.
+			cur.Active, cur.Sub = stateFailed, "failed"
+		}
 		writeState(p, cur) //nolint:errcheck // the supervisor keeps Result timeout if it sees it
 	}
 	signalGroup(pid, syscall.SIGKILL)
@@ -326,8 +330,15 @@ func waitGone(pid int, timeout time.Duration) {
 	}
 }
 
-// waitStopped waits until pid, sent sig, is gone and the supervisor sup has
-// recorded the end (or is gone too). When the supervisor died without
+// groupAlive reports whether any process is left in process group pgid (the
+// unit's main process leads its own group: the shim's stand-in for the
+// unit's cgroup, which systemd empties before a stop completes).
+func groupAlive(pgid int) bool {
+	return pgid > 0 && syscall.Kill(-pgid, 0) == nil
+}
+
+// waitStopped waits until pid, sent sig, is gone with every process of its
+// group and the supervisor sup has recorded the end (or is gone too). When the supervisor died without
 // recording it, it records the end itself as the supervisor would have
 // (ended: killed by sig). The state is read after the liveness checks: a
 // supervisor seen gone has already written its final state, so a stale read
@@ -335,7 +346,7 @@ func waitGone(pid int, timeout time.Duration) {
 func waitStopped(u Unit, p paths, pid int, start uint64, sup int, sig syscall.Signal, timeout time.Duration) bool {
 	deadline := time.Now().Add(timeout)
 	for {
-		gone := pid == 0 || !alive(pid, start)
+		gone := (pid == 0 || !alive(pid, start)) && !groupAlive(pid)
 		supGone := sup == 0 || !alive(sup, 0)
 		if s, err := readState(p); err == nil && gone {
 			if s.Active == stateInactive || s.Active == stateFailed {

@@ -1,0 +1,74 @@
+package baseline
+
+import (
+	"embed"
+	"fmt"
+	"strings"
+
+	"github.com/hotsnap/hotsnap/lab"
+)
+
+// The Alien4Cloud baseline: the documented procedure (the backup/restore
+// tool's page, seed 004, and the 1.0.0 shell procedure it replaced) as two
+// bash scripts, run as root on the Alien4Cloud node.
+
+//go:embed alien4cloud-backup.sh alien4cloud-restore.sh
+var a4cScripts embed.FS
+
+const (
+	// A4CBackupName and A4CRestoreName are the installed scripts in
+	// STATE/bin; A4CConfName their settings file.
+	A4CBackupName  = "alien4cloud-backup.sh"
+	A4CRestoreName = "alien4cloud-restore.sh"
+	A4CConfName    = "alien4cloud-baseline.conf"
+	// A4CBackupPath and A4CRestorePath are the scripts inside a node. The
+	// backup's last line is "backup <name> done"; the restore takes the
+	// name and ends with "restore <name> done".
+	A4CBackupPath  = NodeBinDir + "/" + A4CBackupName
+	A4CRestorePath = NodeBinDir + "/" + A4CRestoreName
+	// A4CFilesDir is backup.files_dir, on the Alien4Cloud node (the tool's
+	// sample value); A4CESBackupDir the snapshot repository's location
+	// under the lab's path.repo.
+	A4CFilesDir    = "/opt/alien4cloud/backups/files"
+	A4CESBackupDir = "/mnt/backup/alien4cloud"
+)
+
+// A4CScript returns the text of an Alien4Cloud baseline script by its
+// installed name.
+func A4CScript(name string) ([]byte, error) { return readScript(a4cScripts, name) }
+
+// A4CConf renders the settings file for an Alien4Cloud lab.
+func A4CConf(l *lab.Lab) (string, error) {
+	if len(l.Nodes) == 0 {
+		return "", fmt.Errorf("baseline: lab %s has no nodes", l.Name)
+	}
+	var b strings.Builder
+	set := func(k, v string) { fmt.Fprintf(&b, "%s=%s\n", k, shQuote(v)) }
+	fmt.Fprintf(&b, "# Settings of the hotsnap Alien4Cloud baseline scripts for lab %s (written by baseline.InstallA4C).\n", l.Name)
+	set("ALIEN_DIR", lab.Alien4CloudDataDir)
+	set("FILES_DIR", A4CFilesDir)
+	set("ES_URL", "http://localhost:9200")
+	set("ES_BACKUP_DIR", A4CESBackupDir)
+	set("A4C_UNIT", lab.Alien4CloudUnit)
+	set("A4C_URL", fmt.Sprintf("http://localhost:%d", lab.Alien4CloudPort))
+	if l.Auth() {
+		es, err := l.Secret(lab.SecretES)
+		if err != nil {
+			return "", fmt.Errorf("baseline: %w", err)
+		}
+		set("ES_AUTH", lab.ESUser+":"+es)
+	}
+	return b.String(), nil
+}
+
+// InstallA4C writes the Alien4Cloud scripts (0755) and their settings file
+// (0600) into l.BinPath(), so that node1 runs them as A4CBackupPath and
+// A4CRestorePath.
+func InstallA4C(l *lab.Lab) error {
+	conf, err := A4CConf(l)
+	if err != nil {
+		return err
+	}
+	return install(l, a4cScripts, []installFile{{A4CBackupName, A4CBackupName, 0o755}, {A4CRestoreName, A4CRestoreName, 0o755},
+		{"", A4CConfName, 0o600}}, conf)
+}

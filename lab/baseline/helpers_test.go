@@ -1,0 +1,91 @@
+package baseline
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/hotsnap/hotsnap/lab"
+)
+
+// upTestLab brings up o (this test binary as the stand-ins, a fresh state
+// dir the login user can traverse) and takes it down when the test ends.
+func upTestLab(t *testing.T, ctx context.Context, o lab.Options) *lab.Lab {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", o.Name+"-state-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	var logb bytes.Buffer
+	o.StateDir, o.Log, o.Binary = dir, &logb, self
+	_ = lab.Down(ctx, o)
+	l, err := lab.Up(ctx, o)
+	if err != nil {
+		t.Fatalf("Up: %v\nlog:\n%s", err, logb.String())
+	}
+	t.Cleanup(func() { lab.Down(context.Background(), o) })
+	return l
+}
+
+// checkScript checks an embedded script: bash, the lines wanted, and
+// bash -n's approval.
+func checkScript(t *testing.T, name string, b []byte, err error, want []string) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte("#!/bin/bash\n")) {
+		t.Errorf("%s: no bash shebang", name)
+	}
+	for _, w := range want {
+		if !bytes.Contains(b, []byte(w)) {
+			t.Errorf("%s lacks %q", name, w)
+		}
+	}
+	if out, err := exec.Command("bash", "-n", "-c", string(b)).CombinedOutput(); err != nil {
+		t.Errorf("%s: bash -n: %v\n%s", name, err, out)
+	}
+}
+
+// hashTree returns the SHA-256 of every regular file under root, by path
+// relative to root.
+func hashTree(t *testing.T, root string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		h := sha256.New()
+		if _, err := io.Copy(h, f); err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		out[rel] = hex.EncodeToString(h.Sum(nil))
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("hash %s: %v", root, err)
+	}
+	return out
+}
