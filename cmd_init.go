@@ -22,6 +22,8 @@ import (
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/steps"
 	"github.com/hotsnap/hotsnap/ui"
+
+	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
 type initOpts struct {
@@ -354,7 +356,7 @@ func initTheHive(ctx context.Context, o initOpts, seed string, seedPool *remote.
 	if inv.Cluster == "" {
 		var b strings.Builder
 		if _, err := pool.Run(ctx, names[first], remote.Command{Cmd: "nodetool describecluster", Stdout: &b}); err == nil {
-			if d, err := steps.ParseDescribeCluster(b.String()); err == nil {
+			if d, err := parse.ParseDescribeCluster(b.String()); err == nil {
 				inv.Cluster = sanitizeClusterName(d.Name)
 			}
 		}

@@ -21,6 +21,8 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
+
+	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
 // BackupRun is one backup: where it goes, its ID, and the manifest its steps
@@ -44,7 +46,7 @@ type BackupRun struct {
 	mu       sync.Mutex
 	manifest repo.Manifest
 	tables   map[string][]snapshotDir // node → its snapshot dirs
-	esInfo   *ESInfo
+	esInfo   *parse.ESInfo
 	started  map[string]time.Time // component → when its snapshot was started
 	est      *Estimate            // what the measure step found
 }
@@ -388,7 +390,7 @@ func snapshotStep(env *Env, b *BackupRun) Step {
 					}
 				}
 				if r, err := cl.Do(ctx, http.MethodGet, "/", nil); err == nil && r.Status == 200 {
-					if info, err := ParseESRoot(r.Body); err == nil {
+					if info, err := parse.ParseESRoot(r.Body); err == nil {
 						b.mu.Lock()
 						b.esInfo = info
 						b.manifest.Versions[info.Distribution] = info.Version
@@ -418,7 +420,7 @@ func snapshotStep(env *Env, b *BackupRun) Step {
 					var out strings.Builder
 					_, err := rc.Run(ctx, n, remote.Command{Cmd: snapCmd, Sudo: true, Stdout: &out})
 					if err != nil {
-						if perr := ParseNodetoolError(out.String()); perr != nil {
+						if perr := parse.ParseNodetoolError(out.String()); perr != nil {
 							err = fmt.Errorf("%s: %w", n, perr)
 						}
 						errs[i] = err
@@ -506,7 +508,7 @@ func lastLine(s string) string {
 }
 
 func esHTTPError(what string, r *remote.ESResponse) error {
-	if e, err := ParseESError(r.Body); err == nil && e != nil {
+	if e, err := parse.ParseESError(r.Body); err == nil && e != nil {
 		return fmt.Errorf("%s: HTTP %d: %w", what, r.Status, e)
 	}
 	return fmt.Errorf("%s: HTTP %d: %.300s", what, r.Status, r.Body)
@@ -830,13 +832,13 @@ func esWaitStep(env *Env, b *BackupRun) Step {
 				if r.Status != 200 {
 					return esHTTPError("read the snapshot", r)
 				}
-				snaps, err := ParseSnapshotGet(r.Body)
+				snaps, err := parse.ParseSnapshotGet(r.Body)
 				if err != nil || len(snaps) == 0 {
 					return fmt.Errorf("read the snapshot %s: %v", b.ID, err)
 				}
 				s := snaps[0]
 				if r, err := cl.Do(ctx, http.MethodGet, "/_snapshot/"+es.Repository+"/"+b.ID+"/_status", nil); err == nil && r.Status == 200 {
-					if st, err := ParseSnapshotStatus(r.Body); err == nil && len(st) > 0 {
+					if st, err := parse.ParseSnapshotStatus(r.Body); err == nil && len(st) > 0 {
 						rc.Progress("elasticsearch", st[0].Stats.Processed.Bytes, st[0].Stats.Total.Bytes, "bytes")
 						b.mu.Lock()
 						b.manifest.Elasticsearch.SizeBytes = st[0].Stats.Total.Bytes
@@ -938,7 +940,7 @@ func (b *BackupRun) backupFiles(ctx context.Context, rc *RunContext, env *Env, p
 	if est != nil && est.AttachmentsAt == node+":"+p {
 		total = est.Attachments
 	} else if out, err := output(ctx, rc, node, "du -sb "+remote.Quote(p), true); err == nil {
-		total = parseDU(out)
+		total = parse.ParseDU(out)
 	}
 	ix, err := streamTar(ctx, rc, node, filesTarCmd(p), b.Store, b.ID+"/"+repo.FilesArchive, func(x int64) { rc.Progress(progressKey, x, total, "bytes") })
 	if err != nil {
@@ -1008,7 +1010,7 @@ func CheckESSnapshot(ctx context.Context, env *Env, s *repo.ESSnapshot) string {
 	if r.Status != http.StatusOK {
 		return esHTTPError("read the snapshot", r).Error()
 	}
-	snaps, err := ParseSnapshotGet(r.Body)
+	snaps, err := parse.ParseSnapshotGet(r.Body)
 	if err != nil || len(snaps) == 0 {
 		return fmt.Sprintf("unreadable answer: %v", err)
 	}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
+
+	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
 // TheHiveConfPath is where TheHive keeps its configuration.
@@ -117,12 +119,12 @@ func RingAddresses(ctx context.Context, ex Executor, node, keyspace string) ([]s
 	var b strings.Builder
 	_, err := ex.Run(ctx, node, remote.Command{Cmd: "nodetool status " + remote.Quote(keyspace), Stdout: &b, Stderr: errTail{}})
 	if err != nil {
-		if perr := ParseNodetoolError(b.String()); perr != nil {
+		if perr := parse.ParseNodetoolError(b.String()); perr != nil {
 			return nil, fmt.Errorf("%s: nodetool status: %w", node, perr)
 		}
 		return nil, err
 	}
-	ring, err := ParseNodetoolStatus(b.String())
+	ring, err := parse.ParseNodetoolStatus(b.String())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", node, err)
 	}
@@ -190,7 +192,7 @@ func RunsElasticsearch(ctx context.Context, dial remote.DialFunc, node, esURL st
 
 // ESRepositories lists the snapshot repositories registered on the cluster
 // that node reaches at url.
-func ESRepositories(ctx context.Context, dial remote.DialFunc, node, url, user, pass string) ([]ESRepository, error) {
+func ESRepositories(ctx context.Context, dial remote.DialFunc, node, url, user, pass string) ([]parse.ESRepository, error) {
 	cl, err := remote.NewESClient(node, url, user, pass, dial)
 	if err != nil {
 		return nil, err
@@ -201,12 +203,12 @@ func ESRepositories(ctx context.Context, dial remote.DialFunc, node, url, user, 
 		return nil, err
 	}
 	if resp.Status != http.StatusOK {
-		if e, perr := ParseESError(resp.Body); perr == nil && e != nil {
+		if e, perr := parse.ParseESError(resp.Body); perr == nil && e != nil {
 			return nil, fmt.Errorf("%s: GET /_snapshot: %w", node, e)
 		}
 		return nil, fmt.Errorf("%s: GET /_snapshot: HTTP %d", node, resp.Status)
 	}
-	return ParseRepositories(resp.Body)
+	return parse.ParseRepositories(resp.Body)
 }
 
 // ESURLFor picks the Elasticsearch URL as seen from the nodes: the node's

@@ -13,6 +13,8 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
+
+	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
 // Alien4CloudDefaultDataDir is alien4cloud.dir in the backup tool's
@@ -194,7 +196,7 @@ func RedisDataDir(ctx context.Context, ex Executor, node, host string, port int)
 
 // ESInfoAndIndices returns the cluster's root document (version, cluster
 // name) and its index names, sorted, as node reaches it at url.
-func ESInfoAndIndices(ctx context.Context, dial remote.DialFunc, node, url, user, pass string) (*ESInfo, []string, error) {
+func ESInfoAndIndices(ctx context.Context, dial remote.DialFunc, node, url, user, pass string) (*parse.ESInfo, []string, error) {
 	cl, err := remote.NewESClient(node, url, user, pass, dial)
 	if err != nil {
 		return nil, nil, err
@@ -207,7 +209,7 @@ func ESInfoAndIndices(ctx context.Context, dial remote.DialFunc, node, url, user
 	if resp.Status != http.StatusOK {
 		return nil, nil, fmt.Errorf("%s: GET %s/: HTTP %d", node, url, resp.Status)
 	}
-	info, err := ParseESRoot(resp.Body)
+	info, err := parse.ParseESRoot(resp.Body)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", node, err)
 	}
@@ -218,7 +220,7 @@ func ESInfoAndIndices(ctx context.Context, dial remote.DialFunc, node, url, user
 	if resp.Status != http.StatusOK {
 		return info, nil, fmt.Errorf("%s: GET _cat/indices: HTTP %d", node, resp.Status)
 	}
-	rows, err := ParseCatIndices(resp.Body)
+	rows, err := parse.ParseCatIndices(resp.Body)
 	if err != nil {
 		return info, nil, fmt.Errorf("%s: %w", node, err)
 	}

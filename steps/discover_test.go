@@ -13,6 +13,8 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/remote/remotetest"
+
+	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
 func catCmd(file string) string {
@@ -122,7 +124,7 @@ func TestReadTheHiveConfErrors(t *testing.T) {
 }
 
 func TestRingAddressesFromRealStatus(t *testing.T) {
-	sample, err := os.ReadFile("testdata/real-outputs/cassandra/nodetool-status-1dc-3nodes-UN-apache-docs.txt")
+	sample, err := os.ReadFile("parse/testdata/real-outputs/cassandra/nodetool-status-1dc-3nodes-UN-apache-docs.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,8 +135,8 @@ func TestRingAddressesFromRealStatus(t *testing.T) {
 		t.Fatalf("addrs %v, %v", addrs, err)
 	}
 	f.Expect("node2", "nodetool status thehive").Exit(1).Stdout("\nError: The keyspace thehive, does not exist\n")
-	if _, err := RingAddresses(context.Background(), f, "node2", "thehive"); !errors.Is(err, ErrKeyspaceNotFound) {
-		t.Fatalf("want ErrKeyspaceNotFound, got %v", err)
+	if _, err := RingAddresses(context.Background(), f, "node2", "thehive"); !errors.Is(err, parse.ErrKeyspaceNotFound) {
+		t.Fatalf("want parse.ErrKeyspaceNotFound, got %v", err)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"path"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
 // Estimate is what a backup is expected to copy, measured on the nodes
@@ -210,7 +210,7 @@ func keyspaceSizes(ctx context.Context, rc *RunContext, env *Env, nodes []string
 			errs[n] = failed[i]
 			continue
 		}
-		sizes[n] = parseDU(outs[i])
+		sizes[n] = parse.ParseDU(outs[i])
 	}
 	return sizes, errs
 }
@@ -231,7 +231,7 @@ func esIndexSize(ctx context.Context, env *Env) (int64, []string, error) {
 	if resp.Status != http.StatusOK {
 		return 0, nil, fmt.Errorf("%s: %w", node, esHTTPError("list the indices", resp))
 	}
-	sizes, err := parseCatPrimaryStore(resp.Body)
+	sizes, err := parse.ParseCatPrimaryStore(resp.Body)
 	if err != nil {
 		return 0, nil, fmt.Errorf("%s: %w", node, err)
 	}
@@ -247,37 +247,6 @@ func esIndexSize(ctx context.Context, env *Env) (int64, []string, error) {
 		return 0, nil, fmt.Errorf("%s: index %s not found: check elasticsearch.index", node, es.Index)
 	}
 	return total, found, nil
-}
-
-// parseCatPrimaryStore reads GET _cat/indices?format=json&bytes=b: index →
-// primary store bytes ("pri.store.size", else "store.size"; a closed index
-// has neither and counts 0).
-func parseCatPrimaryStore(body []byte) (map[string]int64, error) {
-	var rows []map[string]*string
-	if err := decodeES("elasticsearch _cat/indices", body, &rows); err != nil {
-		return nil, err
-	}
-	out := map[string]int64{}
-	for _, row := range rows {
-		idx := row["index"]
-		if idx == nil || *idx == "" {
-			return nil, fmt.Errorf("elasticsearch _cat/indices: a row has no index")
-		}
-		var n int64
-		for _, k := range []string{"pri.store.size", "store.size"} {
-			if v := row[k]; v != nil && strings.TrimSpace(*v) != "" {
-				var err error
-				if n, err = strconv.ParseInt(strings.TrimSpace(*v), 10, 64); err != nil {
-					if n, err = ParseSize(*v); err != nil {
-						return nil, fmt.Errorf("elasticsearch _cat/indices: index %q %s: %w", *idx, k, err)
-					}
-				}
-				break
-			}
-		}
-		out[*idx] = n
-	}
-	return out, nil
 }
 
 // attachmentsSize is the size of the local attachment folder (du on the
@@ -296,7 +265,7 @@ func attachmentsSize(ctx context.Context, rc *RunContext, env *Env) (int64, stri
 	if err != nil {
 		return 0, "", fmt.Errorf("%s: %w", n, err)
 	}
-	return parseDU(out), n + ":" + p, nil
+	return parse.ParseDU(out), n + ":" + p, nil
 }
 
 // s3BucketSize lists the attachment bucket through the app node's tunnel.

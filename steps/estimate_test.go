@@ -147,19 +147,3 @@ func TestEstimateOneNodeMeasuresOneNode(t *testing.T) {
 		t.Errorf("--one-node measures the node it copies: %v", est.Cassandra)
 	}
 }
-
-func TestParseCatPrimaryStore(t *testing.T) {
-	got, err := parseCatPrimaryStore([]byte(`[{"index":"a","pri.store.size":"10"},{"index":"b","store.size":"2kb"},{"index":"closed","status":"close"}]`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got["a"] != 10 || got["b"] != 2048 || got["closed"] != 0 || len(got) != 3 {
-		t.Errorf("got %v", got)
-	}
-	if _, err := parseCatPrimaryStore([]byte(`[{"pri.store.size":"10"}]`)); err == nil {
-		t.Error("a row without an index must fail")
-	}
-	if _, err := parseCatPrimaryStore([]byte(`{"error":{"type":"index_not_found_exception","reason":"no such index"},"status":404}`)); err == nil {
-		t.Error("an error body must fail")
-	}
-}

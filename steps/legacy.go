@@ -10,6 +10,8 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/repo"
+
+	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
 // LegacyRestore is what a restore of a backup made by TheHive's documented
@@ -67,12 +69,12 @@ func FindLegacyESSnapshot(ctx context.Context, env *Env, name, folder string) (*
 	if resp.Status != http.StatusOK {
 		return nil, fmt.Errorf("%s: %w", node, esHTTPError("list the snapshot repositories", resp))
 	}
-	repos, err := ParseRepositories(resp.Body)
+	repos, err := parse.ParseRepositories(resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", node, err)
 	}
-	var order []ESRepository
-	add := func(match func(ESRepository) bool) {
+	var order []parse.ESRepository
+	add := func(match func(parse.ESRepository) bool) {
 		for _, r := range repos {
 			if match(r) && !containsRepo(order, r.Name) {
 				order = append(order, r)
@@ -80,10 +82,10 @@ func FindLegacyESSnapshot(ctx context.Context, env *Env, name, folder string) (*
 		}
 	}
 	if folder != "" {
-		add(func(r ESRepository) bool { return r.Type == "fs" && path.Clean(r.Location) == path.Clean(folder) })
+		add(func(r parse.ESRepository) bool { return r.Type == "fs" && path.Clean(r.Location) == path.Clean(folder) })
 	}
-	add(func(r ESRepository) bool { return r.Name == env.Inv.Elasticsearch.Repository })
-	add(func(ESRepository) bool { return true })
+	add(func(r parse.ESRepository) bool { return r.Name == env.Inv.Elasticsearch.Repository })
+	add(func(parse.ESRepository) bool { return true })
 	for _, r := range order {
 		resp, err := cl.Do(ctx, http.MethodGet, "/_snapshot/"+r.Name+"/"+name, nil)
 		if err != nil {
@@ -92,7 +94,7 @@ func FindLegacyESSnapshot(ctx context.Context, env *Env, name, folder string) (*
 		if resp.Status != http.StatusOK {
 			continue // not in this repository
 		}
-		snaps, err := ParseSnapshotGet(resp.Body)
+		snaps, err := parse.ParseSnapshotGet(resp.Body)
 		if err != nil || len(snaps) == 0 {
 			continue
 		}
@@ -124,7 +126,7 @@ func FindLegacyESSnapshot(ctx context.Context, env *Env, name, folder string) (*
 		name, strings.Join(names, ", "), env.Inv.Elasticsearch.Repository, where)
 }
 
-func containsRepo(rs []ESRepository, name string) bool {
+func containsRepo(rs []parse.ESRepository, name string) bool {
 	for _, r := range rs {
 		if r.Name == name {
 			return true

@@ -18,6 +18,8 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
+
+	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
 // Env is what the runbooks need from the outside world.
@@ -249,7 +251,7 @@ func clockStep(env *Env) Step {
 					rc.Check(CheckResult{Check: "clock", Node: n, Status: CheckFail, Evidence: err.Error()})
 					return
 				}
-				t, err := ParseDateNanos(out)
+				t, err := parse.ParseDateNanos(out)
 				if err != nil {
 					rc.Check(CheckResult{Check: "clock", Node: n, Status: CheckFail, Evidence: err.Error()})
 					return
@@ -322,7 +324,7 @@ func cassandraToolsStep(env *Env) Step {
 				if err != nil {
 					rc.Check(CheckResult{Check: "nodetool", Node: n, Status: CheckFail, Evidence: err.Error(),
 						Remedy: "start Cassandra on this node (`sudo systemctl start cassandra`) and check `nodetool status`"})
-				} else if v, err := ParseNodetoolVersion(out); err != nil {
+				} else if v, err := parse.ParseNodetoolVersion(out); err != nil {
 					rc.Check(CheckResult{Check: "nodetool", Node: n, Status: CheckFail, Evidence: err.Error()})
 				} else {
 					release = v.Release
@@ -403,13 +405,13 @@ func diskStep(env *Env) Step {
 						Remedy: "check that " + path.Join(env.dataDir(n), ks) + " exists (cassandra.data_dir / nodes[].paths.cassandra_data)"})
 					return
 				}
-				dfs, err := ParseDF(out)
+				dfs, err := parse.ParseDF(out)
 				if err != nil || len(dfs) == 0 {
 					rc.Check(CheckResult{Check: "disk", Node: n, Status: CheckFail, Evidence: fmt.Sprintf("df: %v", err)})
 					return
 				}
 				df := dfs[0]
-				used := parseDU(du)
+				used := parse.ParseDU(du)
 				r := CheckResult{Check: "disk", Node: n, Status: CheckPass,
 					Evidence: fmt.Sprintf("%s free on %s; keyspace %s uses %s", HumanBytes(df.AvailBytes), df.MountPoint, ks, HumanBytes(used))}
 				if df.AvailBytes < used {
@@ -420,17 +422,6 @@ func diskStep(env *Env) Step {
 			return nil
 		},
 	}
-}
-
-// parseDU reads the byte count of `du -sb` (the last line of the output).
-func parseDU(out string) int64 {
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	f := strings.Fields(lines[len(lines)-1])
-	if len(f) == 0 {
-		return 0
-	}
-	n, _ := strconv.ParseInt(f[0], 10, 64)
-	return n
 }
 
 func ringStep(env *Env) Step {
@@ -451,7 +442,7 @@ func ringStep(env *Env) Step {
 					break
 				}
 				// nodetool prints "Error: The keyspace X, does not exist" on stdout.
-				if missing = errors.Is(ParseNodetoolError(out), ErrKeyspaceNotFound); missing {
+				if missing = errors.Is(parse.ParseNodetoolError(out), parse.ErrKeyspaceNotFound); missing {
 					break
 				}
 			}
@@ -465,7 +456,7 @@ func ringStep(env *Env) Step {
 					Remedy: "start Cassandra on the nodes (`sudo systemctl start cassandra`) and check `nodetool status`"})
 				return nil
 			}
-			ring, err := ParseNodetoolStatus(out)
+			ring, err := parse.ParseNodetoolStatus(out)
 			if err != nil {
 				rc.Check(CheckResult{Check: "ring", Node: from, Status: CheckFail, Evidence: err.Error()})
 				return nil
@@ -493,7 +484,7 @@ func ringStep(env *Env) Step {
 			}
 			ns, err := output(ctx, rc, from, "nodetool netstats", false)
 			if err == nil {
-				if st, perr := ParseNetstats(ns); perr == nil && !st.Idle() {
+				if st, perr := parse.ParseNetstats(ns); perr == nil && !st.Idle() {
 					rc.Check(CheckResult{Check: "streams", Node: from, Status: CheckWarn, Evidence: "streaming or pending work in `nodetool netstats`",
 						Remedy: "wait for streaming to finish (`nodetool netstats`) before the backup"})
 				} else if perr == nil {
@@ -653,7 +644,7 @@ func esStep(env *Env) Step {
 				rc.Check(esErrorCheck("es reachable", n, resp, "check elasticsearch.username/password"))
 				return nil
 			}
-			root, err := ParseESRoot(resp.Body)
+			root, err := parse.ParseESRoot(resp.Body)
 			if err != nil {
 				rc.Check(CheckResult{Check: "es reachable", Node: n, Status: CheckFail, Evidence: err.Error()})
 				return nil
@@ -663,7 +654,7 @@ func esStep(env *Env) Step {
 				Remedy: "TheHive 5.5+ supports Elasticsearch 7.11–9.1 and OpenSearch (runbook §5)"})
 
 			if resp, err = cl.Do(ctx, http.MethodGet, "/_cluster/health", nil); err == nil && resp.Status == 200 {
-				h, perr := ParseClusterHealth(resp.Body)
+				h, perr := parse.ParseClusterHealth(resp.Body)
 				if perr != nil {
 					rc.Check(CheckResult{Check: "es health", Node: n, Status: CheckFail, Evidence: perr.Error()})
 				} else {
@@ -695,7 +686,7 @@ func esStep(env *Env) Step {
 				return nil
 			}
 			loc := ""
-			if repos, perr := ParseRepositories(resp.Body); perr == nil {
+			if repos, perr := parse.ParseRepositories(resp.Body); perr == nil {
 				for _, r := range repos {
 					if r.Name == repo {
 						loc = r.Location
@@ -744,14 +735,14 @@ func pathRepoCheck(ctx context.Context, cl *remote.ESClient, node, repo, loc str
 		r.Status = CheckWarn
 		return r
 	}
-	nodes, err := ParseNodesPathRepo(resp.Body)
+	nodes, err := parse.ParseNodesPathRepo(resp.Body)
 	if err != nil {
 		r.Status, r.Evidence = CheckWarn, err.Error()
 		return r
 	}
 	var bad, roots []string
 	for _, n := range nodes {
-		if !UnderPathRepo(loc, n.Roots) {
+		if !parse.UnderPathRepo(loc, n.Roots) {
 			bad = append(bad, fmt.Sprintf("%s (path.repo %s)", n.Node, orNone(n.Roots)))
 		} else if roots == nil {
 			roots = n.Roots
@@ -786,7 +777,7 @@ func orNone(roots []string) string {
 
 func esErrorCheck(check, node string, resp *remote.ESResponse, remedy string) CheckResult {
 	ev := fmt.Sprintf("HTTP %d", resp.Status)
-	if e, err := ParseESError(resp.Body); err == nil && e != nil {
+	if e, err := parse.ParseESError(resp.Body); err == nil && e != nil {
 		ev += ": " + e.Type + ": " + e.Reason
 	}
 	return CheckResult{Check: check, Node: node, Status: CheckFail, Evidence: ev, Remedy: remedy}
@@ -819,7 +810,7 @@ func serviceStep(env *Env) Step {
 			eachNode(rc, nodes, func(rc *RunContext, n string) {
 				var b strings.Builder
 				res, err := rc.Run(ctx, n, remote.Command{Cmd: cmd, Stdout: &b, Stderr: errTail{}})
-				st, perr := ParseIsActive(b.String(), res.ExitCode)
+				st, perr := parse.ParseIsActive(b.String(), res.ExitCode)
 				switch {
 				case perr == nil && st.NotFound:
 					rc.Check(CheckResult{Check: "thehive service", Node: n, Status: CheckFail, Evidence: "no thehive unit on this node",
@@ -856,7 +847,7 @@ func filesStep(env *Env) Step {
 				return nil
 			}
 			lines := strings.Split(strings.TrimSpace(out), "\n")
-			r := CheckResult{Check: "attachments", Node: n, Status: CheckPass, Evidence: fmt.Sprintf("%s owner %s, %s", p, lines[0], HumanBytes(parseDU(out)))}
+			r := CheckResult{Check: "attachments", Node: n, Status: CheckPass, Evidence: fmt.Sprintf("%s owner %s, %s", p, lines[0], HumanBytes(parse.ParseDU(out)))}
 			if st.Owner != "" && !strings.HasPrefix(lines[0], st.Owner+" ") {
 				r.Status, r.Remedy = CheckWarn, "owner differs from storage.owner "+st.Owner
 			}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
+
+	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
 // VersionSet is what preflight learned of the component versions.
@@ -218,7 +220,7 @@ func TheHiveVersion(ctx context.Context, dial remote.DialFunc, node string) (str
 	if resp.Status != http.StatusOK {
 		return "", fmt.Errorf("%s: GET %s/api/status: HTTP %d", node, TheHiveStatusURL, resp.Status)
 	}
-	st, err := ParseTheHiveStatus(resp.Body)
+	st, err := parse.ParseTheHiveStatus(resp.Body)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", node, err)
 	}

@@ -18,6 +18,8 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
+
+	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
 // Load paths of a restore.
@@ -234,7 +236,7 @@ func esVersionCompat(ctx context.Context, env *Env, backup string) CheckResult {
 	if err != nil || resp.Status != 200 {
 		return CheckResult{Check: "es version", Node: node, Status: CheckFail, Evidence: fmt.Sprintf("cannot read the cluster's version: %v", err)}
 	}
-	info, err := ParseESRoot(resp.Body)
+	info, err := parse.ParseESRoot(resp.Body)
 	if err != nil {
 		return CheckResult{Check: "es version", Node: node, Status: CheckFail, Evidence: err.Error()}
 	}
@@ -271,7 +273,7 @@ func ringUpStep(env *Env) Step {
 				rc.Check(CheckResult{Check: "ring", Node: nodes[0], Status: CheckFail, Evidence: err.Error(), Remedy: "start Cassandra on every node first"})
 				return nil
 			}
-			ring, err := ParseNodetoolStatus(out)
+			ring, err := parse.ParseNodetoolStatus(out)
 			if err != nil {
 				rc.Check(CheckResult{Check: "ring", Node: nodes[0], Status: CheckFail, Evidence: err.Error()})
 				return nil
@@ -816,7 +818,7 @@ func esRestoreStep(env *Env, r *RestoreRun) Step {
 					return err
 				}
 				if resp.Status == 200 {
-					recs, err := ParseRecovery(resp.Body)
+					recs, err := parse.ParseRecovery(resp.Body)
 					if err != nil {
 						return err
 					}
@@ -838,7 +840,7 @@ func esRestoreStep(env *Env, r *RestoreRun) Step {
 				if err != nil {
 					return err
 				}
-				n, err := ParseCount(resp.Body)
+				n, err := parse.ParseCount(resp.Body)
 				if err != nil {
 					return fmt.Errorf("count %s: %w", i, err)
 				}
@@ -878,7 +880,7 @@ func esRestoreStep(env *Env, r *RestoreRun) Step {
 	}
 }
 
-func recoveryProgress(recs []ShardRecovery) (done, total int64, allDone bool) {
+func recoveryProgress(recs []parse.ShardRecovery) (done, total int64, allDone bool) {
 	allDone = true
 	for _, r := range recs {
 		if r.TotalBytes > 0 {
@@ -1020,7 +1022,7 @@ func startTheHiveStep(env *Env, r *RestoreRun) Step {
 				for {
 					resp, err := cl.Do(ctx, http.MethodGet, "/api/status", nil)
 					if err == nil && resp.Status == 200 {
-						if st, perr := ParseTheHiveStatus(resp.Body); perr == nil {
+						if st, perr := parse.ParseTheHiveStatus(resp.Body); perr == nil {
 							rc.Output(n, "TheHive "+st.Version+" is up")
 						}
 						return nil

@@ -9,6 +9,8 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
+
+	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
 // diskNeed is the room one node needs on one file system for a restore.
@@ -96,9 +98,9 @@ func restoreDiskStep(env *Env, r *RestoreRun) Step {
 					dir := d.dir
 					// The folder may not exist yet (a new node): ask df about its parent.
 					out, err := output(ctx, rc, n, "df -PB1 "+remote.Quote(dir)+" 2>/dev/null || df -PB1 "+remote.Quote(path.Dir(dir)), true)
-					var dfs []DiskUsage
+					var dfs []parse.DiskUsage
 					if err == nil {
-						dfs, err = ParseDF(out)
+						dfs, err = parse.ParseDF(out)
 					}
 					if err != nil || len(dfs) == 0 {
 						rc.Check(CheckResult{Check: "restore disk", Node: n, Status: CheckFail, Evidence: fmt.Sprintf("df %s: %v", dir, err),

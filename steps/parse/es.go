@@ -1,4 +1,4 @@
-package steps
+package parse
 
 import (
 	"bytes"
@@ -887,4 +887,35 @@ func UnderPathRepo(location string, roots []string) bool {
 		}
 	}
 	return false
+}
+
+// ParseCatPrimaryStore reads GET _cat/indices?format=json&bytes=b: index →
+// primary store bytes ("pri.store.size", else "store.size"; a closed index
+// has neither and counts 0).
+func ParseCatPrimaryStore(body []byte) (map[string]int64, error) {
+	var rows []map[string]*string
+	if err := decodeES("elasticsearch _cat/indices", body, &rows); err != nil {
+		return nil, err
+	}
+	out := map[string]int64{}
+	for _, row := range rows {
+		idx := row["index"]
+		if idx == nil || *idx == "" {
+			return nil, fmt.Errorf("elasticsearch _cat/indices: a row has no index")
+		}
+		var n int64
+		for _, k := range []string{"pri.store.size", "store.size"} {
+			if v := row[k]; v != nil && strings.TrimSpace(*v) != "" {
+				var err error
+				if n, err = strconv.ParseInt(strings.TrimSpace(*v), 10, 64); err != nil {
+					if n, err = ParseSize(*v); err != nil {
+						return nil, fmt.Errorf("elasticsearch _cat/indices: index %q %s: %w", *idx, k, err)
+					}
+				}
+				break
+			}
+		}
+		out[*idx] = n
+	}
+	return out, nil
 }

@@ -1,7 +1,8 @@
-package steps
+package parse
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -247,5 +248,68 @@ func TestParseNodetoolErrorNone(t *testing.T) {
 	var je *JMXDownError
 	if !errors.As(err, &je) || je.Addr != "10.77.0.2:7199" || je.Message != "Connection refused" {
 		t.Errorf("JDK 17 JMX line: %#v", err)
+	}
+}
+
+func TestParseCatPrimaryStore(t *testing.T) {
+	got, err := ParseCatPrimaryStore([]byte(`[{"index":"a","pri.store.size":"10"},{"index":"b","store.size":"2kb"},{"index":"closed","status":"close"}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["a"] != 10 || got["b"] != 2048 || got["closed"] != 0 || len(got) != 3 {
+		t.Errorf("got %v", got)
+	}
+	if _, err := ParseCatPrimaryStore([]byte(`[{"pri.store.size":"10"}]`)); err == nil {
+		t.Error("a row without an index must fail")
+	}
+	if _, err := ParseCatPrimaryStore([]byte(`{"error":{"type":"index_not_found_exception","reason":"no such index"},"status":404}`)); err == nil {
+		t.Error("an error body must fail")
+	}
+}
+
+func TestParseNodesPathRepo(t *testing.T) {
+	// The shapes of GET _nodes/settings: nested (the default) with a list
+	// or, from a one-directory elasticsearch.yml, a string; flat_settings;
+	// a node without path.repo.
+	body := `{"_nodes":{"total":4,"successful":4,"failed":0},"cluster_name":"c","nodes":{
+	 "a1":{"name":"es-1","settings":{"path":{"repo":["/mnt/backup/elasticsearch","/mnt/other"],"home":"/usr/share/elasticsearch"}}},
+	 "b2":{"name":"es-2","settings":{"path":{"repo":"/mnt/backup"}}},
+	 "c3":{"name":"es-3","settings":{"path.repo":["/mnt/backup/elasticsearch"],"path.home":"/x"}},
+	 "d4":{"name":"es-4","settings":{"path":{"home":"/usr/share/elasticsearch"}}}}}`
+	got, err := ParseNodesPathRepo([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []NodePathRepo{{"es-1", []string{"/mnt/backup/elasticsearch", "/mnt/other"}}, {"es-2", []string{"/mnt/backup"}},
+		{"es-3", []string{"/mnt/backup/elasticsearch"}}, {"es-4", nil}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %v\nwant %v", got, want)
+	}
+	for _, bad := range []struct{ body, msg string }{
+		{``, "empty"},
+		{`{"error":{"root_cause":[],"type":"security_exception","reason":"action [cluster:monitor/nodes/info] is unauthorized"},"status":403}`, "unauthorized"},
+		{`{"cluster_name":"c"}`, `no "nodes" object`},
+		{`{"nodes":{"a":{"name":"x","settings":{"path":{"repo":[1]}}}}}`, "path.repo holds float64"},
+		{`{"nodes":{"a":{"name":"x","settings":{"path":{"repo":{"a":1}}}}}}`, "path.repo is map"},
+	} {
+		if _, err := ParseNodesPathRepo([]byte(bad.body)); err == nil || !strings.Contains(err.Error(), bad.msg) {
+			t.Errorf("%s: error %v, want one containing %q", bad.body, err, bad.msg)
+		}
+	}
+	for _, c := range []struct {
+		loc   string
+		roots []string
+		want  bool
+	}{
+		{"/mnt/backup/elasticsearch", []string{"/mnt/backup"}, true},
+		{"/mnt/backup/elasticsearch/", []string{"/mnt/backup/elasticsearch"}, true},
+		{"/mnt/backup2", []string{"/mnt/backup"}, false},
+		{"/mnt/backup/../etc", []string{"/mnt/backup"}, false},
+		{"relative", []string{"/mnt/backup"}, true},
+		{"/mnt/backup", nil, false},
+	} {
+		if got := UnderPathRepo(c.loc, c.roots); got != c.want {
+			t.Errorf("UnderPathRepo(%q, %q) = %v", c.loc, c.roots, got)
+		}
 	}
 }

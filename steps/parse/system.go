@@ -1,4 +1,4 @@
-package steps
+package parse
 
 import (
 	"encoding/json"
@@ -366,4 +366,15 @@ func ParseDateNanos(text string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%s: %w", what, err)
 	}
 	return time.Unix(sec, ns).UTC(), nil
+}
+
+// ParseDU reads the byte count of `du -sb` (the last line of the output).
+func ParseDU(out string) int64 {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	f := strings.Fields(lines[len(lines)-1])
+	if len(f) == 0 {
+		return 0
+	}
+	n, _ := strconv.ParseInt(f[0], 10, 64)
+	return n
 }

@@ -1,9 +1,15 @@
-package steps
+// Package parse reads what nodes reply: nodetool's outputs and errors,
+// Elasticsearch's and OpenSearch's JSON bodies, systemctl, df, du, date and
+// TheHive's /api/status. Every parser takes the reply exactly as the node
+// printed it and returns typed data, or an error that names what was being
+// parsed and quotes the offending line. The parsers are tested against the
+// real outputs in testdata/real-outputs (copied from
+// reference/real-outputs), not against the lab's stand-ins; the package
+// uses the standard library only.
+package parse
 
-// This file holds helpers shared by the parsers of node replies
-// (parse_nodetool.go, parse_es.go, parse_system.go). Every parser takes the
-// reply exactly as the node printed it and returns typed data, or an error
-// that names what was being parsed and quotes the offending line.
+// This file holds helpers shared by the parsers (nodetool.go, es.go,
+// system.go).
 
 import (
 	"errors"
