@@ -366,7 +366,7 @@ func snapshotStep(env *Env, b *BackupRun) Step {
 		ID: "snapshot", Title: "Snapshot Cassandra on every node and Elasticsearch, together", Kind: KindAction,
 		Why: "\"Coordinate your Apache Cassandra, Elasticsearch, and file storage backups to run at the same time\": every snapshot starts behind one barrier, under one ID, and the start skew is recorded.",
 		Plan: func() []PlannedCommand {
-			out := planEach(cnodes, snapCmd, true)()
+			out := PlanEach(cnodes, snapCmd, true)()
 			if es != nil {
 				out = append(out, PlannedCommand{Node: "elasticsearch", Cmd: fmt.Sprintf("PUT %s/_snapshot/%s/%s?wait_for_completion=false {\"indices\": %q, \"include_global_state\": false}", es.URL, es.Repository, b.ID, es.Index+","+es.AuditIndex)})
 			}
@@ -615,8 +615,8 @@ const filesProgressKey = "attachments"
 func (b *BackupRun) streamTables(ctx context.Context, rc *RunContext, env *Env, nodes []string, ks string, start time.Time, tarCmd func(n, tableDir string) string) error {
 	// Measure first, so progress has a total.
 	totals := make([]int64, len(nodes))
-	if err := parallel(nodes, func(i int, n string) error {
-		out, err := output(ctx, rc, n, snapshotDirsCmd(env.dataDir(n), ks, b.ID), true)
+	if err := Parallel(nodes, func(i int, n string) error {
+		out, err := rc.Stdout(ctx, n, snapshotDirsCmd(env.dataDir(n), ks, b.ID), true)
 		if err != nil {
 			return err
 		}
@@ -641,7 +641,7 @@ func (b *BackupRun) streamTables(ctx context.Context, rc *RunContext, env *Env, 
 	for _, t := range totals {
 		total += t
 	}
-	err := parallel(nodes, func(i int, n string) error {
+	err := Parallel(nodes, func(i int, n string) error {
 		return b.streamNode(ctx, rc, env, n, ks, totals[i], tarCmd)
 	})
 	b.timing("stream", time.Since(start))
@@ -939,7 +939,7 @@ func (b *BackupRun) backupFiles(ctx context.Context, rc *RunContext, env *Env, p
 	var total int64
 	if est != nil && est.AttachmentsAt == node+":"+p {
 		total = est.Attachments
-	} else if out, err := output(ctx, rc, node, "du -sb "+remote.Quote(p), true); err == nil {
+	} else if out, err := rc.Stdout(ctx, node, "du -sb "+remote.Quote(p), true); err == nil {
 		total = parse.ParseDU(out)
 	}
 	ix, err := streamTar(ctx, rc, node, filesTarCmd(p), b.Store, b.ID+"/"+repo.FilesArchive, func(x int64) { rc.Progress(progressKey, x, total, "bytes") })
@@ -961,7 +961,7 @@ func clearSnapshotStep(env *Env, b *BackupRun) Step {
 	return Step{
 		ID: "clearsnapshot", Title: "Clear the Cassandra snapshots", Kind: KindAction,
 		Why:  "A snapshot holds every SSTable it links until it is cleared; once streamed it only costs disk.",
-		Plan: planEach(nodes, cmd, true),
+		Plan: PlanEach(nodes, cmd, true),
 		Run: func(ctx context.Context, rc *RunContext) error {
 			return clearSnapshots(ctx, rc, nodes, cmd)
 		},

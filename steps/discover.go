@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -30,7 +31,7 @@ func readRemoteFile(ctx context.Context, ex Executor, node, file string) ([]byte
 	var b strings.Builder
 	q := remote.Quote(file)
 	cmd := "if [ -e " + q + " ]; then head -c " + strconv.Itoa(maxConfBytes+1) + " " + q + "; else exit 66; fi"
-	res, err := ex.Run(ctx, node, remote.Command{Cmd: cmd, Sudo: true, Stdout: &b, Stderr: errTail{}})
+	res, err := ex.Run(ctx, node, remote.Command{Cmd: cmd, Sudo: true, Stdout: &b, Stderr: io.Discard})
 	if res.ExitCode == 66 {
 		return nil, fmt.Errorf("%s: %s: %w", node, file, fs.ErrNotExist)
 	}
@@ -100,7 +101,7 @@ const theHiveEnvCmd = `pid=$(systemctl show -p MainPID --value thehive 2>/dev/nu
 // secrets: they are only used to resolve the configuration, never shown.
 func TheHiveEnvironment(ctx context.Context, ex Executor, node string) (map[string]string, error) {
 	var b strings.Builder
-	_, err := ex.Run(ctx, node, remote.Command{Cmd: theHiveEnvCmd, Sudo: true, Stdout: &b, Stderr: errTail{}})
+	_, err := ex.Run(ctx, node, remote.Command{Cmd: theHiveEnvCmd, Sudo: true, Stdout: &b, Stderr: io.Discard})
 	if err != nil {
 		return nil, fmt.Errorf("%s: the environment of the thehive service could not be read (is it running?)", node)
 	}
@@ -117,7 +118,7 @@ func TheHiveEnvironment(ctx context.Context, ex Executor, node string) (map[stri
 // status` on node shows them.
 func RingAddresses(ctx context.Context, ex Executor, node, keyspace string) ([]string, error) {
 	var b strings.Builder
-	_, err := ex.Run(ctx, node, remote.Command{Cmd: "nodetool status " + remote.Quote(keyspace), Stdout: &b, Stderr: errTail{}})
+	_, err := ex.Run(ctx, node, remote.Command{Cmd: "nodetool status " + remote.Quote(keyspace), Stdout: &b, Stderr: io.Discard})
 	if err != nil {
 		if perr := parse.ParseNodetoolError(b.String()); perr != nil {
 			return nil, fmt.Errorf("%s: nodetool status: %w", node, perr)
@@ -144,7 +145,7 @@ type NodeFacts struct {
 // ProbeNode reads a node's short host name and whether TheHive is installed.
 func ProbeNode(ctx context.Context, ex Executor, node string) (NodeFacts, error) {
 	var b strings.Builder
-	_, err := ex.Run(ctx, node, remote.Command{Cmd: "hostname -s; if [ -e " + TheHiveConfPath + " ]; then echo thehive; fi", Sudo: true, Stdout: &b, Stderr: errTail{}})
+	_, err := ex.Run(ctx, node, remote.Command{Cmd: "hostname -s; if [ -e " + TheHiveConfPath + " ]; then echo thehive; fi", Sudo: true, Stdout: &b, Stderr: io.Discard})
 	if err != nil {
 		return NodeFacts{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"path"
@@ -45,7 +46,7 @@ func DetectPlatform(ctx context.Context, ex Executor, node string) (PlatformFile
 	}
 	b.WriteString("; do if [ -f \"$f\" ]; then echo \"f $f\"; fi; done; if [ -d " + remote.Quote(Alien4CloudDefaultDataDir) + " ]; then echo d; fi")
 	var out strings.Builder
-	if _, err := ex.Run(ctx, node, remote.Command{Cmd: b.String(), Sudo: true, Stdout: &out, Stderr: errTail{}}); err != nil {
+	if _, err := ex.Run(ctx, node, remote.Command{Cmd: b.String(), Sudo: true, Stdout: &out, Stderr: io.Discard}); err != nil {
 		return PlatformFiles{}, fmt.Errorf("%s: look for platform configuration: %w", node, err)
 	}
 	return detectFrom(out.String()), nil
@@ -132,12 +133,12 @@ func ReadAlien4CloudConf(ctx context.Context, ex Executor, node, file string) (*
 func PostgresDataDir(ctx context.Context, ex Executor, node string, port int) (string, error) {
 	var b strings.Builder
 	cmd := "runuser -u postgres -- psql -p " + strconv.Itoa(port) + " -d postgres -Atqc 'SHOW data_directory'"
-	_, err := ex.Run(ctx, node, remote.Command{Cmd: cmd, Sudo: true, Stdout: &b, Stderr: errTail{}})
+	_, err := ex.Run(ctx, node, remote.Command{Cmd: cmd, Sudo: true, Stdout: &b, Stderr: io.Discard})
 	if dir := strings.TrimSpace(b.String()); err == nil && path.IsAbs(dir) && !strings.Contains(dir, "\n") {
 		return dir, nil
 	}
 	b.Reset()
-	if _, perr := ex.Run(ctx, node, remote.Command{Cmd: "ps -eo args=", Stdout: &b, Stderr: errTail{}}); perr != nil {
+	if _, perr := ex.Run(ctx, node, remote.Command{Cmd: "ps -eo args=", Stdout: &b, Stderr: io.Discard}); perr != nil {
 		return "", fmt.Errorf("%s: PostgreSQL data directory: psql: %v; ps: %w", node, err, perr)
 	}
 	if dir := postmasterDataDir(b.String(), port); dir != "" {
@@ -184,7 +185,7 @@ func postmasterDataDir(ps string, port int) string {
 func RedisDataDir(ctx context.Context, ex Executor, node, host string, port int) (string, error) {
 	var b strings.Builder
 	cmd := "redis-cli -h " + remote.Quote(host) + " -p " + strconv.Itoa(port) + " --raw config get dir"
-	if _, err := ex.Run(ctx, node, remote.Command{Cmd: cmd, Stdout: &b, Stderr: errTail{}}); err != nil {
+	if _, err := ex.Run(ctx, node, remote.Command{Cmd: cmd, Stdout: &b, Stderr: io.Discard}); err != nil {
 		return "", fmt.Errorf("%s: redis-cli config get dir: %w", node, err)
 	}
 	lines := strings.Fields(b.String())

@@ -268,7 +268,7 @@ func TestFanOutRunsNodesAtOnce(t *testing.T) {
 			return rc.RunAll(ctx, nodes, func(string) remote.Command { return remote.Command{Cmd: "sleep"} })
 		}},
 		{ID: "each", Title: "eachNode", Kind: KindCheck, Run: func(ctx context.Context, rc *RunContext) error {
-			eachNode(rc, nodes, func(rc *RunContext, n string) {
+			EachNode(rc, nodes, func(rc *RunContext, n string) {
 				_, err := rc.Run(ctx, n, remote.Command{Cmd: "sleep"})
 				rc.Check(CheckResult{Check: "slept", Node: n, Status: map[bool]CheckStatus{true: CheckPass, false: CheckFail}[err == nil]})
 			})

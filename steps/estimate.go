@@ -166,7 +166,7 @@ func estimateBackup(ctx context.Context, rc *RunContext, env *Env, b *BackupRun)
 		})
 	}
 	problems := make([][]string, len(parts))
-	parallel(parts, func(i int, part func() []string) error { //nolint:errcheck // kept per part in problems
+	Parallel(parts, func(i int, part func() []string) error { //nolint:errcheck // kept per part in problems
 		problems[i] = part()
 		return nil
 	})
@@ -200,8 +200,8 @@ func keyspaceDUCmd(env *Env, n string) string {
 func keyspaceSizes(ctx context.Context, rc *RunContext, env *Env, nodes []string) (sizes map[string]int64, errs map[string]error) {
 	outs := make([]string, len(nodes))
 	failed := make([]error, len(nodes))
-	parallel(nodes, func(i int, n string) error { //nolint:errcheck // kept per node in failed
-		outs[i], failed[i] = output(ctx, rc, n, keyspaceDUCmd(env, n), true)
+	Parallel(nodes, func(i int, n string) error { //nolint:errcheck // kept per node in failed
+		outs[i], failed[i] = rc.Stdout(ctx, n, keyspaceDUCmd(env, n), true)
 		return nil
 	})
 	sizes, errs = map[string]int64{}, map[string]error{}
@@ -261,7 +261,7 @@ func attachmentsSize(ctx context.Context, rc *RunContext, env *Env) (int64, stri
 		return n, "s3://" + st.S3.Bucket, err
 	}
 	n, p := env.filesLocation()
-	out, err := output(ctx, rc, n, "du -sb "+remote.Quote(p), true)
+	out, err := rc.Stdout(ctx, n, "du -sb "+remote.Quote(p), true)
 	if err != nil {
 		return 0, "", fmt.Errorf("%s: %w", n, err)
 	}

@@ -20,12 +20,15 @@ const (
 
 // StepInfo describes a step to a reporter.
 type StepInfo struct {
-	Index       int    `json:"index"` // 1-based position in the runbook
-	Total       int    `json:"total"`
-	ID          string `json:"id"`
-	Title       string `json:"title"`
-	Why         string `json:"why,omitempty"` // the runbook text the step mirrors
-	Kind        Kind   `json:"kind"`
+	Index int    `json:"index"` // 1-based position in the runbook
+	Total int    `json:"total"`
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	Why   string `json:"why,omitempty"` // the runbook text the step mirrors
+	Kind  Kind   `json:"kind"`
+	// Component is Step.Component: what the step works on, as the faces
+	// name it.
+	Component   string `json:"component,omitempty"`
 	Destructive bool   `json:"destructive,omitempty"`
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"path"
@@ -102,18 +103,6 @@ func (e *Env) filesLocation() (node, dir string) {
 	return node, dir
 }
 
-// output runs cmd and returns stdout (stderr goes into the error).
-func output(ctx context.Context, rc *RunContext, node, cmd string, sudo bool) (string, error) {
-	var b strings.Builder
-	_, err := rc.Run(ctx, node, remote.Command{Cmd: cmd, Sudo: sudo, Stdout: &b, Stderr: &errTail{}})
-	return b.String(), err
-}
-
-// errTail discards stderr (the executor keeps its tail for errors).
-type errTail struct{}
-
-func (errTail) Write(p []byte) (int, error) { return len(p), nil }
-
 // Preflight builds the preflight runbook: every check the documents ask for,
 // each on every node it concerns, changing nothing.
 func Preflight(env *Env) Runbook {
@@ -152,34 +141,6 @@ func Preflight(env *Env) Runbook {
 	return rb
 }
 
-func planEach(nodes []string, cmd string, sudo bool) func() []PlannedCommand {
-	return func() []PlannedCommand {
-		out := make([]PlannedCommand, len(nodes))
-		for i, n := range nodes {
-			out[i] = PlannedCommand{Node: n, Cmd: cmd, Sudo: sudo}
-		}
-		return out
-	}
-}
-
-// eachNode runs fn on every node in parallel; the checks each node's fn
-// reports are held and then reported in node order, so that output reads
-// the same from one run to the next.
-func eachNode(rc *RunContext, nodes []string, fn func(rc *RunContext, node string)) {
-	held := make([][]CheckResult, len(nodes))
-	parallel(nodes, func(i int, n string) error { //nolint:errcheck // fn reports through checks, never an error
-		sub := *rc
-		sub.held = &held[i]
-		fn(&sub, n)
-		return nil
-	})
-	for _, rs := range held {
-		for _, r := range rs {
-			rc.Check(r)
-		}
-	}
-}
-
 const sshProbe = "id -un; uname -sr"
 
 func sshStep(env *Env) Step {
@@ -187,10 +148,10 @@ func sshStep(env *Env) Step {
 	return Step{
 		ID: "ssh", Title: "SSH and sudo on every node", Kind: KindCheck,
 		Why:  "Every later step runs commands as root on every node; the scripts are documented to run with sudo.",
-		Plan: planEach(nodes, sshProbe, true),
+		Plan: PlanEach(nodes, sshProbe, true),
 		Run: func(ctx context.Context, rc *RunContext) error {
-			eachNode(rc, nodes, func(rc *RunContext, n string) {
-				out, err := output(ctx, rc, n, sshProbe, true)
+			EachNode(rc, nodes, func(rc *RunContext, n string) {
+				out, err := rc.Stdout(ctx, n, sshProbe, true)
 				if err != nil {
 					rc.Check(CheckResult{Check: "ssh+sudo", Node: n, Status: CheckFail, Evidence: err.Error(), Remedy: sshRemedy(env, n, err)})
 					return
@@ -239,13 +200,13 @@ func clockStep(env *Env) Step {
 	return Step{
 		ID: "clock", Title: "Clock skew between nodes", Kind: KindCheck,
 		Why:  "Cassandra orders writes by timestamp; backups started on every node \"at the same time\" are only consistent if the clocks agree.",
-		Plan: planEach(nodes, cmd, false),
+		Plan: PlanEach(nodes, cmd, false),
 		Run: func(ctx context.Context, rc *RunContext) error {
 			var mu sync.Mutex
 			offsets := map[string]time.Duration{}
-			eachNode(rc, nodes, func(rc *RunContext, n string) {
+			EachNode(rc, nodes, func(rc *RunContext, n string) {
 				before := env.now()
-				out, err := output(ctx, rc, n, cmd, false)
+				out, err := rc.Stdout(ctx, n, cmd, false)
 				after := env.now()
 				if err != nil {
 					rc.Check(CheckResult{Check: "clock", Node: n, Status: CheckFail, Evidence: err.Error()})
@@ -318,9 +279,9 @@ func cassandraToolsStep(env *Env) Step {
 		Run: func(ctx context.Context, rc *RunContext) error {
 			var mu sync.Mutex
 			versions := map[string][]string{}
-			eachNode(rc, nodes, func(rc *RunContext, n string) {
+			EachNode(rc, nodes, func(rc *RunContext, n string) {
 				release := ""
-				out, err := output(ctx, rc, n, cmd, false)
+				out, err := rc.Stdout(ctx, n, cmd, false)
 				if err != nil {
 					rc.Check(CheckResult{Check: "nodetool", Node: n, Status: CheckFail, Evidence: err.Error(),
 						Remedy: "start Cassandra on this node (`sudo systemctl start cassandra`) and check `nodetool status`"})
@@ -339,7 +300,7 @@ func cassandraToolsStep(env *Env) Step {
 					mu.Unlock()
 					env.found.addCassandra(v.Release)
 				}
-				if tv, err := output(ctx, rc, n, tarVersionCmd, false); err != nil || strings.TrimSpace(tv) == "" {
+				if tv, err := rc.Stdout(ctx, n, tarVersionCmd, false); err != nil || strings.TrimSpace(tv) == "" {
 					rc.Check(CheckResult{Check: "tar", Node: n, Status: CheckFail, Evidence: fmt.Sprintf("tar --version: %v", orNotFound(err)),
 						Remedy: "install tar on this node (`sudo apt-get install tar` or `sudo dnf install tar`): the backup streams every table with it"})
 				} else {
@@ -348,7 +309,7 @@ func cassandraToolsStep(env *Env) Step {
 				if n != loader {
 					return
 				}
-				p, err := output(ctx, rc, n, sstableloaderCmd, false)
+				p, err := rc.Stdout(ctx, n, sstableloaderCmd, false)
 				if err != nil || strings.TrimSpace(p) == "" {
 					rc.Check(CheckResult{Check: "sstableloader", Node: n, Status: CheckWarn, Evidence: "sstableloader not found on the restore node",
 						Remedy: "install Cassandra's tools on " + n + " (the cassandra package ships sstableloader in its bin/ or tools/bin/): a restore to a changed topology loads with it"})
@@ -394,11 +355,11 @@ func diskStep(env *Env) Step {
 			return out
 		},
 		Run: func(ctx context.Context, rc *RunContext) error {
-			eachNode(rc, nodes, func(rc *RunContext, n string) {
-				out, err := output(ctx, rc, n, dfCmd(n), true)
+			EachNode(rc, nodes, func(rc *RunContext, n string) {
+				out, err := rc.Stdout(ctx, n, dfCmd(n), true)
 				var du string
 				if err == nil {
-					du, err = output(ctx, rc, n, duCmd(n), true)
+					du, err = rc.Stdout(ctx, n, duCmd(n), true)
 				}
 				if err != nil {
 					rc.Check(CheckResult{Check: "disk", Node: n, Status: CheckFail, Evidence: err.Error(),
@@ -431,14 +392,14 @@ func ringStep(env *Env) Step {
 	return Step{
 		ID: "ring", Title: "Cassandra ring: every node UN, keyspace present, no pending streams", Kind: KindCheck,
 		Why:  "The runbook requires all nodes `UN` in `nodetool status` and a clean `nodetool netstats` before a backup.",
-		Plan: planEach(nodes[:1], status+"; nodetool netstats", false),
+		Plan: PlanEach(nodes[:1], status+"; nodetool netstats", false),
 		Run: func(ctx context.Context, rc *RunContext) error {
 			var out, from string
 			var err error
 			missing := false
 			for _, n := range nodes { // the first node that answers
 				from = n
-				if out, err = output(ctx, rc, n, status, false); err == nil {
+				if out, err = rc.Stdout(ctx, n, status, false); err == nil {
 					break
 				}
 				// nodetool prints "Error: The keyspace X, does not exist" on stdout.
@@ -482,7 +443,7 @@ func ringStep(env *Env) Step {
 						Remedy: "add it to the inventory (hotsnap init discovers every ring member)"})
 				}
 			}
-			ns, err := output(ctx, rc, from, "nodetool netstats", false)
+			ns, err := rc.Stdout(ctx, from, "nodetool netstats", false)
 			if err == nil {
 				if st, perr := parse.ParseNetstats(ns); perr == nil && !st.Idle() {
 					rc.Check(CheckResult{Check: "streams", Node: from, Status: CheckWarn, Evidence: "streaming or pending work in `nodetool netstats`",
@@ -805,11 +766,11 @@ func serviceStep(env *Env) Step {
 	return Step{
 		ID: "thehive", Title: "TheHive service on each node", Kind: KindCheck,
 		Why:  "A hot backup runs with TheHive up; a restore stops it on every node first.",
-		Plan: planEach(nodes, cmd, false),
+		Plan: PlanEach(nodes, cmd, false),
 		Run: func(ctx context.Context, rc *RunContext) error {
-			eachNode(rc, nodes, func(rc *RunContext, n string) {
+			EachNode(rc, nodes, func(rc *RunContext, n string) {
 				var b strings.Builder
-				res, err := rc.Run(ctx, n, remote.Command{Cmd: cmd, Stdout: &b, Stderr: errTail{}})
+				res, err := rc.Run(ctx, n, remote.Command{Cmd: cmd, Stdout: &b, Stderr: io.Discard})
 				st, perr := parse.ParseIsActive(b.String(), res.ExitCode)
 				switch {
 				case perr == nil && st.NotFound:
@@ -838,9 +799,9 @@ func filesStep(env *Env) Step {
 	return Step{
 		ID: "files", Title: "Attachment storage", Kind: KindCheck,
 		Why:  "Attachments on local disk or NFS (storage.localfs.location) are backed up as an archive that keeps owners and modes.",
-		Plan: planEach([]string{n}, cmd, true),
+		Plan: PlanEach([]string{n}, cmd, true),
 		Run: func(ctx context.Context, rc *RunContext) error {
-			out, err := output(ctx, rc, n, cmd, true)
+			out, err := rc.Stdout(ctx, n, cmd, true)
 			if err != nil {
 				rc.Check(CheckResult{Check: "attachments", Node: n, Status: CheckFail, Evidence: err.Error(),
 					Remedy: "check storage.path against storage.localfs.location in application.conf"})

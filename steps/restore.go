@@ -266,9 +266,9 @@ func ringUpStep(env *Env) Step {
 	return Step{
 		ID: "ring", Title: "Cassandra: every node UN", Kind: KindCheck,
 		Why:  "Loading SSTables needs every node that owns data up and normal.",
-		Plan: planEach(nodes[:1], "nodetool status", false),
+		Plan: PlanEach(nodes[:1], "nodetool status", false),
 		Run: func(ctx context.Context, rc *RunContext) error {
-			out, err := output(ctx, rc, nodes[0], "nodetool status", false)
+			out, err := rc.Stdout(ctx, nodes[0], "nodetool status", false)
 			if err != nil {
 				rc.Check(CheckResult{Check: "ring", Node: nodes[0], Status: CheckFail, Evidence: err.Error(), Remedy: "start Cassandra on every node first"})
 				return nil
@@ -374,16 +374,16 @@ func stopTheHiveStep(env *Env, r *RestoreRun) Step {
 	return Step{
 		ID: "stop-thehive", Title: "Stop TheHive and prove it stopped", Kind: KindAction,
 		Why:  "Both hot and cold restores require TheHive stopped on every node: a running TheHive would write into the keyspace being replaced.",
-		Plan: planEach(nodes, thehiveDown+"; "+theHiveStoppedProbe, true),
+		Plan: PlanEach(nodes, thehiveDown+"; "+theHiveStoppedProbe, true),
 		Run: func(ctx context.Context, rc *RunContext) error {
 			r.mu.Lock()
 			r.started = time.Now()
 			r.mu.Unlock()
-			return parallel(nodes, func(i int, n string) error {
-				if _, err := output(ctx, rc, n, thehiveDown, true); err != nil {
+			return Parallel(nodes, func(i int, n string) error {
+				if _, err := rc.Stdout(ctx, n, thehiveDown, true); err != nil {
 					return fmt.Errorf("%s: stop thehive: %w", n, err)
 				}
-				out, err := output(ctx, rc, n, "bash -c "+remote.Quote(theHiveStoppedProbe), true)
+				out, err := rc.Stdout(ctx, n, "bash -c "+remote.Quote(theHiveStoppedProbe), true)
 				if err != nil {
 					return fmt.Errorf("%s: check thehive stopped: %w", n, err)
 				}
@@ -609,7 +609,7 @@ func (r *RestoreRun) importAll(ctx context.Context, rc *RunContext, env *Env) er
 		// The stage step precedes this one whenever the load path is import.
 		return errors.New("the SSTables were not staged: run the restore again (hotsnap resume)")
 	}
-	return parallel(nodes, func(_ int, n string) error {
+	return Parallel(nodes, func(_ int, n string) error {
 		b, total, err := r.archiveOf(n)
 		if err != nil {
 			return err
@@ -918,7 +918,7 @@ func filesRestoreStep(env *Env, r *RestoreRun) Step {
 	return Step{
 		ID: "files", Title: "Restore the attachments with their owners and modes", Kind: KindAction, Destructive: true,
 		Why:  "The archive is unpacked into a staging folder with owners and modes (the documented restore loses thehive:thehive), then swapped in, so a failure while unpacking leaves the current files untouched.",
-		Plan: planEach([]string{node}, extract+" ; "+swap, true),
+		Plan: PlanEach([]string{node}, extract+" ; "+swap, true),
 		Run: func(ctx context.Context, rc *RunContext) error {
 			r.mu.Lock()
 			r.destructive = true
@@ -1005,14 +1005,14 @@ func startTheHiveStep(env *Env, r *RestoreRun) Step {
 	return Step{
 		ID: "start-thehive", Title: "Start TheHive and wait until it is healthy", Kind: KindAction,
 		Why:  "The restore is finished only when TheHive answers /api/status and its log since the start shows no error.",
-		Plan: planEach(nodes, "systemctl start thehive; GET http://127.0.0.1:9000/api/status; journalctl -u thehive --since <start> | grep ERROR", true),
+		Plan: PlanEach(nodes, "systemctl start thehive; GET http://127.0.0.1:9000/api/status; journalctl -u thehive --since <start> | grep ERROR", true),
 		Run: func(ctx context.Context, rc *RunContext) error {
 			since := time.Now().Add(-time.Second)
 			if err := rc.RunAll(ctx, nodes, func(string) remote.Command { return remote.Command{Cmd: "systemctl start thehive", Sudo: true} }); err != nil {
 				return err
 			}
 			deadline := time.Now().Add(r.HealthTimeout)
-			if err := parallel(nodes, func(i int, n string) error {
+			if err := Parallel(nodes, func(i int, n string) error {
 				cl, err := remote.NewESClient(n, TheHiveStatusURL, "", "", env.Dial(n))
 				if err != nil {
 					return err
@@ -1041,7 +1041,7 @@ func startTheHiveStep(env *Env, r *RestoreRun) Step {
 			}
 			journal := "journalctl -u thehive --no-pager --since " + remote.Quote("@"+strconv.FormatInt(since.Unix(), 10))
 			for _, n := range nodes {
-				out, err := output(ctx, rc, n, journal, true)
+				out, err := rc.Stdout(ctx, n, journal, true)
 				if err != nil {
 					return fmt.Errorf("%s: read the log: %w", n, err)
 				}

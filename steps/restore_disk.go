@@ -85,7 +85,7 @@ func restoreDiskStep(env *Env, r *RestoreRun) Step {
 				}
 				byNode[d.node] = append(byNode[d.node], d)
 			}
-			eachNode(rc, nodes, func(rc *RunContext, n string) {
+			EachNode(rc, nodes, func(rc *RunContext, n string) {
 				// Needs on the same file system add up.
 				type fsNeed struct {
 					mount string
@@ -97,7 +97,7 @@ func restoreDiskStep(env *Env, r *RestoreRun) Step {
 				for _, d := range byNode[n] {
 					dir := d.dir
 					// The folder may not exist yet (a new node): ask df about its parent.
-					out, err := output(ctx, rc, n, "df -PB1 "+remote.Quote(dir)+" 2>/dev/null || df -PB1 "+remote.Quote(path.Dir(dir)), true)
+					out, err := rc.Stdout(ctx, n, "df -PB1 "+remote.Quote(dir)+" 2>/dev/null || df -PB1 "+remote.Quote(path.Dir(dir)), true)
 					var dfs []parse.DiskUsage
 					if err == nil {
 						dfs, err = parse.ParseDF(out)

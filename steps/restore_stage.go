@@ -55,7 +55,7 @@ func stageStep(env *Env, r *RestoreRun) Step {
 				rc.Output("", "nothing to stage: the keyspace is loaded with sstableloader, or was restored by the earlier run")
 				return nil
 			}
-			if err := parallel(nodes, func(i int, n string) error {
+			if err := Parallel(nodes, func(i int, n string) error {
 				return r.stageNode(ctx, rc, env, n)
 			}); err != nil {
 				return err
