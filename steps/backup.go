@@ -195,7 +195,7 @@ func oneNodeStep(env *Env, b *BackupRun) Step {
 			if !rf || !ring || len(rc.FailedChecks()) > 0 {
 				return fmt.Errorf("--one-node needs preflight to prove RF = node count and every node UN (replication proven: %v, ring proven: %v): back up every node instead", rf, ring)
 			}
-			rc.Output("", fmt.Sprintf("RF = %d nodes and every node UN: backing up %s only", len(env.names(config.RoleCassandra)), b.snapshotNodes(env)[0]))
+			rc.Output("", fmt.Sprintf("RF = %d nodes and every node UN: backing up %s only", len(env.NodesWith(config.RoleCassandra)), b.snapshotNodes(env)[0]))
 			return nil
 		},
 	}
@@ -212,12 +212,12 @@ func measureStep(env *Env, b *BackupRun) Step {
 				out = append(out, PlannedCommand{Node: n, Cmd: keyspaceDUCmd(env, n), Sudo: true})
 			}
 			if es := env.Inv.Elasticsearch; es != nil {
-				out = append(out, PlannedCommand{Node: env.esNode(), Cmd: "GET " + es.URL + "/_cat/indices?format=json&bytes=b&h=index,pri.store.size,store.size"})
+				out = append(out, PlannedCommand{Node: esNode(env), Cmd: "GET " + es.URL + "/_cat/indices?format=json&bytes=b&h=index,pri.store.size,store.size"})
 			}
 			if st := env.Inv.Storage; st != nil && st.Provider == config.StorageS3 && st.S3 != nil {
-				out = append(out, PlannedCommand{Node: env.appNode(), Cmd: "S3: list s3://" + st.S3.Bucket + " (sizes)"})
+				out = append(out, PlannedCommand{Node: appNode(env), Cmd: "S3: list s3://" + st.S3.Bucket + " (sizes)"})
 			} else if st != nil {
-				n, p := env.filesLocation()
+				n, p := filesLocation(env)
 				out = append(out, PlannedCommand{Node: n, Cmd: "du -sb " + remote.Quote(p), Sudo: true})
 			}
 			return out
@@ -291,7 +291,7 @@ func schemaStep(env *Env, b *BackupRun) Step {
 		ID: "schema", Title: "Export the keyspace schema and the topology", Kind: KindAction,
 		Why: "The restore recreates the keyspace from this schema (server-side DESCRIBE, so no cqlsh/Python 3.9 is needed) and compares topologies.",
 		Plan: func() []PlannedCommand {
-			return []PlannedCommand{{Node: env.names(config.RoleCassandra)[0], Cmd: "CQL: DESCRIBE KEYSPACE " + c.Keyspace + "; SELECT host_id, data_center, rack, tokens, release_version FROM system.local / system.peers_v2"}}
+			return []PlannedCommand{{Node: env.NodesWith(config.RoleCassandra)[0], Cmd: "CQL: DESCRIBE KEYSPACE " + c.Keyspace + "; SELECT host_id, data_center, rack, tokens, release_version FROM system.local / system.peers_v2"}}
 		},
 		Run: func(ctx context.Context, rc *RunContext) error {
 			q, closeFn, err := cqlSession(env)
@@ -348,7 +348,7 @@ func s3Client(env *Env, node string) (*minio.Client, error) {
 
 // esClient returns a REST client for the cluster through the first ES node.
 func esClient(env *Env) (*remote.ESClient, string, error) {
-	node, es := env.esNode(), env.Inv.Elasticsearch
+	node, es := esNode(env), env.Inv.Elasticsearch
 	cl, err := remote.NewESClient(node, es.URL, es.Username, env.ESPassword, env.Dial(node))
 	return cl, node, err
 }
@@ -481,7 +481,7 @@ func snapshotStep(env *Env, b *BackupRun) Step {
 
 // snapshotNodes are the Cassandra nodes whose snapshots the backup takes.
 func (b *BackupRun) snapshotNodes(env *Env) []string {
-	nodes := env.names(config.RoleCassandra)
+	nodes := env.NodesWith(config.RoleCassandra)
 	if b.OneNode && len(nodes) > 1 {
 		return nodes[:1]
 	}
@@ -550,7 +550,7 @@ func streamStep(env *Env, b *BackupRun, withFiles bool) Step {
 	nodes := b.snapshotNodes(env)
 	ks := env.Inv.Cassandra.Keyspace
 	tarCmd := func(n, tableDir string) string {
-		return "tar -C " + remote.Quote(path.Join(env.dataDir(n), ks, tableDir, "snapshots", b.ID)) + " -cf - ."
+		return "tar -C " + remote.Quote(path.Join(dataDir(env, n), ks, tableDir, "snapshots", b.ID)) + " -cf - ."
 	}
 	title := "Stream every node's snapshot into the repository"
 	why := "Tar over SSH straight into the repository, hashed on the fly: no copy on the node's disk, nothing held whole in memory, all nodes at once."
@@ -564,7 +564,7 @@ func streamStep(env *Env, b *BackupRun, withFiles bool) Step {
 		Plan: func() []PlannedCommand {
 			var out []PlannedCommand
 			for _, n := range nodes {
-				out = append(out, PlannedCommand{Node: n, Cmd: snapshotDirsCmd(env.dataDir(n), ks, b.ID), Sudo: true},
+				out = append(out, PlannedCommand{Node: n, Cmd: snapshotDirsCmd(dataDir(env, n), ks, b.ID), Sudo: true},
 					PlannedCommand{Node: n, Cmd: tarCmd(n, "<table>-<id>"), Sudo: true, Note: "one per table, streamed into " + repo.TableArchivePath(b.ID, n, ks, "<table>", "<id>")})
 			}
 			if withFiles {
@@ -616,7 +616,7 @@ func (b *BackupRun) streamTables(ctx context.Context, rc *RunContext, env *Env, 
 	// Measure first, so progress has a total.
 	totals := make([]int64, len(nodes))
 	if err := Parallel(nodes, func(i int, n string) error {
-		out, err := rc.Stdout(ctx, n, snapshotDirsCmd(env.dataDir(n), ks, b.ID), true)
+		out, err := rc.Stdout(ctx, n, snapshotDirsCmd(dataDir(env, n), ks, b.ID), true)
 		if err != nil {
 			return err
 		}
@@ -910,7 +910,7 @@ func filesBackupStep(env *Env, b *BackupRun) Step {
 		Why:  filesWhy,
 		Plan: func() []PlannedCommand { return b.filesPlan(env) },
 		Run: func(ctx context.Context, rc *RunContext) error {
-			node, _ := env.filesLocation()
+			node, _ := filesLocation(env)
 			return b.backupFiles(ctx, rc, env, node)
 		},
 	}
@@ -922,14 +922,14 @@ func filesTarCmd(dir string) string { return "tar -C " + remote.Quote(dir) + " -
 
 // filesPlan is what archiving the attachments on local disk or NFS runs.
 func (b *BackupRun) filesPlan(env *Env) []PlannedCommand {
-	node, p := env.filesLocation()
+	node, p := filesLocation(env)
 	return []PlannedCommand{{Node: node, Cmd: filesTarCmd(p), Sudo: true, Note: "streamed into " + b.ID + "/" + repo.FilesArchive}}
 }
 
 // backupFiles streams the attachments on local disk or NFS into the store
 // as one tar, reporting progress under progressKey.
 func (b *BackupRun) backupFiles(ctx context.Context, rc *RunContext, env *Env, progressKey string) error {
-	node, p := env.filesLocation()
+	node, p := filesLocation(env)
 	start := time.Now()
 	// The progress's total is what the measure step found; du only when it
 	// could not measure the folder.

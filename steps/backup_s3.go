@@ -13,7 +13,7 @@ import (
 
 func s3BackupStep(env *Env, b *BackupRun) Step {
 	s3 := env.Inv.Storage.S3
-	node := env.appNode()
+	node := appNode(env)
 	return Step{
 		ID: "files", Title: "Copy every attachment object from S3", Kind: KindAction,
 		Why: "With storage.provider = s3 the attachments are objects in a bucket: each is copied into the repository with its hash, through the SSH tunnel when only the nodes reach the endpoint.",

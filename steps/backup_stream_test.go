@@ -91,7 +91,7 @@ func TestBackupFilesTakesItsTotalFromTheEstimate(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := &Env{Inv: inv}
-	node, dir := env.filesLocation()
+	node, dir := filesLocation(env)
 	f := remotetest.New(t)
 	f.Expect(node, filesTarCmd(dir)).WithSudo(true).Stdout(archive.String())
 	b := &BackupRun{Store: store, ID: "hotsnap-20261122-100000-aaaa",

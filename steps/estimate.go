@@ -192,7 +192,7 @@ func keyspaceDUCmd(env *Env, n string) string {
 	if env.Inv.Cassandra != nil {
 		ks = env.Inv.Cassandra.Keyspace
 	}
-	return "du -sb " + remote.Quote(path.Join(env.dataDir(n), ks))
+	return "du -sb " + remote.Quote(path.Join(dataDir(env, n), ks))
 }
 
 // keyspaceSizes runs keyspaceDUCmd on every node at once; a node that
@@ -260,7 +260,7 @@ func attachmentsSize(ctx context.Context, rc *RunContext, env *Env) (int64, stri
 		n, err := s3BucketSize(ctx, env)
 		return n, "s3://" + st.S3.Bucket, err
 	}
-	n, p := env.filesLocation()
+	n, p := filesLocation(env)
 	out, err := rc.Stdout(ctx, n, "du -sb "+remote.Quote(p), true)
 	if err != nil {
 		return 0, "", fmt.Errorf("%s: %w", n, err)
@@ -270,7 +270,7 @@ func attachmentsSize(ctx context.Context, rc *RunContext, env *Env) (int64, stri
 
 // s3BucketSize lists the attachment bucket through the app node's tunnel.
 func s3BucketSize(ctx context.Context, env *Env) (int64, error) {
-	s3, node := env.Inv.Storage.S3, env.appNode()
+	s3, node := env.Inv.Storage.S3, appNode(env)
 	cl, err := s3Client(env, node)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", node, err)

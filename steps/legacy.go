@@ -41,7 +41,7 @@ func LegacyTargetFor(env *Env) repo.LegacyTarget {
 		if st.Provider == config.StorageS3 && st.S3 != nil {
 			t.Bucket = st.S3.Bucket
 		} else {
-			t.FilesNode, t.FilesPath = env.filesLocation()
+			t.FilesNode, t.FilesPath = filesLocation(env)
 		}
 	}
 	return t
@@ -221,7 +221,7 @@ func verifyLegacy(ctx context.Context, rc *RunContext, env *Env, r *RestoreRun) 
 	rc.Check(CheckResult{Check: "backup hashes", Node: "repository", Status: CheckWarn,
 		Evidence: "the documented layout records no hashes, owners or host IDs: the contents cannot be checked against the time of the backup (compare the sha256 above with a copy kept elsewhere)",
 		Remedy:   "nothing to do; hotsnap's own backups (hotsnap backup) record all three"})
-	if n := len(env.names(config.RoleCassandra)); n > 0 {
+	if n := len(env.NodesWith(config.RoleCassandra)); n > 0 {
 		rf := schemaReplication(l.Schema)
 		if rf < n {
 			rc.Check(CheckResult{Check: "backup replication", Status: CheckWarn,

@@ -18,86 +18,33 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
-	"github.com/hotsnap/hotsnap/repo"
 
 	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
-// Env is what the runbooks need from the outside world.
-type Env struct {
-	Inv  *config.Inventory
-	Exec Executor
-	// Dial returns the tunnel from a node (remote.Pool.Dialer).
-	Dial func(node string) remote.DialFunc
-	// Secrets, resolved by the caller ("" when not configured).
-	CassandraPassword string
-	ESPassword        string
-	S3AccessKey       string
-	S3SecretKey       string
-	// Now is the local clock (tests may fix it).
-	Now func() time.Time
-	// OpenRepo, when set, opens the backup repository (repository.url) for
-	// the preflight check of its free space; nil leaves that check out
-	// (the backup runbook meets a full repository as it writes, and says
-	// so). `plan` sets one that is never called.
-	OpenRepo func(ctx context.Context) (repo.Store, func(), error)
-
-	// found collects the versions the checks see, for the "versions" check.
-	found *foundVersions
-}
-
-func (e *Env) now() time.Time {
-	if e.Now != nil {
-		return e.Now()
-	}
-	return time.Now()
-}
-
-func (e *Env) names(role string) []string {
-	var out []string
-	for _, n := range e.Inv.NodesWithRole(role) {
-		out = append(out, n.Name)
-	}
-	return out
-}
-
-func (e *Env) allNames() []string {
-	out := make([]string, len(e.Inv.Nodes))
-	for i, n := range e.Inv.Nodes {
-		out[i] = n.Name
-	}
-	return out
-}
-
-func (e *Env) dataDir(node string) string {
-	if n, ok := e.Inv.Node(node); ok {
+// dataDir is the Cassandra data directory of node: its
+// paths.cassandra_data, else cassandra.data_dir.
+func dataDir(env *Env, node string) string {
+	if n, ok := env.Inv.Node(node); ok {
 		if p := n.Paths[config.PathCassandraData]; p != "" {
 			return p
 		}
 	}
-	return e.Inv.Cassandra.DataDir
-}
-
-// firstWithRole returns the first node with role, else the first node.
-func (e *Env) firstWithRole(role string) string {
-	if n := e.names(role); len(n) > 0 {
-		return n[0]
-	}
-	return e.Inv.Nodes[0].Name
+	return env.Inv.Cassandra.DataDir
 }
 
 // esNode is the node through whose tunnel Elasticsearch is reached.
-func (e *Env) esNode() string { return e.firstWithRole(config.RoleElasticsearch) }
+func esNode(env *Env) string { return env.FirstWith(config.RoleElasticsearch) }
 
 // appNode is the node from which TheHive's API and its S3 store are reached.
-func (e *Env) appNode() string { return e.firstWithRole(config.RoleTheHive) }
+func appNode(env *Env) string { return env.FirstWith(config.RoleTheHive) }
 
 // filesLocation is the node that reads the local attachment folder, and the
 // folder there (storage.path, or the node's paths.attachments).
-func (e *Env) filesLocation() (node, dir string) {
-	node = e.firstWithRole(config.RoleFiles)
-	dir = e.Inv.Storage.Path
-	if n, ok := e.Inv.Node(node); ok && n.Paths[config.PathAttachments] != "" {
+func filesLocation(env *Env) (node, dir string) {
+	node = env.FirstWith(config.RoleFiles)
+	dir = env.Inv.Storage.Path
+	if n, ok := env.Inv.Node(node); ok && n.Paths[config.PathAttachments] != "" {
 		dir = n.Paths[config.PathAttachments]
 	}
 	return node, dir
@@ -107,19 +54,20 @@ func (e *Env) filesLocation() (node, dir string) {
 // each on every node it concerns, changing nothing.
 func Preflight(env *Env) Runbook {
 	rb := Runbook{Name: "preflight", Cluster: env.Inv.Cluster}
-	env.found = &foundVersions{}
+	// The versions the checks see, for the version matrix at the end.
+	found := &foundVersions{}
 	// SSH first: it opens the connections and says which nodes answer.
 	// The checks after it only read, and none reads what another leaves,
 	// so they run at once (the engine still reports them in this order);
 	// the version matrix comes last, from what they saw.
 	checks := []Step{clockStep(env)}
-	if env.Inv.Cassandra != nil && len(env.names(config.RoleCassandra)) > 0 {
-		checks = append(checks, cassandraToolsStep(env), diskStep(env), ringStep(env), cqlStep(env))
+	if env.Inv.Cassandra != nil && len(env.NodesWith(config.RoleCassandra)) > 0 {
+		checks = append(checks, cassandraToolsStep(env, found), diskStep(env), ringStep(env), cqlStep(env))
 	}
 	if env.Inv.Elasticsearch != nil {
-		checks = append(checks, esStep(env))
+		checks = append(checks, esStep(env, found))
 	}
-	if len(env.names(config.RoleTheHive)) > 0 {
+	if len(env.NodesWith(config.RoleTheHive)) > 0 {
 		checks = append(checks, serviceStep(env))
 	}
 	if st := env.Inv.Storage; st != nil && st.Provider == config.StorageLocalFS {
@@ -135,8 +83,8 @@ func Preflight(env *Env) Runbook {
 	}
 	rb.Steps = append(rb.Steps, sshStep(env))
 	rb.Steps = append(rb.Steps, checks...)
-	if len(env.names(config.RoleTheHive)) > 0 {
-		rb.Steps = append(rb.Steps, versionsStep(env))
+	if len(env.NodesWith(config.RoleTheHive)) > 0 {
+		rb.Steps = append(rb.Steps, versionsStep(env, found))
 	}
 	return rb
 }
@@ -144,7 +92,7 @@ func Preflight(env *Env) Runbook {
 const sshProbe = "id -un; uname -sr"
 
 func sshStep(env *Env) Step {
-	nodes := env.allNames()
+	nodes := env.AllNodes()
 	return Step{
 		ID: "ssh", Title: "SSH and sudo on every node", Kind: KindCheck,
 		Why:  "Every later step runs commands as root on every node; the scripts are documented to run with sudo.",
@@ -195,7 +143,7 @@ func sshRemedy(env *Env, node string, err error) string {
 }
 
 func clockStep(env *Env) Step {
-	nodes := env.allNames()
+	nodes := env.AllNodes()
 	const cmd = "date +%s%N"
 	return Step{
 		ID: "clock", Title: "Clock skew between nodes", Kind: KindCheck,
@@ -205,9 +153,9 @@ func clockStep(env *Env) Step {
 			var mu sync.Mutex
 			offsets := map[string]time.Duration{}
 			EachNode(rc, nodes, func(rc *RunContext, n string) {
-				before := env.now()
+				before := env.Clock()
 				out, err := rc.Stdout(ctx, n, cmd, false)
-				after := env.now()
+				after := env.Clock()
 				if err != nil {
 					rc.Check(CheckResult{Check: "clock", Node: n, Status: CheckFail, Evidence: err.Error()})
 					return
@@ -258,8 +206,8 @@ const (
 	sstableloaderCmd = "command -v sstableloader"
 )
 
-func cassandraToolsStep(env *Env) Step {
-	nodes := env.names(config.RoleCassandra)
+func cassandraToolsStep(env *Env, found *foundVersions) Step {
+	nodes := env.NodesWith(config.RoleCassandra)
 	loader := nodes[0]
 	const cmd = "nodetool version"
 	return Step{
@@ -298,7 +246,7 @@ func cassandraToolsStep(env *Env) Step {
 					mu.Lock()
 					versions[v.Release] = append(versions[v.Release], n)
 					mu.Unlock()
-					env.found.addCassandra(v.Release)
+					found.addCassandra(v.Release)
 				}
 				if tv, err := rc.Stdout(ctx, n, tarVersionCmd, false); err != nil || strings.TrimSpace(tv) == "" {
 					rc.Check(CheckResult{Check: "tar", Node: n, Status: CheckFail, Evidence: fmt.Sprintf("tar --version: %v", orNotFound(err)),
@@ -339,9 +287,9 @@ func orNotFound(err error) string {
 }
 
 func diskStep(env *Env) Step {
-	nodes := env.names(config.RoleCassandra)
+	nodes := env.NodesWith(config.RoleCassandra)
 	ks := env.Inv.Cassandra.Keyspace
-	dfCmd := func(n string) string { return "df -PB1 " + remote.Quote(env.dataDir(n)) }
+	dfCmd := func(n string) string { return "df -PB1 " + remote.Quote(dataDir(env, n)) }
 	duCmd := func(n string) string { return keyspaceDUCmd(env, n) }
 	cmdFor := func(n string) string { return dfCmd(n) + " && " + duCmd(n) }
 	return Step{
@@ -363,7 +311,7 @@ func diskStep(env *Env) Step {
 				}
 				if err != nil {
 					rc.Check(CheckResult{Check: "disk", Node: n, Status: CheckFail, Evidence: err.Error(),
-						Remedy: "check that " + path.Join(env.dataDir(n), ks) + " exists (cassandra.data_dir / nodes[].paths.cassandra_data)"})
+						Remedy: "check that " + path.Join(dataDir(env, n), ks) + " exists (cassandra.data_dir / nodes[].paths.cassandra_data)"})
 					return
 				}
 				dfs, err := parse.ParseDF(out)
@@ -386,7 +334,7 @@ func diskStep(env *Env) Step {
 }
 
 func ringStep(env *Env) Step {
-	nodes := env.names(config.RoleCassandra)
+	nodes := env.NodesWith(config.RoleCassandra)
 	ks := env.Inv.Cassandra.Keyspace
 	status := "nodetool status " + remote.Quote(ks)
 	return Step{
@@ -579,14 +527,14 @@ func replicationFactor(repl map[string]string) int {
 	return total
 }
 
-func esStep(env *Env) Step {
+func esStep(env *Env, found *foundVersions) Step {
 	es := env.Inv.Elasticsearch
 	repo := es.Repository
 	return Step{
 		ID: "elasticsearch", Title: "Elasticsearch: reachable, version, health, snapshot repository registered, under path.repo and verified", Kind: KindCheck,
 		Why: "The index is backed up with the snapshot API into an fs repository on the shared folder (path.repo), registered once on the cluster.",
 		Plan: func() []PlannedCommand {
-			return []PlannedCommand{{Node: env.esNode(), Cmd: fmt.Sprintf("GET %s/ · GET /_cluster/health · GET /_snapshot/%s · POST /_snapshot/%s/_verify (through the SSH tunnel)", es.URL, repo, repo)}}
+			return []PlannedCommand{{Node: esNode(env), Cmd: fmt.Sprintf("GET %s/ · GET /_cluster/health · GET /_snapshot/%s · POST /_snapshot/%s/_verify (through the SSH tunnel)", es.URL, repo, repo)}}
 		},
 		Run: func(ctx context.Context, rc *RunContext) error {
 			cl, n, err := esClient(env)
@@ -610,7 +558,7 @@ func esStep(env *Env) Step {
 				rc.Check(CheckResult{Check: "es reachable", Node: n, Status: CheckFail, Evidence: err.Error()})
 				return nil
 			}
-			env.found.setES(root.Distribution, root.Version)
+			found.setES(root.Distribution, root.Version)
 			rc.Check(CheckResult{Check: "es version", Node: n, Status: esVersionStatus(root.Distribution, root.Version), Evidence: fmt.Sprintf("%s %s, cluster %q", root.Distribution, root.Version, root.ClusterName),
 				Remedy: "TheHive 5.5+ supports Elasticsearch 7.11–9.1 and OpenSearch (runbook §5)"})
 
@@ -761,7 +709,7 @@ func esVersionStatus(dist, version string) CheckStatus {
 }
 
 func serviceStep(env *Env) Step {
-	nodes := env.names(config.RoleTheHive)
+	nodes := env.NodesWith(config.RoleTheHive)
 	const cmd = "systemctl is-active thehive"
 	return Step{
 		ID: "thehive", Title: "TheHive service on each node", Kind: KindCheck,
@@ -794,7 +742,7 @@ func serviceStep(env *Env) Step {
 
 func filesStep(env *Env) Step {
 	st := env.Inv.Storage
-	n, p := env.filesLocation()
+	n, p := filesLocation(env)
 	cmd := "stat -c '%U:%G %a' " + remote.Quote(p) + " && du -sb " + remote.Quote(p)
 	return Step{
 		ID: "files", Title: "Attachment storage", Kind: KindCheck,
@@ -836,7 +784,7 @@ func HumanBytes(n int64) string {
 
 func s3Step(env *Env) Step {
 	s3 := env.Inv.Storage.S3
-	node := env.appNode()
+	node := appNode(env)
 	return Step{
 		ID: "s3", Title: "Attachment storage in S3: bucket reachable with the credentials", Kind: KindCheck,
 		Why: "With storage.provider = s3 the attachments live in a bucket; the backup copies every object, so the credentials must list and read it.",

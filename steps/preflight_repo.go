@@ -23,12 +23,12 @@ func repositoryStep(env *Env) Step {
 		Plan: func() []PlannedCommand {
 			var out []PlannedCommand
 			if env.Inv.Cassandra != nil {
-				for _, n := range env.names(config.RoleCassandra) {
+				for _, n := range env.NodesWith(config.RoleCassandra) {
 					out = append(out, PlannedCommand{Node: n, Cmd: keyspaceDUCmd(env, n), Sudo: true})
 				}
 			}
 			if st := env.Inv.Storage; st != nil && st.Provider == config.StorageLocalFS {
-				n, p := env.filesLocation()
+				n, p := filesLocation(env)
 				out = append(out, PlannedCommand{Node: n, Cmd: "du -sb " + remote.Quote(p), Sudo: true})
 			}
 			return append(out, PlannedCommand{Node: "repository", Cmd: "free space of " + url + " (statfs, or df -PB1 over SSH)"})
@@ -93,7 +93,7 @@ func spaceVerdict(space repo.Space, where string, need int64, parts string, prob
 func backupSize(ctx context.Context, rc *RunContext, env *Env) (need int64, parts string, problems []string) {
 	var desc []string
 	if env.Inv.Cassandra != nil {
-		nodes := env.names(config.RoleCassandra)
+		nodes := env.NodesWith(config.RoleCassandra)
 		sizes, errs := keyspaceSizes(ctx, rc, env, nodes)
 		var total int64
 		for _, n := range sizes {

@@ -102,8 +102,8 @@ func TestToolsCheck(t *testing.T) {
 	f.Expect("node2", tarVersionCmd).Stdout("tar (GNU tar) 1.35\n")
 	f.Expect("node3", tarVersionCmd).Stderr("sh: 1: tar: not found\n") // head exits 0 with nothing
 	f.Expect("node1", sstableloaderCmd).Exit(1)
-	env := &Env{Inv: preflightInv(t, "http://127.0.0.1:9200"), found: &foundVersions{}}
-	rs := runStep(t, f, cassandraToolsStep(env))
+	env := &Env{Inv: preflightInv(t, "http://127.0.0.1:9200")}
+	rs := runStep(t, f, cassandraToolsStep(env, &foundVersions{}))
 
 	if r := findCheck(t, rs, "node2", "tar"); r.Status != CheckPass || r.Evidence != "tar (GNU tar) 1.35" {
 		t.Errorf("tar on node2: %+v", r)
@@ -280,8 +280,8 @@ func TestElasticsearchCheckPathRepo(t *testing.T) {
 		}
 		inv := preflightInv(t, srv.URL)
 		inv.Elasticsearch.RepositoryPath = loc
-		env := &Env{Inv: inv, Dial: func(string) remote.DialFunc { return nil }, found: &foundVersions{}}
-		r := findCheck(t, runStep(t, remotetest.New(t), esStep(env)), "node1", "es path.repo")
+		env := &Env{Inv: inv, Dial: func(string) remote.DialFunc { return nil }}
+		r := findCheck(t, runStep(t, remotetest.New(t), esStep(env, &foundVersions{})), "node1", "es path.repo")
 		want := strings.ReplaceAll(c.want, "ROOT", root)
 		if r.Status != c.status || !strings.Contains(r.Evidence, want) {
 			t.Fatalf("got %+v\nwant %s, evidence ~%q", r, c.status, want)

@@ -229,8 +229,8 @@ func TheHiveVersion(ctx context.Context, dial remote.DialFunc, node string) (str
 
 // versionsStep rates the combination of versions against runbook §5, once
 // for the cluster, after the Cassandra and Elasticsearch checks.
-func versionsStep(env *Env) Step {
-	nodes := env.names(config.RoleTheHive)
+func versionsStep(env *Env, found *foundVersions) Step {
+	nodes := env.NodesWith(config.RoleTheHive)
 	return Step{
 		ID: "versions", Title: "TheHive, Cassandra and Elasticsearch versions against the supported matrix", Kind: KindCheck,
 		Why: "Runbook §5: each TheHive release supports given Cassandra and Elasticsearch/OpenSearch versions; a backup of an unsupported mix may not restore.",
@@ -248,11 +248,9 @@ func versionsStep(env *Env) Step {
 				}
 				why = err.Error()
 			}
-			if f := env.found; f != nil {
-				f.mu.Lock()
-				v.Cassandra, v.ESDistribution, v.ES = slices.Clone(f.cassandra), f.esDist, f.es
-				f.mu.Unlock()
-			}
+			found.mu.Lock()
+			v.Cassandra, v.ESDistribution, v.ES = slices.Clone(found.cassandra), found.esDist, found.es
+			found.mu.Unlock()
 			st, ev, rem := RateVersions(v)
 			if v.TheHive == "" && why != "" {
 				ev += " (" + why + ")"

@@ -122,7 +122,7 @@ func Restore(env *Env, r *RestoreRun) Runbook {
 		// then says what the choice will remove.
 		rb.Steps = append(rb.Steps, s3ChoiceGate(env, r))
 	}
-	thehive := env.names(config.RoleTheHive)
+	thehive := env.NodesWith(config.RoleTheHive)
 	stage := m.Keyspace != "" && inv.Cassandra != nil && r.Legacy == nil
 	if len(thehive) > 0 {
 		happens := "stop TheHive (systemctl stop thehive) and prove it stopped; Cassandra and Elasticsearch stay up"
@@ -262,7 +262,7 @@ func versionLess(a, b string) bool {
 }
 
 func ringUpStep(env *Env) Step {
-	nodes := env.names(config.RoleCassandra)
+	nodes := env.NodesWith(config.RoleCassandra)
 	return Step{
 		ID: "ring", Title: "Cassandra: every node UN", Kind: KindCheck,
 		Why:  "Loading SSTables needs every node that owns data up and normal.",
@@ -297,7 +297,7 @@ func topologyStep(env *Env, r *RestoreRun) Step {
 		ID: "topology", Title: "Compare the backup's topology with the cluster now", Kind: KindCheck,
 		Why: "The same nodes (same host IDs) can take back their own SSTables with `nodetool import`; a changed topology (nodes added, removed, renamed, a migration) needs `sstableloader`, which streams every row to the nodes that own it now.",
 		Plan: func() []PlannedCommand {
-			return []PlannedCommand{{Node: env.names(config.RoleCassandra)[0], Cmd: "CQL: SELECT host_id, data_center, rack, tokens FROM system.local / system.peers_v2"}}
+			return []PlannedCommand{{Node: env.NodesWith(config.RoleCassandra)[0], Cmd: "CQL: SELECT host_id, data_center, rack, tokens FROM system.local / system.peers_v2"}}
 		},
 		Run: func(ctx context.Context, rc *RunContext) error {
 			if r.Legacy != nil {
@@ -370,7 +370,7 @@ const theHiveStoppedProbe = `echo "state=$(systemctl is-active thehive)"; ` +
 	`if (exec 3<>/dev/tcp/127.0.0.1/9000) 2>/dev/null; then echo port=open; else echo port=closed; fi`
 
 func stopTheHiveStep(env *Env, r *RestoreRun) Step {
-	nodes := env.names(config.RoleTheHive)
+	nodes := env.NodesWith(config.RoleTheHive)
 	return Step{
 		ID: "stop-thehive", Title: "Stop TheHive and prove it stopped", Kind: KindAction,
 		Why:  "Both hot and cold restores require TheHive stopped on every node: a running TheHive would write into the keyspace being replaced.",
@@ -426,7 +426,7 @@ func restoreGate(env *Env, r *RestoreRun) Step {
 	}
 	step := Step{ID: "approve-restore", Title: "Replace the data with backup " + m.ID, Kind: KindGate, Gate: &GateRequest{
 		Happens:     fmt.Sprintf("restore backup %s (taken %s) into %s", m.ID, m.Started.Format(time.RFC3339), env.Inv.Cluster),
-		Nodes:       env.allNames(),
+		Nodes:       env.AllNodes(),
 		Loses:       strings.Join(loses, "; "),
 		Rollback:    "restore another backup; the replaced data is not kept (Cassandra's own auto-snapshots of dropped/truncated tables remain on the nodes)",
 		Destructive: true,
@@ -468,7 +468,7 @@ func cassandraRestoreStep(env *Env, r *RestoreRun) Step {
 	m := r.Manifest
 	c := env.Inv.Cassandra
 	ks := m.Keyspace
-	nodes := env.names(config.RoleCassandra)
+	nodes := env.NodesWith(config.RoleCassandra)
 	staging := func(n string) string { return r.stagingDir(env, n) }
 	return Step{
 		ID: "cassandra", Title: "Restore the keyspace", Kind: KindAction, Destructive: true,
@@ -601,7 +601,7 @@ func extractCmd(dir string) string {
 // importAll: each node imports the tables of the backup node with its host ID.
 func (r *RestoreRun) importAll(ctx context.Context, rc *RunContext, env *Env) error {
 	ks := r.Manifest.Keyspace
-	nodes := env.names(config.RoleCassandra)
+	nodes := env.NodesWith(config.RoleCassandra)
 	r.mu.Lock()
 	staged := r.staged
 	r.mu.Unlock()
@@ -702,7 +702,7 @@ func countField(out, name string) int {
 func (r *RestoreRun) loadAll(ctx context.Context, rc *RunContext, env *Env) error {
 	m := r.Manifest
 	c := env.Inv.Cassandra
-	loader := env.names(config.RoleCassandra)[0]
+	loader := env.NodesWith(config.RoleCassandra)[0]
 	var hosts []string
 	for _, n := range env.Inv.NodesWithRole(config.RoleCassandra) {
 		hosts = append(hosts, n.Host)
@@ -899,7 +899,7 @@ func filesRestoreStep(env *Env, r *RestoreRun) Step {
 	if f.Provider == repo.ProviderS3 {
 		return s3RestoreStep(env, r)
 	}
-	node, p := env.filesLocation()
+	node, p := filesLocation(env)
 	// Staged inside the folder itself: it is often a mount point (NFS), so
 	// nothing outside it is on the same file system, and renames inside it
 	// are cheap and safe.
@@ -942,7 +942,7 @@ func filesRestoreStep(env *Env, r *RestoreRun) Step {
 func s3RestoreStep(env *Env, r *RestoreRun) Step {
 	s3 := env.Inv.Storage.S3
 	f := r.Manifest.Files
-	node := env.appNode()
+	node := appNode(env)
 	return Step{
 		ID: "files", Title: "Put every attachment object back into the bucket", Kind: KindAction, Destructive: true,
 		Why: "Every object of the backup is written back; objects created after the backup are kept unless an exact copy was asked for.",
@@ -1001,7 +1001,7 @@ func s3RestoreStep(env *Env, r *RestoreRun) Step {
 }
 
 func startTheHiveStep(env *Env, r *RestoreRun) Step {
-	nodes := env.names(config.RoleTheHive)
+	nodes := env.NodesWith(config.RoleTheHive)
 	return Step{
 		ID: "start-thehive", Title: "Start TheHive and wait until it is healthy", Kind: KindAction,
 		Why:  "The restore is finished only when TheHive answers /api/status and its log since the start shows no error.",

@@ -30,14 +30,14 @@ func restoreDiskNeeds(env *Env, r *RestoreRun) []diskNeed {
 	m := r.Manifest
 	var out []diskNeed
 	if m.Keyspace != "" && env.Inv.Cassandra != nil {
-		nodes := env.names(config.RoleCassandra)
+		nodes := env.NodesWith(config.RoleCassandra)
 		r.mu.Lock()
 		load, byNode := r.load, r.byNode
 		r.mu.Unlock()
 		switch load {
 		case LoadImport:
 			for _, n := range nodes {
-				out = append(out, diskNeed{n, env.dataDir(n), "its own SSTables, staged then imported", archiveBytes(byNode[n])})
+				out = append(out, diskNeed{n, dataDir(env, n), "its own SSTables, staged then imported", archiveBytes(byNode[n])})
 			}
 		case LoadSSTableLoader:
 			var total, largest int64
@@ -55,12 +55,12 @@ func restoreDiskNeeds(env *Env, r *RestoreRun) []diskNeed {
 			}
 			out = append(out, diskNeed{nodes[0], "/tmp", "the largest table, staged for sstableloader", largest})
 			for _, n := range nodes {
-				out = append(out, diskNeed{n, env.dataDir(n), "its share of the rows sstableloader streams", share})
+				out = append(out, diskNeed{n, dataDir(env, n), "its share of the rows sstableloader streams", share})
 			}
 		}
 	}
 	if f := m.Files; f != nil && f.Provider != repo.ProviderS3 && env.Inv.Storage != nil {
-		node, dir := env.filesLocation()
+		node, dir := filesLocation(env)
 		out = append(out, diskNeed{node, dir, "the attachments, unpacked before the swap", f.Size})
 	}
 	return out

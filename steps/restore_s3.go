@@ -53,7 +53,7 @@ func (r *RestoreRun) s3Counted() s3Count {
 func s3CountStep(env *Env, r *RestoreRun) Step {
 	s3 := env.Inv.Storage.S3
 	f := r.Manifest.Files
-	node := env.appNode()
+	node := appNode(env)
 	return Step{
 		ID: "s3-compare", Title: "Compare the bucket with the backup", Kind: KindCheck,
 		Why: "Objects created after the backup are not in it: the gate that follows asks whether to keep them or remove them, and says how many there are.",

@@ -21,7 +21,7 @@ var ErrBackupDamaged = errors.New("the backup is damaged")
 // import: next to its data directory, so the import's moves stay on one
 // file system.
 func (r *RestoreRun) stagingDir(env *Env, n string) string {
-	return path.Join(path.Dir(path.Clean(env.dataDir(n))), "hotsnap-restore", r.Manifest.ID)
+	return path.Join(path.Dir(path.Clean(dataDir(env, n))), "hotsnap-restore", r.Manifest.ID)
 }
 
 // stagedVerify says the Cassandra archives are verified while they are
@@ -38,7 +38,7 @@ func (r *RestoreRun) stagedVerify() bool {
 // streams: a damaged archive stops the restore here, before TheHive stops
 // and before anything changes. The keyspace step then only imports.
 func stageStep(env *Env, r *RestoreRun) Step {
-	nodes := env.names(config.RoleCassandra)
+	nodes := env.NodesWith(config.RoleCassandra)
 	return Step{
 		ID: "stage", Title: "Stage each node's SSTables next to its data, verifying every archive", Kind: KindAction,
 		Why: "The bulk of a restore is moving bytes: done while TheHive still runs, it shortens the outage, and each archive is hashed as it streams, so a damaged one stops the restore before anything is stopped or changed. Staging writes only into its own folder.",
