@@ -31,8 +31,6 @@ type BackupRun struct {
 	Store repo.Store
 	ID    string
 	Tool  string // hotsnap version, recorded in the manifest
-	// ESPoll is how often the ES snapshot is polled (default 1 s).
-	ESPoll time.Duration
 	// Resume says this run takes again a backup an earlier run left
 	// unfinished, under the same ID: the snapshots that run may have left
 	// (it was killed before its cleanup) are cleared first, so that every
@@ -80,9 +78,6 @@ func (b *BackupRun) timing(name string, d time.Duration) {
 // repository, the ES snapshot followed to SUCCESS, attachments, snapshots
 // cleared, and the manifest written last.
 func Backup(env *Env, b *BackupRun) Runbook {
-	if b.ESPoll == 0 {
-		b.ESPoll = time.Second
-	}
 	inv := env.Inv
 	b.manifest = repo.Manifest{Format: repo.ManifestFormat, ID: b.ID, Platform: inv.Platform, Cluster: inv.Cluster, Tool: b.Tool,
 		Versions: map[string]string{}}
@@ -815,7 +810,7 @@ func esWaitStep(env *Env, b *BackupRun) Step {
 		ID: "es-wait", Title: "Follow the Elasticsearch snapshot to SUCCESS", Kind: KindAction,
 		Why: "The documented script returns as soon as ES accepts the snapshot; a backup is only a backup once the snapshot is SUCCESS, so it is polled (never wait_for_completion=true) and FAILED or PARTIAL fails the run.",
 		Plan: func() []PlannedCommand {
-			return []PlannedCommand{{Node: "elasticsearch", Cmd: fmt.Sprintf("GET /_snapshot/%s/%s (every %s) and /_snapshot/%s/%s/_status for progress", es.Repository, b.ID, b.ESPoll, es.Repository, b.ID)}}
+			return []PlannedCommand{{Node: "elasticsearch", Cmd: fmt.Sprintf("GET /_snapshot/%s/%s (every %s at most) and /_snapshot/%s/%s/_status for progress", es.Repository, b.ID, pollMax, es.Repository, b.ID)}}
 		},
 		Run: func(ctx context.Context, rc *RunContext) error {
 			start := time.Now()
@@ -824,17 +819,17 @@ func esWaitStep(env *Env, b *BackupRun) Step {
 				return err
 			}
 			defer cl.Close()
-			for {
+			return Poll(ctx, pollMax, 0, func() (bool, error) {
 				r, err := cl.Do(ctx, http.MethodGet, "/_snapshot/"+es.Repository+"/"+b.ID, nil)
 				if err != nil {
-					return err
+					return false, err
 				}
 				if r.Status != 200 {
-					return esHTTPError("read the snapshot", r)
+					return false, esHTTPError("read the snapshot", r)
 				}
 				snaps, err := parse.ParseSnapshotGet(r.Body)
 				if err != nil || len(snaps) == 0 {
-					return fmt.Errorf("read the snapshot %s: %v", b.ID, err)
+					return false, fmt.Errorf("read the snapshot %s: %v", b.ID, err)
 				}
 				s := snaps[0]
 				if r, err := cl.Do(ctx, http.MethodGet, "/_snapshot/"+es.Repository+"/"+b.ID+"/_status", nil); err == nil && r.Status == 200 {
@@ -854,24 +849,20 @@ func esWaitStep(env *Env, b *BackupRun) Step {
 					m.Shards = repo.Shards{Total: s.Shards.Total, Failed: s.Shards.Failed, Successful: s.Shards.Successful}
 					b.mu.Unlock()
 					if !s.Complete() {
-						return fmt.Errorf("elasticsearch snapshot %s: SUCCESS but %d shards failed", b.ID, s.Shards.Failed)
+						return false, fmt.Errorf("elasticsearch snapshot %s: SUCCESS but %d shards failed", b.ID, s.Shards.Failed)
 					}
 					b.timing("elasticsearch", time.Since(start))
 					rc.Output("elasticsearch", fmt.Sprintf("snapshot %s SUCCESS: %d shards, indices %s", b.ID, s.Shards.Successful, strings.Join(s.Indices, ", ")))
-					return nil
+					return true, nil
 				case "FAILED", "PARTIAL", "INCOMPATIBLE":
 					reason := string(joinRaw(s.Failures))
 					if reason == "" {
 						reason = "no reason given"
 					}
-					return fmt.Errorf("elasticsearch snapshot %s ended %s: %s", b.ID, s.State, reason)
+					return false, fmt.Errorf("elasticsearch snapshot %s ended %s: %s", b.ID, s.State, reason)
 				}
-				select {
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-time.After(b.ESPoll):
-				}
-			}
+				return false, nil
+			})
 		},
 		Cleanup: func(ctx context.Context, rc *RunContext) error {
 			// A failed or abandoned snapshot is deleted, so that it cannot be mistaken for a backup.

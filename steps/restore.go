@@ -22,6 +22,14 @@ import (
 	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
+// pollMax is the longest wait between two polls of a snapshot, a
+// recovery or a service starting (steps.Poll starts at 100 ms).
+const pollMax = time.Second
+
+// loaderTries is how many times sstableloader is run on a table it skips
+// because the loading node does not see the new schema yet.
+const loaderTries = 15
+
 // Load paths of a restore.
 const (
 	LoadImport        = "import"        // same topology: each node imports its own SSTables
@@ -38,8 +46,6 @@ type RestoreRun struct {
 	S3Exact bool
 	// HealthTimeout bounds the wait for TheHive to answer healthy (default 3 min).
 	HealthTimeout time.Duration
-	// Poll is how often ES recovery and TheHive are polled (default 1 s).
-	Poll time.Duration
 	// CassandraDone says the run being resumed finished the keyspace: its
 	// archives are neither staged nor needed.
 	CassandraDone bool
@@ -97,9 +103,6 @@ const SuccessLine = "=== ✓ Successful full restore ==="
 func Restore(env *Env, r *RestoreRun) Runbook {
 	if r.HealthTimeout == 0 {
 		r.HealthTimeout = 3 * time.Minute
-	}
-	if r.Poll == 0 {
-		r.Poll = time.Second
 	}
 	m := r.Manifest
 	inv := env.Inv
@@ -652,26 +655,6 @@ func loaderSources(m *repo.Manifest) []repo.NodeArchive {
 	return m.Cassandra
 }
 
-// backoff spaces polls: 100 ms at first, doubling up to max, so a short wait
-// (a small index recovering, a service starting) ends early and a long one
-// does not hammer the server.
-type backoff struct {
-	d, max time.Duration
-}
-
-func (b *backoff) next() time.Duration {
-	switch {
-	case b.d == 0:
-		b.d = 100 * time.Millisecond
-	default:
-		b.d *= 2
-	}
-	if b.max > 0 && b.d > b.max {
-		b.d = b.max
-	}
-	return b.d
-}
-
 // sstablesIn counts the SSTables (Data.db components) an archive lists.
 func sstablesIn(files []repo.FileEntry) int {
 	n := 0
@@ -733,22 +716,22 @@ func (r *RestoreRun) loadAll(ctx context.Context, rc *RunContext, env *Env) erro
 			// has not caught up with the new schema must not make a silent
 			// partial restore. Retry, then fail.
 			var out strings.Builder
-			for try := 1; ; try++ {
+			try := 0
+			if err := Poll(ctx, time.Second, 0, func() (bool, error) {
+				try++
 				out.Reset()
 				if _, err := rc.Run(ctx, loader, remote.Command{Cmd: cmd, Sudo: true, Stdout: &out}); err != nil {
-					return fmt.Errorf("%s: sstableloader %s (from %s): %w", loader, t.Table, n.Node, err)
+					return false, fmt.Errorf("%s: sstableloader %s (from %s): %w", loader, t.Table, n.Node, err)
 				}
 				if !strings.Contains(out.String(), "Skipping file") {
-					break
+					return true, nil
 				}
-				if try == 15 {
-					return fmt.Errorf("%s: sstableloader skipped the files of %s (from %s): %s", loader, t.Table, n.Node, firstLineWith(out.String(), "Skipping file"))
+				if try == loaderTries {
+					return false, fmt.Errorf("%s: sstableloader skipped the files of %s (from %s): %s", loader, t.Table, n.Node, firstLineWith(out.String(), "Skipping file"))
 				}
-				select {
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-time.After(time.Second):
-				}
+				return false, nil
+			}); err != nil {
+				return err
 			}
 			rc.Output(loader, fmt.Sprintf("%s from %s: %s", t.Table, n.Node, lastLine(out.String())))
 			rc.Run(ctx, loader, remote.Command{Cmd: "rm -rf " + remote.Quote(dir), Sudo: true})
@@ -786,7 +769,6 @@ func esRestoreStep(env *Env, r *RestoreRun) Step {
 			r.destructive = true
 			r.mu.Unlock()
 			start := time.Now()
-			poll := backoff{max: r.Poll}
 			cl, _, err := esClient(env)
 			if err != nil {
 				return err
@@ -812,27 +794,20 @@ func esRestoreStep(env *Env, r *RestoreRun) Step {
 			r.mu.Lock()
 			r.esRestoring = true
 			r.mu.Unlock()
-			for {
+			if err := Poll(ctx, pollMax, 0, func() (bool, error) {
 				resp, err := cl.Do(ctx, http.MethodGet, "/"+idx+"/_recovery", nil)
+				if err != nil || resp.Status != 200 {
+					return false, err
+				}
+				recs, err := parse.ParseRecovery(resp.Body)
 				if err != nil {
-					return err
+					return false, err
 				}
-				if resp.Status == 200 {
-					recs, err := parse.ParseRecovery(resp.Body)
-					if err != nil {
-						return err
-					}
-					done, total, allDone := recoveryProgress(recs)
-					rc.Progress("elasticsearch", done, total, "bytes")
-					if allDone && len(recs) > 0 {
-						break
-					}
-				}
-				select {
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-time.After(poll.next()):
-				}
+				done, total, allDone := recoveryProgress(recs)
+				rc.Progress("elasticsearch", done, total, "bytes")
+				return allDone && len(recs) > 0, nil
+			}); err != nil {
+				return err
 			}
 			var docs int64
 			for _, i := range s.Indices {
@@ -1011,31 +986,28 @@ func startTheHiveStep(env *Env, r *RestoreRun) Step {
 			if err := rc.RunAll(ctx, nodes, func(string) remote.Command { return remote.Command{Cmd: "systemctl start thehive", Sudo: true} }); err != nil {
 				return err
 			}
-			deadline := time.Now().Add(r.HealthTimeout)
 			if err := Parallel(nodes, func(i int, n string) error {
 				cl, err := remote.NewESClient(n, TheHiveStatusURL, "", "", env.Dial(n))
 				if err != nil {
 					return err
 				}
 				defer cl.Close()
-				poll := backoff{max: r.Poll}
-				for {
+				var last string
+				err = Poll(ctx, pollMax, r.HealthTimeout, func() (bool, error) {
 					resp, err := cl.Do(ctx, http.MethodGet, "/api/status", nil)
 					if err == nil && resp.Status == 200 {
 						if st, perr := parse.ParseTheHiveStatus(resp.Body); perr == nil {
 							rc.Output(n, "TheHive "+st.Version+" is up")
 						}
-						return nil
+						return true, nil
 					}
-					if time.Now().After(deadline) {
-						return fmt.Errorf("%s: TheHive not healthy after %s (last: %v): see `journalctl -u thehive` on the node", n, r.HealthTimeout, statusOf(resp, err))
-					}
-					select {
-					case <-ctx.Done():
-						return ctx.Err()
-					case <-time.After(poll.next()):
-					}
+					last = statusOf(resp, err)
+					return false, nil
+				})
+				if errors.Is(err, ErrPollTimeout) {
+					return fmt.Errorf("%s: TheHive not healthy after %s (last: %v): see `journalctl -u thehive` on the node", n, r.HealthTimeout, last)
 				}
+				return err
 			}); err != nil {
 				return err
 			}

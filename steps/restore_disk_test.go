@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote/remotetest"
@@ -120,22 +119,5 @@ func TestSSTableCountsAndFields(t *testing.T) {
 	out := "staged=7\nleft=0\n"
 	if countField(out, "staged") != 7 || countField(out, "left") != 0 || countField(out, "other") != -1 || countField("left=x", "left") != -1 {
 		t.Errorf("countField misreads %q", out)
-	}
-}
-
-func TestBackoff(t *testing.T) {
-	b := backoff{max: time.Second}
-	var got []time.Duration
-	for range 6 {
-		got = append(got, b.next())
-	}
-	want := []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond, time.Second, time.Second}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("backoff = %v, want %v", got, want)
-		}
-	}
-	if d := (&backoff{max: 50 * time.Millisecond}).next(); d != 50*time.Millisecond {
-		t.Errorf("a max below 100 ms: %v", d)
 	}
 }
