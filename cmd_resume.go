@@ -270,7 +270,6 @@ func restoreRunbook(s *session, r *steps.RestoreRun, prior *steps.PriorRun) step
 	}
 	if prior != nil {
 		rb.Resume = prior
-		r.DataChanged = prior.ChangedData(rb)
 		r.CassandraDone = prior.Done["cassandra"] != ""
 		if prior.Done["files"] != "" {
 			// The attachments were put back by the earlier run: asking

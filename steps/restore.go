@@ -49,10 +49,6 @@ type RestoreRun struct {
 	// CassandraDone says the run being resumed finished the keyspace: its
 	// archives are neither staged nor needed.
 	CassandraDone bool
-	// DataChanged says an earlier run of this restore (being resumed)
-	// already started replacing data: if this run fails, TheHive stays
-	// stopped.
-	DataChanged bool
 	// Legacy is set for a backup made by TheHive's documented scripts: the
 	// Manifest and Store are then its per-table view (repo.Legacy.Restore),
 	// verification reads the archives whole (they have no hashes) and the
@@ -62,7 +58,6 @@ type RestoreRun struct {
 	mu          sync.Mutex
 	load        string
 	byNode      map[string]repo.NodeArchive // current node → the backup node whose SSTables it imports
-	destructive bool                        // a destructive step has started
 	esRestoring bool                        // an ES restore was started and has not finished
 	imported    int                         // SSTables imported, checked against the manifest
 	staged      bool                        // every node's archives are staged and verified
@@ -399,10 +394,9 @@ func stopTheHiveStep(env *Env, r *RestoreRun) Step {
 			})
 		},
 		Cleanup: func(ctx context.Context, rc *RunContext) error {
-			r.mu.Lock()
-			destructive := r.destructive
-			r.mu.Unlock()
-			if destructive || r.DataChanged {
+			// The engine knows whether a destructive step started, here or
+			// in the run this one resumes.
+			if rc.DestructiveStarted() {
 				rc.Output("", "TheHive stays stopped: the data was being replaced; finish the restore (hotsnap resume "+rc.RunID()+") before starting it")
 				return nil
 			}
@@ -491,7 +485,6 @@ func cassandraRestoreStep(env *Env, r *RestoreRun) Step {
 		},
 		Run: func(ctx context.Context, rc *RunContext) error {
 			r.mu.Lock()
-			r.destructive = true
 			load := r.load
 			r.mu.Unlock()
 			q, closeFn, err := cqlSession(env)
@@ -765,9 +758,6 @@ func esRestoreStep(env *Env, r *RestoreRun) Step {
 			return []PlannedCommand{{Node: "elasticsearch", Cmd: fmt.Sprintf("DELETE /%s; POST /_snapshot/%s/%s/_restore?wait_for_completion=false {\"indices\": %q, \"include_global_state\": false}; GET /%s/_recovery until DONE", idx, s.Repository, s.Snapshot, idx, idx)}}
 		},
 		Run: func(ctx context.Context, rc *RunContext) error {
-			r.mu.Lock()
-			r.destructive = true
-			r.mu.Unlock()
 			start := time.Now()
 			cl, _, err := esClient(env)
 			if err != nil {
@@ -895,9 +885,6 @@ func filesRestoreStep(env *Env, r *RestoreRun) Step {
 		Why:  "The archive is unpacked into a staging folder with owners and modes (the documented restore loses thehive:thehive), then swapped in, so a failure while unpacking leaves the current files untouched.",
 		Plan: PlanEach([]string{node}, extract+" ; "+swap, true),
 		Run: func(ctx context.Context, rc *RunContext) error {
-			r.mu.Lock()
-			r.destructive = true
-			r.mu.Unlock()
 			if err := r.streamArchive(ctx, rc, node, f.Archive, extract, func(x int64) { rc.Progress(node, x, f.Size, "bytes") }); err != nil {
 				return fmt.Errorf("%s: unpack the attachments: %w", node, err)
 			}
@@ -929,9 +916,6 @@ func s3RestoreStep(env *Env, r *RestoreRun) Step {
 			return []PlannedCommand{{Node: node, Cmd: fmt.Sprintf("S3 via SSH tunnel: PutObject %d objects into %s/%s; %s", len(f.Objects), s3.Endpoint, s3.Bucket, mode)}}
 		},
 		Run: func(ctx context.Context, rc *RunContext) error {
-			r.mu.Lock()
-			r.destructive = true
-			r.mu.Unlock()
 			cl, err := s3Client(env, node)
 			if err != nil {
 				return err

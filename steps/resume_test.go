@@ -174,3 +174,41 @@ func TestReadJournalDamage(t *testing.T) {
 		t.Errorf("missing journal: %v", err)
 	}
 }
+
+// TestDestructiveStartedComesFromTheEngine: a cleanup learns from the engine
+// whether a destructive step started — in this run, or in the run it
+// resumes — without the runbook tracking it.
+func TestDestructiveStartedComesFromTheEngine(t *testing.T) {
+	for _, c := range []struct {
+		name             string
+		failRing, resume bool
+		want             bool
+	}{
+		{"failed before the destructive steps", true, false, false},
+		{"failed in a destructive step", false, false, true},
+		{"failed before them, resuming a run that started them", true, true, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var ran []string
+			failSecond, failRing := true, c.failRing
+			rb := resumeRunbookRing(&ran, &failSecond, &failRing)
+			var seen *bool
+			rb.Steps = append([]Step{{ID: "stop", Title: "stop", Kind: KindAction, Run: func(context.Context, *RunContext) error { return nil },
+				Cleanup: func(_ context.Context, rc *RunContext) error {
+					v := rc.DestructiveStarted()
+					seen = &v
+					return nil
+				}}}, rb.Steps...)
+			if c.resume {
+				rb.Resume = &PriorRun{RunID: "r0", Done: map[string]string{"truncate": "r0"}, Started: map[string]bool{"truncate": true, "load": true}}
+			}
+			e := &Engine{Exec: remotetest.New(t), Reporter: &recorder{}, Gates: GatePolicy{Confirm: "prod"}}
+			if err := e.Run(context.Background(), rb); err == nil {
+				t.Fatal("the run should fail")
+			}
+			if seen == nil || *seen != c.want {
+				t.Fatalf("DestructiveStarted in the cleanup = %v, want %v (ran %v)", seen, c.want, ran)
+			}
+		})
+	}
+}
