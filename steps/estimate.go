@@ -183,7 +183,7 @@ func estimateBackup(ctx context.Context, rc *RunContext, env *Env, b *BackupRun)
 // detachedRC is a RunContext outside any run: commands go to env.Exec and
 // nothing is reported or journaled (an estimate before the run starts).
 func detachedRC(env *Env, stepID string) *RunContext {
-	return &RunContext{e: &Engine{Exec: env.Exec, Reporter: nopReporter{}}, info: StepInfo{ID: stepID}}
+	return &RunContext{e: &Engine{Exec: env.Exec, Reporter: NopReporter{}}, info: StepInfo{ID: stepID}}
 }
 
 // keyspaceDUCmd measures the keyspace's data directory on node n.
@@ -318,17 +318,3 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
-
-// nopReporter drops every event.
-type nopReporter struct{}
-
-func (nopReporter) RunStarted(string, string, []StepInfo)             {}
-func (nopReporter) StepStarted(StepInfo)                              {}
-func (nopReporter) StepOutput(string, string, string)                 {}
-func (nopReporter) StepProgress(string, string, int64, int64, string) {}
-func (nopReporter) CheckReported(CheckResult)                         {}
-func (nopReporter) GateRequested(GateRequest)                         {}
-func (nopReporter) GateDecided(GateRequest, GateDecision)             {}
-func (nopReporter) StepFinished(StepInfo, StepResult)                 {}
-func (nopReporter) CleanupRan(string, error)                          {}
-func (nopReporter) RunFinished(RunSummary)                            {}

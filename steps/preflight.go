@@ -766,22 +766,6 @@ func filesStep(env *Env) Step {
 	}
 }
 
-// HumanBytes formats a byte count with binary units (1.5 GiB).
-func HumanBytes(n int64) string {
-	const k = 1024
-	if n < k {
-		return fmt.Sprintf("%d B", n)
-	}
-	f := float64(n)
-	for _, u := range []string{"KiB", "MiB", "GiB", "TiB"} {
-		f /= k
-		if f < k {
-			return fmt.Sprintf("%.1f %s", f, u)
-		}
-	}
-	return fmt.Sprintf("%.1f PiB", f/k)
-}
-
 func s3Step(env *Env) Step {
 	s3 := env.Inv.Storage.S3
 	node := appNode(env)
