@@ -96,7 +96,7 @@ func TestBackupFilesTakesItsTotalFromTheEstimate(t *testing.T) {
 	f.Expect(node, filesTarCmd(dir)).WithSudo(true).Stdout(archive.String())
 	b := &BackupRun{Store: store, ID: "hotsnap-20261122-100000-aaaa",
 		est: &Estimate{Attachments: 4096, AttachmentsAt: node + ":" + dir}}
-	rec := &recorder{}
+	rec := &Recorder{}
 	e := &Engine{Exec: f, Reporter: rec}
 	step := Step{ID: "files", Kind: KindAction, Run: func(ctx context.Context, rc *RunContext) error {
 		return b.backupFiles(ctx, rc, env, filesProgressKey)
@@ -105,8 +105,8 @@ func TestBackupFilesTakesItsTotalFromTheEstimate(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := fmt.Sprintf("progress files %s %d/4096 bytes", filesProgressKey, archive.Len())
-	if !rec.has(want) {
-		t.Fatalf("no %q in %q", want, rec.events)
+	if !rec.Has(want) {
+		t.Fatalf("no %q in %q", want, rec.Events())
 	}
 	if m := b.Manifest(); m.Files == nil || len(m.Files.Entries) != 1 {
 		t.Fatalf("manifest files: %+v", m.Files)

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -169,6 +171,13 @@ func (rc *RunContext) emit(f func(Reporter)) {
 	f(rc.e.Reporter)
 }
 
+// Detached returns a RunContext outside any run, for step stepID: its
+// commands go to ex, and nothing is reported or journaled (an estimate
+// made before the run starts).
+func Detached(ex Executor, stepID string) *RunContext {
+	return &RunContext{e: &Engine{Exec: ex, Reporter: NopReporter{}}, info: StepInfo{ID: stepID}}
+}
+
 // RunID returns the ID of the run the step is part of.
 func (rc *RunContext) RunID() string { return rc.run }
 
@@ -276,7 +285,7 @@ func (e *Engine) Run(ctx context.Context, rb Runbook) error {
 	first := entry{Type: "run_started", Runbook: rb.Name, Cluster: rb.Cluster, Params: rb.Params}
 	if p := rb.Resume; p != nil {
 		first.Resumes, first.DoneBefore, first.ChoseBefore = p.RunID, p.Done, p.Chose
-		first.StartedBefore = sortedKeys(p.Started)
+		first.StartedBefore = slices.Sorted(maps.Keys(p.Started))
 	}
 	e.Journal.record(first)
 	start := time.Now()

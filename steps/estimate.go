@@ -3,8 +3,10 @@ package steps
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -75,7 +77,7 @@ func (e *Estimate) Duration() time.Duration {
 func (e *Estimate) Text() string {
 	var parts []string
 	if len(e.Cassandra) > 0 {
-		nodes := sortedKeys(e.Cassandra)
+		nodes := slices.Sorted(maps.Keys(e.Cassandra))
 		per := make([]string, len(nodes))
 		for i, n := range nodes {
 			per[i] = n + " " + HumanBytes(e.Cassandra[n])
@@ -115,7 +117,7 @@ const NoEarlierBackup = "no earlier backup to estimate time from"
 // b.Store. It changes nothing. A part that cannot be measured is named in
 // Problems; the error is only for a cancelled ctx.
 func EstimateBackup(ctx context.Context, env *Env, b *BackupRun) (*Estimate, error) {
-	return estimateBackup(ctx, detachedRC(env, "estimate"), env, b)
+	return estimateBackup(ctx, Detached(env.Exec, "estimate"), env, b)
 }
 
 // estimateBackup is EstimateBackup with its commands run through rc (the
@@ -129,7 +131,7 @@ func estimateBackup(ctx context.Context, rc *RunContext, env *Env, b *BackupRun)
 		parts = append(parts, func() (problems []string) {
 			sizes, errs := keyspaceSizes(ctx, rc, env, b.snapshotNodes(env))
 			est.Cassandra = sizes
-			for _, n := range sortedKeys(errs) {
+			for _, n := range slices.Sorted(maps.Keys(errs)) {
 				problems = append(problems, fmt.Sprintf("%s: cannot measure the keyspace (%v): check cassandra.data_dir / nodes[].paths.cassandra_data", n, errs[n]))
 			}
 			return problems
@@ -178,12 +180,6 @@ func estimateBackup(ctx context.Context, rc *RunContext, env *Env, b *BackupRun)
 		return nil, fmt.Errorf("estimate the backup: %w", err)
 	}
 	return est, nil
-}
-
-// detachedRC is a RunContext outside any run: commands go to env.Exec and
-// nothing is reported or journaled (an estimate before the run starts).
-func detachedRC(env *Env, stepID string) *RunContext {
-	return &RunContext{e: &Engine{Exec: env.Exec, Reporter: NopReporter{}}, info: StepInfo{ID: stepID}}
 }
 
 // keyspaceDUCmd measures the keyspace's data directory on node n.
@@ -308,13 +304,4 @@ func lastThroughput(ctx context.Context, store repo.Store) (string, float64, err
 		return m.ID, float64(m.Size()) / d, nil
 	}
 	return "", 0, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -472,7 +474,7 @@ func rateReplication(ks string, repl map[string]string, perDC map[string]int, no
 	if len(perDC) == 0 {
 		perDC = nil
 	}
-	dcs := sortedKeys(perDC)
+	dcs := slices.Sorted(maps.Keys(perDC))
 	if class == "NetworkTopologyStrategy" && perDC != nil {
 		var have []string
 		for _, dc := range dcs {

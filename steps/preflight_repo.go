@@ -3,6 +3,8 @@ package steps
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/hotsnap/hotsnap/config"
@@ -102,7 +104,7 @@ func backupSize(ctx context.Context, rc *RunContext, env *Env) (need int64, part
 		need += total
 		desc = append(desc, fmt.Sprintf("Cassandra %s from %d nodes", HumanBytes(total), len(sizes)))
 		if len(errs) > 0 {
-			problems = append(problems, "the keyspace on "+strings.Join(sortedKeys(errs), ", "))
+			problems = append(problems, "the keyspace on "+strings.Join(slices.Sorted(maps.Keys(errs)), ", "))
 		}
 	}
 	if env.Inv.Storage != nil {

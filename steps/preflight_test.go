@@ -47,7 +47,7 @@ repository: {url: /srv/backups}
 // runStep runs one step on a fresh engine and returns its checks.
 func runStep(t *testing.T, ex Executor, s Step) []CheckResult {
 	t.Helper()
-	rec := &recorder{}
+	rec := &Recorder{}
 	e := &Engine{Exec: ex, Reporter: rec}
 	if err := e.Run(context.Background(), Runbook{Name: "t", Cluster: "prod", Steps: []Step{s}}); err != nil {
 		t.Fatal(err)

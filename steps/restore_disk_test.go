@@ -81,7 +81,7 @@ func TestRestoreDiskStepFailsWhenFull(t *testing.T) {
 	f.Expect("node1", "df -PB1 /var/lib/cassandra/data 2>/dev/null || df -PB1 /var/lib/cassandra").Stdout(df("/", 1200))
 	f.Expect("node1", "df -PB1 /opt/thp/thehive/files 2>/dev/null || df -PB1 /opt/thp/thehive").Stdout(df("/", 1200))
 	f.Expect("node2", "df -PB1 /data/cassandra 2>/dev/null || df -PB1 /data").Stdout(df("/data", 99))
-	rec := &recorder{}
+	rec := &Recorder{}
 	e := &Engine{Exec: f, Reporter: rec}
 	var checks []CheckResult
 	step := restoreDiskStep(env, r)

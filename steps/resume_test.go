@@ -63,12 +63,12 @@ func TestResumeSkipsFinishedDestructiveStepsOnly(t *testing.T) {
 	dir := t.TempDir()
 	var ran []string
 	fail := true
-	run := func(rb Runbook) (string, *recorder, error) {
+	run := func(rb Runbook) (string, *Recorder, error) {
 		j, err := OpenJournal(dir, NewRunID(time.Now()))
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec := &recorder{}
+		rec := &Recorder{}
 		e := &Engine{Exec: remotetest.New(t), Reporter: rec, Gates: GatePolicy{Confirm: "prod"}, Journal: j}
 		runErr := e.Run(context.Background(), rb)
 		if err := j.Close(); err != nil {
@@ -100,8 +100,8 @@ func TestResumeSkipsFinishedDestructiveStepsOnly(t *testing.T) {
 	if got := strings.Join(ran, ","); got != "ring,load" {
 		t.Errorf("resumed run ran %s, want ring,load (truncate finished in run 1; the check re-runs)", got)
 	}
-	if !rec.has("finish truncate skipped") || !rec.has("out truncate  finished in run "+first) || !rec.has("gate approve true --confirm") {
-		t.Errorf("events: %v", rec.events)
+	if !rec.Has("finish truncate skipped") || !rec.Has("out truncate  finished in run "+first) || !rec.Has("gate approve true --confirm") {
+		t.Errorf("events: %v", rec.Events())
 	}
 	after, err := ReadJournal(dir, second)
 	if err != nil {
@@ -202,7 +202,7 @@ func TestDestructiveStartedComesFromTheEngine(t *testing.T) {
 			if c.resume {
 				rb.Resume = &PriorRun{RunID: "r0", Done: map[string]string{"truncate": "r0"}, Started: map[string]bool{"truncate": true, "load": true}}
 			}
-			e := &Engine{Exec: remotetest.New(t), Reporter: &recorder{}, Gates: GatePolicy{Confirm: "prod"}}
+			e := &Engine{Exec: remotetest.New(t), Reporter: &Recorder{}, Gates: GatePolicy{Confirm: "prod"}}
 			if err := e.Run(context.Background(), rb); err == nil {
 				t.Fatal("the run should fail")
 			}
