@@ -17,6 +17,8 @@ import (
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+
+	"github.com/hotsnap/hotsnap/runbooks/thehive"
 )
 
 // openStore opens the backup repository of inventory inv. ssh://
@@ -112,7 +114,7 @@ endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
 // runBackup takes backup id (again, under the same ID, when prior is the run
 // it continues) and prints the summary.
 func runBackup(cmd *cobra.Command, s *session, store repo.Store, f runFlags, id string, oneNode bool, prior *steps.PriorRun) error {
-	b := &steps.BackupRun{Store: store, ID: id, Tool: "hotsnap " + versionString(), OneNode: oneNode}
+	b := &thehive.BackupRun{Store: store, ID: id, Tool: "hotsnap " + versionString(), OneNode: oneNode}
 	rb := backupRunbook(s, b, prior)
 	sum, err := runRunbook(cmd.Context(), s, rb, f, cmd.OutOrStdout())
 	if err != nil {
@@ -132,9 +134,9 @@ func runBackup(cmd *cobra.Command, s *session, store repo.Store, f runFlags, id 
 
 // backupRunbook builds the backup runbook of b with the parameters resume
 // needs; prior, when set, is the run it takes again.
-func backupRunbook(s *session, b *steps.BackupRun, prior *steps.PriorRun) steps.Runbook {
+func backupRunbook(s *session, b *thehive.BackupRun, prior *steps.PriorRun) steps.Runbook {
 	b.Resume = prior != nil
-	rb := steps.Backup(s.env, b)
+	rb := thehive.Backup(s.env, b)
 	rb.Params = runParams(s)
 	rb.Params[paramBackup] = b.ID
 	rb.Params[paramOneNode] = strconv.FormatBool(b.OneNode)
@@ -300,7 +302,7 @@ approve by typing the cluster name, or --confirm NAME. --dry-run only lists.`,
 			if dryRun {
 				return nil
 			}
-			_, err = runRunbook(ctx, s, steps.Prune(s.env, store, remove), f, w)
+			_, err = runRunbook(ctx, s, thehive.Prune(s.env, store, remove), f, w)
 			return err
 		},
 	}
@@ -324,7 +326,7 @@ func verifyBackup(ctx context.Context, s *session, store repo.Store, id string) 
 		return probs, nil, nil
 	}
 	if m.Elasticsearch != nil && s.inv.Elasticsearch != nil {
-		if p := steps.CheckESSnapshot(ctx, s.env, m.Elasticsearch); p != "" {
+		if p := thehive.CheckESSnapshot(ctx, s.env, m.Elasticsearch); p != "" {
 			probs = append(probs, repo.Problem{Path: "elasticsearch:" + m.Elasticsearch.Snapshot, What: p})
 		}
 	}

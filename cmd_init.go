@@ -24,6 +24,8 @@ import (
 	"github.com/hotsnap/hotsnap/ui"
 
 	"github.com/hotsnap/hotsnap/steps/parse"
+
+	"github.com/hotsnap/hotsnap/runbooks/thehive"
 )
 
 type initOpts struct {
@@ -188,21 +190,21 @@ func discoverInventory(ctx context.Context, g *globals, o initOpts, seed string,
 
 	seedPool := remote.NewPool([]remote.Target{{Name: seed, Host: seed, Port: o.port, User: o.user, IdentityFiles: o.identities}}, opts)
 	defer seedPool.Close()
-	var a4c steps.PlatformFiles
+	var a4c thehive.PlatformFiles
 	switch o.platform {
 	case config.PlatformTheHive, config.PlatformEclecticIQ, config.PlatformAlien4Cloud:
 		if o.platform == config.PlatformAlien4Cloud && o.a4cConfig == "" && o.a4cDir == "" {
-			if a4c, err = steps.DetectPlatform(ctx, seedPool, seed); err != nil {
+			if a4c, err = thehive.DetectPlatform(ctx, seedPool, seed); err != nil {
 				return nil, err
 			}
 		}
 	case "":
-		pf, err := steps.DetectPlatform(ctx, seedPool, seed)
+		pf, err := thehive.DetectPlatform(ctx, seedPool, seed)
 		if err != nil {
 			return nil, err
 		}
 		if pf.Platform == "" {
-			return nil, usageErr(fmt.Errorf("%s: no platform configuration found (%s, %s, an Alien4Cloud config.yml): pass --platform", seed, steps.TheHiveConfPath, config.EclecticIQSettingsPath))
+			return nil, usageErr(fmt.Errorf("%s: no platform configuration found (%s, %s, an Alien4Cloud config.yml): pass --platform", seed, thehive.TheHiveConfPath, config.EclecticIQSettingsPath))
 		}
 		fmt.Fprintf(out, "%s runs %s\n", seed, pf.Platform)
 		o.platform, a4c = pf.Platform, pf
@@ -238,8 +240,8 @@ func discoverInventory(ctx context.Context, g *globals, o initOpts, seed string,
 // every ring member visited.
 func initTheHive(ctx context.Context, o initOpts, seed string, seedPool *remote.Pool, opts remote.Options, casPw, esPw config.Secret, out io.Writer) (*config.Inventory, error) {
 	// 1. The seed node's configuration.
-	fmt.Fprintf(out, "reading %s on %s …\n", steps.TheHiveConfPath, seed)
-	conf, err := steps.ReadTheHiveConf(ctx, seedPool, seed)
+	fmt.Fprintf(out, "reading %s on %s …\n", thehive.TheHiveConfPath, seed)
+	conf, err := thehive.ReadTheHiveConf(ctx, seedPool, seed)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +250,7 @@ func initTheHive(ctx context.Context, o initOpts, seed string, seedPool *remote.
 	}
 
 	// 2. The ring, from the seed (else the configured hosts).
-	addrs, err := steps.RingAddresses(ctx, seedPool, seed, conf.Keyspace)
+	addrs, err := thehive.RingAddresses(ctx, seedPool, seed, conf.Keyspace)
 	if err != nil {
 		fmt.Fprintf(out, "  nodetool status on %s failed (%v); using the hosts of db.janusgraph.storage.hostname\n", seed, err)
 		addrs = conf.CassandraHosts
@@ -267,14 +269,14 @@ func initTheHive(ctx context.Context, o initOpts, seed string, seedPool *remote.
 	defer pool.Close()
 	inv := &config.Inventory{Version: 1, Platform: config.PlatformTheHive}
 	names := map[string]string{}
-	esURL := steps.ESURLFor(conf, addrs)
-	facts := make([]steps.NodeFacts, len(addrs))
+	esURL := thehive.ESURLFor(conf, addrs)
+	facts := make([]thehive.NodeFacts, len(addrs))
 	esOn := make([]bool, len(addrs))
 	for i, a := range addrs {
-		if facts[i], err = steps.ProbeNode(ctx, pool, a); err != nil {
+		if facts[i], err = thehive.ProbeNode(ctx, pool, a); err != nil {
 			return nil, fmt.Errorf("visit ring member %s: %w", a, err)
 		}
-		esOn[i] = steps.RunsElasticsearch(ctx, pool.Dialer(a), a, esURL, conf.ESHosts)
+		esOn[i] = thehive.RunsElasticsearch(ctx, pool.Dialer(a), a, esURL, conf.ESHosts)
 	}
 	// The Elasticsearch nodes are the ring members where it answers (on
 	// the loopback when TheHive's configuration names it there, else at
@@ -322,7 +324,7 @@ func initTheHive(ctx context.Context, o initOpts, seed string, seedPool *remote.
 				fmt.Fprintf(out, "  cannot read the Elasticsearch password (%v): repository not discovered\n", err)
 			}
 		}
-		if repos, err := steps.ESRepositories(ctx, pool.Dialer(names[first]), first, esURL, inv.Elasticsearch.Username, pw); err == nil {
+		if repos, err := thehive.ESRepositories(ctx, pool.Dialer(names[first]), first, esURL, inv.Elasticsearch.Username, pw); err == nil {
 			for _, r := range repos {
 				if r.Type == "fs" {
 					inv.Elasticsearch.Repository, inv.Elasticsearch.RepositoryPath = r.Name, r.Location
@@ -496,7 +498,7 @@ func initElasticsearch(ctx context.Context, o initOpts, inv *config.Inventory, s
 		}
 	}
 	dial := seedPool.Dialer(seed)
-	info, indices, ierr := steps.ESInfoAndIndices(ctx, dial, seed, url, es.Username, pw)
+	info, indices, ierr := thehive.ESInfoAndIndices(ctx, dial, seed, url, es.Username, pw)
 	if ierr != nil {
 		fmt.Fprintf(out, "  elasticsearch at %s: %v\n", url, ierr)
 	}
@@ -506,12 +508,12 @@ func initElasticsearch(ctx context.Context, o initOpts, inv *config.Inventory, s
 	}
 	es.Index = o.esIndex
 	if es.Index == "" {
-		es.Index = steps.PickIndex(indices, indexPrefix, base)
+		es.Index = thehive.PickIndex(indices, indexPrefix, base)
 	}
 	if es.Index, err = o.ask("es-index", "Elasticsearch index to name in the inventory", es.Index); err != nil {
 		return "", err
 	}
-	if repos, rerr := steps.ESRepositories(ctx, dial, seed, url, es.Username, pw); rerr == nil {
+	if repos, rerr := thehive.ESRepositories(ctx, dial, seed, url, es.Username, pw); rerr == nil {
 		for _, r := range repos {
 			if r.Type == "fs" {
 				es.Repository, es.RepositoryPath = r.Name, r.Location
@@ -533,7 +535,7 @@ func localURL(u, seed string) (string, string, bool) {
 	if err != nil {
 		host, port = hostport, "9200"
 	}
-	if steps.IsLocalHost(host, seed) {
+	if thehive.IsLocalHost(host, seed) {
 		return scheme + "://127.0.0.1:" + port, host, true
 	}
 	return u, host, false
@@ -543,14 +545,14 @@ func localURL(u, seed string) (string, string, bool) {
 // and elasticsearch.yml on the seed, PostgreSQL's and Redis's own answers.
 func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remote.Pool, opts remote.Options, esPw config.Secret, out io.Writer) (*config.Inventory, error) {
 	fmt.Fprintf(out, "reading %s on %s …\n", config.EclecticIQSettingsPath, seed)
-	conf, err := steps.ReadEclecticIQConf(ctx, seedPool, seed)
+	conf, err := thehive.ReadEclecticIQConf(ctx, seedPool, seed)
 	if err != nil {
 		return nil, err
 	}
 	for _, w := range conf.Warnings {
 		fmt.Fprintf(out, "  warning: %s\n", w)
 	}
-	facts, err := steps.ProbeNode(ctx, seedPool, seed)
+	facts, err := thehive.ProbeNode(ctx, seedPool, seed)
 	if err != nil {
 		return nil, fmt.Errorf("visit %s: %w", seed, err)
 	}
@@ -558,7 +560,7 @@ func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remo
 	ns := &initNodes{inv: inv, byHost: map[string]int{}}
 	// A service on another host is asked over SSH on that host.
 	remoteRun := func(host string, fn func(ex steps.Executor, node string) (string, error)) (string, error) {
-		if steps.IsLocalHost(host, seed) {
+		if thehive.IsLocalHost(host, seed) {
 			return fn(seedPool, seed)
 		}
 		p := remote.NewPool([]remote.Target{{Name: host, Host: host, Port: o.port, User: o.user, IdentityFiles: o.identities}}, opts)
@@ -572,14 +574,14 @@ func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remo
 		pg.Host, pg.Port = "localhost", config.DefaultPostgresPort
 	}
 	pgHost := seed
-	if !steps.IsLocalHost(pg.Host, seed) {
+	if !thehive.IsLocalHost(pg.Host, seed) {
 		pgHost = pg.Host
 	}
 	fmt.Fprintf(out, "  postgresql: %s:%d database %q user %q\n", pg.Host, pg.Port, pg.Database, pg.User)
 	pgData := o.pgData
 	if pgData == "" {
 		d, err := remoteRun(pg.Host, func(ex steps.Executor, node string) (string, error) {
-			return steps.PostgresDataDir(ctx, ex, node, pg.Port)
+			return thehive.PostgresDataDir(ctx, ex, node, pg.Port)
 		})
 		if err != nil {
 			fmt.Fprintf(out, "  %v\n", err)
@@ -593,17 +595,17 @@ func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remo
 	redisHost := seed
 	redisData := o.redisData
 	if conf.RedisHost != "" {
-		if !steps.IsLocalHost(conf.RedisHost, seed) {
+		if !thehive.IsLocalHost(conf.RedisHost, seed) {
 			redisHost = conf.RedisHost
 		}
 		fmt.Fprintf(out, "  redis: %s:%d db %d\n", conf.RedisHost, conf.RedisPort, conf.RedisDB)
 		if redisData == "" {
 			d, err := remoteRun(conf.RedisHost, func(ex steps.Executor, node string) (string, error) {
 				h := conf.RedisHost
-				if steps.IsLocalHost(h, seed) {
+				if thehive.IsLocalHost(h, seed) {
 					h = "127.0.0.1"
 				}
-				return steps.RedisDataDir(ctx, ex, node, h, conf.RedisPort)
+				return thehive.RedisDataDir(ctx, ex, node, h, conf.RedisPort)
 			})
 			if err != nil {
 				fmt.Fprintf(out, "  %v\n", err)
@@ -645,7 +647,7 @@ func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remo
 
 // initAlien4Cloud drafts an Alien4Cloud inventory from the backup tool's
 // config.yml (else the documented data directory) and the ES cluster.
-func initAlien4Cloud(ctx context.Context, o initOpts, seed string, seedPool *remote.Pool, found steps.PlatformFiles, esPw config.Secret, out io.Writer) (*config.Inventory, error) {
+func initAlien4Cloud(ctx context.Context, o initOpts, seed string, seedPool *remote.Pool, found thehive.PlatformFiles, esPw config.Secret, out io.Writer) (*config.Inventory, error) {
 	var conf config.Alien4CloudConf
 	file := o.a4cConfig
 	if file == "" {
@@ -653,7 +655,7 @@ func initAlien4Cloud(ctx context.Context, o initOpts, seed string, seedPool *rem
 	}
 	if file != "" {
 		fmt.Fprintf(out, "reading %s on %s …\n", file, seed)
-		c, err := steps.ReadAlien4CloudConf(ctx, seedPool, seed, file)
+		c, err := thehive.ReadAlien4CloudConf(ctx, seedPool, seed, file)
 		if err != nil {
 			return nil, err
 		}
@@ -661,7 +663,7 @@ func initAlien4Cloud(ctx context.Context, o initOpts, seed string, seedPool *rem
 	} else {
 		fmt.Fprintf(out, "no Alien4Cloud config.yml on %s (looked in %s)\n", seed, strings.Join(config.Alien4CloudConfigPaths, ", "))
 	}
-	facts, err := steps.ProbeNode(ctx, seedPool, seed)
+	facts, err := thehive.ProbeNode(ctx, seedPool, seed)
 	if err != nil {
 		return nil, fmt.Errorf("visit %s: %w", seed, err)
 	}
@@ -688,7 +690,7 @@ func initAlien4Cloud(ctx context.Context, o initOpts, seed string, seedPool *rem
 		if h, _, err := net.SplitHostPort(a); err == nil {
 			host = h
 		}
-		if steps.IsLocalHost(host, seed) {
+		if thehive.IsLocalHost(host, seed) {
 			local = true
 			continue
 		}

@@ -13,6 +13,8 @@ import (
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+
+	"github.com/hotsnap/hotsnap/runbooks/thehive"
 )
 
 // runbooks are the runbooks `plan` can show, by name.
@@ -22,13 +24,13 @@ var runbooks = map[string]func(*steps.Env) steps.Runbook{
 		env.OpenRepo = func(context.Context) (repo.Store, func(), error) {
 			return nil, nil, errors.New("plan opens no repository")
 		}
-		return steps.Preflight(env)
+		return thehive.Preflight(env)
 	},
 	"restore": func(env *steps.Env) steps.Runbook {
-		return steps.Restore(env, &steps.RestoreRun{Manifest: planManifest(env)})
+		return thehive.Restore(env, &thehive.RestoreRun{Manifest: planManifest(env)})
 	},
 	"backup": func(env *steps.Env) steps.Runbook {
-		return steps.Backup(env, &steps.BackupRun{ID: "<backup-id>"})
+		return thehive.Backup(env, &thehive.BackupRun{ID: "<backup-id>"})
 	},
 }
 

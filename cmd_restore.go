@@ -17,6 +17,8 @@ import (
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+
+	"github.com/hotsnap/hotsnap/runbooks/thehive"
 )
 
 func newRestoreCmd(g *globals) *cobra.Command {
@@ -118,7 +120,7 @@ Files there are read with sudo (the scripts run as root).`,
 			if m.Platform != s.inv.Platform {
 				return usageErr(fmt.Errorf("backup %s is of platform %s, the inventory is %s", id, m.Platform, s.inv.Platform))
 			}
-			r := &steps.RestoreRun{Store: store, Manifest: m, S3Exact: s3Exact}
+			r := &thehive.RestoreRun{Store: store, Manifest: m, S3Exact: s3Exact}
 			return runRestore(cmd, s, r, f, fromBackup(m), nil)
 		},
 	}
@@ -160,13 +162,13 @@ func restoreLegacy(ctx context.Context, cmd *cobra.Command, s *session, f runFla
 // newest, or the one stamped at), reads and checks it, and returns the
 // restore of it ("<stamp> in <where>" names it) and a function that closes
 // what was opened. It changes nothing.
-func legacyRestoreRun(ctx context.Context, s *session, arg, at string, s3Exact bool) (*steps.RestoreRun, string, func(), error) {
+func legacyRestoreRun(ctx context.Context, s *session, arg, at string, s3Exact bool) (*thehive.RestoreRun, string, func(), error) {
 	ls, err := openLegacySource(ctx, s, arg)
 	if err != nil {
 		return nil, "", nil, err
 	}
 	src, nodeDir, closeSrc := ls.store, ls.nodeDir, ls.close
-	fail := func(err error) (*steps.RestoreRun, string, func(), error) {
+	fail := func(err error) (*thehive.RestoreRun, string, func(), error) {
 		closeSrc()
 		return nil, "", nil, err
 	}
@@ -180,16 +182,16 @@ func legacyRestoreRun(ctx context.Context, s *session, arg, at string, s3Exact b
 	}
 	l.Source = arg
 	inv := s.inv
-	m, vs, err := l.Restore(src, steps.LegacyTargetFor(s.env))
+	m, vs, err := l.Restore(src, thehive.LegacyTargetFor(s.env))
 	if err != nil {
 		return fail(usageErr(fmt.Errorf("documented backup %s: %w", set.Stamp, err)))
 	}
-	lr := &steps.LegacyRestore{Backup: l, Source: src}
+	lr := &thehive.LegacyRestore{Backup: l, Source: src}
 	if nodeDir != "" {
 		lr.ESFolder = path.Join(nodeDir, l.ESFolder)
 	}
 	if l.ESSnapshot != "" && inv.Elasticsearch != nil {
-		es, err := steps.FindLegacyESSnapshot(ctx, s.env, l.ESSnapshot, lr.ESFolder)
+		es, err := thehive.FindLegacyESSnapshot(ctx, s.env, l.ESSnapshot, lr.ESFolder)
 		if err != nil {
 			// The verify step reports it as a failed check, before anything changes.
 			lr.ESLookup = err
@@ -197,7 +199,7 @@ func legacyRestoreRun(ctx context.Context, s *session, arg, at string, s3Exact b
 		}
 		m.Elasticsearch = es
 	}
-	r := &steps.RestoreRun{Store: vs, Manifest: m, S3Exact: s3Exact, Legacy: lr}
+	r := &thehive.RestoreRun{Store: vs, Manifest: m, S3Exact: s3Exact, Legacy: lr}
 	return r, fmt.Sprintf("%s in %s", set.Stamp, src), closeSrc, nil
 }
 

@@ -18,6 +18,8 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+
+	"github.com/hotsnap/hotsnap/runbooks/thehive"
 )
 
 // runIDPattern is the shape of steps.NewRunID.
@@ -197,7 +199,7 @@ func resumeRestore(cmd *cobra.Command, s *session, store repo.Store, f runFlags,
 	if d := manifestDigest(m); d != prior.Params[paramManifest] {
 		return usageErr(fmt.Errorf("backup %s changed since run %s (its manifest is not the one restored then): refusing to continue; start a new restore", id, prior.RunID))
 	}
-	r := &steps.RestoreRun{Store: store, Manifest: m, S3Exact: prior.Params[paramS3Exact] == "true"}
+	r := &thehive.RestoreRun{Store: store, Manifest: m, S3Exact: prior.Params[paramS3Exact] == "true"}
 	return runRestore(cmd, s, r, f, fromBackup(m), prior)
 }
 
@@ -217,15 +219,15 @@ func resumeBackup(cmd *cobra.Command, s *session, store repo.Store, f runFlags, 
 
 // runRestore runs the restore r (continuing prior when set) and prints the
 // report, ending with from (which backup it was).
-func runRestore(cmd *cobra.Command, s *session, r *steps.RestoreRun, f runFlags, from string, prior *steps.PriorRun) error {
+func runRestore(cmd *cobra.Command, s *session, r *thehive.RestoreRun, f runFlags, from string, prior *steps.PriorRun) error {
 	rb := restoreRunbook(s, r, prior)
 	if r.S3Exact {
 		// --s3-exact (or a run that had it) answers the S3 choice gate.
-		f.choices = map[string]string{steps.S3ChoiceGate: steps.S3ChoiceExact}
+		f.choices = map[string]string{thehive.S3ChoiceGate: thehive.S3ChoiceExact}
 	}
 	sum, err := runRunbook(cmd.Context(), s, rb, f, cmd.OutOrStdout())
 	if err != nil {
-		if len(sum.Failed()) > 0 && strings.Contains(err.Error(), "preflight checks failed") || errors.Is(err, steps.ErrBackupDamaged) {
+		if len(sum.Failed()) > 0 && strings.Contains(err.Error(), "preflight checks failed") || errors.Is(err, thehive.ErrBackupDamaged) {
 			return &exitError{code: exitPreflight, err: err}
 		}
 		if c := steps.ResumeCommand(sum); c != "" && !f.json {
@@ -257,8 +259,8 @@ func runRestore(cmd *cobra.Command, s *session, r *steps.RestoreRun, f runFlags,
 
 // restoreRunbook builds the restore runbook of r with the parameters resume
 // needs; prior, when set, is the run it continues.
-func restoreRunbook(s *session, r *steps.RestoreRun, prior *steps.PriorRun) steps.Runbook {
-	rb := steps.Restore(s.env, r)
+func restoreRunbook(s *session, r *thehive.RestoreRun, prior *steps.PriorRun) steps.Runbook {
+	rb := thehive.Restore(s.env, r)
 	rb.Params = runParams(s)
 	rb.Params[paramBackup] = r.Manifest.ID
 	rb.Params[paramManifest] = manifestDigest(r.Manifest)
@@ -276,7 +278,7 @@ func restoreRunbook(s *session, r *steps.RestoreRun, prior *steps.PriorRun) step
 			// again how to treat the bucket would decide nothing.
 			var keep []steps.Step
 			for _, st := range rb.Steps {
-				if st.ID != steps.S3ChoiceGate && st.ID != "s3-compare" {
+				if st.ID != thehive.S3ChoiceGate && st.ID != "s3-compare" {
 					keep = append(keep, st)
 				}
 			}

@@ -7,6 +7,8 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+
+	"github.com/hotsnap/hotsnap/runbooks/thehive"
 )
 
 func TestResumeRefusals(t *testing.T) {
@@ -76,13 +78,13 @@ func TestResumeDropsTheS3ChoiceOnceTheFilesAreBack(t *testing.T) {
 		}
 		return false
 	}
-	fresh := restoreRunbook(s, &steps.RestoreRun{Manifest: m}, nil)
-	if !has(fresh, steps.S3ChoiceGate) || !has(fresh, "s3-compare") {
+	fresh := restoreRunbook(s, &thehive.RestoreRun{Manifest: m}, nil)
+	if !has(fresh, thehive.S3ChoiceGate) || !has(fresh, "s3-compare") {
 		t.Fatalf("a fresh S3 restore lacks the choice: %v", fresh.Steps)
 	}
 	prior := &steps.PriorRun{RunID: "r1", Done: map[string]string{"files": "r1"}, Started: map[string]bool{"files": true}}
-	resumed := restoreRunbook(s, &steps.RestoreRun{Manifest: m}, prior)
-	if has(resumed, steps.S3ChoiceGate) || has(resumed, "s3-compare") || !has(resumed, "files") {
+	resumed := restoreRunbook(s, &thehive.RestoreRun{Manifest: m}, prior)
+	if has(resumed, thehive.S3ChoiceGate) || has(resumed, "s3-compare") || !has(resumed, "files") {
 		t.Errorf("resuming after the attachments were restored still asks how to treat the bucket")
 	}
 }

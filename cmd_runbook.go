@@ -17,6 +17,8 @@ import (
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
 	"github.com/hotsnap/hotsnap/ui"
+
+	"github.com/hotsnap/hotsnap/runbooks/thehive"
 )
 
 // runFlags are the flags of every command that runs a runbook.
@@ -26,7 +28,7 @@ type runFlags struct {
 	json    bool
 	noTUI   bool
 	// choices are the choice gates a flag answered (step ID → choice key),
-	// e.g. --s3-exact → steps.S3ChoiceGate: steps.S3ChoiceExact.
+	// e.g. --s3-exact → thehive.S3ChoiceGate: thehive.S3ChoiceExact.
 	choices map[string]string
 }
 
@@ -209,7 +211,7 @@ func (t *summaryTap) RunFinished(s steps.RunSummary) {
 func preflightRunbook(s *session) steps.Runbook {
 	env := *s.env
 	env.OpenRepo = func(ctx context.Context) (repo.Store, func(), error) { return openStore(ctx, s.inv, s.g) }
-	return steps.Preflight(&env)
+	return thehive.Preflight(&env)
 }
 
 func newPreflightCmd(g *globals) *cobra.Command {

@@ -19,6 +19,8 @@ import (
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
 	"github.com/hotsnap/hotsnap/ui"
+
+	"github.com/hotsnap/hotsnap/runbooks/thehive"
 )
 
 // isTerminal reports whether every one of the files is a terminal.
@@ -159,10 +161,10 @@ func wizardConfig(g *globals) ui.Config {
 				if err != nil {
 					return err
 				}
-				b := &steps.BackupRun{Store: store, ID: repo.NewID(time.Now()), Tool: "hotsnap " + versionString()}
+				b := &thehive.BackupRun{Store: store, ID: repo.NewID(time.Now()), Tool: "hotsnap " + versionString()}
 				job.Runbook, job.Close = backupRunbook(s, b, nil), closeStore
 				job.Facts = func() *ui.BackupFacts { return backupFacts(b.Manifest(), store) }
-				job.Estimate = func(ctx context.Context) (*steps.Estimate, error) { return steps.EstimateBackup(ctx, s.env, b) }
+				job.Estimate = func(ctx context.Context) (*thehive.Estimate, error) { return thehive.EstimateBackup(ctx, s.env, b) }
 				return nil
 			})},
 		{Key: "preflight", Title: "Preflight only", Disabled: noRun,
@@ -207,7 +209,7 @@ func wizardConfig(g *globals) ui.Config {
 					if err != nil {
 						return err
 					}
-					r := &steps.RestoreRun{Store: store, Manifest: m}
+					r := &thehive.RestoreRun{Store: store, Manifest: m}
 					job.Runbook = restoreRunbook(s, r, nil)
 					job.Restore = func() *ui.RestoreFacts {
 						return &ui.RestoreFacts{BackupID: m.ID, Taken: m.Started, Size: m.Size(), Components: m.Components(),

@@ -1,12 +1,24 @@
-// Package steps is hotsnap's runbook engine and step library. A runbook is an
-// ordered list of steps; the Engine runs them in order, fans out across
-// nodes, stops at gates, records a journal, and on failure or cancellation
-// runs the cleanups of the steps it started. It reports through Reporter and
-// never imports the ui package: the TUI, plain and JSON printers are three
-// faces of one engine.
+// Package steps is hotsnap's runbook engine. A runbook is an ordered list of
+// steps; the Engine runs them in order (a group of concurrent steps at
+// once), fans out across nodes, stops at gates, records a journal, resumes
+// an earlier run without repeating its finished destructive steps, and on
+// failure or cancellation runs the cleanups of the steps it started. It
+// reports through Reporter: the TUI, plain and JSON printers are three
+// faces of one engine, and StepInfo.Component tells them what a step works
+// on without their knowing any runbook's step IDs.
+//
+// Besides the engine it holds what every runbook uses: Env (the inventory,
+// the executor, the tunnels, the secrets, the clock), Poll (deadline and
+// backoff), Parallel, PlanEach and EachNode, and the generic Estimate. It
+// imports no component (steps/<component>) and no runbook (runbooks/...);
+// the parsers of node replies are in steps/parse.
 package steps
 
 import "time"
+
+// SuccessLine is what the faces print when a restore finished and the
+// application answers healthy again.
+const SuccessLine = "=== ✓ Successful full restore ==="
 
 // Kind says what a step does.
 type Kind string

@@ -14,6 +14,7 @@ import (
 type Recorder struct {
 	mu     sync.Mutex
 	events []string
+	sum    RunSummary
 }
 
 func (r *Recorder) add(format string, args ...any) {
@@ -55,9 +56,19 @@ func (r *Recorder) StepFinished(s StepInfo, res StepResult) { r.add("finish %s %
 // CleanupRan records "cleanup ID ERR".
 func (r *Recorder) CleanupRan(id string, err error) { r.add("cleanup %s %v", id, err) }
 
-// RunFinished records "end aborted=BOOL err=BOOL".
+// RunFinished records "end aborted=BOOL err=BOOL" and keeps the summary.
 func (r *Recorder) RunFinished(sum RunSummary) {
 	r.add("end aborted=%v err=%v", sum.Aborted, sum.Err != nil)
+	r.mu.Lock()
+	r.sum = sum
+	r.mu.Unlock()
+}
+
+// Summary returns the summary of the run that finished last.
+func (r *Recorder) Summary() RunSummary {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sum
 }
 
 // Has says whether an event equals s or starts with it.

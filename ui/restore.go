@@ -12,10 +12,12 @@ import (
 
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+
+	"github.com/hotsnap/hotsnap/runbooks/thehive"
 )
 
 // The restore runbook's steps whose results the restore panel shows
-// (steps.Restore; TestRestoreStepIDs keeps them in step).
+// (thehive.Restore; TestRestoreStepIDs keeps them in step).
 const (
 	verifyStep   = "verify-backup"
 	topologyStep = "topology"
@@ -363,7 +365,7 @@ func (m model) restoreSummary() []string {
 
 // loadCommand names the command of a load path.
 func loadCommand(p string) string {
-	if p == steps.LoadImport {
+	if p == thehive.LoadImport {
 		return "nodetool import"
 	}
 	return p

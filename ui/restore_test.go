@@ -14,6 +14,8 @@ import (
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+
+	"github.com/hotsnap/hotsnap/runbooks/thehive"
 )
 
 var restoreSteps = []steps.StepInfo{
@@ -74,8 +76,8 @@ func testBackups(now time.Time) *BackupList {
 	}}
 }
 
-func testEstimate() *steps.Estimate {
-	return &steps.Estimate{Cassandra: map[string]int64{"node1": 20 << 20, "node2": 21 << 20, "node3": 19 << 20},
+func testEstimate() *thehive.Estimate {
+	return &thehive.Estimate{Cassandra: map[string]int64{"node1": 20 << 20, "node2": 21 << 20, "node3": 19 << 20},
 		Elasticsearch: 3 << 20, ESIndices: []string{"thehive_global", "thehive-audits"},
 		Attachments: 2 << 20, AttachmentsAt: "node1:/opt/thp/thehive/files", Rate: 12 << 20, RateFrom: restoreID}
 }
@@ -108,7 +110,7 @@ func restoreScreens(c *fakeClock) map[string]func() tea.Model {
 					m = update(m, stepOutputMsg{step: s.ID, line: fmt.Sprintf("%-8s 10.77.3.1%d host %d1a2b3c4 ← backup of %s", n, i+1, i+1, n)})
 				}
 				m = update(m, checkMsg{r: steps.CheckResult{StepID: s.ID, Check: "topology", Status: steps.CheckPass, Evidence: "backup: 3 nodes, now: 3 nodes; loading with import"}})
-				rf.LoadPath = steps.LoadImport
+				rf.LoadPath = thehive.LoadImport
 			}
 			c.advance(time.Second)
 			m = update(m, stepFinishedMsg{info: s, res: steps.StepResult{ID: s.ID, State: steps.StateDone, Duration: time.Second}})
@@ -134,13 +136,13 @@ func restoreScreens(c *fakeClock) map[string]func() tea.Model {
 		"pick": picker,
 		"plan_estimate": func() tea.Model {
 			job := testJob()
-			job.Estimate = func(context.Context) (*steps.Estimate, error) { return testEstimate(), nil }
+			job.Estimate = func(context.Context) (*thehive.Estimate, error) { return testEstimate(), nil }
 			m := update(newModel(testConfig(c), &bridge{}), jobReadyMsg{op: "backup", job: job})
 			return update(m, estimateMsg{job: job, est: testEstimate()})
 		},
 		"plan_estimate_first": func() tea.Model {
 			job := testJob()
-			job.Estimate = func(context.Context) (*steps.Estimate, error) { return nil, nil }
+			job.Estimate = func(context.Context) (*thehive.Estimate, error) { return nil, nil }
 			e := testEstimate()
 			e.Rate, e.RateFrom = 0, ""
 			delete(e.Cassandra, "node3")
@@ -267,7 +269,7 @@ func TestPlanEstimateRunsInACommand(t *testing.T) {
 	c := testClock()
 	calls := 0
 	job := testJob()
-	job.Estimate = func(context.Context) (*steps.Estimate, error) { calls++; return testEstimate(), nil }
+	job.Estimate = func(context.Context) (*thehive.Estimate, error) { calls++; return testEstimate(), nil }
 	m, cmd := newModel(testConfig(c), &bridge{}).Update(jobReadyMsg{op: "backup", job: job})
 	if calls != 0 || cmd == nil {
 		t.Fatalf("Update measured (%d calls) or gave no command", calls)
@@ -293,7 +295,7 @@ func TestPlanEstimateRunsInACommand(t *testing.T) {
 	}
 	// A failed estimate says so and the plan stays usable.
 	job2 := testJob()
-	job2.Estimate = func(context.Context) (*steps.Estimate, error) {
+	job2.Estimate = func(context.Context) (*thehive.Estimate, error) {
 		return nil, errors.New("estimate the backup: context canceled")
 	}
 	m = update(m, jobReadyMsg{op: "backup", job: job2})
@@ -350,10 +352,10 @@ func TestRestoreStepIDs(t *testing.T) {
 	m := &repo.Manifest{ID: restoreID, Keyspace: "thehive", Elasticsearch: &repo.ESSnapshot{Indices: []string{"thehive_global"}},
 		Files: &repo.FileStore{Provider: repo.ProviderLocalFS}, Cassandra: []repo.NodeArchive{{Node: "node1"}}}
 	ids := map[string]bool{}
-	for _, s := range steps.Restore(env, &steps.RestoreRun{Manifest: m}).Steps {
+	for _, s := range thehive.Restore(env, &thehive.RestoreRun{Manifest: m}).Steps {
 		ids[s.ID] = true
 	}
-	for _, s := range steps.Backup(env, &steps.BackupRun{ID: restoreID}).Steps {
+	for _, s := range thehive.Backup(env, &thehive.BackupRun{ID: restoreID}).Steps {
 		ids[s.ID] = true
 	}
 	for _, id := range []string{verifyStep, topologyStep} {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+
+	"github.com/hotsnap/hotsnap/runbooks/thehive"
 )
 
 // Inventory is what the Home screen shows of the inventory.
@@ -67,7 +69,7 @@ type Job struct {
 	Facts func() *BackupFacts
 	// Estimate, for backups, measures on the nodes what the run would copy
 	// and how long it should take; Plan review calls it from a command.
-	Estimate func(ctx context.Context) (*steps.Estimate, error)
+	Estimate func(ctx context.Context) (*thehive.Estimate, error)
 	// Restore, for restores, returns the restore's facts: the backup, and
 	// once the run ended the load path and the report. It must not do I/O.
 	Restore func() *RestoreFacts
@@ -102,7 +104,7 @@ type RestoreFacts struct {
 	Taken      time.Time
 	Size       int64
 	Components []string
-	// LoadPath is steps.LoadImport or steps.LoadSSTableLoader once the
+	// LoadPath is thehive.LoadImport or thehive.LoadSSTableLoader once the
 	// topologies were compared ("" before).
 	LoadPath string
 	// Report is the restore's report (RestoreRun.Report) once it ended.
@@ -170,7 +172,7 @@ type (
 	// estimateMsg brings Plan review's estimate of job.
 	estimateMsg struct {
 		job *Job
-		est *steps.Estimate
+		est *thehive.Estimate
 		err error
 	}
 )
@@ -259,7 +261,7 @@ type model struct {
 	textTitle, text string
 
 	pick        *pickState // the backup picker (kept while its restore runs)
-	estimate    *steps.Estimate
+	estimate    *thehive.Estimate
 	estimateErr error
 	estimating  bool
 	restore     *RestoreFacts // the restore being reviewed or run

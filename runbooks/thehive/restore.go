@@ -1,4 +1,4 @@
-package steps
+package thehive
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps"
 
 	"github.com/hotsnap/hotsnap/steps/parse"
 )
@@ -88,20 +89,17 @@ func (r *RestoreRun) note(format string, args ...any) string {
 	return s
 }
 
-// SuccessLine is printed when a restore finished and TheHive is healthy.
-const SuccessLine = "=== ✓ Successful full restore ==="
-
 // Restore builds the guided restore runbook for TheHive: verify the backup
 // before touching anything, compare topologies, stop TheHive everywhere and
 // prove it stopped, then — behind a destructive gate — restore the keyspace,
 // the index and the attachments, start TheHive and wait until it is healthy.
-func Restore(env *Env, r *RestoreRun) Runbook {
+func Restore(env *steps.Env, r *RestoreRun) steps.Runbook {
 	if r.HealthTimeout == 0 {
 		r.HealthTimeout = 3 * time.Minute
 	}
 	m := r.Manifest
 	inv := env.Inv
-	rb := Runbook{Name: "restore", Cluster: inv.Cluster}
+	rb := steps.Runbook{Name: "restore", Cluster: inv.Cluster}
 	rb.Steps = append(rb.Steps, sshStep(env))
 	if m.Keyspace != "" && inv.Cassandra != nil {
 		// The topology decides the load path, which decides where the
@@ -127,7 +125,7 @@ func Restore(env *Env, r *RestoreRun) Runbook {
 		if stage {
 			happens = "with the same topology, stage each node's SSTables next to its data directory while TheHive still runs (each archive verified as it streams), then " + happens
 		}
-		rb.Steps = append(rb.Steps, Step{ID: "approve-stop", Title: "Stop TheHive on every node", Kind: KindGate, Gate: &GateRequest{
+		rb.Steps = append(rb.Steps, steps.Step{ID: "approve-stop", Title: "Stop TheHive on every node", Kind: steps.KindGate, Gate: &steps.GateRequest{
 			Happens: happens, Nodes: thehive,
 			Rollback: "sudo systemctl start thehive on each node (hotsnap does it if the restore stops before changing any data)"}})
 	}
@@ -142,7 +140,7 @@ func Restore(env *Env, r *RestoreRun) Runbook {
 	// are restored at once, so TheHive is down for the longest of them, not
 	// their sum. A failure in one lets the others finish (a resume then
 	// skips them) and fails the run; TheHive stays stopped.
-	var data []Step
+	var data []steps.Step
 	if m.Keyspace != "" && inv.Cassandra != nil {
 		data = append(data, cassandraRestoreStep(env, r))
 	}
@@ -162,18 +160,18 @@ func Restore(env *Env, r *RestoreRun) Runbook {
 	return rb
 }
 
-func verifyBackupStep(env *Env, r *RestoreRun) Step {
+func verifyBackupStep(env *steps.Env, r *RestoreRun) steps.Step {
 	m := r.Manifest
-	return Step{
-		ID: "verify-backup", Title: "Verify the backup before touching anything", Kind: KindCheck,
+	return steps.Step{
+		ID: "verify-backup", Title: "Verify the backup before touching anything", Kind: steps.KindCheck,
 		Why: "\"Ensure you have an up-to-date backup before starting the restore operation, as errors during the restoration could lead to data loss\": every archive is re-hashed, the ES snapshot must exist and be SUCCESS, and ES cannot restore a snapshot into an older version.",
-		Plan: func() []PlannedCommand {
+		Plan: func() []steps.PlannedCommand {
 			if r.Legacy != nil {
-				return []PlannedCommand{{Node: "repository", Cmd: "read every archive of the documented backup " + r.Legacy.Backup.Set.Stamp + " whole (it records no hashes); GET _snapshot/" + esRepo(m) + "/" + r.Legacy.Backup.ESSnapshot}}
+				return []steps.PlannedCommand{{Node: "repository", Cmd: "read every archive of the documented backup " + r.Legacy.Backup.Set.Stamp + " whole (it records no hashes); GET _snapshot/" + esRepo(m) + "/" + r.Legacy.Backup.ESSnapshot}}
 			}
-			return []PlannedCommand{{Node: "repository", Cmd: "re-hash every file of " + m.ID + " against its manifest; GET _snapshot/" + esRepo(m) + "/" + m.ID}}
+			return []steps.PlannedCommand{{Node: "repository", Cmd: "re-hash every file of " + m.ID + " against its manifest; GET _snapshot/" + esRepo(m) + "/" + m.ID}}
 		},
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			if r.Legacy != nil {
 				return verifyLegacy(ctx, rc, env, r)
 			}
@@ -193,21 +191,21 @@ func verifyBackupStep(env *Env, r *RestoreRun) Step {
 				return fmt.Errorf("verify backup %s: %w", m.ID, err)
 			}
 			for _, p := range probs {
-				rc.Check(CheckResult{Check: "backup files", Node: "repository", Status: CheckFail, Evidence: p.String(),
+				rc.Check(steps.CheckResult{Check: "backup files", Node: "repository", Status: steps.CheckFail, Evidence: p.String(),
 					Remedy: "this backup is damaged: restore another one (hotsnap list)"})
 			}
 			if len(probs) == 0 {
-				ev := fmt.Sprintf("every file of %s matches its manifest (%s)", m.ID, HumanBytes(m.Size()))
+				ev := fmt.Sprintf("every file of %s matches its manifest (%s)", m.ID, steps.HumanBytes(m.Size()))
 				if skip != nil {
-					ev = fmt.Sprintf("every file of %s is there with its size, and every file but the Cassandra archives matches its manifest; those are hashed as they are staged on their nodes (%s in all)", m.ID, HumanBytes(m.Size()))
+					ev = fmt.Sprintf("every file of %s is there with its size, and every file but the Cassandra archives matches its manifest; those are hashed as they are staged on their nodes (%s in all)", m.ID, steps.HumanBytes(m.Size()))
 				}
-				rc.Check(CheckResult{Check: "backup files", Node: "repository", Status: CheckPass, Evidence: ev})
+				rc.Check(steps.CheckResult{Check: "backup files", Node: "repository", Status: steps.CheckPass, Evidence: ev})
 			}
 			if m.Elasticsearch != nil && env.Inv.Elasticsearch != nil {
 				if p := CheckESSnapshot(ctx, env, m.Elasticsearch); p != "" {
-					rc.Check(CheckResult{Check: "es snapshot", Status: CheckFail, Evidence: p, Remedy: "the index cannot be restored from this backup; is elasticsearch.repository the same repository?"})
+					rc.Check(steps.CheckResult{Check: "es snapshot", Status: steps.CheckFail, Evidence: p, Remedy: "the index cannot be restored from this backup; is elasticsearch.repository the same repository?"})
 				} else {
-					rc.Check(CheckResult{Check: "es snapshot", Status: CheckPass, Evidence: m.Elasticsearch.Snapshot + " is SUCCESS"})
+					rc.Check(steps.CheckResult{Check: "es snapshot", Status: steps.CheckPass, Evidence: m.Elasticsearch.Snapshot + " is SUCCESS"})
 				}
 				rc.Check(esVersionCompat(ctx, env, m.Elasticsearch.Version))
 			}
@@ -224,26 +222,26 @@ func esRepo(m *repo.Manifest) string {
 }
 
 // esVersionCompat: a snapshot restores into the same or a newer version, never an older one.
-func esVersionCompat(ctx context.Context, env *Env, backup string) CheckResult {
+func esVersionCompat(ctx context.Context, env *steps.Env, backup string) steps.CheckResult {
 	cl, node, err := esClient(env)
 	if err != nil {
-		return CheckResult{Check: "es version", Status: CheckFail, Evidence: err.Error()}
+		return steps.CheckResult{Check: "es version", Status: steps.CheckFail, Evidence: err.Error()}
 	}
 	defer cl.Close()
 	resp, err := cl.Do(ctx, http.MethodGet, "/", nil)
 	if err != nil || resp.Status != 200 {
-		return CheckResult{Check: "es version", Node: node, Status: CheckFail, Evidence: fmt.Sprintf("cannot read the cluster's version: %v", err)}
+		return steps.CheckResult{Check: "es version", Node: node, Status: steps.CheckFail, Evidence: fmt.Sprintf("cannot read the cluster's version: %v", err)}
 	}
 	info, err := parse.ParseESRoot(resp.Body)
 	if err != nil {
-		return CheckResult{Check: "es version", Node: node, Status: CheckFail, Evidence: err.Error()}
+		return steps.CheckResult{Check: "es version", Node: node, Status: steps.CheckFail, Evidence: err.Error()}
 	}
 	if backup != "" && versionLess(info.Version, backup) {
-		return CheckResult{Check: "es version", Node: node, Status: CheckFail,
+		return steps.CheckResult{Check: "es version", Node: node, Status: steps.CheckFail,
 			Evidence: fmt.Sprintf("the snapshot was taken by %s, the cluster runs %s", backup, info.Version),
 			Remedy:   "Elasticsearch cannot restore a snapshot into an older version: upgrade the cluster first"}
 	}
-	return CheckResult{Check: "es version", Node: node, Status: CheckPass, Evidence: fmt.Sprintf("snapshot from %s restores into %s", backup, info.Version)}
+	return steps.CheckResult{Check: "es version", Node: node, Status: steps.CheckPass, Evidence: fmt.Sprintf("snapshot from %s restores into %s", backup, info.Version)}
 }
 
 // versionLess compares dotted versions numerically.
@@ -259,28 +257,28 @@ func versionLess(a, b string) bool {
 	return len(pa) < len(pb)
 }
 
-func ringUpStep(env *Env) Step {
+func ringUpStep(env *steps.Env) steps.Step {
 	nodes := env.NodesWith(config.RoleCassandra)
-	return Step{
-		ID: "ring", Title: "Cassandra: every node UN", Kind: KindCheck,
+	return steps.Step{
+		ID: "ring", Title: "Cassandra: every node UN", Kind: steps.KindCheck,
 		Why:  "Loading SSTables needs every node that owns data up and normal.",
-		Plan: PlanEach(nodes[:1], "nodetool status", false),
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Plan: steps.PlanEach(nodes[:1], "nodetool status", false),
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			out, err := rc.Stdout(ctx, nodes[0], "nodetool status", false)
 			if err != nil {
-				rc.Check(CheckResult{Check: "ring", Node: nodes[0], Status: CheckFail, Evidence: err.Error(), Remedy: "start Cassandra on every node first"})
+				rc.Check(steps.CheckResult{Check: "ring", Node: nodes[0], Status: steps.CheckFail, Evidence: err.Error(), Remedy: "start Cassandra on every node first"})
 				return nil
 			}
 			ring, err := parse.ParseNodetoolStatus(out)
 			if err != nil {
-				rc.Check(CheckResult{Check: "ring", Node: nodes[0], Status: CheckFail, Evidence: err.Error()})
+				rc.Check(steps.CheckResult{Check: "ring", Node: nodes[0], Status: steps.CheckFail, Evidence: err.Error()})
 				return nil
 			}
 			for _, n := range ring.Nodes() {
 				if n.Up() {
-					rc.Check(CheckResult{Check: "ring state", Node: n.Address, Status: CheckPass, Evidence: "UN"})
+					rc.Check(steps.CheckResult{Check: "ring state", Node: n.Address, Status: steps.CheckPass, Evidence: "UN"})
 				} else {
-					rc.Check(CheckResult{Check: "ring state", Node: n.Address, Status: CheckFail, Evidence: fmt.Sprintf("%c%c", n.Status, n.State),
+					rc.Check(steps.CheckResult{Check: "ring state", Node: n.Address, Status: steps.CheckFail, Evidence: fmt.Sprintf("%c%c", n.Status, n.State),
 						Remedy: "bring the node back (`sudo systemctl start cassandra`) and wait for UN"})
 				}
 			}
@@ -289,31 +287,31 @@ func ringUpStep(env *Env) Step {
 	}
 }
 
-func topologyStep(env *Env, r *RestoreRun) Step {
+func topologyStep(env *steps.Env, r *RestoreRun) steps.Step {
 	m := r.Manifest
-	return Step{
-		ID: "topology", Title: "Compare the backup's topology with the cluster now", Kind: KindCheck,
+	return steps.Step{
+		ID: "topology", Title: "Compare the backup's topology with the cluster now", Kind: steps.KindCheck,
 		Why: "The same nodes (same host IDs) can take back their own SSTables with `nodetool import`; a changed topology (nodes added, removed, renamed, a migration) needs `sstableloader`, which streams every row to the nodes that own it now.",
-		Plan: func() []PlannedCommand {
-			return []PlannedCommand{{Node: env.NodesWith(config.RoleCassandra)[0], Cmd: "CQL: SELECT host_id, data_center, rack, tokens FROM system.local / system.peers_v2"}}
+		Plan: func() []steps.PlannedCommand {
+			return []steps.PlannedCommand{{Node: env.NodesWith(config.RoleCassandra)[0], Cmd: "CQL: SELECT host_id, data_center, rack, tokens FROM system.local / system.peers_v2"}}
 		},
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			if r.Legacy != nil {
 				r.mu.Lock()
 				r.load = LoadSSTableLoader
 				r.mu.Unlock()
-				rc.Check(CheckResult{Check: "topology", Status: CheckPass, Evidence: "the documented backup is one node's snapshot and records no host IDs: loading with sstableloader, which streams every row to the nodes that own it now"})
+				rc.Check(steps.CheckResult{Check: "topology", Status: steps.CheckPass, Evidence: "the documented backup is one node's snapshot and records no host IDs: loading with sstableloader, which streams every row to the nodes that own it now"})
 				return nil
 			}
 			q, closeFn, err := cqlSession(env)
 			if err != nil {
-				rc.Check(CheckResult{Check: "cql", Status: CheckFail, Evidence: err.Error(), Remedy: "check cassandra.username/password and that Cassandra is up"})
+				rc.Check(steps.CheckResult{Check: "cql", Status: steps.CheckFail, Evidence: err.Error(), Remedy: "check cassandra.username/password and that Cassandra is up"})
 				return nil
 			}
 			defer closeFn()
 			now, err := q.topology(ctx)
 			if err != nil {
-				rc.Check(CheckResult{Check: "topology", Status: CheckFail, Evidence: err.Error()})
+				rc.Check(steps.CheckResult{Check: "topology", Status: steps.CheckFail, Evidence: err.Error()})
 				return nil
 			}
 			backup := map[string]repo.NodeArchive{}
@@ -345,7 +343,7 @@ func topologyStep(env *Env, r *RestoreRun) Step {
 			}
 			load := r.load
 			r.mu.Unlock()
-			rc.Check(CheckResult{Check: "topology", Status: CheckPass, Evidence: fmt.Sprintf("backup: %d nodes, now: %d nodes; loading with %s", len(m.Cassandra), len(now), load)})
+			rc.Check(steps.CheckResult{Check: "topology", Status: steps.CheckPass, Evidence: fmt.Sprintf("backup: %d nodes, now: %d nodes; loading with %s", len(m.Cassandra), len(now), load)})
 			return nil
 		},
 	}
@@ -367,17 +365,17 @@ const theHiveStoppedProbe = `echo "state=$(systemctl is-active thehive)"; ` +
 	`if [ -n "$pid" ] && [ "$pid" != 0 ] && kill -0 "$pid" 2>/dev/null; then echo process=yes; else echo process=no; fi; ` +
 	`if (exec 3<>/dev/tcp/127.0.0.1/9000) 2>/dev/null; then echo port=open; else echo port=closed; fi`
 
-func stopTheHiveStep(env *Env, r *RestoreRun) Step {
+func stopTheHiveStep(env *steps.Env, r *RestoreRun) steps.Step {
 	nodes := env.NodesWith(config.RoleTheHive)
-	return Step{
-		ID: "stop-thehive", Title: "Stop TheHive and prove it stopped", Kind: KindAction,
+	return steps.Step{
+		ID: "stop-thehive", Title: "Stop TheHive and prove it stopped", Kind: steps.KindAction,
 		Why:  "Both hot and cold restores require TheHive stopped on every node: a running TheHive would write into the keyspace being replaced.",
-		Plan: PlanEach(nodes, thehiveDown+"; "+theHiveStoppedProbe, true),
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Plan: steps.PlanEach(nodes, thehiveDown+"; "+theHiveStoppedProbe, true),
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			r.mu.Lock()
 			r.started = time.Now()
 			r.mu.Unlock()
-			return Parallel(nodes, func(i int, n string) error {
+			return steps.Parallel(nodes, func(i int, n string) error {
 				if _, err := rc.Stdout(ctx, n, thehiveDown, true); err != nil {
 					return fmt.Errorf("%s: stop thehive: %w", n, err)
 				}
@@ -393,7 +391,7 @@ func stopTheHiveStep(env *Env, r *RestoreRun) Step {
 				return nil
 			})
 		},
-		Cleanup: func(ctx context.Context, rc *RunContext) error {
+		Cleanup: func(ctx context.Context, rc *steps.RunContext) error {
 			// The engine knows whether a destructive step started, here or
 			// in the run this one resumes.
 			if rc.DestructiveStarted() {
@@ -405,7 +403,7 @@ func stopTheHiveStep(env *Env, r *RestoreRun) Step {
 	}
 }
 
-func restoreGate(env *Env, r *RestoreRun) Step {
+func restoreGate(env *steps.Env, r *RestoreRun) steps.Step {
 	m := r.Manifest
 	var loses []string
 	if m.Keyspace != "" {
@@ -421,7 +419,7 @@ func restoreGate(env *Env, r *RestoreRun) Step {
 			loses = append(loses, "the current attachments in "+m.Files.Path)
 		}
 	}
-	step := Step{ID: "approve-restore", Title: "Replace the data with backup " + m.ID, Kind: KindGate, Gate: &GateRequest{
+	step := steps.Step{ID: "approve-restore", Title: "Replace the data with backup " + m.ID, Kind: steps.KindGate, Gate: &steps.GateRequest{
 		Happens:     fmt.Sprintf("restore backup %s (taken %s) into %s", m.ID, m.Started.Format(time.RFC3339), env.Inv.Cluster),
 		Nodes:       env.AllNodes(),
 		Loses:       strings.Join(loses, "; "),
@@ -431,7 +429,7 @@ func restoreGate(env *Env, r *RestoreRun) Step {
 	if m.Files != nil && m.Files.Provider == repo.ProviderS3 {
 		// What the attachments lose depends on the count and the choice
 		// made before this gate.
-		step.Refine = func(g *GateRequest) {
+		step.Refine = func(g *steps.GateRequest) {
 			loses[len(loses)-1] = r.s3Loses()
 			g.Loses = strings.Join(loses, "; ")
 		}
@@ -461,29 +459,29 @@ func schemaStatements(schema string) []string {
 
 func normalizeSchema(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-func cassandraRestoreStep(env *Env, r *RestoreRun) Step {
+func cassandraRestoreStep(env *steps.Env, r *RestoreRun) steps.Step {
 	m := r.Manifest
 	c := env.Inv.Cassandra
 	ks := m.Keyspace
 	nodes := env.NodesWith(config.RoleCassandra)
 	staging := func(n string) string { return r.stagingDir(env, n) }
-	return Step{
-		ID: "cassandra", Title: "Restore the keyspace", Kind: KindAction, Destructive: true,
+	return steps.Step{
+		ID: "cassandra", Title: "Restore the keyspace", Kind: steps.KindAction, Destructive: true,
 		Why: "Compare the live schema with the backup's; drop the keyspace only when they differ (the documented script always drops it, through a redirect bug), recreate it from the backup's schema through CQL, load every table, then grant the keyspace to TheHive's role.",
-		Plan: func() []PlannedCommand {
-			out := []PlannedCommand{{Node: nodes[0], Cmd: "CQL: DESCRIBE KEYSPACE " + ks + " → same as the backup: TRUNCATE each table; different: DROP KEYSPACE; then CREATE from the backup's schema"}}
+		Plan: func() []steps.PlannedCommand {
+			out := []steps.PlannedCommand{{Node: nodes[0], Cmd: "CQL: DESCRIBE KEYSPACE " + ks + " → same as the backup: TRUNCATE each table; different: DROP KEYSPACE; then CREATE from the backup's schema"}}
 			for _, n := range nodes {
-				out = append(out, PlannedCommand{Node: n, Sudo: true, Cmd: "nodetool import " + ks + " <table> " + staging(n) + "/<table>",
+				out = append(out, steps.PlannedCommand{Node: n, Sudo: true, Cmd: "nodetool import " + ks + " <table> " + staging(n) + "/<table>",
 					Note: "same topology: each node imports its own tables, staged (and verified) by the stage step"})
 			}
-			out = append(out, PlannedCommand{Node: nodes[0], Sudo: true, Cmd: "tar -x -C /tmp/hotsnap-restore-" + m.ID + "/" + ks + "/<table> && sstableloader -d <every node> /tmp/hotsnap-restore-" + m.ID + "/" + ks + "/<table>",
+			out = append(out, steps.PlannedCommand{Node: nodes[0], Sudo: true, Cmd: "tar -x -C /tmp/hotsnap-restore-" + m.ID + "/" + ks + "/<table> && sstableloader -d <every node> /tmp/hotsnap-restore-" + m.ID + "/" + ks + "/<table>",
 				Note: "changed topology: every archive of every backed-up node is loaded"})
 			if c.Username != "" {
-				out = append(out, PlannedCommand{Node: nodes[0], Cmd: "CQL: GRANT ALL PERMISSIONS ON KEYSPACE " + ks + " TO " + c.AppRole})
+				out = append(out, steps.PlannedCommand{Node: nodes[0], Cmd: "CQL: GRANT ALL PERMISSIONS ON KEYSPACE " + ks + " TO " + c.AppRole})
 			}
 			return out
 		},
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			r.mu.Lock()
 			load := r.load
 			r.mu.Unlock()
@@ -565,7 +563,7 @@ func cassandraRestoreStep(env *Env, r *RestoreRun) Step {
 			rc.Output("", r.note("Cassandra: keyspace %s restored with %s in %s, %d rows in %d tables%s", ks, load, time.Since(start).Round(time.Millisecond), total, len(tablesOf(m)), files))
 			return nil
 		},
-		Cleanup: func(ctx context.Context, rc *RunContext) error {
+		Cleanup: func(ctx context.Context, rc *steps.RunContext) error {
 			return rc.RunAll(ctx, nodes, func(n string) remote.Command {
 				return remote.Command{Cmd: "rm -rf " + remote.Quote(staging(n)) + " " + remote.Quote("/tmp/hotsnap-restore-"+m.ID), Sudo: true}
 			})
@@ -595,7 +593,7 @@ func extractCmd(dir string) string {
 }
 
 // importAll: each node imports the tables of the backup node with its host ID.
-func (r *RestoreRun) importAll(ctx context.Context, rc *RunContext, env *Env) error {
+func (r *RestoreRun) importAll(ctx context.Context, rc *steps.RunContext, env *steps.Env) error {
 	ks := r.Manifest.Keyspace
 	nodes := env.NodesWith(config.RoleCassandra)
 	r.mu.Lock()
@@ -605,7 +603,7 @@ func (r *RestoreRun) importAll(ctx context.Context, rc *RunContext, env *Env) er
 		// The stage step precedes this one whenever the load path is import.
 		return errors.New("the SSTables were not staged: run the restore again (hotsnap resume)")
 	}
-	return Parallel(nodes, func(_ int, n string) error {
+	return steps.Parallel(nodes, func(_ int, n string) error {
 		b, total, err := r.archiveOf(n)
 		if err != nil {
 			return err
@@ -675,7 +673,7 @@ func countField(out, name string) int {
 // loadAll streams every backed-up node's tables through sstableloader on the
 // first node, one table at a time (a staging copy is unavoidable:
 // sstableloader reads a directory).
-func (r *RestoreRun) loadAll(ctx context.Context, rc *RunContext, env *Env) error {
+func (r *RestoreRun) loadAll(ctx context.Context, rc *steps.RunContext, env *steps.Env) error {
 	m := r.Manifest
 	c := env.Inv.Cassandra
 	loader := env.NodesWith(config.RoleCassandra)[0]
@@ -710,7 +708,7 @@ func (r *RestoreRun) loadAll(ctx context.Context, rc *RunContext, env *Env) erro
 			// partial restore. Retry, then fail.
 			var out strings.Builder
 			try := 0
-			if err := Poll(ctx, time.Second, 0, func() (bool, error) {
+			if err := steps.Poll(ctx, time.Second, 0, func() (bool, error) {
 				try++
 				out.Reset()
 				if _, err := rc.Run(ctx, loader, remote.Command{Cmd: cmd, Sudo: true, Stdout: &out}); err != nil {
@@ -738,7 +736,7 @@ func (r *RestoreRun) loadAll(ctx context.Context, rc *RunContext, env *Env) erro
 }
 
 // streamArchive streams a repository file into cmd's stdin on node.
-func (r *RestoreRun) streamArchive(ctx context.Context, rc *RunContext, node, archive, cmd string, progress func(int64)) error {
+func (r *RestoreRun) streamArchive(ctx context.Context, rc *steps.RunContext, node, archive, cmd string, progress func(int64)) error {
 	f, err := r.Store.Open(ctx, archive)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", archive, err)
@@ -748,16 +746,16 @@ func (r *RestoreRun) streamArchive(ctx context.Context, rc *RunContext, node, ar
 	return err
 }
 
-func esRestoreStep(env *Env, r *RestoreRun) Step {
+func esRestoreStep(env *steps.Env, r *RestoreRun) steps.Step {
 	s := r.Manifest.Elasticsearch
 	idx := strings.Join(s.Indices, ",")
-	return Step{
-		ID: "elasticsearch", Title: "Restore the Elasticsearch indices", Kind: KindAction, Destructive: true,
+	return steps.Step{
+		ID: "elasticsearch", Title: "Restore the Elasticsearch indices", Kind: steps.KindAction, Destructive: true,
 		Why: "ES refuses to restore over an open index of the same name: the indices are deleted, restored with wait_for_completion=false, and _recovery is followed to the end.",
-		Plan: func() []PlannedCommand {
-			return []PlannedCommand{{Node: "elasticsearch", Cmd: fmt.Sprintf("DELETE /%s; POST /_snapshot/%s/%s/_restore?wait_for_completion=false {\"indices\": %q, \"include_global_state\": false}; GET /%s/_recovery until DONE", idx, s.Repository, s.Snapshot, idx, idx)}}
+		Plan: func() []steps.PlannedCommand {
+			return []steps.PlannedCommand{{Node: "elasticsearch", Cmd: fmt.Sprintf("DELETE /%s; POST /_snapshot/%s/%s/_restore?wait_for_completion=false {\"indices\": %q, \"include_global_state\": false}; GET /%s/_recovery until DONE", idx, s.Repository, s.Snapshot, idx, idx)}}
 		},
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			start := time.Now()
 			cl, _, err := esClient(env)
 			if err != nil {
@@ -784,7 +782,7 @@ func esRestoreStep(env *Env, r *RestoreRun) Step {
 			r.mu.Lock()
 			r.esRestoring = true
 			r.mu.Unlock()
-			if err := Poll(ctx, pollMax, 0, func() (bool, error) {
+			if err := steps.Poll(ctx, pollMax, 0, func() (bool, error) {
 				resp, err := cl.Do(ctx, http.MethodGet, "/"+idx+"/_recovery", nil)
 				if err != nil || resp.Status != 200 {
 					return false, err
@@ -820,7 +818,7 @@ func esRestoreStep(env *Env, r *RestoreRun) Step {
 		},
 		// A restore still recovering when the run stops is cancelled the
 		// way ES documents it: by deleting the indices being restored.
-		Cleanup: func(ctx context.Context, rc *RunContext) error {
+		Cleanup: func(ctx context.Context, rc *steps.RunContext) error {
 			r.mu.Lock()
 			restoring := r.esRestoring
 			r.mu.Unlock()
@@ -859,7 +857,7 @@ func recoveryProgress(recs []parse.ShardRecovery) (done, total int64, allDone bo
 	return done, total, allDone
 }
 
-func filesRestoreStep(env *Env, r *RestoreRun) Step {
+func filesRestoreStep(env *steps.Env, r *RestoreRun) steps.Step {
 	f := r.Manifest.Files
 	if f.Provider == repo.ProviderS3 {
 		return s3RestoreStep(env, r)
@@ -880,11 +878,11 @@ func filesRestoreStep(env *Env, r *RestoreRun) Step {
 		" && find . -mindepth 1 -maxdepth 1 ! -name " + stage + " ! -name " + old + " -exec mv -t " + old + " -- {} +" +
 		" && find " + stage + " -mindepth 1 -maxdepth 1 -exec mv -t . -- {} +" +
 		" && chown --reference=" + stage + " . && chmod --reference=" + stage + " . && rm -rf " + stage + " " + old
-	return Step{
-		ID: "files", Title: "Restore the attachments with their owners and modes", Kind: KindAction, Destructive: true,
+	return steps.Step{
+		ID: "files", Title: "Restore the attachments with their owners and modes", Kind: steps.KindAction, Destructive: true,
 		Why:  "The archive is unpacked into a staging folder with owners and modes (the documented restore loses thehive:thehive), then swapped in, so a failure while unpacking leaves the current files untouched.",
-		Plan: PlanEach([]string{node}, extract+" ; "+swap, true),
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Plan: steps.PlanEach([]string{node}, extract+" ; "+swap, true),
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			if err := r.streamArchive(ctx, rc, node, f.Archive, extract, func(x int64) { rc.Progress(node, x, f.Size, "bytes") }); err != nil {
 				return fmt.Errorf("%s: unpack the attachments: %w", node, err)
 			}
@@ -894,28 +892,28 @@ func filesRestoreStep(env *Env, r *RestoreRun) Step {
 			rc.Output("", r.note("Attachments: %d entries restored into %s:%s", len(f.Entries), node, p))
 			return nil
 		},
-		Cleanup: func(ctx context.Context, rc *RunContext) error {
+		Cleanup: func(ctx context.Context, rc *steps.RunContext) error {
 			_, err := rc.Run(ctx, node, remote.Command{Cmd: cd + "rm -rf " + stage, Sudo: true})
 			return err
 		},
 	}
 }
 
-func s3RestoreStep(env *Env, r *RestoreRun) Step {
+func s3RestoreStep(env *steps.Env, r *RestoreRun) steps.Step {
 	s3 := env.Inv.Storage.S3
 	f := r.Manifest.Files
 	node := appNode(env)
-	return Step{
-		ID: "files", Title: "Put every attachment object back into the bucket", Kind: KindAction, Destructive: true,
+	return steps.Step{
+		ID: "files", Title: "Put every attachment object back into the bucket", Kind: steps.KindAction, Destructive: true,
 		Why: "Every object of the backup is written back; objects created after the backup are kept unless an exact copy was asked for.",
-		Plan: func() []PlannedCommand {
+		Plan: func() []steps.PlannedCommand {
 			mode := "objects created after the backup are kept or removed as chosen at gate " + S3ChoiceGate
 			if r.exact() {
 				mode = "objects not in the backup are removed (exact copy)"
 			}
-			return []PlannedCommand{{Node: node, Cmd: fmt.Sprintf("S3 via SSH tunnel: PutObject %d objects into %s/%s; %s", len(f.Objects), s3.Endpoint, s3.Bucket, mode)}}
+			return []steps.PlannedCommand{{Node: node, Cmd: fmt.Sprintf("S3 via SSH tunnel: PutObject %d objects into %s/%s; %s", len(f.Objects), s3.Endpoint, s3.Bucket, mode)}}
 		},
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			cl, err := s3Client(env, node)
 			if err != nil {
 				return err
@@ -959,25 +957,25 @@ func s3RestoreStep(env *Env, r *RestoreRun) Step {
 	}
 }
 
-func startTheHiveStep(env *Env, r *RestoreRun) Step {
+func startTheHiveStep(env *steps.Env, r *RestoreRun) steps.Step {
 	nodes := env.NodesWith(config.RoleTheHive)
-	return Step{
-		ID: "start-thehive", Title: "Start TheHive and wait until it is healthy", Kind: KindAction,
+	return steps.Step{
+		ID: "start-thehive", Title: "Start TheHive and wait until it is healthy", Kind: steps.KindAction,
 		Why:  "The restore is finished only when TheHive answers /api/status and its log since the start shows no error.",
-		Plan: PlanEach(nodes, "systemctl start thehive; GET http://127.0.0.1:9000/api/status; journalctl -u thehive --since <start> | grep ERROR", true),
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Plan: steps.PlanEach(nodes, "systemctl start thehive; GET http://127.0.0.1:9000/api/status; journalctl -u thehive --since <start> | grep ERROR", true),
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			since := time.Now().Add(-time.Second)
 			if err := rc.RunAll(ctx, nodes, func(string) remote.Command { return remote.Command{Cmd: "systemctl start thehive", Sudo: true} }); err != nil {
 				return err
 			}
-			if err := Parallel(nodes, func(i int, n string) error {
+			if err := steps.Parallel(nodes, func(i int, n string) error {
 				cl, err := remote.NewESClient(n, TheHiveStatusURL, "", "", env.Dial(n))
 				if err != nil {
 					return err
 				}
 				defer cl.Close()
 				var last string
-				err = Poll(ctx, pollMax, r.HealthTimeout, func() (bool, error) {
+				err = steps.Poll(ctx, pollMax, r.HealthTimeout, func() (bool, error) {
 					resp, err := cl.Do(ctx, http.MethodGet, "/api/status", nil)
 					if err == nil && resp.Status == 200 {
 						if st, perr := parse.ParseTheHiveStatus(resp.Body); perr == nil {
@@ -988,7 +986,7 @@ func startTheHiveStep(env *Env, r *RestoreRun) Step {
 					last = statusOf(resp, err)
 					return false, nil
 				})
-				if errors.Is(err, ErrPollTimeout) {
+				if errors.Is(err, steps.ErrPollTimeout) {
 					return fmt.Errorf("%s: TheHive not healthy after %s (last: %v): see `journalctl -u thehive` on the node", n, r.HealthTimeout, last)
 				}
 				return err

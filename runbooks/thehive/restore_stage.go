@@ -1,4 +1,4 @@
-package steps
+package thehive
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps"
 )
 
 // ErrBackupDamaged is returned when an archive does not match the manifest
@@ -20,7 +21,7 @@ var ErrBackupDamaged = errors.New("the backup is damaged")
 // stagingDir is where node n's archives are unpacked before nodetool
 // import: next to its data directory, so the import's moves stay on one
 // file system.
-func (r *RestoreRun) stagingDir(env *Env, n string) string {
+func (r *RestoreRun) stagingDir(env *steps.Env, n string) string {
 	return path.Join(path.Dir(path.Clean(dataDir(env, n))), "hotsnap-restore", r.Manifest.ID)
 }
 
@@ -37,25 +38,25 @@ func (r *RestoreRun) stagedVerify() bool {
 // TheHive still runs, checking each archive against the manifest as it
 // streams: a damaged archive stops the restore here, before TheHive stops
 // and before anything changes. The keyspace step then only imports.
-func stageStep(env *Env, r *RestoreRun) Step {
+func stageStep(env *steps.Env, r *RestoreRun) steps.Step {
 	nodes := env.NodesWith(config.RoleCassandra)
-	return Step{
-		ID: "stage", Title: "Stage each node's SSTables next to its data, verifying every archive", Kind: KindAction,
+	return steps.Step{
+		ID: "stage", Title: "Stage each node's SSTables next to its data, verifying every archive", Kind: steps.KindAction,
 		Why: "The bulk of a restore is moving bytes: done while TheHive still runs, it shortens the outage, and each archive is hashed as it streams, so a damaged one stops the restore before anything is stopped or changed. Staging writes only into its own folder.",
-		Plan: func() []PlannedCommand {
-			var out []PlannedCommand
+		Plan: func() []steps.PlannedCommand {
+			var out []steps.PlannedCommand
 			for _, n := range nodes {
-				out = append(out, PlannedCommand{Node: n, Sudo: true, Cmd: extractCmd(path.Join(r.stagingDir(env, n), "<table>")),
+				out = append(out, steps.PlannedCommand{Node: n, Sudo: true, Cmd: extractCmd(path.Join(r.stagingDir(env, n), "<table>")),
 					Note: "same topology only: each node's own archives from the repository on stdin, hashed on the way"})
 			}
 			return out
 		},
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			if !r.stagedVerify() {
 				rc.Output("", "nothing to stage: the keyspace is loaded with sstableloader, or was restored by the earlier run")
 				return nil
 			}
-			if err := Parallel(nodes, func(i int, n string) error {
+			if err := steps.Parallel(nodes, func(i int, n string) error {
 				return r.stageNode(ctx, rc, env, n)
 			}); err != nil {
 				return err
@@ -65,7 +66,7 @@ func stageStep(env *Env, r *RestoreRun) Step {
 			r.mu.Unlock()
 			return nil
 		},
-		Cleanup: func(ctx context.Context, rc *RunContext) error {
+		Cleanup: func(ctx context.Context, rc *steps.RunContext) error {
 			return rc.RunAll(ctx, nodes, func(n string) remote.Command {
 				return remote.Command{Cmd: "rm -rf " + remote.Quote(r.stagingDir(env, n)), Sudo: true}
 			})
@@ -75,7 +76,7 @@ func stageStep(env *Env, r *RestoreRun) Step {
 
 // stageNode unpacks node n's archives (those of the backup node with its
 // host ID) into its staging folder, each checked as it streams.
-func (r *RestoreRun) stageNode(ctx context.Context, rc *RunContext, env *Env, n string) error {
+func (r *RestoreRun) stageNode(ctx context.Context, rc *steps.RunContext, env *steps.Env, n string) error {
 	b, total, err := r.archiveOf(n)
 	if err != nil {
 		return err
@@ -93,14 +94,14 @@ func (r *RestoreRun) stageNode(ctx context.Context, rc *RunContext, env *Env, n 
 			for _, p := range probs {
 				what = append(what, p.String())
 			}
-			rc.Check(CheckResult{Check: "backup files", Node: n, Status: CheckFail, Evidence: strings.Join(what, "; "),
+			rc.Check(steps.CheckResult{Check: "backup files", Node: n, Status: steps.CheckFail, Evidence: strings.Join(what, "; "),
 				Remedy: "this backup is damaged: restore another one (hotsnap list)"})
 			return fmt.Errorf("%s: table %s: %w (%s): nothing has been changed; restore another backup (hotsnap list)", n, t.Table, ErrBackupDamaged, strings.Join(what, "; "))
 		}
 		done += t.Size
 	}
 	rc.Progress(n, total, total, "bytes")
-	rc.Output(n, fmt.Sprintf("staged and verified %d tables (%s)", len(b.Tables), HumanBytes(total)))
+	rc.Output(n, fmt.Sprintf("staged and verified %d tables (%s)", len(b.Tables), steps.HumanBytes(total)))
 	return nil
 }
 
@@ -127,7 +128,7 @@ func archiveBytes(a repo.NodeArchive) int64 {
 
 // streamChecked streams archive t into cmd's stdin on node while checking it
 // against the manifest; both see every byte once.
-func (r *RestoreRun) streamChecked(ctx context.Context, rc *RunContext, node string, t repo.TableArchive, cmd string, progress func(int64)) ([]repo.Problem, error) {
+func (r *RestoreRun) streamChecked(ctx context.Context, rc *steps.RunContext, node string, t repo.TableArchive, cmd string, progress func(int64)) ([]repo.Problem, error) {
 	f, err := r.Store.Open(ctx, t.Archive)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", t.Archive, err)

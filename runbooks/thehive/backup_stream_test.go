@@ -1,4 +1,4 @@
-package steps
+package thehive
 
 import (
 	"archive/tar"
@@ -11,20 +11,21 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote/remotetest"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps"
 )
 
 // backupSteps builds the backup runbook of an inventory and returns its
 // action steps by ID (preflight has checks of the same IDs).
-func backupSteps(t *testing.T, inventory string) map[string]Step {
+func backupSteps(t *testing.T, inventory string) map[string]steps.Step {
 	t.Helper()
 	inv, err := config.Load(inventory)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rb := Backup(&Env{Inv: inv}, &BackupRun{ID: "hotsnap-20261122-100000-aaaa"})
-	byID := map[string]Step{}
+	rb := Backup(&steps.Env{Inv: inv}, &BackupRun{ID: "hotsnap-20261122-100000-aaaa"})
+	byID := map[string]steps.Step{}
 	for _, s := range rb.Steps {
-		if s.Kind == KindAction {
+		if s.Kind == steps.KindAction {
 			byID[s.ID] = s
 		}
 	}
@@ -32,7 +33,7 @@ func backupSteps(t *testing.T, inventory string) map[string]Step {
 }
 
 func TestBackupStreamsLocalAttachmentsWithTheTables(t *testing.T) {
-	st := backupSteps(t, "../testdata/inventory/thehive-cluster.yaml")
+	st := backupSteps(t, "../../testdata/inventory/thehive-cluster.yaml")
 	if _, ok := st["files"]; ok {
 		t.Fatal("attachments on local disk have a step of their own: they should stream in the stream step")
 	}
@@ -55,7 +56,7 @@ func TestBackupStreamsLocalAttachmentsWithTheTables(t *testing.T) {
 }
 
 func TestBackupCopiesS3AttachmentsInTheirOwnStep(t *testing.T) {
-	st := backupSteps(t, "../testdata/inventory/thehive-s3.yaml")
+	st := backupSteps(t, "../../testdata/inventory/thehive-s3.yaml")
 	if _, ok := st["files"]; !ok {
 		t.Fatal("attachments in S3 have no step")
 	}
@@ -71,7 +72,7 @@ func TestBackupCopiesS3AttachmentsInTheirOwnStep(t *testing.T) {
 // du it was not told to expect).
 func TestBackupFilesTakesItsTotalFromTheEstimate(t *testing.T) {
 	ctx := context.Background()
-	inv, err := config.Load("../testdata/inventory/thehive-cluster.yaml")
+	inv, err := config.Load("../../testdata/inventory/thehive-cluster.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,18 +91,18 @@ func TestBackupFilesTakesItsTotalFromTheEstimate(t *testing.T) {
 	if err := tw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	env := &Env{Inv: inv}
+	env := &steps.Env{Inv: inv}
 	node, dir := filesLocation(env)
 	f := remotetest.New(t)
 	f.Expect(node, filesTarCmd(dir)).WithSudo(true).Stdout(archive.String())
 	b := &BackupRun{Store: store, ID: "hotsnap-20261122-100000-aaaa",
 		est: &Estimate{Attachments: 4096, AttachmentsAt: node + ":" + dir}}
-	rec := &Recorder{}
-	e := &Engine{Exec: f, Reporter: rec}
-	step := Step{ID: "files", Kind: KindAction, Run: func(ctx context.Context, rc *RunContext) error {
+	rec := &steps.Recorder{}
+	e := &steps.Engine{Exec: f, Reporter: rec}
+	step := steps.Step{ID: "files", Kind: steps.KindAction, Run: func(ctx context.Context, rc *steps.RunContext) error {
 		return b.backupFiles(ctx, rc, env, filesProgressKey)
 	}}
-	if err := e.Run(ctx, Runbook{Name: "t", Cluster: "prod", Steps: []Step{step}}); err != nil {
+	if err := e.Run(ctx, steps.Runbook{Name: "t", Cluster: "prod", Steps: []steps.Step{step}}); err != nil {
 		t.Fatal(err)
 	}
 	want := fmt.Sprintf("progress files %s %d/4096 bytes", filesProgressKey, archive.Len())

@@ -1,4 +1,4 @@
-package steps
+package thehive
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps"
 
 	"github.com/hotsnap/hotsnap/steps/parse"
 )
@@ -34,7 +35,7 @@ type LegacyRestore struct {
 // LegacyTargetFor is what the inventory tells repo.Legacy.Restore: the
 // platform and cluster, the attachment folder and its node (or the S3
 // bucket), and the owner attachments get back.
-func LegacyTargetFor(env *Env) repo.LegacyTarget {
+func LegacyTargetFor(env *steps.Env) repo.LegacyTarget {
 	inv := env.Inv
 	t := repo.LegacyTarget{Platform: inv.Platform, Cluster: inv.Cluster, Owner: LegacyOwner(inv)}
 	if st := inv.Storage; st != nil {
@@ -53,7 +54,7 @@ func LegacyTargetFor(env *Env) repo.LegacyTarget {
 // then the inventory's elasticsearch.repository, then the others. It
 // returns the snapshot as the restore needs it (repository, indices, state,
 // version), or an error that says how to make it reachable.
-func FindLegacyESSnapshot(ctx context.Context, env *Env, name, folder string) (*repo.ESSnapshot, error) {
+func FindLegacyESSnapshot(ctx context.Context, env *steps.Env, name, folder string) (*repo.ESSnapshot, error) {
 	if env.Inv.Elasticsearch == nil {
 		return nil, fmt.Errorf("snapshot %s: the inventory has no elasticsearch section", name)
 	}
@@ -150,7 +151,7 @@ func LegacyListing(l *repo.Legacy, es *repo.ESSnapshot) []string {
 		bytes += t.Bytes
 	}
 	out = append(out, fmt.Sprintf("  cassandra      %s (%s): keyspace %s, %d tables, %d SSTable files (%s), one node's snapshot",
-		set.Cassandra.Path, HumanBytes(set.Cassandra.Size), l.Keyspace, len(l.Tables), files, HumanBytes(bytes)))
+		set.Cassandra.Path, steps.HumanBytes(set.Cassandra.Size), l.Keyspace, len(l.Tables), files, steps.HumanBytes(bytes)))
 	out = append(out, fmt.Sprintf("  schema         %s", l.SchemaFrom))
 	switch {
 	case l.ESSnapshot == "":
@@ -162,12 +163,12 @@ func LegacyListing(l *repo.Legacy, es *repo.ESSnapshot) []string {
 			es.Snapshot, es.Repository, es.State, es.Shards.Successful, es.Shards.Total, strings.Join(es.Indices, ", ")))
 	}
 	if a := l.Files; a != nil {
-		out = append(out, fmt.Sprintf("  attachments    %s (%s): %d entries, %s", a.Item.Path, HumanBytes(a.Item.Size), len(a.Entries), HumanBytes(a.Bytes)))
+		out = append(out, fmt.Sprintf("  attachments    %s (%s): %d entries, %s", a.Item.Path, steps.HumanBytes(a.Item.Size), len(a.Entries), steps.HumanBytes(a.Bytes)))
 	} else {
 		out = append(out, "  attachments    no storage/files_*.tar in this set")
 	}
 	if a := l.Mirror; a != nil {
-		out = append(out, fmt.Sprintf("  s3 mirror      %s (%s): %d objects, %s", a.Item.Path, HumanBytes(a.Item.Size), len(a.Entries), HumanBytes(a.Bytes)))
+		out = append(out, fmt.Sprintf("  s3 mirror      %s (%s): %d objects, %s", a.Item.Path, steps.HumanBytes(a.Item.Size), len(a.Entries), steps.HumanBytes(a.Bytes)))
 	}
 	for _, n := range set.Notes {
 		out = append(out, "  note: "+n)
@@ -180,7 +181,7 @@ func LegacyListing(l *repo.Legacy, es *repo.ESSnapshot) []string {
 // readable and complete is all that can be proven), check the components
 // the inventory needs are there, the schema's replication, and the ES
 // snapshot SUCCESS and restorable into this version.
-func verifyLegacy(ctx context.Context, rc *RunContext, env *Env, r *RestoreRun) error {
+func verifyLegacy(ctx context.Context, rc *steps.RunContext, env *steps.Env, r *RestoreRun) error {
 	lg := r.Legacy
 	l, m := lg.Backup, r.Manifest
 	for _, line := range LegacyListing(l, m.Elasticsearch) {
@@ -189,7 +190,7 @@ func verifyLegacy(ctx context.Context, rc *RunContext, env *Env, r *RestoreRun) 
 	inv := env.Inv
 	need := func(ok bool, check, missing, remedy string) {
 		if !ok {
-			rc.Check(CheckResult{Check: check, Node: "repository", Status: CheckFail, Evidence: missing, Remedy: remedy})
+			rc.Check(steps.CheckResult{Check: check, Node: "repository", Status: steps.CheckFail, Evidence: missing, Remedy: remedy})
 		}
 	}
 	other := "choose another set with --at (" + strings.Join(append([]string{l.Set.Stamp}, l.Set.Others...), ", ") + ")"
@@ -208,27 +209,27 @@ func verifyLegacy(ctx context.Context, rc *RunContext, env *Env, r *RestoreRun) 
 		return fmt.Errorf("read the documented backup %s: %w", l.Set.Stamp, err)
 	}
 	for _, p := range probs {
-		rc.Check(CheckResult{Check: "backup files", Node: "repository", Status: CheckFail, Evidence: p.String(),
+		rc.Check(steps.CheckResult{Check: "backup files", Node: "repository", Status: steps.CheckFail, Evidence: p.String(),
 			Remedy: "this archive is damaged: restore a good copy of it, or " + other})
 	}
 	for _, res := range results {
-		rc.Output("repository", fmt.Sprintf("%s: read whole, %d entries, %s, sha256 %s", res.Path, res.Entries, HumanBytes(res.Size), res.SHA256))
+		rc.Output("repository", fmt.Sprintf("%s: read whole, %d entries, %s, sha256 %s", res.Path, res.Entries, steps.HumanBytes(res.Size), res.SHA256))
 	}
 	if len(probs) == 0 {
-		rc.Check(CheckResult{Check: "backup files", Node: "repository", Status: CheckPass,
+		rc.Check(steps.CheckResult{Check: "backup files", Node: "repository", Status: steps.CheckPass,
 			Evidence: fmt.Sprintf("%d archives read whole: complete, every entry readable; the schema creates keyspace %s and its %d tables", len(results), l.Keyspace, len(l.Tables))})
 	}
-	rc.Check(CheckResult{Check: "backup hashes", Node: "repository", Status: CheckWarn,
+	rc.Check(steps.CheckResult{Check: "backup hashes", Node: "repository", Status: steps.CheckWarn,
 		Evidence: "the documented layout records no hashes, owners or host IDs: the contents cannot be checked against the time of the backup (compare the sha256 above with a copy kept elsewhere)",
 		Remedy:   "nothing to do; hotsnap's own backups (hotsnap backup) record all three"})
 	if n := len(env.NodesWith(config.RoleCassandra)); n > 0 {
 		rf := schemaReplication(l.Schema)
 		if rf < n {
-			rc.Check(CheckResult{Check: "backup replication", Status: CheckWarn,
+			rc.Check(steps.CheckResult{Check: "backup replication", Status: steps.CheckWarn,
 				Evidence: fmt.Sprintf("the archive is one node's snapshot and the schema's replication factor is %d for %d nodes now: it holds every row only if that node held them all (the runbook's step 5: RF = node count, repair before the backup)", rf, n),
 				Remedy:   "if the cluster had more nodes than the replication factor at backup time, rows owned by other nodes are not in this backup"})
 		} else {
-			rc.Check(CheckResult{Check: "backup replication", Status: CheckPass, Evidence: fmt.Sprintf("replication factor %d: the one node's snapshot holds every row", rf)})
+			rc.Check(steps.CheckResult{Check: "backup replication", Status: steps.CheckPass, Evidence: fmt.Sprintf("replication factor %d: the one node's snapshot holds every row", rf)})
 		}
 	}
 	if m.Files != nil && m.Files.Provider == repo.ProviderLocalFS && inv.Storage != nil {
@@ -242,10 +243,10 @@ func verifyLegacy(ctx context.Context, rc *RunContext, env *Env, r *RestoreRun) 
 			p = CheckESSnapshot(ctx, env, m.Elasticsearch)
 		}
 		if p != "" {
-			rc.Check(CheckResult{Check: "es snapshot", Status: CheckFail, Evidence: m.Elasticsearch.Snapshot + ": " + p,
+			rc.Check(steps.CheckResult{Check: "es snapshot", Status: steps.CheckFail, Evidence: m.Elasticsearch.Snapshot + ": " + p,
 				Remedy: "register the folder that holds elasticsearch_*.info as an fs snapshot repository (path.repo on every ES node), or " + other})
 		} else {
-			rc.Check(CheckResult{Check: "es snapshot", Status: CheckPass, Evidence: fmt.Sprintf("%s in %s is SUCCESS", m.Elasticsearch.Snapshot, m.Elasticsearch.Repository)})
+			rc.Check(steps.CheckResult{Check: "es snapshot", Status: steps.CheckPass, Evidence: fmt.Sprintf("%s in %s is SUCCESS", m.Elasticsearch.Snapshot, m.Elasticsearch.Repository)})
 		}
 		rc.Check(esVersionCompat(ctx, env, m.Elasticsearch.Version))
 	}

@@ -1,4 +1,4 @@
-package steps
+package thehive
 
 import (
 	"context"
@@ -6,12 +6,14 @@ import (
 	"strings"
 
 	"github.com/minio/minio-go/v7"
+
+	"github.com/hotsnap/hotsnap/steps"
 )
 
 // The choice gate of a restore whose attachments are S3 objects: what to do
 // with objects created after the backup.
 const (
-	S3ChoiceGate  = "choose-s3" // the gate's step ID (GatePolicy.Choices key)
+	S3ChoiceGate  = "choose-s3" // the gate's step ID (steps.GatePolicy.Choices key)
 	S3ChoiceKeep  = "keep"      // keep them (the default, --yes)
 	S3ChoiceExact = "exact"     // remove them: an exact copy (--s3-exact)
 )
@@ -50,19 +52,19 @@ func (r *RestoreRun) s3Counted() s3Count {
 // objects were created after it (what an exact copy removes) and how many
 // changed (what the restore overwrites). A bucket that cannot be listed is a
 // failed check: the restore could not write to it either.
-func s3CountStep(env *Env, r *RestoreRun) Step {
+func s3CountStep(env *steps.Env, r *RestoreRun) steps.Step {
 	s3 := env.Inv.Storage.S3
 	f := r.Manifest.Files
 	node := appNode(env)
-	return Step{
-		ID: "s3-compare", Title: "Compare the bucket with the backup", Kind: KindCheck,
+	return steps.Step{
+		ID: "s3-compare", Title: "Compare the bucket with the backup", Kind: steps.KindCheck,
 		Why: "Objects created after the backup are not in it: the gate that follows asks whether to keep them or remove them, and says how many there are.",
-		Plan: func() []PlannedCommand {
-			return []PlannedCommand{{Node: node, Cmd: fmt.Sprintf("S3 via SSH tunnel: ListObjects %s/%s; compare keys, sizes and ETags with the backup's %d objects", s3.Endpoint, s3.Bucket, len(f.Objects))}}
+		Plan: func() []steps.PlannedCommand {
+			return []steps.PlannedCommand{{Node: node, Cmd: fmt.Sprintf("S3 via SSH tunnel: ListObjects %s/%s; compare keys, sizes and ETags with the backup's %d objects", s3.Endpoint, s3.Bucket, len(f.Objects))}}
 		},
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			fail := func(err error) error {
-				rc.Check(CheckResult{Check: "s3 bucket", Node: node, Status: CheckFail, Evidence: fmt.Sprintf("list s3://%s from %s: %v", s3.Bucket, node, err),
+				rc.Check(steps.CheckResult{Check: "s3 bucket", Node: node, Status: steps.CheckFail, Evidence: fmt.Sprintf("list s3://%s from %s: %v", s3.Bucket, node, err),
 					Remedy: "check storage.s3 (endpoint, bucket, keys) in the inventory and that " + node + " reaches the endpoint (hotsnap preflight); nothing was changed"})
 				return nil
 			}
@@ -97,9 +99,9 @@ func s3CountStep(env *Env, r *RestoreRun) Step {
 			r.mu.Lock()
 			r.s3 = c
 			r.mu.Unlock()
-			rc.Check(CheckResult{Check: "s3 bucket", Node: node, Status: CheckPass, Evidence: fmt.Sprintf(
+			rc.Check(steps.CheckResult{Check: "s3 bucket", Node: node, Status: steps.CheckPass, Evidence: fmt.Sprintf(
 				"s3://%s: %d objects; of the backup's %d, %d changed and %d missing (rewritten by the restore); %d created after the backup (%s)",
-				s3.Bucket, c.bucketObjs, len(f.Objects), c.changed, c.missing, c.after, HumanBytes(c.afterBytes))})
+				s3.Bucket, c.bucketObjs, len(f.Objects), c.changed, c.missing, c.after, steps.HumanBytes(c.afterBytes))})
 			return nil
 		},
 	}
@@ -108,22 +110,22 @@ func s3CountStep(env *Env, r *RestoreRun) Step {
 // s3ChoiceGate asks what to do with objects created after the backup. It
 // changes nothing itself: the choice is acted on by the attachments step,
 // after the destructive gate.
-func s3ChoiceGate(env *Env, r *RestoreRun) Step {
+func s3ChoiceGate(env *steps.Env, r *RestoreRun) steps.Step {
 	bucket := env.Inv.Storage.S3.Bucket // where the objects are written back
-	return Step{
-		ID: S3ChoiceGate, Title: "Keep or remove objects created after the backup", Kind: KindGate,
+	return steps.Step{
+		ID: S3ChoiceGate, Title: "Keep or remove objects created after the backup", Kind: steps.KindGate,
 		Why: "Objects created after the backup are not in it: keeping them leaves attachments the restored database does not know; removing them makes the bucket an exact copy of the backup.",
-		Gate: &GateRequest{
+		Gate: &steps.GateRequest{
 			Happens:  fmt.Sprintf("every object of the backup is written back into s3://%s; objects created after the backup are not in it: keep them, or remove them for an exact copy", bucket),
 			Loses:    "nothing yet: the choice is acted on only after the destructive gate",
 			Rollback: "decline (esc) to stop here: nothing has been changed",
 			Default:  S3ChoiceKeep,
-			Choices: []GateChoice{
+			Choices: []steps.GateChoice{
 				{Key: S3ChoiceKeep, Label: "keep the objects created after the backup"},
 				{Key: S3ChoiceExact, Label: "remove them: an exact copy of the backup", Flag: "--s3-exact", Destructive: true},
 			},
 		},
-		Refine: func(g *GateRequest) {
+		Refine: func(g *steps.GateRequest) {
 			c := r.s3Counted()
 			if !c.counted {
 				return
@@ -133,7 +135,7 @@ func s3ChoiceGate(env *Env, r *RestoreRun) Step {
 				return
 			}
 			g.Happens = fmt.Sprintf("every object of the backup is written back into s3://%s; objects created after the backup (counted before TheHive stopped): %s (%s); keep them, or remove them for an exact copy",
-				bucket, objects(c.after), HumanBytes(c.afterBytes))
+				bucket, objects(c.after), steps.HumanBytes(c.afterBytes))
 		},
 		Chose: func(k string) { r.setExact(k == S3ChoiceExact) },
 	}
@@ -150,7 +152,7 @@ func (r *RestoreRun) s3Loses() string {
 	}
 	switch {
 	case exact && c.counted:
-		parts = append(parts, fmt.Sprintf("objects created after the backup: %s (%s), removed for an exact copy", objects(c.after), HumanBytes(c.afterBytes)))
+		parts = append(parts, fmt.Sprintf("objects created after the backup: %s (%s), removed for an exact copy", objects(c.after), steps.HumanBytes(c.afterBytes)))
 	case exact:
 		parts = append(parts, "the objects created after the backup, removed for an exact copy")
 	case c.counted && c.after > 0:

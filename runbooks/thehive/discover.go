@@ -1,4 +1,4 @@
-package steps
+package thehive
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/steps"
 
 	"github.com/hotsnap/hotsnap/steps/parse"
 )
@@ -27,7 +28,7 @@ const maxConfBytes = 1 << 20
 
 // readRemoteFile returns a file's content read through sudo, or
 // fs.ErrNotExist (wrapped) when it is absent.
-func readRemoteFile(ctx context.Context, ex Executor, node, file string) ([]byte, error) {
+func readRemoteFile(ctx context.Context, ex steps.Executor, node, file string) ([]byte, error) {
 	var b strings.Builder
 	q := remote.Quote(file)
 	cmd := "if [ -e " + q + " ]; then head -c " + strconv.Itoa(maxConfBytes+1) + " " + q + "; else exit 66; fi"
@@ -50,7 +51,7 @@ func readRemoteFile(ctx context.Context, ex Executor, node, file string) ([]byte
 // the environment of the running thehive service, as TheHive itself sees it
 // (TheHiveEnvironment); when the service is not running, without it, and a
 // warning says so. Errors name the node and the file with line:col.
-func ReadTheHiveConf(ctx context.Context, ex Executor, node string) (*config.TheHiveConf, error) {
+func ReadTheHiveConf(ctx context.Context, ex steps.Executor, node string) (*config.TheHiveConf, error) {
 	data, err := readRemoteFile(ctx, ex, node, TheHiveConfPath)
 	if err != nil {
 		return nil, fmt.Errorf("read TheHive configuration: %w", err)
@@ -99,7 +100,7 @@ const theHiveEnvCmd = `pid=$(systemctl show -p MainPID --value thehive 2>/dev/nu
 // on node (/proc/MAINPID/environ, through sudo): what TheHive resolves the
 // ${VAR} and ${?VAR} substitutions of its configuration with. Values may be
 // secrets: they are only used to resolve the configuration, never shown.
-func TheHiveEnvironment(ctx context.Context, ex Executor, node string) (map[string]string, error) {
+func TheHiveEnvironment(ctx context.Context, ex steps.Executor, node string) (map[string]string, error) {
 	var b strings.Builder
 	_, err := ex.Run(ctx, node, remote.Command{Cmd: theHiveEnvCmd, Sudo: true, Stdout: &b, Stderr: io.Discard})
 	if err != nil {
@@ -116,7 +117,7 @@ func TheHiveEnvironment(ctx context.Context, ex Executor, node string) (map[stri
 
 // RingAddresses returns the addresses of every ring member, as `nodetool
 // status` on node shows them.
-func RingAddresses(ctx context.Context, ex Executor, node, keyspace string) ([]string, error) {
+func RingAddresses(ctx context.Context, ex steps.Executor, node, keyspace string) ([]string, error) {
 	var b strings.Builder
 	_, err := ex.Run(ctx, node, remote.Command{Cmd: "nodetool status " + remote.Quote(keyspace), Stdout: &b, Stderr: io.Discard})
 	if err != nil {
@@ -143,7 +144,7 @@ type NodeFacts struct {
 }
 
 // ProbeNode reads a node's short host name and whether TheHive is installed.
-func ProbeNode(ctx context.Context, ex Executor, node string) (NodeFacts, error) {
+func ProbeNode(ctx context.Context, ex steps.Executor, node string) (NodeFacts, error) {
 	var b strings.Builder
 	_, err := ex.Run(ctx, node, remote.Command{Cmd: "hostname -s; if [ -e " + TheHiveConfPath + " ]; then echo thehive; fi", Sudo: true, Stdout: &b, Stderr: io.Discard})
 	if err != nil {

@@ -1,4 +1,4 @@
-package steps
+package thehive
 
 import (
 	"context"
@@ -7,11 +7,12 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps"
 )
 
 // groups renders a runbook's steps as the engine schedules them: a group
 // of steps run at once in brackets, "[a b] c".
-func groups(rb Runbook) string {
+func groups(rb steps.Runbook) string {
 	var out []string
 	for i := 0; i < len(rb.Steps); {
 		first, last := rb.Group(i)
@@ -32,11 +33,11 @@ func groups(rb Runbook) string {
 // TestRunbooksRunIndependentStepsAtOnce pins which steps the engine runs
 // together: only steps that read nothing another of their group leaves.
 func TestRunbooksRunIndependentStepsAtOnce(t *testing.T) {
-	inv, err := config.Load("../testdata/inventory/thehive-cluster.yaml")
+	inv, err := config.Load("../../testdata/inventory/thehive-cluster.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &Env{Inv: inv}
+	env := &steps.Env{Inv: inv}
 	checks := "ssh [clock cassandra-tools disk ring cql elasticsearch thehive files"
 	if got, want := groups(Preflight(env)), checks+"] versions"; got != want {
 		t.Errorf("preflight:\n got %s\nwant %s", got, want)

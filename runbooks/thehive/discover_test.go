@@ -1,4 +1,4 @@
-package steps
+package thehive
 
 import (
 	"context"
@@ -124,7 +124,7 @@ func TestReadTheHiveConfErrors(t *testing.T) {
 }
 
 func TestRingAddressesFromRealStatus(t *testing.T) {
-	sample, err := os.ReadFile("parse/testdata/real-outputs/cassandra/nodetool-status-1dc-3nodes-UN-apache-docs.txt")
+	sample, err := os.ReadFile("../../steps/parse/testdata/real-outputs/cassandra/nodetool-status-1dc-3nodes-UN-apache-docs.txt")
 	if err != nil {
 		t.Fatal(err)
 	}

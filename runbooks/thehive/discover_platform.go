@@ -1,4 +1,4 @@
-package steps
+package thehive
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/steps"
 
 	"github.com/hotsnap/hotsnap/steps/parse"
 )
@@ -37,7 +38,7 @@ type PlatformFiles struct {
 // DetectPlatform looks for each platform's configuration on node, in
 // order: TheHive's application.conf, EclecticIQ's platform_settings.py,
 // an Alien4Cloud config.yml (or its default data directory).
-func DetectPlatform(ctx context.Context, ex Executor, node string) (PlatformFiles, error) {
+func DetectPlatform(ctx context.Context, ex steps.Executor, node string) (PlatformFiles, error) {
 	paths := append([]string{TheHiveConfPath, config.EclecticIQSettingsPath}, config.Alien4CloudConfigPaths...)
 	var b strings.Builder
 	b.WriteString("for f in")
@@ -87,7 +88,7 @@ func detectFrom(out string) PlatformFiles {
 // ReadEclecticIQConf reads platform_settings.py on node (through sudo) and
 // the first elasticsearch.yml of config.EclecticIQElasticsearchYMLPaths
 // that exists. Errors name the node and file:line:col.
-func ReadEclecticIQConf(ctx context.Context, ex Executor, node string) (*config.EclecticIQConf, error) {
+func ReadEclecticIQConf(ctx context.Context, ex steps.Executor, node string) (*config.EclecticIQConf, error) {
 	data, err := readRemoteFile(ctx, ex, node, config.EclecticIQSettingsPath)
 	if err != nil {
 		return nil, fmt.Errorf("read EclecticIQ settings: %w", err)
@@ -115,7 +116,7 @@ func ReadEclecticIQConf(ctx context.Context, ex Executor, node string) (*config.
 }
 
 // ReadAlien4CloudConf reads an Alien4Cloud config.yml on node.
-func ReadAlien4CloudConf(ctx context.Context, ex Executor, node, file string) (*config.Alien4CloudConf, error) {
+func ReadAlien4CloudConf(ctx context.Context, ex steps.Executor, node, file string) (*config.Alien4CloudConf, error) {
 	data, err := readRemoteFile(ctx, ex, node, file)
 	if err != nil {
 		return nil, fmt.Errorf("read Alien4Cloud configuration: %w", err)
@@ -130,7 +131,7 @@ func ReadAlien4CloudConf(ctx context.Context, ex Executor, node, file string) (*
 // PostgresDataDir asks the PostgreSQL server listening on port on node for
 // its data_directory (as the postgres OS user, over the local socket), and
 // falls back to the -D argument of the running postmaster.
-func PostgresDataDir(ctx context.Context, ex Executor, node string, port int) (string, error) {
+func PostgresDataDir(ctx context.Context, ex steps.Executor, node string, port int) (string, error) {
 	var b strings.Builder
 	cmd := "runuser -u postgres -- psql -p " + strconv.Itoa(port) + " -d postgres -Atqc 'SHOW data_directory'"
 	_, err := ex.Run(ctx, node, remote.Command{Cmd: cmd, Sudo: true, Stdout: &b, Stderr: io.Discard})
@@ -182,7 +183,7 @@ func postmasterDataDir(ps string, port int) string {
 
 // RedisDataDir asks the Redis server at host:port, from node, for its
 // dump directory (CONFIG GET dir).
-func RedisDataDir(ctx context.Context, ex Executor, node, host string, port int) (string, error) {
+func RedisDataDir(ctx context.Context, ex steps.Executor, node, host string, port int) (string, error) {
 	var b strings.Builder
 	cmd := "redis-cli -h " + remote.Quote(host) + " -p " + strconv.Itoa(port) + " --raw config get dir"
 	if _, err := ex.Run(ctx, node, remote.Command{Cmd: cmd, Stdout: &b, Stderr: io.Discard}); err != nil {

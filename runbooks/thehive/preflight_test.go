@@ -1,4 +1,4 @@
-package steps
+package thehive
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/remote/remotetest"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps"
 )
 
 // preflightInv is a three-node TheHive inventory for the preflight checks.
@@ -45,18 +46,18 @@ repository: {url: /srv/backups}
 }
 
 // runStep runs one step on a fresh engine and returns its checks.
-func runStep(t *testing.T, ex Executor, s Step) []CheckResult {
+func runStep(t *testing.T, ex steps.Executor, s steps.Step) []steps.CheckResult {
 	t.Helper()
-	rec := &Recorder{}
-	e := &Engine{Exec: ex, Reporter: rec}
-	if err := e.Run(context.Background(), Runbook{Name: "t", Cluster: "prod", Steps: []Step{s}}); err != nil {
+	rec := &steps.Recorder{}
+	e := &steps.Engine{Exec: ex, Reporter: rec}
+	if err := e.Run(context.Background(), steps.Runbook{Name: "t", Cluster: "prod", Steps: []steps.Step{s}}); err != nil {
 		t.Fatal(err)
 	}
-	return e.checks
+	return rec.Summary().Checks
 }
 
 // findCheck returns the check named name on node.
-func findCheck(t *testing.T, rs []CheckResult, node, name string) CheckResult {
+func findCheck(t *testing.T, rs []steps.CheckResult, node, name string) steps.CheckResult {
 	t.Helper()
 	for _, r := range rs {
 		if r.Node == node && r.Check == name {
@@ -64,11 +65,11 @@ func findCheck(t *testing.T, rs []CheckResult, node, name string) CheckResult {
 		}
 	}
 	t.Fatalf("no check %s/%s in %+v", node, name, rs)
-	return CheckResult{}
+	return steps.CheckResult{}
 }
 
 func TestSSHRemedyNamesTheCause(t *testing.T) {
-	env := &Env{Inv: preflightInv(t, "http://127.0.0.1:9200")}
+	env := &steps.Env{Inv: preflightInv(t, "http://127.0.0.1:9200")}
 	cases := []struct {
 		err  error
 		want []string
@@ -102,16 +103,16 @@ func TestToolsCheck(t *testing.T) {
 	f.Expect("node2", tarVersionCmd).Stdout("tar (GNU tar) 1.35\n")
 	f.Expect("node3", tarVersionCmd).Stderr("sh: 1: tar: not found\n") // head exits 0 with nothing
 	f.Expect("node1", sstableloaderCmd).Exit(1)
-	env := &Env{Inv: preflightInv(t, "http://127.0.0.1:9200")}
+	env := &steps.Env{Inv: preflightInv(t, "http://127.0.0.1:9200")}
 	rs := runStep(t, f, cassandraToolsStep(env, &foundVersions{}))
 
-	if r := findCheck(t, rs, "node2", "tar"); r.Status != CheckPass || r.Evidence != "tar (GNU tar) 1.35" {
+	if r := findCheck(t, rs, "node2", "tar"); r.Status != steps.CheckPass || r.Evidence != "tar (GNU tar) 1.35" {
 		t.Errorf("tar on node2: %+v", r)
 	}
-	if r := findCheck(t, rs, "node3", "tar"); r.Status != CheckFail || !strings.Contains(r.Remedy, "install tar") {
+	if r := findCheck(t, rs, "node3", "tar"); r.Status != steps.CheckFail || !strings.Contains(r.Remedy, "install tar") {
 		t.Errorf("tar missing on node3: %+v", r)
 	}
-	if r := findCheck(t, rs, "node1", "sstableloader"); r.Status != CheckWarn || !strings.Contains(r.Remedy, "changed topology") {
+	if r := findCheck(t, rs, "node1", "sstableloader"); r.Status != steps.CheckWarn || !strings.Contains(r.Remedy, "changed topology") {
 		t.Errorf("sstableloader missing on the restore node: %+v", r)
 	}
 	for _, r := range rs {
@@ -119,10 +120,10 @@ func TestToolsCheck(t *testing.T) {
 			t.Errorf("sstableloader looked for on %s, not only on the restore node", r.Node)
 		}
 	}
-	if r := findCheck(t, rs, "", "one cassandra version"); r.Status != CheckFail || !strings.Contains(r.Evidence, "4.0.13:[node3]") {
+	if r := findCheck(t, rs, "", "one cassandra version"); r.Status != steps.CheckFail || !strings.Contains(r.Evidence, "4.0.13:[node3]") {
 		t.Errorf("mixed versions: %+v", r)
 	}
-	if r := findCheck(t, rs, "node1", "cassandra version"); r.Status != CheckPass || !strings.Contains(r.Evidence, "4.1.12") {
+	if r := findCheck(t, rs, "node1", "cassandra version"); r.Status != steps.CheckPass || !strings.Contains(r.Evidence, "4.1.12") {
 		t.Errorf("version on node1: %+v", r)
 	}
 }
@@ -143,18 +144,18 @@ func TestRateReplication(t *testing.T) {
 		repl     map[string]string
 		perDC    map[string]int
 		nodes    int
-		status   CheckStatus
+		status   steps.CheckStatus
 		evidence string
 		remedy   string
 	}{
-		{"simple RF 3 on 3", simple("3"), map[string]int{"dc1": 3}, 3, CheckPass, "SimpleStrategy, RF 3 on 3 nodes", ""},
-		{"simple RF 1 on 3", simple("1"), map[string]int{"dc1": 3}, 3, CheckFail, "RF 1 on 3 nodes",
+		{"simple RF 3 on 3", simple("3"), map[string]int{"dc1": 3}, 3, steps.CheckPass, "SimpleStrategy, RF 3 on 3 nodes", ""},
+		{"simple RF 1 on 3", simple("1"), map[string]int{"dc1": 3}, 3, steps.CheckFail, "RF 1 on 3 nodes",
 			"ALTER KEYSPACE thehive WITH REPLICATION = { 'class' : 'NetworkTopologyStrategy', 'dc1' : 3 };"},
-		{"simple RF 1, DCs unknown", simple("1"), nil, 3, CheckFail, "RF 1 on 3 nodes", "'<datacenter_name>' : 3 }"},
-		{"two DCs full", nts("dc1", "3", "dc2", "2"), map[string]int{"dc1": 3, "dc2": 2}, 5, CheckPass, "dc1: RF 3 on 3 nodes, dc2: RF 2 on 2 nodes", ""},
-		{"two DCs, one short", nts("dc1", "3", "dc2", "1"), map[string]int{"dc1": 3, "dc2": 2}, 5, CheckFail, "dc2: RF 1 on 2 nodes",
+		{"simple RF 1, DCs unknown", simple("1"), nil, 3, steps.CheckFail, "RF 1 on 3 nodes", "'<datacenter_name>' : 3 }"},
+		{"two DCs full", nts("dc1", "3", "dc2", "2"), map[string]int{"dc1": 3, "dc2": 2}, 5, steps.CheckPass, "dc1: RF 3 on 3 nodes, dc2: RF 2 on 2 nodes", ""},
+		{"two DCs, one short", nts("dc1", "3", "dc2", "1"), map[string]int{"dc1": 3, "dc2": 2}, 5, steps.CheckFail, "dc2: RF 1 on 2 nodes",
 			"'dc1' : 3, 'dc2' : 2 };`, then `nodetool repair -full thehive` on every node"},
-		{"a DC without replicas", nts("dc1", "3"), map[string]int{"dc1": 3, "dc2": 3}, 6, CheckFail, "dc2: RF 0 on 3 nodes", "'dc2' : 3"},
+		{"a DC without replicas", nts("dc1", "3"), map[string]int{"dc1": 3, "dc2": 3}, 6, steps.CheckFail, "dc2: RF 0 on 3 nodes", "'dc2' : 3"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -162,7 +163,7 @@ func TestRateReplication(t *testing.T) {
 			if r.Status != c.status || !strings.Contains(r.Evidence, c.evidence) || !strings.Contains(r.Remedy, c.remedy) {
 				t.Fatalf("got %+v\nwant %s, evidence ~%q, remedy ~%q", r, c.status, c.evidence, c.remedy)
 			}
-			if c.status == CheckFail && !strings.Contains(r.Remedy, "replicate 100% of the data") {
+			if c.status == steps.CheckFail && !strings.Contains(r.Remedy, "replicate 100% of the data") {
 				t.Errorf("remedy does not quote the runbook: %q", r.Remedy)
 			}
 		})
@@ -200,16 +201,16 @@ func TestRepositoryCheck(t *testing.T) {
 		name     string
 		store    repo.Store
 		openErr  error
-		status   CheckStatus
+		status   steps.CheckStatus
 		evidence string
 		remedy   string
 	}{
-		{"room", spaceStore{free: 10 * need}, nil, CheckPass, "the backup copies about 36.0 MiB (Cassandra 33.0 MiB from 3 nodes + attachments 3.0 MiB in node1:/opt/thp/thehive/files)", ""},
-		{"too small", spaceStore{free: 20 * mib}, nil, CheckFail, "20.0 MiB free at /srv", "free at least 16.0 MiB in /srv/backups"},
-		{"tight", spaceStore{free: need + need/20}, nil, CheckWarn, "free at /srv", "less than 10% would be left"},
-		{"cannot measure", spaceStore{err: errors.New("statfs /srv: permission denied")}, nil, CheckFail, "permission denied", "repository.url"},
-		{"object storage", objectStore{}, nil, CheckPass, "s3://backups/hotsnap reports no free space", ""},
-		{"cannot open", nil, errors.New("open repository ssh://bk/srv: connection refused"), CheckFail, "connection refused", "set repository.url"},
+		{"room", spaceStore{free: 10 * need}, nil, steps.CheckPass, "the backup copies about 36.0 MiB (Cassandra 33.0 MiB from 3 nodes + attachments 3.0 MiB in node1:/opt/thp/thehive/files)", ""},
+		{"too small", spaceStore{free: 20 * mib}, nil, steps.CheckFail, "20.0 MiB free at /srv", "free at least 16.0 MiB in /srv/backups"},
+		{"tight", spaceStore{free: need + need/20}, nil, steps.CheckWarn, "free at /srv", "less than 10% would be left"},
+		{"cannot measure", spaceStore{err: errors.New("statfs /srv: permission denied")}, nil, steps.CheckFail, "permission denied", "repository.url"},
+		{"object storage", objectStore{}, nil, steps.CheckPass, "s3://backups/hotsnap reports no free space", ""},
+		{"cannot open", nil, errors.New("open repository ssh://bk/srv: connection refused"), steps.CheckFail, "connection refused", "set repository.url"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -217,11 +218,11 @@ func TestRepositoryCheck(t *testing.T) {
 			if c.openErr == nil {
 				expectSizes(f)
 			}
-			env := &Env{Inv: preflightInv(t, "http://127.0.0.1:9200"), OpenRepo: func(context.Context) (repo.Store, func(), error) {
+			env := &steps.Env{Inv: preflightInv(t, "http://127.0.0.1:9200"), OpenRepo: func(context.Context) (repo.Store, func(), error) {
 				return c.store, func() {}, c.openErr
 			}}
 			rb := Preflight(env)
-			if at := slices.IndexFunc(rb.Steps, func(s Step) bool { return s.ID == "repository" }); at < 0 || !rb.Steps[at].Concurrent {
+			if at := slices.IndexFunc(rb.Steps, func(s steps.Step) bool { return s.ID == "repository" }); at < 0 || !rb.Steps[at].Concurrent {
 				t.Fatalf("preflight with OpenRepo has no repository check running with the others (at %d)", at)
 			}
 			r := findCheck(t, runStep(t, f, repositoryStep(env)), "repository", "repository space")
@@ -232,7 +233,7 @@ func TestRepositoryCheck(t *testing.T) {
 	}
 	// Without OpenRepo (the backup runbook, whose measure step checks the
 	// room against its own estimate), the check is left out.
-	for _, s := range Preflight(&Env{Inv: preflightInv(t, "http://127.0.0.1:9200")}).Steps {
+	for _, s := range Preflight(&steps.Env{Inv: preflightInv(t, "http://127.0.0.1:9200")}).Steps {
 		if s.ID == "repository" {
 			t.Fatal("repository check without OpenRepo")
 		}
@@ -246,11 +247,11 @@ func TestRepositoryCheck(t *testing.T) {
 func TestElasticsearchCheckPathRepo(t *testing.T) {
 	for _, c := range []struct {
 		other  bool // the answering node's path.repo is another folder
-		status CheckStatus
+		status steps.CheckStatus
 		want   string
 	}{
-		{false, CheckPass, "is under path.repo [ROOT] on all 1 nodes"},
-		{true, CheckFail, "is not under path.repo on es-1 (path.repo [ROOT/other])"},
+		{false, steps.CheckPass, "is under path.repo [ROOT] on all 1 nodes"},
+		{true, steps.CheckFail, "is not under path.repo on es-1 (path.repo [ROOT/other])"},
 	} {
 		state, root := t.TempDir(), t.TempDir()
 		loc := root + "/elasticsearch"
@@ -280,13 +281,13 @@ func TestElasticsearchCheckPathRepo(t *testing.T) {
 		}
 		inv := preflightInv(t, srv.URL)
 		inv.Elasticsearch.RepositoryPath = loc
-		env := &Env{Inv: inv, Dial: func(string) remote.DialFunc { return nil }}
+		env := &steps.Env{Inv: inv, Dial: func(string) remote.DialFunc { return nil }}
 		r := findCheck(t, runStep(t, remotetest.New(t), esStep(env, &foundVersions{})), "node1", "es path.repo")
 		want := strings.ReplaceAll(c.want, "ROOT", root)
 		if r.Status != c.status || !strings.Contains(r.Evidence, want) {
 			t.Fatalf("got %+v\nwant %s, evidence ~%q", r, c.status, want)
 		}
-		if c.status == CheckFail && !strings.Contains(r.Remedy, "`path.repo: "+loc+"`; then `sudo systemctl restart elasticsearch`") {
+		if c.status == steps.CheckFail && !strings.Contains(r.Remedy, "`path.repo: "+loc+"`; then `sudo systemctl restart elasticsearch`") {
 			t.Errorf("remedy %q does not give the runbook's elasticsearch.yml line", r.Remedy)
 		}
 	}

@@ -1,4 +1,4 @@
-package steps
+package thehive
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/steps"
 
 	"github.com/hotsnap/hotsnap/steps/parse"
 )
@@ -79,11 +80,11 @@ func cmpVersion(a, b [3]int) int {
 // row allows (or the row says not supported), warn when a version is
 // unknown or newer than the table documents, pass otherwise. Evidence
 // lists every finding.
-func RateVersions(v VersionSet) (CheckStatus, string, string) {
-	status := CheckPass
+func RateVersions(v VersionSet) (steps.CheckStatus, string, string) {
+	status := steps.CheckPass
 	var ev, remedy []string
-	worse := func(s CheckStatus, e, r string) {
-		if s == CheckFail || (s == CheckWarn && status == CheckPass) {
+	worse := func(s steps.CheckStatus, e, r string) {
+		if s == steps.CheckFail || (s == steps.CheckWarn && status == steps.CheckPass) {
 			status = s
 		}
 		ev = append(ev, e)
@@ -96,10 +97,10 @@ func RateVersions(v VersionSet) (CheckStatus, string, string) {
 		cv, n := parseVersion(c)
 		switch {
 		case n < 2:
-			worse(CheckWarn, fmt.Sprintf("Cassandra version %q not understood", c), "")
+			worse(steps.CheckWarn, fmt.Sprintf("Cassandra version %q not understood", c), "")
 		case cv[0] == 4 && cv[1] <= 1:
 		default:
-			worse(CheckFail, fmt.Sprintf("Cassandra %s is outside 4.0.x–4.1.x", c), "TheHive 5 supports Cassandra 4.0 and 4.1 (runbook §5)")
+			worse(steps.CheckFail, fmt.Sprintf("Cassandra %s is outside 4.0.x–4.1.x", c), "TheHive 5 supports Cassandra 4.0 and 4.1 (runbook §5)")
 		}
 	}
 	// TheHive's row.
@@ -107,9 +108,9 @@ func RateVersions(v VersionSet) (CheckStatus, string, string) {
 	tv, tn := parseVersion(v.TheHive)
 	switch {
 	case v.TheHive == "" || tn < 2:
-		worse(CheckWarn, "TheHive version unknown (GET /api/status)", "start TheHive, or check the versions against runbook §5 by hand")
+		worse(steps.CheckWarn, "TheHive version unknown (GET /api/status)", "start TheHive, or check the versions against runbook §5 by hand")
 	case tv[0] != 5:
-		worse(CheckFail, fmt.Sprintf("TheHive %s is not 5.x", v.TheHive), "hotsnap follows TheHive 5's runbook")
+		worse(steps.CheckFail, fmt.Sprintf("TheHive %s is not 5.x", v.TheHive), "hotsnap follows TheHive 5's runbook")
 	default:
 		for i := range theHiveMatrix {
 			if cmpVersion(tv, theHiveMatrix[i].from) >= 0 {
@@ -118,7 +119,7 @@ func RateVersions(v VersionSet) (CheckStatus, string, string) {
 			}
 		}
 		if cmpVersion(tv, theHiveMatrix[0].to) > 0 {
-			worse(CheckWarn, fmt.Sprintf("TheHive %s is newer than runbook §5 documents (up to 5.7.3): rated as 5.7.3", v.TheHive), "")
+			worse(steps.CheckWarn, fmt.Sprintf("TheHive %s is newer than runbook §5 documents (up to 5.7.3): rated as 5.7.3", v.TheHive), "")
 		}
 	}
 	// The search cluster, against the row (or the widest range if unknown).
@@ -136,38 +137,38 @@ func RateVersions(v VersionSet) (CheckStatus, string, string) {
 	}
 	switch {
 	case v.ES == "" || en < 2:
-		worse(CheckWarn, "Elasticsearch version unknown", "")
+		worse(steps.CheckWarn, "Elasticsearch version unknown", "")
 	case v.ESDistribution == "opensearch":
 		switch {
 		case row == nil:
 		case !row.openSearch:
-			worse(CheckFail, fmt.Sprintf("OpenSearch %s with TheHive %s: TheHive %s does not support OpenSearch", v.ES, v.TheHive, row.label),
+			worse(steps.CheckFail, fmt.Sprintf("OpenSearch %s with TheHive %s: TheHive %s does not support OpenSearch", v.ES, v.TheHive, row.label),
 				"use Elasticsearch "+row.esLabel+", or upgrade TheHive to 5.3+")
 		case row.osNoAuditLogs && v.AuditInES:
-			worse(CheckWarn, fmt.Sprintf("OpenSearch %s with TheHive %s: audit log storage is not supported on OpenSearch", v.ES, v.TheHive),
+			worse(steps.CheckWarn, fmt.Sprintf("OpenSearch %s with TheHive %s: audit log storage is not supported on OpenSearch", v.ES, v.TheHive),
 				"store audit logs in Elasticsearch 7.17+ or leave elasticsearch.audit_index empty")
 		}
 	case row == nil:
 		if in([2]int{7, 2}, [2]int{9, 1}) < 0 {
-			worse(CheckFail, fmt.Sprintf("Elasticsearch %s is older than any TheHive 5 supports (7.2)", v.ES), "upgrade Elasticsearch")
+			worse(steps.CheckFail, fmt.Sprintf("Elasticsearch %s is older than any TheHive 5 supports (7.2)", v.ES), "upgrade Elasticsearch")
 		}
 	default:
 		switch in(row.esMin, row.esMax) {
 		case -1:
-			worse(CheckFail, fmt.Sprintf("Elasticsearch %s with TheHive %s: %s needs Elasticsearch %s", v.ES, v.TheHive, row.label, row.esLabel),
+			worse(steps.CheckFail, fmt.Sprintf("Elasticsearch %s with TheHive %s: %s needs Elasticsearch %s", v.ES, v.TheHive, row.label, row.esLabel),
 				"upgrade Elasticsearch to "+row.esLabel+" (runbook §5)")
 		case 1:
-			worse(CheckWarn, fmt.Sprintf("Elasticsearch %s with TheHive %s: newer than the %s that TheHive %s is documented with", v.ES, v.TheHive, row.esLabel, row.label),
+			worse(steps.CheckWarn, fmt.Sprintf("Elasticsearch %s with TheHive %s: newer than the %s that TheHive %s is documented with", v.ES, v.TheHive, row.esLabel, row.label),
 				"upgrade TheHive to a release documented with this Elasticsearch (runbook §5)")
 		}
 		if v.AuditInES && in([2]int{7, 17}, [2]int{99, 0}) < 0 && in(row.esMin, row.esMax) == 0 {
-			worse(CheckWarn, fmt.Sprintf("Elasticsearch %s: audit log storage needs 7.17+", v.ES), "upgrade Elasticsearch to 7.17+ or leave elasticsearch.audit_index empty")
+			worse(steps.CheckWarn, fmt.Sprintf("Elasticsearch %s: audit log storage needs 7.17+", v.ES), "upgrade Elasticsearch to 7.17+ or leave elasticsearch.audit_index empty")
 		}
 	}
 	if len(ev) == ev0 && v.ES != "" {
 		ev = append(ev, fmt.Sprintf("%s %s", v.ESDistribution, v.ES))
 	}
-	if status == CheckPass {
+	if status == steps.CheckPass {
 		ev = []string{fmt.Sprintf("TheHive %s · Cassandra %s · %s %s: supported (runbook §5)", v.TheHive, strings.Join(v.Cassandra, ", "), v.ESDistribution, v.ES)}
 	}
 	return status, strings.Join(ev, "; "), strings.Join(remedy, "; ")
@@ -229,15 +230,15 @@ func TheHiveVersion(ctx context.Context, dial remote.DialFunc, node string) (str
 
 // versionsStep rates the combination of versions against runbook §5, once
 // for the cluster, after the Cassandra and Elasticsearch checks.
-func versionsStep(env *Env, found *foundVersions) Step {
+func versionsStep(env *steps.Env, found *foundVersions) steps.Step {
 	nodes := env.NodesWith(config.RoleTheHive)
-	return Step{
-		ID: "versions", Title: "TheHive, Cassandra and Elasticsearch versions against the supported matrix", Kind: KindCheck,
+	return steps.Step{
+		ID: "versions", Title: "TheHive, Cassandra and Elasticsearch versions against the supported matrix", Kind: steps.KindCheck,
 		Why: "Runbook §5: each TheHive release supports given Cassandra and Elasticsearch/OpenSearch versions; a backup of an unsupported mix may not restore.",
-		Plan: func() []PlannedCommand {
-			return []PlannedCommand{{Node: nodes[0], Cmd: "GET " + TheHiveStatusURL + "/api/status (through the SSH tunnel); the Cassandra and Elasticsearch versions found above"}}
+		Plan: func() []steps.PlannedCommand {
+			return []steps.PlannedCommand{{Node: nodes[0], Cmd: "GET " + TheHiveStatusURL + "/api/status (through the SSH tunnel); the Cassandra and Elasticsearch versions found above"}}
 		},
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			v := VersionSet{AuditInES: env.Inv.Elasticsearch != nil && env.Inv.Elasticsearch.AuditIndex != ""}
 			var why string
 			for _, n := range nodes {
@@ -255,7 +256,7 @@ func versionsStep(env *Env, found *foundVersions) Step {
 			if v.TheHive == "" && why != "" {
 				ev += " (" + why + ")"
 			}
-			rc.Check(CheckResult{Check: "versions", Status: st, Evidence: ev, Remedy: rem})
+			rc.Check(steps.CheckResult{Check: "versions", Status: st, Evidence: ev, Remedy: rem})
 			return nil
 		},
 	}

@@ -1,4 +1,4 @@
-package steps
+package thehive
 
 import (
 	"context"
@@ -9,9 +9,10 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote/remotetest"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps"
 )
 
-func diskEnv() *Env {
+func diskEnv() *steps.Env {
 	inv := &config.Inventory{Cluster: "prod",
 		Nodes: []config.Node{
 			{Name: "node1", Host: "10.0.0.1", Roles: []string{config.RoleCassandra, config.RoleFiles}},
@@ -20,7 +21,7 @@ func diskEnv() *Env {
 		Cassandra: &config.Cassandra{Keyspace: "thehive", DataDir: "/var/lib/cassandra/data"},
 		Storage:   &config.Storage{Provider: "localfs", Path: "/opt/thp/thehive/files"},
 	}
-	return &Env{Inv: inv}
+	return &steps.Env{Inv: inv}
 }
 
 func diskManifest() *repo.Manifest {
@@ -81,18 +82,18 @@ func TestRestoreDiskStepFailsWhenFull(t *testing.T) {
 	f.Expect("node1", "df -PB1 /var/lib/cassandra/data 2>/dev/null || df -PB1 /var/lib/cassandra").Stdout(df("/", 1200))
 	f.Expect("node1", "df -PB1 /opt/thp/thehive/files 2>/dev/null || df -PB1 /opt/thp/thehive").Stdout(df("/", 1200))
 	f.Expect("node2", "df -PB1 /data/cassandra 2>/dev/null || df -PB1 /data").Stdout(df("/data", 99))
-	rec := &Recorder{}
-	e := &Engine{Exec: f, Reporter: rec}
-	var checks []CheckResult
+	rec := &steps.Recorder{}
+	e := &steps.Engine{Exec: f, Reporter: rec}
+	var checks []steps.CheckResult
 	step := restoreDiskStep(env, r)
-	err := e.Run(context.Background(), Runbook{Name: "t", Steps: []Step{step, {ID: "collect", Kind: KindCheck, Run: func(ctx context.Context, rc *RunContext) error {
+	err := e.Run(context.Background(), steps.Runbook{Name: "t", Steps: []steps.Step{step, {ID: "collect", Kind: steps.KindCheck, Run: func(ctx context.Context, rc *steps.RunContext) error {
 		checks = rc.Checks()
 		return nil
 	}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var n1, n2 CheckResult
+	var n1, n2 steps.CheckResult
 	for _, c := range checks {
 		switch c.Node {
 		case "node1":
@@ -102,10 +103,10 @@ func TestRestoreDiskStepFailsWhenFull(t *testing.T) {
 		}
 	}
 	// node1: 400 B of SSTables and 1000 B of attachments on the same file system: 1400 > 1200.
-	if n1.Status != CheckFail || !strings.Contains(n1.Remedy, "free ") {
+	if n1.Status != steps.CheckFail || !strings.Contains(n1.Remedy, "free ") {
 		t.Errorf("node1 (1400 B needed on /, 1200 free) = %+v", n1)
 	}
-	if n2.Status != CheckFail || !strings.Contains(n2.Evidence, "/data") {
+	if n2.Status != steps.CheckFail || !strings.Contains(n2.Evidence, "/data") {
 		t.Errorf("node2 (100 B needed on /data, 99 free) = %+v", n2)
 	}
 }

@@ -1,4 +1,4 @@
-package steps
+package thehive
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps"
 
 	"github.com/hotsnap/hotsnap/steps/parse"
 )
@@ -26,7 +27,7 @@ type diskNeed struct {
 //   - sstableloader: the loading node stages one table at a time in /tmp,
 //     and every node receives its share of the rows (size × RF / nodes);
 //   - attachments: unpacked inside their folder before the swap.
-func restoreDiskNeeds(env *Env, r *RestoreRun) []diskNeed {
+func restoreDiskNeeds(env *steps.Env, r *RestoreRun) []diskNeed {
 	m := r.Manifest
 	var out []diskNeed
 	if m.Keyspace != "" && env.Inv.Cassandra != nil {
@@ -68,14 +69,14 @@ func restoreDiskNeeds(env *Env, r *RestoreRun) []diskNeed {
 
 // restoreDiskStep checks that every node has room for what the restore will
 // write there, before anything is stopped or changed.
-func restoreDiskStep(env *Env, r *RestoreRun) Step {
-	return Step{
-		ID: "restore-disk", Title: "Free disk on every node for what the restore writes", Kind: KindCheck,
+func restoreDiskStep(env *steps.Env, r *RestoreRun) steps.Step {
+	return steps.Step{
+		ID: "restore-disk", Title: "Free disk on every node for what the restore writes", Kind: steps.KindCheck,
 		Why: "A restore that fills a disk half-way leaves a broken keyspace and a stopped TheHive: check the room first (the old data is still there until the load replaces it; Cassandra's auto_snapshot keeps truncated tables on disk too).",
-		Plan: func() []PlannedCommand {
-			return []PlannedCommand{{Node: "each node", Cmd: "df -PB1 <data dir> (Cassandra), df -PB1 /tmp (sstableloader staging), df -PB1 <attachment folder>", Sudo: true}}
+		Plan: func() []steps.PlannedCommand {
+			return []steps.PlannedCommand{{Node: "each node", Cmd: "df -PB1 <data dir> (Cassandra), df -PB1 /tmp (sstableloader staging), df -PB1 <attachment folder>", Sudo: true}}
 		},
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			needs := restoreDiskNeeds(env, r)
 			byNode := map[string][]diskNeed{}
 			var nodes []string
@@ -85,7 +86,7 @@ func restoreDiskStep(env *Env, r *RestoreRun) Step {
 				}
 				byNode[d.node] = append(byNode[d.node], d)
 			}
-			EachNode(rc, nodes, func(rc *RunContext, n string) {
+			steps.EachNode(rc, nodes, func(rc *steps.RunContext, n string) {
 				// Needs on the same file system add up.
 				type fsNeed struct {
 					mount string
@@ -103,7 +104,7 @@ func restoreDiskStep(env *Env, r *RestoreRun) Step {
 						dfs, err = parse.ParseDF(out)
 					}
 					if err != nil || len(dfs) == 0 {
-						rc.Check(CheckResult{Check: "restore disk", Node: n, Status: CheckFail, Evidence: fmt.Sprintf("df %s: %v", dir, err),
+						rc.Check(steps.CheckResult{Check: "restore disk", Node: n, Status: steps.CheckFail, Evidence: fmt.Sprintf("df %s: %v", dir, err),
 							Remedy: "check that " + dir + " (or its parent) exists on " + n})
 						return
 					}
@@ -118,14 +119,14 @@ func restoreDiskStep(env *Env, r *RestoreRun) Step {
 						fss = append(fss, f)
 					}
 					f.need += d.bytes
-					f.what = append(f.what, fmt.Sprintf("%s for %s (%s)", HumanBytes(d.bytes), d.what, dir))
+					f.what = append(f.what, fmt.Sprintf("%s for %s (%s)", steps.HumanBytes(d.bytes), d.what, dir))
 				}
 				for _, f := range fss {
-					res := CheckResult{Check: "restore disk", Node: n, Status: CheckPass,
-						Evidence: fmt.Sprintf("%s free on %s; needs %s: %s", HumanBytes(f.avail), f.mount, HumanBytes(f.need), strings.Join(f.what, ", "))}
+					res := steps.CheckResult{Check: "restore disk", Node: n, Status: steps.CheckPass,
+						Evidence: fmt.Sprintf("%s free on %s; needs %s: %s", steps.HumanBytes(f.avail), f.mount, steps.HumanBytes(f.need), strings.Join(f.what, ", "))}
 					if f.avail < f.need {
-						res.Status = CheckFail
-						res.Remedy = fmt.Sprintf("free %s on %s of %s first (old snapshots: nodetool listsnapshots / clearsnapshot), or restore onto bigger disks", HumanBytes(f.need-f.avail), f.mount, n)
+						res.Status = steps.CheckFail
+						res.Remedy = fmt.Sprintf("free %s on %s of %s first (old snapshots: nodetool listsnapshots / clearsnapshot), or restore onto bigger disks", steps.HumanBytes(f.need-f.avail), f.mount, n)
 					}
 					rc.Check(res)
 				}

@@ -1,4 +1,4 @@
-package steps
+package thehive
 
 import (
 	"strings"
@@ -6,11 +6,12 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps"
 )
 
-func s3RestoreRunbook(t *testing.T) (Runbook, *RestoreRun) {
+func s3RestoreRunbook(t *testing.T) (steps.Runbook, *RestoreRun) {
 	t.Helper()
-	inv, err := config.Load("../testdata/inventory/thehive-cluster.yaml")
+	inv, err := config.Load("../../testdata/inventory/thehive-cluster.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -18,7 +19,7 @@ func s3RestoreRunbook(t *testing.T) (Runbook, *RestoreRun) {
 	m := &repo.Manifest{ID: "b1", Keyspace: "thehive", Elasticsearch: &repo.ESSnapshot{Indices: []string{"thehive_global"}},
 		Files: &repo.FileStore{Provider: repo.ProviderS3, Bucket: "thehive", Objects: []repo.ObjectEntry{{Key: "a", Size: 1}}}, Cassandra: []repo.NodeArchive{{Node: "node1"}}}
 	r := &RestoreRun{Manifest: m}
-	return Restore(&Env{Inv: inv}, r), r
+	return Restore(&steps.Env{Inv: inv}, r), r
 }
 
 // TestRestoreS3ChoiceGateOrder: the bucket is compared before the preflight
@@ -39,7 +40,7 @@ func TestRestoreS3ChoiceGateOrder(t *testing.T) {
 		}
 	}
 	g := rb.Steps[pos[S3ChoiceGate]]
-	if g.Kind != KindGate || g.Gate.Destructive || g.Gate.Default != S3ChoiceKeep || len(g.Gate.Choices) != 2 {
+	if g.Kind != steps.KindGate || g.Gate.Destructive || g.Gate.Default != S3ChoiceKeep || len(g.Gate.Choices) != 2 {
 		t.Errorf("choice gate = %+v", g.Gate)
 	}
 	if c, _ := g.Gate.Choice(S3ChoiceExact); c.Flag != "--s3-exact" || !c.Destructive {
@@ -54,7 +55,7 @@ func TestRestoreS3ChoiceGateOrder(t *testing.T) {
 // the destructive gate says what it will remove, with the count.
 func TestRestoreS3ChoiceTellsTheDestructiveGate(t *testing.T) {
 	rb, r := s3RestoreRunbook(t)
-	var choice, approve *Step
+	var choice, approve *steps.Step
 	for i := range rb.Steps {
 		switch rb.Steps[i].ID {
 		case S3ChoiceGate:

@@ -1,4 +1,4 @@
-package steps
+package thehive
 
 import (
 	"context"
@@ -20,13 +20,14 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/steps"
 
 	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
 // dataDir is the Cassandra data directory of node: its
 // paths.cassandra_data, else cassandra.data_dir.
-func dataDir(env *Env, node string) string {
+func dataDir(env *steps.Env, node string) string {
 	if n, ok := env.Inv.Node(node); ok {
 		if p := n.Paths[config.PathCassandraData]; p != "" {
 			return p
@@ -36,14 +37,14 @@ func dataDir(env *Env, node string) string {
 }
 
 // esNode is the node through whose tunnel Elasticsearch is reached.
-func esNode(env *Env) string { return env.FirstWith(config.RoleElasticsearch) }
+func esNode(env *steps.Env) string { return env.FirstWith(config.RoleElasticsearch) }
 
 // appNode is the node from which TheHive's API and its S3 store are reached.
-func appNode(env *Env) string { return env.FirstWith(config.RoleTheHive) }
+func appNode(env *steps.Env) string { return env.FirstWith(config.RoleTheHive) }
 
 // filesLocation is the node that reads the local attachment folder, and the
 // folder there (storage.path, or the node's paths.attachments).
-func filesLocation(env *Env) (node, dir string) {
+func filesLocation(env *steps.Env) (node, dir string) {
 	node = env.FirstWith(config.RoleFiles)
 	dir = env.Inv.Storage.Path
 	if n, ok := env.Inv.Node(node); ok && n.Paths[config.PathAttachments] != "" {
@@ -54,15 +55,15 @@ func filesLocation(env *Env) (node, dir string) {
 
 // Preflight builds the preflight runbook: every check the documents ask for,
 // each on every node it concerns, changing nothing.
-func Preflight(env *Env) Runbook {
-	rb := Runbook{Name: "preflight", Cluster: env.Inv.Cluster}
+func Preflight(env *steps.Env) steps.Runbook {
+	rb := steps.Runbook{Name: "preflight", Cluster: env.Inv.Cluster}
 	// The versions the checks see, for the version matrix at the end.
 	found := &foundVersions{}
 	// SSH first: it opens the connections and says which nodes answer.
 	// The checks after it only read, and none reads what another leaves,
 	// so they run at once (the engine still reports them in this order);
 	// the version matrix comes last, from what they saw.
-	checks := []Step{clockStep(env)}
+	checks := []steps.Step{clockStep(env)}
 	if env.Inv.Cassandra != nil && len(env.NodesWith(config.RoleCassandra)) > 0 {
 		checks = append(checks, cassandraToolsStep(env, found), diskStep(env), ringStep(env), cqlStep(env))
 	}
@@ -93,26 +94,26 @@ func Preflight(env *Env) Runbook {
 
 const sshProbe = "id -un; uname -sr"
 
-func sshStep(env *Env) Step {
+func sshStep(env *steps.Env) steps.Step {
 	nodes := env.AllNodes()
-	return Step{
-		ID: "ssh", Title: "SSH and sudo on every node", Kind: KindCheck,
+	return steps.Step{
+		ID: "ssh", Title: "SSH and sudo on every node", Kind: steps.KindCheck,
 		Why:  "Every later step runs commands as root on every node; the scripts are documented to run with sudo.",
-		Plan: PlanEach(nodes, sshProbe, true),
-		Run: func(ctx context.Context, rc *RunContext) error {
-			EachNode(rc, nodes, func(rc *RunContext, n string) {
+		Plan: steps.PlanEach(nodes, sshProbe, true),
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
+			steps.EachNode(rc, nodes, func(rc *steps.RunContext, n string) {
 				out, err := rc.Stdout(ctx, n, sshProbe, true)
 				if err != nil {
-					rc.Check(CheckResult{Check: "ssh+sudo", Node: n, Status: CheckFail, Evidence: err.Error(), Remedy: sshRemedy(env, n, err)})
+					rc.Check(steps.CheckResult{Check: "ssh+sudo", Node: n, Status: steps.CheckFail, Evidence: err.Error(), Remedy: sshRemedy(env, n, err)})
 					return
 				}
 				lines := strings.Split(strings.TrimSpace(out), "\n")
 				if len(lines) < 1 || lines[0] != "root" {
-					rc.Check(CheckResult{Check: "ssh+sudo", Node: n, Status: CheckFail, Evidence: fmt.Sprintf("sudo gave user %q, not root", lines[0]),
+					rc.Check(steps.CheckResult{Check: "ssh+sudo", Node: n, Status: steps.CheckFail, Evidence: fmt.Sprintf("sudo gave user %q, not root", lines[0]),
 						Remedy: "give the SSH user sudo rights (or set ssh.sudo: none when logging in as root)"})
 					return
 				}
-				rc.Check(CheckResult{Check: "ssh+sudo", Node: n, Status: CheckPass, Evidence: "sudo to root works · " + lines[len(lines)-1]})
+				rc.Check(steps.CheckResult{Check: "ssh+sudo", Node: n, Status: steps.CheckPass, Evidence: "sudo to root works · " + lines[len(lines)-1]})
 			})
 			return nil
 		},
@@ -122,7 +123,7 @@ func sshStep(env *Env) Step {
 // sshRemedy says what to do about a failed login or sudo on node: the
 // remedy differs for a changed host key (never accept it blindly), an
 // unknown one, a sudo that wants a password, and the rest.
-func sshRemedy(env *Env, node string, err error) string {
+func sshRemedy(env *steps.Env, node string, err error) string {
 	host := node
 	if n, ok := env.Inv.Node(node); ok {
 		host = n.Host
@@ -144,27 +145,27 @@ func sshRemedy(env *Env, node string, err error) string {
 	return "fix SSH access for the inventory user on this node: ssh.user, ssh.identity_files, the address (see README, \"How hotsnap uses SSH\")"
 }
 
-func clockStep(env *Env) Step {
+func clockStep(env *steps.Env) steps.Step {
 	nodes := env.AllNodes()
 	const cmd = "date +%s%N"
-	return Step{
-		ID: "clock", Title: "Clock skew between nodes", Kind: KindCheck,
+	return steps.Step{
+		ID: "clock", Title: "Clock skew between nodes", Kind: steps.KindCheck,
 		Why:  "Cassandra orders writes by timestamp; backups started on every node \"at the same time\" are only consistent if the clocks agree.",
-		Plan: PlanEach(nodes, cmd, false),
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Plan: steps.PlanEach(nodes, cmd, false),
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			var mu sync.Mutex
 			offsets := map[string]time.Duration{}
-			EachNode(rc, nodes, func(rc *RunContext, n string) {
+			steps.EachNode(rc, nodes, func(rc *steps.RunContext, n string) {
 				before := env.Clock()
 				out, err := rc.Stdout(ctx, n, cmd, false)
 				after := env.Clock()
 				if err != nil {
-					rc.Check(CheckResult{Check: "clock", Node: n, Status: CheckFail, Evidence: err.Error()})
+					rc.Check(steps.CheckResult{Check: "clock", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
 					return
 				}
 				t, err := parse.ParseDateNanos(out)
 				if err != nil {
-					rc.Check(CheckResult{Check: "clock", Node: n, Status: CheckFail, Evidence: err.Error()})
+					rc.Check(steps.CheckResult{Check: "clock", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
 					return
 				}
 				mid := before.Add(after.Sub(before) / 2)
@@ -186,13 +187,13 @@ func clockStep(env *Env) Step {
 				}
 			}
 			skew := hi - lo
-			r := CheckResult{Check: "clock skew", Status: CheckPass,
+			r := steps.CheckResult{Check: "clock skew", Status: steps.CheckPass,
 				Evidence: fmt.Sprintf("largest skew %s (%s vs %s)", skew.Round(time.Millisecond), hiN, loN)}
 			switch {
 			case skew > 5*time.Second:
-				r.Status, r.Remedy = CheckFail, "synchronise the clocks (chrony or systemd-timesyncd) on every node before backing up"
+				r.Status, r.Remedy = steps.CheckFail, "synchronise the clocks (chrony or systemd-timesyncd) on every node before backing up"
 			case skew > 500*time.Millisecond:
-				r.Status, r.Remedy = CheckWarn, "check NTP on the nodes: `chronyc tracking` or `timedatectl`"
+				r.Status, r.Remedy = steps.CheckWarn, "check NTP on the nodes: `chronyc tracking` or `timedatectl`"
 			}
 			rc.Check(r)
 			return nil
@@ -208,60 +209,60 @@ const (
 	sstableloaderCmd = "command -v sstableloader"
 )
 
-func cassandraToolsStep(env *Env, found *foundVersions) Step {
+func cassandraToolsStep(env *steps.Env, found *foundVersions) steps.Step {
 	nodes := env.NodesWith(config.RoleCassandra)
 	loader := nodes[0]
 	const cmd = "nodetool version"
-	return Step{
-		ID: "cassandra-tools", Title: "Tools on every node: nodetool and the Cassandra version, tar; sstableloader on the restore node", Kind: KindCheck,
+	return steps.Step{
+		ID: "cassandra-tools", Title: "Tools on every node: nodetool and the Cassandra version, tar; sstableloader on the restore node", Kind: steps.KindCheck,
 		Why: "The backup runs nodetool and tar on every node, a restore to a changed topology runs sstableloader on the first node; every node must run the same Cassandra version (TheHive 5 supports 4.0 and 4.1).",
-		Plan: func() []PlannedCommand {
-			var out []PlannedCommand
+		Plan: func() []steps.PlannedCommand {
+			var out []steps.PlannedCommand
 			for _, n := range nodes {
 				c := cmd + "; " + tarVersionCmd
 				if n == loader {
 					c += "; " + sstableloaderCmd
 				}
-				out = append(out, PlannedCommand{Node: n, Cmd: c})
+				out = append(out, steps.PlannedCommand{Node: n, Cmd: c})
 			}
 			return out
 		},
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			var mu sync.Mutex
 			versions := map[string][]string{}
-			EachNode(rc, nodes, func(rc *RunContext, n string) {
+			steps.EachNode(rc, nodes, func(rc *steps.RunContext, n string) {
 				release := ""
 				out, err := rc.Stdout(ctx, n, cmd, false)
 				if err != nil {
-					rc.Check(CheckResult{Check: "nodetool", Node: n, Status: CheckFail, Evidence: err.Error(),
+					rc.Check(steps.CheckResult{Check: "nodetool", Node: n, Status: steps.CheckFail, Evidence: err.Error(),
 						Remedy: "start Cassandra on this node (`sudo systemctl start cassandra`) and check `nodetool status`"})
 				} else if v, err := parse.ParseNodetoolVersion(out); err != nil {
-					rc.Check(CheckResult{Check: "nodetool", Node: n, Status: CheckFail, Evidence: err.Error()})
+					rc.Check(steps.CheckResult{Check: "nodetool", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
 				} else {
 					release = v.Release
-					st := CheckPass
+					st := steps.CheckPass
 					rem := ""
 					if !strings.HasPrefix(v.Release, "4.0") && !strings.HasPrefix(v.Release, "4.1") {
-						st, rem = CheckWarn, "TheHive 5 supports Cassandra 4.0.x–4.1.x (runbook §5)"
+						st, rem = steps.CheckWarn, "TheHive 5 supports Cassandra 4.0.x–4.1.x (runbook §5)"
 					}
-					rc.Check(CheckResult{Check: "cassandra version", Node: n, Status: st, Evidence: "nodetool version: ReleaseVersion: " + v.Release, Remedy: rem})
+					rc.Check(steps.CheckResult{Check: "cassandra version", Node: n, Status: st, Evidence: "nodetool version: ReleaseVersion: " + v.Release, Remedy: rem})
 					mu.Lock()
 					versions[v.Release] = append(versions[v.Release], n)
 					mu.Unlock()
 					found.addCassandra(v.Release)
 				}
 				if tv, err := rc.Stdout(ctx, n, tarVersionCmd, false); err != nil || strings.TrimSpace(tv) == "" {
-					rc.Check(CheckResult{Check: "tar", Node: n, Status: CheckFail, Evidence: fmt.Sprintf("tar --version: %v", orNotFound(err)),
+					rc.Check(steps.CheckResult{Check: "tar", Node: n, Status: steps.CheckFail, Evidence: fmt.Sprintf("tar --version: %v", orNotFound(err)),
 						Remedy: "install tar on this node (`sudo apt-get install tar` or `sudo dnf install tar`): the backup streams every table with it"})
 				} else {
-					rc.Check(CheckResult{Check: "tar", Node: n, Status: CheckPass, Evidence: strings.TrimSpace(tv)})
+					rc.Check(steps.CheckResult{Check: "tar", Node: n, Status: steps.CheckPass, Evidence: strings.TrimSpace(tv)})
 				}
 				if n != loader {
 					return
 				}
 				p, err := rc.Stdout(ctx, n, sstableloaderCmd, false)
 				if err != nil || strings.TrimSpace(p) == "" {
-					rc.Check(CheckResult{Check: "sstableloader", Node: n, Status: CheckWarn, Evidence: "sstableloader not found on the restore node",
+					rc.Check(steps.CheckResult{Check: "sstableloader", Node: n, Status: steps.CheckWarn, Evidence: "sstableloader not found on the restore node",
 						Remedy: "install Cassandra's tools on " + n + " (the cassandra package ships sstableloader in its bin/ or tools/bin/): a restore to a changed topology loads with it"})
 					return
 				}
@@ -269,10 +270,10 @@ func cassandraToolsStep(env *Env, found *foundVersions) Step {
 				if release != "" {
 					ev += " (ships with Cassandra " + release + ")"
 				}
-				rc.Check(CheckResult{Check: "sstableloader", Node: n, Status: CheckPass, Evidence: ev})
+				rc.Check(steps.CheckResult{Check: "sstableloader", Node: n, Status: steps.CheckPass, Evidence: ev})
 			})
 			if len(versions) > 1 {
-				rc.Check(CheckResult{Check: "one cassandra version", Status: CheckFail, Evidence: fmt.Sprintf("nodes run different versions: %v", versions),
+				rc.Check(steps.CheckResult{Check: "one cassandra version", Status: steps.CheckFail, Evidence: fmt.Sprintf("nodes run different versions: %v", versions),
 					Remedy: "finish the rolling upgrade before taking a backup"})
 			}
 			return nil
@@ -288,45 +289,45 @@ func orNotFound(err error) string {
 	return err.Error()
 }
 
-func diskStep(env *Env) Step {
+func diskStep(env *steps.Env) steps.Step {
 	nodes := env.NodesWith(config.RoleCassandra)
 	ks := env.Inv.Cassandra.Keyspace
 	dfCmd := func(n string) string { return "df -PB1 " + remote.Quote(dataDir(env, n)) }
 	duCmd := func(n string) string { return keyspaceDUCmd(env, n) }
 	cmdFor := func(n string) string { return dfCmd(n) + " && " + duCmd(n) }
-	return Step{
-		ID: "disk", Title: "Free disk for snapshots on every Cassandra node", Kind: KindCheck,
+	return steps.Step{
+		ID: "disk", Title: "Free disk for snapshots on every Cassandra node", Kind: steps.KindCheck,
 		Why: "A snapshot is hard links: it costs nothing at first, but holds every SSTable until it is cleared, so compaction needs room for new files next to it.",
-		Plan: func() []PlannedCommand {
-			var out []PlannedCommand
+		Plan: func() []steps.PlannedCommand {
+			var out []steps.PlannedCommand
 			for _, n := range nodes {
-				out = append(out, PlannedCommand{Node: n, Cmd: cmdFor(n), Sudo: true})
+				out = append(out, steps.PlannedCommand{Node: n, Cmd: cmdFor(n), Sudo: true})
 			}
 			return out
 		},
-		Run: func(ctx context.Context, rc *RunContext) error {
-			EachNode(rc, nodes, func(rc *RunContext, n string) {
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
+			steps.EachNode(rc, nodes, func(rc *steps.RunContext, n string) {
 				out, err := rc.Stdout(ctx, n, dfCmd(n), true)
 				var du string
 				if err == nil {
 					du, err = rc.Stdout(ctx, n, duCmd(n), true)
 				}
 				if err != nil {
-					rc.Check(CheckResult{Check: "disk", Node: n, Status: CheckFail, Evidence: err.Error(),
+					rc.Check(steps.CheckResult{Check: "disk", Node: n, Status: steps.CheckFail, Evidence: err.Error(),
 						Remedy: "check that " + path.Join(dataDir(env, n), ks) + " exists (cassandra.data_dir / nodes[].paths.cassandra_data)"})
 					return
 				}
 				dfs, err := parse.ParseDF(out)
 				if err != nil || len(dfs) == 0 {
-					rc.Check(CheckResult{Check: "disk", Node: n, Status: CheckFail, Evidence: fmt.Sprintf("df: %v", err)})
+					rc.Check(steps.CheckResult{Check: "disk", Node: n, Status: steps.CheckFail, Evidence: fmt.Sprintf("df: %v", err)})
 					return
 				}
 				df := dfs[0]
 				used := parse.ParseDU(du)
-				r := CheckResult{Check: "disk", Node: n, Status: CheckPass,
-					Evidence: fmt.Sprintf("%s free on %s; keyspace %s uses %s", HumanBytes(df.AvailBytes), df.MountPoint, ks, HumanBytes(used))}
+				r := steps.CheckResult{Check: "disk", Node: n, Status: steps.CheckPass,
+					Evidence: fmt.Sprintf("%s free on %s; keyspace %s uses %s", steps.HumanBytes(df.AvailBytes), df.MountPoint, ks, steps.HumanBytes(used))}
 				if df.AvailBytes < used {
-					r.Status, r.Remedy = CheckWarn, "free space is below the keyspace size: compaction during the backup may fill the disk"
+					r.Status, r.Remedy = steps.CheckWarn, "free space is below the keyspace size: compaction during the backup may fill the disk"
 				}
 				rc.Check(r)
 			})
@@ -335,15 +336,15 @@ func diskStep(env *Env) Step {
 	}
 }
 
-func ringStep(env *Env) Step {
+func ringStep(env *steps.Env) steps.Step {
 	nodes := env.NodesWith(config.RoleCassandra)
 	ks := env.Inv.Cassandra.Keyspace
 	status := "nodetool status " + remote.Quote(ks)
-	return Step{
-		ID: "ring", Title: "Cassandra ring: every node UN, keyspace present, no pending streams", Kind: KindCheck,
+	return steps.Step{
+		ID: "ring", Title: "Cassandra ring: every node UN, keyspace present, no pending streams", Kind: steps.KindCheck,
 		Why:  "The runbook requires all nodes `UN` in `nodetool status` and a clean `nodetool netstats` before a backup.",
-		Plan: PlanEach(nodes[:1], status+"; nodetool netstats", false),
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Plan: steps.PlanEach(nodes[:1], status+"; nodetool netstats", false),
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			var out, from string
 			var err error
 			missing := false
@@ -358,18 +359,18 @@ func ringStep(env *Env) Step {
 				}
 			}
 			if missing {
-				rc.Check(CheckResult{Check: "keyspace", Node: from, Status: CheckFail, Evidence: strings.TrimSpace(out),
+				rc.Check(steps.CheckResult{Check: "keyspace", Node: from, Status: steps.CheckFail, Evidence: strings.TrimSpace(out),
 					Remedy: fmt.Sprintf("keyspace %s is missing: check cassandra.keyspace against db.janusgraph.storage.cql.keyspace in /etc/thehive/application.conf; if it was dropped, restore it from a backup (`hotsnap restore ID`)", ks)})
 				return nil
 			}
 			if err != nil {
-				rc.Check(CheckResult{Check: "ring", Node: from, Status: CheckFail, Evidence: err.Error(),
+				rc.Check(steps.CheckResult{Check: "ring", Node: from, Status: steps.CheckFail, Evidence: err.Error(),
 					Remedy: "start Cassandra on the nodes (`sudo systemctl start cassandra`) and check `nodetool status`"})
 				return nil
 			}
 			ring, err := parse.ParseNodetoolStatus(out)
 			if err != nil {
-				rc.Check(CheckResult{Check: "ring", Node: from, Status: CheckFail, Evidence: err.Error()})
+				rc.Check(steps.CheckResult{Check: "ring", Node: from, Status: steps.CheckFail, Evidence: err.Error()})
 				return nil
 			}
 			want := map[string]string{} // address → inventory name
@@ -383,23 +384,23 @@ func ringStep(env *Env) Step {
 					where = r.Address
 				}
 				if r.Up() {
-					rc.Check(CheckResult{Check: "ring state", Node: where, Status: CheckPass, Evidence: fmt.Sprintf("UN %s load %s owns %.1f%% (dc %s)", r.Address, r.Load, r.Owns, r.Datacenter)})
+					rc.Check(steps.CheckResult{Check: "ring state", Node: where, Status: steps.CheckPass, Evidence: fmt.Sprintf("UN %s load %s owns %.1f%% (dc %s)", r.Address, r.Load, r.Owns, r.Datacenter)})
 				} else {
-					rc.Check(CheckResult{Check: "ring state", Node: where, Status: CheckFail, Evidence: fmt.Sprintf("%c%c %s in `nodetool status` seen from %s", r.Status, r.State, r.Address, from),
+					rc.Check(steps.CheckResult{Check: "ring state", Node: where, Status: steps.CheckFail, Evidence: fmt.Sprintf("%c%c %s in `nodetool status` seen from %s", r.Status, r.State, r.Address, from),
 						Remedy: "bring the node back (`sudo systemctl start cassandra` on it) and wait for UN; a backup needs every replica"})
 				}
 				if name == "" {
-					rc.Check(CheckResult{Check: "inventory", Node: r.Address, Status: CheckWarn, Evidence: "ring member not in the inventory",
+					rc.Check(steps.CheckResult{Check: "inventory", Node: r.Address, Status: steps.CheckWarn, Evidence: "ring member not in the inventory",
 						Remedy: "add it to the inventory (hotsnap init discovers every ring member)"})
 				}
 			}
 			ns, err := rc.Stdout(ctx, from, "nodetool netstats", false)
 			if err == nil {
 				if st, perr := parse.ParseNetstats(ns); perr == nil && !st.Idle() {
-					rc.Check(CheckResult{Check: "streams", Node: from, Status: CheckWarn, Evidence: "streaming or pending work in `nodetool netstats`",
+					rc.Check(steps.CheckResult{Check: "streams", Node: from, Status: steps.CheckWarn, Evidence: "streaming or pending work in `nodetool netstats`",
 						Remedy: "wait for streaming to finish (`nodetool netstats`) before the backup"})
 				} else if perr == nil {
-					rc.Check(CheckResult{Check: "streams", Node: from, Status: CheckPass, Evidence: "no streams in progress"})
+					rc.Check(steps.CheckResult{Check: "streams", Node: from, Status: steps.CheckPass, Evidence: "no streams in progress"})
 				}
 			}
 			return nil
@@ -407,23 +408,23 @@ func ringStep(env *Env) Step {
 	}
 }
 
-func cqlStep(env *Env) Step {
+func cqlStep(env *steps.Env) steps.Step {
 	c := env.Inv.Cassandra
 	nodes := env.Inv.NodesWithRole(config.RoleCassandra)
-	return Step{
-		ID: "cql", Title: "CQL: login, keyspace replication against the node count", Kind: KindCheck,
+	return steps.Step{
+		ID: "cql", Title: "CQL: login, keyspace replication against the node count", Kind: steps.KindCheck,
 		Why: "The runbook asks for the keyspace to replicate 100% of the data on every node (RF = node count), so that every node's snapshot is a full copy.",
-		Plan: func() []PlannedCommand {
-			return []PlannedCommand{{Node: nodes[0].Name, Cmd: fmt.Sprintf("CQL via SSH tunnel to %s:%d: SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = '%s'", nodes[0].Host, c.Port, c.Keyspace)}}
+		Plan: func() []steps.PlannedCommand {
+			return []steps.PlannedCommand{{Node: nodes[0].Name, Cmd: fmt.Sprintf("CQL via SSH tunnel to %s:%d: SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = '%s'", nodes[0].Host, c.Port, c.Keyspace)}}
 		},
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			var hosts []string
 			for _, n := range nodes {
 				hosts = append(hosts, n.Host)
 			}
 			s, err := remote.NewCQLSession(remote.CQLOptions{Hosts: hosts, Port: c.Port, Username: c.Username, Password: env.CassandraPassword, Dial: env.Dial(nodes[0].Name)})
 			if err != nil {
-				r := CheckResult{Check: "cql login", Node: nodes[0].Name, Status: CheckFail, Evidence: err.Error(),
+				r := steps.CheckResult{Check: "cql login", Node: nodes[0].Name, Status: steps.CheckFail, Evidence: err.Error(),
 					Remedy: "check cassandra.username/password (the runbook's admin superuser) and that port " + strconv.Itoa(c.Port) + " listens on the node addresses"}
 				rc.Check(r)
 				return nil
@@ -433,10 +434,10 @@ func cqlStep(env *Env) Step {
 			if c.Username != "" {
 				auth = "as " + c.Username
 			}
-			rc.Check(CheckResult{Check: "cql login", Node: nodes[0].Name, Status: CheckPass, Evidence: "connected " + auth})
+			rc.Check(steps.CheckResult{Check: "cql login", Node: nodes[0].Name, Status: steps.CheckPass, Evidence: "connected " + auth})
 			var repl map[string]string
 			if err := s.Query("SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?", c.Keyspace).ScanContext(ctx, &repl); err != nil {
-				rc.Check(CheckResult{Check: "replication", Status: CheckFail, Evidence: fmt.Sprintf("keyspace %s: %v", c.Keyspace, err),
+				rc.Check(steps.CheckResult{Check: "replication", Status: steps.CheckFail, Evidence: fmt.Sprintf("keyspace %s: %v", c.Keyspace, err),
 					Remedy: "check cassandra.keyspace; TheHive's is db.janusgraph.storage.cql.keyspace in application.conf"})
 				return nil
 			}
@@ -464,12 +465,12 @@ func cqlStep(env *Env) Step {
 // (perDC: node count per DC from system.local/peers; nil when unknown, then
 // the sum of the factors is compared with nodes). The remedy is the
 // runbook's ALTER KEYSPACE with this cluster's data centers and counts.
-func rateReplication(ks string, repl map[string]string, perDC map[string]int, nodes int) CheckResult {
+func rateReplication(ks string, repl map[string]string, perDC map[string]int, nodes int) steps.CheckResult {
 	class := repl["class"]
 	if i := strings.LastIndex(class, "."); i >= 0 {
 		class = class[i+1:]
 	}
-	r := CheckResult{Check: "replication", Status: CheckPass}
+	r := steps.CheckResult{Check: "replication", Status: steps.CheckPass}
 	var short []string
 	if len(perDC) == 0 {
 		perDC = nil
@@ -495,7 +496,7 @@ func rateReplication(ks string, repl map[string]string, perDC map[string]int, no
 	if len(short) == 0 {
 		return r
 	}
-	r.Status = CheckFail
+	r.Status = steps.CheckFail
 	want := []string{"'class' : 'NetworkTopologyStrategy'"}
 	if perDC != nil {
 		for _, dc := range dcs {
@@ -529,25 +530,25 @@ func replicationFactor(repl map[string]string) int {
 	return total
 }
 
-func esStep(env *Env, found *foundVersions) Step {
+func esStep(env *steps.Env, found *foundVersions) steps.Step {
 	es := env.Inv.Elasticsearch
 	repo := es.Repository
-	return Step{
-		ID: "elasticsearch", Title: "Elasticsearch: reachable, version, health, snapshot repository registered, under path.repo and verified", Kind: KindCheck,
+	return steps.Step{
+		ID: "elasticsearch", Title: "Elasticsearch: reachable, version, health, snapshot repository registered, under path.repo and verified", Kind: steps.KindCheck,
 		Why: "The index is backed up with the snapshot API into an fs repository on the shared folder (path.repo), registered once on the cluster.",
-		Plan: func() []PlannedCommand {
-			return []PlannedCommand{{Node: esNode(env), Cmd: fmt.Sprintf("GET %s/ · GET /_cluster/health · GET /_snapshot/%s · POST /_snapshot/%s/_verify (through the SSH tunnel)", es.URL, repo, repo)}}
+		Plan: func() []steps.PlannedCommand {
+			return []steps.PlannedCommand{{Node: esNode(env), Cmd: fmt.Sprintf("GET %s/ · GET /_cluster/health · GET /_snapshot/%s · POST /_snapshot/%s/_verify (through the SSH tunnel)", es.URL, repo, repo)}}
 		},
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			cl, n, err := esClient(env)
 			if err != nil {
-				rc.Check(CheckResult{Check: "es", Node: n, Status: CheckFail, Evidence: err.Error()})
+				rc.Check(steps.CheckResult{Check: "es", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
 				return nil
 			}
 			defer cl.Close()
 			resp, err := cl.Do(ctx, http.MethodGet, "/", nil)
 			if err != nil {
-				rc.Check(CheckResult{Check: "es reachable", Node: n, Status: CheckFail, Evidence: err.Error(),
+				rc.Check(steps.CheckResult{Check: "es reachable", Node: n, Status: steps.CheckFail, Evidence: err.Error(),
 					Remedy: "start Elasticsearch (`sudo systemctl start elasticsearch`) or fix elasticsearch.url (as seen from the node)"})
 				return nil
 			}
@@ -557,39 +558,39 @@ func esStep(env *Env, found *foundVersions) Step {
 			}
 			root, err := parse.ParseESRoot(resp.Body)
 			if err != nil {
-				rc.Check(CheckResult{Check: "es reachable", Node: n, Status: CheckFail, Evidence: err.Error()})
+				rc.Check(steps.CheckResult{Check: "es reachable", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
 				return nil
 			}
 			found.setES(root.Distribution, root.Version)
-			rc.Check(CheckResult{Check: "es version", Node: n, Status: esVersionStatus(root.Distribution, root.Version), Evidence: fmt.Sprintf("%s %s, cluster %q", root.Distribution, root.Version, root.ClusterName),
+			rc.Check(steps.CheckResult{Check: "es version", Node: n, Status: esVersionStatus(root.Distribution, root.Version), Evidence: fmt.Sprintf("%s %s, cluster %q", root.Distribution, root.Version, root.ClusterName),
 				Remedy: "TheHive 5.5+ supports Elasticsearch 7.11–9.1 and OpenSearch (runbook §5)"})
 
 			if resp, err = cl.Do(ctx, http.MethodGet, "/_cluster/health", nil); err == nil && resp.Status == 200 {
 				h, perr := parse.ParseClusterHealth(resp.Body)
 				if perr != nil {
-					rc.Check(CheckResult{Check: "es health", Node: n, Status: CheckFail, Evidence: perr.Error()})
+					rc.Check(steps.CheckResult{Check: "es health", Node: n, Status: steps.CheckFail, Evidence: perr.Error()})
 				} else {
-					r := CheckResult{Check: "es health", Node: n, Status: CheckPass, Evidence: fmt.Sprintf("%s, %d nodes, %d unassigned shards", h.Status, h.NumberOfNodes, h.UnassignedShards)}
+					r := steps.CheckResult{Check: "es health", Node: n, Status: steps.CheckPass, Evidence: fmt.Sprintf("%s, %d nodes, %d unassigned shards", h.Status, h.NumberOfNodes, h.UnassignedShards)}
 					switch h.Status {
 					case "yellow":
-						r.Status, r.Remedy = CheckWarn, "replicas are unassigned: the snapshot works, but check `GET _cluster/allocation/explain`"
+						r.Status, r.Remedy = steps.CheckWarn, "replicas are unassigned: the snapshot works, but check `GET _cluster/allocation/explain`"
 					case "red":
-						r.Status, r.Remedy = CheckFail, "primary shards are missing: a snapshot would be PARTIAL; fix the cluster first (`GET _cluster/allocation/explain`)"
+						r.Status, r.Remedy = steps.CheckFail, "primary shards are missing: a snapshot would be PARTIAL; fix the cluster first (`GET _cluster/allocation/explain`)"
 					}
 					rc.Check(r)
 				}
 			} else if err != nil {
-				rc.Check(CheckResult{Check: "es health", Node: n, Status: CheckFail, Evidence: err.Error()})
+				rc.Check(steps.CheckResult{Check: "es health", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
 			}
 
 			register := fmt.Sprintf(`curl -X PUT '%s/_snapshot/%s' -H 'Content-Type: application/json' -d '{"type":"fs","settings":{"location":"%s"}}'`, es.URL, repo, orDefault(es.RepositoryPath, "/mnt/backup/elasticsearch"))
 			resp, err = cl.Do(ctx, http.MethodGet, "/_snapshot/"+repo, nil)
 			switch {
 			case err != nil:
-				rc.Check(CheckResult{Check: "es repository", Node: n, Status: CheckFail, Evidence: err.Error()})
+				rc.Check(steps.CheckResult{Check: "es repository", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
 				return nil
 			case resp.Status == 404:
-				rc.Check(CheckResult{Check: "es repository", Node: n, Status: CheckFail, Evidence: fmt.Sprintf("repository %q is not registered", repo),
+				rc.Check(steps.CheckResult{Check: "es repository", Node: n, Status: steps.CheckFail, Evidence: fmt.Sprintf("repository %q is not registered", repo),
 					Remedy: "in elasticsearch.yml on each node `path.repo: " + orDefault(es.RepositoryPath, "/mnt/backup/elasticsearch") + "`, then `sudo systemctl restart elasticsearch`, then register it once: " + register})
 				return nil
 			case resp.Status != 200:
@@ -604,9 +605,9 @@ func esStep(env *Env, found *foundVersions) Step {
 					}
 				}
 			}
-			r := CheckResult{Check: "es repository", Node: n, Status: CheckPass, Evidence: fmt.Sprintf("%s registered, location %s", repo, loc)}
+			r := steps.CheckResult{Check: "es repository", Node: n, Status: steps.CheckPass, Evidence: fmt.Sprintf("%s registered, location %s", repo, loc)}
 			if es.RepositoryPath != "" && loc != "" && path.Clean(loc) != path.Clean(es.RepositoryPath) {
-				r.Status, r.Remedy = CheckWarn, fmt.Sprintf("the inventory says elasticsearch.repository_path %s; make them agree", es.RepositoryPath)
+				r.Status, r.Remedy = steps.CheckWarn, fmt.Sprintf("the inventory says elasticsearch.repository_path %s; make them agree", es.RepositoryPath)
 			}
 			rc.Check(r)
 			if loc != "" {
@@ -615,11 +616,11 @@ func esStep(env *Env, found *foundVersions) Step {
 			resp, err = cl.Do(ctx, http.MethodPost, "/_snapshot/"+repo+"/_verify", nil)
 			switch {
 			case err != nil:
-				rc.Check(CheckResult{Check: "es repository verify", Node: n, Status: CheckFail, Evidence: err.Error()})
+				rc.Check(steps.CheckResult{Check: "es repository verify", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
 			case resp.Status != 200:
 				rc.Check(esErrorCheck("es repository verify", n, resp, "every ES node must mount the shared folder at the same path, writable by elasticsearch (chown elasticsearch:elasticsearch, chmod 770)"))
 			default:
-				rc.Check(CheckResult{Check: "es repository verify", Node: n, Status: CheckPass, Evidence: "every node can write to the repository"})
+				rc.Check(steps.CheckResult{Check: "es repository verify", Node: n, Status: steps.CheckPass, Evidence: "every node can write to the repository"})
 			}
 			return nil
 		},
@@ -634,21 +635,21 @@ func pathRepoRemedy(loc string) string {
 // pathRepoCheck reads every node's path.repo (GET _nodes/settings) and says
 // whether the fs repository's location lies under it on each: a node that
 // lost path.repo (a rewritten elasticsearch.yml) cannot write snapshots.
-func pathRepoCheck(ctx context.Context, cl *remote.ESClient, node, repo, loc string) CheckResult {
-	r := CheckResult{Check: "es path.repo", Node: node}
+func pathRepoCheck(ctx context.Context, cl *remote.ESClient, node, repo, loc string) steps.CheckResult {
+	r := steps.CheckResult{Check: "es path.repo", Node: node}
 	resp, err := cl.Do(ctx, http.MethodGet, "/_nodes/settings", nil)
 	if err != nil {
-		r.Status, r.Evidence = CheckFail, err.Error()
+		r.Status, r.Evidence = steps.CheckFail, err.Error()
 		return r
 	}
 	if resp.Status != http.StatusOK {
 		r = esErrorCheck("es path.repo", node, resp, "check that the user may read GET _nodes/settings (cluster:monitor/nodes/info), or compare path.repo in elasticsearch.yml by hand")
-		r.Status = CheckWarn
+		r.Status = steps.CheckWarn
 		return r
 	}
 	nodes, err := parse.ParseNodesPathRepo(resp.Body)
 	if err != nil {
-		r.Status, r.Evidence = CheckWarn, err.Error()
+		r.Status, r.Evidence = steps.CheckWarn, err.Error()
 		return r
 	}
 	var bad, roots []string
@@ -661,12 +662,12 @@ func pathRepoCheck(ctx context.Context, cl *remote.ESClient, node, repo, loc str
 	}
 	switch {
 	case len(nodes) == 0:
-		r.Status, r.Evidence = CheckWarn, "GET _nodes/settings listed no node"
+		r.Status, r.Evidence = steps.CheckWarn, "GET _nodes/settings listed no node"
 	case len(bad) > 0:
-		r.Status, r.Remedy = CheckFail, pathRepoRemedy(loc)
+		r.Status, r.Remedy = steps.CheckFail, pathRepoRemedy(loc)
 		r.Evidence = fmt.Sprintf("%s location %s is not under path.repo on %s", repo, loc, strings.Join(bad, ", "))
 	default:
-		r.Status = CheckPass
+		r.Status = steps.CheckPass
 		r.Evidence = fmt.Sprintf("%s location %s is under path.repo %v on all %d nodes", repo, loc, roots, len(nodes))
 	}
 	return r
@@ -686,17 +687,17 @@ func orNone(roots []string) string {
 	return "[" + strings.Join(roots, ", ") + "]"
 }
 
-func esErrorCheck(check, node string, resp *remote.ESResponse, remedy string) CheckResult {
+func esErrorCheck(check, node string, resp *remote.ESResponse, remedy string) steps.CheckResult {
 	ev := fmt.Sprintf("HTTP %d", resp.Status)
 	if e, err := parse.ParseESError(resp.Body); err == nil && e != nil {
 		ev += ": " + e.Type + ": " + e.Reason
 	}
-	return CheckResult{Check: check, Node: node, Status: CheckFail, Evidence: ev, Remedy: remedy}
+	return steps.CheckResult{Check: check, Node: node, Status: steps.CheckFail, Evidence: ev, Remedy: remedy}
 }
 
-func esVersionStatus(dist, version string) CheckStatus {
+func esVersionStatus(dist, version string) steps.CheckStatus {
 	if dist == "opensearch" {
-		return CheckPass
+		return steps.CheckPass
 	}
 	major, _ := strconv.Atoi(strings.SplitN(version, ".", 2)[0])
 	minor := 0
@@ -705,36 +706,36 @@ func esVersionStatus(dist, version string) CheckStatus {
 	}
 	switch {
 	case major == 7 && minor >= 11, major == 8, major == 9 && minor <= 1:
-		return CheckPass
+		return steps.CheckPass
 	}
-	return CheckWarn
+	return steps.CheckWarn
 }
 
-func serviceStep(env *Env) Step {
+func serviceStep(env *steps.Env) steps.Step {
 	nodes := env.NodesWith(config.RoleTheHive)
 	const cmd = "systemctl is-active thehive"
-	return Step{
-		ID: "thehive", Title: "TheHive service on each node", Kind: KindCheck,
+	return steps.Step{
+		ID: "thehive", Title: "TheHive service on each node", Kind: steps.KindCheck,
 		Why:  "A hot backup runs with TheHive up; a restore stops it on every node first.",
-		Plan: PlanEach(nodes, cmd, false),
-		Run: func(ctx context.Context, rc *RunContext) error {
-			EachNode(rc, nodes, func(rc *RunContext, n string) {
+		Plan: steps.PlanEach(nodes, cmd, false),
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
+			steps.EachNode(rc, nodes, func(rc *steps.RunContext, n string) {
 				var b strings.Builder
 				res, err := rc.Run(ctx, n, remote.Command{Cmd: cmd, Stdout: &b, Stderr: io.Discard})
 				st, perr := parse.ParseIsActive(b.String(), res.ExitCode)
 				switch {
 				case perr == nil && st.NotFound:
-					rc.Check(CheckResult{Check: "thehive service", Node: n, Status: CheckFail, Evidence: "no thehive unit on this node",
+					rc.Check(steps.CheckResult{Check: "thehive service", Node: n, Status: steps.CheckFail, Evidence: "no thehive unit on this node",
 						Remedy: "remove the thehive role from this node in the inventory, or install TheHive here"})
 				case perr == nil && st.Running():
-					rc.Check(CheckResult{Check: "thehive service", Node: n, Status: CheckPass, Evidence: string(st.State)})
+					rc.Check(steps.CheckResult{Check: "thehive service", Node: n, Status: steps.CheckPass, Evidence: string(st.State)})
 				case perr == nil:
-					rc.Check(CheckResult{Check: "thehive service", Node: n, Status: CheckWarn, Evidence: string(st.State),
+					rc.Check(steps.CheckResult{Check: "thehive service", Node: n, Status: steps.CheckWarn, Evidence: string(st.State),
 						Remedy: "`sudo systemctl start thehive` when it should run; `journalctl -u thehive` says why it stopped"})
 				case err != nil:
-					rc.Check(CheckResult{Check: "thehive service", Node: n, Status: CheckFail, Evidence: err.Error()})
+					rc.Check(steps.CheckResult{Check: "thehive service", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
 				default:
-					rc.Check(CheckResult{Check: "thehive service", Node: n, Status: CheckFail, Evidence: perr.Error()})
+					rc.Check(steps.CheckResult{Check: "thehive service", Node: n, Status: steps.CheckFail, Evidence: perr.Error()})
 				}
 			})
 			return nil
@@ -742,25 +743,25 @@ func serviceStep(env *Env) Step {
 	}
 }
 
-func filesStep(env *Env) Step {
+func filesStep(env *steps.Env) steps.Step {
 	st := env.Inv.Storage
 	n, p := filesLocation(env)
 	cmd := "stat -c '%U:%G %a' " + remote.Quote(p) + " && du -sb " + remote.Quote(p)
-	return Step{
-		ID: "files", Title: "Attachment storage", Kind: KindCheck,
+	return steps.Step{
+		ID: "files", Title: "Attachment storage", Kind: steps.KindCheck,
 		Why:  "Attachments on local disk or NFS (storage.localfs.location) are backed up as an archive that keeps owners and modes.",
-		Plan: PlanEach([]string{n}, cmd, true),
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Plan: steps.PlanEach([]string{n}, cmd, true),
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			out, err := rc.Stdout(ctx, n, cmd, true)
 			if err != nil {
-				rc.Check(CheckResult{Check: "attachments", Node: n, Status: CheckFail, Evidence: err.Error(),
+				rc.Check(steps.CheckResult{Check: "attachments", Node: n, Status: steps.CheckFail, Evidence: err.Error(),
 					Remedy: "check storage.path against storage.localfs.location in application.conf"})
 				return nil
 			}
 			lines := strings.Split(strings.TrimSpace(out), "\n")
-			r := CheckResult{Check: "attachments", Node: n, Status: CheckPass, Evidence: fmt.Sprintf("%s owner %s, %s", p, lines[0], HumanBytes(parse.ParseDU(out)))}
+			r := steps.CheckResult{Check: "attachments", Node: n, Status: steps.CheckPass, Evidence: fmt.Sprintf("%s owner %s, %s", p, lines[0], steps.HumanBytes(parse.ParseDU(out)))}
 			if st.Owner != "" && !strings.HasPrefix(lines[0], st.Owner+" ") {
-				r.Status, r.Remedy = CheckWarn, "owner differs from storage.owner "+st.Owner
+				r.Status, r.Remedy = steps.CheckWarn, "owner differs from storage.owner "+st.Owner
 			}
 			rc.Check(r)
 			return nil
@@ -768,28 +769,28 @@ func filesStep(env *Env) Step {
 	}
 }
 
-func s3Step(env *Env) Step {
+func s3Step(env *steps.Env) steps.Step {
 	s3 := env.Inv.Storage.S3
 	node := appNode(env)
-	return Step{
-		ID: "s3", Title: "Attachment storage in S3: bucket reachable with the credentials", Kind: KindCheck,
+	return steps.Step{
+		ID: "s3", Title: "Attachment storage in S3: bucket reachable with the credentials", Kind: steps.KindCheck,
 		Why: "With storage.provider = s3 the attachments live in a bucket; the backup copies every object, so the credentials must list and read it.",
-		Plan: func() []PlannedCommand {
-			return []PlannedCommand{{Node: node, Cmd: fmt.Sprintf("S3 via SSH tunnel: ListObjects %s/%s (max 1)", s3.Endpoint, s3.Bucket)}}
+		Plan: func() []steps.PlannedCommand {
+			return []steps.PlannedCommand{{Node: node, Cmd: fmt.Sprintf("S3 via SSH tunnel: ListObjects %s/%s (max 1)", s3.Endpoint, s3.Bucket)}}
 		},
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			cl, err := s3Client(env, node)
 			if err != nil {
-				rc.Check(CheckResult{Check: "s3", Node: node, Status: CheckFail, Evidence: err.Error()})
+				rc.Check(steps.CheckResult{Check: "s3", Node: node, Status: steps.CheckFail, Evidence: err.Error()})
 				return nil
 			}
 			ok, err := cl.BucketExists(ctx, s3.Bucket)
 			switch {
 			case err != nil:
-				rc.Check(CheckResult{Check: "s3 bucket", Node: node, Status: CheckFail, Evidence: fmt.Sprintf("%s: %v", s3.Endpoint, err),
+				rc.Check(steps.CheckResult{Check: "s3 bucket", Node: node, Status: steps.CheckFail, Evidence: fmt.Sprintf("%s: %v", s3.Endpoint, err),
 					Remedy: "check storage.s3.access_key/secret_key against storage.s3.aws.credentials in application.conf, and the endpoint as seen from " + node})
 			case !ok:
-				rc.Check(CheckResult{Check: "s3 bucket", Node: node, Status: CheckFail, Evidence: fmt.Sprintf("bucket %q does not exist at %s", s3.Bucket, s3.Endpoint),
+				rc.Check(steps.CheckResult{Check: "s3 bucket", Node: node, Status: steps.CheckFail, Evidence: fmt.Sprintf("bucket %q does not exist at %s", s3.Bucket, s3.Endpoint),
 					Remedy: "check storage.s3.bucket against storage.s3.bucket in application.conf"})
 			default:
 				lctx, cancel := context.WithCancel(ctx)
@@ -798,13 +799,13 @@ func s3Step(env *Env) Step {
 				// The first object listed (or error) is enough.
 				if obj, any := <-cl.ListObjects(lctx, s3.Bucket, minio.ListObjectsOptions{Recursive: true, MaxKeys: 1}); any {
 					if obj.Err != nil {
-						rc.Check(CheckResult{Check: "s3 bucket", Node: node, Status: CheckFail, Evidence: obj.Err.Error(),
+						rc.Check(steps.CheckResult{Check: "s3 bucket", Node: node, Status: steps.CheckFail, Evidence: obj.Err.Error(),
 							Remedy: "the credentials must be allowed to list and read the bucket"})
 						return nil
 					}
 					n++
 				}
-				rc.Check(CheckResult{Check: "s3 bucket", Node: node, Status: CheckPass, Evidence: fmt.Sprintf("bucket %s at %s is readable (%d object seen)", s3.Bucket, s3.Endpoint, n)})
+				rc.Check(steps.CheckResult{Check: "s3 bucket", Node: node, Status: steps.CheckPass, Evidence: fmt.Sprintf("bucket %s at %s is readable (%d object seen)", s3.Bucket, s3.Endpoint, n)})
 			}
 			return nil
 		},

@@ -1,4 +1,4 @@
-package steps
+package thehive
 
 import (
 	"context"
@@ -13,14 +13,15 @@ import (
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/remote/remotetest"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps"
 )
 
 // estimateEnv is the 3-node cluster inventory (node3 keeps its Cassandra
 // data in /data/cassandra/data and the attachments) with Elasticsearch
 // answered by es, reached through every node's "tunnel".
-func estimateEnv(t *testing.T, f *remotetest.Fake, es http.HandlerFunc) *Env {
+func estimateEnv(t *testing.T, f *remotetest.Fake, es http.HandlerFunc) *steps.Env {
 	t.Helper()
-	inv, err := config.Load("../testdata/inventory/thehive-cluster.yaml")
+	inv, err := config.Load("../../testdata/inventory/thehive-cluster.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +33,7 @@ func estimateEnv(t *testing.T, f *remotetest.Fake, es http.HandlerFunc) *Env {
 			return d.DialContext(ctx, "tcp", srv.Listener.Addr().String())
 		}
 	}
-	return &Env{Inv: inv, Exec: f, Dial: dial}
+	return &steps.Env{Inv: inv, Exec: f, Dial: dial}
 }
 
 // catIndices is a real-shaped GET _cat/indices?format=json&bytes=b reply:

@@ -1,4 +1,4 @@
-package steps
+package thehive
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps"
 )
 
 // repositoryStep checks that the backup repository has room for the
@@ -17,28 +18,28 @@ import (
 // node and the attachments, which hotsnap streams into the repository (the
 // Elasticsearch snapshot goes to Elasticsearch's own repository, checked by
 // the elasticsearch step).
-func repositoryStep(env *Env) Step {
+func repositoryStep(env *steps.Env) steps.Step {
 	url := env.Inv.Repository.URL
-	return Step{
-		ID: "repository", Title: "Free space in the backup repository for the backup's estimated size", Kind: KindCheck,
+	return steps.Step{
+		ID: "repository", Title: "Free space in the backup repository for the backup's estimated size", Kind: steps.KindCheck,
 		Why: "Every node's snapshot and the attachments are streamed into the repository; a backup that fills it fails after hours of copying.",
-		Plan: func() []PlannedCommand {
-			var out []PlannedCommand
+		Plan: func() []steps.PlannedCommand {
+			var out []steps.PlannedCommand
 			if env.Inv.Cassandra != nil {
 				for _, n := range env.NodesWith(config.RoleCassandra) {
-					out = append(out, PlannedCommand{Node: n, Cmd: keyspaceDUCmd(env, n), Sudo: true})
+					out = append(out, steps.PlannedCommand{Node: n, Cmd: keyspaceDUCmd(env, n), Sudo: true})
 				}
 			}
 			if st := env.Inv.Storage; st != nil && st.Provider == config.StorageLocalFS {
 				n, p := filesLocation(env)
-				out = append(out, PlannedCommand{Node: n, Cmd: "du -sb " + remote.Quote(p), Sudo: true})
+				out = append(out, steps.PlannedCommand{Node: n, Cmd: "du -sb " + remote.Quote(p), Sudo: true})
 			}
-			return append(out, PlannedCommand{Node: "repository", Cmd: "free space of " + url + " (statfs, or df -PB1 over SSH)"})
+			return append(out, steps.PlannedCommand{Node: "repository", Cmd: "free space of " + url + " (statfs, or df -PB1 over SSH)"})
 		},
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			store, closeStore, err := env.OpenRepo(ctx)
 			if err != nil {
-				rc.Check(CheckResult{Check: "repository space", Node: "repository", Status: CheckFail, Evidence: err.Error(),
+				rc.Check(steps.CheckResult{Check: "repository space", Node: "repository", Status: steps.CheckFail, Evidence: err.Error(),
 					Remedy: "set repository.url in the inventory to a directory, ssh://host/path or s3://bucket/prefix that this machine can reach"})
 				return nil
 			}
@@ -47,8 +48,8 @@ func repositoryStep(env *Env) Step {
 			where := store.String()
 			sp, ok := store.(repo.Spacer)
 			if !ok {
-				rc.Check(CheckResult{Check: "repository space", Node: "repository", Status: CheckPass,
-					Evidence: fmt.Sprintf("%s reports no free space (object storage); the backup copies about %s (%s)", where, HumanBytes(need), parts)})
+				rc.Check(steps.CheckResult{Check: "repository space", Node: "repository", Status: steps.CheckPass,
+					Evidence: fmt.Sprintf("%s reports no free space (object storage); the backup copies about %s (%s)", where, steps.HumanBytes(need), parts)})
 				return nil
 			}
 			rc.Check(spaceCheck(ctx, sp, where, need, parts, problems))
@@ -59,10 +60,10 @@ func repositoryStep(env *Env) Step {
 
 // spaceCheck reads the room left in the repository at where and judges it
 // (spaceVerdict); a repository that cannot say fails the check.
-func spaceCheck(ctx context.Context, sp repo.Spacer, where string, need int64, parts string, problems []string) CheckResult {
+func spaceCheck(ctx context.Context, sp repo.Spacer, where string, need int64, parts string, problems []string) steps.CheckResult {
 	space, err := sp.Space(ctx)
 	if err != nil {
-		return CheckResult{Check: "repository space", Node: "repository", Status: CheckFail, Evidence: err.Error(),
+		return steps.CheckResult{Check: "repository space", Node: "repository", Status: steps.CheckFail, Evidence: err.Error(),
 			Remedy: "check repository.url in the inventory: the directory (or its parent) must exist and be reachable"}
 	}
 	return spaceVerdict(space, where, need, parts, problems)
@@ -71,19 +72,19 @@ func spaceCheck(ctx context.Context, sp repo.Spacer, where string, need int64, p
 // spaceVerdict judges the room left in the repository at where against
 // need, the bytes the backup copies (parts says of what; problems names
 // what could not be measured).
-func spaceVerdict(space repo.Space, where string, need int64, parts string, problems []string) CheckResult {
-	r := CheckResult{Check: "repository space", Node: "repository", Status: CheckPass,
-		Evidence: fmt.Sprintf("%s free at %s; the backup copies about %s (%s)", HumanBytes(space.Free), space.At, HumanBytes(need), parts)}
+func spaceVerdict(space repo.Space, where string, need int64, parts string, problems []string) steps.CheckResult {
+	r := steps.CheckResult{Check: "repository space", Node: "repository", Status: steps.CheckPass,
+		Evidence: fmt.Sprintf("%s free at %s; the backup copies about %s (%s)", steps.HumanBytes(space.Free), space.At, steps.HumanBytes(need), parts)}
 	switch {
 	case space.Free < need:
-		r.Status = CheckFail
-		r.Remedy = fmt.Sprintf("free at least %s in %s, or point repository.url at a larger file system; `hotsnap prune` removes old backups", HumanBytes(need-space.Free), where)
+		r.Status = steps.CheckFail
+		r.Remedy = fmt.Sprintf("free at least %s in %s, or point repository.url at a larger file system; `hotsnap prune` removes old backups", steps.HumanBytes(need-space.Free), where)
 	case len(problems) > 0:
-		r.Status = CheckWarn
+		r.Status = steps.CheckWarn
 		r.Evidence += "; not measured: " + strings.Join(problems, "; ")
 		r.Remedy = "the estimate is partial: the disk, attachment or S3 checks above say why"
 	case space.Free < need+need/10:
-		r.Status = CheckWarn
+		r.Status = steps.CheckWarn
 		r.Remedy = "less than 10% would be left after the backup: free some space (`hotsnap prune`) before it grows"
 	}
 	return r
@@ -92,7 +93,7 @@ func spaceVerdict(space repo.Space, where string, need int64, parts string, prob
 // backupSize measures what a backup streams into the repository: the
 // keyspace on every Cassandra node and the attachments. parts describes the
 // sum; problems names what could not be measured.
-func backupSize(ctx context.Context, rc *RunContext, env *Env) (need int64, parts string, problems []string) {
+func backupSize(ctx context.Context, rc *steps.RunContext, env *steps.Env) (need int64, parts string, problems []string) {
 	var desc []string
 	if env.Inv.Cassandra != nil {
 		nodes := env.NodesWith(config.RoleCassandra)
@@ -102,7 +103,7 @@ func backupSize(ctx context.Context, rc *RunContext, env *Env) (need int64, part
 			total += n
 		}
 		need += total
-		desc = append(desc, fmt.Sprintf("Cassandra %s from %d nodes", HumanBytes(total), len(sizes)))
+		desc = append(desc, fmt.Sprintf("Cassandra %s from %d nodes", steps.HumanBytes(total), len(sizes)))
 		if len(errs) > 0 {
 			problems = append(problems, "the keyspace on "+strings.Join(slices.Sorted(maps.Keys(errs)), ", "))
 		}
@@ -113,7 +114,7 @@ func backupSize(ctx context.Context, rc *RunContext, env *Env) (need int64, part
 			problems = append(problems, "the attachments")
 		} else {
 			need += n
-			desc = append(desc, fmt.Sprintf("attachments %s in %s", HumanBytes(n), at))
+			desc = append(desc, fmt.Sprintf("attachments %s in %s", steps.HumanBytes(n), at))
 		}
 	}
 	if len(desc) == 0 {

@@ -1,4 +1,4 @@
-package steps
+package thehive
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps"
 	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
@@ -80,16 +81,16 @@ func (e *Estimate) Text() string {
 		nodes := slices.Sorted(maps.Keys(e.Cassandra))
 		per := make([]string, len(nodes))
 		for i, n := range nodes {
-			per[i] = n + " " + HumanBytes(e.Cassandra[n])
+			per[i] = n + " " + steps.HumanBytes(e.Cassandra[n])
 		}
-		parts = append(parts, fmt.Sprintf("Cassandra %s (%s)", HumanBytes(e.CassandraTotal()), strings.Join(per, " · ")))
+		parts = append(parts, fmt.Sprintf("Cassandra %s (%s)", steps.HumanBytes(e.CassandraTotal()), strings.Join(per, " · ")))
 	}
 	if e.AttachmentsAt != "" {
-		parts = append(parts, fmt.Sprintf("attachments %s (%s)", HumanBytes(e.Attachments), e.AttachmentsAt))
+		parts = append(parts, fmt.Sprintf("attachments %s (%s)", steps.HumanBytes(e.Attachments), e.AttachmentsAt))
 	}
-	text := fmt.Sprintf("%s to copy: %s", HumanBytes(e.Copied()), strings.Join(parts, ", "))
+	text := fmt.Sprintf("%s to copy: %s", steps.HumanBytes(e.Copied()), strings.Join(parts, ", "))
 	if len(e.ESIndices) > 0 {
-		text += fmt.Sprintf("; Elasticsearch %s (%s) goes into its own snapshot repository", HumanBytes(e.Elasticsearch), strings.Join(e.ESIndices, ", "))
+		text += fmt.Sprintf("; Elasticsearch %s (%s) goes into its own snapshot repository", steps.HumanBytes(e.Elasticsearch), strings.Join(e.ESIndices, ", "))
 	}
 	return text
 }
@@ -99,9 +100,9 @@ func (e *Estimate) Text() string {
 func (e *Estimate) TimeText() string {
 	switch d := e.Duration(); {
 	case d > 0:
-		return fmt.Sprintf("about %s at %s/s, the throughput of backup %s", d, HumanBytes(int64(e.Rate)), e.RateFrom)
+		return fmt.Sprintf("about %s at %s/s, the throughput of backup %s", d, steps.HumanBytes(int64(e.Rate)), e.RateFrom)
 	case e.Rate > 0:
-		return fmt.Sprintf("under a second at %s/s, the throughput of backup %s", HumanBytes(int64(e.Rate)), e.RateFrom)
+		return fmt.Sprintf("under a second at %s/s, the throughput of backup %s", steps.HumanBytes(int64(e.Rate)), e.RateFrom)
 	}
 	return NoEarlierBackup
 }
@@ -116,13 +117,13 @@ const NoEarlierBackup = "no earlier backup to estimate time from"
 // attachments; and takes the throughput of the newest complete backup in
 // b.Store. It changes nothing. A part that cannot be measured is named in
 // Problems; the error is only for a cancelled ctx.
-func EstimateBackup(ctx context.Context, env *Env, b *BackupRun) (*Estimate, error) {
-	return estimateBackup(ctx, Detached(env.Exec, "estimate"), env, b)
+func EstimateBackup(ctx context.Context, env *steps.Env, b *BackupRun) (*Estimate, error) {
+	return estimateBackup(ctx, steps.Detached(env.Exec, "estimate"), env, b)
 }
 
 // estimateBackup is EstimateBackup with its commands run through rc (the
 // backup's "measure" step journals them).
-func estimateBackup(ctx context.Context, rc *RunContext, env *Env, b *BackupRun) (*Estimate, error) {
+func estimateBackup(ctx context.Context, rc *steps.RunContext, env *steps.Env, b *BackupRun) (*Estimate, error) {
 	est := &Estimate{Cassandra: map[string]int64{}}
 	// Each part fills its own fields of est and returns what it could not
 	// measure; the parts run at once.
@@ -168,7 +169,7 @@ func estimateBackup(ctx context.Context, rc *RunContext, env *Env, b *BackupRun)
 		})
 	}
 	problems := make([][]string, len(parts))
-	Parallel(parts, func(i int, part func() []string) error { //nolint:errcheck // kept per part in problems
+	steps.Parallel(parts, func(i int, part func() []string) error { //nolint:errcheck // kept per part in problems
 		problems[i] = part()
 		return nil
 	})
@@ -183,7 +184,7 @@ func estimateBackup(ctx context.Context, rc *RunContext, env *Env, b *BackupRun)
 }
 
 // keyspaceDUCmd measures the keyspace's data directory on node n.
-func keyspaceDUCmd(env *Env, n string) string {
+func keyspaceDUCmd(env *steps.Env, n string) string {
 	ks := ""
 	if env.Inv.Cassandra != nil {
 		ks = env.Inv.Cassandra.Keyspace
@@ -193,10 +194,10 @@ func keyspaceDUCmd(env *Env, n string) string {
 
 // keyspaceSizes runs keyspaceDUCmd on every node at once; a node that
 // cannot be measured is missing from sizes and present in errs.
-func keyspaceSizes(ctx context.Context, rc *RunContext, env *Env, nodes []string) (sizes map[string]int64, errs map[string]error) {
+func keyspaceSizes(ctx context.Context, rc *steps.RunContext, env *steps.Env, nodes []string) (sizes map[string]int64, errs map[string]error) {
 	outs := make([]string, len(nodes))
 	failed := make([]error, len(nodes))
-	Parallel(nodes, func(i int, n string) error { //nolint:errcheck // kept per node in failed
+	steps.Parallel(nodes, func(i int, n string) error { //nolint:errcheck // kept per node in failed
 		outs[i], failed[i] = rc.Stdout(ctx, n, keyspaceDUCmd(env, n), true)
 		return nil
 	})
@@ -213,7 +214,7 @@ func keyspaceSizes(ctx context.Context, rc *RunContext, env *Env, nodes []string
 
 // esIndexSize is the primary store size of the indices a backup snapshots
 // (the index and, when it exists, the audit index), from _cat/indices.
-func esIndexSize(ctx context.Context, env *Env) (int64, []string, error) {
+func esIndexSize(ctx context.Context, env *steps.Env) (int64, []string, error) {
 	es := env.Inv.Elasticsearch
 	cl, node, err := esClient(env)
 	if err != nil {
@@ -247,7 +248,7 @@ func esIndexSize(ctx context.Context, env *Env) (int64, []string, error) {
 
 // attachmentsSize is the size of the local attachment folder (du on the
 // files node) or of every object in the S3 bucket, and where that is.
-func attachmentsSize(ctx context.Context, rc *RunContext, env *Env) (int64, string, error) {
+func attachmentsSize(ctx context.Context, rc *steps.RunContext, env *steps.Env) (int64, string, error) {
 	st := env.Inv.Storage
 	if st.Provider == config.StorageS3 {
 		if st.S3 == nil {
@@ -265,7 +266,7 @@ func attachmentsSize(ctx context.Context, rc *RunContext, env *Env) (int64, stri
 }
 
 // s3BucketSize lists the attachment bucket through the app node's tunnel.
-func s3BucketSize(ctx context.Context, env *Env) (int64, error) {
+func s3BucketSize(ctx context.Context, env *steps.Env) (int64, error) {
 	s3, node := env.Inv.Storage.S3, appNode(env)
 	cl, err := s3Client(env, node)
 	if err != nil {

@@ -1,4 +1,4 @@
-package steps
+package thehive
 
 import (
 	"context"
@@ -9,18 +9,19 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps"
 )
 
-func s3BackupStep(env *Env, b *BackupRun) Step {
+func s3BackupStep(env *steps.Env, b *BackupRun) steps.Step {
 	s3 := env.Inv.Storage.S3
 	node := appNode(env)
-	return Step{
-		ID: "files", Title: "Copy every attachment object from S3", Kind: KindAction,
+	return steps.Step{
+		ID: "files", Title: "Copy every attachment object from S3", Kind: steps.KindAction,
 		Why: "With storage.provider = s3 the attachments are objects in a bucket: each is copied into the repository with its hash, through the SSH tunnel when only the nodes reach the endpoint.",
-		Plan: func() []PlannedCommand {
-			return []PlannedCommand{{Node: node, Cmd: fmt.Sprintf("S3 via SSH tunnel: ListObjects %s/%s, GetObject each into %s/%s/<key>", s3.Endpoint, s3.Bucket, b.ID, repo.FilesS3Dir)}}
+		Plan: func() []steps.PlannedCommand {
+			return []steps.PlannedCommand{{Node: node, Cmd: fmt.Sprintf("S3 via SSH tunnel: ListObjects %s/%s, GetObject each into %s/%s/<key>", s3.Endpoint, s3.Bucket, b.ID, repo.FilesS3Dir)}}
 		},
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			start := time.Now()
 			cl, err := s3Client(env, node)
 			if err != nil {
@@ -53,7 +54,7 @@ func s3BackupStep(env *Env, b *BackupRun) Step {
 			b.manifest.Files = &repo.FileStore{Provider: repo.ProviderS3, Bucket: s3.Bucket, Objects: entries}
 			b.mu.Unlock()
 			b.timing("files", time.Since(start))
-			rc.Output("s3", fmt.Sprintf("%d objects, %s", len(entries), HumanBytes(total)))
+			rc.Output("s3", fmt.Sprintf("%d objects, %s", len(entries), steps.HumanBytes(total)))
 			return nil
 		},
 	}

@@ -1,4 +1,4 @@
-package steps
+package thehive
 
 import (
 	"context"
@@ -21,6 +21,7 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps"
 
 	"github.com/hotsnap/hotsnap/steps/parse"
 )
@@ -77,13 +78,13 @@ func (b *BackupRun) timing(name string, d time.Duration) {
 // Elasticsearch started together, streaming of every table into the
 // repository, the ES snapshot followed to SUCCESS, attachments, snapshots
 // cleared, and the manifest written last.
-func Backup(env *Env, b *BackupRun) Runbook {
+func Backup(env *steps.Env, b *BackupRun) steps.Runbook {
 	inv := env.Inv
 	b.manifest = repo.Manifest{Format: repo.ManifestFormat, ID: b.ID, Platform: inv.Platform, Cluster: inv.Cluster, Tool: b.Tool,
 		Versions: map[string]string{}}
 	b.tables = map[string][]snapshotDir{}
 	b.started = map[string]time.Time{}
-	rb := Runbook{Name: "backup", Cluster: inv.Cluster}
+	rb := steps.Runbook{Name: "backup", Cluster: inv.Cluster}
 	// The estimate only reads, like the checks: it runs alongside them.
 	measure := measureStep(env, b)
 	measure.Concurrent = true
@@ -123,7 +124,7 @@ func Backup(env *Env, b *BackupRun) Runbook {
 
 // withConcurrentCheck inserts s after the last concurrent step of steps
 // (the preflight checks that run at once), or at the end when none is.
-func withConcurrentCheck(steps []Step, s Step) []Step {
+func withConcurrentCheck(steps []steps.Step, s steps.Step) []steps.Step {
 	at := len(steps)
 	for i, st := range steps {
 		if st.Concurrent {
@@ -135,7 +136,7 @@ func withConcurrentCheck(steps []Step, s Step) []Step {
 
 // clearLeftovers removes what an earlier, killed run of this backup ID may
 // have left: the Cassandra snapshot on each node and the ES snapshot.
-func (b *BackupRun) clearLeftovers(ctx context.Context, rc *RunContext, cnodes []string, clear string, cl *remote.ESClient, esRepo string) error {
+func (b *BackupRun) clearLeftovers(ctx context.Context, rc *steps.RunContext, cnodes []string, clear string, cl *remote.ESClient, esRepo string) error {
 	if len(cnodes) > 0 {
 		if err := rc.RunAll(ctx, cnodes, func(string) remote.Command { return remote.Command{Cmd: clear, Sudo: true} }); err != nil {
 			return fmt.Errorf("clear the snapshot %s left by the earlier run: %w", b.ID, err)
@@ -156,11 +157,11 @@ func (b *BackupRun) clearLeftovers(ctx context.Context, rc *RunContext, cnodes [
 	return nil
 }
 
-func preflightVerdictStep() Step {
-	return Step{
-		ID: "preflight-verdict", Title: "Preflight verdict", Kind: KindCheck,
+func preflightVerdictStep() steps.Step {
+	return steps.Step{
+		ID: "preflight-verdict", Title: "Preflight verdict", Kind: steps.KindCheck,
 		Why: "With a node down, a repository missing or a damaged backup the result would not be usable: stop before anything is copied or changed.",
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			if failed := rc.FailedChecks(); len(failed) > 0 {
 				var names []string
 				for _, c := range failed {
@@ -173,17 +174,17 @@ func preflightVerdictStep() Step {
 	}
 }
 
-func oneNodeStep(env *Env, b *BackupRun) Step {
-	return Step{
-		ID: "one-node", Title: "One node holds every row?", Kind: KindCheck,
+func oneNodeStep(env *steps.Env, b *BackupRun) steps.Step {
+	return steps.Step{
+		ID: "one-node", Title: "One node holds every row?", Kind: steps.KindCheck,
 		Why: "Copying one node instead of every node is safe only when the keyspace is replicated on every node (RF = node count) and every node is UN, as the runbook's cluster procedure assumes.",
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			var rf, ring bool
 			for _, c := range rc.Checks() {
 				switch {
-				case c.Check == "replication" && c.Status == CheckPass:
+				case c.Check == "replication" && c.Status == steps.CheckPass:
 					rf = true
-				case c.Check == "ring state" && c.Status == CheckPass:
+				case c.Check == "ring state" && c.Status == steps.CheckPass:
 					ring = true
 				}
 			}
@@ -196,28 +197,28 @@ func oneNodeStep(env *Env, b *BackupRun) Step {
 	}
 }
 
-func measureStep(env *Env, b *BackupRun) Step {
+func measureStep(env *steps.Env, b *BackupRun) steps.Step {
 	nodes := b.snapshotNodes(env)
-	return Step{
-		ID: "measure", Title: "Estimate the size and time of the backup, and the room in the repository", Kind: KindCheck,
+	return steps.Step{
+		ID: "measure", Title: "Estimate the size and time of the backup, and the room in the repository", Kind: steps.KindCheck,
 		Why: "The operator sees how much will be copied, from where, into where and for how long, before approving; a repository too small for it stops the backup before anything is copied.",
-		Plan: func() []PlannedCommand {
-			var out []PlannedCommand
+		Plan: func() []steps.PlannedCommand {
+			var out []steps.PlannedCommand
 			for _, n := range nodes {
-				out = append(out, PlannedCommand{Node: n, Cmd: keyspaceDUCmd(env, n), Sudo: true})
+				out = append(out, steps.PlannedCommand{Node: n, Cmd: keyspaceDUCmd(env, n), Sudo: true})
 			}
 			if es := env.Inv.Elasticsearch; es != nil {
-				out = append(out, PlannedCommand{Node: esNode(env), Cmd: "GET " + es.URL + "/_cat/indices?format=json&bytes=b&h=index,pri.store.size,store.size"})
+				out = append(out, steps.PlannedCommand{Node: esNode(env), Cmd: "GET " + es.URL + "/_cat/indices?format=json&bytes=b&h=index,pri.store.size,store.size"})
 			}
 			if st := env.Inv.Storage; st != nil && st.Provider == config.StorageS3 && st.S3 != nil {
-				out = append(out, PlannedCommand{Node: appNode(env), Cmd: "S3: list s3://" + st.S3.Bucket + " (sizes)"})
+				out = append(out, steps.PlannedCommand{Node: appNode(env), Cmd: "S3: list s3://" + st.S3.Bucket + " (sizes)"})
 			} else if st != nil {
 				n, p := filesLocation(env)
-				out = append(out, PlannedCommand{Node: n, Cmd: "du -sb " + remote.Quote(p), Sudo: true})
+				out = append(out, steps.PlannedCommand{Node: n, Cmd: "du -sb " + remote.Quote(p), Sudo: true})
 			}
 			return out
 		},
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			est, err := estimateBackup(ctx, rc, env, b)
 			if err != nil {
 				return err
@@ -228,7 +229,7 @@ func measureStep(env *Env, b *BackupRun) Step {
 			rc.Output("", est.Text())
 			rc.Output("", "time: "+est.TimeText())
 			for _, p := range est.Problems {
-				rc.Check(CheckResult{Check: "estimate", Status: CheckWarn, Evidence: p,
+				rc.Check(steps.CheckResult{Check: "estimate", Status: steps.CheckWarn, Evidence: p,
 					Remedy: "the backup can still run; its progress has no total for what was not measured"})
 			}
 			// A repository too small for the estimate stops the backup here,
@@ -241,20 +242,20 @@ func measureStep(env *Env, b *BackupRun) Step {
 	}
 }
 
-func backupGate(env *Env, b *BackupRun) Step {
+func backupGate(env *steps.Env, b *BackupRun) steps.Step {
 	var nodes []string
 	for _, n := range env.Inv.Nodes {
 		nodes = append(nodes, n.Name)
 	}
-	return Step{
-		ID: "approve", Title: "Start the backup", Kind: KindGate,
-		Gate: &GateRequest{
+	return steps.Step{
+		ID: "approve", Title: "Start the backup", Kind: steps.KindGate,
+		Gate: &steps.GateRequest{
 			Happens: fmt.Sprintf("snapshot keyspace and index on every node under tag %s, stream every table and the attachments into %s, then clear the snapshots", b.ID, b.where()),
 			Nodes:   nodes, Rollback: "nothing to roll back: a backup only reads (snapshots are cleared even if it fails)",
 		},
 		// The question shows what the measure step found: the size per
 		// component and node, and the time at the last backup's throughput.
-		Refine: func(g *GateRequest) {
+		Refine: func(g *steps.GateRequest) {
 			b.mu.Lock()
 			est := b.est
 			b.mu.Unlock()
@@ -266,7 +267,7 @@ func backupGate(env *Env, b *BackupRun) Step {
 }
 
 // cql opens a CQL session through the first Cassandra node's tunnel.
-func cqlSession(env *Env) (cqlQuerier, func(), error) {
+func cqlSession(env *steps.Env) (cqlQuerier, func(), error) {
 	c := env.Inv.Cassandra
 	nodes := env.Inv.NodesWithRole(config.RoleCassandra)
 	var hosts []string
@@ -280,15 +281,15 @@ func cqlSession(env *Env) (cqlQuerier, func(), error) {
 	return gocqlQuerier{s}, s.Close, nil
 }
 
-func schemaStep(env *Env, b *BackupRun) Step {
+func schemaStep(env *steps.Env, b *BackupRun) steps.Step {
 	c := env.Inv.Cassandra
-	return Step{
-		ID: "schema", Title: "Export the keyspace schema and the topology", Kind: KindAction,
+	return steps.Step{
+		ID: "schema", Title: "Export the keyspace schema and the topology", Kind: steps.KindAction,
 		Why: "The restore recreates the keyspace from this schema (server-side DESCRIBE, so no cqlsh/Python 3.9 is needed) and compares topologies.",
-		Plan: func() []PlannedCommand {
-			return []PlannedCommand{{Node: env.NodesWith(config.RoleCassandra)[0], Cmd: "CQL: DESCRIBE KEYSPACE " + c.Keyspace + "; SELECT host_id, data_center, rack, tokens, release_version FROM system.local / system.peers_v2"}}
+		Plan: func() []steps.PlannedCommand {
+			return []steps.PlannedCommand{{Node: env.NodesWith(config.RoleCassandra)[0], Cmd: "CQL: DESCRIBE KEYSPACE " + c.Keyspace + "; SELECT host_id, data_center, rack, tokens, release_version FROM system.local / system.peers_v2"}}
 		},
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			q, closeFn, err := cqlSession(env)
 			if err != nil {
 				return err
@@ -336,19 +337,19 @@ func schemaStep(env *Env, b *BackupRun) Step {
 
 // s3Client returns a client of the attachment bucket's endpoint
 // (storage.s3) through node's tunnel.
-func s3Client(env *Env, node string) (*minio.Client, error) {
+func s3Client(env *steps.Env, node string) (*minio.Client, error) {
 	s3 := env.Inv.Storage.S3
 	return remote.NewS3Client(s3.Endpoint, env.S3AccessKey, env.S3SecretKey, s3.Region, s3.PathStyle, env.Dial(node))
 }
 
 // esClient returns a REST client for the cluster through the first ES node.
-func esClient(env *Env) (*remote.ESClient, string, error) {
+func esClient(env *steps.Env) (*remote.ESClient, string, error) {
 	node, es := esNode(env), env.Inv.Elasticsearch
 	cl, err := remote.NewESClient(node, es.URL, es.Username, env.ESPassword, env.Dial(node))
 	return cl, node, err
 }
 
-func snapshotStep(env *Env, b *BackupRun) Step {
+func snapshotStep(env *steps.Env, b *BackupRun) steps.Step {
 	cnodes := b.snapshotNodes(env)
 	var ks string
 	if env.Inv.Cassandra != nil {
@@ -357,17 +358,17 @@ func snapshotStep(env *Env, b *BackupRun) Step {
 	snapCmd := "nodetool snapshot -t " + remote.Quote(b.ID) + " " + remote.Quote(ks)
 	clear := "nodetool clearsnapshot -t " + remote.Quote(b.ID) + " " + remote.Quote(ks)
 	es := env.Inv.Elasticsearch
-	return Step{
-		ID: "snapshot", Title: "Snapshot Cassandra on every node and Elasticsearch, together", Kind: KindAction,
+	return steps.Step{
+		ID: "snapshot", Title: "Snapshot Cassandra on every node and Elasticsearch, together", Kind: steps.KindAction,
 		Why: "\"Coordinate your Apache Cassandra, Elasticsearch, and file storage backups to run at the same time\": every snapshot starts behind one barrier, under one ID, and the start skew is recorded.",
-		Plan: func() []PlannedCommand {
-			out := PlanEach(cnodes, snapCmd, true)()
+		Plan: func() []steps.PlannedCommand {
+			out := steps.PlanEach(cnodes, snapCmd, true)()
 			if es != nil {
-				out = append(out, PlannedCommand{Node: "elasticsearch", Cmd: fmt.Sprintf("PUT %s/_snapshot/%s/%s?wait_for_completion=false {\"indices\": %q, \"include_global_state\": false}", es.URL, es.Repository, b.ID, es.Index+","+es.AuditIndex)})
+				out = append(out, steps.PlannedCommand{Node: "elasticsearch", Cmd: fmt.Sprintf("PUT %s/_snapshot/%s/%s?wait_for_completion=false {\"indices\": %q, \"include_global_state\": false}", es.URL, es.Repository, b.ID, es.Index+","+es.AuditIndex)})
 			}
 			return out
 		},
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			var cl *remote.ESClient
 			var indices []string
 			if es != nil {
@@ -468,14 +469,14 @@ func snapshotStep(env *Env, b *BackupRun) Step {
 			rc.Output("", fmt.Sprintf("snapshots started within %.1f ms of each other", skew))
 			return errors.Join(errs...)
 		},
-		Cleanup: func(ctx context.Context, rc *RunContext) error {
+		Cleanup: func(ctx context.Context, rc *steps.RunContext) error {
 			return clearSnapshots(ctx, rc, cnodes, clear)
 		},
 	}
 }
 
 // snapshotNodes are the Cassandra nodes whose snapshots the backup takes.
-func (b *BackupRun) snapshotNodes(env *Env) []string {
+func (b *BackupRun) snapshotNodes(env *steps.Env) []string {
 	nodes := env.NodesWith(config.RoleCassandra)
 	if b.OneNode && len(nodes) > 1 {
 		return nodes[:1]
@@ -509,7 +510,7 @@ func esHTTPError(what string, r *remote.ESResponse) error {
 	return fmt.Errorf("%s: HTTP %d: %.300s", what, r.Status, r.Body)
 }
 
-func clearSnapshots(ctx context.Context, rc *RunContext, nodes []string, cmd string) error {
+func clearSnapshots(ctx context.Context, rc *steps.RunContext, nodes []string, cmd string) error {
 	return rc.RunAll(ctx, nodes, func(string) remote.Command { return remote.Command{Cmd: cmd, Sudo: true} })
 }
 
@@ -541,7 +542,7 @@ func parseSnapshotDirs(out string) ([]snapshotDir, error) {
 // streamStep streams every node's snapshot into the repository and, with
 // withFiles, the attachments on local disk or NFS at the same time: the
 // attachments' node streams them while the tables stream, instead of after.
-func streamStep(env *Env, b *BackupRun, withFiles bool) Step {
+func streamStep(env *steps.Env, b *BackupRun, withFiles bool) steps.Step {
 	nodes := b.snapshotNodes(env)
 	ks := env.Inv.Cassandra.Keyspace
 	tarCmd := func(n, tableDir string) string {
@@ -553,21 +554,21 @@ func streamStep(env *Env, b *BackupRun, withFiles bool) Step {
 		title = "Stream every node's snapshot and the attachments into the repository"
 		why += " " + filesWhy + " They stream alongside the tables."
 	}
-	return Step{
-		ID: "stream", Title: title, Kind: KindAction,
+	return steps.Step{
+		ID: "stream", Title: title, Kind: steps.KindAction,
 		Why: why,
-		Plan: func() []PlannedCommand {
-			var out []PlannedCommand
+		Plan: func() []steps.PlannedCommand {
+			var out []steps.PlannedCommand
 			for _, n := range nodes {
-				out = append(out, PlannedCommand{Node: n, Cmd: snapshotDirsCmd(dataDir(env, n), ks, b.ID), Sudo: true},
-					PlannedCommand{Node: n, Cmd: tarCmd(n, "<table>-<id>"), Sudo: true, Note: "one per table, streamed into " + repo.TableArchivePath(b.ID, n, ks, "<table>", "<id>")})
+				out = append(out, steps.PlannedCommand{Node: n, Cmd: snapshotDirsCmd(dataDir(env, n), ks, b.ID), Sudo: true},
+					steps.PlannedCommand{Node: n, Cmd: tarCmd(n, "<table>-<id>"), Sudo: true, Note: "one per table, streamed into " + repo.TableArchivePath(b.ID, n, ks, "<table>", "<id>")})
 			}
 			if withFiles {
 				out = append(out, b.filesPlan(env)...)
 			}
 			return out
 		},
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			start := time.Now()
 			if withFiles {
 				// The attachments stream while the tables are measured and
@@ -607,10 +608,10 @@ const filesProgressKey = "attachments"
 
 // streamTables measures, then streams, every node's snapshot into the
 // store, the nodes in parallel.
-func (b *BackupRun) streamTables(ctx context.Context, rc *RunContext, env *Env, nodes []string, ks string, start time.Time, tarCmd func(n, tableDir string) string) error {
+func (b *BackupRun) streamTables(ctx context.Context, rc *steps.RunContext, env *steps.Env, nodes []string, ks string, start time.Time, tarCmd func(n, tableDir string) string) error {
 	// Measure first, so progress has a total.
 	totals := make([]int64, len(nodes))
-	if err := Parallel(nodes, func(i int, n string) error {
+	if err := steps.Parallel(nodes, func(i int, n string) error {
 		out, err := rc.Stdout(ctx, n, snapshotDirsCmd(dataDir(env, n), ks, b.ID), true)
 		if err != nil {
 			return err
@@ -636,15 +637,15 @@ func (b *BackupRun) streamTables(ctx context.Context, rc *RunContext, env *Env, 
 	for _, t := range totals {
 		total += t
 	}
-	err := Parallel(nodes, func(i int, n string) error {
+	err := steps.Parallel(nodes, func(i int, n string) error {
 		return b.streamNode(ctx, rc, env, n, ks, totals[i], tarCmd)
 	})
 	b.timing("stream", time.Since(start))
 	if err != nil {
 		return err
 	}
-	rc.Output("", fmt.Sprintf("%s streamed from %d nodes in %s (%s/s)", HumanBytes(total), len(nodes), time.Since(start).Round(time.Millisecond),
-		HumanBytes(int64(float64(total)/time.Since(start).Seconds()))))
+	rc.Output("", fmt.Sprintf("%s streamed from %d nodes in %s (%s/s)", steps.HumanBytes(total), len(nodes), time.Since(start).Round(time.Millisecond),
+		steps.HumanBytes(int64(float64(total)/time.Since(start).Seconds()))))
 	return nil
 }
 
@@ -657,7 +658,7 @@ const tableStreams = 2
 // streamNode streams one node's tables into the store, tableStreams at a
 // time (the largest first, so that it does not end last). The first failure
 // stops the node's other streams.
-func (b *BackupRun) streamNode(ctx context.Context, rc *RunContext, env *Env, n, ks string, total int64, tarCmd func(n, tableDir string) string) error {
+func (b *BackupRun) streamNode(ctx context.Context, rc *steps.RunContext, env *steps.Env, n, ks string, total int64, tarCmd func(n, tableDir string) string) error {
 	b.mu.Lock()
 	dirs := b.tables[n]
 	b.mu.Unlock()
@@ -772,7 +773,7 @@ func firstStreamError(errs []error) error {
 // streams its output into the store at p, indexing the archive (every
 // file's SHA-256 and the archive's tar digest, each byte hashed once) as it
 // passes. Nothing is buffered whole; a failure leaves no file.
-func streamTar(ctx context.Context, rc *RunContext, node, cmd string, store repo.Store, p string, progress func(int64)) (*repo.ArchiveIndex, error) {
+func streamTar(ctx context.Context, rc *steps.RunContext, node, cmd string, store repo.Store, p string, progress func(int64)) (*repo.ArchiveIndex, error) {
 	w, err := store.Create(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("create %s in %s: %w", p, store, err)
@@ -804,22 +805,22 @@ func streamTar(ctx context.Context, rc *RunContext, node, cmd string, store repo
 	return res.ix, nil
 }
 
-func esWaitStep(env *Env, b *BackupRun) Step {
+func esWaitStep(env *steps.Env, b *BackupRun) steps.Step {
 	es := env.Inv.Elasticsearch
-	return Step{
-		ID: "es-wait", Title: "Follow the Elasticsearch snapshot to SUCCESS", Kind: KindAction,
+	return steps.Step{
+		ID: "es-wait", Title: "Follow the Elasticsearch snapshot to SUCCESS", Kind: steps.KindAction,
 		Why: "The documented script returns as soon as ES accepts the snapshot; a backup is only a backup once the snapshot is SUCCESS, so it is polled (never wait_for_completion=true) and FAILED or PARTIAL fails the run.",
-		Plan: func() []PlannedCommand {
-			return []PlannedCommand{{Node: "elasticsearch", Cmd: fmt.Sprintf("GET /_snapshot/%s/%s (every %s at most) and /_snapshot/%s/%s/_status for progress", es.Repository, b.ID, pollMax, es.Repository, b.ID)}}
+		Plan: func() []steps.PlannedCommand {
+			return []steps.PlannedCommand{{Node: "elasticsearch", Cmd: fmt.Sprintf("GET /_snapshot/%s/%s (every %s at most) and /_snapshot/%s/%s/_status for progress", es.Repository, b.ID, pollMax, es.Repository, b.ID)}}
 		},
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			start := time.Now()
 			cl, _, err := esClient(env)
 			if err != nil {
 				return err
 			}
 			defer cl.Close()
-			return Poll(ctx, pollMax, 0, func() (bool, error) {
+			return steps.Poll(ctx, pollMax, 0, func() (bool, error) {
 				r, err := cl.Do(ctx, http.MethodGet, "/_snapshot/"+es.Repository+"/"+b.ID, nil)
 				if err != nil {
 					return false, err
@@ -864,7 +865,7 @@ func esWaitStep(env *Env, b *BackupRun) Step {
 				return false, nil
 			})
 		},
-		Cleanup: func(ctx context.Context, rc *RunContext) error {
+		Cleanup: func(ctx context.Context, rc *steps.RunContext) error {
 			// A failed or abandoned snapshot is deleted, so that it cannot be mistaken for a backup.
 			cl, _, err := esClient(env)
 			if err != nil {
@@ -891,16 +892,16 @@ func joinRaw(rs []json.RawMessage) []byte {
 	return []byte(strings.Join(parts, "; "))
 }
 
-func filesBackupStep(env *Env, b *BackupRun) Step {
+func filesBackupStep(env *steps.Env, b *BackupRun) steps.Step {
 	st := env.Inv.Storage
 	if st.Provider == config.StorageS3 {
 		return s3BackupStep(env, b)
 	}
-	return Step{
-		ID: "files", Title: "Archive the attachments", Kind: KindAction,
+	return steps.Step{
+		ID: "files", Title: "Archive the attachments", Kind: steps.KindAction,
 		Why:  filesWhy,
-		Plan: func() []PlannedCommand { return b.filesPlan(env) },
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Plan: func() []steps.PlannedCommand { return b.filesPlan(env) },
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			node, _ := filesLocation(env)
 			return b.backupFiles(ctx, rc, env, node)
 		},
@@ -912,14 +913,14 @@ const filesWhy = "Attachments on local disk or NFS are archived as a tar stream 
 func filesTarCmd(dir string) string { return "tar -C " + remote.Quote(dir) + " -cf - ." }
 
 // filesPlan is what archiving the attachments on local disk or NFS runs.
-func (b *BackupRun) filesPlan(env *Env) []PlannedCommand {
+func (b *BackupRun) filesPlan(env *steps.Env) []steps.PlannedCommand {
 	node, p := filesLocation(env)
-	return []PlannedCommand{{Node: node, Cmd: filesTarCmd(p), Sudo: true, Note: "streamed into " + b.ID + "/" + repo.FilesArchive}}
+	return []steps.PlannedCommand{{Node: node, Cmd: filesTarCmd(p), Sudo: true, Note: "streamed into " + b.ID + "/" + repo.FilesArchive}}
 }
 
 // backupFiles streams the attachments on local disk or NFS into the store
 // as one tar, reporting progress under progressKey.
-func (b *BackupRun) backupFiles(ctx context.Context, rc *RunContext, env *Env, progressKey string) error {
+func (b *BackupRun) backupFiles(ctx context.Context, rc *steps.RunContext, env *steps.Env, progressKey string) error {
 	node, p := filesLocation(env)
 	start := time.Now()
 	// The progress's total is what the measure step found; du only when it
@@ -941,32 +942,32 @@ func (b *BackupRun) backupFiles(ctx context.Context, rc *RunContext, env *Env, p
 	b.manifest.Files = &repo.FileStore{Provider: repo.ProviderLocalFS, Path: p, Node: node, Archive: b.ID + "/" + repo.FilesArchive, Size: ix.Size, Digest: ix.Digest, Entries: ix.Files}
 	b.mu.Unlock()
 	b.timing("files", time.Since(start))
-	rc.Output(node, fmt.Sprintf("attachments: %d entries, %s", len(ix.Files), HumanBytes(ix.Size)))
+	rc.Output(node, fmt.Sprintf("attachments: %d entries, %s", len(ix.Files), steps.HumanBytes(ix.Size)))
 	return nil
 }
 
-func clearSnapshotStep(env *Env, b *BackupRun) Step {
+func clearSnapshotStep(env *steps.Env, b *BackupRun) steps.Step {
 	nodes := b.snapshotNodes(env)
 	ks := env.Inv.Cassandra.Keyspace
 	cmd := "nodetool clearsnapshot -t " + remote.Quote(b.ID) + " " + remote.Quote(ks)
-	return Step{
-		ID: "clearsnapshot", Title: "Clear the Cassandra snapshots", Kind: KindAction,
+	return steps.Step{
+		ID: "clearsnapshot", Title: "Clear the Cassandra snapshots", Kind: steps.KindAction,
 		Why:  "A snapshot holds every SSTable it links until it is cleared; once streamed it only costs disk.",
-		Plan: PlanEach(nodes, cmd, true),
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Plan: steps.PlanEach(nodes, cmd, true),
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			return clearSnapshots(ctx, rc, nodes, cmd)
 		},
 	}
 }
 
-func manifestStep(env *Env, b *BackupRun) Step {
-	return Step{
-		ID: "manifest", Title: "Write the manifest", Kind: KindAction,
+func manifestStep(env *steps.Env, b *BackupRun) steps.Step {
+	return steps.Step{
+		ID: "manifest", Title: "Write the manifest", Kind: steps.KindAction,
 		Why: "The manifest is written last and atomically: a backup without one is incomplete by definition.",
-		Plan: func() []PlannedCommand {
-			return []PlannedCommand{{Node: "repository", Cmd: "write " + b.ID + "/manifest.json in " + b.where()}}
+		Plan: func() []steps.PlannedCommand {
+			return []steps.PlannedCommand{{Node: "repository", Cmd: "write " + b.ID + "/manifest.json in " + b.where()}}
 		},
-		Run: func(ctx context.Context, rc *RunContext) error {
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			b.mu.Lock()
 			b.manifest.Finished = time.Now().UTC()
 			if b.manifest.Started.IsZero() {
@@ -977,7 +978,7 @@ func manifestStep(env *Env, b *BackupRun) Step {
 			if err := repo.WriteManifest(ctx, b.Store, &m); err != nil {
 				return fmt.Errorf("write the manifest: %w", err)
 			}
-			rc.Output("", fmt.Sprintf("backup %s complete: %s in %s", b.ID, HumanBytes(m.Size()), b.where()))
+			rc.Output("", fmt.Sprintf("backup %s complete: %s in %s", b.ID, steps.HumanBytes(m.Size()), b.where()))
 			return nil
 		},
 	}
@@ -985,7 +986,7 @@ func manifestStep(env *Env, b *BackupRun) Step {
 
 // CheckESSnapshot returns "" when the backup's Elasticsearch snapshot still
 // exists and is SUCCESS, else what is wrong.
-func CheckESSnapshot(ctx context.Context, env *Env, s *repo.ESSnapshot) string {
+func CheckESSnapshot(ctx context.Context, env *steps.Env, s *repo.ESSnapshot) string {
 	cl, _, err := esClient(env)
 	if err != nil {
 		return err.Error()
@@ -1016,24 +1017,24 @@ func CheckESSnapshot(ctx context.Context, env *Env, s *repo.ESSnapshot) string {
 
 // Prune builds the runbook that removes backups: a destructive gate naming
 // them, then each backup's files and its Elasticsearch snapshot.
-func Prune(env *Env, store repo.Store, remove []repo.Summary) Runbook {
+func Prune(env *steps.Env, store repo.Store, remove []repo.Summary) steps.Runbook {
 	var ids []string
 	for _, r := range remove {
 		ids = append(ids, r.ID)
 	}
-	return Runbook{Name: "prune", Cluster: env.Inv.Cluster, Steps: []Step{
-		{ID: "approve", Title: "Remove old backups", Kind: KindGate, Gate: &GateRequest{
+	return steps.Runbook{Name: "prune", Cluster: env.Inv.Cluster, Steps: []steps.Step{
+		{ID: "approve", Title: "Remove old backups", Kind: steps.KindGate, Gate: &steps.GateRequest{
 			Happens: fmt.Sprintf("remove %d backups from %s and their Elasticsearch snapshots: %s", len(ids), store, strings.Join(ids, ", ")),
 			Loses:   "these backups, for good", Destructive: true, Rollback: "none: copy them elsewhere first if in doubt"}},
-		{ID: "remove", Title: "Remove the backups", Kind: KindAction, Destructive: true,
-			Plan: func() []PlannedCommand {
-				var out []PlannedCommand
+		{ID: "remove", Title: "Remove the backups", Kind: steps.KindAction, Destructive: true,
+			Plan: func() []steps.PlannedCommand {
+				var out []steps.PlannedCommand
 				for _, id := range ids {
-					out = append(out, PlannedCommand{Node: "repository", Cmd: "rm -r " + id + " in " + store.String()})
+					out = append(out, steps.PlannedCommand{Node: "repository", Cmd: "rm -r " + id + " in " + store.String()})
 				}
 				return out
 			},
-			Run: func(ctx context.Context, rc *RunContext) error {
+			Run: func(ctx context.Context, rc *steps.RunContext) error {
 				var errs []error
 				for _, id := range ids {
 					m, err := repo.ReadManifest(ctx, store, id)
