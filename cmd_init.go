@@ -23,6 +23,7 @@ import (
 	"github.com/hotsnap/hotsnap/steps"
 	"github.com/hotsnap/hotsnap/ui"
 
+	nodehost "github.com/hotsnap/hotsnap/steps/host"
 	"github.com/hotsnap/hotsnap/steps/parse"
 
 	"github.com/hotsnap/hotsnap/runbooks/thehive"
@@ -535,7 +536,7 @@ func localURL(u, seed string) (string, string, bool) {
 	if err != nil {
 		host, port = hostport, "9200"
 	}
-	if thehive.IsLocalHost(host, seed) {
+	if nodehost.IsLocalHost(host, seed) {
 		return scheme + "://127.0.0.1:" + port, host, true
 	}
 	return u, host, false
@@ -560,7 +561,7 @@ func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remo
 	ns := &initNodes{inv: inv, byHost: map[string]int{}}
 	// A service on another host is asked over SSH on that host.
 	remoteRun := func(host string, fn func(ex steps.Executor, node string) (string, error)) (string, error) {
-		if thehive.IsLocalHost(host, seed) {
+		if nodehost.IsLocalHost(host, seed) {
 			return fn(seedPool, seed)
 		}
 		p := remote.NewPool([]remote.Target{{Name: host, Host: host, Port: o.port, User: o.user, IdentityFiles: o.identities}}, opts)
@@ -574,7 +575,7 @@ func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remo
 		pg.Host, pg.Port = "localhost", config.DefaultPostgresPort
 	}
 	pgHost := seed
-	if !thehive.IsLocalHost(pg.Host, seed) {
+	if !nodehost.IsLocalHost(pg.Host, seed) {
 		pgHost = pg.Host
 	}
 	fmt.Fprintf(out, "  postgresql: %s:%d database %q user %q\n", pg.Host, pg.Port, pg.Database, pg.User)
@@ -595,14 +596,14 @@ func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remo
 	redisHost := seed
 	redisData := o.redisData
 	if conf.RedisHost != "" {
-		if !thehive.IsLocalHost(conf.RedisHost, seed) {
+		if !nodehost.IsLocalHost(conf.RedisHost, seed) {
 			redisHost = conf.RedisHost
 		}
 		fmt.Fprintf(out, "  redis: %s:%d db %d\n", conf.RedisHost, conf.RedisPort, conf.RedisDB)
 		if redisData == "" {
 			d, err := remoteRun(conf.RedisHost, func(ex steps.Executor, node string) (string, error) {
 				h := conf.RedisHost
-				if thehive.IsLocalHost(h, seed) {
+				if nodehost.IsLocalHost(h, seed) {
 					h = "127.0.0.1"
 				}
 				return thehive.RedisDataDir(ctx, ex, node, h, conf.RedisPort)
@@ -690,7 +691,7 @@ func initAlien4Cloud(ctx context.Context, o initOpts, seed string, seedPool *rem
 		if h, _, err := net.SplitHostPort(a); err == nil {
 			host = h
 		}
-		if thehive.IsLocalHost(host, seed) {
+		if nodehost.IsLocalHost(host, seed) {
 			local = true
 			continue
 		}

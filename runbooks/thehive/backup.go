@@ -23,6 +23,7 @@ import (
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
 
+	"github.com/hotsnap/hotsnap/steps/host"
 	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
@@ -235,7 +236,7 @@ func measureStep(env *steps.Env, b *BackupRun) steps.Step {
 			// A repository too small for the estimate stops the backup here,
 			// not hours into the copy.
 			if sp, ok := b.Store.(repo.Spacer); ok {
-				rc.Check(spaceCheck(ctx, sp, b.Store.String(), est.Copied(), est.Text(), est.Problems))
+				rc.Check(host.SpaceCheck(ctx, sp, b.Store.String(), est.Copied(), est.Text(), est.Problems))
 			}
 			return nil
 		},

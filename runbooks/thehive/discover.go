@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,33 +15,12 @@ import (
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/steps"
 
+	"github.com/hotsnap/hotsnap/steps/host"
 	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
 // TheHiveConfPath is where TheHive keeps its configuration.
 const TheHiveConfPath = "/etc/thehive/application.conf"
-
-// maxConfBytes bounds a configuration file read from a node.
-const maxConfBytes = 1 << 20
-
-// readRemoteFile returns a file's content read through sudo, or
-// fs.ErrNotExist (wrapped) when it is absent.
-func readRemoteFile(ctx context.Context, ex steps.Executor, node, file string) ([]byte, error) {
-	var b strings.Builder
-	q := remote.Quote(file)
-	cmd := "if [ -e " + q + " ]; then head -c " + strconv.Itoa(maxConfBytes+1) + " " + q + "; else exit 66; fi"
-	res, err := ex.Run(ctx, node, remote.Command{Cmd: cmd, Sudo: true, Stdout: &b, Stderr: io.Discard})
-	if res.ExitCode == 66 {
-		return nil, fmt.Errorf("%s: %s: %w", node, file, fs.ErrNotExist)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if b.Len() > maxConfBytes {
-		return nil, fmt.Errorf("%s: %s is larger than %d bytes", node, file, maxConfBytes)
-	}
-	return []byte(b.String()), nil
-}
 
 // ReadTheHiveConf reads /etc/thehive/application.conf on node (through sudo),
 // following its includes on the same node, and extracts what hotsnap needs.
@@ -52,7 +29,7 @@ func readRemoteFile(ctx context.Context, ex steps.Executor, node, file string) (
 // (TheHiveEnvironment); when the service is not running, without it, and a
 // warning says so. Errors name the node and the file with line:col.
 func ReadTheHiveConf(ctx context.Context, ex steps.Executor, node string) (*config.TheHiveConf, error) {
-	data, err := readRemoteFile(ctx, ex, node, TheHiveConfPath)
+	data, err := host.ReadFile(ctx, ex, node, TheHiveConfPath)
 	if err != nil {
 		return nil, fmt.Errorf("read TheHive configuration: %w", err)
 	}
@@ -65,7 +42,7 @@ func ReadTheHiveConf(ctx context.Context, ex steps.Executor, node string) (*conf
 		if b, ok := read[p]; ok {
 			return b, nil
 		}
-		b, err := readRemoteFile(ctx, ex, node, p)
+		b, err := host.ReadFile(ctx, ex, node, p)
 		if err == nil {
 			read[p] = b
 			substs = substs || strings.Contains(string(b), "${")
@@ -171,7 +148,7 @@ func RunsElasticsearch(ctx context.Context, dial remote.DialFunc, node, esURL st
 	if port == "" {
 		port = "9200"
 	}
-	if !IsLocalHost(u.Hostname()) {
+	if !host.IsLocalHost(u.Hostname()) {
 		for _, h := range searchHosts {
 			if hh, _, err := net.SplitHostPort(h); err == nil {
 				h = hh

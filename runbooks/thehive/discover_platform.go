@@ -16,6 +16,7 @@ import (
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/steps"
 
+	"github.com/hotsnap/hotsnap/steps/host"
 	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
@@ -89,7 +90,7 @@ func detectFrom(out string) PlatformFiles {
 // the first elasticsearch.yml of config.EclecticIQElasticsearchYMLPaths
 // that exists. Errors name the node and file:line:col.
 func ReadEclecticIQConf(ctx context.Context, ex steps.Executor, node string) (*config.EclecticIQConf, error) {
-	data, err := readRemoteFile(ctx, ex, node, config.EclecticIQSettingsPath)
+	data, err := host.ReadFile(ctx, ex, node, config.EclecticIQSettingsPath)
 	if err != nil {
 		return nil, fmt.Errorf("read EclecticIQ settings: %w", err)
 	}
@@ -98,7 +99,7 @@ func ReadEclecticIQConf(ctx context.Context, ex steps.Executor, node string) (*c
 		return nil, fmt.Errorf("%s: %w", node, err)
 	}
 	for _, p := range config.EclecticIQElasticsearchYMLPaths {
-		data, err := readRemoteFile(ctx, ex, node, p)
+		data, err := host.ReadFile(ctx, ex, node, p)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -117,7 +118,7 @@ func ReadEclecticIQConf(ctx context.Context, ex steps.Executor, node string) (*c
 
 // ReadAlien4CloudConf reads an Alien4Cloud config.yml on node.
 func ReadAlien4CloudConf(ctx context.Context, ex steps.Executor, node, file string) (*config.Alien4CloudConf, error) {
-	data, err := readRemoteFile(ctx, ex, node, file)
+	data, err := host.ReadFile(ctx, ex, node, file)
 	if err != nil {
 		return nil, fmt.Errorf("read Alien4Cloud configuration: %w", err)
 	}
@@ -248,14 +249,4 @@ func PickIndex(indices []string, prefix, base string) string {
 		}
 	}
 	return ""
-}
-
-// IsLocalHost reports whether host names the node itself: loopback,
-// localhost, a unix socket directory, or one of addrs.
-func IsLocalHost(host string, addrs ...string) bool {
-	switch host {
-	case "", "localhost", "127.0.0.1", "::1", "0.0.0.0":
-		return true
-	}
-	return strings.HasPrefix(host, "/") || strings.HasPrefix(host, "127.") || slices.Contains(addrs, host)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"math"
 	"net/http"
 	"path"
 	"slices"
@@ -14,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/minio/minio-go/v7"
 
@@ -22,6 +20,7 @@ import (
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/steps"
 
+	"github.com/hotsnap/hotsnap/steps/host"
 	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
@@ -63,7 +62,7 @@ func Preflight(env *steps.Env) steps.Runbook {
 	// The checks after it only read, and none reads what another leaves,
 	// so they run at once (the engine still reports them in this order);
 	// the version matrix comes last, from what they saw.
-	checks := []steps.Step{clockStep(env)}
+	checks := []steps.Step{host.ClockCheck(env)}
 	if env.Inv.Cassandra != nil && len(env.NodesWith(config.RoleCassandra)) > 0 {
 		checks = append(checks, cassandraToolsStep(env, found), diskStep(env), ringStep(env), cqlStep(env))
 	}
@@ -84,121 +83,12 @@ func Preflight(env *steps.Env) steps.Runbook {
 	for i := range checks {
 		checks[i].Concurrent = true
 	}
-	rb.Steps = append(rb.Steps, sshStep(env))
+	rb.Steps = append(rb.Steps, host.SSHCheck(env))
 	rb.Steps = append(rb.Steps, checks...)
 	if len(env.NodesWith(config.RoleTheHive)) > 0 {
 		rb.Steps = append(rb.Steps, versionsStep(env, found))
 	}
 	return rb
-}
-
-const sshProbe = "id -un; uname -sr"
-
-func sshStep(env *steps.Env) steps.Step {
-	nodes := env.AllNodes()
-	return steps.Step{
-		ID: "ssh", Title: "SSH and sudo on every node", Kind: steps.KindCheck,
-		Why:  "Every later step runs commands as root on every node; the scripts are documented to run with sudo.",
-		Plan: steps.PlanEach(nodes, sshProbe, true),
-		Run: func(ctx context.Context, rc *steps.RunContext) error {
-			steps.EachNode(rc, nodes, func(rc *steps.RunContext, n string) {
-				out, err := rc.Stdout(ctx, n, sshProbe, true)
-				if err != nil {
-					rc.Check(steps.CheckResult{Check: "ssh+sudo", Node: n, Status: steps.CheckFail, Evidence: err.Error(), Remedy: sshRemedy(env, n, err)})
-					return
-				}
-				lines := strings.Split(strings.TrimSpace(out), "\n")
-				if len(lines) < 1 || lines[0] != "root" {
-					rc.Check(steps.CheckResult{Check: "ssh+sudo", Node: n, Status: steps.CheckFail, Evidence: fmt.Sprintf("sudo gave user %q, not root", lines[0]),
-						Remedy: "give the SSH user sudo rights (or set ssh.sudo: none when logging in as root)"})
-					return
-				}
-				rc.Check(steps.CheckResult{Check: "ssh+sudo", Node: n, Status: steps.CheckPass, Evidence: "sudo to root works · " + lines[len(lines)-1]})
-			})
-			return nil
-		},
-	}
-}
-
-// sshRemedy says what to do about a failed login or sudo on node: the
-// remedy differs for a changed host key (never accept it blindly), an
-// unknown one, a sudo that wants a password, and the rest.
-func sshRemedy(env *steps.Env, node string, err error) string {
-	host := node
-	if n, ok := env.Inv.Node(node); ok {
-		host = n.Host
-	}
-	kh := env.Inv.SSH.KnownHosts
-	if kh == "" {
-		kh = "~/.ssh/known_hosts"
-	}
-	var changed *remote.ChangedHostKeyError
-	var unknown *remote.UnknownHostError
-	switch {
-	case errors.As(err, &changed):
-		return fmt.Sprintf("the host key of %s changed: do not go on until you know why (a reinstalled node, or a man-in-the-middle). Compare with the key on the node (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on its console); if it is the node's new key, remove the old one with `ssh-keygen -R %s -f %s` and re-run with --accept-new-hosts", node, host, kh)
-	case errors.As(err, &unknown):
-		return fmt.Sprintf("%s is not in %s: check the fingerprint out of band (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the node), then re-run with --accept-new-hosts", host, kh)
-	case strings.Contains(err.Error(), "sudo"):
-		return "give the SSH user sudo rights on this node, or set ssh.sudo and ssh.sudo_password (env:NAME, file:PATH or prompt) in the inventory"
-	}
-	return "fix SSH access for the inventory user on this node: ssh.user, ssh.identity_files, the address (see README, \"How hotsnap uses SSH\")"
-}
-
-func clockStep(env *steps.Env) steps.Step {
-	nodes := env.AllNodes()
-	const cmd = "date +%s%N"
-	return steps.Step{
-		ID: "clock", Title: "Clock skew between nodes", Kind: steps.KindCheck,
-		Why:  "Cassandra orders writes by timestamp; backups started on every node \"at the same time\" are only consistent if the clocks agree.",
-		Plan: steps.PlanEach(nodes, cmd, false),
-		Run: func(ctx context.Context, rc *steps.RunContext) error {
-			var mu sync.Mutex
-			offsets := map[string]time.Duration{}
-			steps.EachNode(rc, nodes, func(rc *steps.RunContext, n string) {
-				before := env.Clock()
-				out, err := rc.Stdout(ctx, n, cmd, false)
-				after := env.Clock()
-				if err != nil {
-					rc.Check(steps.CheckResult{Check: "clock", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
-					return
-				}
-				t, err := parse.ParseDateNanos(out)
-				if err != nil {
-					rc.Check(steps.CheckResult{Check: "clock", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
-					return
-				}
-				mid := before.Add(after.Sub(before) / 2)
-				mu.Lock()
-				offsets[n] = t.Sub(mid)
-				mu.Unlock()
-			})
-			if len(offsets) == 0 {
-				return nil
-			}
-			lo, hi := time.Duration(math.MaxInt64), time.Duration(math.MinInt64)
-			var loN, hiN string
-			for n, o := range offsets {
-				if o < lo {
-					lo, loN = o, n
-				}
-				if o > hi {
-					hi, hiN = o, n
-				}
-			}
-			skew := hi - lo
-			r := steps.CheckResult{Check: "clock skew", Status: steps.CheckPass,
-				Evidence: fmt.Sprintf("largest skew %s (%s vs %s)", skew.Round(time.Millisecond), hiN, loN)}
-			switch {
-			case skew > 5*time.Second:
-				r.Status, r.Remedy = steps.CheckFail, "synchronise the clocks (chrony or systemd-timesyncd) on every node before backing up"
-			case skew > 500*time.Millisecond:
-				r.Status, r.Remedy = steps.CheckWarn, "check NTP on the nodes: `chronyc tracking` or `timedatectl`"
-			}
-			rc.Check(r)
-			return nil
-		},
-	}
 }
 
 // Commands of the tools check: the restore node (the first Cassandra node,

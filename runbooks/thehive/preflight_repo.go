@@ -11,6 +11,7 @@ import (
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/host"
 )
 
 // repositoryStep checks that the backup repository has room for the
@@ -52,42 +53,10 @@ func repositoryStep(env *steps.Env) steps.Step {
 					Evidence: fmt.Sprintf("%s reports no free space (object storage); the backup copies about %s (%s)", where, steps.HumanBytes(need), parts)})
 				return nil
 			}
-			rc.Check(spaceCheck(ctx, sp, where, need, parts, problems))
+			rc.Check(host.SpaceCheck(ctx, sp, where, need, parts, problems))
 			return nil
 		},
 	}
-}
-
-// spaceCheck reads the room left in the repository at where and judges it
-// (spaceVerdict); a repository that cannot say fails the check.
-func spaceCheck(ctx context.Context, sp repo.Spacer, where string, need int64, parts string, problems []string) steps.CheckResult {
-	space, err := sp.Space(ctx)
-	if err != nil {
-		return steps.CheckResult{Check: "repository space", Node: "repository", Status: steps.CheckFail, Evidence: err.Error(),
-			Remedy: "check repository.url in the inventory: the directory (or its parent) must exist and be reachable"}
-	}
-	return spaceVerdict(space, where, need, parts, problems)
-}
-
-// spaceVerdict judges the room left in the repository at where against
-// need, the bytes the backup copies (parts says of what; problems names
-// what could not be measured).
-func spaceVerdict(space repo.Space, where string, need int64, parts string, problems []string) steps.CheckResult {
-	r := steps.CheckResult{Check: "repository space", Node: "repository", Status: steps.CheckPass,
-		Evidence: fmt.Sprintf("%s free at %s; the backup copies about %s (%s)", steps.HumanBytes(space.Free), space.At, steps.HumanBytes(need), parts)}
-	switch {
-	case space.Free < need:
-		r.Status = steps.CheckFail
-		r.Remedy = fmt.Sprintf("free at least %s in %s, or point repository.url at a larger file system; `hotsnap prune` removes old backups", steps.HumanBytes(need-space.Free), where)
-	case len(problems) > 0:
-		r.Status = steps.CheckWarn
-		r.Evidence += "; not measured: " + strings.Join(problems, "; ")
-		r.Remedy = "the estimate is partial: the disk, attachment or S3 checks above say why"
-	case space.Free < need+need/10:
-		r.Status = steps.CheckWarn
-		r.Remedy = "less than 10% would be left after the backup: free some space (`hotsnap prune`) before it grows"
-	}
-	return r
 }
 
 // backupSize measures what a backup streams into the repository: the

@@ -68,29 +68,6 @@ func findCheck(t *testing.T, rs []steps.CheckResult, node, name string) steps.Ch
 	return steps.CheckResult{}
 }
 
-func TestSSHRemedyNamesTheCause(t *testing.T) {
-	env := &steps.Env{Inv: preflightInv(t, "http://127.0.0.1:9200")}
-	cases := []struct {
-		err  error
-		want []string
-	}{
-		{&remote.NodeError{Node: "node2", Step: "connect", Err: fmt.Errorf("ssh: handshake failed: %w", &remote.ChangedHostKeyError{Addr: "10.0.0.12:22", KeyType: "ssh-ed25519", Fingerprint: "SHA256:new"})},
-			[]string{"host key of node2 changed", "man-in-the-middle", "ssh-keygen -R 10.0.0.12 -f /etc/hotsnap/known_hosts", "--accept-new-hosts"}},
-		{&remote.NodeError{Node: "node2", Step: "connect", Err: &remote.UnknownHostError{Addr: "10.0.0.12:22", KeyType: "ssh-ed25519"}},
-			[]string{"10.0.0.12 is not in /etc/hotsnap/known_hosts", "--accept-new-hosts"}},
-		{errors.New("node2: sudo needs a password on this node"), []string{"ssh.sudo_password"}},
-		{errors.New("node2: connection refused"), []string{"ssh.user", "ssh.identity_files"}},
-	}
-	for _, c := range cases {
-		got := sshRemedy(env, "node2", c.err)
-		for _, w := range c.want {
-			if !strings.Contains(got, w) {
-				t.Errorf("remedy for %v = %q, want it to contain %q", c.err, got, w)
-			}
-		}
-	}
-}
-
 func TestToolsCheck(t *testing.T) {
 	version := func(v string) string {
 		return "ReleaseVersion: " + v + "\n"

@@ -20,6 +20,7 @@ import (
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
 
+	"github.com/hotsnap/hotsnap/steps/host"
 	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
@@ -100,7 +101,7 @@ func Restore(env *steps.Env, r *RestoreRun) steps.Runbook {
 	m := r.Manifest
 	inv := env.Inv
 	rb := steps.Runbook{Name: "restore", Cluster: inv.Cluster}
-	rb.Steps = append(rb.Steps, sshStep(env))
+	rb.Steps = append(rb.Steps, host.SSHCheck(env))
 	if m.Keyspace != "" && inv.Cassandra != nil {
 		// The topology decides the load path, which decides where the
 		// Cassandra archives are verified: here, or while they are staged.

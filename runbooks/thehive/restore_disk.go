@@ -2,23 +2,12 @@ package thehive
 
 import (
 	"context"
-	"fmt"
-	"path"
-	"strings"
 
 	"github.com/hotsnap/hotsnap/config"
-	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
-
-	"github.com/hotsnap/hotsnap/steps/parse"
+	"github.com/hotsnap/hotsnap/steps/host"
 )
-
-// diskNeed is the room one node needs on one file system for a restore.
-type diskNeed struct {
-	node, dir, what string
-	bytes           int64
-}
 
 // restoreDiskNeeds works out, from the backup and the load path the topology
 // step chose, how many bytes each node must be able to take:
@@ -27,9 +16,9 @@ type diskNeed struct {
 //   - sstableloader: the loading node stages one table at a time in /tmp,
 //     and every node receives its share of the rows (size × RF / nodes);
 //   - attachments: unpacked inside their folder before the swap.
-func restoreDiskNeeds(env *steps.Env, r *RestoreRun) []diskNeed {
+func restoreDiskNeeds(env *steps.Env, r *RestoreRun) []host.Need {
 	m := r.Manifest
-	var out []diskNeed
+	var out []host.Need
 	if m.Keyspace != "" && env.Inv.Cassandra != nil {
 		nodes := env.NodesWith(config.RoleCassandra)
 		r.mu.Lock()
@@ -38,7 +27,7 @@ func restoreDiskNeeds(env *steps.Env, r *RestoreRun) []diskNeed {
 		switch load {
 		case LoadImport:
 			for _, n := range nodes {
-				out = append(out, diskNeed{n, dataDir(env, n), "its own SSTables, staged then imported", archiveBytes(byNode[n])})
+				out = append(out, host.Need{Node: n, Dir: dataDir(env, n), What: "its own SSTables, staged then imported", Bytes: archiveBytes(byNode[n])})
 			}
 		case LoadSSTableLoader:
 			var total, largest int64
@@ -54,15 +43,15 @@ func restoreDiskNeeds(env *steps.Env, r *RestoreRun) []diskNeed {
 			if len(sources) == 1 && len(nodes) > 0 {
 				share = total * int64(min(max(rf, 1), len(nodes))) / int64(len(nodes))
 			}
-			out = append(out, diskNeed{nodes[0], "/tmp", "the largest table, staged for sstableloader", largest})
+			out = append(out, host.Need{Node: nodes[0], Dir: "/tmp", What: "the largest table, staged for sstableloader", Bytes: largest})
 			for _, n := range nodes {
-				out = append(out, diskNeed{n, dataDir(env, n), "its share of the rows sstableloader streams", share})
+				out = append(out, host.Need{Node: n, Dir: dataDir(env, n), What: "its share of the rows sstableloader streams", Bytes: share})
 			}
 		}
 	}
 	if f := m.Files; f != nil && f.Provider != repo.ProviderS3 && env.Inv.Storage != nil {
 		node, dir := filesLocation(env)
-		out = append(out, diskNeed{node, dir, "the attachments, unpacked before the swap", f.Size})
+		out = append(out, host.Need{Node: node, Dir: dir, What: "the attachments, unpacked before the swap", Bytes: f.Size})
 	}
 	return out
 }
@@ -77,60 +66,7 @@ func restoreDiskStep(env *steps.Env, r *RestoreRun) steps.Step {
 			return []steps.PlannedCommand{{Node: "each node", Cmd: "df -PB1 <data dir> (Cassandra), df -PB1 /tmp (sstableloader staging), df -PB1 <attachment folder>", Sudo: true}}
 		},
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
-			needs := restoreDiskNeeds(env, r)
-			byNode := map[string][]diskNeed{}
-			var nodes []string
-			for _, d := range needs {
-				if byNode[d.node] == nil {
-					nodes = append(nodes, d.node)
-				}
-				byNode[d.node] = append(byNode[d.node], d)
-			}
-			steps.EachNode(rc, nodes, func(rc *steps.RunContext, n string) {
-				// Needs on the same file system add up.
-				type fsNeed struct {
-					mount string
-					avail int64
-					need  int64
-					what  []string
-				}
-				var fss []*fsNeed
-				for _, d := range byNode[n] {
-					dir := d.dir
-					// The folder may not exist yet (a new node): ask df about its parent.
-					out, err := rc.Stdout(ctx, n, "df -PB1 "+remote.Quote(dir)+" 2>/dev/null || df -PB1 "+remote.Quote(path.Dir(dir)), true)
-					var dfs []parse.DiskUsage
-					if err == nil {
-						dfs, err = parse.ParseDF(out)
-					}
-					if err != nil || len(dfs) == 0 {
-						rc.Check(steps.CheckResult{Check: "restore disk", Node: n, Status: steps.CheckFail, Evidence: fmt.Sprintf("df %s: %v", dir, err),
-							Remedy: "check that " + dir + " (or its parent) exists on " + n})
-						return
-					}
-					var f *fsNeed
-					for _, x := range fss {
-						if x.mount == dfs[0].MountPoint {
-							f = x
-						}
-					}
-					if f == nil {
-						f = &fsNeed{mount: dfs[0].MountPoint, avail: dfs[0].AvailBytes}
-						fss = append(fss, f)
-					}
-					f.need += d.bytes
-					f.what = append(f.what, fmt.Sprintf("%s for %s (%s)", steps.HumanBytes(d.bytes), d.what, dir))
-				}
-				for _, f := range fss {
-					res := steps.CheckResult{Check: "restore disk", Node: n, Status: steps.CheckPass,
-						Evidence: fmt.Sprintf("%s free on %s; needs %s: %s", steps.HumanBytes(f.avail), f.mount, steps.HumanBytes(f.need), strings.Join(f.what, ", "))}
-					if f.avail < f.need {
-						res.Status = steps.CheckFail
-						res.Remedy = fmt.Sprintf("free %s on %s of %s first (old snapshots: nodetool listsnapshots / clearsnapshot), or restore onto bigger disks", steps.HumanBytes(f.need-f.avail), f.mount, n)
-					}
-					rc.Check(res)
-				}
-			})
+			host.RoomCheck(ctx, rc, "restore disk", restoreDiskNeeds(env, r), "old snapshots: nodetool listsnapshots / clearsnapshot")
 			return nil
 		},
 	}

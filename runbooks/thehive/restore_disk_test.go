@@ -48,7 +48,7 @@ func TestRestoreDiskNeeds(t *testing.T) {
 	r := &RestoreRun{Manifest: m, load: LoadImport, byNode: map[string]repo.NodeArchive{"node1": m.Cassandra[0], "node2": m.Cassandra[1]}}
 	got := map[string]int64{}
 	for _, d := range restoreDiskNeeds(env, r) {
-		got[d.node+":"+d.dir] += d.bytes
+		got[d.Node+":"+d.Dir] += d.Bytes
 	}
 	want := map[string]int64{"node1:/var/lib/cassandra/data": 400, "node2:/data/cassandra": 100, "node1:/opt/thp/thehive/files": 1000}
 	for k, v := range want {
@@ -61,7 +61,7 @@ func TestRestoreDiskNeeds(t *testing.T) {
 	r = &RestoreRun{Manifest: m, load: LoadSSTableLoader}
 	got = map[string]int64{}
 	for _, d := range restoreDiskNeeds(env, r) {
-		got[d.node+":"+d.dir] += d.bytes
+		got[d.Node+":"+d.Dir] += d.Bytes
 	}
 	want = map[string]int64{"node1:/tmp": 300, "node1:/var/lib/cassandra/data": 400, "node2:/data/cassandra": 400}
 	for k, v := range want {
