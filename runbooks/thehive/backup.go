@@ -153,7 +153,7 @@ func (b *BackupRun) clearLeftovers(ctx context.Context, rc *steps.RunContext, cn
 	case r.Status == http.StatusOK:
 		rc.Output("", "deleted the Elasticsearch snapshot "+b.ID+" the earlier run left")
 	case r.Status != http.StatusNotFound:
-		return fmt.Errorf("delete the Elasticsearch snapshot %s left by the earlier run: %s", b.ID, statusOf(r, nil))
+		return fmt.Errorf("delete the Elasticsearch snapshot %s left by the earlier run: HTTP %d", b.ID, r.Status)
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"path"
@@ -602,35 +601,9 @@ func esVersionStatus(dist, version string) steps.CheckStatus {
 }
 
 func serviceStep(env *steps.Env) steps.Step {
-	nodes := env.NodesWith(config.RoleTheHive)
-	const cmd = "systemctl is-active thehive"
-	return steps.Step{
-		ID: "thehive", Title: "TheHive service on each node", Kind: steps.KindCheck,
-		Why:  "A hot backup runs with TheHive up; a restore stops it on every node first.",
-		Plan: steps.PlanEach(nodes, cmd, false),
-		Run: func(ctx context.Context, rc *steps.RunContext) error {
-			steps.EachNode(rc, nodes, func(rc *steps.RunContext, n string) {
-				var b strings.Builder
-				res, err := rc.Run(ctx, n, remote.Command{Cmd: cmd, Stdout: &b, Stderr: io.Discard})
-				st, perr := parse.ParseIsActive(b.String(), res.ExitCode)
-				switch {
-				case perr == nil && st.NotFound:
-					rc.Check(steps.CheckResult{Check: "thehive service", Node: n, Status: steps.CheckFail, Evidence: "no thehive unit on this node",
-						Remedy: "remove the thehive role from this node in the inventory, or install TheHive here"})
-				case perr == nil && st.Running():
-					rc.Check(steps.CheckResult{Check: "thehive service", Node: n, Status: steps.CheckPass, Evidence: string(st.State)})
-				case perr == nil:
-					rc.Check(steps.CheckResult{Check: "thehive service", Node: n, Status: steps.CheckWarn, Evidence: string(st.State),
-						Remedy: "`sudo systemctl start thehive` when it should run; `journalctl -u thehive` says why it stopped"})
-				case err != nil:
-					rc.Check(steps.CheckResult{Check: "thehive service", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
-				default:
-					rc.Check(steps.CheckResult{Check: "thehive service", Node: n, Status: steps.CheckFail, Evidence: perr.Error()})
-				}
-			})
-			return nil
-		},
-	}
+	s := theHive.StateCheck(env.NodesWith(config.RoleTheHive))
+	s.Why = "A hot backup runs with TheHive up; a restore stops it on every node first."
+	return s
 }
 
 func filesStep(env *steps.Env) steps.Step {

@@ -3,7 +3,6 @@ package thehive
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/hotsnap/hotsnap/steps"
 
 	"github.com/hotsnap/hotsnap/steps/parse"
+	"github.com/hotsnap/hotsnap/steps/service"
 )
 
 // VersionSet is what preflight learned of the component versions.
@@ -207,21 +207,23 @@ func (f *foundVersions) setES(dist, v string) {
 // as seen from a thehive node.
 const TheHiveStatusURL = "http://127.0.0.1:9000"
 
+// theHive is TheHive's service: the restore stops it, proves it stopped,
+// starts it and waits until /api/status answers.
+var theHive = service.Unit{Name: "thehive", Label: "TheHive", Port: 9000, URL: TheHiveStatusURL, Health: "/api/status",
+	Up: func(body []byte) string {
+		if st, err := parse.ParseTheHiveStatus(body); err == nil {
+			return "TheHive " + st.Version
+		}
+		return ""
+	}}
+
 // TheHiveVersion reads GET /api/status from a node through its tunnel.
 func TheHiveVersion(ctx context.Context, dial remote.DialFunc, node string) (string, error) {
-	cl, err := remote.NewESClient(node, TheHiveStatusURL, "", "", dial)
+	body, err := theHive.Get(ctx, dial, node)
 	if err != nil {
 		return "", err
 	}
-	defer cl.Close()
-	resp, err := cl.Do(ctx, http.MethodGet, "/api/status", nil)
-	if err != nil {
-		return "", err
-	}
-	if resp.Status != http.StatusOK {
-		return "", fmt.Errorf("%s: GET %s/api/status: HTTP %d", node, TheHiveStatusURL, resp.Status)
-	}
-	st, err := parse.ParseTheHiveStatus(resp.Body)
+	st, err := parse.ParseTheHiveStatus(body)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", node, err)
 	}

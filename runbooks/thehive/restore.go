@@ -357,40 +357,17 @@ func short(id string) string {
 	return id
 }
 
-const thehiveDown = `systemctl stop thehive; for i in $(seq 1 60); do systemctl is-active --quiet thehive || break; sleep 1; done`
-
-// theHiveStoppedProbe prints what proves TheHive is down: its state, any
-// process, and whether port 9000 still answers.
-const theHiveStoppedProbe = `echo "state=$(systemctl is-active thehive)"; ` +
-	`pid=$(systemctl show -p MainPID --value thehive 2>/dev/null); ` +
-	`if [ -n "$pid" ] && [ "$pid" != 0 ] && kill -0 "$pid" 2>/dev/null; then echo process=yes; else echo process=no; fi; ` +
-	`if (exec 3<>/dev/tcp/127.0.0.1/9000) 2>/dev/null; then echo port=open; else echo port=closed; fi`
-
 func stopTheHiveStep(env *steps.Env, r *RestoreRun) steps.Step {
 	nodes := env.NodesWith(config.RoleTheHive)
 	return steps.Step{
 		ID: "stop-thehive", Title: "Stop TheHive and prove it stopped", Kind: steps.KindAction,
 		Why:  "Both hot and cold restores require TheHive stopped on every node: a running TheHive would write into the keyspace being replaced.",
-		Plan: steps.PlanEach(nodes, thehiveDown+"; "+theHiveStoppedProbe, true),
+		Plan: steps.PlanEach(nodes, theHive.StopCmd()+"; "+theHive.StoppedProbe(), true),
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			r.mu.Lock()
 			r.started = time.Now()
 			r.mu.Unlock()
-			return steps.Parallel(nodes, func(i int, n string) error {
-				if _, err := rc.Stdout(ctx, n, thehiveDown, true); err != nil {
-					return fmt.Errorf("%s: stop thehive: %w", n, err)
-				}
-				out, err := rc.Stdout(ctx, n, "bash -c "+remote.Quote(theHiveStoppedProbe), true)
-				if err != nil {
-					return fmt.Errorf("%s: check thehive stopped: %w", n, err)
-				}
-				if !strings.Contains(out, "state=inactive") && !strings.Contains(out, "state=failed") || !strings.Contains(out, "process=no") || !strings.Contains(out, "port=closed") {
-					return fmt.Errorf("%s: TheHive did not stop (%s): find out why (`journalctl -u thehive`) before restoring; nothing has been changed",
-						n, strings.Join(strings.Fields(out), ", "))
-				}
-				rc.Output(n, "TheHive stopped: "+strings.Join(strings.Fields(out), ", "))
-				return nil
-			})
+			return theHive.Stop(ctx, rc, nodes)
 		},
 		Cleanup: func(ctx context.Context, rc *steps.RunContext) error {
 			// The engine knows whether a destructive step started, here or
@@ -399,7 +376,7 @@ func stopTheHiveStep(env *steps.Env, r *RestoreRun) steps.Step {
 				rc.Output("", "TheHive stays stopped: the data was being replaced; finish the restore (hotsnap resume "+rc.RunID()+") before starting it")
 				return nil
 			}
-			return rc.RunAll(ctx, nodes, func(string) remote.Command { return remote.Command{Cmd: "systemctl start thehive", Sudo: true} })
+			return theHive.Start(ctx, rc, nodes)
 		},
 	}
 }
@@ -966,60 +943,19 @@ func startTheHiveStep(env *steps.Env, r *RestoreRun) steps.Step {
 		Plan: steps.PlanEach(nodes, "systemctl start thehive; GET http://127.0.0.1:9000/api/status; journalctl -u thehive --since <start> | grep ERROR", true),
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			since := time.Now().Add(-time.Second)
-			if err := rc.RunAll(ctx, nodes, func(string) remote.Command { return remote.Command{Cmd: "systemctl start thehive", Sudo: true} }); err != nil {
+			if err := theHive.Start(ctx, rc, nodes); err != nil {
 				return err
 			}
-			if err := steps.Parallel(nodes, func(i int, n string) error {
-				cl, err := remote.NewESClient(n, TheHiveStatusURL, "", "", env.Dial(n))
-				if err != nil {
-					return err
-				}
-				defer cl.Close()
-				var last string
-				err = steps.Poll(ctx, pollMax, r.HealthTimeout, func() (bool, error) {
-					resp, err := cl.Do(ctx, http.MethodGet, "/api/status", nil)
-					if err == nil && resp.Status == 200 {
-						if st, perr := parse.ParseTheHiveStatus(resp.Body); perr == nil {
-							rc.Output(n, "TheHive "+st.Version+" is up")
-						}
-						return true, nil
-					}
-					last = statusOf(resp, err)
-					return false, nil
-				})
-				if errors.Is(err, steps.ErrPollTimeout) {
-					return fmt.Errorf("%s: TheHive not healthy after %s (last: %v): see `journalctl -u thehive` on the node", n, r.HealthTimeout, last)
-				}
-				return err
-			}); err != nil {
+			if err := theHive.WaitHealthy(ctx, rc, env, nodes, pollMax, r.HealthTimeout); err != nil {
 				return err
 			}
-			journal := "journalctl -u thehive --no-pager --since " + remote.Quote("@"+strconv.FormatInt(since.Unix(), 10))
-			for _, n := range nodes {
-				out, err := rc.Stdout(ctx, n, journal, true)
-				if err != nil {
-					return fmt.Errorf("%s: read the log: %w", n, err)
-				}
-				for _, l := range strings.Split(out, "\n") {
-					if strings.Contains(l, "[ERROR]") || strings.Contains(l, " ERROR ") {
-						return fmt.Errorf("%s: TheHive logged an error since it started: %s", n, strings.TrimSpace(l))
-					}
-				}
+			if err := theHive.LogErrorsSince(ctx, rc, nodes, since); err != nil {
+				return err
 			}
 			rc.Output("", r.note("TheHive: healthy on %s", strings.Join(nodes, ", ")))
 			return nil
 		},
 	}
-}
-
-func statusOf(resp *remote.ESResponse, err error) string {
-	if err != nil {
-		return err.Error()
-	}
-	if resp == nil {
-		return "no answer"
-	}
-	return fmt.Sprintf("HTTP %d", resp.Status)
 }
 
 var replicationRE = regexp.MustCompile(`(?is)CREATE KEYSPACE[^;]*?replication\s*=\s*\{([^}]*)\}`)
