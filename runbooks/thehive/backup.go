@@ -16,13 +16,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
 
+	"github.com/hotsnap/hotsnap/steps/files"
 	"github.com/hotsnap/hotsnap/steps/host"
 	"github.com/hotsnap/hotsnap/steps/parse"
 )
@@ -214,8 +213,8 @@ func measureStep(env *steps.Env, b *BackupRun) steps.Step {
 			if st := env.Inv.Storage; st != nil && st.Provider == config.StorageS3 && st.S3 != nil {
 				out = append(out, steps.PlannedCommand{Node: appNode(env), Cmd: "S3: list s3://" + st.S3.Bucket + " (sizes)"})
 			} else if st != nil {
-				n, p := filesLocation(env)
-				out = append(out, steps.PlannedCommand{Node: n, Cmd: "du -sb " + remote.Quote(p), Sudo: true})
+				n, p := files.Location(env)
+				out = append(out, steps.PlannedCommand{Node: n, Cmd: files.DUCmd(p), Sudo: true})
 			}
 			return out
 		},
@@ -334,13 +333,6 @@ func schemaStep(env *steps.Env, b *BackupRun) steps.Step {
 			return nil
 		},
 	}
-}
-
-// s3Client returns a client of the attachment bucket's endpoint
-// (storage.s3) through node's tunnel.
-func s3Client(env *steps.Env, node string) (*minio.Client, error) {
-	s3 := env.Inv.Storage.S3
-	return remote.NewS3Client(s3.Endpoint, env.S3AccessKey, env.S3SecretKey, s3.Region, s3.PathStyle, env.Dial(node))
 }
 
 // esClient returns a REST client for the cluster through the first ES node.
@@ -771,39 +763,13 @@ func firstStreamError(errs []error) error {
 }
 
 // streamTar runs cmd (a tar writing to stdout) on node through sudo and
-// streams its output into the store at p, indexing the archive (every
-// file's SHA-256 and the archive's tar digest, each byte hashed once) as it
-// passes. Nothing is buffered whole; a failure leaves no file.
+// streams its output into the store at p, indexed as it passes
+// (repo.WriteArchive).
 func streamTar(ctx context.Context, rc *steps.RunContext, node, cmd string, store repo.Store, p string, progress func(int64)) (*repo.ArchiveIndex, error) {
-	w, err := store.Create(ctx, p)
-	if err != nil {
-		return nil, fmt.Errorf("create %s in %s: %w", p, store, err)
-	}
-	pr, pw := io.Pipe()
-	type indexed struct {
-		ix  *repo.ArchiveIndex
-		err error
-	}
-	idx := make(chan indexed, 1)
-	go func() {
-		ix, err := repo.IndexArchive(pr)
-		pr.CloseWithError(err)
-		idx <- indexed{ix, err}
-	}()
-	_, err = rc.Run(ctx, node, remote.Command{Cmd: cmd, Sudo: true, Stdout: io.MultiWriter(w, pw), OnProgress: progress})
-	pw.CloseWithError(err)
-	res := <-idx
-	if err == nil && res.err != nil {
-		err = fmt.Errorf("read the archive as it streamed: %w", res.err)
-	}
-	if err != nil {
-		repo.Abort(w)
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("finish %s in %s: %w", p, store, err)
-	}
-	return res.ix, nil
+	return repo.WriteArchive(ctx, store, p, func(w io.Writer) error {
+		_, err := rc.Run(ctx, node, remote.Command{Cmd: cmd, Sudo: true, Stdout: w, OnProgress: progress})
+		return err
+	})
 }
 
 func esWaitStep(env *steps.Env, b *BackupRun) steps.Step {
@@ -903,7 +869,7 @@ func filesBackupStep(env *steps.Env, b *BackupRun) steps.Step {
 		Why:  filesWhy,
 		Plan: func() []steps.PlannedCommand { return b.filesPlan(env) },
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
-			node, _ := filesLocation(env)
+			node, _ := files.Location(env)
 			return b.backupFiles(ctx, rc, env, node)
 		},
 	}
@@ -911,18 +877,16 @@ func filesBackupStep(env *steps.Env, b *BackupRun) steps.Step {
 
 const filesWhy = "Attachments on local disk or NFS are archived as a tar stream from one node, keeping owners, modes and awkward names (the documented restore loses thehive:thehive ownership; this archive keeps it)."
 
-func filesTarCmd(dir string) string { return "tar -C " + remote.Quote(dir) + " -cf - ." }
-
 // filesPlan is what archiving the attachments on local disk or NFS runs.
 func (b *BackupRun) filesPlan(env *steps.Env) []steps.PlannedCommand {
-	node, p := filesLocation(env)
-	return []steps.PlannedCommand{{Node: node, Cmd: filesTarCmd(p), Sudo: true, Note: "streamed into " + b.ID + "/" + repo.FilesArchive}}
+	node, p := files.Location(env)
+	return []steps.PlannedCommand{{Node: node, Cmd: files.TarCmd(p), Sudo: true, Note: "streamed into " + b.ID + "/" + repo.FilesArchive}}
 }
 
 // backupFiles streams the attachments on local disk or NFS into the store
 // as one tar, reporting progress under progressKey.
 func (b *BackupRun) backupFiles(ctx context.Context, rc *steps.RunContext, env *steps.Env, progressKey string) error {
-	node, p := filesLocation(env)
+	node, p := files.Location(env)
 	start := time.Now()
 	// The progress's total is what the measure step found; du only when it
 	// could not measure the folder.
@@ -932,12 +896,12 @@ func (b *BackupRun) backupFiles(ctx context.Context, rc *steps.RunContext, env *
 	var total int64
 	if est != nil && est.AttachmentsAt == node+":"+p {
 		total = est.Attachments
-	} else if out, err := rc.Stdout(ctx, node, "du -sb "+remote.Quote(p), true); err == nil {
-		total = parse.ParseDU(out)
+	} else if n, err := files.Size(ctx, rc, node, p); err == nil {
+		total = n
 	}
-	ix, err := streamTar(ctx, rc, node, filesTarCmd(p), b.Store, b.ID+"/"+repo.FilesArchive, func(x int64) { rc.Progress(progressKey, x, total, "bytes") })
+	ix, err := files.Archive(ctx, rc, node, p, b.Store, b.ID+"/"+repo.FilesArchive, func(x int64) { rc.Progress(progressKey, x, total, "bytes") })
 	if err != nil {
-		return fmt.Errorf("%s: attachments %s: %w", node, p, err)
+		return err
 	}
 	b.mu.Lock()
 	b.manifest.Files = &repo.FileStore{Provider: repo.ProviderLocalFS, Path: p, Node: node, Archive: b.ID + "/" + repo.FilesArchive, Size: ix.Size, Digest: ix.Digest, Entries: ix.Files}

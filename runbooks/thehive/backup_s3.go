@@ -3,13 +3,11 @@ package thehive
 import (
 	"context"
 	"fmt"
-	"io"
 	"time"
-
-	"github.com/minio/minio-go/v7"
 
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/files"
 )
 
 func s3BackupStep(env *steps.Env, b *BackupRun) steps.Step {
@@ -23,32 +21,13 @@ func s3BackupStep(env *steps.Env, b *BackupRun) steps.Step {
 		},
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			start := time.Now()
-			cl, err := s3Client(env, node)
+			cl, err := files.S3Client(env, node)
 			if err != nil {
 				return err
 			}
-			var objs []minio.ObjectInfo
-			var total int64
-			for o := range cl.ListObjects(ctx, s3.Bucket, minio.ListObjectsOptions{Recursive: true}) {
-				if o.Err != nil {
-					return fmt.Errorf("list s3://%s: %w", s3.Bucket, o.Err)
-				}
-				objs = append(objs, o)
-				total += o.Size
-			}
-			var done int64
-			var entries []repo.ObjectEntry
-			for _, o := range objs {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				e, err := copyObject(ctx, cl, s3.Bucket, o, b.Store, repo.ObjectPath(b.ID, o.Key))
-				if err != nil {
-					return fmt.Errorf("s3://%s/%s: %w", s3.Bucket, o.Key, err)
-				}
-				entries = append(entries, e)
-				done += o.Size
-				rc.Progress("s3", done, total, "bytes")
+			entries, total, err := files.CopyBucket(ctx, rc, cl, s3.Bucket, b.Store, b.ID)
+			if err != nil {
+				return err
 			}
 			b.mu.Lock()
 			b.manifest.Files = &repo.FileStore{Provider: repo.ProviderS3, Bucket: s3.Bucket, Objects: entries}
@@ -58,28 +37,4 @@ func s3BackupStep(env *steps.Env, b *BackupRun) steps.Step {
 			return nil
 		},
 	}
-}
-
-func copyObject(ctx context.Context, cl *minio.Client, bucket string, o minio.ObjectInfo, store repo.Store, p string) (repo.ObjectEntry, error) {
-	r, err := cl.GetObject(ctx, bucket, o.Key, minio.GetObjectOptions{})
-	if err != nil {
-		return repo.ObjectEntry{}, err
-	}
-	defer r.Close()
-	w, err := store.Create(ctx, p)
-	if err != nil {
-		return repo.ObjectEntry{}, err
-	}
-	hw := repo.NewHashingWriter(w)
-	if _, err := io.Copy(hw, r); err != nil {
-		repo.Abort(w)
-		return repo.ObjectEntry{}, err
-	}
-	if err := w.Close(); err != nil {
-		return repo.ObjectEntry{}, err
-	}
-	if hw.N() != o.Size {
-		return repo.ObjectEntry{}, fmt.Errorf("read %d bytes, the listing said %d", hw.N(), o.Size)
-	}
-	return repo.ObjectEntry{Key: o.Key, Size: hw.N(), SHA256: hw.Sum(), ETag: o.ETag}, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/hotsnap/hotsnap/remote/remotetest"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/files"
 )
 
 // backupSteps builds the backup runbook of an inventory and returns its
@@ -92,9 +93,9 @@ func TestBackupFilesTakesItsTotalFromTheEstimate(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := &steps.Env{Inv: inv}
-	node, dir := filesLocation(env)
+	node, dir := files.Location(env)
 	f := remotetest.New(t)
-	f.Expect(node, filesTarCmd(dir)).WithSudo(true).Stdout(archive.String())
+	f.Expect(node, files.TarCmd(dir)).WithSudo(true).Stdout(archive.String())
 	b := &BackupRun{Store: store, ID: "hotsnap-20261122-100000-aaaa",
 		est: &Estimate{Attachments: 4096, AttachmentsAt: node + ":" + dir}}
 	rec := &steps.Recorder{}

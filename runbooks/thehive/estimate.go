@@ -11,12 +11,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/files"
 	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
@@ -254,32 +253,15 @@ func attachmentsSize(ctx context.Context, rc *steps.RunContext, env *steps.Env) 
 		if st.S3 == nil {
 			return 0, "", fmt.Errorf("storage.provider is s3 but storage.s3 is not set")
 		}
-		n, err := s3BucketSize(ctx, env)
+		n, err := files.BucketSize(ctx, env, appNode(env))
 		return n, "s3://" + st.S3.Bucket, err
 	}
-	n, p := filesLocation(env)
-	out, err := rc.Stdout(ctx, n, "du -sb "+remote.Quote(p), true)
+	n, p := files.Location(env)
+	size, err := files.Size(ctx, rc, n, p)
 	if err != nil {
-		return 0, "", fmt.Errorf("%s: %w", n, err)
+		return 0, "", err
 	}
-	return parse.ParseDU(out), n + ":" + p, nil
-}
-
-// s3BucketSize lists the attachment bucket through the app node's tunnel.
-func s3BucketSize(ctx context.Context, env *steps.Env) (int64, error) {
-	s3, node := env.Inv.Storage.S3, appNode(env)
-	cl, err := s3Client(env, node)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", node, err)
-	}
-	var total int64
-	for o := range cl.ListObjects(ctx, s3.Bucket, minio.ListObjectsOptions{Recursive: true}) {
-		if o.Err != nil {
-			return 0, fmt.Errorf("%s: list s3://%s: %w", node, s3.Bucket, o.Err)
-		}
-		total += o.Size
-	}
-	return total, nil
+	return size, n + ":" + p, nil
 }
 
 // lastThroughput is the ID and throughput (bytes per second, from its

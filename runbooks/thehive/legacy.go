@@ -12,6 +12,7 @@ import (
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
 
+	"github.com/hotsnap/hotsnap/steps/files"
 	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
@@ -42,7 +43,7 @@ func LegacyTargetFor(env *steps.Env) repo.LegacyTarget {
 		if st.Provider == config.StorageS3 && st.S3 != nil {
 			t.Bucket = st.S3.Bucket
 		} else {
-			t.FilesNode, t.FilesPath = filesLocation(env)
+			t.FilesNode, t.FilesPath = files.Location(env)
 		}
 	}
 	return t

@@ -13,12 +13,11 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/minio/minio-go/v7"
-
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/steps"
 
+	"github.com/hotsnap/hotsnap/steps/files"
 	"github.com/hotsnap/hotsnap/steps/host"
 	"github.com/hotsnap/hotsnap/steps/parse"
 )
@@ -39,17 +38,6 @@ func esNode(env *steps.Env) string { return env.FirstWith(config.RoleElasticsear
 
 // appNode is the node from which TheHive's API and its S3 store are reached.
 func appNode(env *steps.Env) string { return env.FirstWith(config.RoleTheHive) }
-
-// filesLocation is the node that reads the local attachment folder, and the
-// folder there (storage.path, or the node's paths.attachments).
-func filesLocation(env *steps.Env) (node, dir string) {
-	node = env.FirstWith(config.RoleFiles)
-	dir = env.Inv.Storage.Path
-	if n, ok := env.Inv.Node(node); ok && n.Paths[config.PathAttachments] != "" {
-		dir = n.Paths[config.PathAttachments]
-	}
-	return node, dir
-}
 
 // Preflight builds the preflight runbook: every check the documents ask for,
 // each on every node it concerns, changing nothing.
@@ -607,70 +595,17 @@ func serviceStep(env *steps.Env) steps.Step {
 }
 
 func filesStep(env *steps.Env) steps.Step {
-	st := env.Inv.Storage
-	n, p := filesLocation(env)
-	cmd := "stat -c '%U:%G %a' " + remote.Quote(p) + " && du -sb " + remote.Quote(p)
-	return steps.Step{
-		ID: "files", Title: "Attachment storage", Kind: steps.KindCheck,
-		Why:  "Attachments on local disk or NFS (storage.localfs.location) are backed up as an archive that keeps owners and modes.",
-		Plan: steps.PlanEach([]string{n}, cmd, true),
-		Run: func(ctx context.Context, rc *steps.RunContext) error {
-			out, err := rc.Stdout(ctx, n, cmd, true)
-			if err != nil {
-				rc.Check(steps.CheckResult{Check: "attachments", Node: n, Status: steps.CheckFail, Evidence: err.Error(),
-					Remedy: "check storage.path against storage.localfs.location in application.conf"})
-				return nil
-			}
-			lines := strings.Split(strings.TrimSpace(out), "\n")
-			r := steps.CheckResult{Check: "attachments", Node: n, Status: steps.CheckPass, Evidence: fmt.Sprintf("%s owner %s, %s", p, lines[0], steps.HumanBytes(parse.ParseDU(out)))}
-			if st.Owner != "" && !strings.HasPrefix(lines[0], st.Owner+" ") {
-				r.Status, r.Remedy = steps.CheckWarn, "owner differs from storage.owner "+st.Owner
-			}
-			rc.Check(r)
-			return nil
-		},
-	}
+	n, p := files.Location(env)
+	s := files.Check(n, p, env.Inv.Storage.Owner, "storage.localfs.location in application.conf")
+	s.Why = "Attachments on local disk or NFS (storage.localfs.location) are backed up as an archive that keeps owners and modes."
+	return s
 }
 
+// theHiveS3 says where TheHive configures its bucket, for the remedies.
+var theHiveS3 = files.S3Conf{Keys: "storage.s3.aws.credentials in application.conf", Bucket: "storage.s3.bucket in application.conf"}
+
 func s3Step(env *steps.Env) steps.Step {
-	s3 := env.Inv.Storage.S3
-	node := appNode(env)
-	return steps.Step{
-		ID: "s3", Title: "Attachment storage in S3: bucket reachable with the credentials", Kind: steps.KindCheck,
-		Why: "With storage.provider = s3 the attachments live in a bucket; the backup copies every object, so the credentials must list and read it.",
-		Plan: func() []steps.PlannedCommand {
-			return []steps.PlannedCommand{{Node: node, Cmd: fmt.Sprintf("S3 via SSH tunnel: ListObjects %s/%s (max 1)", s3.Endpoint, s3.Bucket)}}
-		},
-		Run: func(ctx context.Context, rc *steps.RunContext) error {
-			cl, err := s3Client(env, node)
-			if err != nil {
-				rc.Check(steps.CheckResult{Check: "s3", Node: node, Status: steps.CheckFail, Evidence: err.Error()})
-				return nil
-			}
-			ok, err := cl.BucketExists(ctx, s3.Bucket)
-			switch {
-			case err != nil:
-				rc.Check(steps.CheckResult{Check: "s3 bucket", Node: node, Status: steps.CheckFail, Evidence: fmt.Sprintf("%s: %v", s3.Endpoint, err),
-					Remedy: "check storage.s3.access_key/secret_key against storage.s3.aws.credentials in application.conf, and the endpoint as seen from " + node})
-			case !ok:
-				rc.Check(steps.CheckResult{Check: "s3 bucket", Node: node, Status: steps.CheckFail, Evidence: fmt.Sprintf("bucket %q does not exist at %s", s3.Bucket, s3.Endpoint),
-					Remedy: "check storage.s3.bucket against storage.s3.bucket in application.conf"})
-			default:
-				lctx, cancel := context.WithCancel(ctx)
-				defer cancel()
-				n := 0
-				// The first object listed (or error) is enough.
-				if obj, any := <-cl.ListObjects(lctx, s3.Bucket, minio.ListObjectsOptions{Recursive: true, MaxKeys: 1}); any {
-					if obj.Err != nil {
-						rc.Check(steps.CheckResult{Check: "s3 bucket", Node: node, Status: steps.CheckFail, Evidence: obj.Err.Error(),
-							Remedy: "the credentials must be allowed to list and read the bucket"})
-						return nil
-					}
-					n++
-				}
-				rc.Check(steps.CheckResult{Check: "s3 bucket", Node: node, Status: steps.CheckPass, Evidence: fmt.Sprintf("bucket %s at %s is readable (%d object seen)", s3.Bucket, s3.Endpoint, n)})
-			}
-			return nil
-		},
-	}
+	s := files.S3Check(env, appNode(env), theHiveS3)
+	s.Why = "With storage.provider = s3 the attachments live in a bucket; the backup copies every object, so the credentials must list and read it."
+	return s
 }

@@ -8,9 +8,9 @@ import (
 	"strings"
 
 	"github.com/hotsnap/hotsnap/config"
-	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/files"
 	"github.com/hotsnap/hotsnap/steps/host"
 )
 
@@ -32,8 +32,8 @@ func repositoryStep(env *steps.Env) steps.Step {
 				}
 			}
 			if st := env.Inv.Storage; st != nil && st.Provider == config.StorageLocalFS {
-				n, p := filesLocation(env)
-				out = append(out, steps.PlannedCommand{Node: n, Cmd: "du -sb " + remote.Quote(p), Sudo: true})
+				n, p := files.Location(env)
+				out = append(out, steps.PlannedCommand{Node: n, Cmd: files.DUCmd(p), Sudo: true})
 			}
 			return append(out, steps.PlannedCommand{Node: "repository", Cmd: "free space of " + url + " (statfs, or df -PB1 over SSH)"})
 		},

@@ -13,13 +13,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
 
+	"github.com/hotsnap/hotsnap/steps/files"
 	"github.com/hotsnap/hotsnap/steps/host"
 	"github.com/hotsnap/hotsnap/steps/parse"
 )
@@ -840,38 +839,21 @@ func filesRestoreStep(env *steps.Env, r *RestoreRun) steps.Step {
 	if f.Provider == repo.ProviderS3 {
 		return s3RestoreStep(env, r)
 	}
-	node, p := filesLocation(env)
-	// Staged inside the folder itself: it is often a mount point (NFS), so
-	// nothing outside it is on the same file system, and renames inside it
-	// are cheap and safe.
-	stage := ".hotsnap-restore-" + r.Manifest.ID
-	old := ".hotsnap-replaced-" + r.Manifest.ID
-	cd := "cd " + remote.Quote(p) + " && "
-	// The staging folder starts with the folder's own owner and mode: an
-	// archive with a "./" entry (hotsnap's) sets them, one without (the
-	// documented scripts') leaves the folder's as they are.
-	extract := "mkdir -p " + remote.Quote(p) + " && " + cd + "rm -rf " + stage + " && mkdir " + stage +
-		" && chown --reference=. " + stage + " && chmod --reference=. " + stage + " && tar -x -p --same-owner -C " + stage
-	swap := cd + "rm -rf " + old + " && mkdir " + old +
-		" && find . -mindepth 1 -maxdepth 1 ! -name " + stage + " ! -name " + old + " -exec mv -t " + old + " -- {} +" +
-		" && find " + stage + " -mindepth 1 -maxdepth 1 -exec mv -t . -- {} +" +
-		" && chown --reference=" + stage + " . && chmod --reference=" + stage + " . && rm -rf " + stage + " " + old
+	node, p := files.Location(env)
+	swap := files.SwapFor(p, r.Manifest.ID)
 	return steps.Step{
 		ID: "files", Title: "Restore the attachments with their owners and modes", Kind: steps.KindAction, Destructive: true,
 		Why:  "The archive is unpacked into a staging folder with owners and modes (the documented restore loses thehive:thehive), then swapped in, so a failure while unpacking leaves the current files untouched.",
-		Plan: steps.PlanEach([]string{node}, extract+" ; "+swap, true),
+		Plan: steps.PlanEach([]string{node}, swap.Extract+" ; "+swap.Replace, true),
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
-			if err := r.streamArchive(ctx, rc, node, f.Archive, extract, func(x int64) { rc.Progress(node, x, f.Size, "bytes") }); err != nil {
-				return fmt.Errorf("%s: unpack the attachments: %w", node, err)
-			}
-			if _, err := rc.Run(ctx, node, remote.Command{Cmd: swap, Sudo: true}); err != nil {
-				return fmt.Errorf("%s: put the attachments in place: %w", node, err)
+			if err := swap.Restore(ctx, rc, node, r.Store, f.Archive, f.Size); err != nil {
+				return err
 			}
 			rc.Output("", r.note("Attachments: %d entries restored into %s:%s", len(f.Entries), node, p))
 			return nil
 		},
 		Cleanup: func(ctx context.Context, rc *steps.RunContext) error {
-			_, err := rc.Run(ctx, node, remote.Command{Cmd: cd + "rm -rf " + stage, Sudo: true})
+			_, err := rc.Run(ctx, node, remote.Command{Cmd: swap.Clean, Sudo: true})
 			return err
 		},
 	}
@@ -892,42 +874,13 @@ func s3RestoreStep(env *steps.Env, r *RestoreRun) steps.Step {
 			return []steps.PlannedCommand{{Node: node, Cmd: fmt.Sprintf("S3 via SSH tunnel: PutObject %d objects into %s/%s; %s", len(f.Objects), s3.Endpoint, s3.Bucket, mode)}}
 		},
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
-			cl, err := s3Client(env, node)
+			cl, err := files.S3Client(env, node)
 			if err != nil {
 				return err
 			}
-			keep := map[string]bool{}
-			var total, done int64
-			for _, o := range f.Objects {
-				keep[o.Key] = true
-				total += o.Size
-			}
-			for _, o := range f.Objects {
-				rd, err := r.Store.Open(ctx, repo.ObjectPath(r.Manifest.ID, o.Key))
-				if err != nil {
-					return err
-				}
-				_, err = cl.PutObject(ctx, s3.Bucket, o.Key, rd, o.Size, minio.PutObjectOptions{})
-				rd.Close()
-				if err != nil {
-					return fmt.Errorf("put s3://%s/%s: %w", s3.Bucket, o.Key, err)
-				}
-				done += o.Size
-				rc.Progress("s3", done, total, "bytes")
-			}
-			removed := 0
-			if r.exact() {
-				for obj := range cl.ListObjects(ctx, s3.Bucket, minio.ListObjectsOptions{Recursive: true}) {
-					if obj.Err != nil {
-						return obj.Err
-					}
-					if !keep[obj.Key] {
-						if err := cl.RemoveObject(ctx, s3.Bucket, obj.Key, minio.RemoveObjectOptions{}); err != nil {
-							return err
-						}
-						removed++
-					}
-				}
+			removed, err := files.PutBack(ctx, rc, cl, s3.Bucket, r.Store, r.Manifest.ID, f.Objects, r.exact())
+			if err != nil {
+				return err
 			}
 			rc.Output("", r.note("Attachments: %d objects restored into s3://%s (%d removed)", len(f.Objects), s3.Bucket, removed))
 			return nil

@@ -6,6 +6,7 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/files"
 	"github.com/hotsnap/hotsnap/steps/host"
 )
 
@@ -50,7 +51,7 @@ func restoreDiskNeeds(env *steps.Env, r *RestoreRun) []host.Need {
 		}
 	}
 	if f := m.Files; f != nil && f.Provider != repo.ProviderS3 && env.Inv.Storage != nil {
-		node, dir := filesLocation(env)
+		node, dir := files.Location(env)
 		out = append(out, host.Need{Node: node, Dir: dir, What: "the attachments, unpacked before the swap", Bytes: f.Size})
 	}
 	return out

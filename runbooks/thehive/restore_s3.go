@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/minio/minio-go/v7"
-
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/files"
 )
 
 // The choice gate of a restore whose attachments are S3 objects: what to do
@@ -21,12 +20,8 @@ const (
 // s3Count is what the bucket holds compared with the backup, counted before
 // TheHive is stopped.
 type s3Count struct {
-	counted    bool
-	after      int   // objects not in the backup: created after it
-	afterBytes int64 // their size
-	changed    int   // objects of the backup whose size or ETag differ now
-	missing    int   // objects of the backup no longer in the bucket
-	bucketObjs int   // objects in the bucket
+	counted bool
+	files.BucketDiff
 }
 
 // exact says whether objects created after the backup are to be removed.
@@ -68,40 +63,21 @@ func s3CountStep(env *steps.Env, r *RestoreRun) steps.Step {
 					Remedy: "check storage.s3 (endpoint, bucket, keys) in the inventory and that " + node + " reaches the endpoint (hotsnap preflight); nothing was changed"})
 				return nil
 			}
-			cl, err := s3Client(env, node)
+			cl, err := files.S3Client(env, node)
 			if err != nil {
 				return fail(err)
 			}
-			inBackup := make(map[string]int, len(f.Objects))
-			for i, o := range f.Objects {
-				inBackup[o.Key] = i
+			d, err := files.CompareBucket(ctx, cl, s3.Bucket, f.Objects)
+			if err != nil {
+				return fail(err)
 			}
-			c := s3Count{counted: true}
-			seen := map[string]bool{}
-			for o := range cl.ListObjects(ctx, s3.Bucket, minio.ListObjectsOptions{Recursive: true}) {
-				if o.Err != nil {
-					return fail(o.Err)
-				}
-				c.bucketObjs++
-				i, ok := inBackup[o.Key]
-				if !ok {
-					c.after++
-					c.afterBytes += o.Size
-					continue
-				}
-				seen[o.Key] = true
-				b := f.Objects[i]
-				if b.Size != o.Size || b.ETag != "" && strings.Trim(b.ETag, `"`) != strings.Trim(o.ETag, `"`) {
-					c.changed++
-				}
-			}
-			c.missing = len(f.Objects) - len(seen)
+			c := s3Count{counted: true, BucketDiff: d}
 			r.mu.Lock()
 			r.s3 = c
 			r.mu.Unlock()
 			rc.Check(steps.CheckResult{Check: "s3 bucket", Node: node, Status: steps.CheckPass, Evidence: fmt.Sprintf(
 				"s3://%s: %d objects; of the backup's %d, %d changed and %d missing (rewritten by the restore); %d created after the backup (%s)",
-				s3.Bucket, c.bucketObjs, len(f.Objects), c.changed, c.missing, c.after, steps.HumanBytes(c.afterBytes))})
+				s3.Bucket, c.Objects, len(f.Objects), c.Changed, c.Missing, c.After, steps.HumanBytes(c.AfterBytes))})
 			return nil
 		},
 	}
@@ -130,12 +106,12 @@ func s3ChoiceGate(env *steps.Env, r *RestoreRun) steps.Step {
 			if !c.counted {
 				return
 			}
-			if c.after == 0 {
+			if c.After == 0 {
 				g.Happens = fmt.Sprintf("every object of the backup is written back into s3://%s; no object was created after the backup (counted before TheHive stopped): both choices give the same bucket", bucket)
 				return
 			}
 			g.Happens = fmt.Sprintf("every object of the backup is written back into s3://%s; objects created after the backup (counted before TheHive stopped): %s (%s); keep them, or remove them for an exact copy",
-				bucket, objects(c.after), steps.HumanBytes(c.afterBytes))
+				bucket, objects(c.After), steps.HumanBytes(c.AfterBytes))
 		},
 		Chose: func(k string) { r.setExact(k == S3ChoiceExact) },
 	}
@@ -146,17 +122,17 @@ func (r *RestoreRun) s3Loses() string {
 	c, exact := r.s3Counted(), r.exact()
 	var parts []string
 	if c.counted {
-		parts = append(parts, fmt.Sprintf("attachment objects changed since the backup: %s (overwritten)", objects(c.changed)))
+		parts = append(parts, fmt.Sprintf("attachment objects changed since the backup: %s (overwritten)", objects(c.Changed)))
 	} else {
 		parts = append(parts, "attachment objects that differ from the backup (overwritten)")
 	}
 	switch {
 	case exact && c.counted:
-		parts = append(parts, fmt.Sprintf("objects created after the backup: %s (%s), removed for an exact copy", objects(c.after), steps.HumanBytes(c.afterBytes)))
+		parts = append(parts, fmt.Sprintf("objects created after the backup: %s (%s), removed for an exact copy", objects(c.After), steps.HumanBytes(c.AfterBytes)))
 	case exact:
 		parts = append(parts, "the objects created after the backup, removed for an exact copy")
-	case c.counted && c.after > 0:
-		return parts[0] + fmt.Sprintf(" (objects created after the backup are kept: %s)", objects(c.after))
+	case c.counted && c.After > 0:
+		return parts[0] + fmt.Sprintf(" (objects created after the backup are kept: %s)", objects(c.After))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/files"
 )
 
 func s3RestoreRunbook(t *testing.T) (steps.Runbook, *RestoreRun) {
@@ -79,7 +80,7 @@ func TestRestoreS3ChoiceTellsTheDestructiveGate(t *testing.T) {
 	if l := loses(); !strings.Contains(l, "the objects created after the backup, removed for an exact copy") {
 		t.Errorf("uncounted, exact: loses %q", l)
 	}
-	r.s3 = s3Count{counted: true, after: 2, afterBytes: 2048, changed: 1}
+	r.s3 = s3Count{counted: true, BucketDiff: files.BucketDiff{After: 2, AfterBytes: 2048, Changed: 1}}
 	if l := loses(); !strings.Contains(l, "objects created after the backup: 2 objects (2.0 KiB), removed for an exact copy") ||
 		!strings.Contains(l, "attachment objects changed since the backup: 1 object (overwritten)") || !strings.Contains(l, "keyspace thehive") {
 		t.Errorf("counted, exact: loses %q", l)
