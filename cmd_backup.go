@@ -17,6 +17,7 @@ import (
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/es"
 
 	"github.com/hotsnap/hotsnap/runbooks/thehive"
 )
@@ -326,7 +327,7 @@ func verifyBackup(ctx context.Context, s *session, store repo.Store, id string) 
 		return probs, nil, nil
 	}
 	if m.Elasticsearch != nil && s.inv.Elasticsearch != nil {
-		if p := thehive.CheckESSnapshot(ctx, s.env, m.Elasticsearch); p != "" {
+		if p := es.CheckSnapshot(ctx, s.env, m.Elasticsearch); p != "" {
 			probs = append(probs, repo.Problem{Path: "elasticsearch:" + m.Elasticsearch.Snapshot, What: p})
 		}
 	}

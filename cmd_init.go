@@ -23,7 +23,7 @@ import (
 	"github.com/hotsnap/hotsnap/steps"
 	"github.com/hotsnap/hotsnap/ui"
 
-	nodehost "github.com/hotsnap/hotsnap/steps/host"
+	escomp "github.com/hotsnap/hotsnap/steps/es"
 	"github.com/hotsnap/hotsnap/steps/parse"
 
 	"github.com/hotsnap/hotsnap/runbooks/thehive"
@@ -277,7 +277,7 @@ func initTheHive(ctx context.Context, o initOpts, seed string, seedPool *remote.
 		if facts[i], err = thehive.ProbeNode(ctx, pool, a); err != nil {
 			return nil, fmt.Errorf("visit ring member %s: %w", a, err)
 		}
-		esOn[i] = thehive.RunsElasticsearch(ctx, pool.Dialer(a), a, esURL, conf.ESHosts)
+		esOn[i] = escomp.Answers(ctx, pool.Dialer(a), a, esURL, conf.ESHosts)
 	}
 	// The Elasticsearch nodes are the ring members where it answers (on
 	// the loopback when TheHive's configuration names it there, else at
@@ -325,7 +325,7 @@ func initTheHive(ctx context.Context, o initOpts, seed string, seedPool *remote.
 				fmt.Fprintf(out, "  cannot read the Elasticsearch password (%v): repository not discovered\n", err)
 			}
 		}
-		if repos, err := thehive.ESRepositories(ctx, pool.Dialer(names[first]), first, esURL, inv.Elasticsearch.Username, pw); err == nil {
+		if repos, err := escomp.Repositories(ctx, pool.Dialer(names[first]), first, esURL, inv.Elasticsearch.Username, pw); err == nil {
 			for _, r := range repos {
 				if r.Type == "fs" {
 					inv.Elasticsearch.Repository, inv.Elasticsearch.RepositoryPath = r.Name, r.Location
@@ -499,7 +499,7 @@ func initElasticsearch(ctx context.Context, o initOpts, inv *config.Inventory, s
 		}
 	}
 	dial := seedPool.Dialer(seed)
-	info, indices, ierr := thehive.ESInfoAndIndices(ctx, dial, seed, url, es.Username, pw)
+	info, indices, ierr := escomp.InfoAndIndices(ctx, dial, seed, url, es.Username, pw)
 	if ierr != nil {
 		fmt.Fprintf(out, "  elasticsearch at %s: %v\n", url, ierr)
 	}
@@ -509,12 +509,12 @@ func initElasticsearch(ctx context.Context, o initOpts, inv *config.Inventory, s
 	}
 	es.Index = o.esIndex
 	if es.Index == "" {
-		es.Index = thehive.PickIndex(indices, indexPrefix, base)
+		es.Index = escomp.PickIndex(indices, indexPrefix, base)
 	}
 	if es.Index, err = o.ask("es-index", "Elasticsearch index to name in the inventory", es.Index); err != nil {
 		return "", err
 	}
-	if repos, rerr := thehive.ESRepositories(ctx, dial, seed, url, es.Username, pw); rerr == nil {
+	if repos, rerr := escomp.Repositories(ctx, dial, seed, url, es.Username, pw); rerr == nil {
 		for _, r := range repos {
 			if r.Type == "fs" {
 				es.Repository, es.RepositoryPath = r.Name, r.Location
@@ -536,7 +536,7 @@ func localURL(u, seed string) (string, string, bool) {
 	if err != nil {
 		host, port = hostport, "9200"
 	}
-	if nodehost.IsLocalHost(host, seed) {
+	if config.IsLocalHost(host, seed) {
 		return scheme + "://127.0.0.1:" + port, host, true
 	}
 	return u, host, false
@@ -561,7 +561,7 @@ func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remo
 	ns := &initNodes{inv: inv, byHost: map[string]int{}}
 	// A service on another host is asked over SSH on that host.
 	remoteRun := func(host string, fn func(ex steps.Executor, node string) (string, error)) (string, error) {
-		if nodehost.IsLocalHost(host, seed) {
+		if config.IsLocalHost(host, seed) {
 			return fn(seedPool, seed)
 		}
 		p := remote.NewPool([]remote.Target{{Name: host, Host: host, Port: o.port, User: o.user, IdentityFiles: o.identities}}, opts)
@@ -575,7 +575,7 @@ func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remo
 		pg.Host, pg.Port = "localhost", config.DefaultPostgresPort
 	}
 	pgHost := seed
-	if !nodehost.IsLocalHost(pg.Host, seed) {
+	if !config.IsLocalHost(pg.Host, seed) {
 		pgHost = pg.Host
 	}
 	fmt.Fprintf(out, "  postgresql: %s:%d database %q user %q\n", pg.Host, pg.Port, pg.Database, pg.User)
@@ -596,14 +596,14 @@ func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remo
 	redisHost := seed
 	redisData := o.redisData
 	if conf.RedisHost != "" {
-		if !nodehost.IsLocalHost(conf.RedisHost, seed) {
+		if !config.IsLocalHost(conf.RedisHost, seed) {
 			redisHost = conf.RedisHost
 		}
 		fmt.Fprintf(out, "  redis: %s:%d db %d\n", conf.RedisHost, conf.RedisPort, conf.RedisDB)
 		if redisData == "" {
 			d, err := remoteRun(conf.RedisHost, func(ex steps.Executor, node string) (string, error) {
 				h := conf.RedisHost
-				if nodehost.IsLocalHost(h, seed) {
+				if config.IsLocalHost(h, seed) {
 					h = "127.0.0.1"
 				}
 				return thehive.RedisDataDir(ctx, ex, node, h, conf.RedisPort)
@@ -691,7 +691,7 @@ func initAlien4Cloud(ctx context.Context, o initOpts, seed string, seedPool *rem
 		if h, _, err := net.SplitHostPort(a); err == nil {
 			host = h
 		}
-		if nodehost.IsLocalHost(host, seed) {
+		if config.IsLocalHost(host, seed) {
 			local = true
 			continue
 		}

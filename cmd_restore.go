@@ -17,6 +17,7 @@ import (
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/es"
 
 	"github.com/hotsnap/hotsnap/runbooks/thehive"
 )
@@ -191,7 +192,7 @@ func legacyRestoreRun(ctx context.Context, s *session, arg, at string, s3Exact b
 		lr.ESFolder = path.Join(nodeDir, l.ESFolder)
 	}
 	if l.ESSnapshot != "" && inv.Elasticsearch != nil {
-		es, err := thehive.FindLegacyESSnapshot(ctx, s.env, l.ESSnapshot, lr.ESFolder)
+		es, err := es.FindSnapshot(ctx, s.env, l.ESSnapshot, lr.ESFolder)
 		if err != nil {
 			// The verify step reports it as a failed check, before anything changes.
 			lr.ESLookup = err

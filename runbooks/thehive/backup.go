@@ -2,12 +2,9 @@ package thehive
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"path"
 	"slices"
 	"sort"
@@ -21,6 +18,7 @@ import (
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
 
+	"github.com/hotsnap/hotsnap/steps/es"
 	"github.com/hotsnap/hotsnap/steps/files"
 	"github.com/hotsnap/hotsnap/steps/host"
 	"github.com/hotsnap/hotsnap/steps/parse"
@@ -145,14 +143,12 @@ func (b *BackupRun) clearLeftovers(ctx context.Context, rc *steps.RunContext, cn
 	if cl == nil {
 		return nil
 	}
-	r, err := cl.Do(ctx, http.MethodDelete, "/_snapshot/"+url.PathEscape(esRepo)+"/"+url.PathEscape(b.ID), nil)
-	switch {
-	case err != nil:
+	deleted, err := es.DeleteSnapshot(ctx, cl, esRepo, b.ID, "DELETE")
+	if err != nil {
 		return fmt.Errorf("delete the Elasticsearch snapshot %s left by the earlier run: %w", b.ID, err)
-	case r.Status == http.StatusOK:
+	}
+	if deleted {
 		rc.Output("", "deleted the Elasticsearch snapshot "+b.ID+" the earlier run left")
-	case r.Status != http.StatusNotFound:
-		return fmt.Errorf("delete the Elasticsearch snapshot %s left by the earlier run: HTTP %d", b.ID, r.Status)
 	}
 	return nil
 }
@@ -207,8 +203,8 @@ func measureStep(env *steps.Env, b *BackupRun) steps.Step {
 			for _, n := range nodes {
 				out = append(out, steps.PlannedCommand{Node: n, Cmd: keyspaceDUCmd(env, n), Sudo: true})
 			}
-			if es := env.Inv.Elasticsearch; es != nil {
-				out = append(out, steps.PlannedCommand{Node: esNode(env), Cmd: "GET " + es.URL + "/_cat/indices?format=json&bytes=b&h=index,pri.store.size,store.size"})
+			if ec := env.Inv.Elasticsearch; ec != nil {
+				out = append(out, steps.PlannedCommand{Node: es.Node(env), Cmd: "GET " + ec.URL + "/_cat/indices?format=json&bytes=b&h=index,pri.store.size,store.size"})
 			}
 			if st := env.Inv.Storage; st != nil && st.Provider == config.StorageS3 && st.S3 != nil {
 				out = append(out, steps.PlannedCommand{Node: appNode(env), Cmd: "S3: list s3://" + st.S3.Bucket + " (sizes)"})
@@ -335,13 +331,6 @@ func schemaStep(env *steps.Env, b *BackupRun) steps.Step {
 	}
 }
 
-// esClient returns a REST client for the cluster through the first ES node.
-func esClient(env *steps.Env) (*remote.ESClient, string, error) {
-	node, es := esNode(env), env.Inv.Elasticsearch
-	cl, err := remote.NewESClient(node, es.URL, es.Username, env.ESPassword, env.Dial(node))
-	return cl, node, err
-}
-
 func snapshotStep(env *steps.Env, b *BackupRun) steps.Step {
 	cnodes := b.snapshotNodes(env)
 	var ks string
@@ -350,48 +339,42 @@ func snapshotStep(env *steps.Env, b *BackupRun) steps.Step {
 	}
 	snapCmd := "nodetool snapshot -t " + remote.Quote(b.ID) + " " + remote.Quote(ks)
 	clear := "nodetool clearsnapshot -t " + remote.Quote(b.ID) + " " + remote.Quote(ks)
-	es := env.Inv.Elasticsearch
+	ec := env.Inv.Elasticsearch
 	return steps.Step{
 		ID: "snapshot", Title: "Snapshot Cassandra on every node and Elasticsearch, together", Kind: steps.KindAction,
 		Why: "\"Coordinate your Apache Cassandra, Elasticsearch, and file storage backups to run at the same time\": every snapshot starts behind one barrier, under one ID, and the start skew is recorded.",
 		Plan: func() []steps.PlannedCommand {
 			out := steps.PlanEach(cnodes, snapCmd, true)()
-			if es != nil {
-				out = append(out, steps.PlannedCommand{Node: "elasticsearch", Cmd: fmt.Sprintf("PUT %s/_snapshot/%s/%s?wait_for_completion=false {\"indices\": %q, \"include_global_state\": false}", es.URL, es.Repository, b.ID, es.Index+","+es.AuditIndex)})
+			if ec != nil {
+				out = append(out, steps.PlannedCommand{Node: "elasticsearch", Cmd: fmt.Sprintf("PUT %s/_snapshot/%s/%s?wait_for_completion=false {\"indices\": %q, \"include_global_state\": false}", ec.URL, ec.Repository, b.ID, ec.Index+","+ec.AuditIndex)})
 			}
 			return out
 		},
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			var cl *remote.ESClient
 			var indices []string
-			if es != nil {
+			if ec != nil {
 				var err error
-				var esNode string
-				if cl, esNode, err = esClient(env); err != nil {
+				if cl, _, err = es.Open(env); err != nil {
 					return err
 				}
 				defer cl.Close()
 				// The audit index is backed up too (the documented script forgets it), when it exists.
-				indices = []string{es.Index}
-				if es.AuditIndex != "" {
-					if r, err := cl.Do(ctx, http.MethodHead, "/"+es.AuditIndex, nil); err == nil && r.Status == 200 {
-						indices = append(indices, es.AuditIndex)
-					}
+				indices = []string{ec.Index}
+				if ec.AuditIndex != "" && es.Exists(ctx, cl, ec.AuditIndex) {
+					indices = append(indices, ec.AuditIndex)
 				}
-				if r, err := cl.Do(ctx, http.MethodGet, "/", nil); err == nil && r.Status == 200 {
-					if info, err := parse.ParseESRoot(r.Body); err == nil {
-						b.mu.Lock()
-						b.esInfo = info
-						b.manifest.Versions[info.Distribution] = info.Version
-						b.mu.Unlock()
-					}
+				if info, err := es.Info(ctx, cl); err == nil {
+					b.mu.Lock()
+					b.esInfo = info
+					b.manifest.Versions[info.Distribution] = info.Version
+					b.mu.Unlock()
 				}
-				_ = esNode
 			}
 			if b.Resume {
 				var esRepo string
-				if es != nil {
-					esRepo = es.Repository
+				if ec != nil {
+					esRepo = ec.Repository
 				}
 				if err := b.clearLeftovers(ctx, rc, cnodes, clear, cl, esRepo); err != nil {
 					return err
@@ -424,14 +407,8 @@ func snapshotStep(env *steps.Env, b *BackupRun) steps.Step {
 					defer wg.Done()
 					<-barrier
 					b.mark("elasticsearch", time.Now())
-					body := map[string]any{"indices": strings.Join(indices, ","), "include_global_state": false}
-					r, err := cl.Do(ctx, http.MethodPut, "/_snapshot/"+es.Repository+"/"+b.ID+"?wait_for_completion=false", body)
-					if err != nil {
+					if err := es.StartSnapshot(ctx, cl, ec.Repository, b.ID, indices); err != nil {
 						errs[len(cnodes)] = err
-						return
-					}
-					if r.Status != 200 {
-						errs[len(cnodes)] = esHTTPError("start the Elasticsearch snapshot", r)
 						return
 					}
 					rc.Output("elasticsearch", fmt.Sprintf("snapshot %s of %s accepted", b.ID, strings.Join(indices, ", ")))
@@ -451,8 +428,8 @@ func snapshotStep(env *steps.Env, b *BackupRun) steps.Step {
 			}
 			b.manifest.SkewMS = float64(hi.Sub(lo).Microseconds()) / 1000
 			b.manifest.Started = lo
-			if es != nil {
-				b.manifest.Elasticsearch = &repo.ESSnapshot{Repository: es.Repository, Snapshot: b.ID, Indices: indices, Location: es.RepositoryPath}
+			if ec != nil {
+				b.manifest.Elasticsearch = &repo.ESSnapshot{Repository: ec.Repository, Snapshot: b.ID, Indices: indices, Location: ec.RepositoryPath}
 				if b.esInfo != nil {
 					b.manifest.Elasticsearch.Version = b.esInfo.Version
 				}
@@ -494,13 +471,6 @@ func (b *BackupRun) mark(what string, t time.Time) {
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
-}
-
-func esHTTPError(what string, r *remote.ESResponse) error {
-	if e, err := parse.ParseESError(r.Body); err == nil && e != nil {
-		return fmt.Errorf("%s: HTTP %d: %w", what, r.Status, e)
-	}
-	return fmt.Errorf("%s: HTTP %d: %.300s", what, r.Status, r.Body)
 }
 
 func clearSnapshots(ctx context.Context, rc *steps.RunContext, nodes []string, cmd string) error {
@@ -773,90 +743,58 @@ func streamTar(ctx context.Context, rc *steps.RunContext, node, cmd string, stor
 }
 
 func esWaitStep(env *steps.Env, b *BackupRun) steps.Step {
-	es := env.Inv.Elasticsearch
+	ec := env.Inv.Elasticsearch
 	return steps.Step{
 		ID: "es-wait", Title: "Follow the Elasticsearch snapshot to SUCCESS", Kind: steps.KindAction,
 		Why: "The documented script returns as soon as ES accepts the snapshot; a backup is only a backup once the snapshot is SUCCESS, so it is polled (never wait_for_completion=true) and FAILED or PARTIAL fails the run.",
 		Plan: func() []steps.PlannedCommand {
-			return []steps.PlannedCommand{{Node: "elasticsearch", Cmd: fmt.Sprintf("GET /_snapshot/%s/%s (every %s at most) and /_snapshot/%s/%s/_status for progress", es.Repository, b.ID, pollMax, es.Repository, b.ID)}}
+			return []steps.PlannedCommand{{Node: "elasticsearch", Cmd: fmt.Sprintf("GET /_snapshot/%s/%s (every %s at most) and /_snapshot/%s/%s/_status for progress", ec.Repository, b.ID, pollMax, ec.Repository, b.ID)}}
 		},
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			start := time.Now()
-			cl, _, err := esClient(env)
+			cl, _, err := es.Open(env)
 			if err != nil {
 				return err
 			}
 			defer cl.Close()
-			return steps.Poll(ctx, pollMax, 0, func() (bool, error) {
-				r, err := cl.Do(ctx, http.MethodGet, "/_snapshot/"+es.Repository+"/"+b.ID, nil)
-				if err != nil {
-					return false, err
+			progress := func(done, total int64) {
+				rc.Progress("elasticsearch", done, total, "bytes")
+				b.mu.Lock()
+				b.manifest.Elasticsearch.SizeBytes = total
+				b.mu.Unlock()
+			}
+			// The manifest takes what a SUCCESS snapshot says of itself,
+			// also when failed shards make it no backup.
+			record := func(s parse.ESSnapshot) {
+				if s.State != "SUCCESS" {
+					return
 				}
-				if r.Status != 200 {
-					return false, esHTTPError("read the snapshot", r)
-				}
-				snaps, err := parse.ParseSnapshotGet(r.Body)
-				if err != nil || len(snaps) == 0 {
-					return false, fmt.Errorf("read the snapshot %s: %v", b.ID, err)
-				}
-				s := snaps[0]
-				if r, err := cl.Do(ctx, http.MethodGet, "/_snapshot/"+es.Repository+"/"+b.ID+"/_status", nil); err == nil && r.Status == 200 {
-					if st, err := parse.ParseSnapshotStatus(r.Body); err == nil && len(st) > 0 {
-						rc.Progress("elasticsearch", st[0].Stats.Processed.Bytes, st[0].Stats.Total.Bytes, "bytes")
-						b.mu.Lock()
-						b.manifest.Elasticsearch.SizeBytes = st[0].Stats.Total.Bytes
-						b.mu.Unlock()
-					}
-				}
-				switch s.State {
-				case "SUCCESS":
-					b.mu.Lock()
-					m := b.manifest.Elasticsearch
-					m.UUID, m.State, m.Indices = s.UUID, s.State, s.Indices
-					m.StartTime, m.EndTime = time.UnixMilli(s.StartTimeMillis).UTC(), time.UnixMilli(s.EndTimeMillis).UTC()
-					m.Shards = repo.Shards{Total: s.Shards.Total, Failed: s.Shards.Failed, Successful: s.Shards.Successful}
-					b.mu.Unlock()
-					if !s.Complete() {
-						return false, fmt.Errorf("elasticsearch snapshot %s: SUCCESS but %d shards failed", b.ID, s.Shards.Failed)
-					}
-					b.timing("elasticsearch", time.Since(start))
-					rc.Output("elasticsearch", fmt.Sprintf("snapshot %s SUCCESS: %d shards, indices %s", b.ID, s.Shards.Successful, strings.Join(s.Indices, ", ")))
-					return true, nil
-				case "FAILED", "PARTIAL", "INCOMPATIBLE":
-					reason := string(joinRaw(s.Failures))
-					if reason == "" {
-						reason = "no reason given"
-					}
-					return false, fmt.Errorf("elasticsearch snapshot %s ended %s: %s", b.ID, s.State, reason)
-				}
-				return false, nil
-			})
+				b.mu.Lock()
+				m := b.manifest.Elasticsearch
+				m.UUID, m.State, m.Indices = s.UUID, s.State, s.Indices
+				m.StartTime, m.EndTime = time.UnixMilli(s.StartTimeMillis).UTC(), time.UnixMilli(s.EndTimeMillis).UTC()
+				m.Shards = repo.Shards{Total: s.Shards.Total, Failed: s.Shards.Failed, Successful: s.Shards.Successful}
+				b.mu.Unlock()
+			}
+			s, err := es.FollowSnapshot(ctx, cl, ec.Repository, b.ID, pollMax, progress, record)
+			if err != nil {
+				return err
+			}
+			b.timing("elasticsearch", time.Since(start))
+			rc.Output("elasticsearch", fmt.Sprintf("snapshot %s SUCCESS: %d shards, indices %s", b.ID, s.Shards.Successful, strings.Join(s.Indices, ", ")))
+			return nil
 		},
 		Cleanup: func(ctx context.Context, rc *steps.RunContext) error {
 			// A failed or abandoned snapshot is deleted, so that it cannot be mistaken for a backup.
-			cl, _, err := esClient(env)
+			cl, _, err := es.Open(env)
 			if err != nil {
 				return err
 			}
 			defer cl.Close()
-			r, err := cl.Do(ctx, http.MethodDelete, "/_snapshot/"+es.Repository+"/"+b.ID, nil)
-			if err != nil {
-				return err
-			}
-			if r.Status != 200 && r.Status != 404 {
-				return esHTTPError("delete the unfinished snapshot", r)
-			}
-			return nil
+			_, err = es.DeleteSnapshot(ctx, cl, ec.Repository, b.ID, "delete the unfinished snapshot")
+			return err
 		},
 	}
-}
-
-func joinRaw(rs []json.RawMessage) []byte {
-	var parts []string
-	for _, r := range rs {
-		parts = append(parts, string(r))
-	}
-	return []byte(strings.Join(parts, "; "))
 }
 
 func filesBackupStep(env *steps.Env, b *BackupRun) steps.Step {
@@ -949,37 +887,6 @@ func manifestStep(env *steps.Env, b *BackupRun) steps.Step {
 	}
 }
 
-// CheckESSnapshot returns "" when the backup's Elasticsearch snapshot still
-// exists and is SUCCESS, else what is wrong.
-func CheckESSnapshot(ctx context.Context, env *steps.Env, s *repo.ESSnapshot) string {
-	cl, _, err := esClient(env)
-	if err != nil {
-		return err.Error()
-	}
-	defer cl.Close()
-	r, err := cl.Do(ctx, http.MethodGet, "/_snapshot/"+s.Repository+"/"+s.Snapshot, nil)
-	if err != nil {
-		return err.Error()
-	}
-	if r.Status == http.StatusNotFound {
-		return fmt.Sprintf("the snapshot is gone from repository %s", s.Repository)
-	}
-	if r.Status != http.StatusOK {
-		return esHTTPError("read the snapshot", r).Error()
-	}
-	snaps, err := parse.ParseSnapshotGet(r.Body)
-	if err != nil || len(snaps) == 0 {
-		return fmt.Sprintf("unreadable answer: %v", err)
-	}
-	if !snaps[0].Complete() {
-		return fmt.Sprintf("state %s, %d failed shards", snaps[0].State, snaps[0].Shards.Failed)
-	}
-	if s.UUID != "" && snaps[0].UUID != "" && s.UUID != snaps[0].UUID {
-		return fmt.Sprintf("a different snapshot of that name (uuid %s, the backup recorded %s)", snaps[0].UUID, s.UUID)
-	}
-	return ""
-}
-
 // Prune builds the runbook that removes backups: a destructive gate naming
 // them, then each backup's files and its Elasticsearch snapshot.
 func Prune(env *steps.Env, store repo.Store, remove []repo.Summary) steps.Runbook {
@@ -1004,15 +911,11 @@ func Prune(env *steps.Env, store repo.Store, remove []repo.Summary) steps.Runboo
 				for _, id := range ids {
 					m, err := repo.ReadManifest(ctx, store, id)
 					if err == nil && m.Elasticsearch != nil && env.Inv.Elasticsearch != nil {
-						if cl, _, err := esClient(env); err == nil {
-							r, err := cl.Do(ctx, http.MethodDelete, "/_snapshot/"+m.Elasticsearch.Repository+"/"+m.Elasticsearch.Snapshot, nil)
+						if cl, _, err := es.Open(env); err == nil {
+							_, err := es.DeleteSnapshot(ctx, cl, m.Elasticsearch.Repository, m.Elasticsearch.Snapshot, "delete ES snapshot")
 							cl.Close()
-							switch {
-							case err != nil:
-								errs = append(errs, fmt.Errorf("%s: delete ES snapshot: %w", id, err))
-								continue
-							case r.Status != http.StatusOK && r.Status != http.StatusNotFound:
-								errs = append(errs, fmt.Errorf("%s: %w", id, esHTTPError("delete ES snapshot", r)))
+							if err != nil {
+								errs = append(errs, fmt.Errorf("%s: %w", id, err))
 								continue
 							}
 						}

@@ -5,11 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
-	"net/url"
 	"path"
 	"strings"
-	"time"
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
@@ -132,62 +129,6 @@ func ProbeNode(ctx context.Context, ex steps.Executor, node string) (NodeFacts, 
 		return NodeFacts{}, fmt.Errorf("%s: hostname printed nothing", node)
 	}
 	return NodeFacts{Hostname: lines[0], TheHive: len(lines) > 1 && lines[1] == "thehive"}, nil
-}
-
-// RunsElasticsearch says whether Elasticsearch answers on the ring member
-// node: a TCP connection through node's SSH connection to the port of
-// esURL on the node's loopback when esURL is a loopback URL (Elasticsearch
-// beside Cassandra, as the runbook's cluster has it), else whether node
-// itself is one of the configured search hosts (host[:port]).
-func RunsElasticsearch(ctx context.Context, dial remote.DialFunc, node, esURL string, searchHosts []string) bool {
-	u, err := url.Parse(esURL)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	port := u.Port()
-	if port == "" {
-		port = "9200"
-	}
-	if !host.IsLocalHost(u.Hostname()) {
-		for _, h := range searchHosts {
-			if hh, _, err := net.SplitHostPort(h); err == nil {
-				h = hh
-			}
-			if h == node {
-				return true
-			}
-		}
-		return false
-	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	c, err := dial(ctx, "tcp", net.JoinHostPort("127.0.0.1", port))
-	if err != nil {
-		return false
-	}
-	c.Close()
-	return true
-}
-
-// ESRepositories lists the snapshot repositories registered on the cluster
-// that node reaches at url.
-func ESRepositories(ctx context.Context, dial remote.DialFunc, node, url, user, pass string) ([]parse.ESRepository, error) {
-	cl, err := remote.NewESClient(node, url, user, pass, dial)
-	if err != nil {
-		return nil, err
-	}
-	defer cl.Close()
-	resp, err := cl.Do(ctx, http.MethodGet, "/_snapshot", nil)
-	if err != nil {
-		return nil, err
-	}
-	if resp.Status != http.StatusOK {
-		if e, perr := parse.ParseESError(resp.Body); perr == nil && e != nil {
-			return nil, fmt.Errorf("%s: GET /_snapshot: %w", node, e)
-		}
-		return nil, fmt.Errorf("%s: GET /_snapshot: HTTP %d", node, resp.Status)
-	}
-	return parse.ParseRepositories(resp.Body)
 }
 
 // ESURLFor picks the Elasticsearch URL as seen from the nodes: the node's

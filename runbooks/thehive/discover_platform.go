@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/http"
 	"path"
 	"slices"
 	"strconv"
@@ -17,7 +16,6 @@ import (
 	"github.com/hotsnap/hotsnap/steps"
 
 	"github.com/hotsnap/hotsnap/steps/host"
-	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
 // Alien4CloudDefaultDataDir is alien4cloud.dir in the backup tool's
@@ -195,58 +193,4 @@ func RedisDataDir(ctx context.Context, ex steps.Executor, node, host string, por
 		return "", fmt.Errorf("%s: redis-cli config get dir: unexpected reply %q (authentication needed, or CONFIG renamed?)", node, strings.TrimSpace(b.String()))
 	}
 	return lines[1], nil
-}
-
-// ESInfoAndIndices returns the cluster's root document (version, cluster
-// name) and its index names, sorted, as node reaches it at url.
-func ESInfoAndIndices(ctx context.Context, dial remote.DialFunc, node, url, user, pass string) (*parse.ESInfo, []string, error) {
-	cl, err := remote.NewESClient(node, url, user, pass, dial)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer cl.Close()
-	resp, err := cl.Do(ctx, http.MethodGet, "/", nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	if resp.Status != http.StatusOK {
-		return nil, nil, fmt.Errorf("%s: GET %s/: HTTP %d", node, url, resp.Status)
-	}
-	info, err := parse.ParseESRoot(resp.Body)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", node, err)
-	}
-	resp, err = cl.Do(ctx, http.MethodGet, "/_cat/indices?format=json&h=index,health,status", nil)
-	if err != nil {
-		return info, nil, err
-	}
-	if resp.Status != http.StatusOK {
-		return info, nil, fmt.Errorf("%s: GET _cat/indices: HTTP %d", node, resp.Status)
-	}
-	rows, err := parse.ParseCatIndices(resp.Body)
-	if err != nil {
-		return info, nil, fmt.Errorf("%s: %w", node, err)
-	}
-	names := make([]string, 0, len(rows))
-	for _, r := range rows {
-		names = append(names, r.Index)
-	}
-	slices.Sort(names)
-	return info, names, nil
-}
-
-// PickIndex chooses the index an inventory names for a platform from the
-// cluster's indices: the exact name or, failing that, the first that
-// starts with it (EclecticIQ's "documents" is "documents_v2" on disk).
-func PickIndex(indices []string, prefix, base string) string {
-	want := prefix + base
-	if slices.Contains(indices, want) {
-		return want
-	}
-	for _, ix := range indices {
-		if strings.HasPrefix(ix, want) {
-			return ix
-		}
-	}
-	return ""
 }

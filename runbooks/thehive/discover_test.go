@@ -3,15 +3,12 @@ package thehive
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/hotsnap/hotsnap/config"
-	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/remote/remotetest"
 
 	"github.com/hotsnap/hotsnap/steps/parse"
@@ -166,36 +163,6 @@ func TestESURLFor(t *testing.T) {
 		got := ESURLFor(&config.TheHiveConf{ESHosts: c.hosts, ESScheme: c.scheme}, []string{"10.0.0.1", "10.0.0.2"})
 		if got != c.want {
 			t.Errorf("%v %s: got %s want %s", c.hosts, c.scheme, got, c.want)
-		}
-	}
-}
-
-func TestRunsElasticsearch(t *testing.T) {
-	dialOK := func(_ context.Context, network, addr string) (net.Conn, error) {
-		if addr != "127.0.0.1:9201" {
-			return nil, fmt.Errorf("dial %s: connection refused", addr)
-		}
-		a, b := net.Pipe()
-		b.Close()
-		return a, nil
-	}
-	dialFail := func(context.Context, string, string) (net.Conn, error) { return nil, errors.New("connection refused") }
-	for _, c := range []struct {
-		name  string
-		dial  remote.DialFunc
-		node  string
-		url   string
-		hosts []string
-		want  bool
-	}{
-		{"answers on the node's loopback", dialOK, "10.0.0.1", "http://127.0.0.1:9201", nil, true},
-		{"nothing listens there", dialFail, "10.0.0.1", "http://127.0.0.1:9201", nil, false},
-		{"another port", dialOK, "10.0.0.1", "https://127.0.0.1:9200", nil, false},
-		{"a configured search host", dialFail, "10.0.0.5", "http://es1:9200", []string{"es1:9200", "10.0.0.5:9200"}, true},
-		{"not a search host", dialOK, "10.0.0.6", "http://es1:9200", []string{"es1:9200", "10.0.0.5"}, false},
-	} {
-		if got := RunsElasticsearch(context.Background(), c.dial, c.node, c.url, c.hosts); got != c.want {
-			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
 		}
 	}
 }

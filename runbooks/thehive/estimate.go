@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"net/http"
 	"path"
 	"slices"
 	"sort"
@@ -15,6 +14,7 @@ import (
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/es"
 	"github.com/hotsnap/hotsnap/steps/files"
 	"github.com/hotsnap/hotsnap/steps/parse"
 )
@@ -139,7 +139,7 @@ func estimateBackup(ctx context.Context, rc *steps.RunContext, env *steps.Env, b
 	}
 	if env.Inv.Elasticsearch != nil {
 		parts = append(parts, func() []string {
-			size, idx, err := esIndexSize(ctx, env)
+			size, idx, err := es.IndexSize(ctx, env, env.Inv.Elasticsearch.Index, env.Inv.Elasticsearch.AuditIndex)
 			if err != nil {
 				return []string{fmt.Sprintf("elasticsearch: cannot measure the indices: %v", err)}
 			}
@@ -209,40 +209,6 @@ func keyspaceSizes(ctx context.Context, rc *steps.RunContext, env *steps.Env, no
 		sizes[n] = parse.ParseDU(outs[i])
 	}
 	return sizes, errs
-}
-
-// esIndexSize is the primary store size of the indices a backup snapshots
-// (the index and, when it exists, the audit index), from _cat/indices.
-func esIndexSize(ctx context.Context, env *steps.Env) (int64, []string, error) {
-	es := env.Inv.Elasticsearch
-	cl, node, err := esClient(env)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer cl.Close()
-	resp, err := cl.Do(ctx, http.MethodGet, "/_cat/indices?format=json&bytes=b&h=index,pri.store.size,store.size", nil)
-	if err != nil {
-		return 0, nil, fmt.Errorf("%s: %w", node, err)
-	}
-	if resp.Status != http.StatusOK {
-		return 0, nil, fmt.Errorf("%s: %w", node, esHTTPError("list the indices", resp))
-	}
-	sizes, err := parse.ParseCatPrimaryStore(resp.Body)
-	if err != nil {
-		return 0, nil, fmt.Errorf("%s: %w", node, err)
-	}
-	var total int64
-	var found []string
-	for _, idx := range []string{es.Index, es.AuditIndex} {
-		if n, ok := sizes[idx]; ok && idx != "" {
-			total += n
-			found = append(found, idx)
-		}
-	}
-	if len(found) == 0 {
-		return 0, nil, fmt.Errorf("%s: index %s not found: check elasticsearch.index", node, es.Index)
-	}
-	return total, found, nil
 }
 
 // attachmentsSize is the size of the local attachment folder (du on the

@@ -3,17 +3,14 @@ package thehive
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"path"
 	"strings"
-	"time"
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
 
+	"github.com/hotsnap/hotsnap/steps/es"
 	"github.com/hotsnap/hotsnap/steps/files"
-	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
 // LegacyRestore is what a restore of a backup made by TheHive's documented
@@ -28,7 +25,7 @@ type LegacyRestore struct {
 	// marker, when it is known on the nodes ("" otherwise): the ES fs
 	// repository whose location it is holds the snapshot.
 	ESFolder string
-	// ESLookup is why FindLegacyESSnapshot did not find the snapshot (nil
+	// ESLookup is why es.FindSnapshot did not find the snapshot (nil
 	// when it did): verification fails with it, before anything changes.
 	ESLookup error
 }
@@ -47,94 +44,6 @@ func LegacyTargetFor(env *steps.Env) repo.LegacyTarget {
 		}
 	}
 	return t
-}
-
-// FindLegacyESSnapshot looks for the snapshot a documented backup's .info
-// marker names in the cluster's snapshot repositories: first every fs
-// repository whose location is folder (the marker's folder, when known),
-// then the inventory's elasticsearch.repository, then the others. It
-// returns the snapshot as the restore needs it (repository, indices, state,
-// version), or an error that says how to make it reachable.
-func FindLegacyESSnapshot(ctx context.Context, env *steps.Env, name, folder string) (*repo.ESSnapshot, error) {
-	if env.Inv.Elasticsearch == nil {
-		return nil, fmt.Errorf("snapshot %s: the inventory has no elasticsearch section", name)
-	}
-	cl, node, err := esClient(env)
-	if err != nil {
-		return nil, err
-	}
-	defer cl.Close()
-	resp, err := cl.Do(ctx, http.MethodGet, "/_snapshot", nil)
-	if err != nil {
-		return nil, fmt.Errorf("%s: list the snapshot repositories: %w", node, err)
-	}
-	if resp.Status != http.StatusOK {
-		return nil, fmt.Errorf("%s: %w", node, esHTTPError("list the snapshot repositories", resp))
-	}
-	repos, err := parse.ParseRepositories(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", node, err)
-	}
-	var order []parse.ESRepository
-	add := func(match func(parse.ESRepository) bool) {
-		for _, r := range repos {
-			if match(r) && !containsRepo(order, r.Name) {
-				order = append(order, r)
-			}
-		}
-	}
-	if folder != "" {
-		add(func(r parse.ESRepository) bool { return r.Type == "fs" && path.Clean(r.Location) == path.Clean(folder) })
-	}
-	add(func(r parse.ESRepository) bool { return r.Name == env.Inv.Elasticsearch.Repository })
-	add(func(parse.ESRepository) bool { return true })
-	for _, r := range order {
-		resp, err := cl.Do(ctx, http.MethodGet, "/_snapshot/"+r.Name+"/"+name, nil)
-		if err != nil {
-			return nil, fmt.Errorf("%s: read snapshot %s/%s: %w", node, r.Name, name, err)
-		}
-		if resp.Status != http.StatusOK {
-			continue // not in this repository
-		}
-		snaps, err := parse.ParseSnapshotGet(resp.Body)
-		if err != nil || len(snaps) == 0 {
-			continue
-		}
-		s := snaps[0]
-		out := &repo.ESSnapshot{Repository: r.Name, Snapshot: s.Snapshot, UUID: s.UUID, Indices: s.Indices, State: s.State,
-			Shards:   repo.Shards{Total: s.Shards.Total, Failed: s.Shards.Failed, Successful: s.Shards.Successful},
-			Location: r.Location, Version: s.Version}
-		if s.StartTimeMillis > 0 {
-			out.StartTime = time.UnixMilli(s.StartTimeMillis)
-		}
-		if s.EndTimeMillis > 0 {
-			out.EndTime = time.UnixMilli(s.EndTimeMillis)
-		}
-		return out, nil
-	}
-	var names []string
-	for _, r := range repos {
-		names = append(names, r.Name+" ("+r.Type+" "+r.Location+")")
-	}
-	if len(names) == 0 {
-		names = []string{"none"}
-	}
-	where := folder
-	if where == "" {
-		where = "<the folder that holds the .info file>"
-	}
-	return nil, fmt.Errorf("snapshot %s is in none of the cluster's snapshot repositories (%s): register the folder that holds it, "+
-		`e.g. PUT _snapshot/%s {"type":"fs","settings":{"location":"%s"}} (it must be in path.repo on every ES node)`,
-		name, strings.Join(names, ", "), env.Inv.Elasticsearch.Repository, where)
-}
-
-func containsRepo(rs []parse.ESRepository, name string) bool {
-	for _, r := range rs {
-		if r.Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // LegacyListing describes what was found, one line each: the set's
@@ -241,7 +150,7 @@ func verifyLegacy(ctx context.Context, rc *steps.RunContext, env *steps.Env, r *
 		if lg.ESLookup != nil {
 			p = lg.ESLookup.Error()
 		} else {
-			p = CheckESSnapshot(ctx, env, m.Elasticsearch)
+			p = es.CheckSnapshot(ctx, env, m.Elasticsearch)
 		}
 		if p != "" {
 			rc.Check(steps.CheckResult{Check: "es snapshot", Status: steps.CheckFail, Evidence: m.Elasticsearch.Snapshot + ": " + p,
@@ -249,7 +158,7 @@ func verifyLegacy(ctx context.Context, rc *steps.RunContext, env *steps.Env, r *
 		} else {
 			rc.Check(steps.CheckResult{Check: "es snapshot", Status: steps.CheckPass, Evidence: fmt.Sprintf("%s in %s is SUCCESS", m.Elasticsearch.Snapshot, m.Elasticsearch.Repository)})
 		}
-		rc.Check(esVersionCompat(ctx, env, m.Elasticsearch.Version))
+		rc.Check(es.VersionCompat(ctx, env, m.Elasticsearch.Version))
 	}
 	return nil
 }

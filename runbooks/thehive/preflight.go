@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/http"
 	"path"
 	"slices"
 	"sort"
@@ -17,6 +16,7 @@ import (
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/steps"
 
+	"github.com/hotsnap/hotsnap/steps/es"
 	"github.com/hotsnap/hotsnap/steps/files"
 	"github.com/hotsnap/hotsnap/steps/host"
 	"github.com/hotsnap/hotsnap/steps/parse"
@@ -32,9 +32,6 @@ func dataDir(env *steps.Env, node string) string {
 	}
 	return env.Inv.Cassandra.DataDir
 }
-
-// esNode is the node through whose tunnel Elasticsearch is reached.
-func esNode(env *steps.Env) string { return env.FirstWith(config.RoleElasticsearch) }
 
 // appNode is the node from which TheHive's API and its S3 store are reached.
 func appNode(env *steps.Env) string { return env.FirstWith(config.RoleTheHive) }
@@ -407,190 +404,15 @@ func replicationFactor(repl map[string]string) int {
 	return total
 }
 
-func esStep(env *steps.Env, found *foundVersions) steps.Step {
-	es := env.Inv.Elasticsearch
-	repo := es.Repository
-	return steps.Step{
-		ID: "elasticsearch", Title: "Elasticsearch: reachable, version, health, snapshot repository registered, under path.repo and verified", Kind: steps.KindCheck,
-		Why: "The index is backed up with the snapshot API into an fs repository on the shared folder (path.repo), registered once on the cluster.",
-		Plan: func() []steps.PlannedCommand {
-			return []steps.PlannedCommand{{Node: esNode(env), Cmd: fmt.Sprintf("GET %s/ · GET /_cluster/health · GET /_snapshot/%s · POST /_snapshot/%s/_verify (through the SSH tunnel)", es.URL, repo, repo)}}
-		},
-		Run: func(ctx context.Context, rc *steps.RunContext) error {
-			cl, n, err := esClient(env)
-			if err != nil {
-				rc.Check(steps.CheckResult{Check: "es", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
-				return nil
-			}
-			defer cl.Close()
-			resp, err := cl.Do(ctx, http.MethodGet, "/", nil)
-			if err != nil {
-				rc.Check(steps.CheckResult{Check: "es reachable", Node: n, Status: steps.CheckFail, Evidence: err.Error(),
-					Remedy: "start Elasticsearch (`sudo systemctl start elasticsearch`) or fix elasticsearch.url (as seen from the node)"})
-				return nil
-			}
-			if resp.Status != 200 {
-				rc.Check(esErrorCheck("es reachable", n, resp, "check elasticsearch.username/password"))
-				return nil
-			}
-			root, err := parse.ParseESRoot(resp.Body)
-			if err != nil {
-				rc.Check(steps.CheckResult{Check: "es reachable", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
-				return nil
-			}
-			found.setES(root.Distribution, root.Version)
-			rc.Check(steps.CheckResult{Check: "es version", Node: n, Status: esVersionStatus(root.Distribution, root.Version), Evidence: fmt.Sprintf("%s %s, cluster %q", root.Distribution, root.Version, root.ClusterName),
-				Remedy: "TheHive 5.5+ supports Elasticsearch 7.11–9.1 and OpenSearch (runbook §5)"})
-
-			if resp, err = cl.Do(ctx, http.MethodGet, "/_cluster/health", nil); err == nil && resp.Status == 200 {
-				h, perr := parse.ParseClusterHealth(resp.Body)
-				if perr != nil {
-					rc.Check(steps.CheckResult{Check: "es health", Node: n, Status: steps.CheckFail, Evidence: perr.Error()})
-				} else {
-					r := steps.CheckResult{Check: "es health", Node: n, Status: steps.CheckPass, Evidence: fmt.Sprintf("%s, %d nodes, %d unassigned shards", h.Status, h.NumberOfNodes, h.UnassignedShards)}
-					switch h.Status {
-					case "yellow":
-						r.Status, r.Remedy = steps.CheckWarn, "replicas are unassigned: the snapshot works, but check `GET _cluster/allocation/explain`"
-					case "red":
-						r.Status, r.Remedy = steps.CheckFail, "primary shards are missing: a snapshot would be PARTIAL; fix the cluster first (`GET _cluster/allocation/explain`)"
-					}
-					rc.Check(r)
-				}
-			} else if err != nil {
-				rc.Check(steps.CheckResult{Check: "es health", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
-			}
-
-			register := fmt.Sprintf(`curl -X PUT '%s/_snapshot/%s' -H 'Content-Type: application/json' -d '{"type":"fs","settings":{"location":"%s"}}'`, es.URL, repo, orDefault(es.RepositoryPath, "/mnt/backup/elasticsearch"))
-			resp, err = cl.Do(ctx, http.MethodGet, "/_snapshot/"+repo, nil)
-			switch {
-			case err != nil:
-				rc.Check(steps.CheckResult{Check: "es repository", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
-				return nil
-			case resp.Status == 404:
-				rc.Check(steps.CheckResult{Check: "es repository", Node: n, Status: steps.CheckFail, Evidence: fmt.Sprintf("repository %q is not registered", repo),
-					Remedy: "in elasticsearch.yml on each node `path.repo: " + orDefault(es.RepositoryPath, "/mnt/backup/elasticsearch") + "`, then `sudo systemctl restart elasticsearch`, then register it once: " + register})
-				return nil
-			case resp.Status != 200:
-				rc.Check(esErrorCheck("es repository", n, resp, register))
-				return nil
-			}
-			loc := ""
-			if repos, perr := parse.ParseRepositories(resp.Body); perr == nil {
-				for _, r := range repos {
-					if r.Name == repo {
-						loc = r.Location
-					}
-				}
-			}
-			r := steps.CheckResult{Check: "es repository", Node: n, Status: steps.CheckPass, Evidence: fmt.Sprintf("%s registered, location %s", repo, loc)}
-			if es.RepositoryPath != "" && loc != "" && path.Clean(loc) != path.Clean(es.RepositoryPath) {
-				r.Status, r.Remedy = steps.CheckWarn, fmt.Sprintf("the inventory says elasticsearch.repository_path %s; make them agree", es.RepositoryPath)
-			}
-			rc.Check(r)
-			if loc != "" {
-				rc.Check(pathRepoCheck(ctx, cl, n, repo, loc))
-			}
-			resp, err = cl.Do(ctx, http.MethodPost, "/_snapshot/"+repo+"/_verify", nil)
-			switch {
-			case err != nil:
-				rc.Check(steps.CheckResult{Check: "es repository verify", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
-			case resp.Status != 200:
-				rc.Check(esErrorCheck("es repository verify", n, resp, "every ES node must mount the shared folder at the same path, writable by elasticsearch (chown elasticsearch:elasticsearch, chmod 770)"))
-			default:
-				rc.Check(steps.CheckResult{Check: "es repository verify", Node: n, Status: steps.CheckPass, Evidence: "every node can write to the repository"})
-			}
-			return nil
-		},
-	}
-}
-
-// pathRepoRemedy is runbook §2 step 3, for the repository's folder.
-func pathRepoRemedy(loc string) string {
-	return fmt.Sprintf("in elasticsearch.yml on each node: `path.repo: %s`; then `sudo systemctl restart elasticsearch` (runbook, \"ES snapshot repository\"); the folder must be the same shared mount on every node", loc)
-}
-
-// pathRepoCheck reads every node's path.repo (GET _nodes/settings) and says
-// whether the fs repository's location lies under it on each: a node that
-// lost path.repo (a rewritten elasticsearch.yml) cannot write snapshots.
-func pathRepoCheck(ctx context.Context, cl *remote.ESClient, node, repo, loc string) steps.CheckResult {
-	r := steps.CheckResult{Check: "es path.repo", Node: node}
-	resp, err := cl.Do(ctx, http.MethodGet, "/_nodes/settings", nil)
-	if err != nil {
-		r.Status, r.Evidence = steps.CheckFail, err.Error()
-		return r
-	}
-	if resp.Status != http.StatusOK {
-		r = esErrorCheck("es path.repo", node, resp, "check that the user may read GET _nodes/settings (cluster:monitor/nodes/info), or compare path.repo in elasticsearch.yml by hand")
-		r.Status = steps.CheckWarn
-		return r
-	}
-	nodes, err := parse.ParseNodesPathRepo(resp.Body)
-	if err != nil {
-		r.Status, r.Evidence = steps.CheckWarn, err.Error()
-		return r
-	}
-	var bad, roots []string
-	for _, n := range nodes {
-		if !parse.UnderPathRepo(loc, n.Roots) {
-			bad = append(bad, fmt.Sprintf("%s (path.repo %s)", n.Node, orNone(n.Roots)))
-		} else if roots == nil {
-			roots = n.Roots
-		}
-	}
-	switch {
-	case len(nodes) == 0:
-		r.Status, r.Evidence = steps.CheckWarn, "GET _nodes/settings listed no node"
-	case len(bad) > 0:
-		r.Status, r.Remedy = steps.CheckFail, pathRepoRemedy(loc)
-		r.Evidence = fmt.Sprintf("%s location %s is not under path.repo on %s", repo, loc, strings.Join(bad, ", "))
-	default:
-		r.Status = steps.CheckPass
-		r.Evidence = fmt.Sprintf("%s location %s is under path.repo %v on all %d nodes", repo, loc, roots, len(nodes))
-	}
-	return r
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
-func orNone(roots []string) string {
-	if len(roots) == 0 {
-		return "not set"
-	}
-	return "[" + strings.Join(roots, ", ") + "]"
-}
-
-func esErrorCheck(check, node string, resp *remote.ESResponse, remedy string) steps.CheckResult {
-	ev := fmt.Sprintf("HTTP %d", resp.Status)
-	if e, err := parse.ParseESError(resp.Body); err == nil && e != nil {
-		ev += ": " + e.Type + ": " + e.Reason
-	}
-	return steps.CheckResult{Check: check, Node: node, Status: steps.CheckFail, Evidence: ev, Remedy: remedy}
-}
-
-func esVersionStatus(dist, version string) steps.CheckStatus {
-	if dist == "opensearch" {
-		return steps.CheckPass
-	}
-	major, _ := strconv.Atoi(strings.SplitN(version, ".", 2)[0])
-	minor := 0
-	if parts := strings.Split(version, "."); len(parts) > 1 {
-		minor, _ = strconv.Atoi(parts[1])
-	}
-	switch {
-	case major == 7 && minor >= 11, major == 8, major == 9 && minor <= 1:
-		return steps.CheckPass
-	}
-	return steps.CheckWarn
-}
-
 func serviceStep(env *steps.Env) steps.Step {
 	s := theHive.StateCheck(env.NodesWith(config.RoleTheHive))
 	s.Why = "A hot backup runs with TheHive up; a restore stops it on every node first."
+	return s
+}
+
+func esStep(env *steps.Env, found *foundVersions) steps.Step {
+	s := es.Check(env, es.CheckOptions{Seen: found.setES, Supported: esSupported})
+	s.Why = "The index is backed up with the snapshot API into an fs repository on the shared folder (path.repo), registered once on the cluster."
 	return s
 }
 

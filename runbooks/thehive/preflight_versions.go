@@ -263,3 +263,25 @@ func versionsStep(env *steps.Env, found *foundVersions) steps.Step {
 		},
 	}
 }
+
+// esSupported rates an Elasticsearch or OpenSearch version for TheHive 5.5+
+// (runbook §5): any OpenSearch, Elasticsearch 7.11–9.1; a warning otherwise.
+func esSupported(dist, version string) (steps.CheckStatus, string) {
+	return esVersionStatus(dist, version), "TheHive 5.5+ supports Elasticsearch 7.11–9.1 and OpenSearch (runbook §5)"
+}
+
+func esVersionStatus(dist, version string) steps.CheckStatus {
+	if dist == "opensearch" {
+		return steps.CheckPass
+	}
+	major, _ := strconv.Atoi(strings.SplitN(version, ".", 2)[0])
+	minor := 0
+	if parts := strings.Split(version, "."); len(parts) > 1 {
+		minor, _ = strconv.Atoi(parts[1])
+	}
+	switch {
+	case major == 7 && minor >= 11, major == 8, major == 9 && minor <= 1:
+		return steps.CheckPass
+	}
+	return steps.CheckWarn
+}

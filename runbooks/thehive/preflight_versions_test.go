@@ -74,10 +74,4 @@ func TestDetectFromAndHelpers(t *testing.T) {
 	if got := postmasterDataDir("/usr/sbin/sshd -D\n", 5432); got != "" {
 		t.Errorf("sshd -D taken for postgres: %q", got)
 	}
-	idx := []string{"audit_v2", "csar", "csargitrepository", "documents_v2", "eiq_documents_v3"}
-	for _, tt := range []struct{ prefix, base, want string }{{"", "csar", "csar"}, {"", "documents", "documents_v2"}, {"eiq_", "documents", "eiq_documents_v3"}, {"", "stix", ""}} {
-		if got := PickIndex(idx, tt.prefix, tt.base); got != tt.want {
-			t.Errorf("PickIndex(%q,%q) = %q, want %q", tt.prefix, tt.base, got, tt.want)
-		}
-	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"path"
 	"regexp"
 	"sort"
@@ -18,6 +17,7 @@ import (
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
 
+	"github.com/hotsnap/hotsnap/steps/es"
 	"github.com/hotsnap/hotsnap/steps/files"
 	"github.com/hotsnap/hotsnap/steps/host"
 	"github.com/hotsnap/hotsnap/steps/parse"
@@ -202,12 +202,12 @@ func verifyBackupStep(env *steps.Env, r *RestoreRun) steps.Step {
 				rc.Check(steps.CheckResult{Check: "backup files", Node: "repository", Status: steps.CheckPass, Evidence: ev})
 			}
 			if m.Elasticsearch != nil && env.Inv.Elasticsearch != nil {
-				if p := CheckESSnapshot(ctx, env, m.Elasticsearch); p != "" {
+				if p := es.CheckSnapshot(ctx, env, m.Elasticsearch); p != "" {
 					rc.Check(steps.CheckResult{Check: "es snapshot", Status: steps.CheckFail, Evidence: p, Remedy: "the index cannot be restored from this backup; is elasticsearch.repository the same repository?"})
 				} else {
 					rc.Check(steps.CheckResult{Check: "es snapshot", Status: steps.CheckPass, Evidence: m.Elasticsearch.Snapshot + " is SUCCESS"})
 				}
-				rc.Check(esVersionCompat(ctx, env, m.Elasticsearch.Version))
+				rc.Check(es.VersionCompat(ctx, env, m.Elasticsearch.Version))
 			}
 			return nil
 		},
@@ -219,42 +219,6 @@ func esRepo(m *repo.Manifest) string {
 		return "-"
 	}
 	return m.Elasticsearch.Repository
-}
-
-// esVersionCompat: a snapshot restores into the same or a newer version, never an older one.
-func esVersionCompat(ctx context.Context, env *steps.Env, backup string) steps.CheckResult {
-	cl, node, err := esClient(env)
-	if err != nil {
-		return steps.CheckResult{Check: "es version", Status: steps.CheckFail, Evidence: err.Error()}
-	}
-	defer cl.Close()
-	resp, err := cl.Do(ctx, http.MethodGet, "/", nil)
-	if err != nil || resp.Status != 200 {
-		return steps.CheckResult{Check: "es version", Node: node, Status: steps.CheckFail, Evidence: fmt.Sprintf("cannot read the cluster's version: %v", err)}
-	}
-	info, err := parse.ParseESRoot(resp.Body)
-	if err != nil {
-		return steps.CheckResult{Check: "es version", Node: node, Status: steps.CheckFail, Evidence: err.Error()}
-	}
-	if backup != "" && versionLess(info.Version, backup) {
-		return steps.CheckResult{Check: "es version", Node: node, Status: steps.CheckFail,
-			Evidence: fmt.Sprintf("the snapshot was taken by %s, the cluster runs %s", backup, info.Version),
-			Remedy:   "Elasticsearch cannot restore a snapshot into an older version: upgrade the cluster first"}
-	}
-	return steps.CheckResult{Check: "es version", Node: node, Status: steps.CheckPass, Evidence: fmt.Sprintf("snapshot from %s restores into %s", backup, info.Version)}
-}
-
-// versionLess compares dotted versions numerically.
-func versionLess(a, b string) bool {
-	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < len(pa) && i < len(pb); i++ {
-		x, _ := strconv.Atoi(strings.SplitN(pa[i], "-", 2)[0])
-		y, _ := strconv.Atoi(strings.SplitN(pb[i], "-", 2)[0])
-		if x != y {
-			return x < y
-		}
-	}
-	return len(pa) < len(pb)
 }
 
 func ringUpStep(env *steps.Env) steps.Step {
@@ -734,55 +698,28 @@ func esRestoreStep(env *steps.Env, r *RestoreRun) steps.Step {
 		},
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			start := time.Now()
-			cl, _, err := esClient(env)
+			cl, _, err := es.Open(env)
 			if err != nil {
 				return err
 			}
 			defer cl.Close()
-			for _, i := range s.Indices {
-				resp, err := cl.Do(ctx, http.MethodDelete, "/"+i, nil)
-				if err != nil {
-					return err
-				}
-				if resp.Status != 200 && resp.Status != 404 {
-					return esHTTPError("delete index "+i, resp)
-				}
-			}
-			resp, err := cl.Do(ctx, http.MethodPost, "/_snapshot/"+s.Repository+"/"+s.Snapshot+"/_restore?wait_for_completion=false",
-				map[string]any{"indices": idx, "include_global_state": false})
-			if err != nil {
+			if err := es.DeleteIndices(ctx, cl, s.Indices); err != nil {
 				return err
 			}
-			if resp.Status != 200 {
-				return esHTTPError("restore the snapshot", resp)
+			if err := es.Restore(ctx, cl, s.Repository, s.Snapshot, s.Indices); err != nil {
+				return err
 			}
 			r.mu.Lock()
 			r.esRestoring = true
 			r.mu.Unlock()
-			if err := steps.Poll(ctx, pollMax, 0, func() (bool, error) {
-				resp, err := cl.Do(ctx, http.MethodGet, "/"+idx+"/_recovery", nil)
-				if err != nil || resp.Status != 200 {
-					return false, err
-				}
-				recs, err := parse.ParseRecovery(resp.Body)
-				if err != nil {
-					return false, err
-				}
-				done, total, allDone := recoveryProgress(recs)
-				rc.Progress("elasticsearch", done, total, "bytes")
-				return allDone && len(recs) > 0, nil
-			}); err != nil {
+			if err := es.FollowRecovery(ctx, cl, s.Indices, pollMax, func(done, total int64) { rc.Progress("elasticsearch", done, total, "bytes") }); err != nil {
 				return err
 			}
 			var docs int64
 			for _, i := range s.Indices {
-				resp, err := cl.Do(ctx, http.MethodGet, "/"+i+"/_count", nil)
+				n, err := es.Count(ctx, cl, i)
 				if err != nil {
 					return err
-				}
-				n, err := parse.ParseCount(resp.Body)
-				if err != nil {
-					return fmt.Errorf("count %s: %w", i, err)
 				}
 				docs += n
 				rc.Output("elasticsearch", fmt.Sprintf("%s: %d documents", i, n))
@@ -802,36 +739,18 @@ func esRestoreStep(env *steps.Env, r *RestoreRun) steps.Step {
 			if !restoring {
 				return nil
 			}
-			cl, _, err := esClient(env)
+			cl, _, err := es.Open(env)
 			if err != nil {
 				return err
 			}
 			defer cl.Close()
-			resp, err := cl.Do(ctx, http.MethodDelete, "/"+idx, nil)
-			if err != nil {
-				return fmt.Errorf("cancel the Elasticsearch restore (DELETE /%s): %w", idx, err)
-			}
-			if resp.Status != 200 && resp.Status != 404 {
-				return esHTTPError("cancel the Elasticsearch restore (DELETE /"+idx+")", resp)
+			if err := es.CancelRestore(ctx, cl, s.Indices); err != nil {
+				return err
 			}
 			rc.Output("elasticsearch", "cancelled the unfinished restore of "+idx+" (deleted the indices being restored); hotsnap resume "+rc.RunID()+" restores them again")
 			return nil
 		},
 	}
-}
-
-func recoveryProgress(recs []parse.ShardRecovery) (done, total int64, allDone bool) {
-	allDone = true
-	for _, r := range recs {
-		if r.TotalBytes > 0 {
-			done += max(r.RecoveredBytes, 0)
-			total += r.TotalBytes
-		}
-		if !strings.EqualFold(r.Stage, "DONE") {
-			allDone = false
-		}
-	}
-	return done, total, allDone
 }
 
 func filesRestoreStep(env *steps.Env, r *RestoreRun) steps.Step {

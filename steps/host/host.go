@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"math"
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -193,16 +192,6 @@ func ReadFile(ctx context.Context, ex steps.Executor, node, file string) ([]byte
 		return nil, fmt.Errorf("%s: %s is larger than %d bytes", node, file, maxConfBytes)
 	}
 	return []byte(b.String()), nil
-}
-
-// IsLocalHost reports whether host names the node itself: loopback,
-// localhost, a unix socket directory, or one of addrs.
-func IsLocalHost(host string, addrs ...string) bool {
-	switch host {
-	case "", "localhost", "127.0.0.1", "::1", "0.0.0.0":
-		return true
-	}
-	return strings.HasPrefix(host, "/") || strings.HasPrefix(host, "127.") || slices.Contains(addrs, host)
 }
 
 // Need is the room one node needs on the file system of a folder.
