@@ -37,7 +37,9 @@ func TestStopProvesItStopped(t *testing.T) {
 	f.Expect("node2", probe).WithSudo(true).Stdout("state=inactive\nprocess=no\nport=open\n")
 	rec := &steps.Recorder{}
 	err := (&steps.Engine{Exec: f, Reporter: rec}).Run(context.Background(), steps.Runbook{Name: "t", Steps: []steps.Step{{ID: "stop", Kind: steps.KindAction,
-		Run: func(ctx context.Context, rc *steps.RunContext) error { return unit.Stop(ctx, rc, []string{"node1", "node2"}) }}}})
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
+			return unit.Stop(ctx, rc, []string{"node1", "node2"})
+		}}}})
 	if err == nil || !strings.Contains(err.Error(), "node2: TheHive did not stop (state=inactive, process=no, port=open)") || !strings.Contains(err.Error(), "nothing has been changed") {
 		t.Fatalf("error %v", err)
 	}
