@@ -262,8 +262,8 @@ func backupGate(env *steps.Env, b *BackupRun) steps.Step {
 	}
 }
 
-// cql opens a CQL session through the first Cassandra node's tunnel.
-func cqlSession(env *steps.Env) (cqlQuerier, func(), error) {
+// openCQL opens a CQL session through the first Cassandra node's tunnel.
+func openCQL(env *steps.Env) (cqlSession, func(), error) {
 	c := env.Inv.Cassandra
 	nodes := env.Inv.NodesWithRole(config.RoleCassandra)
 	var hosts []string
@@ -272,9 +272,9 @@ func cqlSession(env *steps.Env) (cqlQuerier, func(), error) {
 	}
 	s, err := remote.NewCQLSession(remote.CQLOptions{Hosts: hosts, Port: c.Port, Username: c.Username, Password: env.CassandraPassword, Dial: env.Dial(nodes[0].Name), Pin: true})
 	if err != nil {
-		return nil, nil, fmt.Errorf("cql via %s: %w", nodes[0].Name, err)
+		return cqlSession{}, nil, fmt.Errorf("cql via %s: %w", nodes[0].Name, err)
 	}
-	return gocqlQuerier{s}, s.Close, nil
+	return cqlSession{s}, s.Close, nil
 }
 
 func schemaStep(env *steps.Env, b *BackupRun) steps.Step {
@@ -286,7 +286,7 @@ func schemaStep(env *steps.Env, b *BackupRun) steps.Step {
 			return []steps.PlannedCommand{{Node: env.NodesWith(config.RoleCassandra)[0], Cmd: "CQL: DESCRIBE KEYSPACE " + c.Keyspace + "; SELECT host_id, data_center, rack, tokens, release_version FROM system.local / system.peers_v2"}}
 		},
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
-			q, closeFn, err := cqlSession(env)
+			q, closeFn, err := openCQL(env)
 			if err != nil {
 				return err
 			}

@@ -10,23 +10,41 @@ import (
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 )
 
-// cqlQuerier is what the runbooks ask of a CQL session.
-type cqlQuerier interface {
-	describeKeyspace(ctx context.Context, ks string) (string, error)
-	topology(ctx context.Context) ([]ringHost, error)
-}
-
 // ringHost is one ring member as the system tables describe it.
 type ringHost struct {
 	Address, HostID, DC, Rack, Version string
 	Tokens                             []string
 }
 
-type gocqlQuerier struct{ s *gocql.Session }
+// cqlSession is a CQL session through a node's tunnel, with what the
+// runbooks ask of it.
+type cqlSession struct{ s *gocql.Session }
+
+// exec runs a statement (DDL, GRANT, TRUNCATE).
+func (q cqlSession) exec(ctx context.Context, stmt string) error {
+	if err := q.s.Query(stmt).ExecContext(ctx); err != nil {
+		return fmt.Errorf("CQL %.80s: %w", stmt, err)
+	}
+	return nil
+}
+
+// awaitSchemaAgreement waits until every node sees the same schema.
+func (q cqlSession) awaitSchemaAgreement(ctx context.Context) error {
+	return q.s.AwaitSchemaAgreement(ctx)
+}
+
+// count returns the rows of ks.table (SELECT count(*)).
+func (q cqlSession) count(ctx context.Context, ks, table string) (int64, error) {
+	var n int64
+	if err := q.s.Query("SELECT count(*) FROM "+quoteCQLIdent(ks)+"."+quoteCQLIdent(table)).ScanContext(ctx, &n); err != nil {
+		return 0, fmt.Errorf("count %s.%s: %w", ks, table, err)
+	}
+	return n, nil
+}
 
 // describeKeyspace runs the server-side DESCRIBE KEYSPACE (Cassandra 4.0+)
 // and joins the create statements, in the order the server gives them.
-func (q gocqlQuerier) describeKeyspace(ctx context.Context, ks string) (string, error) {
+func (q cqlSession) describeKeyspace(ctx context.Context, ks string) (string, error) {
 	iter := q.s.Query("DESCRIBE KEYSPACE " + quoteCQLIdent(ks)).IterContext(ctx)
 	var ksName, typ, name, stmt string
 	var b strings.Builder
@@ -43,7 +61,7 @@ func (q gocqlQuerier) describeKeyspace(ctx context.Context, ks string) (string, 
 	return b.String(), nil
 }
 
-func (q gocqlQuerier) topology(ctx context.Context) ([]ringHost, error) {
+func (q cqlSession) topology(ctx context.Context) ([]ringHost, error) {
 	var hosts []ringHost
 	var addr net.IP
 	var h ringHost

@@ -319,7 +319,7 @@ func cqlStep(env *steps.Env) steps.Step {
 			// and system.peers_v2 (a pinned session); unknown if it fails.
 			var perDC map[string]int
 			if ps, err := remote.NewCQLSession(remote.CQLOptions{Hosts: hosts, Port: c.Port, Username: c.Username, Password: env.CassandraPassword, Dial: env.Dial(nodes[0].Name), Pin: true}); err == nil {
-				if ring, err := (gocqlQuerier{ps}).topology(ctx); err == nil {
+				if ring, err := (cqlSession{ps}).topology(ctx); err == nil {
 					perDC = map[string]int{}
 					for _, h := range ring {
 						perDC[h.DC]++

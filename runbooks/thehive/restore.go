@@ -267,7 +267,7 @@ func topologyStep(env *steps.Env, r *RestoreRun) steps.Step {
 				rc.Check(steps.CheckResult{Check: "topology", Status: steps.CheckPass, Evidence: "the documented backup is one node's snapshot and records no host IDs: loading with sstableloader, which streams every row to the nodes that own it now"})
 				return nil
 			}
-			q, closeFn, err := cqlSession(env)
+			q, closeFn, err := openCQL(env)
 			if err != nil {
 				rc.Check(steps.CheckResult{Check: "cql", Status: steps.CheckFail, Evidence: err.Error(), Remedy: "check cassandra.username/password and that Cassandra is up"})
 				return nil
@@ -379,7 +379,7 @@ func restoreGate(env *steps.Env, r *RestoreRun) steps.Step {
 }
 
 // liveSchema reads the keyspace's current schema, or "" when it does not exist.
-func liveSchema(ctx context.Context, q cqlQuerier, ks string) (string, error) {
+func liveSchema(ctx context.Context, q cqlSession, ks string) (string, error) {
 	s, err := q.describeKeyspace(ctx, ks)
 	if err != nil && strings.Contains(strings.ToLower(err.Error()), "not found") || err != nil && strings.Contains(err.Error(), "does not exist") {
 		return "", nil
@@ -426,7 +426,7 @@ func cassandraRestoreStep(env *steps.Env, r *RestoreRun) steps.Step {
 			r.mu.Lock()
 			load := r.load
 			r.mu.Unlock()
-			q, closeFn, err := cqlSession(env)
+			q, closeFn, err := openCQL(env)
 			if err != nil {
 				return err
 			}
@@ -435,13 +435,7 @@ func cassandraRestoreStep(env *steps.Env, r *RestoreRun) steps.Step {
 			if err != nil {
 				return fmt.Errorf("read the live schema of %s: %w", ks, err)
 			}
-			sess := q.(gocqlQuerier).s
-			exec := func(stmt string) error {
-				if err := sess.Query(stmt).ExecContext(ctx); err != nil {
-					return fmt.Errorf("CQL %.80s: %w", stmt, err)
-				}
-				return nil
-			}
+			exec := func(stmt string) error { return q.exec(ctx, stmt) }
 			switch {
 			case cur == "":
 				rc.Output("", "keyspace "+ks+" does not exist: creating it from the backup's schema")
@@ -467,7 +461,7 @@ func cassandraRestoreStep(env *steps.Env, r *RestoreRun) steps.Step {
 				}
 			}
 			// Every node must see the schema before it is loaded.
-			if err := sess.AwaitSchemaAgreement(ctx); err != nil {
+			if err := q.awaitSchemaAgreement(ctx); err != nil {
 				return fmt.Errorf("wait for schema agreement: %w", err)
 			}
 			start := time.Now()
@@ -488,9 +482,9 @@ func cassandraRestoreStep(env *steps.Env, r *RestoreRun) steps.Step {
 			}
 			var total int64
 			for _, t := range tablesOf(m) {
-				var n int64
-				if err := sess.Query("SELECT count(*) FROM "+quoteCQLIdent(ks)+"."+quoteCQLIdent(t)).ScanContext(ctx, &n); err != nil {
-					return fmt.Errorf("count %s.%s: %w", ks, t, err)
+				n, err := q.count(ctx, ks, t)
+				if err != nil {
+					return err
 				}
 				total += n
 				rc.Output("", fmt.Sprintf("%s.%s: %d rows", ks, t, n))
