@@ -227,7 +227,7 @@ func runRestore(cmd *cobra.Command, s *session, r *thehive.RestoreRun, f runFlag
 	}
 	sum, err := runRunbook(cmd.Context(), s, rb, f, cmd.OutOrStdout())
 	if err != nil {
-		if len(sum.Failed()) > 0 && strings.Contains(err.Error(), "preflight checks failed") || errors.Is(err, thehive.ErrBackupDamaged) {
+		if len(sum.Failed()) > 0 && strings.Contains(err.Error(), "preflight checks failed") || errors.Is(err, repo.ErrBackupDamaged) {
 			return &exitError{code: exitPreflight, err: err}
 		}
 		if c := steps.ResumeCommand(sum); c != "" && !f.json {

@@ -194,7 +194,7 @@ func wizardConfig(g *globals) ui.Config {
 						m := r.Manifest
 						job.Restore = func() *ui.RestoreFacts {
 							return &ui.RestoreFacts{BackupID: m.ID, Taken: m.Started, Size: m.Size(), Components: m.Components(),
-								LoadPath: r.LoadPath(), Report: r.Report()}
+								LoadedWith: r.LoadedWith(), Report: r.Report()}
 						}
 						return nil
 					})(ctx)
@@ -213,7 +213,7 @@ func wizardConfig(g *globals) ui.Config {
 					job.Runbook = restoreRunbook(s, r, nil)
 					job.Restore = func() *ui.RestoreFacts {
 						return &ui.RestoreFacts{BackupID: m.ID, Taken: m.Started, Size: m.Size(), Components: m.Components(),
-							LoadPath: r.LoadPath(), Report: r.Report()}
+							LoadedWith: r.LoadedWith(), Report: r.Report()}
 					}
 					return nil
 				})(ctx)

@@ -12,8 +12,6 @@ import (
 
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
-
-	"github.com/hotsnap/hotsnap/runbooks/thehive"
 )
 
 // The restore runbook's steps whose results the restore panel shows
@@ -346,10 +344,10 @@ func (m model) restoreSummary() []string {
 	for _, l := range r.Report {
 		b = append(b, m.wrapped("  "+l, "    ")...)
 	}
-	if r.LoadPath != "" || len(m.topoMap) > 0 {
+	if r.LoadedWith != "" || len(m.topoMap) > 0 {
 		head := "Topology"
-		if r.LoadPath != "" {
-			head += ": keyspace loaded with " + loadCommand(r.LoadPath)
+		if r.LoadedWith != "" {
+			head += ": keyspace loaded with " + r.LoadedWith
 		}
 		if len(m.topoMap) > 0 {
 			head += " (current node ← backup node)"
@@ -361,12 +359,4 @@ func (m model) restoreSummary() []string {
 	}
 	b = append(b, "", "Next: open TheHive and check recent cases and attachments · take a fresh backup (Home: Back up now)")
 	return b
-}
-
-// loadCommand names the command of a load path.
-func loadCommand(p string) string {
-	if p == thehive.LoadImport {
-		return "nodetool import"
-	}
-	return p
 }

@@ -35,7 +35,7 @@ var restoreSteps = []steps.StepInfo{
 const restoreID = "hotsnap-20261122-180000-a1b2"
 
 // testRestoreJob is a restore job whose Restore returns a copy of rf: the
-// test sets rf's LoadPath and Report as the run goes.
+// test sets rf's LoadedWith and Report as the run goes.
 func testRestoreJob(rf *RestoreFacts) *Job {
 	return &Job{
 		Runbook: steps.Runbook{Name: "restore", Cluster: "lab-thehive", Steps: []steps.Step{
@@ -110,7 +110,7 @@ func restoreScreens(c *fakeClock) map[string]func() tea.Model {
 					m = update(m, stepOutputMsg{step: s.ID, line: fmt.Sprintf("%-8s 10.77.3.1%d host %d1a2b3c4 ← backup of %s", n, i+1, i+1, n)})
 				}
 				m = update(m, checkMsg{r: steps.CheckResult{StepID: s.ID, Check: "topology", Status: steps.CheckPass, Evidence: "backup: 3 nodes, now: 3 nodes; loading with import"}})
-				rf.LoadPath = thehive.LoadImport
+				rf.LoadedWith = "nodetool import"
 			}
 			c.advance(time.Second)
 			m = update(m, stepFinishedMsg{info: s, res: steps.StepResult{ID: s.ID, State: steps.StateDone, Duration: time.Second}})

@@ -104,9 +104,9 @@ type RestoreFacts struct {
 	Taken      time.Time
 	Size       int64
 	Components []string
-	// LoadPath is thehive.LoadImport or thehive.LoadSSTableLoader once the
-	// topologies were compared ("" before).
-	LoadPath string
+	// LoadedWith is the command that loads the keyspace ("nodetool import",
+	// "sstableloader") once the topologies were compared ("" before).
+	LoadedWith string
 	// Report is the restore's report (RestoreRun.Report) once it ended.
 	Report []string
 }

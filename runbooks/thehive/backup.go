@@ -4,11 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"path"
 	"slices"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +14,7 @@ import (
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
 
+	"github.com/hotsnap/hotsnap/steps/cassandra"
 	"github.com/hotsnap/hotsnap/steps/es"
 	"github.com/hotsnap/hotsnap/steps/files"
 	"github.com/hotsnap/hotsnap/steps/host"
@@ -42,7 +39,6 @@ type BackupRun struct {
 
 	mu       sync.Mutex
 	manifest repo.Manifest
-	tables   map[string][]snapshotDir // node → its snapshot dirs
 	esInfo   *parse.ESInfo
 	started  map[string]time.Time // component → when its snapshot was started
 	est      *Estimate            // what the measure step found
@@ -55,11 +51,6 @@ func (b *BackupRun) Manifest() *repo.Manifest {
 	defer b.mu.Unlock()
 	m := b.manifest
 	return &m
-}
-
-type snapshotDir struct {
-	Table, TableID string
-	Bytes          int64
 }
 
 func (b *BackupRun) timing(name string, d time.Duration) {
@@ -80,7 +71,6 @@ func Backup(env *steps.Env, b *BackupRun) steps.Runbook {
 	inv := env.Inv
 	b.manifest = repo.Manifest{Format: repo.ManifestFormat, ID: b.ID, Platform: inv.Platform, Cluster: inv.Cluster, Tool: b.Tool,
 		Versions: map[string]string{}}
-	b.tables = map[string][]snapshotDir{}
 	b.started = map[string]time.Time{}
 	rb := steps.Runbook{Name: "backup", Cluster: inv.Cluster}
 	// The estimate only reads, like the checks: it runs alongside them.
@@ -134,9 +124,9 @@ func withConcurrentCheck(steps []steps.Step, s steps.Step) []steps.Step {
 
 // clearLeftovers removes what an earlier, killed run of this backup ID may
 // have left: the Cassandra snapshot on each node and the ES snapshot.
-func (b *BackupRun) clearLeftovers(ctx context.Context, rc *steps.RunContext, cnodes []string, clear string, cl *remote.ESClient, esRepo string) error {
-	if len(cnodes) > 0 {
-		if err := rc.RunAll(ctx, cnodes, func(string) remote.Command { return remote.Command{Cmd: clear, Sudo: true} }); err != nil {
+func (b *BackupRun) clearLeftovers(ctx context.Context, rc *steps.RunContext, snaps cassandra.Snapshots, cl *remote.ESClient, esRepo string) error {
+	if len(snaps.Nodes) > 0 {
+		if err := snaps.Clear(ctx, rc); err != nil {
 			return fmt.Errorf("clear the snapshot %s left by the earlier run: %w", b.ID, err)
 		}
 	}
@@ -201,7 +191,7 @@ func measureStep(env *steps.Env, b *BackupRun) steps.Step {
 		Plan: func() []steps.PlannedCommand {
 			var out []steps.PlannedCommand
 			for _, n := range nodes {
-				out = append(out, steps.PlannedCommand{Node: n, Cmd: keyspaceDUCmd(env, n), Sudo: true})
+				out = append(out, steps.PlannedCommand{Node: n, Cmd: cassandra.KeyspaceDUCmd(env, n), Sudo: true})
 			}
 			if ec := env.Inv.Elasticsearch; ec != nil {
 				out = append(out, steps.PlannedCommand{Node: es.Node(env), Cmd: "GET " + ec.URL + "/_cat/indices?format=json&bytes=b&h=index,pri.store.size,store.size"})
@@ -262,21 +252,6 @@ func backupGate(env *steps.Env, b *BackupRun) steps.Step {
 	}
 }
 
-// openCQL opens a CQL session through the first Cassandra node's tunnel.
-func openCQL(env *steps.Env) (cqlSession, func(), error) {
-	c := env.Inv.Cassandra
-	nodes := env.Inv.NodesWithRole(config.RoleCassandra)
-	var hosts []string
-	for _, n := range nodes {
-		hosts = append(hosts, n.Host)
-	}
-	s, err := remote.NewCQLSession(remote.CQLOptions{Hosts: hosts, Port: c.Port, Username: c.Username, Password: env.CassandraPassword, Dial: env.Dial(nodes[0].Name), Pin: true})
-	if err != nil {
-		return cqlSession{}, nil, fmt.Errorf("cql via %s: %w", nodes[0].Name, err)
-	}
-	return cqlSession{s}, s.Close, nil
-}
-
 func schemaStep(env *steps.Env, b *BackupRun) steps.Step {
 	c := env.Inv.Cassandra
 	return steps.Step{
@@ -286,16 +261,16 @@ func schemaStep(env *steps.Env, b *BackupRun) steps.Step {
 			return []steps.PlannedCommand{{Node: env.NodesWith(config.RoleCassandra)[0], Cmd: "CQL: DESCRIBE KEYSPACE " + c.Keyspace + "; SELECT host_id, data_center, rack, tokens, release_version FROM system.local / system.peers_v2"}}
 		},
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
-			q, closeFn, err := openCQL(env)
+			q, err := cassandra.Open(env)
 			if err != nil {
 				return err
 			}
-			defer closeFn()
-			schema, err := q.describeKeyspace(ctx, c.Keyspace)
+			defer q.Close()
+			schema, err := q.DescribeKeyspace(ctx, c.Keyspace)
 			if err != nil {
 				return fmt.Errorf("DESCRIBE KEYSPACE %s: %w", c.Keyspace, err)
 			}
-			hosts, err := q.topology(ctx)
+			hosts, err := q.Topology(ctx)
 			if err != nil {
 				return fmt.Errorf("read topology: %w", err)
 			}
@@ -332,19 +307,14 @@ func schemaStep(env *steps.Env, b *BackupRun) steps.Step {
 }
 
 func snapshotStep(env *steps.Env, b *BackupRun) steps.Step {
-	cnodes := b.snapshotNodes(env)
-	var ks string
-	if env.Inv.Cassandra != nil {
-		ks = env.Inv.Cassandra.Keyspace
-	}
-	snapCmd := "nodetool snapshot -t " + remote.Quote(b.ID) + " " + remote.Quote(ks)
-	clear := "nodetool clearsnapshot -t " + remote.Quote(b.ID) + " " + remote.Quote(ks)
+	snaps := b.snapshots(env)
+	cnodes := snaps.Nodes
 	ec := env.Inv.Elasticsearch
 	return steps.Step{
 		ID: "snapshot", Title: "Snapshot Cassandra on every node and Elasticsearch, together", Kind: steps.KindAction,
 		Why: "\"Coordinate your Apache Cassandra, Elasticsearch, and file storage backups to run at the same time\": every snapshot starts behind one barrier, under one ID, and the start skew is recorded.",
 		Plan: func() []steps.PlannedCommand {
-			out := steps.PlanEach(cnodes, snapCmd, true)()
+			out := steps.PlanEach(cnodes, snaps.SnapshotCmd(), true)()
 			if ec != nil {
 				out = append(out, steps.PlannedCommand{Node: "elasticsearch", Cmd: fmt.Sprintf("PUT %s/_snapshot/%s/%s?wait_for_completion=false {\"indices\": %q, \"include_global_state\": false}", ec.URL, ec.Repository, b.ID, ec.Index+","+ec.AuditIndex)})
 			}
@@ -376,7 +346,7 @@ func snapshotStep(env *steps.Env, b *BackupRun) steps.Step {
 				if ec != nil {
 					esRepo = ec.Repository
 				}
-				if err := b.clearLeftovers(ctx, rc, cnodes, clear, cl, esRepo); err != nil {
+				if err := b.clearLeftovers(ctx, rc, snaps, cl, esRepo); err != nil {
 					return err
 				}
 			}
@@ -389,16 +359,7 @@ func snapshotStep(env *steps.Env, b *BackupRun) steps.Step {
 					defer wg.Done()
 					<-barrier
 					b.mark("cassandra:"+n, time.Now())
-					var out strings.Builder
-					_, err := rc.Run(ctx, n, remote.Command{Cmd: snapCmd, Sudo: true, Stdout: &out})
-					if err != nil {
-						if perr := parse.ParseNodetoolError(out.String()); perr != nil {
-							err = fmt.Errorf("%s: %w", n, perr)
-						}
-						errs[i] = err
-						return
-					}
-					rc.Output(n, strings.TrimSpace(lastLine(out.String())))
+					errs[i] = snaps.Take(ctx, rc, n)
 				}()
 			}
 			if cl != nil {
@@ -440,9 +401,18 @@ func snapshotStep(env *steps.Env, b *BackupRun) steps.Step {
 			return errors.Join(errs...)
 		},
 		Cleanup: func(ctx context.Context, rc *steps.RunContext) error {
-			return clearSnapshots(ctx, rc, cnodes, clear)
+			return snaps.Clear(ctx, rc)
 		},
 	}
+}
+
+// snapshots are the Cassandra snapshots the backup takes.
+func (b *BackupRun) snapshots(env *steps.Env) cassandra.Snapshots {
+	var ks string
+	if env.Inv.Cassandra != nil {
+		ks = env.Inv.Cassandra.Keyspace
+	}
+	return cassandra.Snapshots{Tag: b.ID, Keyspace: ks, Nodes: b.snapshotNodes(env)}
 }
 
 // snapshotNodes are the Cassandra nodes whose snapshots the backup takes.
@@ -468,49 +438,11 @@ func (b *BackupRun) mark(what string, t time.Time) {
 	b.mu.Unlock()
 }
 
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return lines[len(lines)-1]
-}
-
-func clearSnapshots(ctx context.Context, rc *steps.RunContext, nodes []string, cmd string) error {
-	return rc.RunAll(ctx, nodes, func(string) remote.Command { return remote.Command{Cmd: cmd, Sudo: true} })
-}
-
-// snapshotDirsCmd lists, on a node, every table directory of the keyspace
-// that holds the snapshot, with the snapshot's size in bytes.
-func snapshotDirsCmd(dataDir, ks, id string) string {
-	return "cd " + remote.Quote(path.Join(dataDir, ks)) + " && for d in */snapshots/" + remote.Quote(id) +
-		`; do [ -d "$d" ] || continue; printf '%s\t%s\n' "${d%%/*}" "$(du -sb "$d" | cut -f1)"; done`
-}
-
-func parseSnapshotDirs(out string) ([]snapshotDir, error) {
-	var dirs []snapshotDir
-	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
-		if l == "" {
-			continue
-		}
-		name, size, ok := strings.Cut(l, "\t")
-		i := strings.LastIndexByte(name, '-')
-		n, err := strconv.ParseInt(size, 10, 64)
-		if !ok || i <= 0 || err != nil {
-			return nil, fmt.Errorf("unexpected line %q in the snapshot listing", l)
-		}
-		dirs = append(dirs, snapshotDir{Table: name[:i], TableID: name[i+1:], Bytes: n})
-	}
-	sort.Slice(dirs, func(i, j int) bool { return dirs[i].Table < dirs[j].Table })
-	return dirs, nil
-}
-
 // streamStep streams every node's snapshot into the repository and, with
 // withFiles, the attachments on local disk or NFS at the same time: the
 // attachments' node streams them while the tables stream, instead of after.
 func streamStep(env *steps.Env, b *BackupRun, withFiles bool) steps.Step {
-	nodes := b.snapshotNodes(env)
-	ks := env.Inv.Cassandra.Keyspace
-	tarCmd := func(n, tableDir string) string {
-		return "tar -C " + remote.Quote(path.Join(dataDir(env, n), ks, tableDir, "snapshots", b.ID)) + " -cf - ."
-	}
+	snaps := b.snapshots(env)
 	title := "Stream every node's snapshot into the repository"
 	why := "Tar over SSH straight into the repository, hashed on the fly: no copy on the node's disk, nothing held whole in memory, all nodes at once."
 	if withFiles {
@@ -521,11 +453,7 @@ func streamStep(env *steps.Env, b *BackupRun, withFiles bool) steps.Step {
 		ID: "stream", Title: title, Kind: steps.KindAction,
 		Why: why,
 		Plan: func() []steps.PlannedCommand {
-			var out []steps.PlannedCommand
-			for _, n := range nodes {
-				out = append(out, steps.PlannedCommand{Node: n, Cmd: snapshotDirsCmd(dataDir(env, n), ks, b.ID), Sudo: true},
-					steps.PlannedCommand{Node: n, Cmd: tarCmd(n, "<table>-<id>"), Sudo: true, Note: "one per table, streamed into " + repo.TableArchivePath(b.ID, n, ks, "<table>", "<id>")})
-			}
+			out := snaps.StreamPlan(env, b.ID)
 			if withFiles {
 				out = append(out, b.filesPlan(env)...)
 			}
@@ -547,7 +475,7 @@ func streamStep(env *steps.Env, b *BackupRun, withFiles bool) steps.Step {
 					}
 					filesDone <- err
 				}()
-				err := b.streamTables(ctx, rc, env, nodes, ks, start, tarCmd)
+				err := b.streamTables(ctx, rc, env, snaps, start)
 				if err != nil {
 					cancel()
 				}
@@ -560,7 +488,7 @@ func streamStep(env *steps.Env, b *BackupRun, withFiles bool) steps.Step {
 				}
 				return errors.Join(err, ferr)
 			}
-			return b.streamTables(ctx, rc, env, nodes, ks, start, tarCmd)
+			return b.streamTables(ctx, rc, env, snaps, start)
 		},
 	}
 }
@@ -569,177 +497,31 @@ func streamStep(env *steps.Env, b *BackupRun, withFiles bool) steps.Step {
 // same step as the tables (their node's name is taken by its tables).
 const filesProgressKey = "attachments"
 
-// streamTables measures, then streams, every node's snapshot into the
-// store, the nodes in parallel.
-func (b *BackupRun) streamTables(ctx context.Context, rc *steps.RunContext, env *steps.Env, nodes []string, ks string, start time.Time, tarCmd func(n, tableDir string) string) error {
-	// Measure first, so progress has a total.
-	totals := make([]int64, len(nodes))
-	if err := steps.Parallel(nodes, func(i int, n string) error {
-		out, err := rc.Stdout(ctx, n, snapshotDirsCmd(dataDir(env, n), ks, b.ID), true)
-		if err != nil {
-			return err
-		}
-		dirs, err := parseSnapshotDirs(out)
-		if err != nil {
-			return fmt.Errorf("%s: %w", n, err)
-		}
-		if len(dirs) == 0 {
-			return fmt.Errorf("%s: no table of %s has a snapshot %s", n, ks, b.ID)
-		}
-		for _, d := range dirs {
-			totals[i] += d.Bytes
-		}
+// streamTables streams every node's snapshot into the store, records each
+// node's archives in the manifest as it finishes, and says how fast.
+func (b *BackupRun) streamTables(ctx context.Context, rc *steps.RunContext, env *steps.Env, snaps cassandra.Snapshots, start time.Time) error {
+	total, err := snaps.Stream(ctx, rc, env, b.Store, b.ID, func(n string, archives []repo.TableArchive) {
 		b.mu.Lock()
-		b.tables[n] = dirs
-		b.mu.Unlock()
-		return nil
-	}); err != nil {
-		return err
-	}
-	var total int64
-	for _, t := range totals {
-		total += t
-	}
-	err := steps.Parallel(nodes, func(i int, n string) error {
-		return b.streamNode(ctx, rc, env, n, ks, totals[i], tarCmd)
+		defer b.mu.Unlock()
+		for i := range b.manifest.Cassandra {
+			if b.manifest.Cassandra[i].Node == n {
+				b.manifest.Cassandra[i].Tables = archives
+				return
+			}
+		}
+		host := n
+		if node, ok := env.Inv.Node(n); ok {
+			host = node.Host
+		}
+		b.manifest.Cassandra = append(b.manifest.Cassandra, repo.NodeArchive{Node: n, Host: host, Tables: archives})
 	})
 	b.timing("stream", time.Since(start))
 	if err != nil {
 		return err
 	}
-	rc.Output("", fmt.Sprintf("%s streamed from %d nodes in %s (%s/s)", steps.HumanBytes(total), len(nodes), time.Since(start).Round(time.Millisecond),
+	rc.Output("", fmt.Sprintf("%s streamed from %d nodes in %s (%s/s)", steps.HumanBytes(total), len(snaps.Nodes), time.Since(start).Round(time.Millisecond),
 		steps.HumanBytes(int64(float64(total)/time.Since(start).Seconds()))))
 	return nil
-}
-
-// tableStreams is how many of one node's tables stream at once, each over
-// its own SSH session: the next table's session setup and the previous
-// archive's sync overlap with the data, and one node's backup can use more
-// than one core.
-const tableStreams = 2
-
-// streamNode streams one node's tables into the store, tableStreams at a
-// time (the largest first, so that it does not end last). The first failure
-// stops the node's other streams.
-func (b *BackupRun) streamNode(ctx context.Context, rc *steps.RunContext, env *steps.Env, n, ks string, total int64, tarCmd func(n, tableDir string) string) error {
-	b.mu.Lock()
-	dirs := b.tables[n]
-	b.mu.Unlock()
-	order := make([]int, len(dirs))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(i, j int) bool { return dirs[order[i]].Bytes > dirs[order[j]].Bytes })
-
-	// Progress: the payload of the finished tables plus the bytes of those
-	// streaming.
-	var pmu sync.Mutex
-	var finished int64
-	streaming := make([]int64, len(dirs))
-	report := func() {
-		cur := finished
-		for _, x := range streaming {
-			cur += x
-		}
-		rc.Progress(n, min(cur, total), total, "bytes")
-	}
-	rc.Progress(n, 0, total, "bytes")
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	archives := make([]repo.TableArchive, len(dirs))
-	errs := make([]error, len(dirs))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(tableStreams, len(dirs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				d := dirs[i]
-				p := repo.TableArchivePath(b.ID, n, ks, d.Table, d.TableID)
-				ix, err := streamTar(ctx, rc, n, tarCmd(n, d.Table+"-"+d.TableID), b.Store, p, func(x int64) {
-					pmu.Lock()
-					streaming[i] = x
-					report()
-					pmu.Unlock()
-				})
-				if err != nil {
-					errs[i] = fmt.Errorf("%s: table %s: %w", n, d.Table, err)
-					cancel()
-					continue
-				}
-				var payload int64
-				for _, f := range ix.Files {
-					payload += f.Size
-				}
-				pmu.Lock()
-				streaming[i], finished = 0, finished+payload
-				report()
-				pmu.Unlock()
-				archives[i] = repo.TableArchive{Keyspace: ks, Table: d.Table, TableID: d.TableID, Archive: p, Size: ix.Size, Digest: ix.Digest, Files: ix.Files}
-			}
-		}()
-	}
-feed:
-	for _, i := range order {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
-	if err := firstStreamError(errs); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("%s: %w", n, err)
-	}
-	rc.Progress(n, total, total, "bytes")
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for i := range b.manifest.Cassandra {
-		if b.manifest.Cassandra[i].Node == n {
-			b.manifest.Cassandra[i].Tables = archives
-			return nil
-		}
-	}
-	host := n
-	if node, ok := env.Inv.Node(n); ok {
-		host = node.Host
-	}
-	b.manifest.Cassandra = append(b.manifest.Cassandra, repo.NodeArchive{Node: n, Host: host, Tables: archives})
-	return nil
-}
-
-// firstStreamError returns the error that stopped a node's streams: the
-// first one that is not merely the cancellation it caused in the others.
-func firstStreamError(errs []error) error {
-	var cancelled error
-	for _, err := range errs {
-		switch {
-		case err == nil:
-		case errors.Is(err, context.Canceled):
-			if cancelled == nil {
-				cancelled = err
-			}
-		default:
-			return err
-		}
-	}
-	return cancelled
-}
-
-// streamTar runs cmd (a tar writing to stdout) on node through sudo and
-// streams its output into the store at p, indexed as it passes
-// (repo.WriteArchive).
-func streamTar(ctx context.Context, rc *steps.RunContext, node, cmd string, store repo.Store, p string, progress func(int64)) (*repo.ArchiveIndex, error) {
-	return repo.WriteArchive(ctx, store, p, func(w io.Writer) error {
-		_, err := rc.Run(ctx, node, remote.Command{Cmd: cmd, Sudo: true, Stdout: w, OnProgress: progress})
-		return err
-	})
 }
 
 func esWaitStep(env *steps.Env, b *BackupRun) steps.Step {
@@ -850,15 +632,13 @@ func (b *BackupRun) backupFiles(ctx context.Context, rc *steps.RunContext, env *
 }
 
 func clearSnapshotStep(env *steps.Env, b *BackupRun) steps.Step {
-	nodes := b.snapshotNodes(env)
-	ks := env.Inv.Cassandra.Keyspace
-	cmd := "nodetool clearsnapshot -t " + remote.Quote(b.ID) + " " + remote.Quote(ks)
+	snaps := b.snapshots(env)
 	return steps.Step{
 		ID: "clearsnapshot", Title: "Clear the Cassandra snapshots", Kind: steps.KindAction,
 		Why:  "A snapshot holds every SSTable it links until it is cleared; once streamed it only costs disk.",
-		Plan: steps.PlanEach(nodes, cmd, true),
+		Plan: steps.PlanEach(snaps.Nodes, snaps.ClearCmd(), true),
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
-			return clearSnapshots(ctx, rc, nodes, cmd)
+			return snaps.Clear(ctx, rc)
 		},
 	}
 }

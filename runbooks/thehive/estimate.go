@@ -4,19 +4,17 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"path"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/hotsnap/hotsnap/config"
-	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/cassandra"
 	"github.com/hotsnap/hotsnap/steps/es"
 	"github.com/hotsnap/hotsnap/steps/files"
-	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
 // Estimate is what a backup is expected to copy, measured on the nodes
@@ -129,7 +127,7 @@ func estimateBackup(ctx context.Context, rc *steps.RunContext, env *steps.Env, b
 	var parts []func() []string
 	if env.Inv.Cassandra != nil {
 		parts = append(parts, func() (problems []string) {
-			sizes, errs := keyspaceSizes(ctx, rc, env, b.snapshotNodes(env))
+			sizes, errs := cassandra.KeyspaceSizes(ctx, rc, env, b.snapshotNodes(env))
 			est.Cassandra = sizes
 			for _, n := range slices.Sorted(maps.Keys(errs)) {
 				problems = append(problems, fmt.Sprintf("%s: cannot measure the keyspace (%v): check cassandra.data_dir / nodes[].paths.cassandra_data", n, errs[n]))
@@ -180,35 +178,6 @@ func estimateBackup(ctx context.Context, rc *steps.RunContext, env *steps.Env, b
 		return nil, fmt.Errorf("estimate the backup: %w", err)
 	}
 	return est, nil
-}
-
-// keyspaceDUCmd measures the keyspace's data directory on node n.
-func keyspaceDUCmd(env *steps.Env, n string) string {
-	ks := ""
-	if env.Inv.Cassandra != nil {
-		ks = env.Inv.Cassandra.Keyspace
-	}
-	return "du -sb " + remote.Quote(path.Join(dataDir(env, n), ks))
-}
-
-// keyspaceSizes runs keyspaceDUCmd on every node at once; a node that
-// cannot be measured is missing from sizes and present in errs.
-func keyspaceSizes(ctx context.Context, rc *steps.RunContext, env *steps.Env, nodes []string) (sizes map[string]int64, errs map[string]error) {
-	outs := make([]string, len(nodes))
-	failed := make([]error, len(nodes))
-	steps.Parallel(nodes, func(i int, n string) error { //nolint:errcheck // kept per node in failed
-		outs[i], failed[i] = rc.Stdout(ctx, n, keyspaceDUCmd(env, n), true)
-		return nil
-	})
-	sizes, errs = map[string]int64{}, map[string]error{}
-	for i, n := range nodes {
-		if failed[i] != nil {
-			errs[n] = failed[i]
-			continue
-		}
-		sizes[n] = parse.ParseDU(outs[i])
-	}
-	return sizes, errs
 }
 
 // attachmentsSize is the size of the local attachment folder (du on the

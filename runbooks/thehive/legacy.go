@@ -9,6 +9,7 @@ import (
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
 
+	"github.com/hotsnap/hotsnap/steps/cassandra"
 	"github.com/hotsnap/hotsnap/steps/es"
 	"github.com/hotsnap/hotsnap/steps/files"
 )
@@ -133,7 +134,7 @@ func verifyLegacy(ctx context.Context, rc *steps.RunContext, env *steps.Env, r *
 		Evidence: "the documented layout records no hashes, owners or host IDs: the contents cannot be checked against the time of the backup (compare the sha256 above with a copy kept elsewhere)",
 		Remedy:   "nothing to do; hotsnap's own backups (hotsnap backup) record all three"})
 	if n := len(env.NodesWith(config.RoleCassandra)); n > 0 {
-		rf := schemaReplication(l.Schema)
+		rf := cassandra.SchemaReplication(l.Schema)
 		if rf < n {
 			rc.Check(steps.CheckResult{Check: "backup replication", Status: steps.CheckWarn,
 				Evidence: fmt.Sprintf("the archive is one node's snapshot and the schema's replication factor is %d for %d nodes now: it holds every row only if that node held them all (the runbook's step 5: RF = node count, repair before the backup)", rf, n),

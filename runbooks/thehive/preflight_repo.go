@@ -10,6 +10,7 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/cassandra"
 	"github.com/hotsnap/hotsnap/steps/files"
 	"github.com/hotsnap/hotsnap/steps/host"
 )
@@ -28,7 +29,7 @@ func repositoryStep(env *steps.Env) steps.Step {
 			var out []steps.PlannedCommand
 			if env.Inv.Cassandra != nil {
 				for _, n := range env.NodesWith(config.RoleCassandra) {
-					out = append(out, steps.PlannedCommand{Node: n, Cmd: keyspaceDUCmd(env, n), Sudo: true})
+					out = append(out, steps.PlannedCommand{Node: n, Cmd: cassandra.KeyspaceDUCmd(env, n), Sudo: true})
 				}
 			}
 			if st := env.Inv.Storage; st != nil && st.Provider == config.StorageLocalFS {
@@ -66,7 +67,7 @@ func backupSize(ctx context.Context, rc *steps.RunContext, env *steps.Env) (need
 	var desc []string
 	if env.Inv.Cassandra != nil {
 		nodes := env.NodesWith(config.RoleCassandra)
-		sizes, errs := keyspaceSizes(ctx, rc, env, nodes)
+		sizes, errs := cassandra.KeyspaceSizes(ctx, rc, env, nodes)
 		var total int64
 		for _, n := range sizes {
 			total += n

@@ -2,12 +2,7 @@ package thehive
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"path"
-	"regexp"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -17,25 +12,15 @@ import (
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
 
+	"github.com/hotsnap/hotsnap/steps/cassandra"
 	"github.com/hotsnap/hotsnap/steps/es"
 	"github.com/hotsnap/hotsnap/steps/files"
 	"github.com/hotsnap/hotsnap/steps/host"
-	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
 // pollMax is the longest wait between two polls of a snapshot, a
 // recovery or a service starting (steps.Poll starts at 100 ms).
 const pollMax = time.Second
-
-// loaderTries is how many times sstableloader is run on a table it skips
-// because the loading node does not see the new schema yet.
-const loaderTries = 15
-
-// Load paths of a restore.
-const (
-	LoadImport        = "import"        // same topology: each node imports its own SSTables
-	LoadSSTableLoader = "sstableloader" // changed topology: stream to the nodes that own the data
-)
 
 // RestoreRun is one restore of a backup from the repository.
 type RestoreRun struct {
@@ -57,21 +42,35 @@ type RestoreRun struct {
 	Legacy *LegacyRestore
 
 	mu          sync.Mutex
-	load        string
-	byNode      map[string]repo.NodeArchive // current node → the backup node whose SSTables it imports
-	esRestoring bool                        // an ES restore was started and has not finished
-	imported    int                         // SSTables imported, checked against the manifest
-	staged      bool                        // every node's archives are staged and verified
+	ks          *cassandra.Restore // the keyspace's part (keyspace())
+	esRestoring bool               // an ES restore was started and has not finished
 	started     time.Time
 	report      []string
 	s3          s3Count // the bucket compared with the backup (s3-compare)
 }
 
-// LoadPath returns how the keyspace is (or will be) loaded.
-func (r *RestoreRun) LoadPath() string {
+// LoadPath returns how the keyspace is (or will be) loaded
+// (cassandra.LoadImport, cassandra.LoadSSTableLoader).
+func (r *RestoreRun) LoadPath() string { return r.keyspace().Load() }
+
+// LoadedWith names the command the keyspace is (or will be) loaded with:
+// "nodetool import", "sstableloader", or "" before the topologies are
+// compared.
+func (r *RestoreRun) LoadedWith() string {
+	if l := r.LoadPath(); l != cassandra.LoadImport {
+		return l
+	}
+	return "nodetool import"
+}
+
+// keyspace is the keyspace's part of the restore.
+func (r *RestoreRun) keyspace() *cassandra.Restore {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.load
+	if r.ks == nil {
+		r.ks = &cassandra.Restore{Store: r.Store, Manifest: r.Manifest, Done: r.CassandraDone}
+	}
+	return r.ks
 }
 
 // Report returns the lines of the final report.
@@ -104,7 +103,7 @@ func Restore(env *steps.Env, r *RestoreRun) steps.Runbook {
 	if m.Keyspace != "" && inv.Cassandra != nil {
 		// The topology decides the load path, which decides where the
 		// Cassandra archives are verified: here, or while they are staged.
-		rb.Steps = append(rb.Steps, ringUpStep(env), topologyStep(env, r))
+		rb.Steps = append(rb.Steps, cassandra.RingUpCheck(env), topologyStep(env, r))
 	}
 	rb.Steps = append(rb.Steps, verifyBackupStep(env, r))
 	s3 := m.Files != nil && m.Files.Provider == repo.ProviderS3 && inv.Storage != nil && inv.Storage.S3 != nil
@@ -176,7 +175,7 @@ func verifyBackupStep(env *steps.Env, r *RestoreRun) steps.Step {
 				return verifyLegacy(ctx, rc, env, r)
 			}
 			var skip func(string) bool
-			if r.stagedVerify() {
+			if r.keyspace().StagesAndVerifies() {
 				tables := map[string]bool{}
 				for _, n := range m.Cassandra {
 					for _, t := range n.Tables {
@@ -221,38 +220,7 @@ func esRepo(m *repo.Manifest) string {
 	return m.Elasticsearch.Repository
 }
 
-func ringUpStep(env *steps.Env) steps.Step {
-	nodes := env.NodesWith(config.RoleCassandra)
-	return steps.Step{
-		ID: "ring", Title: "Cassandra: every node UN", Kind: steps.KindCheck,
-		Why:  "Loading SSTables needs every node that owns data up and normal.",
-		Plan: steps.PlanEach(nodes[:1], "nodetool status", false),
-		Run: func(ctx context.Context, rc *steps.RunContext) error {
-			out, err := rc.Stdout(ctx, nodes[0], "nodetool status", false)
-			if err != nil {
-				rc.Check(steps.CheckResult{Check: "ring", Node: nodes[0], Status: steps.CheckFail, Evidence: err.Error(), Remedy: "start Cassandra on every node first"})
-				return nil
-			}
-			ring, err := parse.ParseNodetoolStatus(out)
-			if err != nil {
-				rc.Check(steps.CheckResult{Check: "ring", Node: nodes[0], Status: steps.CheckFail, Evidence: err.Error()})
-				return nil
-			}
-			for _, n := range ring.Nodes() {
-				if n.Up() {
-					rc.Check(steps.CheckResult{Check: "ring state", Node: n.Address, Status: steps.CheckPass, Evidence: "UN"})
-				} else {
-					rc.Check(steps.CheckResult{Check: "ring state", Node: n.Address, Status: steps.CheckFail, Evidence: fmt.Sprintf("%c%c", n.Status, n.State),
-						Remedy: "bring the node back (`sudo systemctl start cassandra`) and wait for UN"})
-				}
-			}
-			return nil
-		},
-	}
-}
-
 func topologyStep(env *steps.Env, r *RestoreRun) steps.Step {
-	m := r.Manifest
 	return steps.Step{
 		ID: "topology", Title: "Compare the backup's topology with the cluster now", Kind: steps.KindCheck,
 		Why: "The same nodes (same host IDs) can take back their own SSTables with `nodetool import`; a changed topology (nodes added, removed, renamed, a migration) needs `sstableloader`, which streams every row to the nodes that own it now.",
@@ -261,63 +229,14 @@ func topologyStep(env *steps.Env, r *RestoreRun) steps.Step {
 		},
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			if r.Legacy != nil {
-				r.mu.Lock()
-				r.load = LoadSSTableLoader
-				r.mu.Unlock()
+				r.keyspace().SetTopology(cassandra.LoadSSTableLoader, nil)
 				rc.Check(steps.CheckResult{Check: "topology", Status: steps.CheckPass, Evidence: "the documented backup is one node's snapshot and records no host IDs: loading with sstableloader, which streams every row to the nodes that own it now"})
 				return nil
 			}
-			q, closeFn, err := openCQL(env)
-			if err != nil {
-				rc.Check(steps.CheckResult{Check: "cql", Status: steps.CheckFail, Evidence: err.Error(), Remedy: "check cassandra.username/password and that Cassandra is up"})
-				return nil
-			}
-			defer closeFn()
-			now, err := q.topology(ctx)
-			if err != nil {
-				rc.Check(steps.CheckResult{Check: "topology", Status: steps.CheckFail, Evidence: err.Error()})
-				return nil
-			}
-			backup := map[string]repo.NodeArchive{}
-			for _, n := range m.Cassandra {
-				backup[n.HostID] = n
-			}
-			byNode := map[string]repo.NodeArchive{}
-			same := len(now) == len(m.Cassandra)
-			for _, h := range now {
-				name := h.Address
-				for _, n := range env.Inv.NodesWithRole(config.RoleCassandra) {
-					if n.Host == h.Address {
-						name = n.Name
-					}
-				}
-				if b, ok := backup[h.HostID]; ok {
-					byNode[name] = b
-					rc.Output("", fmt.Sprintf("%-8s %s host %s ← backup of %s", name, h.Address, short(h.HostID), b.Node))
-				} else {
-					same = false
-					rc.Output("", fmt.Sprintf("%-8s %s host %s ← new (not in the backup)", name, h.Address, short(h.HostID)))
-				}
-			}
-			r.mu.Lock()
-			if same {
-				r.load, r.byNode = LoadImport, byNode
-			} else {
-				r.load = LoadSSTableLoader
-			}
-			load := r.load
-			r.mu.Unlock()
-			rc.Check(steps.CheckResult{Check: "topology", Status: steps.CheckPass, Evidence: fmt.Sprintf("backup: %d nodes, now: %d nodes; loading with %s", len(m.Cassandra), len(now), load)})
+			r.keyspace().CompareTopology(ctx, rc, env)
 			return nil
 		},
 	}
-}
-
-func short(id string) string {
-	if len(id) > 8 {
-		return id[:8]
-	}
-	return id
 }
 
 func stopTheHiveStep(env *steps.Env, r *RestoreRun) steps.Step {
@@ -378,307 +297,23 @@ func restoreGate(env *steps.Env, r *RestoreRun) steps.Step {
 	return step
 }
 
-// liveSchema reads the keyspace's current schema, or "" when it does not exist.
-func liveSchema(ctx context.Context, q cqlSession, ks string) (string, error) {
-	s, err := q.describeKeyspace(ctx, ks)
-	if err != nil && strings.Contains(strings.ToLower(err.Error()), "not found") || err != nil && strings.Contains(err.Error(), "does not exist") {
-		return "", nil
-	}
-	return s, err
-}
-
-// schemaStatements splits a DESCRIBE output into statements.
-func schemaStatements(schema string) []string {
-	var out []string
-	for _, s := range strings.Split(schema, ";\n") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-func normalizeSchema(s string) string { return strings.Join(strings.Fields(s), " ") }
-
 func cassandraRestoreStep(env *steps.Env, r *RestoreRun) steps.Step {
-	m := r.Manifest
-	c := env.Inv.Cassandra
-	ks := m.Keyspace
-	nodes := env.NodesWith(config.RoleCassandra)
-	staging := func(n string) string { return r.stagingDir(env, n) }
 	return steps.Step{
 		ID: "cassandra", Title: "Restore the keyspace", Kind: steps.KindAction, Destructive: true,
-		Why: "Compare the live schema with the backup's; drop the keyspace only when they differ (the documented script always drops it, through a redirect bug), recreate it from the backup's schema through CQL, load every table, then grant the keyspace to TheHive's role.",
-		Plan: func() []steps.PlannedCommand {
-			out := []steps.PlannedCommand{{Node: nodes[0], Cmd: "CQL: DESCRIBE KEYSPACE " + ks + " → same as the backup: TRUNCATE each table; different: DROP KEYSPACE; then CREATE from the backup's schema"}}
-			for _, n := range nodes {
-				out = append(out, steps.PlannedCommand{Node: n, Sudo: true, Cmd: "nodetool import " + ks + " <table> " + staging(n) + "/<table>",
-					Note: "same topology: each node imports its own tables, staged (and verified) by the stage step"})
-			}
-			out = append(out, steps.PlannedCommand{Node: nodes[0], Sudo: true, Cmd: "tar -x -C /tmp/hotsnap-restore-" + m.ID + "/" + ks + "/<table> && sstableloader -d <every node> /tmp/hotsnap-restore-" + m.ID + "/" + ks + "/<table>",
-				Note: "changed topology: every archive of every backed-up node is loaded"})
-			if c.Username != "" {
-				out = append(out, steps.PlannedCommand{Node: nodes[0], Cmd: "CQL: GRANT ALL PERMISSIONS ON KEYSPACE " + ks + " TO " + c.AppRole})
-			}
-			return out
-		},
+		Why:  "Compare the live schema with the backup's; drop the keyspace only when they differ (the documented script always drops it, through a redirect bug), recreate it from the backup's schema through CQL, load every table, then grant the keyspace to TheHive's role.",
+		Plan: func() []steps.PlannedCommand { return r.keyspace().KeyspacePlan(env) },
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
-			r.mu.Lock()
-			load := r.load
-			r.mu.Unlock()
-			q, closeFn, err := openCQL(env)
+			line, err := r.keyspace().RestoreKeyspace(ctx, rc, env)
 			if err != nil {
 				return err
 			}
-			defer closeFn()
-			cur, err := liveSchema(ctx, q, ks)
-			if err != nil {
-				return fmt.Errorf("read the live schema of %s: %w", ks, err)
-			}
-			exec := func(stmt string) error { return q.exec(ctx, stmt) }
-			switch {
-			case cur == "":
-				rc.Output("", "keyspace "+ks+" does not exist: creating it from the backup's schema")
-			case normalizeSchema(cur) == normalizeSchema(m.Schema):
-				rc.Output("", "the live schema equals the backup's: emptying each table (TRUNCATE), keeping the keyspace")
-				for _, t := range tablesOf(m) {
-					if err := exec("TRUNCATE " + quoteCQLIdent(ks) + "." + quoteCQLIdent(t)); err != nil {
-						return err
-					}
-				}
-			default:
-				rc.Output("", "the live schema differs from the backup's: dropping keyspace "+ks)
-				if err := exec("DROP KEYSPACE " + quoteCQLIdent(ks)); err != nil {
-					return err
-				}
-				cur = ""
-			}
-			if cur == "" {
-				for _, stmt := range schemaStatements(m.Schema) {
-					if err := exec(stmt); err != nil {
-						return err
-					}
-				}
-			}
-			// Every node must see the schema before it is loaded.
-			if err := q.awaitSchemaAgreement(ctx); err != nil {
-				return fmt.Errorf("wait for schema agreement: %w", err)
-			}
-			start := time.Now()
-			if load == LoadImport {
-				err = r.importAll(ctx, rc, env)
-			} else {
-				err = r.loadAll(ctx, rc, env)
-			}
-			if err != nil {
-				return err
-			}
-			if c.Username != "" && c.AppRole != "" {
-				// The right grammar: the role, not the user, and the keyspace.
-				if err := exec("GRANT ALL PERMISSIONS ON KEYSPACE " + quoteCQLIdent(ks) + " TO " + quoteCQLIdent(c.AppRole)); err != nil {
-					return err
-				}
-				rc.Output("", "granted ALL PERMISSIONS on "+ks+" to "+c.AppRole)
-			}
-			var total int64
-			for _, t := range tablesOf(m) {
-				n, err := q.count(ctx, ks, t)
-				if err != nil {
-					return err
-				}
-				total += n
-				rc.Output("", fmt.Sprintf("%s.%s: %d rows", ks, t, n))
-			}
-			files := ""
-			if load == LoadImport {
-				r.mu.Lock()
-				files = fmt.Sprintf(", %d SSTables imported as the backup lists them", r.imported)
-				r.mu.Unlock()
-			}
-			rc.Output("", r.note("Cassandra: keyspace %s restored with %s in %s, %d rows in %d tables%s", ks, load, time.Since(start).Round(time.Millisecond), total, len(tablesOf(m)), files))
+			rc.Output("", r.note("%s", line))
 			return nil
 		},
 		Cleanup: func(ctx context.Context, rc *steps.RunContext) error {
-			return rc.RunAll(ctx, nodes, func(n string) remote.Command {
-				return remote.Command{Cmd: "rm -rf " + remote.Quote(staging(n)) + " " + remote.Quote("/tmp/hotsnap-restore-"+m.ID), Sudo: true}
-			})
+			return r.keyspace().Clean(ctx, rc, env)
 		},
 	}
-}
-
-func tablesOf(m *repo.Manifest) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, n := range m.Cassandra {
-		for _, t := range n.Tables {
-			if !seen[t.Table] {
-				seen[t.Table] = true
-				out = append(out, t.Table)
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// extractCmd unpacks the SSTable components of an archive read on stdin.
-func extractCmd(dir string) string {
-	q := remote.Quote(dir)
-	return "rm -rf " + q + " && mkdir -p " + q + " && tar -x -C " + q + " --exclude=./manifest.json --exclude=./schema.cql && chown -R --reference=" + remote.Quote(path.Dir(path.Dir(dir))) + " " + q + " 2>/dev/null; true"
-}
-
-// importAll: each node imports the tables of the backup node with its host ID.
-func (r *RestoreRun) importAll(ctx context.Context, rc *steps.RunContext, env *steps.Env) error {
-	ks := r.Manifest.Keyspace
-	nodes := env.NodesWith(config.RoleCassandra)
-	r.mu.Lock()
-	staged := r.staged
-	r.mu.Unlock()
-	if !staged {
-		// The stage step precedes this one whenever the load path is import.
-		return errors.New("the SSTables were not staged: run the restore again (hotsnap resume)")
-	}
-	return steps.Parallel(nodes, func(_ int, n string) error {
-		b, total, err := r.archiveOf(n)
-		if err != nil {
-			return err
-		}
-		var done int64
-		for _, t := range b.Tables {
-			dir := path.Join(r.stagingDir(env, n), t.Table)
-			// File counts against the manifest: every SSTable of the
-			// archive staged, and none left behind by the import (it
-			// moves what it takes).
-			var out strings.Builder
-			count := "find " + remote.Quote(dir) + " -maxdepth 1 -name '*-Data.db' | wc -l"
-			cmd := "echo staged=$(" + count + ") && nodetool import " + remote.Quote(ks) + " " + remote.Quote(t.Table) + " " + remote.Quote(dir) + " && echo left=$(" + count + ")"
-			if _, err := rc.Run(ctx, n, remote.Command{Cmd: cmd, Sudo: true, Stdout: &out}); err != nil {
-				return fmt.Errorf("%s: nodetool import %s: %w", n, t.Table, err)
-			}
-			want := sstablesIn(t.Files)
-			got, left := countField(out.String(), "staged"), countField(out.String(), "left")
-			if got != want || left != 0 {
-				return fmt.Errorf("%s: table %s: the backup lists %d SSTables, %d were staged and %d were not imported: see the node's Cassandra system.log (Loading new SSTables ...)", n, t.Table, want, got, left)
-			}
-			r.mu.Lock()
-			r.imported += got
-			r.mu.Unlock()
-			rc.Run(ctx, n, remote.Command{Cmd: "rm -rf " + remote.Quote(dir), Sudo: true})
-			done += t.Size
-			rc.Progress(n, done, total, "bytes")
-		}
-		return nil
-	})
-}
-
-// loaderSources are the backed-up nodes whose SSTables sstableloader loads:
-// every node's, or one node's when every node held every row (RF = node
-// count, every node UN at backup time).
-func loaderSources(m *repo.Manifest) []repo.NodeArchive {
-	if rf := schemaReplication(m.Schema); rf >= len(m.Cassandra) && len(m.Cassandra) > 1 {
-		return m.Cassandra[:1]
-	}
-	return m.Cassandra
-}
-
-// sstablesIn counts the SSTables (Data.db components) an archive lists.
-func sstablesIn(files []repo.FileEntry) int {
-	n := 0
-	for _, f := range files {
-		name := strings.TrimPrefix(f.Name, "./")
-		if strings.HasSuffix(name, "-Data.db") && !strings.Contains(name, "/") {
-			n++
-		}
-	}
-	return n
-}
-
-// countField reads "name=N" from a command's output (-1 when absent).
-func countField(out, name string) int {
-	for _, l := range strings.Split(out, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(l), name+"="); ok {
-			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-				return n
-			}
-		}
-	}
-	return -1
-}
-
-// loadAll streams every backed-up node's tables through sstableloader on the
-// first node, one table at a time (a staging copy is unavoidable:
-// sstableloader reads a directory).
-func (r *RestoreRun) loadAll(ctx context.Context, rc *steps.RunContext, env *steps.Env) error {
-	m := r.Manifest
-	c := env.Inv.Cassandra
-	loader := env.NodesWith(config.RoleCassandra)[0]
-	var hosts []string
-	for _, n := range env.Inv.NodesWithRole(config.RoleCassandra) {
-		hosts = append(hosts, n.Host)
-	}
-	sources := loaderSources(m)
-	if len(sources) < len(m.Cassandra) {
-		rc.Output(loader, fmt.Sprintf("replication factor %d on %d nodes: loading the SSTables of %s only", schemaReplication(m.Schema), len(m.Cassandra), sources[0].Node))
-	}
-	var total, done int64
-	for _, n := range sources {
-		total += archiveBytes(n)
-	}
-	for _, n := range sources {
-		for _, t := range n.Tables {
-			dir := "/tmp/hotsnap-restore-" + m.ID + "/" + m.Keyspace + "/" + t.Table
-			base := done
-			if err := r.streamArchive(ctx, rc, loader, t.Archive, extractCmd(dir), func(x int64) { rc.Progress(loader, base+x, total, "bytes") }); err != nil {
-				return fmt.Errorf("%s: stage %s of %s: %w", loader, t.Table, n.Node, err)
-			}
-			cmd := "sstableloader -d " + remote.Quote(strings.Join(hosts, ","))
-			if c.Username != "" {
-				// sstableloader takes the password only as an argument.
-				cmd += " -u " + remote.Quote(c.Username) + " -pw " + remote.Quote(env.CassandraPassword)
-			}
-			cmd += " " + remote.Quote(dir)
-			// sstableloader skips a table it does not see yet ("Skipping file
-			// ...: table ks.t doesn't exist") and still exits 0: a node that
-			// has not caught up with the new schema must not make a silent
-			// partial restore. Retry, then fail.
-			var out strings.Builder
-			try := 0
-			if err := steps.Poll(ctx, time.Second, 0, func() (bool, error) {
-				try++
-				out.Reset()
-				if _, err := rc.Run(ctx, loader, remote.Command{Cmd: cmd, Sudo: true, Stdout: &out}); err != nil {
-					return false, fmt.Errorf("%s: sstableloader %s (from %s): %w", loader, t.Table, n.Node, err)
-				}
-				if !strings.Contains(out.String(), "Skipping file") {
-					return true, nil
-				}
-				if try == loaderTries {
-					return false, fmt.Errorf("%s: sstableloader skipped the files of %s (from %s): %s", loader, t.Table, n.Node, firstLineWith(out.String(), "Skipping file"))
-				}
-				return false, nil
-			}); err != nil {
-				return err
-			}
-			rc.Output(loader, fmt.Sprintf("%s from %s: %s", t.Table, n.Node, lastLine(out.String())))
-			rc.Run(ctx, loader, remote.Command{Cmd: "rm -rf " + remote.Quote(dir), Sudo: true})
-			done += t.Size
-		}
-	}
-	rc.Progress(loader, total, total, "bytes")
-	// The per-table folders are gone; their parents too.
-	rc.Run(ctx, loader, remote.Command{Cmd: "rm -rf " + remote.Quote("/tmp/hotsnap-restore-"+m.ID), Sudo: true})
-	return nil
-}
-
-// streamArchive streams a repository file into cmd's stdin on node.
-func (r *RestoreRun) streamArchive(ctx context.Context, rc *steps.RunContext, node, archive, cmd string, progress func(int64)) error {
-	f, err := r.Store.Open(ctx, archive)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", archive, err)
-	}
-	defer f.Close()
-	_, err = rc.Run(ctx, node, remote.Command{Cmd: cmd, Sudo: true, Stdin: f, OnProgress: progress})
-	return err
 }
 
 func esRestoreStep(env *steps.Env, r *RestoreRun) steps.Step {
@@ -822,35 +457,4 @@ func startTheHiveStep(env *steps.Env, r *RestoreRun) steps.Step {
 			return nil
 		},
 	}
-}
-
-var replicationRE = regexp.MustCompile(`(?is)CREATE KEYSPACE[^;]*?replication\s*=\s*\{([^}]*)\}`)
-var replEntryRE = regexp.MustCompile(`'([^']+)'\s*:\s*'([^']*)'`)
-
-// schemaReplication returns the keyspace's total replication factor from
-// its CREATE KEYSPACE statement (the sum over data centres), or 0.
-func schemaReplication(schema string) int {
-	m := replicationRE.FindStringSubmatch(schema)
-	if m == nil {
-		return 0
-	}
-	total := 0
-	for _, e := range replEntryRE.FindAllStringSubmatch(m[1], -1) {
-		if e[1] == "class" {
-			continue
-		}
-		if n, err := strconv.Atoi(e[2]); err == nil {
-			total += n
-		}
-	}
-	return total
-}
-
-func firstLineWith(s, sub string) string {
-	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, sub) {
-			return strings.TrimSpace(l)
-		}
-	}
-	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/cassandra"
 	"github.com/hotsnap/hotsnap/steps/files"
 	"github.com/hotsnap/hotsnap/steps/host"
 )
@@ -22,18 +23,17 @@ func restoreDiskNeeds(env *steps.Env, r *RestoreRun) []host.Need {
 	var out []host.Need
 	if m.Keyspace != "" && env.Inv.Cassandra != nil {
 		nodes := env.NodesWith(config.RoleCassandra)
-		r.mu.Lock()
-		load, byNode := r.load, r.byNode
-		r.mu.Unlock()
+		ks := r.keyspace()
+		load := ks.Load()
 		switch load {
-		case LoadImport:
+		case cassandra.LoadImport:
 			for _, n := range nodes {
-				out = append(out, host.Need{Node: n, Dir: dataDir(env, n), What: "its own SSTables, staged then imported", Bytes: archiveBytes(byNode[n])})
+				out = append(out, host.Need{Node: n, Dir: cassandra.DataDir(env, n), What: "its own SSTables, staged then imported", Bytes: ks.NodeBytes(n)})
 			}
-		case LoadSSTableLoader:
+		case cassandra.LoadSSTableLoader:
 			var total, largest int64
-			sources := loaderSources(m)
-			rf := schemaReplication(m.Schema)
+			sources := cassandra.LoaderSources(m)
+			rf := cassandra.SchemaReplication(m.Schema)
 			for _, n := range sources {
 				for _, t := range n.Tables {
 					total += t.Size
@@ -46,7 +46,7 @@ func restoreDiskNeeds(env *steps.Env, r *RestoreRun) []host.Need {
 			}
 			out = append(out, host.Need{Node: nodes[0], Dir: "/tmp", What: "the largest table, staged for sstableloader", Bytes: largest})
 			for _, n := range nodes {
-				out = append(out, host.Need{Node: n, Dir: dataDir(env, n), What: "its share of the rows sstableloader streams", Bytes: share})
+				out = append(out, host.Need{Node: n, Dir: cassandra.DataDir(env, n), What: "its share of the rows sstableloader streams", Bytes: share})
 			}
 		}
 	}

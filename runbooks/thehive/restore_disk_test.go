@@ -10,6 +10,7 @@ import (
 	"github.com/hotsnap/hotsnap/remote/remotetest"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/cassandra"
 )
 
 func diskEnv() *steps.Env {
@@ -45,7 +46,8 @@ func diskManifest() *repo.Manifest {
 func TestRestoreDiskNeeds(t *testing.T) {
 	env := diskEnv()
 	m := diskManifest()
-	r := &RestoreRun{Manifest: m, load: LoadImport, byNode: map[string]repo.NodeArchive{"node1": m.Cassandra[0], "node2": m.Cassandra[1]}}
+	r := &RestoreRun{Manifest: m}
+	r.keyspace().SetTopology(cassandra.LoadImport, map[string]repo.NodeArchive{"node1": m.Cassandra[0], "node2": m.Cassandra[1]})
 	got := map[string]int64{}
 	for _, d := range restoreDiskNeeds(env, r) {
 		got[d.Node+":"+d.Dir] += d.Bytes
@@ -58,7 +60,8 @@ func TestRestoreDiskNeeds(t *testing.T) {
 	}
 
 	// RF 2 on 2 nodes: one node's SSTables hold every row; each node gets all of them back.
-	r = &RestoreRun{Manifest: m, load: LoadSSTableLoader}
+	r = &RestoreRun{Manifest: m}
+	r.keyspace().SetTopology(cassandra.LoadSSTableLoader, nil)
 	got = map[string]int64{}
 	for _, d := range restoreDiskNeeds(env, r) {
 		got[d.Node+":"+d.Dir] += d.Bytes
@@ -74,7 +77,8 @@ func TestRestoreDiskNeeds(t *testing.T) {
 func TestRestoreDiskStepFailsWhenFull(t *testing.T) {
 	env := diskEnv()
 	m := diskManifest()
-	r := &RestoreRun{Manifest: m, load: LoadImport, byNode: map[string]repo.NodeArchive{"node1": m.Cassandra[0], "node2": m.Cassandra[1]}}
+	r := &RestoreRun{Manifest: m}
+	r.keyspace().SetTopology(cassandra.LoadImport, map[string]repo.NodeArchive{"node1": m.Cassandra[0], "node2": m.Cassandra[1]})
 	f := remotetest.New(t)
 	df := func(mount string, avail int) string {
 		return "Filesystem 1-blocks Used Available Capacity Mounted on\n/dev/sda1 100000 1 " + strconv.Itoa(avail) + " 1% " + mount + "\n"
@@ -108,17 +112,5 @@ func TestRestoreDiskStepFailsWhenFull(t *testing.T) {
 	}
 	if n2.Status != steps.CheckFail || !strings.Contains(n2.Evidence, "/data") {
 		t.Errorf("node2 (100 B needed on /data, 99 free) = %+v", n2)
-	}
-}
-
-func TestSSTableCountsAndFields(t *testing.T) {
-	files := []repo.FileEntry{{Name: "./nb-1-big-Data.db"}, {Name: "./nb-1-big-Index.db"}, {Name: "nb-2-big-Data.db"},
-		{Name: "./.idx/nb-3-big-Data.db"}, {Name: "./manifest.json"}}
-	if n := sstablesIn(files); n != 2 {
-		t.Errorf("sstablesIn = %d, want 2 (top-level Data.db only)", n)
-	}
-	out := "staged=7\nleft=0\n"
-	if countField(out, "staged") != 7 || countField(out, "left") != 0 || countField(out, "other") != -1 || countField("left=x", "left") != -1 {
-		t.Errorf("countField misreads %q", out)
 	}
 }

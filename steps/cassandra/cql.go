@@ -1,4 +1,4 @@
-package thehive
+package cassandra
 
 import (
 	"context"
@@ -8,44 +8,51 @@ import (
 	"strings"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
+
+	"github.com/hotsnap/hotsnap/config"
+	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/steps"
 )
 
-// ringHost is one ring member as the system tables describe it.
-type ringHost struct {
+// Host is one ring member as the system tables describe it.
+type Host struct {
 	Address, HostID, DC, Rack, Version string
 	Tokens                             []string
 }
 
-// cqlSession is a CQL session through a node's tunnel, with what the
+// Session is a CQL session through a node's tunnel, with what the
 // runbooks ask of it.
-type cqlSession struct{ s *gocql.Session }
+type Session struct{ s *gocql.Session }
 
-// exec runs a statement (DDL, GRANT, TRUNCATE).
-func (q cqlSession) exec(ctx context.Context, stmt string) error {
+// Close closes the session.
+func (q Session) Close() { q.s.Close() }
+
+// Exec runs a statement (DDL, GRANT, TRUNCATE).
+func (q Session) Exec(ctx context.Context, stmt string) error {
 	if err := q.s.Query(stmt).ExecContext(ctx); err != nil {
 		return fmt.Errorf("CQL %.80s: %w", stmt, err)
 	}
 	return nil
 }
 
-// awaitSchemaAgreement waits until every node sees the same schema.
-func (q cqlSession) awaitSchemaAgreement(ctx context.Context) error {
+// AwaitSchemaAgreement waits until every node sees the same schema.
+func (q Session) AwaitSchemaAgreement(ctx context.Context) error {
 	return q.s.AwaitSchemaAgreement(ctx)
 }
 
-// count returns the rows of ks.table (SELECT count(*)).
-func (q cqlSession) count(ctx context.Context, ks, table string) (int64, error) {
+// Count returns the rows of ks.table (SELECT count(*)).
+func (q Session) Count(ctx context.Context, ks, table string) (int64, error) {
 	var n int64
-	if err := q.s.Query("SELECT count(*) FROM "+quoteCQLIdent(ks)+"."+quoteCQLIdent(table)).ScanContext(ctx, &n); err != nil {
+	if err := q.s.Query("SELECT count(*) FROM "+QuoteIdent(ks)+"."+QuoteIdent(table)).ScanContext(ctx, &n); err != nil {
 		return 0, fmt.Errorf("count %s.%s: %w", ks, table, err)
 	}
 	return n, nil
 }
 
-// describeKeyspace runs the server-side DESCRIBE KEYSPACE (Cassandra 4.0+)
+// DescribeKeyspace runs the server-side DESCRIBE KEYSPACE (Cassandra 4.0+)
 // and joins the create statements, in the order the server gives them.
-func (q cqlSession) describeKeyspace(ctx context.Context, ks string) (string, error) {
-	iter := q.s.Query("DESCRIBE KEYSPACE " + quoteCQLIdent(ks)).IterContext(ctx)
+func (q Session) DescribeKeyspace(ctx context.Context, ks string) (string, error) {
+	iter := q.s.Query("DESCRIBE KEYSPACE " + QuoteIdent(ks)).IterContext(ctx)
 	var ksName, typ, name, stmt string
 	var b strings.Builder
 	for iter.Scan(&ksName, &typ, &name, &stmt) {
@@ -61,10 +68,13 @@ func (q cqlSession) describeKeyspace(ctx context.Context, ks string) (string, er
 	return b.String(), nil
 }
 
-func (q cqlSession) topology(ctx context.Context) ([]ringHost, error) {
-	var hosts []ringHost
+// Topology reads the ring from system.local and system.peers_v2: every
+// member\'s address, host ID, data center, rack, version and tokens,
+// sorted by address.
+func (q Session) Topology(ctx context.Context) ([]Host, error) {
+	var hosts []Host
 	var addr net.IP
-	var h ringHost
+	var h Host
 	var hostID gocql.UUID
 	var tokens []string
 	if err := q.s.Query("SELECT broadcast_address, host_id, data_center, rack, release_version, tokens FROM system.local").
@@ -75,7 +85,7 @@ func (q cqlSession) topology(ctx context.Context) ([]ringHost, error) {
 	hosts = append(hosts, h)
 	iter := q.s.Query("SELECT peer, host_id, data_center, rack, release_version, tokens FROM system.peers_v2").IterContext(ctx)
 	for {
-		var p ringHost
+		var p Host
 		var pid gocql.UUID
 		var ptok []string
 		if !iter.Scan(&addr, &pid, &p.DC, &p.Rack, &p.Version, &ptok) {
@@ -97,12 +107,28 @@ func sortedTokens(t []string) []string {
 	return out
 }
 
-// quoteCQLIdent quotes a CQL identifier when it needs it.
-func quoteCQLIdent(s string) string {
+// QuoteIdent quotes a CQL identifier when it needs it.
+func QuoteIdent(s string) string {
 	for _, r := range s {
 		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
 			return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 		}
 	}
 	return s
+}
+
+// Open opens a CQL session through the first Cassandra node's tunnel,
+// pinned to that node.
+func Open(env *steps.Env) (Session, error) {
+	c := env.Inv.Cassandra
+	nodes := env.Inv.NodesWithRole(config.RoleCassandra)
+	var hosts []string
+	for _, n := range nodes {
+		hosts = append(hosts, n.Host)
+	}
+	s, err := remote.NewCQLSession(remote.CQLOptions{Hosts: hosts, Port: c.Port, Username: c.Username, Password: env.CassandraPassword, Dial: env.Dial(nodes[0].Name), Pin: true})
+	if err != nil {
+		return Session{}, fmt.Errorf("cql via %s: %w", nodes[0].Name, err)
+	}
+	return Session{s}, nil
 }
