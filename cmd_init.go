@@ -26,6 +26,8 @@ import (
 	escomp "github.com/hotsnap/hotsnap/steps/es"
 	"github.com/hotsnap/hotsnap/steps/parse"
 
+	"github.com/hotsnap/hotsnap/runbooks/alien4cloud"
+	"github.com/hotsnap/hotsnap/runbooks/eclecticiq"
 	"github.com/hotsnap/hotsnap/runbooks/thehive"
 )
 
@@ -191,16 +193,16 @@ func discoverInventory(ctx context.Context, g *globals, o initOpts, seed string,
 
 	seedPool := remote.NewPool([]remote.Target{{Name: seed, Host: seed, Port: o.port, User: o.user, IdentityFiles: o.identities}}, opts)
 	defer seedPool.Close()
-	var a4c thehive.PlatformFiles
+	var a4c platformFiles
 	switch o.platform {
 	case config.PlatformTheHive, config.PlatformEclecticIQ, config.PlatformAlien4Cloud:
 		if o.platform == config.PlatformAlien4Cloud && o.a4cConfig == "" && o.a4cDir == "" {
-			if a4c, err = thehive.DetectPlatform(ctx, seedPool, seed); err != nil {
+			if a4c, err = detectPlatform(ctx, seedPool, seed); err != nil {
 				return nil, err
 			}
 		}
 	case "":
-		pf, err := thehive.DetectPlatform(ctx, seedPool, seed)
+		pf, err := detectPlatform(ctx, seedPool, seed)
 		if err != nil {
 			return nil, err
 		}
@@ -546,7 +548,7 @@ func localURL(u, seed string) (string, string, bool) {
 // and elasticsearch.yml on the seed, PostgreSQL's and Redis's own answers.
 func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remote.Pool, opts remote.Options, esPw config.Secret, out io.Writer) (*config.Inventory, error) {
 	fmt.Fprintf(out, "reading %s on %s …\n", config.EclecticIQSettingsPath, seed)
-	conf, err := thehive.ReadEclecticIQConf(ctx, seedPool, seed)
+	conf, err := eclecticiq.ReadConf(ctx, seedPool, seed)
 	if err != nil {
 		return nil, err
 	}
@@ -582,7 +584,7 @@ func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remo
 	pgData := o.pgData
 	if pgData == "" {
 		d, err := remoteRun(pg.Host, func(ex steps.Executor, node string) (string, error) {
-			return thehive.PostgresDataDir(ctx, ex, node, pg.Port)
+			return eclecticiq.PostgresDataDir(ctx, ex, node, pg.Port)
 		})
 		if err != nil {
 			fmt.Fprintf(out, "  %v\n", err)
@@ -606,7 +608,7 @@ func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remo
 				if config.IsLocalHost(h, seed) {
 					h = "127.0.0.1"
 				}
-				return thehive.RedisDataDir(ctx, ex, node, h, conf.RedisPort)
+				return eclecticiq.RedisDataDir(ctx, ex, node, h, conf.RedisPort)
 			})
 			if err != nil {
 				fmt.Fprintf(out, "  %v\n", err)
@@ -648,7 +650,7 @@ func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remo
 
 // initAlien4Cloud drafts an Alien4Cloud inventory from the backup tool's
 // config.yml (else the documented data directory) and the ES cluster.
-func initAlien4Cloud(ctx context.Context, o initOpts, seed string, seedPool *remote.Pool, found thehive.PlatformFiles, esPw config.Secret, out io.Writer) (*config.Inventory, error) {
+func initAlien4Cloud(ctx context.Context, o initOpts, seed string, seedPool *remote.Pool, found platformFiles, esPw config.Secret, out io.Writer) (*config.Inventory, error) {
 	var conf config.Alien4CloudConf
 	file := o.a4cConfig
 	if file == "" {
@@ -656,7 +658,7 @@ func initAlien4Cloud(ctx context.Context, o initOpts, seed string, seedPool *rem
 	}
 	if file != "" {
 		fmt.Fprintf(out, "reading %s on %s …\n", file, seed)
-		c, err := thehive.ReadAlien4CloudConf(ctx, seedPool, seed, file)
+		c, err := alien4cloud.ReadConf(ctx, seedPool, seed, file)
 		if err != nil {
 			return nil, err
 		}

@@ -48,30 +48,3 @@ func TestRateVersions(t *testing.T) {
 		})
 	}
 }
-
-func TestDetectFromAndHelpers(t *testing.T) {
-	for _, tt := range []struct{ out, want string }{
-		{"f /etc/thehive/application.conf\nd\n", "thehive"},
-		{"f /etc/eclecticiq/platform_settings.py\n", "eclecticiq"},
-		{"d\n", "alien4cloud"},
-		{"f /opt/alien4cloud/config/config.yml\n", "alien4cloud"},
-		{"", ""},
-	} {
-		if got := detectFrom(tt.out).Platform; got != tt.want {
-			t.Errorf("detectFrom(%q) = %q, want %q", tt.out, got, tt.want)
-		}
-	}
-	if pf := detectFrom("f /opt/alien4cloud/config/config.yml\nd\n"); pf.Alien4CloudConfig != "/opt/alien4cloud/config/config.yml" || pf.Alien4CloudDataDir == "" {
-		t.Errorf("alien4cloud files: %+v", pf)
-	}
-	ps := "/usr/sbin/sshd -D -e\n/usr/lib/postgresql/15/bin/postgres -D /var/lib/pgsql/15/data -p 5432 -c x=y\n/usr/lib/postgresql/15/bin/postgres -D/srv/other -p 5433\n"
-	if got := postmasterDataDir(ps, 5433); got != "/srv/other" {
-		t.Errorf("postmasterDataDir 5433 = %q", got)
-	}
-	if got := postmasterDataDir(ps, 5432); got != "/var/lib/pgsql/15/data" {
-		t.Errorf("postmasterDataDir 5432 = %q", got)
-	}
-	if got := postmasterDataDir("/usr/sbin/sshd -D\n", 5432); got != "" {
-		t.Errorf("sshd -D taken for postgres: %q", got)
-	}
-}

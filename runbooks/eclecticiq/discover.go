@@ -1,4 +1,9 @@
-package thehive
+// Package eclecticiq will hold EclecticIQ Intelligence Center's runbooks
+// (issue 12). Today it holds what `hotsnap init` reads on an EclecticIQ
+// node: platform_settings.py and elasticsearch.yml, and the data
+// directories PostgreSQL and Redis report. The platform has no runbook yet,
+// so the registry does not list it.
+package eclecticiq
 
 import (
 	"context"
@@ -7,87 +12,19 @@ import (
 	"io"
 	"io/fs"
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/steps"
-
 	"github.com/hotsnap/hotsnap/steps/host"
 )
 
-// Alien4CloudDefaultDataDir is alien4cloud.dir in the backup tool's
-// documented config.yml (seed 004): init uses it when no config file names
-// the directory but it exists on the node.
-const Alien4CloudDefaultDataDir = "/opt/alien4cloud/data"
-
-// PlatformFiles is what DetectPlatform found on a node.
-type PlatformFiles struct {
-	// Platform is config.PlatformTheHive, PlatformEclecticIQ,
-	// PlatformAlien4Cloud, or "" when none was recognised.
-	Platform string
-	// Alien4CloudConfig is the first Alien4Cloud config file found, if any.
-	Alien4CloudConfig string
-	// Alien4CloudDataDir is set when Alien4CloudDefaultDataDir exists.
-	Alien4CloudDataDir string
-}
-
-// DetectPlatform looks for each platform's configuration on node, in
-// order: TheHive's application.conf, EclecticIQ's platform_settings.py,
-// an Alien4Cloud config.yml (or its default data directory).
-func DetectPlatform(ctx context.Context, ex steps.Executor, node string) (PlatformFiles, error) {
-	paths := append([]string{TheHiveConfPath, config.EclecticIQSettingsPath}, config.Alien4CloudConfigPaths...)
-	var b strings.Builder
-	b.WriteString("for f in")
-	for _, p := range paths {
-		b.WriteString(" " + remote.Quote(p))
-	}
-	b.WriteString("; do if [ -f \"$f\" ]; then echo \"f $f\"; fi; done; if [ -d " + remote.Quote(Alien4CloudDefaultDataDir) + " ]; then echo d; fi")
-	var out strings.Builder
-	if _, err := ex.Run(ctx, node, remote.Command{Cmd: b.String(), Sudo: true, Stdout: &out, Stderr: io.Discard}); err != nil {
-		return PlatformFiles{}, fmt.Errorf("%s: look for platform configuration: %w", node, err)
-	}
-	return detectFrom(out.String()), nil
-}
-
-// detectFrom interprets DetectPlatform's remote output.
-func detectFrom(out string) PlatformFiles {
-	var pf PlatformFiles
-	found := map[string]bool{}
-	var a4c []string
-	for line := range strings.Lines(out) {
-		line = strings.TrimRight(line, "\n")
-		switch {
-		case line == "d":
-			pf.Alien4CloudDataDir = Alien4CloudDefaultDataDir
-		case strings.HasPrefix(line, "f "):
-			p := line[2:]
-			found[p] = true
-			if slices.Contains(config.Alien4CloudConfigPaths, p) {
-				a4c = append(a4c, p)
-			}
-		}
-	}
-	if len(a4c) > 0 {
-		pf.Alien4CloudConfig = a4c[0]
-	}
-	switch {
-	case found[TheHiveConfPath]:
-		pf.Platform = config.PlatformTheHive
-	case found[config.EclecticIQSettingsPath]:
-		pf.Platform = config.PlatformEclecticIQ
-	case pf.Alien4CloudConfig != "" || pf.Alien4CloudDataDir != "":
-		pf.Platform = config.PlatformAlien4Cloud
-	}
-	return pf
-}
-
-// ReadEclecticIQConf reads platform_settings.py on node (through sudo) and
+// ReadConf reads platform_settings.py on node (through sudo) and
 // the first elasticsearch.yml of config.EclecticIQElasticsearchYMLPaths
 // that exists. Errors name the node and file:line:col.
-func ReadEclecticIQConf(ctx context.Context, ex steps.Executor, node string) (*config.EclecticIQConf, error) {
+func ReadConf(ctx context.Context, ex steps.Executor, node string) (*config.EclecticIQConf, error) {
 	data, err := host.ReadFile(ctx, ex, node, config.EclecticIQSettingsPath)
 	if err != nil {
 		return nil, fmt.Errorf("read EclecticIQ settings: %w", err)
@@ -110,19 +47,6 @@ func ReadEclecticIQConf(ctx context.Context, ex steps.Executor, node string) (*c
 		}
 		c.MergeElasticsearchYML(es)
 		break
-	}
-	return c, nil
-}
-
-// ReadAlien4CloudConf reads an Alien4Cloud config.yml on node.
-func ReadAlien4CloudConf(ctx context.Context, ex steps.Executor, node, file string) (*config.Alien4CloudConf, error) {
-	data, err := host.ReadFile(ctx, ex, node, file)
-	if err != nil {
-		return nil, fmt.Errorf("read Alien4Cloud configuration: %w", err)
-	}
-	c, err := config.ReadAlien4CloudConf(file, data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", node, err)
 	}
 	return c, nil
 }
