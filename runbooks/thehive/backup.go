@@ -145,7 +145,7 @@ func (b *BackupRun) clearLeftovers(ctx context.Context, rc *steps.RunContext, sn
 
 func preflightVerdictStep() steps.Step {
 	return steps.Step{
-		ID: "preflight-verdict", Title: "Preflight verdict", Kind: steps.KindCheck,
+		ID: "preflight-verdict", Title: "Preflight verdict", Kind: steps.KindCheck, Component: "preflight",
 		Why: "With a node down, a repository missing or a damaged backup the result would not be usable: stop before anything is copied or changed.",
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			if failed := rc.FailedChecks(); len(failed) > 0 {
@@ -162,7 +162,7 @@ func preflightVerdictStep() steps.Step {
 
 func oneNodeStep(env *steps.Env, b *BackupRun) steps.Step {
 	return steps.Step{
-		ID: "one-node", Title: "One node holds every row?", Kind: steps.KindCheck,
+		ID: "one-node", Title: "One node holds every row?", Kind: steps.KindCheck, Component: cassandra.Component,
 		Why: "Copying one node instead of every node is safe only when the keyspace is replicated on every node (RF = node count) and every node is UN, as the runbook's cluster procedure assumes.",
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			var rf, ring bool
@@ -186,7 +186,7 @@ func oneNodeStep(env *steps.Env, b *BackupRun) steps.Step {
 func measureStep(env *steps.Env, b *BackupRun) steps.Step {
 	nodes := b.snapshotNodes(env)
 	return steps.Step{
-		ID: "measure", Title: "Estimate the size and time of the backup, and the room in the repository", Kind: steps.KindCheck,
+		ID: "measure", Title: "Estimate the size and time of the backup, and the room in the repository", Kind: steps.KindCheck, Component: "repository",
 		Why: "The operator sees how much will be copied, from where, into where and for how long, before approving; a repository too small for it stops the backup before anything is copied.",
 		Plan: func() []steps.PlannedCommand {
 			var out []steps.PlannedCommand
@@ -234,7 +234,7 @@ func backupGate(env *steps.Env, b *BackupRun) steps.Step {
 		nodes = append(nodes, n.Name)
 	}
 	return steps.Step{
-		ID: "approve", Title: "Start the backup", Kind: steps.KindGate,
+		ID: "approve", Title: "Start the backup", Kind: steps.KindGate, Component: "backup",
 		Gate: &steps.GateRequest{
 			Happens: fmt.Sprintf("snapshot keyspace and index on every node under tag %s, stream every table and the attachments into %s, then clear the snapshots", b.ID, b.where()),
 			Nodes:   nodes, Rollback: "nothing to roll back: a backup only reads (snapshots are cleared even if it fails)",
@@ -255,7 +255,7 @@ func backupGate(env *steps.Env, b *BackupRun) steps.Step {
 func schemaStep(env *steps.Env, b *BackupRun) steps.Step {
 	c := env.Inv.Cassandra
 	return steps.Step{
-		ID: "schema", Title: "Export the keyspace schema and the topology", Kind: steps.KindAction,
+		ID: "schema", Title: "Export the keyspace schema and the topology", Kind: steps.KindAction, Component: cassandra.Component,
 		Why: "The restore recreates the keyspace from this schema (server-side DESCRIBE, so no cqlsh/Python 3.9 is needed) and compares topologies.",
 		Plan: func() []steps.PlannedCommand {
 			return []steps.PlannedCommand{{Node: env.NodesWith(config.RoleCassandra)[0], Cmd: "CQL: DESCRIBE KEYSPACE " + c.Keyspace + "; SELECT host_id, data_center, rack, tokens, release_version FROM system.local / system.peers_v2"}}
@@ -311,7 +311,7 @@ func snapshotStep(env *steps.Env, b *BackupRun) steps.Step {
 	cnodes := snaps.Nodes
 	ec := env.Inv.Elasticsearch
 	return steps.Step{
-		ID: "snapshot", Title: "Snapshot Cassandra on every node and Elasticsearch, together", Kind: steps.KindAction,
+		ID: "snapshot", Title: "Snapshot Cassandra on every node and Elasticsearch, together", Kind: steps.KindAction, Component: "backup",
 		Why: "\"Coordinate your Apache Cassandra, Elasticsearch, and file storage backups to run at the same time\": every snapshot starts behind one barrier, under one ID, and the start skew is recorded.",
 		Plan: func() []steps.PlannedCommand {
 			out := steps.PlanEach(cnodes, snaps.SnapshotCmd(), true)()
@@ -450,7 +450,7 @@ func streamStep(env *steps.Env, b *BackupRun, withFiles bool) steps.Step {
 		why += " " + filesWhy + " They stream alongside the tables."
 	}
 	return steps.Step{
-		ID: "stream", Title: title, Kind: steps.KindAction,
+		ID: "stream", Title: title, Kind: steps.KindAction, Component: cassandra.Component,
 		Why: why,
 		Plan: func() []steps.PlannedCommand {
 			out := snaps.StreamPlan(env, b.ID)
@@ -527,7 +527,7 @@ func (b *BackupRun) streamTables(ctx context.Context, rc *steps.RunContext, env 
 func esWaitStep(env *steps.Env, b *BackupRun) steps.Step {
 	ec := env.Inv.Elasticsearch
 	return steps.Step{
-		ID: "es-wait", Title: "Follow the Elasticsearch snapshot to SUCCESS", Kind: steps.KindAction,
+		ID: "es-wait", Title: "Follow the Elasticsearch snapshot to SUCCESS", Kind: steps.KindAction, Component: es.Component,
 		Why: "The documented script returns as soon as ES accepts the snapshot; a backup is only a backup once the snapshot is SUCCESS, so it is polled (never wait_for_completion=true) and FAILED or PARTIAL fails the run.",
 		Plan: func() []steps.PlannedCommand {
 			return []steps.PlannedCommand{{Node: "elasticsearch", Cmd: fmt.Sprintf("GET /_snapshot/%s/%s (every %s at most) and /_snapshot/%s/%s/_status for progress", ec.Repository, b.ID, pollMax, ec.Repository, b.ID)}}
@@ -585,7 +585,7 @@ func filesBackupStep(env *steps.Env, b *BackupRun) steps.Step {
 		return s3BackupStep(env, b)
 	}
 	return steps.Step{
-		ID: "files", Title: "Archive the attachments", Kind: steps.KindAction,
+		ID: "files", Title: "Archive the attachments", Kind: steps.KindAction, Component: files.Component,
 		Why:  filesWhy,
 		Plan: func() []steps.PlannedCommand { return b.filesPlan(env) },
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
@@ -634,7 +634,7 @@ func (b *BackupRun) backupFiles(ctx context.Context, rc *steps.RunContext, env *
 func clearSnapshotStep(env *steps.Env, b *BackupRun) steps.Step {
 	snaps := b.snapshots(env)
 	return steps.Step{
-		ID: "clearsnapshot", Title: "Clear the Cassandra snapshots", Kind: steps.KindAction,
+		ID: "clearsnapshot", Title: "Clear the Cassandra snapshots", Kind: steps.KindAction, Component: cassandra.Component,
 		Why:  "A snapshot holds every SSTable it links until it is cleared; once streamed it only costs disk.",
 		Plan: steps.PlanEach(snaps.Nodes, snaps.ClearCmd(), true),
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
@@ -645,7 +645,7 @@ func clearSnapshotStep(env *steps.Env, b *BackupRun) steps.Step {
 
 func manifestStep(env *steps.Env, b *BackupRun) steps.Step {
 	return steps.Step{
-		ID: "manifest", Title: "Write the manifest", Kind: steps.KindAction,
+		ID: "manifest", Title: "Write the manifest", Kind: steps.KindAction, Component: "repository",
 		Why: "The manifest is written last and atomically: a backup without one is incomplete by definition.",
 		Plan: func() []steps.PlannedCommand {
 			return []steps.PlannedCommand{{Node: "repository", Cmd: "write " + b.ID + "/manifest.json in " + b.where()}}
@@ -675,10 +675,10 @@ func Prune(env *steps.Env, store repo.Store, remove []repo.Summary) steps.Runboo
 		ids = append(ids, r.ID)
 	}
 	return steps.Runbook{Name: "prune", Cluster: env.Inv.Cluster, Steps: []steps.Step{
-		{ID: "approve", Title: "Remove old backups", Kind: steps.KindGate, Gate: &steps.GateRequest{
+		{ID: "approve", Title: "Remove old backups", Kind: steps.KindGate, Component: "backup", Gate: &steps.GateRequest{
 			Happens: fmt.Sprintf("remove %d backups from %s and their Elasticsearch snapshots: %s", len(ids), store, strings.Join(ids, ", ")),
 			Loses:   "these backups, for good", Destructive: true, Rollback: "none: copy them elsewhere first if in doubt"}},
-		{ID: "remove", Title: "Remove the backups", Kind: steps.KindAction, Destructive: true,
+		{ID: "remove", Title: "Remove the backups", Kind: steps.KindAction, Component: "repository", Destructive: true,
 			Plan: func() []steps.PlannedCommand {
 				var out []steps.PlannedCommand
 				for _, id := range ids {

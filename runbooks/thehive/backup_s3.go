@@ -14,7 +14,7 @@ func s3BackupStep(env *steps.Env, b *BackupRun) steps.Step {
 	s3 := env.Inv.Storage.S3
 	node := appNode(env)
 	return steps.Step{
-		ID: "files", Title: "Copy every attachment object from S3", Kind: steps.KindAction,
+		ID: "files", Title: "Copy every attachment object from S3", Kind: steps.KindAction, Component: files.Component,
 		Why: "With storage.provider = s3 the attachments are objects in a bucket: each is copied into the repository with its hash, through the SSH tunnel when only the nodes reach the endpoint.",
 		Plan: func() []steps.PlannedCommand {
 			return []steps.PlannedCommand{{Node: node, Cmd: fmt.Sprintf("S3 via SSH tunnel: ListObjects %s/%s, GetObject each into %s/%s/<key>", s3.Endpoint, s3.Bucket, b.ID, repo.FilesS3Dir)}}

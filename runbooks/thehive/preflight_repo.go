@@ -23,7 +23,7 @@ import (
 func repositoryStep(env *steps.Env) steps.Step {
 	url := env.Inv.Repository.URL
 	return steps.Step{
-		ID: "repository", Title: "Free space in the backup repository for the backup's estimated size", Kind: steps.KindCheck,
+		ID: "repository", Title: "Free space in the backup repository for the backup's estimated size", Kind: steps.KindCheck, Component: "repository",
 		Why: "Every node's snapshot and the attachments are streamed into the repository; a backup that fills it fails after hours of copying.",
 		Plan: func() []steps.PlannedCommand {
 			var out []steps.PlannedCommand

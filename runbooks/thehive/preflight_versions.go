@@ -235,7 +235,7 @@ func TheHiveVersion(ctx context.Context, dial remote.DialFunc, node string) (str
 func versionsStep(env *steps.Env, found *foundVersions) steps.Step {
 	nodes := env.NodesWith(config.RoleTheHive)
 	return steps.Step{
-		ID: "versions", Title: "TheHive, Cassandra and Elasticsearch versions against the supported matrix", Kind: steps.KindCheck,
+		ID: "versions", Title: "TheHive, Cassandra and Elasticsearch versions against the supported matrix", Kind: steps.KindCheck, Component: theHive.Name,
 		Why: "Runbook §5: each TheHive release supports given Cassandra and Elasticsearch/OpenSearch versions; a backup of an unsupported mix may not restore.",
 		Plan: func() []steps.PlannedCommand {
 			return []steps.PlannedCommand{{Node: nodes[0], Cmd: "GET " + TheHiveStatusURL + "/api/status (through the SSH tunnel); the Cassandra and Elasticsearch versions found above"}}

@@ -124,7 +124,7 @@ func Restore(env *steps.Env, r *RestoreRun) steps.Runbook {
 		if stage {
 			happens = "with the same topology, stage each node's SSTables next to its data directory while TheHive still runs (each archive verified as it streams), then " + happens
 		}
-		rb.Steps = append(rb.Steps, steps.Step{ID: "approve-stop", Title: "Stop TheHive on every node", Kind: steps.KindGate, Gate: &steps.GateRequest{
+		rb.Steps = append(rb.Steps, steps.Step{ID: "approve-stop", Title: "Stop TheHive on every node", Kind: steps.KindGate, Component: theHive.Name, Gate: &steps.GateRequest{
 			Happens: happens, Nodes: thehive,
 			Rollback: "sudo systemctl start thehive on each node (hotsnap does it if the restore stops before changing any data)"}})
 	}
@@ -162,7 +162,7 @@ func Restore(env *steps.Env, r *RestoreRun) steps.Runbook {
 func verifyBackupStep(env *steps.Env, r *RestoreRun) steps.Step {
 	m := r.Manifest
 	return steps.Step{
-		ID: "verify-backup", Title: "Verify the backup before touching anything", Kind: steps.KindCheck,
+		ID: "verify-backup", Title: "Verify the backup before touching anything", Kind: steps.KindCheck, Component: "backup",
 		Why: "\"Ensure you have an up-to-date backup before starting the restore operation, as errors during the restoration could lead to data loss\": every archive is re-hashed, the ES snapshot must exist and be SUCCESS, and ES cannot restore a snapshot into an older version.",
 		Plan: func() []steps.PlannedCommand {
 			if r.Legacy != nil {
@@ -222,7 +222,7 @@ func esRepo(m *repo.Manifest) string {
 
 func topologyStep(env *steps.Env, r *RestoreRun) steps.Step {
 	return steps.Step{
-		ID: "topology", Title: "Compare the backup's topology with the cluster now", Kind: steps.KindCheck,
+		ID: "topology", Title: "Compare the backup's topology with the cluster now", Kind: steps.KindCheck, Component: "topology",
 		Why: "The same nodes (same host IDs) can take back their own SSTables with `nodetool import`; a changed topology (nodes added, removed, renamed, a migration) needs `sstableloader`, which streams every row to the nodes that own it now.",
 		Plan: func() []steps.PlannedCommand {
 			return []steps.PlannedCommand{{Node: env.NodesWith(config.RoleCassandra)[0], Cmd: "CQL: SELECT host_id, data_center, rack, tokens FROM system.local / system.peers_v2"}}
@@ -242,7 +242,7 @@ func topologyStep(env *steps.Env, r *RestoreRun) steps.Step {
 func stopTheHiveStep(env *steps.Env, r *RestoreRun) steps.Step {
 	nodes := env.NodesWith(config.RoleTheHive)
 	return steps.Step{
-		ID: "stop-thehive", Title: "Stop TheHive and prove it stopped", Kind: steps.KindAction,
+		ID: "stop-thehive", Title: "Stop TheHive and prove it stopped", Kind: steps.KindAction, Component: theHive.Name,
 		Why:  "Both hot and cold restores require TheHive stopped on every node: a running TheHive would write into the keyspace being replaced.",
 		Plan: steps.PlanEach(nodes, theHive.StopCmd()+"; "+theHive.StoppedProbe(), true),
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
@@ -279,7 +279,7 @@ func restoreGate(env *steps.Env, r *RestoreRun) steps.Step {
 			loses = append(loses, "the current attachments in "+m.Files.Path)
 		}
 	}
-	step := steps.Step{ID: "approve-restore", Title: "Replace the data with backup " + m.ID, Kind: steps.KindGate, Gate: &steps.GateRequest{
+	step := steps.Step{ID: "approve-restore", Title: "Replace the data with backup " + m.ID, Kind: steps.KindGate, Component: "backup", Gate: &steps.GateRequest{
 		Happens:     fmt.Sprintf("restore backup %s (taken %s) into %s", m.ID, m.Started.Format(time.RFC3339), env.Inv.Cluster),
 		Nodes:       env.AllNodes(),
 		Loses:       strings.Join(loses, "; "),
@@ -299,7 +299,7 @@ func restoreGate(env *steps.Env, r *RestoreRun) steps.Step {
 
 func cassandraRestoreStep(env *steps.Env, r *RestoreRun) steps.Step {
 	return steps.Step{
-		ID: "cassandra", Title: "Restore the keyspace", Kind: steps.KindAction, Destructive: true,
+		ID: "cassandra", Title: "Restore the keyspace", Kind: steps.KindAction, Component: cassandra.Component, Destructive: true,
 		Why:  "Compare the live schema with the backup's; drop the keyspace only when they differ (the documented script always drops it, through a redirect bug), recreate it from the backup's schema through CQL, load every table, then grant the keyspace to TheHive's role.",
 		Plan: func() []steps.PlannedCommand { return r.keyspace().KeyspacePlan(env) },
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
@@ -320,7 +320,7 @@ func esRestoreStep(env *steps.Env, r *RestoreRun) steps.Step {
 	s := r.Manifest.Elasticsearch
 	idx := strings.Join(s.Indices, ",")
 	return steps.Step{
-		ID: "elasticsearch", Title: "Restore the Elasticsearch indices", Kind: steps.KindAction, Destructive: true,
+		ID: "elasticsearch", Title: "Restore the Elasticsearch indices", Kind: steps.KindAction, Component: es.Component, Destructive: true,
 		Why: "ES refuses to restore over an open index of the same name: the indices are deleted, restored with wait_for_completion=false, and _recovery is followed to the end.",
 		Plan: func() []steps.PlannedCommand {
 			return []steps.PlannedCommand{{Node: "elasticsearch", Cmd: fmt.Sprintf("DELETE /%s; POST /_snapshot/%s/%s/_restore?wait_for_completion=false {\"indices\": %q, \"include_global_state\": false}; GET /%s/_recovery until DONE", idx, s.Repository, s.Snapshot, idx, idx)}}
@@ -390,7 +390,7 @@ func filesRestoreStep(env *steps.Env, r *RestoreRun) steps.Step {
 	node, p := files.Location(env)
 	swap := files.SwapFor(p, r.Manifest.ID)
 	return steps.Step{
-		ID: "files", Title: "Restore the attachments with their owners and modes", Kind: steps.KindAction, Destructive: true,
+		ID: "files", Title: "Restore the attachments with their owners and modes", Kind: steps.KindAction, Component: files.Component, Destructive: true,
 		Why:  "The archive is unpacked into a staging folder with owners and modes (the documented restore loses thehive:thehive), then swapped in, so a failure while unpacking leaves the current files untouched.",
 		Plan: steps.PlanEach([]string{node}, swap.Extract+" ; "+swap.Replace, true),
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
@@ -412,7 +412,7 @@ func s3RestoreStep(env *steps.Env, r *RestoreRun) steps.Step {
 	f := r.Manifest.Files
 	node := appNode(env)
 	return steps.Step{
-		ID: "files", Title: "Put every attachment object back into the bucket", Kind: steps.KindAction, Destructive: true,
+		ID: "files", Title: "Put every attachment object back into the bucket", Kind: steps.KindAction, Component: files.Component, Destructive: true,
 		Why: "Every object of the backup is written back; objects created after the backup are kept unless an exact copy was asked for.",
 		Plan: func() []steps.PlannedCommand {
 			mode := "objects created after the backup are kept or removed as chosen at gate " + S3ChoiceGate
@@ -439,7 +439,7 @@ func s3RestoreStep(env *steps.Env, r *RestoreRun) steps.Step {
 func startTheHiveStep(env *steps.Env, r *RestoreRun) steps.Step {
 	nodes := env.NodesWith(config.RoleTheHive)
 	return steps.Step{
-		ID: "start-thehive", Title: "Start TheHive and wait until it is healthy", Kind: steps.KindAction,
+		ID: "start-thehive", Title: "Start TheHive and wait until it is healthy", Kind: steps.KindAction, Component: theHive.Name,
 		Why:  "The restore is finished only when TheHive answers /api/status and its log since the start shows no error.",
 		Plan: steps.PlanEach(nodes, "systemctl start thehive; GET http://127.0.0.1:9000/api/status; journalctl -u thehive --since <start> | grep ERROR", true),
 		Run: func(ctx context.Context, rc *steps.RunContext) error {

@@ -61,7 +61,7 @@ func restoreDiskNeeds(env *steps.Env, r *RestoreRun) []host.Need {
 // write there, before anything is stopped or changed.
 func restoreDiskStep(env *steps.Env, r *RestoreRun) steps.Step {
 	return steps.Step{
-		ID: "restore-disk", Title: "Free disk on every node for what the restore writes", Kind: steps.KindCheck,
+		ID: "restore-disk", Title: "Free disk on every node for what the restore writes", Kind: steps.KindCheck, Component: host.Component,
 		Why: "A restore that fills a disk half-way leaves a broken keyspace and a stopped TheHive: check the room first (the old data is still there until the load replaces it; Cassandra's auto_snapshot keeps truncated tables on disk too).",
 		Plan: func() []steps.PlannedCommand {
 			return []steps.PlannedCommand{{Node: "each node", Cmd: "df -PB1 <data dir> (Cassandra), df -PB1 /tmp (sstableloader staging), df -PB1 <attachment folder>", Sudo: true}}

@@ -52,7 +52,7 @@ func s3CountStep(env *steps.Env, r *RestoreRun) steps.Step {
 	f := r.Manifest.Files
 	node := appNode(env)
 	return steps.Step{
-		ID: "s3-compare", Title: "Compare the bucket with the backup", Kind: steps.KindCheck,
+		ID: "s3-compare", Title: "Compare the bucket with the backup", Kind: steps.KindCheck, Component: files.Component,
 		Why: "Objects created after the backup are not in it: the gate that follows asks whether to keep them or remove them, and says how many there are.",
 		Plan: func() []steps.PlannedCommand {
 			return []steps.PlannedCommand{{Node: node, Cmd: fmt.Sprintf("S3 via SSH tunnel: ListObjects %s/%s; compare keys, sizes and ETags with the backup's %d objects", s3.Endpoint, s3.Bucket, len(f.Objects))}}
@@ -89,7 +89,7 @@ func s3CountStep(env *steps.Env, r *RestoreRun) steps.Step {
 func s3ChoiceGate(env *steps.Env, r *RestoreRun) steps.Step {
 	bucket := env.Inv.Storage.S3.Bucket // where the objects are written back
 	return steps.Step{
-		ID: S3ChoiceGate, Title: "Keep or remove objects created after the backup", Kind: steps.KindGate,
+		ID: S3ChoiceGate, Title: "Keep or remove objects created after the backup", Kind: steps.KindGate, Component: files.Component,
 		Why: "Objects created after the backup are not in it: keeping them leaves attachments the restored database does not know; removing them makes the bucket an exact copy of the backup.",
 		Gate: &steps.GateRequest{
 			Happens:  fmt.Sprintf("every object of the backup is written back into s3://%s; objects created after the backup are not in it: keep them, or remove them for an exact copy", bucket),

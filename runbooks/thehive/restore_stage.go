@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/cassandra"
 )
 
 // stageStep streams each node's own archives into its staging folder while
@@ -12,7 +13,7 @@ import (
 // and before anything changes. The keyspace step then only imports.
 func stageStep(env *steps.Env, r *RestoreRun) steps.Step {
 	return steps.Step{
-		ID: "stage", Title: "Stage each node's SSTables next to its data, verifying every archive", Kind: steps.KindAction,
+		ID: "stage", Title: "Stage each node's SSTables next to its data, verifying every archive", Kind: steps.KindAction, Component: cassandra.Component,
 		Why:  "The bulk of a restore is moving bytes: done while TheHive still runs, it shortens the outage, and each archive is hashed as it streams, so a damaged one stops the restore before anything is stopped or changed. Staging writes only into its own folder.",
 		Plan: func() []steps.PlannedCommand { return r.keyspace().StagePlan(env) },
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
