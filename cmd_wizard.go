@@ -164,7 +164,7 @@ func wizardConfig(g *globals) ui.Config {
 				b := &thehive.BackupRun{Store: store, ID: repo.NewID(time.Now()), Tool: "hotsnap " + versionString()}
 				job.Runbook, job.Close = backupRunbook(s, b, nil), closeStore
 				job.Facts = func() *ui.BackupFacts { return backupFacts(b.Manifest(), store) }
-				job.Estimate = func(ctx context.Context) (*thehive.Estimate, error) { return thehive.EstimateBackup(ctx, s.env, b) }
+				job.Estimate = func(ctx context.Context) (*steps.Estimate, error) { return thehive.EstimateBackup(ctx, s.env, b) }
 				return nil
 			})},
 		{Key: "preflight", Title: "Preflight only", Disabled: noRun,

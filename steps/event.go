@@ -20,6 +20,14 @@ import "time"
 // application answers healthy again.
 const SuccessLine = "=== ✓ Successful full restore ==="
 
+// Components the faces give a place of their own (Step.Component): a
+// restore shows the checks of its verification of the backup and its
+// comparison of topologies apart.
+const (
+	ComponentBackup   = "backup"   // the backup itself: verified, approved, taken
+	ComponentTopology = "topology" // the backup's topology against the cluster's now
+)
+
 // Kind says what a step does.
 type Kind string
 

@@ -14,13 +14,6 @@ import (
 	"github.com/hotsnap/hotsnap/steps"
 )
 
-// The restore runbook's steps whose results the restore panel shows
-// (thehive.Restore; TestRestoreStepIDs keeps them in step).
-const (
-	verifyStep   = "verify-backup"
-	topologyStep = "topology"
-)
-
 // pickState is the backup picker: the list and the selected backup.
 type pickState struct {
 	op     string
@@ -299,13 +292,13 @@ func (m model) restorePanel(room int) []string {
 	var bad []steps.CheckResult
 	var topo *steps.CheckResult
 	for i, c := range m.checks {
-		switch c.StepID {
-		case verifyStep:
+		switch m.component(c.StepID) {
+		case steps.ComponentBackup:
 			verify = append(verify, m.checkMark(c, true)+" "+c.Check)
 			if c.Status != steps.CheckPass {
 				bad = append(bad, c)
 			}
-		case topologyStep:
+		case steps.ComponentTopology:
 			if c.Check == "topology" || topo == nil {
 				topo = &m.checks[i]
 			}

@@ -12,8 +12,6 @@ import (
 
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
-
-	"github.com/hotsnap/hotsnap/runbooks/thehive"
 )
 
 // Inventory is what the Home screen shows of the inventory.
@@ -69,7 +67,7 @@ type Job struct {
 	Facts func() *BackupFacts
 	// Estimate, for backups, measures on the nodes what the run would copy
 	// and how long it should take; Plan review calls it from a command.
-	Estimate func(ctx context.Context) (*thehive.Estimate, error)
+	Estimate func(ctx context.Context) (*steps.Estimate, error)
 	// Restore, for restores, returns the restore's facts: the backup, and
 	// once the run ended the load path and the report. It must not do I/O.
 	Restore func() *RestoreFacts
@@ -172,7 +170,7 @@ type (
 	// estimateMsg brings Plan review's estimate of job.
 	estimateMsg struct {
 		job *Job
-		est *thehive.Estimate
+		est *steps.Estimate
 		err error
 	}
 )
@@ -261,7 +259,7 @@ type model struct {
 	textTitle, text string
 
 	pick        *pickState // the backup picker (kept while its restore runs)
-	estimate    *thehive.Estimate
+	estimate    *steps.Estimate
 	estimateErr error
 	estimating  bool
 	restore     *RestoreFacts // the restore being reviewed or run
@@ -468,7 +466,7 @@ func (m model) engineEvent(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case stepOutputMsg:
 		m.addLog(msg.node, msg.line)
-		if msg.step == topologyStep && msg.node == "" {
+		if m.component(msg.step) == steps.ComponentTopology && msg.node == "" {
 			m.topoMap = append(m.topoMap, msg.line)
 		}
 		tail := append(m.stepLog[msg.step], m.logLines[len(m.logLines)-1])

@@ -41,7 +41,7 @@ type BackupRun struct {
 	manifest repo.Manifest
 	esInfo   *parse.ESInfo
 	started  map[string]time.Time // component → when its snapshot was started
-	est      *Estimate            // what the measure step found
+	est      *steps.Estimate      // what the measure step found
 }
 
 // Manifest returns the manifest as the run left it (complete after the
@@ -234,7 +234,7 @@ func backupGate(env *steps.Env, b *BackupRun) steps.Step {
 		nodes = append(nodes, n.Name)
 	}
 	return steps.Step{
-		ID: "approve", Title: "Start the backup", Kind: steps.KindGate, Component: "backup",
+		ID: "approve", Title: "Start the backup", Kind: steps.KindGate, Component: steps.ComponentBackup,
 		Gate: &steps.GateRequest{
 			Happens: fmt.Sprintf("snapshot keyspace and index on every node under tag %s, stream every table and the attachments into %s, then clear the snapshots", b.ID, b.where()),
 			Nodes:   nodes, Rollback: "nothing to roll back: a backup only reads (snapshots are cleared even if it fails)",
@@ -311,7 +311,7 @@ func snapshotStep(env *steps.Env, b *BackupRun) steps.Step {
 	cnodes := snaps.Nodes
 	ec := env.Inv.Elasticsearch
 	return steps.Step{
-		ID: "snapshot", Title: "Snapshot Cassandra on every node and Elasticsearch, together", Kind: steps.KindAction, Component: "backup",
+		ID: "snapshot", Title: "Snapshot Cassandra on every node and Elasticsearch, together", Kind: steps.KindAction, Component: steps.ComponentBackup,
 		Why: "\"Coordinate your Apache Cassandra, Elasticsearch, and file storage backups to run at the same time\": every snapshot starts behind one barrier, under one ID, and the start skew is recorded.",
 		Plan: func() []steps.PlannedCommand {
 			out := steps.PlanEach(cnodes, snaps.SnapshotCmd(), true)()
@@ -614,8 +614,8 @@ func (b *BackupRun) backupFiles(ctx context.Context, rc *steps.RunContext, env *
 	est := b.est
 	b.mu.Unlock()
 	var total int64
-	if est != nil && est.AttachmentsAt == node+":"+p {
-		total = est.Attachments
+	if a := est.Part(partAttachments); a != nil && a.Where == node+":"+p {
+		total = a.Bytes
 	} else if n, err := files.Size(ctx, rc, node, p); err == nil {
 		total = n
 	}
@@ -675,7 +675,7 @@ func Prune(env *steps.Env, store repo.Store, remove []repo.Summary) steps.Runboo
 		ids = append(ids, r.ID)
 	}
 	return steps.Runbook{Name: "prune", Cluster: env.Inv.Cluster, Steps: []steps.Step{
-		{ID: "approve", Title: "Remove old backups", Kind: steps.KindGate, Component: "backup", Gate: &steps.GateRequest{
+		{ID: "approve", Title: "Remove old backups", Kind: steps.KindGate, Component: steps.ComponentBackup, Gate: &steps.GateRequest{
 			Happens: fmt.Sprintf("remove %d backups from %s and their Elasticsearch snapshots: %s", len(ids), store, strings.Join(ids, ", ")),
 			Loses:   "these backups, for good", Destructive: true, Rollback: "none: copy them elsewhere first if in doubt"}},
 		{ID: "remove", Title: "Remove the backups", Kind: steps.KindAction, Component: "repository", Destructive: true,

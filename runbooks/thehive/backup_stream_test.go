@@ -97,7 +97,7 @@ func TestBackupFilesTakesItsTotalFromTheEstimate(t *testing.T) {
 	f := remotetest.New(t)
 	f.Expect(node, files.TarCmd(dir)).WithSudo(true).Stdout(archive.String())
 	b := &BackupRun{Store: store, ID: "hotsnap-20261122-100000-aaaa",
-		est: &Estimate{Attachments: 4096, AttachmentsAt: node + ":" + dir}}
+		est: &steps.Estimate{Parts: []steps.EstimatePart{{Name: partAttachments, Bytes: 4096, Where: node + ":" + dir}}}}
 	rec := &steps.Recorder{}
 	e := &steps.Engine{Exec: f, Reporter: rec}
 	step := steps.Step{ID: "files", Kind: steps.KindAction, Run: func(ctx context.Context, rc *steps.RunContext) error {

@@ -82,17 +82,18 @@ func TestEstimateBackupMeasuresEveryComponentAndTheLastThroughput(t *testing.T) 
 	if len(est.Problems) > 0 {
 		t.Fatalf("problems: %q", est.Problems)
 	}
-	if est.Cassandra["node1"] != 10<<20 || est.Cassandra["node2"] != 20<<20 || est.Cassandra["node3"] != 30<<20 || est.CassandraTotal() != 60<<20 {
-		t.Errorf("cassandra = %v", est.Cassandra)
+	cass, search, att := est.Part(partCassandra), est.Part(partES), est.Part(partAttachments)
+	if cass.Nodes["node1"] != 10<<20 || cass.Nodes["node2"] != 20<<20 || cass.Nodes["node3"] != 30<<20 || cass.Total() != 60<<20 {
+		t.Errorf("cassandra = %v", cass.Nodes)
 	}
-	if est.Elasticsearch != 4<<20 || strings.Join(est.ESIndices, ",") != "thehive_global,thehive-audits" {
-		t.Errorf("elasticsearch = %d %v (want the primaries of the index and the audit index only)", est.Elasticsearch, est.ESIndices)
+	if search.Bytes != 4<<20 || search.Where != "thehive_global, thehive-audits" {
+		t.Errorf("elasticsearch = %d %v (want the primaries of the index and the audit index only)", search.Bytes, search.Where)
 	}
 	if !strings.HasPrefix(asked, "/_cat/indices?") || !strings.Contains(asked, "bytes=b") {
 		t.Errorf("asked ES %q", asked)
 	}
-	if est.Attachments != 2<<20 || est.AttachmentsAt != "node3:/opt/thp/thehive/files" {
-		t.Errorf("attachments = %d at %q", est.Attachments, est.AttachmentsAt)
+	if att.Bytes != 2<<20 || att.Where != "node3:/opt/thp/thehive/files" {
+		t.Errorf("attachments = %d at %q", att.Bytes, att.Where)
 	}
 	if est.RateFrom != "hotsnap-20261121-100000-bbbb" || est.Rate != 4<<20 {
 		t.Errorf("rate = %v from %s, want 4 MiB/s from the newer backup", est.Rate, est.RateFrom)
@@ -122,8 +123,8 @@ func TestEstimateBackupNamesWhatItCannotMeasure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if est.CassandraTotal() != 300 || est.Attachments != 7 || est.Elasticsearch != 0 {
-		t.Errorf("sizes: %v %d %d", est.Cassandra, est.Attachments, est.Elasticsearch)
+	if est.Part(partCassandra).Total() != 300 || est.Part(partAttachments).Bytes != 7 || est.Part(partES) != nil {
+		t.Errorf("sizes: %+v", est.Parts)
 	}
 	all := strings.Join(est.Problems, "\n")
 	if len(est.Problems) != 2 || !strings.Contains(all, "node3: cannot measure the keyspace") || !strings.Contains(all, "cassandra.data_dir") ||
@@ -144,7 +145,7 @@ func TestEstimateOneNodeMeasuresOneNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(est.Cassandra) != 1 || est.Cassandra["node1"] != 100 {
-		t.Errorf("--one-node measures the node it copies: %v", est.Cassandra)
+	if c := est.Part(partCassandra); len(c.Nodes) != 1 || c.Nodes["node1"] != 100 {
+		t.Errorf("--one-node measures the node it copies: %v", c.Nodes)
 	}
 }

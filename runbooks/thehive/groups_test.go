@@ -62,3 +62,34 @@ func TestRunbooksRunIndependentStepsAtOnce(t *testing.T) {
 		t.Errorf("restore: only the data steps run at once:\n%s", got)
 	}
 }
+
+// TestRestoreStepIDs: the restore runbook has what the faces' restore
+// panel shows — a check of the backup (steps.ComponentBackup) and the
+// comparison of topologies (steps.ComponentTopology) — and every step of
+// the restore and the backup names its component, which labels progress.
+func TestRestoreStepIDs(t *testing.T) {
+	inv, err := config.Load("../../testdata/inventory/thehive-cluster.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &steps.Env{Inv: inv}
+	m := &repo.Manifest{ID: "hotsnap-20261122-180000-a1b2", Keyspace: "thehive", Elasticsearch: &repo.ESSnapshot{Indices: []string{"thehive_global"}},
+		Files: &repo.FileStore{Provider: repo.ProviderLocalFS}, Cassandra: []repo.NodeArchive{{Node: "node1"}}}
+	comps := map[string]bool{}
+	for _, s := range Restore(env, &RestoreRun{Manifest: m}).Steps {
+		if s.Kind == steps.KindCheck {
+			comps[s.Component] = true
+		}
+	}
+	for _, c := range []string{steps.ComponentBackup, steps.ComponentTopology} {
+		if !comps[c] {
+			t.Errorf("the restore runbook has no check of component %q any more: the restore panel shows it", c)
+		}
+	}
+	all := append(Restore(env, &RestoreRun{Manifest: m}).Steps, Backup(env, &BackupRun{ID: m.ID}).Steps...)
+	for _, s := range all {
+		if s.Component == "" {
+			t.Errorf("step %s names no component", s.ID)
+		}
+	}
+}

@@ -162,7 +162,7 @@ func Restore(env *steps.Env, r *RestoreRun) steps.Runbook {
 func verifyBackupStep(env *steps.Env, r *RestoreRun) steps.Step {
 	m := r.Manifest
 	return steps.Step{
-		ID: "verify-backup", Title: "Verify the backup before touching anything", Kind: steps.KindCheck, Component: "backup",
+		ID: "verify-backup", Title: "Verify the backup before touching anything", Kind: steps.KindCheck, Component: steps.ComponentBackup,
 		Why: "\"Ensure you have an up-to-date backup before starting the restore operation, as errors during the restoration could lead to data loss\": every archive is re-hashed, the ES snapshot must exist and be SUCCESS, and ES cannot restore a snapshot into an older version.",
 		Plan: func() []steps.PlannedCommand {
 			if r.Legacy != nil {
@@ -222,7 +222,7 @@ func esRepo(m *repo.Manifest) string {
 
 func topologyStep(env *steps.Env, r *RestoreRun) steps.Step {
 	return steps.Step{
-		ID: "topology", Title: "Compare the backup's topology with the cluster now", Kind: steps.KindCheck, Component: "topology",
+		ID: "topology", Title: "Compare the backup's topology with the cluster now", Kind: steps.KindCheck, Component: steps.ComponentTopology,
 		Why: "The same nodes (same host IDs) can take back their own SSTables with `nodetool import`; a changed topology (nodes added, removed, renamed, a migration) needs `sstableloader`, which streams every row to the nodes that own it now.",
 		Plan: func() []steps.PlannedCommand {
 			return []steps.PlannedCommand{{Node: env.NodesWith(config.RoleCassandra)[0], Cmd: "CQL: SELECT host_id, data_center, rack, tokens FROM system.local / system.peers_v2"}}
@@ -279,7 +279,7 @@ func restoreGate(env *steps.Env, r *RestoreRun) steps.Step {
 			loses = append(loses, "the current attachments in "+m.Files.Path)
 		}
 	}
-	step := steps.Step{ID: "approve-restore", Title: "Replace the data with backup " + m.ID, Kind: steps.KindGate, Component: "backup", Gate: &steps.GateRequest{
+	step := steps.Step{ID: "approve-restore", Title: "Replace the data with backup " + m.ID, Kind: steps.KindGate, Component: steps.ComponentBackup, Gate: &steps.GateRequest{
 		Happens:     fmt.Sprintf("restore backup %s (taken %s) into %s", m.ID, m.Started.Format(time.RFC3339), env.Inv.Cluster),
 		Nodes:       env.AllNodes(),
 		Loses:       strings.Join(loses, "; "),
