@@ -9,14 +9,14 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/runbooks"
 	"github.com/hotsnap/hotsnap/runbooks/alien4cloud"
-	"github.com/hotsnap/hotsnap/runbooks/thehive"
 	"github.com/hotsnap/hotsnap/steps"
 )
 
 // platformFiles is what detectPlatform found on a node.
 type platformFiles struct {
-	// Platform is config.PlatformTheHive, PlatformEclecticIQ,
+	// Platform is a registered platform that discovers, PlatformEclecticIQ,
 	// PlatformAlien4Cloud, or "" when none was recognised.
 	Platform string
 	// Alien4CloudConfig is the first Alien4Cloud config file found, if any.
@@ -25,11 +25,31 @@ type platformFiles struct {
 	Alien4CloudDataDir string
 }
 
+// discoverers are the registered platforms that draft an inventory (init),
+// in registry order.
+func discoverers() []runbooks.Discoverer {
+	var out []runbooks.Discoverer
+	for _, name := range platforms.Names() {
+		if p, err := platforms.Lookup(name); err == nil {
+			if d, ok := p.(runbooks.Discoverer); ok {
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
 // detectPlatform looks for each platform's configuration on node, in
-// order: TheHive's application.conf, EclecticIQ's platform_settings.py,
-// an Alien4Cloud config.yml (or its default data directory).
+// order: the registered platforms' (TheHive's application.conf), then
+// EclecticIQ's platform_settings.py, an Alien4Cloud config.yml (or its
+// default data directory).
 func detectPlatform(ctx context.Context, ex steps.Executor, node string) (platformFiles, error) {
-	paths := append([]string{thehive.TheHiveConfPath, config.EclecticIQSettingsPath}, config.Alien4CloudConfigPaths...)
+	var paths []string
+	for _, d := range discoverers() {
+		paths = append(paths, d.ConfigPath())
+	}
+	paths = append(paths, config.EclecticIQSettingsPath)
+	paths = append(paths, config.Alien4CloudConfigPaths...)
 	var b strings.Builder
 	b.WriteString("for f in")
 	for _, p := range paths {
@@ -64,9 +84,13 @@ func detectFrom(out string) platformFiles {
 	if len(a4c) > 0 {
 		pf.Alien4CloudConfig = a4c[0]
 	}
+	for _, d := range discoverers() {
+		if found[d.ConfigPath()] {
+			pf.Platform = d.(runbooks.Platform).Name()
+			return pf
+		}
+	}
 	switch {
-	case found[thehive.TheHiveConfPath]:
-		pf.Platform = config.PlatformTheHive
 	case found[config.EclecticIQSettingsPath]:
 		pf.Platform = config.PlatformEclecticIQ
 	case pf.Alien4CloudConfig != "" || pf.Alien4CloudDataDir != "":

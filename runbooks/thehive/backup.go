@@ -12,6 +12,7 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/runbooks"
 	"github.com/hotsnap/hotsnap/steps"
 
 	"github.com/hotsnap/hotsnap/steps/cassandra"
@@ -77,7 +78,7 @@ func Backup(env *steps.Env, b *BackupRun) steps.Runbook {
 	measure := measureStep(env, b)
 	measure.Concurrent = true
 	rb.Steps = withConcurrentCheck(Preflight(env).Steps, measure)
-	rb.Steps = append(rb.Steps, preflightVerdictStep())
+	rb.Steps = append(rb.Steps, runbooks.PreflightVerdict())
 	if b.OneNode {
 		rb.Steps = append(rb.Steps, oneNodeStep(env, b))
 	}
@@ -141,23 +142,6 @@ func (b *BackupRun) clearLeftovers(ctx context.Context, rc *steps.RunContext, sn
 		rc.Output("", "deleted the Elasticsearch snapshot "+b.ID+" the earlier run left")
 	}
 	return nil
-}
-
-func preflightVerdictStep() steps.Step {
-	return steps.Step{
-		ID: "preflight-verdict", Title: "Preflight verdict", Kind: steps.KindCheck, Component: "preflight",
-		Why: "With a node down, a repository missing or a damaged backup the result would not be usable: stop before anything is copied or changed.",
-		Run: func(ctx context.Context, rc *steps.RunContext) error {
-			if failed := rc.FailedChecks(); len(failed) > 0 {
-				var names []string
-				for _, c := range failed {
-					names = append(names, strings.TrimPrefix(c.Node+": ", ": ")+c.Check)
-				}
-				return fmt.Errorf("%d preflight checks failed (%s): fix them (each says how) and run again", len(failed), strings.Join(names, "; "))
-			}
-			return nil
-		},
-	}
 }
 
 func oneNodeStep(env *steps.Env, b *BackupRun) steps.Step {
@@ -665,48 +649,4 @@ func manifestStep(env *steps.Env, b *BackupRun) steps.Step {
 			return nil
 		},
 	}
-}
-
-// Prune builds the runbook that removes backups: a destructive gate naming
-// them, then each backup's files and its Elasticsearch snapshot.
-func Prune(env *steps.Env, store repo.Store, remove []repo.Summary) steps.Runbook {
-	var ids []string
-	for _, r := range remove {
-		ids = append(ids, r.ID)
-	}
-	return steps.Runbook{Name: "prune", Cluster: env.Inv.Cluster, Steps: []steps.Step{
-		{ID: "approve", Title: "Remove old backups", Kind: steps.KindGate, Component: steps.ComponentBackup, Gate: &steps.GateRequest{
-			Happens: fmt.Sprintf("remove %d backups from %s and their Elasticsearch snapshots: %s", len(ids), store, strings.Join(ids, ", ")),
-			Loses:   "these backups, for good", Destructive: true, Rollback: "none: copy them elsewhere first if in doubt"}},
-		{ID: "remove", Title: "Remove the backups", Kind: steps.KindAction, Component: "repository", Destructive: true,
-			Plan: func() []steps.PlannedCommand {
-				var out []steps.PlannedCommand
-				for _, id := range ids {
-					out = append(out, steps.PlannedCommand{Node: "repository", Cmd: "rm -r " + id + " in " + store.String()})
-				}
-				return out
-			},
-			Run: func(ctx context.Context, rc *steps.RunContext) error {
-				var errs []error
-				for _, id := range ids {
-					m, err := repo.ReadManifest(ctx, store, id)
-					if err == nil && m.Elasticsearch != nil && env.Inv.Elasticsearch != nil {
-						if cl, _, err := es.Open(env); err == nil {
-							_, err := es.DeleteSnapshot(ctx, cl, m.Elasticsearch.Repository, m.Elasticsearch.Snapshot, "delete ES snapshot")
-							cl.Close()
-							if err != nil {
-								errs = append(errs, fmt.Errorf("%s: %w", id, err))
-								continue
-							}
-						}
-					}
-					if err := store.RemoveAll(ctx, id); err != nil {
-						errs = append(errs, fmt.Errorf("%s: %w", id, err))
-						continue
-					}
-					rc.Output("", "removed "+id)
-				}
-				return errors.Join(errs...)
-			}},
-	}}
 }

@@ -2,16 +2,21 @@ package thehive
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"path"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/runbooks"
 	"github.com/hotsnap/hotsnap/steps"
 
+	"github.com/hotsnap/hotsnap/steps/es"
 	"github.com/hotsnap/hotsnap/steps/host"
 	"github.com/hotsnap/hotsnap/steps/parse"
 )
@@ -160,4 +165,151 @@ func ESURLFor(conf *config.TheHiveConf, nodeAddrs []string) string {
 		return scheme + "://" + h
 	}
 	return config.DefaultESURL
+}
+
+// ConfigPath is TheHive's application.conf: a node that has it runs
+// TheHive.
+func (Platform) ConfigPath() string { return TheHiveConfPath }
+
+// Discover drafts a TheHive inventory from req.Seed: its application.conf
+// (includes and ${VAR}s resolved), the ring, every ring member visited (its
+// host name, TheHive installed or not, Elasticsearch answering or not),
+// the snapshot repository, the attachment storage and the cluster name.
+func (Platform) Discover(ctx context.Context, req runbooks.DiscoverRequest) (*config.Inventory, error) {
+	seed, seedPool, out := req.Seed, req.SeedPool, req.Out
+	casPw, esPw := req.CassandraPassword, req.ESPassword
+	// 1. The seed node's configuration.
+	fmt.Fprintf(out, "reading %s on %s …\n", TheHiveConfPath, seed)
+	conf, err := ReadTheHiveConf(ctx, seedPool, seed)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range conf.Warnings {
+		fmt.Fprintf(out, "  warning: %s\n", w)
+	}
+
+	// 2. The ring, from the seed (else the configured hosts).
+	addrs, err := RingAddresses(ctx, seedPool, seed, conf.Keyspace)
+	if err != nil {
+		fmt.Fprintf(out, "  nodetool status on %s failed (%v); using the hosts of db.janusgraph.storage.hostname\n", seed, err)
+		addrs = conf.CassandraHosts
+	}
+	if len(addrs) == 0 {
+		return nil, errors.New("no Cassandra node found: neither nodetool status nor application.conf names one")
+	}
+	sort.Strings(addrs)
+
+	// 3. Visit every ring member.
+	pool := req.Connect(addrs)
+	defer pool.Close()
+	inv := &config.Inventory{Version: 1, Platform: config.PlatformTheHive}
+	names := map[string]string{}
+	esURL := ESURLFor(conf, addrs)
+	facts := make([]NodeFacts, len(addrs))
+	esOn := make([]bool, len(addrs))
+	for i, a := range addrs {
+		if facts[i], err = ProbeNode(ctx, pool, a); err != nil {
+			return nil, fmt.Errorf("visit ring member %s: %w", a, err)
+		}
+		esOn[i] = es.Answers(ctx, pool.Dialer(a), a, esURL, conf.ESHosts)
+	}
+	// The Elasticsearch nodes are the ring members where it answers (on
+	// the loopback when TheHive's configuration names it there, else at
+	// a configured search host); when none does, the TheHive nodes.
+	anyES := slices.Contains(esOn, true)
+	if !anyES {
+		fmt.Fprintf(out, "  Elasticsearch (%s) answered on no ring member: giving the elasticsearch role to the TheHive nodes\n", esURL)
+	}
+	for i, a := range addrs {
+		name := facts[i].Hostname
+		if config.ValidNodeName(name) != nil || names[name] != "" {
+			name = fmt.Sprintf("node%d", len(inv.Nodes)+1)
+		}
+		names[name] = a
+		roles := []string{config.RoleCassandra}
+		if esOn[i] || (!anyES && facts[i].TheHive) {
+			roles = append(roles, config.RoleElasticsearch)
+		}
+		if facts[i].TheHive {
+			roles = append(roles, config.RoleTheHive)
+		}
+		inv.Nodes = append(inv.Nodes, config.Node{Name: name, Host: a, Roles: roles})
+		fmt.Fprintf(out, "  %s (%s): %s\n", name, a, strings.Join(roles, ", "))
+	}
+	sort.Slice(inv.Nodes, func(i, j int) bool { return inv.Nodes[i].Name < inv.Nodes[j].Name })
+
+	// 4. Components.
+	inv.Cassandra = &config.Cassandra{Keyspace: conf.Keyspace, Port: conf.CassandraPort, DataDir: config.DefaultCassandraDataDir, AppRole: "thehive"}
+	if conf.CassandraUser != "" {
+		inv.Cassandra.AppRole = conf.CassandraUser
+	}
+	if conf.CassandraAuth {
+		inv.Cassandra.Username, inv.Cassandra.Password = req.CassandraUser, casPw
+	}
+	inv.Elasticsearch = &config.Elasticsearch{URL: esURL, Index: conf.ESGlobalIndex(), AuditIndex: conf.AuditIndex,
+		Repository: config.DefaultESRepository, RepositoryPath: "/mnt/backup/elasticsearch"}
+	if conf.ESAuth {
+		inv.Elasticsearch.Username, inv.Elasticsearch.Password = conf.ESUser, esPw
+	}
+	first := firstTheHive(inv)
+	if !conf.ESAuth || esPw.Kind != config.SecretPrompt {
+		pw := ""
+		if conf.ESAuth {
+			if pw, err = esPw.Resolve(req.Prompt); err != nil {
+				fmt.Fprintf(out, "  cannot read the Elasticsearch password (%v): repository not discovered\n", err)
+			}
+		}
+		if repos, err := es.Repositories(ctx, pool.Dialer(names[first]), first, esURL, inv.Elasticsearch.Username, pw); err == nil {
+			for _, r := range repos {
+				if r.Type == "fs" {
+					inv.Elasticsearch.Repository, inv.Elasticsearch.RepositoryPath = r.Name, r.Location
+					fmt.Fprintf(out, "  snapshot repository %s at %s\n", r.Name, r.Location)
+					break
+				}
+			}
+		} else {
+			fmt.Fprintf(out, "  could not list snapshot repositories (%v): defaults written\n", err)
+		}
+	}
+	switch conf.StorageProvider {
+	case config.StorageS3:
+		inv.Storage = &config.Storage{Provider: config.StorageS3, S3: &config.S3{Endpoint: conf.S3Endpoint, Bucket: conf.S3Bucket, Region: conf.S3Region,
+			PathStyle: conf.S3PathStyle, AccessKey: config.Secret{Kind: config.SecretPrompt}, SecretKey: config.Secret{Kind: config.SecretPrompt}}}
+	default:
+		inv.Storage = &config.Storage{Provider: config.StorageLocalFS, Path: conf.StoragePath}
+		var b strings.Builder
+		if _, err := pool.Run(ctx, names[first], remote.Command{Cmd: "stat -c %U:%G " + remote.Quote(conf.StoragePath), Sudo: true, Stdout: &b}); err == nil {
+			inv.Storage.Owner = strings.TrimSpace(b.String())
+		}
+		for i := range inv.Nodes {
+			if inv.Nodes[i].Name == first {
+				inv.Nodes[i].Roles = append(inv.Nodes[i].Roles, config.RoleFiles)
+			}
+		}
+	}
+
+	// 5. Names.
+	inv.Cluster = req.Cluster
+	if inv.Cluster == "" {
+		var b strings.Builder
+		if _, err := pool.Run(ctx, names[first], remote.Command{Cmd: "nodetool describecluster", Stdout: &b}); err == nil {
+			if d, err := parse.ParseDescribeCluster(b.String()); err == nil {
+				inv.Cluster = config.SanitizeClusterName(d.Name)
+			}
+		}
+		if inv.Cluster == "" {
+			inv.Cluster = "thehive"
+		}
+	}
+	return inv, nil
+}
+
+// firstTheHive is the first node with the thehive role, else the first.
+func firstTheHive(inv *config.Inventory) string {
+	for _, n := range inv.Nodes {
+		if n.HasRole(config.RoleTheHive) {
+			return n.Name
+		}
+	}
+	return inv.Nodes[0].Name
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/runbooks"
 	"github.com/hotsnap/hotsnap/steps"
 
 	"github.com/hotsnap/hotsnap/steps/cassandra"
@@ -111,7 +112,7 @@ func Restore(env *steps.Env, r *RestoreRun) steps.Runbook {
 	if s3 {
 		rb.Steps = append(rb.Steps, s3CountStep(env, r))
 	}
-	rb.Steps = append(rb.Steps, preflightVerdictStep())
+	rb.Steps = append(rb.Steps, runbooks.PreflightVerdict())
 	if s3 {
 		// Asked before TheHive stops and before the destructive gate, which
 		// then says what the choice will remove.

@@ -258,3 +258,16 @@ func RoomCheck(ctx context.Context, rc *steps.RunContext, check string, needs []
 		}
 	})
 }
+
+// Hostname returns node's short host name (hostname -s, through sudo).
+func Hostname(ctx context.Context, ex steps.Executor, node string) (string, error) {
+	var b strings.Builder
+	if _, err := ex.Run(ctx, node, remote.Command{Cmd: "hostname -s", Sudo: true, Stdout: &b, Stderr: io.Discard}); err != nil {
+		return "", err
+	}
+	f := strings.Fields(b.String())
+	if len(f) == 0 {
+		return "", fmt.Errorf("%s: hostname printed nothing", node)
+	}
+	return f[0], nil
+}
