@@ -6,7 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote/remotetest"
+	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/runbooks/runbooktest"
 	"github.com/hotsnap/hotsnap/steps"
 )
 
@@ -54,4 +57,17 @@ func TestPreflightVerdictSentinel(t *testing.T) {
 	if !errors.Is(err, ErrPreflightFailed) || !strings.Contains(err.Error(), "1 preflight checks failed (node2: ring state): fix them") {
 		t.Fatalf("error %v", err)
 	}
+}
+
+// TestPruneConforms: the shared prune runbook passes the conformance test.
+func TestPruneConforms(t *testing.T) {
+	inv, err := config.Load("../testdata/inventory/thehive-cluster.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := repo.Open(context.Background(), t.TempDir(), repo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runbooktest.Conform(t, Prune(runbooktest.Env(t, inv), store, []repo.Summary{{ID: "hotsnap-20261101-020000-dead"}}))
 }
