@@ -125,7 +125,7 @@ func withConcurrentCheck(steps []steps.Step, s steps.Step) []steps.Step {
 
 // clearLeftovers removes what an earlier, killed run of this backup ID may
 // have left: the Cassandra snapshot on each node and the ES snapshot.
-func (b *BackupRun) clearLeftovers(ctx context.Context, rc *steps.RunContext, snaps cassandra.Snapshots, cl *remote.ESClient, esRepo string) error {
+func (b *BackupRun) clearLeftovers(ctx context.Context, rc *steps.RunContext, snaps cassandra.Snapshots, cl *remote.ESClient, ec *config.Elasticsearch) error {
 	if len(snaps.Nodes) > 0 {
 		if err := snaps.Clear(ctx, rc); err != nil {
 			return fmt.Errorf("clear the snapshot %s left by the earlier run: %w", b.ID, err)
@@ -134,7 +134,7 @@ func (b *BackupRun) clearLeftovers(ctx context.Context, rc *steps.RunContext, sn
 	if cl == nil {
 		return nil
 	}
-	deleted, err := es.DeleteSnapshot(ctx, cl, esRepo, b.ID, "DELETE")
+	deleted, err := es.DeleteSnapshot(ctx, cl, ec.Repository, b.ID, "DELETE")
 	if err != nil {
 		return fmt.Errorf("delete the Elasticsearch snapshot %s left by the earlier run: %w", b.ID, err)
 	}
@@ -313,81 +313,100 @@ func snapshotStep(env *steps.Env, b *BackupRun) steps.Step {
 					return err
 				}
 				defer cl.Close()
-				// The audit index is backed up too (the documented script forgets it), when it exists.
-				indices = []string{ec.Index}
-				if ec.AuditIndex != "" && es.Exists(ctx, cl, ec.AuditIndex) {
-					indices = append(indices, ec.AuditIndex)
-				}
-				if info, err := es.Info(ctx, cl); err == nil {
-					b.mu.Lock()
-					b.esInfo = info
-					b.manifest.Versions[info.Distribution] = info.Version
-					b.mu.Unlock()
-				}
+				indices = b.esIndices(ctx, cl, ec)
 			}
 			if b.Resume {
-				var esRepo string
-				if ec != nil {
-					esRepo = ec.Repository
-				}
-				if err := b.clearLeftovers(ctx, rc, snaps, cl, esRepo); err != nil {
+				if err := b.clearLeftovers(ctx, rc, snaps, cl, ec); err != nil {
 					return err
 				}
 			}
-			barrier := make(chan struct{})
-			var wg sync.WaitGroup
-			errs := make([]error, len(cnodes)+1)
-			for i, n := range cnodes {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-barrier
+			starts := make([]func() error, 0, len(cnodes)+1)
+			for _, n := range cnodes {
+				starts = append(starts, func() error {
 					b.mark("cassandra:"+n, time.Now())
-					errs[i] = snaps.Take(ctx, rc, n)
-				}()
+					return snaps.Take(ctx, rc, n)
+				})
 			}
 			if cl != nil {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-barrier
+				starts = append(starts, func() error {
 					b.mark("elasticsearch", time.Now())
 					if err := es.StartSnapshot(ctx, cl, ec.Repository, b.ID, indices); err != nil {
-						errs[len(cnodes)] = err
-						return
+						return err
 					}
 					rc.Output("elasticsearch", fmt.Sprintf("snapshot %s of %s accepted", b.ID, strings.Join(indices, ", ")))
-				}()
+					return nil
+				})
 			}
-			close(barrier)
-			wg.Wait()
-			b.mu.Lock()
-			var lo, hi time.Time
-			for _, t := range b.started {
-				if lo.IsZero() || t.Before(lo) {
-					lo = t
-				}
-				if t.After(hi) {
-					hi = t
-				}
-			}
-			b.manifest.SkewMS = float64(hi.Sub(lo).Microseconds()) / 1000
-			b.manifest.Started = lo
-			if ec != nil {
-				b.manifest.Elasticsearch = &repo.ESSnapshot{Repository: ec.Repository, Snapshot: b.ID, Indices: indices, Location: ec.RepositoryPath}
-				if b.esInfo != nil {
-					b.manifest.Elasticsearch.Version = b.esInfo.Version
-				}
-			}
-			skew := b.manifest.SkewMS
-			b.mu.Unlock()
-			rc.Output("", fmt.Sprintf("snapshots started within %.1f ms of each other", skew))
-			return errors.Join(errs...)
+			err := startTogether(starts)
+			rc.Output("", fmt.Sprintf("snapshots started within %.1f ms of each other", b.recordStart(ec, indices)))
+			return err
 		},
 		Cleanup: func(ctx context.Context, rc *steps.RunContext) error {
 			return snaps.Clear(ctx, rc)
 		},
 	}
+}
+
+// esIndices are the indices the backup snapshots: the index, and the
+// audit index when it exists (the documented script forgets it). The
+// cluster's version goes into the manifest.
+func (b *BackupRun) esIndices(ctx context.Context, cl *remote.ESClient, ec *config.Elasticsearch) []string {
+	indices := []string{ec.Index}
+	if ec.AuditIndex != "" && es.Exists(ctx, cl, ec.AuditIndex) {
+		indices = append(indices, ec.AuditIndex)
+	}
+	if info, err := es.Info(ctx, cl); err == nil {
+		b.mu.Lock()
+		b.esInfo = info
+		b.manifest.Versions[info.Distribution] = info.Version
+		b.mu.Unlock()
+	}
+	return indices
+}
+
+// startTogether runs every start at once, behind one barrier, so that no
+// snapshot starts before every goroutine is ready; it joins their errors.
+func startTogether(starts []func() error) error {
+	barrier := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make([]error, len(starts))
+	for i, start := range starts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-barrier
+			errs[i] = start()
+		}()
+	}
+	close(barrier)
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// recordStart records in the manifest when the snapshots started and
+// their skew (returned, in ms), and the Elasticsearch snapshot of indices
+// (ec nil: none).
+func (b *BackupRun) recordStart(ec *config.Elasticsearch, indices []string) float64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var lo, hi time.Time
+	for _, t := range b.started {
+		if lo.IsZero() || t.Before(lo) {
+			lo = t
+		}
+		if t.After(hi) {
+			hi = t
+		}
+	}
+	b.manifest.SkewMS = float64(hi.Sub(lo).Microseconds()) / 1000
+	b.manifest.Started = lo
+	if ec != nil {
+		b.manifest.Elasticsearch = &repo.ESSnapshot{Repository: ec.Repository, Snapshot: b.ID, Indices: indices, Location: ec.RepositoryPath}
+		if b.esInfo != nil {
+			b.manifest.Elasticsearch.Version = b.esInfo.Version
+		}
+	}
+	return b.manifest.SkewMS
 }
 
 // snapshots are the Cassandra snapshots the backup takes.
