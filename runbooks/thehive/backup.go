@@ -550,7 +550,7 @@ func esWaitStep(env *steps.Env, b *BackupRun) steps.Step {
 			}
 			// The manifest takes what a SUCCESS snapshot says of itself,
 			// also when failed shards make it no backup.
-			record := func(s parse.ESSnapshot) {
+			record := func(s parse.SnapshotInfo) {
 				if s.State != "SUCCESS" {
 					return
 				}

@@ -37,8 +37,8 @@ func StartSnapshot(ctx context.Context, cl *remote.ESClient, repository, name st
 // INCOMPATIBLE (or SUCCESS with failed shards) is an error with
 // Elasticsearch's reason. status, when set, receives each read of the
 // snapshot before it is judged (the last one is what ended it).
-func FollowSnapshot(ctx context.Context, cl *remote.ESClient, repository, name string, max time.Duration, progress func(done, total int64), status func(parse.ESSnapshot)) (*parse.ESSnapshot, error) {
-	var s parse.ESSnapshot
+func FollowSnapshot(ctx context.Context, cl *remote.ESClient, repository, name string, max time.Duration, progress func(done, total int64), status func(parse.SnapshotInfo)) (*parse.SnapshotInfo, error) {
+	var s parse.SnapshotInfo
 	err := steps.Poll(ctx, max, 0, func() (bool, error) {
 		r, err := cl.Do(ctx, http.MethodGet, snapshotPath(repository, name), nil)
 		if err != nil {
@@ -97,7 +97,7 @@ func DeleteSnapshot(ctx context.Context, cl *remote.ESClient, repository, name, 
 
 // Record is the manifest's record of a snapshot Elasticsearch described,
 // taken in repository (whose location is location).
-func Record(s parse.ESSnapshot, repository, location string) *repo.ESSnapshot {
+func Record(s parse.SnapshotInfo, repository, location string) *repo.ESSnapshot {
 	out := &repo.ESSnapshot{Repository: repository, Snapshot: s.Snapshot, UUID: s.UUID, Indices: s.Indices, State: s.State,
 		Shards:   repo.Shards{Total: s.Shards.Total, Failed: s.Shards.Failed, Successful: s.Shards.Successful},
 		Location: location, Version: s.Version}

@@ -259,9 +259,10 @@ type ESShards struct {
 	Successful int `json:"successful"`
 }
 
-// ESSnapshot is one snapshot as returned by GET _snapshot/REPO/SNAP and by
-// PUT _snapshot/REPO/SNAP?wait_for_completion=true.
-type ESSnapshot struct {
+// SnapshotInfo is one snapshot as Elasticsearch describes it, in GET
+// _snapshot/REPO/SNAP and PUT _snapshot/REPO/SNAP?wait_for_completion=true.
+// What a backup records of its snapshot is repo.ESSnapshot (es.Record).
+type SnapshotInfo struct {
 	Snapshot           string            `json:"snapshot"`
 	UUID               string            `json:"uuid"`
 	Repository         string            `json:"repository"` // absent before 7.x and on OpenSearch docs
@@ -280,7 +281,7 @@ type ESSnapshot struct {
 // Complete reports whether the snapshot finished with every shard saved:
 // state SUCCESS and no failed shard. PARTIAL snapshots come back with
 // HTTP 200 too, so callers must check this.
-func (s *ESSnapshot) Complete() bool {
+func (s *SnapshotInfo) Complete() bool {
 	return s.State == "SUCCESS" && s.Shards.Failed == 0 && len(s.Failures) == 0
 }
 
@@ -288,19 +289,19 @@ func (s *ESSnapshot) Complete() bool {
 // {"snapshots":[...]} shape and the old 7.x {"responses":[{"repository",
 // "snapshots":[...]}]} shape (the repository is then copied into each
 // snapshot). A snapshot_missing_exception body yields an *ESError.
-func ParseSnapshotGet(body []byte) ([]ESSnapshot, error) {
+func ParseSnapshotGet(body []byte) ([]SnapshotInfo, error) {
 	const what = "elasticsearch snapshot get"
 	var r struct {
-		Snapshots *[]ESSnapshot `json:"snapshots"`
+		Snapshots *[]SnapshotInfo `json:"snapshots"`
 		Responses []struct {
-			Repository string       `json:"repository"`
-			Snapshots  []ESSnapshot `json:"snapshots"`
+			Repository string         `json:"repository"`
+			Snapshots  []SnapshotInfo `json:"snapshots"`
 		} `json:"responses"`
 	}
 	if err := decodeES(what, body, &r); err != nil {
 		return nil, err
 	}
-	var out []ESSnapshot
+	var out []SnapshotInfo
 	switch {
 	case r.Snapshots != nil:
 		out = *r.Snapshots
@@ -330,15 +331,15 @@ type SnapshotCreateReply struct {
 	// Accepted is true for the {"accepted":true} reply.
 	Accepted bool
 	// Snapshot is the finished snapshot (wait_for_completion=true), else nil.
-	Snapshot *ESSnapshot
+	Snapshot *SnapshotInfo
 }
 
 // ParseSnapshotCreate parses the reply of PUT _snapshot/REPO/SNAP.
 func ParseSnapshotCreate(body []byte) (*SnapshotCreateReply, error) {
 	const what = "elasticsearch snapshot create"
 	var r struct {
-		Accepted bool        `json:"accepted"`
-		Snapshot *ESSnapshot `json:"snapshot"`
+		Accepted bool          `json:"accepted"`
+		Snapshot *SnapshotInfo `json:"snapshot"`
 	}
 	if err := decodeES(what, body, &r); err != nil {
 		return nil, err
