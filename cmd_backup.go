@@ -110,7 +110,7 @@ endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
 			return runBackup(cmd, s, store, f, repo.NewID(time.Now()), oneNode, nil)
 		},
 	}
-	c.Flags().BoolVar(&oneNode, "one-node", false, "copy one node's snapshot only; refused unless preflight proves RF = node count and every node UN")
+	c.Flags().BoolVar(&oneNode, "one-node", false, "copy one node's snapshot only (a platform option: refused by a platform without it); refused unless preflight proves RF = node count and every node UN")
 	addRunFlags(c, &f)
 	return c
 }

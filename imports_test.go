@@ -33,6 +33,8 @@ func layer(path string) string {
 		return "engine"
 	case rel == "/steps/parse":
 		return "parse"
+	case rel == "/steps/stepstest":
+		return "testhelper"
 	case strings.HasPrefix(rel, "/steps/"):
 		return "component"
 	case rel == "/runbooks":

@@ -15,6 +15,7 @@ import (
 	"github.com/hotsnap/hotsnap/remote/remotetest"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/stepstest"
 )
 
 // preflightInv is a three-node TheHive inventory for the preflight checks.
@@ -43,29 +44,6 @@ repository: {url: /srv/backups}
 		t.Fatal(err)
 	}
 	return inv
-}
-
-// runStep runs one step on a fresh engine and returns its checks.
-func runStep(t *testing.T, ex steps.Executor, s steps.Step) []steps.CheckResult {
-	t.Helper()
-	rec := &steps.Recorder{}
-	e := &steps.Engine{Exec: ex, Reporter: rec}
-	if err := e.Run(context.Background(), steps.Runbook{Name: "t", Cluster: "prod", Steps: []steps.Step{s}}); err != nil {
-		t.Fatal(err)
-	}
-	return rec.Summary().Checks
-}
-
-// findCheck returns the check named name on node.
-func findCheck(t *testing.T, rs []steps.CheckResult, node, name string) steps.CheckResult {
-	t.Helper()
-	for _, r := range rs {
-		if r.Node == node && r.Check == name {
-			return r
-		}
-	}
-	t.Fatalf("no check %s/%s in %+v", node, name, rs)
-	return steps.CheckResult{}
 }
 
 type spaceStore struct {
@@ -122,7 +100,7 @@ func TestRepositoryCheck(t *testing.T) {
 			if at := slices.IndexFunc(rb.Steps, func(s steps.Step) bool { return s.ID == "repository" }); at < 0 || !rb.Steps[at].Concurrent {
 				t.Fatalf("preflight with OpenRepo has no repository check running with the others (at %d)", at)
 			}
-			r := findCheck(t, runStep(t, f, repositoryStep(env)), "repository", "repository space")
+			r := stepstest.Find(t, stepstest.Checks(t, f, repositoryStep(env)), "repository", "repository space")
 			if r.Status != c.status || !strings.Contains(r.Evidence, c.evidence) || !strings.Contains(r.Remedy, c.remedy) {
 				t.Fatalf("got %+v\nwant %s, evidence ~%q, remedy ~%q", r, c.status, c.evidence, c.remedy)
 			}
@@ -179,7 +157,7 @@ func TestElasticsearchCheckPathRepo(t *testing.T) {
 		inv := preflightInv(t, srv.URL)
 		inv.Elasticsearch.RepositoryPath = loc
 		env := &steps.Env{Inv: inv, Dial: func(string) remote.DialFunc { return nil }}
-		r := findCheck(t, runStep(t, remotetest.New(t), esStep(env, &foundVersions{})), "node1", "es path.repo")
+		r := stepstest.Find(t, stepstest.Checks(t, remotetest.New(t), esStep(env, &foundVersions{})), "node1", "es path.repo")
 		want := strings.ReplaceAll(c.want, "ROOT", root)
 		if r.Status != c.status || !strings.Contains(r.Evidence, want) {
 			t.Fatalf("got %+v\nwant %s, evidence ~%q", r, c.status, want)

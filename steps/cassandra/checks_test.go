@@ -1,7 +1,6 @@
 package cassandra
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -9,6 +8,7 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote/remotetest"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/stepstest"
 )
 
 // threeNodes is a three-node Cassandra inventory.
@@ -18,29 +18,6 @@ func threeNodes() *config.Inventory {
 		inv.Nodes = append(inv.Nodes, config.Node{Name: fmt.Sprintf("node%d", i+1), Host: h, Roles: []string{config.RoleCassandra}})
 	}
 	return inv
-}
-
-// runStep runs one step on a fresh engine and returns its checks.
-func runStep(t *testing.T, ex steps.Executor, s steps.Step) []steps.CheckResult {
-	t.Helper()
-	rec := &steps.Recorder{}
-	e := &steps.Engine{Exec: ex, Reporter: rec}
-	if err := e.Run(context.Background(), steps.Runbook{Name: "t", Cluster: "prod", Steps: []steps.Step{s}}); err != nil {
-		t.Fatal(err)
-	}
-	return rec.Summary().Checks
-}
-
-// findCheck returns the check named name on node.
-func findCheck(t *testing.T, rs []steps.CheckResult, node, name string) steps.CheckResult {
-	t.Helper()
-	for _, r := range rs {
-		if r.Node == node && r.Check == name {
-			return r
-		}
-	}
-	t.Fatalf("no check %s/%s in %+v", node, name, rs)
-	return steps.CheckResult{}
 }
 
 func TestToolsCheck(t *testing.T) {
@@ -56,15 +33,15 @@ func TestToolsCheck(t *testing.T) {
 	f.Expect("node3", tarVersionCmd).Stderr("sh: 1: tar: not found\n") // head exits 0 with nothing
 	f.Expect("node1", sstableloaderCmd).Exit(1)
 	env := &steps.Env{Inv: threeNodes()}
-	rs := runStep(t, f, ToolsCheck(env, Checks{Supported: func(string) (steps.CheckStatus, string) { return steps.CheckPass, "" }}))
+	rs := stepstest.Checks(t, f, ToolsCheck(env, Checks{Supported: func(string) (steps.CheckStatus, string) { return steps.CheckPass, "" }}))
 
-	if r := findCheck(t, rs, "node2", "tar"); r.Status != steps.CheckPass || r.Evidence != "tar (GNU tar) 1.35" {
+	if r := stepstest.Find(t, rs, "node2", "tar"); r.Status != steps.CheckPass || r.Evidence != "tar (GNU tar) 1.35" {
 		t.Errorf("tar on node2: %+v", r)
 	}
-	if r := findCheck(t, rs, "node3", "tar"); r.Status != steps.CheckFail || !strings.Contains(r.Remedy, "install tar") {
+	if r := stepstest.Find(t, rs, "node3", "tar"); r.Status != steps.CheckFail || !strings.Contains(r.Remedy, "install tar") {
 		t.Errorf("tar missing on node3: %+v", r)
 	}
-	if r := findCheck(t, rs, "node1", "sstableloader"); r.Status != steps.CheckWarn || !strings.Contains(r.Remedy, "changed topology") {
+	if r := stepstest.Find(t, rs, "node1", "sstableloader"); r.Status != steps.CheckWarn || !strings.Contains(r.Remedy, "changed topology") {
 		t.Errorf("sstableloader missing on the restore node: %+v", r)
 	}
 	for _, r := range rs {
@@ -72,10 +49,10 @@ func TestToolsCheck(t *testing.T) {
 			t.Errorf("sstableloader looked for on %s, not only on the restore node", r.Node)
 		}
 	}
-	if r := findCheck(t, rs, "", "one cassandra version"); r.Status != steps.CheckFail || !strings.Contains(r.Evidence, "4.0.13:[node3]") {
+	if r := stepstest.Find(t, rs, "", "one cassandra version"); r.Status != steps.CheckFail || !strings.Contains(r.Evidence, "4.0.13:[node3]") {
 		t.Errorf("mixed versions: %+v", r)
 	}
-	if r := findCheck(t, rs, "node1", "cassandra version"); r.Status != steps.CheckPass || !strings.Contains(r.Evidence, "4.1.12") {
+	if r := stepstest.Find(t, rs, "node1", "cassandra version"); r.Status != steps.CheckPass || !strings.Contains(r.Evidence, "4.1.12") {
 		t.Errorf("version on node1: %+v", r)
 	}
 }
