@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -8,6 +9,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/hotsnap/hotsnap/runbooks"
+	"github.com/hotsnap/hotsnap/runbooks/thehive"
 )
 
 // listeningInventory writes an inventory of platform whose only node is a
@@ -59,11 +63,21 @@ repository:
 	return path, accepted.Load
 }
 
+// withRegistry runs the test against a registry of only ps: what is
+// refused must not depend on which platforms the CLI registers.
+func withRegistry(t *testing.T, ps ...runbooks.Platform) {
+	t.Helper()
+	old := platforms
+	platforms = runbooks.NewRegistry(ps...)
+	t.Cleanup(func() { platforms = old })
+}
+
 // TestPlatformWithoutRunbookRefused: every command that builds a runbook
 // refuses an inventory whose platform has none (exit 2, naming the platform
 // and what is supported), before it contacts anything — an EclecticIQ or
 // Alien4Cloud inventory never reaches TheHive's runbook.
 func TestPlatformWithoutRunbookRefused(t *testing.T) {
+	withRegistry(t, thehive.Platform{})
 	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	for _, platform := range []string{"eclecticiq", "alien4cloud"} {
 		inv, accepted := listeningInventory(t, platform)
@@ -103,6 +117,7 @@ func TestPlatformWithoutRunbookRefused(t *testing.T) {
 // EclecticIQ or Alien4Cloud inventory but offers none of the operations
 // that run a runbook on it; the repository's list stays open.
 func TestWizardDisablesRunbooksWithoutPlatform(t *testing.T) {
+	withRegistry(t, thehive.Platform{})
 	for _, platform := range []string{"eclecticiq", "alien4cloud"} {
 		inv, accepted := listeningInventory(t, platform)
 		cfg := wizardConfig(&globals{inventory: inv})
@@ -132,3 +147,38 @@ func TestTheHiveInventoryHasRunbook(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// TestRegistryDecides: a platform is run only when the registry holds it —
+// a TheHive inventory too is refused by a registry without TheHive, before
+// anything is contacted.
+func TestRegistryDecides(t *testing.T) {
+	withRegistry(t)
+	out, code := runCLI(t, "plan", "backup", "-i", "testdata/inventory/thehive-cluster.yaml")
+	if code != exitUsage || !strings.Contains(out, `platform "thehive"`) || !strings.Contains(out, "has no runbook") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// TestOptionsThePlatformLacksAreRefused: --s3-exact and a documented
+// backup's PATH reach a platform only when it takes them.
+func TestOptionsThePlatformLacksAreRefused(t *testing.T) {
+	if err := requireOptions(thehive.Platform{}, true, true); err != nil {
+		t.Fatalf("TheHive takes both: %v", err)
+	}
+	for _, c := range []struct {
+		s3, documented bool
+		want           string
+	}{{true, false, "has no --s3-exact"}, {false, true, "has no restore PATH"}} {
+		err := requireOptions(bare{}, c.s3, c.documented)
+		var ee *exitError
+		if err == nil || !errors.As(err, &ee) || ee.code != exitUsage || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v", c, err)
+		}
+	}
+}
+
+// bare is a platform without options.
+type bare struct{ runbooks.Platform }
+
+func (bare) Name() string               { return "bare" }
+func (bare) Options() []runbooks.Option { return nil }

@@ -16,6 +16,7 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/runbooks"
 	"github.com/hotsnap/hotsnap/steps"
 )
 
@@ -101,10 +102,15 @@ endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
 				return err
 			}
 			defer done()
+			if oneNode {
+				if err := runbooks.Require(s.platform, runbooks.OneNode); err != nil {
+					return usageErr(err)
+				}
+			}
 			return runBackup(cmd, s, store, f, repo.NewID(time.Now()), oneNode, nil)
 		},
 	}
-	c.Flags().BoolVar(&oneNode, "one-node", false, "copy one node's snapshot only; refused unless preflight proves RF = node count and every node UN")
+	c.Flags().BoolVar(&oneNode, "one-node", false, "copy one node's snapshot only (a platform option: refused by a platform without it); refused unless preflight proves RF = node count and every node UN")
 	addRunFlags(c, &f)
 	return c
 }
@@ -112,11 +118,13 @@ endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
 // runBackup takes backup id (again, under the same ID, when prior is the run
 // it continues) and prints the summary.
 func runBackup(cmd *cobra.Command, s *session, store repo.Store, f runFlags, id string, oneNode bool, prior *steps.PriorRun) error {
-	b := &steps.BackupRun{Store: store, ID: id, Tool: "hotsnap " + versionString(), OneNode: oneNode}
-	rb := backupRunbook(s, b, prior)
-	sum, err := runRunbook(cmd.Context(), s, rb, f, cmd.OutOrStdout())
+	b, err := backupOf(s, store, id, oneNode, prior)
 	if err != nil {
-		if len(sum.Failed()) > 0 && strings.Contains(err.Error(), "preflight checks failed") {
+		return err
+	}
+	sum, err := runRunbook(cmd.Context(), s, backupRunbook(s, b, id, oneNode), f, cmd.OutOrStdout())
+	if err != nil {
+		if len(sum.Failed()) > 0 && errors.Is(err, runbooks.ErrPreflightFailed) {
 			return &exitError{code: exitPreflight, err: err}
 		}
 		if c := steps.ResumeCommand(sum); c != "" && !f.json {
@@ -130,16 +138,15 @@ func runBackup(cmd *cobra.Command, s *session, store repo.Store, f runFlags, id 
 	return nil
 }
 
-// backupRunbook builds the backup runbook of b with the parameters resume
-// needs; prior, when set, is the run it takes again.
-func backupRunbook(s *session, b *steps.BackupRun, prior *steps.PriorRun) steps.Runbook {
-	b.Resume = prior != nil
-	rb := steps.Backup(s.env, b)
-	rb.Params = runParams(s)
-	rb.Params[paramBackup] = b.ID
-	rb.Params[paramOneNode] = strconv.FormatBool(b.OneNode)
-	rb.Resume = prior
-	return rb
+// backupOf prepares backup id of the session's platform; prior, when
+// set, is the run it takes again.
+func backupOf(s *session, store repo.Store, id string, oneNode bool, prior *steps.PriorRun) (runbooks.Backup, error) {
+	return s.platform.Backup(s.env, runbooks.BackupRequest{Store: store, ID: id, Tool: "hotsnap " + versionString(), OneNode: oneNode, Prior: prior})
+}
+
+// backupRunbook is b's runbook with the parameters resume needs.
+func backupRunbook(s *session, b runbooks.Backup, id string, oneNode bool) steps.Runbook {
+	return withRunParams(b.Runbook(), runParams(s), map[string]string{paramBackup: id, paramOneNode: strconv.FormatBool(oneNode)})
 }
 
 func printBackupSummary(w io.Writer, m *repo.Manifest, store repo.Store) {
@@ -240,7 +247,7 @@ naming every problem found.`,
 			}
 			defer done()
 			w := cmd.OutOrStdout()
-			probs, m, err := verifyBackup(ctx, s, store, args[0])
+			probs, m, err := runbooks.Verify(ctx, s.env, store, args[0])
 			if err != nil {
 				return err
 			}
@@ -300,7 +307,7 @@ approve by typing the cluster name, or --confirm NAME. --dry-run only lists.`,
 			if dryRun {
 				return nil
 			}
-			_, err = runRunbook(ctx, s, steps.Prune(s.env, store, remove), f, w)
+			_, err = runRunbook(ctx, s, runbooks.Prune(s.env, store, remove), f, w)
 			return err
 		},
 	}
@@ -309,24 +316,4 @@ approve by typing the cluster name, or --confirm NAME. --dry-run only lists.`,
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "list what would be removed, remove nothing")
 	addRunFlags(c, &f)
 	return c
-}
-
-// verifyBackup re-hashes backup id against its manifest and checks that its
-// Elasticsearch snapshot still exists and is SUCCESS. The manifest is nil
-// when it cannot be read (Verify then reports why among the problems).
-func verifyBackup(ctx context.Context, s *session, store repo.Store, id string) ([]repo.Problem, *repo.Manifest, error) {
-	probs, err := repo.Verify(ctx, store, id, nil)
-	if err != nil {
-		return nil, nil, fmt.Errorf("verify %s: %w", id, err)
-	}
-	m, err := repo.ReadManifest(ctx, store, id)
-	if err != nil {
-		return probs, nil, nil
-	}
-	if m.Elasticsearch != nil && s.inv.Elasticsearch != nil {
-		if p := steps.CheckESSnapshot(ctx, s.env, m.Elasticsearch); p != "" {
-			probs = append(probs, repo.Problem{Path: "elasticsearch:" + m.Elasticsearch.Snapshot, What: p})
-		}
-	}
-	return probs, m, nil
 }

@@ -9,8 +9,6 @@ import (
 	"net"
 	"os"
 	"path"
-	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -20,8 +18,15 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/runbooks"
 	"github.com/hotsnap/hotsnap/steps"
 	"github.com/hotsnap/hotsnap/ui"
+
+	escomp "github.com/hotsnap/hotsnap/steps/es"
+	"github.com/hotsnap/hotsnap/steps/host"
+
+	"github.com/hotsnap/hotsnap/runbooks/alien4cloud"
+	"github.com/hotsnap/hotsnap/runbooks/eclecticiq"
 )
 
 type initOpts struct {
@@ -186,21 +191,26 @@ func discoverInventory(ctx context.Context, g *globals, o initOpts, seed string,
 
 	seedPool := remote.NewPool([]remote.Target{{Name: seed, Host: seed, Port: o.port, User: o.user, IdentityFiles: o.identities}}, opts)
 	defer seedPool.Close()
-	var a4c steps.PlatformFiles
+	var a4c platformFiles
 	switch o.platform {
 	case config.PlatformTheHive, config.PlatformEclecticIQ, config.PlatformAlien4Cloud:
 		if o.platform == config.PlatformAlien4Cloud && o.a4cConfig == "" && o.a4cDir == "" {
-			if a4c, err = steps.DetectPlatform(ctx, seedPool, seed); err != nil {
+			if a4c, err = detectPlatform(ctx, seedPool, seed); err != nil {
 				return nil, err
 			}
 		}
 	case "":
-		pf, err := steps.DetectPlatform(ctx, seedPool, seed)
+		pf, err := detectPlatform(ctx, seedPool, seed)
 		if err != nil {
 			return nil, err
 		}
 		if pf.Platform == "" {
-			return nil, usageErr(fmt.Errorf("%s: no platform configuration found (%s, %s, an Alien4Cloud config.yml): pass --platform", seed, steps.TheHiveConfPath, config.EclecticIQSettingsPath))
+			var known []string
+			for _, d := range discoverers() {
+				known = append(known, d.ConfigPath())
+			}
+			known = append(known, config.EclecticIQSettingsPath, "an Alien4Cloud config.yml")
+			return nil, usageErr(fmt.Errorf("%s: no platform configuration found (%s): pass --platform", seed, strings.Join(known, ", ")))
 		}
 		fmt.Fprintf(out, "%s runs %s\n", seed, pf.Platform)
 		o.platform, a4c = pf.Platform, pf
@@ -214,7 +224,20 @@ func discoverInventory(ctx context.Context, g *globals, o initOpts, seed string,
 	case config.PlatformAlien4Cloud:
 		inv, err = initAlien4Cloud(ctx, o, seed, seedPool, a4c, esPw, out)
 	default:
-		inv, err = initTheHive(ctx, o, seed, seedPool, opts, casPw, esPw, out)
+		p, lerr := platforms.Lookup(o.platform)
+		d, ok := p.(runbooks.Discoverer)
+		if lerr != nil || !ok {
+			return nil, usageErr(fmt.Errorf("--platform %s: hotsnap init cannot discover it", o.platform))
+		}
+		inv, err = d.Discover(ctx, runbooks.DiscoverRequest{Seed: seed, SeedPool: seedPool,
+			Connect: func(addrs []string) *remote.Pool {
+				var ts []remote.Target
+				for _, a := range addrs {
+					ts = append(ts, remote.Target{Name: a, Host: a, Port: o.port, User: o.user, IdentityFiles: o.identities})
+				}
+				return remote.NewPool(ts, opts)
+			},
+			CassandraUser: o.cassandraUser, CassandraPassword: casPw, ESPassword: esPw, Cluster: o.cluster, Prompt: o.prompt(), Out: out})
 	}
 	if err != nil {
 		return nil, err
@@ -230,167 +253,6 @@ func discoverInventory(ctx context.Context, g *globals, o initOpts, seed string,
 		}
 	}
 	return inv, nil
-}
-
-// initTheHive drafts a TheHive inventory: application.conf, the ring, and
-// every ring member visited.
-func initTheHive(ctx context.Context, o initOpts, seed string, seedPool *remote.Pool, opts remote.Options, casPw, esPw config.Secret, out io.Writer) (*config.Inventory, error) {
-	// 1. The seed node's configuration.
-	fmt.Fprintf(out, "reading %s on %s …\n", steps.TheHiveConfPath, seed)
-	conf, err := steps.ReadTheHiveConf(ctx, seedPool, seed)
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range conf.Warnings {
-		fmt.Fprintf(out, "  warning: %s\n", w)
-	}
-
-	// 2. The ring, from the seed (else the configured hosts).
-	addrs, err := steps.RingAddresses(ctx, seedPool, seed, conf.Keyspace)
-	if err != nil {
-		fmt.Fprintf(out, "  nodetool status on %s failed (%v); using the hosts of db.janusgraph.storage.hostname\n", seed, err)
-		addrs = conf.CassandraHosts
-	}
-	if len(addrs) == 0 {
-		return nil, errors.New("no Cassandra node found: neither nodetool status nor application.conf names one")
-	}
-	sort.Strings(addrs)
-
-	// 3. Visit every ring member.
-	var ts []remote.Target
-	for _, a := range addrs {
-		ts = append(ts, remote.Target{Name: a, Host: a, Port: o.port, User: o.user, IdentityFiles: o.identities})
-	}
-	pool := remote.NewPool(ts, opts)
-	defer pool.Close()
-	inv := &config.Inventory{Version: 1, Platform: config.PlatformTheHive}
-	names := map[string]string{}
-	esURL := steps.ESURLFor(conf, addrs)
-	facts := make([]steps.NodeFacts, len(addrs))
-	esOn := make([]bool, len(addrs))
-	for i, a := range addrs {
-		if facts[i], err = steps.ProbeNode(ctx, pool, a); err != nil {
-			return nil, fmt.Errorf("visit ring member %s: %w", a, err)
-		}
-		esOn[i] = steps.RunsElasticsearch(ctx, pool.Dialer(a), a, esURL, conf.ESHosts)
-	}
-	// The Elasticsearch nodes are the ring members where it answers (on
-	// the loopback when TheHive's configuration names it there, else at
-	// a configured search host); when none does, the TheHive nodes.
-	anyES := slices.Contains(esOn, true)
-	if !anyES {
-		fmt.Fprintf(out, "  Elasticsearch (%s) answered on no ring member: giving the elasticsearch role to the TheHive nodes\n", esURL)
-	}
-	for i, a := range addrs {
-		name := facts[i].Hostname
-		if config.ValidNodeName(name) != nil || names[name] != "" {
-			name = fmt.Sprintf("node%d", len(inv.Nodes)+1)
-		}
-		names[name] = a
-		roles := []string{config.RoleCassandra}
-		if esOn[i] || (!anyES && facts[i].TheHive) {
-			roles = append(roles, config.RoleElasticsearch)
-		}
-		if facts[i].TheHive {
-			roles = append(roles, config.RoleTheHive)
-		}
-		inv.Nodes = append(inv.Nodes, config.Node{Name: name, Host: a, Roles: roles})
-		fmt.Fprintf(out, "  %s (%s): %s\n", name, a, strings.Join(roles, ", "))
-	}
-	sort.Slice(inv.Nodes, func(i, j int) bool { return inv.Nodes[i].Name < inv.Nodes[j].Name })
-
-	// 4. Components.
-	inv.Cassandra = &config.Cassandra{Keyspace: conf.Keyspace, Port: conf.CassandraPort, DataDir: config.DefaultCassandraDataDir, AppRole: "thehive"}
-	if conf.CassandraUser != "" {
-		inv.Cassandra.AppRole = conf.CassandraUser
-	}
-	if conf.CassandraAuth {
-		inv.Cassandra.Username, inv.Cassandra.Password = o.cassandraUser, casPw
-	}
-	inv.Elasticsearch = &config.Elasticsearch{URL: esURL, Index: conf.ESGlobalIndex(), AuditIndex: conf.AuditIndex,
-		Repository: config.DefaultESRepository, RepositoryPath: "/mnt/backup/elasticsearch"}
-	if conf.ESAuth {
-		inv.Elasticsearch.Username, inv.Elasticsearch.Password = conf.ESUser, esPw
-	}
-	first := firstTheHive(inv)
-	if !conf.ESAuth || esPw.Kind != config.SecretPrompt {
-		pw := ""
-		if conf.ESAuth {
-			if pw, err = esPw.Resolve(o.prompt()); err != nil {
-				fmt.Fprintf(out, "  cannot read the Elasticsearch password (%v): repository not discovered\n", err)
-			}
-		}
-		if repos, err := steps.ESRepositories(ctx, pool.Dialer(names[first]), first, esURL, inv.Elasticsearch.Username, pw); err == nil {
-			for _, r := range repos {
-				if r.Type == "fs" {
-					inv.Elasticsearch.Repository, inv.Elasticsearch.RepositoryPath = r.Name, r.Location
-					fmt.Fprintf(out, "  snapshot repository %s at %s\n", r.Name, r.Location)
-					break
-				}
-			}
-		} else {
-			fmt.Fprintf(out, "  could not list snapshot repositories (%v): defaults written\n", err)
-		}
-	}
-	switch conf.StorageProvider {
-	case config.StorageS3:
-		inv.Storage = &config.Storage{Provider: config.StorageS3, S3: &config.S3{Endpoint: conf.S3Endpoint, Bucket: conf.S3Bucket, Region: conf.S3Region,
-			PathStyle: conf.S3PathStyle, AccessKey: config.Secret{Kind: config.SecretPrompt}, SecretKey: config.Secret{Kind: config.SecretPrompt}}}
-	default:
-		inv.Storage = &config.Storage{Provider: config.StorageLocalFS, Path: conf.StoragePath}
-		var b strings.Builder
-		if _, err := pool.Run(ctx, names[first], remote.Command{Cmd: "stat -c %U:%G " + remote.Quote(conf.StoragePath), Sudo: true, Stdout: &b}); err == nil {
-			inv.Storage.Owner = strings.TrimSpace(b.String())
-		}
-		for i := range inv.Nodes {
-			if inv.Nodes[i].Name == first {
-				inv.Nodes[i].Roles = append(inv.Nodes[i].Roles, config.RoleFiles)
-			}
-		}
-	}
-
-	// 5. Names.
-	inv.Cluster = o.cluster
-	if inv.Cluster == "" {
-		var b strings.Builder
-		if _, err := pool.Run(ctx, names[first], remote.Command{Cmd: "nodetool describecluster", Stdout: &b}); err == nil {
-			if d, err := steps.ParseDescribeCluster(b.String()); err == nil {
-				inv.Cluster = sanitizeClusterName(d.Name)
-			}
-		}
-		if inv.Cluster == "" {
-			inv.Cluster = "thehive"
-		}
-	}
-	return inv, nil
-}
-
-func firstTheHive(inv *config.Inventory) string {
-	for _, n := range inv.Nodes {
-		if n.HasRole(config.RoleTheHive) {
-			return n.Name
-		}
-	}
-	return inv.Nodes[0].Name
-}
-
-// sanitizeClusterName turns Cassandra's cluster_name into a valid inventory
-// cluster name ("Test Cluster" → "Test-Cluster").
-func sanitizeClusterName(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
-			b.WriteRune(r)
-		case r == ' ':
-			b.WriteByte('-')
-		}
-	}
-	out := strings.Trim(b.String(), "-.")
-	if len(out) > 64 {
-		out = out[:64]
-	}
-	return out
 }
 
 // initNodes collects the nodes of a drafted inventory, one per host.
@@ -494,7 +356,7 @@ func initElasticsearch(ctx context.Context, o initOpts, inv *config.Inventory, s
 		}
 	}
 	dial := seedPool.Dialer(seed)
-	info, indices, ierr := steps.ESInfoAndIndices(ctx, dial, seed, url, es.Username, pw)
+	info, indices, ierr := escomp.InfoAndIndices(ctx, dial, seed, url, es.Username, pw)
 	if ierr != nil {
 		fmt.Fprintf(out, "  elasticsearch at %s: %v\n", url, ierr)
 	}
@@ -504,12 +366,12 @@ func initElasticsearch(ctx context.Context, o initOpts, inv *config.Inventory, s
 	}
 	es.Index = o.esIndex
 	if es.Index == "" {
-		es.Index = steps.PickIndex(indices, indexPrefix, base)
+		es.Index = escomp.PickIndex(indices, indexPrefix, base)
 	}
 	if es.Index, err = o.ask("es-index", "Elasticsearch index to name in the inventory", es.Index); err != nil {
 		return "", err
 	}
-	if repos, rerr := steps.ESRepositories(ctx, dial, seed, url, es.Username, pw); rerr == nil {
+	if repos, rerr := escomp.Repositories(ctx, dial, seed, url, es.Username, pw); rerr == nil {
 		for _, r := range repos {
 			if r.Type == "fs" {
 				es.Repository, es.RepositoryPath = r.Name, r.Location
@@ -531,7 +393,7 @@ func localURL(u, seed string) (string, string, bool) {
 	if err != nil {
 		host, port = hostport, "9200"
 	}
-	if steps.IsLocalHost(host, seed) {
+	if config.IsLocalHost(host, seed) {
 		return scheme + "://127.0.0.1:" + port, host, true
 	}
 	return u, host, false
@@ -541,14 +403,14 @@ func localURL(u, seed string) (string, string, bool) {
 // and elasticsearch.yml on the seed, PostgreSQL's and Redis's own answers.
 func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remote.Pool, opts remote.Options, esPw config.Secret, out io.Writer) (*config.Inventory, error) {
 	fmt.Fprintf(out, "reading %s on %s …\n", config.EclecticIQSettingsPath, seed)
-	conf, err := steps.ReadEclecticIQConf(ctx, seedPool, seed)
+	conf, err := eclecticiq.ReadConf(ctx, seedPool, seed)
 	if err != nil {
 		return nil, err
 	}
 	for _, w := range conf.Warnings {
 		fmt.Fprintf(out, "  warning: %s\n", w)
 	}
-	facts, err := steps.ProbeNode(ctx, seedPool, seed)
+	hostname, err := host.Hostname(ctx, seedPool, seed)
 	if err != nil {
 		return nil, fmt.Errorf("visit %s: %w", seed, err)
 	}
@@ -556,7 +418,7 @@ func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remo
 	ns := &initNodes{inv: inv, byHost: map[string]int{}}
 	// A service on another host is asked over SSH on that host.
 	remoteRun := func(host string, fn func(ex steps.Executor, node string) (string, error)) (string, error) {
-		if steps.IsLocalHost(host, seed) {
+		if config.IsLocalHost(host, seed) {
 			return fn(seedPool, seed)
 		}
 		p := remote.NewPool([]remote.Target{{Name: host, Host: host, Port: o.port, User: o.user, IdentityFiles: o.identities}}, opts)
@@ -570,14 +432,14 @@ func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remo
 		pg.Host, pg.Port = "localhost", config.DefaultPostgresPort
 	}
 	pgHost := seed
-	if !steps.IsLocalHost(pg.Host, seed) {
+	if !config.IsLocalHost(pg.Host, seed) {
 		pgHost = pg.Host
 	}
 	fmt.Fprintf(out, "  postgresql: %s:%d database %q user %q\n", pg.Host, pg.Port, pg.Database, pg.User)
 	pgData := o.pgData
 	if pgData == "" {
 		d, err := remoteRun(pg.Host, func(ex steps.Executor, node string) (string, error) {
-			return steps.PostgresDataDir(ctx, ex, node, pg.Port)
+			return eclecticiq.PostgresDataDir(ctx, ex, node, pg.Port)
 		})
 		if err != nil {
 			fmt.Fprintf(out, "  %v\n", err)
@@ -591,17 +453,17 @@ func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remo
 	redisHost := seed
 	redisData := o.redisData
 	if conf.RedisHost != "" {
-		if !steps.IsLocalHost(conf.RedisHost, seed) {
+		if !config.IsLocalHost(conf.RedisHost, seed) {
 			redisHost = conf.RedisHost
 		}
 		fmt.Fprintf(out, "  redis: %s:%d db %d\n", conf.RedisHost, conf.RedisPort, conf.RedisDB)
 		if redisData == "" {
 			d, err := remoteRun(conf.RedisHost, func(ex steps.Executor, node string) (string, error) {
 				h := conf.RedisHost
-				if steps.IsLocalHost(h, seed) {
+				if config.IsLocalHost(h, seed) {
 					h = "127.0.0.1"
 				}
-				return steps.RedisDataDir(ctx, ex, node, h, conf.RedisPort)
+				return eclecticiq.RedisDataDir(ctx, ex, node, h, conf.RedisPort)
 			})
 			if err != nil {
 				fmt.Fprintf(out, "  %v\n", err)
@@ -613,7 +475,7 @@ func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remo
 		return nil, err
 	}
 	// Nodes, in the lab's role order: services, platform, search.
-	seedName := facts.Hostname
+	seedName := hostname
 	ns.add(pgHost, map[bool]string{true: seedName, false: serviceHostName(pgHost)}[pgHost == seed], config.RolePostgreSQL, map[string]string{config.PathPostgreSQLData: pgData})
 	ns.add(redisHost, map[bool]string{true: seedName, false: serviceHostName(redisHost)}[redisHost == seed], config.RoleRedis, map[string]string{config.PathRedisData: redisData})
 	ns.add(seed, seedName, config.RolePlatform, map[string]string{config.PathPlatformConf: path.Dir(config.EclecticIQSettingsPath)})
@@ -643,7 +505,7 @@ func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remo
 
 // initAlien4Cloud drafts an Alien4Cloud inventory from the backup tool's
 // config.yml (else the documented data directory) and the ES cluster.
-func initAlien4Cloud(ctx context.Context, o initOpts, seed string, seedPool *remote.Pool, found steps.PlatformFiles, esPw config.Secret, out io.Writer) (*config.Inventory, error) {
+func initAlien4Cloud(ctx context.Context, o initOpts, seed string, seedPool *remote.Pool, found platformFiles, esPw config.Secret, out io.Writer) (*config.Inventory, error) {
 	var conf config.Alien4CloudConf
 	file := o.a4cConfig
 	if file == "" {
@@ -651,7 +513,7 @@ func initAlien4Cloud(ctx context.Context, o initOpts, seed string, seedPool *rem
 	}
 	if file != "" {
 		fmt.Fprintf(out, "reading %s on %s …\n", file, seed)
-		c, err := steps.ReadAlien4CloudConf(ctx, seedPool, seed, file)
+		c, err := alien4cloud.ReadConf(ctx, seedPool, seed, file)
 		if err != nil {
 			return nil, err
 		}
@@ -659,7 +521,7 @@ func initAlien4Cloud(ctx context.Context, o initOpts, seed string, seedPool *rem
 	} else {
 		fmt.Fprintf(out, "no Alien4Cloud config.yml on %s (looked in %s)\n", seed, strings.Join(config.Alien4CloudConfigPaths, ", "))
 	}
-	facts, err := steps.ProbeNode(ctx, seedPool, seed)
+	hostname, err := host.Hostname(ctx, seedPool, seed)
 	if err != nil {
 		return nil, fmt.Errorf("visit %s: %w", seed, err)
 	}
@@ -677,7 +539,7 @@ func initAlien4Cloud(ctx context.Context, o initOpts, seed string, seedPool *rem
 	}
 	inv := &config.Inventory{Version: 1, Platform: config.PlatformAlien4Cloud}
 	ns := &initNodes{inv: inv, byHost: map[string]int{}}
-	ns.add(seed, facts.Hostname, config.RoleAlien4Cloud, map[string]string{config.PathAlien4CloudData: dataDir})
+	ns.add(seed, hostname, config.RoleAlien4Cloud, map[string]string{config.PathAlien4CloudData: dataDir})
 	// The tool's addresses are transport (9300) endpoints: HTTP is 9200.
 	esURL := config.DefaultESURL
 	local := len(conf.ESAddresses) == 0
@@ -686,14 +548,14 @@ func initAlien4Cloud(ctx context.Context, o initOpts, seed string, seedPool *rem
 		if h, _, err := net.SplitHostPort(a); err == nil {
 			host = h
 		}
-		if steps.IsLocalHost(host, seed) {
+		if config.IsLocalHost(host, seed) {
 			local = true
 			continue
 		}
 		ns.add(host, serviceHostName(host), config.RoleElasticsearch, nil)
 	}
 	if local {
-		ns.add(seed, facts.Hostname, config.RoleElasticsearch, nil)
+		ns.add(seed, hostname, config.RoleElasticsearch, nil)
 	} else {
 		h, _, err := net.SplitHostPort(conf.ESAddresses[0])
 		if err != nil {
@@ -721,7 +583,7 @@ func clusterNameOr(flag, discovered, def string) string {
 	if flag != "" {
 		return flag
 	}
-	if s := sanitizeClusterName(discovered); s != "" {
+	if s := config.SanitizeClusterName(discovered); s != "" {
 		return s
 	}
 	return def

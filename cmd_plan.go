@@ -12,29 +12,39 @@ import (
 
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/runbooks"
 	"github.com/hotsnap/hotsnap/steps"
 )
 
-// runbooks are the runbooks `plan` can show, by name.
-var runbooks = map[string]func(*steps.Env) steps.Runbook{
-	"preflight": func(env *steps.Env) steps.Runbook {
+// plannable are the runbooks `plan` can show, by name, built from the
+// platform's.
+var plannable = map[string]func(runbooks.Platform, *steps.Env) (steps.Runbook, error){
+	"preflight": func(p runbooks.Platform, env *steps.Env) (steps.Runbook, error) {
 		// The plan shows the repository check; nothing opens the repository.
 		env.OpenRepo = func(context.Context) (repo.Store, func(), error) {
 			return nil, nil, errors.New("plan opens no repository")
 		}
-		return steps.Preflight(env)
+		return p.Preflight(env), nil
 	},
-	"restore": func(env *steps.Env) steps.Runbook {
-		return steps.Restore(env, &steps.RestoreRun{Manifest: planManifest(env)})
+	"restore": func(p runbooks.Platform, env *steps.Env) (steps.Runbook, error) {
+		r, err := p.Restore(env, runbooks.RestoreRequest{})
+		if err != nil {
+			return steps.Runbook{}, err
+		}
+		return r.Runbook(), nil
 	},
-	"backup": func(env *steps.Env) steps.Runbook {
-		return steps.Backup(env, &steps.BackupRun{ID: "<backup-id>"})
+	"backup": func(p runbooks.Platform, env *steps.Env) (steps.Runbook, error) {
+		b, err := p.Backup(env, runbooks.BackupRequest{ID: "<backup-id>"})
+		if err != nil {
+			return steps.Runbook{}, err
+		}
+		return b.Runbook(), nil
 	},
 }
 
 func runbookNames() []string {
 	var out []string
-	for n := range runbooks {
+	for n := range plannable {
 		out = append(out, n)
 	}
 	sort.Strings(out)
@@ -55,15 +65,19 @@ Runbooks: ` + strings.Join(runbookNames(), ", "),
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: runbookNames(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			build, ok := runbooks[args[0]]
+			build, ok := plannable[args[0]]
 			if !ok {
 				return usageErr(fmt.Errorf("unknown runbook %q: choose one of %s", args[0], strings.Join(runbookNames(), ", ")))
 			}
-			inv, err := loadRunbookInventory(g)
+			inv, p, err := loadRunbookInventory(g)
 			if err != nil {
 				return err
 			}
-			printPlan(cmd.OutOrStdout(), build(&steps.Env{Inv: inv}))
+			rb, err := build(p, &steps.Env{Inv: inv})
+			if err != nil {
+				return err
+			}
+			printPlan(cmd.OutOrStdout(), rb)
 			return nil
 		},
 	}
@@ -100,20 +114,4 @@ func printPlan(w io.Writer, rb steps.Runbook) {
 			}
 		}
 	}
-}
-
-// planManifest is a stand-in manifest for planning a restore without a
-// backup at hand: it has every component the inventory has.
-func planManifest(env *steps.Env) *repo.Manifest {
-	m := &repo.Manifest{ID: "<backup-id>", Platform: env.Inv.Platform, Cluster: env.Inv.Cluster}
-	if c := env.Inv.Cassandra; c != nil {
-		m.Keyspace = c.Keyspace
-	}
-	if e := env.Inv.Elasticsearch; e != nil {
-		m.Elasticsearch = &repo.ESSnapshot{Repository: e.Repository, Snapshot: "<backup-id>", Indices: []string{e.Index, e.AuditIndex}}
-	}
-	if st := env.Inv.Storage; st != nil {
-		m.Files = &repo.FileStore{Provider: st.Provider, Path: st.Path}
-	}
-	return m
 }

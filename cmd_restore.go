@@ -16,6 +16,7 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/runbooks"
 	"github.com/hotsnap/hotsnap/steps"
 )
 
@@ -94,6 +95,9 @@ Files there are read with sudo (the scripts run as root).`,
 					return err
 				}
 				defer s.pool.Close()
+				if err := requireOptions(s.platform, s3Exact, true); err != nil {
+					return err
+				}
 				return restoreLegacy(ctx, cmd, s, f, args[0], at, s3Exact, nil)
 			}
 			if at != "" {
@@ -118,8 +122,14 @@ Files there are read with sudo (the scripts run as root).`,
 			if m.Platform != s.inv.Platform {
 				return usageErr(fmt.Errorf("backup %s is of platform %s, the inventory is %s", id, m.Platform, s.inv.Platform))
 			}
-			r := &steps.RestoreRun{Store: store, Manifest: m, S3Exact: s3Exact}
-			return runRestore(cmd, s, r, f, fromBackup(m), nil)
+			if err := requireOptions(s.platform, s3Exact, false); err != nil {
+				return err
+			}
+			r, err := s.platform.Restore(s.env, runbooks.RestoreRequest{Store: store, Manifest: m, S3Exact: s3Exact})
+			if err != nil {
+				return err
+			}
+			return runRestore(cmd, s, r, s3Exact, f, fromBackup(m), nil)
 		},
 	}
 	c.Flags().BoolVar(&s3Exact, "s3-exact", false, "S3 attachments: answer the choice gate with \"remove the objects created after the backup\" (an exact copy); --yes alone keeps them; on a terminal the gate asks")
@@ -137,10 +147,30 @@ func isLegacyPath(arg string) bool {
 	return strings.Contains(arg, "/") || arg == "." || arg == ".." || arg == "~"
 }
 
+// requireOptions refuses (exit 2) the platform-specific options of a
+// restore the platform does not take: --s3-exact, and a PATH of its
+// documented scripts' backups.
+func requireOptions(p runbooks.Platform, s3Exact, documented bool) error {
+	if s3Exact {
+		if err := runbooks.Require(p, runbooks.S3Exact); err != nil {
+			return usageErr(err)
+		}
+	}
+	if documented {
+		if err := runbooks.Require(p, runbooks.DocumentedBackups); err != nil {
+			return usageErr(err)
+		}
+		if _, ok := p.(runbooks.Documented); !ok {
+			return usageErr(fmt.Errorf("platform %s restores no documented backup: nothing was contacted", p.Name()))
+		}
+	}
+	return nil
+}
+
 // restoreLegacy restores a backup made by the documented scripts, over the
 // session s (the caller closes it).
 func restoreLegacy(ctx context.Context, cmd *cobra.Command, s *session, f runFlags, arg, at string, s3Exact bool, prior *steps.PriorRun) error {
-	r, what, closeSrc, err := legacyRestoreRun(ctx, s, arg, at, s3Exact)
+	r, what, closeSrc, err := legacyRestoreRun(ctx, s, arg, at, s3Exact, prior)
 	if err != nil {
 		return err
 	}
@@ -149,56 +179,41 @@ func restoreLegacy(ctx context.Context, cmd *cobra.Command, s *session, f runFla
 		if err := sameWorld(prior, runParams(s)); err != nil {
 			return usageErr(err)
 		}
-		if d := manifestDigest(r.Manifest); d != prior.Params[paramManifest] {
+		if d := manifestDigest(r.Manifest()); d != prior.Params[paramManifest] {
 			return usageErr(fmt.Errorf("the documented backup %s changed since run %s: refusing to continue; start a new restore", what, prior.RunID))
 		}
 	}
-	return runRestore(cmd, s, r, f, "from the documented backup "+what, prior)
+	return runRestore(cmd, s, r, s3Exact, f, "from the documented backup "+what, prior)
 }
 
 // legacyRestoreRun finds the documented scripts' backup in PATH arg (the
-// newest, or the one stamped at), reads and checks it, and returns the
-// restore of it ("<stamp> in <where>" names it) and a function that closes
-// what was opened. It changes nothing.
-func legacyRestoreRun(ctx context.Context, s *session, arg, at string, s3Exact bool) (*steps.RestoreRun, string, func(), error) {
+// newest, or the one stamped at), and has the platform read and check it
+// and prepare its restore (continuing prior when set); "<stamp> in
+// <where>" names it, and the function returned closes what was opened. It
+// changes nothing.
+func legacyRestoreRun(ctx context.Context, s *session, arg, at string, s3Exact bool, prior *steps.PriorRun) (runbooks.Restore, string, func(), error) {
+	d, ok := s.platform.(runbooks.Documented)
+	if !ok {
+		return nil, "", nil, usageErr(fmt.Errorf("platform %s restores no documented backup: nothing was contacted", s.platform.Name()))
+	}
 	ls, err := openLegacySource(ctx, s, arg)
 	if err != nil {
 		return nil, "", nil, err
 	}
-	src, nodeDir, closeSrc := ls.store, ls.nodeDir, ls.close
-	fail := func(err error) (*steps.RestoreRun, string, func(), error) {
-		closeSrc()
+	r, what, err := d.RestoreDocumented(ctx, s.env, runbooks.DocumentedRequest{Path: arg, Source: ls.store, NodeDir: ls.nodeDir, Found: ls.found,
+		At: at, S3Exact: s3Exact, Prior: prior})
+	if err != nil {
+		ls.close()
+		var rf *runbooks.Refusal
+		if errors.As(err, &rf) && rf.Unfit {
+			return nil, "", nil, &exitError{code: exitPreflight, err: err}
+		}
+		if errors.As(err, &rf) {
+			return nil, "", nil, usageErr(err)
+		}
 		return nil, "", nil, err
 	}
-	set, err := ls.found.SelectLegacy(at)
-	if err != nil {
-		return fail(usageErr(err))
-	}
-	l, err := repo.ReadLegacy(ctx, src, set)
-	if err != nil {
-		return fail(&exitError{code: exitPreflight, err: fmt.Errorf("the documented backup %s in %s cannot be restored, nothing was changed:\n%w", set.Stamp, src, err)})
-	}
-	l.Source = arg
-	inv := s.inv
-	m, vs, err := l.Restore(src, steps.LegacyTargetFor(s.env))
-	if err != nil {
-		return fail(usageErr(fmt.Errorf("documented backup %s: %w", set.Stamp, err)))
-	}
-	lr := &steps.LegacyRestore{Backup: l, Source: src}
-	if nodeDir != "" {
-		lr.ESFolder = path.Join(nodeDir, l.ESFolder)
-	}
-	if l.ESSnapshot != "" && inv.Elasticsearch != nil {
-		es, err := steps.FindLegacyESSnapshot(ctx, s.env, l.ESSnapshot, lr.ESFolder)
-		if err != nil {
-			// The verify step reports it as a failed check, before anything changes.
-			lr.ESLookup = err
-			es = &repo.ESSnapshot{Repository: inv.Elasticsearch.Repository, Snapshot: l.ESSnapshot, Indices: []string{inv.Elasticsearch.Index}}
-		}
-		m.Elasticsearch = es
-	}
-	r := &steps.RestoreRun{Store: vs, Manifest: m, S3Exact: s3Exact, Legacy: lr}
-	return r, fmt.Sprintf("%s in %s", set.Stamp, src), closeSrc, nil
+	return r, what, ls.close, nil
 }
 
 // legacySource is the folder a restore PATH names, opened and listed.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/runbooks"
 	"github.com/hotsnap/hotsnap/steps"
 )
 
@@ -32,9 +33,20 @@ const (
 	paramManifest   = "manifest_sha256"
 	paramS3Exact    = "s3_exact"
 	paramOneNode    = "one_node"
-	paramLegacyPath = "legacy_path" // restore PATH: the documented scripts' backup root as typed
-	paramLegacyAt   = "legacy_at"   // and the stamp of the backup restored
 )
+
+// withRunParams is rb recording params (each map in turn) for resume, in
+// addition to what its platform records.
+func withRunParams(rb steps.Runbook, params ...map[string]string) steps.Runbook {
+	all := map[string]string{}
+	for _, p := range append([]map[string]string{rb.Params}, params...) {
+		for k, v := range p {
+			all[k] = v
+		}
+	}
+	rb.Params = all
+	return rb
+}
 
 // runParams are the parameters every resumable run records: where its
 // inventory is (the file the session's inventory was read from), the
@@ -106,7 +118,7 @@ cleanup) are cleared first.`,
 			if !runIDPattern.MatchString(runID) {
 				return usageErr(fmt.Errorf("%q is not a run ID (like 20261122-231502-4f2a9c): a run prints it with its journal's path", args[0]))
 			}
-			inv, err := loadRunbookInventory(g)
+			inv, p, err := loadRunbookInventory(g)
 			if err != nil {
 				return err
 			}
@@ -128,13 +140,13 @@ cleanup) are cleared first.`,
 				}
 				return usageErr(fmt.Errorf("run %s was continued by run %s, which knows what was done since: hotsnap resume %s", runID, last.RunID, last.RunID))
 			}
-			s, err := newSession(g, inv)
+			s, err := newSession(g, inv, p)
 			if err != nil {
 				return err
 			}
 			defer s.pool.Close()
-			if p := prior.Params[paramLegacyPath]; prior.Runbook == "restore" && p != "" {
-				return restoreLegacy(cmd.Context(), cmd, s, f, p, prior.Params[paramLegacyAt], prior.Params[paramS3Exact] == "true", prior)
+			if p := prior.Params[runbooks.ParamDocumentedPath]; prior.Runbook == "restore" && p != "" {
+				return restoreLegacy(cmd.Context(), cmd, s, f, p, prior.Params[runbooks.ParamDocumentedAt], prior.Params[paramS3Exact] == "true", prior)
 			}
 			store, closeStore, err := openStore(cmd.Context(), s.inv, g)
 			if err != nil {
@@ -197,8 +209,12 @@ func resumeRestore(cmd *cobra.Command, s *session, store repo.Store, f runFlags,
 	if d := manifestDigest(m); d != prior.Params[paramManifest] {
 		return usageErr(fmt.Errorf("backup %s changed since run %s (its manifest is not the one restored then): refusing to continue; start a new restore", id, prior.RunID))
 	}
-	r := &steps.RestoreRun{Store: store, Manifest: m, S3Exact: prior.Params[paramS3Exact] == "true"}
-	return runRestore(cmd, s, r, f, fromBackup(m), prior)
+	s3Exact := prior.Params[paramS3Exact] == "true"
+	r, err := s.platform.Restore(s.env, runbooks.RestoreRequest{Store: store, Manifest: m, S3Exact: s3Exact, Prior: prior})
+	if err != nil {
+		return err
+	}
+	return runRestore(cmd, s, r, s3Exact, f, fromBackup(m), prior)
 }
 
 // fromBackup is the report's last line for a backup of the repository.
@@ -217,15 +233,13 @@ func resumeBackup(cmd *cobra.Command, s *session, store repo.Store, f runFlags, 
 
 // runRestore runs the restore r (continuing prior when set) and prints the
 // report, ending with from (which backup it was).
-func runRestore(cmd *cobra.Command, s *session, r *steps.RestoreRun, f runFlags, from string, prior *steps.PriorRun) error {
-	rb := restoreRunbook(s, r, prior)
-	if r.S3Exact {
-		// --s3-exact (or a run that had it) answers the S3 choice gate.
-		f.choices = map[string]string{steps.S3ChoiceGate: steps.S3ChoiceExact}
-	}
+func runRestore(cmd *cobra.Command, s *session, r runbooks.Restore, s3Exact bool, f runFlags, from string, prior *steps.PriorRun) error {
+	rb := restoreRunbook(s, r, s3Exact)
+	// --s3-exact (or a run that had it) answers the platform's choice gate.
+	f.choices = r.Choices()
 	sum, err := runRunbook(cmd.Context(), s, rb, f, cmd.OutOrStdout())
 	if err != nil {
-		if len(sum.Failed()) > 0 && strings.Contains(err.Error(), "preflight checks failed") || errors.Is(err, steps.ErrBackupDamaged) {
+		if len(sum.Failed()) > 0 && errors.Is(err, runbooks.ErrPreflightFailed) || errors.Is(err, repo.ErrBackupDamaged) {
 			return &exitError{code: exitPreflight, err: err}
 		}
 		if c := steps.ResumeCommand(sum); c != "" && !f.json {
@@ -255,34 +269,13 @@ func runRestore(cmd *cobra.Command, s *session, r *steps.RestoreRun, f runFlags,
 	return nil
 }
 
-// restoreRunbook builds the restore runbook of r with the parameters resume
-// needs; prior, when set, is the run it continues.
-func restoreRunbook(s *session, r *steps.RestoreRun, prior *steps.PriorRun) steps.Runbook {
-	rb := steps.Restore(s.env, r)
-	rb.Params = runParams(s)
-	rb.Params[paramBackup] = r.Manifest.ID
-	rb.Params[paramManifest] = manifestDigest(r.Manifest)
-	// s3_exact records --s3-exact; a choice made at the gate instead is in
-	// the journal's gate entry, and a resume offers it as the default.
-	rb.Params[paramS3Exact] = strconv.FormatBool(r.S3Exact)
-	if l := r.Legacy; l != nil && l.Backup != nil && l.Backup.Set != nil {
-		rb.Params[paramLegacyPath], rb.Params[paramLegacyAt] = l.Backup.Source, l.Backup.Set.Stamp
-	}
-	if prior != nil {
-		rb.Resume = prior
-		r.DataChanged = prior.ChangedData(rb)
-		r.CassandraDone = prior.Done["cassandra"] != ""
-		if prior.Done["files"] != "" {
-			// The attachments were put back by the earlier run: asking
-			// again how to treat the bucket would decide nothing.
-			var keep []steps.Step
-			for _, st := range rb.Steps {
-				if st.ID != steps.S3ChoiceGate && st.ID != "s3-compare" {
-					keep = append(keep, st)
-				}
-			}
-			rb.Steps = keep
-		}
-	}
-	return rb
+// restoreRunbook is r's runbook with the parameters resume needs (the
+// platform's own, and the repository, nodes, backup, manifest and
+// --s3-exact); s3_exact records the flag: a choice made at the gate
+// instead is in the journal's gate entry, and a resume offers it as the
+// default.
+func restoreRunbook(s *session, r runbooks.Restore, s3Exact bool) steps.Runbook {
+	m := r.Manifest()
+	return withRunParams(r.Runbook(), runParams(s), map[string]string{paramBackup: m.ID, paramManifest: manifestDigest(m),
+		paramS3Exact: strconv.FormatBool(s3Exact)})
 }

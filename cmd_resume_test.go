@@ -61,28 +61,3 @@ func TestManifestDigestSeesChanges(t *testing.T) {
 		t.Error("digest did not change with the manifest")
 	}
 }
-
-func TestResumeDropsTheS3ChoiceOnceTheFilesAreBack(t *testing.T) {
-	inv := &config.Inventory{Cluster: "prod", Platform: "thehive",
-		Nodes:   []config.Node{{Name: "node1", Host: "10.0.0.1", Roles: []string{config.RoleTheHive, config.RoleFiles}}},
-		Storage: &config.Storage{Provider: "s3", S3: &config.S3{Bucket: "thehive"}}}
-	s := &session{g: &globals{}, inv: inv, env: &steps.Env{Inv: inv}}
-	m := &repo.Manifest{ID: "b1", Files: &repo.FileStore{Provider: repo.ProviderS3, Bucket: "thehive"}}
-	has := func(rb steps.Runbook, id string) bool {
-		for _, st := range rb.Steps {
-			if st.ID == id {
-				return true
-			}
-		}
-		return false
-	}
-	fresh := restoreRunbook(s, &steps.RestoreRun{Manifest: m}, nil)
-	if !has(fresh, steps.S3ChoiceGate) || !has(fresh, "s3-compare") {
-		t.Fatalf("a fresh S3 restore lacks the choice: %v", fresh.Steps)
-	}
-	prior := &steps.PriorRun{RunID: "r1", Done: map[string]string{"files": "r1"}, Started: map[string]bool{"files": true}}
-	resumed := restoreRunbook(s, &steps.RestoreRun{Manifest: m}, prior)
-	if has(resumed, steps.S3ChoiceGate) || has(resumed, "s3-compare") || !has(resumed, "files") {
-		t.Errorf("resuming after the attachments were restored still asks how to treat the bucket")
-	}
-}

@@ -15,6 +15,7 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/runbooks"
 	"github.com/hotsnap/hotsnap/steps"
 	"github.com/hotsnap/hotsnap/ui"
 )
@@ -25,8 +26,8 @@ type runFlags struct {
 	confirm string
 	json    bool
 	noTUI   bool
-	// choices are the choice gates a flag answered (step ID → choice key),
-	// e.g. --s3-exact → steps.S3ChoiceGate: steps.S3ChoiceExact.
+	// choices are the choice gates a flag answered (step ID → choice key):
+	// the platform's (runbooks.Restore.Choices), e.g. for --s3-exact.
 	choices map[string]string
 }
 
@@ -57,10 +58,11 @@ func stateDir(inv *config.Inventory) string {
 // session is what a runbook command needs: the inventory, a connection pool
 // and the environment handed to the runbooks.
 type session struct {
-	g    *globals
-	inv  *config.Inventory
-	pool *remote.Pool
-	env  *steps.Env
+	g        *globals
+	inv      *config.Inventory
+	platform runbooks.Platform // the inventory's platform's runbooks
+	pool     *remote.Pool
+	env      *steps.Env
 	// sudoPassword is ssh.sudo_password when it comes from the environment
 	// or a file ("" otherwise), kept only to be masked.
 	sudoPassword string
@@ -69,17 +71,17 @@ type session struct {
 // openSession reads the inventory, refuses a platform without a runbook,
 // and opens the session on it.
 func openSession(g *globals) (*session, error) {
-	inv, err := loadRunbookInventory(g)
+	inv, p, err := loadRunbookInventory(g)
 	if err != nil {
 		return nil, err
 	}
-	return newSession(g, inv)
+	return newSession(g, inv, p)
 }
 
 // newSession opens the session on inv, an inventory already read: the SSH
 // pool (which connects lazily) and the secrets, resolved now (prompted for
 // on a terminal).
-func newSession(g *globals, inv *config.Inventory) (*session, error) {
+func newSession(g *globals, inv *config.Inventory, p runbooks.Platform) (*session, error) {
 	var err error
 	pool := remote.NewPool(targets(inv, inv.Nodes), sshOptions(inv, g))
 	env := &steps.Env{Inv: inv, Exec: pool, Dial: pool.Dialer}
@@ -111,7 +113,7 @@ func newSession(g *globals, inv *config.Inventory) (*session, error) {
 			}
 		}
 	}
-	s := &session{g: g, inv: inv, pool: pool, env: env}
+	s := &session{g: g, inv: inv, platform: p, pool: pool, env: env}
 	// A sudo password from the environment or a file is read now, so that
 	// the journal and the reports mask it (one that cannot be read is not
 	// an error yet: sudo may not need it, and the node that does says so).
@@ -209,7 +211,7 @@ func (t *summaryTap) RunFinished(s steps.RunSummary) {
 func preflightRunbook(s *session) steps.Runbook {
 	env := *s.env
 	env.OpenRepo = func(ctx context.Context) (repo.Store, func(), error) { return openStore(ctx, s.inv, s.g) }
-	return steps.Preflight(&env)
+	return s.platform.Preflight(&env)
 }
 
 func newPreflightCmd(g *globals) *cobra.Command {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/runbooks"
 	"github.com/hotsnap/hotsnap/steps"
 	"github.com/hotsnap/hotsnap/ui"
 )
@@ -114,9 +115,9 @@ func wizardConfig(g *globals) ui.Config {
 	noInv, noRunbook := "", ""
 	if err != nil {
 		noInv = "no inventory yet (hotsnap init NODE)"
-	} else if requireRunbook(inv) != nil {
+	} else if _, err := requireRunbook(inv); err != nil {
 		// The platform has no runbook: nothing may run another platform's.
-		noRunbook = fmt.Sprintf("no runbook for platform %s yet (supported: %s)", inv.Platform, strings.Join(runbookPlatforms, ", "))
+		noRunbook = fmt.Sprintf("no runbook for platform %s yet (supported: %s)", inv.Platform, strings.Join(platforms.Names(), ", "))
 	}
 	noRun := cmp.Or(noInv, noRunbook)
 	f := runFlags{}
@@ -159,10 +160,15 @@ func wizardConfig(g *globals) ui.Config {
 				if err != nil {
 					return err
 				}
-				b := &steps.BackupRun{Store: store, ID: repo.NewID(time.Now()), Tool: "hotsnap " + versionString()}
-				job.Runbook, job.Close = backupRunbook(s, b, nil), closeStore
+				job.Close = closeStore
+				id := repo.NewID(time.Now())
+				b, err := backupOf(s, store, id, false, nil)
+				if err != nil {
+					return err
+				}
+				job.Runbook = backupRunbook(s, b, id, false)
 				job.Facts = func() *ui.BackupFacts { return backupFacts(b.Manifest(), store) }
-				job.Estimate = func(ctx context.Context) (*steps.Estimate, error) { return steps.EstimateBackup(ctx, s.env, b) }
+				job.Estimate = b.Estimate
 				return nil
 			})},
 		{Key: "preflight", Title: "Preflight only", Disabled: noRun,
@@ -183,17 +189,16 @@ func wizardConfig(g *globals) ui.Config {
 			PickJob: func(ctx context.Context, id string) (*ui.Job, error) {
 				if stamp, ok := strings.CutPrefix(id, legacyIDPrefix); ok {
 					return runJob("restore "+id, func(ctx context.Context, s *session, job *ui.Job) error {
-						r, _, closeSrc, err := legacyRestoreRun(ctx, s, legacyRoot, stamp, false)
+						d, ok := s.platform.(runbooks.Documented)
+						if !ok {
+							return fmt.Errorf("platform %s restores no documented backup", s.platform.Name())
+						}
+						r, _, closeSrc, err := legacyRestoreRun(ctx, s, d.DocumentedRoot(), stamp, false, nil)
 						if err != nil {
 							return err
 						}
 						job.Close = closeSrc
-						job.Runbook = restoreRunbook(s, r, nil)
-						m := r.Manifest
-						job.Restore = func() *ui.RestoreFacts {
-							return &ui.RestoreFacts{BackupID: m.ID, Taken: m.Started, Size: m.Size(), Components: m.Components(),
-								LoadPath: r.LoadPath(), Report: r.Report()}
-						}
+						restoreJob(s, job, r)
 						return nil
 					})(ctx)
 				}
@@ -207,12 +212,11 @@ func wizardConfig(g *globals) ui.Config {
 					if err != nil {
 						return err
 					}
-					r := &steps.RestoreRun{Store: store, Manifest: m}
-					job.Runbook = restoreRunbook(s, r, nil)
-					job.Restore = func() *ui.RestoreFacts {
-						return &ui.RestoreFacts{BackupID: m.ID, Taken: m.Started, Size: m.Size(), Components: m.Components(),
-							LoadPath: r.LoadPath(), Report: r.Report()}
+					r, err := s.platform.Restore(s.env, runbooks.RestoreRequest{Store: store, Manifest: m})
+					if err != nil {
+						return err
 					}
+					restoreJob(s, job, r)
 					return nil
 				})(ctx)
 			}},
@@ -232,6 +236,17 @@ func wizardConfig(g *globals) ui.Config {
 			}},
 	}
 	return cfg
+}
+
+// restoreJob makes job the restore r: its runbook and the facts the
+// wizard shows.
+func restoreJob(s *session, job *ui.Job, r runbooks.Restore) {
+	job.Runbook = restoreRunbook(s, r, false)
+	m := r.Manifest()
+	job.Restore = func() *ui.RestoreFacts {
+		return &ui.RestoreFacts{BackupID: m.ID, Taken: m.Started, Size: m.Size(), Components: m.Components(),
+			LoadedWith: r.LoadedWith(), Report: r.Report()}
+	}
 }
 
 // backupFacts turns a finished backup's manifest into the Summary's facts
@@ -281,52 +296,43 @@ func backupList(ctx context.Context, g *globals) (*ui.BackupList, error) {
 	return list, nil
 }
 
-// legacyRoot is where the wizard looks for backups of TheHive's documented
-// scripts: their default BACKUP_ROOT, on this machine or on the nodes
-// (`hotsnap restore PATH` takes any other).
-const legacyRoot = "/mnt/backup"
-
 // legacyIDPrefix starts the picker's ID of a documented scripts' backup
 // (repo.LegacySet.ID).
 const legacyIDPrefix = "legacy-"
 
-// documentedBackups adds to list the backups of the documented scripts in
-// legacyRoot, or a note saying none was found or why it could not look.
-// It never fails the picker: the repository's backups are what it is for.
-// inv is the inventory the picker read.
+// documentedBackups adds to list the backups of the platform's documented
+// scripts in their default root, or a note saying none was found or why it
+// could not look. It never fails the picker: the repository's backups are
+// what it is for. inv is the inventory the picker read.
 func documentedBackups(ctx context.Context, g *globals, inv *config.Inventory, list *ui.BackupList) {
+	p, err := requireRunbook(inv)
+	if err != nil {
+		return
+	}
+	d, ok := p.(runbooks.Documented)
+	if !ok {
+		return
+	}
+	root := d.DocumentedRoot()
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	s, err := newSession(g, inv)
+	s, err := newSession(g, inv, p)
 	if err != nil {
-		list.DocumentedNote = fmt.Sprintf("backups of the documented scripts in %s: not looked for (%v)", legacyRoot, err)
+		list.DocumentedNote = fmt.Sprintf("backups of the documented scripts in %s: not looked for (%v)", root, err)
 		return
 	}
 	defer s.pool.Close()
-	src, err := openLegacySource(ctx, s, legacyRoot)
+	src, err := openLegacySource(ctx, s, root)
 	if err != nil {
-		list.DocumentedNote = fmt.Sprintf("no backup of TheHive's documented scripts in %s on this machine or the nodes (hotsnap restore PATH restores one from elsewhere)", legacyRoot)
+		list.DocumentedNote = fmt.Sprintf("no backup of TheHive's documented scripts in %s on this machine or the nodes (hotsnap restore PATH restores one from elsewhere)", root)
 		if !errors.Is(err, errNoLegacyBackup) {
-			list.DocumentedNote = fmt.Sprintf("backups of the documented scripts in %s: could not look (%v)", legacyRoot, err)
+			list.DocumentedNote = fmt.Sprintf("backups of the documented scripts in %s: could not look (%v)", root, err)
 		}
 		return
 	}
 	defer src.close()
 	list.DocumentedWhere = src.store.String()
-	for _, stamp := range src.found.Stamps() {
-		set, err := src.found.SelectLegacy(stamp)
-		if err != nil {
-			continue
-		}
-		sum := repo.Summary{ID: set.ID(), Started: set.Cassandra.Time, Complete: true}
-		for _, it := range []*repo.LegacyItem{set.Cassandra, set.Elasticsearch, set.Files, set.SeaweedFS, set.MinIO} {
-			if it != nil {
-				sum.Size += it.Size
-				sum.Components = append(sum.Components, it.Kind)
-			}
-		}
-		list.Documented = append(list.Documented, sum)
-	}
+	list.Documented = d.DocumentedBackups(src.found)
 }
 
 // restoreManifest reads the manifest of backup id for a restore into the
@@ -391,7 +397,7 @@ func verifyNewest(ctx context.Context, g *globals) (string, error) {
 	if id == "" {
 		return "", fmt.Errorf("no complete backup in %s", store)
 	}
-	probs, m, err := verifyBackup(ctx, s, store, id)
+	probs, m, err := runbooks.Verify(ctx, s.env, store, id)
 	if err != nil {
 		return "", err
 	}

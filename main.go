@@ -79,7 +79,9 @@ func newRoot(g *globals) *cobra.Command {
 		Long: `hotsnap runs the documented backup and restore runbooks for you, over SSH, on every
 node of the cluster: preflight checks, snapshots, service stops, restores and
 verification, with a confirmation gate before anything destructive. On a terminal,
-"hotsnap" alone opens the wizard.
+"hotsnap" alone opens the wizard. The inventory's platform: chooses the runbooks
+(platforms with runbooks today: ` + strings.Join(platforms.Names(), ", ") + `); another platform is refused
+before any node is contacted.
 
 Start with the practice cluster (needs root):
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/runbooks"
 	"github.com/hotsnap/hotsnap/ui"
 )
 
@@ -52,33 +52,34 @@ func loadInventory(g *globals) (*config.Inventory, error) {
 	return inv, nil
 }
 
-// runbookPlatforms are the platforms this hotsnap has runbooks for.
-var runbookPlatforms = []string{config.PlatformTheHive}
-
-// requireRunbook refuses, as a usage error (exit 2), an inventory whose
-// platform has no runbook: no command may run another platform's runbook
-// on it. It is called before anything connects.
-func requireRunbook(inv *config.Inventory) error {
-	if slices.Contains(runbookPlatforms, inv.Platform) {
-		return nil
+// requireRunbook returns the registry's platform of inventory inv, or
+// refuses, as a usage error (exit 2), a platform without runbooks: no
+// command may run another platform's runbook on it. It is called before
+// anything connects.
+func requireRunbook(inv *config.Inventory) (runbooks.Platform, error) {
+	p, err := platforms.Lookup(inv.Platform)
+	if err == nil {
+		return p, nil
 	}
-	return usageErr(fmt.Errorf("platform %q (inventory %s) has no runbook in this hotsnap yet; supported today: %s. "+
+	return nil, usageErr(fmt.Errorf("platform %q (inventory %s) has no runbook in this hotsnap yet; supported today: %s. "+
 		"Nothing was contacted: hotsnap never runs another platform's runbook. "+
 		"`hotsnap exec`, `list`, `init` and `lab` work for every platform",
-		inv.Platform, inv.Path, strings.Join(runbookPlatforms, ", ")))
+		inv.Platform, inv.Path, strings.Join(platforms.Names(), ", ")))
 }
 
 // loadRunbookInventory is loadInventory for the commands that build a
-// runbook: it also refuses a platform without one (requireRunbook).
-func loadRunbookInventory(g *globals) (*config.Inventory, error) {
+// runbook: it also returns the inventory's platform, refusing a platform
+// without one (requireRunbook).
+func loadRunbookInventory(g *globals) (*config.Inventory, runbooks.Platform, error) {
 	inv, err := loadInventory(g)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := requireRunbook(inv); err != nil {
-		return nil, err
+	p, err := requireRunbook(inv)
+	if err != nil {
+		return nil, nil, err
 	}
-	return inv, nil
+	return inv, p, nil
 }
 
 // targets maps inventory nodes to SSH targets. A port left at the default is

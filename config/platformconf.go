@@ -415,3 +415,13 @@ func redactURLError(err error) error {
 	}
 	return err
 }
+
+// IsLocalHost reports whether host names the node itself: loopback,
+// localhost, a unix socket directory, or one of addrs.
+func IsLocalHost(host string, addrs ...string) bool {
+	switch host {
+	case "", "localhost", "127.0.0.1", "::1", "0.0.0.0":
+		return true
+	}
+	return strings.HasPrefix(host, "/") || strings.HasPrefix(host, "127.") || slices.Contains(addrs, host)
+}

@@ -348,3 +348,22 @@ func validRepositoryURL(s string) error {
 	}
 	return fmt.Errorf("not a repository location: %s", allowed)
 }
+
+// SanitizeClusterName turns a discovered name (Cassandra's cluster_name)
+// into a valid inventory cluster name ("Test Cluster" → "Test-Cluster").
+func SanitizeClusterName(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
+			b.WriteRune(r)
+		case r == ' ':
+			b.WriteByte('-')
+		}
+	}
+	out := strings.Trim(b.String(), "-.")
+	if len(out) > 64 {
+		out = out[:64]
+	}
+	return out
+}

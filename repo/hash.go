@@ -2,6 +2,7 @@ package repo
 
 import (
 	"archive/tar"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -164,4 +165,41 @@ func IndexArchive(r io.Reader) (*ArchiveIndex, error) {
 		return done(fmt.Errorf("read tar archive: trailing data: %w", err))
 	}
 	return done(nil)
+}
+
+// WriteArchive writes a tar archive into store at p as produce writes it
+// (a command streaming tar to its stdout, most often), indexing it on the
+// way: every file's SHA-256 and the archive's tar digest, each byte hashed
+// once, nothing buffered whole. When produce or the index fails, nothing
+// is left at p.
+func WriteArchive(ctx context.Context, store Store, p string, produce func(w io.Writer) error) (*ArchiveIndex, error) {
+	w, err := store.Create(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("create %s in %s: %w", p, store, err)
+	}
+	pr, pw := io.Pipe()
+	type indexed struct {
+		ix  *ArchiveIndex
+		err error
+	}
+	idx := make(chan indexed, 1)
+	go func() {
+		ix, err := IndexArchive(pr)
+		pr.CloseWithError(err)
+		idx <- indexed{ix, err}
+	}()
+	err = produce(io.MultiWriter(w, pw))
+	pw.CloseWithError(err)
+	res := <-idx
+	if err == nil && res.err != nil {
+		err = fmt.Errorf("read the archive as it streamed: %w", res.err)
+	}
+	if err != nil {
+		Abort(w)
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("finish %s in %s: %w", p, store, err)
+	}
+	return res.ix, nil
 }

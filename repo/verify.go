@@ -306,3 +306,7 @@ func compareFiles(archive string, want, got []FileEntry, complete bool) []Proble
 	}
 	return probs
 }
+
+// ErrBackupDamaged is returned when an archive does not match the manifest
+// while it is staged on a node: nothing has been changed.
+var ErrBackupDamaged = errors.New("the backup is damaged")

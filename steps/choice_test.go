@@ -64,7 +64,7 @@ func TestChoiceGatePolicy(t *testing.T) {
 			p := c.policy
 			p.Confirm = "prod"
 			p.Approver = c.approver
-			rec := &recorder{}
+			rec := &Recorder{}
 			var chosen string
 			var acted bool
 			dir := t.TempDir()
@@ -89,8 +89,8 @@ func TestChoiceGatePolicy(t *testing.T) {
 			if chosen != c.want || !acted {
 				t.Fatalf("chosen %q (acted %v), want %q", chosen, acted, c.want)
 			}
-			if !rec.has("gate choose-s3 true " + c.by) {
-				t.Errorf("events lack the decision by %s: %v", c.by, rec.events)
+			if !rec.Has("gate choose-s3 true " + c.by) {
+				t.Errorf("events lack the decision by %s: %v", c.by, rec.Events())
 			}
 			prior, err := ReadJournal(dir, j.RunID)
 			if err != nil {
@@ -113,7 +113,7 @@ func TestChoiceGatePolicy(t *testing.T) {
 // a resume of that resume still knows.
 func TestResumeOffersTheEarlierChoice(t *testing.T) {
 	dir := t.TempDir()
-	run := func(p GatePolicy, prior *PriorRun, fail bool) (string, *recorder, string, error) {
+	run := func(p GatePolicy, prior *PriorRun, fail bool) (string, *Recorder, string, error) {
 		j, err := OpenJournal(dir, NewRunID(time.Now()))
 		if err != nil {
 			t.Fatal(err)
@@ -125,7 +125,7 @@ func TestResumeOffersTheEarlierChoice(t *testing.T) {
 			rb.Steps[3].Run = func(context.Context, *RunContext) error { return errors.New("node2: put failed") }
 		}
 		rb.Resume = prior
-		rec := &recorder{}
+		rec := &Recorder{}
 		p.Confirm = "prod"
 		runErr := (&Engine{Exec: remotetest.New(t), Reporter: rec, Gates: p, Journal: j}).Run(context.Background(), rb)
 		if err := j.Close(); err != nil {
@@ -163,7 +163,7 @@ func TestResumeOffersTheEarlierChoice(t *testing.T) {
 	rb := choiceRunbook(new(string), new(bool))
 	rb.Resume = pc
 	rb.Steps[0].Run = func(context.Context, *RunContext) error { return errors.New("node1: down") }
-	_ = (&Engine{Exec: remotetest.New(t), Reporter: &recorder{}, Journal: j}).Run(context.Background(), rb)
+	_ = (&Engine{Exec: remotetest.New(t), Reporter: &Recorder{}, Journal: j}).Run(context.Background(), rb)
 	j.Close()
 	pd, err := ReadJournal(dir, j.RunID)
 	if err != nil || pd.Chose["choose-s3"] != "exact" {

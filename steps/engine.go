@@ -6,8 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hotsnap/hotsnap/remote"
@@ -29,10 +32,17 @@ type PlannedCommand struct {
 
 // Step is one step of a runbook.
 type Step struct {
-	ID          string
-	Title       string
-	Why         string // the runbook text it mirrors: why it exists
-	Kind        Kind
+	ID    string
+	Title string
+	Why   string // the runbook text it mirrors: why it exists
+	Kind  Kind
+	// Component names what the step works on, as the faces show it: a
+	// system ("cassandra", "elasticsearch", "attachments", "thehive"), the
+	// nodes themselves ("host"), the backup repository ("repository"), the
+	// backup being restored ("backup"), the comparison of topologies
+	// ("topology"). The faces group progress and results by it, never by a
+	// runbook's step IDs.
+	Component   string
 	Destructive bool
 	// Plan lists the exact commands the step will run, per node. It must
 	// not touch anything.
@@ -125,12 +135,31 @@ var ErrGateDeclined = errors.New("declined at a gate")
 // RunContext is what a running step gets: the executor wrapped so that
 // every command is journaled and its output reported.
 type RunContext struct {
-	e    *Engine
-	step *Step
-	info StepInfo
-	held *[]CheckResult // when set, Check holds results for the caller to report
-	run  string
-	out  *ordered // nil: report at once
+	e     *Engine
+	step  *Step
+	info  StepInfo
+	held  *[]CheckResult // when set, Check holds results for the caller to report
+	run   string
+	out   *ordered  // nil: report at once
+	state *runState // nil outside a run
+}
+
+// runState is what the engine knows of a run while it goes.
+type runState struct {
+	rb          *Runbook
+	destructive atomic.Bool // a destructive step started in this run
+}
+
+// DestructiveStarted says whether a destructive step of the runbook has
+// started, in this run or in an earlier run this one resumes: the data may
+// be half replaced. A cleanup asks it to leave an application stopped
+// rather than start it on such data.
+func (rc *RunContext) DestructiveStarted() bool {
+	st := rc.state
+	if st == nil {
+		return false
+	}
+	return st.destructive.Load() || st.rb.Resume != nil && st.rb.Resume.ChangedData(*st.rb)
 }
 
 // emit reports through the step's ordered queue, or at once.
@@ -140,6 +169,13 @@ func (rc *RunContext) emit(f func(Reporter)) {
 		return
 	}
 	f(rc.e.Reporter)
+}
+
+// Detached returns a RunContext outside any run, for step stepID: its
+// commands go to ex, and nothing is reported or journaled (an estimate
+// made before the run starts).
+func Detached(ex Executor, stepID string) *RunContext {
+	return &RunContext{e: &Engine{Exec: ex, Reporter: NopReporter{}}, info: StepInfo{ID: stepID}}
 }
 
 // RunID returns the ID of the run the step is part of.
@@ -160,7 +196,7 @@ func (rc *RunContext) Run(ctx context.Context, node string, cmd remote.Command) 
 // RunAll runs the command mk builds for each node in parallel and returns
 // the first error, wrapped with the node and step (all nodes finish first).
 func (rc *RunContext) RunAll(ctx context.Context, nodes []string, mk func(node string) remote.Command) error {
-	return parallel(nodes, func(_ int, n string) error {
+	return Parallel(nodes, func(_ int, n string) error {
 		_, err := rc.Run(ctx, n, mk(n))
 		return err
 	})
@@ -240,7 +276,7 @@ func (e *Engine) Run(ctx context.Context, rb Runbook) error {
 		if s.Destructive && s.Kind != KindGate && !precededByDestructiveGate(rb.Steps[:i]) {
 			return fmt.Errorf("runbook %s: step %s is destructive but no destructive gate comes before it", rb.Name, s.ID)
 		}
-		infos[i] = StepInfo{Index: i + 1, Total: len(rb.Steps), ID: s.ID, Title: s.Title, Why: s.Why, Kind: s.Kind, Destructive: s.Destructive}
+		infos[i] = StepInfo{Index: i + 1, Total: len(rb.Steps), ID: s.ID, Title: s.Title, Why: s.Why, Kind: s.Kind, Component: s.Component, Destructive: s.Destructive}
 	}
 	e.checksMu.Lock()
 	e.checks = nil
@@ -249,10 +285,11 @@ func (e *Engine) Run(ctx context.Context, rb Runbook) error {
 	first := entry{Type: "run_started", Runbook: rb.Name, Cluster: rb.Cluster, Params: rb.Params}
 	if p := rb.Resume; p != nil {
 		first.Resumes, first.DoneBefore, first.ChoseBefore = p.RunID, p.Done, p.Chose
-		first.StartedBefore = sortedKeys(p.Started)
+		first.StartedBefore = slices.Sorted(maps.Keys(p.Started))
 	}
 	e.Journal.record(first)
 	start := time.Now()
+	state := &runState{rb: &rb}
 	sum := RunSummary{RunID: runID, Runbook: rb.Name}
 	var started []int
 	var runErr error
@@ -267,7 +304,7 @@ func (e *Engine) Run(ctx context.Context, rb Runbook) error {
 				started = append(started, k)
 			}
 		}
-		for _, res := range e.runGroup(ctx, rb, infos[i:end], runID) {
+		for _, res := range e.runGroup(ctx, rb, infos[i:end], runID, state) {
 			sum.Steps = append(sum.Steps, res)
 			if res.Err != nil && runErr == nil {
 				runErr = fmt.Errorf("step %s: %w", res.ID, res.Err)
@@ -276,7 +313,7 @@ func (e *Engine) Run(ctx context.Context, rb Runbook) error {
 		i = end
 	}
 	if runErr != nil {
-		e.cleanup(rb, infos, started, runID)
+		e.cleanup(rb, infos, started, runID, state)
 	}
 	e.checksMu.Lock()
 	sum.Checks = append([]CheckResult(nil), e.checks...)
@@ -320,9 +357,9 @@ func (rb Runbook) concurrent(i int) bool {
 // and returns their results in step order. Each step reports through its
 // own ordered queue, released when the steps before it have finished, so
 // reporters and the journal's checks read as if the steps ran one by one.
-func (e *Engine) runGroup(ctx context.Context, rb Runbook, infos []StepInfo, runID string) []StepResult {
+func (e *Engine) runGroup(ctx context.Context, rb Runbook, infos []StepInfo, runID string, state *runState) []StepResult {
 	if len(infos) == 1 {
-		return []StepResult{e.runStep(ctx, rb, infos[0], runID, nil)}
+		return []StepResult{e.runStep(ctx, rb, infos[0], runID, nil, state)}
 	}
 	res := make([]StepResult, len(infos))
 	outs := make([]*ordered, len(infos))
@@ -331,7 +368,7 @@ func (e *Engine) runGroup(ctx context.Context, rb Runbook, infos []StepInfo, run
 		outs[k], done[k] = &ordered{to: e.Reporter}, make(chan struct{})
 		go func() {
 			defer close(done[k])
-			res[k] = e.runStep(ctx, rb, info, runID, outs[k])
+			res[k] = e.runStep(ctx, rb, info, runID, outs[k], state)
 		}()
 	}
 	for k := range infos {
@@ -344,9 +381,9 @@ func (e *Engine) runGroup(ctx context.Context, rb Runbook, infos []StepInfo, run
 // runStep runs one step (a gate asks its question; a destructive step an
 // earlier run finished is skipped) and reports it through out (nil: at
 // once).
-func (e *Engine) runStep(ctx context.Context, rb Runbook, info StepInfo, runID string, out *ordered) StepResult {
+func (e *Engine) runStep(ctx context.Context, rb Runbook, info StepInfo, runID string, out *ordered, state *runState) StepResult {
 	s := &rb.Steps[info.Index-1]
-	rc := &RunContext{e: e, step: s, info: info, run: runID, out: out}
+	rc := &RunContext{e: e, step: s, info: info, run: runID, out: out, state: state}
 	rc.emit(func(r Reporter) { r.StepStarted(info) })
 	if doneIn := rb.doneEarlier(s); doneIn != "" {
 		rc.Output("", "finished in run "+doneIn+": not repeated")
@@ -356,6 +393,9 @@ func (e *Engine) runStep(ctx context.Context, rb Runbook, info StepInfo, runID s
 		return res
 	}
 	e.Journal.record(entry{Type: "step_started", Step: s.ID})
+	if s.Destructive && s.Kind != KindGate {
+		state.destructive.Store(true)
+	}
 	t0 := time.Now()
 	var err error
 	if s.Kind == KindGate {
@@ -448,7 +488,7 @@ func precededByDestructiveGate(prev []Step) bool {
 
 // cleanup runs the cleanups of started steps in reverse order with a fresh,
 // bounded context, so a cancelled run still cleans up.
-func (e *Engine) cleanup(rb Runbook, infos []StepInfo, started []int, runID string) {
+func (e *Engine) cleanup(rb Runbook, infos []StepInfo, started []int, runID string, state *runState) {
 	for j := len(started) - 1; j >= 0; j-- {
 		i := started[j]
 		s := &rb.Steps[i]
@@ -456,7 +496,7 @@ func (e *Engine) cleanup(rb Runbook, infos []StepInfo, started []int, runID stri
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		err := MaskError(s.Cleanup(ctx, &RunContext{e: e, step: s, info: infos[i], run: runID}), e.Secrets)
+		err := MaskError(s.Cleanup(ctx, &RunContext{e: e, step: s, info: infos[i], run: runID, state: state}), e.Secrets)
 		cancel()
 		e.Reporter.CleanupRan(s.ID, err)
 		e.Journal.record(entry{Type: "cleanup", Step: s.ID, Error: e.redactErr(err)})
@@ -602,20 +642,4 @@ func (e *Engine) redactErr(err error) string {
 		return ""
 	}
 	return e.redact(err.Error())
-}
-
-// parallel runs fn for every item (a node, most often) at once, waits for
-// all, and joins their errors.
-func parallel[T any](items []T, fn func(i int, item T) error) error {
-	errs := make([]error, len(items))
-	var wg sync.WaitGroup
-	for i, n := range items {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = fn(i, n)
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
 }

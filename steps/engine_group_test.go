@@ -52,7 +52,7 @@ func groupRunbook(t *testing.T, failB bool, seen *[]CheckResult) Runbook {
 }
 
 func TestConcurrentStepsRunAtOnceAndReportInOrder(t *testing.T) {
-	rec := &recorder{}
+	rec := &Recorder{}
 	var seen []CheckResult
 	err := (&Engine{Exec: remotetest.New(t), Reporter: rec}).Run(context.Background(), groupRunbook(t, false, &seen))
 	if err != nil {
@@ -67,8 +67,8 @@ func TestConcurrentStepsRunAtOnceAndReportInOrder(t *testing.T) {
 		"start after", "finish after done",
 		"end aborted=false err=false",
 	}
-	if !slices.Equal(rec.events, want) {
-		t.Fatalf("events out of step order:\n got %q\nwant %q", rec.events, want)
+	if !slices.Equal(rec.Events(), want) {
+		t.Fatalf("events out of step order:\n got %q\nwant %q", rec.Events(), want)
 	}
 	var order []string
 	for _, c := range seen {
@@ -80,7 +80,7 @@ func TestConcurrentStepsRunAtOnceAndReportInOrder(t *testing.T) {
 }
 
 func TestConcurrentGroupFailureFailsTheRunAfterTheGroup(t *testing.T) {
-	rec := &recorder{}
+	rec := &Recorder{}
 	var seen []CheckResult
 	err := (&Engine{Exec: remotetest.New(t), Reporter: rec}).Run(context.Background(), groupRunbook(t, true, &seen))
 	if err == nil || !strings.Contains(err.Error(), "step b: b broke on node2") {
@@ -90,16 +90,16 @@ func TestConcurrentGroupFailureFailsTheRunAfterTheGroup(t *testing.T) {
 	// after the group never starts; the cleanups of the group's started
 	// steps run in reverse order.
 	for _, e := range []string{"finish a done", "finish b failed", "finish c done", "cleanup c <nil>", "cleanup b <nil>"} {
-		if !rec.has(e) {
-			t.Errorf("missing %q in %q", e, rec.events)
+		if !rec.Has(e) {
+			t.Errorf("missing %q in %q", e, rec.Events())
 		}
 	}
-	if rec.has("start after") || seen != nil {
+	if rec.Has("start after") || seen != nil {
 		t.Error("the step after a failed group ran")
 	}
-	ic, ib := slices.Index(rec.events, "cleanup c <nil>"), slices.Index(rec.events, "cleanup b <nil>")
+	ic, ib := slices.Index(rec.Events(), "cleanup c <nil>"), slices.Index(rec.Events(), "cleanup b <nil>")
 	if ic < 0 || ib < ic {
-		t.Errorf("cleanups not in reverse step order: %q", rec.events)
+		t.Errorf("cleanups not in reverse step order: %q", rec.Events())
 	}
 }
 
@@ -143,14 +143,14 @@ func TestHeldProgressKeepsTheLatest(t *testing.T) {
 			return nil
 		}},
 	}}
-	rec := &recorder{}
+	rec := &Recorder{}
 	if err := (&Engine{Exec: remotetest.New(t), Reporter: rec}).Run(context.Background(), rb); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"run held 2 steps", "start slow", "finish slow done",
 		"start copy", "progress copy node1 10000/10000 bytes", "progress copy node2 5000/5000 bytes", "out copy node1 copied", "finish copy done",
 		"end aborted=false err=false"}
-	if !slices.Equal(rec.events, want) {
-		t.Fatalf("held progress not kept as the latest per node:\n got %q\nwant %q", rec.events, want)
+	if !slices.Equal(rec.Events(), want) {
+		t.Fatalf("held progress not kept as the latest per node:\n got %q\nwant %q", rec.Events(), want)
 	}
 }

@@ -96,7 +96,7 @@ func TestJournalRecordsAFailedRunAndRedactsEverySecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &recorder{}
+	rec := &Recorder{}
 	e := &Engine{Exec: f, Reporter: rec, Gates: GatePolicy{Yes: true}, Journal: j, Secrets: secretValues()}
 	runErr := e.Run(context.Background(), rb)
 	j.Close()
@@ -118,7 +118,7 @@ func TestJournalRecordsAFailedRunAndRedactsEverySecret(t *testing.T) {
 		if strings.Contains(string(raw), v) {
 			t.Errorf("the %s is in the journal:\n%s", kind, raw)
 		}
-		for _, ev := range rec.events {
+		for _, ev := range rec.Events() {
 			if strings.Contains(ev, v) {
 				t.Errorf("the %s reached the reporter: %q", kind, ev)
 			}
@@ -223,7 +223,7 @@ func TestJournalRecordsTheCleanupOfACancelledRun(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
-	err = (&Engine{Exec: f, Reporter: &recorder{}, Gates: GatePolicy{Yes: true, Confirm: "prod"}, Journal: j}).Run(ctx, snapshotRunbook("x"))
+	err = (&Engine{Exec: f, Reporter: &Recorder{}, Gates: GatePolicy{Yes: true, Confirm: "prod"}, Journal: j}).Run(ctx, snapshotRunbook("x"))
 	j.Close()
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("want context.Canceled, got %v", err)
@@ -268,14 +268,14 @@ func TestFanOutRunsNodesAtOnce(t *testing.T) {
 			return rc.RunAll(ctx, nodes, func(string) remote.Command { return remote.Command{Cmd: "sleep"} })
 		}},
 		{ID: "each", Title: "eachNode", Kind: KindCheck, Run: func(ctx context.Context, rc *RunContext) error {
-			eachNode(rc, nodes, func(rc *RunContext, n string) {
+			EachNode(rc, nodes, func(rc *RunContext, n string) {
 				_, err := rc.Run(ctx, n, remote.Command{Cmd: "sleep"})
 				rc.Check(CheckResult{Check: "slept", Node: n, Status: map[bool]CheckStatus{true: CheckPass, false: CheckFail}[err == nil]})
 			})
 			return nil
 		}},
 	}
-	rec := &recorder{}
+	rec := &Recorder{}
 	for _, s := range steps {
 		start := time.Now()
 		if err := (&Engine{Exec: f, Reporter: rec}).Run(context.Background(), Runbook{Name: "t", Steps: []Step{s}}); err != nil {
@@ -287,7 +287,7 @@ func TestFanOutRunsNodesAtOnce(t *testing.T) {
 	}
 	// eachNode reports in node order whatever the finishing order.
 	var order []string
-	for _, ev := range rec.events {
+	for _, ev := range rec.Events() {
 		if strings.HasPrefix(ev, "check each ") {
 			order = append(order, ev)
 		}
@@ -322,7 +322,7 @@ func TestGatePolicyWithoutATerminalNamesTheFlag(t *testing.T) {
 			}
 			done := make(chan error, 1)
 			go func() {
-				done <- (&Engine{Exec: f, Reporter: &recorder{}, Gates: c.policy, Journal: j}).Run(context.Background(), snapshotRunbook("x"))
+				done <- (&Engine{Exec: f, Reporter: &Recorder{}, Gates: c.policy, Journal: j}).Run(context.Background(), snapshotRunbook("x"))
 			}()
 			select {
 			case err = <-done:
@@ -353,7 +353,7 @@ func TestEngineMasksErrorsItself(t *testing.T) {
 	const secret = "s3cret-pw"
 	cause := errors.New("sstableloader -pw " + secret + " failed")
 	var sum RunSummary
-	rec := &summaryRecorder{recorder: &recorder{}, sum: &sum}
+	rec := &summaryRecorder{Recorder: &Recorder{}, sum: &sum}
 	rb := Runbook{Name: "t", Cluster: "prod", Steps: []Step{
 		{ID: "go", Kind: KindGate, Gate: &GateRequest{Happens: "x"}},
 		{ID: "load", Kind: KindAction,
@@ -365,14 +365,14 @@ func TestEngineMasksErrorsItself(t *testing.T) {
 	if !errors.Is(runErr, cause) {
 		t.Fatalf("run error %v does not wrap the cause", runErr)
 	}
-	texts := append([]string{runErr.Error(), sum.Err.Error()}, rec.events...)
+	texts := append([]string{runErr.Error(), sum.Err.Error()}, rec.Events()...)
 	for _, r := range sum.Steps {
 		if r.Err != nil {
 			texts = append(texts, r.Err.Error())
 		}
 	}
-	if !rec.has("cleanup load rm ***") {
-		t.Errorf("cleanup not reported masked: %q", rec.events)
+	if !rec.Has("cleanup load rm ***") {
+		t.Errorf("cleanup not reported masked: %q", rec.Events())
 	}
 	for _, s := range texts {
 		if strings.Contains(s, secret) {
@@ -383,11 +383,11 @@ func TestEngineMasksErrorsItself(t *testing.T) {
 
 // summaryRecorder is a recorder that also keeps the run summary.
 type summaryRecorder struct {
-	*recorder
+	*Recorder
 	sum *RunSummary
 }
 
 func (r *summaryRecorder) RunFinished(s RunSummary) {
 	*r.sum = s
-	r.recorder.RunFinished(s)
+	r.Recorder.RunFinished(s)
 }

@@ -5,56 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/remote/remotetest"
 )
-
-// recorder is a Reporter that keeps every event as a line of text.
-type recorder struct {
-	mu     sync.Mutex
-	events []string
-}
-
-func (r *recorder) add(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, fmt.Sprintf(format, args...))
-}
-func (r *recorder) RunStarted(id, rb string, s []StepInfo) { r.add("run %s %d steps", rb, len(s)) }
-func (r *recorder) StepStarted(s StepInfo)                 { r.add("start %s", s.ID) }
-func (r *recorder) StepOutput(id, node, line string)       { r.add("out %s %s %s", id, node, line) }
-func (r *recorder) StepProgress(id, node string, d, t int64, u string) {
-	r.add("progress %s %s %d/%d %s", id, node, d, t, u)
-}
-func (r *recorder) CheckReported(c CheckResult) {
-	r.add("check %s %s %s %s", c.StepID, c.Node, c.Check, c.Status)
-}
-func (r *recorder) GateRequested(g GateRequest) { r.add("gate? %s", g.StepID) }
-func (r *recorder) GateDecided(g GateRequest, d GateDecision) {
-	r.add("gate %s %v %s", g.StepID, d.Approved, d.By)
-}
-func (r *recorder) StepFinished(s StepInfo, res StepResult) { r.add("finish %s %s", s.ID, res.State) }
-func (r *recorder) CleanupRan(id string, err error)         { r.add("cleanup %s %v", id, err) }
-func (r *recorder) RunFinished(sum RunSummary) {
-	r.add("end aborted=%v err=%v", sum.Aborted, sum.Err != nil)
-}
-func (r *recorder) has(s string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, e := range r.events {
-		if e == s || strings.HasPrefix(e, s) {
-			return true
-		}
-	}
-	return false
-}
 
 type fixedApprover struct {
 	ok    bool
@@ -98,7 +56,7 @@ func TestEngineRunsInOrderWithFlags(t *testing.T) {
 	f.Expect("node1", "nodetool status thehive").Stdout("UN 10.0.0.1\n")
 	f.Expect("*", "nodetool snapshot -t b1 thehive -pw s3cret").Times(3).Stdout("Snapshot directory: b1\n")
 	f.Expect("node1", "cqlsh -e 'DROP KEYSPACE thehive'")
-	rec := &recorder{}
+	rec := &Recorder{}
 	dir := t.TempDir()
 	j, err := OpenJournal(dir, "run1")
 	if err != nil {
@@ -113,19 +71,19 @@ func TestEngineRunsInOrderWithFlags(t *testing.T) {
 	last := -1
 	for _, w := range want {
 		idx := -1
-		for i, ev := range rec.events {
+		for i, ev := range rec.Events() {
 			if i > last && strings.HasPrefix(ev, w) {
 				idx = i
 				break
 			}
 		}
 		if idx < 0 {
-			t.Fatalf("event %q missing or out of order in %q", w, rec.events)
+			t.Fatalf("event %q missing or out of order in %q", w, rec.Events())
 		}
 		last = idx
 	}
-	if !rec.has("out check node1 UN 10.0.0.1") {
-		t.Errorf("step output not reported: %q", rec.events)
+	if !rec.Has("out check node1 UN 10.0.0.1") {
+		t.Errorf("step output not reported: %q", rec.Events())
 	}
 	// Journal: 0600, JSON lines, commands with exit codes, secrets masked.
 	st, _ := os.Stat(j.Path)
@@ -185,7 +143,7 @@ func TestGatePolicy(t *testing.T) {
 			if c.approver != nil {
 				p.Approver = c.approver
 			}
-			rec := &recorder{}
+			rec := &Recorder{}
 			err := (&Engine{Exec: f, Reporter: rec, Gates: p}).Run(context.Background(), snapshotRunbook("x"))
 			if c.wantErr == "" {
 				if err != nil {
@@ -212,13 +170,13 @@ func TestFailureRunsCleanupOfStartedSteps(t *testing.T) {
 	f.Expect("node2", "nodetool snapshot -t b1 thehive -pw x").Exit(2).Stderr("error: Snapshot b1 already exists\n")
 	f.Expect("node3", "nodetool snapshot -t b1 thehive -pw x")
 	f.Expect("*", "nodetool clearsnapshot -t b1").Times(3)
-	rec := &recorder{}
+	rec := &Recorder{}
 	err := (&Engine{Exec: f, Reporter: rec, Gates: GatePolicy{Yes: true, Confirm: "prod"}}).Run(context.Background(), snapshotRunbook("x"))
 	if err == nil || !strings.Contains(err.Error(), "step snap") || !strings.Contains(err.Error(), "node2") || !strings.Contains(err.Error(), "already exists") {
 		t.Fatalf("error should name step, node and cause: %v", err)
 	}
-	if !rec.has("cleanup snap <nil>") || !rec.has("finish snap failed") {
-		t.Fatalf("events: %q", rec.events)
+	if !rec.Has("cleanup snap <nil>") || !rec.Has("finish snap failed") {
+		t.Fatalf("events: %q", rec.Events())
 	}
 }
 
@@ -227,7 +185,7 @@ func TestCancelRunsCleanupAndStops(t *testing.T) {
 	f.Expect("node1", "nodetool status thehive")
 	f.Expect("*", "nodetool snapshot -t b1 thehive -pw x").Times(3).Delay(10 * time.Second)
 	f.Expect("*", "nodetool clearsnapshot -t b1").Times(3)
-	rec := &recorder{}
+	rec := &Recorder{}
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	start := time.Now()
@@ -238,8 +196,8 @@ func TestCancelRunsCleanupAndStops(t *testing.T) {
 	if time.Since(start) > 3*time.Second {
 		t.Fatal("cancel did not stop the run promptly")
 	}
-	if !rec.has("finish snap canceled") || !rec.has("cleanup snap <nil>") || !rec.has("end aborted=true") {
-		t.Fatalf("events: %q", rec.events)
+	if !rec.Has("finish snap canceled") || !rec.Has("cleanup snap <nil>") || !rec.Has("end aborted=true") {
+		t.Fatalf("events: %q", rec.Events())
 	}
 }
 
@@ -248,7 +206,7 @@ func TestDestructiveStepNeedsADestructiveGate(t *testing.T) {
 		{ID: "g", Kind: KindGate, Gate: &GateRequest{}},
 		{ID: "drop", Kind: KindAction, Destructive: true, Run: func(context.Context, *RunContext) error { return nil }},
 	}}
-	err := (&Engine{Exec: remotetest.New(t), Reporter: &recorder{}, Gates: GatePolicy{Yes: true, Confirm: "prod"}}).Run(context.Background(), rb)
+	err := (&Engine{Exec: remotetest.New(t), Reporter: &Recorder{}, Gates: GatePolicy{Yes: true, Confirm: "prod"}}).Run(context.Background(), rb)
 	if err == nil || !strings.Contains(err.Error(), "no destructive gate comes before it") {
 		t.Fatalf("got %v", err)
 	}

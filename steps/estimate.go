@@ -1,41 +1,26 @@
 package steps
 
 import (
-	"context"
 	"fmt"
-	"net/http"
-	"path"
-	"sort"
-	"strconv"
+	"maps"
+	"slices"
 	"strings"
 	"time"
-
-	"github.com/minio/minio-go/v7"
-
-	"github.com/hotsnap/hotsnap/config"
-	"github.com/hotsnap/hotsnap/remote"
-	"github.com/hotsnap/hotsnap/repo"
 )
 
 // Estimate is what a backup is expected to copy, measured on the nodes
 // before it starts, and how long that should take at the throughput of the
-// newest complete backup in the repository.
+// newest complete backup in the repository. A runbook fills it; the faces
+// print Text and TimeText.
 type Estimate struct {
-	// Cassandra maps a node to the bytes of the keyspace's data directory
-	// there (du -sb), for every node the backup snapshots.
-	Cassandra map[string]int64
-	// Elasticsearch is the primary store size of the indices the backup
-	// snapshots (they go into Elasticsearch's own snapshot repository).
-	Elasticsearch int64
-	// ESIndices are the indices measured.
-	ESIndices []string
-	// Attachments is the size of the attachment folder or S3 bucket, and
-	// AttachmentsAt where it was measured ("node3:/opt/thp/thehive/files",
-	// "s3://bucket"; "" when not measured).
-	Attachments   int64
-	AttachmentsAt string
+	// Parts are what hotsnap itself streams into the repository, one per
+	// component, in the order the text names them.
+	Parts []EstimatePart
+	// Elsewhere are parts measured that the component writes itself, at
+	// the same time (an Elasticsearch snapshot into its own repository).
+	Elsewhere []EstimatePart
 	// Problems says what could not be measured, naming the node or
-	// component and what to do; the sizes above leave it out.
+	// component and what to do; the parts leave it out.
 	Problems []string
 
 	// Rate is the throughput (bytes copied per second) of the newest
@@ -45,19 +30,73 @@ type Estimate struct {
 	RateFrom string
 }
 
-// CassandraTotal is the sum over the nodes.
-func (e *Estimate) CassandraTotal() int64 {
+// EstimatePart is one component's share of an Estimate.
+type EstimatePart struct {
+	// Name is the component as the text names it ("Cassandra",
+	// "attachments").
+	Name string
+	// Nodes holds the bytes per node when the component was measured on
+	// each; else Bytes and Where (where it was measured:
+	// "node3:/opt/thp/thehive/files", "thehive_global, thehive-audits").
+	Nodes map[string]int64
+	Bytes int64
+	Where string
+	// Into says where an Elsewhere part goes ("its own snapshot
+	// repository").
+	Into string
+}
+
+// Total is the part's bytes: the sum over its nodes, or Bytes.
+func (p EstimatePart) Total() int64 {
+	if p.Nodes == nil {
+		return p.Bytes
+	}
 	var n int64
-	for _, b := range e.Cassandra {
+	for _, b := range p.Nodes {
 		n += b
 	}
 	return n
 }
 
-// Copied is what hotsnap itself will stream into the repository: the
-// Cassandra data and the attachments (the Elasticsearch snapshot is written
-// by Elasticsearch into its own repository, at the same time).
-func (e *Estimate) Copied() int64 { return e.CassandraTotal() + e.Attachments }
+// text is "Cassandra 60.0 MiB (node1 20.0 MiB · …)" or "attachments
+// 2.0 MiB (node3:/opt/…)".
+func (p EstimatePart) text() string {
+	where := p.Where
+	if p.Nodes != nil {
+		nodes := slices.Sorted(maps.Keys(p.Nodes))
+		per := make([]string, len(nodes))
+		for i, n := range nodes {
+			per[i] = n + " " + HumanBytes(p.Nodes[n])
+		}
+		where = strings.Join(per, " · ")
+	}
+	return fmt.Sprintf("%s %s (%s)", p.Name, HumanBytes(p.Total()), where)
+}
+
+// Part returns the part named name (in Parts or Elsewhere), or nil.
+func (e *Estimate) Part(name string) *EstimatePart {
+	if e == nil {
+		return nil
+	}
+	for _, ps := range [][]EstimatePart{e.Parts, e.Elsewhere} {
+		for i := range ps {
+			if ps[i].Name == name {
+				return &ps[i]
+			}
+		}
+	}
+	return nil
+}
+
+// Copied is what hotsnap itself will stream into the repository: the sum
+// of Parts.
+func (e *Estimate) Copied() int64 {
+	var n int64
+	for _, p := range e.Parts {
+		n += p.Total()
+	}
+	return n
+}
 
 // Duration is the expected time of the copy at Rate, 0 when no earlier
 // backup gives a rate.
@@ -73,21 +112,13 @@ func (e *Estimate) Duration() time.Duration {
 // Elasticsearch 50 MiB (thehive_global) goes into its own snapshot
 // repository".
 func (e *Estimate) Text() string {
-	var parts []string
-	if len(e.Cassandra) > 0 {
-		nodes := sortedKeys(e.Cassandra)
-		per := make([]string, len(nodes))
-		for i, n := range nodes {
-			per[i] = n + " " + HumanBytes(e.Cassandra[n])
-		}
-		parts = append(parts, fmt.Sprintf("Cassandra %s (%s)", HumanBytes(e.CassandraTotal()), strings.Join(per, " · ")))
-	}
-	if e.AttachmentsAt != "" {
-		parts = append(parts, fmt.Sprintf("attachments %s (%s)", HumanBytes(e.Attachments), e.AttachmentsAt))
+	parts := make([]string, len(e.Parts))
+	for i, p := range e.Parts {
+		parts[i] = p.text()
 	}
 	text := fmt.Sprintf("%s to copy: %s", HumanBytes(e.Copied()), strings.Join(parts, ", "))
-	if len(e.ESIndices) > 0 {
-		text += fmt.Sprintf("; Elasticsearch %s (%s) goes into its own snapshot repository", HumanBytes(e.Elasticsearch), strings.Join(e.ESIndices, ", "))
+	for _, p := range e.Elsewhere {
+		text += "; " + p.text() + " goes into " + p.Into
 	}
 	return text
 }
@@ -107,259 +138,3 @@ func (e *Estimate) TimeText() string {
 // NoEarlierBackup is what the plan says instead of a time when the
 // repository holds no complete backup to take a throughput from.
 const NoEarlierBackup = "no earlier backup to estimate time from"
-
-// EstimateBackup measures, on the nodes, what the backup b would copy: the
-// keyspace's data directory on every node b snapshots (the same du the
-// backup's "measure" step runs), the primary store size of the indices, the
-// attachments; and takes the throughput of the newest complete backup in
-// b.Store. It changes nothing. A part that cannot be measured is named in
-// Problems; the error is only for a cancelled ctx.
-func EstimateBackup(ctx context.Context, env *Env, b *BackupRun) (*Estimate, error) {
-	return estimateBackup(ctx, detachedRC(env, "estimate"), env, b)
-}
-
-// estimateBackup is EstimateBackup with its commands run through rc (the
-// backup's "measure" step journals them).
-func estimateBackup(ctx context.Context, rc *RunContext, env *Env, b *BackupRun) (*Estimate, error) {
-	est := &Estimate{Cassandra: map[string]int64{}}
-	// Each part fills its own fields of est and returns what it could not
-	// measure; the parts run at once.
-	var parts []func() []string
-	if env.Inv.Cassandra != nil {
-		parts = append(parts, func() (problems []string) {
-			sizes, errs := keyspaceSizes(ctx, rc, env, b.snapshotNodes(env))
-			est.Cassandra = sizes
-			for _, n := range sortedKeys(errs) {
-				problems = append(problems, fmt.Sprintf("%s: cannot measure the keyspace (%v): check cassandra.data_dir / nodes[].paths.cassandra_data", n, errs[n]))
-			}
-			return problems
-		})
-	}
-	if env.Inv.Elasticsearch != nil {
-		parts = append(parts, func() []string {
-			size, idx, err := esIndexSize(ctx, env)
-			if err != nil {
-				return []string{fmt.Sprintf("elasticsearch: cannot measure the indices: %v", err)}
-			}
-			est.Elasticsearch, est.ESIndices = size, idx
-			return nil
-		})
-	}
-	if env.Inv.Storage != nil {
-		parts = append(parts, func() []string {
-			size, at, err := attachmentsSize(ctx, rc, env)
-			if err != nil {
-				return []string{fmt.Sprintf("attachments: cannot measure them: %v", err)}
-			}
-			est.Attachments, est.AttachmentsAt = size, at
-			return nil
-		})
-	}
-	if b.Store != nil {
-		parts = append(parts, func() []string {
-			id, rate, err := lastThroughput(ctx, b.Store)
-			if err != nil {
-				return []string{fmt.Sprintf("repository: cannot read the earlier backups: %v", err)}
-			}
-			est.RateFrom, est.Rate = id, rate
-			return nil
-		})
-	}
-	problems := make([][]string, len(parts))
-	parallel(parts, func(i int, part func() []string) error { //nolint:errcheck // kept per part in problems
-		problems[i] = part()
-		return nil
-	})
-	for _, p := range problems {
-		est.Problems = append(est.Problems, p...)
-	}
-	sort.Strings(est.Problems)
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("estimate the backup: %w", err)
-	}
-	return est, nil
-}
-
-// detachedRC is a RunContext outside any run: commands go to env.Exec and
-// nothing is reported or journaled (an estimate before the run starts).
-func detachedRC(env *Env, stepID string) *RunContext {
-	return &RunContext{e: &Engine{Exec: env.Exec, Reporter: nopReporter{}}, info: StepInfo{ID: stepID}}
-}
-
-// keyspaceDUCmd measures the keyspace's data directory on node n.
-func keyspaceDUCmd(env *Env, n string) string {
-	ks := ""
-	if env.Inv.Cassandra != nil {
-		ks = env.Inv.Cassandra.Keyspace
-	}
-	return "du -sb " + remote.Quote(path.Join(env.dataDir(n), ks))
-}
-
-// keyspaceSizes runs keyspaceDUCmd on every node at once; a node that
-// cannot be measured is missing from sizes and present in errs.
-func keyspaceSizes(ctx context.Context, rc *RunContext, env *Env, nodes []string) (sizes map[string]int64, errs map[string]error) {
-	outs := make([]string, len(nodes))
-	failed := make([]error, len(nodes))
-	parallel(nodes, func(i int, n string) error { //nolint:errcheck // kept per node in failed
-		outs[i], failed[i] = output(ctx, rc, n, keyspaceDUCmd(env, n), true)
-		return nil
-	})
-	sizes, errs = map[string]int64{}, map[string]error{}
-	for i, n := range nodes {
-		if failed[i] != nil {
-			errs[n] = failed[i]
-			continue
-		}
-		sizes[n] = parseDU(outs[i])
-	}
-	return sizes, errs
-}
-
-// esIndexSize is the primary store size of the indices a backup snapshots
-// (the index and, when it exists, the audit index), from _cat/indices.
-func esIndexSize(ctx context.Context, env *Env) (int64, []string, error) {
-	es := env.Inv.Elasticsearch
-	cl, node, err := esClient(env)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer cl.Close()
-	resp, err := cl.Do(ctx, http.MethodGet, "/_cat/indices?format=json&bytes=b&h=index,pri.store.size,store.size", nil)
-	if err != nil {
-		return 0, nil, fmt.Errorf("%s: %w", node, err)
-	}
-	if resp.Status != http.StatusOK {
-		return 0, nil, fmt.Errorf("%s: %w", node, esHTTPError("list the indices", resp))
-	}
-	sizes, err := parseCatPrimaryStore(resp.Body)
-	if err != nil {
-		return 0, nil, fmt.Errorf("%s: %w", node, err)
-	}
-	var total int64
-	var found []string
-	for _, idx := range []string{es.Index, es.AuditIndex} {
-		if n, ok := sizes[idx]; ok && idx != "" {
-			total += n
-			found = append(found, idx)
-		}
-	}
-	if len(found) == 0 {
-		return 0, nil, fmt.Errorf("%s: index %s not found: check elasticsearch.index", node, es.Index)
-	}
-	return total, found, nil
-}
-
-// parseCatPrimaryStore reads GET _cat/indices?format=json&bytes=b: index →
-// primary store bytes ("pri.store.size", else "store.size"; a closed index
-// has neither and counts 0).
-func parseCatPrimaryStore(body []byte) (map[string]int64, error) {
-	var rows []map[string]*string
-	if err := decodeES("elasticsearch _cat/indices", body, &rows); err != nil {
-		return nil, err
-	}
-	out := map[string]int64{}
-	for _, row := range rows {
-		idx := row["index"]
-		if idx == nil || *idx == "" {
-			return nil, fmt.Errorf("elasticsearch _cat/indices: a row has no index")
-		}
-		var n int64
-		for _, k := range []string{"pri.store.size", "store.size"} {
-			if v := row[k]; v != nil && strings.TrimSpace(*v) != "" {
-				var err error
-				if n, err = strconv.ParseInt(strings.TrimSpace(*v), 10, 64); err != nil {
-					if n, err = ParseSize(*v); err != nil {
-						return nil, fmt.Errorf("elasticsearch _cat/indices: index %q %s: %w", *idx, k, err)
-					}
-				}
-				break
-			}
-		}
-		out[*idx] = n
-	}
-	return out, nil
-}
-
-// attachmentsSize is the size of the local attachment folder (du on the
-// files node) or of every object in the S3 bucket, and where that is.
-func attachmentsSize(ctx context.Context, rc *RunContext, env *Env) (int64, string, error) {
-	st := env.Inv.Storage
-	if st.Provider == config.StorageS3 {
-		if st.S3 == nil {
-			return 0, "", fmt.Errorf("storage.provider is s3 but storage.s3 is not set")
-		}
-		n, err := s3BucketSize(ctx, env)
-		return n, "s3://" + st.S3.Bucket, err
-	}
-	n, p := env.filesLocation()
-	out, err := output(ctx, rc, n, "du -sb "+remote.Quote(p), true)
-	if err != nil {
-		return 0, "", fmt.Errorf("%s: %w", n, err)
-	}
-	return parseDU(out), n + ":" + p, nil
-}
-
-// s3BucketSize lists the attachment bucket through the app node's tunnel.
-func s3BucketSize(ctx context.Context, env *Env) (int64, error) {
-	s3, node := env.Inv.Storage.S3, env.appNode()
-	cl, err := s3Client(env, node)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", node, err)
-	}
-	var total int64
-	for o := range cl.ListObjects(ctx, s3.Bucket, minio.ListObjectsOptions{Recursive: true}) {
-		if o.Err != nil {
-			return 0, fmt.Errorf("%s: list s3://%s: %w", node, s3.Bucket, o.Err)
-		}
-		total += o.Size
-	}
-	return total, nil
-}
-
-// lastThroughput is the ID and throughput (bytes per second, from its
-// manifest: bytes stored over the time from the snapshots to the manifest)
-// of the newest complete backup in store; "" and 0 when there is none.
-func lastThroughput(ctx context.Context, store repo.Store) (string, float64, error) {
-	sums, err := repo.List(ctx, store)
-	if err != nil {
-		return "", 0, err
-	}
-	for _, s := range sums { // newest first
-		if !s.Complete {
-			continue
-		}
-		m, err := repo.ReadManifest(ctx, store, s.ID)
-		if err != nil {
-			return "", 0, err
-		}
-		d := m.Finished.Sub(m.Started).Seconds()
-		if d <= 0 || m.Size() <= 0 {
-			return "", 0, nil
-		}
-		return m.ID, float64(m.Size()) / d, nil
-	}
-	return "", 0, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// nopReporter drops every event.
-type nopReporter struct{}
-
-func (nopReporter) RunStarted(string, string, []StepInfo)             {}
-func (nopReporter) StepStarted(StepInfo)                              {}
-func (nopReporter) StepOutput(string, string, string)                 {}
-func (nopReporter) StepProgress(string, string, int64, int64, string) {}
-func (nopReporter) CheckReported(CheckResult)                         {}
-func (nopReporter) GateRequested(GateRequest)                         {}
-func (nopReporter) GateDecided(GateRequest, GateDecision)             {}
-func (nopReporter) StepFinished(StepInfo, StepResult)                 {}
-func (nopReporter) CleanupRan(string, error)                          {}
-func (nopReporter) RunFinished(RunSummary)                            {}

@@ -1,12 +1,32 @@
-// Package steps is hotsnap's runbook engine and step library. A runbook is an
-// ordered list of steps; the Engine runs them in order, fans out across
-// nodes, stops at gates, records a journal, and on failure or cancellation
-// runs the cleanups of the steps it started. It reports through Reporter and
-// never imports the ui package: the TUI, plain and JSON printers are three
-// faces of one engine.
+// Package steps is hotsnap's runbook engine. A runbook is an ordered list of
+// steps; the Engine runs them in order (a group of concurrent steps at
+// once), fans out across nodes, stops at gates, records a journal, resumes
+// an earlier run without repeating its finished destructive steps, and on
+// failure or cancellation runs the cleanups of the steps it started. It
+// reports through Reporter: the TUI, plain and JSON printers are three
+// faces of one engine, and StepInfo.Component tells them what a step works
+// on without their knowing any runbook's step IDs.
+//
+// Besides the engine it holds what every runbook uses: Env (the inventory,
+// the executor, the tunnels, the secrets, the clock), Poll (deadline and
+// backoff), Parallel, PlanEach and EachNode, and the generic Estimate. It
+// imports no component (steps/<component>) and no runbook (runbooks/...);
+// the parsers of node replies are in steps/parse.
 package steps
 
 import "time"
+
+// SuccessLine is what the faces print when a restore finished and the
+// application answers healthy again.
+const SuccessLine = "=== ✓ Successful full restore ==="
+
+// Components the faces give a place of their own (Step.Component): a
+// restore shows the checks of its verification of the backup and its
+// comparison of topologies apart.
+const (
+	ComponentBackup   = "backup"   // the backup itself: verified, approved, taken
+	ComponentTopology = "topology" // the backup's topology against the cluster's now
+)
 
 // Kind says what a step does.
 type Kind string
@@ -20,12 +40,15 @@ const (
 
 // StepInfo describes a step to a reporter.
 type StepInfo struct {
-	Index       int    `json:"index"` // 1-based position in the runbook
-	Total       int    `json:"total"`
-	ID          string `json:"id"`
-	Title       string `json:"title"`
-	Why         string `json:"why,omitempty"` // the runbook text the step mirrors
-	Kind        Kind   `json:"kind"`
+	Index int    `json:"index"` // 1-based position in the runbook
+	Total int    `json:"total"`
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	Why   string `json:"why,omitempty"` // the runbook text the step mirrors
+	Kind  Kind   `json:"kind"`
+	// Component is Step.Component: what the step works on, as the faces
+	// name it.
+	Component   string `json:"component,omitempty"`
 	Destructive bool   `json:"destructive,omitempty"`
 }
 

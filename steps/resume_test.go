@@ -63,12 +63,12 @@ func TestResumeSkipsFinishedDestructiveStepsOnly(t *testing.T) {
 	dir := t.TempDir()
 	var ran []string
 	fail := true
-	run := func(rb Runbook) (string, *recorder, error) {
+	run := func(rb Runbook) (string, *Recorder, error) {
 		j, err := OpenJournal(dir, NewRunID(time.Now()))
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec := &recorder{}
+		rec := &Recorder{}
 		e := &Engine{Exec: remotetest.New(t), Reporter: rec, Gates: GatePolicy{Confirm: "prod"}, Journal: j}
 		runErr := e.Run(context.Background(), rb)
 		if err := j.Close(); err != nil {
@@ -100,8 +100,8 @@ func TestResumeSkipsFinishedDestructiveStepsOnly(t *testing.T) {
 	if got := strings.Join(ran, ","); got != "ring,load" {
 		t.Errorf("resumed run ran %s, want ring,load (truncate finished in run 1; the check re-runs)", got)
 	}
-	if !rec.has("finish truncate skipped") || !rec.has("out truncate  finished in run "+first) || !rec.has("gate approve true --confirm") {
-		t.Errorf("events: %v", rec.events)
+	if !rec.Has("finish truncate skipped") || !rec.Has("out truncate  finished in run "+first) || !rec.Has("gate approve true --confirm") {
+		t.Errorf("events: %v", rec.Events())
 	}
 	after, err := ReadJournal(dir, second)
 	if err != nil {
@@ -172,5 +172,43 @@ func TestReadJournalDamage(t *testing.T) {
 	}
 	if _, err := ReadJournal(dir, "nope"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing journal: %v", err)
+	}
+}
+
+// TestDestructiveStartedComesFromTheEngine: a cleanup learns from the engine
+// whether a destructive step started — in this run, or in the run it
+// resumes — without the runbook tracking it.
+func TestDestructiveStartedComesFromTheEngine(t *testing.T) {
+	for _, c := range []struct {
+		name             string
+		failRing, resume bool
+		want             bool
+	}{
+		{"failed before the destructive steps", true, false, false},
+		{"failed in a destructive step", false, false, true},
+		{"failed before them, resuming a run that started them", true, true, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var ran []string
+			failSecond, failRing := true, c.failRing
+			rb := resumeRunbookRing(&ran, &failSecond, &failRing)
+			var seen *bool
+			rb.Steps = append([]Step{{ID: "stop", Title: "stop", Kind: KindAction, Run: func(context.Context, *RunContext) error { return nil },
+				Cleanup: func(_ context.Context, rc *RunContext) error {
+					v := rc.DestructiveStarted()
+					seen = &v
+					return nil
+				}}}, rb.Steps...)
+			if c.resume {
+				rb.Resume = &PriorRun{RunID: "r0", Done: map[string]string{"truncate": "r0"}, Started: map[string]bool{"truncate": true, "load": true}}
+			}
+			e := &Engine{Exec: remotetest.New(t), Reporter: &Recorder{}, Gates: GatePolicy{Confirm: "prod"}}
+			if err := e.Run(context.Background(), rb); err == nil {
+				t.Fatal("the run should fail")
+			}
+			if seen == nil || *seen != c.want {
+				t.Fatalf("DestructiveStarted in the cleanup = %v, want %v (ran %v)", seen, c.want, ran)
+			}
+		})
 	}
 }

@@ -14,12 +14,12 @@ import (
 )
 
 // s3Choice is the restore's S3 choice gate as the engine asks it.
-var s3Choice = steps.GateRequest{StepID: steps.S3ChoiceGate, Title: "Keep or remove objects created after the backup",
+var s3Choice = steps.GateRequest{StepID: "choose-s3", Title: "Keep or remove objects created after the backup",
 	Happens: "every object of the backup is written back into s3://thehive; objects created after the backup (counted before TheHive stopped): 3 objects (1.2 MiB); keep them, or remove them for an exact copy",
 	Loses:   "nothing yet: the choice is acted on only after the destructive gate", Rollback: "decline (esc) to stop here: nothing has been changed",
-	Default: steps.S3ChoiceKeep, Cluster: "lab-thehive", Choices: []steps.GateChoice{
-		{Key: steps.S3ChoiceKeep, Label: "keep the objects created after the backup"},
-		{Key: steps.S3ChoiceExact, Label: "remove them: an exact copy of the backup", Flag: "--s3-exact", Destructive: true}}}
+	Default: "keep", Cluster: "lab-thehive", Choices: []steps.GateChoice{
+		{Key: "keep", Label: "keep the objects created after the backup"},
+		{Key: "exact", Label: "remove them: an exact copy of the backup", Flag: "--s3-exact", Destructive: true}}}
 
 func TestChoiceGateKeys(t *testing.T) {
 	for _, tc := range []struct {
@@ -29,17 +29,17 @@ func TestChoiceGateKeys(t *testing.T) {
 		want     string
 		answered bool
 	}{
-		{"enter takes the default", steps.S3ChoiceKeep, []tea.Msg{key("enter")}, "keep", true},
-		{"the cursor starts on the default", steps.S3ChoiceExact, []tea.Msg{key("enter")}, "exact", true},
-		{"down, enter", steps.S3ChoiceKeep, []tea.Msg{key("down"), key("enter")}, "exact", true},
-		{"j, k, enter", steps.S3ChoiceKeep, []tea.Msg{key("j"), key("k"), key("enter")}, "keep", true},
-		{"down stops at the last", steps.S3ChoiceKeep, []tea.Msg{key("down"), key("down"), key("enter")}, "exact", true},
-		{"up stops at the first", steps.S3ChoiceKeep, []tea.Msg{key("up"), key("enter")}, "keep", true},
-		{"2 selects, enter takes", steps.S3ChoiceKeep, append(keysOf("2"), key("enter")), "exact", true},
-		{"1 selects", steps.S3ChoiceExact, append(keysOf("1"), key("enter")), "keep", true},
-		{"a number alone does not answer", steps.S3ChoiceKeep, keysOf("2"), "", false},
-		{"y does not answer", steps.S3ChoiceKeep, keysOf("y3"), "", false},
-		{"esc declines", steps.S3ChoiceKeep, []tea.Msg{key("down"), key("esc")}, "", true},
+		{"enter takes the default", "keep", []tea.Msg{key("enter")}, "keep", true},
+		{"the cursor starts on the default", "exact", []tea.Msg{key("enter")}, "exact", true},
+		{"down, enter", "keep", []tea.Msg{key("down"), key("enter")}, "exact", true},
+		{"j, k, enter", "keep", []tea.Msg{key("j"), key("k"), key("enter")}, "keep", true},
+		{"down stops at the last", "keep", []tea.Msg{key("down"), key("down"), key("enter")}, "exact", true},
+		{"up stops at the first", "keep", []tea.Msg{key("up"), key("enter")}, "keep", true},
+		{"2 selects, enter takes", "keep", append(keysOf("2"), key("enter")), "exact", true},
+		{"1 selects", "exact", append(keysOf("1"), key("enter")), "keep", true},
+		{"a number alone does not answer", "keep", keysOf("2"), "", false},
+		{"y does not answer", "keep", keysOf("y3"), "", false},
+		{"esc declines", "keep", []tea.Msg{key("down"), key("esc")}, "", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pick := make(chan string, 1)
@@ -71,7 +71,7 @@ func TestTUIChoose(t *testing.T) {
 			a.pick <- a.req.Choices[1].Key
 		}
 	})
-	if k, err := tui.Choose(context.Background(), s3Choice); err != nil || k != steps.S3ChoiceExact {
+	if k, err := tui.Choose(context.Background(), s3Choice); err != nil || k != "exact" {
 		t.Fatalf("Choose = %q %v, want exact", k, err)
 	}
 }
@@ -103,7 +103,7 @@ func TestLineApproverChoose(t *testing.T) {
 
 func TestPlainAndJSONCarryTheChoice(t *testing.T) {
 	var p, j bytes.Buffer
-	d := steps.GateDecision{Approved: true, By: "--s3-exact", Choice: steps.S3ChoiceExact}
+	d := steps.GateDecision{Approved: true, By: "--s3-exact", Choice: "exact"}
 	for _, r := range []steps.Reporter{NewPlain(&p), NewJSON(&j)} {
 		r.GateRequested(s3Choice)
 		r.GateDecided(s3Choice, d)

@@ -14,13 +14,6 @@ import (
 	"github.com/hotsnap/hotsnap/steps"
 )
 
-// The restore runbook's steps whose results the restore panel shows
-// (steps.Restore; TestRestoreStepIDs keeps them in step).
-const (
-	verifyStep   = "verify-backup"
-	topologyStep = "topology"
-)
-
 // pickState is the backup picker: the list and the selected backup.
 type pickState struct {
 	op     string
@@ -299,13 +292,13 @@ func (m model) restorePanel(room int) []string {
 	var bad []steps.CheckResult
 	var topo *steps.CheckResult
 	for i, c := range m.checks {
-		switch c.StepID {
-		case verifyStep:
+		switch m.component(c.StepID) {
+		case steps.ComponentBackup:
 			verify = append(verify, m.checkMark(c, true)+" "+c.Check)
 			if c.Status != steps.CheckPass {
 				bad = append(bad, c)
 			}
-		case topologyStep:
+		case steps.ComponentTopology:
 			if c.Check == "topology" || topo == nil {
 				topo = &m.checks[i]
 			}
@@ -344,10 +337,10 @@ func (m model) restoreSummary() []string {
 	for _, l := range r.Report {
 		b = append(b, m.wrapped("  "+l, "    ")...)
 	}
-	if r.LoadPath != "" || len(m.topoMap) > 0 {
+	if r.LoadedWith != "" || len(m.topoMap) > 0 {
 		head := "Topology"
-		if r.LoadPath != "" {
-			head += ": keyspace loaded with " + loadCommand(r.LoadPath)
+		if r.LoadedWith != "" {
+			head += ": keyspace loaded with " + r.LoadedWith
 		}
 		if len(m.topoMap) > 0 {
 			head += " (current node ← backup node)"
@@ -359,12 +352,4 @@ func (m model) restoreSummary() []string {
 	}
 	b = append(b, "", "Next: open TheHive and check recent cases and attachments · take a fresh backup (Home: Back up now)")
 	return b
-}
-
-// loadCommand names the command of a load path.
-func loadCommand(p string) string {
-	if p == steps.LoadImport {
-		return "nodetool import"
-	}
-	return p
 }

@@ -10,30 +10,29 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
 )
 
 var restoreSteps = []steps.StepInfo{
-	{Index: 1, Total: 11, ID: "ssh", Title: "SSH and sudo on every node", Kind: steps.KindCheck},
-	{Index: 2, Total: 11, ID: "verify-backup", Title: "Verify the backup before touching anything", Kind: steps.KindCheck},
-	{Index: 3, Total: 11, ID: "ring", Title: "Cassandra: every node UN", Kind: steps.KindCheck},
-	{Index: 4, Total: 11, ID: "topology", Title: "Compare the backup's topology with the cluster now", Kind: steps.KindCheck},
-	{Index: 5, Total: 11, ID: "approve-stop", Title: "Stop TheHive on every node", Kind: steps.KindGate},
-	{Index: 6, Total: 11, ID: "stop-thehive", Title: "Stop TheHive and prove it stopped", Kind: steps.KindAction},
-	{Index: 7, Total: 11, ID: "approve-restore", Title: "Replace the data with the backup", Kind: steps.KindGate, Destructive: true},
-	{Index: 8, Total: 11, ID: "cassandra", Title: "Restore the keyspace", Kind: steps.KindAction, Destructive: true},
-	{Index: 9, Total: 11, ID: "elasticsearch", Title: "Restore the Elasticsearch indices", Kind: steps.KindAction, Destructive: true},
-	{Index: 10, Total: 11, ID: "files", Title: "Restore the attachments with their owners and modes", Kind: steps.KindAction, Destructive: true},
-	{Index: 11, Total: 11, ID: "start-thehive", Title: "Start TheHive and wait until it is healthy", Kind: steps.KindAction},
+	{Index: 1, Total: 11, ID: "ssh", Title: "SSH and sudo on every node", Kind: steps.KindCheck, Component: "host"},
+	{Index: 2, Total: 11, ID: "verify-backup", Title: "Verify the backup before touching anything", Kind: steps.KindCheck, Component: "backup"},
+	{Index: 3, Total: 11, ID: "ring", Title: "Cassandra: every node UN", Kind: steps.KindCheck, Component: "cassandra"},
+	{Index: 4, Total: 11, ID: "topology", Title: "Compare the backup's topology with the cluster now", Kind: steps.KindCheck, Component: "topology"},
+	{Index: 5, Total: 11, ID: "approve-stop", Title: "Stop TheHive on every node", Kind: steps.KindGate, Component: "thehive"},
+	{Index: 6, Total: 11, ID: "stop-thehive", Title: "Stop TheHive and prove it stopped", Kind: steps.KindAction, Component: "thehive"},
+	{Index: 7, Total: 11, ID: "approve-restore", Title: "Replace the data with the backup", Kind: steps.KindGate, Component: "backup", Destructive: true},
+	{Index: 8, Total: 11, ID: "cassandra", Title: "Restore the keyspace", Kind: steps.KindAction, Component: "cassandra", Destructive: true},
+	{Index: 9, Total: 11, ID: "elasticsearch", Title: "Restore the Elasticsearch indices", Kind: steps.KindAction, Component: "elasticsearch", Destructive: true},
+	{Index: 10, Total: 11, ID: "files", Title: "Restore the attachments with their owners and modes", Kind: steps.KindAction, Component: "attachments", Destructive: true},
+	{Index: 11, Total: 11, ID: "start-thehive", Title: "Start TheHive and wait until it is healthy", Kind: steps.KindAction, Component: "thehive"},
 }
 
 const restoreID = "hotsnap-20261122-180000-a1b2"
 
 // testRestoreJob is a restore job whose Restore returns a copy of rf: the
-// test sets rf's LoadPath and Report as the run goes.
+// test sets rf's LoadedWith and Report as the run goes.
 func testRestoreJob(rf *RestoreFacts) *Job {
 	return &Job{
 		Runbook: steps.Runbook{Name: "restore", Cluster: "lab-thehive", Steps: []steps.Step{
@@ -75,9 +74,11 @@ func testBackups(now time.Time) *BackupList {
 }
 
 func testEstimate() *steps.Estimate {
-	return &steps.Estimate{Cassandra: map[string]int64{"node1": 20 << 20, "node2": 21 << 20, "node3": 19 << 20},
-		Elasticsearch: 3 << 20, ESIndices: []string{"thehive_global", "thehive-audits"},
-		Attachments: 2 << 20, AttachmentsAt: "node1:/opt/thp/thehive/files", Rate: 12 << 20, RateFrom: restoreID}
+	return &steps.Estimate{Parts: []steps.EstimatePart{
+		{Name: "Cassandra", Nodes: map[string]int64{"node1": 20 << 20, "node2": 21 << 20, "node3": 19 << 20}},
+		{Name: "attachments", Bytes: 2 << 20, Where: "node1:/opt/thp/thehive/files"}},
+		Elsewhere: []steps.EstimatePart{{Name: "Elasticsearch", Bytes: 3 << 20, Where: "thehive_global, thehive-audits", Into: "its own snapshot repository"}},
+		Rate:      12 << 20, RateFrom: restoreID}
 }
 
 // restoreScreens are the screens of the backup picker, Plan review with the
@@ -108,7 +109,7 @@ func restoreScreens(c *fakeClock) map[string]func() tea.Model {
 					m = update(m, stepOutputMsg{step: s.ID, line: fmt.Sprintf("%-8s 10.77.3.1%d host %d1a2b3c4 ← backup of %s", n, i+1, i+1, n)})
 				}
 				m = update(m, checkMsg{r: steps.CheckResult{StepID: s.ID, Check: "topology", Status: steps.CheckPass, Evidence: "backup: 3 nodes, now: 3 nodes; loading with import"}})
-				rf.LoadPath = steps.LoadImport
+				rf.LoadedWith = "nodetool import"
 			}
 			c.advance(time.Second)
 			m = update(m, stepFinishedMsg{info: s, res: steps.StepResult{ID: s.ID, State: steps.StateDone, Duration: time.Second}})
@@ -143,7 +144,7 @@ func restoreScreens(c *fakeClock) map[string]func() tea.Model {
 			job.Estimate = func(context.Context) (*steps.Estimate, error) { return nil, nil }
 			e := testEstimate()
 			e.Rate, e.RateFrom = 0, ""
-			delete(e.Cassandra, "node3")
+			delete(e.Part("Cassandra").Nodes, "node3")
 			e.Problems = []string{"node3: cannot measure the keyspace (node3: run `du -sb /var/lib/cassandra/data/thehive`: exit 1: du: cannot access): check cassandra.data_dir / nodes[].paths.cassandra_data"}
 			m := update(newModel(testConfig(c), &bridge{}), jobReadyMsg{op: "backup", job: job})
 			return update(m, estimateMsg{job: job, est: e})
@@ -339,35 +340,6 @@ func TestRestoreSummaryShowsReport(t *testing.T) {
 	}
 }
 
-// TestRestoreStepIDs keeps the step IDs the restore panel reads, and the
-// IDs of the steps that report bytes, in step with the runbooks.
-func TestRestoreStepIDs(t *testing.T) {
-	inv, err := config.Load("../testdata/inventory/thehive-cluster.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := &steps.Env{Inv: inv}
-	m := &repo.Manifest{ID: restoreID, Keyspace: "thehive", Elasticsearch: &repo.ESSnapshot{Indices: []string{"thehive_global"}},
-		Files: &repo.FileStore{Provider: repo.ProviderLocalFS}, Cassandra: []repo.NodeArchive{{Node: "node1"}}}
-	ids := map[string]bool{}
-	for _, s := range steps.Restore(env, &steps.RestoreRun{Manifest: m}).Steps {
-		ids[s.ID] = true
-	}
-	for _, s := range steps.Backup(env, &steps.BackupRun{ID: restoreID}).Steps {
-		ids[s.ID] = true
-	}
-	for _, id := range []string{verifyStep, topologyStep} {
-		if !ids[id] {
-			t.Errorf("the restore runbook has no step %q any more: the restore panel reads it", id)
-		}
-	}
-	for id := range componentNames {
-		if !ids[id] {
-			t.Errorf("no runbook has a step %q any more: componentNames names it", id)
-		}
-	}
-}
-
 func TestPickerListsTheDocumentedScriptsBackups(t *testing.T) {
 	c := testClock()
 	var picked []string
@@ -404,5 +376,27 @@ func TestPickerListsTheDocumentedScriptsBackups(t *testing.T) {
 	m = update(newModel(restoreConfig(c, list, &picked, &RestoreFacts{}), &bridge{}), pickReadyMsg{op: "restore", list: list})
 	if v := view(m); !strings.Contains(v, "no backup of TheHive's documented scripts in /mnt/backup") || strings.Contains(v, "Made by") {
 		t.Errorf("the note on documented backups is missing:\n%s", v)
+	}
+}
+
+// TestProgressLabels: a progress bar is named by its step's component, a
+// check's as verifying it, a step before the component's destructive one
+// as staging it; a step the run did not announce keeps its ID.
+func TestProgressLabels(t *testing.T) {
+	var m model
+	for _, s := range []steps.StepInfo{
+		{ID: "verify-backup", Kind: steps.KindCheck, Component: steps.ComponentBackup},
+		{ID: "stage", Kind: steps.KindAction, Component: "cassandra"},
+		{ID: "approve-restore", Kind: steps.KindGate, Component: steps.ComponentBackup, Destructive: true},
+		{ID: "cassandra", Kind: steps.KindAction, Component: "cassandra", Destructive: true},
+		{ID: "es-wait", Kind: steps.KindAction, Component: "elasticsearch"},
+	} {
+		m.rows = append(m.rows, stepRow{info: s})
+	}
+	for step, want := range map[string]string{"verify-backup": "verify backup", "stage": "cassandra (staging)", "cassandra": "cassandra",
+		"es-wait": "elasticsearch", "unknown": "unknown"} {
+		if got := m.progressLabel(step); got != want {
+			t.Errorf("progressLabel(%s) = %q, want %q", step, got, want)
+		}
 	}
 }

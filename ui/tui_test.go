@@ -19,9 +19,9 @@ import (
 func fakeRun(gate steps.GateRequest, approved *bool) func(ctx context.Context, rep steps.Reporter, ap steps.Approver) error {
 	return func(ctx context.Context, rep steps.Reporter, ap steps.Approver) error {
 		infos := []steps.StepInfo{
-			{Index: 1, Total: 3, ID: "ring", Title: "Cassandra ring", Kind: steps.KindCheck},
-			{Index: 2, Total: 3, ID: "approve", Title: "Start the backup", Kind: steps.KindGate},
-			{Index: 3, Total: 3, ID: "stream", Title: "Stream every table", Kind: steps.KindAction},
+			{Index: 1, Total: 3, ID: "ring", Title: "Cassandra ring", Kind: steps.KindCheck, Component: "cassandra"},
+			{Index: 2, Total: 3, ID: "approve", Title: "Start the backup", Kind: steps.KindGate, Component: "backup"},
+			{Index: 3, Total: 3, ID: "stream", Title: "Stream every table", Kind: steps.KindAction, Component: "cassandra"},
 		}
 		rep.RunStarted("run-1", "backup", infos)
 		rep.StepStarted(infos[0])

@@ -102,9 +102,9 @@ type RestoreFacts struct {
 	Taken      time.Time
 	Size       int64
 	Components []string
-	// LoadPath is steps.LoadImport or steps.LoadSSTableLoader once the
-	// topologies were compared ("" before).
-	LoadPath string
+	// LoadedWith is the command that loads the keyspace ("nodetool import",
+	// "sstableloader") once the topologies were compared ("" before).
+	LoadedWith string
 	// Report is the restore's report (RestoreRun.Report) once it ended.
 	Report []string
 }
@@ -466,7 +466,7 @@ func (m model) engineEvent(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case stepOutputMsg:
 		m.addLog(msg.node, msg.line)
-		if msg.step == topologyStep && msg.node == "" {
+		if m.component(msg.step) == steps.ComponentTopology && msg.node == "" {
 			m.topoMap = append(m.topoMap, msg.line)
 		}
 		tail := append(m.stepLog[msg.step], m.logLines[len(m.logLines)-1])

@@ -66,11 +66,11 @@ func testJob() *Job {
 }
 
 var backupSteps = []steps.StepInfo{
-	{Index: 1, Total: 5, ID: "ssh", Title: "SSH and sudo on every node", Kind: steps.KindCheck},
-	{Index: 2, Total: 5, ID: "ring", Title: "Cassandra ring", Kind: steps.KindCheck},
-	{Index: 3, Total: 5, ID: "approve", Title: "Start the backup", Kind: steps.KindGate},
-	{Index: 4, Total: 5, ID: "stream", Title: "Stream every table into the repository", Kind: steps.KindAction},
-	{Index: 5, Total: 5, ID: "manifest", Title: "Write manifest.json", Kind: steps.KindAction},
+	{Index: 1, Total: 5, ID: "ssh", Title: "SSH and sudo on every node", Kind: steps.KindCheck, Component: "host"},
+	{Index: 2, Total: 5, ID: "ring", Title: "Cassandra ring", Kind: steps.KindCheck, Component: "cassandra"},
+	{Index: 3, Total: 5, ID: "approve", Title: "Start the backup", Kind: steps.KindGate, Component: "backup"},
+	{Index: 4, Total: 5, ID: "stream", Title: "Stream every table into the repository", Kind: steps.KindAction, Component: "cassandra"},
+	{Index: 5, Total: 5, ID: "manifest", Title: "Write manifest.json", Kind: steps.KindAction, Component: "repository"},
 }
 
 // update feeds msgs to m in order.

@@ -337,10 +337,41 @@ func (m model) stepsView(room int) []string {
 	return lines
 }
 
-// componentNames are the components the steps that move bytes stand for.
-var componentNames = map[string]string{
-	"stream": "cassandra", "cassandra": "cassandra", "es-wait": "elasticsearch", "elasticsearch": "elasticsearch",
-	"files": "attachments", verifyStep: "verify backup", "stage": "cassandra (staging)",
+// component is the component of step (StepInfo.Component), "" for a step
+// the run did not announce.
+func (m model) component(step string) string {
+	if r := m.row(step); r != nil {
+		return r.info.Component
+	}
+	return ""
+}
+
+// progressLabel names the progress bar of step by its component: a check
+// that moves bytes verifies them ("verify backup"); a step that moves a
+// component's bytes before that component's destructive step stages them
+// ("cassandra (staging)"). A step without a component keeps its ID.
+func (m model) progressLabel(step string) string {
+	at := -1
+	for i, r := range m.rows {
+		if r.info.ID == step {
+			at = i
+		}
+	}
+	if at < 0 || m.rows[at].info.Component == "" {
+		return step
+	}
+	info := m.rows[at].info
+	switch {
+	case info.Kind == steps.KindCheck:
+		return "verify " + info.Component
+	case !info.Destructive:
+		for _, r := range m.rows[at+1:] {
+			if r.info.Component == info.Component && r.info.Destructive && r.info.Kind != steps.KindGate {
+				return info.Component + " (staging)"
+			}
+		}
+	}
+	return info.Component
 }
 
 // progressView is one bar per component (every step that reported bytes,
@@ -362,10 +393,7 @@ func (m model) progressView() []string {
 	out := []string{m.st.header.Render("Progress")}
 	for _, step := range order {
 		rows := byStep[step]
-		agg := &progressRow{step: step, node: componentNames[step], unit: rows[0].unit, first: rows[0].first, last: rows[0].last}
-		if agg.node == "" {
-			agg.node = step
-		}
+		agg := &progressRow{step: step, node: m.progressLabel(step), unit: rows[0].unit, first: rows[0].first, last: rows[0].last}
 		for _, p := range rows {
 			agg.done += p.done
 			agg.total += p.total

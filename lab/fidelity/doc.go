@@ -8,7 +8,7 @@
 // lab/cassandra/testdata/real-outputs) and the live output of the matching
 // stand-in (an in-process Cassandra ring on 127.0.0.1-3, the systemctl shim
 // running a unit) with the same parser, the one hotsnap uses (package
-// steps), and compare their shapes: which fields the parser filled, the
+// steps/parse), and compare their shapes: which fields the parser filled, the
 // error type and the exit status. A difference is either a stand-in bug or
 // listed, with its reason, as a documented one.
 //

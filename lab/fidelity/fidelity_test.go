@@ -21,7 +21,8 @@ import (
 	"github.com/hotsnap/hotsnap/lab/cassandra"
 	"github.com/hotsnap/hotsnap/lab/internal/testports"
 	"github.com/hotsnap/hotsnap/lab/thehive"
-	"github.com/hotsnap/hotsnap/steps"
+
+	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
 // samplesDir is the copy of reference/real-outputs/cassandra kept with the
@@ -61,14 +62,14 @@ func shape(v any, err error) map[string]bool {
 	out := map[string]bool{}
 	if err != nil {
 		out["error "+fmt.Sprintf("%T", err)] = true
-		for _, s := range []error{steps.ErrJMXDown, steps.ErrSnapshotExists, steps.ErrKeyspaceNotFound} {
+		for _, s := range []error{parse.ErrJMXDown, parse.ErrSnapshotExists, parse.ErrKeyspaceNotFound} {
 			if errors.Is(err, s) {
 				out["error is "+s.Error()] = true
 			}
 		}
-		var ne *steps.NodetoolError
+		var ne *parse.NodetoolError
 		if errors.As(err, &ne) {
-			out["error *steps.NodetoolError"] = true
+			out["error *parse.NodetoolError"] = true
 		}
 		return out
 	}
@@ -204,18 +205,18 @@ func ignoreExit(f func(string) (any, error)) parser {
 }
 
 var (
-	parseStatus = ignoreExit(func(s string) (any, error) { return steps.ParseNodetoolStatus(s) })
-	parseErr    = ignoreExit(func(s string) (any, error) { return nil, steps.ParseNodetoolError(s) })
-	parseVer    = ignoreExit(func(s string) (any, error) { return steps.ParseNodetoolVersion(s) })
-	parseInfo   = ignoreExit(func(s string) (any, error) { return steps.ParseNodetoolInfo(s) })
-	parseDesc   = ignoreExit(func(s string) (any, error) { return steps.ParseDescribeCluster(s) })
-	parseNet    = ignoreExit(func(s string) (any, error) { return steps.ParseNetstats(s) })
-	parseList   = ignoreExit(func(s string) (any, error) { return steps.ParseListSnapshots(s) })
-	parseSnap   = ignoreExit(func(s string) (any, error) { return steps.ParseSnapshotOutput(s) })
-	parseClear  = ignoreExit(func(s string) (any, error) { return steps.ParseClearSnapshot(s) })
-	parseActive = func(s string, exit int) (any, error) { return steps.ParseIsActive(s, exit) }
-	parseUnit   = ignoreExit(func(s string) (any, error) { return steps.ParseSystemctlStatus(s) })
-	parseTH     = ignoreExit(func(s string) (any, error) { return steps.ParseTheHiveStatus([]byte(s)) })
+	parseStatus = ignoreExit(func(s string) (any, error) { return parse.ParseNodetoolStatus(s) })
+	parseErr    = ignoreExit(func(s string) (any, error) { return nil, parse.ParseNodetoolError(s) })
+	parseVer    = ignoreExit(func(s string) (any, error) { return parse.ParseNodetoolVersion(s) })
+	parseInfo   = ignoreExit(func(s string) (any, error) { return parse.ParseNodetoolInfo(s) })
+	parseDesc   = ignoreExit(func(s string) (any, error) { return parse.ParseDescribeCluster(s) })
+	parseNet    = ignoreExit(func(s string) (any, error) { return parse.ParseNetstats(s) })
+	parseList   = ignoreExit(func(s string) (any, error) { return parse.ParseListSnapshots(s) })
+	parseSnap   = ignoreExit(func(s string) (any, error) { return parse.ParseSnapshotOutput(s) })
+	parseClear  = ignoreExit(func(s string) (any, error) { return parse.ParseClearSnapshot(s) })
+	parseActive = func(s string, exit int) (any, error) { return parse.ParseIsActive(s, exit) }
+	parseUnit   = ignoreExit(func(s string) (any, error) { return parse.ParseSystemctlStatus(s) })
+	parseTH     = ignoreExit(func(s string) (any, error) { return parse.ParseTheHiveStatus([]byte(s)) })
 )
 
 // fcase compares one sample with one live invocation.
@@ -299,7 +300,7 @@ var elsewhere = map[string]string{
 const pre4Describe = "3.11 prints no Stats, Data Centers or Database versions sections; 4.x (and the stand-in) does"
 
 // TestCassandraSamplesAgainstStandIns: every sample a hotsnap parser reads
-// (as steps.TestEverySampleIsClaimed lists them) is compared with a live
+// (as parse.TestEverySampleIsClaimed lists them) is compared with a live
 // stand-in output parsed by the same parser.
 func TestCassandraSamplesAgainstStandIns(t *testing.T) {
 	r := startRing(t)

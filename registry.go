@@ -1,0 +1,12 @@
+package main
+
+import (
+	"github.com/hotsnap/hotsnap/runbooks"
+	"github.com/hotsnap/hotsnap/runbooks/thehive"
+)
+
+// platforms are the platforms this hotsnap has runbooks for: adding one is
+// a package under runbooks/ and one entry here.
+var platforms = runbooks.NewRegistry(
+	thehive.Platform{},
+)

@@ -1,0 +1,402 @@
+package cassandra
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"path"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/hotsnap/hotsnap/config"
+	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/parse"
+)
+
+// Checks is what a platform adds to the Cassandra checks.
+type Checks struct {
+	// Seen, when set, receives each release version a node runs.
+	Seen func(release string)
+	// Supported rates a release for the platform: a warning and its
+	// remedy, or a pass ("" remedy).
+	Supported func(release string) (steps.CheckStatus, string)
+	// KeyspaceConf says where the platform configures its keyspace
+	// ("db.janusgraph.storage.cql.keyspace in /etc/thehive/application.conf").
+	KeyspaceConf string
+}
+
+// Commands of the tools check: the restore node (the first Cassandra node,
+// which runs sstableloader when the topology changed) also looks for
+// sstableloader.
+const (
+	tarVersionCmd    = "tar --version | head -n 1"
+	sstableloaderCmd = "command -v sstableloader"
+)
+
+// ToolsCheck is the check of the tools on every node: nodetool and the
+// Cassandra version (one version on every node, rated by o.Supported),
+// tar, and sstableloader on the restore node (the first Cassandra node).
+func ToolsCheck(env *steps.Env, o Checks) steps.Step {
+	nodes := env.NodesWith(config.RoleCassandra)
+	loader := nodes[0]
+	const cmd = "nodetool version"
+	return steps.Step{
+		ID: "cassandra-tools", Title: "Tools on every node: nodetool and the Cassandra version, tar; sstableloader on the restore node", Kind: steps.KindCheck, Component: Component,
+		Plan: func() []steps.PlannedCommand {
+			var out []steps.PlannedCommand
+			for _, n := range nodes {
+				c := cmd + "; " + tarVersionCmd
+				if n == loader {
+					c += "; " + sstableloaderCmd
+				}
+				out = append(out, steps.PlannedCommand{Node: n, Cmd: c})
+			}
+			return out
+		},
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
+			var mu sync.Mutex
+			versions := map[string][]string{}
+			steps.EachNode(rc, nodes, func(rc *steps.RunContext, n string) {
+				release := ""
+				out, err := rc.Stdout(ctx, n, cmd, false)
+				if err != nil {
+					rc.Check(steps.CheckResult{Check: "nodetool", Node: n, Status: steps.CheckFail, Evidence: err.Error(),
+						Remedy: "start Cassandra on this node (`sudo systemctl start cassandra`) and check `nodetool status`"})
+				} else if v, err := parse.ParseNodetoolVersion(out); err != nil {
+					rc.Check(steps.CheckResult{Check: "nodetool", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
+				} else {
+					release = v.Release
+					st, rem := steps.CheckPass, ""
+					if o.Supported != nil {
+						st, rem = o.Supported(v.Release)
+					}
+					rc.Check(steps.CheckResult{Check: "cassandra version", Node: n, Status: st, Evidence: "nodetool version: ReleaseVersion: " + v.Release, Remedy: rem})
+					mu.Lock()
+					versions[v.Release] = append(versions[v.Release], n)
+					mu.Unlock()
+					if o.Seen != nil {
+						o.Seen(v.Release)
+					}
+				}
+				if tv, err := rc.Stdout(ctx, n, tarVersionCmd, false); err != nil || strings.TrimSpace(tv) == "" {
+					rc.Check(steps.CheckResult{Check: "tar", Node: n, Status: steps.CheckFail, Evidence: fmt.Sprintf("tar --version: %v", orNotFound(err)),
+						Remedy: "install tar on this node (`sudo apt-get install tar` or `sudo dnf install tar`): the backup streams every table with it"})
+				} else {
+					rc.Check(steps.CheckResult{Check: "tar", Node: n, Status: steps.CheckPass, Evidence: strings.TrimSpace(tv)})
+				}
+				if n != loader {
+					return
+				}
+				p, err := rc.Stdout(ctx, n, sstableloaderCmd, false)
+				if err != nil || strings.TrimSpace(p) == "" {
+					rc.Check(steps.CheckResult{Check: "sstableloader", Node: n, Status: steps.CheckWarn, Evidence: "sstableloader not found on the restore node",
+						Remedy: "install Cassandra's tools on " + n + " (the cassandra package ships sstableloader in its bin/ or tools/bin/): a restore to a changed topology loads with it"})
+					return
+				}
+				ev := "sstableloader at " + strings.TrimSpace(p)
+				if release != "" {
+					ev += " (ships with Cassandra " + release + ")"
+				}
+				rc.Check(steps.CheckResult{Check: "sstableloader", Node: n, Status: steps.CheckPass, Evidence: ev})
+			})
+			if len(versions) > 1 {
+				rc.Check(steps.CheckResult{Check: "one cassandra version", Status: steps.CheckFail, Evidence: fmt.Sprintf("nodes run different versions: %v", versions),
+					Remedy: "finish the rolling upgrade before taking a backup"})
+			}
+			return nil
+		},
+	}
+}
+
+// orNotFound is err, or "not found" for a command that printed nothing.
+func orNotFound(err error) string {
+	if err == nil {
+		return "not found"
+	}
+	return err.Error()
+}
+
+// DiskCheck is the check of the free disk for snapshots on every Cassandra
+// node, against the keyspace's size there.
+func DiskCheck(env *steps.Env) steps.Step {
+	nodes := env.NodesWith(config.RoleCassandra)
+	ks := env.Inv.Cassandra.Keyspace
+	dfCmd := func(n string) string { return "df -PB1 " + remote.Quote(DataDir(env, n)) }
+	duCmd := func(n string) string { return KeyspaceDUCmd(env, n) }
+	cmdFor := func(n string) string { return dfCmd(n) + " && " + duCmd(n) }
+	return steps.Step{
+		ID: "disk", Title: "Free disk for snapshots on every Cassandra node", Kind: steps.KindCheck, Component: Component,
+		Why: "A snapshot is hard links: it costs nothing at first, but holds every SSTable until it is cleared, so compaction needs room for new files next to it.",
+		Plan: func() []steps.PlannedCommand {
+			var out []steps.PlannedCommand
+			for _, n := range nodes {
+				out = append(out, steps.PlannedCommand{Node: n, Cmd: cmdFor(n), Sudo: true})
+			}
+			return out
+		},
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
+			steps.EachNode(rc, nodes, func(rc *steps.RunContext, n string) {
+				out, err := rc.Stdout(ctx, n, dfCmd(n), true)
+				var du string
+				if err == nil {
+					du, err = rc.Stdout(ctx, n, duCmd(n), true)
+				}
+				if err != nil {
+					rc.Check(steps.CheckResult{Check: "disk", Node: n, Status: steps.CheckFail, Evidence: err.Error(),
+						Remedy: "check that " + path.Join(DataDir(env, n), ks) + " exists (cassandra.data_dir / nodes[].paths.cassandra_data)"})
+					return
+				}
+				dfs, err := parse.ParseDF(out)
+				if err != nil || len(dfs) == 0 {
+					rc.Check(steps.CheckResult{Check: "disk", Node: n, Status: steps.CheckFail, Evidence: fmt.Sprintf("df: %v", err)})
+					return
+				}
+				df := dfs[0]
+				used := parse.ParseDU(du)
+				r := steps.CheckResult{Check: "disk", Node: n, Status: steps.CheckPass,
+					Evidence: fmt.Sprintf("%s free on %s; keyspace %s uses %s", steps.HumanBytes(df.AvailBytes), df.MountPoint, ks, steps.HumanBytes(used))}
+				if df.AvailBytes < used {
+					r.Status, r.Remedy = steps.CheckWarn, "free space is below the keyspace size: compaction during the backup may fill the disk"
+				}
+				rc.Check(r)
+			})
+			return nil
+		},
+	}
+}
+
+// RingCheck is the check of the ring from the first node that answers:
+// every node UN, the keyspace present, no streams pending; a ring member
+// missing from the inventory is a warning.
+func RingCheck(env *steps.Env, o Checks) steps.Step {
+	nodes := env.NodesWith(config.RoleCassandra)
+	ks := env.Inv.Cassandra.Keyspace
+	status := "nodetool status " + remote.Quote(ks)
+	return steps.Step{
+		ID: "ring", Title: "Cassandra ring: every node UN, keyspace present, no pending streams", Kind: steps.KindCheck, Component: Component,
+		Why:  "The runbook requires all nodes `UN` in `nodetool status` and a clean `nodetool netstats` before a backup.",
+		Plan: steps.PlanEach(nodes[:1], status+"; nodetool netstats", false),
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
+			var out, from string
+			var err error
+			missing := false
+			for _, n := range nodes { // the first node that answers
+				from = n
+				if out, err = rc.Stdout(ctx, n, status, false); err == nil {
+					break
+				}
+				// nodetool prints "Error: The keyspace X, does not exist" on stdout.
+				if missing = errors.Is(parse.ParseNodetoolError(out), parse.ErrKeyspaceNotFound); missing {
+					break
+				}
+			}
+			if missing {
+				rc.Check(steps.CheckResult{Check: "keyspace", Node: from, Status: steps.CheckFail, Evidence: strings.TrimSpace(out),
+					Remedy: fmt.Sprintf("keyspace %s is missing: check cassandra.keyspace against %s; if it was dropped, restore it from a backup (`hotsnap restore ID`)", ks, o.KeyspaceConf)})
+				return nil
+			}
+			if err != nil {
+				rc.Check(steps.CheckResult{Check: "ring", Node: from, Status: steps.CheckFail, Evidence: err.Error(),
+					Remedy: "start Cassandra on the nodes (`sudo systemctl start cassandra`) and check `nodetool status`"})
+				return nil
+			}
+			ring, err := parse.ParseNodetoolStatus(out)
+			if err != nil {
+				rc.Check(steps.CheckResult{Check: "ring", Node: from, Status: steps.CheckFail, Evidence: err.Error()})
+				return nil
+			}
+			want := map[string]string{} // address → inventory name
+			for _, n := range env.Inv.NodesWithRole(config.RoleCassandra) {
+				want[n.Host] = n.Name
+			}
+			for _, r := range ring.Nodes() {
+				name := want[r.Address]
+				where := name
+				if where == "" {
+					where = r.Address
+				}
+				if r.Up() {
+					rc.Check(steps.CheckResult{Check: "ring state", Node: where, Status: steps.CheckPass, Evidence: fmt.Sprintf("UN %s load %s owns %.1f%% (dc %s)", r.Address, r.Load, r.Owns, r.Datacenter)})
+				} else {
+					rc.Check(steps.CheckResult{Check: "ring state", Node: where, Status: steps.CheckFail, Evidence: fmt.Sprintf("%c%c %s in `nodetool status` seen from %s", r.Status, r.State, r.Address, from),
+						Remedy: "bring the node back (`sudo systemctl start cassandra` on it) and wait for UN; a backup needs every replica"})
+				}
+				if name == "" {
+					rc.Check(steps.CheckResult{Check: "inventory", Node: r.Address, Status: steps.CheckWarn, Evidence: "ring member not in the inventory",
+						Remedy: "add it to the inventory (hotsnap init discovers every ring member)"})
+				}
+			}
+			ns, err := rc.Stdout(ctx, from, "nodetool netstats", false)
+			if err == nil {
+				if st, perr := parse.ParseNetstats(ns); perr == nil && !st.Idle() {
+					rc.Check(steps.CheckResult{Check: "streams", Node: from, Status: steps.CheckWarn, Evidence: "streaming or pending work in `nodetool netstats`",
+						Remedy: "wait for streaming to finish (`nodetool netstats`) before the backup"})
+				} else if perr == nil {
+					rc.Check(steps.CheckResult{Check: "streams", Node: from, Status: steps.CheckPass, Evidence: "no streams in progress"})
+				}
+			}
+			return nil
+		},
+	}
+}
+
+// ReplicationCheck logs in with CQL (through the first node's tunnel) and
+// checks the keyspace's replication against the node count in every data
+// center (rateReplication).
+func ReplicationCheck(env *steps.Env, o Checks) steps.Step {
+	c := env.Inv.Cassandra
+	nodes := env.Inv.NodesWithRole(config.RoleCassandra)
+	return steps.Step{
+		ID: "cql", Title: "CQL: login, keyspace replication against the node count", Kind: steps.KindCheck, Component: Component,
+		Why: "The runbook asks for the keyspace to replicate 100% of the data on every node (RF = node count), so that every node's snapshot is a full copy.",
+		Plan: func() []steps.PlannedCommand {
+			return []steps.PlannedCommand{{Node: nodes[0].Name, Cmd: fmt.Sprintf("CQL via SSH tunnel to %s:%d: SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = '%s'", nodes[0].Host, c.Port, c.Keyspace)}}
+		},
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
+			var hosts []string
+			for _, n := range nodes {
+				hosts = append(hosts, n.Host)
+			}
+			s, err := remote.NewCQLSession(remote.CQLOptions{Hosts: hosts, Port: c.Port, Username: c.Username, Password: env.CassandraPassword, Dial: env.Dial(nodes[0].Name)})
+			if err != nil {
+				r := steps.CheckResult{Check: "cql login", Node: nodes[0].Name, Status: steps.CheckFail, Evidence: err.Error(),
+					Remedy: "check cassandra.username/password (the runbook's admin superuser) and that port " + strconv.Itoa(c.Port) + " listens on the node addresses"}
+				rc.Check(r)
+				return nil
+			}
+			defer s.Close()
+			auth := "without authentication"
+			if c.Username != "" {
+				auth = "as " + c.Username
+			}
+			rc.Check(steps.CheckResult{Check: "cql login", Node: nodes[0].Name, Status: steps.CheckPass, Evidence: "connected " + auth})
+			var repl map[string]string
+			if err := s.Query("SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?", c.Keyspace).ScanContext(ctx, &repl); err != nil {
+				rc.Check(steps.CheckResult{Check: "replication", Status: steps.CheckFail, Evidence: fmt.Sprintf("keyspace %s: %v", c.Keyspace, err),
+					Remedy: "check cassandra.keyspace against " + o.KeyspaceConf})
+				return nil
+			}
+			// Nodes per data center, from one coordinator's system.local
+			// and system.peers_v2 (a pinned session); unknown if it fails.
+			var perDC map[string]int
+			if ps, err := remote.NewCQLSession(remote.CQLOptions{Hosts: hosts, Port: c.Port, Username: c.Username, Password: env.CassandraPassword, Dial: env.Dial(nodes[0].Name), Pin: true}); err == nil {
+				if ring, err := (Session{ps}).Topology(ctx); err == nil {
+					perDC = map[string]int{}
+					for _, h := range ring {
+						perDC[h.DC]++
+					}
+				}
+				ps.Close()
+			}
+			r := rateReplication(c.Keyspace, repl, perDC, len(nodes))
+			rc.Check(r)
+			return nil
+		},
+	}
+}
+
+// rateReplication checks the runbook's "replicate 100% of your data": the
+// keyspace's replication factor equals the node count, in every data center
+// (perDC: node count per DC from system.local/peers; nil when unknown, then
+// the sum of the factors is compared with nodes). The remedy is the
+// runbook's ALTER KEYSPACE with this cluster's data centers and counts.
+func rateReplication(ks string, repl map[string]string, perDC map[string]int, nodes int) steps.CheckResult {
+	class := repl["class"]
+	if i := strings.LastIndex(class, "."); i >= 0 {
+		class = class[i+1:]
+	}
+	r := steps.CheckResult{Check: "replication", Status: steps.CheckPass}
+	var short []string
+	if len(perDC) == 0 {
+		perDC = nil
+	}
+	dcs := slices.Sorted(maps.Keys(perDC))
+	if class == "NetworkTopologyStrategy" && perDC != nil {
+		var have []string
+		for _, dc := range dcs {
+			rf, _ := strconv.Atoi(repl[dc])
+			have = append(have, fmt.Sprintf("%s: RF %d on %d nodes", dc, rf, perDC[dc]))
+			if rf < perDC[dc] {
+				short = append(short, dc)
+			}
+		}
+		r.Evidence = fmt.Sprintf("%s: %s, %s", ks, class, strings.Join(have, ", "))
+	} else {
+		rf := replicationFactor(repl)
+		r.Evidence = fmt.Sprintf("%s: %s, RF %d on %d nodes", ks, class, rf, nodes)
+		if rf < nodes {
+			short = append(short, "")
+		}
+	}
+	if len(short) == 0 {
+		return r
+	}
+	r.Status = steps.CheckFail
+	want := []string{"'class' : 'NetworkTopologyStrategy'"}
+	if perDC != nil {
+		for _, dc := range dcs {
+			want = append(want, fmt.Sprintf("'%s' : %d", dc, perDC[dc]))
+		}
+	} else {
+		want = append(want, fmt.Sprintf("'<datacenter_name>' : %d", nodes))
+	}
+	r.Remedy = fmt.Sprintf("replicate 100%% of the data on every node (runbook, \"Replicate Cassandra data to all nodes\"): in cqlsh `ALTER KEYSPACE %s WITH REPLICATION = { %s };`, then `nodetool repair -full %s` on every node and wait for it, then `nodetool netstats` shows nothing pending",
+		ks, strings.Join(want, ", "), ks)
+	return r
+}
+
+// replicationFactor sums the per-DC factors (NetworkTopologyStrategy) or
+// reads replication_factor (SimpleStrategy).
+func replicationFactor(repl map[string]string) int {
+	total := 0
+	keys := make([]string, 0, len(repl))
+	for k := range repl {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if k == "class" {
+			continue
+		}
+		if n, err := strconv.Atoi(repl[k]); err == nil {
+			total += n
+		}
+	}
+	return total
+}
+
+// RingUpCheck is the restore's check that every node is UN.
+func RingUpCheck(env *steps.Env) steps.Step {
+	nodes := env.NodesWith(config.RoleCassandra)
+	return steps.Step{
+		ID: "ring", Title: "Cassandra: every node UN", Kind: steps.KindCheck, Component: Component,
+		Why:  "Loading SSTables needs every node that owns data up and normal.",
+		Plan: steps.PlanEach(nodes[:1], "nodetool status", false),
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
+			out, err := rc.Stdout(ctx, nodes[0], "nodetool status", false)
+			if err != nil {
+				rc.Check(steps.CheckResult{Check: "ring", Node: nodes[0], Status: steps.CheckFail, Evidence: err.Error(), Remedy: "start Cassandra on every node first"})
+				return nil
+			}
+			ring, err := parse.ParseNodetoolStatus(out)
+			if err != nil {
+				rc.Check(steps.CheckResult{Check: "ring", Node: nodes[0], Status: steps.CheckFail, Evidence: err.Error()})
+				return nil
+			}
+			for _, n := range ring.Nodes() {
+				if n.Up() {
+					rc.Check(steps.CheckResult{Check: "ring state", Node: n.Address, Status: steps.CheckPass, Evidence: "UN"})
+				} else {
+					rc.Check(steps.CheckResult{Check: "ring state", Node: n.Address, Status: steps.CheckFail, Evidence: fmt.Sprintf("%c%c", n.Status, n.State),
+						Remedy: "bring the node back (`sudo systemctl start cassandra`) and wait for UN"})
+				}
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,102 @@
+package cassandra
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/hotsnap/hotsnap/config"
+	"github.com/hotsnap/hotsnap/remote/remotetest"
+	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/stepstest"
+)
+
+// threeNodes is a three-node Cassandra inventory.
+func threeNodes() *config.Inventory {
+	inv := &config.Inventory{Cluster: "prod", Cassandra: &config.Cassandra{Keyspace: "thehive", DataDir: "/var/lib/cassandra/data"}}
+	for i, h := range []string{"10.0.0.11", "10.0.0.12", "10.0.0.13"} {
+		inv.Nodes = append(inv.Nodes, config.Node{Name: fmt.Sprintf("node%d", i+1), Host: h, Roles: []string{config.RoleCassandra}})
+	}
+	return inv
+}
+
+func TestToolsCheck(t *testing.T) {
+	version := func(v string) string {
+		return "ReleaseVersion: " + v + "\n"
+	}
+	f := remotetest.New(t)
+	f.Expect("node1", "nodetool version").Stdout(version("4.1.12"))
+	f.Expect("node2", "nodetool version").Stdout(version("4.1.12"))
+	f.Expect("node3", "nodetool version").Stdout(version("4.0.13"))
+	f.Expect("node1", tarVersionCmd).Stdout("tar (GNU tar) 1.34\n")
+	f.Expect("node2", tarVersionCmd).Stdout("tar (GNU tar) 1.35\n")
+	f.Expect("node3", tarVersionCmd).Stderr("sh: 1: tar: not found\n") // head exits 0 with nothing
+	f.Expect("node1", sstableloaderCmd).Exit(1)
+	env := &steps.Env{Inv: threeNodes()}
+	rs := stepstest.Checks(t, f, ToolsCheck(env, Checks{Supported: func(string) (steps.CheckStatus, string) { return steps.CheckPass, "" }}))
+
+	if r := stepstest.Find(t, rs, "node2", "tar"); r.Status != steps.CheckPass || r.Evidence != "tar (GNU tar) 1.35" {
+		t.Errorf("tar on node2: %+v", r)
+	}
+	if r := stepstest.Find(t, rs, "node3", "tar"); r.Status != steps.CheckFail || !strings.Contains(r.Remedy, "install tar") {
+		t.Errorf("tar missing on node3: %+v", r)
+	}
+	if r := stepstest.Find(t, rs, "node1", "sstableloader"); r.Status != steps.CheckWarn || !strings.Contains(r.Remedy, "changed topology") {
+		t.Errorf("sstableloader missing on the restore node: %+v", r)
+	}
+	for _, r := range rs {
+		if r.Check == "sstableloader" && r.Node != "node1" {
+			t.Errorf("sstableloader looked for on %s, not only on the restore node", r.Node)
+		}
+	}
+	if r := stepstest.Find(t, rs, "", "one cassandra version"); r.Status != steps.CheckFail || !strings.Contains(r.Evidence, "4.0.13:[node3]") {
+		t.Errorf("mixed versions: %+v", r)
+	}
+	if r := stepstest.Find(t, rs, "node1", "cassandra version"); r.Status != steps.CheckPass || !strings.Contains(r.Evidence, "4.1.12") {
+		t.Errorf("version on node1: %+v", r)
+	}
+}
+
+func TestRateReplication(t *testing.T) {
+	nts := func(kv ...string) map[string]string {
+		m := map[string]string{"class": "org.apache.cassandra.locator.NetworkTopologyStrategy"}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	simple := func(rf string) map[string]string {
+		return map[string]string{"class": "org.apache.cassandra.locator.SimpleStrategy", "replication_factor": rf}
+	}
+	cases := []struct {
+		name     string
+		repl     map[string]string
+		perDC    map[string]int
+		nodes    int
+		status   steps.CheckStatus
+		evidence string
+		remedy   string
+	}{
+		{"simple RF 3 on 3", simple("3"), map[string]int{"dc1": 3}, 3, steps.CheckPass, "SimpleStrategy, RF 3 on 3 nodes", ""},
+		{"simple RF 1 on 3", simple("1"), map[string]int{"dc1": 3}, 3, steps.CheckFail, "RF 1 on 3 nodes",
+			"ALTER KEYSPACE thehive WITH REPLICATION = { 'class' : 'NetworkTopologyStrategy', 'dc1' : 3 };"},
+		{"simple RF 1, DCs unknown", simple("1"), nil, 3, steps.CheckFail, "RF 1 on 3 nodes", "'<datacenter_name>' : 3 }"},
+		{"two DCs full", nts("dc1", "3", "dc2", "2"), map[string]int{"dc1": 3, "dc2": 2}, 5, steps.CheckPass, "dc1: RF 3 on 3 nodes, dc2: RF 2 on 2 nodes", ""},
+		{"two DCs, one short", nts("dc1", "3", "dc2", "1"), map[string]int{"dc1": 3, "dc2": 2}, 5, steps.CheckFail, "dc2: RF 1 on 2 nodes",
+			"'dc1' : 3, 'dc2' : 2 };`, then `nodetool repair -full thehive` on every node"},
+		{"a DC without replicas", nts("dc1", "3"), map[string]int{"dc1": 3, "dc2": 3}, 6, steps.CheckFail, "dc2: RF 0 on 3 nodes", "'dc2' : 3"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := rateReplication("thehive", c.repl, c.perDC, c.nodes)
+			if r.Status != c.status || !strings.Contains(r.Evidence, c.evidence) || !strings.Contains(r.Remedy, c.remedy) {
+				t.Fatalf("got %+v\nwant %s, evidence ~%q, remedy ~%q", r, c.status, c.evidence, c.remedy)
+			}
+			if c.status == steps.CheckFail && !strings.Contains(r.Remedy, "replicate 100% of the data") {
+				t.Errorf("remedy does not quote the runbook: %q", r.Remedy)
+			}
+		})
+	}
+}
+
+// spaceStore is a repository with a fixed amount of free space.

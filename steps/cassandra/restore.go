@@ -1,0 +1,606 @@
+package cassandra
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hotsnap/hotsnap/config"
+	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps"
+)
+
+// Restore is the keyspace's part of a restore of backup Manifest from
+// Store: how it is loaded (the topologies compared), where each node's
+// SSTables come from, and what was staged and imported.
+type Restore struct {
+	Store    repo.Store
+	Manifest *repo.Manifest
+	// Done says the run being resumed finished the keyspace: its archives
+	// are neither staged nor needed.
+	Done bool
+
+	mu       sync.Mutex
+	load     string
+	byNode   map[string]repo.NodeArchive // current node → the backup node whose SSTables it imports
+	imported int                         // SSTables imported, checked against the manifest
+	staged   bool                        // every node's archives are staged and verified
+}
+
+// Load returns how the keyspace is (or will be) loaded: LoadImport,
+// LoadSSTableLoader, or "" before the topologies are compared.
+func (r *Restore) Load() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.load
+}
+
+// SetTopology records how the keyspace is loaded and, for LoadImport, the
+// backup node each current node takes its SSTables from.
+func (r *Restore) SetTopology(load string, byNode map[string]repo.NodeArchive) {
+	r.mu.Lock()
+	r.load, r.byNode = load, byNode
+	r.mu.Unlock()
+}
+
+// NodeBytes is the size of the SSTables node n imports (0 when it takes
+// none).
+func (r *Restore) NodeBytes(n string) int64 {
+	r.mu.Lock()
+	b := r.byNode[n]
+	r.mu.Unlock()
+	return ArchiveBytes(b)
+}
+
+// CompareTopology reads the ring through CQL and compares it with the
+// backup's: the same host IDs take back their own SSTables (LoadImport),
+// anything else is loaded with sstableloader. It reports the map current
+// node ← backup node, and a "topology" check.
+func (r *Restore) CompareTopology(ctx context.Context, rc *steps.RunContext, env *steps.Env) {
+	m := r.Manifest
+	q, err := Open(env)
+	if err != nil {
+		rc.Check(steps.CheckResult{Check: "cql", Status: steps.CheckFail, Evidence: err.Error(), Remedy: "check cassandra.username/password and that Cassandra is up"})
+		return
+	}
+	defer q.Close()
+	now, err := q.Topology(ctx)
+	if err != nil {
+		rc.Check(steps.CheckResult{Check: "topology", Status: steps.CheckFail, Evidence: err.Error()})
+		return
+	}
+	backup := map[string]repo.NodeArchive{}
+	for _, n := range m.Cassandra {
+		backup[n.HostID] = n
+	}
+	byNode := map[string]repo.NodeArchive{}
+	same := len(now) == len(m.Cassandra)
+	for _, h := range now {
+		name := h.Address
+		for _, n := range env.Inv.NodesWithRole(config.RoleCassandra) {
+			if n.Host == h.Address {
+				name = n.Name
+			}
+		}
+		if b, ok := backup[h.HostID]; ok {
+			byNode[name] = b
+			rc.Output("", fmt.Sprintf("%-8s %s host %s ← backup of %s", name, h.Address, short(h.HostID), b.Node))
+		} else {
+			same = false
+			rc.Output("", fmt.Sprintf("%-8s %s host %s ← new (not in the backup)", name, h.Address, short(h.HostID)))
+		}
+	}
+	load := LoadSSTableLoader
+	if same {
+		load = LoadImport
+	} else {
+		byNode = nil
+	}
+	r.SetTopology(load, byNode)
+	rc.Check(steps.CheckResult{Check: "topology", Status: steps.CheckPass, Evidence: fmt.Sprintf("backup: %d nodes, now: %d nodes; loading with %s", len(m.Cassandra), len(now), load)})
+}
+
+// StagePlan is what Stage runs on each node.
+func (r *Restore) StagePlan(env *steps.Env) []steps.PlannedCommand {
+	var out []steps.PlannedCommand
+	for _, n := range Nodes(env) {
+		out = append(out, steps.PlannedCommand{Node: n, Sudo: true, Cmd: ExtractCmd(path.Join(r.StagingDir(env, n), "<table>")),
+			Note: "same topology only: each node's own archives from the repository on stdin, hashed on the way"})
+	}
+	return out
+}
+
+// Stage streams each node's own archives into its staging folder, every
+// node at once, each archive checked against the manifest as it streams:
+// a damaged one fails with repo.ErrBackupDamaged. It stages nothing when
+// the keyspace is loaded with sstableloader or was restored already.
+func (r *Restore) Stage(ctx context.Context, rc *steps.RunContext, env *steps.Env) error {
+	if !r.StagesAndVerifies() {
+		rc.Output("", "nothing to stage: the keyspace is loaded with sstableloader, or was restored by the earlier run")
+		return nil
+	}
+	if err := steps.Parallel(Nodes(env), func(i int, n string) error {
+		return r.stageNode(ctx, rc, env, n)
+	}); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.staged = true
+	r.mu.Unlock()
+	return nil
+}
+
+// Unstage removes every node's staging folder.
+func (r *Restore) Unstage(ctx context.Context, rc *steps.RunContext, env *steps.Env) error {
+	return rc.RunAll(ctx, Nodes(env), func(n string) remote.Command {
+		return remote.Command{Cmd: "rm -rf " + remote.Quote(r.StagingDir(env, n)), Sudo: true}
+	})
+}
+
+// loaderDir is where sstableloader's SSTables are staged on the loading
+// node, per table.
+func (r *Restore) loaderDir() string { return "/tmp/hotsnap-restore-" + r.Manifest.ID }
+
+// KeyspacePlan is what RestoreKeyspace runs.
+func (r *Restore) KeyspacePlan(env *steps.Env) []steps.PlannedCommand {
+	m, c := r.Manifest, env.Inv.Cassandra
+	ks := m.Keyspace
+	nodes := Nodes(env)
+	out := []steps.PlannedCommand{{Node: nodes[0], Cmd: "CQL: DESCRIBE KEYSPACE " + ks + " → same as the backup: TRUNCATE each table; different: DROP KEYSPACE; then CREATE from the backup's schema"}}
+	for _, n := range nodes {
+		out = append(out, steps.PlannedCommand{Node: n, Sudo: true, Cmd: "nodetool import " + ks + " <table> " + r.StagingDir(env, n) + "/<table>",
+			Note: "same topology: each node imports its own tables, staged (and verified) by the stage step"})
+	}
+	out = append(out, steps.PlannedCommand{Node: nodes[0], Sudo: true, Cmd: "tar -x -C " + r.loaderDir() + "/" + ks + "/<table> && sstableloader -d <every node> " + r.loaderDir() + "/" + ks + "/<table>",
+		Note: "changed topology: every archive of every backed-up node is loaded"})
+	if c.Username != "" {
+		out = append(out, steps.PlannedCommand{Node: nodes[0], Cmd: "CQL: GRANT ALL PERMISSIONS ON KEYSPACE " + ks + " TO " + c.AppRole})
+	}
+	return out
+}
+
+// RestoreKeyspace compares the live schema with the backup's: the same,
+// each table is emptied (TRUNCATE); different, the keyspace is dropped;
+// missing or dropped, it is created from the backup's schema. Once every
+// node agrees on the schema, the SSTables are loaded (nodetool import of
+// the staged ones, or sstableloader), the keyspace is granted to the
+// application's role (cassandra.app_role) and every table is counted. It
+// returns the line of the restore's report.
+func (r *Restore) RestoreKeyspace(ctx context.Context, rc *steps.RunContext, env *steps.Env) (string, error) {
+	m, c := r.Manifest, env.Inv.Cassandra
+	ks := m.Keyspace
+	load := r.Load()
+	q, err := Open(env)
+	if err != nil {
+		return "", err
+	}
+	defer q.Close()
+	cur, err := liveSchema(ctx, q, ks)
+	if err != nil {
+		return "", fmt.Errorf("read the live schema of %s: %w", ks, err)
+	}
+	switch {
+	case cur == "":
+		rc.Output("", "keyspace "+ks+" does not exist: creating it from the backup's schema")
+	case normalizeSchema(cur) == normalizeSchema(m.Schema):
+		rc.Output("", "the live schema equals the backup's: emptying each table (TRUNCATE), keeping the keyspace")
+		for _, t := range tablesOf(m) {
+			if err := q.Exec(ctx, "TRUNCATE "+QuoteIdent(ks)+"."+QuoteIdent(t)); err != nil {
+				return "", err
+			}
+		}
+	default:
+		rc.Output("", "the live schema differs from the backup's: dropping keyspace "+ks)
+		if err := q.Exec(ctx, "DROP KEYSPACE "+QuoteIdent(ks)); err != nil {
+			return "", err
+		}
+		cur = ""
+	}
+	if cur == "" {
+		for _, stmt := range schemaStatements(m.Schema) {
+			if err := q.Exec(ctx, stmt); err != nil {
+				return "", err
+			}
+		}
+	}
+	// Every node must see the schema before it is loaded.
+	if err := q.AwaitSchemaAgreement(ctx); err != nil {
+		return "", fmt.Errorf("wait for schema agreement: %w", err)
+	}
+	start := time.Now()
+	if load == LoadImport {
+		err = r.importAll(ctx, rc, env)
+	} else {
+		err = r.loadAll(ctx, rc, env)
+	}
+	if err != nil {
+		return "", err
+	}
+	if c.Username != "" && c.AppRole != "" {
+		// The right grammar: the role, not the user, and the keyspace.
+		if err := q.Exec(ctx, "GRANT ALL PERMISSIONS ON KEYSPACE "+QuoteIdent(ks)+" TO "+QuoteIdent(c.AppRole)); err != nil {
+			return "", err
+		}
+		rc.Output("", "granted ALL PERMISSIONS on "+ks+" to "+c.AppRole)
+	}
+	var total int64
+	for _, t := range tablesOf(m) {
+		n, err := q.Count(ctx, ks, t)
+		if err != nil {
+			return "", err
+		}
+		total += n
+		rc.Output("", fmt.Sprintf("%s.%s: %d rows", ks, t, n))
+	}
+	files := ""
+	if load == LoadImport {
+		r.mu.Lock()
+		files = fmt.Sprintf(", %d SSTables imported as the backup lists them", r.imported)
+		r.mu.Unlock()
+	}
+	return fmt.Sprintf("Cassandra: keyspace %s restored with %s in %s, %d rows in %d tables%s", ks, load, time.Since(start).Round(time.Millisecond), total, len(tablesOf(m)), files), nil
+}
+
+// Clean removes what a failed keyspace restore leaves: every node's
+// staging folder and the loading node's sstableloader folder.
+func (r *Restore) Clean(ctx context.Context, rc *steps.RunContext, env *steps.Env) error {
+	return rc.RunAll(ctx, Nodes(env), func(n string) remote.Command {
+		return remote.Command{Cmd: "rm -rf " + remote.Quote(r.StagingDir(env, n)) + " " + remote.Quote(r.loaderDir()), Sudo: true}
+	})
+}
+
+// loaderTries is how many times sstableloader is run on a table it skips
+// because the loading node does not see the new schema yet.
+const loaderTries = 15
+
+func short(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
+// liveSchema reads the keyspace's current schema, or "" when it does not exist.
+func liveSchema(ctx context.Context, q Session, ks string) (string, error) {
+	s, err := q.DescribeKeyspace(ctx, ks)
+	if err != nil && strings.Contains(strings.ToLower(err.Error()), "not found") || err != nil && strings.Contains(err.Error(), "does not exist") {
+		return "", nil
+	}
+	return s, err
+}
+
+// schemaStatements splits a DESCRIBE output into statements.
+func schemaStatements(schema string) []string {
+	var out []string
+	for _, s := range strings.Split(schema, ";\n") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func normalizeSchema(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func tablesOf(m *repo.Manifest) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, n := range m.Cassandra {
+		for _, t := range n.Tables {
+			if !seen[t.Table] {
+				seen[t.Table] = true
+				out = append(out, t.Table)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ExtractCmd unpacks the SSTable components of an archive read on stdin.
+func ExtractCmd(dir string) string {
+	q := remote.Quote(dir)
+	return "rm -rf " + q + " && mkdir -p " + q + " && tar -x -C " + q + " --exclude=./manifest.json --exclude=./schema.cql && chown -R --reference=" + remote.Quote(path.Dir(path.Dir(dir))) + " " + q + " 2>/dev/null; true"
+}
+
+// importAll: each node imports the tables of the backup node with its host ID.
+func (r *Restore) importAll(ctx context.Context, rc *steps.RunContext, env *steps.Env) error {
+	ks := r.Manifest.Keyspace
+	nodes := env.NodesWith(config.RoleCassandra)
+	r.mu.Lock()
+	staged := r.staged
+	r.mu.Unlock()
+	if !staged {
+		// The stage step precedes this one whenever the load path is import.
+		return errors.New("the SSTables were not staged: run the restore again (hotsnap resume)")
+	}
+	return steps.Parallel(nodes, func(_ int, n string) error {
+		b, total, err := r.ArchiveOf(n)
+		if err != nil {
+			return err
+		}
+		var done int64
+		for _, t := range b.Tables {
+			dir := path.Join(r.StagingDir(env, n), t.Table)
+			// File counts against the manifest: every SSTable of the
+			// archive staged, and none left behind by the import (it
+			// moves what it takes).
+			var out strings.Builder
+			count := "find " + remote.Quote(dir) + " -maxdepth 1 -name '*-Data.db' | wc -l"
+			cmd := "echo staged=$(" + count + ") && nodetool import " + remote.Quote(ks) + " " + remote.Quote(t.Table) + " " + remote.Quote(dir) + " && echo left=$(" + count + ")"
+			if _, err := rc.Run(ctx, n, remote.Command{Cmd: cmd, Sudo: true, Stdout: &out}); err != nil {
+				return fmt.Errorf("%s: nodetool import %s: %w", n, t.Table, err)
+			}
+			want := sstablesIn(t.Files)
+			got, left := countField(out.String(), "staged"), countField(out.String(), "left")
+			if got != want || left != 0 {
+				return fmt.Errorf("%s: table %s: the backup lists %d SSTables, %d were staged and %d were not imported: see the node's Cassandra system.log (Loading new SSTables ...)", n, t.Table, want, got, left)
+			}
+			r.mu.Lock()
+			r.imported += got
+			r.mu.Unlock()
+			rc.Run(ctx, n, remote.Command{Cmd: "rm -rf " + remote.Quote(dir), Sudo: true})
+			done += t.Size
+			rc.Progress(n, done, total, "bytes")
+		}
+		return nil
+	})
+}
+
+// LoaderSources are the backed-up nodes whose SSTables sstableloader loads:
+// every node's, or one node's when every node held every row (RF = node
+// count, every node UN at backup time).
+func LoaderSources(m *repo.Manifest) []repo.NodeArchive {
+	if rf := SchemaReplication(m.Schema); rf >= len(m.Cassandra) && len(m.Cassandra) > 1 {
+		return m.Cassandra[:1]
+	}
+	return m.Cassandra
+}
+
+// sstablesIn counts the SSTables (Data.db components) an archive lists.
+func sstablesIn(files []repo.FileEntry) int {
+	n := 0
+	for _, f := range files {
+		name := strings.TrimPrefix(f.Name, "./")
+		if strings.HasSuffix(name, "-Data.db") && !strings.Contains(name, "/") {
+			n++
+		}
+	}
+	return n
+}
+
+// countField reads "name=N" from a command's output (-1 when absent).
+func countField(out, name string) int {
+	for _, l := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), name+"="); ok {
+			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+				return n
+			}
+		}
+	}
+	return -1
+}
+
+// loadAll streams every backed-up node's tables through sstableloader on the
+// first node, one table at a time (a staging copy is unavoidable:
+// sstableloader reads a directory).
+func (r *Restore) loadAll(ctx context.Context, rc *steps.RunContext, env *steps.Env) error {
+	m := r.Manifest
+	c := env.Inv.Cassandra
+	loader := env.NodesWith(config.RoleCassandra)[0]
+	var hosts []string
+	for _, n := range env.Inv.NodesWithRole(config.RoleCassandra) {
+		hosts = append(hosts, n.Host)
+	}
+	sources := LoaderSources(m)
+	if len(sources) < len(m.Cassandra) {
+		rc.Output(loader, fmt.Sprintf("replication factor %d on %d nodes: loading the SSTables of %s only", SchemaReplication(m.Schema), len(m.Cassandra), sources[0].Node))
+	}
+	var total, done int64
+	for _, n := range sources {
+		total += ArchiveBytes(n)
+	}
+	for _, n := range sources {
+		for _, t := range n.Tables {
+			dir := "/tmp/hotsnap-restore-" + m.ID + "/" + m.Keyspace + "/" + t.Table
+			base := done
+			if err := r.streamArchive(ctx, rc, loader, t.Archive, ExtractCmd(dir), func(x int64) { rc.Progress(loader, base+x, total, "bytes") }); err != nil {
+				return fmt.Errorf("%s: stage %s of %s: %w", loader, t.Table, n.Node, err)
+			}
+			cmd := "sstableloader -d " + remote.Quote(strings.Join(hosts, ","))
+			if c.Username != "" {
+				// sstableloader takes the password only as an argument.
+				cmd += " -u " + remote.Quote(c.Username) + " -pw " + remote.Quote(env.CassandraPassword)
+			}
+			cmd += " " + remote.Quote(dir)
+			// sstableloader skips a table it does not see yet ("Skipping file
+			// ...: table ks.t doesn't exist") and still exits 0: a node that
+			// has not caught up with the new schema must not make a silent
+			// partial restore. Retry, then fail.
+			var out strings.Builder
+			try := 0
+			if err := steps.Poll(ctx, time.Second, 0, func() (bool, error) {
+				try++
+				out.Reset()
+				if _, err := rc.Run(ctx, loader, remote.Command{Cmd: cmd, Sudo: true, Stdout: &out}); err != nil {
+					return false, fmt.Errorf("%s: sstableloader %s (from %s): %w", loader, t.Table, n.Node, err)
+				}
+				if !strings.Contains(out.String(), "Skipping file") {
+					return true, nil
+				}
+				if try == loaderTries {
+					return false, fmt.Errorf("%s: sstableloader skipped the files of %s (from %s): %s", loader, t.Table, n.Node, firstLineWith(out.String(), "Skipping file"))
+				}
+				return false, nil
+			}); err != nil {
+				return err
+			}
+			rc.Output(loader, fmt.Sprintf("%s from %s: %s", t.Table, n.Node, LastLine(out.String())))
+			rc.Run(ctx, loader, remote.Command{Cmd: "rm -rf " + remote.Quote(dir), Sudo: true})
+			done += t.Size
+		}
+	}
+	rc.Progress(loader, total, total, "bytes")
+	// The per-table folders are gone; their parents too.
+	rc.Run(ctx, loader, remote.Command{Cmd: "rm -rf " + remote.Quote("/tmp/hotsnap-restore-"+m.ID), Sudo: true})
+	return nil
+}
+
+// streamArchive streams a repository file into cmd's stdin on node.
+func (r *Restore) streamArchive(ctx context.Context, rc *steps.RunContext, node, archive, cmd string, progress func(int64)) error {
+	f, err := r.Store.Open(ctx, archive)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", archive, err)
+	}
+	defer f.Close()
+	_, err = rc.Run(ctx, node, remote.Command{Cmd: cmd, Sudo: true, Stdin: f, OnProgress: progress})
+	return err
+}
+
+var replicationRE = regexp.MustCompile(`(?is)CREATE KEYSPACE[^;]*?replication\s*=\s*\{([^}]*)\}`)
+
+var replEntryRE = regexp.MustCompile(`'([^']+)'\s*:\s*'([^']*)'`)
+
+// SchemaReplication returns the keyspace's total replication factor from
+// its CREATE KEYSPACE statement (the sum over data centres), or 0.
+func SchemaReplication(schema string) int {
+	m := replicationRE.FindStringSubmatch(schema)
+	if m == nil {
+		return 0
+	}
+	total := 0
+	for _, e := range replEntryRE.FindAllStringSubmatch(m[1], -1) {
+		if e[1] == "class" {
+			continue
+		}
+		if n, err := strconv.Atoi(e[2]); err == nil {
+			total += n
+		}
+	}
+	return total
+}
+
+func firstLineWith(s, sub string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
+}
+
+// StagingDir is where node n's archives are unpacked before nodetool
+// import: next to its data directory, so the import's moves stay on one
+// file system.
+func (r *Restore) StagingDir(env *steps.Env, n string) string {
+	return path.Join(path.Dir(path.Clean(DataDir(env, n))), "hotsnap-restore", r.Manifest.ID)
+}
+
+// StagesAndVerifies says the Cassandra archives are verified while they are
+// staged (same topology, a hotsnap backup, the keyspace still to load),
+// rather than read a second time by the verify step.
+func (r *Restore) StagesAndVerifies() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.load == LoadImport && !r.Done
+}
+
+// stageNode unpacks node n's archives (those of the backup node with its
+// host ID) into its staging folder, each checked as it streams.
+func (r *Restore) stageNode(ctx context.Context, rc *steps.RunContext, env *steps.Env, n string) error {
+	b, total, err := r.ArchiveOf(n)
+	if err != nil {
+		return err
+	}
+	var done int64
+	for _, t := range b.Tables {
+		dir := path.Join(r.StagingDir(env, n), t.Table)
+		base := done
+		probs, err := r.streamChecked(ctx, rc, n, t, ExtractCmd(dir), func(x int64) { rc.Progress(n, base+x, total, "bytes") })
+		if err != nil {
+			return fmt.Errorf("%s: stage table %s: %w", n, t.Table, err)
+		}
+		if len(probs) > 0 {
+			var what []string
+			for _, p := range probs {
+				what = append(what, p.String())
+			}
+			rc.Check(steps.CheckResult{Check: "backup files", Node: n, Status: steps.CheckFail, Evidence: strings.Join(what, "; "),
+				Remedy: "this backup is damaged: restore another one (hotsnap list)"})
+			return fmt.Errorf("%s: table %s: %w (%s): nothing has been changed; restore another backup (hotsnap list)", n, t.Table, repo.ErrBackupDamaged, strings.Join(what, "; "))
+		}
+		done += t.Size
+	}
+	rc.Progress(n, total, total, "bytes")
+	rc.Output(n, fmt.Sprintf("staged and verified %d tables (%s)", len(b.Tables), steps.HumanBytes(total)))
+	return nil
+}
+
+// ArchiveOf returns the backup node whose SSTables node n imports (same
+// host ID) and the bytes of its tables.
+func (r *Restore) ArchiveOf(n string) (repo.NodeArchive, int64, error) {
+	r.mu.Lock()
+	b, ok := r.byNode[n]
+	r.mu.Unlock()
+	if !ok {
+		return b, 0, fmt.Errorf("%s: no backup node with its host ID", n)
+	}
+	return b, ArchiveBytes(b), nil
+}
+
+// ArchiveBytes is the size of every table of backup node a.
+func ArchiveBytes(a repo.NodeArchive) int64 {
+	var n int64
+	for _, t := range a.Tables {
+		n += t.Size
+	}
+	return n
+}
+
+// streamChecked streams archive t into cmd's stdin on node while checking it
+// against the manifest; both see every byte once.
+func (r *Restore) streamChecked(ctx context.Context, rc *steps.RunContext, node string, t repo.TableArchive, cmd string, progress func(int64)) ([]repo.Problem, error) {
+	f, err := r.Store.Open(ctx, t.Archive)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", t.Archive, err)
+	}
+	defer f.Close()
+	pr, pw := io.Pipe()
+	type result struct {
+		probs []repo.Problem
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		probs, err := repo.CheckArchive(pr, t.Archive, t)
+		io.Copy(io.Discard, pr) //nolint:errcheck // drain: the stream must not block on a check that stopped early
+		done <- result{probs, err}
+	}()
+	tee := io.TeeReader(f, pw)
+	_, runErr := rc.Run(ctx, node, remote.Command{Cmd: cmd, Sudo: true, Stdin: tee, OnProgress: progress})
+	if runErr == nil {
+		// tar may stop reading at the end-of-archive blocks: the check
+		// still reads the archive to its end.
+		if _, err := io.Copy(io.Discard, tee); err != nil {
+			runErr = fmt.Errorf("read %s: %w", t.Archive, err)
+		}
+	}
+	pw.CloseWithError(runErr) //nolint:errcheck // always nil
+	res := <-done
+	if runErr != nil {
+		return nil, runErr
+	}
+	if res.err != nil {
+		return nil, fmt.Errorf("check %s: %w", t.Archive, res.err)
+	}
+	return res.probs, nil
+}

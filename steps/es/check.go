@@ -1,0 +1,196 @@
+package es
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/parse"
+)
+
+// CheckOptions is what a platform adds to the check of the cluster.
+type CheckOptions struct {
+	// Seen, when set, receives the distribution ("elasticsearch",
+	// "opensearch") and version the cluster answers with.
+	Seen func(dist, version string)
+	// Supported rates that version for the platform: the verdict of the
+	// "es version" check and its remedy when it is not a pass.
+	Supported func(dist, version string) (steps.CheckStatus, string)
+}
+
+// Check is the check of the cluster a backup snapshots into: reachable,
+// its version (rated by o.Supported), its health, the snapshot repository
+// (elasticsearch.repository) registered, its location under every node's
+// path.repo, and _verify'd.
+func Check(env *steps.Env, o CheckOptions) steps.Step {
+	es := env.Inv.Elasticsearch
+	repo := es.Repository
+	return steps.Step{
+		ID: "elasticsearch", Title: "Elasticsearch: reachable, version, health, snapshot repository registered, under path.repo and verified", Kind: steps.KindCheck, Component: Component,
+		Plan: func() []steps.PlannedCommand {
+			return []steps.PlannedCommand{{Node: Node(env), Cmd: fmt.Sprintf("GET %s/ · GET /_cluster/health · GET /_snapshot/%s · POST /_snapshot/%s/_verify (through the SSH tunnel)", es.URL, repo, repo)}}
+		},
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
+			cl, n, err := Open(env)
+			if err != nil {
+				rc.Check(steps.CheckResult{Check: "es", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
+				return nil
+			}
+			defer cl.Close()
+			resp, err := cl.Do(ctx, http.MethodGet, "/", nil)
+			if err != nil {
+				rc.Check(steps.CheckResult{Check: "es reachable", Node: n, Status: steps.CheckFail, Evidence: err.Error(),
+					Remedy: "start Elasticsearch (`sudo systemctl start elasticsearch`) or fix elasticsearch.url (as seen from the node)"})
+				return nil
+			}
+			if resp.Status != 200 {
+				rc.Check(errorCheck("es reachable", n, resp, "check elasticsearch.username/password"))
+				return nil
+			}
+			root, err := parse.ParseESRoot(resp.Body)
+			if err != nil {
+				rc.Check(steps.CheckResult{Check: "es reachable", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
+				return nil
+			}
+			if o.Seen != nil {
+				o.Seen(root.Distribution, root.Version)
+			}
+			vr := steps.CheckResult{Check: "es version", Node: n, Status: steps.CheckPass, Evidence: fmt.Sprintf("%s %s, cluster %q", root.Distribution, root.Version, root.ClusterName)}
+			if o.Supported != nil {
+				vr.Status, vr.Remedy = o.Supported(root.Distribution, root.Version)
+			}
+			rc.Check(vr)
+
+			if resp, err = cl.Do(ctx, http.MethodGet, "/_cluster/health", nil); err == nil && resp.Status == 200 {
+				h, perr := parse.ParseClusterHealth(resp.Body)
+				if perr != nil {
+					rc.Check(steps.CheckResult{Check: "es health", Node: n, Status: steps.CheckFail, Evidence: perr.Error()})
+				} else {
+					r := steps.CheckResult{Check: "es health", Node: n, Status: steps.CheckPass, Evidence: fmt.Sprintf("%s, %d nodes, %d unassigned shards", h.Status, h.NumberOfNodes, h.UnassignedShards)}
+					switch h.Status {
+					case "yellow":
+						r.Status, r.Remedy = steps.CheckWarn, "replicas are unassigned: the snapshot works, but check `GET _cluster/allocation/explain`"
+					case "red":
+						r.Status, r.Remedy = steps.CheckFail, "primary shards are missing: a snapshot would be PARTIAL; fix the cluster first (`GET _cluster/allocation/explain`)"
+					}
+					rc.Check(r)
+				}
+			} else if err != nil {
+				rc.Check(steps.CheckResult{Check: "es health", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
+			}
+
+			register := fmt.Sprintf(`curl -X PUT '%s/_snapshot/%s' -H 'Content-Type: application/json' -d '{"type":"fs","settings":{"location":"%s"}}'`, es.URL, repo, orDefault(es.RepositoryPath, "/mnt/backup/elasticsearch"))
+			resp, err = cl.Do(ctx, http.MethodGet, "/_snapshot/"+repo, nil)
+			switch {
+			case err != nil:
+				rc.Check(steps.CheckResult{Check: "es repository", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
+				return nil
+			case resp.Status == 404:
+				rc.Check(steps.CheckResult{Check: "es repository", Node: n, Status: steps.CheckFail, Evidence: fmt.Sprintf("repository %q is not registered", repo),
+					Remedy: "in elasticsearch.yml on each node `path.repo: " + orDefault(es.RepositoryPath, "/mnt/backup/elasticsearch") + "`, then `sudo systemctl restart elasticsearch`, then register it once: " + register})
+				return nil
+			case resp.Status != 200:
+				rc.Check(errorCheck("es repository", n, resp, register))
+				return nil
+			}
+			loc := ""
+			if repos, perr := parse.ParseRepositories(resp.Body); perr == nil {
+				for _, r := range repos {
+					if r.Name == repo {
+						loc = r.Location
+					}
+				}
+			}
+			r := steps.CheckResult{Check: "es repository", Node: n, Status: steps.CheckPass, Evidence: fmt.Sprintf("%s registered, location %s", repo, loc)}
+			if es.RepositoryPath != "" && loc != "" && path.Clean(loc) != path.Clean(es.RepositoryPath) {
+				r.Status, r.Remedy = steps.CheckWarn, fmt.Sprintf("the inventory says elasticsearch.repository_path %s; make them agree", es.RepositoryPath)
+			}
+			rc.Check(r)
+			if loc != "" {
+				rc.Check(pathRepoCheck(ctx, cl, n, repo, loc))
+			}
+			resp, err = cl.Do(ctx, http.MethodPost, "/_snapshot/"+repo+"/_verify", nil)
+			switch {
+			case err != nil:
+				rc.Check(steps.CheckResult{Check: "es repository verify", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
+			case resp.Status != 200:
+				rc.Check(errorCheck("es repository verify", n, resp, "every ES node must mount the shared folder at the same path, writable by elasticsearch (chown elasticsearch:elasticsearch, chmod 770)"))
+			default:
+				rc.Check(steps.CheckResult{Check: "es repository verify", Node: n, Status: steps.CheckPass, Evidence: "every node can write to the repository"})
+			}
+			return nil
+		},
+	}
+}
+
+// pathRepoRemedy is runbook §2 step 3, for the repository's folder.
+func pathRepoRemedy(loc string) string {
+	return fmt.Sprintf("in elasticsearch.yml on each node: `path.repo: %s`; then `sudo systemctl restart elasticsearch` (runbook, \"ES snapshot repository\"); the folder must be the same shared mount on every node", loc)
+}
+
+// pathRepoCheck reads every node's path.repo (GET _nodes/settings) and says
+// whether the fs repository's location lies under it on each: a node that
+// lost path.repo (a rewritten elasticsearch.yml) cannot write snapshots.
+func pathRepoCheck(ctx context.Context, cl *remote.ESClient, node, repo, loc string) steps.CheckResult {
+	r := steps.CheckResult{Check: "es path.repo", Node: node}
+	resp, err := cl.Do(ctx, http.MethodGet, "/_nodes/settings", nil)
+	if err != nil {
+		r.Status, r.Evidence = steps.CheckFail, err.Error()
+		return r
+	}
+	if resp.Status != http.StatusOK {
+		r = errorCheck("es path.repo", node, resp, "check that the user may read GET _nodes/settings (cluster:monitor/nodes/info), or compare path.repo in elasticsearch.yml by hand")
+		r.Status = steps.CheckWarn
+		return r
+	}
+	nodes, err := parse.ParseNodesPathRepo(resp.Body)
+	if err != nil {
+		r.Status, r.Evidence = steps.CheckWarn, err.Error()
+		return r
+	}
+	var bad, roots []string
+	for _, n := range nodes {
+		if !parse.UnderPathRepo(loc, n.Roots) {
+			bad = append(bad, fmt.Sprintf("%s (path.repo %s)", n.Node, orNone(n.Roots)))
+		} else if roots == nil {
+			roots = n.Roots
+		}
+	}
+	switch {
+	case len(nodes) == 0:
+		r.Status, r.Evidence = steps.CheckWarn, "GET _nodes/settings listed no node"
+	case len(bad) > 0:
+		r.Status, r.Remedy = steps.CheckFail, pathRepoRemedy(loc)
+		r.Evidence = fmt.Sprintf("%s location %s is not under path.repo on %s", repo, loc, strings.Join(bad, ", "))
+	default:
+		r.Status = steps.CheckPass
+		r.Evidence = fmt.Sprintf("%s location %s is under path.repo %v on all %d nodes", repo, loc, roots, len(nodes))
+	}
+	return r
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func orNone(roots []string) string {
+	if len(roots) == 0 {
+		return "not set"
+	}
+	return "[" + strings.Join(roots, ", ") + "]"
+}
+
+func errorCheck(check, node string, resp *remote.ESResponse, remedy string) steps.CheckResult {
+	ev := fmt.Sprintf("HTTP %d", resp.Status)
+	if e, err := parse.ParseESError(resp.Body); err == nil && e != nil {
+		ev += ": " + e.Type + ": " + e.Reason
+	}
+	return steps.CheckResult{Check: check, Node: node, Status: steps.CheckFail, Evidence: ev, Remedy: remedy}
+}

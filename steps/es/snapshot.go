@@ -1,0 +1,210 @@
+package es
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/parse"
+)
+
+// StartSnapshot starts snapshot name of indices (without the cluster's
+// global state) in repository and returns once Elasticsearch accepted it
+// (wait_for_completion=false): FollowSnapshot follows it.
+func StartSnapshot(ctx context.Context, cl *remote.ESClient, repository, name string, indices []string) error {
+	body := map[string]any{"indices": strings.Join(indices, ","), "include_global_state": false}
+	r, err := cl.Do(ctx, http.MethodPut, snapshotPath(repository, name)+"?wait_for_completion=false", body)
+	if err != nil {
+		return err
+	}
+	if r.Status != http.StatusOK {
+		return HTTPError("start the Elasticsearch snapshot", r)
+	}
+	return nil
+}
+
+// FollowSnapshot polls snapshot name of repository (waits up to max
+// between polls) until it ends, reporting progress from its _status, and
+// returns it once SUCCESS with every shard saved; FAILED, PARTIAL or
+// INCOMPATIBLE (or SUCCESS with failed shards) is an error with
+// Elasticsearch's reason. status, when set, receives each read of the
+// snapshot before it is judged (the last one is what ended it).
+func FollowSnapshot(ctx context.Context, cl *remote.ESClient, repository, name string, max time.Duration, progress func(done, total int64), status func(parse.SnapshotInfo)) (*parse.SnapshotInfo, error) {
+	var s parse.SnapshotInfo
+	err := steps.Poll(ctx, max, 0, func() (bool, error) {
+		r, err := cl.Do(ctx, http.MethodGet, snapshotPath(repository, name), nil)
+		if err != nil {
+			return false, err
+		}
+		if r.Status != http.StatusOK {
+			return false, HTTPError("read the snapshot", r)
+		}
+		snaps, err := parse.ParseSnapshotGet(r.Body)
+		if err != nil || len(snaps) == 0 {
+			return false, fmt.Errorf("read the snapshot %s: %v", name, err)
+		}
+		s = snaps[0]
+		if r, err := cl.Do(ctx, http.MethodGet, snapshotPath(repository, name)+"/_status", nil); err == nil && r.Status == http.StatusOK {
+			if st, err := parse.ParseSnapshotStatus(r.Body); err == nil && len(st) > 0 {
+				progress(st[0].Stats.Processed.Bytes, st[0].Stats.Total.Bytes)
+			}
+		}
+		if status != nil {
+			status(s)
+		}
+		switch s.State {
+		case "SUCCESS":
+			if !s.Complete() {
+				return false, fmt.Errorf("elasticsearch snapshot %s: SUCCESS but %d shards failed", name, s.Shards.Failed)
+			}
+			return true, nil
+		case "FAILED", "PARTIAL", "INCOMPATIBLE":
+			reason := string(joinRaw(s.Failures))
+			if reason == "" {
+				reason = "no reason given"
+			}
+			return false, fmt.Errorf("elasticsearch snapshot %s ended %s: %s", name, s.State, reason)
+		}
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func joinRaw(rs []json.RawMessage) []byte {
+	var parts []string
+	for _, r := range rs {
+		parts = append(parts, string(r))
+	}
+	return []byte(strings.Join(parts, "; "))
+}
+
+// DeleteSnapshot deletes snapshot name of repository; one already gone is
+// no error. deleted says whether there was one.
+func DeleteSnapshot(ctx context.Context, cl *remote.ESClient, repository, name, what string) (deleted bool, err error) {
+	return del(ctx, cl, snapshotPath(repository, name), what)
+}
+
+// Record is the manifest's record of a snapshot Elasticsearch described,
+// taken in repository (whose location is location).
+func Record(s parse.SnapshotInfo, repository, location string) *repo.ESSnapshot {
+	out := &repo.ESSnapshot{Repository: repository, Snapshot: s.Snapshot, UUID: s.UUID, Indices: s.Indices, State: s.State,
+		Shards:   repo.Shards{Total: s.Shards.Total, Failed: s.Shards.Failed, Successful: s.Shards.Successful},
+		Location: location, Version: s.Version}
+	if s.StartTimeMillis > 0 {
+		out.StartTime = time.UnixMilli(s.StartTimeMillis).UTC()
+	}
+	if s.EndTimeMillis > 0 {
+		out.EndTime = time.UnixMilli(s.EndTimeMillis).UTC()
+	}
+	return out
+}
+
+// CheckSnapshot returns "" when the backup's snapshot s still exists and is
+// SUCCESS (and the same one: its UUID), else what is wrong.
+func CheckSnapshot(ctx context.Context, env *steps.Env, s *repo.ESSnapshot) string {
+	cl, _, err := Open(env)
+	if err != nil {
+		return err.Error()
+	}
+	defer cl.Close()
+	r, err := cl.Do(ctx, http.MethodGet, snapshotPath(s.Repository, s.Snapshot), nil)
+	if err != nil {
+		return err.Error()
+	}
+	if r.Status == http.StatusNotFound {
+		return fmt.Sprintf("the snapshot is gone from repository %s", s.Repository)
+	}
+	if r.Status != http.StatusOK {
+		return HTTPError("read the snapshot", r).Error()
+	}
+	snaps, err := parse.ParseSnapshotGet(r.Body)
+	if err != nil || len(snaps) == 0 {
+		return fmt.Sprintf("unreadable answer: %v", err)
+	}
+	if !snaps[0].Complete() {
+		return fmt.Sprintf("state %s, %d failed shards", snaps[0].State, snaps[0].Shards.Failed)
+	}
+	if s.UUID != "" && snaps[0].UUID != "" && s.UUID != snaps[0].UUID {
+		return fmt.Sprintf("a different snapshot of that name (uuid %s, the backup recorded %s)", snaps[0].UUID, s.UUID)
+	}
+	return ""
+}
+
+// FindSnapshot looks for snapshot name in the cluster's snapshot
+// repositories: first every fs repository whose location is folder (when
+// known), then the inventory's elasticsearch.repository, then the others.
+// It returns the snapshot as a restore needs it (repository, indices,
+// state, version), or an error that says how to make it reachable.
+func FindSnapshot(ctx context.Context, env *steps.Env, name, folder string) (*repo.ESSnapshot, error) {
+	if env.Inv.Elasticsearch == nil {
+		return nil, fmt.Errorf("snapshot %s: the inventory has no elasticsearch section", name)
+	}
+	cl, node, err := Open(env)
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	resp, err := cl.Do(ctx, http.MethodGet, "/_snapshot", nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: list the snapshot repositories: %w", node, err)
+	}
+	if resp.Status != http.StatusOK {
+		return nil, fmt.Errorf("%s: %w", node, HTTPError("list the snapshot repositories", resp))
+	}
+	repos, err := parse.ParseRepositories(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", node, err)
+	}
+	var order []parse.ESRepository
+	add := func(match func(parse.ESRepository) bool) {
+		for _, r := range repos {
+			if match(r) && !slices.ContainsFunc(order, func(o parse.ESRepository) bool { return o.Name == r.Name }) {
+				order = append(order, r)
+			}
+		}
+	}
+	if folder != "" {
+		add(func(r parse.ESRepository) bool { return r.Type == "fs" && path.Clean(r.Location) == path.Clean(folder) })
+	}
+	add(func(r parse.ESRepository) bool { return r.Name == env.Inv.Elasticsearch.Repository })
+	add(func(parse.ESRepository) bool { return true })
+	for _, r := range order {
+		resp, err := cl.Do(ctx, http.MethodGet, snapshotPath(r.Name, name), nil)
+		if err != nil {
+			return nil, fmt.Errorf("%s: read snapshot %s/%s: %w", node, r.Name, name, err)
+		}
+		if resp.Status != http.StatusOK {
+			continue // not in this repository
+		}
+		snaps, err := parse.ParseSnapshotGet(resp.Body)
+		if err != nil || len(snaps) == 0 {
+			continue
+		}
+		return Record(snaps[0], r.Name, r.Location), nil
+	}
+	var names []string
+	for _, r := range repos {
+		names = append(names, r.Name+" ("+r.Type+" "+r.Location+")")
+	}
+	if len(names) == 0 {
+		names = []string{"none"}
+	}
+	where := folder
+	if where == "" {
+		where = "<the folder that holds the .info file>"
+	}
+	return nil, fmt.Errorf("snapshot %s is in none of the cluster's snapshot repositories (%s): register the folder that holds it, "+
+		`e.g. PUT _snapshot/%s {"type":"fs","settings":{"location":"%s"}} (it must be in path.repo on every ES node)`,
+		name, strings.Join(names, ", "), env.Inv.Elasticsearch.Repository, where)
+}
