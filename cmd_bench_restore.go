@@ -320,15 +320,9 @@ func (b *bench) clearAutoSnapshots(ctx context.Context) error {
 // tool (untimed), then raw bound, baseline and hotsnap, each restore after
 // the same damage and followed by an application-level check.
 func (b *bench) restorePhase(ctx context.Context, rep *benchReport) (r restoreRound, err error) {
-	shared := b.l.SharedBackupPath()
 	defer func() {
-		for _, g := range []string{"cassandra/cassandra_*.tar", "storage/files_*.tar", "elasticsearch/elasticsearch_*.info", "cassandra/sstableloader.log"} {
-			m, _ := filepath.Glob(filepath.Join(shared, g))
-			for _, p := range m {
-				if rerr := os.Remove(p); rerr != nil && err == nil {
-					err = fmt.Errorf("remove the baseline archive %s: %w", p, rerr)
-				}
-			}
+		if _, rerr := b.removeBaselineArchives(); rerr != nil && err == nil {
+			err = rerr
 		}
 		if derr := b.deleteESSnapshots(context.Background()); derr != nil && err == nil {
 			err = derr
@@ -435,12 +429,11 @@ func (b *bench) check(ctx context.Context, what string, want benchAppState, tabl
 	return nil
 }
 
-// baselineBackup runs the documented backup script (untimed) and returns
-// its archives' size; the archives stay for baselineRestore.
+// baselineBackup runs the published backup (untimed) and returns its
+// archives' size; the archives stay for baselineRestore.
 func (b *bench) baselineBackup(ctx context.Context) (int64, error) {
-	out, err := b.sshOutput(ctx, b.l.Nodes[0], "sudo "+baseline.BackupPath)
-	if err != nil || !strings.Contains(out, baseline.SuccessBackup) {
-		return 0, fmt.Errorf("%s on node1: %v\n%s", baseline.BackupPath, err, out)
+	if _, _, err := baseline.Backup(ctx, b.l, baseline.Published); err != nil {
+		return 0, err
 	}
 	var size int64
 	for _, g := range []string{"cassandra/cassandra_*.tar", "storage/files_*.tar"} {
@@ -588,17 +581,17 @@ func (b *bench) rawRestore(ctx context.Context, m *repo.Manifest) (time.Duration
 	return d, total, nil
 }
 
-// baselineRestore times the documented restore script on node1 over ssh,
-// and, from the same start, until TheHive answers on every node.
+// baselineRestore times the published restore (runbook §2: TheHive
+// stopped on every node, the two scripts on node1, TheHive started) and,
+// from the same start, until TheHive answers on every node.
 func (b *bench) baselineRestore(ctx context.Context) (script, healthy time.Duration, err error) {
 	start := time.Now()
-	out, err := b.sshOutput(ctx, b.l.Nodes[0], "sudo "+baseline.RestorePath)
-	script = time.Since(start)
-	if err != nil || !strings.Contains(out, baseline.SuccessRestore) {
-		return 0, 0, fmt.Errorf("%s on node1: %v\n%s", baseline.RestorePath, err, out)
+	if _, _, err := baseline.Restore(ctx, b.l); err != nil {
+		return 0, 0, err
 	}
+	script = time.Since(start)
 	if err := b.l.WaitTheHive(ctx, time.Minute); err != nil {
-		return 0, 0, fmt.Errorf("TheHive after %s: %w", baseline.RestorePath, err)
+		return 0, 0, fmt.Errorf("TheHive after the published restore: %w", err)
 	}
 	return script, time.Since(start), nil
 }

@@ -169,7 +169,7 @@ func (l *Lab) startS3(ctx context.Context, bin string, logf func(string, ...any)
 	}
 	// The build cache is under the host's /root, which a node does not
 	// see: the node runs a copy from its /usr/local/bin.
-	nodeBin := "s3-server-" + kind
+	nodeBin := filepath.Base(bin)
 	if err := copyIntoBin(l.BinPath(), bin, nodeBin); err != nil {
 		return Daemon{}, fail(err)
 	}

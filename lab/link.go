@@ -160,7 +160,7 @@ func shapeLinks(ctx context.Context, rec record, s LinkSpec) error {
 	var errs []error
 	for ns, b := range add {
 		if out, err := run(ctx, b.String(), "tc", "-n", ns, "-batch", "-"); err != nil {
-			if strings.Contains(out+err.Error(), "netem") {
+			if s.Delay > 0 && strings.Contains(out+err.Error(), "qdisc kind is unknown") {
 				return fmt.Errorf("%w (%v)", errNoNetem, err)
 			}
 			errs = append(errs, fmt.Errorf("%s: tc: %w", ns, err))
