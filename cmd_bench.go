@@ -218,23 +218,32 @@ func newLabBenchCmd(o *lab.Options) *cobra.Command {
 	var cpuProfile, link string
 	c := &cobra.Command{
 		Use:   "bench [--data 200MB] [--nodes 3] [--runs 3] [--keep]",
-		Short: "Time hotsnap's backup and restore against the documented procedure and a raw ssh+tar bound (root)",
-		Long: `Bring up a lab of its own (default name "hsbench", subnet 20) and, for a warm-up
-round and then --runs measured rounds, time in this order:
+		Short: "Time hotsnap's backup and restore against the published procedure and a raw ssh+tar bound (root)",
+		Long: `Bring up a lab of its own (default name "hsbench", subnet 20) with every link
+shaped (--link, default 1gbit: tc on each node's, the operator's and the
+backup host's link) and /mnt/backup served by the backup host over a network
+file system, and, for a warm-up round and then --runs measured rounds, time
+in this order:
 
   raw bound  ssh NODE sudo tar cf - <every table's snapshot dir> > /dev/null,
              every node in parallel (the real OpenSSH client from op)
-  baseline   lab/baseline's thehive-hot-backup.sh over ssh on node1
-             (Cassandra + ES followed to SUCCESS + attachments)
-  hotsnap    hotsnap backup --yes --no-tui inside op (peak RSS measured)
+  published  StrangeBee's published backup scripts, verbatim (lab/baseline:
+             Cassandra + ES snapshots, then the attachments), sudo over ssh
+             on node1: the procedure as it runs, which never waits for the
+             ES snapshot; ratios are taken against it
+  wait fixed the same with the ES block's early exit 0 removed, polling
+             every second until SUCCESS
+  hotsnap    hotsnap backup --yes --no-tui inside op (peak RSS measured),
+             and hotsnap backup --one-node
 
 then, in the same round, the restore: a backup with each tool (untimed), and
 
   raw bound  every archive of hotsnap's backup streamed from the repository
              over ssh into the node it belongs to and unpacked there
              (ssh NODE sudo tar -x), every node in parallel
-  baseline   lab/baseline's thehive-hot-restore.sh over ssh on node1,
-             restoring the baseline backup (also timed until TheHive answers)
+  published  the published restore: TheHive stopped on every node, the two
+             published restore scripts on node1, TheHive started (also timed
+             until TheHive answers)
   hotsnap    hotsnap restore ID --yes --confirm CLUSTER --no-tui inside op:
              verify, stop TheHive, keyspace, ES, attachments, start, healthy
 
@@ -248,7 +257,7 @@ every round starts from the same state. It prints the medians, the ratios,
 throughput, peak RSS and one PASS/MISS line per target (hotsnap ≤ baseline,
 ≤ 1.3× raw, RSS < 100 MB; for the backup and for the restore). The lab is
 removed at the end unless --keep.`,
-		Example: "  sudo hotsnap lab bench --data 200MB\n  sudo hotsnap lab bench --data 2GB --runs 3",
+		Example: "  sudo hotsnap lab bench --data 200MB\n  sudo hotsnap lab bench --data 2GB --runs 3\n  sudo hotsnap lab bench --link off   # unshaped links",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := lab.RequireRoot(); err != nil {
