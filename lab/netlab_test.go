@@ -237,6 +237,18 @@ func TestNetLab(t *testing.T) {
 		}
 	})
 
+	t.Run("the share comes back with a node's network", func(t *testing.T) {
+		if err := l.StopNode(ctx, "node2", true); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.StartNode(ctx, "node2"); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := nodeSh(ctx, l, "node2", "", "echo back > /mnt/backup/back && cat /mnt/backup/back && rm /mnt/backup/back"); err != nil || out != "back" {
+			t.Errorf("node2's /mnt/backup after StartNode: %q %v", out, err)
+		}
+	})
+
 	t.Run("down leaves nothing", func(t *testing.T) {
 		rec, err := readRecord(l.StateDir)
 		if err != nil {

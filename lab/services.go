@@ -662,6 +662,13 @@ func (l *Lab) StartNode(ctx context.Context, node string) error {
 	if err := l.waitSSHD(ctx, []NodeInfo{n}); err != nil {
 		return fail(err)
 	}
+	// Back on the network, the node's share client reconnects to the
+	// backup host by itself; wait until /mnt/backup answers again.
+	if n.SharePID > 0 {
+		if err := waitShare(ctx, n.HolderPID, n.SharePID, sharedBackupTarget, filepath.Join(l.NodeDir(n.Name), "backup-mount.log")); err != nil {
+			return fail(fmt.Errorf("%s: %w", sharedBackupTarget, err))
+		}
+	}
 	if hasServices {
 		if err := l.waitServices(ctx, []NodeInfo{n}); err != nil {
 			return fail(err)
