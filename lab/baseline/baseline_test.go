@@ -82,29 +82,7 @@ func TestPublishedScripts(t *testing.T) {
 	// Line by line, past the headers: one line gone (exit 0), two lines
 	// (echo, sleep 5) become one; nothing else.
 	a, b := strings.Split(string(body(pub)), "\n"), strings.Split(string(body(fixed)), "\n")
-	var onlyA, onlyB []string
-	inB := map[string]int{}
-	for _, l := range b {
-		inB[l]++
-	}
-	for _, l := range a {
-		if inB[l] > 0 {
-			inB[l]--
-		} else {
-			onlyA = append(onlyA, strings.TrimSpace(l))
-		}
-	}
-	inA := map[string]int{}
-	for _, l := range a {
-		inA[l]++
-	}
-	for _, l := range b {
-		if inA[l] > 0 {
-			inA[l]--
-		} else {
-			onlyB = append(onlyB, strings.TrimSpace(l))
-		}
-	}
+	onlyA, onlyB := minus(a, b), minus(b, a)
 	wantA := []string{`echo "Snapshot in progress, waiting 5 seconds before checking status again..."`, "exit 0", "sleep 5"}
 	slices.Sort(onlyA)
 	if strings.Join(onlyA, "|") != strings.Join(wantA, "|") || len(onlyB) != 1 || !strings.Contains(onlyB[0], "sleep 1") {
@@ -113,6 +91,23 @@ func TestPublishedScripts(t *testing.T) {
 	if _, err := Script("nope.sh"); err == nil {
 		t.Error("Script(nope.sh): no error")
 	}
+}
+
+// minus returns the lines of a that b lacks (as multisets), trimmed.
+func minus(a, b []string) []string {
+	in := map[string]int{}
+	for _, l := range b {
+		in[l]++
+	}
+	var out []string
+	for _, l := range a {
+		if in[l] > 0 {
+			in[l]--
+		} else {
+			out = append(out, strings.TrimSpace(l))
+		}
+	}
+	return out
 }
 
 func TestSubstitute(t *testing.T) {
