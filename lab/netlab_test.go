@@ -125,6 +125,21 @@ func TestNetLab(t *testing.T) {
 				t.Errorf("%s: owner uid %d, want cassandra", p, got)
 			}
 		}
+		// Cassandra refuses to import from a folder it cannot write (it
+		// moves the files out), as the real one does; once it is
+		// cassandra's, the import goes through.
+		table := filepath.Base(filepath.Dir(filepath.Dir(filepath.Dir(snaps[0]))))
+		stage := "mkdir -p /var/lib/cassandra/imp && cp -p /var/lib/cassandra/data/" + Keyspace + "/" + table + "/snapshots/owners/nb-* /var/lib/cassandra/imp/"
+		imp := "nodetool import " + Keyspace + " " + strings.SplitN(table, "-", 2)[0] + " /var/lib/cassandra/imp"
+		if out, err := nodeSh(ctx, l, "node2", "", stage+" && "+imp); err == nil || !strings.Contains(out, "Some directories failed to import, check server logs for details:") {
+			t.Errorf("import from a root-owned folder: %v %s", err, out)
+		}
+		if log, _ := os.ReadFile(filepath.Join(l.NodeDir("node2"), "cassandra.log")); !bytes.Contains(log, []byte("java.lang.RuntimeException: Insufficient permissions on directory /var/lib/cassandra/imp")) {
+			t.Errorf("node2's cassandra.log does not say why:\n%s", log)
+		}
+		if out, err := nodeSh(ctx, l, "node2", "", "chown -R cassandra:cassandra /var/lib/cassandra/imp && "+imp+" && rm -r /var/lib/cassandra/imp"); err != nil {
+			t.Errorf("import from cassandra's folder: %v %s", err, out)
+		}
 		if out, err := nodeSh(ctx, l, "node2", "", "nodetool clearsnapshot -t owners"); err != nil {
 			t.Errorf("nodetool clearsnapshot: %v %s", err, out)
 		}
