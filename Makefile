@@ -42,7 +42,7 @@ test: deps
 test-unit:
 	$(GO) test -count=1 ./...
 
-# bench: time hotsnap's backup and restore against the documented procedure's scripts and
+# bench: time hotsnap's backup and restore against the published procedure (shaped 1 Gbit/s links) and
 # the raw ssh+tar bound on a lab of its own (needs root): sudo make bench DATA=2GB
 DATA  ?= 200MB
 NODES ?= 3
