@@ -7,8 +7,9 @@ GO      ?= go
 BIN     ?= ./hotsnap
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
-# Debian packages the lab and the tests use (real OpenSSH, tar, rsync, zstd, sudo).
-APT_PKGS := openssh-server openssh-client rsync zstd sudo iproute2 util-linux procps tmux curl jq postgresql redis-server redis-tools
+# Debian packages the lab and the tests use (real OpenSSH, tar, rsync, zstd, sudo;
+# glusterfs-client serves the lab's /mnt/backup from its backup host).
+APT_PKGS := openssh-server openssh-client rsync zstd sudo iproute2 util-linux procps tmux curl jq postgresql redis-server redis-tools glusterfs-client
 
 .PHONY: build deps demo test test-unit bench screenshots lint fmt clean
 
@@ -41,7 +42,7 @@ test: deps
 test-unit:
 	$(GO) test -count=1 ./...
 
-# bench: time hotsnap's backup and restore against the documented procedure's scripts and
+# bench: time hotsnap's backup and restore against the published procedure (shaped 1 Gbit/s links) and
 # the raw ssh+tar bound on a lab of its own (needs root): sudo make bench DATA=2GB
 DATA  ?= 200MB
 NODES ?= 3

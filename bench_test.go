@@ -175,7 +175,7 @@ func TestBenchTinyLab(t *testing.T) {
 	if r.RatioRestoreBaseline() != float64(rm.Hotsnap)/float64(rm.Baseline) || r.RatioRestoreRaw() != float64(rm.Hotsnap)/float64(rm.Raw) {
 		t.Errorf("restore ratios %v %v not computed from %+v", r.RatioRestoreBaseline(), r.RatioRestoreRaw(), rm)
 	}
-	for _, row := range []string{"raw bound (archives → ssh → tar -x", "baseline (documented restore script)", "hotsnap restore --yes --confirm"} {
+	for _, row := range []string{"raw bound (archives → ssh → tar -x", "baseline: the published restore (stop, 2 scripts, start)", "hotsnap restore --yes --confirm"} {
 		if !strings.Contains(out.String(), row) {
 			t.Errorf("report lacks the restore row %q:\n%s", row, out.String())
 		}

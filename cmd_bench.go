@@ -51,9 +51,14 @@ type benchOptions struct {
 type benchRound struct {
 	Raw, Baseline, Hotsnap time.Duration
 	RawBytes               int64 // snapshot bytes tarred by the raw bound, every node
-	BaselineBytes          int64 // archives the baseline wrote (Cassandra tar + attachments tar)
-	HotsnapBytes           int64 // manifest size: every node's tables + attachments
-	RSS                    int64 // hotsnap's peak resident set, bytes
+	BaselineBytes          int64 // archives the published procedure wrote (Cassandra tar + attachments tar)
+	// WaitFixed is the published procedure with the ES wait fixed
+	// (baseline.WaitFixed); Baseline is the published one as it runs,
+	// which ratios are taken against.
+	WaitFixed      time.Duration
+	WaitFixedBytes int64
+	HotsnapBytes   int64 // manifest size: every node's tables + attachments
+	RSS            int64 // hotsnap's peak resident set, bytes
 	// OneNode and OneNodeBytes are hotsnap's `backup --one-node`: one
 	// replica, like the documented procedure (0 when not measured).
 	OneNode      time.Duration
@@ -65,6 +70,7 @@ type benchRound struct {
 // benchReport is the result of a benchmark: every measured round and
 // their medians.
 type benchReport struct {
+	Link        lab.LinkSpec // the lab's links (zero: unshaped)
 	Nodes       int
 	DataPerNode int64 // as asked (--data)
 	CassandraOn int64 // Cassandra data actually on disk, every node, snapshots excluded
@@ -134,15 +140,17 @@ func (r *benchReport) summarize() {
 		return median(xs)
 	}
 	r.Median = benchRound{
-		Raw:           time.Duration(pick(func(x benchRound) int64 { return int64(x.Raw) })),
-		Baseline:      time.Duration(pick(func(x benchRound) int64 { return int64(x.Baseline) })),
-		Hotsnap:       time.Duration(pick(func(x benchRound) int64 { return int64(x.Hotsnap) })),
-		RawBytes:      pick(func(x benchRound) int64 { return x.RawBytes }),
-		BaselineBytes: pick(func(x benchRound) int64 { return x.BaselineBytes }),
-		HotsnapBytes:  pick(func(x benchRound) int64 { return x.HotsnapBytes }),
-		RSS:           pick(func(x benchRound) int64 { return x.RSS }),
-		OneNode:       time.Duration(pick(func(x benchRound) int64 { return int64(x.OneNode) })),
-		OneNodeBytes:  pick(func(x benchRound) int64 { return x.OneNodeBytes }),
+		Raw:            time.Duration(pick(func(x benchRound) int64 { return int64(x.Raw) })),
+		Baseline:       time.Duration(pick(func(x benchRound) int64 { return int64(x.Baseline) })),
+		Hotsnap:        time.Duration(pick(func(x benchRound) int64 { return int64(x.Hotsnap) })),
+		RawBytes:       pick(func(x benchRound) int64 { return x.RawBytes }),
+		BaselineBytes:  pick(func(x benchRound) int64 { return x.BaselineBytes }),
+		WaitFixed:      time.Duration(pick(func(x benchRound) int64 { return int64(x.WaitFixed) })),
+		WaitFixedBytes: pick(func(x benchRound) int64 { return x.WaitFixedBytes }),
+		HotsnapBytes:   pick(func(x benchRound) int64 { return x.HotsnapBytes }),
+		RSS:            pick(func(x benchRound) int64 { return x.RSS }),
+		OneNode:        time.Duration(pick(func(x benchRound) int64 { return int64(x.OneNode) })),
+		OneNodeBytes:   pick(func(x benchRound) int64 { return x.OneNodeBytes }),
 	}
 	r.MaxRSS = 0
 	for _, x := range r.Rounds {
@@ -155,6 +163,11 @@ func (r *benchReport) summarize() {
 func (r *benchReport) Print(w io.Writer) {
 	fmt.Fprintf(w, "hotsnap backup benchmark: %d nodes, --data %s per node; on disk: Cassandra %s (all nodes), attachments %s, ES snapshot %s\n",
 		r.Nodes, steps.HumanBytes(r.DataPerNode), steps.HumanBytes(r.CassandraOn), steps.HumanBytes(r.FilesOn), steps.HumanBytes(r.ESSnapshot))
+	link := "unshaped (veth pairs)"
+	if !r.Link.IsZero() {
+		link = "every node's, the operator's and the backup host's shaped to " + r.Link.String() + " with tc"
+	}
+	fmt.Fprintf(w, "links: %s; /mnt/backup: the backup host's GlusterFS share\n", link)
 	fmt.Fprintf(w, "median of %d rounds (after 1 warm-up round):\n", len(r.Rounds))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  \ttime\tbytes\tthroughput\thotsnap / this\trounds")
@@ -167,7 +180,10 @@ func (r *benchReport) Print(w io.Writer) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", name, d.Round(10*time.Millisecond), steps.HumanBytes(n), throughput(n, d), rt, strings.Join(rs, " "))
 	}
 	row("raw bound (ssh tar > /dev/null, nodes in parallel)", m.Raw, m.RawBytes, fmt.Sprintf("%.2f×", r.RatioRaw()), func(x benchRound) time.Duration { return x.Raw })
-	row("baseline (documented procedure script)", m.Baseline, m.BaselineBytes, fmt.Sprintf("%.2f×", r.RatioBaseline()), func(x benchRound) time.Duration { return x.Baseline })
+	row("baseline: the published procedure as it runs (never waits for ES)", m.Baseline, m.BaselineBytes, fmt.Sprintf("%.2f×", r.RatioBaseline()), func(x benchRound) time.Duration { return x.Baseline })
+	if m.WaitFixed > 0 {
+		row("published + the ES wait fixed (poll every 1 s)", m.WaitFixed, m.WaitFixedBytes, fmt.Sprintf("%.2f×", ratio(m.Hotsnap, m.WaitFixed)), func(x benchRound) time.Duration { return x.WaitFixed })
+	}
 	row("hotsnap backup --yes --no-tui", m.Hotsnap, m.HotsnapBytes, "1.00×", func(x benchRound) time.Duration { return x.Hotsnap })
 	if m.OneNode > 0 {
 		row("hotsnap backup --one-node (one replica)", m.OneNode, m.OneNodeBytes, fmt.Sprintf("baseline %.2f×", r.RatioOneNodeBaseline()), func(x benchRound) time.Duration { return x.OneNode })
@@ -199,26 +215,35 @@ func newLabBenchCmd(o *lab.Options) *cobra.Command {
 	var dataSize string
 	var nodes, runs int
 	var keep bool
-	var cpuProfile string
+	var cpuProfile, link string
 	c := &cobra.Command{
 		Use:   "bench [--data 200MB] [--nodes 3] [--runs 3] [--keep]",
-		Short: "Time hotsnap's backup and restore against the documented procedure and a raw ssh+tar bound (root)",
-		Long: `Bring up a lab of its own (default name "hsbench", subnet 20) and, for a warm-up
-round and then --runs measured rounds, time in this order:
+		Short: "Time hotsnap's backup and restore against the published procedure and a raw ssh+tar bound (root)",
+		Long: `Bring up a lab of its own (default name "hsbench", subnet 20) with every link
+shaped (--link, default 1gbit: tc on each node's, the operator's and the
+backup host's link) and /mnt/backup served by the backup host over a network
+file system, and, for a warm-up round and then --runs measured rounds, time
+in this order:
 
   raw bound  ssh NODE sudo tar cf - <every table's snapshot dir> > /dev/null,
              every node in parallel (the real OpenSSH client from op)
-  baseline   lab/baseline's thehive-hot-backup.sh over ssh on node1
-             (Cassandra + ES followed to SUCCESS + attachments)
-  hotsnap    hotsnap backup --yes --no-tui inside op (peak RSS measured)
+  published  StrangeBee's published backup scripts, verbatim (lab/baseline:
+             Cassandra + ES snapshots, then the attachments), sudo over ssh
+             on node1: the procedure as it runs, which never waits for the
+             ES snapshot; ratios are taken against it
+  wait fixed the same with the ES block's early exit 0 removed, polling
+             every second until SUCCESS
+  hotsnap    hotsnap backup --yes --no-tui inside op (peak RSS measured),
+             and hotsnap backup --one-node
 
 then, in the same round, the restore: a backup with each tool (untimed), and
 
   raw bound  every archive of hotsnap's backup streamed from the repository
              over ssh into the node it belongs to and unpacked there
              (ssh NODE sudo tar -x), every node in parallel
-  baseline   lab/baseline's thehive-hot-restore.sh over ssh on node1,
-             restoring the baseline backup (also timed until TheHive answers)
+  published  the published restore: TheHive stopped on every node, the two
+             published restore scripts on node1, TheHive started (also timed
+             until TheHive answers)
   hotsnap    hotsnap restore ID --yes --confirm CLUSTER --no-tui inside op:
              verify, stop TheHive, keyspace, ES, attachments, start, healthy
 
@@ -232,7 +257,7 @@ every round starts from the same state. It prints the medians, the ratios,
 throughput, peak RSS and one PASS/MISS line per target (hotsnap ≤ baseline,
 ≤ 1.3× raw, RSS < 100 MB; for the backup and for the restore). The lab is
 removed at the end unless --keep.`,
-		Example: "  sudo hotsnap lab bench --data 200MB\n  sudo hotsnap lab bench --data 2GB --runs 3",
+		Example: "  sudo hotsnap lab bench --data 200MB\n  sudo hotsnap lab bench --data 2GB --runs 3\n  sudo hotsnap lab bench --link off   # unshaped links",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := lab.RequireRoot(); err != nil {
@@ -253,6 +278,9 @@ removed at the end unless --keep.`,
 				bo.Lab.Subnet = 20
 			}
 			bo.Lab.Nodes, bo.Lab.Data = nodes, size
+			if bo.Lab.Link, err = lab.ParseLink(link); err != nil {
+				return usageErr(fmt.Errorf("--link: %w", err))
+			}
 			if bo.Lab.Binary, err = os.Executable(); err != nil {
 				return fmt.Errorf("lab bench: locate the hotsnap binary: %w", err)
 			}
@@ -269,6 +297,7 @@ removed at the end unless --keep.`,
 	c.Flags().IntVar(&runs, "runs", 3, "measured rounds (after one warm-up round)")
 	c.Flags().BoolVar(&keep, "keep", false, "leave the lab up at the end")
 	c.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of each hotsnap backup into this directory (go tool pprof)")
+	c.Flags().StringVar(&link, "link", "1gbit", "shape every link of the lab with tc: RATE[,DELAY] (e.g. 1gbit, 10gbit,0.2ms) or off")
 	return c
 }
 
@@ -290,7 +319,7 @@ func runBench(ctx context.Context, o benchOptions) (rep *benchReport, err error)
 	var labLog bytes.Buffer
 	lo.Log = &labLog
 	_ = lab.Down(context.Background(), lo) // a bench lab left over by an interrupted run
-	logf("lab %s up: %d nodes, %s of Cassandra data each", lo.Name, lo.Nodes, steps.HumanBytes(lo.Data))
+	logf("lab %s up: %d nodes, %s of Cassandra data each, links %s", lo.Name, lo.Nodes, steps.HumanBytes(lo.Data), map[bool]string{true: "unshaped", false: lo.Link.String()}[lo.Link.IsZero()])
 	t0 := time.Now()
 	l, err := lab.Up(ctx, lo)
 	if !o.Keep {
@@ -310,7 +339,7 @@ func runBench(ctx context.Context, o benchOptions) (rep *benchReport, err error)
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	b := &bench{l: l, bin: o.Lab.Binary, logf: logf, profDir: o.CPUProfileDir}
-	rep = &benchReport{Nodes: len(l.Nodes), DataPerNode: lo.Data}
+	rep = &benchReport{Nodes: len(l.Nodes), DataPerNode: lo.Data, Link: l.Link()}
 	if rep.CassandraOn, err = b.cassandraOnDisk(); err != nil {
 		return nil, err
 	}
@@ -326,8 +355,8 @@ func runBench(ctx context.Context, o benchOptions) (rep *benchReport, err error)
 		if err != nil {
 			return nil, fmt.Errorf("bench: %s: %w", name, err)
 		}
-		logf("%s: raw %s, baseline %s, hotsnap %s, RSS %.1f MiB; restore: raw %s, baseline %s, hotsnap %s, RSS %.1f MiB", name, r.Raw.Round(time.Millisecond),
-			r.Baseline.Round(time.Millisecond), r.Hotsnap.Round(time.Millisecond), float64(r.RSS)/(1<<20),
+		logf("%s: raw %s, published %s, wait fixed %s, hotsnap %s, --one-node %s, RSS %.1f MiB; restore: raw %s, published %s, hotsnap %s, RSS %.1f MiB", name, r.Raw.Round(time.Millisecond),
+			r.Baseline.Round(time.Millisecond), r.WaitFixed.Round(time.Millisecond), r.Hotsnap.Round(time.Millisecond), r.OneNode.Round(time.Millisecond), float64(r.RSS)/(1<<20),
 			r.Restore.Raw.Round(time.Millisecond), r.Restore.Baseline.Round(time.Millisecond), r.Restore.Hotsnap.Round(time.Millisecond), float64(r.Restore.RSS)/(1<<20))
 		if i > 0 {
 			rep.Rounds = append(rep.Rounds, r)
@@ -396,8 +425,11 @@ func (b *bench) round(ctx context.Context, i int, rep *benchReport) (benchRound,
 	if r.Raw, r.RawBytes, err = b.raw(ctx, fmt.Sprintf("raw%d", i)); err != nil {
 		return r, fmt.Errorf("raw bound: %w", err)
 	}
-	if r.Baseline, r.BaselineBytes, err = b.baseline(ctx); err != nil {
-		return r, fmt.Errorf("baseline: %w", err)
+	if r.Baseline, r.BaselineBytes, err = b.baseline(ctx, baseline.Published); err != nil {
+		return r, fmt.Errorf("baseline %s: %w", baseline.Published, err)
+	}
+	if r.WaitFixed, r.WaitFixedBytes, err = b.baseline(ctx, baseline.WaitFixed); err != nil {
+		return r, fmt.Errorf("baseline %s: %w", baseline.WaitFixed, err)
 	}
 	if r.Hotsnap, r.HotsnapBytes, r.RSS, rep.ESSnapshot, err = b.hotsnap(ctx); err != nil {
 		return r, fmt.Errorf("hotsnap: %w", err)
@@ -480,38 +512,42 @@ func (b *bench) raw(ctx context.Context, tag string) (time.Duration, int64, erro
 	return d, total, errors.Join(errs...)
 }
 
-// baseline times the documented procedure's script on node1 over ssh, then
-// removes its archives and its ES snapshot.
-func (b *bench) baseline(ctx context.Context) (time.Duration, int64, error) {
-	shared := b.l.SharedBackupPath()
-	cmd := b.l.OpCommand(ctx, "ssh", b.sshArgs(b.l.Nodes[0], "sudo "+baseline.BackupPath)...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	start := time.Now()
-	err := cmd.Run()
-	d := time.Since(start)
-	var size int64
-	for _, g := range []string{"cassandra/cassandra_*.tar", "storage/files_*.tar", "elasticsearch/elasticsearch_*.info"} {
-		m, _ := filepath.Glob(filepath.Join(shared, g))
-		for _, p := range m {
-			if fi, serr := os.Stat(p); serr == nil {
-				size += fi.Size()
-			}
-			if rerr := os.Remove(p); rerr != nil && err == nil {
-				err = fmt.Errorf("remove the archive %s: %w", p, rerr)
-			}
-		}
-	}
+// baseline times the published procedure (variant v) on node1 over ssh,
+// then removes its archives and its ES snapshot.
+func (b *bench) baseline(ctx context.Context, v baseline.Variant) (time.Duration, int64, error) {
+	out, d, err := baseline.Backup(ctx, b.l, v)
+	size, rerr := b.removeBaselineArchives()
 	if derr := b.deleteESSnapshots(ctx); derr != nil && err == nil {
 		err = derr
 	}
-	if err != nil {
-		return 0, 0, fmt.Errorf("%s on node1: %w\n%s", baseline.BackupPath, err, out.String())
+	if err == nil {
+		err = rerr
 	}
-	if !strings.Contains(out.String(), baseline.SuccessBackup) {
-		return 0, 0, fmt.Errorf("%s on node1 ended without %q:\n%s", baseline.BackupPath, baseline.SuccessBackup, out.String())
+	if err != nil {
+		return 0, 0, fmt.Errorf("%w\n%s", err, out)
 	}
 	return d, size, nil
+}
+
+// removeBaselineArchives removes what the published scripts leave under
+// /mnt/backup (through the operator's mount of the share): the archives,
+// the ES snapshots' .info markers, the attachments folder the files
+// restore extracts and never removes; it returns the archives' size.
+func (b *bench) removeBaselineArchives() (int64, error) {
+	var size int64
+	var errs []error
+	for _, g := range []string{"cassandra/cassandra_*.tar", "storage/files_*.tar", "elasticsearch/elasticsearch_*.info", "storage/files_*", "cassandra/cassandra_*"} {
+		m, _ := filepath.Glob(filepath.Join(b.l.SharedBackupPath(), g))
+		for _, p := range m {
+			if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && !strings.HasSuffix(p, ".info") {
+				size += fi.Size()
+			}
+			if err := os.RemoveAll(p); err != nil {
+				errs = append(errs, fmt.Errorf("remove %s: %w", p, err))
+			}
+		}
+	}
+	return size, errors.Join(errs...)
 }
 
 // hotsnap times `hotsnap backup --yes --no-tui` inside op, reads its

@@ -2,7 +2,7 @@ package main
 
 // The restore half of `hotsnap lab bench`: in each round, after the backup
 // measurements, a restore phase takes a backup with each tool (untimed),
-// then times the raw bound, the documented procedure's restore script and
+// then times the raw bound, the published procedure's restore and
 // hotsnap's restore, each after the same damage, and checks what the
 // application sees after every restore.
 
@@ -53,7 +53,8 @@ type restoreRound struct {
 	// every node in parallel; RawBytes is the archives' size.
 	Raw      time.Duration
 	RawBytes int64
-	// Baseline is the documented procedure's restore script on node1;
+	// Baseline is the published restore (lab/baseline: TheHive stopped, the
+	// two published scripts on node1, TheHive started);
 	// BaselineHealthy runs from its start until TheHive answers /api/status
 	// on every node (the script itself ends at `systemctl is-active`).
 	// BaselineBytes is the baseline backup's archives (Cassandra + attachments).
@@ -320,15 +321,9 @@ func (b *bench) clearAutoSnapshots(ctx context.Context) error {
 // tool (untimed), then raw bound, baseline and hotsnap, each restore after
 // the same damage and followed by an application-level check.
 func (b *bench) restorePhase(ctx context.Context, rep *benchReport) (r restoreRound, err error) {
-	shared := b.l.SharedBackupPath()
 	defer func() {
-		for _, g := range []string{"cassandra/cassandra_*.tar", "storage/files_*.tar", "elasticsearch/elasticsearch_*.info", "cassandra/sstableloader.log"} {
-			m, _ := filepath.Glob(filepath.Join(shared, g))
-			for _, p := range m {
-				if rerr := os.Remove(p); rerr != nil && err == nil {
-					err = fmt.Errorf("remove the baseline archive %s: %w", p, rerr)
-				}
-			}
+		if _, rerr := b.removeBaselineArchives(); rerr != nil && err == nil {
+			err = rerr
 		}
 		if derr := b.deleteESSnapshots(context.Background()); derr != nil && err == nil {
 			err = derr
@@ -376,7 +371,7 @@ func (b *bench) restorePhase(ctx context.Context, rep *benchReport) (r restoreRo
 		return r, fmt.Errorf("raw restore bound: %w", err)
 	}
 
-	// The documented procedure: its restore script on node1 over ssh.
+	// The published procedure: its restore, as an operator runs it.
 	if err := b.damage(ctx, tables); err != nil {
 		return r, err
 	}
@@ -435,12 +430,11 @@ func (b *bench) check(ctx context.Context, what string, want benchAppState, tabl
 	return nil
 }
 
-// baselineBackup runs the documented backup script (untimed) and returns
-// its archives' size; the archives stay for baselineRestore.
+// baselineBackup runs the published backup (untimed) and returns its
+// archives' size; the archives stay for baselineRestore.
 func (b *bench) baselineBackup(ctx context.Context) (int64, error) {
-	out, err := b.sshOutput(ctx, b.l.Nodes[0], "sudo "+baseline.BackupPath)
-	if err != nil || !strings.Contains(out, baseline.SuccessBackup) {
-		return 0, fmt.Errorf("%s on node1: %v\n%s", baseline.BackupPath, err, out)
+	if _, _, err := baseline.Backup(ctx, b.l, baseline.Published); err != nil {
+		return 0, err
 	}
 	var size int64
 	for _, g := range []string{"cassandra/cassandra_*.tar", "storage/files_*.tar"} {
@@ -588,17 +582,17 @@ func (b *bench) rawRestore(ctx context.Context, m *repo.Manifest) (time.Duration
 	return d, total, nil
 }
 
-// baselineRestore times the documented restore script on node1 over ssh,
-// and, from the same start, until TheHive answers on every node.
+// baselineRestore times the published restore (runbook §2: TheHive
+// stopped on every node, the two scripts on node1, TheHive started) and,
+// from the same start, until TheHive answers on every node.
 func (b *bench) baselineRestore(ctx context.Context) (script, healthy time.Duration, err error) {
 	start := time.Now()
-	out, err := b.sshOutput(ctx, b.l.Nodes[0], "sudo "+baseline.RestorePath)
-	script = time.Since(start)
-	if err != nil || !strings.Contains(out, baseline.SuccessRestore) {
-		return 0, 0, fmt.Errorf("%s on node1: %v\n%s", baseline.RestorePath, err, out)
+	if _, _, err := baseline.Restore(ctx, b.l); err != nil {
+		return 0, 0, err
 	}
+	script = time.Since(start)
 	if err := b.l.WaitTheHive(ctx, time.Minute); err != nil {
-		return 0, 0, fmt.Errorf("TheHive after %s: %w", baseline.RestorePath, err)
+		return 0, 0, fmt.Errorf("TheHive after the published restore: %w", err)
 	}
 	return script, time.Since(start), nil
 }
@@ -687,8 +681,8 @@ func (r *benchReport) printRestore(w io.Writer, verdict func(bool, string)) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", name, d.Round(10*time.Millisecond), steps.HumanBytes(n), throughput(n, d), rt, strings.Join(rs, " "))
 	}
 	row("raw bound (archives → ssh → tar -x on their node, nodes in parallel)", m.Raw, m.RawBytes, fmt.Sprintf("%.2f×", r.RatioRestoreRaw()), func(x restoreRound) time.Duration { return x.Raw })
-	row("baseline (documented restore script)", m.Baseline, m.BaselineBytes, fmt.Sprintf("%.2f×", r.RatioRestoreBaseline()), func(x restoreRound) time.Duration { return x.Baseline })
-	row("baseline until TheHive answers /api/status", m.BaselineHealthy, m.BaselineBytes, fmt.Sprintf("%.2f×", ratio(m.Hotsnap, m.BaselineHealthy)), func(x restoreRound) time.Duration { return x.BaselineHealthy })
+	row("baseline: the published restore (stop, 2 scripts, start)", m.Baseline, m.BaselineBytes, fmt.Sprintf("%.2f×", r.RatioRestoreBaseline()), func(x restoreRound) time.Duration { return x.Baseline })
+	row("published restore until TheHive answers /api/status", m.BaselineHealthy, m.BaselineBytes, fmt.Sprintf("%.2f×", ratio(m.Hotsnap, m.BaselineHealthy)), func(x restoreRound) time.Duration { return x.BaselineHealthy })
 	row("hotsnap restore --yes --confirm (verify … healthy)", m.Hotsnap, m.HotsnapBytes, "1.00×", func(x restoreRound) time.Duration { return x.Hotsnap })
 	tw.Flush()
 	fmt.Fprintln(w, "  raw bound: every byte a restore must move (the backup's archives) onto the disks of the nodes that take them;")

@@ -48,7 +48,7 @@ it does can reach a real network.
 	pf.IntVar(&o.Subnet, "subnet", 0, "third octet of the lab network 10.77.S.0/24 (0-255)")
 	pf.StringVar(&o.StateDir, "state-dir", "", "where keys, inventory and node data live (default "+lab.DefaultStateRoot+"/NAME)")
 
-	var dataSize string
+	var dataSize, link string
 	up := &cobra.Command{
 		Use:   "up",
 		Short: "Create the practice cluster and write its inventory, key and known_hosts",
@@ -73,6 +73,9 @@ half-made by an interrupted "lab up" is taken down first. Labs with different
 				return usageErr(fmt.Errorf("--data: %w", err))
 			}
 			o.Data = size
+			if o.Link, err = lab.ParseLink(link); err != nil {
+				return usageErr(fmt.Errorf("--link: %w", err))
+			}
 			if cmd.Flags().Changed("s3") && !cmd.Flags().Changed("storage") {
 				o.Storage = lab.StorageS3 // --s3 KIND alone asks for S3 attachments
 			}
@@ -96,6 +99,7 @@ half-made by an interrupted "lab up" is taken down first. Labs with different
 	}
 	up.Flags().IntVar(&o.Nodes, "nodes", 0, fmt.Sprintf("number of nodes (1-%d, default %d)", lab.MaxNodes, lab.DefaultNodes))
 	up.Flags().StringVar(&dataSize, "data", "200MB", "Cassandra data per node (e.g. 200MB, 2GB, 512KiB); ES gets about 1/4, attachments 1/10")
+	up.Flags().StringVar(&link, "link", "", "shape every link (nodes, op, backup host) with tc: RATE[,DELAY], e.g. 1gbit or 1gbit,0.2ms (a delay needs the kernel's netem); default unshaped")
 	up.Flags().BoolVar(&o.Auth, "auth", false, "turn on Cassandra and Elasticsearch authentication (generated passwords in STATE/secrets)")
 	up.Flags().StringVar(&o.Search, "search", lab.SearchElasticsearch, "search engine to stand in for: elasticsearch or opensearch")
 	up.Flags().StringVar(&o.Platform, "platform", lab.PlatformTheHive, "platform to imitate: thehive (Cassandra, ES, attachments), eclecticiq (PostgreSQL, Redis, ES, config files) or alien4cloud (ES, uploaded files)")

@@ -42,15 +42,21 @@ func TestE2ERestoreDocumentedBackup(t *testing.T) {
 	if before.rows["edgestore"] == "0" || strings.HasPrefix(before.rows["edgestore"], "error") || !strings.Contains(before.attachments, "thehive:thehive") {
 		t.Fatalf("the lab has no data to back up: %+v", before)
 	}
-	out := nodeSh(t, l, "node1", baseline.BackupPath+" 2>&1")
-	if !strings.Contains(out, baseline.SuccessBackup) {
+	out := nodeSh(t, l, "node1", "{ "+baseline.BackupCommand(baseline.Published)+"; } 2>&1")
+	if !strings.Contains(out, baseline.SuccessBackup) || !strings.Contains(out, baseline.SuccessFilesBackup) {
 		t.Fatalf("documented backup:\n%s", out)
 	}
 	tars, _ := filepath.Glob(filepath.Join(shared, "cassandra", "cassandra_*.tar"))
-	if len(tars) != 1 {
-		t.Fatalf("documented backup left %v", tars)
+	files, _ := filepath.Glob(filepath.Join(shared, "storage", "files_*.tar"))
+	infos, _ := filepath.Glob(filepath.Join(shared, "elasticsearch", "elasticsearch_*.info"))
+	if len(tars) != 1 || len(files) != 1 || len(infos) != 1 {
+		t.Fatalf("documented backup left %v %v %v", tars, files, infos)
 	}
 	stamp := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(tars[0]), "cassandra_"), ".tar")
+	// The attachments script runs after the Cassandra one, with its own
+	// `date`: its stamp may be a second or two later.
+	filesStamp := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(files[0]), "files_"), ".tar")
+	esName := strings.TrimSuffix(filepath.Base(infos[0]), ".info") // its own `date` call too
 
 	// A stamp that is not there is refused before anything, naming the one that is.
 	res, err := hotsnapInOp(t.Context(), l, "restore", "node1:/mnt/backup", "--at", "20000101_00h00m00s", "--yes", "--confirm", "lab", "--no-tui").CombinedOutput()
@@ -90,8 +96,8 @@ func TestE2ERestoreDocumentedBackup(t *testing.T) {
 		"in ssh://node1/mnt/backup",
 		"cassandra/cassandra_" + stamp + ".tar (",
 		"schema         cassandra/cassandra_" + stamp + ".tar:cassandra_" + stamp + "/create_keyspace_thehive.cql",
-		"snapshot elasticsearch_" + stamp + " in repository thehive_repository: SUCCESS",
-		"storage/files_" + stamp + ".tar (",
+		"snapshot " + esName + " in repository thehive_repository: SUCCESS",
+		"storage/files_" + filesStamp + ".tar (",
 		// verified as far as it can be, and said so
 		"records no hashes",
 		"read whole",

@@ -167,6 +167,13 @@ func (l *Lab) startS3(ctx context.Context, bin string, logf func(string, ...any)
 	if err != nil {
 		return Daemon{}, fail(err)
 	}
+	// The build cache is under the host's /root, which a node does not
+	// see: the node runs a copy from its /usr/local/bin.
+	nodeBin := filepath.Base(bin)
+	if err := copyIntoBin(l.BinPath(), bin, nodeBin); err != nil {
+		return Daemon{}, fail(err)
+	}
+	bin = filepath.Join(binTarget, nodeBin)
 	logPath := filepath.Join(l.NodeDir(n.Name), "s3.log")
 	logStart(logPath, kind)
 	listen := l.S3Endpoint()

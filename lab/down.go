@@ -49,6 +49,14 @@ func downLocked(ctx context.Context, o Options) error {
 		return fail("namespaces", err)
 	}
 
+	// The operator's mount of the backup host's share (its client exits
+	// with it), before anything that could leave it hanging.
+	if gone, err := unmountUnder(ctx, o.StateDir); err != nil {
+		return fail("unmount", err)
+	} else if len(gone) > 0 {
+		fmt.Fprintf(o.Log, "lab %s: unmounted %s\n", o.Name, strings.Join(gone, " "))
+	}
+
 	// Platform daemons first, each with its own clean stop.
 	if rec, err := readRecord(o.StateDir); err == nil && rec.Name == o.Name && len(rec.Daemons) > 0 {
 		nodes := map[string]NodeInfo{}

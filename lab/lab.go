@@ -48,11 +48,25 @@ const (
 )
 
 // The mount points that each node gets a private directory for, keyed by
-// the name of the directory under STATE/nodes/NODE/.
-var privateMounts = []struct{ dir, target string }{
-	{"cassandra", "/var/lib/cassandra"},
-	{"thehive-files", "/opt/thp/thehive/files"},
-	{"thehive-etc", "/etc/thehive"},
+// the name of the directory under STATE/nodes/NODE/, with the owner a new
+// directory gets.
+var privateMounts = []struct{ dir, target, owner string }{
+	{"cassandra", "/var/lib/cassandra", "cassandra"},
+	{"thehive-files", "/opt/thp/thehive/files", "thehive"},
+	{"thehive-etc", "/etc/thehive", ""},
+}
+
+// privateHomes are the per-node /tmp, /root and /home (with the login
+// users' homes), mounted after every other directory: a state dir that
+// lives under one of them (a test's, under /tmp) stays visible inside the
+// node at its own path (holderScript).
+var privateHomes = []struct {
+	dir, target string
+	mode        os.FileMode
+}{
+	{"tmp", "/tmp", os.ModeSticky | 0o777},
+	{"root", "/root", 0o700},
+	{"home", "/home", 0o755},
 }
 
 const (
@@ -120,6 +134,9 @@ type Options struct {
 	// Alien4Cloud (alien4cloud-config.yml without a remote client, the
 	// embedded elasticsearch.yml): no Elasticsearch daemons, one node.
 	A4CEmbedded bool
+	// Link shapes every link of the lab (the nodes', the operator's and
+	// the backup host's); the zero LinkSpec leaves them unshaped.
+	Link LinkSpec
 }
 
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9]{0,7}$`)
@@ -210,6 +227,9 @@ type NodeInfo struct {
 	CassandraPID int `json:"cassandra_pid,omitempty"`
 	// ESPID is the node's es-standin (0 when not running).
 	ESPID int `json:"es_pid,omitempty"`
+	// SharePID is the node's GlusterFS client, which mounts the backup
+	// host's share at /mnt/backup (0 when not mounted).
+	SharePID int `json:"share_pid,omitempty"`
 	// NetworkDown reports that StopNode took the node off the network.
 	NetworkDown bool `json:"network_down,omitempty"`
 }
@@ -232,21 +252,28 @@ type Mount struct {
 
 // record is the content of STATE/lab.json.
 type record struct {
-	Name       string     `json:"name"`
-	Subnet     int        `json:"subnet"`
-	StateDir   string     `json:"state_dir"`
-	OpNetns    string     `json:"op_netns"`
-	OpIP       string     `json:"op_ip"`
-	BrNetns    string     `json:"bridge_netns"`
-	Bridge     string     `json:"bridge"`
-	Namespaces []string   `json:"namespaces"`
-	Veths      []Veth     `json:"veths"`
-	Mounts     []Mount    `json:"mounts"`
-	Nodes      []NodeInfo `json:"nodes"`
-	Route      string     `json:"guard_route"`
-	PIDs       []int      `json:"pids"`
-	Services   *services  `json:"services,omitempty"`
-	Daemons    []Daemon   `json:"daemons,omitempty"`
+	Name     string `json:"name"`
+	Subnet   int    `json:"subnet"`
+	StateDir string `json:"state_dir"`
+	OpNetns  string `json:"op_netns"`
+	OpIP     string `json:"op_ip"`
+	BrNetns  string `json:"bridge_netns"`
+	BhNetns  string `json:"backup_host_netns"`
+	BhIP     string `json:"backup_host_ip"`
+	// ShareServerPID is the backup host's brick (glusterfsd), ShareOpPID
+	// the operator's machine's client (its mount is SharedBackupPath).
+	ShareServerPID int        `json:"share_server_pid,omitempty"`
+	ShareOpPID     int        `json:"share_op_pid,omitempty"`
+	Bridge         string     `json:"bridge"`
+	Namespaces     []string   `json:"namespaces"`
+	Veths          []Veth     `json:"veths"`
+	Mounts         []Mount    `json:"mounts"`
+	Nodes          []NodeInfo `json:"nodes"`
+	Route          string     `json:"guard_route"`
+	PIDs           []int      `json:"pids"`
+	Services       *services  `json:"services,omitempty"`
+	Daemons        []Daemon   `json:"daemons,omitempty"`
+	Link           LinkSpec   `json:"link,omitzero"`
 }
 
 // Lab is a running practice cluster.
@@ -341,8 +368,9 @@ func (l *Lab) BackupsPath() string { return filepath.Join(l.StateDir, "backups")
 // BinPath returns the host directory mounted at /usr/local/bin on every node.
 func (l *Lab) BinPath() string { return filepath.Join(l.StateDir, "bin") }
 
-// SharedBackupPath returns the host directory mounted at /mnt/backup on
-// every node (the NFS stand-in).
+// SharedBackupPath returns where the operator's machine (this host) mounts
+// the backup host's share, the one every node mounts at /mnt/backup (the
+// runbook's NFS share). Reads and writes there cross the lab network.
 func (l *Lab) SharedBackupPath() string { return filepath.Join(l.StateDir, "shared", "backup") }
 
 // NodeDir returns the host directory holding a node's config, keys, logs

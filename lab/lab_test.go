@@ -306,8 +306,11 @@ func TestLabUpDown(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rec.Namespaces) != 5 || len(rec.Veths) != 4 || len(rec.Mounts) != 3*6 {
-			t.Errorf("lab.json: %d namespaces, %d veths, %d mounts; want 5, 4, 18", len(rec.Namespaces), len(rec.Veths), len(rec.Mounts))
+		// Namespaces: bridge, op, backup host, 3 nodes; a veth each but the
+		// bridge's; per node 3 private directories, /usr/local/bin,
+		// /etc/hosts, /tmp, /root, /home and the backup host's share.
+		if len(rec.Namespaces) != 6 || len(rec.Veths) != 5 || len(rec.Mounts) != 3*9 {
+			t.Errorf("lab.json: %d namespaces, %d veths, %d mounts; want 6, 5, 27", len(rec.Namespaces), len(rec.Veths), len(rec.Mounts))
 		}
 		for _, n := range rec.Nodes {
 			if !pidAlive(n.HolderPID) || !pidAlive(n.SSHDPID) {

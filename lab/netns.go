@@ -44,13 +44,13 @@ func listNetns(ctx context.Context) ([]string, error) {
 }
 
 // labNetns returns the namespaces that belong to lab name: NAME-br,
-// NAME-op and NAME-nodeN, nodes first and the bridge last.
+// NAME-op, NAME-bh (the backup host) and NAME-nodeN, the bridge last.
 func labNetns(ctx context.Context, name string) ([]string, error) {
 	all, err := listNetns(ctx)
 	if err != nil {
 		return nil, err
 	}
-	re := regexp.MustCompile(`^` + regexp.QuoteMeta(name) + `-(br|op|node[0-9]+)$`)
+	re := regexp.MustCompile(`^` + regexp.QuoteMeta(name) + `-(br|op|bh|node[0-9]+)$`)
 	var mine []string
 	for _, n := range all {
 		if re.MatchString(n) {

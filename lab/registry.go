@@ -206,6 +206,10 @@ Defaults:hotsnap-pw lecture=never, timestamp_timeout=0, passwd_tries=1
 hotsnap-pw ALL=(ALL:ALL) ALL
 `
 
+// ServiceUsers are the accounts the stand-ins run as, as the real
+// packages create them: Cassandra, Elasticsearch and TheHive.
+var ServiceUsers = []string{"cassandra", "elasticsearch", "thehive"}
+
 // ensureUsers creates the lab's login users (and the service accounts the
 // stand-ins run as) and the sudoers drop-in. It returns the sudo password
 // of PasswordUser: a fresh one when no other lab is running, else the one
@@ -218,7 +222,7 @@ func ensureUsers(ctx context.Context, othersRunning bool) (string, error) {
 			}
 		}
 	}
-	for _, u := range []string{"cassandra", "thehive"} {
+	for _, u := range ServiceUsers {
 		if _, err := user.Lookup(u); err != nil {
 			if _, err := run(ctx, "", "useradd", "--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", u); err != nil {
 				return "", fmt.Errorf("create service user %s: %w", u, err)

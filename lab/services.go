@@ -108,6 +108,15 @@ const (
 	svcES        = "elasticsearch"
 )
 
+// The users the stand-in daemons run as, as the real packages run them.
+const (
+	cassandraUser = "cassandra"
+	esUser        = "elasticsearch"
+)
+
+// serviceUser is the user a stand-in daemon runs as.
+var serviceUser = map[string]string{svcCassandra: cassandraUser, svcES: esUser}
+
 // ParseSize parses a size such as 200MB, 2GB, 512KiB or 1048576 (bytes).
 // SI units (kB, MB, GB) are powers of 1000, IEC units (KiB, MiB, GiB)
 // powers of 1024.
@@ -174,7 +183,29 @@ func ensureSecretFiles(stateDir string, names ...string) error {
 // stand-ins' names to it.
 func installBinary(stateDir, src string) error {
 	binDir := filepath.Join(stateDir, "bin")
-	dst := filepath.Join(binDir, "hotsnap")
+	if err := copyIntoBin(binDir, src, "hotsnap"); err != nil {
+		return err
+	}
+	for _, name := range StandIns {
+		link := filepath.Join(binDir, name)
+		if t, err := os.Readlink(link); err == nil && t == "hotsnap" {
+			continue
+		}
+		if err := os.Remove(link); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("link %s: %w", link, err)
+		}
+		if err := os.Symlink("hotsnap", link); err != nil {
+			return fmt.Errorf("link %s: %w", link, err)
+		}
+	}
+	return nil
+}
+
+// copyIntoBin copies the executable src to binDir/name (every node's
+// /usr/local/bin/name) through a rename, so that a copy in use is never
+// overwritten in place; nothing is copied when dst is src.
+func copyIntoBin(binDir, src, name string) error {
+	dst := filepath.Join(binDir, name)
 	sst, err := os.Stat(src)
 	if err != nil {
 		return fmt.Errorf("install %s: %w", src, err)
@@ -206,18 +237,6 @@ func installBinary(stateDir, src string) error {
 		}
 		if err := os.Rename(tmp.Name(), dst); err != nil {
 			return fmt.Errorf("install %s: %w", dst, err)
-		}
-	}
-	for _, name := range StandIns {
-		link := filepath.Join(binDir, name)
-		if t, err := os.Readlink(link); err == nil && t == "hotsnap" {
-			continue
-		}
-		if err := os.Remove(link); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("link %s: %w", link, err)
-		}
-		if err := os.Symlink("hotsnap", link); err != nil {
-			return fmt.Errorf("link %s: %w", link, err)
 		}
 	}
 	return nil
@@ -282,29 +301,19 @@ func seedAll(ctx context.Context, stateDir string, nodes []NodeInfo, s services,
 		}()
 	}
 	wg.Wait()
-	errs = append(errs, makeESRepoDir(stateDir))
+	errs = append(errs, chownTree(esStateDir(stateDir), esUser))
 	return errors.Join(errs...)
 }
 
-// seedOther runs a platform's seeding and prepares the ES repository dir.
+// seedOther runs a platform's seeding and gives the ES state to its user.
 func seedOther(stateDir string, nodes []NodeInfo, seed func() error) error {
 	if len(nodes) == 0 {
 		return errors.New("no nodes")
 	}
-	return errors.Join(seed(), makeESRepoDir(stateDir))
-}
-
-// makeESRepoDir creates the ES repository directory, writable by the ES
-// user (0777: the lab has no elasticsearch user).
-func makeESRepoDir(stateDir string) error {
-	repo := filepath.Join(stateDir, "shared", "backup", "elasticsearch")
-	if err := os.MkdirAll(repo, 0o777); err != nil {
-		return fmt.Errorf("es repository dir: %w", err)
+	if err := seed(); err != nil {
+		return err
 	}
-	if err := os.Chmod(repo, 0o777); err != nil {
-		return fmt.Errorf("es repository dir: %w", err)
-	}
-	return nil
+	return chownTree(esStateDir(stateDir), esUser)
 }
 
 // seedCassandra seeds keyspace thehive into the store at dataDir unless
@@ -445,8 +454,11 @@ func (l *Lab) startService(n NodeInfo, svc string) (int, error) {
 	}
 	defer logf.Close()
 	fmt.Fprintf(logf, "--- hotsnap lab: starting %s at %s\n", svc, time.Now().Format(time.RFC3339))
-	// Not bound to a context: the daemon outlives this call.
-	cmd := l.NodeCommand(context.Background(), n.Name, prog, args...)
+	// Not bound to a context: the daemon outlives this call. setpriv
+	// execs, so the PID stays the daemon's.
+	argv := asUser(serviceUser[svc], append([]string{prog}, args...)...)
+	cmd := l.NodeCommand(context.Background(), n.Name, argv[0], argv[1:]...)
+	cmd.Dir = "/"
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
@@ -667,6 +679,13 @@ func (l *Lab) StartNode(ctx context.Context, node string) error {
 	l.mu.Unlock()
 	if err := l.waitSSHD(ctx, []NodeInfo{n}); err != nil {
 		return fail(err)
+	}
+	// Back on the network, the node's share client reconnects to the
+	// backup host by itself; wait until /mnt/backup answers again.
+	if n.SharePID > 0 {
+		if err := waitShare(ctx, n.HolderPID, n.SharePID, sharedBackupTarget, filepath.Join(l.NodeDir(n.Name), "backup-mount.log")); err != nil {
+			return fail(fmt.Errorf("%s: %w", sharedBackupTarget, err))
+		}
 	}
 	if hasServices {
 		if err := l.waitServices(ctx, []NodeInfo{n}); err != nil {

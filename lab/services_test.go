@@ -206,9 +206,10 @@ func TestLabServices(t *testing.T) {
 				t.Errorf("index %s: %+v %v %v", ix, info, ok, err)
 			}
 		}
+		// As the runbook's step 2 sets it up on the NFS server.
 		st, err := os.Stat(filepath.Join(l.SharedBackupPath(), "elasticsearch"))
-		if err != nil || st.Mode().Perm() != 0o777 {
-			t.Errorf("/mnt/backup/elasticsearch: %v %v, want mode 0777", st, err)
+		if err != nil || st.Mode().Perm() != 0o770 || int(st.Sys().(*syscall.Stat_t).Uid) != uidOf(t, "elasticsearch") {
+			t.Errorf("/mnt/backup/elasticsearch: %v %v, want elasticsearch's, mode 0770", st, err)
 		}
 	})
 

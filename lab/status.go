@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -62,11 +63,16 @@ type NodeStatus struct {
 	// platform runs no TheHive; TheHivePID its main process when active.
 	TheHive    string
 	TheHivePID int
+	// ShareMounted reports whether /mnt/backup is the backup host's share
+	// inside the node (checked when the lab records a backup host).
+	ShareMounted bool
+	// shareRecorded reports whether the lab records a backup host.
+	shareRecorded bool
 }
 
 // Healthy reports whether the node is fully up.
 func (n NodeStatus) Healthy() bool {
-	ok := n.NetnsExists && n.HolderAlive && n.SSHDAlive && n.PortOpen
+	ok := n.NetnsExists && n.HolderAlive && n.SSHDAlive && n.PortOpen && (n.ShareMounted || !n.shareRecorded)
 	if n.Services {
 		ok = ok && (n.CassandraAlive || n.NoCassandra) && (n.ESAlive || n.NoES) && !n.NetworkDown
 	}
@@ -103,6 +109,20 @@ type StatusReport struct {
 	// engine ask for passwords; all from the lab's record.
 	Search, Storage, S3 string
 	Auth                bool
+	// Share is the backup host and its share ("" IP when not recorded).
+	Share ShareStatus
+}
+
+// ShareStatus is the state of the backup host and its share.
+type ShareStatus struct {
+	// IP is the backup host's address; ServerPID its brick (glusterfsd).
+	IP        string
+	ServerPID int
+	// ServerAlive reports whether the brick runs in the backup host's
+	// namespace; OpMounted whether the operator's mount is in place.
+	ServerAlive, OpMounted bool
+	// Link is the links' shaping ("" when unshaped).
+	Link string
 }
 
 // DaemonStatus is one platform daemon's state.
@@ -115,6 +135,9 @@ type DaemonStatus struct {
 // Healthy reports whether the lab is up and every node is healthy.
 func (r *StatusReport) Healthy() bool {
 	if !r.Recorded || !r.Registered || !r.GuardRoute || !r.OpNetns || !r.BridgeNetns || len(r.Nodes) == 0 {
+		return false
+	}
+	if r.Share.IP != "" && (!r.Share.ServerAlive || !r.Share.OpMounted) {
 		return false
 	}
 	for _, n := range r.Nodes {
@@ -158,6 +181,20 @@ func (r *StatusReport) String() string {
 			auth = "on"
 		}
 		fmt.Fprintf(&b, "platform %s  search %s  attachments %s  auth %s\n", r.Platform, orDash(r.Search), storage, auth)
+	}
+	if sh := r.Share; sh.IP != "" {
+		mounted := 0
+		for _, n := range r.Nodes {
+			if n.ShareMounted {
+				mounted++
+			}
+		}
+		link := "unshaped"
+		if sh.Link != "" {
+			link = sh.Link
+		}
+		fmt.Fprintf(&b, "backup host %s  glusterfsd %s  /mnt/backup mounted on %d/%d nodes, op %s  links %s\n", sh.IP,
+			svcState(sh.ServerPID, sh.ServerAlive), mounted, len(r.Nodes), yesNo(sh.OpMounted), link)
 	}
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tIP\tNAMESPACE\tHOLDER\tSSHD\tPORT 22\tNETWORK\tCASSANDRA\tES\tTHEHIVE\tDATA")
@@ -281,6 +318,11 @@ func statusOf(ctx context.Context, name, stateDir string) (*StatusReport, error)
 		for _, d := range rec.Daemons {
 			rep.Daemons = append(rep.Daemons, DaemonStatus{Daemon: d, Alive: netnsOf[d.Node] != "" && serviceAlive(d.PID, netnsOf[d.Node])})
 		}
+		if rec.BhNetns != "" {
+			rep.Share = ShareStatus{IP: rec.BhIP, ServerPID: rec.ShareServerPID, Link: rec.Link.String(),
+				ServerAlive: serviceAlive(rec.ShareServerPID, rec.BhNetns)}
+			rep.Share.OpMounted, _ = shareMountedIn(os.Getpid(), filepath.Join(stateDir, "shared", "backup"))
+		}
 		for _, n := range rec.Nodes {
 			ns := NodeStatus{Name: n.Name, IP: n.IP, Netns: n.Netns, HolderPID: n.HolderPID, SSHDPID: n.SSHDPID,
 				Services: rec.Services != nil, CassandraPID: n.CassandraPID, ESPID: n.ESPID, NetworkDown: n.NetworkDown,
@@ -298,6 +340,9 @@ func statusOf(ctx context.Context, name, stateDir string) (*StatusReport, error)
 			}
 			ns.NetnsExists = netnsExists(n.Netns)
 			ns.HolderAlive = ns.NetnsExists && checkHolder(n) == nil
+			if ns.shareRecorded = rec.BhNetns != ""; ns.shareRecorded && ns.HolderAlive {
+				ns.ShareMounted, _ = shareMountedIn(n.HolderPID, sharedBackupTarget)
+			}
 			if ns.SSHDAlive = pidAlive(n.SSHDPID); ns.SSHDAlive && ns.NetnsExists {
 				same, err := sameNetns(n.SSHDPID, n.Netns)
 				ns.SSHDAlive = err == nil && same

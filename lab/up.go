@@ -47,6 +47,12 @@ func Up(ctx context.Context, o Options) (*Lab, error) {
 	if l, err := Open(o); err == nil {
 		if l.Subnet == o.Subnet && len(l.Nodes) == o.Nodes && l.sameServices(o) && l.healthy(ctx) {
 			fmt.Fprintf(o.Log, "lab %s: already up (%d nodes on 10.77.%d.0/24)\n", o.Name, len(l.Nodes), l.Subnet)
+			if l.Link() != o.Link {
+				if err := l.SetLink(ctx, o.Link); err != nil {
+					return nil, fmt.Errorf("lab up: %w", err)
+				}
+				fmt.Fprintf(o.Log, "lab %s: links now %s\n", o.Name, linkText(o.Link))
+			}
 			return l, nil
 		}
 		fmt.Fprintf(o.Log, "lab %s: running with another shape or unhealthy; taking it down first\n", o.Name)
@@ -95,6 +101,9 @@ func up(ctx context.Context, o Options) (*Lab, error) {
 		if err := checkPlatformTools(o.Platform); err != nil {
 			return nil, fail("platform "+o.Platform, err)
 		}
+	}
+	if err := checkShareTools(); err != nil {
+		return nil, fail("backup host", err)
 	}
 
 	// 1. Host-wide setup, guarded by the global lock: registry entry, the
@@ -147,6 +156,7 @@ func up(ctx context.Context, o Options) (*Lab, error) {
 		Name: o.Name, Subnet: o.Subnet, StateDir: o.StateDir,
 		OpNetns: opNetns(o.Name), OpIP: opIP(o.Subnet),
 		BrNetns: brNetns(o.Name), Bridge: "br0", Route: "unreachable " + GuardRoute,
+		BhNetns: bhNetns(o.Name), BhIP: backupHostIP(o.Subnet), Link: o.Link,
 	}
 	for i := 1; i <= o.Nodes; i++ {
 		rec.Nodes = append(rec.Nodes, NodeInfo{Name: nodeName(i), IP: nodeIP(o.Subnet, i), Netns: nodeNetns(o.Name, nodeName(i))})
@@ -154,11 +164,12 @@ func up(ctx context.Context, o Options) (*Lab, error) {
 	if err := prepareState(ctx, o, rec, pw); err != nil {
 		return nil, fail("state dir "+o.StateDir, err)
 	}
-	rec.Namespaces = append(rec.Namespaces, rec.BrNetns, rec.OpNetns)
+	rec.Namespaces = append(rec.Namespaces, rec.BrNetns, rec.OpNetns, rec.BhNetns)
 	for _, n := range rec.Nodes {
 		rec.Namespaces = append(rec.Namespaces, n.Netns)
 	}
-	rec.Veths = append(rec.Veths, Veth{Bridge: "op", Netns: rec.OpNetns, Peer: "eth0", IP: rec.OpIP})
+	rec.Veths = append(rec.Veths, Veth{Bridge: "op", Netns: rec.OpNetns, Peer: "eth0", IP: rec.OpIP},
+		Veth{Bridge: "bh", Netns: rec.BhNetns, Peer: "eth0", IP: rec.BhIP})
 	for _, n := range rec.Nodes {
 		rec.Veths = append(rec.Veths, Veth{Bridge: n.Name, Netns: n.Netns, Peer: "eth0", IP: n.IP})
 		for _, m := range nodeMounts(o.StateDir, n.Name, o.Platform) {
@@ -222,7 +233,12 @@ func up(ctx context.Context, o Options) (*Lab, error) {
 	if err := buildNetwork(ctx, rec); err != nil {
 		return nil, fail("network", err)
 	}
-	logf("network ready: %d namespaces, bridge br0 in %s (%s)", len(rec.Namespaces), rec.BrNetns, time.Since(t1).Round(time.Millisecond))
+	if !o.Link.IsZero() {
+		if err := shapeLinks(ctx, rec, o.Link); err != nil {
+			return nil, fail("shape links "+o.Link.String(), err)
+		}
+	}
+	logf("network ready: %d namespaces, bridge br0 in %s, links %s (%s)", len(rec.Namespaces), rec.BrNetns, linkText(o.Link), time.Since(t1).Round(time.Millisecond))
 
 	// 4. Nodes: holder (UTS + mount namespace with the bind mounts), sshd.
 	t2 := time.Now()
@@ -272,6 +288,14 @@ func up(ctx context.Context, o Options) (*Lab, error) {
 		return nil, fail("wait for sshd", err)
 	}
 	logf("%d sshd answering on port 22 (%s)", len(l.Nodes), time.Since(t2).Round(time.Millisecond))
+
+	// 5b. The backup host's share, on the operator's machine and at
+	// /mnt/backup on every node.
+	t4 := time.Now()
+	if err := l.startShare(ctx); err != nil {
+		return nil, fail("backup host", err)
+	}
+	logf("backup host %s: /mnt/backup shared over GlusterFS with op and %d nodes (%s)", rec.BhIP, len(l.Nodes), time.Since(t4).Round(time.Millisecond))
 
 	// 6. Stand-ins: Cassandra and Elasticsearch on every node.
 	if err := waitPrep(); err != nil {
@@ -365,10 +389,12 @@ func nodeMounts(stateDir, node, platform string) []Mount {
 		ms = append(ms, Mount{Node: node, Source: filepath.Join(nodeDir, pm.dir), Target: pm.target})
 	}
 	ms = append(ms,
-		Mount{Node: node, Source: filepath.Join(stateDir, "shared", "backup"), Target: sharedBackupTarget},
 		Mount{Node: node, Source: filepath.Join(stateDir, "bin"), Target: binTarget},
 		Mount{Node: node, Source: filepath.Join(nodeDir, "hosts"), Target: hostsTarget},
 	)
+	for _, h := range privateHomes {
+		ms = append(ms, Mount{Node: node, Source: filepath.Join(nodeDir, h.dir), Target: h.target})
+	}
 	return ms
 }
 
@@ -404,6 +430,9 @@ func prepareState(ctx context.Context, o Options, rec record, pw string) error {
 			return err
 		}
 	}
+	if err := prepareShare(dir, o.Subnet); err != nil {
+		return err
+	}
 	// Client key, authorized by both login users.
 	key := filepath.Join(dir, "id_ed25519")
 	if err := ensureKey(ctx, key, "hotsnap-lab-"+o.Name); err != nil {
@@ -425,11 +454,13 @@ func prepareState(ctx context.Context, o Options, rec record, pw string) error {
 		if err := os.MkdirAll(nd, 0o755); err != nil {
 			return err
 		}
-		owners := map[string]string{"cassandra": "cassandra", "thehive-files": "thehive", "thehive-etc": ""}
 		for _, pm := range privateMounts {
-			if err := mkdirOwned(filepath.Join(nd, pm.dir), owners[pm.dir]); err != nil {
+			if err := mkdirOwned(filepath.Join(nd, pm.dir), pm.owner); err != nil {
 				return fmt.Errorf("%s: %w", n.Name, err)
 			}
+		}
+		if err := prepareHomes(nd); err != nil {
+			return fmt.Errorf("%s: %w", n.Name, err)
 		}
 		if err := prepareNodePlatform(ctx, nd, o.Platform); err != nil {
 			return fmt.Errorf("%s: %w", n.Name, err)
@@ -468,7 +499,7 @@ func prepareState(ctx context.Context, o Options, rec record, pw string) error {
 		return err
 	}
 	// Mount points on the host, only where absent.
-	for _, m := range nodeMounts(dir, "x", o.Platform) {
+	for _, m := range append(nodeMounts(dir, "x", o.Platform), Mount{Target: sharedBackupTarget}) {
 		if m.Target == hostsTarget {
 			continue
 		}
@@ -476,6 +507,30 @@ func prepareState(ctx context.Context, o Options, rec record, pw string) error {
 			if err := os.MkdirAll(m.Target, 0o755); err != nil {
 				return fmt.Errorf("mount point: %w", err)
 			}
+		}
+	}
+	return nil
+}
+
+// prepareHomes creates a node's own /tmp, /root and /home, the latter with
+// a home for each login user (sshd starts their sessions there).
+func prepareHomes(nodeDir string) error {
+	for _, h := range privateHomes {
+		dir := filepath.Join(nodeDir, h.dir)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		if err := os.Chmod(dir, h.mode); err != nil {
+			return err
+		}
+	}
+	for _, u := range []string{LoginUser, PasswordUser} {
+		home := filepath.Join(nodeDir, "home", u)
+		if err := mkdirOwned(home, u); err != nil {
+			return err
+		}
+		if err := os.Chmod(home, 0o750); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -552,10 +607,24 @@ func buildNetwork(ctx context.Context, rec record) error {
 
 // holderScript runs as the namespace holder: hostname first, then the bind
 // mounts given as source/target pairs, then it reports readiness and
-// sleeps for the lab's lifetime.
+// sleeps for the lab's lifetime. A target that holds the state dir (a
+// state dir under /tmp, say) gets the state dir bound at the same path
+// inside its new content first, so that every path of the state dir
+// (sshd_config, authorized_keys, the stand-ins' state) stays valid in the
+// node.
 const holderScript = `set -e
-hostname "$1"; shift
-while [ "$#" -gt 1 ]; do mount --bind "$1" "$2"; shift 2; done
+hostname "$1"; state=$2; shift 2
+while [ "$#" -gt 1 ]; do
+	case $state in
+	"$2"/*)
+		rel=${state#"$2"/}
+		mkdir -p "$1/$rel"
+		mount --bind "$state" "$1/$rel"
+		mount --rbind "$1" "$2" ;;
+	*) mount --bind "$1" "$2" ;;
+	esac
+	shift 2
+done
 echo ready
 exec sleep infinity </dev/null >/dev/null 2>&1`
 
@@ -564,7 +633,7 @@ exec sleep infinity </dev/null >/dev/null 2>&1`
 // hostname and bind mounts are in place.
 func startHolder(stateDir, node, netns, platform string) (int, error) {
 	args := []string{"netns", "exec", netns, "unshare", "--mount", "--uts", "--propagation", "private", "--",
-		"/bin/sh", "-c", holderScript, "hotsnap-lab-holder", node}
+		"/bin/sh", "-c", holderScript, "hotsnap-lab-holder", node, stateDir}
 	for _, m := range nodeMounts(stateDir, node, platform) {
 		args = append(args, m.Source, m.Target)
 	}

@@ -3,6 +3,8 @@ package baseline
 import (
 	"embed"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/hotsnap/hotsnap/lab"
@@ -71,4 +73,37 @@ func InstallA4C(l *lab.Lab) error {
 	}
 	return install(l, a4cScripts, []installFile{{A4CBackupName, A4CBackupName, 0o755}, {A4CRestoreName, A4CRestoreName, 0o755},
 		{"", A4CConfName, 0o600}}, conf)
+}
+
+// readScript reads an embedded script.
+func readScript(fsys embed.FS, name string) ([]byte, error) {
+	b, err := fsys.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("baseline script %s: %w", name, err)
+	}
+	return b, nil
+}
+
+// installFile is one file InstallA4C writes: an embedded script (src) or,
+// without src, the settings.
+type installFile struct {
+	src, name string
+	mode      os.FileMode
+}
+
+// install writes files into l.BinPath().
+func install(l *lab.Lab, fsys embed.FS, files []installFile, conf string) error {
+	for _, f := range files {
+		data := []byte(conf)
+		if f.src != "" {
+			var err error
+			if data, err = readScript(fsys, f.src); err != nil {
+				return err
+			}
+		}
+		if err := writeAtomic(filepath.Join(l.BinPath(), f.name), data, f.mode); err != nil {
+			return fmt.Errorf("baseline: install %s in lab %s: %w", f.name, l.Name, err)
+		}
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -88,4 +89,13 @@ func hashTree(t *testing.T, root string) map[string]string {
 		t.Fatalf("hash %s: %v", root, err)
 	}
 	return out
+}
+
+// sshNode runs remote on the lab's node named node (SSH).
+func sshNode(ctx context.Context, l *lab.Lab, node, remote string) (string, error) {
+	n, ok := l.Node(node)
+	if !ok {
+		return "", fmt.Errorf("no node %s in lab %s", node, l.Name)
+	}
+	return SSH(ctx, l, n, remote)
 }

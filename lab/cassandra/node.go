@@ -720,6 +720,9 @@ func (n *Node) controlMux() *http.ServeMux {
 		}
 		for _, d := range req.Dirs {
 			if _, err := n.store.ImportSSTables(req.Keyspace, req.Table, d); err != nil {
+				// The server log nodetool's "check server logs" points to.
+				fmt.Fprintf(os.Stderr, "ERROR [RMI TCP Connection(2)-127.0.0.1] %s SSTableImporter.java:102 - Failed importing sstables in directory %s\njava.lang.RuntimeException: %v\n",
+					time.Now().Format("2006-01-02 15:04:05,000"), d, err)
 				res.Failed = append(res.Failed, d)
 			}
 		}

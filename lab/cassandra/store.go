@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Data.db format of the stand-in (NOT Cassandra's real format):
@@ -853,6 +855,13 @@ func (s *Store) ImportSSTables(ks, table, dir string) (int, error) {
 	if err != nil || !st.IsDir() {
 		//lint:ignore ST1005 nodetool import prints exactly this (reference/real-outputs/cassandra/nodetool-import-missing-dir-error-4.x-DERIVED.txt)
 		return 0, fmt.Errorf("Directory %s does not exist: %w", dir, ErrNotFound)
+	}
+	// As Cassandra's SSTableImporter (Directories.verifyFullPermissions):
+	// the daemon's user must read, write and enter the directory, which
+	// it moves the files out of; nothing moves otherwise.
+	if err := unix.Access(dir, unix.R_OK|unix.W_OK|unix.X_OK); err != nil {
+		//lint:ignore ST1005 Cassandra's own message
+		return 0, fmt.Errorf("Insufficient permissions on directory %s", dir)
 	}
 	live, err := s.TableDir(ks, table)
 	if err != nil {

@@ -113,7 +113,7 @@ func (r *Restore) CompareTopology(ctx context.Context, rc *steps.RunContext, env
 func (r *Restore) StagePlan(env *steps.Env) []steps.PlannedCommand {
 	var out []steps.PlannedCommand
 	for _, n := range Nodes(env) {
-		out = append(out, steps.PlannedCommand{Node: n, Sudo: true, Cmd: ExtractCmd(path.Join(r.StagingDir(env, n), "<table>")),
+		out = append(out, steps.PlannedCommand{Node: n, Sudo: true, Cmd: ExtractCmd(path.Join(r.StagingDir(env, n), "<table>"), DataDir(env, n)),
 			Note: "same topology only: each node's own archives from the repository on stdin, hashed on the way"})
 	}
 	return out
@@ -306,10 +306,18 @@ func tablesOf(m *repo.Manifest) []string {
 	return out
 }
 
-// ExtractCmd unpacks the SSTable components of an archive read on stdin.
-func ExtractCmd(dir string) string {
+// ExtractCmd unpacks the SSTable components of an archive read on stdin
+// into dir and, when owner names a path (the node's Cassandra data
+// directory), gives them that path's owner: Cassandra, running as its own
+// user, must be able to move them out (nodetool import), as the real one
+// must.
+func ExtractCmd(dir, owner string) string {
 	q := remote.Quote(dir)
-	return "rm -rf " + q + " && mkdir -p " + q + " && tar -x -C " + q + " --exclude=./manifest.json --exclude=./schema.cql && chown -R --reference=" + remote.Quote(path.Dir(path.Dir(dir))) + " " + q + " 2>/dev/null; true"
+	cmd := "rm -rf " + q + " && mkdir -p " + q + " && tar -x -C " + q + " --exclude=./manifest.json --exclude=./schema.cql"
+	if owner != "" {
+		cmd += " && chown -R --reference=" + remote.Quote(owner) + " " + q
+	}
+	return cmd
 }
 
 // importAll: each node imports the tables of the backup node with its host ID.
@@ -413,7 +421,7 @@ func (r *Restore) loadAll(ctx context.Context, rc *steps.RunContext, env *steps.
 		for _, t := range n.Tables {
 			dir := "/tmp/hotsnap-restore-" + m.ID + "/" + m.Keyspace + "/" + t.Table
 			base := done
-			if err := r.streamArchive(ctx, rc, loader, t.Archive, ExtractCmd(dir), func(x int64) { rc.Progress(loader, base+x, total, "bytes") }); err != nil {
+			if err := r.streamArchive(ctx, rc, loader, t.Archive, ExtractCmd(dir, ""), func(x int64) { rc.Progress(loader, base+x, total, "bytes") }); err != nil {
 				return fmt.Errorf("%s: stage %s of %s: %w", loader, t.Table, n.Node, err)
 			}
 			cmd := "sstableloader -d " + remote.Quote(strings.Join(hosts, ","))
@@ -525,7 +533,7 @@ func (r *Restore) stageNode(ctx context.Context, rc *steps.RunContext, env *step
 	for _, t := range b.Tables {
 		dir := path.Join(r.StagingDir(env, n), t.Table)
 		base := done
-		probs, err := r.streamChecked(ctx, rc, n, t, ExtractCmd(dir), func(x int64) { rc.Progress(n, base+x, total, "bytes") })
+		probs, err := r.streamChecked(ctx, rc, n, t, ExtractCmd(dir, DataDir(env, n)), func(x int64) { rc.Progress(n, base+x, total, "bytes") })
 		if err != nil {
 			return fmt.Errorf("%s: stage table %s: %w", n, t.Table, err)
 		}
