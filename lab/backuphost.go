@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/hotsnap/hotsnap/lab/alien4cloud"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -137,7 +138,8 @@ func prepareShare(stateDir string, subnet int) error {
 // STATE/shared/backup on the operator's machine and at /mnt/backup on
 // every node, and sets up the Elasticsearch repository folder as the
 // runbook's step 2 does on the NFS server (mkdir, chown
-// elasticsearch:elasticsearch, chmod 770).
+// elasticsearch:elasticsearch — a4c:a4c for an embedded Elasticsearch —,
+// chmod 770).
 func (l *Lab) startShare(ctx context.Context) error {
 	fail := func(err error) error { return fmt.Errorf("backup host %s: %w", backupHostIP(l.Subnet), err) }
 	dir := backupHostDir(l.StateDir)
@@ -179,7 +181,13 @@ func (l *Lab) startShare(ctx context.Context) error {
 	if err := os.MkdirAll(repo, 0o770); err != nil {
 		return fail(fmt.Errorf("mkdir %s: %w", repo, err))
 	}
-	uid, gid, err := lookupIDs(esUser)
+	// The folder belongs to the user Elasticsearch runs as: elasticsearch,
+	// or a4c when it is embedded in Alien4Cloud's JVM.
+	owner := esUser
+	if !l.rec.Services.esDaemons() {
+		owner = alien4cloud.User
+	}
+	uid, gid, err := lookupIDs(owner)
 	if err != nil {
 		return fail(err)
 	}

@@ -313,6 +313,10 @@ func seedOther(stateDir string, nodes []NodeInfo, seed func() error) error {
 	if err := seed(); err != nil {
 		return err
 	}
+	// An Elasticsearch embedded in Alien4Cloud keeps no state of its own here.
+	if _, err := os.Stat(esStateDir(stateDir)); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
 	return chownTree(esStateDir(stateDir), esUser)
 }
 

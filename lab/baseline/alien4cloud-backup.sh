@@ -50,7 +50,7 @@ fi
 ALIEN_DIR=${ALIEN_DIR:-/opt/alien4cloud/data}           # alien4cloud.dir
 FILES_DIR=${FILES_DIR:-/opt/alien4cloud/backups/files}  # backup.files_dir
 ES_URL=${ES_URL:-http://localhost:9200}
-ES_BACKUP_DIR=${ES_BACKUP_DIR:-/mnt/backup/alien4cloud} # under path.repo
+ES_BACKUP_DIR=${ES_BACKUP_DIR:-/mnt/backup/elasticsearch/alien_backup} # under path.repo, in the folder elasticsearch owns
 ES_AUTH=${ES_AUTH:-}                                    # user:password, when ES has security
 
 curl_es() {

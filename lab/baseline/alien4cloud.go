@@ -30,9 +30,10 @@ const (
 	A4CRestorePath = NodeBinDir + "/" + A4CRestoreName
 	// A4CFilesDir is backup.files_dir, on the Alien4Cloud node (the tool's
 	// sample value); A4CESBackupDir the snapshot repository's location
-	// under the lab's path.repo.
+	// under the lab's path.repo, inside the folder the runbook gives to
+	// elasticsearch (the page: "must be accessible by the ElasticSearch process").
 	A4CFilesDir    = "/opt/alien4cloud/backups/files"
-	A4CESBackupDir = "/mnt/backup/alien4cloud"
+	A4CESBackupDir = "/mnt/backup/elasticsearch/alien_backup"
 )
 
 // A4CScript returns the text of an Alien4Cloud baseline script by its
