@@ -25,6 +25,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hotsnap/hotsnap/lab/cassandra"
+	"github.com/hotsnap/hotsnap/lab/eclecticiq"
 	"github.com/hotsnap/hotsnap/lab/elastic"
 	"github.com/hotsnap/hotsnap/lab/thehive"
 )
@@ -141,6 +142,8 @@ var labStandIns = map[string]func(args []string) int{
 	"thehive-standin":   thehive.Main,
 	"systemctl":         stdio(thehive.SystemctlMain),
 	"journalctl":        stdio(thehive.JournalctlMain),
+	"celery":            eclecticiq.CeleryMain,
+	"eiq-platform":      eclecticiq.PlatformMain,
 }
 
 func stdio(f func(args []string, stdout, stderr io.Writer) int) func([]string) int {

@@ -136,6 +136,9 @@ func up(ctx context.Context, o Options) (*Lab, error) {
 		return nil, fail("sshd privilege separation dir", err)
 	}
 	pw, err := ensureUsers(ctx, othersRunning)
+	if err == nil {
+		err = ensurePlatformUsers(ctx, o.Platform)
+	}
 	unlockG()
 	if err != nil {
 		return nil, fail("users", err)
@@ -349,7 +352,7 @@ func logTail(path string, n int) string {
 // inside the node.
 func nodeMounts(stateDir, node, platform string) []Mount {
 	nodeDir := filepath.Join(stateDir, "nodes", node)
-	var ms []Mount
+	ms := platformOverlays(stateDir, node, platform)
 	for _, pm := range privateMounts {
 		ms = append(ms, Mount{Node: node, Source: filepath.Join(nodeDir, pm.dir), Target: pm.target})
 	}
@@ -449,6 +452,9 @@ func prepareState(ctx context.Context, o Options, rec record, pw string) error {
 			return err
 		}
 	}
+	if err := preparePlatformState(o, rec); err != nil {
+		return err
+	}
 	inv := renderInventory(invSpec{Name: o.Name, StateDir: dir, Subnet: o.Subnet, Nodes: o.Nodes, Auth: o.Auth,
 		Platform: o.Platform, Storage: o.Storage})
 	if err := writeFileAtomic(filepath.Join(dir, "inventory.yaml"), []byte(inv), 0o644); err != nil {
@@ -537,12 +543,19 @@ func buildNetwork(ctx context.Context, rec record) error {
 	return nil
 }
 
-// holderScript runs as the namespace holder: hostname first, then the bind
-// mounts given as source/target pairs, then it reports readiness and
+// holderScript runs as the namespace holder: hostname first, then the
+// mounts given as source/target pairs (a source "overlay:OPTIONS" is an
+// overlay mount, any other a bind mount), then it reports readiness and
 // sleeps for the lab's lifetime.
 const holderScript = `set -e
 hostname "$1"; shift
-while [ "$#" -gt 1 ]; do mount --bind "$1" "$2"; shift 2; done
+while [ "$#" -gt 1 ]; do
+	case "$1" in
+	overlay:*) mount -t overlay overlay -o "${1#overlay:}" "$2" ;;
+	*) mount --bind "$1" "$2" ;;
+	esac
+	shift 2
+done
 echo ready
 exec sleep infinity </dev/null >/dev/null 2>&1`
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,8 +41,10 @@ func supervise(dir, name string, stderr io.Writer) int {
 	if err != nil {
 		return s.execFailed(u, p, 1, err)
 	}
-	cmd := exec.Command(u.ExecStart[0], u.ExecStart[1:]...)
-	cmd.Env = append(append([]string{servicePath, "LANG=C.UTF-8", "INVOCATION_ID=" + strconv.FormatInt(time.Now().UnixNano(), 16)}, u.Environment...), fileEnv...)
+	env := append(append([]string{servicePath, "LANG=C.UTF-8", "INVOCATION_ID=" + strconv.FormatInt(time.Now().UnixNano(), 16)}, u.Environment...), fileEnv...)
+	argv := expandEnv(u.ExecStart, env)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = env
 	cmd.Dir = u.WorkingDirectory
 	if cmd.Dir == "" {
 		cmd.Dir = "/"
@@ -137,6 +140,25 @@ func oneshotDone(u Unit, final unitState, pid, status int) (unitState, []Journal
 	}
 	return final, append(lines, systemdLine("Finished "+u.Description+"."))
 }
+
+// expandEnv replaces ${NAME} in command-line words with the value of
+// NAME in env, as systemd does in ExecStart= (a word that is exactly
+// ${NAME} stays one word, even when empty).
+func expandEnv(argv, env []string) []string {
+	vals := map[string]string{}
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			vals[k] = v
+		}
+	}
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		out[i] = envRefRE.ReplaceAllStringFunc(a, func(ref string) string { return vals[ref[2:len(ref)-1]] })
+	}
+	return out
+}
+
+var envRefRE = regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*\}`)
 
 // environmentFiles reads EnvironmentFile= files: KEY=VALUE lines, blank
 // lines and # or ; comments skipped, one level of quotes removed. A

@@ -9,8 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -166,7 +168,7 @@ func (c *systemctl) control(verb string, units []string) int {
 		return exitNoPermission
 	}
 	code := exitOK
-	done := map[string]bool{}
+	done := &doneSet{m: map[string]bool{}}
 	for _, arg := range units {
 		u, notFound, err := c.loadUnit(arg)
 		var te errTemplate
@@ -197,21 +199,46 @@ func (c *systemctl) control(verb string, units []string) int {
 	return code
 }
 
+// doneSet keeps one command line from acting on a unit twice.
+type doneSet struct {
+	mu sync.Mutex
+	m  map[string]bool
+}
+
+// claim marks name done and reports whether it was not yet.
+func (d *doneSet) claim(name string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.m[name] {
+		return false
+	}
+	d.m[name] = true
+	return true
+}
+
+func (d *doneSet) forget(names ...string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, n := range names {
+		delete(d.m, n)
+	}
+}
+
 // controlTree runs verb on u and propagates it as systemd does: a stop or
 // restart of u also stops or restarts the units that are PartOf= it, after
-// u itself; a start or restart also starts the units u Wants=. done keeps
-// one command line from acting on a unit twice.
-func (c *systemctl) controlTree(verb string, u Unit, done map[string]bool) error {
-	if done[u.Name] {
+// u itself and one after the other (see partsOf); a start or restart also
+// starts the units u Wants=, all at once as systemd's jobs run.
+func (c *systemctl) controlTree(verb string, u Unit, done *doneSet) error {
+	if !done.claim(u.Name) {
 		return nil
 	}
-	done[u.Name] = true
 	var errs []error
 	if verb == "stop" || verb == "restart" {
 		if err := c.controlOne("stop", u, paths{c.dir, u.Name}); err != nil {
 			errs = append(errs, err)
 		}
-		for _, part := range c.partsOf(u.Name) {
+		parts := c.partsOf(u)
+		for _, part := range parts {
 			if err := c.controlTree("stop", part, done); err != nil {
 				errs = append(errs, err)
 			}
@@ -219,31 +246,44 @@ func (c *systemctl) controlTree(verb string, u Unit, done map[string]bool) error
 		if verb == "stop" {
 			return errors.Join(errs...)
 		}
-		delete(done, u.Name)
-		for _, part := range c.partsOf(u.Name) {
-			delete(done, part.Name)
+		done.forget(u.Name)
+		for _, part := range parts {
+			done.forget(part.Name)
 		}
+		done.claim(u.Name)
 	}
 	if err := c.controlOne("start", u, paths{c.dir, u.Name}); err != nil {
 		return errors.Join(append(errs, err)...)
 	}
-	for _, w := range u.Wants {
-		wu, _, err := c.loadUnit(w)
-		if err == nil {
-			err = c.controlTree("start", wu, done)
-		}
-		if err != nil {
-			errs = append(errs, err)
-		}
+	werrs := make([]error, len(u.Wants))
+	var wg sync.WaitGroup
+	for i, w := range u.Wants {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			wu, _, err := c.loadUnit(w)
+			if err == nil {
+				err = c.controlTree("start", wu, done)
+			}
+			werrs[i] = err
+		}()
 	}
-	return errors.Join(errs...)
+	wg.Wait()
+	return errors.Join(append(errs, werrs...)...)
 }
 
-// partsOf returns the loaded units that are PartOf= name.
-func (c *systemctl) partsOf(name string) []Unit {
+// partsOf returns the loaded units that are PartOf= parent, in the order
+// they stop: those parent Wants= in the reverse of that list (the reverse
+// of their start order, as systemd reverses ordering dependencies at
+// stop), then the others by name.
+func (c *systemctl) partsOf(parent Unit) []Unit {
 	names, err := InstalledUnits(c.dir)
 	if err != nil {
 		return nil
+	}
+	rank := map[string]int{}
+	for i, w := range parent.Wants {
+		rank[strings.TrimSuffix(w, ".service")] = len(parent.Wants) - i
 	}
 	var parts []Unit
 	for _, n := range names {
@@ -252,12 +292,13 @@ func (c *systemctl) partsOf(name string) []Unit {
 			continue
 		}
 		for _, p := range u.PartOf {
-			if strings.TrimSuffix(p, ".service") == name {
+			if strings.TrimSuffix(p, ".service") == parent.Name {
 				parts = append(parts, u)
 				break
 			}
 		}
 	}
+	sort.SliceStable(parts, func(i, j int) bool { return rank[parts[i].Name] > rank[parts[j].Name] })
 	return parts
 }
 

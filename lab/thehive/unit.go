@@ -221,7 +221,7 @@ func ReadUnit(dir, name string) (Unit, error) {
 // systemd's %i (and %I) replaced in the fields that hold text, and the
 // fragment path kept as the template's file.
 func (u Unit) instantiate(tmpl, inst string) Unit {
-	sub := strings.NewReplacer("%i", inst, "%I", inst, "%n", tmpl+inst+".service", "%p", strings.TrimSuffix(tmpl, "@"))
+	sub := strings.NewReplacer("%i", inst, "%I", inst, "%n", tmpl+inst+".service", "%p", strings.TrimSuffix(tmpl, "@"), "%H", hostname())
 	subAll := func(in []string) []string {
 		out := make([]string, len(in))
 		for i, s := range in {

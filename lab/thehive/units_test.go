@@ -166,7 +166,8 @@ func TestGlobsAndTemplates(t *testing.T) {
 // TestOneshotPartOfWants: a oneshot RemainAfterExit unit is "active
 // exited" after its command; starting it starts what it Wants=, stopping
 // it stops what is PartOf= it (and nothing else); EnvironmentFile= is read
-// at start, a missing one fails the start.
+// at start (and ${NAME} in ExecStart= expanded), a missing one fails the
+// start.
 func TestOneshotPartOfWants(t *testing.T) {
 	envFile := filepath.Join(t.TempDir(), "worker-env")
 	if err := os.WriteFile(envFile, []byte("# settings\nGREETING=\"hello there\"\nEMPTY=\n"), 0o644); err != nil {
@@ -177,7 +178,7 @@ func TestOneshotPartOfWants(t *testing.T) {
 		Wants: []string{"part-a", "part-b@1"}}
 	a := sleeper("part-a", "Part A")
 	a.PartOf = []string{"grp.service"}
-	b := Unit{Name: "part-b@", Description: "Part B %i", ExecStart: []string{"/bin/sh", "-c", "echo \"$GREETING\" >" + out + "; exec sleep 600"},
+	b := Unit{Name: "part-b@", Description: "Part B %i", ExecStart: []string{"/bin/sh", "-c", "echo \"$0|$GREETING\" >" + out + "; exec sleep 600", "${GREETING}"},
 		PartOf: []string{"grp"}, EnvironmentFile: []string{envFile, "-/nonexistent/optional"}, TimeoutStopSec: 5}
 	other := sleeper("other", "Not a part")
 	bad := sleeper("bad-env", "Missing environment file")
@@ -196,11 +197,11 @@ func TestOneshotPartOfWants(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		b, _ := os.ReadFile(out)
-		if string(b) == "hello there\n" {
+		if string(b) == "hello there|hello there\n" { // ${GREETING} in ExecStart, $GREETING in the environment
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("part-b@1 saw GREETING %q, want %q", b, "hello there\n")
+			t.Fatalf("part-b@1 saw %q, want %q", b, "hello there|hello there\n")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
