@@ -30,8 +30,8 @@ func (s *server) bulk(rc *reqCtx) {
 	lines := strings.Split(strings.TrimSuffix(string(body), "\n"), "\n")
 	type item struct {
 		op, index, id string
-		source      int64
-		status      int
+		source        int64
+		status        int
 	}
 	var items []item
 	for i := 0; i < len(lines); i++ {
