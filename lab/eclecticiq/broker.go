@@ -12,6 +12,16 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+func init() {
+	// go-redis logs dial failures of its pool on stderr; the stand-ins
+	// report errors in their own words.
+	redis.SetLogger(quiet{})
+}
+
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
 // Broker speaks to the Celery broker the way kombu's redis transport does
 // (kombu/transport/redis.py): LPUSH to publish, BRPOP over every priority
 // list to consume, the unacked hash and unacked_index sorted set for

@@ -156,7 +156,8 @@ type FileOptions struct {
 	ESPathRepo string
 	// ESClusterName is Elasticsearch's cluster.name.
 	ESClusterName string
-	// Units are the platform's units (their unit files are written too).
+	// Units are the platform's units (their unit files are written too);
+	// empty means Units with Debian's paths.
 	Units []PlatformUnit
 	// HotsnapBin is the multi-call binary the platform commands link to.
 	HotsnapBin string
@@ -209,6 +210,9 @@ var dirModes = map[string]File{
 // (symlinks to the multi-call binary) and the directories, parents first,
 // with their owners and modes.
 func Files(o FileOptions) ([]File, error) {
+	if len(o.Units) == 0 {
+		o.Units = Units(UnitOptions{PGBinDir: fmt.Sprintf("/usr/lib/postgresql/%d/bin", PGMajor), RedisServer: "/usr/bin/redis-server"})
+	}
 	c, err := contents(o)
 	if err != nil {
 		return nil, err

@@ -281,9 +281,9 @@ func (c *systemctl) partsOf(parent Unit) []Unit {
 	if err != nil {
 		return nil
 	}
-	rank := map[string]int{}
+	rank := map[string]int{} // the later it starts, the sooner it stops
 	for i, w := range parent.Wants {
-		rank[strings.TrimSuffix(w, ".service")] = len(parent.Wants) - i
+		rank[strings.TrimSuffix(w, ".service")] = i + 1
 	}
 	var parts []Unit
 	for _, n := range names {

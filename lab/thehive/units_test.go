@@ -52,9 +52,10 @@ func TestListUnitsLayout(t *testing.T) {
 		}
 	}
 	sysctl(t, "start", "boom")
-	if code, out, _ := sysctl(t, "is-failed", "boom"); code != 0 || out != "failed\n" {
-		t.Fatalf("boom: %d %q, want failed", code, out)
-	}
+	eventually(t, "boom failed", func() bool {
+		code, out, _ := sysctl(t, "is-failed", "boom")
+		return code == 0 && out == "failed\n"
+	})
 
 	code, out, errs := sysctl(t, "list-units")
 	want := "  UNIT                   LOAD   ACTIVE SUB     DESCRIPTION\n" +
@@ -165,7 +166,8 @@ func TestGlobsAndTemplates(t *testing.T) {
 
 // TestOneshotPartOfWants: a oneshot RemainAfterExit unit is "active
 // exited" after its command; starting it starts what it Wants=, stopping
-// it stops what is PartOf= it (and nothing else); EnvironmentFile= is read
+// it stops what is PartOf= it (and nothing else), in the reverse of the
+// order it wants them; EnvironmentFile= is read
 // at start (and ${NAME} in ExecStart= expanded), a missing one fails the
 // start.
 func TestOneshotPartOfWants(t *testing.T) {
@@ -176,9 +178,11 @@ func TestOneshotPartOfWants(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "env-out")
 	group := Unit{Name: "grp", Description: "Group", ExecStart: []string{"/bin/true"}, Type: TypeOneshot, RemainAfterExit: true,
 		Wants: []string{"part-a", "part-b@1"}}
-	a := sleeper("part-a", "Part A")
-	a.PartOf = []string{"grp.service"}
-	b := Unit{Name: "part-b@", Description: "Part B %i", ExecStart: []string{"/bin/sh", "-c", "echo \"$0|$GREETING\" >" + out + "; exec sleep 600", "${GREETING}"},
+	order := filepath.Join(t.TempDir(), "stop-order")
+	a := Unit{Name: "part-a", Description: "Part A", PartOf: []string{"grp.service"}, TimeoutStopSec: 5,
+		ExecStart: []string{"/bin/sh", "-c", `trap 'echo a >>` + order + `; exit 0' TERM; while :; do sleep 0.05; done`}}
+	b := Unit{Name: "part-b@", Description: "Part B %i", ExecStart: []string{"/bin/sh", "-c", "echo \"$0|$GREETING\" >" + out +
+		"; trap 'echo b >>" + order + "; exit 0' TERM; while :; do sleep 0.05; done", "${GREETING}"},
 		PartOf: []string{"grp"}, EnvironmentFile: []string{envFile, "-/nonexistent/optional"}, TimeoutStopSec: 5}
 	other := sleeper("other", "Not a part")
 	bad := sleeper("bad-env", "Missing environment file")
@@ -210,6 +214,10 @@ func TestOneshotPartOfWants(t *testing.T) {
 	}
 	if code, outp, _ := sysctl(t, "is-active", "grp", "part-a", "part-b@1", "other"); code != 0 || outp != "inactive\ninactive\ninactive\nactive\n" {
 		t.Errorf("after stop: %d %q, want the parts stopped and other running", code, outp)
+	}
+	// The parts stop in the reverse of the order grp wants them.
+	if b, err := os.ReadFile(order); err != nil || string(b) != "b\na\n" {
+		t.Errorf("stop order %q %v, want part-b@1 then part-a", b, err)
 	}
 	if code, _, errs := sysctl(t, "restart", "grp"); code != 0 {
 		t.Fatalf("restart grp: %d %s", code, errs)
