@@ -103,7 +103,8 @@ const KnobDirEnv = "HOTSNAP_LAB_EIQ_KNOBS"
 //	               messages stay in the unacked hash)
 //	stuck-queues   queue or list names, one per line, that no consumer
 //	               takes from: they never drain
-//	task-time      how long each Celery task runs (Go duration, default 50ms)
+//	task-time      how long each Celery task runs (Go duration, default
+//	               50ms; read as each task starts)
 //	rate           tasks per second the web unit produces (default 10; 0
 //	               pauses it)
 const KnobDir = "/run/hotsnap-lab-eclecticiq"
@@ -204,7 +205,11 @@ func (k *knobs) stuckWorker(name string) bool {
 	return false
 }
 
+// task returns the task-time knob, read afresh for every task.
 func (k *knobs) task() time.Duration {
+	k.mu.Lock()
+	k.read = time.Time{}
+	k.mu.Unlock()
 	k.refresh()
 	k.mu.Lock()
 	defer k.mu.Unlock()

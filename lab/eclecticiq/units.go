@@ -164,8 +164,15 @@ func Units(o UnitOptions) []PlatformUnit {
 var StartOrder = []string{PGUnit, UnitRedis, UnitElasticsearch, UnitSecretsSetter, UnitWorkers, UnitServices}
 
 // UnitFile renders u as the unit file on disk (INI), the way the shim's
-// unit reads it.
+// unit reads it. Elasticsearch's is the one its package installs (the lab
+// runs the stand-in in its place, as root).
 func (u PlatformUnit) UnitFile() string {
+	if u.Name == UnitElasticsearch {
+		u.Environment = []string{"ES_HOME=/usr/share/elasticsearch", "ES_PATH_CONF=/etc/elasticsearch", "PID_DIR=/var/run/elasticsearch"}
+		u.EnvironmentFile = []string{"-/etc/sysconfig/elasticsearch"}
+		u.User, u.WorkingDirectory = "elasticsearch", "/usr/share/elasticsearch"
+		u.ExecStart = []string{"/usr/share/elasticsearch/bin/systemd-entrypoint", "-p", "${PID_DIR}/elasticsearch.pid", "--quiet"}
+	}
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	p("[Unit]")
