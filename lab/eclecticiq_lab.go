@@ -36,10 +36,13 @@ const (
 // eiqOverlays are the directories node1 of an EclecticIQ lab sees through
 // an overlay: the host's content below, node1's own files on top (in
 // STATE/nodes/node1/overlay/NAME/upper), so seed 003's configuration files
-// are private to node1 and the host's directories are never touched.
+// are private to node1 and the host's directories are never touched —
+// their modes and owners neither: a restore that copies /usr/lib/systemd
+// back with its parents changes node1's /usr, not the host's (everything
+// else, / itself included, is the host's).
 var eiqOverlays = []struct{ name, target string }{
 	{"etc", "/etc"},
-	{"systemd", "/usr/lib/systemd/system"},
+	{"usr", "/usr"},
 	{"opt", "/opt"},
 	{"media", "/media"},
 }
@@ -70,7 +73,7 @@ func platformOverlays(stateDir, node, platform string) []Mount {
 // eiqHostPath returns where a path inside node1 lives on the host: in the
 // upper directory of the overlay that holds it.
 func eiqHostPath(stateDir, p string) (string, error) {
-	if strings.HasPrefix(p, "/lib/") {
+	if strings.HasPrefix(p, "/lib/") || p == "/lib" {
 		p = "/usr" + p
 	}
 	for _, o := range eiqOverlays {

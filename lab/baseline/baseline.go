@@ -1,8 +1,11 @@
-// Package baseline holds the documented TheHive 5 hot backup and restore
-// procedure (StrangeBee's runbook, reference/thehive-runbook.md §1 and §2)
-// as two bash scripts, backup.sh and restore.sh: the yardstick hotsnap is
-// measured against. Install puts them, with a settings file for the lab, in
-// a lab's STATE/bin, which every node sees as /usr/local/bin.
+// Package baseline holds the documented backup and restore procedures as
+// bash scripts, the yardsticks hotsnap is measured against: TheHive 5's
+// hot backup and restore (StrangeBee's runbook,
+// reference/thehive-runbook.md §1 and §2; backup.sh and restore.sh) and
+// EclecticIQ's (seed 003's backup guidelines; eclecticiq-backup.sh and
+// eclecticiq-restore.sh). Install and InstallEclecticIQ put them, with a
+// settings file for the lab, in a lab's STATE/bin, which every node sees
+// as /usr/local/bin.
 package baseline
 
 import (
@@ -13,9 +16,10 @@ import (
 	"strings"
 
 	"github.com/hotsnap/hotsnap/lab"
+	"github.com/hotsnap/hotsnap/lab/eclecticiq"
 )
 
-//go:embed backup.sh restore.sh
+//go:embed backup.sh restore.sh eclecticiq-backup.sh eclecticiq-restore.sh
 var scripts embed.FS
 
 // Names of the installed files in STATE/bin, and their paths inside a node.
@@ -36,7 +40,8 @@ const (
 	SuccessRestore = "=== ✓ Successful full restore ==="
 )
 
-// Script returns the text of "backup.sh" or "restore.sh".
+// Script returns the text of "backup.sh", "restore.sh",
+// "eclecticiq-backup.sh" or "eclecticiq-restore.sh".
 func Script(name string) ([]byte, error) {
 	b, err := scripts.ReadFile(name)
 	if err != nil {
@@ -128,4 +133,84 @@ func writeAtomic(path string, data []byte, mode os.FileMode) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// The EclecticIQ baseline's installed files, their paths inside a node and
+// its last lines.
+const (
+	// EclecticIQBackupName and EclecticIQRestoreName are the installed
+	// scripts; EclecticIQConfName their settings; EclecticIQPathsName the
+	// configuration paths the backup copies (seed 003's list).
+	EclecticIQBackupName  = "eclecticiq-backup.sh"
+	EclecticIQRestoreName = "eclecticiq-restore.sh"
+	EclecticIQConfName    = "eclecticiq-baseline.conf"
+	EclecticIQPathsName   = "eclecticiq-config-paths.txt"
+	// EclecticIQBackupPath and EclecticIQRestorePath are the scripts'
+	// paths inside a node (run them as root on node1).
+	EclecticIQBackupPath  = NodeBinDir + "/" + EclecticIQBackupName
+	EclecticIQRestorePath = NodeBinDir + "/" + EclecticIQRestoreName
+	// EclecticIQBackupRoot is where the backups go (one directory each,
+	// printed on the backup's last line).
+	EclecticIQBackupRoot = "/mnt/backup/eclecticiq"
+	// SuccessEclecticIQBackup and SuccessEclecticIQRestore are the lines
+	// the scripts print when they get to their end.
+	SuccessEclecticIQBackup  = "=== ✓ EclecticIQ backup done ==="
+	SuccessEclecticIQRestore = "=== ✓ EclecticIQ restore done ==="
+)
+
+// EclecticIQConf renders the EclecticIQ scripts' settings for l: the
+// broker database, and the Redis and Elasticsearch passwords when the lab
+// has auth.
+func EclecticIQConf(l *lab.Lab) (string, error) {
+	if l.Platform() != lab.PlatformEclecticIQ {
+		return "", fmt.Errorf("baseline: lab %s is a %s lab, not %s", l.Name, l.Platform(), lab.PlatformEclecticIQ)
+	}
+	var b strings.Builder
+	set := func(k, v string) { fmt.Fprintf(&b, "%s=%s\n", k, shQuote(v)) }
+	fmt.Fprintf(&b, "# Settings of the hotsnap EclecticIQ baseline scripts for lab %s (written by baseline.InstallEclecticIQ).\n", l.Name)
+	set("REDIS_DB", fmt.Sprint(lab.RedisBrokerDB))
+	set("BACKUP_ROOT", EclecticIQBackupRoot)
+	set("CONFIG_PATHS", NodeBinDir+"/"+EclecticIQPathsName)
+	if l.Auth() {
+		redis, err := l.Secret(lab.SecretRedis)
+		if err != nil {
+			return "", fmt.Errorf("baseline: %w", err)
+		}
+		es, err := l.Secret(lab.SecretES)
+		if err != nil {
+			return "", fmt.Errorf("baseline: %w", err)
+		}
+		set("REDIS_PASSWORD", redis)
+		set("ES_AUTH", lab.ESUser+":"+es)
+	}
+	return b.String(), nil
+}
+
+// InstallEclecticIQ writes the EclecticIQ scripts (0755), their settings
+// (0600: they may hold passwords) and the list of configuration paths
+// into l.BinPath(), so that node1 runs them as EclecticIQBackupPath and
+// EclecticIQRestorePath.
+func InstallEclecticIQ(l *lab.Lab) error {
+	conf, err := EclecticIQConf(l)
+	if err != nil {
+		return err
+	}
+	paths := "# seed 003's configuration files (lab/eclecticiq.ConfigPaths)\n" + strings.Join(eclecticiq.ConfigPaths, "\n") + "\n"
+	files := []struct {
+		src, name, data string
+		mode            os.FileMode
+	}{{"eclecticiq-backup.sh", EclecticIQBackupName, "", 0o755}, {"eclecticiq-restore.sh", EclecticIQRestoreName, "", 0o755},
+		{"", EclecticIQConfName, conf, 0o600}, {"", EclecticIQPathsName, paths, 0o644}}
+	for _, f := range files {
+		data := []byte(f.data)
+		if f.src != "" {
+			if data, err = Script(f.src); err != nil {
+				return err
+			}
+		}
+		if err := writeAtomic(filepath.Join(l.BinPath(), f.name), data, f.mode); err != nil {
+			return fmt.Errorf("baseline: install %s in lab %s: %w", f.name, l.Name, err)
+		}
+	}
+	return nil
 }

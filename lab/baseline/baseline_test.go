@@ -19,6 +19,7 @@ import (
 
 	"github.com/hotsnap/hotsnap/lab"
 	"github.com/hotsnap/hotsnap/lab/cassandra"
+	"github.com/hotsnap/hotsnap/lab/eclecticiq"
 	"github.com/hotsnap/hotsnap/lab/elastic"
 	"github.com/hotsnap/hotsnap/lab/thehive"
 )
@@ -34,6 +35,8 @@ var standIns = map[string]func(args []string) int{
 	"thehive-standin":   thehive.Main,
 	"systemctl":         func(a []string) int { return thehive.SystemctlMain(a, os.Stdout, os.Stderr) },
 	"journalctl":        func(a []string) int { return thehive.JournalctlMain(a, os.Stdout, os.Stderr) },
+	"celery":            eclecticiq.CeleryMain,
+	"eiq-platform":      eclecticiq.PlatformMain,
 }
 
 func TestMain(m *testing.M) {
@@ -49,6 +52,11 @@ func TestScriptsEmbedded(t *testing.T) {
 			"verbose=false", "SUCCESS", "cp -p --remove-destination", "nodetool clearsnapshot", "files_$stamp"},
 		"restore.sh": {SuccessRestore, "systemctl stop thehive", "DROP KEYSPACE IF EXISTS", "-f \"$cass_dir/create_keyspace_$KEYSPACE.cql\"",
 			"sstableloader -d", "_restore?wait_for_completion=true", "systemctl start thehive"},
+		"eclecticiq-backup.sh": {SuccessEclecticIQBackup, "systemctl stop eclecticiq-platform-backend-services",
+			"llen \"$q\"", "systemctl stop eclecticiq-platform-backend-worker*.service", "ps auxf | grep beat",
+			"sudo -i -u postgres pg_dumpall >", "?wait_for_completion=true", `cp -a "$real" "$dir/config$real"`},
+		"eclecticiq-restore.sh": {SuccessEclecticIQRestore, "sudo -i -u postgres psql -X -q <", "/_restore\"", "_recovery/",
+			"eiq-platform search upgrade", "processing_status NOT IN ('success', 'pending')"},
 	} {
 		b, err := Script(name)
 		if err != nil {

@@ -189,7 +189,7 @@ func TestFiles(t *testing.T) {
 
 // TestUnits: the document's units are all there, the worker and ingestion
 // templates have their instances wanted by the grouping units, and the
-// stop order puts the producers before the pipeline consumers.
+// ordering stops the producers before the pipeline's consumers.
 func TestUnits(t *testing.T) {
 	us := Units(UnitOptions{PGBinDir: "/usr/lib/postgresql/15/bin", RedisServer: "/usr/bin/redis-server", ESArgv: []string{"/usr/local/bin/es-standin"}})
 	byName := map[string]PlatformUnit{}
@@ -202,9 +202,9 @@ func TestUnits(t *testing.T) {
 			t.Errorf("no unit %s", n)
 		}
 	}
-	wants := byName[UnitServices].Wants
-	if len(wants) == 0 || wants[len(wants)-1] != UnitWeb+".service" || wants[0] != UnitSearchIndex+".service" {
-		t.Errorf("services wants %v: the producers last (stopped first), the search indexer first (stopped last)", wants)
+	if len(byName[UnitServices].Wants) != 7 || !slices.Contains(byName[UnitWeb].After, TemplateIngestion+"3.service") ||
+		!slices.Contains(byName[UnitScheduler].After, UnitIngestion+".service") || !slices.Contains(byName[UnitIngestion].After, UnitSearchIndex+".service") {
+		t.Errorf("services: %v; web after %v: the producers after the ingestion processes, those after the search indexer", byName[UnitServices].Wants, byName[UnitWeb].After)
 	}
 	if len(byName[UnitWorkers].Wants) != len(WorkerGroups) || byName[TemplateWorker].TimeoutStopSec != WorkerStopTimeout ||
 		byName[TemplateWorker].PartOf[0] != UnitWorkers+".service" {

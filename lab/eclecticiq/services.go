@@ -108,7 +108,7 @@ func (st pipelineStage) run(ctx context.Context, b *Broker, sigs <-chan os.Signa
 				sleepCtx(runCtx, time.Second)
 				continue
 			}
-			res, err := b.rdb.BRPop(runCtx, time.Second, keys...).Result()
+			res, err := b.rdb.BRPop(runCtx, brpopTimeout, keys...).Result()
 			if err != nil {
 				if !errors.Is(err, redis.Nil) && runCtx.Err() == nil {
 					logLine(out, "ERROR", "MainProcess", "%s: %v", st.name, err)

@@ -91,8 +91,6 @@ type UnitOptions struct {
 // systemctl shim's unit and as the unit file an operator finds on disk.
 type PlatformUnit struct {
 	thehive.Unit
-	// After lists ordering dependencies (unit file only).
-	After []string
 }
 
 // Units returns every unit of the platform (templates included), in the
@@ -100,24 +98,32 @@ type PlatformUnit struct {
 // then the services.
 func Units(o UnitOptions) []PlatformUnit {
 	const env = "/etc/default/eclecticiq-platform"
+	// The producers (web, scheduler, opentaxii) come after the ingestion
+	// processes, which come after the search indexer: stopping the services
+	// stops the producers first and the consumers of the pipeline lists
+	// last, so the lists are empty once the services are stopped.
+	ingestions := []string{UnitIngestion + ".service"}
+	for _, i := range IngestionInstances {
+		ingestions = append(ingestions, TemplateIngestion+i+".service")
+	}
 	backend := func(name, desc, role string, after ...string) PlatformUnit {
 		return PlatformUnit{Unit: thehive.Unit{Name: name, Description: desc, Enabled: true, User: User,
 			ExecStart: []string{PlatformBin, "standin", role}, EnvironmentFile: []string{env}, WorkingDirectory: BackendDir,
-			PartOf: []string{UnitServices + ".service"}, TimeoutStopSec: 30, FragmentPath: "/lib/systemd/system/" + name + ".service"},
-			After: append([]string{"network.target", "redis.service", PGUnit + ".service"}, after...)}
+			PartOf: []string{UnitServices + ".service"}, TimeoutStopSec: 30, FragmentPath: "/lib/systemd/system/" + name + ".service",
+			After: append([]string{"network.target", "redis.service", PGUnit + ".service"}, after...)}}
 	}
 	var wants []string
 	for _, g := range WorkerGroups {
 		wants = append(wants, WorkerUnit(g.Name)+".service")
 	}
-	ingestion := backend(TemplateIngestion, "EclecticIQ Platform Backend Ingestion (process %i)", "ingestion")
+	ingestion := backend(TemplateIngestion, "EclecticIQ Platform Backend Ingestion (process %i)", "ingestion", UnitSearchIndex+".service")
 	worker := PlatformUnit{Unit: thehive.Unit{Name: TemplateWorker, Description: "EclecticIQ Platform Backend Worker %i", Enabled: true, User: User,
 		ExecStart: []string{CeleryBin, "-A", "eiq.platform", "worker", "--queues=${CELERY_QUEUES}", "--concurrency=${CELERY_CONCURRENCY}",
 			"--hostname=%i@%H", "--loglevel=INFO"},
 		EnvironmentFile: []string{env, "/etc/default/eclecticiq-platform-backend-worker-%i"}, WorkingDirectory: BackendDir,
 		PartOf: []string{UnitWorkers + ".service"}, TimeoutStopSec: WorkerStopTimeout,
-		FragmentPath: "/lib/systemd/system/" + TemplateWorker + ".service"},
-		After: []string{"network.target", "redis.service", PGUnit + ".service"}}
+		FragmentPath: "/lib/systemd/system/" + TemplateWorker + ".service",
+		After:        []string{"network.target", "redis.service", PGUnit + ".service"}}}
 	services := []string{UnitSearchIndex, UnitIngestion}
 	for _, i := range IngestionInstances {
 		services = append(services, TemplateIngestion+i)
@@ -126,36 +132,36 @@ func Units(o UnitOptions) []PlatformUnit {
 	for i := range services {
 		services[i] += ".service"
 	}
-	scheduler := backend(UnitScheduler, "EclecticIQ Platform Backend Scheduler", "")
+	scheduler := backend(UnitScheduler, "EclecticIQ Platform Backend Scheduler", "", ingestions...)
 	scheduler.ExecStart = []string{CeleryBin, "-A", "eiq.platform", "beat", "--pidfile=" + BeatPIDFile, "--schedule=/var/lib/eclecticiq/celerybeat-schedule"}
 	return []PlatformUnit{
 		{Unit: thehive.Unit{Name: PGUnit, Description: fmt.Sprintf("PostgreSQL %d database server", PGMajor), Enabled: true,
 			Documentation: "https://www.postgresql.org/docs/" + strconv.Itoa(PGMajor) + "/static/", User: "postgres",
 			ExecStart: []string{o.PGBinDir + "/postgres", "-D", PGDataDir}, Environment: []string{"PGDATA=" + PGDataDir},
 			KillMode: "mixed", KillSignal: int(syscall.SIGINT), TimeoutStopSec: 60,
-			FragmentPath: "/usr/lib/systemd/system/" + PGUnit + ".service"}, After: []string{"syslog.target", "network-online.target"}},
+			FragmentPath: "/usr/lib/systemd/system/" + PGUnit + ".service", After: []string{"syslog.target", "network-online.target"}}},
 		{Unit: thehive.Unit{Name: UnitRedis, Description: "Redis persistent key-value database", Enabled: true, User: "redis",
-			ExecStart: []string{o.RedisServer, RedisConf}, TimeoutStopSec: 30, FragmentPath: "/usr/lib/systemd/system/redis.service"},
-			After: []string{"network.target"}},
+			ExecStart: []string{o.RedisServer, RedisConf}, TimeoutStopSec: 30, FragmentPath: "/usr/lib/systemd/system/redis.service",
+			After: []string{"network.target"}}},
 		{Unit: thehive.Unit{Name: UnitElasticsearch, Description: "Elasticsearch", Documentation: "https://www.elastic.co", Enabled: true,
 			ExecStart: o.ESArgv, SuccessExitStatus: []int{143}, TimeoutStopSec: 75,
-			FragmentPath: "/usr/lib/systemd/system/elasticsearch.service"}, After: []string{"network-online.target"}},
+			FragmentPath: "/usr/lib/systemd/system/elasticsearch.service", After: []string{"network-online.target"}}},
 		{Unit: thehive.Unit{Name: UnitSecretsSetter, Description: "EclecticIQ Secrets Setter", Enabled: true, Type: thehive.TypeOneshot,
 			RemainAfterExit: true, User: User, ExecStart: []string{PlatformBin, "standin", "secrets-setter"}, EnvironmentFile: []string{env},
-			FragmentPath: "/lib/systemd/system/" + UnitSecretsSetter + ".service"}, After: []string{"network.target"}},
+			FragmentPath: "/lib/systemd/system/" + UnitSecretsSetter + ".service", After: []string{"network.target"}}},
 		{Unit: thehive.Unit{Name: UnitWorkers, Description: "EclecticIQ Platform Backend Workers", Enabled: true, Type: thehive.TypeOneshot,
 			RemainAfterExit: true, ExecStart: []string{"/bin/true"}, Wants: wants,
-			FragmentPath: "/lib/systemd/system/" + UnitWorkers + ".service"}, After: []string{UnitSecretsSetter + ".service"}},
+			FragmentPath: "/lib/systemd/system/" + UnitWorkers + ".service", After: []string{UnitSecretsSetter + ".service"}}},
 		worker,
 		backend(UnitSearchIndex, "EclecticIQ Platform Backend Search Indexer", "searchindex"),
-		backend(UnitIngestion, "EclecticIQ Platform Backend Ingestion", "ingestion"),
+		backend(UnitIngestion, "EclecticIQ Platform Backend Ingestion", "ingestion", UnitSearchIndex+".service"),
 		ingestion,
-		backend(UnitOpenTAXII, "EclecticIQ Platform Backend OpenTAXII", "opentaxii"),
+		backend(UnitOpenTAXII, "EclecticIQ Platform Backend OpenTAXII", "opentaxii", ingestions...),
 		scheduler,
-		backend(UnitWeb, "EclecticIQ Platform Backend Web", "web"),
+		backend(UnitWeb, "EclecticIQ Platform Backend Web", "web", ingestions...),
 		{Unit: thehive.Unit{Name: UnitServices, Description: "EclecticIQ Platform Backend Services", Enabled: true, Type: thehive.TypeOneshot,
 			RemainAfterExit: true, ExecStart: []string{"/bin/true"}, Wants: services,
-			FragmentPath: "/lib/systemd/system/" + UnitServices + ".service"}, After: []string{UnitWorkers + ".service"}},
+			FragmentPath: "/lib/systemd/system/" + UnitServices + ".service", After: []string{UnitWorkers + ".service"}}},
 	}
 }
 

@@ -22,6 +22,11 @@ import (
 // worker holds up to concurrency × 4 delivered messages.
 const PrefetchMultiplier = 4
 
+// brpopTimeout bounds each blocking pop (kombu waits 1s). A stop waits for
+// the pop under way, so the stand-ins use a shorter one: a platform of 20
+// processes stops in a few seconds.
+const brpopTimeout = 200 * time.Millisecond
+
 // CeleryMain is the lab's Celery (/opt/eclecticiq-platform-backend/bin/celery):
 //
 //	celery -A eiq.platform worker -Q q1,q2 -c N -n NAME@HOST
@@ -236,7 +241,7 @@ func (w *worker) fetch(ctx context.Context, jobs chan<- delivery, slots chan str
 			sleepCtx(ctx, time.Second)
 			continue
 		}
-		key, payload, ok, err := w.b.receive(ctx, keys, time.Second)
+		key, payload, ok, err := w.b.receive(ctx, keys, brpopTimeout)
 		if err != nil || !ok {
 			<-slots
 			if err != nil && ctx.Err() == nil {

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -169,6 +168,7 @@ func (c *systemctl) control(verb string, units []string) int {
 	}
 	code := exitOK
 	done := &doneSet{m: map[string]bool{}}
+	var todo []Unit
 	for _, arg := range units {
 		u, notFound, err := c.loadUnit(arg)
 		var te errTemplate
@@ -191,10 +191,29 @@ func (c *systemctl) control(verb string, units []string) int {
 			code = exitFailure
 			continue
 		}
-		if err := c.controlTree(verb, u, done); err != nil {
-			fmt.Fprintln(c.stderr, err)
-			code = exitFailure
+		todo = append(todo, u)
+	}
+	// One transaction, as systemctl sends it: every unit at once, stops in
+	// the reverse of their After= order.
+	var err error
+	if verb == "stop" {
+		err = c.stopParts(todo, done)
+	} else {
+		errs := make([]error, len(todo))
+		var wg sync.WaitGroup
+		for i, u := range todo {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = c.controlTree(verb, u, done)
+			}()
 		}
+		wg.Wait()
+		err = errors.Join(errs...)
+	}
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		code = exitFailure
 	}
 	return code
 }
@@ -226,8 +245,9 @@ func (d *doneSet) forget(names ...string) {
 
 // controlTree runs verb on u and propagates it as systemd does: a stop or
 // restart of u also stops or restarts the units that are PartOf= it, after
-// u itself and one after the other (see partsOf); a start or restart also
-// starts the units u Wants=, all at once as systemd's jobs run.
+// u itself, all at once but for their After= ordering (see stopParts); a
+// start or restart also starts the units u Wants=, all at once as
+// systemd's jobs run.
 func (c *systemctl) controlTree(verb string, u Unit, done *doneSet) error {
 	if !done.claim(u.Name) {
 		return nil
@@ -238,10 +258,8 @@ func (c *systemctl) controlTree(verb string, u Unit, done *doneSet) error {
 			errs = append(errs, err)
 		}
 		parts := c.partsOf(u)
-		for _, part := range parts {
-			if err := c.controlTree("stop", part, done); err != nil {
-				errs = append(errs, err)
-			}
+		if err := c.stopParts(parts, done); err != nil {
+			errs = append(errs, err)
 		}
 		if verb == "stop" {
 			return errors.Join(errs...)
@@ -272,18 +290,66 @@ func (c *systemctl) controlTree(verb string, u Unit, done *doneSet) error {
 	return errors.Join(append(errs, werrs...)...)
 }
 
-// partsOf returns the loaded units that are PartOf= parent, in the order
-// they stop: those parent Wants= in the reverse of that list (the reverse
-// of their start order, as systemd reverses ordering dependencies at
-// stop), then the others by name.
+// stopParts stops units (the parts of a unit, or the units of one command
+// line) in the reverse of their After= order among themselves, as systemd
+// orders stop jobs: a unit ordered after another stops before it; the
+// units of one level stop at the same time.
+func (c *systemctl) stopParts(parts []Unit, done *doneSet) error {
+	byName := map[string]Unit{}
+	for _, p := range parts {
+		byName[p.Name] = p
+	}
+	level := map[string]int{}
+	var depth func(name string, seen map[string]bool) int
+	depth = func(name string, seen map[string]bool) int {
+		if l, ok := level[name]; ok {
+			return l
+		}
+		if seen[name] {
+			return 0 // an ordering cycle: systemd breaks it too
+		}
+		seen[name] = true
+		l := 0
+		for _, a := range byName[name].After {
+			if _, ok := byName[strings.TrimSuffix(a, ".service")]; ok {
+				l = max(l, depth(strings.TrimSuffix(a, ".service"), seen)+1)
+			}
+		}
+		level[name] = l
+		return l
+	}
+	top := 0
+	for _, p := range parts {
+		top = max(top, depth(p.Name, map[string]bool{}))
+	}
+	var errs []error
+	for l := top; l >= 0; l-- {
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for _, p := range parts {
+			if level[p.Name] != l {
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := c.controlTree("stop", p, done); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	return errors.Join(errs...)
+}
+
+// partsOf returns the loaded units that are PartOf= parent.
 func (c *systemctl) partsOf(parent Unit) []Unit {
 	names, err := InstalledUnits(c.dir)
 	if err != nil {
 		return nil
-	}
-	rank := map[string]int{} // the later it starts, the sooner it stops
-	for i, w := range parent.Wants {
-		rank[strings.TrimSuffix(w, ".service")] = i + 1
 	}
 	var parts []Unit
 	for _, n := range names {
@@ -298,7 +364,6 @@ func (c *systemctl) partsOf(parent Unit) []Unit {
 			}
 		}
 	}
-	sort.SliceStable(parts, func(i, j int) bool { return rank[parts[i].Name] > rank[parts[j].Name] })
 	return parts
 }
 

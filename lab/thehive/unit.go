@@ -63,6 +63,9 @@ type Unit struct {
 	// PartOf lists units whose stop or restart stops or restarts this one
 	// too (systemd's PartOf=).
 	PartOf []string `json:"part_of,omitempty"`
+	// After orders this unit after those (systemd's After=): of the units a
+	// stop propagates to, those ordered after others stop first.
+	After []string `json:"after,omitempty"`
 	// EnvironmentFile lists files of KEY=VALUE lines read into the
 	// service's environment at start; a leading "-" makes one optional.
 	EnvironmentFile []string `json:"environment_file,omitempty"`

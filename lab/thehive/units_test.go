@@ -166,8 +166,8 @@ func TestGlobsAndTemplates(t *testing.T) {
 
 // TestOneshotPartOfWants: a oneshot RemainAfterExit unit is "active
 // exited" after its command; starting it starts what it Wants=, stopping
-// it stops what is PartOf= it (and nothing else), in the reverse of the
-// order it wants them; EnvironmentFile= is read
+// it stops what is PartOf= it (and nothing else), all at once but in the
+// reverse of their After= order; EnvironmentFile= is read
 // at start (and ${NAME} in ExecStart= expanded), a missing one fails the
 // start.
 func TestOneshotPartOfWants(t *testing.T) {
@@ -177,22 +177,28 @@ func TestOneshotPartOfWants(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "env-out")
 	group := Unit{Name: "grp", Description: "Group", ExecStart: []string{"/bin/true"}, Type: TypeOneshot, RemainAfterExit: true,
-		Wants: []string{"part-a", "part-b@1"}}
+		Wants: []string{"part-a", "part-b@1", "part-c"}}
 	order := filepath.Join(t.TempDir(), "stop-order")
+	// part-a is ordered after part-b@1: it stops first. Each takes 0.6s to
+	// stop; part-c, ordered after neither, stops at the same time as part-a.
+	stopper := func(name string) []string {
+		return []string{"/bin/sh", "-c", `trap 'sleep 0.6; echo ` + name + ` >>` + order + `; exit 0' TERM; while :; do sleep 0.05; done`}
+	}
 	a := Unit{Name: "part-a", Description: "Part A", PartOf: []string{"grp.service"}, TimeoutStopSec: 5,
-		ExecStart: []string{"/bin/sh", "-c", `trap 'echo a >>` + order + `; exit 0' TERM; while :; do sleep 0.05; done`}}
+		After: []string{"part-b@1.service", "network.target"}, ExecStart: stopper("a")}
+	part3 := Unit{Name: "part-c", Description: "Part C", PartOf: []string{"grp.service"}, TimeoutStopSec: 5, ExecStart: stopper("c")}
 	b := Unit{Name: "part-b@", Description: "Part B %i", ExecStart: []string{"/bin/sh", "-c", "echo \"$0|$GREETING\" >" + out +
-		"; trap 'echo b >>" + order + "; exit 0' TERM; while :; do sleep 0.05; done", "${GREETING}"},
+		"; trap 'sleep 0.6; echo b >>" + order + "; exit 0' TERM; while :; do sleep 0.05; done", "${GREETING}"},
 		PartOf: []string{"grp"}, EnvironmentFile: []string{envFile, "-/nonexistent/optional"}, TimeoutStopSec: 5}
 	other := sleeper("other", "Not a part")
 	bad := sleeper("bad-env", "Missing environment file")
 	bad.EnvironmentFile = []string{"/nonexistent/required"}
-	writeUnits(t, group, a, b, other, bad)
+	writeUnits(t, group, a, b, part3, other, bad)
 
 	if code, _, errs := sysctl(t, "start", "grp", "other"); code != 0 {
 		t.Fatalf("start grp: %d %s", code, errs)
 	}
-	if code, outp, _ := sysctl(t, "is-active", "grp", "part-a", "part-b@1", "other"); code != 0 || outp != "active\nactive\nactive\nactive\n" {
+	if code, outp, _ := sysctl(t, "is-active", "grp", "part-a", "part-b@1", "part-c", "other"); code != 0 || outp != "active\nactive\nactive\nactive\nactive\n" {
 		t.Errorf("after start: %d %q", code, outp)
 	}
 	if _, outp, _ := sysctl(t, "list-units", "--plain", "--no-legend", "grp.service"); outp != "grp.service loaded active exited Group\n" {
@@ -209,15 +215,19 @@ func TestOneshotPartOfWants(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	start := time.Now()
 	if code, _, errs := sysctl(t, "stop", "grp"); code != 0 {
 		t.Fatalf("stop grp: %d %s", code, errs)
+	}
+	if d := time.Since(start); d > 1800*time.Millisecond {
+		t.Errorf("stopping the parts took %s: part-a and part-c should stop together", d)
 	}
 	if code, outp, _ := sysctl(t, "is-active", "grp", "part-a", "part-b@1", "other"); code != 0 || outp != "inactive\ninactive\ninactive\nactive\n" {
 		t.Errorf("after stop: %d %q, want the parts stopped and other running", code, outp)
 	}
-	// The parts stop in the reverse of the order grp wants them.
-	if b, err := os.ReadFile(order); err != nil || string(b) != "b\na\n" {
-		t.Errorf("stop order %q %v, want part-b@1 then part-a", b, err)
+	// part-a (ordered after part-b@1) and part-c first, part-b@1 last.
+	if b, err := os.ReadFile(order); err != nil || (string(b) != "a\nc\nb\n" && string(b) != "c\na\nb\n") {
+		t.Errorf("stop order %q %v, want part-a and part-c, then part-b@1", b, err)
 	}
 	if code, _, errs := sysctl(t, "restart", "grp"); code != 0 {
 		t.Fatalf("restart grp: %d %s", code, errs)
