@@ -131,15 +131,6 @@ func (l *Lab) detachedNodeCommand(node, logPath, prog string, args ...string) *e
 	return c
 }
 
-// startDetached starts c, reaps it in the background and returns its PID.
-func startDetached(c *exec.Cmd) (int, error) {
-	if err := c.Start(); err != nil {
-		return 0, err
-	}
-	go c.Wait() //nolint:errcheck // reap it whenever it ends
-	return c.Process.Pid, nil
-}
-
 // logStart appends a start marker to a daemon's log.
 func logStart(path, what string) {
 	if f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
@@ -242,17 +233,6 @@ func lastLinesOf(s string, n int) string {
 // so the PID stays the program's).
 func asUser(user string, argv ...string) []string {
 	return append([]string{"/usr/bin/setpriv", "--reuid=" + user, "--regid=" + user, "--init-groups", "--"}, argv...)
-}
-
-// waitDaemon waits until d's address answers from op, failing early with
-// the log's tail when the process exits.
-func (l *Lab) waitDaemon(ctx context.Context, d Daemon, logPath string) error {
-	return waitTCP(ctx, l.rec.OpNetns, []string{d.Addr}, daemonWait, func(string) error {
-		if !pidAlive(d.PID) {
-			return fmt.Errorf("%s (pid %d) exited: %s", d.Name, d.PID, logTail(logPath, 5))
-		}
-		return nil
-	})
 }
 
 // stopDaemons stops the recorded platform daemons gracefully (PostgreSQL

@@ -176,8 +176,11 @@ func TestLabEclecticIQPlatform(t *testing.T) {
 		if !regexp.MustCompile(`^\d+\|(failed|processing)\n$`).MatchString(out) {
 			t.Errorf("failed-packages query -At: %q", out)
 		}
-		out, _, code = sshRun(t, ctx, l, "node1", "sudo -i -u postgres pg_dumpall > /tmp/eiq.sql; echo $?; head -3 /tmp/eiq.sql; tail -3 /tmp/eiq.sql; grep -c '^CREATE TABLE public\\.' /tmp/eiq.sql; grep -c 'CREATE ROLE eclecticiq;' /tmp/eiq.sql; sudo rm /tmp/eiq.sql")
-		if want := "0\n--\n-- PostgreSQL database cluster dump\n--\n-- PostgreSQL database cluster dump complete\n--\n\n" + strconv.Itoa(len(eclecticiq.Tables)) + "\n1\n"; out != want {
+		// As the document runs it (a root shell's redirect), into node1's
+		// own /media.
+		out, _, code = sshRun(t, ctx, l, "node1", "sudo -n sh -c 'f=$(mktemp -p /media); sudo -i -u postgres pg_dumpall > $f; echo $?; head -3 $f; tail -3 $f; "+
+			"grep -c \"^CREATE TABLE public\\.\" $f; grep -c \"CREATE ROLE eclecticiq;\" $f; rm $f'")
+		if want := "0\n--\n-- PostgreSQL database cluster dump\n--\n-- PostgreSQL database cluster dump complete\n--\n\n" + strconv.Itoa(len(eclecticiq.Tables)) + "\n1\n"; code != 0 || out != want {
 			t.Errorf("the document's pg_dumpall:\n%s\nwant\n%s", out, want)
 		}
 		out, _, _ = sshRun(t, ctx, l, "node1", "pg_dumpall --version")

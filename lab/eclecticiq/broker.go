@@ -241,7 +241,8 @@ func (b *Broker) restoreVisible(ctx context.Context, visibility time.Duration) (
 		}
 	}()
 	ceil := float64(time.Now().Add(-visibility).UnixNano()) / 1e9
-	tags, err := b.rdb.ZRevRangeByScore(ctx, UnackedIndexKey, &redis.ZRangeBy{Max: strconv.FormatFloat(ceil, 'f', 6, 64), Min: "0"}).Result()
+	tags, err := b.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: UnackedIndexKey, ByScore: true, Rev: true,
+		Start: strconv.FormatFloat(ceil, 'f', 6, 64), Stop: "0"}).Result()
 	if err != nil {
 		return 0, err
 	}

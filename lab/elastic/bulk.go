@@ -31,7 +31,6 @@ func (s *server) bulk(rc *reqCtx) {
 	type item struct {
 		op, index, id string
 		source        int64
-		status        int
 	}
 	var items []item
 	for i := 0; i < len(lines); i++ {

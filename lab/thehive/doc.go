@@ -29,8 +29,10 @@
 //     template units ("x@.service.json" gives "x@inst", %i substituted) and
 //     refuses template names with systemd's messages, and knows Type=oneshot
 //     with RemainAfterExit ("active exited"), Wants= and PartOf=
-//     propagation, EnvironmentFile=, KillSignal= and KillMode=mixed (the
-//     EclecticIQ lab's units need them).
+//     propagation, After= ordering of stops, EnvironmentFile= (and ${NAME}
+//     in ExecStart=), KillSignal= and KillMode=mixed (the EclecticIQ lab's
+//     units need them). The units of one command line, and the parts a
+//     stop or start reaches, are handled at once, as systemd's jobs are.
 //   - JournalctlMain ("journalctl") prints a unit's journal in the short
 //     format, with -n, --since, --until and -f.
 //
