@@ -133,28 +133,26 @@ func ownerIDs(owner, group string) (int, int, error) {
 	return uid, gid, nil
 }
 
-// eiqFileOptions returns what node1's configuration files depend on.
-func eiqFileOptions(stateDir string, subnet int, auth bool, binary bool) (eclecticiq.FileOptions, error) {
+// eiqFiles returns node1's files: the configuration files (with the
+// lab's passwords when it has auth), unit files and commands.
+func eiqFiles(stateDir string, subnet int, auth bool) ([]eclecticiq.File, error) {
 	o := eclecticiq.FileOptions{Hostname: eiqNode, NodeIP: nodeIP(subnet, 1), Subnet: subnet,
-		ESPathRepo: sharedBackupTarget + "/elasticsearch", ESClusterName: PlatformEclecticIQ}
-	if binary {
-		o.HotsnapBin = binTarget + "/hotsnap"
-	}
+		ESPathRepo: sharedBackupTarget + "/elasticsearch", ESClusterName: PlatformEclecticIQ, HotsnapBin: binTarget + "/hotsnap"}
 	if auth {
 		for name, dst := range map[string]*string{SecretPostgres: &o.PGPassword, SecretRedis: &o.RedisPassword, SecretES: &o.ESPassword} {
 			b, err := os.ReadFile(secretPath(stateDir, name))
 			if err != nil {
-				return o, fmt.Errorf("secret %s: %w", name, err)
+				return nil, fmt.Errorf("secret %s: %w", name, err)
 			}
 			*dst = strings.TrimRight(string(b), "\r\n")
 		}
 	}
 	uo, err := eiqUnitOptions()
 	if err != nil {
-		return o, err
+		return nil, err
 	}
 	o.Units = eclecticiq.Units(uo)
-	return o, nil
+	return eclecticiq.Files(o)
 }
 
 // eiqUnitOptions finds the programs the data stores' units run.
@@ -200,11 +198,7 @@ func preparePlatformState(o Options, rec record) error {
 			return fail(err)
 		}
 	}
-	fo, err := eiqFileOptions(o.StateDir, o.Subnet, o.Auth, true)
-	if err != nil {
-		return fail(err)
-	}
-	files, err := eclecticiq.Files(fo)
+	files, err := eiqFiles(o.StateDir, o.Subnet, o.Auth)
 	if err != nil {
 		return fail(err)
 	}
@@ -363,11 +357,7 @@ func (l *Lab) startEclecticIQ(ctx context.Context, logf func(string, ...any)) er
 			"--auth-local=peer", "--auth-host=scram-sha-256", "--no-sync"); err != nil {
 			return fail(fmt.Errorf("initdb: %w", err))
 		}
-		fo, err := eiqFileOptions(l.StateDir, l.Subnet, l.rec.Services.Auth, true)
-		if err != nil {
-			return fail(err)
-		}
-		files, err := eclecticiq.Files(fo)
+		files, err := eiqFiles(l.StateDir, l.Subnet, l.rec.Services.Auth)
 		if err != nil {
 			return fail(err)
 		}

@@ -96,13 +96,22 @@ func Install(l *lab.Lab) error {
 	if err != nil {
 		return err
 	}
-	files := []struct {
-		src, name string
-		mode      os.FileMode
-	}{{"backup.sh", BackupName, 0o755}, {"restore.sh", RestoreName, 0o755}, {"", ConfName, 0o600}}
+	return install(l, []file{{src: "backup.sh", name: BackupName, mode: 0o755}, {src: "restore.sh", name: RestoreName, mode: 0o755},
+		{name: ConfName, data: conf, mode: 0o600}})
+}
+
+// file is one file install writes: an embedded script (src) or data.
+type file struct {
+	src, name, data string
+	mode            os.FileMode
+}
+
+// install writes files into l.BinPath().
+func install(l *lab.Lab, files []file) error {
 	for _, f := range files {
-		data := []byte(conf)
+		data := []byte(f.data)
 		if f.src != "" {
+			var err error
 			if data, err = Script(f.src); err != nil {
 				return err
 			}
@@ -196,21 +205,7 @@ func InstallEclecticIQ(l *lab.Lab) error {
 		return err
 	}
 	paths := "# seed 003's configuration files (lab/eclecticiq.ConfigPaths)\n" + strings.Join(eclecticiq.ConfigPaths, "\n") + "\n"
-	files := []struct {
-		src, name, data string
-		mode            os.FileMode
-	}{{"eclecticiq-backup.sh", EclecticIQBackupName, "", 0o755}, {"eclecticiq-restore.sh", EclecticIQRestoreName, "", 0o755},
-		{"", EclecticIQConfName, conf, 0o600}, {"", EclecticIQPathsName, paths, 0o644}}
-	for _, f := range files {
-		data := []byte(f.data)
-		if f.src != "" {
-			if data, err = Script(f.src); err != nil {
-				return err
-			}
-		}
-		if err := writeAtomic(filepath.Join(l.BinPath(), f.name), data, f.mode); err != nil {
-			return fmt.Errorf("baseline: install %s in lab %s: %w", f.name, l.Name, err)
-		}
-	}
-	return nil
+	return install(l, []file{{src: "eclecticiq-backup.sh", name: EclecticIQBackupName, mode: 0o755},
+		{src: "eclecticiq-restore.sh", name: EclecticIQRestoreName, mode: 0o755},
+		{name: EclecticIQConfName, data: conf, mode: 0o600}, {name: EclecticIQPathsName, data: paths, mode: 0o644}})
 }

@@ -166,27 +166,27 @@ func snapshotState(t *testing.T, ctx context.Context, l *lab.Lab, cql, es string
 	return s
 }
 
-// TestBaselineBackupRestore runs the documented procedure on a 3-node lab:
-// backup, wreck everything, restore, compare. HOTSNAP_BASELINE_DATA sets the
-// Cassandra data per node (default 20MB).
-func TestBaselineBackupRestore(t *testing.T) {
+// baselineLab brings up a lab for a baseline test: its state in a fresh
+// directory, the test binary as its stand-ins, HOTSNAP_BASELINE_DATA
+// (default 20MB) as its data; it comes down when the test ends. It
+// returns the lab and its data size.
+func baselineLab(t *testing.T, ctx context.Context, o lab.Options) (*lab.Lab, int64) {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("the lab tests need root")
 	}
-	data := int64(20_000_000)
+	o.Data = 20_000_000
 	if v := os.Getenv("HOTSNAP_BASELINE_DATA"); v != "" {
 		var err error
-		if data, err = lab.ParseSize(v); err != nil {
+		if o.Data, err = lab.ParseSize(v); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	defer cancel()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, err := os.MkdirTemp("", "hsbl-state-")
+	dir, err := os.MkdirTemp("", o.Name+"-state-")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,13 +195,39 @@ func TestBaselineBackupRestore(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	var logb bytes.Buffer
-	o := lab.Options{Name: "hsbl", Subnet: 14, Nodes: 3, StateDir: dir, Log: &logb, Binary: self, Data: data, Auth: true}
+	o.StateDir, o.Log, o.Binary = dir, &logb, self
 	_ = lab.Down(ctx, o)
 	l, err := lab.Up(ctx, o)
 	if err != nil {
 		t.Fatalf("Up: %v\nlog:\n%s", err, logb.String())
 	}
 	t.Cleanup(func() { lab.Down(context.Background(), o) })
+	return l, o.Data
+}
+
+// runScript runs a baseline script as root on node1, fails the test
+// unless it ends with success, and returns its output and duration.
+func runScript(t *testing.T, ctx context.Context, l *lab.Lab, path, success string) (string, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	out, err := sshNode(ctx, l, "node1", "sudo "+path+" 2>&1")
+	took := time.Since(start)
+	if err != nil || !strings.Contains(out, success) {
+		t.Fatalf("%s: %v\n%s", path, err, out)
+	}
+	if testing.Verbose() {
+		t.Logf("%s output:\n%s", path, out)
+	}
+	return out, took
+}
+
+// TestBaselineBackupRestore runs the documented procedure on a 3-node lab:
+// backup, wreck everything, restore, compare. HOTSNAP_BASELINE_DATA sets the
+// Cassandra data per node (default 20MB).
+func TestBaselineBackupRestore(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	l, data := baselineLab(t, ctx, lab.Options{Name: "hsbl", Subnet: 14, Nodes: 3, Auth: true})
 	if err := Install(l); err != nil {
 		t.Fatal(err)
 	}
@@ -241,16 +267,8 @@ func TestBaselineBackupRestore(t *testing.T) {
 		t.Fatalf("before: %s docs, %d files", before.docs, len(before.files))
 	}
 
-	t0 := time.Now()
-	out, err = sshNode(ctx, l, "node1", "sudo "+BackupPath)
-	backupTime := time.Since(t0)
-	if err != nil || !strings.Contains(out, SuccessBackup) {
-		t.Fatalf("backup: %v\n%s", err, out)
-	}
+	_, backupTime := runScript(t, ctx, l, BackupPath, SuccessBackup)
 	t.Logf("backup of %d MB per node took %s", data/1_000_000, backupTime.Round(time.Millisecond))
-	if testing.Verbose() {
-		t.Logf("backup output:\n%s", out)
-	}
 	shared := l.SharedBackupPath()
 	for _, g := range []string{"cassandra/cassandra_????????_??h??m??s.tar", "elasticsearch/elasticsearch_????????_??h??m??s.info",
 		"storage/files_????????_??h??m??s.tar"} {
@@ -284,16 +302,8 @@ func TestBaselineBackupRestore(t *testing.T) {
 		t.Fatalf("wreck did not take: %d files, %s docs", len(wrecked.files), wrecked.docs)
 	}
 
-	t0 = time.Now()
-	out, err = sshNode(ctx, l, "node1", "sudo "+RestorePath)
-	restoreTime := time.Since(t0)
-	if err != nil || !strings.Contains(out, SuccessRestore) {
-		t.Fatalf("restore: %v\n%s", err, out)
-	}
+	out, restoreTime := runScript(t, ctx, l, RestorePath, SuccessRestore)
 	t.Logf("restore of %d MB per node took %s", data/1_000_000, restoreTime.Round(time.Millisecond))
-	if testing.Verbose() {
-		t.Logf("restore output:\n%s", out)
-	}
 	if !strings.Contains(out, "Stopping TheHive on "+l.Nodes[2].IP) {
 		t.Errorf("restore did not stop TheHive on node3:\n%s", out)
 	}

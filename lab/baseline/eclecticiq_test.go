@@ -60,39 +60,9 @@ func eiqSnapshot(t *testing.T, ctx context.Context, l *lab.Lab) eiqState {
 // document counts and the configuration (content, owners, modes) are back.
 // HOTSNAP_BASELINE_DATA sets the PostgreSQL data (default 20MB).
 func TestEclecticIQBaselineBackupRestore(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("the lab tests need root")
-	}
-	data := int64(20_000_000)
-	if v := os.Getenv("HOTSNAP_BASELINE_DATA"); v != "" {
-		var err error
-		if data, err = lab.ParseSize(v); err != nil {
-			t.Fatal(err)
-		}
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := os.MkdirTemp("", "hseq3-state-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	var logb bytes.Buffer
-	o := lab.Options{Name: "hseq3", Subnet: 33, Nodes: 2, StateDir: dir, Log: &logb, Binary: self, Data: data, Auth: true,
-		Platform: lab.PlatformEclecticIQ}
-	_ = lab.Down(ctx, o)
-	l, err := lab.Up(ctx, o)
-	if err != nil {
-		t.Fatalf("Up: %v\nlog:\n%s", err, logb.String())
-	}
-	t.Cleanup(func() { lab.Down(context.Background(), o) })
+	l, data := baselineLab(t, ctx, lab.Options{Name: "hseq3", Subnet: 33, Nodes: 2, Auth: true, Platform: lab.PlatformEclecticIQ})
 	if err := InstallEclecticIQ(l); err != nil {
 		t.Fatal(err)
 	}
@@ -110,16 +80,8 @@ func TestEclecticIQBaselineBackupRestore(t *testing.T) {
 		}
 	}
 
-	t0 := time.Now()
-	out, err := sshNode(ctx, l, "node1", "sudo "+EclecticIQBackupPath+" 2>&1")
-	backupTime := time.Since(t0)
-	if err != nil || !strings.Contains(out, SuccessEclecticIQBackup) {
-		t.Fatalf("backup: %v\n%s", err, out)
-	}
+	out, backupTime := runScript(t, ctx, l, EclecticIQBackupPath, SuccessEclecticIQBackup)
 	t.Logf("backup of %d MB of PostgreSQL data took %s", data/1_000_000, backupTime.Round(time.Millisecond))
-	if testing.Verbose() {
-		t.Logf("backup output:\n%s", out)
-	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	backupDir := lines[len(lines)-1]
 	host := filepath.Join(l.SharedBackupPath(), strings.TrimPrefix(backupDir, "/mnt/backup/"))
@@ -153,16 +115,8 @@ func TestEclecticIQBaselineBackupRestore(t *testing.T) {
 		t.Fatalf("the wreck did not take")
 	}
 
-	t0 = time.Now()
-	out, err = sshNode(ctx, l, "node1", "sudo "+EclecticIQRestorePath+" 2>&1")
-	restoreTime := time.Since(t0)
-	if err != nil || !strings.Contains(out, SuccessEclecticIQRestore) {
-		t.Fatalf("restore: %v\n%s", err, out)
-	}
+	_, restoreTime := runScript(t, ctx, l, EclecticIQRestorePath, SuccessEclecticIQRestore)
 	t.Logf("restore of %d MB of PostgreSQL data took %s", data/1_000_000, restoreTime.Round(time.Millisecond))
-	if testing.Verbose() {
-		t.Logf("restore output:\n%s", out)
-	}
 	after := eiqSnapshot(t, ctx, l)
 	if after.tables != before.tables {
 		t.Errorf("tables after the restore:\n%s\nwant\n%s", after.tables, before.tables)

@@ -36,11 +36,7 @@ func total(t *testing.T, b *Broker, queues ...string) int64 {
 func TestPublishAsKombu(t *testing.T) {
 	rs := startRedis(t, "")
 	ctx := testCtx(t)
-	b, err := OpenBroker(ctx, rs.url("", BrokerDB))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := rs.broker(t, "")
 	for _, pri := range []int{0, 3, 6, 9, 4} {
 		if err := b.Publish(ctx, NewMessage("utilities", "e-"+strconv.Itoa(pri), pri, "gen1@node1")); err != nil {
 			t.Fatal(err)
@@ -73,11 +69,11 @@ func TestPublishAsKombu(t *testing.T) {
 	}
 }
 
-// startWorker runs the celery stand-in as a worker of queues.
-func startWorker(t *testing.T, name string, conc int, queues ...string) (*exec.Cmd, <-chan string) {
+// start runs one of the platform's commands (killed when the test ends)
+// and waits for the line that says it is ready.
+func start(t *testing.T, ready, name string, args ...string) (*exec.Cmd, <-chan string) {
 	t.Helper()
-	cmd := exec.Command(command(t, "celery"), "-A", "eiq.platform", "worker", "--queues="+strings.Join(queues, ","),
-		"--concurrency="+strconv.Itoa(conc), "--hostname="+name+"@node1")
+	cmd := exec.Command(command(t, name), args...)
 	out := lines(t, cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -86,8 +82,15 @@ func startWorker(t *testing.T, name string, conc int, queues ...string) (*exec.C
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
-	waitLine(t, out, name+"@node1 ready.", 10*time.Second)
+	waitLine(t, out, ready, 10*time.Second)
 	return cmd, out
+}
+
+// startWorker runs the celery stand-in as a worker of queues.
+func startWorker(t *testing.T, name string, conc int, queues ...string) (*exec.Cmd, <-chan string) {
+	t.Helper()
+	return start(t, name+"@node1 ready.", "celery", "-A", "eiq.platform", "worker", "--queues="+strings.Join(queues, ","),
+		"--concurrency="+strconv.Itoa(conc), "--hostname="+name+"@node1")
 }
 
 // TestWorkerPrefetchesAndRequeuesAtStop: a worker holds concurrency × 4
@@ -96,16 +99,8 @@ func startWorker(t *testing.T, name string, conc int, queues ...string) (*exec.C
 // shutdown), it finishes the running task and puts the rest back,
 // redelivered, at the end BRPOP takes first, leaving unacked empty.
 func TestWorkerPrefetchesAndRequeuesAtStop(t *testing.T) {
-	rs := startRedis(t, "s3cret")
-	ctx := testCtx(t)
-	settings(t, rs.url("s3cret", BrokerDB), "postgresql://eclecticiq@127.0.0.1:1/eclecticiq", "http://127.0.0.1:1")
-	knobs := knobsDir(t)
+	ctx, b, knobs := platformOnRedis(t, "s3cret")
 	setKnob(t, knobs, KnobTaskTime, "2s")
-	b, err := OpenBroker(ctx, rs.url("s3cret", BrokerDB))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
 	for i := range 10 {
 		if err := b.Publish(ctx, NewMessage("utilities", "e-"+strconv.Itoa(i), 0, "gen1@node1")); err != nil {
 			t.Fatal(err)
@@ -153,17 +148,9 @@ func TestWorkerPrefetchesAndRequeuesAtStop(t *testing.T) {
 // the next worker to start restores those older than the visibility
 // timeout (restore_visible) and runs them.
 func TestStuckWorkerAndRestoreVisible(t *testing.T) {
-	rs := startRedis(t, "")
-	ctx := testCtx(t)
-	settings(t, rs.url("", BrokerDB), "postgresql://eclecticiq@127.0.0.1:1/eclecticiq", "http://127.0.0.1:1")
-	knobs := knobsDir(t)
+	ctx, b, knobs := platformOnRedis(t, "")
 	setKnob(t, knobs, KnobTaskTime, "1h")
 	setKnob(t, knobs, KnobStuckWorkers, "reindexing")
-	b, err := OpenBroker(ctx, rs.url("", BrokerDB))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
 	for i := range 3 {
 		if err := b.Publish(ctx, NewMessage("reindexing", "e-"+strconv.Itoa(i), 0, "gen1@node1")); err != nil {
 			t.Fatal(err)
@@ -206,30 +193,10 @@ func TestStuckWorkerAndRestoreVisible(t *testing.T) {
 // stage first empties its lists; a list the stuck-queues knob names is
 // left alone.
 func TestPipelineStages(t *testing.T) {
-	rs := startRedis(t, "")
-	ctx := testCtx(t)
-	settings(t, rs.url("", BrokerDB), "postgresql://eclecticiq@127.0.0.1:1/eclecticiq", "http://127.0.0.1:1")
-	knobs := knobsDir(t)
-	b, err := OpenBroker(ctx, rs.url("", BrokerDB))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	ctx, b, knobs := platformOnRedis(t, "")
 	setKnob(t, knobs, KnobStuckQueues, "queue:search:inbound")
-	search := exec.Command(command(t, "eiq-platform"), "standin", "searchindex")
-	sout := lines(t, search)
-	if err := search.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer search.Process.Kill()
-	waitLine(t, sout, "searchindex: consuming", 10*time.Second)
-	ing := exec.Command(command(t, "eiq-platform"), "standin", "ingestion")
-	iout := lines(t, ing)
-	if err := ing.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer ing.Process.Kill()
-	waitLine(t, iout, "ingestion: consuming", 10*time.Second)
+	search, sout := start(t, "searchindex: consuming", "eiq-platform", "standin", "searchindex")
+	ing, iout := start(t, "ingestion: consuming", "eiq-platform", "standin", "ingestion")
 	for i := range 5 {
 		b.Client().LPush(ctx, "queue:ingestion:inbound", `{"package_id":"p`+strconv.Itoa(i)+`"}`)
 	}
@@ -250,13 +217,7 @@ func TestPipelineStages(t *testing.T) {
 	}
 	// Without the knob, a stop drains the list.
 	setKnob(t, knobs, KnobStuckQueues, "")
-	search2 := exec.Command(command(t, "eiq-platform"), "standin", "searchindex")
-	s2 := lines(t, search2)
-	if err := search2.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer search2.Process.Kill()
-	waitLine(t, s2, "searchindex: consuming", 10*time.Second)
+	search2, _ := start(t, "searchindex: consuming", "eiq-platform", "standin", "searchindex")
 	search2.Process.Signal(syscall.SIGTERM)
 	search2.Wait()
 	if n := b.Client().LLen(ctx, "queue:search:inbound").Val(); n != 0 {
@@ -269,16 +230,8 @@ func TestPipelineStages(t *testing.T) {
 // beat writes its PID file, sends the periodic tasks, refuses to run twice
 // and removes the file when stopped.
 func TestProducers(t *testing.T) {
-	rs := startRedis(t, "")
-	ctx := testCtx(t)
-	settings(t, rs.url("", BrokerDB), "postgresql://eclecticiq@127.0.0.1:1/eclecticiq", "http://127.0.0.1:1")
-	knobs := knobsDir(t)
+	ctx, b, knobs := platformOnRedis(t, "")
 	setKnob(t, knobs, KnobRate, "200")
-	b, err := OpenBroker(ctx, rs.url("", BrokerDB))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
 	queues := CeleryQueues()
 	web := exec.Command(command(t, "eiq-platform"), "standin", "web")
 	if err := web.Start(); err != nil {

@@ -10,30 +10,20 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/hotsnap/hotsnap/lab/internal/realoutput"
 )
 
 // sample returns a sample of testdata/real-outputs (the copy of
-// reference/real-outputs/eclecticiq) without its provenance lines (the
-// leading "# source", "# kind", "# command" lines and their indented
-// continuations), and those lines.
-func sample(t *testing.T, name string) (body, header string) {
+// reference/real-outputs/eclecticiq) without its provenance lines.
+func sample(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "real-outputs", name))
+	body, _, err := realoutput.Read(filepath.Join("testdata", "real-outputs", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.SplitAfter(string(b), "\n")
-	i := 0
-	for i < len(lines) && provenanceRE.MatchString(lines[i]) {
-		i++
-	}
-	if i == 0 {
-		t.Fatalf("sample %s: no provenance header", name)
-	}
-	return strings.Join(lines[i:], ""), strings.Join(lines[:i], "")
+	return body
 }
-
-var provenanceRE = regexp.MustCompile(`^# (source|kind|command|use)\b|^#  `)
 
 // redisCLI runs redis-cli against port, piped (not a terminal) unless tty,
 // and returns stdout, stderr and the exit status.
@@ -87,7 +77,7 @@ func TestRedisAnswersLikeTheSamples(t *testing.T) {
 	redisCLI(t, false, p, "SET", "queue:search:inbound", "x")
 	check := func(name string, tty bool, wantCode int, onStderr bool, args ...string) {
 		t.Helper()
-		want, _ := sample(t, name)
+		want := sample(t, name)
 		out, errs, code := redisCLI(t, tty, p, args...)
 		got := out
 		if onStderr {
@@ -112,13 +102,13 @@ func TestRedisAnswersLikeTheSamples(t *testing.T) {
 
 	// BGSAVE, then LASTSAVE's integer; INFO persistence's fields in order,
 	// lines ending in CRLF even when piped.
-	want, _ := sample(t, "redis-cli-bgsave-lastsave-7.0.15.txt")
+	want := sample(t, "redis-cli-bgsave-lastsave-7.0.15.txt")
 	out, _, _ := redisCLI(t, false, p, "BGSAVE")
 	last, _, _ := redisCLI(t, false, p, "LASTSAVE")
 	if first, _, _ := strings.Cut(want, "\n"); out != first+"\n" || !regexp.MustCompile(`^\d{10}\n$`).MatchString(last) {
 		t.Errorf("BGSAVE/LASTSAVE = %q %q, sample %q", out, last, want)
 	}
-	want, _ = sample(t, "redis-cli-info-persistence-7.0.15.txt")
+	want = sample(t, "redis-cli-info-persistence-7.0.15.txt")
 	out, _, _ = redisCLI(t, false, p, "INFO", "persistence")
 	keys := func(s string) []string {
 		var ks []string
@@ -144,7 +134,7 @@ func TestRedisAnswersLikeTheSamples(t *testing.T) {
 	}
 
 	// Nothing listening.
-	want, _ = sample(t, "redis-cli-connection-refused-7.0.15.txt")
+	want = sample(t, "redis-cli-connection-refused-7.0.15.txt")
 	free := freePort(t)
 	_, errs, code := redisCLI(t, false, free, "PING")
 	if errs != strings.ReplaceAll(want, "16399", strconv.Itoa(free)) || code != 1 {

@@ -137,6 +137,27 @@ func (rs *redisServer) url(password string, db int) string {
 	return fmt.Sprintf("redis://%s127.0.0.1:%d/%d", auth, rs.port, db)
 }
 
+// broker connects to the broker database (closed when the test ends).
+func (rs *redisServer) broker(t *testing.T, password string) *Broker {
+	t.Helper()
+	b, err := OpenBroker(testCtx(t), rs.url(password, BrokerDB))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+// platformOnRedis starts a Redis with password (may be empty), writes the
+// platform's settings naming it, points the stand-ins at a fresh knob
+// directory, and returns a broker client and that directory.
+func platformOnRedis(t *testing.T, password string) (context.Context, *Broker, string) {
+	t.Helper()
+	rs := startRedis(t, password)
+	settings(t, rs.url(password, BrokerDB), "postgresql://eclecticiq@127.0.0.1:1/eclecticiq", "http://127.0.0.1:1")
+	return testCtx(t), rs.broker(t, password), knobsDir(t)
+}
+
 // settings writes a platform_settings.py naming the broker and points
 // $EIQ_PLATFORM_SETTINGS at it.
 func settings(t *testing.T, broker, dbURI, search string) string {

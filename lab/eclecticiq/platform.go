@@ -11,9 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -61,12 +59,9 @@ func (spec IndexSpec) CountSQL() string {
 // Elasticsearch cannot be reached. `standin ROLE` runs one of the units'
 // processes (web, ingestion, searchindex, opentaxii, secrets-setter).
 func PlatformMain(args []string) int {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	defer signal.Stop(sigs)
-	return platform(ctx, args, sigs, os.Stdout, os.Stderr)
+	return withSignals(func(ctx context.Context, sigs <-chan os.Signal) int {
+		return platform(ctx, args, sigs, os.Stdout, os.Stderr)
+	})
 }
 
 const platformUsage = `Usage: eiq-platform search upgrade

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/hotsnap/hotsnap/lab/internal/listflag"
 )
 
 // PrefetchMultiplier is Celery's worker_prefetch_multiplier default: a
@@ -44,12 +46,20 @@ const brpopTimeout = 200 * time.Millisecond
 // removes the pid file when stopped. The broker comes from
 // platform_settings.py ($EIQ_PLATFORM_SETTINGS).
 func CeleryMain(args []string) int {
+	return withSignals(func(ctx context.Context, sigs <-chan os.Signal) int {
+		return celery(ctx, args, sigs, os.Stdout, os.Stderr)
+	})
+}
+
+// withSignals runs a stand-in's main with SIGTERM and SIGINT delivered on
+// a channel (a stop is the stand-in's to handle, as the real process's).
+func withSignals(main func(ctx context.Context, sigs <-chan os.Signal) int) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
-	return celery(ctx, args, sigs, os.Stdout, os.Stderr)
+	return main(ctx, sigs)
 }
 
 func celery(ctx context.Context, args []string, sigs <-chan os.Signal, stdout, stderr io.Writer) int {
@@ -80,7 +90,7 @@ func celery(ctx context.Context, args []string, sigs <-chan os.Signal, stdout, s
 	defer b.Close()
 	switch fs.Arg(0) {
 	case "worker":
-		qs := splitList(*queues)
+		qs := listflag.Split(*queues)
 		if len(qs) == 0 || *conc < 1 {
 			fmt.Fprintln(stderr, "celery worker: -Q and -c >= 1 are required")
 			return 2
@@ -98,16 +108,6 @@ func celery(ctx context.Context, args []string, sigs <-chan os.Signal, stdout, s
 	}
 	fmt.Fprintf(stderr, "celery: unknown command %q\n", fs.Arg(0))
 	return 2
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 // logLine prints a line in Celery's log format.

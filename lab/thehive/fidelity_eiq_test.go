@@ -1,35 +1,23 @@
 package thehive
 
 import (
-	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/hotsnap/hotsnap/lab/internal/realoutput"
 )
 
 // eiqSample reads a systemctl sample of reference/real-outputs/eclecticiq
-// (kept in lab/eclecticiq/testdata) without its provenance lines (the
-// leading "# source", "# kind", "# command" lines and their indented
-// continuations).
+// (kept in lab/eclecticiq/testdata) without its provenance lines.
 func eiqSample(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "eclecticiq", "testdata", "real-outputs", name))
+	body, _, err := realoutput.Read(filepath.Join("..", "eclecticiq", "testdata", "real-outputs", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.SplitAfter(string(b), "\n")
-	i := 0
-	for i < len(lines) && provenanceRE.MatchString(lines[i]) {
-		i++
-	}
-	if i == 0 {
-		t.Fatalf("sample %s: no provenance header", name)
-	}
-	return strings.Join(lines[i:], "")
+	return body
 }
-
-var provenanceRE = regexp.MustCompile(`^# (source|kind|command|use)\b|^#  `)
 
 // cells splits a table row into its glyph and its cells.
 func cells(l string) (glyph string, f []string) {
