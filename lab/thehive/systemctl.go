@@ -295,9 +295,19 @@ func (c *systemctl) controlTree(verb string, u Unit, done *doneSet) error {
 // orders stop jobs: a unit ordered after another stops before it; the
 // units of one level stop at the same time.
 func (c *systemctl) stopParts(parts []Unit, done *doneSet) error {
-	byName := map[string]Unit{}
+	// level(x): how many stop rounds must pass before x stops — one more
+	// than the latest of the units ordered after it; 0 when none is.
+	after := map[string][]string{} // x -> the parts ordered after x
+	isPart := map[string]bool{}
 	for _, p := range parts {
-		byName[p.Name] = p
+		isPart[p.Name] = true
+	}
+	for _, p := range parts {
+		for _, a := range p.After {
+			if x := strings.TrimSuffix(a, ".service"); isPart[x] {
+				after[x] = append(after[x], p.Name)
+			}
+		}
 	}
 	level := map[string]int{}
 	var depth func(name string, seen map[string]bool) int
@@ -310,10 +320,8 @@ func (c *systemctl) stopParts(parts []Unit, done *doneSet) error {
 		}
 		seen[name] = true
 		l := 0
-		for _, a := range byName[name].After {
-			if _, ok := byName[strings.TrimSuffix(a, ".service")]; ok {
-				l = max(l, depth(strings.TrimSuffix(a, ".service"), seen)+1)
-			}
+		for _, y := range after[name] {
+			l = max(l, depth(y, seen)+1)
 		}
 		level[name] = l
 		return l
@@ -323,7 +331,7 @@ func (c *systemctl) stopParts(parts []Unit, done *doneSet) error {
 		top = max(top, depth(p.Name, map[string]bool{}))
 	}
 	var errs []error
-	for l := top; l >= 0; l-- {
+	for l := 0; l <= top; l++ {
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		for _, p := range parts {

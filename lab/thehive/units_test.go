@@ -182,13 +182,14 @@ func TestOneshotPartOfWants(t *testing.T) {
 	// part-a is ordered after part-b@1: it stops first. Each takes 0.6s to
 	// stop; part-c, ordered after neither, stops at the same time as part-a.
 	stopper := func(name string) []string {
-		return []string{"/bin/sh", "-c", `trap 'sleep 0.6; echo ` + name + ` >>` + order + `; exit 0' TERM; while :; do sleep 0.05; done`}
+		return []string{"/bin/sh", "-c", `trap 'sleep 0.6; echo ` + name + ` >>` + order + `; exit 0' TERM; touch ` + order + `.` + name +
+			`; while :; do sleep 0.05; done`}
 	}
 	a := Unit{Name: "part-a", Description: "Part A", PartOf: []string{"grp.service"}, TimeoutStopSec: 5,
 		After: []string{"part-b@1.service", "network.target"}, ExecStart: stopper("a")}
 	part3 := Unit{Name: "part-c", Description: "Part C", PartOf: []string{"grp.service"}, TimeoutStopSec: 5, ExecStart: stopper("c")}
-	b := Unit{Name: "part-b@", Description: "Part B %i", ExecStart: []string{"/bin/sh", "-c", "echo \"$0|$GREETING\" >" + out +
-		"; trap 'sleep 0.6; echo b >>" + order + "; exit 0' TERM; while :; do sleep 0.05; done", "${GREETING}"},
+	b := Unit{Name: "part-b@", Description: "Part B %i", ExecStart: []string{"/bin/sh", "-c", "trap 'sleep 0.6; echo b >>" + order +
+		"; exit 0' TERM; echo \"$0|$GREETING\" >" + out + "; while :; do sleep 0.05; done", "${GREETING}"},
 		PartOf: []string{"grp"}, EnvironmentFile: []string{envFile, "-/nonexistent/optional"}, TimeoutStopSec: 5}
 	other := sleeper("other", "Not a part")
 	bad := sleeper("bad-env", "Missing environment file")
@@ -214,6 +215,9 @@ func TestOneshotPartOfWants(t *testing.T) {
 			t.Fatalf("part-b@1 saw %q, want %q", b, "hello there|hello there\n")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	for _, n := range []string{"a", "c"} { // their TERM traps are set
+		eventually(t, "part-"+n+" ready", func() bool { _, err := os.Stat(order + "." + n); return err == nil })
 	}
 	start := time.Now()
 	if code, _, errs := sysctl(t, "stop", "grp"); code != 0 {
