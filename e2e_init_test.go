@@ -118,7 +118,7 @@ func sameInventory(t *testing.T, gotPath, wantPath, initOutput string) {
 func TestE2EInitEclecticIQ(t *testing.T) {
 	l := platformLab(t, lab.PlatformEclecticIQ, "hsie", 16)
 	out := initAndCompare(t, l, config.PlatformEclecticIQ)
-	for _, want := range []string{`postgresql: 127.0.0.1:5432 database "eclecticiq" user "eclecticiq"`, "redis: 127.0.0.1:6379 db 0"} {
+	for _, want := range []string{`postgresql: 127.0.0.1:5432 database "eclecticiq" user "eclecticiq"`, "redis: 127.0.0.1:6379 db 3"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("init output lacks %q:\n%s", want, out)
 		}

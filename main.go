@@ -26,6 +26,7 @@ import (
 
 	"github.com/hotsnap/hotsnap/lab/alien4cloud"
 	"github.com/hotsnap/hotsnap/lab/cassandra"
+	"github.com/hotsnap/hotsnap/lab/eclecticiq"
 	"github.com/hotsnap/hotsnap/lab/elastic"
 	"github.com/hotsnap/hotsnap/lab/thehive"
 )
@@ -145,6 +146,8 @@ var labStandIns = map[string]func(args []string) int{
 	"systemctl":         stdio(thehive.SystemctlMain),
 	"journalctl":        stdio(thehive.JournalctlMain),
 	"a4c-standin":       alien4cloud.Main,
+	"celery":            eclecticiq.CeleryMain,
+	"eiq-platform":      eclecticiq.PlatformMain,
 }
 
 func stdio(f func(args []string, stdout, stderr io.Writer) int) func([]string) int {

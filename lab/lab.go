@@ -104,7 +104,9 @@ type Options struct {
 	// Data is how many bytes of Cassandra data each node holds after
 	// seeding (RF = node count, so every node holds every row); 0 means
 	// DefaultData. Elasticsearch gets about a quarter of it, the
-	// attachments on node1 about a tenth. Only Up uses it.
+	// attachments on node1 about a tenth. With PlatformEclecticIQ it is the
+	// size of node1's PostgreSQL database (the indices are built from it).
+	// Only Up uses it.
 	Data int64
 	// Auth turns on Cassandra's PasswordAuthenticator (users admin and
 	// thehive) and Elasticsearch basic authentication (user elastic), with

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/hotsnap/hotsnap/lab/alien4cloud"
+	"github.com/hotsnap/hotsnap/lab/eclecticiq"
 	"github.com/hotsnap/hotsnap/lab/elastic"
 	"github.com/hotsnap/hotsnap/lab/s3"
 )
@@ -54,12 +54,14 @@ const (
 	RedisPort    = 6379
 	// PostgresDatabase is the seeded EclecticIQ database.
 	PostgresDatabase = "eclecticiq"
-	// PostgresDataDir is PostgreSQL's data directory inside node1.
-	PostgresDataDir = "/var/lib/pgsql/15/data"
-	// RedisDataDir is Redis's dump directory inside node1.
-	RedisDataDir = "/var/lib/redis"
-	// EclecticIQConfDir is the platform's configuration directory (private
-	// to each node; populated on node1).
+	// PostgresDataDir is PostgreSQL's data directory inside node1 (seed
+	// 003's configuration list has /media/pgsql/<major>/data/postgresql.conf).
+	PostgresDataDir = eclecticiq.PGDataDir
+	// RedisDataDir is Redis's dump directory inside node1 (set by seed 003's
+	// redis.service drop-in 20-eclecticiq_data_dir.conf).
+	RedisDataDir = eclecticiq.RedisDataDir
+	// EclecticIQConfDir is the platform's configuration directory (node1's
+	// own, through its /etc overlay).
 	EclecticIQConfDir = "/etc/eclecticiq"
 	// Alien4CloudDataDir is Alien4Cloud's data directory on node1
 	// (directories.alien in alien4cloud-config.yml): the path of the backup
@@ -89,12 +91,22 @@ type Daemon struct {
 	PID int `json:"pid"`
 	// Addr is the host:port it answers on, on the node's IP.
 	Addr string `json:"addr"`
+	// Unit is the systemd unit (under the lab's systemctl) that runs it,
+	// when one does: PID is then its main process when the lab came up,
+	// and the unit's state says which runs now.
+	Unit string `json:"unit,omitempty"`
 }
 
-// EclecticIQIndices are the Elasticsearch indices the EclecticIQ profile
-// seeds (the default platform indices of seed 003).
-var EclecticIQIndices = []string{"audit_v2", "documents_v2", "draft-entities_v4", "extracts_v2",
-	"logstash-2017.07.28", "statsite-2017.07.28", "stix_v4"}
+// EclecticIQIndices are the Elasticsearch indices of the EclecticIQ
+// profile (the default platform indices of seed 003): the ones built from
+// PostgreSQL, then the logs and metrics ones.
+var EclecticIQIndices = func() []string {
+	var names []string
+	for _, spec := range eclecticiq.PlatformIndices {
+		names = append(names, spec.Name)
+	}
+	return append(names, eclecticiq.OtherIndices...)
+}()
 
 // EclecticIQIndex is the index named in the EclecticIQ inventory.
 const EclecticIQIndex = "documents_v2"
@@ -105,25 +117,6 @@ var Alien4CloudIndices = alien4cloud.Indices
 
 // Alien4CloudIndex is the index named in the Alien4Cloud inventory.
 const Alien4CloudIndex = "csar"
-
-// EclecticIQUnits are the platform's systemd units of seed 003, the ones
-// `systemctl stop eclecticiq-platform-backend-services` and
-// `systemctl stop eclecticiq-platform-backend-worker*.service` act on.
-var EclecticIQUnits = []string{
-	"eclecticiq-platform-backend-ingestion",
-	"eclecticiq-platform-backend-opentaxii",
-	"eclecticiq-platform-backend-scheduler",
-	"eclecticiq-platform-backend-searchindex",
-	"eclecticiq-platform-backend-services",
-	"eclecticiq-platform-backend-web",
-	"eclecticiq-platform-backend-workers",
-	"eclecticiq-secrets-setter",
-}
-
-// CeleryQueues are the Redis lists seeded as Celery queues (seed 003's
-// `llen` list, plus Celery's default queue).
-var CeleryQueues = []string{"celery", "enrichers", "integrations", "priority_enrichers", "priority_high",
-	"priority_providers", "priority_utilities", "providers", "reindexing", "utilities"}
 
 // normalizePlatform validates and defaults Platform, Storage and S3.
 func (o *Options) normalizePlatform() error {
@@ -165,11 +158,11 @@ func (o *Options) normalizePlatform() error {
 // owner a new directory gets.
 var platformMounts = map[string][]struct{ dir, target, owner string }{
 	PlatformEclecticIQ: {
-		{"eclecticiq-etc", EclecticIQConfDir, ""},
-		{"etc-default", "/etc/default", ""},
-		{"pgsql", "/var/lib/pgsql", "postgres"},
+		// node1's /etc, /usr/lib/systemd/system, /opt and /media are
+		// overlays (platformOverlays); these run directories are binds.
 		{"pg-run", "/run/postgresql", "postgres"},
-		{"redis", RedisDataDir, "redis"},
+		{"eiq-run", "/run/eclecticiq", eclecticiq.User},
+		{"eiq-knobs", eclecticiq.KnobDir, ""},
 	},
 	PlatformAlien4Cloud: alien4CloudMounts,
 }
@@ -179,7 +172,7 @@ var platformMounts = map[string][]struct{ dir, target, owner string }{
 var platformTools = map[string][]struct{ prog, pkg string }{
 	PlatformEclecticIQ: {
 		{"postgres", "postgresql"}, {"initdb", "postgresql"}, {"psql", "postgresql-client"},
-		{"redis-server", "redis-server"}, {"redis-cli", "redis-tools"},
+		{"pg_dumpall", "postgresql-client"}, {"redis-server", "redis-server"}, {"redis-cli", "redis-tools"},
 	},
 }
 
@@ -221,8 +214,7 @@ func checkPlatformTools(platform string) error {
 }
 
 // prepareNodePlatform creates a node's platform directories (and, for
-// Alien4Cloud, its user first); the eclecticiq /etc/default copy starts as
-// the host's /etc/default.
+// Alien4Cloud, its user first).
 func prepareNodePlatform(ctx context.Context, nodeDir, platform string) error {
 	if platform == PlatformAlien4Cloud {
 		if err := ensureA4CUser(ctx); err != nil {
@@ -230,42 +222,7 @@ func prepareNodePlatform(ctx context.Context, nodeDir, platform string) error {
 		}
 	}
 	for _, pm := range platformMounts[platform] {
-		dir := filepath.Join(nodeDir, pm.dir)
-		if err := mkdirOwned(dir, pm.owner); err != nil {
-			return err
-		}
-		if pm.dir == "etc-default" {
-			if err := copyFlatDir("/etc/default", dir); err != nil {
-				return fmt.Errorf("copy /etc/default: %w", err)
-			}
-		}
-	}
-	return nil
-}
-
-// copyFlatDir copies the regular files directly in src into dst unless
-// dst already has a file of that name.
-func copyFlatDir(src, dst string) error {
-	ents, err := os.ReadDir(src)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		return err
-	}
-	for _, e := range ents {
-		if !e.Type().IsRegular() {
-			continue
-		}
-		to := filepath.Join(dst, e.Name())
-		if _, err := os.Lstat(to); err == nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(to, b, 0o644); err != nil {
+		if err := mkdirOwned(filepath.Join(nodeDir, pm.dir), pm.owner); err != nil {
 			return err
 		}
 	}
@@ -288,70 +245,6 @@ func seedESIndices(stateDir string, names []string, total, perDoc int64) error {
 		}
 		if err := c.Seed(name, each/perDoc+1, each); err != nil {
 			return fmt.Errorf("seed elasticsearch: %w", err)
-		}
-	}
-	return nil
-}
-
-// eclecticIQFiles returns the configuration files of seed 003 that the
-// lab writes on node1, keyed by their path inside the node.
-func eclecticIQFiles(nodeIP string) map[string]string {
-	settings := fmt.Sprintf(`# EclecticIQ Platform settings (hotsnap lab).
-SQLALCHEMY_DATABASE_URI = "postgresql://eclecticiq@127.0.0.1:%d/%s"
-SEARCH_URL = "http://127.0.0.1:9200"
-REDIS_URL = "redis://127.0.0.1:%d/0"
-CELERY_BROKER_URL = REDIS_URL
-CELERY_DEFAULT_QUEUE = "celery"
-PLATFORM_HOSTNAME = "%s"
-LOG_LEVEL = "INFO"
-`, PostgresPort, PostgresDatabase, RedisPort, nodeIP)
-	files := map[string]string{
-		EclecticIQConfDir + "/platform_settings.py": settings,
-		EclecticIQConfDir + "/opentaxii.yml": fmt.Sprintf(`# OpenTAXII configuration (hotsnap lab).
-domain: "%s:9000"
-persistence_api:
-  class: opentaxii.persistence.sqldb.SQLDatabaseAPI
-  parameters:
-    db_connection: postgresql://eclecticiq@127.0.0.1:%d/%s
-    create_tables: no
-auth_api:
-  class: eiq.platform.taxii.auth.PlatformAuthAPI
-logging:
-  opentaxii: info
-  root: info
-`, nodeIP, PostgresPort, PostgresDatabase),
-		EclecticIQConfDir + "/proxy_url":   "\n",
-		"/etc/default/eclecticiq-platform": "EIQ_PLATFORM_SETTINGS=/etc/eclecticiq/platform_settings.py\n",
-	}
-	for _, w := range []string{"outgoing-transports", "common", "outgoing-transports-priority", "discovery",
-		"reindexing", "discovery-priority", "retention-policies", "entity-rules-priority",
-		"retention-policies-priority", "extract-rules-priority", "utilities", "incoming-transports",
-		"utilities-priority", "incoming-transports-priority"} {
-		q := strings.ReplaceAll(w, "-", "_")
-		files["/etc/default/eclecticiq-platform-backend-worker-"+w] = fmt.Sprintf(
-			"EIQ_PLATFORM_SETTINGS=/etc/eclecticiq/platform_settings.py\nCELERY_QUEUES=%s\nCELERY_CONCURRENCY=2\n", q)
-	}
-	return files
-}
-
-// writeEclecticIQFiles writes eclecticIQFiles under node1's private
-// directories (STATE/nodes/node1/eclecticiq-etc and etc-default).
-func writeEclecticIQFiles(nodeDir, nodeIP string) error {
-	for path, content := range eclecticIQFiles(nodeIP) {
-		var host string
-		switch {
-		case strings.HasPrefix(path, EclecticIQConfDir+"/"):
-			host = filepath.Join(nodeDir, "eclecticiq-etc", strings.TrimPrefix(path, EclecticIQConfDir+"/"))
-		case strings.HasPrefix(path, "/etc/default/"):
-			host = filepath.Join(nodeDir, "etc-default", strings.TrimPrefix(path, "/etc/default/"))
-		default:
-			return fmt.Errorf("eclecticiq file %s: outside the node's private directories", path)
-		}
-		if err := os.MkdirAll(filepath.Dir(host), 0o755); err != nil {
-			return fmt.Errorf("eclecticiq file %s: %w", path, err)
-		}
-		if err := writeFileAtomic(host, []byte(content), 0o644); err != nil {
-			return fmt.Errorf("eclecticiq file %s: %w", path, err)
 		}
 	}
 	return nil

@@ -252,12 +252,10 @@ func esStateDir(stateDir string) string { return filepath.Join(stateDir, "shared
 func seedAll(ctx context.Context, stateDir string, nodes []NodeInfo, s services, logf func(string, ...any)) error {
 	switch s.platform() {
 	case PlatformEclecticIQ:
-		return seedOther(stateDir, nodes, func() error {
-			if err := seedESIndices(stateDir, EclecticIQIndices, s.Data/4, 2048); err != nil {
-				return err
-			}
-			return writeEclecticIQFiles(filepath.Join(stateDir, "nodes", nodes[0].Name), nodes[0].IP)
-		})
+		// PostgreSQL, Redis and the indices built from PostgreSQL are seeded
+		// once they run (startEclecticIQ); the files before the nodes start
+		// (preparePlatformState).
+		return seedOther(stateDir, nodes, func() error { return nil })
 	case PlatformAlien4Cloud:
 		return seedOther(stateDir, nodes, func() error { return seedAlien4Cloud(ctx, stateDir, nodes, s, logf) })
 	}

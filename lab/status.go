@@ -316,6 +316,9 @@ func statusOf(ctx context.Context, name, stateDir string) (*StatusReport, error)
 			netnsOf[n.Name] = n.Netns
 		}
 		for _, d := range rec.Daemons {
+			if pid := daemonPID(stateDir, d); pid != 0 {
+				d.PID = pid
+			}
 			rep.Daemons = append(rep.Daemons, DaemonStatus{Daemon: d, Alive: netnsOf[d.Node] != "" && serviceAlive(d.PID, netnsOf[d.Node])})
 		}
 		if rec.BhNetns != "" {

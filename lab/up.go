@@ -145,6 +145,9 @@ func up(ctx context.Context, o Options) (*Lab, error) {
 		return nil, fail("sshd privilege separation dir", err)
 	}
 	pw, err := ensureUsers(ctx, othersRunning)
+	if err == nil {
+		err = ensurePlatformUsers(ctx, o.Platform)
+	}
 	unlockG()
 	if err != nil {
 		return nil, fail("users", err)
@@ -381,7 +384,7 @@ func logTail(path string, n int) string {
 // inside the node.
 func nodeMounts(stateDir, node, platform string) []Mount {
 	nodeDir := filepath.Join(stateDir, "nodes", node)
-	var ms []Mount
+	ms := platformOverlays(stateDir, node, platform)
 	for _, pm := range privateMounts {
 		ms = append(ms, Mount{Node: node, Source: filepath.Join(nodeDir, pm.dir), Target: pm.target})
 	}
@@ -492,6 +495,9 @@ func prepareState(ctx context.Context, o Options, rec record, pw string) error {
 		if err := ensureSecretFiles(dir, SecretA4CAdmin); err != nil {
 			return err
 		}
+	}
+	if err := preparePlatformState(o, rec); err != nil {
+		return err
 	}
 	inv := renderInventory(invSpec{Name: o.Name, StateDir: dir, Subnet: o.Subnet, Nodes: o.Nodes, Auth: o.Auth,
 		Platform: o.Platform, Storage: o.Storage})
@@ -605,9 +611,10 @@ func buildNetwork(ctx context.Context, rec record) error {
 	return nil
 }
 
-// holderScript runs as the namespace holder: hostname first, then the bind
-// mounts given as source/target pairs, then it reports readiness and
-// sleeps for the lab's lifetime. A target that holds the state dir (a
+// holderScript runs as the namespace holder: hostname first, then the
+// mounts given as source/target pairs (a source "overlay:OPTIONS" is an
+// overlay mount, any other a bind mount), then it reports readiness and
+// sleeps for the lab's lifetime. A bind target that holds the state dir (a
 // state dir under /tmp, say) gets the state dir bound at the same path
 // inside its new content first, so that every path of the state dir
 // (sshd_config, authorized_keys, the stand-ins' state) stays valid in the
@@ -615,13 +622,17 @@ func buildNetwork(ctx context.Context, rec record) error {
 const holderScript = `set -e
 hostname "$1"; state=$2; shift 2
 while [ "$#" -gt 1 ]; do
-	case $state in
-	"$2"/*)
-		rel=${state#"$2"/}
-		mkdir -p "$1/$rel"
-		mount --bind "$state" "$1/$rel"
-		mount --rbind "$1" "$2" ;;
-	*) mount --bind "$1" "$2" ;;
+	case "$1" in
+	overlay:*) mount -t overlay overlay -o "${1#overlay:}" "$2" ;;
+	*)
+		case $state in
+		"$2"/*)
+			rel=${state#"$2"/}
+			mkdir -p "$1/$rel"
+			mount --bind "$state" "$1/$rel"
+			mount --rbind "$1" "$2" ;;
+		*) mount --bind "$1" "$2" ;;
+		esac ;;
 	esac
 	shift 2
 done

@@ -72,8 +72,8 @@ func InstallA4C(l *lab.Lab) error {
 	if err != nil {
 		return err
 	}
-	return install(l, a4cScripts, []installFile{{A4CBackupName, A4CBackupName, 0o755}, {A4CRestoreName, A4CRestoreName, 0o755},
-		{"", A4CConfName, 0o600}}, conf)
+	return install(l, a4cScripts, []installFile{{src: A4CBackupName, name: A4CBackupName, mode: 0o755},
+		{src: A4CRestoreName, name: A4CRestoreName, mode: 0o755}, {name: A4CConfName, data: conf, mode: 0o600}})
 }
 
 // readScript reads an embedded script.
@@ -85,17 +85,17 @@ func readScript(fsys embed.FS, name string) ([]byte, error) {
 	return b, nil
 }
 
-// installFile is one file InstallA4C writes: an embedded script (src) or,
-// without src, the settings.
+// installFile is one file install writes: an embedded script (src) or
+// data (settings, lists).
 type installFile struct {
-	src, name string
-	mode      os.FileMode
+	src, name, data string
+	mode            os.FileMode
 }
 
 // install writes files into l.BinPath().
-func install(l *lab.Lab, fsys embed.FS, files []installFile, conf string) error {
+func install(l *lab.Lab, fsys embed.FS, files []installFile) error {
 	for _, f := range files {
-		data := []byte(conf)
+		data := []byte(f.data)
 		if f.src != "" {
 			var err error
 			if data, err = readScript(fsys, f.src); err != nil {

@@ -11,7 +11,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/hotsnap/hotsnap/lab"
 )
@@ -98,4 +100,38 @@ func sshNode(ctx context.Context, l *lab.Lab, node, remote string) (string, erro
 		return "", fmt.Errorf("no node %s in lab %s", node, l.Name)
 	}
 	return SSH(ctx, l, n, remote)
+}
+
+// baselineLab brings up a lab for a baseline test (upTestLab) with
+// HOTSNAP_BASELINE_DATA (default 20MB) as its data, and returns the lab and
+// its data size.
+func baselineLab(t *testing.T, ctx context.Context, o lab.Options) (*lab.Lab, int64) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("the lab tests need root")
+	}
+	o.Data = 20_000_000
+	if v := os.Getenv("HOTSNAP_BASELINE_DATA"); v != "" {
+		var err error
+		if o.Data, err = lab.ParseSize(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return upTestLab(t, ctx, o), o.Data
+}
+
+// runScript runs a baseline script as root on node1, fails the test
+// unless it ends with success, and returns its output and duration.
+func runScript(t *testing.T, ctx context.Context, l *lab.Lab, path, success string) (string, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	out, err := sshNode(ctx, l, "node1", "sudo "+path+" 2>&1")
+	took := time.Since(start)
+	if err != nil || !strings.Contains(out, success) {
+		t.Fatalf("%s: %v\n%s", path, err, out)
+	}
+	if testing.Verbose() {
+		t.Logf("%s output:\n%s", path, out)
+	}
+	return out, took
 }

@@ -22,6 +22,17 @@
 //     turns the service's stdout/stderr into journal entries, and records the
 //     exit status and result when the process ends. stop sends SIGTERM to the
 //     service's process group, waits up to TimeoutStopSec, then SIGKILLs it.
+//     It also answers list-units (--all, --plain, --no-legend, --type,
+//     --state; systemd 252's table, legend and footer), expands globs
+//     against the loaded units for every verb (is-active 'x@*' prints a
+//     word per loaded instance, 4 when nothing matches), instantiates
+//     template units ("x@.service.json" gives "x@inst", %i substituted) and
+//     refuses template names with systemd's messages, and knows Type=oneshot
+//     with RemainAfterExit ("active exited"), Wants= and PartOf=
+//     propagation, After= ordering of stops, EnvironmentFile= (and ${NAME}
+//     in ExecStart=), KillSignal= and KillMode=mixed (the EclecticIQ lab's
+//     units need them). The units of one command line, and the parts a
+//     stop or start reaches, are handled at once, as systemd's jobs are.
 //   - JournalctlMain ("journalctl") prints a unit's journal in the short
 //     format, with -n, --since, --until and -f.
 //

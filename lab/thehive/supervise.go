@@ -8,7 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
+	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -34,8 +37,14 @@ func supervise(dir, name string, stderr io.Writer) int {
 	s.SupervisorPID = os.Getpid()
 	appendJournal(p, systemdLine("Starting "+u.Description+"...")) //nolint:errcheck // journal is best effort
 
-	cmd := exec.Command(u.ExecStart[0], u.ExecStart[1:]...)
-	cmd.Env = append([]string{servicePath, "LANG=C.UTF-8", "INVOCATION_ID=" + strconv.FormatInt(time.Now().UnixNano(), 16)}, u.Environment...)
+	fileEnv, err := environmentFiles(u.EnvironmentFile)
+	if err != nil {
+		return s.execFailed(u, p, 1, err)
+	}
+	env := append(append([]string{servicePath, "LANG=C.UTF-8", "INVOCATION_ID=" + strconv.FormatInt(time.Now().UnixNano(), 16)}, u.Environment...), fileEnv...)
+	argv := expandEnv(u.ExecStart, env)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = env
 	cmd.Dir = u.WorkingDirectory
 	if cmd.Dir == "" {
 		cmd.Dir = "/"
@@ -63,12 +72,18 @@ func supervise(dir, name string, stderr io.Writer) int {
 	start, _ := procStart(pid)
 	os.WriteFile(p.pid(), []byte(strconv.Itoa(pid)+"\n"), 0o644) //nolint:errcheck // status reads the state file
 	now := time.Now()
+	oneshot := u.Type == TypeOneshot
 	s = unitState{Active: stateActive, Sub: "running", Since: now, MainPID: pid, MainStart: start,
 		SupervisorPID: os.Getpid(), StartedAt: now}
+	if oneshot { // activating until ExecStart is done
+		s.Active, s.Sub = stateActivating, "start"
+	}
 	if err := writeState(p, s); err != nil {
 		fmt.Fprintf(stderr, "supervise: %v\n", err)
 	}
-	appendJournal(p, systemdLine("Started "+u.Description+".")) //nolint:errcheck // journal is best effort
+	if !oneshot {
+		appendJournal(p, systemdLine("Started "+u.Description+".")) //nolint:errcheck // journal is best effort
+	}
 
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -96,13 +111,87 @@ func supervise(dir, name string, stderr io.Writer) int {
 	if err != nil {
 		final = s
 	}
-	final, lines := ended(u, final, pid, code, status)
+	var lines []JournalEntry
+	if oneshot && code == "exited" && (status == 0 || slices.Contains(u.SuccessExitStatus, status)) && !final.StopRequested {
+		final, lines = oneshotDone(u, final, pid, status)
+	} else {
+		final, lines = ended(u, final, pid, code, status)
+	}
 	os.Remove(p.pid()) //nolint:errcheck // may already be gone
 	if err := writeState(p, final); err != nil {
 		fmt.Fprintf(stderr, "supervise: %v\n", err)
 	}
 	appendJournal(p, lines...) //nolint:errcheck // journal is best effort
 	return exitOK
+}
+
+// oneshotDone records a oneshot unit whose ExecStart succeeded: active
+// (exited) with RemainAfterExit, else inactive (dead); systemd logs
+// "Finished".
+func oneshotDone(u Unit, final unitState, pid, status int) (unitState, []JournalEntry) {
+	final.MainPID, final.MainStart, final.SupervisorPID = 0, 0, 0
+	final.ExecMainPID, final.ExecMainCode, final.ExecMainStatus = pid, "exited", status
+	final.ExitedAt, final.Since, final.Result = time.Now(), time.Now(), "success"
+	final.Active, final.Sub = stateActive, "exited"
+	var lines []JournalEntry
+	if !u.RemainAfterExit {
+		final.Active, final.Sub = stateInactive, "dead"
+		lines = append(lines, systemdLine(u.Name+".service: Deactivated successfully."))
+	}
+	return final, append(lines, systemdLine("Finished "+u.Description+"."))
+}
+
+// expandEnv replaces ${NAME} in command-line words with the value of
+// NAME in env, as systemd does in ExecStart= (a word that is exactly
+// ${NAME} stays one word, even when empty).
+func expandEnv(argv, env []string) []string {
+	vals := map[string]string{}
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			vals[k] = v
+		}
+	}
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		out[i] = envRefRE.ReplaceAllStringFunc(a, func(ref string) string { return vals[ref[2:len(ref)-1]] })
+	}
+	return out
+}
+
+var envRefRE = regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*\}`)
+
+// environmentFiles reads EnvironmentFile= files: KEY=VALUE lines, blank
+// lines and # or ; comments skipped, one level of quotes removed. A
+// missing file is an error unless its name starts with "-".
+func environmentFiles(files []string) ([]string, error) {
+	var env []string
+	for _, f := range files {
+		optional := strings.HasPrefix(f, "-")
+		f = strings.TrimPrefix(f, "-")
+		b, err := os.ReadFile(f)
+		if err != nil {
+			if optional && errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			return nil, fmt.Errorf("failed to load environment files: %w", err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || line[0] == '#' || line[0] == ';' {
+				continue
+			}
+			k, v, ok := strings.Cut(line, "=")
+			if !ok {
+				continue
+			}
+			k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+			if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+				v = v[1 : len(v)-1]
+			}
+			env = append(env, k+"="+v)
+		}
+	}
+	return env, nil
 }
 
 // execFailed records a spawn failure the way systemd does (status 203/EXEC, 217/USER).
@@ -154,7 +243,15 @@ func credential(name string) (*syscall.Credential, error) {
 	if err != nil {
 		return nil, fmt.Errorf("user %s: gid %q: %w", name, usr.Gid, err)
 	}
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+	cred := &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	if ids, err := usr.GroupIds(); err == nil { // initgroups, as systemd does for User=
+		for _, id := range ids {
+			if g, err := strconv.ParseUint(id, 10, 32); err == nil {
+				cred.Groups = append(cred.Groups, uint32(g))
+			}
+		}
+	}
+	return cred, nil
 }
 
 // ended returns unit u's state final once its main process pid has ended (code

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -55,16 +56,20 @@ func SystemctlMain(args []string, stdout, stderr io.Writer) int {
 	fs.Bool("no-ask-password", false, "do not ask for a password")
 	props := fs.StringSliceP("property", "p", nil, "show only these properties")
 	valueOnly := fs.Bool("value", false, "show only the value of properties")
+	all := fs.BoolP("all", "a", false, "show all loaded units")
+	plain := fs.Bool("plain", false, "no glyph column")
+	noLegend := fs.Bool("no-legend", false, "no header, legend or footer")
+	types := fs.StringSliceP("type", "t", nil, "unit types to list")
+	states := fs.StringSlice("state", nil, "unit states to list")
 	if err := fs.Parse(args); err != nil {
 		fmt.Fprintf(stderr, "systemctl: %v\n", err)
 		return exitFailure
 	}
 	rest := fs.Args()
-	if len(rest) == 0 {
-		fmt.Fprintln(stderr, "Too few arguments.")
-		return exitFailure
+	verb, units := "list-units", []string(nil)
+	if len(rest) > 0 {
+		verb, units = rest[0], rest[1:]
 	}
-	verb, units := rest[0], rest[1:]
 	c := &systemctl{dir: serviceDir(), stdout: stdout, stderr: stderr, quiet: *quiet, lines: *lines}
 	switch verb {
 	case "daemon-reload":
@@ -73,6 +78,8 @@ func SystemctlMain(args []string, stdout, stderr io.Writer) int {
 			return exitNoPermission
 		}
 		return exitOK
+	case "list-units":
+		return c.listUnits(units, listOpts{all: *all, plain: *plain, legend: !*noLegend, types: *types, states: *states})
 	case "start", "stop", "restart", "status", "is-active", "is-failed", "is-enabled", "show":
 	default:
 		fmt.Fprintf(stderr, "Unknown command verb %s.\n", verb)
@@ -82,17 +89,28 @@ func SystemctlMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Too few arguments.")
 		return exitFailure
 	}
+	names, globbed, err := c.expand(units)
+	if err != nil {
+		fmt.Fprintf(stderr, "Failed to expand names: %v\n", err)
+		return exitFailure
+	}
+	if globbed && verb == "start" && !*quiet && !*all {
+		fmt.Fprintln(stderr, "Warning: systemctl start called with a glob pattern.")
+		fmt.Fprintln(stderr, "Hint: unit globs expand to loaded units, so start will usually have no effect.\n"+
+			"      Passing --all will also load units which are pulled in by other units.\n"+
+			"      See systemctl(1) for more details.")
+	}
 	switch verb {
 	case "start", "stop", "restart":
-		return c.control(verb, units)
+		return c.control(verb, names)
 	case "status":
-		return c.status(units)
+		return c.status(names)
 	case "is-enabled":
-		return c.isEnabled(units)
+		return c.isEnabled(names)
 	case "show":
-		return c.show(units, *props, *valueOnly)
+		return c.show(names, *props, *valueOnly)
 	default:
-		return c.isActive(units, verb == "is-failed")
+		return c.isActive(names, verb == "is-failed")
 	}
 }
 
@@ -119,10 +137,15 @@ func (c *systemctl) checkAccess() error {
 	return errors.New("access denied")
 }
 
-// loadUnit reads a unit; notFound is true when it is not installed.
+// loadUnit reads a unit; notFound is true when it is not installed. A
+// template name is an errTemplate, not "not found".
 func (c *systemctl) loadUnit(arg string) (u Unit, notFound bool, err error) {
 	u, err = ReadUnit(c.dir, arg)
 	if err != nil {
+		var te errTemplate
+		if errors.As(err, &te) {
+			return Unit{}, false, err
+		}
 		return Unit{}, errors.Is(err, os.ErrNotExist) || strings.Contains(err.Error(), "not valid"), err
 	}
 	return u, false, nil
@@ -144,9 +167,18 @@ func (c *systemctl) control(verb string, units []string) int {
 		return exitNoPermission
 	}
 	code := exitOK
+	done := &doneSet{m: map[string]bool{}}
+	var todo []Unit
 	for _, arg := range units {
 		u, notFound, err := c.loadUnit(arg)
-		if notFound {
+		var te errTemplate
+		switch {
+		case errors.As(err, &te):
+			fmt.Fprintf(c.stderr, "Failed to %s %s: Unit name %s is not valid.\n", verb, fullName(arg), fullName(arg))
+			fmt.Fprintf(c.stderr, "See system logs and 'systemctl status %s' for details.\n", fullName(arg))
+			code = exitFailure
+			continue
+		case notFound:
 			what := "not found"
 			if verb == "stop" {
 				what = "not loaded"
@@ -154,19 +186,193 @@ func (c *systemctl) control(verb string, units []string) int {
 			fmt.Fprintf(c.stderr, "Failed to %s %s: Unit %s %s.\n", verb, fullName(arg), fullName(arg), what)
 			code = exitNotInstalled
 			continue
-		}
-		if err != nil {
+		case err != nil:
 			fmt.Fprintf(c.stderr, "Failed to %s %s: %v\n", verb, fullName(arg), err)
 			code = exitFailure
 			continue
 		}
-		p := paths{c.dir, u.Name}
-		if err := c.controlOne(verb, u, p); err != nil {
-			fmt.Fprintln(c.stderr, err)
-			code = exitFailure
+		todo = append(todo, u)
+	}
+	// One transaction, as systemctl sends it: every unit at once, stops in
+	// the reverse of their After= order.
+	var err error
+	if verb == "stop" {
+		err = c.stopParts(todo, done)
+	} else {
+		errs := make([]error, len(todo))
+		var wg sync.WaitGroup
+		for i, u := range todo {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = c.controlTree(verb, u, done)
+			}()
 		}
+		wg.Wait()
+		err = errors.Join(errs...)
+	}
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		code = exitFailure
 	}
 	return code
+}
+
+// doneSet keeps one command line from acting on a unit twice.
+type doneSet struct {
+	mu sync.Mutex
+	m  map[string]bool
+}
+
+// claim marks name done and reports whether it was not yet.
+func (d *doneSet) claim(name string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.m[name] {
+		return false
+	}
+	d.m[name] = true
+	return true
+}
+
+func (d *doneSet) forget(names ...string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, n := range names {
+		delete(d.m, n)
+	}
+}
+
+// controlTree runs verb on u and propagates it as systemd does: a stop or
+// restart of u also stops or restarts the units that are PartOf= it, after
+// u itself, all at once but for their After= ordering (see stopParts); a
+// start or restart also starts the units u Wants=, all at once as
+// systemd's jobs run.
+func (c *systemctl) controlTree(verb string, u Unit, done *doneSet) error {
+	if !done.claim(u.Name) {
+		return nil
+	}
+	var errs []error
+	if verb == "stop" || verb == "restart" {
+		if err := c.controlOne("stop", u, paths{c.dir, u.Name}); err != nil {
+			errs = append(errs, err)
+		}
+		parts := c.partsOf(u)
+		if err := c.stopParts(parts, done); err != nil {
+			errs = append(errs, err)
+		}
+		if verb == "stop" {
+			return errors.Join(errs...)
+		}
+		done.forget(u.Name)
+		for _, part := range parts {
+			done.forget(part.Name)
+		}
+		done.claim(u.Name)
+	}
+	if err := c.controlOne("start", u, paths{c.dir, u.Name}); err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	werrs := make([]error, len(u.Wants))
+	var wg sync.WaitGroup
+	for i, w := range u.Wants {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			wu, _, err := c.loadUnit(w)
+			if err == nil {
+				err = c.controlTree("start", wu, done)
+			}
+			werrs[i] = err
+		}()
+	}
+	wg.Wait()
+	return errors.Join(append(errs, werrs...)...)
+}
+
+// stopParts stops units (the parts of a unit, or the units of one command
+// line) in the reverse of their After= order among themselves, as systemd
+// orders stop jobs: a unit ordered after another stops before it; the
+// units of one level stop at the same time.
+func (c *systemctl) stopParts(parts []Unit, done *doneSet) error {
+	// level(x): how many stop rounds must pass before x stops — one more
+	// than the latest of the units ordered after it; 0 when none is.
+	after := map[string][]string{} // x -> the parts ordered after x
+	isPart := map[string]bool{}
+	for _, p := range parts {
+		isPart[p.Name] = true
+	}
+	for _, p := range parts {
+		for _, a := range p.After {
+			if x := strings.TrimSuffix(a, ".service"); isPart[x] {
+				after[x] = append(after[x], p.Name)
+			}
+		}
+	}
+	level := map[string]int{}
+	var depth func(name string, seen map[string]bool) int
+	depth = func(name string, seen map[string]bool) int {
+		if l, ok := level[name]; ok {
+			return l
+		}
+		if seen[name] {
+			return 0 // an ordering cycle: systemd breaks it too
+		}
+		seen[name] = true
+		l := 0
+		for _, y := range after[name] {
+			l = max(l, depth(y, seen)+1)
+		}
+		level[name] = l
+		return l
+	}
+	top := 0
+	for _, p := range parts {
+		top = max(top, depth(p.Name, map[string]bool{}))
+	}
+	var errs []error
+	for l := 0; l <= top; l++ {
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for _, p := range parts {
+			if level[p.Name] != l {
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := c.controlTree("stop", p, done); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	return errors.Join(errs...)
+}
+
+// partsOf returns the loaded units that are PartOf= parent.
+func (c *systemctl) partsOf(parent Unit) []Unit {
+	names, err := InstalledUnits(c.dir)
+	if err != nil {
+		return nil
+	}
+	var parts []Unit
+	for _, n := range names {
+		u, err := ReadUnit(c.dir, n)
+		if err != nil {
+			continue
+		}
+		for _, p := range u.PartOf {
+			if strings.TrimSuffix(p, ".service") == parent.Name {
+				parts = append(parts, u)
+				break
+			}
+		}
+	}
+	return parts
 }
 
 func (c *systemctl) controlOne(verb string, u Unit, p paths) error {
@@ -207,6 +413,9 @@ func repaired(s unitState) (_ unitState, orphaned bool) {
 	case stateActive, stateActivating, stateDeactivating:
 	default:
 		return s, false
+	}
+	if s.Active == stateActive && s.Sub == "exited" {
+		return s, false // a oneshot unit that remains after its exit
 	}
 	if s.MainPID != 0 && alive(s.MainPID, s.MainStart) {
 		return s, false
@@ -267,7 +476,7 @@ func startUnit(u Unit, p paths) error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if s.Active == stateActive {
+	if s.Active == stateActive || u.Type == TypeOneshot && s.Active == stateInactive && s.Result == "success" {
 		return nil
 	}
 	return fmt.Errorf("Job for %s.service failed because the control process exited with error code.\n"+
@@ -291,6 +500,15 @@ func stopUnit(u Unit, p paths) error {
 	if s.Active != stateActive && s.Active != stateActivating && s.Active != stateDeactivating {
 		return nil
 	}
+	if s.Active == stateActive && s.Sub == "exited" { // oneshot, RemainAfterExit: nothing runs
+		s.Active, s.Sub, s.Since, s.Result = stateInactive, "dead", time.Now(), "success"
+		if err := writeState(p, s); err != nil {
+			return err
+		}
+		appendJournal(p, systemdLine(u.Name+".service: Deactivated successfully."), //nolint:errcheck // journal is best effort
+			systemdLine("Stopped "+u.Description+"."))
+		return nil
+	}
 	pid, start, sup := s.MainPID, s.MainStart, s.SupervisorPID
 	defer waitGone(sup, 2*time.Second) // its last journal lines follow the state
 	s.StopRequested = true
@@ -299,8 +517,16 @@ func stopUnit(u Unit, p paths) error {
 		return err
 	}
 	appendJournal(p, systemdLine("Stopping "+u.Description+"...")) //nolint:errcheck // journal is best effort
-	signalGroup(pid, syscall.SIGTERM)
-	if waitStopped(u, p, pid, start, sup, syscall.SIGTERM, time.Duration(u.TimeoutStopSec)*time.Second) {
+	sig := syscall.SIGTERM
+	if u.KillSignal > 0 {
+		sig = syscall.Signal(u.KillSignal)
+	}
+	if u.KillMode == "mixed" {
+		syscall.Kill(pid, sig) //nolint:errcheck // the process may be gone
+	} else {
+		signalGroup(pid, sig)
+	}
+	if waitStopped(u, p, pid, start, sup, sig, time.Duration(u.TimeoutStopSec)*time.Second) {
 		return nil
 	}
 	ident := u.SyslogIdentifier
@@ -407,13 +633,22 @@ func (c *systemctl) show(units, props []string, valueOnly bool) int {
 	return exitOK
 }
 
+// isActive is is-active and is-failed (systemctl-is-active.c): one state
+// word per unit; exit 0 when any is in a good state, 4 when every unit is
+// unknown (or a glob matched none), else 3 (is-active) or 1 (is-failed). A
+// template name stops it with systemd's error, exit 1.
 func (c *systemctl) isActive(units []string, failedMode bool) int {
-	anyMatch, allMissing := false, true
+	ok, notFound := false, true
 	for _, arg := range units {
-		u, notFound, err := c.loadUnit(arg)
+		u, unknown, err := c.loadUnit(arg)
 		word := stateInactive
-		if !notFound {
-			allMissing = false
+		if !unknown {
+			var te errTemplate
+			if errors.As(err, &te) {
+				fmt.Fprintf(c.stderr, "Failed to retrieve unit state: %v\n", te)
+				return exitFailure
+			}
+			notFound = false
 			if err != nil {
 				fmt.Fprintf(c.stderr, "Failed to get unit %s: %v\n", fullName(arg), err)
 				continue
@@ -429,16 +664,16 @@ func (c *systemctl) isActive(units []string, failedMode bool) int {
 			fmt.Fprintln(c.stdout, word)
 		}
 		if failedMode && word == stateFailed || !failedMode && word == stateActive {
-			anyMatch = true
+			ok = true
 		}
 	}
 	switch {
-	case anyMatch:
+	case ok:
 		return exitOK
+	case notFound:
+		return exitNoPermission
 	case failedMode:
 		return exitFailure
-	case allMissing:
-		return exitNoPermission
 	default:
 		return exitProgramDead
 	}
@@ -467,6 +702,11 @@ func (c *systemctl) status(units []string) int {
 	code := -1
 	for i, arg := range units {
 		u, notFound, err := c.loadUnit(arg)
+		var te errTemplate
+		if errors.As(err, &te) {
+			fmt.Fprintf(c.stderr, "Failed to get properties: %v\n", te)
+			return exitFailure
+		}
 		if notFound {
 			fmt.Fprintf(c.stderr, "Unit %s could not be found.\n", fullName(arg))
 			if code == -1 {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -51,7 +52,38 @@ type Unit struct {
 	SuccessExitStatus []int `json:"success_exit_status,omitempty"`
 	// TimeoutStopSec is how long stop waits after SIGTERM before SIGKILL (default 90).
 	TimeoutStopSec int `json:"timeout_stop_sec,omitempty"`
+	// Type is "simple" (the default: active once ExecStart runs) or
+	// "oneshot" (activating while ExecStart runs; with RemainAfterExit
+	// active, sub-state exited, once it exits 0).
+	Type string `json:"type,omitempty"`
+	// RemainAfterExit keeps a oneshot unit active after its process exits.
+	RemainAfterExit bool `json:"remain_after_exit,omitempty"`
+	// Wants lists units started along with this one (systemd's Wants=).
+	Wants []string `json:"wants,omitempty"`
+	// PartOf lists units whose stop or restart stops or restarts this one
+	// too (systemd's PartOf=).
+	PartOf []string `json:"part_of,omitempty"`
+	// After orders this unit after those (systemd's After=): of the units a
+	// stop propagates to, those ordered after others stop first.
+	After []string `json:"after,omitempty"`
+	// EnvironmentFile lists files of KEY=VALUE lines read into the
+	// service's environment at start; a leading "-" makes one optional.
+	EnvironmentFile []string `json:"environment_file,omitempty"`
+	// KillSignal is the signal stop sends first (default SIGTERM).
+	KillSignal int `json:"kill_signal,omitempty"`
+	// KillMode "mixed" sends KillSignal to the main process only (SIGKILL
+	// still goes to the whole group); the default, "control-group", sends
+	// it to the whole process group.
+	KillMode string `json:"kill_mode,omitempty"`
 }
+
+// Unit types (Unit.Type).
+const (
+	// TypeSimple is the default service type.
+	TypeSimple = "simple"
+	// TypeOneshot is a service whose start runs ExecStart to completion.
+	TypeOneshot = "oneshot"
+)
 
 // TheHiveUnit returns the unit TheHive's packages install, running argv.
 func TheHiveUnit(argv []string) Unit {
@@ -69,13 +101,37 @@ func TheHiveUnit(argv []string) Unit {
 
 var unitNameRE = regexp.MustCompile(`^[A-Za-z0-9:_.@-]{1,200}$`)
 
-// unitName strips ".service" and validates the rest.
+// unitName strips ".service" and validates the rest. A template
+// ("name@") is a valid name; so is an instance ("name@inst").
 func unitName(arg string) (string, error) {
 	name := strings.TrimSuffix(arg, ".service")
-	if !unitNameRE.MatchString(name) || strings.HasPrefix(name, ".") || strings.Contains(name, "..") {
+	if !unitNameRE.MatchString(name) || strings.HasPrefix(name, ".") || strings.Contains(name, "..") ||
+		strings.HasPrefix(name, "@") || strings.Count(name, "@") > 1 {
 		return "", fmt.Errorf("unit name %q is not valid", arg)
 	}
 	return name, nil
+}
+
+// isTemplate reports whether a unit name (without ".service") is a
+// template such as "getty@": it names no unit systemd can load.
+func isTemplate(name string) bool { return strings.HasSuffix(name, "@") }
+
+// templateOf returns the template of an instance name ("getty@tty1" ->
+// "getty@", "tty1") and whether name is an instance.
+func templateOf(name string) (template, instance string, ok bool) {
+	i := strings.IndexByte(name, '@')
+	if i < 0 || i == len(name)-1 {
+		return "", "", false
+	}
+	return name[:i+1], name[i+1:], true
+}
+
+// errTemplate is systemd's answer to a template name where a unit is
+// needed (systemd#19305).
+type errTemplate struct{ name string }
+
+func (e errTemplate) Error() string {
+	return "Unit name " + e.name + ".service is neither a valid invocation ID nor unit name."
 }
 
 // WriteUnit validates u and installs it atomically in dir (created if needed).
@@ -90,6 +146,24 @@ func WriteUnit(dir string, u Unit) error {
 	}
 	if u.TimeoutStopSec < 0 {
 		return fmt.Errorf("write unit %s: negative TimeoutStopSec %d", name, u.TimeoutStopSec)
+	}
+	switch u.Type {
+	case "", TypeSimple, TypeOneshot:
+	default:
+		return fmt.Errorf("write unit %s: Type %q: want %s or %s", name, u.Type, TypeSimple, TypeOneshot)
+	}
+	switch u.KillMode {
+	case "", "control-group", "mixed":
+	default:
+		return fmt.Errorf("write unit %s: KillMode %q: want control-group or mixed", name, u.KillMode)
+	}
+	if u.KillSignal < 0 || u.KillSignal > 64 {
+		return fmt.Errorf("write unit %s: KillSignal %d is not a signal", name, u.KillSignal)
+	}
+	for _, d := range append(append([]string{}, u.Wants...), u.PartOf...) {
+		if _, err := unitName(d); err != nil {
+			return fmt.Errorf("write unit %s: dependency: %w", name, err)
+		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write unit %s: %w", name, err)
@@ -111,13 +185,24 @@ func ReadUnit(dir, name string) (Unit, error) {
 	if err != nil {
 		return Unit{}, fmt.Errorf("read unit: %w", err)
 	}
+	if isTemplate(n) {
+		return Unit{}, errTemplate{n}
+	}
 	b, err := os.ReadFile(filepath.Join(dir, n+".service.json"))
+	tmpl, inst, isInst := templateOf(n)
+	if errors.Is(err, os.ErrNotExist) && isInst {
+		// An instance without a unit file of its own comes from its template.
+		b, err = os.ReadFile(filepath.Join(dir, tmpl+".service.json"))
+	}
 	if err != nil {
 		return Unit{}, fmt.Errorf("read unit %s: %w", n, err)
 	}
 	var u Unit
 	if err := json.Unmarshal(b, &u); err != nil {
 		return Unit{}, fmt.Errorf("read unit %s: %w", n, err)
+	}
+	if isInst && isTemplate(strings.TrimSuffix(u.Name, ".service")) {
+		u = u.instantiate(tmpl, inst)
 	}
 	u.Name = n
 	if u.FragmentPath == "" {
@@ -133,6 +218,70 @@ func ReadUnit(dir, name string) (Unit, error) {
 		return Unit{}, fmt.Errorf("read unit %s: ExecStart is empty", n)
 	}
 	return u, nil
+}
+
+// instantiate returns template unit u (named tmpl) as its instance inst:
+// systemd's %i (and %I) replaced in the fields that hold text, and the
+// fragment path kept as the template's file.
+func (u Unit) instantiate(tmpl, inst string) Unit {
+	sub := strings.NewReplacer("%i", inst, "%I", inst, "%n", tmpl+inst+".service", "%p", strings.TrimSuffix(tmpl, "@"), "%H", hostname())
+	subAll := func(in []string) []string {
+		out := make([]string, len(in))
+		for i, s := range in {
+			out[i] = sub.Replace(s)
+		}
+		return out
+	}
+	if u.FragmentPath == "" {
+		u.FragmentPath = "/usr/lib/systemd/system/" + tmpl + ".service"
+	}
+	u.Description = sub.Replace(u.Description)
+	u.ExecStart = subAll(u.ExecStart)
+	u.Environment = subAll(u.Environment)
+	u.EnvironmentFile = subAll(u.EnvironmentFile)
+	u.WorkingDirectory = sub.Replace(u.WorkingDirectory)
+	if u.SyslogIdentifier == "" {
+		u.SyslogIdentifier = strings.TrimSuffix(tmpl, "@")
+	}
+	return u
+}
+
+// InstalledUnits returns the names (without ".service") of the units
+// systemd would hold loaded: every installed unit but the templates, and
+// every instance of an installed template that has run (it has a state).
+func InstalledUnits(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("list units in %s: %w", dir, err)
+	}
+	seen := map[string]bool{}
+	templates := map[string]bool{}
+	var states []string
+	for _, e := range ents {
+		name := e.Name()
+		switch {
+		case strings.HasSuffix(name, ".service.json"):
+			n := strings.TrimSuffix(name, ".service.json")
+			if isTemplate(n) {
+				templates[n] = true
+			} else {
+				seen[n] = true
+			}
+		case strings.HasSuffix(name, ".state.json"):
+			states = append(states, strings.TrimSuffix(name, ".state.json"))
+		}
+	}
+	for _, n := range states {
+		if t, _, ok := templateOf(n); ok && templates[t] {
+			seen[n] = true
+		}
+	}
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names, nil
 }
 
 func writeFileAtomic(path string, data []byte) error {
