@@ -98,7 +98,10 @@ func (c *a4cClient) es(method, path, body string) (int, string) {
 // the bash that runs it).
 func a4cMainPID(t *testing.T, ctx context.Context, l *Lab) int {
 	t.Helper()
-	out := inNode(t, ctx, l, "node1", "pgrep -u a4c -f '^/usr/local/bin/a4c-standin ' || true")
+	// Nodes share the host's PID namespace: keep the process of this
+	// node's network namespace (other labs may run one too).
+	out := inNode(t, ctx, l, "node1", `for p in $(pgrep -u a4c -f '^/usr/local/bin/a4c-standin '); do `+
+		`[ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo $p; done; true`)
 	pid, _ := strconv.Atoi(strings.Fields(out + " 0")[0])
 	return pid
 }

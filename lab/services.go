@@ -89,7 +89,7 @@ func (s *services) cassandra() bool { return s.platform() == PlatformTheHive }
 
 // esDaemons reports whether every node runs an Elasticsearch stand-in
 // (not when Alien4Cloud embeds it).
-func (s *services) esDaemons() bool { return !s.Embedded }
+func (s *services) esDaemons() bool { return s == nil || !s.Embedded }
 
 // esFlavour is the ES stand-in's --flavour.
 func (s *services) esFlavour() elastic.Flavour {
@@ -255,9 +255,9 @@ func seedAll(ctx context.Context, stateDir string, nodes []NodeInfo, s services,
 		// PostgreSQL, Redis and the indices built from PostgreSQL are seeded
 		// once they run (startEclecticIQ); the files before the nodes start
 		// (preparePlatformState).
-		return seedOther(stateDir, nodes, func() error { return nil })
+		return seedOther(stateDir, nodes, s, func() error { return nil })
 	case PlatformAlien4Cloud:
-		return seedOther(stateDir, nodes, func() error { return seedAlien4Cloud(ctx, stateDir, nodes, s, logf) })
+		return seedOther(stateDir, nodes, s, func() error { return seedAlien4Cloud(ctx, stateDir, nodes, s, logf) })
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(nodes)+2)
@@ -303,17 +303,21 @@ func seedAll(ctx context.Context, stateDir string, nodes []NodeInfo, s services,
 	return errors.Join(errs...)
 }
 
-// seedOther runs a platform's seeding and gives the ES state to its user.
-func seedOther(stateDir string, nodes []NodeInfo, seed func() error) error {
+// seedOther runs a platform's seeding and gives the ES state (made when
+// nothing seeded it yet) to the user the ES stand-ins run as; an
+// Elasticsearch embedded in Alien4Cloud keeps no state of its own here.
+func seedOther(stateDir string, nodes []NodeInfo, s services, seed func() error) error {
 	if len(nodes) == 0 {
 		return errors.New("no nodes")
 	}
 	if err := seed(); err != nil {
 		return err
 	}
-	// An Elasticsearch embedded in Alien4Cloud keeps no state of its own here.
-	if _, err := os.Stat(esStateDir(stateDir)); errors.Is(err, fs.ErrNotExist) {
+	if !s.esDaemons() {
 		return nil
+	}
+	if err := os.MkdirAll(esStateDir(stateDir), 0o755); err != nil {
+		return err
 	}
 	return chownTree(esStateDir(stateDir), esUser)
 }
