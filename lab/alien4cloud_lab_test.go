@@ -94,16 +94,20 @@ func (c *a4cClient) es(method, path, body string) (int, string) {
 	return c.do(method, "http://"+c.l.Nodes[len(c.l.Nodes)-1].IP+":9200"+path, body)
 }
 
-// a4cMainPID is the stand-in's PID on node1 (the unit's main process is
-// the bash that runs it).
+// a4cMainPID is the stand-in's PID on node1 as the host numbers it, 0
+// when none runs (the unit's main process is the bash that runs it).
 func a4cMainPID(t *testing.T, ctx context.Context, l *Lab) int {
 	t.Helper()
-	// Nodes share the host's PID namespace: keep the process of this
-	// node's network namespace (other labs may run one too).
-	out := inNode(t, ctx, l, "node1", `for p in $(pgrep -u a4c -f '^/usr/local/bin/a4c-standin '); do `+
-		`[ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo $p; done; true`)
+	out := inNode(t, ctx, l, "node1", `pgrep -u a4c -f '^/usr/local/bin/a4c-standin '; true`)
 	pid, _ := strconv.Atoi(strings.Fields(out + " 0")[0])
-	return pid
+	if pid == 0 {
+		return 0
+	}
+	host, err := hostPID(l.Nodes[0].HolderPID, pid)
+	if err != nil {
+		t.Fatalf("a4c-standin (pid %d on node1): %v", pid, err)
+	}
+	return host
 }
 
 // TestLabAlien4CloudService: `lab up --platform alien4cloud` is an

@@ -279,7 +279,7 @@ func (l *Lab) mountShareNode(ctx context.Context, i int) error {
 	c := l.NodeCommand(context.Background(), n.Name, argv[0], argv[1:]...)
 	c.Dir = "/"
 	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	pid, err := startDetached(c)
+	pid, err := startEntered(c)
 	if err != nil {
 		return fail(err)
 	}

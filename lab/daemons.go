@@ -182,8 +182,13 @@ func (l *Lab) startS3(ctx context.Context, bin string, logf func(string, ...any)
 	if err != nil {
 		return Daemon{}, fail(fmt.Errorf("%w (log %s: %s)", err, logPath, logTail(logPath, 5)))
 	}
-	d := Daemon{Name: DaemonS3, Node: n.Name, PID: srv.PID, Addr: listen}
-	logf("%s: %s answering on %s (pid %d)", n.Name, kind, listen, srv.PID)
+	// srv.PID is the nsenter that runs the server in node1.
+	pid, err := enteredPID(srv.PID)
+	if err != nil {
+		return Daemon{}, fail(err)
+	}
+	d := Daemon{Name: DaemonS3, Node: n.Name, PID: pid, Addr: listen}
+	logf("%s: %s answering on %s (pid %d)", n.Name, kind, listen, pid)
 	cl, err := s3.NewClient(listen, ak, sk, l.OpDial)
 	if err != nil {
 		return d, fail(err)
@@ -259,7 +264,7 @@ func stopDaemons(rec record, nodes map[string]NodeInfo, grace time.Duration) {
 	var pids []int
 	for _, d := range rec.Daemons {
 		n, ok := nodes[d.Node]
-		pid := daemonPID(rec.StateDir, d)
+		pid := daemonPID(rec.StateDir, n, d)
 		if !ok || !serviceAlive(pid, n.Netns) {
 			continue
 		}

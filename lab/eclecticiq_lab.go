@@ -415,13 +415,13 @@ func (l *Lab) startEclecticIQ(ctx context.Context, logf func(string, ...any)) er
 	if _, err := l.nodeSystemctl(ctx, n.Name, "start", eclecticiq.UnitElasticsearch); err != nil {
 		return fail(err)
 	}
-	us, err := thehive.ReadStatus(src, eclecticiq.UnitElasticsearch)
+	_, esPID, err := unitStatus(n, src, eclecticiq.UnitElasticsearch)
 	if err != nil {
 		return fail(err)
 	}
 	l.mu.Lock()
-	l.Nodes[0].ESPID = us.MainPID
-	l.rec.PIDs = append(l.rec.PIDs, us.MainPID)
+	l.Nodes[0].ESPID = esPID
+	l.rec.PIDs = append(l.rec.PIDs, esPID)
 	serr = l.saveLocked()
 	node := l.Nodes[0]
 	l.mu.Unlock()
@@ -447,13 +447,14 @@ func (l *Lab) startEclecticIQ(ctx context.Context, logf func(string, ...any)) er
 // records its main PID.
 func (l *Lab) waitUnitDaemon(ctx context.Context, d *Daemon) error {
 	dir := l.EclecticIQServiceDir()
-	us, err := thehive.ReadStatus(dir, d.Unit)
+	n, _ := l.Node(d.Node)
+	_, pid, err := unitStatus(n, dir, d.Unit)
 	if err != nil {
 		return err
 	}
-	d.PID = us.MainPID
+	d.PID = pid
 	return waitTCP(ctx, l.rec.OpNetns, []string{d.Addr}, daemonWait, func(string) error {
-		if s, err := thehive.ReadStatus(dir, d.Unit); err == nil && s.Active != "active" {
+		if s, _, err := unitStatus(n, dir, d.Unit); err == nil && s.Active != "active" {
 			out, _ := l.nodeSystemctl(context.WithoutCancel(ctx), eiqNode, "status", "-n", "5", d.Unit)
 			return fmt.Errorf("unit %s is %s:\n%s", d.Unit, s.Active, out)
 		}
@@ -579,21 +580,21 @@ func (l *Lab) EclecticIQKnob(name, value string) error {
 	return nil
 }
 
-// unitMainPID returns the main PID of a unit of node's service directory
-// (0 when it does not run).
-func unitMainPID(stateDir, node, unit string) int {
-	us, err := thehive.ReadStatus(filepath.Join(stateDir, "nodes", node, eiqServicesDir), unit)
+// unitMainPID returns the (host) PID of the main process of a unit of
+// node n's service directory (0 when it does not run).
+func unitMainPID(stateDir string, n NodeInfo, unit string) int {
+	us, pid, err := unitStatus(n, filepath.Join(stateDir, "nodes", n.Name, eiqServicesDir), unit)
 	if err != nil || us.Active != "active" {
 		return 0
 	}
-	return us.MainPID
+	return pid
 }
 
-// daemonPID returns a daemon's current main process: its unit's, for a
-// daemon run by a unit.
-func daemonPID(stateDir string, d Daemon) int {
+// daemonPID returns a daemon's current main process (the host's PID): its
+// unit's, for a daemon run by a unit; n is the node it runs on.
+func daemonPID(stateDir string, n NodeInfo, d Daemon) int {
 	if d.Unit != "" {
-		return unitMainPID(stateDir, d.Node, d.Unit)
+		return unitMainPID(stateDir, n, d.Unit)
 	}
 	return d.PID
 }

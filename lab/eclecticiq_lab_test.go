@@ -326,10 +326,9 @@ func TestLabEclecticIQPlatform(t *testing.T) {
 	downAndCheck(t, ctx, l, o)
 }
 
-// nodeBeats lists the Celery beat processes of the node it runs on: the
-// lab's nodes share the host's PID namespace, so pgrep also sees other
-// labs' schedulers; their network namespace tells them apart.
-const nodeBeats = `for p in $(pgrep -f '[c]elery -A eiq.platform beat'); do [ "$(sudo -n readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo $p; done; true`
+// nodeBeats lists the Celery beat processes of the node it runs on (each
+// node has its own PID namespace: pgrep sees no other node's or lab's).
+const nodeBeats = `pgrep -f '[c]elery -A eiq.platform beat'; true`
 
 // shellQuote quotes s for a POSIX shell.
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
@@ -613,12 +612,13 @@ func TestLabEclecticIQUpAgainAndDown(t *testing.T) {
 	downAndCheck(t, ctx, l, o)
 }
 
-// eiqUnitPIDs returns the main PIDs of node1's running units.
+// eiqUnitPIDs returns the main PIDs (the host's) of node1's running units.
 func eiqUnitPIDs(t *testing.T, l *Lab) []int {
 	t.Helper()
+	n, _ := l.Node(eiqNode)
 	var pids []int
 	for _, u := range platformUnits() {
-		if p := unitMainPID(l.StateDir, eiqNode, strings.TrimSuffix(u, ".service")); p > 0 {
+		if p := unitMainPID(l.StateDir, n, strings.TrimSuffix(u, ".service")); p > 0 {
 			pids = append(pids, p)
 		}
 	}

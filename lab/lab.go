@@ -221,7 +221,8 @@ type NodeInfo struct {
 	IP string `json:"ip"`
 	// Netns is the node's network namespace name (NAME-nodeX).
 	Netns string `json:"netns"`
-	// HolderPID is the process holding the node's mount and UTS namespaces.
+	// HolderPID is the node's init, which holds the node's PID, mount and
+	// UTS namespaces (nodeinit.go). This and every PID below are the host's.
 	HolderPID int `json:"holder_pid"`
 	// SSHDPID is the node's listening sshd.
 	SSHDPID int `json:"sshd_pid"`
@@ -402,9 +403,12 @@ func (l *Lab) Node(name string) (NodeInfo, bool) {
 }
 
 // NodeCommand returns a command that runs name with args inside the node's
-// network, mount and UTS namespaces (entered through the recorded holder
-// process with nsenter). If the node is unknown or its holder is gone, the
-// returned command's Err is set, so Start/Run fail with that error.
+// network, mount, UTS and PID namespaces (entered through the node's init
+// with nsenter, which forks the program into the node's PID namespace and
+// waits for it: the command's own PID is nsenter's, the program's is
+// enteredPID's). Cancelling ctx kills the program and nsenter. If the node
+// is unknown or its init is gone, the returned command's Err is set, so
+// Start/Run fail with that error.
 func (l *Lab) NodeCommand(ctx context.Context, node string, name string, args ...string) *exec.Cmd {
 	n, ok := l.Node(node)
 	var holder int
@@ -416,12 +420,18 @@ func (l *Lab) NodeCommand(ctx context.Context, node string, name string, args ..
 	} else {
 		holder = n.HolderPID
 	}
-	full := append([]string{"--target", strconv.Itoa(holder), "--net", "--mount", "--uts", "--", name}, args...)
-	cmd := exec.CommandContext(ctx, "nsenter", full...)
+	cmd := exec.CommandContext(ctx, "nsenter", enterArgs(holder, name, args...)...)
+	cmd.Cancel = func() error { return stopEntered(cmd.Process) }
 	if err != nil {
 		cmd.Err = err
 	}
 	return cmd
+}
+
+// enterArgs are nsenter's arguments that run name with args in every
+// namespace of the node whose init is holder.
+func enterArgs(holder int, name string, args ...string) []string {
+	return append([]string{"--target", strconv.Itoa(holder), "--net", "--mount", "--uts", "--pid", "--", name}, args...)
 }
 
 // OpCommand returns a command that runs name with args in the op network

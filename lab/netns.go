@@ -92,17 +92,8 @@ func pidAlive(pid int) bool {
 	if pid <= 0 {
 		return false
 	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	// Format: pid (comm) state ...; comm may contain spaces and parens.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 || i+2 >= len(s) {
-		return false
-	}
-	return s[i+2] != 'Z' && s[i+2] != 'X'
+	st, _, err := procStat(pid)
+	return err == nil && st != 'Z' && st != 'X'
 }
 
 // killPIDs sends SIGTERM to every pid, waits up to grace for them to go,

@@ -87,7 +87,7 @@ type Daemon struct {
 	Name string `json:"name"`
 	// Node is the node it runs on.
 	Node string `json:"node"`
-	// PID is its main process.
+	// PID is its main process, as the host numbers it.
 	PID int `json:"pid"`
 	// Addr is the host:port it answers on, on the node's IP.
 	Addr string `json:"addr"`

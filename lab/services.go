@@ -447,7 +447,8 @@ func (l *Lab) serviceArgs(n NodeInfo, svc string) (string, []string, error) {
 }
 
 // startService starts one stand-in daemon on node, detached (own session),
-// logging to NODEDIR/<svc>.log, and returns its PID. The caller records it.
+// logging to NODEDIR/<svc>.log, and returns its (host) PID. The caller
+// records it.
 func (l *Lab) startService(n NodeInfo, svc string) (int, error) {
 	prog, args, err := l.serviceArgs(n, svc)
 	if err != nil {
@@ -467,11 +468,11 @@ func (l *Lab) startService(n NodeInfo, svc string) (int, error) {
 	cmd.Dir = "/"
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
+	pid, err := startEntered(cmd)
+	if err != nil {
 		return 0, fmt.Errorf("%s: start %s: %w", n.Name, svc, err)
 	}
-	go cmd.Wait() //nolint:errcheck // reap it whenever it ends
-	return cmd.Process.Pid, nil
+	return pid, nil
 }
 
 // startServices starts the missing daemons of the given nodes (by index

@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
-
-	"github.com/hotsnap/hotsnap/lab/thehive"
 )
 
 // NodeStatus is one node's line in a StatusReport.
@@ -60,7 +58,9 @@ type NodeStatus struct {
 	DataBytes int64
 	// TheHive is the state of the node's thehive unit as `systemctl
 	// is-active` reports it (active, inactive, failed...), "" when the
-	// platform runs no TheHive; TheHivePID its main process when active.
+	// platform runs no TheHive; TheHivePID its main process when active
+	// (the host's PID, as every PID here; the node's own is what
+	// `systemctl show -p MainPID` prints there).
 	TheHive    string
 	TheHivePID int
 	// ShareMounted reports whether /mnt/backup is the backup host's share
@@ -311,15 +311,16 @@ func statusOf(ctx context.Context, name, stateDir string) (*StatusReport, error)
 				rep.Storage = StorageLocalFS
 			}
 		}
-		netnsOf := map[string]string{}
+		nodes := map[string]NodeInfo{}
 		for _, n := range rec.Nodes {
-			netnsOf[n.Name] = n.Netns
+			nodes[n.Name] = n
 		}
 		for _, d := range rec.Daemons {
-			if pid := daemonPID(stateDir, d); pid != 0 {
+			n, ok := nodes[d.Node]
+			if pid := daemonPID(stateDir, n, d); pid != 0 {
 				d.PID = pid
 			}
-			rep.Daemons = append(rep.Daemons, DaemonStatus{Daemon: d, Alive: netnsOf[d.Node] != "" && serviceAlive(d.PID, netnsOf[d.Node])})
+			rep.Daemons = append(rep.Daemons, DaemonStatus{Daemon: d, Alive: ok && serviceAlive(d.PID, n.Netns)})
 		}
 		if rec.BhNetns != "" {
 			rep.Share = ShareStatus{IP: rec.BhIP, ServerPID: rec.ShareServerPID, Link: rec.Link.String(),
@@ -336,8 +337,8 @@ func statusOf(ctx context.Context, name, stateDir string) (*StatusReport, error)
 				ns.DataBytes = dirSize(filepath.Join(stateDir, "nodes", n.Name, "cassandra", "data"))
 				if rep.Platform == PlatformTheHive {
 					ns.TheHive = "inactive"
-					if us, err := thehive.ReadStatus(theHiveServiceDir(stateDir, n.Name), TheHiveUnit); err == nil {
-						ns.TheHive, ns.TheHivePID = us.Active, us.MainPID
+					if us, pid, err := unitStatus(n, theHiveServiceDir(stateDir, n.Name), TheHiveUnit); err == nil {
+						ns.TheHive, ns.TheHivePID = us.Active, pid
 					}
 				}
 			}

@@ -126,7 +126,8 @@ func TestMountedIn(t *testing.T) {
 	}
 }
 
-// unitPIDs reads the supervisor and main PID recorded for node's thehive unit.
+// unitPIDs reads the supervisor and main PID recorded for node's thehive
+// unit (the node's PIDs) and returns them as the host numbers them.
 func unitPIDs(t *testing.T, l *Lab, node string) (supervisor, main int) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(l.TheHiveServiceDir(node), TheHiveUnit+".state.json"))
@@ -139,6 +140,15 @@ func unitPIDs(t *testing.T, l *Lab, node string) (supervisor, main int) {
 	}
 	if err := json.Unmarshal(b, &s); err != nil {
 		t.Fatalf("%s: unit state: %v", node, err)
+	}
+	n, _ := l.Node(node)
+	for _, p := range []*int{&s.Supervisor, &s.Main} {
+		if *p == 0 {
+			continue
+		}
+		if *p, err = hostPID(n.HolderPID, *p); err != nil {
+			t.Fatalf("%s: unit state: %v", node, err)
+		}
 	}
 	return s.Supervisor, s.Main
 }

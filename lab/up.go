@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -611,15 +612,17 @@ func buildNetwork(ctx context.Context, rec record) error {
 	return nil
 }
 
-// holderScript runs as the namespace holder: hostname first, then the
-// mounts given as source/target pairs (a source "overlay:OPTIONS" is an
-// overlay mount, any other a bind mount), then it reports readiness and
-// sleeps for the lab's lifetime. A bind target that holds the state dir (a
-// state dir under /tmp, say) gets the state dir bound at the same path
-// inside its new content first, so that every path of the state dir
-// (sshd_config, authorized_keys, the stand-ins' state) stays valid in the
-// node.
+// holderScript sets a node up, run by the node's init (nodeinit.go) in the
+// node's new namespaces: the mounts made private to the node, the
+// hostname, then the mounts given as source/target pairs (a source
+// "overlay:OPTIONS" is an overlay mount, any other a bind mount), then the
+// network namespace's /sys and the PID namespace's /proc. A bind target
+// that holds the state dir (a state dir under /tmp, say) gets the state dir
+// bound at the same path inside its new content first, so that every path
+// of the state dir (sshd_config, authorized_keys, the stand-ins' state)
+// stays valid in the node.
 const holderScript = `set -e
+mount --make-rprivate /
 hostname "$1"; state=$2; shift 2
 while [ "$#" -gt 1 ]; do
 	case "$1" in
@@ -636,28 +639,39 @@ while [ "$#" -gt 1 ]; do
 	esac
 	shift 2
 done
-echo ready
-exec sleep infinity </dev/null >/dev/null 2>&1`
+mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
+mount -t proc -o nosuid,nodev,noexec proc /proc`
 
-// startHolder starts the node's holder process in its network namespace
-// and in new UTS and mount namespaces, and returns its PID once the
-// hostname and bind mounts are in place.
+// startHolder starts the node's init (nodeinit.go) in new PID, mount and
+// UTS namespaces inside the node's network namespace, and returns its PID
+// (the host's) once the hostname, the mounts and the node's /proc are in
+// place. The init holds the node's namespaces: NodeCommand enters them
+// through it.
 func startHolder(stateDir, node, netns, platform string) (int, error) {
-	args := []string{"netns", "exec", netns, "unshare", "--mount", "--uts", "--propagation", "private", "--",
-		"/bin/sh", "-c", holderScript, "hotsnap-lab-holder", node, stateDir}
+	args := []string{node, stateDir}
 	for _, m := range nodeMounts(stateDir, node, platform) {
 		args = append(args, m.Source, m.Target)
 	}
-	// Not CommandContext: the holder must outlive this call and process.
-	cmd := exec.Command("ip", args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	setup, err := json.Marshal(args)
+	if err != nil {
+		return 0, err
+	}
 	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	// Not CommandContext: the init must outlive this call and process.
+	cmd := &exec.Cmd{
+		Path: "/proc/self/exe", Args: []string{nodeInitArgv0},
+		Env: []string{nodeInitEnv + "=1", nodePath}, Dir: "/",
+		Stdin: bytes.NewReader(setup), Stderr: &stderr,
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true,
+			Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS},
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return 0, err
 	}
-	if err := cmd.Start(); err != nil {
+	// Started from a thread in the node's network namespace, the init is
+	// born in it.
+	if err := inNetns(netns, cmd.Start); err != nil {
 		return 0, err
 	}
 	pid := cmd.Process.Pid
@@ -676,7 +690,7 @@ func startHolder(stateDir, node, netns, platform string) (int, error) {
 	case <-time.After(10 * time.Second):
 		_ = cmd.Process.Kill()
 		r = <-rc
-		r.err = errors.New("timed out waiting for the holder to report ready")
+		r.err = errors.New("timed out waiting for the node's init to report ready")
 	}
 	if strings.TrimSpace(r.line) != "ready" {
 		_ = cmd.Process.Kill()
@@ -692,7 +706,7 @@ func startHolder(stateDir, node, netns, platform string) (int, error) {
 }
 
 // startSSHD starts sshd in the holder's namespaces, logging to
-// NODEDIR/sshd.log, and returns its PID.
+// NODEDIR/sshd.log, and returns its (host) PID.
 func startSSHD(nodeDir string, holder int) (int, error) {
 	logPath := filepath.Join(nodeDir, "sshd.log")
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -701,13 +715,8 @@ func startSSHD(nodeDir string, holder int) (int, error) {
 	}
 	defer logf.Close()
 	fmt.Fprintf(logf, "--- hotsnap lab: starting sshd at %s\n", time.Now().Format(time.RFC3339))
-	cmd := exec.Command("nsenter", "--target", strconv.Itoa(holder), "--net", "--mount", "--uts", "--",
-		"/usr/sbin/sshd", "-D", "-e", "-f", filepath.Join(nodeDir, "sshd_config"))
+	cmd := exec.Command("nsenter", enterArgs(holder, "/usr/sbin/sshd", "-D", "-e", "-f", filepath.Join(nodeDir, "sshd_config"))...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return 0, err
-	}
-	go cmd.Wait()
-	return cmd.Process.Pid, nil
+	return startEntered(cmd)
 }

@@ -22,6 +22,9 @@
 //     turns the service's stdout/stderr into journal entries, and records the
 //     exit status and result when the process ends. stop sends SIGTERM to the
 //     service's process group, waits up to TimeoutStopSec, then SIGKILLs it.
+//     The PIDs it records are those of the PID namespace it runs in (a lab
+//     node's own, where `systemctl show -p MainPID` and ps agree); ReadStatus
+//     reads them from outside through that namespace's /proc.
 //     It also answers list-units (--all, --plain, --no-legend, --type,
 //     --state; systemd 252's table, legend and footer), expands globs
 //     against the loaded units for every verb (is-active 'x@*' prints a

@@ -382,7 +382,7 @@ func TestStopAfterTheSupervisorDied(t *testing.T) {
 	if code, out, errs := sysctl(t, "stop", "sleeper"); code != 0 {
 		t.Fatalf("stop: %d %s %s", code, out, errs)
 	}
-	us, err := ReadStatus(dir, "sleeper")
+	us, err := ReadStatus("/proc", dir, "sleeper")
 	if err != nil || us.Active != stateInactive || us.Sub != "dead" || us.Result != "success" ||
 		us.ExecMainPID != main || us.ExecMainCode != "killed" || us.ExecMainStatus != int(syscall.SIGTERM) {
 		t.Errorf("status after stop: %+v %v", us, err)
@@ -426,7 +426,7 @@ func TestStopWaitsForTheWholeGroup(t *testing.T) {
 	if alive(child, 0) {
 		t.Errorf("child %d survived the stop", child)
 	}
-	us, err := ReadStatus(dir, "stubborn")
+	us, err := ReadStatus("/proc", dir, "stubborn")
 	if err != nil || us.Active != stateFailed || us.Result != "timeout" {
 		t.Errorf("status after a timed-out stop: %+v %v", us, err)
 	}

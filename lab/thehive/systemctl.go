@@ -399,16 +399,17 @@ func currentState(p paths) (unitState, error) {
 	if err != nil {
 		return s, err
 	}
-	if s, orphaned := repaired(s); orphaned {
+	if s, orphaned := repaired(ownProc, s); orphaned {
 		return s, writeState(p, s)
 	}
 	return s, nil
 }
 
-// repaired returns s as it stands once its processes are checked: an active
-// (or activating, deactivating) unit whose main process and supervisor are
-// both gone has failed, killed. orphaned reports that s changed.
-func repaired(s unitState) (_ unitState, orphaned bool) {
+// repaired returns s as it stands once its processes are checked in the
+// PID namespace whose /proc is proc: an active (or activating,
+// deactivating) unit whose main process and supervisor are both gone has
+// failed, killed. orphaned reports that s changed.
+func repaired(proc string, s unitState) (_ unitState, orphaned bool) {
 	switch s.Active {
 	case stateActive, stateActivating, stateDeactivating:
 	default:
@@ -417,10 +418,10 @@ func repaired(s unitState) (_ unitState, orphaned bool) {
 	if s.Active == stateActive && s.Sub == "exited" {
 		return s, false // a oneshot unit that remains after its exit
 	}
-	if s.MainPID != 0 && alive(s.MainPID, s.MainStart) {
+	if s.MainPID != 0 && aliveIn(proc, s.MainPID, s.MainStart) {
 		return s, false
 	}
-	if s.SupervisorPID != 0 && alive(s.SupervisorPID, 0) {
+	if s.SupervisorPID != 0 && aliveIn(proc, s.SupervisorPID, 0) {
 		return s, false // the supervisor is about to record the exit
 	}
 	s.Active, s.Sub, s.Result = stateFailed, "failed", "signal"
@@ -775,13 +776,17 @@ type UnitStatus struct {
 
 // ReadStatus returns the runtime state of unit name in service directory
 // dir, as `systemctl is-active` would report it, without changing anything:
-// an active unit whose processes are gone reads as failed.
-func ReadStatus(dir, name string) (UnitStatus, error) {
+// an active unit whose processes are gone reads as failed. The state's
+// PIDs (MainPID...) are those of the PID namespace the units run in, and
+// proc is that namespace's /proc as the caller sees it: "/proc" on the
+// node itself, /proc/PID/root/proc from outside (PID a process in the
+// node's mount namespace).
+func ReadStatus(proc, dir, name string) (UnitStatus, error) {
 	s, err := readState(paths{dir: dir, name: name})
 	if err != nil {
 		return UnitStatus{}, err
 	}
-	s, _ = repaired(s)
+	s, _ = repaired(proc, s)
 	return statusView(s), nil
 }
 

@@ -389,25 +389,34 @@ func lockUnit(p paths) (func(), error) {
 	}, nil
 }
 
+// ownProc is the /proc of the PID namespace the shim runs in, the one
+// whose PIDs the units' state holds when the shim runs on the node.
+const ownProc = "/proc"
+
 // procStart returns the start time (clock ticks since boot) of pid, or an
 // error when the process does not exist (or is a zombie).
-func procStart(pid int) (uint64, error) {
+func procStart(pid int) (uint64, error) { return procStartIn(ownProc, pid) }
+
+// procStartIn is procStart for a pid of the PID namespace whose /proc is
+// proc.
+func procStartIn(proc string, pid int) (uint64, error) {
 	if pid <= 0 {
 		return 0, fmt.Errorf("pid %d is not valid", pid)
 	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	path := proc + "/" + strconv.Itoa(pid) + "/stat"
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return 0, fmt.Errorf("read /proc/%d/stat: %w", pid, err)
+		return 0, fmt.Errorf("read %s: %w", path, err)
 	}
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("parse /proc/%d/stat: no command field", pid)
+		return 0, fmt.Errorf("parse %s: no command field", path)
 	}
 	f := strings.Fields(s[i+1:])
 	// f[0] is field 3 (state); field 22 (starttime) is f[19].
 	if len(f) < 20 {
-		return 0, fmt.Errorf("parse /proc/%d/stat: %d fields", pid, len(f))
+		return 0, fmt.Errorf("parse %s: %d fields", path, len(f))
 	}
 	if f[0] == "Z" || f[0] == "X" {
 		return 0, fmt.Errorf("pid %d is a zombie", pid)
@@ -417,8 +426,11 @@ func procStart(pid int) (uint64, error) {
 
 // alive reports whether pid still runs and is the process started at start
 // (start 0 skips the identity check).
-func alive(pid int, start uint64) bool {
-	st, err := procStart(pid)
+func alive(pid int, start uint64) bool { return aliveIn(ownProc, pid, start) }
+
+// aliveIn is alive for a pid of the PID namespace whose /proc is proc.
+func aliveIn(proc string, pid int, start uint64) bool {
+	st, err := procStartIn(proc, pid)
 	if err != nil {
 		return false
 	}
