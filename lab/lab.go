@@ -1,7 +1,8 @@
 // Package lab builds and tears down hotsnap's practice cluster: a set of
 // Linux network namespaces joined by a bridge, one per node, each with its
-// own UTS and mount namespace and a real OpenSSH sshd, plus an "op"
-// namespace from which the tool under test talks to the nodes.
+// own UTS, mount and PID namespace (with an init of its own, nodeinit.go)
+// and a real OpenSSH sshd, plus an "op" namespace from which the tool
+// under test talks to the nodes.
 //
 // Everything here needs root. The root network namespace gets no address
 // of the lab's 10.77.0.0/16 range; instead an "unreachable" route for that

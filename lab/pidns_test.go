@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -29,20 +30,24 @@ func TestPIDHelpers(t *testing.T) {
 	if _, err := hostPID(-1, self); err == nil {
 		t.Error("hostPID with no holder: no error")
 	}
-	c := exec.Command("sleep", "30")
+	// sh forks the sleep (the ":" after it keeps sh from exec'ing it).
+	c := exec.Command("/bin/sh", "-c", "sleep 30; :")
 	if err := c.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer c.Wait() //nolint:errcheck // killed below
 	defer c.Process.Kill()
-	if got := childOf(self); got != c.Process.Pid {
-		t.Errorf("childOf(self) = %d, want the sleep's %d", got, c.Process.Pid)
-	}
-	if got := childOf(c.Process.Pid); got != 0 {
-		t.Errorf("childOf(sleep) = %d, want 0", got)
-	}
 	if st, ppid, err := procStat(c.Process.Pid); err != nil || ppid != self || st == 'Z' {
-		t.Errorf("procStat(sleep) = %c %d %v, want a live child of %d", st, ppid, err, self)
+		t.Errorf("procStat(sh) = %c %d %v, want a live child of %d", st, ppid, err, self)
+	}
+	var child int
+	waitFor(t, 5*time.Second, "sh's child", func() bool { child = childOf(c.Process.Pid); return child > 0 })
+	defer syscall.Kill(child, syscall.SIGKILL) //nolint:errcheck // may be gone
+	if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", child)); err != nil || string(comm) != "sleep\n" {
+		t.Errorf("childOf(sh) = %d, running %q (%v), want the sleep", child, comm, err)
+	}
+	if got := childOf(child); got != 0 {
+		t.Errorf("childOf(sleep) = %d, want 0", got)
 	}
 }
 
