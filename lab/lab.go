@@ -406,10 +406,10 @@ func (l *Lab) Node(name string) (NodeInfo, bool) {
 // NodeCommand returns a command that runs name with args inside the node's
 // network, mount, UTS and PID namespaces (entered through the node's init
 // with nsenter, which forks the program into the node's PID namespace and
-// waits for it: the command's own PID is nsenter's, the program's is
-// enteredPID's). Cancelling ctx kills the program and nsenter. If the node
-// is unknown or its init is gone, the returned command's Err is set, so
-// Start/Run fail with that error.
+// waits for it: the command's own PID is nsenter's, which passes no signal
+// on; the program's is enteredPID's). Cancelling ctx kills the program and
+// nsenter. If the node is unknown or its init is gone, the returned
+// command's Err is set, so Start/Run fail with that error.
 func (l *Lab) NodeCommand(ctx context.Context, node string, name string, args ...string) *exec.Cmd {
 	n, ok := l.Node(node)
 	var holder int

@@ -121,12 +121,13 @@ func nodeProc(holder int) string { return fmt.Sprintf("/proc/%d/root/proc", hold
 // and hostMain is its main process as the host numbers it (0 when none
 // runs, or the node is not up).
 func unitStatus(n NodeInfo, dir, unit string) (us thehive.UnitStatus, hostMain int, err error) {
+	up := checkHolder(n) == nil
 	proc := nodeProc(n.HolderPID)
-	if checkHolder(n) != nil {
-		proc = "/nonexistent" // no node: none of its processes runs
+	if !up {
+		proc = os.DevNull // the node is down: no process of it runs
 	}
 	us, err = thehive.ReadStatus(proc, dir, unit)
-	if err != nil || us.MainPID == 0 || proc != nodeProc(n.HolderPID) {
+	if err != nil || us.MainPID == 0 || !up {
 		return us, 0, err
 	}
 	hostMain, err = hostPID(n.HolderPID, us.MainPID)

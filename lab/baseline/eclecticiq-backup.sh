@@ -31,9 +31,6 @@
 #   - the dump goes into the backup directory on /mnt/backup, not /tmp
 #     (the lab's nodes share the host's /tmp, and a backup leaves the
 #     node), with Debian's pg_dumpall instead of /usr/pgsql-11/bin/;
-#   - "ps auxf | grep beat" only looks at this node's processes: the lab's
-#     nodes share the host's PID namespace (other labs' schedulers are
-#     visible) — the network namespace tells them apart;
 #   - path.repo is already set in the lab (elasticsearch.yml and the
 #     stand-in's --path-repo), so the ES restart is left out; the repository
 #     is "backup" as in the document, its location ES_REPO_LOCATION under
@@ -103,12 +100,9 @@ echo "Stopping the remaining Celery workers"
 systemctl stop eclecticiq-platform-backend-worker*.service
 
 echo "Looking for leftover beat processes"
-me=$(readlink /proc/self/ns/net)
 ps auxf | grep beat | grep -v grep | while read -r _ pid _; do
-	if [ "$(readlink "/proc/$pid/ns/net" 2>/dev/null)" = "$me" ]; then
-		echo "  killing leftover $pid"
-		kill "$pid"
-	fi
+	echo "  killing leftover $pid"
+	kill "$pid"
 done
 for pidfile in /var/run/eclecticiq/*.pid; do
 	if [ -e "$pidfile" ]; then
