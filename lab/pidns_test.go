@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -60,7 +61,8 @@ func TestLabPIDNamespaces(t *testing.T) {
 	needRoot(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	a, _ := upPlatformLab(t, ctx, Options{Name: "hspn0", Subnet: 55, Nodes: 2, Data: 1 << 20})
+	ao := Options{Name: "hspn0", Subnet: 55, Nodes: 2, Data: 1 << 20}
+	a, _ := upPlatformLab(t, ctx, ao)
 	bo := Options{Name: "hspn1", Subnet: 56, Nodes: 1, StateDir: stateDir(t)}
 	_ = Down(ctx, bo)
 	b, err := Up(ctx, bo)
@@ -235,6 +237,42 @@ func TestLabPIDNamespaces(t *testing.T) {
 	for _, p := range pids {
 		if ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", p)); err == nil && slices.Contains(namespaces, ns) && pidAlive(p) {
 			t.Errorf("process %d of a node's PID namespace (%s) alive after Down", p, ns)
+		}
+	}
+
+	// Up again over the same state: the units' state names PIDs of the
+	// namespaces that are gone, and the new ones number their processes
+	// from 1 again. node1's names PID 1 (the new init, surely alive) as
+	// TheHive's supervisor: systemctl must see that it is another process
+	// (its start time differs) and start TheHive.
+	statePath := filepath.Join(a.TheHiveServiceDir("node1"), TheHiveUnit+".state.json")
+	raw, err := os.ReadFile(statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st map[string]any
+	if err := json.Unmarshal(raw, &st); err != nil {
+		t.Fatal(err)
+	}
+	st["active"], st["sub"], st["supervisor_pid"], st["supervisor_start"] = "active", "running", 1, 1
+	if raw, err = json.Marshal(st); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(statePath, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ao.StateDir, ao.Binary = a.StateDir, self
+	a2, err := Up(ctx, ao)
+	if err != nil {
+		t.Fatalf("Up again over the same state: %v", err)
+	}
+	for _, n := range a2.Nodes {
+		if out, err := run(a2, n.Name, "systemctl", "is-active", TheHiveUnit); err != nil || out != "active" {
+			t.Errorf("%s after up again: systemctl is-active thehive = %q %v", n.Name, out, err)
 		}
 	}
 }

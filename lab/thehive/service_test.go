@@ -395,6 +395,37 @@ func TestStopAfterTheSupervisorDied(t *testing.T) {
 	}
 }
 
+// TestStateNamesProcessesByPIDAndStart: a unit's state names its main
+// process and supervisor by PID and start time; a live process that has
+// another start time (one that took the PID since, as in a lab node's
+// PID namespace made anew) is not the unit's, and the unit reads failed.
+func TestStateNamesProcessesByPIDAndStart(t *testing.T) {
+	dir := t.TempDir()
+	self := os.Getpid()
+	start, err := procStart(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		s      unitState
+		active string
+	}{
+		{"supervisor, same start", unitState{SupervisorPID: self, SupervisorStart: start}, stateActive},
+		{"supervisor, other start", unitState{SupervisorPID: self, SupervisorStart: start + 1}, stateFailed},
+		{"main, same start", unitState{MainPID: self, MainStart: start}, stateActive},
+		{"main and supervisor, other starts", unitState{MainPID: self, MainStart: start + 1, SupervisorPID: self, SupervisorStart: start + 1}, stateFailed},
+	} {
+		c.s.Active, c.s.Sub = stateActive, "running"
+		if err := writeState(paths{dir, "u"}, c.s); err != nil {
+			t.Fatal(err)
+		}
+		if us, err := ReadStatus("/proc", dir, "u"); err != nil || us.Active != c.active {
+			t.Errorf("%s: ReadStatus = %+v %v, want %s", c.name, us, err, c.active)
+		}
+	}
+}
+
 // TestStopWaitsForTheWholeGroup: as systemd empties the unit's cgroup, a
 // stop is not done while a child that ignores SIGTERM outlives the main
 // process (a JVM under "bash -c", as Alien4Cloud's unit runs it); after

@@ -34,7 +34,8 @@ func supervise(dir, name string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "supervise: %v\n", err)
 		return exitFailure
 	}
-	s.SupervisorPID = os.Getpid()
+	supStart, _ := procStart(os.Getpid())
+	s.SupervisorPID, s.SupervisorStart = os.Getpid(), supStart
 	appendJournal(p, systemdLine("Starting "+u.Description+"...")) //nolint:errcheck // journal is best effort
 
 	fileEnv, err := environmentFiles(u.EnvironmentFile)
@@ -74,7 +75,7 @@ func supervise(dir, name string, stderr io.Writer) int {
 	now := time.Now()
 	oneshot := u.Type == TypeOneshot
 	s = unitState{Active: stateActive, Sub: "running", Since: now, MainPID: pid, MainStart: start,
-		SupervisorPID: os.Getpid(), StartedAt: now}
+		SupervisorPID: os.Getpid(), SupervisorStart: supStart, StartedAt: now}
 	if oneshot { // activating until ExecStart is done
 		s.Active, s.Sub = stateActivating, "start"
 	}
@@ -129,7 +130,7 @@ func supervise(dir, name string, stderr io.Writer) int {
 // (exited) with RemainAfterExit, else inactive (dead); systemd logs
 // "Finished".
 func oneshotDone(u Unit, final unitState, pid, status int) (unitState, []JournalEntry) {
-	final.MainPID, final.MainStart, final.SupervisorPID = 0, 0, 0
+	final.MainPID, final.MainStart, final.SupervisorPID, final.SupervisorStart = 0, 0, 0, 0
 	final.ExecMainPID, final.ExecMainCode, final.ExecMainStatus = pid, "exited", status
 	final.ExitedAt, final.Since, final.Result = time.Now(), time.Now(), "success"
 	final.Active, final.Sub = stateActive, "exited"
@@ -215,7 +216,8 @@ func (s unitState) execFailed(u Unit, p paths, status int, err error) int {
 		systemdLine("Failed to start "+u.Description+"."))
 	now := time.Now()
 	s.Active, s.Sub, s.Result, s.Since = stateFailed, "failed", "exit-code", now
-	s.MainPID, s.SupervisorPID, s.ExecMainPID, s.ExecMainCode, s.ExecMainStatus = 0, 0, os.Getpid(), "exited", status
+	s.MainPID, s.SupervisorPID, s.SupervisorStart = 0, 0, 0
+	s.ExecMainPID, s.ExecMainCode, s.ExecMainStatus = os.Getpid(), "exited", status
 	writeState(p, s) //nolint:errcheck // nothing more to do
 	return exitFailure
 }
@@ -260,7 +262,7 @@ func credential(name string) (*syscall.Credential, error) {
 // stop by a clean signal, failed otherwise (Result timeout kept when the
 // stop timed out).
 func ended(u Unit, final unitState, pid int, code string, status int) (unitState, []JournalEntry) {
-	final.MainPID, final.MainStart, final.SupervisorPID = 0, 0, 0
+	final.MainPID, final.MainStart, final.SupervisorPID, final.SupervisorStart = 0, 0, 0, 0
 	final.ExecMainPID, final.ExecMainCode, final.ExecMainStatus = pid, code, status
 	final.ExitedAt, final.Since = time.Now(), time.Now()
 	var lines []JournalEntry

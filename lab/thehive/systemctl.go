@@ -421,12 +421,12 @@ func repaired(proc string, s unitState) (_ unitState, orphaned bool) {
 	if s.MainPID != 0 && aliveIn(proc, s.MainPID, s.MainStart) {
 		return s, false
 	}
-	if s.SupervisorPID != 0 && aliveIn(proc, s.SupervisorPID, 0) {
+	if s.SupervisorPID != 0 && aliveIn(proc, s.SupervisorPID, s.SupervisorStart) {
 		return s, false // the supervisor is about to record the exit
 	}
 	s.Active, s.Sub, s.Result = stateFailed, "failed", "signal"
 	s.ExecMainPID, s.ExecMainCode, s.ExecMainStatus = s.MainPID, "killed", int(syscall.SIGKILL)
-	s.MainPID, s.SupervisorPID = 0, 0
+	s.MainPID, s.SupervisorPID, s.SupervisorStart = 0, 0, 0
 	s.Since = time.Now()
 	return s, true
 }
@@ -585,7 +585,7 @@ func waitStopped(u Unit, p paths, pid int, start uint64, sup int, sig syscall.Si
 					s, lines = ended(u, s, pid, "killed", int(sig))
 				} else {
 					s.Active, s.Sub, s.Result, s.Since = stateInactive, "dead", "success", time.Now()
-					s.MainPID, s.SupervisorPID, s.StopRequested = 0, 0, false
+					s.MainPID, s.SupervisorPID, s.SupervisorStart, s.StopRequested = 0, 0, 0, false
 				}
 				writeState(p, s)           //nolint:errcheck // best effort
 				appendJournal(p, lines...) //nolint:errcheck // journal is best effort

@@ -327,8 +327,11 @@ type unitState struct {
 	MainPID int `json:"main_pid"`
 	// MainStart is the main PID's start time in clock ticks (/proc/PID/stat field 22).
 	MainStart uint64 `json:"main_start,omitempty"`
-	// SupervisorPID is the supervising process.
-	SupervisorPID int `json:"supervisor_pid,omitempty"`
+	// SupervisorPID is the supervising process; SupervisorStart its start
+	// time, as MainStart (so that a process that took the PID since, in a
+	// node's PID namespace made anew, say, is not taken for it).
+	SupervisorPID   int    `json:"supervisor_pid,omitempty"`
+	SupervisorStart uint64 `json:"supervisor_start,omitempty"`
 	// ExecMainPID, ExecMainCode ("exited"/"killed"), ExecMainStatus describe the last run.
 	ExecMainPID    int    `json:"exec_main_pid,omitempty"`
 	ExecMainCode   string `json:"exec_main_code,omitempty"`
