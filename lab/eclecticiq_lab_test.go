@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -593,6 +594,16 @@ func TestLabEclecticIQUpAgainAndDown(t *testing.T) {
 			t.Errorf("%s exists on the host", p)
 		}
 	}
+	// A pid file left in node1's /run (a lab killed, say) names a process
+	// of a PID namespace that is gone: up again starts /run empty.
+	var stale []string
+	for _, d := range []string{"pg-run", "eiq-run"} {
+		p := filepath.Join(l.NodeDir("node1"), d, "stale.pid")
+		if err := os.WriteFile(p, []byte("1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		stale = append(stale, p)
+	}
 	logb.Reset()
 	self, _ := os.Executable()
 	o.Binary = self
@@ -602,6 +613,11 @@ func TestLabEclecticIQUpAgainAndDown(t *testing.T) {
 		t.Fatalf("up again: %v\n%s", err, logb)
 	}
 	t.Logf("up again in %s", time.Since(start))
+	for _, p := range stale {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s survived up again", p)
+		}
+	}
 	if strings.Contains(logb.String(), "seeded database") {
 		t.Errorf("the database was seeded again:\n%s", logb)
 	}

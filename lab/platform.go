@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/hotsnap/hotsnap/lab/eclecticiq"
 	"github.com/hotsnap/hotsnap/lab/elastic"
 	"github.com/hotsnap/hotsnap/lab/s3"
+	"github.com/hotsnap/hotsnap/lab/thehive"
 )
 
 // Platforms the lab can imitate (Options.Platform).
@@ -222,7 +224,25 @@ func prepareNodePlatform(ctx context.Context, nodeDir, platform string) error {
 		}
 	}
 	for _, pm := range platformMounts[platform] {
-		if err := mkdirOwned(filepath.Join(nodeDir, pm.dir), pm.owner); err != nil {
+		dir := filepath.Join(nodeDir, pm.dir)
+		if strings.HasPrefix(pm.target, "/run/") && pm.target != thehive.DefaultServiceDir {
+			// A node's /run starts empty, as after a boot: the pid and
+			// lock files an earlier lab left there name processes of PID
+			// namespaces that are gone, whose numbers the node's new one
+			// gives out again. (The shim's service directory keeps its
+			// units and journals; it knows a process by PID and start
+			// time.)
+			ents, err := os.ReadDir(dir)
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+			for _, e := range ents {
+				if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+					return err
+				}
+			}
+		}
+		if err := mkdirOwned(dir, pm.owner); err != nil {
 			return err
 		}
 	}
