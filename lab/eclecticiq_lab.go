@@ -309,11 +309,8 @@ func (l *Lab) startEclecticIQ(ctx context.Context, logf func(string, ...any)) er
 	}
 	// A lab brought up again finds its units' state from before: every
 	// process it names is gone.
-	for _, pat := range []string{"*.state.json", "*.pid", "*.lock"} {
-		old, _ := filepath.Glob(filepath.Join(src, pat))
-		for _, f := range old {
-			os.Remove(f)
-		}
+	if err := thehive.ForgetRuns(src); err != nil {
+		return fail(err)
 	}
 	target := thehive.DefaultServiceDir
 	if _, err := os.Stat(target); errors.Is(err, os.ErrNotExist) {

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/hotsnap/hotsnap/lab/thehive"
 )
 
 // markerFile marks a directory as a lab state dir; Down only purges
@@ -464,6 +466,11 @@ func prepareState(ctx context.Context, o Options, rec record, pw string) error {
 			}
 		}
 		if err := prepareHomes(nd); err != nil {
+			return fmt.Errorf("%s: %w", n.Name, err)
+		}
+		// A node comes up with no unit running: the state an earlier lab
+		// left names processes of PID namespaces that are gone.
+		if err := thehive.ForgetRuns(theHiveServiceDir(dir, n.Name)); err != nil {
 			return fmt.Errorf("%s: %w", n.Name, err)
 		}
 		if err := prepareNodePlatform(ctx, nd, o.Platform); err != nil {

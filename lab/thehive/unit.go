@@ -350,6 +350,25 @@ func (p paths) pid() string     { return filepath.Join(p.dir, p.name+".pid") }
 func (p paths) journal() string { return filepath.Join(p.dir, p.name+".journal") }
 func (p paths) lock() string    { return filepath.Join(p.dir, p.name+".lock") }
 
+// ForgetRuns removes what the units of service directory dir recorded of
+// their runs (state, pid and lock files), as a boot leaves systemd nothing
+// of the last one's: the units and their journals stay. Call it only while
+// none of them runs.
+func ForgetRuns(dir string) error {
+	for _, pat := range []string{"*.state.json", "*.pid", "*.lock"} {
+		old, err := filepath.Glob(filepath.Join(dir, pat))
+		if err != nil {
+			return err
+		}
+		for _, f := range old {
+			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("forget the units' runs: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
 func readState(p paths) (unitState, error) {
 	b, err := os.ReadFile(p.state())
 	if errors.Is(err, os.ErrNotExist) {
