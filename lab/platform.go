@@ -103,9 +103,6 @@ const EclecticIQIndex = "documents_v2"
 // Alien4Cloud 3.x (one per concrete @ESObject class, alien4cloud.Indices).
 var Alien4CloudIndices = alien4cloud.Indices
 
-// Alien4CloudIndex is the index named in the Alien4Cloud inventory.
-const Alien4CloudIndex = "csar"
-
 // EclecticIQUnits are the platform's systemd units of seed 003, the ones
 // `systemctl stop eclecticiq-platform-backend-services` and
 // `systemctl stop eclecticiq-platform-backend-worker*.service` act on.
