@@ -26,10 +26,10 @@ const ManifestFormat = 2
 
 // Paths inside a backup directory.
 const (
-	ManifestFile    = "manifest.json"
-	SchemaFile      = "schema.cql"
-	ESSnapshotFile  = "elasticsearch/snapshot.json"
-	FilesArchive    = "files/attachments.tar"
+	ManifestFile   = "manifest.json"
+	SchemaFile     = "schema.cql"
+	ESSnapshotFile = "elasticsearch/snapshot.json"
+	FilesArchive   = "files/attachments.tar"
 	// DataArchive is an application's data directory (Alien4Cloud's
 	// directories.alien), ConfigDir the folder of each node's archive of
 	// configuration files (ConfigArchivePath).
