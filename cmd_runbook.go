@@ -130,11 +130,12 @@ func newSession(g *globals, inv *config.Inventory, p runbooks.Platform) (*sessio
 var repoS3Env = []string{"HOTSNAP_REPO_S3_ACCESS_KEY", "HOTSNAP_REPO_S3_SECRET_KEY"}
 
 // secrets lists every secret value the session knows, for the engine to
-// mask in its journal and reports: the Cassandra and Elasticsearch
-// passwords, the attachment store's S3 keys, the S3 repository's keys and
-// the sudo password (when read from the environment or a file).
+// mask in its journal and reports: the Cassandra, Elasticsearch and
+// Alien4Cloud passwords, the attachment store's S3 keys, the S3
+// repository's keys and the sudo password (when read from the environment
+// or a file).
 func (s *session) secrets() []string {
-	vals := []string{s.env.CassandraPassword, s.env.ESPassword, s.env.S3AccessKey, s.env.S3SecretKey, s.sudoPassword}
+	vals := []string{s.env.CassandraPassword, s.env.ESPassword, s.env.S3AccessKey, s.env.S3SecretKey, s.env.Alien4CloudPassword, s.sudoPassword}
 	for _, name := range repoS3Env {
 		vals = append(vals, os.Getenv(name))
 	}
