@@ -11,6 +11,7 @@ import (
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/parse"
 )
 
 // excludeArgs are tar's options leaving out the top-level entries names of
@@ -271,4 +272,30 @@ func Compare(have []Entry, want []repo.FileEntry) []string {
 		}
 	}
 	return diffs
+}
+
+// SizeExcluding measures folder dir on node without its top-level entries
+// exclude.
+func SizeExcluding(ctx context.Context, rc *steps.RunContext, node, dir string, exclude []string) (int64, error) {
+	out, err := rc.Stdout(ctx, node, DUExcludingCmd(dir, exclude), true)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", node, err)
+	}
+	return parse.ParseDU(out), nil
+}
+
+// StatCmd prints folder dir's owner, group and octal mode.
+func StatCmd(dir string) string { return "stat -c '%U %G %a' " + remote.Quote(dir) }
+
+// Owner reads folder dir's owner, group and octal mode on node.
+func Owner(ctx context.Context, rc *steps.RunContext, node, dir string) (owner, group, mode string, err error) {
+	out, err := rc.Stdout(ctx, node, StatCmd(dir), true)
+	if err != nil {
+		return "", "", "", fmt.Errorf("%s: %s: %w", node, dir, err)
+	}
+	f := strings.Fields(out)
+	if len(f) != 3 {
+		return "", "", "", fmt.Errorf("%s: stat %s printed %q", node, dir, out)
+	}
+	return f[0], f[1], f[2], nil
 }
