@@ -166,3 +166,28 @@ func Select(sums []Summary, keepLast int, olderThan time.Duration, now time.Time
 	sort.SliceStable(remove, func(i, j int) bool { return remove[i].Started.Before(remove[j].Started) })
 	return remove
 }
+
+// LastThroughput is the ID and throughput (bytes per second, from its
+// manifest: bytes stored over the time from the snapshots to the manifest)
+// of the newest complete backup in store; "" and 0 when there is none.
+func LastThroughput(ctx context.Context, store Store) (string, float64, error) {
+	sums, err := List(ctx, store)
+	if err != nil {
+		return "", 0, err
+	}
+	for _, s := range sums { // newest first
+		if !s.Complete {
+			continue
+		}
+		m, err := ReadManifest(ctx, store, s.ID)
+		if err != nil {
+			return "", 0, err
+		}
+		d := m.Finished.Sub(m.Started).Seconds()
+		if d <= 0 || m.Size() <= 0 {
+			return "", 0, nil
+		}
+		return m.ID, float64(m.Size()) / d, nil
+	}
+	return "", 0, nil
+}
