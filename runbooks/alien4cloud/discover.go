@@ -1,7 +1,3 @@
-// Package alien4cloud will hold Alien4Cloud's runbooks (issue 13). Today it
-// holds what `hotsnap init` reads on an Alien4Cloud node: its config.yml and
-// the default data directory. The platform has no runbook yet, so the
-// registry does not list it.
 package alien4cloud
 
 import (
