@@ -162,11 +162,11 @@ func wizardConfig(g *globals) ui.Config {
 				}
 				job.Close = closeStore
 				id := repo.NewID(time.Now())
-				b, err := backupOf(s, store, id, false, nil)
+				b, err := backupOf(s, store, id, backupOpts{}, nil)
 				if err != nil {
 					return err
 				}
-				job.Runbook = backupRunbook(s, b, id, false)
+				job.Runbook = backupRunbook(s, b, id, backupOpts{})
 				job.Facts = func() *ui.BackupFacts { return backupFacts(b.Manifest(), store) }
 				job.Estimate = b.Estimate
 				return nil
@@ -266,11 +266,27 @@ func backupFacts(m *repo.Manifest, store repo.Store) *ui.BackupFacts {
 		f.Components = append(f.Components, ui.Component{Name: "elasticsearch", Size: e.SizeBytes, Duration: took("elasticsearch"), Detail: fmt.Sprintf("snapshot %s, %s", e.State, strings.Join(e.Indices, ", "))})
 	}
 	if att := m.Files; att != nil {
-		if att.Provider == repo.ProviderS3 {
+		switch {
+		case att.Provider == repo.ProviderS3:
 			f.Components = append(f.Components, ui.Component{Name: "attachments", Size: objSize(att), Duration: took("files"), Detail: fmt.Sprintf("%d S3 objects from %s", len(att.Objects), att.Bucket)})
-		} else {
+		case strings.HasSuffix(att.Archive, "/"+repo.DataArchive):
+			f.Components = append(f.Components, ui.Component{Name: "data directory", Size: att.Size, Duration: took("data"), Detail: fmt.Sprintf("%d files from %s:%s", len(att.Entries), att.Node, att.Path)})
+		default:
 			f.Components = append(f.Components, ui.Component{Name: "attachments", Size: att.Size, Duration: took("files"), Detail: fmt.Sprintf("%d entries from %s:%s", len(att.Entries), att.Node, att.Path)})
 		}
+	}
+	if len(m.Configs) > 0 {
+		var size int64
+		var files int
+		var nodes []string
+		for _, c := range m.Configs {
+			size, files, nodes = size+c.Size, files+len(c.Entries), append(nodes, c.Node)
+		}
+		f.Components = append(f.Components, ui.Component{Name: "configuration", Size: size, Detail: fmt.Sprintf("%d files from %s", files, strings.Join(nodes, ", "))})
+	}
+	if d := took("quiesced"); m.Quiesce != "" && d > 0 {
+		// How long the application did not serve: the backup's cost to it.
+		f.Components = append(f.Components, ui.Component{Name: m.Platform, Duration: d, Detail: fmt.Sprintf("%s for %s", m.Quiesce, d.Round(time.Millisecond))})
 	}
 	return f
 }
