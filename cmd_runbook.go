@@ -98,6 +98,12 @@ func newSession(g *globals, inv *config.Inventory, p runbooks.Platform) (*sessio
 			return nil, usageErr(fmt.Errorf("elasticsearch.password: %w", err))
 		}
 	}
+	if a := inv.Alien4Cloud; a != nil && a.Password.IsSet() {
+		if env.Alien4CloudPassword, err = a.Password.Resolve(prompt); err != nil {
+			pool.Close()
+			return nil, usageErr(fmt.Errorf("alien4cloud.password: %w", err))
+		}
+	}
 	if st := inv.Storage; st != nil && st.S3 != nil {
 		for _, sec := range []struct {
 			name string
