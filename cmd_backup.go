@@ -178,14 +178,21 @@ func printBackupSummary(w io.Writer, m *repo.Manifest, store repo.Store) {
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, c := range backupFacts(m, store).Components {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", c.Name, steps.HumanBytes(c.Size), c.Detail)
+		size := "-"
+		if c.Size > 0 {
+			size = steps.HumanBytes(c.Size)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", c.Name, size, c.Detail)
 	}
 	tw.Flush()
-	rate := ""
+	rate, skew := "", ""
 	if s := dur.Seconds(); s > 0 {
 		rate = fmt.Sprintf(" (%s/s)", steps.HumanBytes(int64(float64(m.Size())/s)))
 	}
-	fmt.Fprintf(w, "  total %s in %s%s · snapshot start skew %.1f ms\n  in %s/%s\n", steps.HumanBytes(m.Size()), dur.Round(10*time.Millisecond), rate, m.SkewMS, store, m.ID)
+	if len(m.Cassandra) > 0 {
+		skew = fmt.Sprintf(" · snapshot start skew %.1f ms", m.SkewMS)
+	}
+	fmt.Fprintf(w, "  total %s in %s%s%s\n  in %s/%s\n", steps.HumanBytes(m.Size()), dur.Round(10*time.Millisecond), rate, skew, store, m.ID)
 	fmt.Fprintf(w, "next: hotsnap verify %s · copy it off-site · test a restore\n", m.ID)
 }
 

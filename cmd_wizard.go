@@ -263,7 +263,11 @@ func backupFacts(m *repo.Manifest, store repo.Store) *ui.BackupFacts {
 		f.Components = append(f.Components, ui.Component{Name: "cassandra", Size: cass, Duration: took("stream"), Detail: fmt.Sprintf("%d nodes, %d SSTable files", len(m.Cassandra), files)})
 	}
 	if e := m.Elasticsearch; e != nil {
-		f.Components = append(f.Components, ui.Component{Name: "elasticsearch", Size: e.SizeBytes, Duration: took("elasticsearch"), Detail: fmt.Sprintf("snapshot %s, %s", e.State, strings.Join(e.Indices, ", "))})
+		idx := strings.Join(e.Indices, ", ")
+		if len(e.Indices) > 4 {
+			idx = fmt.Sprintf("%d indices (%s, …)", len(e.Indices), strings.Join(e.Indices[:3], ", "))
+		}
+		f.Components = append(f.Components, ui.Component{Name: "elasticsearch", Size: e.SizeBytes, Duration: took("elasticsearch"), Detail: fmt.Sprintf("snapshot %s, %s", e.State, idx)})
 	}
 	if att := m.Files; att != nil {
 		switch {

@@ -434,7 +434,7 @@ func configBackupStep(b *BackupRun) steps.Step {
 					return nil
 				}
 				stores[i] = &repo.FileStore{Provider: repo.ProviderLocalFS, Path: "/", Node: n, Archive: p, Size: ix.Size, Digest: ix.Digest, Entries: ix.Files}
-				rc.Output(n, fmt.Sprintf("%d configuration files saved", len(ix.Files)))
+				rc.Output(n, plural(len(ix.Files), "configuration file saved", "configuration files saved"))
 				return nil
 			})
 			if err != nil {

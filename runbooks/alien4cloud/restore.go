@@ -284,7 +284,11 @@ func esRestoreStep(r *RestoreRun) steps.Step {
 			if err := es.DeleteIndices(ctx, cl, there); err != nil {
 				return err
 			}
-			rc.Output("elasticsearch", fmt.Sprintf("deleted %d of the backup's %d indices (the others were missing)", len(there), len(s.Indices)))
+			if missing := len(s.Indices) - len(there); missing > 0 {
+				rc.Output("elasticsearch", fmt.Sprintf("deleted %d of the backup's %d indices (%d were missing)", len(there), len(s.Indices), missing))
+			} else {
+				rc.Output("elasticsearch", fmt.Sprintf("deleted the backup's %d indices (Alien4Cloud had them all)", len(there)))
+			}
 			if err := es.Restore(ctx, cl, s.Repository, s.Snapshot, s.Indices); err != nil {
 				return err
 			}
@@ -493,8 +497,11 @@ func reportStep(r *RestoreRun) steps.Step {
 				rc.Output("", r.note("Data directory: every one of the %d files has the name, size, mode and owner of the backup (%s)", len(f.Entries), how))
 			}
 			r.compareConfigs(ctx, rc)
-			if _, err := rc.Run(ctx, n, remote.Command{Cmd: b.Finish, Sudo: true}); err != nil {
-				return fmt.Errorf("%s: remove %s: %w", n, b.Old, err)
+			if m.Files != nil {
+				if _, err := rc.Run(ctx, n, remote.Command{Cmd: b.Finish, Sudo: true}); err != nil {
+					return fmt.Errorf("%s: remove %s: %w", n, b.Old, err)
+				}
+				rc.Output("", r.note("Data directory: the previous content (%s) is removed: the restore succeeded", b.Old))
 			}
 			return nil
 		},
@@ -527,12 +534,20 @@ func (r *RestoreRun) compareConfigs(ctx context.Context, rc *steps.RunContext) {
 			}
 		}
 		if len(differ) == 0 {
-			rc.Output(c.Node, r.note("Configuration on %s: the %d saved files are unchanged", c.Node, len(paths)))
+			rc.Output(c.Node, r.note("Configuration on %s: %s unchanged since the backup", c.Node, plural(len(paths), "saved file is", "saved files are")))
 			continue
 		}
 		rc.Output(c.Node, r.note("Configuration on %s: %d of %d files differ from the backup's (not restored; the saved copy is %s): %s",
 			c.Node, len(differ), len(paths), c.Archive, strings.Join(differ, ", ")))
 	}
+}
+
+// plural is "1 saved file is" or "3 saved files are".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func first(s []string, n int) []string {
