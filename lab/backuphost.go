@@ -17,6 +17,8 @@ package lab
 // link and the backup host's, shaped like the others (Options.Link).
 
 import (
+	"github.com/hotsnap/hotsnap/lab/alien4cloud"
+
 	"context"
 	"errors"
 	"fmt"
@@ -179,7 +181,13 @@ func (l *Lab) startShare(ctx context.Context) error {
 	if err := os.MkdirAll(repo, 0o770); err != nil {
 		return fail(fmt.Errorf("mkdir %s: %w", repo, err))
 	}
-	uid, gid, err := lookupIDs(esUser)
+	// Elasticsearch writes it: the elasticsearch user, or a4c when it runs
+	// inside Alien4Cloud.
+	owner := esUser
+	if sv := l.rec.Services; sv != nil && sv.Embedded {
+		owner = alien4cloud.User
+	}
+	uid, gid, err := lookupIDs(owner)
 	if err != nil {
 		return fail(err)
 	}

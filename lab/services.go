@@ -313,6 +313,9 @@ func seedOther(stateDir string, nodes []NodeInfo, seed func() error) error {
 	if err := seed(); err != nil {
 		return err
 	}
+	if _, err := os.Stat(esStateDir(stateDir)); errors.Is(err, fs.ErrNotExist) {
+		return nil // Elasticsearch runs inside Alien4Cloud, its state in the data directory
+	}
 	return chownTree(esStateDir(stateDir), esUser)
 }
 
