@@ -182,7 +182,7 @@ func configStep(s *site, stopService bool) steps.Step {
 	a := s.a4cConf()
 	return steps.Step{
 		ID: "a4c-config", Title: "Alien4Cloud's configuration: data directory, Elasticsearch embedded or remote", Kind: steps.KindCheck, Component: a4c.Component,
-		Why: "The documented tool is told alien4cloud.dir and the cluster by hand (its sample names the transport port 9300 and cluster alien4cloud, A4C's default is escluster): hotsnap reads alien4cloud-config.yml itself (directories.alien, elasticSearch.*) and the unit it runs under.",
+		Why:  "The documented tool is told alien4cloud.dir and the cluster by hand (its sample names the transport port 9300 and cluster alien4cloud, A4C's default is escluster): hotsnap reads alien4cloud-config.yml itself (directories.alien, elasticSearch.*) and the unit it runs under.",
 		Plan: steps.PlanEach([]string{s.node()}, "cat "+a.Config+"; "+unitShowCmd(a.Service), true),
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			n := s.node()
