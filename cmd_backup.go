@@ -85,7 +85,7 @@ func newBackupCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "backup",
 		Short: "Take a consistent hot backup of every component into the repository",
-		Long: `Take a hot backup of TheHive while it runs: the preflight checks (at once, after
+		Long: `TheHive: take a hot backup while it runs: the preflight checks (at once, after
 the SSH check), the estimate (the size per component and node measured on the
 nodes, the time at the last backup's throughput; a repository without room for
 it stops the backup here, exit 3), a gate that shows what will run where and the
@@ -96,6 +96,19 @@ streamed as tar over SSH straight into the repository and hashed on the fly, the
 Elasticsearch snapshot followed to SUCCESS, the attachments archived with owners
 and modes (or every S3 object copied), the snapshots cleared (also when the run
 fails or is cancelled), and manifest.json written last.
+
+Alien4Cloud (platform: alien4cloud): the checks (alien4cloud-config.yml read on
+the node: the data directory, Elasticsearch remote or embedded; Elasticsearch,
+its repository verified on every node; the service, its REST API and the admin
+login; the data directory's owner and size) and the estimate, a gate, then
+maintenance mode on (every other REST call answers 503, so nothing changes while
+the data is copied; --stop-service stops the service instead, when Elasticsearch
+runs on its own), at once the snapshot of Alien4Cloud's indices (every index but
+the system ones, never _all; each one's document count recorded) followed to
+SUCCESS, the data directory streamed as one tar without work/ upload/ tmp/ eshome/,
+and the configuration files of every node; maintenance mode off again (also when
+the run fails or is cancelled), and manifest.json last. --name LABEL names the
+backup (the old tool's -n); its ID stays unique.
 
 The repository is repository.url in the inventory: a directory, ssh://host/path
 or s3://bucket/prefix (credentials in HOTSNAP_REPO_S3_ACCESS_KEY/_SECRET_KEY,

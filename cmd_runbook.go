@@ -229,12 +229,18 @@ func newPreflightCmd(g *globals) *cobra.Command {
 		Long: `Check everything a backup or a restore depends on, on every node at once, and say
 for each check pass, warn or fail, what was seen and what to do:
 
-  SSH and sudo on every node · clock skew · Cassandra tools and one version ·
-  free disk for snapshots · every node UN, the keyspace present, no streams ·
-  CQL login and replication factor = node count · Elasticsearch version,
-  health and the snapshot repository (registered, verified, under path.repo) ·
-  TheHive service · attachment storage · the supported-versions matrix ·
-  free space in the backup repository for the backup's estimated size
+  TheHive: SSH and sudo on every node · clock skew · Cassandra tools and one
+  version · free disk for snapshots · every node UN, the keyspace present, no
+  streams · CQL login and replication factor = node count · Elasticsearch
+  version, health and the snapshot repository (registered, verified, under
+  path.repo) · TheHive service · attachment storage · the supported-versions
+  matrix · free space in the backup repository for the backup's estimated size
+
+  Alien4Cloud: SSH and sudo · alien4cloud-config.yml (data directory,
+  Elasticsearch remote or embedded — then explained) · Elasticsearch version,
+  health, repository under path.repo and verified on every node · its indices
+  · the a4c service, REST health, admin login, maintenance mode · the data
+  directory's owner and size · free space in both repositories
 
 Nothing is changed on any node. Exit code 3 when a check fails.`,
 		Example: `  hotsnap preflight

@@ -84,7 +84,7 @@ func (s *site) planDataDir() string {
 	if d := s.dataDirNow(); d != "" {
 		return d
 	}
-	return "<directories.alien of " + s.a4cConf().Config + ">"
+	return "<directories.alien>" // read from alien4cloud.config by the configuration step
 }
 
 // dataDirNow is the data directory once the configuration was read (or
