@@ -184,7 +184,7 @@ func wizardConfig(g *globals) ui.Config {
 			Help: "ID, age, size, components, complete or not",
 			Text: func(ctx context.Context) (string, error) { return listText(ctx, g) }},
 		{Key: "restore", Title: "Restore a backup", Review: true, Disabled: noRun,
-			Help: "pick a backup; verify it, compare topologies, stop TheHive, gates (the destructive one wants the cluster name; S3 attachments add a keep-or-exact choice), restore, TheHive healthy",
+			Help: "pick a backup; verify it, stop the application (TheHive: topologies compared; S3 attachments add a keep-or-exact choice; Alien4Cloud with Elasticsearch inside: maintenance mode), gates (the destructive one wants the cluster name), restore, the application healthy",
 			Pick: func(ctx context.Context) (*ui.BackupList, error) { return backupList(ctx, g) },
 			PickJob: func(ctx context.Context, id string) (*ui.Job, error) {
 				if stamp, ok := strings.CutPrefix(id, legacyIDPrefix); ok {
@@ -221,7 +221,7 @@ func wizardConfig(g *globals) ui.Config {
 				})(ctx)
 			}},
 		{Key: "init", Title: "Discover an inventory (init)",
-			Help: "log in to one TheHive node and draft hotsnap.yaml",
+			Help: "log in to one node (TheHive, EclecticIQ, Alien4Cloud) and draft hotsnap.yaml",
 			Init: func(ctx context.Context, req ui.InitRequest, progress func(string)) (*ui.InitResult, error) {
 				return initFromWizard(ctx, g, req, progress)
 			}},
