@@ -39,8 +39,12 @@ const (
 // installed name.
 func A4CScript(name string) ([]byte, error) { return readScript(a4cScripts, name) }
 
-// A4CConf renders the settings file for an Alien4Cloud lab.
-func A4CConf(l *lab.Lab) (string, error) {
+// A4CConf renders the settings file for an Alien4Cloud lab, with
+// backup.files_dir A4CFilesDir.
+func A4CConf(l *lab.Lab) (string, error) { return a4cConf(l, A4CFilesDir) }
+
+// a4cConf renders the settings file with backup.files_dir filesDir.
+func a4cConf(l *lab.Lab, filesDir string) (string, error) {
 	if len(l.Nodes) == 0 {
 		return "", fmt.Errorf("baseline: lab %s has no nodes", l.Name)
 	}
@@ -48,7 +52,7 @@ func A4CConf(l *lab.Lab) (string, error) {
 	set := func(k, v string) { fmt.Fprintf(&b, "%s=%s\n", k, shQuote(v)) }
 	fmt.Fprintf(&b, "# Settings of the hotsnap Alien4Cloud baseline scripts for lab %s (written by baseline.InstallA4C).\n", l.Name)
 	set("ALIEN_DIR", lab.Alien4CloudDataDir)
-	set("FILES_DIR", A4CFilesDir)
+	set("FILES_DIR", filesDir)
 	set("ES_URL", "http://localhost:9200")
 	set("ES_BACKUP_DIR", A4CESBackupDir)
 	set("A4C_UNIT", lab.Alien4CloudUnit)
@@ -66,8 +70,13 @@ func A4CConf(l *lab.Lab) (string, error) {
 // InstallA4C writes the Alien4Cloud scripts (0755) and their settings file
 // (0600) into l.BinPath(), so that node1 runs them as A4CBackupPath and
 // A4CRestorePath.
-func InstallA4C(l *lab.Lab) error {
-	conf, err := A4CConf(l)
+func InstallA4C(l *lab.Lab) error { return InstallA4CFilesDir(l, A4CFilesDir) }
+
+// InstallA4CFilesDir is InstallA4C with backup.files_dir filesDir (the
+// bench puts it on the backup host's share, off the node, as hotsnap's
+// repository is).
+func InstallA4CFilesDir(l *lab.Lab, filesDir string) error {
+	conf, err := a4cConf(l, filesDir)
 	if err != nil {
 		return err
 	}

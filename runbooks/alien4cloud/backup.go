@@ -19,8 +19,10 @@ import (
 )
 
 // pollMax is the longest wait between two polls of a snapshot, a recovery
-// or a service starting (steps.Poll starts at 100 ms).
-const pollMax = time.Second
+// or a service starting (steps.Poll starts at 100 ms): a poll is one or two
+// small GETs, and Alien4Cloud waits in maintenance mode (or stopped) until
+// the poll sees the end, so the wait after the end stays short.
+const pollMax = 250 * time.Millisecond
 
 // healthTimeout bounds the wait for Alien4Cloud to answer after a start
 // (spray's wait_a4c_fullstart allows 30 × 60 s; a restored one reads its
@@ -311,13 +313,9 @@ func snapshotStep(b *BackupRun) steps.Step {
 				return err
 			}
 			defer cl.Close()
-			docs := map[string]int64{}
-			for _, ix := range indices {
-				n, err := es.Count(ctx, cl, ix)
-				if err != nil {
-					return err
-				}
-				docs[ix] = n
+			docs, err := es.Counts(ctx, cl, indices)
+			if err != nil {
+				return err
 			}
 			if b.Resume {
 				if deleted, err := es.DeleteSnapshot(ctx, cl, ec.Repository, b.ID, "delete the snapshot the earlier run left"); err != nil {

@@ -275,20 +275,10 @@ func esRestoreStep(r *RestoreRun) steps.Step {
 				return err
 			}
 			defer cl.Close()
-			var there []string
-			for _, ix := range s.Indices {
-				if es.Exists(ctx, cl, ix) {
-					there = append(there, ix)
-				}
-			}
-			if err := es.DeleteIndices(ctx, cl, there); err != nil {
+			if err := es.DeleteIndices(ctx, cl, s.Indices); err != nil {
 				return err
 			}
-			if missing := len(s.Indices) - len(there); missing > 0 {
-				rc.Output("elasticsearch", fmt.Sprintf("deleted %d of the backup's %d indices (%d were missing)", len(there), len(s.Indices), missing))
-			} else {
-				rc.Output("elasticsearch", fmt.Sprintf("deleted the backup's %d indices (Alien4Cloud had them all)", len(there)))
-			}
+			rc.Output("elasticsearch", fmt.Sprintf("deleted the backup's %d indices (those Alien4Cloud had)", len(s.Indices)))
 			if err := es.Restore(ctx, cl, s.Repository, s.Snapshot, s.Indices); err != nil {
 				return err
 			}
@@ -303,18 +293,17 @@ func esRestoreStep(r *RestoreRun) steps.Step {
 			r.mu.Unlock()
 			// Counted now, before Alien4Cloud starts and writes (its
 			// maintenance mode, its audit trail).
-			var docs int64
+			counts, err := es.Counts(ctx, cl, s.Indices)
+			if err != nil {
+				return err
+			}
 			var diffs []string
 			for _, ix := range s.Indices {
-				n, err := es.Count(ctx, cl, ix)
-				if err != nil {
-					return err
-				}
-				docs += n
-				if want, ok := s.Docs[ix]; ok && want != n {
-					diffs = append(diffs, fmt.Sprintf("%s %d (backup %d)", ix, n, want))
+				if want, ok := s.Docs[ix]; ok && want != counts[ix] {
+					diffs = append(diffs, fmt.Sprintf("%s %d (backup %d)", ix, counts[ix], want))
 				}
 			}
+			docs := sum(counts)
 			rc.Output("", r.note("Elasticsearch: %d indices restored in %s, %d documents", len(s.Indices), time.Since(start).Round(time.Millisecond), docs))
 			switch {
 			case s.Docs == nil:
