@@ -268,10 +268,12 @@ func TestE2EAlien4CloudBackupFaults(t *testing.T) {
 }
 
 // TestE2EAlien4CloudRestoreSSHLost: node1's sshd dies while the restore
-// streams the data directory and Elasticsearch recovers: the restore
-// fails naming node1, Alien4Cloud stays stopped and the previous data
-// stays in place; once SSH is back, resume finishes it (the destructive
-// steps again, as they did not finish) and everything is as backed up.
+// streams the data directory into its staging folder: the restore fails
+// naming node1 with nothing changed, Alien4Cloud still serving. Resumed,
+// it dies again as Elasticsearch restores: Alien4Cloud stays stopped on
+// half-restored data. Resumed once more, the restore finishes (the
+// destructive steps again, as they did not finish) and everything is as
+// backed up.
 func TestE2EAlien4CloudRestoreSSHLost(t *testing.T) {
 	l := ownLab(t, lab.Options{Name: "hse4a2", Subnet: 47, Nodes: 1, Data: 16 << 20, Platform: lab.PlatformAlien4Cloud})
 	files, counts := dataFiles(t, l), docCounts(t, l)
@@ -281,23 +283,38 @@ func TestE2EAlien4CloudRestoreSSHLost(t *testing.T) {
 	id := newestBackup(t, l)
 	nodeSh(t, l, "node1", "rm -rf "+lab.Alien4CloudDataDir+"/csar/*")
 	esGet(t, l, http.MethodDelete, "/csar")
-	killed := false
-	code, runID, _, stderr := restoreJSON(t, l, id, func(ev map[string]any, _ *exec.Cmd) {
-		if ev["event"] == "step_started" && ev["step"] == "elasticsearch" && !killed {
-			killed = true
-			killNodeSSHD(t, l, "node1")
+	damaged := dataFiles(t, l)
+	a4cState := func() string { return strings.TrimSpace(nodeSh(t, l, "node1", "systemctl is-active a4c || true")) }
+	// killAt runs args and kills node1's sshd when step starts.
+	killAt := func(step string, args ...string) (int, string, string) {
+		t.Helper()
+		killed, runID := false, ""
+		code, _, stderr := jsonRun(t, l, args, func(ev map[string]any, _ *exec.Cmd) {
+			if ev["event"] == "run_started" {
+				runID, _ = ev["run"].(string)
+			}
+			if ev["event"] == "step_started" && ev["step"] == step && !killed {
+				killed = true
+				killNodeSSHD(t, l, "node1")
+			}
+		})
+		if err := l.RestartSSHD(context.Background(), "node1"); err != nil {
+			t.Fatal(err)
 		}
-	})
-	if err := l.RestartSSHD(context.Background(), "node1"); err != nil {
-		t.Fatal(err)
+		if !killed || code != exitFailed || !strings.Contains(stderr, "node1") {
+			t.Fatalf("%v with node1's sshd killed at %s: exit %d, want %d naming node1\n%s", args, step, code, exitFailed, stderr)
+		}
+		return code, runID, stderr
 	}
-	if code != exitFailed || !strings.Contains(stderr, "node1") {
-		t.Fatalf("restore with node1's sshd killed: exit %d, want %d naming node1\n%s", code, exitFailed, stderr)
+	_, run1, _ := killAt("stage", "restore", id, "--yes", "--confirm", "lab", "--json")
+	if st := a4cState(); st != "active" || dataFiles(t, l) != damaged {
+		t.Fatalf("SSH lost while staging: Alien4Cloud %s, data directory changed: %v; want it serving and untouched", st, dataFiles(t, l) != damaged)
 	}
-	if st := strings.TrimSpace(nodeSh(t, l, "node1", "systemctl is-active a4c || true")); st == "active" {
+	_, run2, _ := killAt("elasticsearch", "resume", run1, "--yes", "--confirm", "lab", "--json")
+	if st := a4cState(); st == "active" {
 		t.Error("Alien4Cloud was started on half-restored data")
 	}
-	out, err := hotsnapInOp(t.Context(), l, "resume", runID, "--yes", "--confirm", "lab", "--no-tui").CombinedOutput()
+	out, err := hotsnapInOp(t.Context(), l, "resume", run2, "--yes", "--confirm", "lab", "--no-tui").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "Successful full restore") {
 		t.Fatalf("resume: %v\n%s", err, out)
 	}

@@ -55,13 +55,17 @@ func (x *backup) Estimate(ctx context.Context) (*steps.Estimate, error) {
 }
 
 // Restore prepares the restore runbook (Restore); continuing an earlier
-// run (req.Prior), the destructive steps it finished are not repeated.
+// run (req.Prior), the destructive steps it finished are not repeated, and
+// once it swapped the data directory in, nothing is staged again.
 func (Platform) Restore(env *steps.Env, req runbooks.RestoreRequest) (runbooks.Restore, error) {
 	m := req.Manifest
 	if m == nil {
 		m = planManifest(env)
 	}
 	r := &RestoreRun{Store: req.Store, Manifest: m}
+	if p := req.Prior; p != nil {
+		r.DataDone = p.Done["data"] != ""
+	}
 	rb := Restore(env, r)
 	rb.Resume = req.Prior
 	return &restore{r: r, rb: rb}, nil

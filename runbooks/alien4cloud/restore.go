@@ -26,12 +26,15 @@ type RestoreRun struct {
 	// HealthTimeout bounds the wait for Alien4Cloud to answer after its
 	// start (default healthTimeout).
 	HealthTimeout time.Duration
+	// DataDone says the run being resumed swapped the data directory in:
+	// it is not staged again.
+	DataDone bool
 
 	s           *site
 	mu          sync.Mutex
 	report      []string
 	esRestoring bool               // a restore was started and has not finished
-	unpacked    *repo.ArchiveIndex // what the data step unpacked
+	unpacked    *repo.ArchiveIndex // what the stage step unpacked
 	turnedOn    bool               // this run turned maintenance mode on (embedded)
 }
 
@@ -74,13 +77,19 @@ func Restore(env *steps.Env, r *RestoreRun) steps.Runbook {
 	}
 	rb.Steps = append(rb.Steps, host.SSHCheck(env), configStep(r.s, false))
 	rb.Steps = append(rb.Steps, checks...)
-	rb.Steps = append(rb.Steps, runbooks.PreflightVerdict(), quietGate(r), quietStep(r), restoreGate(r))
+	rb.Steps = append(rb.Steps, runbooks.PreflightVerdict(), quietGate(r))
+	// Continuing a run that swapped the data directory in, there is
+	// nothing to stage.
+	if m.Files != nil && !r.DataDone {
+		rb.Steps = append(rb.Steps, stageStep(r))
+	}
+	rb.Steps = append(rb.Steps, quietStep(r), restoreGate(r))
 	var data []steps.Step
 	if m.Elasticsearch != nil {
 		data = append(data, esRestoreStep(r))
 	}
 	if m.Files != nil {
-		data = append(data, dataRestoreStep(r))
+		data = append(data, swapStep(r))
 	}
 	for i := range data {
 		data[i].Concurrent = true
@@ -167,13 +176,17 @@ func quietGate(r *RestoreRun) steps.Step {
 	a := r.s.a4cConf()
 	return steps.Step{
 		ID: "approve-stop", Title: "Stop Alien4Cloud", Kind: steps.KindGate, Component: a4c.Component, Gate: &steps.GateRequest{
-			Happens: fmt.Sprintf("stop Alien4Cloud (systemctl stop %s) and prove it stopped; Elasticsearch stays up (with Elasticsearch inside Alien4Cloud: turn maintenance mode on instead, Alien4Cloud keeps running)", a.Service),
+			Happens: fmt.Sprintf("unpack the backup's data directory beside the current one while Alien4Cloud still runs (verified as it streams), then stop Alien4Cloud (systemctl stop %s) and prove it stopped; Elasticsearch stays up (with Elasticsearch inside Alien4Cloud: turn maintenance mode on instead, Alien4Cloud keeps running)", a.Service),
 			Nodes:   []string{r.s.node()}, Rollback: "hotsnap starts it again (turns maintenance mode off) if the restore stops before changing any data"},
 		Refine: func(g *steps.GateRequest) {
+			stage := ""
+			if r.Manifest.Files != nil && !r.DataDone {
+				stage = "unpack the backup's data directory beside the current one while Alien4Cloud still runs (verified as it streams: a damaged archive stops the restore here, nothing changed), then "
+			}
 			if r.s.embedded() {
-				g.Happens = "turn Alien4Cloud's maintenance mode on: its Elasticsearch runs inside it, so it cannot be stopped (\"just make sure the platform is not used during the process\"); it is restarted once the data is back"
+				g.Happens = stage + "turn Alien4Cloud's maintenance mode on: its Elasticsearch runs inside it, so it cannot be stopped (\"just make sure the platform is not used during the process\"); it is restarted once the data is back"
 			} else {
-				g.Happens = fmt.Sprintf("stop Alien4Cloud (systemctl stop %s) and prove it stopped; Elasticsearch stays up", a.Service)
+				g.Happens = stage + fmt.Sprintf("stop Alien4Cloud (systemctl stop %s) and prove it stopped; Elasticsearch stays up", a.Service)
 			}
 		},
 	}
@@ -350,42 +363,65 @@ func (r *RestoreRun) keep() []string {
 	return nil
 }
 
-// dataRestoreStep unpacks the backup's data directory beside the current
-// one, checks it against the manifest as it streams, then swaps it in.
-func dataRestoreStep(r *RestoreRun) steps.Step {
+// stageStep unpacks the backup's data directory beside the current one
+// while Alien4Cloud still runs, checking it against the manifest as it
+// streams: the bulk of the restore happens before the outage, and a
+// damaged archive stops the restore before anything is stopped or changed.
+func stageStep(r *RestoreRun) steps.Step {
 	f := r.Manifest.Files
 	id := r.Manifest.ID
 	return steps.Step{
-		ID: "data", Title: "Unpack the data directory beside the current one, then swap it in", Kind: steps.KindAction, Component: dataComponent, Destructive: true,
-		Why: "\"Restore will do inversely\": the documented rm -r then cp -r leaves nothing when the copy fails, and owners become root's. Here the archive is unpacked next to the data directory with its owners and modes, hashed as it streams (a damaged one changes nothing), then its entries replace the current ones, which wait in <dir>.pre-restore-ID until the restore succeeded.",
+		ID: "stage", Title: "Unpack the data directory beside the current one, verifying it", Kind: steps.KindAction, Component: dataComponent,
+		Why: "\"Restore will do inversely\": the documented rm -r then cp -r, with Alien4Cloud stopped, leaves nothing when the copy fails, and owners become root's. Here the archive is unpacked next to the data directory with its owners and modes while Alien4Cloud still runs, hashed as it streams (a damaged one stops the restore, nothing changed); it only writes its own folder.",
 		Plan: func() []steps.PlannedCommand {
 			b := files.BesideFor(r.s.planDataDir(), id, nil)
-			return []steps.PlannedCommand{{Node: r.s.node(), Cmd: b.Extract, Sudo: true, Note: "stdin: " + f.Archive + " from the repository, hashed as it streams"},
-				{Node: r.s.node(), Cmd: b.Replace, Sudo: true, Note: "with Elasticsearch inside Alien4Cloud, " + strings.Join(transient, "/ ") + "/ stay in place"}}
+			return []steps.PlannedCommand{{Node: r.s.node(), Cmd: b.Extract, Sudo: true, Note: "stdin: " + f.Archive + " from the repository, hashed as it streams"}}
 		},
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			n := r.s.node()
-			b := files.BesideFor(r.s.dataDirNow(), id, r.keep())
+			b := files.BesideFor(r.s.dataDirNow(), id, nil)
 			ix, err := b.Unpack(ctx, rc, n, r.Store, f.Archive, f.Size)
 			if err != nil {
 				return err
 			}
 			if ix.Digest != f.Digest || ix.Size != f.Size {
-				return fmt.Errorf("%s: %s: %w: tar digest %s (%d bytes), the manifest says %s (%d bytes); nothing was replaced", n, f.Archive, repo.ErrBackupDamaged, ix.Digest, ix.Size, f.Digest, f.Size)
+				return fmt.Errorf("%s: %s: %w: tar digest %s (%d bytes), the manifest says %s (%d bytes); nothing was changed", n, f.Archive, repo.ErrBackupDamaged, ix.Digest, ix.Size, f.Digest, f.Size)
 			}
 			r.mu.Lock()
 			r.unpacked = ix
 			r.mu.Unlock()
-			if _, err := rc.Run(ctx, n, remote.Command{Cmd: b.Replace, Sudo: true}); err != nil {
-				return fmt.Errorf("%s: swap the data directory in: %w", n, err)
-			}
-			rc.Output("", r.note("Data directory: %d files (%s) restored into %s:%s; the previous content waits in %s", len(ix.Files), steps.HumanBytes(ix.Size), n, b.Dir, b.Old))
+			rc.Output(n, fmt.Sprintf("%d files (%s) unpacked into %s and verified", len(ix.Files), steps.HumanBytes(ix.Size), b.Stage))
 			return nil
 		},
+		// The staging folder goes when the run stops short; a resume
+		// unpacks it again.
 		Cleanup: func(ctx context.Context, rc *steps.RunContext) error {
 			b := files.BesideFor(r.s.dataDirNow(), id, nil)
 			_, err := rc.Run(ctx, r.s.node(), remote.Command{Cmd: b.Clean, Sudo: true})
 			return err
+		},
+	}
+}
+
+// swapStep puts the staged data directory in place of the current one,
+// which waits beside it until the restore succeeded.
+func swapStep(r *RestoreRun) steps.Step {
+	id := r.Manifest.ID
+	return steps.Step{
+		ID: "data", Title: "Swap the restored data directory in", Kind: steps.KindAction, Component: dataComponent, Destructive: true,
+		Why: "The staged entries replace the current ones by renames (the folder itself stays: a running Alien4Cloud holds it); the previous ones wait in <dir>.pre-restore-ID until the restore succeeded.",
+		Plan: func() []steps.PlannedCommand {
+			b := files.BesideFor(r.s.planDataDir(), id, nil)
+			return []steps.PlannedCommand{{Node: r.s.node(), Cmd: b.Replace, Sudo: true, Note: "with Elasticsearch inside Alien4Cloud, " + strings.Join(transient, "/ ") + "/ stay in place"}}
+		},
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
+			n := r.s.node()
+			b := files.BesideFor(r.s.dataDirNow(), id, r.keep())
+			if _, err := rc.Run(ctx, n, remote.Command{Cmd: b.Replace, Sudo: true}); err != nil {
+				return fmt.Errorf("%s: swap the data directory in: %w", n, err)
+			}
+			rc.Output("", r.note("Data directory: %d files (%s) restored into %s:%s; the previous content waits in %s", len(r.Manifest.Files.Entries), steps.HumanBytes(r.Manifest.Files.Size), n, b.Dir, b.Old))
+			return nil
 		},
 	}
 }

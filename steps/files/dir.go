@@ -2,6 +2,7 @@ package files
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -191,8 +192,9 @@ func (b Beside) Unpack(ctx context.Context, rc *steps.RunContext, node string, s
 	}
 	pw.CloseWithError(err)
 	res := <-idx
-	if res.err != nil && ctx.Err() == nil {
-		// A damaged archive: what the node said is only its consequence.
+	if res.err != nil && ctx.Err() == nil && (err == nil || !errors.Is(res.err, err)) {
+		// The archive itself is damaged (not cut short by the node or the
+		// link): what the node said is only its consequence.
 		err = fmt.Errorf("read the archive as it streamed: %w: %w", repo.ErrBackupDamaged, res.err)
 	}
 	if err != nil {

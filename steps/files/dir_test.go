@@ -2,6 +2,8 @@ package files
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,7 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hotsnap/hotsnap/remote/remotetest"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps"
 )
 
 // sh runs script with sh, stdin from in, and returns stdout.
@@ -124,5 +128,56 @@ func TestFilesTarAndSums(t *testing.T) {
 	sums := string(sh(t, SumsCmd([]string{conf, filepath.Join(dir, "none")}), nil))
 	if !strings.HasPrefix(sums, ix.Files[0].SHA256+"  "+conf+"\n") || strings.Count(sums, "\n") != 1 {
 		t.Errorf("sums %q", sums)
+	}
+}
+
+// TestUnpackTellsDamageFromALostNode: an archive cut short by the node
+// (the command fails) is the node's error; a damaged archive is
+// repo.ErrBackupDamaged.
+func TestUnpackTellsDamageFromALostNode(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "a"), strings.Repeat("x", 5000), 0o644)
+	archive := sh(t, TarExcludingCmd(dir, nil), nil)
+	store, err := repo.Open(ctx, t.TempDir(), repo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := BesideFor("/data", "hotsnap-20261122-100000-aaaa", nil)
+	for _, tt := range []struct {
+		name    string
+		data    []byte
+		fail    error
+		damaged bool
+	}{
+		{"node lost", archive, errors.New("node1: ssh: connection lost"), false},
+		{"damaged archive", append(append([]byte{}, archive[:600]...), bytes.Repeat([]byte{0xff}, 2000)...), nil, true},
+	} {
+		putFile(t, store, "x/files/data.tar", tt.data)
+		f := remotetest.New(t)
+		exp := f.Expect("node1", b.Extract).WithSudo(true).Always() // a damaged stdin ends the fake before it counts
+		if tt.fail != nil {
+			exp.Fail(tt.fail)
+		}
+		err := (&steps.Engine{Exec: f, Reporter: steps.NopReporter{}}).Run(ctx, steps.Runbook{Name: "t", Steps: []steps.Step{{ID: "stage", Kind: steps.KindAction,
+			Run: func(ctx context.Context, rc *steps.RunContext) error {
+				_, err := b.Unpack(ctx, rc, "node1", store, "x/files/data.tar", int64(len(tt.data)))
+				return err
+			}}}})
+		if err == nil || errors.Is(err, repo.ErrBackupDamaged) != tt.damaged {
+			t.Errorf("%s: %v (damaged: %v, want %v)", tt.name, err, errors.Is(err, repo.ErrBackupDamaged), tt.damaged)
+		}
+	}
+}
+
+func putFile(t *testing.T, s repo.Store, p string, data []byte) {
+	t.Helper()
+	w, err := s.Create(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(data)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
