@@ -2,6 +2,7 @@ package alien4cloud
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -37,12 +38,17 @@ func TestConformance(t *testing.T) {
 				}
 				runbooktest.Conform(t, b.Runbook())
 			}
-			for _, prior := range []*steps.PriorRun{nil, {RunID: "r1", Done: map[string]string{"elasticsearch": "r1"}, Started: map[string]bool{"elasticsearch": true}}} {
+			for _, prior := range []*steps.PriorRun{nil, {RunID: "r1", Done: map[string]string{"elasticsearch": "r1"}, Started: map[string]bool{"elasticsearch": true}},
+				{RunID: "r2", Done: map[string]string{"data": "r2"}, Started: map[string]bool{"data": true}}} {
 				r, err := p.Restore(env, runbooks.RestoreRequest{Prior: prior})
 				if err != nil {
 					t.Fatal(err)
 				}
 				runbooktest.Conform(t, r.Runbook())
+				staged := slices.ContainsFunc(r.Runbook().Steps, func(s steps.Step) bool { return s.ID == "stage" })
+				if swapped := prior != nil && prior.Done["data"] != ""; staged == swapped {
+					t.Errorf("prior %v: staged %v", prior, staged)
+				}
 			}
 		})
 	}

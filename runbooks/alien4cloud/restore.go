@@ -54,16 +54,17 @@ func (r *RestoreRun) note(format string, args ...any) string {
 }
 
 // Restore builds Alien4Cloud's guided restore, the documented tool's
-// "-restore -n NAME" done right: the backup verified first; Alien4Cloud
-// stopped and proven stopped (with Elasticsearch inside it, kept running in
-// maintenance mode instead); behind a destructive gate, exactly the
-// backup's indices deleted (Alien4Cloud recreates missing ones at start,
-// and Elasticsearch refuses to restore over an open index) and restored,
-// the recovery followed, and at the same time the data directory unpacked
-// beside the current one and swapped in (the previous kept until the end);
-// Alien4Cloud started and healthy, maintenance mode off if the snapshot
-// brought it back; a report comparing document counts and files with the
-// manifest.
+// "-restore -n NAME" done right: the backup verified first; the data
+// directory unpacked beside the current one while Alien4Cloud still runs,
+// checked as it streams; Alien4Cloud stopped and proven stopped (with
+// Elasticsearch inside it, kept running in maintenance mode instead);
+// behind a destructive gate, exactly the backup's indices deleted
+// (Alien4Cloud recreates missing ones at start, and Elasticsearch refuses
+// to restore over an open index) and restored, the recovery followed, and
+// at the same time the staged data directory swapped in (the previous kept
+// until the end); Alien4Cloud started and healthy, maintenance mode off if
+// the snapshot brought it back; a report comparing document counts and
+// files with the manifest.
 func Restore(env *steps.Env, r *RestoreRun) steps.Runbook {
 	if r.HealthTimeout == 0 {
 		r.HealthTimeout = healthTimeout
