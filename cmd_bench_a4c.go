@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/user"
 	"path/filepath"
 	"regexp"
@@ -408,17 +409,22 @@ func (b *a4cBench) round(ctx context.Context, before a4cState, rep *a4cReport) (
 // restores read — both tools' copies of the data directory (the baseline's
 // through node1's mount of the share, hotsnap's in the repository) and the
 // snapshots' blobs — so that neither reads back from memory what it wrote
-// moments ago, as no real restore does. (posix_fadvise DONTNEED per file,
-// through dd's nocache: the machine's other caches are left alone.)
+// moments ago, as no real restore does: through node1's mount of the
+// share, in hotsnap's repository and on the backup host's disk behind the
+// share. (posix_fadvise DONTNEED per file, through dd's nocache: the
+// machine's other caches are left alone.)
 func (b *a4cBench) cold(ctx context.Context, id string) error {
 	settle()
 	const drop = ` -type f -exec dd iflag=nocache count=0 status=none if={} \;`
 	if _, err := b.node(ctx, "find "+a4cBenchFilesDir+" /mnt/backup/elasticsearch "+baseline.A4CESBackupDir+drop); err != nil {
 		return err
 	}
-	cmd := b.l.OpCommand(ctx, "sh", "-c", "find "+filepath.Join(b.l.BackupsPath(), id)+drop)
+	// hotsnap's repository, and the backup host's disk behind the share
+	// (its brick, which the share's server reads).
+	brick := filepath.Join(b.l.StateDir, "backup-host", "export")
+	cmd := exec.CommandContext(ctx, "sh", "-c", "find "+filepath.Join(b.l.BackupsPath(), id)+" "+brick+drop)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("bench: drop the cached backup: %w: %s", err, out)
+		return fmt.Errorf("bench: drop the cached backups: %w: %s", err, out)
 	}
 	return nil
 }
