@@ -131,12 +131,7 @@ func measureStep(b *BackupRun) steps.Step {
 			b.mu.Lock()
 			b.est = est
 			b.mu.Unlock()
-			rc.Output("", est.Text())
-			rc.Output("", "time: "+est.TimeText())
-			for _, p := range est.Problems {
-				rc.Check(steps.CheckResult{Check: "estimate", Status: steps.CheckWarn, Evidence: p,
-					Remedy: "the backup can still run; its progress has no total for what was not measured"})
-			}
+			est.Report(rc)
 			sp, _ := b.Store.(repo.Spacer)
 			roomChecks(ctx, rc, b.s, est, sp, b.where())
 			return nil
@@ -182,12 +177,7 @@ func maintenanceOnStep(b *BackupRun) steps.Step {
 		Why:  "Alien4Cloud's maintenance mode answers every other REST call with 503, so no upload, deployment or change lands in the data while it is copied; its state is a document in Elasticsearch, so the snapshot carries it (a restore turns it off again).",
 		Plan: steps.PlanEach([]string{b.s.node()}, "POST "+a.URL+a4c.LoginPath+" (as "+a.Username+"); POST "+a.URL+a4c.MaintenancePath, false),
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
-			cl, err := a4c.Open(b.s.env)
-			if err != nil {
-				return err
-			}
-			defer cl.Close()
-			already, err := cl.EnableMaintenance(ctx)
+			already, err := b.s.enableMaintenance(ctx)
 			if err != nil {
 				return fmt.Errorf("turn maintenance mode on: %w (Elasticsearch refuses writes when its disk passed the flood-stage watermark; or back up with --stop-service)", err)
 			}
@@ -215,12 +205,7 @@ func (b *BackupRun) maintenanceOff(ctx context.Context, rc *steps.RunContext) er
 	if !on {
 		return nil
 	}
-	cl, err := a4c.Open(b.s.env)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	if _, err := cl.DisableMaintenance(ctx); err != nil {
+	if _, err := b.s.disableMaintenance(ctx); err != nil {
 		return fmt.Errorf("turn maintenance mode off: %w: it is still on — turn it off in the UI or with DELETE %s", err, a4c.MaintenancePath)
 	}
 	b.mu.Lock()

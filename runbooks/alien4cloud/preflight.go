@@ -266,14 +266,7 @@ func estimate(ctx context.Context, rc *steps.RunContext, s *site, store repo.Sto
 			return nil
 		})
 	}
-	problems := make([][]string, len(parts))
-	steps.Parallel(parts, func(i int, part func() []string) error { //nolint:errcheck // kept per part in problems
-		problems[i] = part()
-		return nil
-	})
-	for _, p := range problems {
-		est.Problems = append(est.Problems, p...)
-	}
+	est.Problems = steps.Measure(parts...)
 	if data != nil {
 		est.Parts = append(est.Parts, *data)
 	}
@@ -311,8 +304,7 @@ func repositoryStep(env *steps.Env, s *site) steps.Step {
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			store, closeStore, err := env.OpenRepo(ctx)
 			if err != nil {
-				rc.Check(steps.CheckResult{Check: "repository space", Node: "repository", Status: steps.CheckFail, Evidence: err.Error(),
-					Remedy: "set repository.url in the inventory to a directory, ssh://host/path or s3://bucket/prefix that this machine can reach"})
+				rc.Check(host.RepositoryUnreachable(err))
 				return nil
 			}
 			defer closeStore()

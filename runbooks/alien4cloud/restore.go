@@ -205,12 +205,7 @@ func quietStep(r *RestoreRun) steps.Step {
 			if !r.s.embedded() {
 				return u.Stop(ctx, rc, []string{n})
 			}
-			cl, err := a4c.Open(r.s.env)
-			if err != nil {
-				return err
-			}
-			defer cl.Close()
-			already, err := cl.EnableMaintenance(ctx)
+			already, err := r.s.enableMaintenance(ctx)
 			if err != nil {
 				return fmt.Errorf("turn maintenance mode on: %w", err)
 			}
@@ -232,12 +227,7 @@ func quietStep(r *RestoreRun) steps.Step {
 				if !on {
 					return nil
 				}
-				cl, err := a4c.Open(r.s.env)
-				if err != nil {
-					return err
-				}
-				defer cl.Close()
-				_, err = cl.DisableMaintenance(ctx)
+				_, err := r.s.disableMaintenance(ctx)
 				return err
 			}
 			return u.Start(ctx, rc, []string{n})

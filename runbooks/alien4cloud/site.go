@@ -137,6 +137,27 @@ func (s *site) configFiles() map[string][]string {
 	return out
 }
 
+// enableMaintenance turns Alien4Cloud's maintenance mode on; already says
+// it was on before (nothing changed then).
+func (s *site) enableMaintenance(ctx context.Context) (already bool, err error) {
+	cl, err := a4c.Open(s.env)
+	if err != nil {
+		return false, err
+	}
+	defer cl.Close()
+	return cl.EnableMaintenance(ctx)
+}
+
+// disableMaintenance turns it off; wasOn says it was on.
+func (s *site) disableMaintenance(ctx context.Context) (wasOn bool, err error) {
+	cl, err := a4c.Open(s.env)
+	if err != nil {
+		return false, err
+	}
+	defer cl.Close()
+	return cl.DisableMaintenance(ctx)
+}
+
 // esYML is each Elasticsearch node's configuration (the rpm's).
 const esYML = "/etc/elasticsearch/elasticsearch.yml"
 

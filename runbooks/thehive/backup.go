@@ -197,12 +197,7 @@ func measureStep(env *steps.Env, b *BackupRun) steps.Step {
 			b.mu.Lock()
 			b.est = est
 			b.mu.Unlock()
-			rc.Output("", est.Text())
-			rc.Output("", "time: "+est.TimeText())
-			for _, p := range est.Problems {
-				rc.Check(steps.CheckResult{Check: "estimate", Status: steps.CheckWarn, Evidence: p,
-					Remedy: "the backup can still run; its progress has no total for what was not measured"})
-			}
+			est.Report(rc)
 			// A repository too small for the estimate stops the backup here,
 			// not hours into the copy.
 			if sp, ok := b.Store.(repo.Spacer); ok {

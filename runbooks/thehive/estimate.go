@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/hotsnap/hotsnap/config"
@@ -84,15 +83,7 @@ func estimateBackup(ctx context.Context, rc *steps.RunContext, env *steps.Env, b
 			return nil
 		})
 	}
-	problems := make([][]string, len(parts))
-	steps.Parallel(parts, func(i int, part func() []string) error { //nolint:errcheck // kept per part in problems
-		problems[i] = part()
-		return nil
-	})
-	for _, p := range problems {
-		est.Problems = append(est.Problems, p...)
-	}
-	sort.Strings(est.Problems)
+	est.Problems = steps.Measure(parts...)
 	for _, p := range []*steps.EstimatePart{cass, att} {
 		if p != nil {
 			est.Parts = append(est.Parts, *p)
