@@ -15,11 +15,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -179,19 +177,6 @@ func runA4CBench(ctx context.Context, o benchOptions) (rep *a4cReport, err error
 	}
 	if err := os.MkdirAll(filepath.Join(l.SharedBackupPath(), strings.TrimPrefix(a4cBenchFilesDir, "/mnt/backup/")), 0o755); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
-	}
-	// The page's setup: the snapshot folder made by and for the
-	// elasticsearch user ("sudo -u elasticsearch mkdir -p …/backups").
-	esDir := filepath.Join(l.SharedBackupPath(), strings.TrimPrefix(baseline.A4CESBackupDir, "/mnt/backup/"))
-	if err := os.MkdirAll(esDir, 0o770); err != nil {
-		return nil, fmt.Errorf("bench: %w", err)
-	}
-	if u, err := user.Lookup("elasticsearch"); err == nil {
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		if err := os.Chown(esDir, uid, gid); err != nil {
-			return nil, fmt.Errorf("bench: %w", err)
-		}
 	}
 	if err := baseline.InstallA4CFilesDir(l, a4cBenchFilesDir); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/hotsnap/hotsnap/lab"
 )
@@ -80,6 +81,9 @@ func InstallA4CFilesDir(l *lab.Lab, filesDir string) error {
 	if err != nil {
 		return err
 	}
+	if err := a4cSnapshotFolder(l); err != nil {
+		return err
+	}
 	return install(l, a4cScripts, []installFile{{A4CBackupName, A4CBackupName, 0o755}, {A4CRestoreName, A4CRestoreName, 0o755},
 		{"", A4CConfName, 0o600}}, conf)
 }
@@ -113,6 +117,29 @@ func install(l *lab.Lab, fsys embed.FS, files []installFile, conf string) error 
 		if err := writeAtomic(filepath.Join(l.BinPath(), f.name), data, f.mode); err != nil {
 			return fmt.Errorf("baseline: install %s in lab %s: %w", f.name, l.Name, err)
 		}
+	}
+	return nil
+}
+
+// a4cSnapshotFolder makes A4CESBackupDir on the share as the page's setup
+// does ("sudo -u elasticsearch mkdir -p …/backups"): owned by the user
+// Elasticsearch writes as, the owner of the lab's own repository folder.
+func a4cSnapshotFolder(l *lab.Lab) error {
+	share := l.SharedBackupPath()
+	fi, err := os.Stat(filepath.Join(share, "elasticsearch"))
+	if err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fmt.Errorf("baseline: no owner for %s", fi.Name())
+	}
+	dir := filepath.Join(share, strings.TrimPrefix(A4CESBackupDir, "/mnt/backup/"))
+	if err := os.MkdirAll(dir, 0o770); err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	if err := os.Chown(dir, int(st.Uid), int(st.Gid)); err != nil {
+		return fmt.Errorf("baseline: %w", err)
 	}
 	return nil
 }
