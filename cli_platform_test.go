@@ -37,7 +37,8 @@ func listeningInventory(t *testing.T, platform string) (string, func() int64) {
 	}()
 	port := ln.Addr().(*net.TCPAddr).Port
 	role := map[string]string{"eclecticiq": "[platform, postgresql, redis, elasticsearch]", "alien4cloud": "[alien4cloud, elasticsearch]"}[platform]
-	index := map[string]string{"eclecticiq": "documents_v2", "alien4cloud": "csar"}[platform]
+	// Alien4Cloud's indices are discovered; it needs its admin password.
+	index := map[string]string{"eclecticiq": "\n  index: documents_v2", "alien4cloud": "\nalien4cloud:\n  password: env:A4C_PW"}[platform]
 	path := filepath.Join(t.TempDir(), platform+".yaml")
 	text := fmt.Sprintf(`version: 1
 platform: %s
@@ -52,8 +53,7 @@ nodes:
     port: %d
     roles: %s
 elasticsearch:
-  url: http://127.0.0.1:%d
-  index: %s
+  url: http://127.0.0.1:%d%s
 repository:
   url: ssh://127.0.0.1:%d/srv/backups
 `, platform, port, role, port, index, port)

@@ -72,13 +72,20 @@ func openSessionStore(ctx context.Context, g *globals) (*session, repo.Store, fu
 	return s, store, func() { closeStore(); s.pool.Close() }, nil
 }
 
+// backupOpts are a backup's options: the platform's (--one-node,
+// --stop-service) and its label (--name).
+type backupOpts struct {
+	oneNode, stopService bool
+	label                string
+}
+
 func newBackupCmd(g *globals) *cobra.Command {
 	var f runFlags
-	var oneNode bool
+	var o backupOpts
 	c := &cobra.Command{
 		Use:   "backup",
 		Short: "Take a consistent hot backup of every component into the repository",
-		Long: `Take a hot backup of TheHive while it runs: the preflight checks (at once, after
+		Long: `TheHive: take a hot backup while it runs: the preflight checks (at once, after
 the SSH check), the estimate (the size per component and node measured on the
 nodes, the time at the last backup's throughput; a repository without room for
 it stops the backup here, exit 3), a gate that shows what will run where and the
@@ -90,39 +97,64 @@ Elasticsearch snapshot followed to SUCCESS, the attachments archived with owners
 and modes (or every S3 object copied), the snapshots cleared (also when the run
 fails or is cancelled), and manifest.json written last.
 
+Alien4Cloud (platform: alien4cloud): the checks (alien4cloud-config.yml read on
+the node: the data directory, Elasticsearch remote or embedded; Elasticsearch,
+its repository verified on every node; the service, its REST API and the admin
+login; the data directory's owner and size) and the estimate, a gate, then
+maintenance mode on (every other REST call answers 503, so nothing changes while
+the data is copied; --stop-service stops the service instead, when Elasticsearch
+runs on its own), at once the snapshot of Alien4Cloud's indices (every index but
+the system ones, never _all; each one's document count recorded) followed to
+SUCCESS, the data directory streamed as one tar without work/ upload/ tmp/ eshome/,
+and the configuration files of every node; maintenance mode off again (also when
+the run fails or is cancelled), and manifest.json last. --name LABEL names the
+backup (the old tool's -n); its ID stays unique.
+
 The repository is repository.url in the inventory: a directory, ssh://host/path
 or s3://bucket/prefix (credentials in HOTSNAP_REPO_S3_ACCESS_KEY/_SECRET_KEY,
 endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
 		Example: `  hotsnap backup
-  hotsnap backup --yes --no-tui     # unattended (cron): approve the gate`,
+  hotsnap backup --yes --no-tui     # unattended (cron): approve the gate
+  hotsnap backup --name "before the 3.8 upgrade"
+  hotsnap backup --stop-service     # Alien4Cloud with its own Elasticsearch: stopped instead of maintenance mode`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := repo.CheckLabel(o.label); err != nil {
+				return usageErr(fmt.Errorf("--name: %w", err))
+			}
 			s, store, done, err := openSessionStore(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
 			defer done()
-			if oneNode {
-				if err := runbooks.Require(s.platform, runbooks.OneNode); err != nil {
-					return usageErr(err)
+			for _, opt := range []struct {
+				on     bool
+				option runbooks.Option
+			}{{o.oneNode, runbooks.OneNode}, {o.stopService, runbooks.StopService}} {
+				if opt.on {
+					if err := runbooks.Require(s.platform, opt.option); err != nil {
+						return usageErr(err)
+					}
 				}
 			}
-			return runBackup(cmd, s, store, f, repo.NewID(time.Now()), oneNode, nil)
+			return runBackup(cmd, s, store, f, repo.NewID(time.Now()), o, nil)
 		},
 	}
-	c.Flags().BoolVar(&oneNode, "one-node", false, "copy one node's snapshot only (a platform option: refused by a platform without it); refused unless preflight proves RF = node count and every node UN")
+	c.Flags().BoolVar(&o.oneNode, "one-node", false, "TheHive: copy one node's snapshot only (a platform option: refused by a platform without it); refused unless preflight proves RF = node count and every node UN")
+	c.Flags().BoolVar(&o.stopService, "stop-service", false, "Alien4Cloud: stop the service for the backup instead of maintenance mode (a platform option; refused with Elasticsearch inside Alien4Cloud)")
+	c.Flags().StringVar(&o.label, "name", "", "a label for the backup, kept in its manifest and shown by list (the documented tool's -n); the ID stays unique")
 	addRunFlags(c, &f)
 	return c
 }
 
 // runBackup takes backup id (again, under the same ID, when prior is the run
 // it continues) and prints the summary.
-func runBackup(cmd *cobra.Command, s *session, store repo.Store, f runFlags, id string, oneNode bool, prior *steps.PriorRun) error {
-	b, err := backupOf(s, store, id, oneNode, prior)
+func runBackup(cmd *cobra.Command, s *session, store repo.Store, f runFlags, id string, o backupOpts, prior *steps.PriorRun) error {
+	b, err := backupOf(s, store, id, o, prior)
 	if err != nil {
 		return err
 	}
-	sum, err := runRunbook(cmd.Context(), s, backupRunbook(s, b, id, oneNode), f, cmd.OutOrStdout())
+	sum, err := runRunbook(cmd.Context(), s, backupRunbook(s, b, id, o), f, cmd.OutOrStdout())
 	if err != nil {
 		if len(sum.Failed()) > 0 && errors.Is(err, runbooks.ErrPreflightFailed) {
 			return &exitError{code: exitPreflight, err: err}
@@ -140,37 +172,40 @@ func runBackup(cmd *cobra.Command, s *session, store repo.Store, f runFlags, id 
 
 // backupOf prepares backup id of the session's platform; prior, when
 // set, is the run it takes again.
-func backupOf(s *session, store repo.Store, id string, oneNode bool, prior *steps.PriorRun) (runbooks.Backup, error) {
-	return s.platform.Backup(s.env, runbooks.BackupRequest{Store: store, ID: id, Tool: "hotsnap " + versionString(), OneNode: oneNode, Prior: prior})
+func backupOf(s *session, store repo.Store, id string, o backupOpts, prior *steps.PriorRun) (runbooks.Backup, error) {
+	return s.platform.Backup(s.env, runbooks.BackupRequest{Store: store, ID: id, Tool: "hotsnap " + versionString(), OneNode: o.oneNode,
+		StopService: o.stopService, Label: o.label, Prior: prior})
 }
 
 // backupRunbook is b's runbook with the parameters resume needs.
-func backupRunbook(s *session, b runbooks.Backup, id string, oneNode bool) steps.Runbook {
-	return withRunParams(b.Runbook(), runParams(s), map[string]string{paramBackup: id, paramOneNode: strconv.FormatBool(oneNode)})
+func backupRunbook(s *session, b runbooks.Backup, id string, o backupOpts) steps.Runbook {
+	return withRunParams(b.Runbook(), runParams(s), map[string]string{paramBackup: id, paramOneNode: strconv.FormatBool(o.oneNode),
+		paramStopService: strconv.FormatBool(o.stopService), paramLabel: o.label})
 }
 
 func printBackupSummary(w io.Writer, m *repo.Manifest, store repo.Store) {
 	dur := m.Finished.Sub(m.Started)
 	fmt.Fprintf(w, "\n=== ✓ Backup %s complete ===\n", m.ID)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	cass, files := m.CassandraSize()
-	fmt.Fprintf(tw, "  cassandra\t%s\t%d nodes, %d SSTable files\n", steps.HumanBytes(cass), len(m.Cassandra), files)
-	if e := m.Elasticsearch; e != nil {
-		fmt.Fprintf(tw, "  elasticsearch\t%s\tsnapshot %s in %s: %s, %s\n", steps.HumanBytes(e.SizeBytes), e.Snapshot, e.Repository, e.State, strings.Join(e.Indices, ", "))
+	if m.Label != "" {
+		fmt.Fprintf(w, "  label %q\n", m.Label)
 	}
-	if f := m.Files; f != nil {
-		if f.Provider == repo.ProviderS3 {
-			fmt.Fprintf(tw, "  attachments\t%s\t%d S3 objects from %s\n", steps.HumanBytes(objSize(f)), len(f.Objects), f.Bucket)
-		} else {
-			fmt.Fprintf(tw, "  attachments\t%s\t%d entries from %s:%s\n", steps.HumanBytes(f.Size), len(f.Entries), f.Node, f.Path)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, c := range backupFacts(m, store).Components {
+		size := "-"
+		if c.Size > 0 {
+			size = steps.HumanBytes(c.Size)
 		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", c.Name, size, c.Detail)
 	}
 	tw.Flush()
-	rate := ""
+	rate, skew := "", ""
 	if s := dur.Seconds(); s > 0 {
 		rate = fmt.Sprintf(" (%s/s)", steps.HumanBytes(int64(float64(m.Size())/s)))
 	}
-	fmt.Fprintf(w, "  total %s in %s%s · snapshot start skew %.1f ms\n  in %s/%s\n", steps.HumanBytes(m.Size()), dur.Round(10*time.Millisecond), rate, m.SkewMS, store, m.ID)
+	if len(m.Cassandra) > 0 {
+		skew = fmt.Sprintf(" · snapshot start skew %.1f ms", m.SkewMS)
+	}
+	fmt.Fprintf(w, "  total %s in %s%s%s\n  in %s/%s\n", steps.HumanBytes(m.Size()), dur.Round(10*time.Millisecond), rate, skew, store, m.ID)
 	fmt.Fprintf(w, "next: hotsnap verify %s · copy it off-site · test a restore\n", m.ID)
 }
 
@@ -187,7 +222,7 @@ func newListCmd(g *globals) *cobra.Command {
 		Use:   "list",
 		Short: "List the backups in the repository: ID, age, size, components, complete or not",
 		Long: `List the backups in the inventory's repository (repository.url), newest first:
-ID, age, size, components, and complete or not — a backup without its
+ID, label (backup --name), age, size, components, and complete or not — a backup without its
 manifest is incomplete (interrupted) and shown with the reason.`,
 		Example: `  hotsnap list
   hotsnap list -i prod.yaml`,
@@ -212,7 +247,7 @@ manifest is incomplete (interrupted) and shown with the reason.`,
 				return nil
 			}
 			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tAGE\tSIZE\tCOMPONENTS\tSTATUS")
+			fmt.Fprintln(tw, "ID\tLABEL\tAGE\tSIZE\tCOMPONENTS\tSTATUS")
 			for _, b := range sums {
 				status := "complete"
 				if !b.Complete {
@@ -222,7 +257,11 @@ manifest is incomplete (interrupted) and shown with the reason.`,
 				if !b.Started.IsZero() {
 					age = time.Since(b.Started).Round(time.Second).String()
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", b.ID, age, steps.HumanBytes(b.Size), strings.Join(b.Components, ","), status)
+				label := b.Label
+				if label == "" {
+					label = "-"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", b.ID, label, age, steps.HumanBytes(b.Size), strings.Join(b.Components, ","), status)
 			}
 			return tw.Flush()
 		},

@@ -215,9 +215,9 @@ func newLabBenchCmd(o *lab.Options) *cobra.Command {
 	var dataSize string
 	var nodes, runs int
 	var keep bool
-	var cpuProfile, link string
+	var cpuProfile, link, platform string
 	c := &cobra.Command{
-		Use:   "bench [--data 200MB] [--nodes 3] [--runs 3] [--keep]",
+		Use:   "bench [--platform thehive|alien4cloud] [--data 200MB] [--nodes 3] [--runs 3] [--keep]",
 		Short: "Time hotsnap's backup and restore against the published procedure and a raw ssh+tar bound (root)",
 		Long: `Bring up a lab of its own (default name "hsbench", subnet 20) with every link
 shaped (--link, default 1gbit: tc on each node's, the operator's and the
@@ -256,8 +256,17 @@ Snapshots, archives, backups and ES snapshots are removed after each step, so
 every round starts from the same state. It prints the medians, the ratios,
 throughput, peak RSS and one PASS/MISS line per target (hotsnap ≤ baseline,
 ≤ 1.3× raw, RSS < 100 MB; for the backup and for the restore). The lab is
-removed at the end unless --keep.`,
-		Example: "  sudo hotsnap lab bench --data 200MB\n  sudo hotsnap lab bench --data 2GB --runs 3\n  sudo hotsnap lab bench --link off   # unshaped links",
+removed at the end unless --keep.
+
+--platform alien4cloud (default --data 1GB of uploaded content, 1 node):
+Alien4Cloud's documented procedure (lab/baseline's alien4cloud-backup.sh and
+alien4cloud-restore.sh, from the backup tool's page and the 1.0.0 script, with
+backup.files_dir on the backup host's share) against hotsnap backup and hotsnap
+restore, each restore after the same damage (indices deleted, uploaded files
+removed) and checked (documents per index, every file's content; hotsnap's
+owners and modes too); it prints the ratios, peak RSS, and how long Alien4Cloud
+was in maintenance mode or stopped.`,
+		Example: "  sudo hotsnap lab bench --data 200MB\n  sudo hotsnap lab bench --data 2GB --runs 3\n  sudo hotsnap lab bench --link off   # unshaped links\n  sudo hotsnap lab bench --platform alien4cloud --runs 1",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := lab.RequireRoot(); err != nil {
@@ -284,6 +293,24 @@ removed at the end unless --keep.`,
 			if bo.Lab.Binary, err = os.Executable(); err != nil {
 				return fmt.Errorf("lab bench: locate the hotsnap binary: %w", err)
 			}
+			switch platform {
+			case lab.PlatformTheHive:
+			case lab.PlatformAlien4Cloud:
+				if !cmd.Flags().Changed("nodes") {
+					bo.Lab.Nodes = 1 // as alien4cloud-spray installs it
+				}
+				if !cmd.Flags().Changed("data") {
+					bo.Lab.Data = 1 << 30
+				}
+				r, err := runA4CBench(cmd.Context(), bo)
+				if err != nil {
+					return err
+				}
+				r.Print(cmd.OutOrStdout())
+				return nil
+			default:
+				return usageErr(fmt.Errorf("--platform %q: the bench runs thehive or alien4cloud", platform))
+			}
 			r, err := runBench(cmd.Context(), bo)
 			if err != nil {
 				return err
@@ -292,7 +319,8 @@ removed at the end unless --keep.`,
 			return nil
 		},
 	}
-	c.Flags().StringVar(&dataSize, "data", "200MB", "Cassandra data per node (e.g. 200MB, 2GB)")
+	c.Flags().StringVar(&platform, "platform", lab.PlatformTheHive, "thehive or alien4cloud")
+	c.Flags().StringVar(&dataSize, "data", "200MB", "Cassandra data per node (e.g. 200MB, 2GB); alien4cloud: uploaded content (default 1GB)")
 	c.Flags().IntVar(&nodes, "nodes", 3, fmt.Sprintf("number of nodes (1-%d)", lab.MaxNodes))
 	c.Flags().IntVar(&runs, "runs", 3, "measured rounds (after one warm-up round)")
 	c.Flags().BoolVar(&keep, "keep", false, "leave the lab up at the end")

@@ -38,6 +38,7 @@ type initOpts struct {
 	cassandraUser, cassandraPassword, esPassword    string
 	force                                           bool
 	platform, esIndex, esUser, a4cDir, a4cConfig    string
+	a4cPassword                                     string
 	pgData, redisData                               string
 	// noTTY: never ask on the terminal (the wizard owns it); a value that
 	// cannot be discovered is an error naming its flag.
@@ -80,8 +81,11 @@ it runs (--platform, else: /etc/thehive/application.conf → thehive,
 EclecticIQ: platform_settings.py is read (never executed) for the PostgreSQL DSN,
 the Redis URL and the search URL, elasticsearch.yml for path.repo; PostgreSQL
 and Redis are asked for their data directories. Alien4Cloud: the backup tool's
-config.yml gives alien4cloud.dir and the Elasticsearch cluster. A value that
-cannot be found is asked with a form on a terminal, else its flag is required.
+alien4cloud-config.yml (alien4cloud-spray's, else the backup tool's config.yml)
+gives the data directory (directories.alien), the REST port and whether
+Elasticsearch is remote or embedded; the admin's password is a reference
+(--alien4cloud-password). A value that cannot be found is asked with a form on a
+terminal, else its flag is required.
 
 TheHive: read
 /etc/thehive/application.conf through sudo (with its include files; ${VAR} and
@@ -122,10 +126,11 @@ values. Review the file, then run "hotsnap preflight".`,
 	f.StringVarP(&o.output, "output", "o", o.output, "inventory file to write")
 	f.BoolVar(&o.force, "force", false, "overwrite the output file")
 	f.StringVar(&o.platform, "platform", "", "thehive, eclecticiq or alien4cloud (default: detected from the node's files)")
-	f.StringVar(&o.esIndex, "es-index", "", "eclecticiq/alien4cloud: the index the inventory names (default: documents*/csar found on the cluster)")
+	f.StringVar(&o.esIndex, "es-index", "", "eclecticiq: the index the inventory names (default: documents* found on the cluster)")
 	f.StringVar(&o.esUser, "es-user", "", "eclecticiq/alien4cloud: Elasticsearch user, when authentication is on")
-	f.StringVar(&o.a4cConfig, "alien4cloud-config", "", "alien4cloud: path of the backup tool's config.yml on the node (default: searched)")
-	f.StringVar(&o.a4cDir, "alien4cloud-dir", "", "alien4cloud: the uploaded-files directory (alien4cloud.dir), when no config.yml names it")
+	f.StringVar(&o.a4cConfig, "alien4cloud-config", "", "alien4cloud: path of alien4cloud-config.yml (or the backup tool's config.yml) on the node (default: searched)")
+	f.StringVar(&o.a4cDir, "alien4cloud-dir", "", "alien4cloud: the data directory (directories.alien), when no configuration names it")
+	f.StringVar(&o.a4cPassword, "alien4cloud-password", config.SecretPrompt, "alien4cloud: reference to the admin's password (env:NAME, file:PATH or prompt), for maintenance mode")
 	f.StringVar(&o.pgData, "postgres-data", "", "eclecticiq: PostgreSQL data directory, when it cannot be asked")
 	f.StringVar(&o.redisData, "redis-data", "", "eclecticiq: Redis dump directory, when it cannot be asked")
 	return c
@@ -341,8 +346,8 @@ func serviceHostName(host string) string {
 
 // initElasticsearch fills inv.Elasticsearch for a non-TheHive platform:
 // the URL as seen from the seed, the index (--es-index, else found with
-// base), the fs snapshot repository if one is registered, and the cluster
-// name when --cluster is not given.
+// base; none when base is ""), the fs snapshot repository if one is
+// registered, and the cluster name when --cluster is not given.
 func initElasticsearch(ctx context.Context, o initOpts, inv *config.Inventory, seed string, seedPool *remote.Pool, url, indexPrefix, base string, pathRepo []string, esPw config.Secret, out io.Writer) (clusterName string, err error) {
 	es := &config.Elasticsearch{URL: url, Repository: config.DefaultOtherESRepository, RepositoryPath: "/mnt/backup/elasticsearch"}
 	if len(pathRepo) > 0 {
@@ -364,12 +369,14 @@ func initElasticsearch(ctx context.Context, o initOpts, inv *config.Inventory, s
 		clusterName = info.ClusterName
 		fmt.Fprintf(out, "  %s %s at %s, cluster %q, %d indices\n", info.Distribution, info.Version, url, info.ClusterName, len(indices))
 	}
-	es.Index = o.esIndex
-	if es.Index == "" {
-		es.Index = escomp.PickIndex(indices, indexPrefix, base)
-	}
-	if es.Index, err = o.ask("es-index", "Elasticsearch index to name in the inventory", es.Index); err != nil {
-		return "", err
+	if base != "" {
+		es.Index = o.esIndex
+		if es.Index == "" {
+			es.Index = escomp.PickIndex(indices, indexPrefix, base)
+		}
+		if es.Index, err = o.ask("es-index", "Elasticsearch index to name in the inventory", es.Index); err != nil {
+			return "", err
+		}
 	}
 	if repos, rerr := escomp.Repositories(ctx, dial, seed, url, es.Username, pw); rerr == nil {
 		for _, r := range repos {
@@ -503,8 +510,9 @@ func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remo
 	return inv, nil
 }
 
-// initAlien4Cloud drafts an Alien4Cloud inventory from the backup tool's
-// config.yml (else the documented data directory) and the ES cluster.
+// initAlien4Cloud drafts an Alien4Cloud inventory from alien4cloud-config.yml
+// (else the backup tool's config.yml, else the documented data directory)
+// and the ES cluster.
 func initAlien4Cloud(ctx context.Context, o initOpts, seed string, seedPool *remote.Pool, found platformFiles, esPw config.Secret, out io.Writer) (*config.Inventory, error) {
 	var conf config.Alien4CloudConf
 	file := o.a4cConfig
@@ -534,21 +542,29 @@ func initAlien4Cloud(ctx context.Context, o initOpts, seed string, seedPool *rem
 		dataDir = found.Alien4CloudDataDir
 		fmt.Fprintf(out, "  using the documented alien4cloud.dir %s, which exists on %s\n", dataDir, seed)
 	}
-	if dataDir, err = o.ask("alien4cloud-dir", "Alien4Cloud uploaded-files directory (alien4cloud.dir) on "+seed, dataDir); err != nil {
+	if dataDir, err = o.ask("alien4cloud-dir", "Alien4Cloud data directory (directories.alien) on "+seed, dataDir); err != nil {
 		return nil, err
 	}
+	a4cPw, err := parseSecretRef("alien4cloud-password", o.a4cPassword)
+	if err != nil {
+		return nil, usageErr(err)
+	}
 	inv := &config.Inventory{Version: 1, Platform: config.PlatformAlien4Cloud}
+	inv.Alien4Cloud = alien4cloud.Section(file, &conf, dataDir, a4cPw)
+	if conf.Embedded {
+		fmt.Fprintf(out, "  Elasticsearch runs inside Alien4Cloud (elasticSearch.client/transportClient false): backups and restores keep it in maintenance mode\n")
+	}
 	ns := &initNodes{inv: inv, byHost: map[string]int{}}
-	ns.add(seed, hostname, config.RoleAlien4Cloud, map[string]string{config.PathAlien4CloudData: dataDir})
-	// The tool's addresses are transport (9300) endpoints: HTTP is 9200.
+	ns.add(seed, hostname, config.RoleAlien4Cloud, nil)
+	// The configuration's hosts are transport (9300) endpoints: HTTP is 9200.
 	esURL := config.DefaultESURL
-	local := len(conf.ESAddresses) == 0
+	local := len(conf.ESAddresses) == 0 || conf.Embedded
 	for _, a := range conf.ESAddresses {
 		host := a
 		if h, _, err := net.SplitHostPort(a); err == nil {
 			host = h
 		}
-		if config.IsLocalHost(host, seed) {
+		if conf.Embedded || config.IsLocalHost(host, seed) {
 			local = true
 			continue
 		}
@@ -563,7 +579,8 @@ func initAlien4Cloud(ctx context.Context, o initOpts, seed string, seedPool *rem
 		}
 		esURL = "http://" + net.JoinHostPort(h, "9200")
 	}
-	clusterName, err := initElasticsearch(ctx, o, inv, seed, seedPool, esURL, "", "csar", nil, esPw, out)
+	// Alien4Cloud's indices are discovered at every run: none is named.
+	clusterName, err := initElasticsearch(ctx, o, inv, seed, seedPool, esURL, "", "", nil, esPw, out)
 	if err != nil {
 		return nil, err
 	}
@@ -659,9 +676,17 @@ func initResult(inv *config.Inventory, path string, log []string) *ui.InitResult
 		prompt("the Cassandra password", c.Password)
 	}
 	if e := inv.Elasticsearch; e != nil {
-		found("elasticsearch", e.URL+" index "+e.Index)
+		if e.Index != "" {
+			found("elasticsearch", e.URL+" index "+e.Index)
+		} else {
+			found("elasticsearch", e.URL+" (indices discovered at every run)")
+		}
 		found("snapshot repository", e.Repository+" at "+e.RepositoryPath)
 		prompt("the Elasticsearch password", e.Password)
+	}
+	if a := inv.Alien4Cloud; a != nil {
+		found("alien4cloud", a.URL+" as "+a.Username+", "+a.Config)
+		prompt("the Alien4Cloud admin password", a.Password)
 	}
 	if s := inv.Storage; s != nil {
 		switch {

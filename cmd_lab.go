@@ -61,7 +61,8 @@ half-made by an interrupted "lab up" is taken down first. Labs with different
 --name and --subnet run side by side.`,
 		Example: `  sudo hotsnap lab up
   sudo hotsnap lab up --nodes 5 --data 1GB
-  sudo hotsnap lab up --name mylab --subnet 42 --storage s3`,
+  sudo hotsnap lab up --name mylab --subnet 42 --storage s3
+  sudo hotsnap lab up --platform alien4cloud --nodes 1 --a4c-embedded`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := lab.RequireRoot(); err != nil {
@@ -101,7 +102,8 @@ half-made by an interrupted "lab up" is taken down first. Labs with different
 	up.Flags().StringVar(&dataSize, "data", "200MB", "Cassandra data per node (e.g. 200MB, 2GB, 512KiB); ES gets about 1/4, attachments 1/10")
 	up.Flags().StringVar(&link, "link", "", "shape every link (nodes, op, backup host) with tc: RATE[,DELAY], e.g. 1gbit or 1gbit,0.2ms (a delay needs the kernel's netem); default unshaped")
 	up.Flags().BoolVar(&o.Auth, "auth", false, "turn on Cassandra and Elasticsearch authentication (generated passwords in STATE/secrets)")
-	up.Flags().StringVar(&o.Search, "search", lab.SearchElasticsearch, "search engine to stand in for: elasticsearch or opensearch")
+	up.Flags().StringVar(&o.Search, "search", lab.SearchElasticsearch, "search engine to stand in for: elasticsearch (8.x; 6.8 on an alien4cloud lab), es6 (Elasticsearch 6.8.22) or opensearch")
+	up.Flags().BoolVar(&o.A4CEmbedded, "a4c-embedded", false, "alien4cloud: Elasticsearch inside Alien4Cloud's JVM on one node (client/transportClient false), as the distribution's default configuration has it")
 	up.Flags().StringVar(&o.Platform, "platform", lab.PlatformTheHive, "platform to imitate: thehive (Cassandra, ES, attachments), eclecticiq (PostgreSQL, Redis, ES, config files) or alien4cloud (ES, uploaded files)")
 	up.Flags().StringVar(&o.Storage, "storage", lab.StorageLocalFS, "where TheHive's attachments live: localfs (node1's /opt/thp/thehive/files) or s3 (a real S3 server on node1, bucket thehive)")
 	up.Flags().StringVar(&o.S3, "s3", s3.KindVersityGW, "S3 server built from the Go module proxy for --storage s3 (given alone, it implies --storage s3): versitygw or minio")

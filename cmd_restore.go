@@ -26,8 +26,8 @@ func newRestoreCmd(g *globals) *cobra.Command {
 	var at string
 	c := &cobra.Command{
 		Use:   "restore ID|PATH",
-		Short: "Restore a backup: verified, gated, with TheHive stopped and started again",
-		Long: `Restore a backup of the repository into the cluster of the inventory:
+		Short: "Restore a backup: verified, gated, with the application stopped and started again",
+		Long: `Restore a backup of the repository into the cluster of the inventory. TheHive:
 
  1. compare topologies: the same nodes (host IDs) take back their own SSTables
     with "nodetool import"; a changed topology (a migration, nodes added or
@@ -54,6 +54,20 @@ func newRestoreCmd(g *globals) *cobra.Command {
     how many);
  5. start TheHive, wait until /api/status answers and its log shows no error,
     and print "=== ✓ Successful full restore ===".
+
+Alien4Cloud (platform: alien4cloud): the backup verified first (every archive
+re-hashed, the data directory's as it is unpacked; the snapshot SUCCESS and
+restorable into this Elasticsearch), room beside the data directory; a gate, then
+Alien4Cloud stopped and proven stopped (with Elasticsearch inside it: kept
+running in maintenance mode instead); a destructive gate, then at once exactly
+the backup's indices deleted (Alien4Cloud recreates missing ones at start, and
+Elasticsearch refuses to restore over an open index), restored, the recovery
+followed and each index's documents counted against the backup, and the data
+directory unpacked beside the current one and swapped in (the previous one kept
+as DIR.pre-restore-ID until the end); Alien4Cloud started (restarted when it holds
+Elasticsearch) and healthy, maintenance mode turned off when the snapshot brought
+it back, the files compared with the manifest and the configuration files with
+the saved ones (not overwritten), and the previous data directory removed.
 
 A backup made by TheHive's documented hot-backup scripts is restored the same way:
 give the backup root they write to (BACKUP_ROOT, /mnt/backup by default) as PATH.

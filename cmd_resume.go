@@ -26,13 +26,15 @@ var runIDPattern = regexp.MustCompile(`^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$`)
 
 // Parameters a restore or backup records in its journal for resume.
 const (
-	paramInventory  = "inventory"
-	paramRepository = "repository"
-	paramNodes      = "nodes"
-	paramBackup     = "backup"
-	paramManifest   = "manifest_sha256"
-	paramS3Exact    = "s3_exact"
-	paramOneNode    = "one_node"
+	paramInventory   = "inventory"
+	paramRepository  = "repository"
+	paramNodes       = "nodes"
+	paramBackup      = "backup"
+	paramManifest    = "manifest_sha256"
+	paramS3Exact     = "s3_exact"
+	paramOneNode     = "one_node"
+	paramStopService = "stop_service"
+	paramLabel       = "label"
 )
 
 // withRunParams is rb recording params (each map in turn) for resume, in
@@ -228,7 +230,8 @@ func resumeBackup(cmd *cobra.Command, s *session, store repo.Store, f runFlags, 
 		return usageErr(fmt.Errorf("backup %s of run %s is complete in %s: nothing to resume", id, prior.RunID, store))
 	}
 	cmd.Printf("resuming run %s: taking backup %s again (every part of a hot backup must come from one moment)\n", prior.RunID, id)
-	return runBackup(cmd, s, store, f, id, prior.Params[paramOneNode] == "true", prior)
+	return runBackup(cmd, s, store, f, id, backupOpts{oneNode: prior.Params[paramOneNode] == "true",
+		stopService: prior.Params[paramStopService] == "true", label: prior.Params[paramLabel]}, prior)
 }
 
 // runRestore runs the restore r (continuing prior when set) and prints the

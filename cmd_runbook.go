@@ -98,6 +98,12 @@ func newSession(g *globals, inv *config.Inventory, p runbooks.Platform) (*sessio
 			return nil, usageErr(fmt.Errorf("elasticsearch.password: %w", err))
 		}
 	}
+	if a := inv.Alien4Cloud; a != nil && a.Password.IsSet() {
+		if env.Alien4CloudPassword, err = a.Password.Resolve(prompt); err != nil {
+			pool.Close()
+			return nil, usageErr(fmt.Errorf("alien4cloud.password: %w", err))
+		}
+	}
 	if st := inv.Storage; st != nil && st.S3 != nil {
 		for _, sec := range []struct {
 			name string
@@ -130,11 +136,12 @@ func newSession(g *globals, inv *config.Inventory, p runbooks.Platform) (*sessio
 var repoS3Env = []string{"HOTSNAP_REPO_S3_ACCESS_KEY", "HOTSNAP_REPO_S3_SECRET_KEY"}
 
 // secrets lists every secret value the session knows, for the engine to
-// mask in its journal and reports: the Cassandra and Elasticsearch
-// passwords, the attachment store's S3 keys, the S3 repository's keys and
-// the sudo password (when read from the environment or a file).
+// mask in its journal and reports: the Cassandra, Elasticsearch and
+// Alien4Cloud passwords, the attachment store's S3 keys, the S3
+// repository's keys and the sudo password (when read from the environment
+// or a file).
 func (s *session) secrets() []string {
-	vals := []string{s.env.CassandraPassword, s.env.ESPassword, s.env.S3AccessKey, s.env.S3SecretKey, s.sudoPassword}
+	vals := []string{s.env.CassandraPassword, s.env.ESPassword, s.env.S3AccessKey, s.env.S3SecretKey, s.env.Alien4CloudPassword, s.sudoPassword}
 	for _, name := range repoS3Env {
 		vals = append(vals, os.Getenv(name))
 	}
@@ -222,12 +229,18 @@ func newPreflightCmd(g *globals) *cobra.Command {
 		Long: `Check everything a backup or a restore depends on, on every node at once, and say
 for each check pass, warn or fail, what was seen and what to do:
 
-  SSH and sudo on every node · clock skew · Cassandra tools and one version ·
-  free disk for snapshots · every node UN, the keyspace present, no streams ·
-  CQL login and replication factor = node count · Elasticsearch version,
-  health and the snapshot repository (registered, verified, under path.repo) ·
-  TheHive service · attachment storage · the supported-versions matrix ·
-  free space in the backup repository for the backup's estimated size
+  TheHive: SSH and sudo on every node · clock skew · Cassandra tools and one
+  version · free disk for snapshots · every node UN, the keyspace present, no
+  streams · CQL login and replication factor = node count · Elasticsearch
+  version, health and the snapshot repository (registered, verified, under
+  path.repo) · TheHive service · attachment storage · the supported-versions
+  matrix · free space in the backup repository for the backup's estimated size
+
+  Alien4Cloud: SSH and sudo · alien4cloud-config.yml (data directory,
+  Elasticsearch remote or embedded — then explained) · Elasticsearch version,
+  health, repository under path.repo and verified on every node · its indices
+  · the a4c service, REST health, admin login, maintenance mode · the data
+  directory's owner and size · free space in both repositories
 
 Nothing is changed on any node. Exit code 3 when a check fails.`,
 		Example: `  hotsnap preflight

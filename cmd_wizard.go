@@ -162,11 +162,11 @@ func wizardConfig(g *globals) ui.Config {
 				}
 				job.Close = closeStore
 				id := repo.NewID(time.Now())
-				b, err := backupOf(s, store, id, false, nil)
+				b, err := backupOf(s, store, id, backupOpts{}, nil)
 				if err != nil {
 					return err
 				}
-				job.Runbook = backupRunbook(s, b, id, false)
+				job.Runbook = backupRunbook(s, b, id, backupOpts{})
 				job.Facts = func() *ui.BackupFacts { return backupFacts(b.Manifest(), store) }
 				job.Estimate = b.Estimate
 				return nil
@@ -184,7 +184,7 @@ func wizardConfig(g *globals) ui.Config {
 			Help: "ID, age, size, components, complete or not",
 			Text: func(ctx context.Context) (string, error) { return listText(ctx, g) }},
 		{Key: "restore", Title: "Restore a backup", Review: true, Disabled: noRun,
-			Help: "pick a backup; verify it, compare topologies, stop TheHive, gates (the destructive one wants the cluster name; S3 attachments add a keep-or-exact choice), restore, TheHive healthy",
+			Help: "pick a backup; verify it, stop the application (TheHive: topologies compared; S3 attachments add a keep-or-exact choice; Alien4Cloud with Elasticsearch inside: maintenance mode), gates (the destructive one wants the cluster name), restore, the application healthy",
 			Pick: func(ctx context.Context) (*ui.BackupList, error) { return backupList(ctx, g) },
 			PickJob: func(ctx context.Context, id string) (*ui.Job, error) {
 				if stamp, ok := strings.CutPrefix(id, legacyIDPrefix); ok {
@@ -221,7 +221,7 @@ func wizardConfig(g *globals) ui.Config {
 				})(ctx)
 			}},
 		{Key: "init", Title: "Discover an inventory (init)",
-			Help: "log in to one TheHive node and draft hotsnap.yaml",
+			Help: "log in to one node (TheHive, EclecticIQ, Alien4Cloud) and draft hotsnap.yaml",
 			Init: func(ctx context.Context, req ui.InitRequest, progress func(string)) (*ui.InitResult, error) {
 				return initFromWizard(ctx, g, req, progress)
 			}},
@@ -263,14 +263,34 @@ func backupFacts(m *repo.Manifest, store repo.Store) *ui.BackupFacts {
 		f.Components = append(f.Components, ui.Component{Name: "cassandra", Size: cass, Duration: took("stream"), Detail: fmt.Sprintf("%d nodes, %d SSTable files", len(m.Cassandra), files)})
 	}
 	if e := m.Elasticsearch; e != nil {
-		f.Components = append(f.Components, ui.Component{Name: "elasticsearch", Size: e.SizeBytes, Duration: took("elasticsearch"), Detail: fmt.Sprintf("snapshot %s, %s", e.State, strings.Join(e.Indices, ", "))})
+		idx := strings.Join(e.Indices, ", ")
+		if len(e.Indices) > 4 {
+			idx = fmt.Sprintf("%d indices (%s, …)", len(e.Indices), strings.Join(e.Indices[:3], ", "))
+		}
+		f.Components = append(f.Components, ui.Component{Name: "elasticsearch", Size: e.SizeBytes, Duration: took("elasticsearch"), Detail: fmt.Sprintf("snapshot %s, %s", e.State, idx)})
 	}
 	if att := m.Files; att != nil {
-		if att.Provider == repo.ProviderS3 {
+		switch {
+		case att.Provider == repo.ProviderS3:
 			f.Components = append(f.Components, ui.Component{Name: "attachments", Size: objSize(att), Duration: took("files"), Detail: fmt.Sprintf("%d S3 objects from %s", len(att.Objects), att.Bucket)})
-		} else {
+		case strings.HasSuffix(att.Archive, "/"+repo.DataArchive):
+			f.Components = append(f.Components, ui.Component{Name: "data directory", Size: att.Size, Duration: took("data"), Detail: fmt.Sprintf("%d files from %s:%s", len(att.Entries), att.Node, att.Path)})
+		default:
 			f.Components = append(f.Components, ui.Component{Name: "attachments", Size: att.Size, Duration: took("files"), Detail: fmt.Sprintf("%d entries from %s:%s", len(att.Entries), att.Node, att.Path)})
 		}
+	}
+	if len(m.Configs) > 0 {
+		var size int64
+		var files int
+		var nodes []string
+		for _, c := range m.Configs {
+			size, files, nodes = size+c.Size, files+len(c.Entries), append(nodes, c.Node)
+		}
+		f.Components = append(f.Components, ui.Component{Name: "configuration", Size: size, Detail: fmt.Sprintf("%d files from %s", files, strings.Join(nodes, ", "))})
+	}
+	if d := took("quiesced"); m.Quiesce != "" && d > 0 {
+		// How long the application did not serve: the backup's cost to it.
+		f.Components = append(f.Components, ui.Component{Name: m.Platform, Duration: d, Detail: fmt.Sprintf("%s for %s", m.Quiesce, d.Round(time.Millisecond))})
 	}
 	return f
 }

@@ -125,14 +125,14 @@ func TestE2EInitEclecticIQ(t *testing.T) {
 	}
 }
 
-// TestE2EInitAlien4Cloud drafts the inventory of an Alien4Cloud lab. The
-// lab writes no config.yml, so the documented alien4cloud.dir is found on
-// disk; without it and without a terminal, init names the flag.
+// TestE2EInitAlien4Cloud drafts the inventory of an Alien4Cloud lab from
+// spray's alien4cloud-config.yml (directories.alien, server.port, the
+// remote Elasticsearch on localhost) with the admin password's reference.
 func TestE2EInitAlien4Cloud(t *testing.T) {
 	l := platformLab(t, lab.PlatformAlien4Cloud, "hsa4", 17)
-	out := initAndCompare(t, l, config.PlatformAlien4Cloud)
-	if !strings.Contains(out, "using the documented alien4cloud.dir /opt/alien4cloud/data") {
-		t.Errorf("init output does not say where the data directory came from:\n%s", out)
+	out := initAndCompare(t, l, config.PlatformAlien4Cloud, "--alien4cloud-password", "file:"+l.SecretPath(lab.SecretA4CAdmin))
+	if !strings.Contains(out, "reading "+config.DefaultA4CConfig) {
+		t.Errorf("init output does not say which configuration it read:\n%s", out)
 	}
 	// An index that is not there cannot be picked: the flag wins, unchecked;
 	// a wrong platform fails naming what is missing.

@@ -53,3 +53,17 @@ func TestSessionSecretsCoverEveryKind(t *testing.T) {
 		t.Errorf("secrets %q: want exactly %d", got, len(want)+1)
 	}
 }
+
+// TestSessionMasksTheAlien4CloudPassword: the admin password of an
+// Alien4Cloud inventory is resolved by the session and masked.
+func TestSessionMasksTheAlien4CloudPassword(t *testing.T) {
+	t.Setenv("A4C_ADMIN_PASSWORD", "a4c-pw-8")
+	s, err := openSession(&globals{inventory: "testdata/inventory/alien4cloud.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.pool.Close()
+	if s.env.Alien4CloudPassword != "a4c-pw-8" || !slices.Contains(s.secrets(), "a4c-pw-8") {
+		t.Errorf("password %q, secrets %q", s.env.Alien4CloudPassword, s.secrets())
+	}
+}

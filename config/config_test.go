@@ -144,8 +144,13 @@ func TestLoadAlien4CloudDefaults(t *testing.T) {
 		t.Errorf("absent sections must stay nil: %+v %+v", inv.Cassandra, inv.Storage)
 	}
 	e := inv.Elasticsearch
-	if e.Index != "alien4cloud" || e.AuditIndex != "" || e.Repository != "a4c_repository" || e.URL != DefaultESURL {
+	if e.Index != "" || e.AuditIndex != "" || e.Repository != "a4c_repository" || e.URL != DefaultESURL {
 		t.Errorf("es = %+v", e)
+	}
+	a := inv.Alien4Cloud
+	if a == nil || a.URL != DefaultA4CURL || a.Username != "admin" || a.Password.String() != "env:A4C_ADMIN_PASSWORD" ||
+		a.Config != DefaultA4CConfig || a.Service != "a4c" || a.DataDir != "" || len(a.ExtraFiles) != 1 {
+		t.Errorf("alien4cloud = %+v", a)
 	}
 	if inv.SSH.User != "" || inv.EffectiveUser(inv.Nodes[0]) != "" {
 		t.Errorf("user must stay empty to let ssh_config decide, got %q", inv.SSH.User)
@@ -184,7 +189,17 @@ func TestBadInventories(t *testing.T) {
 		{"bad-syntax.yaml", []wantErr{{4, 10, "YAML syntax error: mapping value is not allowed"}}},
 		{"bad-empty.yaml", []wantErr{{1, 1, "the inventory is empty"}}},
 		{"bad-duplicate-key.yaml", []wantErr{{5, 1, `duplicate key "cluster" (first defined at line 4, column 1)`}}},
-		{"bad-multidoc.yaml", []wantErr{{7, 1, "only one YAML document"}}},
+		{"bad-multidoc.yaml", []wantErr{{9, 1, "only one YAML document"}}},
+		{"bad-alien4cloud.yaml", []wantErr{
+			{7, 3, "nodes: platform alien4cloud needs a node with role alien4cloud"},
+			{9, 10, "elasticsearch.index: is not used for platform alien4cloud"},
+			{10, 1, "alien4cloud.password: is required for platform alien4cloud"},
+			{11, 8, "alien4cloud.url:"},
+			{12, 12, `alien4cloud.service: "a4c; reboot" is not a systemd unit name`},
+			{13, 11, "alien4cloud.config:"},
+			{14, 35, "alien4cloud.extra_files[1]:"},
+			{15, 3, `alien4cloud.maintenance: unknown key "maintenance"`},
+		}},
 		{"bad-unknown-key.yaml", []wantErr{
 			{9, 5, "nodes[1]: host is required"},
 			{10, 5, `nodes[1].hots: unknown key "hots" (did you mean "host"?)`},
@@ -359,8 +374,9 @@ func TestParseCases(t *testing.T) {
 		line int
 	}{
 		{"valid base", base, "", 0},
-		{"flow node", "version: 1\nplatform: alien4cloud\ncluster: a\nnodes: [{name: n, host: h, roles: [alien4cloud]}]\n", "", 0},
+		{"flow node", "version: 1\nplatform: alien4cloud\ncluster: a\nnodes: [{name: n, host: h, roles: [alien4cloud]}]\nelasticsearch: {url: \"http://127.0.0.1:9200\"}\nalien4cloud: {password: prompt}\n", "", 0},
 		{"byte order mark", "\xef\xbb\xbf" + base, "", 0},
+		{"alien4cloud section elsewhere", base + "alien4cloud:\n  service: a4c\n", "alien4cloud: is only used with platform alien4cloud (this inventory is eclecticiq)", 8},
 		{"float port", base + "ssh:\n  port: 22.0\n", "ssh.port: must be a whole number between 1 and 65535, not a decimal number", 9},
 		{"crlf line endings", strings.ReplaceAll(base, "\n", "\r\n"), "", 0},
 		{"numeric node name", strings.Replace(base, "name: n1", "name: 1", 1), "", 0},

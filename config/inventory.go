@@ -117,6 +117,7 @@ type Inventory struct {
 	Cassandra     *Cassandra     // nil when the section is absent
 	Elasticsearch *Elasticsearch // nil when the section is absent
 	Storage       *Storage       // nil when the section is absent
+	Alien4Cloud   *Alien4Cloud   // nil when the section is absent
 	Repository    Repository
 	StateDir      string // yaml state_dir; "" means the tool's default
 }
@@ -331,6 +332,9 @@ func (inv *Inventory) applyDefaults() {
 				e.Repository = DefaultOtherESRepository
 			}
 		}
+	}
+	if a := inv.Alien4Cloud; a != nil {
+		a.applyDefaults()
 	}
 	if inv.Repository.URL == "" {
 		inv.Repository.URL = DefaultRepositoryURL

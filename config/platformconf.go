@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,9 +27,11 @@ const (
 // elasticsearch.yml (seed 003), in the order init tries them.
 var EclecticIQElasticsearchYMLPaths = []string{"/etc/eclecticiq-elasticsearch/elasticsearch.yml", "/etc/elasticsearch/elasticsearch.yml"}
 
-// Alien4CloudConfigPaths are where init looks for Alien4Cloud's
-// backup/restore tool config.yml and A4C's own alien4cloud-config.yml.
+// Alien4CloudConfigPaths are where init looks for A4C's own
+// alien4cloud-config.yml (alien4cloud-spray's first) and the backup/restore
+// tool's config.yml, in this order.
 var Alien4CloudConfigPaths = []string{
+	DefaultA4CConfig,
 	"/opt/alien4cloud/backup-restore-tool/config/config.yml",
 	"/opt/alien4cloud/alien4cloud-backup-restore-tools/config/config.yml",
 	"/opt/alien4cloud/config/config.yml",
@@ -220,12 +223,33 @@ type Alien4CloudConf struct {
 	// BackupFilesDir is backup.files_dir.
 	BackupFilesDir string
 	// DataDir is alien4cloud.dir (directories.alien): the uploaded files.
+	// A relative directories.alien ("runtime", the distribution's) is
+	// resolved against the installation folder, the process's working
+	// directory: the folder that holds config/.
 	DataDir string
+	// Own says the file is Alien4Cloud's own alien4cloud-config.yml (it
+	// has directories.* or elasticSearch.* keys), not the tool's config.yml.
+	Own bool
+	// Embedded says Elasticsearch runs inside Alien4Cloud's JVM: an
+	// alien4cloud-config.yml whose elasticSearch.client and
+	// transportClient are not both true (ElasticSearchClient then starts
+	// an in-JVM node, "not suitable for production").
+	Embedded bool
+	// Port is server.port (8088 when absent), SSL whether
+	// server.ssl.key-store is set (the REST API is then https).
+	Port int
+	SSL  bool
+	// Keystore is server.ssl.key-store, when set.
+	Keystore string
 }
 
+// a4cDefaultPort is Alien4Cloud's server.port when the file sets none.
+const a4cDefaultPort = 8088
+
 // ReadAlien4CloudConf parses config.yml of Alien4Cloud's backup tool (or
-// alien4cloud-config.yml). A file naming neither the data directory nor
-// an Elasticsearch setting is an error: it is not such a file.
+// alien4cloud-config.yml, file being its path on the node). A file naming
+// neither the data directory nor an Elasticsearch setting is an error: it
+// is not such a file.
 func ReadAlien4CloudConf(file string, data []byte) (*Alien4CloudConf, error) {
 	m, err := flattenYAML(file, data)
 	if err != nil {
@@ -236,16 +260,48 @@ func ReadAlien4CloudConf(file string, data []byte) (*Alien4CloudConf, error) {
 		ESAddresses:    list(m, "elasticsearch.addresses", "elasticSearch.hosts"),
 		BackupFilesDir: first(m, "backup.files_dir"),
 		DataDir:        first(m, "alien4cloud.dir", "directories.alien"),
+		Port:           a4cDefaultPort,
+		Keystore:       first(m, "server.ssl.key-store"),
+	}
+	for k := range m {
+		if strings.HasPrefix(k, "elasticSearch.") || strings.HasPrefix(k, "directories.") {
+			c.Own = true
+		}
 	}
 	if c.DataDir == "" && c.ESClusterName == "" && len(c.ESAddresses) == 0 {
 		return nil, &Error{File: file, Line: 1, Col: 1, Msg: "neither alien4cloud.dir nor elasticsearch.cluster_name/addresses: not an Alien4Cloud config.yml"}
 	}
 	for _, k := range []string{"alien4cloud.dir", "directories.alien", "backup.files_dir"} {
-		if e, ok := m[k]; ok && len(e.values) > 0 && e.values[0] != "" && !strings.HasPrefix(e.values[0], "/") && !strings.HasPrefix(e.values[0], "~") {
+		e, ok := m[k]
+		if !ok || len(e.values) == 0 || e.values[0] == "" || strings.HasPrefix(e.values[0], "/") || strings.HasPrefix(e.values[0], "~") {
+			continue
+		}
+		if k != "directories.alien" || !strings.HasPrefix(file, "/") {
 			return nil, &Error{File: file, Line: e.line, Col: e.col, Msg: fmt.Sprintf("%s: %q is not an absolute path", k, e.values[0])}
 		}
+		// Alien4Cloud resolves it against its working directory, the
+		// folder above config/ (the unit's WorkingDirectory).
+		c.DataDir = path.Join(path.Dir(path.Dir(file)), e.values[0])
 	}
+	if c.Own {
+		c.Embedded = !(isTrue(first(m, "elasticSearch.client")) && isTrue(first(m, "elasticSearch.transportClient")))
+	}
+	if p := first(m, "server.port"); p != "" {
+		n, perr := strconv.Atoi(p)
+		if perr != nil || n < 1 || n > 65535 {
+			e := m["server.port"]
+			return nil, &Error{File: file, Line: e.line, Col: e.col, Msg: fmt.Sprintf("server.port: %q is not a port number", p)}
+		}
+		c.Port = n
+	}
+	c.SSL = c.Keystore != ""
 	return c, nil
+}
+
+// isTrue reads a YAML boolean as Spring Boot binds one.
+func isTrue(s string) bool {
+	b, err := strconv.ParseBool(strings.ToLower(s))
+	return err == nil && b
 }
 
 // EclecticIQConf is what hotsnap needs from EclecticIQ's

@@ -163,14 +163,18 @@ func TestReadAlien4CloudConf(t *testing.T) {
 		want Alien4CloudConf
 	}{
 		{"a4c-config.yml", Alien4CloudConf{ESClusterName: "alien4cloud", ESAddresses: []string{"localhost:9300", "129.185.67.26:9300"},
-			BackupFilesDir: "/opt/alien4cloud/backups/files", DataDir: "/opt/alien4cloud/data"}},
+			BackupFilesDir: "/opt/alien4cloud/backups/files", DataDir: "/opt/alien4cloud/data", Port: 8088}},
 		{"a4c-alien4cloud-config.yml", Alien4CloudConf{ESClusterName: "escluster", ESAddresses: []string{"129.185.67.112:9300"},
-			DataDir: "/var/lib/alien4cloud"}},
+			DataDir: "/var/lib/alien4cloud", Own: true, Port: 8088}},
+		// The distribution's: directories.alien relative to the folder
+		// above config/, client/transportClient false (embedded), SSL.
+		{"a4c-spray-relative.yml", Alien4CloudConf{ESClusterName: "escluster", DataDir: "/opt/a4c/alien4cloud/runtime", Own: true, Embedded: true,
+			Port: 8443, SSL: true, Keystore: "/opt/a4c/alien4cloud/config/ssl/server-keystore.jks"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			name, data := readSample(t, tt.file)
-			got, err := ReadAlien4CloudConf(name, data)
+			_, data := readSample(t, tt.file)
+			got, err := ReadAlien4CloudConf("/opt/a4c/alien4cloud/config/"+tt.file, data)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -119,6 +119,12 @@ func normalized(in *Inventory) *Inventory {
 		}
 		inv.Storage = &s
 	}
+	if in.Alien4Cloud != nil {
+		a := *in.Alien4Cloud
+		a.Password = promptLabel(a.Password, "alien4cloud.password")
+		a.ExtraFiles = nilIfEmpty(a.ExtraFiles)
+		inv.Alien4Cloud = &a
+	}
 	inv.applyDefaults()
 	return &inv
 }
@@ -312,6 +318,7 @@ func render(inv *Inventory) []byte {
 			w.secret(2, "secret_key", b.SecretKey, "")
 		}
 	}
+	w.alien4cloud(inv.Alien4Cloud)
 	w.blank()
 	w.line(0, "repository:", "")
 	w.str(1, "url", inv.Repository.URL, "a local directory, ssh://host/path or s3://bucket/prefix")

@@ -241,7 +241,7 @@ func TestLabAlien4CloudService(t *testing.T) {
 	}
 
 	inv, err := config.Load(l.InventoryPath())
-	if err != nil || inv.Elasticsearch.Repository != Alien4CloudESRepository || inv.Nodes[0].Paths[config.PathAlien4CloudData] != Alien4CloudDataDir {
+	if err != nil || inv.Elasticsearch.Repository != Alien4CloudESRepository || inv.Alien4Cloud == nil || inv.Alien4Cloud.Config != Alien4CloudConfPath {
 		t.Errorf("inventory: %+v %v", inv, err)
 	}
 	if st, body := c.es(http.MethodGet, "/_snapshot/"+Alien4CloudESRepository, ""); st != 200 || !strings.Contains(body, "/mnt/backup/elasticsearch") {

@@ -127,8 +127,6 @@ func renderInventory(s invSpec) string {
 			p("      platform_conf: %s", EclecticIQConfDir)
 		case s.Platform == PlatformAlien4Cloud && i == 1:
 			p("    roles: [alien4cloud, elasticsearch]")
-			p("    paths:")
-			p("      alien4cloud_data: %s", Alien4CloudDataDir)
 		case s.Platform != PlatformTheHive:
 			p("    roles: [elasticsearch]")
 		case i == 1 && s.Storage != StorageS3:
@@ -156,7 +154,7 @@ func renderInventory(s invSpec) string {
 	case PlatformEclecticIQ:
 		p("  index: %s", EclecticIQIndex)
 	case PlatformAlien4Cloud:
-		p("  index: %s", Alien4CloudIndex)
+		// Its per-class indices are discovered on the cluster.
 	default:
 		p("  index: %s", ESIndex)
 		p("  audit_index: %s", ESAuditIndex)
@@ -188,6 +186,16 @@ func renderInventory(s invSpec) string {
 			p("  path: /opt/thp/thehive/files")
 			p("  owner: thehive:thehive")
 		}
+		p("")
+	}
+	if s.Platform == PlatformAlien4Cloud {
+		// directories.alien is read from alien4cloud-config.yml.
+		p("alien4cloud:")
+		p("  url: http://127.0.0.1:%d", Alien4CloudPort)
+		p("  username: %s", Alien4CloudAdminUser)
+		p("  password: %s", yq("file:"+secretPath(stateDir, SecretA4CAdmin)))
+		p("  config: %s", Alien4CloudConfPath)
+		p("  service: %s", Alien4CloudUnit)
 		p("")
 	}
 	p("repository:")

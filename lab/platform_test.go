@@ -385,7 +385,7 @@ func TestLabAlien4Cloud(t *testing.T) {
 	if err != nil {
 		t.Fatalf("config.Load: %v", err)
 	}
-	if inv.Platform != config.PlatformAlien4Cloud || inv.Cassandra != nil || inv.Nodes[0].Paths[config.PathAlien4CloudData] != Alien4CloudDataDir {
+	if inv.Platform != config.PlatformAlien4Cloud || inv.Cassandra != nil || inv.Alien4Cloud == nil || inv.Alien4Cloud.Config != Alien4CloudConfPath {
 		t.Errorf("inventory: %+v", inv)
 	}
 	downAndCheck(t, ctx, l, o)
@@ -456,11 +456,12 @@ func TestRenderInventoryPlatforms(t *testing.T) {
 			}},
 		{invSpec{Name: "c", StateDir: "/s", Subnet: 13, Nodes: 1, Platform: PlatformAlien4Cloud, Auth: true},
 			func(t *testing.T, inv *config.Inventory) {
-				if inv.Platform != "alien4cloud" || inv.Elasticsearch.Index != Alien4CloudIndex || inv.Elasticsearch.Username != ESUser {
+				if inv.Platform != "alien4cloud" || inv.Elasticsearch.Index != "" || inv.Elasticsearch.Username != ESUser {
 					t.Errorf("es: %+v", inv.Elasticsearch)
 				}
-				if inv.Nodes[0].Paths[config.PathAlien4CloudData] != Alien4CloudDataDir {
-					t.Errorf("node1 paths: %v", inv.Nodes[0].Paths)
+				a := inv.Alien4Cloud
+				if a == nil || a.Password.String() != "file:/s/secrets/"+SecretA4CAdmin || a.URL != "http://127.0.0.1:8088" || a.Service != Alien4CloudUnit || !inv.Nodes[0].HasRole(config.RoleAlien4Cloud) {
+					t.Errorf("alien4cloud: %+v, node1 %+v", a, inv.Nodes[0])
 				}
 			}},
 	}

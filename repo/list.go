@@ -14,6 +14,8 @@ import (
 type Summary struct {
 	// ID is the backup's directory name.
 	ID string
+	// Label is the manifest's label (backup --name), "" without one.
+	Label string
 	// Started is the manifest's start time; for an incomplete backup, the
 	// time in its ID, else its oldest file's modification time.
 	Started time.Time
@@ -62,7 +64,7 @@ func List(ctx context.Context, s Store) ([]Summary, error) {
 		if rest == ManifestFile {
 			a.hasMani = true
 		}
-		if top, _, _ := strings.Cut(rest, "/"); top == CassandraDir || top == "elasticsearch" || top == "files" {
+		if top, _, _ := strings.Cut(rest, "/"); top == CassandraDir || top == "elasticsearch" || top == "files" || top == ConfigDir {
 			a.comps[top] = true
 		}
 	}
@@ -91,14 +93,14 @@ func List(ctx context.Context, s Store) ([]Summary, error) {
 			}
 		}
 		if m != nil {
-			sum.Complete, sum.Started, sum.Components = true, m.Started, m.Components()
+			sum.Complete, sum.Started, sum.Components, sum.Label = true, m.Started, m.Components(), m.Label
 		} else {
 			if t, ok := idTime(id); ok {
 				sum.Started = t
 			} else {
 				sum.Started = a.oldest
 			}
-			for _, c := range []string{CassandraDir, "elasticsearch", "files"} {
+			for _, c := range []string{CassandraDir, "elasticsearch", "files", ConfigDir} {
 				if a.comps[c] {
 					sum.Components = append(sum.Components, c)
 				}
@@ -163,4 +165,29 @@ func Select(sums []Summary, keepLast int, olderThan time.Duration, now time.Time
 	}
 	sort.SliceStable(remove, func(i, j int) bool { return remove[i].Started.Before(remove[j].Started) })
 	return remove
+}
+
+// LastThroughput is the ID and throughput (bytes per second, from its
+// manifest: bytes stored over the time from the snapshots to the manifest)
+// of the newest complete backup in store; "" and 0 when there is none.
+func LastThroughput(ctx context.Context, store Store) (string, float64, error) {
+	sums, err := List(ctx, store)
+	if err != nil {
+		return "", 0, err
+	}
+	for _, s := range sums { // newest first
+		if !s.Complete {
+			continue
+		}
+		m, err := ReadManifest(ctx, store, s.ID)
+		if err != nil {
+			return "", 0, err
+		}
+		d := m.Finished.Sub(m.Started).Seconds()
+		if d <= 0 || m.Size() <= 0 {
+			return "", 0, nil
+		}
+		return m.ID, float64(m.Size()) / d, nil
+	}
+	return "", 0, nil
 }

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/hotsnap/hotsnap/config"
 )
@@ -25,10 +26,15 @@ const ManifestFormat = 2
 
 // Paths inside a backup directory.
 const (
-	ManifestFile    = "manifest.json"
-	SchemaFile      = "schema.cql"
-	ESSnapshotFile  = "elasticsearch/snapshot.json"
-	FilesArchive    = "files/attachments.tar"
+	ManifestFile   = "manifest.json"
+	SchemaFile     = "schema.cql"
+	ESSnapshotFile = "elasticsearch/snapshot.json"
+	FilesArchive   = "files/attachments.tar"
+	// DataArchive is an application's data directory (Alien4Cloud's
+	// directories.alien), ConfigDir the folder of each node's archive of
+	// configuration files (ConfigArchivePath).
+	DataArchive     = "files/data.tar"
+	ConfigDir       = "config"
 	FilesS3Dir      = "files/s3"
 	CassandraDir    = "cassandra"
 	maxManifestSize = 256 << 20
@@ -41,6 +47,9 @@ type Manifest struct {
 	// ID is the backup ID, also the Cassandra snapshot tag and ES
 	// snapshot name.
 	ID string `json:"id"`
+	// Label is the operator's name for the backup (backup --name), shown
+	// by list; the ID stays the backup's unique name.
+	Label string `json:"label,omitempty"`
 	// Platform is the platform backed up (e.g. "thehive").
 	Platform string `json:"platform"`
 	// Cluster is the cluster's name from the inventory.
@@ -62,8 +71,16 @@ type Manifest struct {
 	Cassandra []NodeArchive `json:"cassandra,omitempty"`
 	// Elasticsearch is the ES snapshot, nil when not backed up.
 	Elasticsearch *ESSnapshot `json:"elasticsearch,omitempty"`
-	// Files is the attachments store, nil when not backed up.
+	// Files is the attachments store (or the application's data
+	// directory), nil when not backed up.
 	Files *FileStore `json:"files,omitempty"`
+	// Configs are the configuration files saved from each node, one
+	// archive per node (paths relative to /), nil when none were.
+	Configs []FileStore `json:"configs,omitempty"`
+	// Quiesce says how the application was kept from writing while the
+	// backup was taken ("maintenance mode", "service stopped"), "" when
+	// it ran as usual (a hot backup).
+	Quiesce string `json:"quiesce,omitempty"`
 	// Timings maps a step to its duration in seconds.
 	Timings map[string]float64 `json:"timings,omitempty"`
 	// SkewMS is the spread of the snapshot start times, in milliseconds.
@@ -143,6 +160,9 @@ type ESSnapshot struct {
 	Location string `json:"location,omitempty"`
 	// Version is the ES (or OpenSearch) version that took it.
 	Version string `json:"version,omitempty"`
+	// Docs is each index's document count when the snapshot started, for
+	// a restore to compare with (nil when not counted).
+	Docs map[string]int64 `json:"docs,omitempty"`
 }
 
 // Shards counts a snapshot's shards.
@@ -194,11 +214,15 @@ func TableArchivePath(id, node, keyspace, table, tableID string) string {
 	return id + "/" + CassandraDir + "/" + node + "/" + keyspace + "/" + table + "-" + tableID + ".tar"
 }
 
+// ConfigArchivePath returns where node's configuration files live in
+// backup id: <ID>/config/<node>.tar.
+func ConfigArchivePath(id, node string) string { return id + "/" + ConfigDir + "/" + node + ".tar" }
+
 // ObjectPath returns where an S3 attachment object lives in backup id.
 func ObjectPath(id, key string) string { return id + "/" + FilesS3Dir + "/" + key }
 
 // Components lists what the backup holds: "cassandra", "elasticsearch",
-// "files".
+// "files", "config".
 func (m *Manifest) Components() []string {
 	var c []string
 	if len(m.Cassandra) > 0 {
@@ -209,6 +233,9 @@ func (m *Manifest) Components() []string {
 	}
 	if m.Files != nil {
 		c = append(c, "files")
+	}
+	if len(m.Configs) > 0 {
+		c = append(c, ConfigDir)
 	}
 	return c
 }
@@ -221,6 +248,9 @@ func (m *Manifest) Size() int64 {
 		for _, o := range m.Files.Objects {
 			n += o.Size
 		}
+	}
+	for _, c := range m.Configs {
+		n += c.Size
 	}
 	return n
 }
@@ -261,6 +291,23 @@ func idTime(id string) (time.Time, bool) {
 func CheckID(id string) error {
 	if err := config.ValidSnapshotTag(id); err != nil {
 		return fmt.Errorf("backup ID: %w", err)
+	}
+	return nil
+}
+
+// maxLabel bounds a backup's label.
+const maxLabel = 128
+
+// CheckLabel reports whether s can label a backup (backup --name): at most
+// 128 characters, printable, no line breaks; "" is no label.
+func CheckLabel(s string) error {
+	if len(s) > maxLabel {
+		return fmt.Errorf("label is %d bytes long: at most %d", len(s), maxLabel)
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return fmt.Errorf("label %q holds a character that is not printable", s)
+		}
 	}
 	return nil
 }
@@ -394,6 +441,14 @@ func (m *Manifest) CheckNames() error {
 		if err := config.ValidSnapshotTag(e.Snapshot); err != nil && e.Snapshot != "" {
 			return fmt.Errorf("elasticsearch snapshot: %w", err)
 		}
+	}
+	for _, c := range m.Configs {
+		if err := check("node", c.Node, false); err != nil {
+			return err
+		}
+	}
+	if err := CheckLabel(m.Label); err != nil {
+		return err
 	}
 	for _, n := range m.Cassandra {
 		if err := check("node", n.Node, false); err != nil {

@@ -562,3 +562,42 @@ func FuzzParseManifest(f *testing.F) {
 		}
 	})
 }
+
+// TestConfigsAndLabel: the configuration archives are verified like the
+// others and counted as a component; the label travels to list and is
+// checked.
+func TestConfigsAndLabel(t *testing.T) {
+	ctx := context.Background()
+	s, dir := localStoreT(t)
+	started := time.Date(2026, 11, 22, 21, 30, 0, 0, time.UTC)
+	id := NewID(started)
+	m := makeBackup(t, s, id, started)
+	data := makeTar(t, map[string][]byte{"etc/elasticsearch/elasticsearch.yml": []byte("path.repo: [/mnt/backup]\n")}, []string{"etc/elasticsearch/elasticsearch.yml"})
+	p := ConfigArchivePath(id, "node2")
+	ix := storeArchive(t, s, p, data)
+	m.Configs = []FileStore{{Provider: ProviderLocalFS, Path: "/", Node: "node2", Archive: p, Size: ix.Size, Digest: ix.Digest, Entries: ix.Files}}
+	m.Label = "before the 3.8 upgrade"
+	if err := WriteManifest(ctx, s, m); err != nil {
+		t.Fatal(err)
+	}
+	sums, err := List(ctx, s)
+	if err != nil || len(sums) != 1 || sums[0].Label != m.Label || !strings.Contains(strings.Join(sums[0].Components, ","), ConfigDir) {
+		t.Fatalf("List = %+v, %v", sums, err)
+	}
+	if probs, err := Verify(ctx, s, id, nil); err != nil || len(probs) != 0 {
+		t.Fatalf("Verify(clean) = %v, %v", probs, err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, p))
+	b[512+3] ^= 0x01 // in elasticsearch.yml's content
+	if err := os.WriteFile(filepath.Join(dir, p), b, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if probs, err := Verify(ctx, s, id, nil); err != nil || !strings.Contains(fmt.Sprint(probs), p+":etc/elasticsearch/elasticsearch.yml: SHA-256 mismatch") {
+		t.Errorf("Verify(flipped config byte) = %v, %v", probs, err)
+	}
+	for _, bad := range []string{"two\nlines", strings.Repeat("x", 200)} {
+		if CheckLabel(bad) == nil {
+			t.Errorf("CheckLabel(%q) accepted", bad)
+		}
+	}
+}

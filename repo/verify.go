@@ -97,6 +97,9 @@ func VerifySkipping(ctx context.Context, s Store, id string, skip func(path stri
 			want = append(want, expected{path: ObjectPath(id, o.Key), size: o.Size, sha: o.SHA256})
 		}
 	}
+	for _, c := range m.Configs {
+		want = append(want, expected{path: c.Archive, size: c.Size, sha: c.SHA256, digest: c.Digest, files: c.Entries, isTar: true})
+	}
 	if m.Schema != "" {
 		want = append(want, expected{path: id + "/" + SchemaFile, size: int64(len(m.Schema)), schema: m.Schema})
 	}

@@ -57,6 +57,9 @@ const (
 	// documented scripts (restore PATH); the platform implements
 	// Documented.
 	DocumentedBackups Option = "restore PATH"
+	// StopService stops the application for the backup instead of
+	// keeping it running in maintenance mode (backup --stop-service).
+	StopService Option = "--stop-service"
 )
 
 // Require refuses, as a Refusal the operator fixes, an option p does not
@@ -75,6 +78,12 @@ type BackupRequest struct {
 	Tool  string     // "hotsnap VERSION", recorded in the manifest
 	// OneNode copies one node's replica (option OneNode).
 	OneNode bool
+	// StopService stops the application while the backup is taken
+	// (option StopService).
+	StopService bool
+	// Label is the operator's name for the backup (backup --name),
+	// recorded in the manifest.
+	Label string
 	// Prior is the run this one takes again under the same ID (resume).
 	Prior *steps.PriorRun
 }

@@ -24,6 +24,8 @@ type Env struct {
 	ESPassword        string
 	S3AccessKey       string
 	S3SecretKey       string
+	// Alien4CloudPassword is alien4cloud.password (the admin's).
+	Alien4CloudPassword string
 	// Now is the local clock (tests may fix it).
 	Now func() time.Time
 	// OpenRepo, when set, opens the backup repository (repository.url) for

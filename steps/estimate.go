@@ -138,3 +138,31 @@ func (e *Estimate) TimeText() string {
 // NoEarlierBackup is what the plan says instead of a time when the
 // repository holds no complete backup to take a throughput from.
 const NoEarlierBackup = "no earlier backup to estimate time from"
+
+// Report says the estimate on rc: what will be copied and how long it
+// should take, and a warning check for each part it could not measure.
+func (e *Estimate) Report(rc *RunContext) {
+	rc.Output("", e.Text())
+	rc.Output("", "time: "+e.TimeText())
+	for _, p := range e.Problems {
+		rc.Check(CheckResult{Check: "estimate", Status: CheckWarn, Evidence: p,
+			Remedy: "the backup can still run; its progress has no total for what was not measured"})
+	}
+}
+
+// Measure runs every part at once and returns what they could not
+// measure, sorted: each part fills its own share of an estimate and
+// returns its problems.
+func Measure(parts ...func() []string) []string {
+	problems := make([][]string, len(parts))
+	Parallel(parts, func(i int, part func() []string) error { //nolint:errcheck // kept per part in problems
+		problems[i] = part()
+		return nil
+	})
+	var out []string
+	for _, p := range problems {
+		out = append(out, p...)
+	}
+	slices.Sort(out)
+	return out
+}

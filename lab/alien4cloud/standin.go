@@ -38,6 +38,12 @@ func Main(args []string) int {
 	return run(context.Background(), args, os.Stdout, os.Stderr)
 }
 
+// Run is Main until ctx ends, writing to stdout and stderr: tests of the
+// REST clients run the stand-in in-process with it.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return run(ctx, args, stdout, stderr)
+}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/hotsnap/hotsnap/lab"
 )
@@ -40,8 +41,12 @@ const (
 // installed name.
 func A4CScript(name string) ([]byte, error) { return readScript(a4cScripts, name) }
 
-// A4CConf renders the settings file for an Alien4Cloud lab.
-func A4CConf(l *lab.Lab) (string, error) {
+// A4CConf renders the settings file for an Alien4Cloud lab, with
+// backup.files_dir A4CFilesDir.
+func A4CConf(l *lab.Lab) (string, error) { return a4cConf(l, A4CFilesDir) }
+
+// a4cConf renders the settings file with backup.files_dir filesDir.
+func a4cConf(l *lab.Lab, filesDir string) (string, error) {
 	if len(l.Nodes) == 0 {
 		return "", fmt.Errorf("baseline: lab %s has no nodes", l.Name)
 	}
@@ -49,7 +54,7 @@ func A4CConf(l *lab.Lab) (string, error) {
 	set := func(k, v string) { fmt.Fprintf(&b, "%s=%s\n", k, shQuote(v)) }
 	fmt.Fprintf(&b, "# Settings of the hotsnap Alien4Cloud baseline scripts for lab %s (written by baseline.InstallA4C).\n", l.Name)
 	set("ALIEN_DIR", lab.Alien4CloudDataDir)
-	set("FILES_DIR", A4CFilesDir)
+	set("FILES_DIR", filesDir)
 	set("ES_URL", "http://localhost:9200")
 	set("ES_BACKUP_DIR", A4CESBackupDir)
 	set("A4C_UNIT", lab.Alien4CloudUnit)
@@ -67,9 +72,17 @@ func A4CConf(l *lab.Lab) (string, error) {
 // InstallA4C writes the Alien4Cloud scripts (0755) and their settings file
 // (0600) into l.BinPath(), so that node1 runs them as A4CBackupPath and
 // A4CRestorePath.
-func InstallA4C(l *lab.Lab) error {
-	conf, err := A4CConf(l)
+func InstallA4C(l *lab.Lab) error { return InstallA4CFilesDir(l, A4CFilesDir) }
+
+// InstallA4CFilesDir is InstallA4C with backup.files_dir filesDir (the
+// bench puts it on the backup host's share, off the node, as hotsnap's
+// repository is).
+func InstallA4CFilesDir(l *lab.Lab, filesDir string) error {
+	conf, err := a4cConf(l, filesDir)
 	if err != nil {
+		return err
+	}
+	if err := a4cSnapshotFolder(l); err != nil {
 		return err
 	}
 	return install(l, a4cScripts, []installFile{{src: A4CBackupName, name: A4CBackupName, mode: 0o755},
@@ -105,6 +118,29 @@ func install(l *lab.Lab, fsys embed.FS, files []installFile) error {
 		if err := writeAtomic(filepath.Join(l.BinPath(), f.name), data, f.mode); err != nil {
 			return fmt.Errorf("baseline: install %s in lab %s: %w", f.name, l.Name, err)
 		}
+	}
+	return nil
+}
+
+// a4cSnapshotFolder makes A4CESBackupDir on the share as the page's setup
+// does ("sudo -u elasticsearch mkdir -p …/backups"): owned by the user
+// Elasticsearch writes as, the owner of the lab's own repository folder.
+func a4cSnapshotFolder(l *lab.Lab) error {
+	share := l.SharedBackupPath()
+	fi, err := os.Stat(filepath.Join(share, "elasticsearch"))
+	if err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fmt.Errorf("baseline: no owner for %s", fi.Name())
+	}
+	dir := filepath.Join(share, strings.TrimPrefix(A4CESBackupDir, "/mnt/backup/"))
+	if err := os.MkdirAll(dir, 0o770); err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	if err := os.Chown(dir, int(st.Uid), int(st.Gid)); err != nil {
+		return fmt.Errorf("baseline: %w", err)
 	}
 	return nil
 }

@@ -210,6 +210,8 @@ type state struct {
 	NextFault      *fault               `json:"next_snapshot_fault,omitempty"`
 	Serial         bool                 `json:"serial_snapshots,omitempty"`
 	RecoveryRate   int64                `json:"recovery_rate,omitempty"` // overrides Options.RecoveryRate for new restores
+	SnapshotRate   int64                `json:"snapshot_rate,omitempty"` // overrides Options.SnapshotRate for new snapshots
+	Verify         []*verifyReq         `json:"verify_requests,omitempty"`
 	nowMs          int64
 }
 
@@ -426,12 +428,16 @@ func (c *Cluster) RegisterNode(name string) error {
 // Tick advances time-driven work (snapshot uploads, recoveries) and refreshes
 // node's liveness; daemons call it periodically.
 func (c *Cluster) Tick(node string) error {
-	return c.update(func(st *state) error {
+	err := c.update(func(st *state) error {
 		if node != "" {
 			c.touchNode(st, node)
 		}
 		return nil
 	})
+	if err != nil || node == "" {
+		return err
+	}
+	return c.answerVerifications(node)
 }
 
 // ---- admin hooks ----
@@ -519,6 +525,13 @@ func (c *Cluster) SetSerialSnapshots(on bool) error {
 // can act while a restore is recovering.
 func (c *Cluster) SetRecoveryRate(rate int64) error {
 	return c.update(func(st *state) error { st.RecoveryRate = rate; return nil })
+}
+
+// SetSnapshotRate makes the snapshots started from now on copy at rate
+// bytes per second (0: the rate the cluster was started with), so a test
+// can act while a snapshot runs.
+func (c *Cluster) SetSnapshotRate(rate int64) error {
+	return c.update(func(st *state) error { st.SnapshotRate = rate; return nil })
 }
 
 // IndexInfo is a summary of one index, for tests and lab checks.

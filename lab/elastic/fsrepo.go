@@ -84,6 +84,15 @@ type running struct {
 	IncludeGlobal bool           `json:"include_global_state"`
 	Metadata      map[string]any `json:"metadata,omitempty"`
 	Fault         *fault         `json:"fault,omitempty"`
+	Rate          int64          `json:"rate,omitempty"` // bytes per second (0: Options.SnapshotRate)
+}
+
+// snapshotRate is the bytes per second snapshot rs copies at.
+func (c *Cluster) snapshotRate(rs *running) int64 {
+	if rs.Rate > 0 {
+		return rs.Rate
+	}
+	return c.opts.SnapshotRate
 }
 
 // snapInfo is what snap-<uuid>.dat holds.
@@ -555,7 +564,7 @@ func (c *Cluster) advance(st *state) {
 // uploadDue writes the blobs whose turn has come and reports whether the
 // snapshot has uploaded everything.
 func (c *Cluster) uploadDue(st *state, repo *repoMeta, rs *running) bool {
-	processed := rs.processedBytes(st.nowMs, c.opts.SnapshotRate)
+	processed := rs.processedBytes(st.nowMs, c.snapshotRate(rs))
 	var cum int64
 	for _, si := range rs.Indices {
 		for i := range si.Files {

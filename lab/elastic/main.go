@@ -26,7 +26,7 @@ const usage = `usage:
   es-standin seed  --state DIR --index NAME --docs N --bytes SIZE
   es-standin fault --state DIR [--health green|yellow|red|auto]
              [--fail-next-snapshot FAILED|PARTIAL [--reason TEXT]] [--serial-snapshots true|false]
-             [--recovery-rate SIZE|auto]
+             [--recovery-rate SIZE|auto] [--snapshot-rate SIZE|auto]
 `
 
 // Main runs the es-standin command with args (without the program name) and
@@ -182,6 +182,7 @@ func runFault(args []string, stderr io.Writer) int {
 	reason := fs.String("reason", "", "")
 	serial := fs.String("serial-snapshots", "", "")
 	recovery := fs.String("recovery-rate", "", "")
+	snapshot := fs.String("snapshot-rate", "", "")
 	if err := fs.Parse(args); err != nil || *stateDir == "" {
 		fmt.Fprintf(stderr, "es-standin fault: --state is required\n%s", usage)
 		return 2
@@ -227,6 +228,19 @@ func runFault(args []string, stderr io.Writer) int {
 			}
 		}
 		if err := c.SetRecoveryRate(rate); err != nil {
+			fmt.Fprintf(stderr, "es-standin fault: %v\n", err)
+			return 1
+		}
+	}
+	if *snapshot != "" {
+		var rate int64
+		if *snapshot != "auto" {
+			if rate, err = parseSize(*snapshot); err != nil || rate <= 0 {
+				fmt.Fprintf(stderr, "es-standin fault: bad --snapshot-rate %q (a size per second such as 100KB, or auto)\n", *snapshot)
+				return 2
+			}
+		}
+		if err := c.SetSnapshotRate(rate); err != nil {
 			fmt.Fprintf(stderr, "es-standin fault: %v\n", err)
 			return 1
 		}

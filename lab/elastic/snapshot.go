@@ -133,6 +133,15 @@ func (s *server) putRepo(rc *reqCtx) {
 			rc.fail(e)
 			return
 		}
+		others, failed, err := s.c.verifyOnNodes(s.node, name, abs)
+		if err != nil {
+			rc.fail(err)
+			return
+		}
+		if len(failed) > 0 {
+			rc.fail(errVerifyNodes(name, abs, others, failed))
+			return
+		}
 	}
 	err := s.c.update(func(st *state) error {
 		uuid := ""
@@ -212,6 +221,16 @@ func (s *server) verifyRepo(rc *reqCtx) {
 		rc.fail(e)
 		return
 	}
+	// Every other node writes into it from its own mounts too.
+	others, failed, err := s.c.verifyOnNodes(s.node, name, loc)
+	if err != nil {
+		rc.fail(err)
+		return
+	}
+	if len(failed) > 0 {
+		rc.fail(errVerifyNodes(name, loc, others, failed))
+		return
+	}
 	rc.json(http.StatusOK, obj{{"nodes", nodes}})
 }
 
@@ -281,6 +300,7 @@ func (s *server) createSnapshot(rc *reqCtx) {
 			rs.Fault = st.NextFault
 			st.NextFault = nil
 		}
+		rs.Rate = st.SnapshotRate
 		st.Running = append(st.Running, rs)
 		return nil
 	})
@@ -615,7 +635,7 @@ func shardsStats(init, started, done, failed, total int) obj {
 
 // runningStatus renders _status for an in-progress snapshot.
 func (s *server) runningStatus(st *state, rs *running) obj {
-	processed := rs.processedBytes(st.nowMs, s.c.opts.SnapshotRate)
+	processed := rs.processedBytes(st.nowMs, s.c.snapshotRate(rs))
 	node := s.c.localNodeFor(st)
 	var cum int64
 	var top statCounts

@@ -358,6 +358,16 @@ func TestSystemctlShowMainPID(t *testing.T) {
 	if code := SystemctlMain([]string{"show", "-p", "ActiveState", "thehive"}, &out, &errb); code != 0 || out.String() != "ActiveState=inactive\n" {
 		t.Fatalf("ActiveState: exit %d, %q", code, out.String())
 	}
+	// An installed unit's user, working directory and unit file.
+	if err := WriteUnit(dir, Unit{Name: "a4c", ExecStart: []string{"/bin/true"}, User: "a4c", WorkingDirectory: "/opt/a4c/alien4cloud",
+		FragmentPath: "/etc/systemd/system/a4c.service"}); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if code := SystemctlMain([]string{"show", "-p", "User", "-p", "WorkingDirectory", "-p", "FragmentPath", "a4c"}, &out, &errb); code != 0 ||
+		out.String() != "User=a4c\nWorkingDirectory=/opt/a4c/alien4cloud\nFragmentPath=/etc/systemd/system/a4c.service\n" {
+		t.Fatalf("User, WorkingDirectory, FragmentPath: exit %d, %q %q", code, out.String(), errb.String())
+	}
 }
 
 // A stop whose supervisor was killed from outside is recorded as the

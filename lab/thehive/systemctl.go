@@ -601,12 +601,15 @@ func waitStopped(u Unit, p paths, pid int, start uint64, sup int, sig syscall.Si
 }
 
 // show prints unit properties as `systemctl show -p NAME [--value]` does;
-// MainPID, ActiveState and SubState are supported. An unknown unit shows
-// MainPID=0 and ActiveState=inactive, like systemd.
+// MainPID, ActiveState, SubState, User, WorkingDirectory and FragmentPath
+// are supported. An unknown unit shows MainPID=0, ActiveState=inactive and
+// empty strings, like systemd.
 func (c *systemctl) show(units, props []string, valueOnly bool) int {
 	for _, arg := range units {
 		var st unitState
+		var unit Unit
 		if u, notFound, err := c.loadUnit(arg); !notFound {
+			unit = u
 			if err != nil {
 				fmt.Fprintf(c.stderr, "Failed to get properties: %v\n", err)
 				return exitFailure
@@ -618,7 +621,11 @@ func (c *systemctl) show(units, props []string, valueOnly bool) int {
 		} else {
 			st.Active, st.Sub = stateInactive, "dead"
 		}
-		values := map[string]string{"MainPID": strconv.Itoa(st.MainPID), "ActiveState": st.Active, "SubState": st.Sub}
+		values := map[string]string{"MainPID": strconv.Itoa(st.MainPID), "ActiveState": st.Active, "SubState": st.Sub,
+			"User": unit.User, "WorkingDirectory": unit.WorkingDirectory, "FragmentPath": unit.FragmentPath}
+		if unit.Name != "" && unit.FragmentPath == "" {
+			values["FragmentPath"] = "/usr/lib/systemd/system/" + unit.Name + ".service"
+		}
 		if len(props) == 0 {
 			props = []string{"MainPID", "ActiveState", "SubState"}
 		}

@@ -1,12 +1,11 @@
-// Package alien4cloud will hold Alien4Cloud's runbooks (issue 13). Today it
-// holds what `hotsnap init` reads on an Alien4Cloud node: its config.yml and
-// the default data directory. The platform has no runbook yet, so the
-// registry does not list it.
 package alien4cloud
 
 import (
 	"context"
 	"fmt"
+	"net"
+	"path"
+	"strconv"
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/steps"
@@ -29,4 +28,28 @@ func ReadConf(ctx context.Context, ex steps.Executor, node, file string) (*confi
 		return nil, fmt.Errorf("%s: %w", node, err)
 	}
 	return c, nil
+}
+
+// Section drafts the inventory's alien4cloud section for `hotsnap init`
+// from the configuration file read on the node (file; c nil when none was
+// found): Alien4Cloud's own alien4cloud-config.yml gives the REST port
+// and scheme and becomes alien4cloud.config, and its directories.alien
+// needs no override; the tool's config.yml (or nothing) leaves spray's
+// defaults and makes dataDir the override. password is the reference the
+// admin's password is read from.
+func Section(file string, c *config.Alien4CloudConf, dataDir string, password config.Secret) *config.Alien4Cloud {
+	a := &config.Alien4Cloud{URL: config.DefaultA4CURL, Username: config.DefaultA4CUser, Password: password,
+		Config: config.DefaultA4CConfig, Service: config.DefaultA4CService}
+	own := c != nil && c.Own
+	if own {
+		scheme := "http"
+		if c.SSL {
+			scheme = "https"
+		}
+		a.Config, a.URL = file, scheme+"://"+net.JoinHostPort("127.0.0.1", strconv.Itoa(c.Port))
+	}
+	if dataDir != "" && (!own || path.Clean(c.DataDir) != path.Clean(dataDir)) {
+		a.DataDir = dataDir
+	}
+	return a
 }

@@ -27,6 +27,7 @@ import (
 type BackupRun struct {
 	Store repo.Store
 	ID    string
+	Label string // backup --name, recorded in the manifest
 	Tool  string // hotsnap version, recorded in the manifest
 	// Resume says this run takes again a backup an earlier run left
 	// unfinished, under the same ID: the snapshots that run may have left
@@ -70,7 +71,7 @@ func (b *BackupRun) timing(name string, d time.Duration) {
 // cleared, and the manifest written last.
 func Backup(env *steps.Env, b *BackupRun) steps.Runbook {
 	inv := env.Inv
-	b.manifest = repo.Manifest{Format: repo.ManifestFormat, ID: b.ID, Platform: inv.Platform, Cluster: inv.Cluster, Tool: b.Tool,
+	b.manifest = repo.Manifest{Format: repo.ManifestFormat, ID: b.ID, Label: b.Label, Platform: inv.Platform, Cluster: inv.Cluster, Tool: b.Tool,
 		Versions: map[string]string{}}
 	b.started = map[string]time.Time{}
 	rb := steps.Runbook{Name: "backup", Cluster: inv.Cluster}
@@ -196,12 +197,7 @@ func measureStep(env *steps.Env, b *BackupRun) steps.Step {
 			b.mu.Lock()
 			b.est = est
 			b.mu.Unlock()
-			rc.Output("", est.Text())
-			rc.Output("", "time: "+est.TimeText())
-			for _, p := range est.Problems {
-				rc.Check(steps.CheckResult{Check: "estimate", Status: steps.CheckWarn, Evidence: p,
-					Remedy: "the backup can still run; its progress has no total for what was not measured"})
-			}
+			est.Report(rc)
 			// A repository too small for the estimate stops the backup here,
 			// not hours into the copy.
 			if sp, ok := b.Store.(repo.Spacer); ok {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/hotsnap/hotsnap/config"
@@ -76,7 +75,7 @@ func estimateBackup(ctx context.Context, rc *steps.RunContext, env *steps.Env, b
 	}
 	if b.Store != nil {
 		parts = append(parts, func() []string {
-			id, rate, err := lastThroughput(ctx, b.Store)
+			id, rate, err := repo.LastThroughput(ctx, b.Store)
 			if err != nil {
 				return []string{fmt.Sprintf("repository: cannot read the earlier backups: %v", err)}
 			}
@@ -84,15 +83,7 @@ func estimateBackup(ctx context.Context, rc *steps.RunContext, env *steps.Env, b
 			return nil
 		})
 	}
-	problems := make([][]string, len(parts))
-	steps.Parallel(parts, func(i int, part func() []string) error { //nolint:errcheck // kept per part in problems
-		problems[i] = part()
-		return nil
-	})
-	for _, p := range problems {
-		est.Problems = append(est.Problems, p...)
-	}
-	sort.Strings(est.Problems)
+	est.Problems = steps.Measure(parts...)
 	for _, p := range []*steps.EstimatePart{cass, att} {
 		if p != nil {
 			est.Parts = append(est.Parts, *p)
@@ -124,29 +115,4 @@ func attachmentsSize(ctx context.Context, rc *steps.RunContext, env *steps.Env) 
 		return 0, "", err
 	}
 	return size, n + ":" + p, nil
-}
-
-// lastThroughput is the ID and throughput (bytes per second, from its
-// manifest: bytes stored over the time from the snapshots to the manifest)
-// of the newest complete backup in store; "" and 0 when there is none.
-func lastThroughput(ctx context.Context, store repo.Store) (string, float64, error) {
-	sums, err := repo.List(ctx, store)
-	if err != nil {
-		return "", 0, err
-	}
-	for _, s := range sums { // newest first
-		if !s.Complete {
-			continue
-		}
-		m, err := repo.ReadManifest(ctx, store, s.ID)
-		if err != nil {
-			return "", 0, err
-		}
-		d := m.Finished.Sub(m.Started).Seconds()
-		if d <= 0 || m.Size() <= 0 {
-			return "", 0, nil
-		}
-		return m.ID, float64(m.Size()) / d, nil
-	}
-	return "", 0, nil
 }

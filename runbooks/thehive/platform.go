@@ -30,7 +30,7 @@ func (Platform) Preflight(env *steps.Env) steps.Runbook { return Preflight(env) 
 // Backup prepares the backup runbook (Backup); a backup taken again under
 // the same ID (req.Prior) first clears what the earlier run left.
 func (Platform) Backup(env *steps.Env, req runbooks.BackupRequest) (runbooks.Backup, error) {
-	b := &BackupRun{Store: req.Store, ID: req.ID, Tool: req.Tool, OneNode: req.OneNode, Resume: req.Prior != nil}
+	b := &BackupRun{Store: req.Store, ID: req.ID, Label: req.Label, Tool: req.Tool, OneNode: req.OneNode, Resume: req.Prior != nil}
 	rb := Backup(env, b)
 	rb.Resume = req.Prior
 	return &backup{env: env, b: b, rb: rb}, nil

@@ -41,8 +41,7 @@ func repositoryStep(env *steps.Env) steps.Step {
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			store, closeStore, err := env.OpenRepo(ctx)
 			if err != nil {
-				rc.Check(steps.CheckResult{Check: "repository space", Node: "repository", Status: steps.CheckFail, Evidence: err.Error(),
-					Remedy: "set repository.url in the inventory to a directory, ssh://host/path or s3://bucket/prefix that this machine can reach"})
+				rc.Check(host.RepositoryUnreachable(err))
 				return nil
 			}
 			defer closeStore()

@@ -118,7 +118,15 @@ func Check(env *steps.Env, o CheckOptions) steps.Step {
 			case err != nil:
 				rc.Check(steps.CheckResult{Check: "es repository verify", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
 			case resp.Status != 200:
-				rc.Check(errorCheck("es repository verify", n, resp, "every ES node must mount the shared folder at the same path, writable by elasticsearch (chown elasticsearch:elasticsearch, chmod 770)"))
+				r := errorCheck("es repository verify", n, resp, "every ES node must mount the shared folder at the same path, writable by elasticsearch (chown elasticsearch:elasticsearch, chmod 770)")
+				if e, perr := parse.ParseESError(resp.Body); perr == nil {
+					if bad := parse.UnverifiedNodes(e); len(bad) > 0 {
+						// Elasticsearch names the nodes that cannot write it.
+						r.Evidence = fmt.Sprintf("%s cannot write the repository %s: %s", strings.Join(bad, ", "), loc, r.Evidence)
+						r.Remedy = fmt.Sprintf("on %s: mount the shared folder at %s as on the other nodes (not an sshfs mount of another user), writable by the elasticsearch user (chown elasticsearch:elasticsearch, chmod 770), then verify again", strings.Join(bad, ", "), loc)
+					}
+				}
+				rc.Check(r)
 			default:
 				rc.Check(steps.CheckResult{Check: "es repository verify", Node: n, Status: steps.CheckPass, Evidence: "every node can write to the repository"})
 			}

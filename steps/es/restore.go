@@ -14,7 +14,21 @@ import (
 )
 
 // DeleteIndices deletes each index; one that does not exist is no error.
+// Several go in one request (DELETE /a,b,c: explicit names, never a
+// wildcard); when one of them is missing Elasticsearch deletes none, and
+// each is then deleted alone.
 func DeleteIndices(ctx context.Context, cl *remote.ESClient, indices []string) error {
+	if len(indices) > 1 {
+		r, err := cl.Do(ctx, http.MethodDelete, "/"+strings.Join(indices, ","), nil)
+		switch {
+		case err != nil:
+			return err
+		case r.Status == http.StatusOK:
+			return nil
+		case r.Status != http.StatusNotFound:
+			return HTTPError("delete indices "+strings.Join(indices, ","), r)
+		}
+	}
 	for _, i := range indices {
 		if _, err := del(ctx, cl, "/"+i, "delete index "+i); err != nil {
 			return err
@@ -82,6 +96,29 @@ func Count(ctx context.Context, cl *remote.ESClient, index string) (int64, error
 		return 0, fmt.Errorf("count %s: %w", index, err)
 	}
 	return n, nil
+}
+
+// Counts returns each index's documents (GET /index/_count), a few
+// indices at a time.
+func Counts(ctx context.Context, cl *remote.ESClient, indices []string) (map[string]int64, error) {
+	const parallel = 8
+	counts := make([]int64, len(indices))
+	sem := make(chan struct{}, parallel)
+	err := steps.Parallel(indices, func(i int, ix string) error {
+		sem <- struct{}{}
+		defer func() { <-sem }()
+		n, err := Count(ctx, cl, ix)
+		counts[i] = n
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]int64, len(indices))
+	for i, ix := range indices {
+		out[ix] = counts[i]
+	}
+	return out, nil
 }
 
 // CancelRestore cancels a restore still recovering the way Elasticsearch

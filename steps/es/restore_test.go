@@ -1,6 +1,10 @@
 package es
 
-import "testing"
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+)
 
 func TestVersionLess(t *testing.T) {
 	for _, c := range []struct {
@@ -10,5 +14,21 @@ func TestVersionLess(t *testing.T) {
 		if got := versionLess(c.a, c.b); got != c.less {
 			t.Errorf("versionLess(%s, %s) = %v", c.a, c.b, got)
 		}
+	}
+}
+
+// TestFailureSummary: a hundred shards failed for one reason read as one
+// line with the count; distinct reasons each once.
+func TestFailureSummary(t *testing.T) {
+	var rs []json.RawMessage
+	for i := range 100 {
+		rs = append(rs, json.RawMessage(fmt.Sprintf(`{"index":"csar","index_uuid":"csar","shard_id":%d,"reason":"disk of node2 is full","status":"INTERNAL_SERVER_ERROR"}`, i)))
+	}
+	rs = append(rs, json.RawMessage(`{"index":"user","shard_id":0,"reason":"node left"}`))
+	if got, want := failureSummary(rs), "disk of node2 is full (100 shards, csar[0] first); node left (user[0])"; got != want {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+	if got := failureSummary(nil); got != "no reason given" {
+		t.Errorf("no failures: %q", got)
 	}
 }

@@ -67,10 +67,7 @@ func FollowSnapshot(ctx context.Context, cl *remote.ESClient, repository, name s
 			}
 			return true, nil
 		case "FAILED", "PARTIAL", "INCOMPATIBLE":
-			reason := string(joinRaw(s.Failures))
-			if reason == "" {
-				reason = "no reason given"
-			}
+			reason := failureSummary(s.Failures)
 			return false, fmt.Errorf("elasticsearch snapshot %s ended %s: %s", name, s.State, reason)
 		}
 		return false, nil
@@ -81,12 +78,55 @@ func FollowSnapshot(ctx context.Context, cl *remote.ESClient, repository, name s
 	return &s, nil
 }
 
-func joinRaw(rs []json.RawMessage) []byte {
-	var parts []string
-	for _, r := range rs {
-		parts = append(parts, string(r))
+// failureSummary says why shards failed: each distinct reason once, with
+// how many shards it took and the first of them (a snapshot of sixty
+// indices can list a hundred failures for one full disk).
+func failureSummary(rs []json.RawMessage) string {
+	type reason struct {
+		text, first string
+		n           int
 	}
-	return []byte(strings.Join(parts, "; "))
+	var rsns []*reason
+	for _, r := range rs {
+		var f struct {
+			Index  string `json:"index"`
+			Shard  *int   `json:"shard_id"`
+			Reason string `json:"reason"`
+		}
+		text := string(r)
+		if err := json.Unmarshal(r, &f); err == nil && f.Reason != "" {
+			text = f.Reason
+		}
+		i := slices.IndexFunc(rsns, func(x *reason) bool { return x.text == text })
+		if i < 0 {
+			where := f.Index
+			if f.Shard != nil {
+				where = fmt.Sprintf("%s[%d]", f.Index, *f.Shard)
+			}
+			rsns = append(rsns, &reason{text: text, first: where})
+			i = len(rsns) - 1
+		}
+		rsns[i].n++
+	}
+	if len(rsns) == 0 {
+		return "no reason given"
+	}
+	var parts []string
+	for i, r := range rsns {
+		if i == 3 {
+			parts = append(parts, fmt.Sprintf("and %d other reasons", len(rsns)-3))
+			break
+		}
+		switch {
+		case r.n > 1:
+			parts = append(parts, fmt.Sprintf("%s (%d shards, %s first)", r.text, r.n, r.first))
+		case r.first != "":
+			parts = append(parts, fmt.Sprintf("%s (%s)", r.text, r.first))
+		default:
+			parts = append(parts, r.text)
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // DeleteSnapshot deletes snapshot name of repository; one already gone is

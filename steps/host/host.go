@@ -271,3 +271,10 @@ func Hostname(ctx context.Context, ex steps.Executor, node string) (string, erro
 	}
 	return f[0], nil
 }
+
+// RepositoryUnreachable is the check of a backup repository that could not
+// be opened.
+func RepositoryUnreachable(err error) steps.CheckResult {
+	return steps.CheckResult{Check: "repository space", Node: "repository", Status: steps.CheckFail, Evidence: err.Error(),
+		Remedy: "set repository.url in the inventory to a directory, ssh://host/path or s3://bucket/prefix that this machine can reach"}
+}

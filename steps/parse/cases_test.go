@@ -2,6 +2,7 @@ package parse
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -490,5 +491,25 @@ func countCheck(want int64) func(*testing.T, string) {
 			t.Fatal(err)
 		}
 		eq(t, "count", n, want)
+	}
+}
+
+// TestUnverifiedNodes: the node a failed verification names, from the
+// captured 2016 body; the master's own failure names none.
+func TestUnverifiedNodes(t *testing.T) {
+	for _, tt := range []struct {
+		file string
+		want []string
+	}{
+		{"es-repository-verification-exception-not-accessible-500.json", []string{"logserver-es-02"}},
+		{"es8-repository-verification-exception-500.json", nil},
+	} {
+		e, err := ParseESError([]byte(loadSample(t, "elasticsearch/"+tt.file)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := UnverifiedNodes(e); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: %v, want %v", tt.file, got, tt.want)
+		}
 	}
 }

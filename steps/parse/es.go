@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -919,4 +920,26 @@ func ParseCatPrimaryStore(body []byte) (map[string]int64, error) {
 		out[*idx] = n
 	}
 	return out, nil
+}
+
+// notAccessibleRE finds each node a repository_verification_exception
+// says cannot write the repository: "... is not accessible on the node
+// [{NAME}{ID}...".
+var notAccessibleRE = regexp.MustCompile(`is not accessible on the node \[\{([^}]+)\}`)
+
+// UnverifiedNodes returns the names of the nodes a failed repository
+// verification names as unable to write the repository (none when it is
+// the master that failed, "path is not accessible on master node", or
+// another error).
+func UnverifiedNodes(e *ESError) []string {
+	if e == nil {
+		return nil
+	}
+	var out []string
+	for _, m := range notAccessibleRE.FindAllStringSubmatch(e.Reason, -1) {
+		if !slices.Contains(out, m[1]) {
+			out = append(out, m[1])
+		}
+	}
+	return out
 }
