@@ -576,6 +576,7 @@ func (d *decoder) inventory(body ast.Node) *Inventory {
 		{"cassandra", func(p string, v ast.Node) { inv.Cassandra = d.cassandra(p, v) }},
 		{"elasticsearch", func(p string, v ast.Node) { inv.Elasticsearch = d.elasticsearch(p, v) }},
 		{"storage", func(p string, v ast.Node) { inv.Storage = d.storage(p, v) }},
+		{"eclecticiq", func(p string, v ast.Node) { inv.EclecticIQ = d.eclecticiq(p, v) }},
 		{"repository", func(p string, v ast.Node) {
 			d.mapping(p, v, []field{
 				{"url", func(p string, v ast.Node) { inv.Repository.URL, _ = d.checked(p, v, validRepositoryURL) }},
@@ -584,7 +585,7 @@ func (d *decoder) inventory(body ast.Node) *Inventory {
 		{"state_dir", func(p string, v ast.Node) { inv.StateDir, _ = d.checked(p, v, validLocalPath) }},
 	})
 	// Sections written as "cassandra:" with no value are present, with defaults.
-	for _, sec := range []string{"cassandra", "elasticsearch", "storage"} {
+	for _, sec := range []string{"cassandra", "elasticsearch", "storage", "eclecticiq"} {
 		if _, present := d.keyAt[sec]; !present {
 			continue
 		}
@@ -595,6 +596,8 @@ func (d *decoder) inventory(body ast.Node) *Inventory {
 			inv.Elasticsearch = &Elasticsearch{}
 		case sec == "storage" && inv.Storage == nil:
 			inv.Storage = &Storage{}
+		case sec == "eclecticiq" && inv.EclecticIQ == nil:
+			inv.EclecticIQ = &EclecticIQ{Redis: EIQRedis{DB: -1}}
 		}
 	}
 	return inv
@@ -839,6 +842,8 @@ func (d *decoder) validate(inv *Inventory) {
 	if inv.Platform != "" && inv.Platform != PlatformTheHive && inv.Elasticsearch != nil && !d.has["elasticsearch.index"] {
 		d.errorf(keyPos("elasticsearch"), "elasticsearch.index: is required for platform %s (the index to snapshot)", inv.Platform)
 	}
+
+	d.validateEclecticIQ(inv, pick, keyPos)
 
 	// Storage.
 	if s := inv.Storage; s != nil {

@@ -117,6 +117,7 @@ type Inventory struct {
 	Cassandra     *Cassandra     // nil when the section is absent
 	Elasticsearch *Elasticsearch // nil when the section is absent
 	Storage       *Storage       // nil when the section is absent
+	EclecticIQ    *EclecticIQ    // platform eclecticiq: always set (defaults)
 	Repository    Repository
 	StateDir      string // yaml state_dir; "" means the tool's default
 }
@@ -335,4 +336,5 @@ func (inv *Inventory) applyDefaults() {
 	if inv.Repository.URL == "" {
 		inv.Repository.URL = DefaultRepositoryURL
 	}
+	inv.applyEclecticIQDefaults()
 }

@@ -119,6 +119,11 @@ func normalized(in *Inventory) *Inventory {
 		}
 		inv.Storage = &s
 	}
+	if in.EclecticIQ != nil {
+		e := *in.EclecticIQ
+		e.Redis.Password = promptLabel(e.Redis.Password, "eclecticiq.redis.password")
+		inv.EclecticIQ = &e
+	}
 	inv.applyDefaults()
 	return &inv
 }
@@ -312,6 +317,7 @@ func render(inv *Inventory) []byte {
 			w.secret(2, "secret_key", b.SecretKey, "")
 		}
 	}
+	renderEclecticIQ(w, inv)
 	w.blank()
 	w.line(0, "repository:", "")
 	w.str(1, "url", inv.Repository.URL, "a local directory, ssh://host/path or s3://bucket/prefix")
