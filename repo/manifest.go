@@ -64,6 +64,14 @@ type Manifest struct {
 	Elasticsearch *ESSnapshot `json:"elasticsearch,omitempty"`
 	// Files is the attachments store, nil when not backed up.
 	Files *FileStore `json:"files,omitempty"`
+	// PostgreSQL, Config and Redis are an EclecticIQ backup's dump, its
+	// configuration archive and its broker (manifest_eiq.go).
+	PostgreSQL *PGBackup    `json:"postgresql,omitempty"`
+	Config     *FileStore   `json:"config,omitempty"`
+	Redis      *RedisBackup `json:"redis,omitempty"`
+	// Hot says the platform ran during the backup (EclecticIQ --hot): its
+	// Elasticsearch snapshot may lag the PostgreSQL dump.
+	Hot bool `json:"hot,omitempty"`
 	// Timings maps a step to its duration in seconds.
 	Timings map[string]float64 `json:"timings,omitempty"`
 	// SkewMS is the spread of the snapshot start times, in milliseconds.
@@ -210,7 +218,7 @@ func (m *Manifest) Components() []string {
 	if m.Files != nil {
 		c = append(c, "files")
 	}
-	return c
+	return append(c, m.eiqComponents()...)
 }
 
 // Size returns the bytes the manifest accounts for in the repository.
@@ -222,7 +230,7 @@ func (m *Manifest) Size() int64 {
 			n += o.Size
 		}
 	}
-	return n
+	return n + m.eiqSize()
 }
 
 // CassandraSize returns the bytes of every table archive and the number of
