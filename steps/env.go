@@ -24,6 +24,8 @@ type Env struct {
 	ESPassword        string
 	S3AccessKey       string
 	S3SecretKey       string
+	// RedisPassword is EclecticIQ's broker password (requirepass).
+	RedisPassword string
 	// Now is the local clock (tests may fix it).
 	Now func() time.Time
 	// OpenRepo, when set, opens the backup repository (repository.url) for
