@@ -74,7 +74,7 @@ func openSessionStore(ctx context.Context, g *globals) (*session, repo.Store, fu
 
 func newBackupCmd(g *globals) *cobra.Command {
 	var f runFlags
-	var oneNode bool
+	var o backupOptions
 	c := &cobra.Command{
 		Use:   "backup",
 		Short: "Take a consistent hot backup of every component into the repository",
@@ -102,27 +102,38 @@ endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
 				return err
 			}
 			defer done()
-			if oneNode {
-				if err := runbooks.Require(s.platform, runbooks.OneNode); err != nil {
-					return usageErr(err)
+			for _, x := range []struct {
+				set bool
+				o   runbooks.Option
+			}{{o.OneNode, runbooks.OneNode}, {o.Hot, runbooks.Hot}, {o.RedisRDB, runbooks.RedisRDB}} {
+				if x.set {
+					if err := runbooks.Require(s.platform, x.o); err != nil {
+						return usageErr(err)
+					}
 				}
 			}
-			return runBackup(cmd, s, store, f, repo.NewID(time.Now()), oneNode, nil)
+			return runBackup(cmd, s, store, f, repo.NewID(time.Now()), o, nil)
 		},
 	}
-	c.Flags().BoolVar(&oneNode, "one-node", false, "copy one node's snapshot only (a platform option: refused by a platform without it); refused unless preflight proves RF = node count and every node UN")
+	c.Flags().BoolVar(&o.Hot, "hot", false, "eclecticiq: back up without stopping the platform (pg_dumpall runs on a live database; the manifest records that Elasticsearch may lag PostgreSQL)")
+	c.Flags().BoolVar(&o.RedisRDB, "redis-rdb", false, "eclecticiq: also copy Redis' RDB (BGSAVE, then the file once LASTSAVE moved)")
+	c.Flags().BoolVar(&o.OneNode, "one-node", false, "copy one node's snapshot only (a platform option: refused by a platform without it); refused unless preflight proves RF = node count and every node UN")
 	addRunFlags(c, &f)
 	return c
 }
 
+// backupOptions are the platform options of a backup (--one-node, --hot,
+// --redis-rdb).
+type backupOptions struct{ OneNode, Hot, RedisRDB bool }
+
 // runBackup takes backup id (again, under the same ID, when prior is the run
 // it continues) and prints the summary.
-func runBackup(cmd *cobra.Command, s *session, store repo.Store, f runFlags, id string, oneNode bool, prior *steps.PriorRun) error {
-	b, err := backupOf(s, store, id, oneNode, prior)
+func runBackup(cmd *cobra.Command, s *session, store repo.Store, f runFlags, id string, o backupOptions, prior *steps.PriorRun) error {
+	b, err := backupOf(s, store, id, o, prior)
 	if err != nil {
 		return err
 	}
-	sum, err := runRunbook(cmd.Context(), s, backupRunbook(s, b, id, oneNode), f, cmd.OutOrStdout())
+	sum, err := runRunbook(cmd.Context(), s, backupRunbook(s, b, id, o), f, cmd.OutOrStdout())
 	if err != nil {
 		if len(sum.Failed()) > 0 && errors.Is(err, runbooks.ErrPreflightFailed) {
 			return &exitError{code: exitPreflight, err: err}
@@ -140,13 +151,15 @@ func runBackup(cmd *cobra.Command, s *session, store repo.Store, f runFlags, id 
 
 // backupOf prepares backup id of the session's platform; prior, when
 // set, is the run it takes again.
-func backupOf(s *session, store repo.Store, id string, oneNode bool, prior *steps.PriorRun) (runbooks.Backup, error) {
-	return s.platform.Backup(s.env, runbooks.BackupRequest{Store: store, ID: id, Tool: "hotsnap " + versionString(), OneNode: oneNode, Prior: prior})
+func backupOf(s *session, store repo.Store, id string, o backupOptions, prior *steps.PriorRun) (runbooks.Backup, error) {
+	return s.platform.Backup(s.env, runbooks.BackupRequest{Store: store, ID: id, Tool: "hotsnap " + versionString(), OneNode: o.OneNode,
+		Hot: o.Hot, RedisRDB: o.RedisRDB, Prior: prior})
 }
 
 // backupRunbook is b's runbook with the parameters resume needs.
-func backupRunbook(s *session, b runbooks.Backup, id string, oneNode bool) steps.Runbook {
-	return withRunParams(b.Runbook(), runParams(s), map[string]string{paramBackup: id, paramOneNode: strconv.FormatBool(oneNode)})
+func backupRunbook(s *session, b runbooks.Backup, id string, o backupOptions) steps.Runbook {
+	return withRunParams(b.Runbook(), runParams(s), map[string]string{paramBackup: id, paramOneNode: strconv.FormatBool(o.OneNode),
+		paramHot: strconv.FormatBool(o.Hot), paramRedisRDB: strconv.FormatBool(o.RedisRDB)})
 }
 
 func printBackupSummary(w io.Writer, m *repo.Manifest, store repo.Store) {

@@ -33,6 +33,8 @@ const (
 	paramManifest   = "manifest_sha256"
 	paramS3Exact    = "s3_exact"
 	paramOneNode    = "one_node"
+	paramHot        = "hot"
+	paramRedisRDB   = "redis_rdb"
 )
 
 // withRunParams is rb recording params (each map in turn) for resume, in
@@ -228,7 +230,8 @@ func resumeBackup(cmd *cobra.Command, s *session, store repo.Store, f runFlags, 
 		return usageErr(fmt.Errorf("backup %s of run %s is complete in %s: nothing to resume", id, prior.RunID, store))
 	}
 	cmd.Printf("resuming run %s: taking backup %s again (every part of a hot backup must come from one moment)\n", prior.RunID, id)
-	return runBackup(cmd, s, store, f, id, prior.Params[paramOneNode] == "true", prior)
+	o := backupOptions{OneNode: prior.Params[paramOneNode] == "true", Hot: prior.Params[paramHot] == "true", RedisRDB: prior.Params[paramRedisRDB] == "true"}
+	return runBackup(cmd, s, store, f, id, o, prior)
 }
 
 // runRestore runs the restore r (continuing prior when set) and prints the

@@ -162,11 +162,11 @@ func wizardConfig(g *globals) ui.Config {
 				}
 				job.Close = closeStore
 				id := repo.NewID(time.Now())
-				b, err := backupOf(s, store, id, false, nil)
+				b, err := backupOf(s, store, id, backupOptions{}, nil)
 				if err != nil {
 					return err
 				}
-				job.Runbook = backupRunbook(s, b, id, false)
+				job.Runbook = backupRunbook(s, b, id, backupOptions{})
 				job.Facts = func() *ui.BackupFacts { return backupFacts(b.Manifest(), store) }
 				job.Estimate = b.Estimate
 				return nil

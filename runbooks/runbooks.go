@@ -57,6 +57,10 @@ const (
 	// documented scripts (restore PATH); the platform implements
 	// Documented.
 	DocumentedBackups Option = "restore PATH"
+	// Hot backs up without stopping the platform (backup --hot).
+	Hot Option = "--hot"
+	// RedisRDB also copies Redis' RDB (backup --redis-rdb).
+	RedisRDB Option = "--redis-rdb"
 )
 
 // Require refuses, as a Refusal the operator fixes, an option p does not
@@ -75,6 +79,9 @@ type BackupRequest struct {
 	Tool  string     // "hotsnap VERSION", recorded in the manifest
 	// OneNode copies one node's replica (option OneNode).
 	OneNode bool
+	// Hot skips the platform's stops (option Hot); RedisRDB copies the
+	// broker's RDB (option RedisRDB).
+	Hot, RedisRDB bool
 	// Prior is the run this one takes again under the same ID (resume).
 	Prior *steps.PriorRun
 }
