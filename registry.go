@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/hotsnap/hotsnap/runbooks"
+	"github.com/hotsnap/hotsnap/runbooks/eclecticiq"
 	"github.com/hotsnap/hotsnap/runbooks/thehive"
 )
 
@@ -9,4 +10,5 @@ import (
 // a package under runbooks/ and one entry here.
 var platforms = runbooks.NewRegistry(
 	thehive.Platform{},
+	eclecticiq.Platform{},
 )

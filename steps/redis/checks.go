@@ -12,7 +12,7 @@ import (
 // (through REDISCLI_AUTH), then the queued work found by type (TYPE before
 // LLEN). server is asked for when the step runs: the database may come
 // from the platform's settings, read by an earlier step.
-func Check(node string, server func() (Server, error)) steps.Step {
+func Check(node string, server func(ctx context.Context, rc *steps.RunContext) (Server, error)) steps.Step {
 	return steps.Step{
 		ID: "redis", Title: "Redis: the Celery broker and its queues", Kind: steps.KindCheck, Component: Component,
 		Why: "The backup drains the Celery queues before it stops the workers; the queues are lists (with kombu's priority lists) and an unacked hash, found by type, in the broker's database (REDIS_URL), not redis-cli's default 0.",
@@ -20,7 +20,7 @@ func Check(node string, server func() (Server, error)) steps.Step {
 			return []steps.PlannedCommand{{Node: node, Cmd: "redis-cli PING (password through REDISCLI_AUTH on stdin); " + CountsCmds}}
 		},
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
-			s, err := server()
+			s, err := server(ctx, rc)
 			if err != nil {
 				rc.Check(steps.CheckResult{Check: "redis", Node: node, Status: steps.CheckFail, Evidence: err.Error(),
 					Remedy: "set eclecticiq.redis.db in the inventory, or fix REDIS_URL in platform_settings.py"})
