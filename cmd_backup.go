@@ -97,11 +97,12 @@ endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
   hotsnap backup --yes --no-tui     # unattended (cron): approve the gate`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, store, done, err := openSessionStore(cmd.Context(), g)
+			s, err := openSession(g)
 			if err != nil {
 				return err
 			}
-			defer done()
+			defer s.pool.Close()
+			// Options are refused before anything is contacted.
 			for _, x := range []struct {
 				set bool
 				o   runbooks.Option
@@ -112,6 +113,11 @@ endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
 					}
 				}
 			}
+			store, closeStore, err := openStore(cmd.Context(), s.inv, g)
+			if err != nil {
+				return err
+			}
+			defer closeStore()
 			return runBackup(cmd, s, store, f, repo.NewID(time.Now()), o, nil)
 		},
 	}
