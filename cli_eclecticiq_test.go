@@ -18,7 +18,7 @@ func TestEclecticIQPlans(t *testing.T) {
 		{[]string{"plan", "preflight"}, []string{`systemctl list-units --all --plain --no-legend --no-pager '\''eclecticiq-*'\''`, "pg_dumpall --version", "REDISCLI_AUTH"}},
 		{[]string{"plan", "backup"}, []string{"systemctl stop eclecticiq-platform-backend-services", `systemctl stop '\''eclecticiq-platform-backend-worker*.service'\''`,
 			"runuser -u postgres -- pg_dumpall -p 5432", "eclecticiq-platform-backend-workers"}},
-		{[]string{"plan", "restore"}, []string{"DROP DATABASE IF EXISTS", "psql -p 5432 -X -q -d postgres -f -", "search upgrade", "systemctl daemon-reload"}},
+		{[]string{"plan", "restore"}, []string{"DROP DATABASE IF EXISTS", "psql -p 5432 -X -q -o /dev/null -d postgres -f -", "search upgrade", "systemctl daemon-reload"}},
 	} {
 		out, code := runCLI(t, append(c.args, "-i", inv)...)
 		if code != 0 {

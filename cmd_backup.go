@@ -172,8 +172,22 @@ func printBackupSummary(w io.Writer, m *repo.Manifest, store repo.Store) {
 	dur := m.Finished.Sub(m.Started)
 	fmt.Fprintf(w, "\n=== ✓ Backup %s complete ===\n", m.ID)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	cass, files := m.CassandraSize()
-	fmt.Fprintf(tw, "  cassandra\t%s\t%d nodes, %d SSTable files\n", steps.HumanBytes(cass), len(m.Cassandra), files)
+	if cass, files := m.CassandraSize(); len(m.Cassandra) > 0 {
+		fmt.Fprintf(tw, "  cassandra\t%s\t%d nodes, %d SSTable files\n", steps.HumanBytes(cass), len(m.Cassandra), files)
+	}
+	if p := m.PostgreSQL; p != nil {
+		fmt.Fprintf(tw, "  postgresql\t%s\tpg_dumpall of PostgreSQL %s on %s: %s\n", steps.HumanBytes(p.Dump.Size), p.Version, p.Node, strings.Join(p.DumpDatabases, ", "))
+	}
+	if c := m.Config; c != nil {
+		fmt.Fprintf(tw, "  configuration\t%s\t%d entries from %s\n", steps.HumanBytes(c.Size), len(c.Entries), c.Node)
+	}
+	if r := m.Redis; r != nil {
+		rdb := ""
+		if r.RDB != nil {
+			rdb = ", RDB " + steps.HumanBytes(r.RDB.Size)
+		}
+		fmt.Fprintf(tw, "  redis\t\t%d tasks queued after the workers stopped (database %d)%s\n", r.Total, r.DB, rdb)
+	}
 	if e := m.Elasticsearch; e != nil {
 		fmt.Fprintf(tw, "  elasticsearch\t%s\tsnapshot %s in %s: %s, %s\n", steps.HumanBytes(e.SizeBytes), e.Snapshot, e.Repository, e.State, strings.Join(e.Indices, ", "))
 	}

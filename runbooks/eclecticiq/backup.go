@@ -255,7 +255,9 @@ func (b *backupRun) drain(ctx context.Context, rc *steps.RunContext, srv redis.S
 		if first < 0 {
 			first = c.Total
 		}
-		rc.Progress(srv.Node, max(first-c.Total, 0), first, "tasks")
+		if first > 0 {
+			rc.Progress(srv.Node, max(first-c.Total, 0), first, "tasks")
+		}
 		if now := strings.Join(c.NonEmpty(), ", "); now != last {
 			last = now
 			if c.Total == 0 {
@@ -361,7 +363,7 @@ func (b *backupRun) drainDecision() steps.Step {
 // deleteGate is the destructive gate before the pipeline lists go.
 func (b *backupRun) deleteGate() steps.Step {
 	return steps.Step{
-		ID: "approve-delete-queues", Title: "Delete the pipeline queues", Kind: steps.KindGate, Component: "redis",
+		ID: "approve-delete-queues", Title: "Approve deleting the pipeline queues", Kind: steps.KindGate, Component: "redis",
 		Gate: &steps.GateRequest{Destructive: true, Happens: "DEL " + strings.Join(PipelineQueues, " "),
 			Loses: "the tasks queued in the platform's ingestion pipeline", Rollback: "none: the data they carried must be ingested again"},
 		Skip: b.unlessDelete,
@@ -502,7 +504,7 @@ func leftoversCmd(runDir string) string {
 
 func (b *backupRun) pidGate() steps.Step {
 	return steps.Step{
-		ID: "approve-pidfiles", Title: "Remove the stale PID files", Kind: steps.KindGate, Component: "platform",
+		ID: "approve-pidfiles", Title: "Approve removing the stale PID files", Kind: steps.KindGate, Component: "platform",
 		Gate: &steps.GateRequest{Happens: "remove the PID files left in " + b.s.eiq.RunDir + " (and stop the process a PID file names that still runs after its unit stopped)"},
 		Skip: func() string {
 			b.mu.Lock()

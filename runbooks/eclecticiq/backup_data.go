@@ -150,7 +150,7 @@ func (b *backupRun) configStep() steps.Step {
 		},
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			start := time.Now()
-			ix, missing, err := c.Archive(ctx, rc, b.store, p, func(n int64) { rc.Progress(s.platform, n, 0, "bytes") })
+			ix, missing, err := c.Archive(ctx, rc, b.store, p, nil)
 			if err != nil {
 				return err
 			}

@@ -327,7 +327,7 @@ func (r *restoreRun) configStep() steps.Step {
 			r.mu.Lock()
 			n := len(r.diffs)
 			r.mu.Unlock()
-			r.add("configuration: %d files put back (%d differed), owners and modes kept", len(m.Config.Entries), n)
+			r.add("configuration: %d entries put back (%d files differed), owners and modes kept", len(m.Config.Entries), n)
 			return nil
 		},
 	}
@@ -622,7 +622,6 @@ func (r *restoreRun) reportStep() steps.Step {
 				}
 				return fmt.Errorf("the restored data differs from the backup: %s", strings.Join(bad, "; "))
 			}
-			r.add("=== ✓ Successful full restore ===")
 			return nil
 		},
 	}

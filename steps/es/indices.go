@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/hotsnap/hotsnap/remote"
@@ -16,7 +15,12 @@ import (
 // hidden and system indices (".…") are left out. None matching is no
 // error.
 func Indices(ctx context.Context, cl *remote.ESClient, patterns []string) ([]parse.CatIndex, error) {
-	p := "/_cat/indices/" + url.PathEscape(strings.Join(patterns, ",")) + "?format=json&h=health,status,index,uuid,pri,rep,docs.count,store.size&bytes=b&expand_wildcards=open,closed"
+	for _, x := range patterns {
+		if x == "" || strings.ContainsAny(x, "/?#%&, ") {
+			return nil, fmt.Errorf("list the indices: %q is not an index name or pattern", x)
+		}
+	}
+	p := "/_cat/indices/" + strings.Join(patterns, ",") + "?format=json&h=health,status,index,uuid,pri,rep,docs.count,store.size&bytes=b&expand_wildcards=open,closed"
 	r, err := cl.Do(ctx, http.MethodGet, p, nil)
 	if err != nil {
 		return nil, err

@@ -44,7 +44,7 @@ func (p Paths) Listed() []string {
 }
 
 // TarCmd writes the tar of the paths to stdout; a missing path is named on
-// stderr (missingMark), not an error.
+// stderr (missingMark), not an error. It is a bash script.
 func (p Paths) TarCmd() string {
 	q := make([]string, 0, len(p.Paths))
 	for _, x := range p.Listed() {
@@ -54,8 +54,10 @@ func (p Paths) TarCmd() string {
 	for _, e := range p.Exclude {
 		ex += " --exclude=" + remote.Quote(strings.TrimPrefix(e, "/"))
 	}
+	// bash builtins only per path (cd -P finds the real parent): no
+	// process per path.
 	return "for p in " + strings.Join(q, " ") + "; do " +
-		`if [ -e "$p" ] || [ -L "$p" ]; then d=$(readlink -f "$(dirname "$p")") && printf '%s\0' "${d#/}/$(basename "$p")"; ` +
+		`if [ -e "$p" ] || [ -L "$p" ]; then cd -P "${p%/*}/" && printf '%s\0' "${PWD#/}/${p##*/}"; cd /; ` +
 		`else printf '` + missingMark + `%s\n' "$p" >&2; fi; done | tar -C / --null` + ex + " -cf - -T -"
 }
 

@@ -224,8 +224,11 @@ func (d *dumpWriter) Write(b []byte) (int, error) {
 func (d *dumpWriter) tail() []byte { return d.last }
 
 // LoadCmd is psql reading a dump on its stdin into database postgres,
-// without ~/.psqlrc, not stopping on errors (they are read afterwards).
-func (c Cluster) LoadCmd() string { return c.As("psql", "-X", "-q", "-d", "postgres", "-f", "-") }
+// without ~/.psqlrc, its query output discarded, not stopping on errors
+// (they are read afterwards).
+func (c Cluster) LoadCmd() string {
+	return c.As("psql", "-X", "-q", "-o", "/dev/null", "-d", "postgres", "-f", "-")
+}
 
 // maxStderr bounds what is kept of psql's stderr while a dump loads.
 const maxStderr = 1 << 20

@@ -36,12 +36,12 @@ func Check(node string, server func(ctx context.Context, rc *steps.RunContext) (
 				rc.Check(steps.CheckResult{Check: "redis queues", Node: node, Status: steps.CheckFail, Evidence: err.Error()})
 				return nil
 			}
-			ev := fmt.Sprintf("PONG; database %d: %d queue keys, %d tasks queued or unacknowledged", s.DB, len(c.Queues), c.Total)
+			ev := fmt.Sprintf("PONG; database %d: %d Celery queues bound, %d keys hold %d tasks queued or unacknowledged", s.DB, c.Bound, len(c.Queues), c.Total)
 			if ne := c.NonEmpty(); len(ne) > 0 {
 				ev += " (" + strings.Join(ne, ", ") + ")"
 			}
 			r := steps.CheckResult{Check: "redis queues", Node: node, Status: steps.CheckPass, Evidence: ev}
-			if len(c.Queues) == 0 {
+			if c.Bound == 0 && len(c.Queues) == 0 {
 				r.Status, r.Remedy = steps.CheckWarn, fmt.Sprintf("no queue key in database %d: is it the broker's (REDIS_URL in platform_settings.py)? A wrong database reads every queue as empty", s.DB)
 			}
 			rc.Check(r)

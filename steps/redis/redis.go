@@ -130,6 +130,9 @@ type Queue struct {
 type Counts struct {
 	Queues []Queue
 	Total  int64
+	// Bound is how many Celery queues kombu declared (its
+	// _kombu.binding.<queue> sets): none suggests another database.
+	Bound int
 }
 
 // NonEmpty lists the keys that hold work, for people, with their counts.
@@ -165,6 +168,12 @@ func (s Server) Count(ctx context.Context, rc *steps.RunContext) (Counts, error)
 	if err != nil || len(keys) == 0 {
 		return Counts{}, err
 	}
+	bound := 0
+	for _, k := range keys {
+		if strings.HasPrefix(k, "_kombu.binding.") {
+			bound++
+		}
+	}
 	cmds := make([]string, len(keys))
 	for i, k := range keys {
 		cmds[i] = "TYPE " + parse.RedisArg(k)
@@ -191,7 +200,7 @@ func (s Server) Count(ctx context.Context, rc *steps.RunContext) (Counts, error)
 		qs = append(qs, Queue{Key: k, Type: t})
 	}
 	if len(qs) == 0 {
-		return Counts{}, nil
+		return Counts{Bound: bound}, nil
 	}
 	ns, err := s.run(ctx, rc, cmds...)
 	if err != nil {
@@ -199,7 +208,7 @@ func (s Server) Count(ctx context.Context, rc *steps.RunContext) (Counts, error)
 		// caller polls again.
 		return Counts{}, err
 	}
-	var c Counts
+	c := Counts{Bound: bound}
 	for i := range qs {
 		n, err := parse.ParseRedisInteger(ns[i])
 		if err != nil {

@@ -24,12 +24,22 @@ type Units struct {
 	Patterns []string
 }
 
+// quoted is the patterns, quoted, a bare name given its ".service"
+// (list-units matches patterns against whole unit names).
 func (u Units) quoted() string {
 	q := make([]string, len(u.Patterns))
 	for i, p := range u.Patterns {
-		q[i] = remote.Quote(p)
+		q[i] = remote.Quote(unitName(p))
 	}
 	return strings.Join(q, " ")
+}
+
+// unitName is p, with ".service" added to a name without a unit type.
+func unitName(p string) string {
+	if strings.ContainsAny(p, "*?[") || strings.Contains(p, ".") {
+		return p
+	}
+	return p + ".service"
 }
 
 // ListCmd lists the units the patterns match, loaded or not running.
@@ -139,10 +149,7 @@ func (u Units) Start(ctx context.Context, rc *steps.RunContext, timeout time.Dur
 			if strings.ContainsAny(p, "*?[") {
 				continue
 			}
-			name := p
-			if !strings.Contains(name, ".") {
-				name += ".service"
-			}
+			name := unitName(p)
 			if !slices.ContainsFunc(us, func(x parse.ListedUnit) bool { return x.Unit == name }) {
 				notActive = append(notActive, name+" not loaded")
 			}
