@@ -90,11 +90,23 @@ Elasticsearch snapshot followed to SUCCESS, the attachments archived with owners
 and modes (or every S3 object copied), the snapshots cleared (also when the run
 fails or is cancelled), and manifest.json written last.
 
+EclecticIQ (seed 003's order): the services stopped and proven stopped, the
+Celery queues drained with live counts (every list of the broker's database, by
+type; past eclecticiq.drain_timeout a choice: stop, the default with --yes, keep
+waiting, or delete the pipeline queues behind a destructive gate), the workers
+stopped (the quoted worker*.service glob), beat's leftovers; then pg_dumpall
+streamed and hashed (its completion trailer required), the row counts, the
+snapshot of the platform's indices and the configuration archive at once; the
+workers and services started again, also on failure or Ctrl-C. --hot stops
+nothing (the manifest records that Elasticsearch may lag PostgreSQL);
+--redis-rdb also copies Redis' RDB.
+
 The repository is repository.url in the inventory: a directory, ssh://host/path
 or s3://bucket/prefix (credentials in HOTSNAP_REPO_S3_ACCESS_KEY/_SECRET_KEY,
 endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
 		Example: `  hotsnap backup
-  hotsnap backup --yes --no-tui     # unattended (cron): approve the gate`,
+  hotsnap backup --yes --no-tui     # unattended (cron): approve the gate
+  hotsnap backup --hot --yes        # EclecticIQ: without stopping the platform`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := openSession(g)

@@ -55,6 +55,17 @@ func newRestoreCmd(g *globals) *cobra.Command {
  5. start TheHive, wait until /api/status answers and its log shows no error,
     and print "=== ✓ Successful full restore ===".
 
+EclecticIQ: verify (hashes, the dump's trailer, the snapshot, the PostgreSQL
+major), stop the services and workers as the backup does, one destructive gate
+naming the databases with sizes, the indices, the queued tasks and the
+configuration files that differ; then the broker's queues emptied, the
+configuration put back (daemon-reload), the dump's databases dropped and the
+dump loaded with psql (any error but role "…" already exists fails, naming the
+dump's line) while exactly the backup's indices are restored; the
+failed-packages query, eiq-platform search upgrade judged by its exit status,
+workers and services started, the queues drain, and every table and index
+compared with the manifest.
+
 A backup made by TheHive's documented hot-backup scripts is restored the same way:
 give the backup root they write to (BACKUP_ROOT, /mnt/backup by default) as PATH.
 hotsnap finds cassandra/cassandra_<stamp>.tar (with create_keyspace_<ks>.cql
