@@ -215,9 +215,9 @@ func newLabBenchCmd(o *lab.Options) *cobra.Command {
 	var dataSize string
 	var nodes, runs int
 	var keep bool
-	var cpuProfile, link string
+	var cpuProfile, link, platform string
 	c := &cobra.Command{
-		Use:   "bench [--data 200MB] [--nodes 3] [--runs 3] [--keep]",
+		Use:   "bench [--data 200MB] [--nodes 3] [--runs 3] [--keep] [--platform eclecticiq]",
 		Short: "Time hotsnap's backup and restore against the published procedure and a raw ssh+tar bound (root)",
 		Long: `Bring up a lab of its own (default name "hsbench", subnet 20) with every link
 shaped (--link, default 1gbit: tc on each node's, the operator's and the
@@ -256,7 +256,15 @@ Snapshots, archives, backups and ES snapshots are removed after each step, so
 every round starts from the same state. It prints the medians, the ratios,
 throughput, peak RSS and one PASS/MISS line per target (hotsnap ≤ baseline,
 ≤ 1.3× raw, RSS < 100 MB; for the backup and for the restore). The lab is
-removed at the end unless --keep.`,
+removed at the end unless --keep.
+
+With --platform eclecticiq (lab "hse9bench", subnet 38, one node, --data is
+PostgreSQL's): each round times seed 003's procedure (lab/baseline's
+eclecticiq-backup.sh over ssh as root) and hotsnap backup --yes, then, after
+the same damage (database dropped, an index deleted), eclecticiq-restore.sh
+and hotsnap restore, each followed by a check of every table's row count; it
+prints the ratios, hotsnap's peak RSS and how long the platform's services
+were stopped by each tool (the outage).`,
 		Example: "  sudo hotsnap lab bench --data 200MB\n  sudo hotsnap lab bench --data 2GB --runs 3\n  sudo hotsnap lab bench --link off   # unshaped links",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -271,6 +279,28 @@ removed at the end unless --keep.`,
 				return usageErr(fmt.Errorf("--runs %d: want at least 1", runs))
 			}
 			bo := benchOptions{Lab: *o, Runs: runs, Keep: keep, Log: cmd.ErrOrStderr(), CPUProfileDir: cpuProfile}
+			if platform == lab.PlatformEclecticIQ {
+				bo.Lab.Platform, bo.Lab.Name, bo.Lab.Subnet, bo.Lab.Nodes, bo.Lab.Data = platform, "hse9bench", 38, 1, size
+				for flag, set := range map[string]func(){"name": func() { bo.Lab.Name = o.Name }, "subnet": func() { bo.Lab.Subnet = o.Subnet }, "nodes": func() { bo.Lab.Nodes = nodes }} {
+					if cmd.Flags().Changed(flag) {
+						set()
+					}
+				}
+				if bo.Lab.Link, err = lab.ParseLink(link); err != nil {
+					return usageErr(fmt.Errorf("--link: %w", err))
+				}
+				if bo.Lab.Binary, err = os.Executable(); err != nil {
+					return fmt.Errorf("lab bench: locate the hotsnap binary: %w", err)
+				}
+				rounds, err := runEIQBench(cmd.Context(), bo)
+				if err != nil {
+					return err
+				}
+				printEIQBench(cmd.OutOrStdout(), bo, rounds)
+				return nil
+			} else if platform != "" && platform != lab.PlatformTheHive {
+				return usageErr(fmt.Errorf("--platform %s: the bench measures thehive or eclecticiq", platform))
+			}
 			if !cmd.Flags().Changed("name") {
 				bo.Lab.Name = "hsbench"
 			}
@@ -297,6 +327,7 @@ removed at the end unless --keep.`,
 	c.Flags().IntVar(&runs, "runs", 3, "measured rounds (after one warm-up round)")
 	c.Flags().BoolVar(&keep, "keep", false, "leave the lab up at the end")
 	c.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of each hotsnap backup into this directory (go tool pprof)")
+	c.Flags().StringVar(&platform, "platform", lab.PlatformTheHive, "thehive, or eclecticiq (seed 003's procedure against hotsnap, --data of PostgreSQL)")
 	c.Flags().StringVar(&link, "link", "1gbit", "shape every link of the lab with tc: RATE[,DELAY] (e.g. 1gbit, 10gbit,0.2ms) or off")
 	return c
 }

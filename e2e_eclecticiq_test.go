@@ -19,6 +19,7 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/lab"
 	"github.com/hotsnap/hotsnap/lab/eclecticiq"
+	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
 )
@@ -87,7 +88,7 @@ func readEIQ(t *testing.T, l *lab.Lab) eiqState {
 	for _, tb := range eclecticiq.Tables {
 		q = append(q, fmt.Sprintf("SELECT '%s', count(*), md5(coalesce(string_agg(md5(t::text), '' ORDER BY md5(t::text)), '')) FROM %s t", tb, tb))
 	}
-	out := nodeSh(t, l, "node1", "runuser -u postgres -- psql -XAt -F ' ' -d eclecticiq -c "+shQuote(strings.Join(q, " UNION ALL "))+" 2>&1 || true")
+	out := nodeSh(t, l, "node1", "runuser -u postgres -- psql -XAt -F ' ' -d eclecticiq -c "+remote.Quote(strings.Join(q, " UNION ALL "))+" 2>&1 || true")
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		if f := strings.Fields(line); len(f) == 3 {
 			s.tables[f[0]] = f[1] + " " + f[2]
@@ -108,8 +109,6 @@ func atoi(s string) int {
 	n, _ := strconv.Atoi(s)
 	return n
 }
-
-func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 func (s eiqState) equal(t *testing.T, got eiqState) {
 	t.Helper()
