@@ -66,14 +66,6 @@ func (s *site) pg() postgres.Cluster {
 	return postgres.Cluster{Node: s.pgNode, OSUser: p.OSUser, Port: p.Port, BinDir: p.BinDir}
 }
 
-// pgData is PostgreSQL's data directory as the inventory names it.
-func (s *site) pgData() string {
-	if n, ok := s.env.Inv.Node(s.pgNode); ok {
-		return n.Paths[config.PathPostgreSQLData]
-	}
-	return ""
-}
-
 // services and workers are the platform's units, in seed 003's order.
 func (s *site) services() service.Units {
 	return service.Units{Node: s.platform, Patterns: []string{UnitServices}}
@@ -102,14 +94,6 @@ func (s *site) dbText() string {
 		return strconv.Itoa(s.db)
 	}
 	return "<REDIS_URL's database>"
-}
-
-// planned is the broker as a plan shows it (the database may be unknown
-// until platform_settings.py is read).
-func (s *site) planned() redis.Server {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return redis.Server{Node: s.redisNode, Port: s.eiq.Redis.Port, DB: max(s.db, 0)}
 }
 
 // broker returns the broker: the inventory's database, else REDIS_URL's
