@@ -502,18 +502,21 @@ func leftoversCmd(runDir string) string {
 		`p=$(head -c 32 "$f" | tr -dc 0-9); if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then echo "pidfile $f $p"; else echo "pidfile $f dead"; fi; done; true`
 }
 
+// noPIDFiles skips the PID files' gate and removal when there are none.
+func (b *backupRun) noPIDFiles() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.stale)+len(b.strays) == 0 {
+		return "no stale PID file"
+	}
+	return ""
+}
+
 func (b *backupRun) pidGate() steps.Step {
 	return steps.Step{
 		ID: "approve-pidfiles", Title: "Approve removing the stale PID files", Kind: steps.KindGate, Component: "platform",
 		Gate: &steps.GateRequest{Happens: "remove the PID files left in " + b.s.eiq.RunDir + " (and stop the process a PID file names that still runs after its unit stopped)"},
-		Skip: func() string {
-			b.mu.Lock()
-			defer b.mu.Unlock()
-			if len(b.stale)+len(b.strays) == 0 {
-				return "no stale PID file"
-			}
-			return ""
-		},
+		Skip: b.noPIDFiles,
 		Refine: func(g *steps.GateRequest) {
 			b.mu.Lock()
 			defer b.mu.Unlock()
@@ -527,14 +530,7 @@ func (b *backupRun) pidRemoveStep() steps.Step {
 	return steps.Step{
 		ID: "remove-pidfiles", Title: "Remove the stale PID files", Kind: steps.KindAction, Component: "platform",
 		Plan: steps.PlanEach([]string{s.platform}, "kill PID (when its process still runs); rm -f "+s.eiq.RunDir+"/<stale>.pid", true),
-		Skip: func() string {
-			b.mu.Lock()
-			defer b.mu.Unlock()
-			if len(b.stale)+len(b.strays) == 0 {
-				return "no stale PID file"
-			}
-			return ""
-		},
+		Skip: b.noPIDFiles,
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			b.mu.Lock()
 			stale, strays := b.stale, b.strays

@@ -138,18 +138,10 @@ func (r *restoreRun) verifyStep() steps.Step {
 				if e.Version != "" {
 					rc.Check(es.VersionCompat(ctx, s.env, e.Version))
 				}
-				if cl, _, err := es.Open(s.env); err == nil {
-					ix, err := es.Indices(ctx, cl, e.Indices)
-					cl.Close()
-					if err == nil {
-						cur := map[string]int64{}
-						for _, x := range ix {
-							cur[x.Index] = x.DocsCount
-						}
-						r.mu.Lock()
-						r.docs = cur
-						r.mu.Unlock()
-					}
+				if cur, err := s.indexDocs(ctx, e.Indices); err == nil {
+					r.mu.Lock()
+					r.docs = cur
+					r.mu.Unlock()
 				}
 			}
 			if c := m.Config; c != nil {
@@ -588,18 +580,9 @@ func (r *restoreRun) reportStep() steps.Step {
 				r.add("tables: %d of %d equal to the backup (row counts and content)", same, tables)
 			}
 			if e := m.Elasticsearch; e != nil && len(m.IndexDocs) > 0 && s.env.Inv.Elasticsearch != nil {
-				cl, _, err := es.Open(s.env)
+				now, err := s.indexDocs(ctx, e.Indices)
 				if err != nil {
 					return err
-				}
-				ix, err := es.Indices(ctx, cl, e.Indices)
-				cl.Close()
-				if err != nil {
-					return err
-				}
-				now := map[string]int64{}
-				for _, x := range ix {
-					now[x.Index] = x.DocsCount
 				}
 				same := 0
 				for _, i := range slices.Sorted(maps.Keys(m.IndexDocs)) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/es"
 	"github.com/hotsnap/hotsnap/steps/files"
 	"github.com/hotsnap/hotsnap/steps/postgres"
 	"github.com/hotsnap/hotsnap/steps/redis"
@@ -117,4 +118,22 @@ func (s *site) broker(ctx context.Context, rc *steps.RunContext) (redis.Server, 
 		s.mu.Unlock()
 	}
 	return redis.Server{Node: s.redisNode, Port: s.eiq.Redis.Port, DB: db, Password: s.env.RedisPassword}, nil
+}
+
+// indexDocs returns the document count of each index names matches.
+func (s *site) indexDocs(ctx context.Context, names []string) (map[string]int64, error) {
+	cl, _, err := es.Open(s.env)
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	ix, err := es.Indices(ctx, cl, names)
+	if err != nil {
+		return nil, err
+	}
+	docs := map[string]int64{}
+	for _, x := range ix {
+		docs[x.Index] = x.DocsCount
+	}
+	return docs, nil
 }
