@@ -373,7 +373,9 @@ func TestE2EEclecticIQBackupFaults(t *testing.T) {
 				nodeSh(t, l, "node1", "kill -9 $(systemctl show -p MainPID --value "+eclecticiq.PGUnit+")")
 			}
 		})
-		defer nodeSh(t, l, "node1", "systemctl start "+eclecticiq.PGUnit+" && for i in $(seq 100); do runuser -u postgres -- psql -XAtqc 'select 1' >/dev/null 2>&1 && break; sleep 0.1; done")
+		// Started again once its orphaned backends are gone (they notice
+		// the postmaster's death); the poll ends as soon as it answers.
+		defer nodeSh(t, l, "node1", "for i in $(seq 100); do systemctl start "+eclecticiq.PGUnit+" 2>/dev/null && runuser -u postgres -- psql -XAtqc 'select 1' >/dev/null 2>&1 && exit 0; sleep 0.2; done; exit 1")
 		if code != exitFailed || !killed || !strings.Contains(stderr, "pg_dumpall") || !strings.Contains(stderr, "no dump was kept") {
 			t.Fatalf("exit %d (killed %v):\n%s", code, killed, stderr)
 		}
