@@ -34,6 +34,7 @@ type restoreRun struct {
 	docs   map[string]int64 // the current document counts of the backup's indices
 	diffs  []string         // configuration files that differ
 	counts redis.Counts     // queued work after the stop
+	esDone bool             // the indices were restored whole
 	report []string
 }
 
@@ -390,10 +391,22 @@ func (r *restoreRun) esStep() steps.Step {
 			if err := es.FollowRecovery(ctx, cl, e.Indices, pollMax, func(done, total int64) { rc.Progress("elasticsearch", done, total, "bytes") }); err != nil {
 				return err
 			}
+			r.mu.Lock()
+			r.esDone = true
+			r.mu.Unlock()
 			r.add("elasticsearch: %s restored from snapshot %s in %s", strings.Join(e.Indices, ", "), e.Snapshot, time.Since(start).Round(time.Millisecond))
 			return nil
 		},
+		// An unfinished restore is cancelled as Elasticsearch documents it
+		// (its indices deleted); a finished one stays when another step
+		// failed (resume does not repeat it).
 		Cleanup: func(ctx context.Context, rc *steps.RunContext) error {
+			r.mu.Lock()
+			done := r.esDone
+			r.mu.Unlock()
+			if done {
+				return nil
+			}
 			cl, _, err := es.Open(s.env)
 			if err != nil {
 				return err
