@@ -258,7 +258,7 @@ throughput, peak RSS and one PASS/MISS line per target (hotsnap ≤ baseline,
 ≤ 1.3× raw, RSS < 100 MB; for the backup and for the restore). The lab is
 removed at the end unless --keep.
 
-With --platform eclecticiq (lab "hse9bench", subnet 38, one node, --data is
+With --platform eclecticiq (lab "hse9q3", subnet 38, one node, --data is
 PostgreSQL's): each round times seed 003's procedure (lab/baseline's
 eclecticiq-backup.sh over ssh as root) and hotsnap backup --yes, then, after
 the same damage (database dropped, an index deleted), eclecticiq-restore.sh
@@ -280,7 +280,7 @@ were stopped by each tool (the outage).`,
 			}
 			bo := benchOptions{Lab: *o, Runs: runs, Keep: keep, Log: cmd.ErrOrStderr(), CPUProfileDir: cpuProfile}
 			if platform == lab.PlatformEclecticIQ {
-				bo.Lab.Platform, bo.Lab.Name, bo.Lab.Subnet, bo.Lab.Nodes, bo.Lab.Data = platform, "hse9bench", 38, 1, size
+				bo.Lab.Platform, bo.Lab.Name, bo.Lab.Subnet, bo.Lab.Nodes, bo.Lab.Data = platform, "hse9q3", 38, 1, size
 				for flag, set := range map[string]func(){"name": func() { bo.Lab.Name = o.Name }, "subnet": func() { bo.Lab.Subnet = o.Subnet }, "nodes": func() { bo.Lab.Nodes = nodes }} {
 					if cmd.Flags().Changed(flag) {
 						set()
