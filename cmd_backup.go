@@ -73,10 +73,10 @@ func openSessionStore(ctx context.Context, g *globals) (*session, repo.Store, fu
 }
 
 // backupOpts are a backup's options: the platform's (--one-node,
-// --stop-service) and its label (--name).
+// --stop-service, --hot, --redis-rdb) and its label (--name).
 type backupOpts struct {
-	oneNode, stopService bool
-	label                string
+	oneNode, stopService, hot, redisRDB bool
+	label                               string
 }
 
 func newBackupCmd(g *globals) *cobra.Command {
@@ -110,13 +110,25 @@ and the configuration files of every node; maintenance mode off again (also when
 the run fails or is cancelled), and manifest.json last. --name LABEL names the
 backup (the old tool's -n); its ID stays unique.
 
+EclecticIQ (seed 003's order): the services stopped and proven stopped, the
+Celery queues drained with live counts (every list of the broker's database, by
+type; past eclecticiq.drain_timeout a choice: stop, the default with --yes, keep
+waiting, or delete the pipeline queues behind a destructive gate), the workers
+stopped (the quoted worker*.service glob), beat's leftovers; then pg_dumpall
+streamed and hashed (its completion trailer required), the row counts, the
+snapshot of the platform's indices and the configuration archive at once; the
+workers and services started again, also on failure or Ctrl-C. --hot stops
+nothing (the manifest records that Elasticsearch may lag PostgreSQL);
+--redis-rdb also copies Redis' RDB.
+
 The repository is repository.url in the inventory: a directory, ssh://host/path
 or s3://bucket/prefix (credentials in HOTSNAP_REPO_S3_ACCESS_KEY/_SECRET_KEY,
 endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
 		Example: `  hotsnap backup
   hotsnap backup --yes --no-tui     # unattended (cron): approve the gate
   hotsnap backup --name "before the 3.8 upgrade"
-  hotsnap backup --stop-service     # Alien4Cloud with its own Elasticsearch: stopped instead of maintenance mode`,
+  hotsnap backup --stop-service     # Alien4Cloud with its own Elasticsearch: stopped instead of maintenance mode
+  hotsnap backup --hot --yes        # EclecticIQ: without stopping the platform`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := repo.CheckLabel(o.label); err != nil {
@@ -130,7 +142,7 @@ endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
 			for _, opt := range []struct {
 				on     bool
 				option runbooks.Option
-			}{{o.oneNode, runbooks.OneNode}, {o.stopService, runbooks.StopService}} {
+			}{{o.oneNode, runbooks.OneNode}, {o.stopService, runbooks.StopService}, {o.hot, runbooks.Hot}, {o.redisRDB, runbooks.RedisRDB}} {
 				if opt.on {
 					if err := runbooks.Require(s.platform, opt.option); err != nil {
 						return usageErr(err)
@@ -143,9 +155,14 @@ endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
 	c.Flags().BoolVar(&o.oneNode, "one-node", false, "TheHive: copy one node's snapshot only (a platform option: refused by a platform without it); refused unless preflight proves RF = node count and every node UN")
 	c.Flags().BoolVar(&o.stopService, "stop-service", false, "Alien4Cloud: stop the service for the backup instead of maintenance mode (a platform option; refused with Elasticsearch inside Alien4Cloud)")
 	c.Flags().StringVar(&o.label, "name", "", "a label for the backup, kept in its manifest and shown by list (the documented tool's -n); the ID stays unique")
+	c.Flags().BoolVar(&o.hot, "hot", false, "EclecticIQ: back up without stopping the platform (pg_dumpall runs on a live database; the manifest records that Elasticsearch may lag PostgreSQL)")
+	c.Flags().BoolVar(&o.redisRDB, "redis-rdb", false, "EclecticIQ: also copy Redis' RDB (BGSAVE, then the file once LASTSAVE moved)")
 	addRunFlags(c, &f)
 	return c
 }
+
+// backupOptions are the platform options of a backup (--one-node, --hot,
+// --redis-rdb).
 
 // runBackup takes backup id (again, under the same ID, when prior is the run
 // it continues) and prints the summary.
@@ -174,13 +191,14 @@ func runBackup(cmd *cobra.Command, s *session, store repo.Store, f runFlags, id 
 // set, is the run it takes again.
 func backupOf(s *session, store repo.Store, id string, o backupOpts, prior *steps.PriorRun) (runbooks.Backup, error) {
 	return s.platform.Backup(s.env, runbooks.BackupRequest{Store: store, ID: id, Tool: "hotsnap " + versionString(), OneNode: o.oneNode,
-		StopService: o.stopService, Label: o.label, Prior: prior})
+		StopService: o.stopService, Label: o.label, Hot: o.hot, RedisRDB: o.redisRDB, Prior: prior})
 }
 
 // backupRunbook is b's runbook with the parameters resume needs.
 func backupRunbook(s *session, b runbooks.Backup, id string, o backupOpts) steps.Runbook {
 	return withRunParams(b.Runbook(), runParams(s), map[string]string{paramBackup: id, paramOneNode: strconv.FormatBool(o.oneNode),
-		paramStopService: strconv.FormatBool(o.stopService), paramLabel: o.label})
+		paramStopService: strconv.FormatBool(o.stopService), paramLabel: o.label,
+		paramHot: strconv.FormatBool(o.hot), paramRedisRDB: strconv.FormatBool(o.redisRDB)})
 }
 
 func printBackupSummary(w io.Writer, m *repo.Manifest, store repo.Store) {

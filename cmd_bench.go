@@ -217,7 +217,7 @@ func newLabBenchCmd(o *lab.Options) *cobra.Command {
 	var keep bool
 	var cpuProfile, link, platform string
 	c := &cobra.Command{
-		Use:   "bench [--platform thehive|alien4cloud] [--data 200MB] [--nodes 3] [--runs 3] [--keep]",
+		Use:   "bench [--platform thehive|alien4cloud|eclecticiq] [--data 200MB] [--nodes 3] [--runs 3] [--keep]",
 		Short: "Time hotsnap's backup and restore against the published procedure and a raw ssh+tar bound (root)",
 		Long: `Bring up a lab of its own (default name "hsbench", subnet 20) with every link
 shaped (--link, default 1gbit: tc on each node's, the operator's and the
@@ -265,8 +265,16 @@ backup.files_dir on the backup host's share) against hotsnap backup and hotsnap
 restore, each restore after the same damage (indices deleted, uploaded files
 removed) and checked (documents per index, every file's content; hotsnap's
 owners and modes too); it prints the ratios, peak RSS, and how long Alien4Cloud
-was in maintenance mode or stopped.`,
-		Example: "  sudo hotsnap lab bench --data 200MB\n  sudo hotsnap lab bench --data 2GB --runs 3\n  sudo hotsnap lab bench --link off   # unshaped links\n  sudo hotsnap lab bench --platform alien4cloud --runs 1",
+was in maintenance mode or stopped.
+
+--platform eclecticiq (lab "hse9q3", subnet 38, one node, --data is
+PostgreSQL's): each round times seed 003's procedure (lab/baseline's
+eclecticiq-backup.sh over ssh as root) and hotsnap backup --yes, then, after
+the same damage (database dropped, an index deleted), eclecticiq-restore.sh
+and hotsnap restore, each followed by a check of every table's row count; it
+prints the ratios, hotsnap's peak RSS and how long the platform's services
+were stopped by each tool (the outage).`,
+		Example: "  sudo hotsnap lab bench --data 200MB\n  sudo hotsnap lab bench --data 2GB --runs 3\n  sudo hotsnap lab bench --link off   # unshaped links\n  sudo hotsnap lab bench --platform alien4cloud --runs 1\n  sudo hotsnap lab bench --platform eclecticiq --data 200MB",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := lab.RequireRoot(); err != nil {
@@ -280,6 +288,26 @@ was in maintenance mode or stopped.`,
 				return usageErr(fmt.Errorf("--runs %d: want at least 1", runs))
 			}
 			bo := benchOptions{Lab: *o, Runs: runs, Keep: keep, Log: cmd.ErrOrStderr(), CPUProfileDir: cpuProfile}
+			if platform == lab.PlatformEclecticIQ {
+				bo.Lab.Platform, bo.Lab.Name, bo.Lab.Subnet, bo.Lab.Nodes, bo.Lab.Data = platform, "hse9q3", 38, 1, size
+				for flag, set := range map[string]func(){"name": func() { bo.Lab.Name = o.Name }, "subnet": func() { bo.Lab.Subnet = o.Subnet }, "nodes": func() { bo.Lab.Nodes = nodes }} {
+					if cmd.Flags().Changed(flag) {
+						set()
+					}
+				}
+				if bo.Lab.Link, err = lab.ParseLink(link); err != nil {
+					return usageErr(fmt.Errorf("--link: %w", err))
+				}
+				if bo.Lab.Binary, err = os.Executable(); err != nil {
+					return fmt.Errorf("lab bench: locate the hotsnap binary: %w", err)
+				}
+				rounds, err := runEIQBench(cmd.Context(), bo)
+				if err != nil {
+					return err
+				}
+				printEIQBench(cmd.OutOrStdout(), bo, rounds)
+				return nil
+			}
 			if !cmd.Flags().Changed("name") {
 				bo.Lab.Name = "hsbench"
 			}
@@ -309,7 +337,7 @@ was in maintenance mode or stopped.`,
 				r.Print(cmd.OutOrStdout())
 				return nil
 			default:
-				return usageErr(fmt.Errorf("--platform %q: the bench runs thehive or alien4cloud", platform))
+				return usageErr(fmt.Errorf("--platform %q: the bench runs thehive, alien4cloud or eclecticiq", platform))
 			}
 			r, err := runBench(cmd.Context(), bo)
 			if err != nil {
@@ -319,8 +347,8 @@ was in maintenance mode or stopped.`,
 			return nil
 		},
 	}
-	c.Flags().StringVar(&platform, "platform", lab.PlatformTheHive, "thehive or alien4cloud")
-	c.Flags().StringVar(&dataSize, "data", "200MB", "Cassandra data per node (e.g. 200MB, 2GB); alien4cloud: uploaded content (default 1GB)")
+	c.Flags().StringVar(&platform, "platform", lab.PlatformTheHive, "thehive, alien4cloud (the backup tool's page) or eclecticiq (seed 003's procedure)")
+	c.Flags().StringVar(&dataSize, "data", "200MB", "Cassandra data per node (e.g. 200MB, 2GB); alien4cloud: uploaded content (default 1GB); eclecticiq: PostgreSQL's")
 	c.Flags().IntVar(&nodes, "nodes", 3, fmt.Sprintf("number of nodes (1-%d)", lab.MaxNodes))
 	c.Flags().IntVar(&runs, "runs", 3, "measured rounds (after one warm-up round)")
 	c.Flags().BoolVar(&keep, "keep", false, "leave the lab up at the end")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/runbooks"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/parse"
 	"github.com/hotsnap/hotsnap/ui"
 
 	escomp "github.com/hotsnap/hotsnap/steps/es"
@@ -498,6 +500,9 @@ func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remo
 	} else {
 		ns.add(esHost, serviceHostName(esHost), config.RoleElasticsearch, nil)
 	}
+	inv.EclecticIQ = eiqSection(ctx, conf, pg, func(fn func(ex steps.Executor, node string) (string, error)) (string, error) {
+		return remoteRun(pg.Host, fn)
+	}, out)
 	clusterName, err := initElasticsearch(ctx, o, inv, seed, seedPool, esURL, conf.ESIndexPrefix, "documents", conf.ESPathRepo, esPw, out)
 	if err != nil {
 		return nil, err
@@ -508,6 +513,45 @@ func initEclecticIQ(ctx context.Context, o initOpts, seed string, seedPool *remo
 	inv.Cluster = clusterNameOr(o.cluster, clusterName, config.PlatformEclecticIQ)
 	printNodes(inv, out)
 	return inv, nil
+}
+
+// eiqSection drafts the inventory's eclecticiq section: PostgreSQL's port
+// and database from the DSN and its unit as systemd lists it (on the host
+// onPG runs on), the broker's port and database from REDIS_URL, and a
+// prompt for the Redis password when REDIS_URL carries one (never the
+// password itself).
+func eiqSection(ctx context.Context, conf *config.EclecticIQConf, pg config.PostgresDSN, onPG func(func(ex steps.Executor, node string) (string, error)) (string, error), out io.Writer) *config.EclecticIQ {
+	e := &config.EclecticIQ{Redis: config.EIQRedis{Port: conf.RedisPort, DB: conf.RedisDB}}
+	if conf.RedisURL == "" {
+		e.Redis.DB = -1
+	}
+	e.Postgres.Port, e.Postgres.Database = pg.Port, pg.Database
+	if u, err := url.Parse(conf.RedisURL); err == nil && u.User != nil {
+		if _, has := u.User.Password(); has {
+			e.Redis.Password = config.Secret{Kind: config.SecretPrompt, Ref: "eclecticiq.redis.password"}
+		}
+	}
+	unit, err := onPG(func(ex steps.Executor, node string) (string, error) {
+		var b strings.Builder
+		_, err := ex.Run(ctx, node, remote.Command{Cmd: "systemctl list-units --all --plain --no-legend --no-pager 'postgresql*'", Sudo: true, Stdout: &b, Stderr: io.Discard})
+		if err != nil {
+			return "", err
+		}
+		us, err := parse.ParseListUnits(b.String())
+		for _, u := range us {
+			if strings.HasSuffix(u.Unit, ".service") && !strings.Contains(u.Unit, "@") {
+				return strings.TrimSuffix(u.Unit, ".service"), nil
+			}
+		}
+		return "", err
+	})
+	if unit != "" {
+		e.Postgres.Unit = unit
+		fmt.Fprintf(out, "  postgresql unit: %s\n", unit)
+	} else {
+		fmt.Fprintf(out, "  postgresql unit not found (%v): eclecticiq.postgres.unit keeps its default %s\n", err, config.DefaultEIQPGUnit)
+	}
+	return e
 }
 
 // initAlien4Cloud drafts an Alien4Cloud inventory from alien4cloud-config.yml

@@ -69,6 +69,17 @@ Elasticsearch) and healthy, maintenance mode turned off when the snapshot brough
 it back, the files compared with the manifest and the configuration files with
 the saved ones (not overwritten), and the previous data directory removed.
 
+EclecticIQ: verify (hashes, the dump's trailer, the snapshot, the PostgreSQL
+major), stop the services and workers as the backup does, one destructive gate
+naming the databases with sizes, the indices, the queued tasks and the
+configuration files that differ; then the broker's queues emptied, the
+configuration put back (daemon-reload), the dump's databases dropped and the
+dump loaded with psql (any error but role "…" already exists fails, naming the
+dump's line) while exactly the backup's indices are restored; the
+failed-packages query, eiq-platform search upgrade judged by its exit status,
+workers and services started, the queues drain, and every table and index
+compared with the manifest.
+
 A backup made by TheHive's documented hot-backup scripts is restored the same way:
 give the backup root they write to (BACKUP_ROOT, /mnt/backup by default) as PATH.
 hotsnap finds cassandra/cassandra_<stamp>.tar (with create_keyspace_<ks>.cql

@@ -35,6 +35,8 @@ const (
 	paramOneNode     = "one_node"
 	paramStopService = "stop_service"
 	paramLabel       = "label"
+	paramHot         = "hot"
+	paramRedisRDB    = "redis_rdb"
 )
 
 // withRunParams is rb recording params (each map in turn) for resume, in
@@ -231,7 +233,8 @@ func resumeBackup(cmd *cobra.Command, s *session, store repo.Store, f runFlags, 
 	}
 	cmd.Printf("resuming run %s: taking backup %s again (every part of a hot backup must come from one moment)\n", prior.RunID, id)
 	return runBackup(cmd, s, store, f, id, backupOpts{oneNode: prior.Params[paramOneNode] == "true",
-		stopService: prior.Params[paramStopService] == "true", label: prior.Params[paramLabel]}, prior)
+		stopService: prior.Params[paramStopService] == "true", label: prior.Params[paramLabel],
+		hot: prior.Params[paramHot] == "true", redisRDB: prior.Params[paramRedisRDB] == "true"}, prior)
 }
 
 // runRestore runs the restore r (continuing prior when set) and prints the

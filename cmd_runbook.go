@@ -104,6 +104,12 @@ func newSession(g *globals, inv *config.Inventory, p runbooks.Platform) (*sessio
 			return nil, usageErr(fmt.Errorf("alien4cloud.password: %w", err))
 		}
 	}
+	if e := inv.EclecticIQ; e != nil && e.Redis.Password.IsSet() {
+		if env.RedisPassword, err = e.Redis.Password.Resolve(prompt); err != nil {
+			pool.Close()
+			return nil, usageErr(fmt.Errorf("eclecticiq.redis.password: %w", err))
+		}
+	}
 	if st := inv.Storage; st != nil && st.S3 != nil {
 		for _, sec := range []struct {
 			name string
@@ -141,7 +147,7 @@ var repoS3Env = []string{"HOTSNAP_REPO_S3_ACCESS_KEY", "HOTSNAP_REPO_S3_SECRET_K
 // repository's keys and the sudo password (when read from the environment
 // or a file).
 func (s *session) secrets() []string {
-	vals := []string{s.env.CassandraPassword, s.env.ESPassword, s.env.S3AccessKey, s.env.S3SecretKey, s.env.Alien4CloudPassword, s.sudoPassword}
+	vals := []string{s.env.CassandraPassword, s.env.ESPassword, s.env.S3AccessKey, s.env.S3SecretKey, s.env.Alien4CloudPassword, s.env.RedisPassword, s.sudoPassword}
 	for _, name := range repoS3Env {
 		vals = append(vals, os.Getenv(name))
 	}

@@ -288,6 +288,19 @@ func backupFacts(m *repo.Manifest, store repo.Store) *ui.BackupFacts {
 		}
 		f.Components = append(f.Components, ui.Component{Name: "configuration", Size: size, Detail: fmt.Sprintf("%d files from %s", files, strings.Join(nodes, ", "))})
 	}
+	if p := m.PostgreSQL; p != nil {
+		f.Components = append(f.Components, ui.Component{Name: "postgresql", Size: p.Dump.Size, Duration: took("postgresql"), Detail: fmt.Sprintf("pg_dumpall of PostgreSQL %s on %s: %s", p.Version, p.Node, strings.Join(p.DumpDatabases, ", "))})
+	}
+	if c := m.Config; c != nil {
+		f.Components = append(f.Components, ui.Component{Name: "configuration", Size: c.Size, Detail: fmt.Sprintf("%d entries from %s", len(c.Entries), c.Node)})
+	}
+	if r := m.Redis; r != nil {
+		rdb := ""
+		if r.RDB != nil {
+			rdb = ", RDB " + steps.HumanBytes(r.RDB.Size)
+		}
+		f.Components = append(f.Components, ui.Component{Name: "redis", Detail: fmt.Sprintf("%d tasks queued after the workers stopped (database %d)%s", r.Total, r.DB, rdb)})
+	}
 	if d := took("quiesced"); m.Quiesce != "" && d > 0 {
 		// How long the application did not serve: the backup's cost to it.
 		f.Components = append(f.Components, ui.Component{Name: m.Platform, Duration: d, Detail: fmt.Sprintf("%s for %s", m.Quiesce, d.Round(time.Millisecond))})

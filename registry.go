@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/hotsnap/hotsnap/runbooks"
 	"github.com/hotsnap/hotsnap/runbooks/alien4cloud"
+	"github.com/hotsnap/hotsnap/runbooks/eclecticiq"
 	"github.com/hotsnap/hotsnap/runbooks/thehive"
 )
 
@@ -11,4 +12,5 @@ import (
 var platforms = runbooks.NewRegistry(
 	thehive.Platform{},
 	alien4cloud.Platform{},
+	eclecticiq.Platform{},
 )

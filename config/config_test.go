@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -157,6 +158,29 @@ func TestLoadAlien4CloudDefaults(t *testing.T) {
 	}
 }
 
+func TestLoadEclecticIQ(t *testing.T) {
+	inv := load(t, "eclecticiq.yaml")
+	e := inv.EclecticIQ
+	if e == nil || e.Redis.DB != 3 || e.Redis.Password.String() != "env:EIQ_REDIS_PASSWORD" || e.Postgres.Port != 5432 || e.Postgres.OSUser != "postgres" {
+		t.Fatalf("eclecticiq = %+v", e)
+	}
+	if len(e.ConfigPaths) != 95 || !slices.Contains(e.ConfigPaths, "/media/pgsql/11/data/postgresql.conf") ||
+		!slices.Contains(e.ConfigPaths, "/etc/systemd/system/postgresql-11.service.d/eclecticiq-postgres.conf") {
+		t.Errorf("config paths: %d, %v", len(e.ConfigPaths), e.ConfigPaths[len(e.ConfigPaths)-8:])
+	}
+	if e.DrainTimeout != 5*time.Minute || len(e.IndexPatterns) != 7 || len(e.Exclude) != 2 {
+		t.Errorf("eclecticiq = %+v", e)
+	}
+	// Written and read back, it is the same.
+	out, err := Parse("w.yaml", render(normalized(inv)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(out.EclecticIQ, e) {
+		t.Errorf("written and read back:\n%+v\n%+v", out.EclecticIQ, e)
+	}
+}
+
 func TestLoadMissingFile(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))
 	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "nope.yaml") {
@@ -249,6 +273,17 @@ func TestBadInventories(t *testing.T) {
 			{2, 1, "cluster: is required"},
 			{2, 1, "platform: is required: one of thehive, eclecticiq, alien4cloud"},
 			{2, 10, "version: 2 is not supported: this hotsnap reads version 1"},
+		}},
+		{"bad-eclecticiq.yaml", []wantErr{
+			{7, 3, "nodes: platform eclecticiq needs a node with role postgresql"},
+			{7, 3, "nodes: platform eclecticiq needs a node with role redis"},
+			{14, 11, "eclecticiq.postgres.port: 70000 is out of range"},
+			{15, 11, `eclecticiq.postgres.unit: "postgresql-*" is not a systemd unit name`},
+			{17, 9, "eclecticiq.redis.db: 16 is out of range"},
+			{18, 15, "eclecticiq.redis.password: secrets are never stored inline"},
+			{19, 20, `eclecticiq.index_patterns[0]: "_all" is not an index pattern hotsnap takes`},
+			{20, 17, "eclecticiq.config_paths: is empty"},
+			{21, 18, "eclecticiq.drain_timeout: 2h is out of range"},
 		}},
 		{"bad-platform-rules.yaml", []wantErr{
 			{4, 11, "platform: thehive needs a cassandra section"},

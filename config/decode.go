@@ -577,6 +577,7 @@ func (d *decoder) inventory(body ast.Node) *Inventory {
 		{"elasticsearch", func(p string, v ast.Node) { inv.Elasticsearch = d.elasticsearch(p, v) }},
 		{"storage", func(p string, v ast.Node) { inv.Storage = d.storage(p, v) }},
 		{"alien4cloud", func(p string, v ast.Node) { inv.Alien4Cloud = d.alien4cloud(p, v) }},
+		{"eclecticiq", func(p string, v ast.Node) { inv.EclecticIQ = d.eclecticiq(p, v) }},
 		{"repository", func(p string, v ast.Node) {
 			d.mapping(p, v, []field{
 				{"url", func(p string, v ast.Node) { inv.Repository.URL, _ = d.checked(p, v, validRepositoryURL) }},
@@ -585,7 +586,7 @@ func (d *decoder) inventory(body ast.Node) *Inventory {
 		{"state_dir", func(p string, v ast.Node) { inv.StateDir, _ = d.checked(p, v, validLocalPath) }},
 	})
 	// Sections written as "cassandra:" with no value are present, with defaults.
-	for _, sec := range []string{"cassandra", "elasticsearch", "storage", "alien4cloud"} {
+	for _, sec := range []string{"cassandra", "elasticsearch", "storage", "alien4cloud", "eclecticiq"} {
 		if _, present := d.keyAt[sec]; !present {
 			continue
 		}
@@ -598,6 +599,8 @@ func (d *decoder) inventory(body ast.Node) *Inventory {
 			inv.Storage = &Storage{}
 		case sec == "alien4cloud" && inv.Alien4Cloud == nil:
 			inv.Alien4Cloud = &Alien4Cloud{}
+		case sec == "eclecticiq" && inv.EclecticIQ == nil:
+			inv.EclecticIQ = &EclecticIQ{Redis: EIQRedis{DB: -1}}
 		}
 	}
 	return inv
@@ -843,6 +846,8 @@ func (d *decoder) validate(inv *Inventory) {
 	if inv.Platform != "" && inv.Platform != PlatformTheHive && inv.Platform != PlatformAlien4Cloud && inv.Elasticsearch != nil && !d.has["elasticsearch.index"] {
 		d.errorf(keyPos("elasticsearch"), "elasticsearch.index: is required for platform %s (the index to snapshot)", inv.Platform)
 	}
+
+	d.validateEclecticIQ(inv, pick, keyPos)
 
 	// Storage.
 	if s := inv.Storage; s != nil {

@@ -118,6 +118,7 @@ type Inventory struct {
 	Elasticsearch *Elasticsearch // nil when the section is absent
 	Storage       *Storage       // nil when the section is absent
 	Alien4Cloud   *Alien4Cloud   // nil when the section is absent
+	EclecticIQ    *EclecticIQ    // platform eclecticiq: always set (defaults)
 	Repository    Repository
 	StateDir      string // yaml state_dir; "" means the tool's default
 }
@@ -339,4 +340,5 @@ func (inv *Inventory) applyDefaults() {
 	if inv.Repository.URL == "" {
 		inv.Repository.URL = DefaultRepositoryURL
 	}
+	inv.applyEclecticIQDefaults()
 }

@@ -125,6 +125,11 @@ func normalized(in *Inventory) *Inventory {
 		a.ExtraFiles = nilIfEmpty(a.ExtraFiles)
 		inv.Alien4Cloud = &a
 	}
+	if in.EclecticIQ != nil {
+		e := *in.EclecticIQ
+		e.Redis.Password = promptLabel(e.Redis.Password, "eclecticiq.redis.password")
+		inv.EclecticIQ = &e
+	}
 	inv.applyDefaults()
 	return &inv
 }
@@ -319,6 +324,7 @@ func render(inv *Inventory) []byte {
 		}
 	}
 	w.alien4cloud(inv.Alien4Cloud)
+	renderEclecticIQ(w, inv)
 	w.blank()
 	w.line(0, "repository:", "")
 	w.str(1, "url", inv.Repository.URL, "a local directory, ssh://host/path or s3://bucket/prefix")

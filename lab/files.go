@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/hotsnap/hotsnap/lab/eclecticiq"
 )
 
 // sshdConfig renders a node's sshd_config. Paths have been validated to
@@ -196,6 +198,25 @@ func renderInventory(s invSpec) string {
 		p("  password: %s", yq("file:"+secretPath(stateDir, SecretA4CAdmin)))
 		p("  config: %s", Alien4CloudConfPath)
 		p("  service: %s", Alien4CloudUnit)
+		p("")
+	}
+	if s.Platform == PlatformEclecticIQ {
+		// The keys `hotsnap init` writes, with the lab's values.
+		p("eclecticiq:")
+		p("  settings: %s", eclecticiq.SettingsPath)
+		p("  postgres:")
+		p("    os_user: postgres")
+		p("    port: %d", PostgresPort)
+		p("    unit: %s", eclecticiq.PGUnit)
+		p("    database: %s", PostgresDatabase)
+		p("  redis:")
+		p("    port: %d", RedisPort)
+		p("    db: %d", RedisBrokerDB)
+		if s.Auth {
+			p("    password: %s", yq("file:"+secretPath(stateDir, SecretRedis)))
+		}
+		p("  index_patterns: [\"audit*\", \"documents*\", \"draft-entities*\", \"extracts*\", \"logstash*\", \"statsite*\", \"stix*\"]")
+		p("  drain_timeout: 10m0s")
 		p("")
 	}
 	p("repository:")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -452,6 +453,10 @@ func TestRenderInventoryPlatforms(t *testing.T) {
 				}
 				if inv.Nodes[2].HasRole(config.RolePostgreSQL) || !inv.Nodes[2].HasRole(config.RoleElasticsearch) {
 					t.Errorf("node3: %+v", inv.Nodes[2])
+				}
+				if e := inv.EclecticIQ; e == nil || e.Redis.DB != RedisBrokerDB || e.Postgres.Unit != "postgresql-15" || len(e.ConfigPaths) != 95 ||
+					!slices.Equal(e.ConfigPaths, eclecticiq.ConfigPaths) {
+					t.Errorf("eclecticiq: %+v", e)
 				}
 			}},
 		{invSpec{Name: "c", StateDir: "/s", Subnet: 13, Nodes: 1, Platform: PlatformAlien4Cloud, Auth: true},

@@ -81,6 +81,17 @@ type Manifest struct {
 	// backup was taken ("maintenance mode", "service stopped"), "" when
 	// it ran as usual (a hot backup).
 	Quiesce string `json:"quiesce,omitempty"`
+	// PostgreSQL, Config and Redis are an EclecticIQ backup's dump, its
+	// configuration archive and its broker (manifest_eiq.go).
+	PostgreSQL *PGBackup    `json:"postgresql,omitempty"`
+	Config     *FileStore   `json:"config,omitempty"`
+	Redis      *RedisBackup `json:"redis,omitempty"`
+	// Hot says the platform ran during the backup (EclecticIQ --hot): its
+	// Elasticsearch snapshot may lag the PostgreSQL dump.
+	Hot bool `json:"hot,omitempty"`
+	// IndexDocs are the document counts of the snapshotted indices when
+	// the snapshot started (EclecticIQ's restore compares them).
+	IndexDocs map[string]int64 `json:"index_docs,omitempty"`
 	// Timings maps a step to its duration in seconds.
 	Timings map[string]float64 `json:"timings,omitempty"`
 	// SkewMS is the spread of the snapshot start times, in milliseconds.
@@ -237,7 +248,7 @@ func (m *Manifest) Components() []string {
 	if len(m.Configs) > 0 {
 		c = append(c, ConfigDir)
 	}
-	return c
+	return append(c, m.eiqComponents()...)
 }
 
 // Size returns the bytes the manifest accounts for in the repository.
@@ -252,7 +263,7 @@ func (m *Manifest) Size() int64 {
 	for _, c := range m.Configs {
 		n += c.Size
 	}
-	return n
+	return n + m.eiqSize()
 }
 
 // CassandraSize returns the bytes of every table archive and the number of

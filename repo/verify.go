@@ -32,6 +32,7 @@ type expected struct {
 	files  []FileEntry // for archives: what IndexTar must find
 	isTar  bool
 	schema string // for schema.cql: its content
+	dump   bool   // a pg_dumpall dump: it must end with the completion trailer
 }
 
 // Verify re-hashes every file of backup id against its manifest: each
@@ -100,6 +101,7 @@ func VerifySkipping(ctx context.Context, s Store, id string, skip func(path stri
 	for _, c := range m.Configs {
 		want = append(want, expected{path: c.Archive, size: c.Size, sha: c.SHA256, digest: c.Digest, files: c.Entries, isTar: true})
 	}
+	want = append(want, m.eiqExpected()...)
 	if m.Schema != "" {
 		want = append(want, expected{path: id + "/" + SchemaFile, size: int64(len(m.Schema)), schema: m.Schema})
 	}
@@ -263,11 +265,19 @@ func checkReader(r io.Reader, w expected, progress func(int64)) ([]Problem, erro
 			add(w.path, "differs from the schema in the manifest")
 		}
 	default:
-		if _, err := io.Copy(io.Discard, tee); err != nil {
+		var sink io.Writer = io.Discard
+		tail := &tailWriter{}
+		if w.dump {
+			sink = tail
+		}
+		if _, err := io.Copy(sink, tee); err != nil {
 			return nil, err
 		}
 		if hw.Sum() != w.sha {
 			add(w.path, "SHA-256 mismatch: %s, the manifest says %s", hw.Sum(), w.sha)
+		}
+		if w.dump && !tail.endsWithDumpTrailer() {
+			add(w.path, "does not end with pg_dumpall's completion trailer (%q): it was cut short", dumpallTrailer)
 		}
 	}
 	return probs, nil

@@ -60,6 +60,10 @@ const (
 	// StopService stops the application for the backup instead of
 	// keeping it running in maintenance mode (backup --stop-service).
 	StopService Option = "--stop-service"
+	// Hot backs up without stopping the platform (backup --hot).
+	Hot Option = "--hot"
+	// RedisRDB also copies Redis' RDB (backup --redis-rdb).
+	RedisRDB Option = "--redis-rdb"
 )
 
 // Require refuses, as a Refusal the operator fixes, an option p does not
@@ -84,6 +88,9 @@ type BackupRequest struct {
 	// Label is the operator's name for the backup (backup --name),
 	// recorded in the manifest.
 	Label string
+	// Hot skips the platform's stops (option Hot); RedisRDB copies the
+	// broker's RDB (option RedisRDB).
+	Hot, RedisRDB bool
 	// Prior is the run this one takes again under the same ID (resume).
 	Prior *steps.PriorRun
 }

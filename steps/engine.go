@@ -62,6 +62,10 @@ type Step struct {
 	// Chose, when set, receives the Key of the choice taken at a choice
 	// gate, before the next step starts: that is how the runbook learns it.
 	Chose func(choice string)
+	// Skip, when set, is asked as the step is reached (a gate too): a
+	// reason skips it, reported as skipped with the reason (a question
+	// made moot by what the steps before found, say).
+	Skip func() string
 	// Concurrent lets the engine run the step at the same time as the
 	// steps next to it that are Concurrent too (a group; gates never join
 	// one). A step may be Concurrent only when it reads nothing the other
@@ -391,6 +395,15 @@ func (e *Engine) runStep(ctx context.Context, rb Runbook, info StepInfo, runID s
 		rc.emit(func(r Reporter) { r.StepFinished(info, res) })
 		e.Journal.record(entry{Type: "step_finished", Step: s.ID, State: string(StateSkipped), DoneIn: doneIn})
 		return res
+	}
+	if s.Skip != nil {
+		if why := s.Skip(); why != "" {
+			rc.Output("", "skipped: "+why)
+			res := StepResult{ID: s.ID, State: StateSkipped}
+			rc.emit(func(r Reporter) { r.StepFinished(info, res) })
+			e.Journal.record(entry{Type: "step_finished", Step: s.ID, State: string(StateSkipped)})
+			return res
+		}
 	}
 	e.Journal.record(entry{Type: "step_started", Step: s.ID})
 	if s.Destructive && s.Kind != KindGate {

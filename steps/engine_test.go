@@ -211,3 +211,19 @@ func TestDestructiveStepNeedsADestructiveGate(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestSkipSkipsAGateOrAStep(t *testing.T) {
+	ran := false
+	rec := &Recorder{}
+	e := &Engine{Exec: remotetest.New(t), Reporter: rec}
+	rb := Runbook{Name: "t", Cluster: "prod", Steps: []Step{
+		{ID: "ask", Kind: KindGate, Gate: &GateRequest{Happens: "x"}, Skip: func() string { return "the queues drained" }},
+		{ID: "do", Kind: KindAction, Run: func(context.Context, *RunContext) error { ran = true; return nil }, Skip: func() string { return "" }},
+	}}
+	if err := e.Run(context.Background(), rb); err != nil {
+		t.Fatal(err)
+	}
+	if !ran || !rec.Has("out ask  skipped: the queues drained") || !rec.Has("finish ask skipped") {
+		t.Fatalf("ran %v, events %v", ran, rec.Events())
+	}
+}

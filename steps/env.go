@@ -26,6 +26,8 @@ type Env struct {
 	S3SecretKey       string
 	// Alien4CloudPassword is alien4cloud.password (the admin's).
 	Alien4CloudPassword string
+	// RedisPassword is EclecticIQ's broker password (requirepass).
+	RedisPassword string
 	// Now is the local clock (tests may fix it).
 	Now func() time.Time
 	// OpenRepo, when set, opens the backup repository (repository.url) for

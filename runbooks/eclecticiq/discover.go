@@ -1,8 +1,11 @@
-// Package eclecticiq will hold EclecticIQ Intelligence Center's runbooks
-// (issue 12). Today it holds what `hotsnap init` reads on an EclecticIQ
-// node: platform_settings.py and elasticsearch.yml, and the data
-// directories PostgreSQL and Redis report. The platform has no runbook yet,
-// so the registry does not list it.
+// Package eclecticiq holds EclecticIQ Intelligence Center's runbooks, as
+// its backup guidelines (seed 003) and reference/eclecticiq-alien4cloud.md
+// describe them: preflight.go, backup.go (with backup_data.go: the dump,
+// the snapshot, the configuration) and restore.go read top to bottom like
+// the document, composing steps/postgres, steps/redis, steps/service,
+// steps/es and steps/files; discover.go is what `hotsnap init` reads on an
+// EclecticIQ node (platform_settings.py, read and never executed, and
+// elasticsearch.yml, PostgreSQL's and Redis' own answers).
 package eclecticiq
 
 import (

@@ -1,5 +1,6 @@
 // Package parse reads what nodes reply: nodetool's outputs and errors,
-// Elasticsearch's and OpenSearch's JSON bodies, systemctl, df, du, date and
+// Elasticsearch's and OpenSearch's JSON bodies, systemctl, df, du, date,
+// PostgreSQL's and redis-cli's replies (postgres.go, redis.go) and
 // TheHive's /api/status. Every parser takes the reply exactly as the node
 // printed it and returns typed data, or an error that names what was being
 // parsed and quotes the offending line. The parsers are tested against the

@@ -26,6 +26,7 @@ func loadSample(t *testing.T, name string) string {
 	for i < len(ls) {
 		l := ls[i]
 		if strings.HasPrefix(name, "cassandra/") && i < 3 && strings.HasPrefix(l, "# ") ||
+			strings.HasPrefix(name, "eclecticiq/") && isEIQHeader(l) ||
 			strings.HasPrefix(name, "elasticsearch/") && strings.HasPrefix(l, "// ") {
 			i++
 			continue
@@ -33,6 +34,18 @@ func loadSample(t *testing.T, name string) string {
 		break
 	}
 	return strings.Join(ls[i:], "")
+}
+
+// isEIQHeader says whether l is a line of an eclecticiq/ sample's
+// provenance header ("# source:", "# kind:", "# command:" and their
+// indented continuations), not of the output ("# Persistence").
+func isEIQHeader(l string) bool {
+	for _, p := range []string{"# source", "# kind:", "# command:", "#  "} {
+		if strings.HasPrefix(l, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // wantErrIs fails unless err matches target.
@@ -97,7 +110,7 @@ func TestEverySampleIsClaimed(t *testing.T) {
 		}
 	}
 	var files []string
-	for _, dir := range []string{"cassandra", "elasticsearch"} {
+	for _, dir := range []string{"cassandra", "elasticsearch", "eclecticiq"} {
 		ents, err := os.ReadDir(filepath.Join(sampleDir, dir))
 		if err != nil {
 			t.Fatal(err)
