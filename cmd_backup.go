@@ -134,11 +134,12 @@ endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
 			if err := repo.CheckLabel(o.label); err != nil {
 				return usageErr(fmt.Errorf("--name: %w", err))
 			}
-			s, store, done, err := openSessionStore(cmd.Context(), g)
+			s, err := openSession(g)
 			if err != nil {
 				return err
 			}
-			defer done()
+			defer s.pool.Close()
+			// Options are refused before anything is contacted.
 			for _, opt := range []struct {
 				on     bool
 				option runbooks.Option
@@ -149,6 +150,11 @@ endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
 					}
 				}
 			}
+			store, closeStore, err := openStore(cmd.Context(), s.inv, g)
+			if err != nil {
+				return err
+			}
+			defer closeStore()
 			return runBackup(cmd, s, store, f, repo.NewID(time.Now()), o, nil)
 		},
 	}
