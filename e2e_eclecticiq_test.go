@@ -181,14 +181,14 @@ func TestE2EEclecticIQRoundTrip(t *testing.T) {
 	if len(before.tables) != len(eclecticiq.Tables) || before.tables["entity"] == "" || before.docs["documents_v2"] == "" {
 		t.Fatalf("the lab has no data to back up: %+v", before)
 	}
-	code, backupOut := eiqRun(t, l, "backup", "--yes", "--no-tui")
+	code, backupOut := eiqRun(t, l, "backup", "--yes", "--no-tui", "--name", "before the upgrade")
 	id, complete := newestEIQ(t, l)
 	if code != 0 || !complete {
 		t.Fatalf("backup: exit %d\n%s", code, backupOut)
 	}
 	m := readManifest(t, l, id)
 	if m.PostgreSQL == nil || m.PostgreSQL.Major != 15 || !slices.Contains(m.PostgreSQL.DumpDatabases, "eclecticiq") || m.Config == nil || len(m.Config.Entries) < 90 ||
-		m.Redis == nil || m.Elasticsearch == nil || m.Elasticsearch.State != "SUCCESS" || m.IndexDocs["documents_v2"] == 0 {
+		m.Redis == nil || m.Elasticsearch == nil || m.Elasticsearch.State != "SUCCESS" || m.IndexDocs["documents_v2"] == 0 || m.Label != "before the upgrade" {
 		t.Fatalf("manifest: %+v", m)
 	}
 	for _, e := range m.Config.Entries {

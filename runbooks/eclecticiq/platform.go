@@ -30,7 +30,7 @@ func (Platform) Preflight(env *steps.Env) steps.Runbook { return Preflight(env) 
 func (Platform) Backup(env *steps.Env, req runbooks.BackupRequest) (runbooks.Backup, error) {
 	b := &backupRun{s: newSite(env), store: req.Store, id: req.ID, hot: req.Hot, rdb: req.RedisRDB, resume: req.Prior != nil}
 	rb := b.runbook()
-	b.m.Tool = req.Tool
+	b.m.Tool, b.m.Label = req.Tool, req.Label
 	rb.Resume = req.Prior
 	return &backup{b: b, rb: rb}, nil
 }
