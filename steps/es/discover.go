@@ -64,16 +64,7 @@ func Repositories(ctx context.Context, dial remote.DialFunc, node, url, user, pa
 // listRepositories lists the cluster's snapshot repositories (GET
 // /_snapshot).
 func listRepositories(ctx context.Context, cl *remote.ESClient) ([]parse.ESRepository, error) {
-	const what = "list the snapshot repositories"
-	r, err := call(ctx, cl, what, esapi.SnapshotGetRepositoryRequest{})
-	if err != nil {
-		return nil, err
-	}
-	repos, err := parse.ParseRepositories(r.Body)
-	if err != nil {
-		return nil, r.wrap(what, err)
-	}
-	return repos, nil
+	return read(ctx, cl, "list the snapshot repositories", esapi.SnapshotGetRepositoryRequest{}, parse.ParseRepositories)
 }
 
 // InfoAndIndices returns the cluster's root document (version, cluster
@@ -88,14 +79,9 @@ func InfoAndIndices(ctx context.Context, dial remote.DialFunc, node, url, user, 
 	if err != nil {
 		return nil, nil, err
 	}
-	const what = "list the indices"
-	resp, err := call(ctx, cl, what, esapi.CatIndicesRequest{Format: "json", H: []string{"index", "health", "status"}})
+	rows, err := read(ctx, cl, "list the indices", esapi.CatIndicesRequest{Format: "json", H: []string{"index", "health", "status"}}, parse.ParseCatIndices)
 	if err != nil {
 		return info, nil, err
-	}
-	rows, err := parse.ParseCatIndices(resp.Body)
-	if err != nil {
-		return info, nil, resp.wrap(what, err)
 	}
 	names := make([]string, 0, len(rows))
 	for _, r := range rows {

@@ -101,6 +101,21 @@ func call(ctx context.Context, cl *remote.ESClient, what string, req esapi.Reque
 	return r, nil
 }
 
+// read performs req and returns its 200 answer as parse reads it; an
+// answer it cannot read is an error naming the node, what was being done
+// and the request, like any other status (HTTPError).
+func read[T any](ctx context.Context, cl *remote.ESClient, what string, req esapi.Request, parse func([]byte) (T, error)) (T, error) {
+	var v T
+	r, err := call(ctx, cl, what, req)
+	if err != nil {
+		return v, err
+	}
+	if v, err = parse(r.Body); err != nil {
+		return v, r.wrap(what, err)
+	}
+	return v, nil
+}
+
 // HTTPError is the error of an answer that is not a success: the node,
 // what was being done, the request, the status and Elasticsearch's error
 // (type and reason) when the body is one, else the start of the body.
@@ -161,16 +176,7 @@ func withoutGlobalState(indices []string) io.Reader {
 
 // Info reads the cluster's root document (distribution, version, name).
 func Info(ctx context.Context, cl *remote.ESClient) (*parse.ESInfo, error) {
-	const what = "read the cluster's version"
-	r, err := call(ctx, cl, what, esapi.InfoRequest{})
-	if err != nil {
-		return nil, err
-	}
-	info, err := parse.ParseESRoot(r.Body)
-	if err != nil {
-		return nil, r.wrap(what, err)
-	}
-	return info, nil
+	return read(ctx, cl, "read the cluster's version", esapi.InfoRequest{}, parse.ParseESRoot)
 }
 
 // Exists says whether index exists (HEAD /index answers 200).

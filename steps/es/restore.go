@@ -77,16 +77,7 @@ func recoveryProgress(recs []parse.ShardRecovery) (done, total int64, allDone bo
 
 // Count returns the documents of index (GET /index/_count).
 func Count(ctx context.Context, cl *remote.ESClient, index string) (int64, error) {
-	what := "count the documents of " + index
-	resp, err := call(ctx, cl, what, esapi.CountRequest{Index: []string{index}})
-	if err != nil {
-		return 0, err
-	}
-	n, err := parse.ParseCount(resp.Body)
-	if err != nil {
-		return 0, resp.wrap(what, err)
-	}
-	return n, nil
+	return read(ctx, cl, "count the documents of "+index, esapi.CountRequest{Index: []string{index}}, parse.ParseCount)
 }
 
 // CancelRestore cancels a restore still recovering the way Elasticsearch
@@ -138,14 +129,9 @@ func IndexSize(ctx context.Context, env *steps.Env, names ...string) (int64, []s
 		return 0, nil, err
 	}
 	defer cl.Close()
-	const what = "read the indices' sizes"
-	resp, err := call(ctx, cl, what, esapi.CatIndicesRequest{Format: "json", Bytes: "b", H: []string{"index", "pri.store.size", "store.size"}})
+	sizes, err := read(ctx, cl, "read the indices' sizes", esapi.CatIndicesRequest{Format: "json", Bytes: "b", H: []string{"index", "pri.store.size", "store.size"}}, parse.ParseCatPrimaryStore)
 	if err != nil {
 		return 0, nil, err
-	}
-	sizes, err := parse.ParseCatPrimaryStore(resp.Body)
-	if err != nil {
-		return 0, nil, resp.wrap(what, err)
 	}
 	var total int64
 	var found []string

@@ -3,6 +3,7 @@ package es
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"path"
@@ -82,19 +83,17 @@ func joinRaw(rs []json.RawMessage) []byte {
 // /_snapshot/REPO/NAME): a 404 or an answer that lists no snapshot is an
 // error.
 func getSnapshot(ctx context.Context, cl *remote.ESClient, repository, name string) (*parse.SnapshotInfo, error) {
-	what := "read the Elasticsearch snapshot " + name
-	r, err := call(ctx, cl, what, esapi.SnapshotGetRequest{Repository: repository, Snapshot: []string{name}})
-	if err != nil {
-		return nil, err
-	}
-	snaps, err := parse.ParseSnapshotGet(r.Body)
-	if err == nil && len(snaps) == 0 {
-		err = fmt.Errorf("the answer lists no snapshot")
-	}
-	if err != nil {
-		return nil, r.wrap(what, err)
-	}
-	return &snaps[0], nil
+	return read(ctx, cl, "read the Elasticsearch snapshot "+name, esapi.SnapshotGetRequest{Repository: repository, Snapshot: []string{name}},
+		func(body []byte) (*parse.SnapshotInfo, error) {
+			snaps, err := parse.ParseSnapshotGet(body)
+			if err == nil && len(snaps) == 0 {
+				err = errors.New("the answer lists no snapshot")
+			}
+			if err != nil {
+				return nil, err
+			}
+			return &snaps[0], nil
+		})
 }
 
 // DeleteSnapshot deletes snapshot name of repository; one already gone is
