@@ -40,15 +40,7 @@ func TestE2EOpenSearch(t *testing.T) {
 	if err != nil || before == 0 {
 		t.Fatalf("the lab's index holds %d documents (%v)", before, err)
 	}
-	run := func(args ...string) string {
-		t.Helper()
-		out, err := hotsnapInOp(t.Context(), l, args...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("hotsnap %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
-	run("backup", "--yes", "--no-tui")
+	hotsnapOK(t, l, "backup", "--yes", "--no-tui")
 	id := newestBackup(t, l)
 	m, err := repo.ReadManifest(t.Context(), mustStore(t, l.BackupsPath()), id)
 	if err != nil {
@@ -64,7 +56,7 @@ func TestE2EOpenSearch(t *testing.T) {
 	if es.Exists(ctx, cl, lab.ESIndex) {
 		t.Fatal("the index is still there")
 	}
-	if out := run("restore", id, "--yes", "--confirm", "lab", "--no-tui"); !strings.Contains(out, steps.SuccessLine) {
+	if out := hotsnapOK(t, l, "restore", id, "--yes", "--confirm", "lab", "--no-tui"); !strings.Contains(out, steps.SuccessLine) {
 		t.Fatalf("restore did not end with %q:\n%s", steps.SuccessLine, out)
 	}
 	if after, err := es.Count(ctx, cl, lab.ESIndex); err != nil || after != before {
