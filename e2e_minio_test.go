@@ -23,15 +23,7 @@ func TestE2EBackupRestoreMinIO(t *testing.T) {
 	if len(before) == 0 {
 		t.Fatal("MinIO's bucket has no attachment object")
 	}
-	run := func(args ...string) string {
-		t.Helper()
-		out, err := hotsnapInOp(t.Context(), l, args...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("hotsnap %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
-	run("backup", "--yes", "--no-tui")
+	hotsnapOK(t, l, "backup", "--yes", "--no-tui")
 	id := newestBackup(t, l)
 	m, err := repo.ReadManifest(t.Context(), mustStore(t, l.BackupsPath()), id)
 	if err != nil {
@@ -63,7 +55,7 @@ func TestE2EBackupRestoreMinIO(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if out := run("restore", id, "--yes", "--confirm", "lab", "--no-tui"); !strings.Contains(out, steps.SuccessLine) {
+	if out := hotsnapOK(t, l, "restore", id, "--yes", "--confirm", "lab", "--no-tui"); !strings.Contains(out, steps.SuccessLine) {
 		t.Fatalf("restore did not end with %q:\n%s", steps.SuccessLine, out)
 	}
 	after := bucketETags(t, cl, bucket)

@@ -138,6 +138,17 @@ func hotsnapInOp(ctx context.Context, l *lab.Lab, args ...string) *exec.Cmd {
 	return l.OpCommand(ctx, e2e.bin, args...)
 }
 
+// hotsnapOK runs hotsnap in the lab's op namespace and returns its
+// output; its failing fails t, with the output.
+func hotsnapOK(t *testing.T, l *lab.Lab, args ...string) string {
+	t.Helper()
+	out, err := hotsnapInOp(t.Context(), l, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("hotsnap %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
 type execRecord struct {
 	Node     string `json:"node"`
 	Addr     string `json:"addr"`

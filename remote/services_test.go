@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/elastic/go-elasticsearch/v8/esapi"
 	"github.com/rs/zerolog"
 
 	"github.com/hotsnap/hotsnap/lab/cassandra"
@@ -20,7 +21,8 @@ func init() { zerolog.SetGlobalLevel(zerolog.Disabled) }
 
 // TestESClientThroughTunnel reaches the Elasticsearch stand-in through the
 // SSH tunnel of the in-process server, as hotsnap reaches a node's
-// 127.0.0.1:9200.
+// 127.0.0.1:9200, performing go-elasticsearch's esapi request types over
+// the client.
 func TestESClientThroughTunnel(t *testing.T) {
 	cl, err := elastic.NewCluster(t.TempDir(), elastic.Options{PathRepo: []string{t.TempDir()}, Auth: "elastic:pw"})
 	if err != nil {
@@ -39,28 +41,29 @@ func TestESClientThroughTunnel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := es.Do(context.Background(), "GET", "/_cluster/health", nil)
+	resp, err := esapi.ClusterHealthRequest{}.Do(context.Background(), es)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var h struct {
 		Status string `json:"status"`
 	}
-	if resp.Status != 200 || json.Unmarshal(resp.Body, &h) != nil || h.Status == "" {
-		t.Fatalf("health: %d %s", resp.Status, resp.Body)
+	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&h) != nil || h.Status == "" {
+		t.Fatalf("health: %s", resp)
 	}
+	resp.Body.Close()
 	// Wrong credentials come back as ES's own 401 answer, not an error.
 	bad, _ := NewESClient("node1", srv.URL, "elastic", "nope", c.DialContext)
-	resp, err = bad.Do(context.Background(), "GET", "/", nil)
-	if err != nil || resp.Status != 401 || !strings.Contains(string(resp.Body), "security_exception") {
-		t.Fatalf("401 expected: %v %+v", err, resp)
+	status, body, err := bad.Get(context.Background(), "/")
+	if err != nil || status != 401 || !strings.Contains(string(body), "security_exception") {
+		t.Fatalf("401 expected: %v %d %s", err, status, body)
 	}
 	// A closed port is an error naming the node.
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
 	ln.Close()
 	gone, _ := NewESClient("node1", "http://"+addr, "", "", c.DialContext)
-	if _, err := gone.Do(context.Background(), "GET", "/", nil); err == nil || !strings.HasPrefix(err.Error(), "node1 (") {
+	if _, _, err := gone.Get(context.Background(), "/"); err == nil || !strings.HasPrefix(err.Error(), "node1 (") {
 		t.Fatalf("want an error naming node1, got %v", err)
 	}
 	if _, err := NewESClient("node1", "ftp://x", "", "", nil); err == nil {

@@ -9,12 +9,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/lab/elastic"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/remote/remotetest"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/es"
 	"github.com/hotsnap/hotsnap/steps/stepstest"
 )
 
@@ -136,12 +139,13 @@ func TestElasticsearchCheckPathRepo(t *testing.T) {
 		}
 		srv := httptest.NewServer(elastic.NewHandler(cl, "es-1"))
 		defer srv.Close()
-		es, err := remote.NewESClient("node1", srv.URL, "", "", nil)
+		escl, err := remote.NewESClient("node1", srv.URL, "", "", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp, err := es.Do(context.Background(), "PUT", "/_snapshot/thehive_repository", []byte(`{"type":"fs","settings":{"location":"`+loc+`"}}`))
-		es.Close()
+		resp, err := es.Do(context.Background(), escl, esapi.SnapshotCreateRepositoryRequest{Repository: "thehive_repository",
+			Body: strings.NewReader(`{"type":"fs","settings":{"location":"` + loc + `"}}`)})
+		escl.Close()
 		if err != nil || resp.Status != 200 {
 			t.Fatalf("register the repository: %v %+v", err, resp)
 		}

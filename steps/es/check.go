@@ -7,6 +7,8 @@ import (
 	"path"
 	"strings"
 
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/steps"
 	"github.com/hotsnap/hotsnap/steps/parse"
@@ -32,7 +34,7 @@ func Check(env *steps.Env, o CheckOptions) steps.Step {
 	return steps.Step{
 		ID: "elasticsearch", Title: "Elasticsearch: reachable, version, health, snapshot repository registered, under path.repo and verified", Kind: steps.KindCheck, Component: Component,
 		Plan: func() []steps.PlannedCommand {
-			return []steps.PlannedCommand{{Node: Node(env), Cmd: fmt.Sprintf("GET %s/ · GET /_cluster/health · GET /_snapshot/%s · POST /_snapshot/%s/_verify (through the SSH tunnel)", es.URL, repo, repo)}}
+			return []steps.PlannedCommand{{Node: Node(env), Cmd: fmt.Sprintf("GET %s/ · GET /_cluster/health · GET /_snapshot/%s · GET /_nodes/settings · POST /_snapshot/%s/_verify (through the SSH tunnel)", es.URL, repo, repo)}}
 		},
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			cl, n, err := Open(env)
@@ -41,7 +43,7 @@ func Check(env *steps.Env, o CheckOptions) steps.Step {
 				return nil
 			}
 			defer cl.Close()
-			resp, err := cl.Do(ctx, http.MethodGet, "/", nil)
+			resp, err := Do(ctx, cl, esapi.InfoRequest{})
 			if err != nil {
 				rc.Check(steps.CheckResult{Check: "es reachable", Node: n, Status: steps.CheckFail, Evidence: err.Error(),
 					Remedy: "start Elasticsearch (`sudo systemctl start elasticsearch`) or fix elasticsearch.url (as seen from the node)"})
@@ -65,7 +67,7 @@ func Check(env *steps.Env, o CheckOptions) steps.Step {
 			}
 			rc.Check(vr)
 
-			if resp, err = cl.Do(ctx, http.MethodGet, "/_cluster/health", nil); err == nil && resp.Status == 200 {
+			if resp, err = Do(ctx, cl, esapi.ClusterHealthRequest{}); err == nil && resp.Status == 200 {
 				h, perr := parse.ParseClusterHealth(resp.Body)
 				if perr != nil {
 					rc.Check(steps.CheckResult{Check: "es health", Node: n, Status: steps.CheckFail, Evidence: perr.Error()})
@@ -81,10 +83,12 @@ func Check(env *steps.Env, o CheckOptions) steps.Step {
 				}
 			} else if err != nil {
 				rc.Check(steps.CheckResult{Check: "es health", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
+			} else {
+				rc.Check(errorCheck("es health", n, resp, "check that the user may read GET _cluster/health (cluster:monitor/health)"))
 			}
 
 			register := fmt.Sprintf(`curl -X PUT '%s/_snapshot/%s' -H 'Content-Type: application/json' -d '{"type":"fs","settings":{"location":"%s"}}'`, es.URL, repo, orDefault(es.RepositoryPath, "/mnt/backup/elasticsearch"))
-			resp, err = cl.Do(ctx, http.MethodGet, "/_snapshot/"+repo, nil)
+			resp, err = Do(ctx, cl, esapi.SnapshotGetRepositoryRequest{Repository: []string{repo}})
 			switch {
 			case err != nil:
 				rc.Check(steps.CheckResult{Check: "es repository", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
@@ -113,7 +117,7 @@ func Check(env *steps.Env, o CheckOptions) steps.Step {
 			if loc != "" {
 				rc.Check(pathRepoCheck(ctx, cl, n, repo, loc))
 			}
-			resp, err = cl.Do(ctx, http.MethodPost, "/_snapshot/"+repo+"/_verify", nil)
+			resp, err = Do(ctx, cl, esapi.SnapshotVerifyRepositoryRequest{Repository: repo})
 			switch {
 			case err != nil:
 				rc.Check(steps.CheckResult{Check: "es repository verify", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
@@ -145,7 +149,7 @@ func pathRepoRemedy(loc string) string {
 // lost path.repo (a rewritten elasticsearch.yml) cannot write snapshots.
 func pathRepoCheck(ctx context.Context, cl *remote.ESClient, node, repo, loc string) steps.CheckResult {
 	r := steps.CheckResult{Check: "es path.repo", Node: node}
-	resp, err := cl.Do(ctx, http.MethodGet, "/_nodes/settings", nil)
+	resp, err := Do(ctx, cl, esapi.NodesInfoRequest{Metric: []string{"settings"}})
 	if err != nil {
 		r.Status, r.Evidence = steps.CheckFail, err.Error()
 		return r
@@ -195,10 +199,9 @@ func orNone(roots []string) string {
 	return "[" + strings.Join(roots, ", ") + "]"
 }
 
-func errorCheck(check, node string, resp *remote.ESResponse, remedy string) steps.CheckResult {
-	ev := fmt.Sprintf("HTTP %d", resp.Status)
-	if e, err := parse.ParseESError(resp.Body); err == nil && e != nil {
-		ev += ": " + e.Type + ": " + e.Reason
-	}
+// errorCheck is the failed check of an answer that is not a success: the
+// request and what the answer says.
+func errorCheck(check, node string, resp *Response, remedy string) steps.CheckResult {
+	ev := resp.Request + ": " + answerError(resp).Error()
 	return steps.CheckResult{Check: check, Node: node, Status: steps.CheckFail, Evidence: ev, Remedy: remedy}
 }

@@ -2,13 +2,13 @@ package es
 
 import (
 	"context"
-	"fmt"
 	"net"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
@@ -58,17 +58,13 @@ func Repositories(ctx context.Context, dial remote.DialFunc, node, url, user, pa
 		return nil, err
 	}
 	defer cl.Close()
-	resp, err := cl.Do(ctx, http.MethodGet, "/_snapshot", nil)
-	if err != nil {
-		return nil, err
-	}
-	if resp.Status != http.StatusOK {
-		if e, perr := parse.ParseESError(resp.Body); perr == nil && e != nil {
-			return nil, fmt.Errorf("%s: GET /_snapshot: %w", node, e)
-		}
-		return nil, fmt.Errorf("%s: GET /_snapshot: HTTP %d", node, resp.Status)
-	}
-	return parse.ParseRepositories(resp.Body)
+	return listRepositories(ctx, cl)
+}
+
+// listRepositories lists the cluster's snapshot repositories (GET
+// /_snapshot).
+func listRepositories(ctx context.Context, cl *remote.ESClient) ([]parse.ESRepository, error) {
+	return read(ctx, cl, "list the snapshot repositories", esapi.SnapshotGetRepositoryRequest{}, parse.ParseRepositories)
 }
 
 // InfoAndIndices returns the cluster's root document (version, cluster
@@ -79,27 +75,13 @@ func InfoAndIndices(ctx context.Context, dial remote.DialFunc, node, url, user, 
 		return nil, nil, err
 	}
 	defer cl.Close()
-	resp, err := cl.Do(ctx, http.MethodGet, "/", nil)
+	info, err := Info(ctx, cl)
 	if err != nil {
 		return nil, nil, err
 	}
-	if resp.Status != http.StatusOK {
-		return nil, nil, fmt.Errorf("%s: GET %s/: HTTP %d", node, url, resp.Status)
-	}
-	info, err := parse.ParseESRoot(resp.Body)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", node, err)
-	}
-	resp, err = cl.Do(ctx, http.MethodGet, "/_cat/indices?format=json&h=index,health,status", nil)
+	rows, err := read(ctx, cl, "list the indices", esapi.CatIndicesRequest{Format: "json", H: []string{"index", "health", "status"}}, parse.ParseCatIndices)
 	if err != nil {
 		return info, nil, err
-	}
-	if resp.Status != http.StatusOK {
-		return info, nil, fmt.Errorf("%s: GET _cat/indices: HTTP %d", node, resp.Status)
-	}
-	rows, err := parse.ParseCatIndices(resp.Body)
-	if err != nil {
-		return info, nil, fmt.Errorf("%s: %w", node, err)
 	}
 	names := make([]string, 0, len(rows))
 	for _, r := range rows {

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/steps/parse"
 )
@@ -20,20 +22,15 @@ func Indices(ctx context.Context, cl *remote.ESClient, patterns []string) ([]par
 			return nil, fmt.Errorf("list the indices: %q is not an index name or pattern", x)
 		}
 	}
-	p := "/_cat/indices/" + strings.Join(patterns, ",") + "?format=json&h=health,status,index,uuid,pri,rep,docs.count,store.size&bytes=b&expand_wildcards=open,closed"
-	r, err := cl.Do(ctx, http.MethodGet, p, nil)
-	if err != nil {
+	what := "list the indices " + strings.Join(patterns, ",")
+	r, err := call(ctx, cl, what, esapi.CatIndicesRequest{Index: patterns, Format: "json", Bytes: "b", ExpandWildcards: "open,closed",
+		H: []string{"health", "status", "index", "uuid", "pri", "rep", "docs.count", "store.size"}}, http.StatusNotFound)
+	if err != nil || r.Status == http.StatusNotFound {
 		return nil, err
-	}
-	if r.Status == http.StatusNotFound {
-		return nil, nil
-	}
-	if r.Status != http.StatusOK {
-		return nil, HTTPError("list the indices "+strings.Join(patterns, ","), r)
 	}
 	rows, err := parse.ParseCatIndices(r.Body)
 	if err != nil {
-		return nil, fmt.Errorf("list the indices %s: %w", strings.Join(patterns, ","), err)
+		return nil, r.wrap(what, err)
 	}
 	out := rows[:0]
 	for _, x := range rows {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/steps"
 	"github.com/hotsnap/hotsnap/steps/parse"
@@ -19,18 +21,18 @@ import (
 // each is then deleted alone.
 func DeleteIndices(ctx context.Context, cl *remote.ESClient, indices []string) error {
 	if len(indices) > 1 {
-		r, err := cl.Do(ctx, http.MethodDelete, "/"+strings.Join(indices, ","), nil)
-		switch {
-		case err != nil:
+		if deleted, err := del(ctx, cl, "delete the indices "+strings.Join(indices, ","), esapi.IndicesDeleteRequest{Index: indices}); err != nil || deleted {
 			return err
-		case r.Status == http.StatusOK:
-			return nil
-		case r.Status != http.StatusNotFound:
-			return HTTPError("delete indices "+strings.Join(indices, ","), r)
 		}
 	}
+	return deleteIndices(ctx, cl, "delete the index", indices)
+}
+
+// deleteIndices deletes each index by itself (DELETE /a,b deletes nothing
+// when one of them is missing); what says why, in errors.
+func deleteIndices(ctx context.Context, cl *remote.ESClient, what string, indices []string) error {
 	for _, i := range indices {
-		if _, err := del(ctx, cl, "/"+i, "delete index "+i); err != nil {
+		if _, err := del(ctx, cl, what+" "+i, esapi.IndicesDeleteRequest{Index: []string{i}}); err != nil {
 			return err
 		}
 	}
@@ -41,29 +43,25 @@ func DeleteIndices(ctx context.Context, cl *remote.ESClient, indices []string) e
 // (without the global state; wait_for_completion=false): FollowRecovery
 // follows it.
 func Restore(ctx context.Context, cl *remote.ESClient, repository, name string, indices []string) error {
-	resp, err := cl.Do(ctx, http.MethodPost, snapshotPath(repository, name)+"/_restore?wait_for_completion=false",
-		map[string]any{"indices": strings.Join(indices, ","), "include_global_state": false})
-	if err != nil {
-		return err
-	}
-	if resp.Status != http.StatusOK {
-		return HTTPError("restore the snapshot", resp)
-	}
-	return nil
+	_, err := call(ctx, cl, "restore the Elasticsearch snapshot "+name, esapi.SnapshotRestoreRequest{
+		Repository: repository, Snapshot: name, WaitForCompletion: esapi.BoolPtr(false), Body: withoutGlobalState(indices)})
+	return err
 }
 
 // FollowRecovery polls GET /INDICES/_recovery (waits up to max between
-// polls) until every shard is DONE, reporting the bytes recovered.
+// polls) until every shard is DONE, reporting the bytes recovered. An
+// index not there yet (404) is polled again; any other answer that is not
+// a success ends it.
 func FollowRecovery(ctx context.Context, cl *remote.ESClient, indices []string, max time.Duration, progress func(done, total int64)) error {
-	idx := strings.Join(indices, ",")
+	const what = "follow the restore's recovery"
 	return steps.Poll(ctx, max, 0, func() (bool, error) {
-		resp, err := cl.Do(ctx, http.MethodGet, "/"+idx+"/_recovery", nil)
-		if err != nil || resp.Status != http.StatusOK {
+		resp, err := call(ctx, cl, what, esapi.IndicesRecoveryRequest{Index: indices}, http.StatusNotFound)
+		if err != nil || resp.Status == http.StatusNotFound {
 			return false, err
 		}
 		recs, err := parse.ParseRecovery(resp.Body)
 		if err != nil {
-			return false, err
+			return false, resp.wrap(what, err)
 		}
 		done, total, allDone := recoveryProgress(recs)
 		progress(done, total)
@@ -87,15 +85,7 @@ func recoveryProgress(recs []parse.ShardRecovery) (done, total int64, allDone bo
 
 // Count returns the documents of index (GET /index/_count).
 func Count(ctx context.Context, cl *remote.ESClient, index string) (int64, error) {
-	resp, err := cl.Do(ctx, http.MethodGet, "/"+index+"/_count", nil)
-	if err != nil {
-		return 0, err
-	}
-	n, err := parse.ParseCount(resp.Body)
-	if err != nil {
-		return 0, fmt.Errorf("count %s: %w", index, err)
-	}
-	return n, nil
+	return read(ctx, cl, "count the documents of "+index, esapi.CountRequest{Index: []string{index}}, parse.ParseCount)
 }
 
 // Counts returns each index's documents (GET /index/_count), a few
@@ -124,15 +114,7 @@ func Counts(ctx context.Context, cl *remote.ESClient, indices []string) (map[str
 // CancelRestore cancels a restore still recovering the way Elasticsearch
 // documents it: by deleting the indices being restored.
 func CancelRestore(ctx context.Context, cl *remote.ESClient, indices []string) error {
-	idx := strings.Join(indices, ",")
-	resp, err := cl.Do(ctx, http.MethodDelete, "/"+idx, nil)
-	if err != nil {
-		return fmt.Errorf("cancel the Elasticsearch restore (DELETE /%s): %w", idx, err)
-	}
-	if resp.Status != http.StatusOK && resp.Status != http.StatusNotFound {
-		return HTTPError("cancel the Elasticsearch restore (DELETE /"+idx+")", resp)
-	}
-	return nil
+	return deleteIndices(ctx, cl, "cancel the Elasticsearch restore: delete the index", indices)
 }
 
 // VersionCompat is the check that a snapshot taken by version backup
@@ -144,11 +126,7 @@ func VersionCompat(ctx context.Context, env *steps.Env, backup string) steps.Che
 		return steps.CheckResult{Check: "es version", Status: steps.CheckFail, Evidence: err.Error()}
 	}
 	defer cl.Close()
-	resp, err := cl.Do(ctx, http.MethodGet, "/", nil)
-	if err != nil || resp.Status != 200 {
-		return steps.CheckResult{Check: "es version", Node: node, Status: steps.CheckFail, Evidence: fmt.Sprintf("cannot read the cluster's version: %v", err)}
-	}
-	info, err := parse.ParseESRoot(resp.Body)
+	info, err := Info(ctx, cl)
 	if err != nil {
 		return steps.CheckResult{Check: "es version", Node: node, Status: steps.CheckFail, Evidence: err.Error()}
 	}
@@ -182,16 +160,9 @@ func IndexSize(ctx context.Context, env *steps.Env, names ...string) (int64, []s
 		return 0, nil, err
 	}
 	defer cl.Close()
-	resp, err := cl.Do(ctx, http.MethodGet, "/_cat/indices?format=json&bytes=b&h=index,pri.store.size,store.size", nil)
+	sizes, err := read(ctx, cl, "read the indices' sizes", esapi.CatIndicesRequest{Format: "json", Bytes: "b", H: []string{"index", "pri.store.size", "store.size"}}, parse.ParseCatPrimaryStore)
 	if err != nil {
-		return 0, nil, fmt.Errorf("%s: %w", node, err)
-	}
-	if resp.Status != http.StatusOK {
-		return 0, nil, fmt.Errorf("%s: %w", node, HTTPError("list the indices", resp))
-	}
-	sizes, err := parse.ParseCatPrimaryStore(resp.Body)
-	if err != nil {
-		return 0, nil, fmt.Errorf("%s: %w", node, err)
+		return 0, nil, err
 	}
 	var total int64
 	var found []string

@@ -3,12 +3,15 @@ package es
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"path"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
@@ -20,15 +23,9 @@ import (
 // global state) in repository and returns once Elasticsearch accepted it
 // (wait_for_completion=false): FollowSnapshot follows it.
 func StartSnapshot(ctx context.Context, cl *remote.ESClient, repository, name string, indices []string) error {
-	body := map[string]any{"indices": strings.Join(indices, ","), "include_global_state": false}
-	r, err := cl.Do(ctx, http.MethodPut, snapshotPath(repository, name)+"?wait_for_completion=false", body)
-	if err != nil {
-		return err
-	}
-	if r.Status != http.StatusOK {
-		return HTTPError("start the Elasticsearch snapshot", r)
-	}
-	return nil
+	_, err := call(ctx, cl, "start the Elasticsearch snapshot "+name, esapi.SnapshotCreateRequest{
+		Repository: repository, Snapshot: name, WaitForCompletion: esapi.BoolPtr(false), Body: withoutGlobalState(indices)})
+	return err
 }
 
 // FollowSnapshot polls snapshot name of repository (waits up to max
@@ -40,19 +37,12 @@ func StartSnapshot(ctx context.Context, cl *remote.ESClient, repository, name st
 func FollowSnapshot(ctx context.Context, cl *remote.ESClient, repository, name string, max time.Duration, progress func(done, total int64), status func(parse.SnapshotInfo)) (*parse.SnapshotInfo, error) {
 	var s parse.SnapshotInfo
 	err := steps.Poll(ctx, max, 0, func() (bool, error) {
-		r, err := cl.Do(ctx, http.MethodGet, snapshotPath(repository, name), nil)
+		got, err := getSnapshot(ctx, cl, repository, name)
 		if err != nil {
 			return false, err
 		}
-		if r.Status != http.StatusOK {
-			return false, HTTPError("read the snapshot", r)
-		}
-		snaps, err := parse.ParseSnapshotGet(r.Body)
-		if err != nil || len(snaps) == 0 {
-			return false, fmt.Errorf("read the snapshot %s: %v", name, err)
-		}
-		s = snaps[0]
-		if r, err := cl.Do(ctx, http.MethodGet, snapshotPath(repository, name)+"/_status", nil); err == nil && r.Status == http.StatusOK {
+		s = *got
+		if r, err := Do(ctx, cl, esapi.SnapshotStatusRequest{Repository: repository, Snapshot: []string{name}}); err == nil && r.Status == http.StatusOK {
 			if st, err := parse.ParseSnapshotStatus(r.Body); err == nil && len(st) > 0 {
 				progress(st[0].Stats.Processed.Bytes, st[0].Stats.Total.Bytes)
 			}
@@ -63,12 +53,11 @@ func FollowSnapshot(ctx context.Context, cl *remote.ESClient, repository, name s
 		switch s.State {
 		case "SUCCESS":
 			if !s.Complete() {
-				return false, fmt.Errorf("elasticsearch snapshot %s: SUCCESS but %d shards failed", name, s.Shards.Failed)
+				return false, fmt.Errorf("%s: elasticsearch snapshot %s: SUCCESS but %d shards failed", cl.Node(), name, s.Shards.Failed)
 			}
 			return true, nil
 		case "FAILED", "PARTIAL", "INCOMPATIBLE":
-			reason := failureSummary(s.Failures)
-			return false, fmt.Errorf("elasticsearch snapshot %s ended %s: %s", name, s.State, reason)
+			return false, fmt.Errorf("%s: elasticsearch snapshot %s ended %s: %s", cl.Node(), name, s.State, failureSummary(s.Failures))
 		}
 		return false, nil
 	})
@@ -129,10 +118,28 @@ func failureSummary(rs []json.RawMessage) string {
 	return strings.Join(parts, "; ")
 }
 
+// getSnapshot reads snapshot name of repository (GET
+// /_snapshot/REPO/NAME): a 404 or an answer that lists no snapshot is an
+// error.
+func getSnapshot(ctx context.Context, cl *remote.ESClient, repository, name string) (*parse.SnapshotInfo, error) {
+	return read(ctx, cl, "read the Elasticsearch snapshot "+name, esapi.SnapshotGetRequest{Repository: repository, Snapshot: []string{name}},
+		func(body []byte) (*parse.SnapshotInfo, error) {
+			snaps, err := parse.ParseSnapshotGet(body)
+			if err == nil && len(snaps) == 0 {
+				err = errors.New("the answer lists no snapshot")
+			}
+			if err != nil {
+				return nil, err
+			}
+			return &snaps[0], nil
+		})
+}
+
 // DeleteSnapshot deletes snapshot name of repository; one already gone is
-// no error. deleted says whether there was one.
+// no error. deleted says whether there was one; what says why it is
+// deleted, in errors.
 func DeleteSnapshot(ctx context.Context, cl *remote.ESClient, repository, name, what string) (deleted bool, err error) {
-	return del(ctx, cl, snapshotPath(repository, name), what)
+	return del(ctx, cl, what, esapi.SnapshotDeleteRequest{Repository: repository, Snapshot: []string{name}})
 }
 
 // Record is the manifest's record of a snapshot Elasticsearch described,
@@ -158,19 +165,16 @@ func CheckSnapshot(ctx context.Context, env *steps.Env, s *repo.ESSnapshot) stri
 		return err.Error()
 	}
 	defer cl.Close()
-	r, err := cl.Do(ctx, http.MethodGet, snapshotPath(s.Repository, s.Snapshot), nil)
+	r, err := call(ctx, cl, "read the Elasticsearch snapshot "+s.Snapshot, esapi.SnapshotGetRequest{Repository: s.Repository, Snapshot: []string{s.Snapshot}}, http.StatusNotFound)
 	if err != nil {
 		return err.Error()
 	}
 	if r.Status == http.StatusNotFound {
 		return fmt.Sprintf("the snapshot is gone from repository %s", s.Repository)
 	}
-	if r.Status != http.StatusOK {
-		return HTTPError("read the snapshot", r).Error()
-	}
 	snaps, err := parse.ParseSnapshotGet(r.Body)
 	if err != nil || len(snaps) == 0 {
-		return fmt.Sprintf("unreadable answer: %v", err)
+		return fmt.Sprintf("unreadable answer to %s: %v", r.Request, err)
 	}
 	if !snaps[0].Complete() {
 		return fmt.Sprintf("state %s, %d failed shards", snaps[0].State, snaps[0].Shards.Failed)
@@ -195,16 +199,9 @@ func FindSnapshot(ctx context.Context, env *steps.Env, name, folder string) (*re
 		return nil, err
 	}
 	defer cl.Close()
-	resp, err := cl.Do(ctx, http.MethodGet, "/_snapshot", nil)
+	repos, err := listRepositories(ctx, cl)
 	if err != nil {
-		return nil, fmt.Errorf("%s: list the snapshot repositories: %w", node, err)
-	}
-	if resp.Status != http.StatusOK {
-		return nil, fmt.Errorf("%s: %w", node, HTTPError("list the snapshot repositories", resp))
-	}
-	repos, err := parse.ParseRepositories(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", node, err)
+		return nil, err
 	}
 	var order []parse.ESRepository
 	add := func(match func(parse.ESRepository) bool) {
@@ -220,9 +217,9 @@ func FindSnapshot(ctx context.Context, env *steps.Env, name, folder string) (*re
 	add(func(r parse.ESRepository) bool { return r.Name == env.Inv.Elasticsearch.Repository })
 	add(func(parse.ESRepository) bool { return true })
 	for _, r := range order {
-		resp, err := cl.Do(ctx, http.MethodGet, snapshotPath(r.Name, name), nil)
+		resp, err := Do(ctx, cl, esapi.SnapshotGetRequest{Repository: r.Name, Snapshot: []string{name}})
 		if err != nil {
-			return nil, fmt.Errorf("%s: read snapshot %s/%s: %w", node, r.Name, name, err)
+			return nil, err
 		}
 		if resp.Status != http.StatusOK {
 			continue // not in this repository
@@ -244,7 +241,7 @@ func FindSnapshot(ctx context.Context, env *steps.Env, name, folder string) (*re
 	if where == "" {
 		where = "<the folder that holds the .info file>"
 	}
-	return nil, fmt.Errorf("snapshot %s is in none of the cluster's snapshot repositories (%s): register the folder that holds it, "+
+	return nil, fmt.Errorf("%s: snapshot %s is in none of the cluster's snapshot repositories (%s): register the folder that holds it, "+
 		`e.g. PUT _snapshot/%s {"type":"fs","settings":{"location":"%s"}} (it must be in path.repo on every ES node)`,
-		name, strings.Join(names, ", "), env.Inv.Elasticsearch.Repository, where)
+		node, name, strings.Join(names, ", "), env.Inv.Elasticsearch.Repository, where)
 }

@@ -117,23 +117,23 @@ func (u Unit) Start(ctx context.Context, rc *steps.RunContext, nodes []string) e
 // until it answers 200, at most timeout on each.
 func (u Unit) WaitHealthy(ctx context.Context, rc *steps.RunContext, env *steps.Env, nodes []string, poll, timeout time.Duration) error {
 	return steps.Parallel(nodes, func(i int, n string) error {
-		cl, err := remote.NewESClient(n, u.URL, "", "", env.Dial(n))
+		cl, err := u.client(n, env.Dial(n))
 		if err != nil {
 			return err
 		}
 		defer cl.Close()
 		var last string
 		err = steps.Poll(ctx, poll, timeout, func() (bool, error) {
-			resp, err := cl.Do(ctx, http.MethodGet, u.Health, nil)
-			if err == nil && resp.Status == 200 {
+			status, body, err := cl.Get(ctx, u.Health)
+			if err == nil && status == http.StatusOK {
 				if u.Up != nil {
-					if what := u.Up(resp.Body); what != "" {
+					if what := u.Up(body); what != "" {
 						rc.Output(n, what+" is up")
 					}
 				}
 				return true, nil
 			}
-			last = statusOf(resp, err)
+			last = statusOf(status, err)
 			return false, nil
 		})
 		if errors.Is(err, steps.ErrPollTimeout) {
@@ -144,14 +144,16 @@ func (u Unit) WaitHealthy(ctx context.Context, rc *steps.RunContext, env *steps.
 }
 
 // statusOf says what a health poll got: the error, or the HTTP status.
-func statusOf(resp *remote.ESResponse, err error) string {
+func statusOf(status int, err error) string {
 	if err != nil {
 		return err.Error()
 	}
-	if resp == nil {
-		return "no answer"
-	}
-	return fmt.Sprintf("HTTP %d", resp.Status)
+	return fmt.Sprintf("HTTP %d", status)
+}
+
+// client is the HTTP client of the unit's URL on node.
+func (u Unit) client(node string, dial remote.DialFunc) (*remote.HTTPClient, error) {
+	return remote.NewHTTPClient(node, u.Name, u.URL, "", "", dial)
 }
 
 // LogErrorsSince reads the unit's journal since since on each node and
@@ -175,17 +177,17 @@ func (u Unit) LogErrorsSince(ctx context.Context, rc *steps.RunContext, nodes []
 // Get reads the health URL on node through dial and returns the body of a
 // 200 answer.
 func (u Unit) Get(ctx context.Context, dial remote.DialFunc, node string) ([]byte, error) {
-	cl, err := remote.NewESClient(node, u.URL, "", "", dial)
+	cl, err := u.client(node, dial)
 	if err != nil {
 		return nil, err
 	}
 	defer cl.Close()
-	resp, err := cl.Do(ctx, http.MethodGet, u.Health, nil)
+	status, body, err := cl.Get(ctx, u.Health)
 	if err != nil {
 		return nil, err
 	}
-	if resp.Status != http.StatusOK {
-		return nil, fmt.Errorf("%s: GET %s%s: HTTP %d", node, u.URL, u.Health, resp.Status)
+	if status != http.StatusOK {
+		return nil, fmt.Errorf("%s: GET %s%s: HTTP %d", node, u.URL, u.Health, status)
 	}
-	return resp.Body, nil
+	return body, nil
 }
