@@ -89,6 +89,10 @@ type Runbook struct {
 	// and other step runs again, so the state is re-checked and the
 	// operator approves again.
 	Resume *PriorRun
+	// Resumable says a failed or interrupted run of this runbook can be
+	// continued with `hotsnap resume RUN` (the runbook rebuilds itself from
+	// Params).
+	Resumable bool
 }
 
 // Approver answers gates on a terminal. The engine consults it only when
@@ -294,7 +298,7 @@ func (e *Engine) Run(ctx context.Context, rb Runbook) error {
 	e.Journal.record(first)
 	start := time.Now()
 	state := &runState{rb: &rb}
-	sum := RunSummary{RunID: runID, Runbook: rb.Name}
+	sum := RunSummary{RunID: runID, Runbook: rb.Name, Resumable: rb.Resumable}
 	var started []int
 	var runErr error
 	for i := 0; i < len(rb.Steps) && runErr == nil; {

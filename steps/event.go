@@ -105,13 +105,15 @@ type GateDecision struct {
 
 // RunSummary is the end of a run.
 type RunSummary struct {
-	RunID    string
-	Runbook  string
-	Err      error
-	Aborted  bool
-	Duration time.Duration
-	Steps    []StepResult
-	Checks   []CheckResult
+	RunID   string
+	Runbook string
+	// Resumable is the runbook's: its failed run can be resumed.
+	Resumable bool
+	Err       error
+	Aborted   bool
+	Duration  time.Duration
+	Steps     []StepResult
+	Checks    []CheckResult
 }
 
 // Failed returns the checks that failed.

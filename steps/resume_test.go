@@ -17,11 +17,11 @@ func TestResumeCommand(t *testing.T) {
 		sum  RunSummary
 		want string
 	}{
-		{RunSummary{RunID: "20261122-230000-abcdef", Runbook: "restore", Err: fail}, "hotsnap resume 20261122-230000-abcdef"},
-		{RunSummary{RunID: "20261122-230000-abcdef", Runbook: "backup", Err: fail}, "hotsnap resume 20261122-230000-abcdef"},
-		{RunSummary{RunID: "20261122-230000-abcdef", Runbook: "restore"}, ""},
+		{RunSummary{RunID: "20261122-230000-abcdef", Runbook: "restore", Resumable: true, Err: fail}, "hotsnap resume 20261122-230000-abcdef"},
+		{RunSummary{RunID: "20261122-230000-abcdef", Runbook: "backup", Resumable: true, Err: fail}, "hotsnap resume 20261122-230000-abcdef"},
+		{RunSummary{RunID: "20261122-230000-abcdef", Runbook: "restore", Resumable: true}, ""},
 		{RunSummary{RunID: "20261122-230000-abcdef", Runbook: "preflight", Err: fail}, ""},
-		{RunSummary{Runbook: "restore", Err: fail}, ""},
+		{RunSummary{Runbook: "restore", Resumable: true, Err: fail}, ""},
 	} {
 		if got := ResumeCommand(c.sum); got != c.want {
 			t.Errorf("ResumeCommand(%s, err=%v) = %q, want %q", c.sum.Runbook, c.sum.Err, got, c.want)

@@ -71,7 +71,7 @@ func Restore(env *steps.Env, r *RestoreRun) steps.Runbook {
 	}
 	r.s = newSite(env)
 	m := r.Manifest
-	rb := steps.Runbook{Name: "restore", Cluster: env.Inv.Cluster}
+	rb := steps.Runbook{Name: "restore", Cluster: env.Inv.Cluster, Resumable: true}
 	checks := []steps.Step{verifyBackupStep(r), restoreDiskStep(r)}
 	for i := range checks {
 		checks[i].Concurrent = true
