@@ -360,11 +360,7 @@ were stopped by each tool (the outage).`,
 // runBench brings up the lab, runs the warm-up and measured rounds, and
 // takes the lab down (unless Keep), also when it fails or is cancelled.
 func runBench(ctx context.Context, o benchOptions) (rep *benchReport, err error) {
-	logw := o.Log
-	if logw == nil {
-		logw = io.Discard
-	}
-	logf := func(format string, a ...any) { fmt.Fprintf(logw, "bench: "+format+"\n", a...) }
+	logf := o.logf
 	if o.Runs < 1 {
 		return nil, fmt.Errorf("bench: %d runs: want at least 1", o.Runs)
 	}
@@ -372,25 +368,12 @@ func runBench(ctx context.Context, o benchOptions) (rep *benchReport, err error)
 		return nil, errors.New("bench: no hotsnap binary to measure")
 	}
 	lo := o.Lab
-	var labLog bytes.Buffer
-	lo.Log = &labLog
-	_ = lab.Down(context.Background(), lo) // a bench lab left over by an interrupted run
 	logf("lab %s up: %d nodes, %s of Cassandra data each, links %s", lo.Name, lo.Nodes, steps.HumanBytes(lo.Data), map[bool]string{true: "unshaped", false: lo.Link.String()}[lo.Link.IsZero()])
-	t0 := time.Now()
-	l, err := lab.Up(ctx, lo)
-	if !o.Keep {
-		defer func() {
-			do := lo
-			do.Purge = true // node data of a 2 GB lab is large
-			if derr := lab.Down(context.Background(), do); derr != nil && err == nil {
-				err = fmt.Errorf("bench: lab down: %w", derr)
-			}
-		}()
-	}
+	l, err := o.up(ctx, lo)
+	defer o.down(lo, &err)
 	if err != nil {
-		return nil, fmt.Errorf("bench: lab up: %w\n%s", err, labLog.String())
+		return nil, err
 	}
-	logf("lab up in %s; state in %s", time.Since(t0).Round(10*time.Millisecond), l.StateDir)
 	if err := baseline.Install(l); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
@@ -419,10 +402,44 @@ func runBench(ctx context.Context, o benchOptions) (rep *benchReport, err error)
 		}
 	}
 	rep.summarize()
-	if o.Keep {
-		logf("lab %s left up (--keep): sudo hotsnap lab --name %s down", l.Name, l.Name)
-	}
 	return rep, nil
+}
+
+// logf prints a progress line of the bench to o.Log.
+func (o benchOptions) logf(format string, a ...any) {
+	if o.Log != nil {
+		fmt.Fprintf(o.Log, "bench: "+format+"\n", a...)
+	}
+}
+
+// up brings up the bench's lab lo, after taking down one a bench left
+// behind when it was interrupted; lab up's log is in the error.
+func (o benchOptions) up(ctx context.Context, lo lab.Options) (*lab.Lab, error) {
+	var labLog bytes.Buffer
+	lo.Log = &labLog
+	purge := lo
+	purge.Purge = true
+	_ = lab.Down(context.Background(), purge)
+	t0 := time.Now()
+	l, err := lab.Up(ctx, lo)
+	if err != nil {
+		return l, fmt.Errorf("bench: lab up: %w\n%s", err, labLog.String())
+	}
+	o.logf("lab up in %s; state in %s", time.Since(t0).Round(10*time.Millisecond), l.StateDir)
+	return l, nil
+}
+
+// down takes the bench's lab lo down with its data (a 2 GB lab's is large)
+// unless o.Keep; its error becomes *err when there was none.
+func (o benchOptions) down(lo lab.Options, err *error) {
+	if o.Keep {
+		o.logf("lab %s left up (--keep): sudo hotsnap lab --name %s down", lo.Name, lo.Name)
+		return
+	}
+	lo.Purge = true
+	if derr := lab.Down(context.Background(), lo); derr != nil && *err == nil {
+		*err = fmt.Errorf("bench: lab down: %w", derr)
+	}
 }
 
 // bench runs the three measurements on one lab.

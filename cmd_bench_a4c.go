@@ -149,31 +149,14 @@ type a4cBench struct {
 // runA4CBench brings up an Alien4Cloud lab, runs a warm-up round and the
 // measured rounds, and takes the lab down (unless Keep).
 func runA4CBench(ctx context.Context, o benchOptions) (rep *a4cReport, err error) {
-	logw := o.Log
-	if logw == nil {
-		logw = io.Discard
-	}
-	logf := func(format string, a ...any) { fmt.Fprintf(logw, "bench: "+format+"\n", a...) }
+	logf := o.logf
 	lo := o.Lab
 	lo.Platform = lab.PlatformAlien4Cloud
-	var labLog bytes.Buffer
-	lo.Log = &labLog
-	purge := lo
-	purge.Purge = true // the data directory is seeded only when there is none
-	_ = lab.Down(context.Background(), purge)
 	logf("lab %s up: Alien4Cloud, %d nodes, %s of uploaded content", lo.Name, lo.Nodes, steps.HumanBytes(lo.Data))
-	l, err := lab.Up(ctx, lo)
-	if !o.Keep {
-		defer func() {
-			do := lo
-			do.Purge = true
-			if derr := lab.Down(context.Background(), do); derr != nil && err == nil {
-				err = fmt.Errorf("bench: lab down: %w", derr)
-			}
-		}()
-	}
+	l, err := o.up(ctx, lo) // the data directory is seeded only when there is none: up purges first
+	defer o.down(lo, &err)
 	if err != nil {
-		return nil, fmt.Errorf("bench: lab up: %w\n%s", err, labLog.String())
+		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Join(l.SharedBackupPath(), strings.TrimPrefix(a4cBenchFilesDir, "/mnt/backup/")), 0o755); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)

@@ -46,31 +46,14 @@ type eiqBench struct {
 // with o.Lab.Data of PostgreSQL data, a warm-up round and o.Runs measured
 // rounds, each restore followed by the tables' check.
 func runEIQBench(ctx context.Context, o benchOptions) (rounds []eiqRound, err error) {
-	logw := o.Log
-	if logw == nil {
-		logw = io.Discard
-	}
-	logf := func(format string, a ...any) { fmt.Fprintf(logw, "bench: "+format+"\n", a...) }
+	logf := o.logf
 	lo := o.Lab
-	var labLog bytes.Buffer
-	lo.Log = &labLog
-	_ = lab.Down(context.Background(), lo)
 	logf("lab %s up: %d nodes, %s of PostgreSQL data", lo.Name, lo.Nodes, steps.HumanBytes(lo.Data))
-	t0 := time.Now()
-	l, err := lab.Up(ctx, lo)
-	if !o.Keep {
-		defer func() {
-			do := lo
-			do.Purge = true
-			if derr := lab.Down(context.Background(), do); derr != nil && err == nil {
-				err = fmt.Errorf("bench: lab down: %w", derr)
-			}
-		}()
-	}
+	l, err := o.up(ctx, lo)
+	defer o.down(lo, &err)
 	if err != nil {
-		return nil, fmt.Errorf("bench: lab up: %w\n%s", err, labLog.String())
+		return nil, err
 	}
-	logf("lab up in %s", time.Since(t0).Round(10*time.Millisecond))
 	if err := baseline.InstallEclecticIQ(l); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
