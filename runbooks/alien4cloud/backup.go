@@ -114,7 +114,11 @@ func Backup(env *steps.Env, b *BackupRun) steps.Runbook {
 	} else {
 		rb.Steps = append(rb.Steps, maintenanceOffStep(b))
 	}
-	rb.Steps = append(rb.Steps, manifestStep(b))
+	rb.Steps = append(rb.Steps, runbooks.ManifestStep(b.Store, b.ID, &b.mu, &b.manifest, func(m *repo.Manifest) {
+		for _, n := range b.s.env.Inv.Nodes {
+			m.Topology.Hosts = append(m.Topology.Hosts, repo.Host{Name: n.Name, Address: n.Host, Roles: n.Roles})
+		}
+	}))
 	return rb
 }
 
@@ -435,30 +439,3 @@ func configBackupStep(b *BackupRun) steps.Step {
 	}
 }
 
-func manifestStep(b *BackupRun) steps.Step {
-	return steps.Step{
-		ID: "manifest", Title: "Write the manifest", Kind: steps.KindAction, Component: "repository",
-		Why: "The manifest is written last and atomically: a backup without one is incomplete by definition.",
-		Plan: func() []steps.PlannedCommand {
-			return []steps.PlannedCommand{{Node: "repository", Cmd: "write " + b.ID + "/manifest.json in " + b.where()}}
-		},
-		Run: func(ctx context.Context, rc *steps.RunContext) error {
-			b.mu.Lock()
-			b.manifest.Finished = time.Now().UTC()
-			if b.manifest.Started.IsZero() {
-				b.manifest.Started = b.manifest.Finished
-			}
-			b.manifest.Started = b.manifest.Started.UTC()
-			for _, n := range b.s.env.Inv.Nodes {
-				b.manifest.Topology.Hosts = append(b.manifest.Topology.Hosts, repo.Host{Name: n.Name, Address: n.Host, Roles: n.Roles})
-			}
-			m := b.manifest
-			b.mu.Unlock()
-			if err := repo.WriteManifest(ctx, b.Store, &m); err != nil {
-				return fmt.Errorf("write the manifest: %w", err)
-			}
-			rc.Output("", fmt.Sprintf("backup %s complete: %s in %s", b.ID, steps.HumanBytes(m.Size()), b.where()))
-			return nil
-		},
-	}
-}

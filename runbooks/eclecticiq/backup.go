@@ -98,7 +98,11 @@ func (b *backupRun) runbook() steps.Runbook {
 	if !b.hot {
 		rb.Steps = append(rb.Steps, startStep("start-workers", "Start the workers again", s.workersUnit()), startStep("start-services", "Start the services again", s.services()))
 	}
-	return append2(rb, b.manifestStep())
+	return append2(rb, runbooks.ManifestStep(b.store, b.id, &b.mu, &b.m, func(m *repo.Manifest) {
+		if b.hot {
+			m.Warnings = append(m.Warnings, "hot backup: the platform ran, so the Elasticsearch snapshot may lag the PostgreSQL dump (eiq-platform search reindex rebuilds an index from PostgreSQL)")
+		}
+	}))
 }
 
 func append2(rb steps.Runbook, st steps.Step) steps.Runbook {

@@ -291,29 +291,3 @@ func startStep(id, title string, u service.Units) steps.Step {
 	}
 }
 
-func (b *backupRun) manifestStep() steps.Step {
-	return steps.Step{
-		ID: "manifest", Title: "Write the manifest", Kind: steps.KindAction, Component: "repository",
-		Why: "The manifest is written last and atomically: a backup without one is incomplete by definition.",
-		Plan: func() []steps.PlannedCommand {
-			return []steps.PlannedCommand{{Node: "repository", Cmd: "write " + b.id + "/manifest.json in " + b.where()}}
-		},
-		Run: func(ctx context.Context, rc *steps.RunContext) error {
-			b.mu.Lock()
-			b.m.Finished = time.Now().UTC()
-			if b.m.Started.IsZero() {
-				b.m.Started = b.m.Finished
-			}
-			if b.hot {
-				b.m.Warnings = append(b.m.Warnings, "hot backup: the platform ran, so the Elasticsearch snapshot may lag the PostgreSQL dump (eiq-platform search reindex rebuilds an index from PostgreSQL)")
-			}
-			m := b.m
-			b.mu.Unlock()
-			if err := repo.WriteManifest(ctx, b.store, &m); err != nil {
-				return fmt.Errorf("write the manifest: %w", err)
-			}
-			rc.Output("", fmt.Sprintf("backup %s complete: %s in %s", b.id, steps.HumanBytes(m.Size()), b.where()))
-			return nil
-		},
-	}
-}

@@ -108,7 +108,7 @@ func Backup(env *steps.Env, b *BackupRun) steps.Runbook {
 	if inv.Cassandra != nil {
 		rb.Steps = append(rb.Steps, clearSnapshotStep(env, b))
 	}
-	rb.Steps = append(rb.Steps, manifestStep(env, b))
+	rb.Steps = append(rb.Steps, runbooks.ManifestStep(b.Store, b.ID, &b.mu, &b.manifest, nil))
 	return rb
 }
 
@@ -642,26 +642,3 @@ func clearSnapshotStep(env *steps.Env, b *BackupRun) steps.Step {
 	}
 }
 
-func manifestStep(env *steps.Env, b *BackupRun) steps.Step {
-	return steps.Step{
-		ID: "manifest", Title: "Write the manifest", Kind: steps.KindAction, Component: "repository",
-		Why: "The manifest is written last and atomically: a backup without one is incomplete by definition.",
-		Plan: func() []steps.PlannedCommand {
-			return []steps.PlannedCommand{{Node: "repository", Cmd: "write " + b.ID + "/manifest.json in " + b.where()}}
-		},
-		Run: func(ctx context.Context, rc *steps.RunContext) error {
-			b.mu.Lock()
-			b.manifest.Finished = time.Now().UTC()
-			if b.manifest.Started.IsZero() {
-				b.manifest.Started = b.manifest.Finished
-			}
-			m := b.manifest
-			b.mu.Unlock()
-			if err := repo.WriteManifest(ctx, b.Store, &m); err != nil {
-				return fmt.Errorf("write the manifest: %w", err)
-			}
-			rc.Output("", fmt.Sprintf("backup %s complete: %s in %s", b.ID, steps.HumanBytes(m.Size()), b.where()))
-			return nil
-		},
-	}
-}

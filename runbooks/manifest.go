@@ -1,0 +1,47 @@
+package runbooks
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps"
+)
+
+// ManifestStep is every backup's last step: it completes *m under mu (the
+// finish time, the start time when nothing set it, then complete, which
+// may be nil, adds the platform's last facts) and writes a copy into store
+// atomically — a backup without it is incomplete by definition.
+func ManifestStep(store repo.Store, id string, mu sync.Locker, m *repo.Manifest, complete func(*repo.Manifest)) steps.Step {
+	where := "the repository"
+	if store != nil {
+		where = store.String()
+	}
+	return steps.Step{
+		ID: "manifest", Title: "Write the manifest", Kind: steps.KindAction, Component: "repository",
+		Why: "The manifest is written last and atomically: a backup without one is incomplete by definition.",
+		Plan: func() []steps.PlannedCommand {
+			return []steps.PlannedCommand{{Node: "repository", Cmd: "write " + id + "/manifest.json in " + where}}
+		},
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
+			mu.Lock()
+			m.Finished = time.Now().UTC()
+			if m.Started.IsZero() {
+				m.Started = m.Finished
+			}
+			m.Started = m.Started.UTC()
+			if complete != nil {
+				complete(m)
+			}
+			c := *m
+			mu.Unlock()
+			if err := repo.WriteManifest(ctx, store, &c); err != nil {
+				return fmt.Errorf("write the manifest: %w", err)
+			}
+			rc.Output("", fmt.Sprintf("backup %s complete: %s in %s", id, steps.HumanBytes(c.Size()), where))
+			return nil
+		},
+	}
+}
