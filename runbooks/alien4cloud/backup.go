@@ -438,4 +438,3 @@ func configBackupStep(b *BackupRun) steps.Step {
 		},
 	}
 }
-

@@ -290,4 +290,3 @@ func startStep(id, title string, u service.Units) steps.Step {
 		},
 	}
 }
-

@@ -641,4 +641,3 @@ func clearSnapshotStep(env *steps.Env, b *BackupRun) steps.Step {
 		},
 	}
 }
-
