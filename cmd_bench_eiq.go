@@ -105,7 +105,9 @@ func (b *eiqBench) tables(ctx context.Context) (string, error) {
 	for _, t := range eclecticiq.Tables {
 		q = append(q, fmt.Sprintf("SELECT '%s', count(*) FROM %s", t, t))
 	}
-	return b.node(ctx, "runuser -u postgres -- psql -XAt -d eclecticiq -c "+remote.Quote(strings.Join(q, " UNION ALL ")))
+	// In table order: PostgreSQL may return a UNION ALL's parts in any order
+	// (a parallel append does, on large tables).
+	return b.node(ctx, "runuser -u postgres -- psql -XAt -d eclecticiq -c "+remote.Quote("SELECT * FROM ("+strings.Join(q, " UNION ALL ")+") AS t ORDER BY 1"))
 }
 
 // damage drops the database and deletes an index, as a restore's reason.
