@@ -48,7 +48,7 @@ func eiqSnapshot(t *testing.T, ctx context.Context, l *lab.Lab) eiqState {
 	for _, tbl := range eclecticiq.Tables {
 		q = append(q, "SELECT '"+tbl+"', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM "+tbl+" t")
 	}
-	out, err := sshNode(ctx, l, "node1", "sudo -i -u postgres psql -d eclecticiq -XAt -c \""+strings.Join(q, " UNION ALL ")+"\" 2>&1")
+	out, err := sshNode(ctx, l, "node1", "sudo -i -u postgres psql -d eclecticiq -XAt -c \"SELECT * FROM ("+strings.Join(q, " UNION ALL ")+") AS u ORDER BY 1\" 2>&1")
 	if err != nil {
 		out = "error: " + err.Error() + ": " + out
 	}
