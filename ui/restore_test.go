@@ -172,7 +172,7 @@ func restoreScreens(c *fakeClock) map[string]func() tea.Model {
 			err := fmt.Errorf("node2: table edgestore: %w", &remote.NodeError{Node: "node2", Addr: "10.77.3.12", Step: "run `tar -x`", Err: errors.New("connection lost")})
 			return update(m, stepFinishedMsg{info: restoreSteps[7], res: steps.StepResult{ID: "cassandra", State: steps.StateFailed, Duration: 2 * time.Second, Err: err}},
 				cleanupMsg{step: "cassandra"}, cleanupMsg{step: "stop-thehive"},
-				runFinishedMsg{sum: steps.RunSummary{RunID: "20261122-213000-c0ffee", Runbook: "restore", Err: fmt.Errorf("step cassandra: %w", err), Duration: 9 * time.Second}},
+				runFinishedMsg{sum: steps.RunSummary{RunID: "20261122-213000-c0ffee", Runbook: "restore", Resumable: true, Err: fmt.Errorf("step cassandra: %w", err), Duration: 9 * time.Second}},
 				workDoneMsg{err: err})
 		},
 		"summary_restore": func() tea.Model {
@@ -183,7 +183,7 @@ func restoreScreens(c *fakeClock) map[string]func() tea.Model {
 				"Attachments: 41 entries restored into node1:/opt/thp/thehive/files",
 				"TheHive: healthy on node1, node2, node3",
 			}
-			return update(m, runFinishedMsg{sum: steps.RunSummary{RunID: "20261122-213000-c0ffee", Runbook: "restore", Duration: 14 * time.Second}}, workDoneMsg{})
+			return update(m, runFinishedMsg{sum: steps.RunSummary{RunID: "20261122-213000-c0ffee", Runbook: "restore", Resumable: true, Duration: 14 * time.Second}}, workDoneMsg{})
 		},
 	}
 }

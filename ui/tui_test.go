@@ -47,7 +47,7 @@ func fakeRun(gate steps.GateRequest, approved *bool) func(ctx context.Context, r
 			}
 			rep.StepFinished(infos[2], steps.StepResult{ID: "stream", State: steps.StateDone, Duration: time.Millisecond})
 		}
-		rep.RunFinished(steps.RunSummary{RunID: "run-1", Runbook: "backup", Err: runErr, Aborted: runErr != nil})
+		rep.RunFinished(steps.RunSummary{RunID: "run-1", Runbook: "backup", Resumable: true, Err: runErr, Aborted: runErr != nil})
 		return runErr
 	}
 }

@@ -204,7 +204,7 @@ func screens(c *fakeClock) map[string]func() tea.Model {
 			err := errors.New("node3: tar exited 2: Permission denied")
 			m = update(m, stepFinishedMsg{info: backupSteps[3], res: steps.StepResult{ID: "stream", State: steps.StateFailed, Duration: 1500 * time.Millisecond, Err: err}},
 				cleanupMsg{step: "snapshot"},
-				runFinishedMsg{sum: steps.RunSummary{RunID: "r", Runbook: "backup", Err: fmt.Errorf("step stream: %w", err), Duration: 2400 * time.Millisecond}},
+				runFinishedMsg{sum: steps.RunSummary{RunID: "r", Runbook: "backup", Resumable: true, Err: fmt.Errorf("step stream: %w", err), Duration: 2400 * time.Millisecond}},
 				workDoneMsg{err: err})
 			return m
 		},
@@ -218,7 +218,7 @@ func screens(c *fakeClock) map[string]func() tea.Model {
 						{Name: "attachments", Size: 1 << 20, Duration: 400 * time.Millisecond, Detail: "12 entries from node1:/opt/thp/thehive/files"}}}
 			}
 			mm := done(started(m), 5)
-			return update(mm, runFinishedMsg{sum: steps.RunSummary{RunID: "r", Runbook: "backup", Duration: 5300 * time.Millisecond,
+			return update(mm, runFinishedMsg{sum: steps.RunSummary{RunID: "r", Runbook: "backup", Resumable: true, Duration: 5300 * time.Millisecond,
 				Checks: []steps.CheckResult{{Check: "ssh", Node: "node1", Status: steps.CheckPass}, {Check: "clock skew", Node: "node2", Status: steps.CheckWarn, Evidence: "skew 600 ms", Remedy: "enable chrony"}}}},
 				workDoneMsg{})
 		},
