@@ -16,6 +16,7 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/ui"
 )
 
 type execOpts struct {
@@ -187,7 +188,7 @@ func runExec(ctx context.Context, g *globals, o execOpts, args []string, stdout 
 	})
 
 	failed := 0
-	enc := json.NewEncoder(stdout)
+	enc := json.NewEncoder(ui.JSONSafeWriter(stdout))
 	for i, r := range results {
 		no := outs[r.Node]
 		addr := nodes[i].Host
@@ -224,15 +225,15 @@ func runExec(ctx context.Context, g *globals, o execOpts, args []string, stdout 
 		}
 		for _, l := range no.lines {
 			if l.Stream == remote.Stderr {
-				fmt.Fprintf(stdout, "   ! %s\n", l.Text)
+				fmt.Fprintf(stdout, "   ! %s\n", ui.Printable(l.Text))
 			} else {
-				fmt.Fprintf(stdout, "   %s\n", l.Text)
+				fmt.Fprintf(stdout, "   %s\n", ui.Printable(l.Text))
 			}
 		}
 		if r.Err != nil {
 			var ee *remote.ExitError
 			if !errors.As(r.Err, &ee) {
-				fmt.Fprintf(stdout, "   error: %v\n", r.Err)
+				fmt.Fprintf(stdout, "   error: %s\n", ui.Printable(r.Err.Error()))
 			}
 		}
 	}
