@@ -43,7 +43,11 @@ With several, each is quoted and passed as one argument:
   hotsnap exec -- ls -l '/opt/thp/thehive/files/a name with spaces'
 
 Large outputs: each node keeps the last 1 MiB in memory; use --out DIR to
-stream everything into DIR/<node>.stdout and DIR/<node>.stderr instead.`,
+stream everything into DIR/<node>.stdout and DIR/<node>.stderr instead.
+
+A node's output is untrusted: it is shown without terminal escape sequences,
+control characters or invalid UTF-8 (a command cannot retitle or clear your
+terminal); --json carries every byte, escaped; --out writes it unchanged.`,
 		Example: `  hotsnap exec -- hostname
   hotsnap exec --role cassandra -- nodetool status thehive
   hotsnap exec --nodes node1,node3 --sudo -- systemctl is-active thehive
