@@ -308,6 +308,8 @@ func loginRemedy(c *config.Cassandra, err error) string {
 	switch {
 	case strings.Contains(msg, "authentication required"):
 		return "Cassandra requires a login (PasswordAuthenticator): set cassandra.username and cassandra.password (env:NAME, file:PATH or prompt) to the runbook's admin superuser"
+	case c.Username != "" && !c.Password.IsSet() && (strings.Contains(msg, "and/or password are incorrect") || strings.Contains(msg, "Bad credentials")):
+		return fmt.Sprintf("Cassandra refused the login of %s without a password: set cassandra.password (env:NAME, file:PATH or prompt)", c.Username)
 	case c.Username != "" && (strings.Contains(msg, "and/or password are incorrect") || strings.Contains(msg, "Bad credentials")):
 		return fmt.Sprintf("Cassandra refused the login of %s: the password of cassandra.password (%s) is not %s's; set the right one there (try it on a node: `cqlsh -u %s`), or cassandra.username to another superuser", c.Username, c.Password, c.Username, c.Username)
 	}

@@ -207,6 +207,8 @@ func loginRemedy(es *config.Elasticsearch, status int) string {
 	switch {
 	case status == 401 && es.Username == "":
 		return "Elasticsearch requires a login (security is on): set elasticsearch.username and elasticsearch.password (env:NAME, file:PATH or prompt)"
+	case status == 401 && !es.Password.IsSet():
+		return fmt.Sprintf("Elasticsearch refused the login of %s without a password: set elasticsearch.password (env:NAME, file:PATH or prompt)", es.Username)
 	case status == 401:
 		return fmt.Sprintf("Elasticsearch refused the login of %s: the password of elasticsearch.password (%s) is not %s's; set the right one there (try it on a node: `curl -u %s %s/`)", es.Username, es.Password, es.Username, es.Username, es.URL)
 	case status == 403:

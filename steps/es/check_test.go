@@ -18,6 +18,7 @@ func TestLoginRemedy(t *testing.T) {
 	}{
 		{es, 401, "Elasticsearch refused the login of elastic: the password of elasticsearch.password (file:/etc/hotsnap/es) is not elastic's"},
 		{&config.Elasticsearch{}, 401, "Elasticsearch requires a login (security is on): set elasticsearch.username and elasticsearch.password"},
+		{&config.Elasticsearch{Username: "elastic"}, 401, "Elasticsearch refused the login of elastic without a password: set elasticsearch.password"},
 		{es, 403, "Elasticsearch's user elastic may not do this"},
 		{es, 502, "check elasticsearch.url"},
 	} {
