@@ -43,6 +43,21 @@ func isPrintable(s string) bool {
 	return true
 }
 
+// printable is an error whose text is Printable (it may quote a node);
+// errors.Is and errors.As still see the error it wraps.
+type printable struct{ err error }
+
+func (p printable) Error() string { return Printable(p.err.Error()) }
+func (p printable) Unwrap() error { return p.err }
+
+// printableErr wraps err so that its text is Printable; nil stays nil.
+func printableErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return printable{err}
+}
+
 // jsonSafeWriter escapes, in JSON text, the characters encoding/json leaves
 // raw that a terminal still obeys: DEL and the C1 controls (U+0080–U+009F,
 // 8-bit CSI among them). encoding/json already escapes C0 (ESC as \u001b)

@@ -3,6 +3,8 @@ package ui
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -65,5 +67,15 @@ func TestJSONEscapesEveryControl(t *testing.T) {
 	var ev struct{ Line string }
 	if err := json.Unmarshal(raw, &ev); err != nil || ev.Line != line {
 		t.Fatalf("decoded %q (%v), want %q", ev.Line, err, line)
+	}
+}
+
+// TestPrintableErr: an error shown by the TUI loses its control sequences
+// and keeps what errors.Is finds in it.
+func TestPrintableErr(t *testing.T) {
+	base := errors.New("node1: tar: \x1b]0;pwned\x07bad\x1b[2J")
+	err := printableErr(fmt.Errorf("step: %w", base))
+	if err.Error() != "step: node1: tar: bad" || !errors.Is(err, base) || printableErr(nil) != nil {
+		t.Fatalf("%q, is %v", err, errors.Is(err, base))
 	}
 }

@@ -120,14 +120,20 @@ func (t *TUI) GateDecided(_ steps.GateRequest, d steps.GateDecision) {
 
 // StepFinished forwards how a step ended.
 func (t *TUI) StepFinished(s steps.StepInfo, res steps.StepResult) {
+	res.Err = printableErr(res.Err)
 	t.b.Send(stepFinishedMsg{info: s, res: res})
 }
 
 // CleanupRan forwards a cleanup's outcome.
-func (t *TUI) CleanupRan(stepID string, err error) { t.b.Send(cleanupMsg{step: stepID, err: err}) }
+func (t *TUI) CleanupRan(stepID string, err error) {
+	t.b.Send(cleanupMsg{step: stepID, err: printableErr(err)})
+}
 
 // RunFinished forwards the run summary.
-func (t *TUI) RunFinished(sum steps.RunSummary) { t.b.Send(runFinishedMsg{sum: sum}) }
+func (t *TUI) RunFinished(sum steps.RunSummary) {
+	sum.Err = printableErr(sum.Err)
+	t.b.Send(runFinishedMsg{sum: sum})
+}
 
 // Approve opens the gate modal and waits for the operator's answer. A
 // cancelled ctx, or a program that has gone, is a refusal.
