@@ -659,7 +659,9 @@ func (l *Lab) StopNode(ctx context.Context, node string, network bool) error {
 }
 
 // StartNode reverses StopNode: it brings the node's network back, starts
-// whichever stand-in is not running and waits until they and sshd answer.
+// whichever stand-in is not running, and sshd if it died (killed by a
+// test, as a node that lost its ssh.service), and waits until they and
+// sshd answer.
 func (l *Lab) StartNode(ctx context.Context, node string) error {
 	fail := func(err error) error { return fmt.Errorf("lab %s: start %s: %w", l.Name, node, err) }
 	unlock, err := lockLab(ctx, l.Name)
@@ -674,8 +676,27 @@ func (l *Lab) StartNode(ctx context.Context, node string) error {
 	if err := l.setLink(ctx, node, true); err != nil {
 		return fail(err)
 	}
+	// An sshd that died (killed, crashed) is started again, as systemd
+	// would restart ssh.service on a real node.
+	l.mu.Lock()
+	n := l.Nodes[i]
+	l.mu.Unlock()
+	sshdPID := n.SSHDPID
+	if !serviceAlive(n.SSHDPID, n.Netns) {
+		if err := checkHolder(n); err != nil {
+			return fail(err)
+		}
+		if sshdPID, err = startSSHD(l.NodeDir(node), n.HolderPID); err != nil {
+			return fail(fmt.Errorf("start sshd: %w", err))
+		}
+		l.logf("lab %s: %s: sshd was not running: started it again", l.Name, node)
+	}
 	l.mu.Lock()
 	l.Nodes[i].NetworkDown = false
+	l.Nodes[i].SSHDPID = sshdPID
+	if !slices.Contains(l.rec.PIDs, sshdPID) {
+		l.rec.PIDs = append(l.rec.PIDs, sshdPID)
+	}
 	serr := l.saveLocked()
 	hasServices := l.rec.Services != nil
 	l.mu.Unlock()
@@ -688,7 +709,7 @@ func (l *Lab) StartNode(ctx context.Context, node string) error {
 		}
 	}
 	l.mu.Lock()
-	n := l.Nodes[i]
+	n = l.Nodes[i]
 	l.mu.Unlock()
 	if err := l.waitSSHD(ctx, []NodeInfo{n}); err != nil {
 		return fail(err)
