@@ -233,6 +233,14 @@ func printBackupSummary(w io.Writer, m *repo.Manifest, store repo.Store) {
 	fmt.Fprintf(w, "next: hotsnap verify %s · copy it off-site · test a restore\n", m.ID)
 }
 
+// specialDetail is "; " and the store's note on its special files, or "".
+func specialDetail(f *repo.FileStore) string {
+	if n := repo.SpecialNote(f.Special); n != "" {
+		return "; " + n
+	}
+	return ""
+}
+
 func objSize(f *repo.FileStore) int64 {
 	var n int64
 	for _, o := range f.Objects {

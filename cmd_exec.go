@@ -16,6 +16,7 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/ui"
 )
 
 type execOpts struct {
@@ -42,7 +43,11 @@ With several, each is quoted and passed as one argument:
   hotsnap exec -- ls -l '/opt/thp/thehive/files/a name with spaces'
 
 Large outputs: each node keeps the last 1 MiB in memory; use --out DIR to
-stream everything into DIR/<node>.stdout and DIR/<node>.stderr instead.`,
+stream everything into DIR/<node>.stdout and DIR/<node>.stderr instead.
+
+A node's output is untrusted: it is shown without terminal escape sequences,
+control characters or invalid UTF-8 (a command cannot retitle or clear your
+terminal); --json carries every byte, escaped; --out writes it unchanged.`,
 		Example: `  hotsnap exec -- hostname
   hotsnap exec --role cassandra -- nodetool status thehive
   hotsnap exec --nodes node1,node3 --sudo -- systemctl is-active thehive
@@ -187,7 +192,7 @@ func runExec(ctx context.Context, g *globals, o execOpts, args []string, stdout 
 	})
 
 	failed := 0
-	enc := json.NewEncoder(stdout)
+	enc := json.NewEncoder(ui.JSONSafeWriter(stdout))
 	for i, r := range results {
 		no := outs[r.Node]
 		addr := nodes[i].Host
@@ -224,15 +229,15 @@ func runExec(ctx context.Context, g *globals, o execOpts, args []string, stdout 
 		}
 		for _, l := range no.lines {
 			if l.Stream == remote.Stderr {
-				fmt.Fprintf(stdout, "   ! %s\n", l.Text)
+				fmt.Fprintf(stdout, "   ! %s\n", ui.Printable(l.Text))
 			} else {
-				fmt.Fprintf(stdout, "   %s\n", l.Text)
+				fmt.Fprintf(stdout, "   %s\n", ui.Printable(l.Text))
 			}
 		}
 		if r.Err != nil {
 			var ee *remote.ExitError
 			if !errors.As(r.Err, &ee) {
-				fmt.Fprintf(stdout, "   error: %v\n", r.Err)
+				fmt.Fprintf(stdout, "   error: %s\n", ui.Printable(r.Err.Error()))
 			}
 		}
 	}

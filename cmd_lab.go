@@ -227,7 +227,7 @@ stand-in stops. "lab node start" reverses either.`,
 	stop.Flags().BoolVar(&network, "network", false, "also take the node off the lab network")
 	start := &cobra.Command{
 		Use:     "start NODE",
-		Short:   "Bring a stopped node back: network, Cassandra and Elasticsearch stand-ins",
+		Short:   "Bring a stopped node back: network, Cassandra and Elasticsearch stand-ins, and sshd if it died",
 		Example: "  sudo hotsnap lab node start node3",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

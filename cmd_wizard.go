@@ -276,7 +276,7 @@ func backupFacts(m *repo.Manifest, store repo.Store) *ui.BackupFacts {
 		case strings.HasSuffix(att.Archive, "/"+repo.DataArchive):
 			f.Components = append(f.Components, ui.Component{Name: "data directory", Size: att.Size, Duration: took("data"), Detail: fmt.Sprintf("%d files from %s:%s", len(att.Entries), att.Node, att.Path)})
 		default:
-			f.Components = append(f.Components, ui.Component{Name: "attachments", Size: att.Size, Duration: took("files"), Detail: fmt.Sprintf("%d entries from %s:%s", len(att.Entries), att.Node, att.Path)})
+			f.Components = append(f.Components, ui.Component{Name: "attachments", Size: att.Size, Duration: took("files"), Detail: fmt.Sprintf("%d entries from %s:%s", len(att.Entries), att.Node, att.Path) + specialDetail(att)})
 		}
 	}
 	if len(m.Configs) > 0 {

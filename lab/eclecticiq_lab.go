@@ -332,11 +332,11 @@ func (l *Lab) startEclecticIQ(ctx context.Context, logf func(string, ...any)) er
 	if err != nil {
 		return fail(err)
 	}
-	prog, args, err := l.serviceArgs(n, svcES)
+	prog, args, env, err := l.serviceArgs(n, svcES)
 	if err != nil {
 		return fail(err)
 	}
-	uo.ESArgv = append([]string{prog}, args...)
+	uo.ESArgv, uo.ESEnv = append([]string{prog}, args...), env
 	for _, u := range eclecticiq.Units(uo) {
 		if err := thehive.WriteUnit(src, u.Unit); err != nil {
 			return fail(err)

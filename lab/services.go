@@ -398,29 +398,33 @@ func peersOf(nodes []NodeInfo, n NodeInfo) []string {
 	return ps
 }
 
-// serviceArgs returns the program (inside the node) and arguments of a
-// node's stand-in daemon.
-func (l *Lab) serviceArgs(n NodeInfo, svc string) (string, []string, error) {
+// serviceArgs returns the program (inside the node), arguments and extra
+// environment (KEY=VALUE) of a node's stand-in daemon. Passwords go in the
+// environment, never in the arguments: a node's process list shows no
+// secret, as with the real daemons.
+func (l *Lab) serviceArgs(n NodeInfo, svc string) (string, []string, []string, error) {
 	s := l.rec.Services
 	if s == nil {
-		return "", nil, fmt.Errorf("lab %s was brought up without stand-ins", l.Name)
+		return "", nil, nil, fmt.Errorf("lab %s was brought up without stand-ins", l.Name)
 	}
 	switch svc {
 	case svcCassandra:
 		args := []string{"--data", "/var/lib/cassandra/data", "--listen", n.IP,
 			"--peers", strings.Join(peersOf(l.Nodes, n), ","), "--dc", "datacenter1", "--rack", "rack1"}
+		var env []string
 		if s.Auth {
 			admin, err := l.Secret(SecretCassandraAdmin)
 			if err != nil {
-				return "", nil, err
+				return "", nil, nil, err
 			}
 			app, err := l.Secret(SecretCassandraApp)
 			if err != nil {
-				return "", nil, err
+				return "", nil, nil, err
 			}
-			args = append(args, "--auth", "--users", CassandraAdminUser+":"+admin+","+CassandraAppUser+":"+app)
+			args = append(args, "--auth")
+			env = append(env, cassandra.UsersEnv+"="+CassandraAdminUser+":"+admin+","+CassandraAppUser+":"+app)
 		}
-		return filepath.Join(binTarget, "cassandra-standin"), args, nil
+		return filepath.Join(binTarget, "cassandra-standin"), args, env, nil
 	case svcES:
 		args := []string{"--state", esStateDir(l.StateDir), "--listen", "127.0.0.1:9200," + n.IP + ":9200",
 			"--node", n.Name, "--path-repo", sharedBackupTarget}
@@ -434,23 +438,24 @@ func (l *Lab) serviceArgs(n NodeInfo, svc string) (string, []string, error) {
 		default:
 			args = append(args, "--cluster-name", p)
 		}
+		var env []string
 		if s.Auth {
 			pw, err := l.Secret(SecretES)
 			if err != nil {
-				return "", nil, err
+				return "", nil, nil, err
 			}
-			args = append(args, "--auth", ESUser+":"+pw)
+			env = append(env, elastic.AuthEnv+"="+ESUser+":"+pw)
 		}
-		return filepath.Join(binTarget, "es-standin"), args, nil
+		return filepath.Join(binTarget, "es-standin"), args, env, nil
 	}
-	return "", nil, fmt.Errorf("unknown service %q", svc)
+	return "", nil, nil, fmt.Errorf("unknown service %q", svc)
 }
 
 // startService starts one stand-in daemon on node, detached (own session),
 // logging to NODEDIR/<svc>.log, and returns its (host) PID. The caller
 // records it.
 func (l *Lab) startService(n NodeInfo, svc string) (int, error) {
-	prog, args, err := l.serviceArgs(n, svc)
+	prog, args, env, err := l.serviceArgs(n, svc)
 	if err != nil {
 		return 0, fmt.Errorf("%s: start %s: %w", n.Name, svc, err)
 	}
@@ -466,6 +471,7 @@ func (l *Lab) startService(n NodeInfo, svc string) (int, error) {
 	argv := asUser(serviceUser[svc], append([]string{prog}, args...)...)
 	cmd := l.NodeCommand(context.Background(), n.Name, argv[0], argv[1:]...)
 	cmd.Dir = "/"
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	pid, err := startEntered(cmd)
@@ -653,7 +659,9 @@ func (l *Lab) StopNode(ctx context.Context, node string, network bool) error {
 }
 
 // StartNode reverses StopNode: it brings the node's network back, starts
-// whichever stand-in is not running and waits until they and sshd answer.
+// whichever stand-in is not running, and sshd if it died (killed by a
+// test, as a node that lost its ssh.service), and waits until they and
+// sshd answer.
 func (l *Lab) StartNode(ctx context.Context, node string) error {
 	fail := func(err error) error { return fmt.Errorf("lab %s: start %s: %w", l.Name, node, err) }
 	unlock, err := lockLab(ctx, l.Name)
@@ -668,8 +676,27 @@ func (l *Lab) StartNode(ctx context.Context, node string) error {
 	if err := l.setLink(ctx, node, true); err != nil {
 		return fail(err)
 	}
+	// An sshd that died (killed, crashed) is started again, as systemd
+	// would restart ssh.service on a real node.
+	l.mu.Lock()
+	n := l.Nodes[i]
+	l.mu.Unlock()
+	sshdPID := n.SSHDPID
+	if !serviceAlive(n.SSHDPID, n.Netns) {
+		if err := checkHolder(n); err != nil {
+			return fail(err)
+		}
+		if sshdPID, err = startSSHD(l.NodeDir(node), n.HolderPID); err != nil {
+			return fail(fmt.Errorf("start sshd: %w", err))
+		}
+		l.logf("lab %s: %s: sshd was not running: started it again", l.Name, node)
+	}
 	l.mu.Lock()
 	l.Nodes[i].NetworkDown = false
+	l.Nodes[i].SSHDPID = sshdPID
+	if !slices.Contains(l.rec.PIDs, sshdPID) {
+		l.rec.PIDs = append(l.rec.PIDs, sshdPID)
+	}
 	serr := l.saveLocked()
 	hasServices := l.rec.Services != nil
 	l.mu.Unlock()
@@ -682,7 +709,7 @@ func (l *Lab) StartNode(ctx context.Context, node string) error {
 		}
 	}
 	l.mu.Lock()
-	n := l.Nodes[i]
+	n = l.Nodes[i]
 	l.mu.Unlock()
 	if err := l.waitSSHD(ctx, []NodeInfo{n}); err != nil {
 		return fail(err)

@@ -522,7 +522,7 @@ func TestServiceArgs(t *testing.T) {
 	rec := record{Name: "hslab", StateDir: dir, Nodes: []NodeInfo{
 		{Name: "node1", IP: "10.77.9.11"}, {Name: "node2", IP: "10.77.9.12"}, {Name: "node3", IP: "10.77.9.13"}}}
 	l := newLab(rec, nil)
-	if _, _, err := l.serviceArgs(l.Nodes[0], svcCassandra); err == nil {
+	if _, _, _, err := l.serviceArgs(l.Nodes[0], svcCassandra); err == nil {
 		t.Error("serviceArgs without stand-ins succeeded")
 	}
 	l.rec.Services = &services{Data: 1, Auth: true, Search: SearchOpenSearch}
@@ -532,30 +532,32 @@ func TestServiceArgs(t *testing.T) {
 	if len(admin) < 16 || admin == app || app == espw {
 		t.Fatalf("weak or repeated generated passwords: %q %q %q", admin, app, espw)
 	}
-	prog, args, err := l.serviceArgs(l.Nodes[1], svcCassandra)
+	// The passwords go in the environment, never in argv (the node's
+	// process list).
+	prog, args, env, err := l.serviceArgs(l.Nodes[1], svcCassandra)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := strings.Join(args, " ")
-	want := "--data /var/lib/cassandra/data --listen 10.77.9.12 --peers 10.77.9.11,10.77.9.13 --dc datacenter1 --rack rack1 --auth --users admin:" + admin + ",thehive:" + app
-	if prog != "/usr/local/bin/cassandra-standin" || got != want {
-		t.Errorf("cassandra: %s %s\nwant %s", prog, got, want)
+	want := "--data /var/lib/cassandra/data --listen 10.77.9.12 --peers 10.77.9.11,10.77.9.13 --dc datacenter1 --rack rack1 --auth"
+	if prog != "/usr/local/bin/cassandra-standin" || got != want || strings.Join(env, " ") != cassandra.UsersEnv+"=admin:"+admin+",thehive:"+app {
+		t.Errorf("cassandra: %s %s (env %q)\nwant %s", prog, got, env, want)
 	}
-	prog, args, err = l.serviceArgs(l.Nodes[2], svcES)
+	prog, args, env, err = l.serviceArgs(l.Nodes[2], svcES)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got = strings.Join(args, " ")
-	want = "--state " + dir + "/shared/es-state --listen 127.0.0.1:9200,10.77.9.13:9200 --node node3 --path-repo /mnt/backup --flavour opensearch --auth elastic:" + espw
-	if prog != "/usr/local/bin/es-standin" || got != want {
-		t.Errorf("es: %s %s\nwant %s", prog, got, want)
+	want = "--state " + dir + "/shared/es-state --listen 127.0.0.1:9200,10.77.9.13:9200 --node node3 --path-repo /mnt/backup --flavour opensearch"
+	if prog != "/usr/local/bin/es-standin" || got != want || strings.Join(env, " ") != elastic.AuthEnv+"=elastic:"+espw {
+		t.Errorf("es: %s %s (env %q)\nwant %s", prog, got, env, want)
 	}
 	l.rec.Services = &services{Data: 1, Search: SearchElasticsearch}
-	_, args, _ = l.serviceArgs(l.Nodes[0], svcES)
-	if got := strings.Join(args, " "); strings.Contains(got, "--auth") || strings.Contains(got, "--flavour") {
-		t.Errorf("es without auth, elasticsearch: %s", got)
+	_, args, env, _ = l.serviceArgs(l.Nodes[0], svcES)
+	if got := strings.Join(args, " "); strings.Contains(got, "--auth") || strings.Contains(got, "--flavour") || len(env) != 0 {
+		t.Errorf("es without auth, elasticsearch: %s %q", got, env)
 	}
-	if _, _, err := l.serviceArgs(l.Nodes[0], "redis"); err == nil {
+	if _, _, _, err := l.serviceArgs(l.Nodes[0], "redis"); err == nil {
 		t.Error("unknown service accepted")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"strings"
 )
 
 // HashingWriter passes bytes on to another writer while counting them and
@@ -64,12 +65,43 @@ type FileEntry struct {
 const (
 	TypeSymlink  = "symlink"
 	TypeHardlink = "hardlink"
+	// TypeFIFO, TypeCharDevice and TypeBlockDevice are the special files
+	// tar archives as themselves, with no content (ArchiveIndex.Special).
+	TypeFIFO        = "fifo"
+	TypeCharDevice  = "chardev"
+	TypeBlockDevice = "blockdev"
 )
+
+// SpecialNote says, for the summary and the manifest's warnings, which
+// special files an archive holds as themselves ("" when none): a FIFO's
+// or a device's name is kept, never what reading it would give.
+func SpecialNote(special []FileEntry) string {
+	if len(special) == 0 {
+		return ""
+	}
+	var names []string
+	for i, e := range special {
+		if i == 5 {
+			names = append(names, fmt.Sprintf("and %d more", len(special)-5))
+			break
+		}
+		names = append(names, e.Name+" ("+e.Type+")")
+	}
+	what := "special files"
+	if len(special) == 1 {
+		what = "special file"
+	}
+	return fmt.Sprintf("%d %s archived as such, without content: %s", len(special), what, strings.Join(names, ", "))
+}
 
 // ArchiveIndex is what IndexArchive learns from one pass over a tar stream.
 type ArchiveIndex struct {
 	// Files lists the archive's regular files and links (see IndexTar).
 	Files []FileEntry
+	// Special lists the FIFOs and device files: tar archives them as
+	// themselves (name, owner, mode, device numbers), never what they
+	// would give when read.
+	Special []FileEntry
 	// Size is the number of bytes read, the end-of-archive padding
 	// included: the archive's size.
 	Size int64
@@ -154,6 +186,10 @@ func IndexArchive(r io.Reader) (*ArchiveIndex, error) {
 			if i, ok := byName[h.Linkname]; ok {
 				e.SHA256 = ix.Files[i].SHA256
 			}
+		case tar.TypeFifo, tar.TypeChar, tar.TypeBlock:
+			e.Type = map[byte]string{tar.TypeFifo: TypeFIFO, tar.TypeChar: TypeCharDevice, tar.TypeBlock: TypeBlockDevice}[h.Typeflag]
+			ix.Special = append(ix.Special, e)
+			continue
 		default:
 			continue
 		}

@@ -294,3 +294,38 @@ func BenchmarkStream200MB(b *testing.B) {
 		}
 	}
 }
+
+// TestIndexArchiveSpecialFiles: FIFOs and devices are listed apart, as
+// archived without content, and named in SpecialNote; regular files are
+// indexed as before.
+func TestIndexArchiveSpecialFiles(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, h := range []*tar.Header{
+		{Name: "./a-fifo", Typeflag: tar.TypeFifo, Mode: 0o600, Uname: "thehive"},
+		{Name: "./null", Typeflag: tar.TypeChar, Mode: 0o666, Devmajor: 1, Devminor: 3},
+		{Name: "./file", Typeflag: tar.TypeReg, Mode: 0o644, Size: 2},
+	} {
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if h.Size > 0 {
+			tw.Write([]byte("hi"))
+		}
+	}
+	tw.Close()
+	ix, err := IndexArchive(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ix.Files) != 1 || ix.Files[0].Name != "./file" || len(ix.Special) != 2 ||
+		ix.Special[0] != (FileEntry{Name: "./a-fifo", Type: TypeFIFO, Mode: 0o600, Owner: "thehive"}) || ix.Special[1].Type != TypeCharDevice {
+		t.Fatalf("files %+v, special %+v", ix.Files, ix.Special)
+	}
+	if got := SpecialNote(ix.Special); got != "2 special files archived as such, without content: ./a-fifo (fifo), ./null (chardev)" {
+		t.Errorf("note %q", got)
+	}
+	if SpecialNote(nil) != "" {
+		t.Error("a note without special files")
+	}
+}

@@ -207,6 +207,9 @@ type FileStore struct {
 	SHA256  string `json:"sha256,omitempty"`
 	// Entries lists the files in the archive (localfs).
 	Entries []FileEntry `json:"entries,omitempty"`
+	// Special lists the FIFOs and device files in the archive (localfs):
+	// archived as themselves, without content (ArchiveIndex.Special).
+	Special []FileEntry `json:"special,omitempty"`
 	// Objects lists every object copied from S3, stored under FilesS3Dir.
 	Objects []ObjectEntry `json:"objects,omitempty"`
 }

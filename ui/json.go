@@ -16,8 +16,9 @@ type JSON struct {
 	enc *json.Encoder
 }
 
-// NewJSON returns a JSON-lines reporter writing to w.
-func NewJSON(w io.Writer) *JSON { return &JSON{enc: json.NewEncoder(w)} }
+// NewJSON returns a JSON-lines reporter writing to w; node text is
+// escaped (JSONSafeWriter), never raw control characters.
+func NewJSON(w io.Writer) *JSON { return &JSON{enc: json.NewEncoder(JSONSafeWriter(w))} }
 
 type jsonEvent struct {
 	Time     time.Time          `json:"ts"`

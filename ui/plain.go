@@ -26,7 +26,7 @@ func NewPlain(w io.Writer) *Plain { return &Plain{w: w, progress: map[string]tim
 func (p *Plain) printf(format string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprintf(p.w, format, args...)
+	fmt.Fprint(p.w, Printable(fmt.Sprintf(format, args...)))
 }
 
 // RunStarted prints the runbook's name and length.

@@ -95,7 +95,7 @@ func (t *TUI) StepStarted(s steps.StepInfo) { t.b.Send(stepStartedMsg{info: s}) 
 
 // StepOutput forwards a line of node output.
 func (t *TUI) StepOutput(stepID, node, line string) {
-	t.b.Send(stepOutputMsg{step: stepID, node: node, line: line})
+	t.b.Send(stepOutputMsg{step: stepID, node: node, line: Printable(line)})
 }
 
 // StepProgress forwards progress of a step on a node.
@@ -104,7 +104,10 @@ func (t *TUI) StepProgress(stepID, node string, done, total int64, unit string) 
 }
 
 // CheckReported forwards a check verdict.
-func (t *TUI) CheckReported(r steps.CheckResult) { t.b.Send(checkMsg{r: r}) }
+func (t *TUI) CheckReported(r steps.CheckResult) {
+	r.Evidence, r.Remedy = Printable(r.Evidence), Printable(r.Remedy)
+	t.b.Send(checkMsg{r: r})
+}
 
 // GateRequested does nothing: the modal opens when Approve asks, and a gate
 // the flags decide shows up through GateDecided.
@@ -117,14 +120,20 @@ func (t *TUI) GateDecided(_ steps.GateRequest, d steps.GateDecision) {
 
 // StepFinished forwards how a step ended.
 func (t *TUI) StepFinished(s steps.StepInfo, res steps.StepResult) {
+	res.Err = printableErr(res.Err)
 	t.b.Send(stepFinishedMsg{info: s, res: res})
 }
 
 // CleanupRan forwards a cleanup's outcome.
-func (t *TUI) CleanupRan(stepID string, err error) { t.b.Send(cleanupMsg{step: stepID, err: err}) }
+func (t *TUI) CleanupRan(stepID string, err error) {
+	t.b.Send(cleanupMsg{step: stepID, err: printableErr(err)})
+}
 
 // RunFinished forwards the run summary.
-func (t *TUI) RunFinished(sum steps.RunSummary) { t.b.Send(runFinishedMsg{sum: sum}) }
+func (t *TUI) RunFinished(sum steps.RunSummary) {
+	sum.Err = printableErr(sum.Err)
+	t.b.Send(runFinishedMsg{sum: sum})
+}
 
 // Approve opens the gate modal and waits for the operator's answer. A
 // cancelled ctx, or a program that has gone, is a refusal.

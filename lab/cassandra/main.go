@@ -13,9 +13,16 @@ import (
 	"github.com/rs/zerolog"
 )
 
+// UsersEnv is the environment variable that may hold the stand-in's
+// comma-separated user:password superusers in place of --users.
+const UsersEnv = "CASSANDRA_STANDIN_USERS"
+
 // Main runs the stand-in daemon:
 // cassandra-standin --data DIR --listen IP --peers ip,ip --dc datacenter1 --rack rack1 [--auth]
 // [--cql-port 9042] [--jmx-port 7199] [--cluster-name NAME] [--users u:p,u:p].
+// The users may come instead from the environment variable UsersEnv, so
+// that their passwords are not in the node's process list (the lab passes
+// them so; a real Cassandra keeps its roles in system_auth, not in argv).
 // It serves until SIGINT/SIGTERM and returns the exit status.
 func Main(args []string) int { return mainWith(args, os.Stderr) }
 
@@ -37,6 +44,9 @@ func mainWith(args []string, stderr io.Writer) int {
 	fs.StringVar(&users, "users", "cassandra:cassandra", "comma-separated user:password superusers")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if v := os.Getenv(UsersEnv); v != "" {
+		users = v
 	}
 	for _, p := range strings.Split(peers, ",") {
 		if p = strings.TrimSpace(p); p != "" && p != cfg.ListenAddress {

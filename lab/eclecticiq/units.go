@@ -85,6 +85,8 @@ type UnitOptions struct {
 	RedisServer string
 	// ESArgv is the Elasticsearch stand-in's command line.
 	ESArgv []string
+	// ESEnv is its extra environment (KEY=VALUE: the password).
+	ESEnv []string
 }
 
 // PlatformUnit is one systemd unit of the platform, rendered both as the
@@ -144,7 +146,7 @@ func Units(o UnitOptions) []PlatformUnit {
 			ExecStart: []string{o.RedisServer, RedisConf}, TimeoutStopSec: 30, FragmentPath: "/usr/lib/systemd/system/redis.service",
 			After: []string{"network.target"}}},
 		{Unit: thehive.Unit{Name: UnitElasticsearch, Description: "Elasticsearch", Documentation: "https://www.elastic.co", Enabled: true,
-			ExecStart: o.ESArgv, SuccessExitStatus: []int{143}, TimeoutStopSec: 75,
+			ExecStart: o.ESArgv, Environment: o.ESEnv, SuccessExitStatus: []int{143}, TimeoutStopSec: 75,
 			FragmentPath: "/usr/lib/systemd/system/elasticsearch.service", After: []string{"network-online.target"}}},
 		{Unit: thehive.Unit{Name: UnitSecretsSetter, Description: "EclecticIQ Secrets Setter", Enabled: true, Type: thehive.TypeOneshot,
 			RemainAfterExit: true, User: User, ExecStart: []string{PlatformBin, "standin", "secrets-setter"}, EnvironmentFile: []string{env},

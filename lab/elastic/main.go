@@ -29,6 +29,12 @@ const usage = `usage:
              [--recovery-rate SIZE|auto] [--snapshot-rate SIZE|auto]
 `
 
+// AuthEnv is the environment variable that may hold the stand-in's
+// user:pass in place of --auth, so that the password is not in the node's
+// process list (the lab passes it so; a real Elasticsearch keeps its users
+// in its security index, not in argv).
+const AuthEnv = "ES_STANDIN_AUTH"
+
 // Main runs the es-standin command with args (without the program name) and
 // returns its exit code: 0 ok, 1 runtime failure, 2 usage error.
 func Main(args []string) int {
@@ -64,6 +70,9 @@ func run(args []string, stderr io.Writer, stop <-chan struct{}) int {
 	if err := fs.Parse(args); err != nil {
 		fmt.Fprintf(stderr, "es-standin: %v\n%s", err, usage)
 		return 2
+	}
+	if v := os.Getenv(AuthEnv); v != "" && *auth == "" {
+		*auth = v
 	}
 	if *stateDir == "" || *listen == "" || *node == "" {
 		fmt.Fprintf(stderr, "es-standin: --state, --listen and --node are required\n%s", usage)

@@ -623,10 +623,17 @@ func (b *BackupRun) backupFiles(ctx context.Context, rc *steps.RunContext, env *
 		return err
 	}
 	b.mu.Lock()
-	b.manifest.Files = &repo.FileStore{Provider: repo.ProviderLocalFS, Path: p, Node: node, Archive: b.ID + "/" + repo.FilesArchive, Size: ix.Size, Digest: ix.Digest, Entries: ix.Files}
+	b.manifest.Files = &repo.FileStore{Provider: repo.ProviderLocalFS, Path: p, Node: node, Archive: b.ID + "/" + repo.FilesArchive, Size: ix.Size, Digest: ix.Digest, Entries: ix.Files, Special: ix.Special}
+	note := repo.SpecialNote(ix.Special)
+	if note != "" {
+		b.manifest.Warnings = append(b.manifest.Warnings, "attachments: "+note)
+	}
 	b.mu.Unlock()
 	b.timing("files", time.Since(start))
 	rc.Output(node, fmt.Sprintf("attachments: %d entries, %s", len(ix.Files), steps.HumanBytes(ix.Size)))
+	if note != "" {
+		rc.Output(node, "attachments: "+note)
+	}
 	return nil
 }
 

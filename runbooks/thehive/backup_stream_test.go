@@ -44,7 +44,7 @@ func TestBackupStreamsLocalAttachmentsWithTheTables(t *testing.T) {
 	}
 	var tar bool
 	for _, c := range stream.Plan() {
-		if c.Node == "node3" && c.Cmd == "tar -C /opt/thp/thehive/files -cf - ." && c.Sudo {
+		if c.Node == "node3" && c.Cmd == "tar -C /opt/thp/thehive/files --sparse -cf - ." && c.Sudo {
 			tar = true
 		}
 	}

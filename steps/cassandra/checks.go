@@ -264,8 +264,7 @@ func ReplicationCheck(env *steps.Env, o Checks) steps.Step {
 			}
 			s, err := remote.NewCQLSession(remote.CQLOptions{Hosts: hosts, Port: c.Port, Username: c.Username, Password: env.CassandraPassword, Dial: env.Dial(nodes[0].Name)})
 			if err != nil {
-				r := steps.CheckResult{Check: "cql login", Node: nodes[0].Name, Status: steps.CheckFail, Evidence: err.Error(),
-					Remedy: "check cassandra.username/password (the runbook's admin superuser) and that port " + strconv.Itoa(c.Port) + " listens on the node addresses"}
+				r := steps.CheckResult{Check: "cql login", Node: nodes[0].Name, Status: steps.CheckFail, Evidence: err.Error(), Remedy: loginRemedy(c, err)}
 				rc.Check(r)
 				return nil
 			}
@@ -298,6 +297,23 @@ func ReplicationCheck(env *steps.Env, o Checks) steps.Step {
 			return nil
 		},
 	}
+}
+
+// loginRemedy is the remedy of a failed CQL login: Cassandra refusing the
+// credentials (its "Provided username … and/or password are incorrect",
+// error 0x0100), asking for a login none was given for, or not answering.
+// The driver flattens its errors with %v, so the text is what tells them apart.
+func loginRemedy(c *config.Cassandra, err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "authentication required"):
+		return "Cassandra requires a login (PasswordAuthenticator): set cassandra.username and cassandra.password (env:NAME, file:PATH or prompt) to the runbook's admin superuser"
+	case c.Username != "" && !c.Password.IsSet() && (strings.Contains(msg, "and/or password are incorrect") || strings.Contains(msg, "Bad credentials")):
+		return fmt.Sprintf("Cassandra refused the login of %s without a password: set cassandra.password (env:NAME, file:PATH or prompt)", c.Username)
+	case c.Username != "" && (strings.Contains(msg, "and/or password are incorrect") || strings.Contains(msg, "Bad credentials")):
+		return fmt.Sprintf("Cassandra refused the login of %s: the password of cassandra.password (%s) is not %s's; set the right one there (try it on a node: `cqlsh -u %s`), or cassandra.username to another superuser", c.Username, c.Password, c.Username, c.Username)
+	}
+	return "check cassandra.username/password (the runbook's admin superuser) and that port " + strconv.Itoa(c.Port) + " listens on the node addresses"
 }
 
 // rateReplication checks the runbook's "replicate 100% of your data": the

@@ -100,3 +100,21 @@ func TestRateReplication(t *testing.T) {
 }
 
 // spaceStore is a repository with a fixed amount of free space.
+
+// TestLoginRemedy: a refused password, a login the server requires and
+// none given, and anything else each get their own remedy; the remedy names
+// the password's reference, never its value.
+func TestLoginRemedy(t *testing.T) {
+	c := &config.Cassandra{Port: 9042, Username: "admin", Password: config.Secret{Kind: config.SecretEnv, Ref: "CASS_PW"}}
+	refused := fmt.Errorf("cql 10.0.0.11:9042: gocql: unable to create session: unable to discover protocol version: Provided username admin and/or password are incorrect")
+	if got := loginRemedy(c, refused); !strings.HasPrefix(got, "Cassandra refused the login of admin: the password of cassandra.password (env:CASS_PW) is not admin's") {
+		t.Errorf("refused: %q", got)
+	}
+	required := fmt.Errorf(`cql 10.0.0.11:9042: gocql: unable to create session: authentication required (using "org.apache.cassandra.auth.PasswordAuthenticator")`)
+	if got := loginRemedy(&config.Cassandra{Port: 9042}, required); !strings.HasPrefix(got, "Cassandra requires a login (PasswordAuthenticator): set cassandra.username and cassandra.password") {
+		t.Errorf("required: %q", got)
+	}
+	if got := loginRemedy(c, fmt.Errorf("connection refused")); !strings.Contains(got, "port 9042 listens") {
+		t.Errorf("unreachable: %q", got)
+	}
+}

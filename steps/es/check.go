@@ -9,6 +9,7 @@ import (
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
+	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/steps"
 	"github.com/hotsnap/hotsnap/steps/parse"
@@ -50,7 +51,7 @@ func Check(env *steps.Env, o CheckOptions) steps.Step {
 				return nil
 			}
 			if resp.Status != 200 {
-				rc.Check(errorCheck("es reachable", n, resp, "check elasticsearch.username/password"))
+				rc.Check(errorCheck("es reachable", n, resp, loginRemedy(es, resp.Status)))
 				return nil
 			}
 			root, err := parse.ParseESRoot(resp.Body)
@@ -197,6 +198,23 @@ func orNone(roots []string) string {
 		return "not set"
 	}
 	return "[" + strings.Join(roots, ", ") + "]"
+}
+
+// loginRemedy is the remedy of Elasticsearch's answer status to the first
+// request: a login refused (401) with or without a user, a user without the
+// rights (403), or anything else.
+func loginRemedy(es *config.Elasticsearch, status int) string {
+	switch {
+	case status == 401 && es.Username == "":
+		return "Elasticsearch requires a login (security is on): set elasticsearch.username and elasticsearch.password (env:NAME, file:PATH or prompt)"
+	case status == 401 && !es.Password.IsSet():
+		return fmt.Sprintf("Elasticsearch refused the login of %s without a password: set elasticsearch.password (env:NAME, file:PATH or prompt)", es.Username)
+	case status == 401:
+		return fmt.Sprintf("Elasticsearch refused the login of %s: the password of elasticsearch.password (%s) is not %s's; set the right one there (try it on a node: `curl -u %s %s/`)", es.Username, es.Password, es.Username, es.Username, es.URL)
+	case status == 403:
+		return fmt.Sprintf("Elasticsearch's user %s may not do this: give it the cluster privileges monitor and manage (snapshots) and read/write on the indices", es.Username)
+	}
+	return "check elasticsearch.url and elasticsearch.username/password"
 }
 
 // errorCheck is the failed check of an answer that is not a success: the

@@ -484,7 +484,7 @@ func TestCheckRequests(t *testing.T) {
 
 	_, cl = newFake(t, map[string][]answer{"GET /": {openSearch401}})
 	r := stepstest.Find(t, stepstest.Checks(t, remotetest.New(t), Check(envFor(t, cl.URL()), CheckOptions{})), "node1", "es reachable")
-	if r.Status != steps.CheckFail || r.Evidence != "GET /: HTTP 401: Unauthorized" || !strings.Contains(r.Remedy, "elasticsearch.username") {
+	if r.Status != steps.CheckFail || r.Evidence != "GET /: HTTP 401: Unauthorized" || !strings.Contains(r.Remedy, "refused the login of elastic without a password: set elasticsearch.password") {
 		t.Errorf("OpenSearch's 401: %+v", r)
 	}
 }

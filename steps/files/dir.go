@@ -32,7 +32,7 @@ func excludeArgs(names []string) string {
 // TarExcludingCmd archives folder dir to stdout with owners and modes,
 // leaving out its top-level entries exclude (transient folders).
 func TarExcludingCmd(dir string, exclude []string) string {
-	return "tar -C " + remote.Quote(dir) + excludeArgs(exclude) + " -cf - ."
+	return "tar -C " + remote.Quote(dir) + excludeArgs(exclude) + " --sparse -cf - ."
 }
 
 // DUExcludingCmd measures folder dir without its top-level entries exclude
@@ -67,7 +67,7 @@ func FilesTarCmd(paths []string) string {
 	for _, p := range paths {
 		b.WriteString(" " + remote.Quote(strings.TrimPrefix(path.Clean(p), "/")))
 	}
-	b.WriteString(`; do if [ -e "$f" ]; then set -- "$@" "$f"; fi; done; if [ $# -gt 0 ]; then tar -cf - -- "$@"; fi`)
+	b.WriteString(`; do if [ -e "$f" ]; then set -- "$@" "$f"; fi; done; if [ $# -gt 0 ]; then tar --sparse -cf - -- "$@"; fi`)
 	return b.String()
 }
 

@@ -35,8 +35,10 @@ func Location(env *steps.Env) (node, dir string) {
 // DUCmd measures folder dir (bytes, du -sb).
 func DUCmd(dir string) string { return "du -sb " + remote.Quote(dir) }
 
-// TarCmd archives folder dir to stdout, with owners and modes.
-func TarCmd(dir string) string { return "tar -C " + remote.Quote(dir) + " -cf - ." }
+// TarCmd archives folder dir to stdout, with owners and modes; --sparse
+// stores a sparse file's holes as holes (tar restores them so), not as
+// gigabytes of zeros.
+func TarCmd(dir string) string { return "tar -C " + remote.Quote(dir) + " --sparse -cf - ." }
 
 // Size measures folder dir on node.
 func Size(ctx context.Context, rc *steps.RunContext, node, dir string) (int64, error) {

@@ -58,7 +58,7 @@ func (p Paths) TarCmd() string {
 	// process per path.
 	return "for p in " + strings.Join(q, " ") + "; do " +
 		`if [ -e "$p" ] || [ -L "$p" ]; then cd -P "${p%/*}/" && printf '%s\0' "${PWD#/}/${p##*/}"; cd /; ` +
-		`else printf '` + missingMark + `%s\n' "$p" >&2; fi; done | tar -C / --null` + ex + " -cf - -T -"
+		`else printf '` + missingMark + `%s\n' "$p" >&2; fi; done | tar -C / --null` + ex + " --sparse -cf - -T -"
 }
 
 // Archive streams the tar of the paths on the node into store at path,

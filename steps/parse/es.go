@@ -204,7 +204,7 @@ func ParseESRoot(body []byte) (*ESInfo, error) {
 	}
 	m := esVersionRE.FindStringSubmatch(r.Version.Number)
 	if m == nil {
-		return nil, fmt.Errorf("%s: version.number %q is not MAJOR.MINOR[.PATCH]", what, r.Version.Number)
+		return nil, fmt.Errorf("%s: version.number %q is not MAJOR.MINOR[.PATCH]", what, clip(r.Version.Number))
 	}
 	info := &ESInfo{Name: r.Name, ClusterName: r.ClusterName, ClusterUUID: r.ClusterUUID,
 		Version: r.Version.Number, BuildFlavor: r.Version.BuildFlavor, MinWireCompat: r.Version.MinWireCompat,
@@ -248,7 +248,7 @@ func ParseClusterHealth(body []byte) (*ClusterHealth, error) {
 	case "":
 		return nil, fmt.Errorf("%s: no status field", what)
 	default:
-		return nil, fmt.Errorf("%s: unknown status %q", what, h.Status)
+		return nil, fmt.Errorf("%s: unknown status %q", what, clip(h.Status))
 	}
 	return &h, nil
 }
@@ -563,17 +563,17 @@ func ParseRecovery(body []byte) ([]ShardRecovery, error) {
 	for idx, v := range r {
 		for _, s := range v.Shards {
 			if s.Stage == "" {
-				return nil, fmt.Errorf("%s: index %q shard %d has no stage", what, idx, s.ID)
+				return nil, fmt.Errorf("%s: index %q shard %d has no stage", what, clip(idx), s.ID)
 			}
 			sr := ShardRecovery{Index: idx, Shard: s.ID, Type: strings.ToUpper(s.Type), Stage: strings.ToUpper(s.Stage),
 				Repository: s.Source.Repository, Snapshot: s.Source.Snapshot,
 				TotalBytes: s.Index.Size.Total, RecoveredBytes: s.Index.Size.Recovered}
 			var err error
 			if sr.BytesPercent, err = parsePercent(s.Index.Size.Percent); err != nil {
-				return nil, fmt.Errorf("%s: index %q shard %d size: %w", what, idx, s.ID, err)
+				return nil, fmt.Errorf("%s: index %q shard %d size: %w", what, clip(idx), s.ID, err)
 			}
 			if sr.FilesPercent, err = parsePercent(s.Index.Files.Percent); err != nil {
-				return nil, fmt.Errorf("%s: index %q shard %d files: %w", what, idx, s.ID, err)
+				return nil, fmt.Errorf("%s: index %q shard %d files: %w", what, clip(idx), s.ID, err)
 			}
 			out = append(out, sr)
 		}
@@ -611,7 +611,7 @@ func ParseCatRecovery(body []byte) ([]ShardRecovery, error) {
 		}
 		var err error
 		if sr.Shard, err = strconv.Atoi(get(row, "shard", "s")); err != nil {
-			return nil, fmt.Errorf("%s: row %d shard: %w", what, i, err)
+			return nil, fmt.Errorf("%s: row %d shard: %w", what, i, numErr(err))
 		}
 		if rep := get(row, "repository", "rep"); rep != "n/a" {
 			sr.Repository = rep
@@ -686,7 +686,7 @@ func ParseRepositories(body []byte) ([]ESRepository, error) {
 	out := make([]ESRepository, 0, len(r))
 	for name, v := range r {
 		if v.Type == "" {
-			return nil, fmt.Errorf("%s: repository %q has no type", what, name)
+			return nil, fmt.Errorf("%s: repository %q has no type", what, clip(name))
 		}
 		repo := ESRepository{Name: name, Type: v.Type, UUID: v.UUID, Settings: map[string]string{}}
 		for k, raw := range v.Settings {
@@ -740,7 +740,7 @@ func ParseCatIndices(body []byte) ([]CatIndex, error) {
 		}{{"docs.count", &ci.DocsCount}} {
 			if v := get(f.key); v != "" {
 				if *f.dst, err = strconv.ParseInt(v, 10, 64); err != nil {
-					return nil, fmt.Errorf("%s: index %q %s: %w", what, ci.Index, f.key, err)
+					return nil, fmt.Errorf("%s: index %q %s: %w", what, clip(ci.Index), f.key, numErr(err))
 				}
 			}
 		}
@@ -750,13 +750,13 @@ func ParseCatIndices(body []byte) ([]CatIndex, error) {
 		}{{"pri", &ci.Primaries}, {"rep", &ci.Replicas}} {
 			if v := get(f.key); v != "" {
 				if *f.dst, err = strconv.Atoi(v); err != nil {
-					return nil, fmt.Errorf("%s: index %q %s: %w", what, ci.Index, f.key, err)
+					return nil, fmt.Errorf("%s: index %q %s: %w", what, clip(ci.Index), f.key, numErr(err))
 				}
 			}
 		}
 		if v := get("store.size"); v != "" {
 			if ci.StoreBytes, err = ParseSize(v); err != nil {
-				return nil, fmt.Errorf("%s: index %q store.size: %w", what, ci.Index, err)
+				return nil, fmt.Errorf("%s: index %q store.size: %w", what, clip(ci.Index), err)
 			}
 		}
 		out = append(out, ci)
@@ -911,7 +911,7 @@ func ParseCatPrimaryStore(body []byte) (map[string]int64, error) {
 				var err error
 				if n, err = strconv.ParseInt(strings.TrimSpace(*v), 10, 64); err != nil {
 					if n, err = ParseSize(*v); err != nil {
-						return nil, fmt.Errorf("elasticsearch _cat/indices: index %q %s: %w", *idx, k, err)
+						return nil, fmt.Errorf("elasticsearch _cat/indices: index %q %s: %w", clip(*idx), k, err)
 					}
 				}
 				break

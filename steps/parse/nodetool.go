@@ -96,7 +96,7 @@ func ParseNodetoolStatus(text string) (*RingStatus, error) {
 			continue // underline
 		case strings.HasPrefix(l, "Datacenter: "):
 			if dc != nil && !headerSeen {
-				return nil, fmt.Errorf("%s: data center %q has no column header: %w", what, dc.Name, ErrTruncated)
+				return nil, fmt.Errorf("%s: data center %q has no column header: %w", what, clip(dc.Name), ErrTruncated)
 			}
 			rs.Datacenters = append(rs.Datacenters, Datacenter{Name: strings.TrimSpace(strings.TrimPrefix(l, "Datacenter: "))})
 			dc = &rs.Datacenters[len(rs.Datacenters)-1]
@@ -109,7 +109,7 @@ func ParseNodetoolStatus(text string) (*RingStatus, error) {
 			}
 			cols = headerSplitRE.Split(strings.TrimSpace(l), -1)[1:]
 			if len(cols) < 5 || cols[0] != "Address" || cols[1] != "Load" {
-				return nil, fmt.Errorf("%s: line %d: unknown column header: %q", what, n, l)
+				return nil, fmt.Errorf("%s: line %d: unknown column header: %q", what, n, clip(l))
 			}
 			rs.EffectiveOwnership = strings.Contains(l, "Owns (effective)")
 			headerSeen = true
@@ -119,7 +119,7 @@ func ParseNodetoolStatus(text string) (*RingStatus, error) {
 			}
 			node, err := parseRingRow(l, cols)
 			if err != nil {
-				return nil, fmt.Errorf("%s: line %d: %w: %q", what, n, err, l)
+				return nil, fmt.Errorf("%s: line %d: %w: %q", what, n, err, clip(l))
 			}
 			node.Datacenter = dc.Name
 			dc.Nodes = append(dc.Nodes, node)
@@ -129,7 +129,7 @@ func ParseNodetoolStatus(text string) (*RingStatus, error) {
 		return nil, fmt.Errorf("%s: no \"Datacenter:\" line: %w", what, ErrUnexpectedLine)
 	}
 	if !headerSeen {
-		return nil, fmt.Errorf("%s: data center %q has no column header: %w", what, dc.Name, ErrTruncated)
+		return nil, fmt.Errorf("%s: data center %q has no column header: %w", what, clip(dc.Name), ErrTruncated)
 	}
 	if len(rs.Nodes()) == 0 {
 		return nil, fmt.Errorf("%s: no node rows: %w", what, ErrTruncated)
@@ -145,7 +145,7 @@ func parseRingRow(l string, cols []string) (RingNode, error) {
 	}
 	node := RingNode{Status: f[0][0], State: f[0][1], Address: f[1], LoadBytes: -1}
 	if !strings.ContainsRune("UD?", rune(node.Status)) || !strings.ContainsRune("NLJM", rune(node.State)) {
-		return RingNode{}, fmt.Errorf("unknown status/state %q", f[0])
+		return RingNode{}, fmt.Errorf("unknown status/state %q", clip(f[0]))
 	}
 	rest := f[2:]
 	if rest[0] == "?" {
@@ -173,7 +173,7 @@ func parseRingRow(l string, cols []string) (RingNode, error) {
 		case c == "Tokens":
 			t, err := strconv.Atoi(v)
 			if err != nil {
-				return RingNode{}, fmt.Errorf("token count %q is not a number", v)
+				return RingNode{}, fmt.Errorf("token count %q is not a number", clip(v))
 			}
 			node.Tokens = t
 		case c == "Token":
@@ -188,13 +188,13 @@ func parseRingRow(l string, cols []string) (RingNode, error) {
 			}
 		case c == "Host ID":
 			if !isUUID(v) {
-				return RingNode{}, fmt.Errorf("host ID %q is not a UUID", v)
+				return RingNode{}, fmt.Errorf("host ID %q is not a UUID", clip(v))
 			}
 			node.HostID = v
 		case c == "Rack":
 			node.Rack = v
 		default:
-			return RingNode{}, fmt.Errorf("unknown column %q", c)
+			return RingNode{}, fmt.Errorf("unknown column %q", clip(c))
 		}
 	}
 	return node, nil
@@ -230,7 +230,7 @@ func ParseNodetoolVersion(text string) (*CassandraVersion, error) {
 		v = strings.TrimSpace(v)
 		m := releaseRE.FindStringSubmatch(v)
 		if m == nil {
-			return nil, fmt.Errorf("%s: line %d: version %q is not MAJOR.MINOR[.PATCH]: %q", what, i+1, v, l)
+			return nil, fmt.Errorf("%s: line %d: version %q is not MAJOR.MINOR[.PATCH]: %q", what, i+1, clip(v), clip(l))
 		}
 		cv := &CassandraVersion{Release: v}
 		cv.Major, _ = strconv.Atoi(m[1])
@@ -288,7 +288,7 @@ func ParseNodetoolInfo(text string) (*NodeInfo, error) {
 		switch k {
 		case "ID":
 			if !isUUID(v) {
-				err = fmt.Errorf("ID %q is not a UUID", v)
+				err = fmt.Errorf("ID %q is not a UUID", clip(v))
 			}
 			ni.ID = v
 		case "Gossip active":
@@ -310,12 +310,12 @@ func ParseNodetoolInfo(text string) (*NodeInfo, error) {
 			}
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: line %d: %w: %q", what, i+1, err, l)
+			return nil, fmt.Errorf("%s: line %d: %w: %q", what, i+1, numErr(err), clip(l))
 		}
 	}
 	for _, k := range []string{"ID", "Gossip active", "Load", "Data Center", "Rack"} {
 		if _, ok := ni.Fields[k]; !ok {
-			return nil, fmt.Errorf("%s: no %q line: %w", what, k, ErrTruncated)
+			return nil, fmt.Errorf("%s: no %q line: %w", what, clip(k), ErrTruncated)
 		}
 	}
 	return ni, nil
@@ -422,7 +422,7 @@ func ParseDescribeCluster(text string) (*ClusterDescription, error) {
 			} else if isUUID(m[1]) {
 				cd.SchemaVersions = append(cd.SchemaVersions, SchemaVersion{Version: m[1], Hosts: splitList(m[2])})
 			} else {
-				return nil, fmt.Errorf("%s: line %d: schema version %q is not a UUID: %q", what, n, m[1], raw)
+				return nil, fmt.Errorf("%s: line %d: schema version %q is not a UUID: %q", what, n, clip(m[1]), clip(raw))
 			}
 		case "Stats for all nodes:":
 			k, v, ok := strings.Cut(l, ": ")

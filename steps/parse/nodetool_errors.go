@@ -45,7 +45,7 @@ type SnapshotExistsError struct {
 
 // Error implements error.
 func (e *SnapshotExistsError) Error() string {
-	return fmt.Sprintf("nodetool snapshot: snapshot %q already exists", e.Tag)
+	return fmt.Sprintf("nodetool snapshot: snapshot %q already exists", clip(e.Tag))
 }
 
 // Unwrap makes errors.Is(err, ErrSnapshotExists) true.
@@ -59,7 +59,7 @@ type KeyspaceNotFoundError struct {
 
 // Error implements error.
 func (e *KeyspaceNotFoundError) Error() string {
-	return fmt.Sprintf("nodetool: keyspace %q does not exist", e.Keyspace)
+	return fmt.Sprintf("nodetool: keyspace %q does not exist", clip(e.Keyspace))
 }
 
 // Unwrap makes errors.Is(err, ErrKeyspaceNotFound) true.

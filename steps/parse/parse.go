@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrEmptyOutput is wrapped by every parser when the reply holds nothing but
@@ -45,7 +46,7 @@ func lines(text string) []string {
 
 // unexpected builds the error for line n (1-based) of what.
 func unexpected(what string, n int, line string) error {
-	return fmt.Errorf("%s: line %d: %w: %q", what, n, ErrUnexpectedLine, line)
+	return fmt.Errorf("%s: line %d: %w: %q", what, n, ErrUnexpectedLine, clip(line))
 }
 
 // isBlank reports whether text holds only white space.
@@ -80,20 +81,20 @@ func ParseSize(s string) (int64, error) {
 	}
 	num, unit := t[:i], strings.ToLower(strings.TrimSpace(t[i:]))
 	if num == "" {
-		return 0, fmt.Errorf("parse size %q: no number", s)
+		return 0, fmt.Errorf("parse size %q: no number", clip(s))
 	}
 	// DecimalFormat("#.##") never groups thousands, so a comma can only be
 	// the decimal separator of a non-English JVM locale.
 	f, err := strconv.ParseFloat(strings.Replace(num, ",", ".", 1), 64)
 	if err != nil {
-		return 0, fmt.Errorf("parse size %q: %w", s, err)
+		return 0, fmt.Errorf("parse size %q: %w", clip(s), numErr(err))
 	}
 	if unit == "" {
 		unit = "b"
 	}
 	mult, ok := sizeUnits[unit]
 	if !ok {
-		return 0, fmt.Errorf("parse size %q: unknown unit %q", s, unit)
+		return 0, fmt.Errorf("parse size %q: unknown unit %q", clip(s), clip(unit))
 	}
 	return int64(f*mult + 0.5), nil
 }
@@ -102,11 +103,11 @@ func ParseSize(s string) (int64, error) {
 func parsePercent(s string) (float64, error) {
 	t := strings.TrimSpace(s)
 	if !strings.HasSuffix(t, "%") {
-		return 0, fmt.Errorf("percentage %q: no %% sign", s)
+		return 0, fmt.Errorf("percentage %q: no %% sign", clip(s))
 	}
 	f, err := strconv.ParseFloat(strings.Replace(strings.TrimSuffix(t, "%"), ",", ".", 1), 64)
 	if err != nil {
-		return 0, fmt.Errorf("percentage %q: %w", s, err)
+		return 0, fmt.Errorf("percentage %q: %w", clip(s), numErr(err))
 	}
 	return f, nil
 }
@@ -143,4 +144,39 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// maxQuoted is how much of a node's text an error quotes: a reply is
+// untrusted and may hold a megabyte-long line.
+const maxQuoted = 200
+
+// clip is node text an error quotes; it prints at most maxQuoted bytes of
+// it (cut on a rune boundary), then how long it was.
+type clip string
+
+// Format implements fmt.Formatter.
+func (c clip) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, fmt.FormatString(f, verb), clipped(string(c)))
+}
+
+// clipped is s cut to maxQuoted bytes on a rune boundary, with its length.
+func clipped(s string) string {
+	if len(s) <= maxQuoted {
+		return s
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s…(%d bytes)", s[:cut], len(s))
+}
+
+// numErr is err with the number strconv quotes in it (the node's text)
+// clipped, for the errors that wrap it.
+func numErr(err error) error {
+	var ne *strconv.NumError
+	if errors.As(err, &ne) && len(ne.Num) > maxQuoted {
+		return &strconv.NumError{Func: ne.Func, Num: clipped(ne.Num), Err: ne.Err}
+	}
+	return err
 }

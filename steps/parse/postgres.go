@@ -32,7 +32,7 @@ func CheckDumpallTrailer(tail []byte) error {
 		if l == DumpallTrailer {
 			return nil
 		}
-		return fmt.Errorf("%w (%q): it was cut short", ErrNoDumpTrailer, shortLine(l))
+		return fmt.Errorf("%w (%q): it was cut short", ErrNoDumpTrailer, clip(shortLine(l)))
 	}
 	return fmt.Errorf("%w: it is empty", ErrNoDumpTrailer)
 }
@@ -63,7 +63,7 @@ func ParsePGVersion(text string) (PGVersion, error) {
 	first := lines(t)[0]
 	m := pgVersionRE.FindStringSubmatch(first)
 	if m == nil {
-		return PGVersion{}, fmt.Errorf("postgresql version: %w: %q", ErrUnexpectedLine, first)
+		return PGVersion{}, fmt.Errorf("postgresql version: %w: %q", ErrUnexpectedLine, clip(first))
 	}
 	major, _ := strconv.Atoi(m[1])
 	full := m[1]

@@ -76,7 +76,7 @@ func ParseRedisInteger(reply string) (int64, error) {
 		if l == "" {
 			return 0, fmt.Errorf("redis-cli: integer reply: %w", ErrEmptyOutput)
 		}
-		return 0, fmt.Errorf("redis-cli: not an integer reply: %w: %q", ErrUnexpectedLine, l)
+		return 0, fmt.Errorf("redis-cli: not an integer reply: %w: %q", ErrUnexpectedLine, clip(l))
 	}
 	return n, nil
 }
@@ -91,7 +91,7 @@ func ParseRedisType(reply string) (string, error) {
 		return "", e
 	}
 	if !redisTypes[l] {
-		return "", fmt.Errorf("redis-cli: TYPE: %w: %q", ErrUnexpectedLine, l)
+		return "", fmt.Errorf("redis-cli: TYPE: %w: %q", ErrUnexpectedLine, clip(l))
 	}
 	return l, nil
 }
@@ -107,7 +107,7 @@ func ParseRedisPing(out string) error {
 		return e
 	}
 	if ls[0] != "PONG" {
-		return fmt.Errorf("redis-cli PING: %w: %q", ErrUnexpectedLine, ls[0])
+		return fmt.Errorf("redis-cli PING: %w: %q", ErrUnexpectedLine, clip(ls[0]))
 	}
 	return nil
 }
@@ -125,7 +125,7 @@ func ParseRedisInfo(out string) (map[string]string, error) {
 		}
 		k, v, ok := strings.Cut(l, ":")
 		if !ok {
-			return nil, fmt.Errorf("redis-cli INFO: %w: %q", ErrUnexpectedLine, l)
+			return nil, fmt.Errorf("redis-cli INFO: %w: %q", ErrUnexpectedLine, clip(l))
 		}
 		m[k] = v
 	}

@@ -90,7 +90,7 @@ func ParseListSnapshots(text string) (*SnapshotList, error) {
 				k := strings.Index(l, c)
 				if k < 0 {
 					if j < 5 {
-						return nil, fmt.Errorf("%s: line %d: no %q column: %q", what, n, c, l)
+						return nil, fmt.Errorf("%s: line %d: no %q column: %q", what, n, clip(c), clip(l))
 					}
 					break
 				}
@@ -101,7 +101,7 @@ func ParseListSnapshots(text string) (*SnapshotList, error) {
 			if v, ok := strings.CutPrefix(l, "Total TrueDiskSpaceUsed:"); ok {
 				b, err := ParseSize(v)
 				if err != nil {
-					return nil, fmt.Errorf("%s: line %d: %w: %q", what, n, err, l)
+					return nil, fmt.Errorf("%s: line %d: %w: %q", what, n, err, clip(l))
 				}
 				sl.TotalTrueBytes = b
 				state = "done"
@@ -109,7 +109,7 @@ func ParseListSnapshots(text string) (*SnapshotList, error) {
 			}
 			e, err := parseSnapshotRow(l, starts)
 			if err != nil {
-				return nil, fmt.Errorf("%s: line %d: %w: %q", what, n, err, l)
+				return nil, fmt.Errorf("%s: line %d: %w: %q", what, n, err, clip(l))
 			}
 			sl.Snapshots = append(sl.Snapshots, e)
 		case "done":
@@ -224,7 +224,7 @@ func ParseSnapshotOutput(text string) (*SnapshotResult, error) {
 	}
 	m := snapshotRequestRE.FindStringSubmatch(req.String())
 	if m == nil {
-		return nil, fmt.Errorf("%s: request line not understood: %w: %q", what, ErrUnexpectedLine, req.String())
+		return nil, fmt.Errorf("%s: request line not understood: %w: %q", what, ErrUnexpectedLine, clip(req.String()))
 	}
 	if m[1] == "all keyspaces" {
 		res.AllKeyspaces = true
@@ -236,7 +236,7 @@ func ParseSnapshotOutput(text string) (*SnapshotResult, error) {
 		return nil, fmt.Errorf("%s: no \"Snapshot directory:\" line: %w", what, ErrTruncated)
 	}
 	if res.Directory != res.Tag {
-		return nil, fmt.Errorf("%s: snapshot directory %q differs from requested tag %q", what, res.Directory, res.Tag)
+		return nil, fmt.Errorf("%s: snapshot directory %q differs from requested tag %q", what, clip(res.Directory), clip(res.Tag))
 	}
 	return res, nil
 }

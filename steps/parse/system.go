@@ -66,11 +66,11 @@ func ParseIsActive(text string, exitCode int) (IsActiveResult, error) {
 		return IsActiveResult{}, fmt.Errorf("%s (exit %d): %w", what, exitCode, ErrEmptyOutput)
 	}
 	if len(words) > 1 {
-		return IsActiveResult{}, fmt.Errorf("%s: %d lines, one unit expected: %w: %q", what, len(words), ErrUnexpectedLine, words[1])
+		return IsActiveResult{}, fmt.Errorf("%s: %d lines, one unit expected: %w: %q", what, len(words), ErrUnexpectedLine, clip(words[1]))
 	}
 	r := IsActiveResult{State: UnitActiveState(words[0])}
 	if !knownUnitStates[r.State] {
-		return IsActiveResult{}, fmt.Errorf("%s: unknown state: %w: %q", what, ErrUnexpectedLine, words[0])
+		return IsActiveResult{}, fmt.Errorf("%s: unknown state: %w: %q", what, ErrUnexpectedLine, clip(words[0]))
 	}
 	switch {
 	case exitCode == 4:
@@ -79,7 +79,7 @@ func ParseIsActive(text string, exitCode int) (IsActiveResult, error) {
 	case exitCode == 0 && r.Running(), exitCode == 3 && !r.Running():
 		return r, nil
 	}
-	return IsActiveResult{}, fmt.Errorf("%s: state %q does not match exit status %d", what, words[0], exitCode)
+	return IsActiveResult{}, fmt.Errorf("%s: state %q does not match exit status %d", what, clip(words[0]), exitCode)
 }
 
 // UnitStatus is the parsed header of `systemctl status UNIT`.
@@ -172,7 +172,7 @@ func ParseSystemctlStatus(text string) (*UnitStatus, error) {
 		case "Active":
 			m := activeRE.FindStringSubmatch(v)
 			if m == nil || !knownUnitStates[UnitActiveState(m[1])] {
-				return nil, fmt.Errorf("%s: line %d: Active state not understood: %w: %q", what, n, ErrUnexpectedLine, raw)
+				return nil, fmt.Errorf("%s: line %d: Active state not understood: %w: %q", what, n, ErrUnexpectedLine, clip(raw))
 			}
 			us.ActiveState = UnitActiveState(m[1])
 			if r, ok := strings.CutPrefix(m[2], "Result: "); ok {
@@ -184,14 +184,14 @@ func ParseSystemctlStatus(text string) (*UnitStatus, error) {
 			if m[3] != "" {
 				t, err := parseSince(m[3])
 				if err != nil {
-					return nil, fmt.Errorf("%s: line %d: %w: %q", what, n, err, raw)
+					return nil, fmt.Errorf("%s: line %d: %w: %q", what, n, err, clip(raw))
 				}
 				us.Since = t
 			}
 		case "Main PID":
 			m := mainPIDRE.FindStringSubmatch(v)
 			if m == nil {
-				return nil, fmt.Errorf("%s: line %d: Main PID not understood: %w: %q", what, n, ErrUnexpectedLine, raw)
+				return nil, fmt.Errorf("%s: line %d: Main PID not understood: %w: %q", what, n, ErrUnexpectedLine, clip(raw))
 			}
 			us.MainPID, _ = strconv.Atoi(m[1])
 			if strings.HasPrefix(m[2], "code=") {
@@ -309,7 +309,7 @@ func ParseDF(text string) ([]DiskUsage, error) {
 				return nil, unexpected(what, n, l)
 			}
 			if f[1] != "1-blocks" && f[1] != "1B-blocks" {
-				return nil, fmt.Errorf("%s: line %d: block size is not 1 byte: %q", what, n, l)
+				return nil, fmt.Errorf("%s: line %d: block size is not 1 byte: %q", what, n, clip(l))
 			}
 			header = true
 			continue
@@ -321,7 +321,7 @@ func ParseDF(text string) ([]DiskUsage, error) {
 		for j, dst := range []*int64{&du.SizeBytes, &du.UsedBytes, &du.AvailBytes} {
 			v, err := strconv.ParseInt(f[1+j], 10, 64)
 			if err != nil {
-				return nil, fmt.Errorf("%s: line %d: %w: %q", what, n, err, l)
+				return nil, fmt.Errorf("%s: line %d: %w: %q", what, n, numErr(err), clip(l))
 			}
 			*dst = v
 		}
@@ -349,13 +349,13 @@ func ParseDateNanos(text string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%s: %w", what, ErrEmptyOutput)
 	}
 	if strings.HasSuffix(t, "N") {
-		return time.Time{}, fmt.Errorf("%s: this date does not support %%N: %q", what, t)
+		return time.Time{}, fmt.Errorf("%s: this date does not support %%N: %q", what, clip(t))
 	}
 	if len(t) < 10 || strings.Trim(t, "0123456789") != "" {
-		return time.Time{}, fmt.Errorf("%s: not a nanosecond timestamp: %w: %q", what, ErrUnexpectedLine, t)
+		return time.Time{}, fmt.Errorf("%s: not a nanosecond timestamp: %w: %q", what, ErrUnexpectedLine, clip(t))
 	}
 	if len(t) != 19 {
-		return time.Time{}, fmt.Errorf("%s: %d digits, want 19 (seconds + 9 nanosecond digits): %q", what, len(t), t)
+		return time.Time{}, fmt.Errorf("%s: %d digits, want 19 (seconds + 9 nanosecond digits): %q", what, len(t), clip(t))
 	}
 	sec, err := strconv.ParseInt(t[:10], 10, 64)
 	if err != nil {

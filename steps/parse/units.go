@@ -40,7 +40,7 @@ func ParseListUnits(text string) ([]ListedUnit, error) {
 		}
 		st := UnitActiveState(f[2])
 		if !knownUnitStates[st] {
-			return nil, fmt.Errorf("systemctl list-units: line %d: unknown state %q: %w", i+1, f[2], ErrUnexpectedLine)
+			return nil, fmt.Errorf("systemctl list-units: line %d: unknown state %q: %w", i+1, clip(f[2]), ErrUnexpectedLine)
 		}
 		out = append(out, ListedUnit{Unit: f[0], Load: f[1], Active: st, Sub: f[3], Description: strings.Join(f[4:], " ")})
 	}
