@@ -247,7 +247,8 @@ func newListCmd(g *globals) *cobra.Command {
 		Short: "List the backups in the repository: ID, age, size, components, complete or not",
 		Long: `List the backups in the inventory's repository (repository.url), newest first:
 ID, label (backup --name), age, size, components, and complete or not — a backup without its
-manifest is incomplete (interrupted) and shown with the reason.`,
+manifest is incomplete (interrupted) and shown with the reason and the run that left it
+(its journal: ~/.local/state/hotsnap/runs/RUN.jsonl).`,
 		Example: `  hotsnap list
   hotsnap list -i prod.yaml`,
 		Args: cobra.NoArgs,
@@ -339,7 +340,8 @@ func newPruneCmd(g *globals) *cobra.Command {
 		Short: "Remove old backups and their Elasticsearch snapshots, behind a gate",
 		Long: `Remove backups by policy: keep the newest N (--keep-last), or remove those older
 than a duration (--older-than 720h); with both, a backup is kept if either rule
-keeps it. The newest complete backup is never removed. Removing is destructive:
+keeps it. The newest complete backup is never removed. An incomplete backup loses
+the Elasticsearch snapshot its run started with it. Removing is destructive:
 approve by typing the cluster name, or --confirm NAME. --dry-run only lists.`,
 		Example: `  hotsnap prune --keep-last 7 --dry-run
   hotsnap prune --older-than 720h --confirm prod-thehive`,

@@ -83,7 +83,7 @@ func Backup(env *steps.Env, b *BackupRun) steps.Runbook {
 	if b.OneNode {
 		rb.Steps = append(rb.Steps, oneNodeStep(env, b))
 	}
-	rb.Steps = append(rb.Steps, backupGate(env, b))
+	rb.Steps = append(rb.Steps, backupGate(env, b), runbooks.MarkBackup(env, b.Store, b.ID))
 	// The schema and topology are read while the snapshots start: neither
 	// reads what the other writes (each fills its own part of the manifest).
 	snap := snapshotStep(env, b)
@@ -337,8 +337,17 @@ func snapshotStep(env *steps.Env, b *BackupRun) steps.Step {
 			rc.Output("", fmt.Sprintf("snapshots started within %.1f ms of each other", b.recordStart(ec, indices)))
 			return err
 		},
+		// Whoever starts a snapshot clears it: the Cassandra snapshots and
+		// the Elasticsearch snapshot (finished or not, it is no backup
+		// without its manifest), whichever step the run failed in.
 		Cleanup: func(ctx context.Context, rc *steps.RunContext) error {
-			return snaps.Clear(ctx, rc)
+			err := snaps.Clear(ctx, rc)
+			if ec != nil {
+				if _, derr := es.DeleteSnapshotOf(ctx, env, ec.Repository, b.ID, "delete the unfinished snapshot"); derr != nil {
+					err = errors.Join(err, derr)
+				}
+			}
+			return err
 		},
 	}
 }
@@ -564,16 +573,6 @@ func esWaitStep(env *steps.Env, b *BackupRun) steps.Step {
 			b.timing("elasticsearch", time.Since(start))
 			rc.Output("elasticsearch", fmt.Sprintf("snapshot %s SUCCESS: %d shards, indices %s", b.ID, s.Shards.Successful, strings.Join(s.Indices, ", ")))
 			return nil
-		},
-		Cleanup: func(ctx context.Context, rc *steps.RunContext) error {
-			// A failed or abandoned snapshot is deleted, so that it cannot be mistaken for a backup.
-			cl, _, err := es.Open(env)
-			if err != nil {
-				return err
-			}
-			defer cl.Close()
-			_, err = es.DeleteSnapshot(ctx, cl, ec.Repository, b.ID, "delete the unfinished snapshot")
-			return err
 		},
 	}
 }

@@ -142,6 +142,17 @@ func DeleteSnapshot(ctx context.Context, cl *remote.ESClient, repository, name, 
 	return del(ctx, cl, what, esapi.SnapshotDeleteRequest{Repository: repository, Snapshot: []string{name}})
 }
 
+// DeleteSnapshotOf is DeleteSnapshot on the inventory's Elasticsearch
+// (opened and closed for it): the cleanup of whoever started the snapshot.
+func DeleteSnapshotOf(ctx context.Context, env *steps.Env, repository, name, what string) (deleted bool, err error) {
+	cl, _, err := Open(env)
+	if err != nil {
+		return false, err
+	}
+	defer cl.Close()
+	return DeleteSnapshot(ctx, cl, repository, name, what)
+}
+
 // Record is the manifest's record of a snapshot Elasticsearch described,
 // taken in repository (whose location is location).
 func Record(s parse.SnapshotInfo, repository, location string) *repo.ESSnapshot {
