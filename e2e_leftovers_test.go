@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -78,21 +80,11 @@ func failedBackupLeftNothing(t *testing.T, l *lab.Lab, inventory, dir string, be
 	}
 }
 
-// foldersIn returns the entries of the repository folder dir.
-func foldersIn(dir string) map[string]bool {
-	out := map[string]bool{}
-	ents, _ := os.ReadDir(dir)
-	for _, e := range ents {
-		out[e.Name()] = true
-	}
-	return out
-}
-
-// TestE2EKilledBackup: a backup killed with SIGKILL runs no cleanup. Its
-// folder, opened before any snapshot started, is listed INCOMPLETE naming
-// the run; prune removes it and the Elasticsearch snapshot its marker names.
-func TestE2EKilledBackup(t *testing.T) {
-	l := needLab(t)
+// killBackup starts a backup and kills it (SIGKILL: no cleanup runs) as
+// it starts streaming; it returns the backup's ID (its folder exists: it is
+// opened before any snapshot starts) and run.
+func killBackup(t *testing.T, l *lab.Lab) (id, run string) {
+	t.Helper()
 	before := backupsIn(t, l)
 	code, events, _ := backupRun(t, l, func(ev map[string]any, cmd *exec.Cmd) {
 		if ev["event"] == "step_started" && ev["step"] == "stream" {
@@ -102,34 +94,128 @@ func TestE2EKilledBackup(t *testing.T) {
 	if code != -1 {
 		t.Fatalf("exit %d, want the kill", code)
 	}
-	run := runOf(events)
-	var id string
 	for name := range backupsIn(t, l) {
-		if !before[name] && repo.CheckID(name) == nil {
+		if _, seen := before[name]; !seen && repo.CheckID(name) == nil {
 			id = name
 		}
 	}
 	if id == "" {
 		t.Fatal("the killed backup left no folder in the repository")
 	}
-	defer func() {
+	t.Cleanup(func() { // t.Context() is done by now
 		for _, n := range l.Nodes {
-			nodeSh(t, l, n.Name, "nodetool clearsnapshot -t "+id+" >/dev/null")
+			cmd := l.NodeCommand(context.Background(), n.Name, "nodetool", "clearsnapshot", "-t", id)
+			cmd.Env = append(os.Environ(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("%s: clear %s: %v\n%s", n.Name, id, err, out)
+			}
 		}
-	}()
-	if st := esSnapshots(t, l)[id]; st == "" {
-		t.Fatalf("the killed run's Elasticsearch snapshot %s is not there: nothing to test", id)
+	})
+	return id, runOf(events)
+}
+
+// checkOf returns the check events named check whose evidence mentions
+// what, joined.
+func checkOf(events []map[string]any, check, what string) (found string) {
+	for _, ev := range events {
+		c, ok := ev["check"].(map[string]any)
+		if !ok || c["check"] != check {
+			continue
+		}
+		if ev, _ := c["evidence"].(string); strings.Contains(ev, what) {
+			rem, _ := c["remedy"].(string)
+			found += fmt.Sprintf("%v %v: %s | %s\n", c["status"], c["node"], ev, rem)
+		}
 	}
-	if out := hotsnapOK(t, l, "list"); !strings.Contains(out, id) || !strings.Contains(out, "INCOMPLETE") || !strings.Contains(out, "run "+run) {
-		t.Errorf("list does not show %s INCOMPLETE naming run %s:\n%s", id, run, out)
+	return found
+}
+
+// TestE2EKilledBackup: a backup killed with SIGKILL runs no cleanup. Its
+// folder, opened before any snapshot started, is listed INCOMPLETE naming
+// the run; preflight warns of its snapshots (size, run, the command that
+// clears them) and reports another tool's snapshot without touching it;
+// the next backup keeps them unless told to clear them (--clear-leftovers),
+// and prune removes the folder with the Elasticsearch snapshot its marker
+// names.
+func TestE2EKilledBackup(t *testing.T) {
+	l := needLab(t)
+	// Another tool's snapshot: reported, never touched.
+	nodeSh(t, l, "node1", "nodetool snapshot -t before-upgrade thehive >/dev/null")
+	defer nodeSh(t, l, "node1", "nodetool clearsnapshot -t before-upgrade thehive >/dev/null")
+
+	a, runA := killBackup(t, l)
+	if st := esSnapshots(t, l)[a]; st == "" {
+		t.Fatalf("the killed run's Elasticsearch snapshot %s is not there: nothing to test", a)
+	}
+	if out := hotsnapOK(t, l, "list"); !strings.Contains(out, a) || !strings.Contains(out, "INCOMPLETE") || !strings.Contains(out, "run "+runA) {
+		t.Errorf("list does not show %s INCOMPLETE naming run %s:\n%s", a, runA, out)
 	}
 
-	hotsnapOK(t, l, "backup", "--yes", "--no-tui")
-	hotsnapOK(t, l, "prune", "--keep-last", "1", "--confirm", "lab", "--no-tui")
-	if _, err := os.Stat(filepath.Join(l.BackupsPath(), id)); err == nil {
-		t.Errorf("prune left the killed backup %s", id)
+	// Preflight: a warning per node and for Elasticsearch, not a failure.
+	code, events, stderr := jsonRun(t, l, []string{"preflight", "--json"}, nil)
+	if code != 0 {
+		t.Fatalf("preflight exit %d: leftovers are a warning, not a failure\n%s", code, stderr)
 	}
-	if st := esSnapshots(t, l)[id]; st != "" {
-		t.Errorf("prune left the killed backup's Elasticsearch snapshot %s (%s)", id, st)
+	for _, n := range l.Nodes {
+		got := checkOf(events, "leftover snapshots", a)
+		if !strings.Contains(got, "warn "+n.Name+":") || !strings.Contains(got, "run "+runA) || !strings.Contains(got, "on disk") ||
+			!strings.Contains(got, "nodetool clearsnapshot -t "+a+" thehive") {
+			t.Errorf("preflight does not warn of %s on %s with its size, run and command:\n%s", a, n.Name, got)
+		}
+	}
+	if got := checkOf(events, "leftover snapshots", "hotsnap's, without a complete backup: "+a); !strings.Contains(got, "warn elasticsearch") ||
+		!strings.Contains(got, "run "+runA) || !strings.Contains(got, "/_snapshot/thehive_repository/"+a) {
+		t.Errorf("preflight does not warn of the Elasticsearch snapshot %s with its run and command:\n%s", a, got)
+	}
+	if got := checkOf(events, "leftover snapshots", "before-upgrade"); !strings.Contains(got, "not hotsnap's, left alone") {
+		t.Errorf("preflight does not report the other tool's snapshot as such:\n%s", got)
+	}
+
+	// The next backup offers to clear them; --yes keeps them.
+	code, events, stderr = backupRun(t, l, nil)
+	if code != 0 {
+		t.Fatalf("backup exit %d\n%s", code, stderr)
+	}
+	if !hasEvent(events, func(ev map[string]any) bool {
+		return ev["event"] == "gate_decided" && ev["step"] == "leftovers" && ev["choice"] == "keep"
+	}) {
+		t.Error("the backup did not offer to clear the leftovers (or --yes did not keep them)")
+	}
+	if !strings.Contains(snapshotsLeft(t, l, "node2"), a) || esSnapshots(t, l)[a] == "" {
+		t.Errorf("--yes cleared the leftovers of %s without being told to", a)
+	}
+
+	// prune removes the killed backup and the Elasticsearch snapshot its
+	// marker names.
+	hotsnapOK(t, l, "prune", "--keep-last", "1", "--confirm", "lab", "--no-tui")
+	if _, err := os.Stat(filepath.Join(l.BackupsPath(), a)); err == nil {
+		t.Errorf("prune left the killed backup %s", a)
+	}
+	if st := esSnapshots(t, l)[a]; st != "" {
+		t.Errorf("prune left the killed backup's Elasticsearch snapshot %s (%s)", a, st)
+	}
+
+	// Killed again; the next backup told to clear clears both runs'
+	// leftovers, and only hotsnap's.
+	b, _ := killBackup(t, l)
+	code, events, stderr = backupRun(t, l, nil, "--clear-leftovers")
+	if code != 0 {
+		t.Fatalf("backup --clear-leftovers exit %d\n%s", code, stderr)
+	}
+	if !hasEvent(events, func(ev map[string]any) bool {
+		return ev["event"] == "gate_decided" && ev["step"] == "leftovers" && ev["choice"] == "clear"
+	}) {
+		t.Error("--clear-leftovers did not choose to clear at the gate")
+	}
+	for _, n := range l.Nodes {
+		if left := snapshotsLeft(t, l, n.Name); strings.Contains(left, a) || strings.Contains(left, b) {
+			t.Errorf("%s: leftovers not cleared:\n%s", n.Name, left)
+		}
+	}
+	if !strings.Contains(snapshotsLeft(t, l, "node1"), "before-upgrade") {
+		t.Error("the other tool's snapshot was touched")
+	}
+	if st := esSnapshots(t, l)[b]; st != "" {
+		t.Errorf("the Elasticsearch snapshot %s the killed run left is still there (%s)", b, st)
 	}
 }

@@ -78,12 +78,15 @@ func Backup(env *steps.Env, b *BackupRun) steps.Runbook {
 	// The estimate only reads, like the checks: it runs alongside them.
 	measure := measureStep(env, b)
 	measure.Concurrent = true
-	rb.Steps = withConcurrentCheck(Preflight(env).Steps, measure)
+	// Hotsnap's own snapshots that killed runs left: found among the
+	// checks, offered for clearing at a gate before the backup's own.
+	left := runbooks.NewLeftovers(env, runbooks.StoreOpener(b.Store))
+	rb.Steps = withConcurrentCheck(preflight(env, left).Steps, measure)
 	rb.Steps = append(rb.Steps, runbooks.PreflightVerdict())
 	if b.OneNode {
 		rb.Steps = append(rb.Steps, oneNodeStep(env, b))
 	}
-	rb.Steps = append(rb.Steps, backupGate(env, b), runbooks.MarkBackup(env, b.Store, b.ID))
+	rb.Steps = append(rb.Steps, left.Gate(), backupGate(env, b), runbooks.MarkBackup(env, b.Store, b.ID), left.Clear())
 	// The schema and topology are read while the snapshots start: neither
 	// reads what the other writes (each fills its own part of the manifest).
 	snap := snapshotStep(env, b)

@@ -153,6 +153,32 @@ func DeleteSnapshotOf(ctx context.Context, env *steps.Env, repository, name, wha
 	return DeleteSnapshot(ctx, cl, repository, name, what)
 }
 
+// ListSnapshots returns every snapshot of repository (GET
+// /_snapshot/REPO/_all), running ones included.
+func ListSnapshots(ctx context.Context, cl *remote.ESClient, repository string) ([]parse.SnapshotInfo, error) {
+	return read(ctx, cl, "list the snapshots of "+repository, esapi.SnapshotGetRequest{Repository: repository, Snapshot: []string{"_all"}}, parse.ParseSnapshotGet)
+}
+
+// SnapshotSize is the bytes snapshot name of repository holds (its
+// _status), 0 when Elasticsearch does not say.
+func SnapshotSize(ctx context.Context, cl *remote.ESClient, repository, name string) int64 {
+	r, err := Do(ctx, cl, esapi.SnapshotStatusRequest{Repository: repository, Snapshot: []string{name}})
+	if err != nil || r.Status != http.StatusOK {
+		return 0
+	}
+	st, err := parse.ParseSnapshotStatus(r.Body)
+	if err != nil || len(st) == 0 {
+		return 0
+	}
+	return st[0].Stats.Total.Bytes
+}
+
+// DeleteCmd is the command an operator runs to delete snapshot name of
+// repository from the cluster at url.
+func DeleteCmd(url, repository, name string) string {
+	return "curl -XDELETE " + strings.TrimSuffix(url, "/") + "/_snapshot/" + repository + "/" + name
+}
+
 // Record is the manifest's record of a snapshot Elasticsearch described,
 // taken in repository (whose location is location).
 func Record(s parse.SnapshotInfo, repository, location string) *repo.ESSnapshot {
