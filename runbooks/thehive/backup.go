@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hotsnap/hotsnap/config"
@@ -293,6 +294,7 @@ func snapshotStep(env *steps.Env, b *BackupRun) steps.Step {
 	snaps := b.snapshots(env)
 	cnodes := snaps.Nodes
 	ec := env.Inv.Elasticsearch
+	var esStarted atomic.Bool // the ES snapshot was asked for and not refused
 	return steps.Step{
 		ID: "snapshot", Title: "Snapshot Cassandra on every node and Elasticsearch, together", Kind: steps.KindAction, Component: steps.ComponentBackup,
 		Why: "\"Coordinate your Apache Cassandra, Elasticsearch, and file storage backups to run at the same time\": every snapshot starts behind one barrier, under one ID, and the start skew is recorded.",
@@ -329,7 +331,12 @@ func snapshotStep(env *steps.Env, b *BackupRun) steps.Step {
 			if cl != nil {
 				starts = append(starts, func() error {
 					b.mark("elasticsearch", time.Now())
+					esStarted.Store(true)
 					if err := es.StartSnapshot(ctx, cl, ec.Repository, b.ID, indices); err != nil {
+						// Refused by Elasticsearch (a read-only repository, a
+						// name taken): nothing was started, nothing to delete.
+						var refused *parse.ESError
+						esStarted.Store(!errors.As(err, &refused))
 						return err
 					}
 					rc.Output("elasticsearch", fmt.Sprintf("snapshot %s of %s accepted", b.ID, strings.Join(indices, ", ")))
@@ -345,7 +352,7 @@ func snapshotStep(env *steps.Env, b *BackupRun) steps.Step {
 		// without its manifest), whichever step the run failed in.
 		Cleanup: func(ctx context.Context, rc *steps.RunContext) error {
 			err := snaps.Clear(ctx, rc)
-			if ec != nil {
+			if ec != nil && esStarted.Load() {
 				if _, derr := es.DeleteSnapshotOf(ctx, env, ec.Repository, b.ID, "delete the unfinished snapshot"); derr != nil {
 					err = errors.Join(err, derr)
 				}
