@@ -82,6 +82,7 @@ type backupOpts struct {
 func newBackupCmd(g *globals) *cobra.Command {
 	var f runFlags
 	var o backupOpts
+	var clearLeftovers bool
 	c := &cobra.Command{
 		Use:   "backup",
 		Short: "Take a consistent hot backup of every component into the repository",
@@ -95,7 +96,10 @@ started together behind one barrier (the start skew is recorded) — every table
 streamed as tar over SSH straight into the repository and hashed on the fly, the
 Elasticsearch snapshot followed to SUCCESS, the attachments archived with owners
 and modes (or every S3 object copied), the snapshots cleared (also when the run
-fails or is cancelled), and manifest.json written last.
+fails or is cancelled), and manifest.json written last. Snapshots of hotsnap's own
+that a killed run left (preflight lists them, naming the run) are offered for
+clearing at a gate before the backup's own: kept by default and with --yes,
+cleared with --clear-leftovers; other tools' snapshots are never touched.
 
 Alien4Cloud (platform: alien4cloud): the checks (alien4cloud-config.yml read on
 the node: the data directory, Elasticsearch remote or embedded; Elasticsearch,
@@ -126,6 +130,7 @@ or s3://bucket/prefix (credentials in HOTSNAP_REPO_S3_ACCESS_KEY/_SECRET_KEY,
 endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
 		Example: `  hotsnap backup
   hotsnap backup --yes --no-tui     # unattended (cron): approve the gate
+  hotsnap backup --yes --clear-leftovers   # also clear the snapshots a killed run left
   hotsnap backup --name "before the 3.8 upgrade"
   hotsnap backup --stop-service     # Alien4Cloud with its own Elasticsearch: stopped instead of maintenance mode
   hotsnap backup --hot --yes        # EclecticIQ: without stopping the platform`,
@@ -155,6 +160,9 @@ endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
 				return err
 			}
 			defer closeStore()
+			if clearLeftovers {
+				f.choices = map[string]string{runbooks.LeftoversGate: runbooks.ClearLeftovers}
+			}
 			return runBackup(cmd, s, store, f, repo.NewID(time.Now()), o, nil)
 		},
 	}
@@ -162,6 +170,7 @@ endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
 	c.Flags().BoolVar(&o.stopService, "stop-service", false, "Alien4Cloud: stop the service for the backup instead of maintenance mode (a platform option; refused with Elasticsearch inside Alien4Cloud)")
 	c.Flags().StringVar(&o.label, "name", "", "a label for the backup, kept in its manifest and shown by list (the documented tool's -n); the ID stays unique")
 	c.Flags().BoolVar(&o.hot, "hot", false, "EclecticIQ: back up without stopping the platform (pg_dumpall runs on a live database; the manifest records that Elasticsearch may lag PostgreSQL)")
+	c.Flags().BoolVar(&clearLeftovers, "clear-leftovers", false, "TheHive: clear the snapshots of hotsnap's own that killed runs left (preflight lists them; only when no other hotsnap run is taking them) before taking this backup's; without it the gate offers it on a terminal and --yes keeps them")
 	c.Flags().BoolVar(&o.redisRDB, "redis-rdb", false, "EclecticIQ: also copy Redis' RDB (BGSAVE, then the file once LASTSAVE moved)")
 	addRunFlags(c, &f)
 	return c
@@ -255,7 +264,8 @@ func newListCmd(g *globals) *cobra.Command {
 		Short: "List the backups in the repository: ID, age, size, components, complete or not",
 		Long: `List the backups in the inventory's repository (repository.url), newest first:
 ID, label (backup --name), age, size, components, and complete or not — a backup without its
-manifest is incomplete (interrupted) and shown with the reason.`,
+manifest is incomplete (interrupted) and shown with the reason and the run that left it
+(its journal: ~/.local/state/hotsnap/runs/RUN.jsonl).`,
 		Example: `  hotsnap list
   hotsnap list -i prod.yaml`,
 		Args: cobra.NoArgs,
@@ -347,7 +357,8 @@ func newPruneCmd(g *globals) *cobra.Command {
 		Short: "Remove old backups and their Elasticsearch snapshots, behind a gate",
 		Long: `Remove backups by policy: keep the newest N (--keep-last), or remove those older
 than a duration (--older-than 720h); with both, a backup is kept if either rule
-keeps it. The newest complete backup is never removed. Removing is destructive:
+keeps it. The newest complete backup is never removed. An incomplete backup loses
+the Elasticsearch snapshot its run started with it. Removing is destructive:
 approve by typing the cluster name, or --confirm NAME. --dry-run only lists.`,
 		Example: `  hotsnap prune --keep-last 7 --dry-run
   hotsnap prune --older-than 720h --confirm prod-thehive`,

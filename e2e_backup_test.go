@@ -250,9 +250,9 @@ func TestE2EBackupFaults(t *testing.T) {
 	}
 
 	t.Run("node2 sshd killed during the transfer", func(t *testing.T) {
-		before := backupsIn(t, l)
+		before, esBefore := backupsIn(t, l), esSnapshots(t, l)
 		killed := false
-		code, _, stderr := backupRun(t, l, func(ev map[string]any, _ *exec.Cmd) {
+		code, events, stderr := backupRun(t, l, func(ev map[string]any, _ *exec.Cmd) {
 			if stepStarted(ev, "stream") && !killed {
 				killed = true
 				killNodeSSHD(t, l, "node2")
@@ -267,19 +267,16 @@ func TestE2EBackupFaults(t *testing.T) {
 		if code != exitFailed || !strings.Contains(stderr, "node2") {
 			t.Fatalf("exit %d, want %d naming node2:\n%s", code, exitFailed, stderr)
 		}
-		noNewManifest(t, before)
-		for _, n := range []string{"node1", "node3"} {
-			if left := snapshotsLeft(t, l, n); left != "" {
-				t.Errorf("%s: snapshots not cleared after the failure:\n%s", n, left)
-			}
-		}
+		// node2's snapshot stays (its sshd is gone): the others' and the
+		// Elasticsearch snapshot are cleared.
+		failedBackupLeftNothing(t, l, l.InventoryPath(), l.BackupsPath(), before, esBefore, runOf(events), "node1", "node3")
 	})
 
 	// Ctrl-C and SIGTERM (systemd, a CI timeout) cancel the run alike: the
 	// started steps' cleanups run, the journal records them, exit 130.
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run("cancelled during the transfer by "+sig.String(), func(t *testing.T) {
-			before := backupsIn(t, l)
+			before, esBefore := backupsIn(t, l), esSnapshots(t, l)
 			inv, err := config.Load(l.InventoryPath())
 			if err != nil {
 				t.Fatal(err)
@@ -315,12 +312,7 @@ func TestE2EBackupFaults(t *testing.T) {
 					t.Errorf("the journal lacks %s:\n%s", want, journal)
 				}
 			}
-			noNewManifest(t, before)
-			for _, n := range []string{"node1", "node2", "node3"} {
-				if left := snapshotsLeft(t, l, n); left != "" {
-					t.Errorf("%s: snapshots not cleared after %s:\n%s", n, sig, left)
-				}
-			}
+			failedBackupLeftNothing(t, l, p, l.BackupsPath(), before, esBefore, runID, "node1", "node2", "node3")
 		})
 	}
 
@@ -335,14 +327,6 @@ func TestE2EBackupFaults(t *testing.T) {
 		noNewManifest(t, before)
 	})
 
-	noManifest := func(t *testing.T, dir string) {
-		ents, _ := os.ReadDir(dir)
-		for _, e := range ents {
-			if _, err := os.Stat(filepath.Join(dir, e.Name(), repo.ManifestFile)); err == nil {
-				t.Errorf("a manifest claims success in a full repository: %s", e.Name())
-			}
-		}
-	}
 	t.Run("repository too small: stopped before anything is copied", func(t *testing.T) {
 		dir, inv := tmpfsRepo(t, l, 2<<20, "")
 		code, _, stderr := backupRun(t, l, nil, "--inventory", inv)
@@ -368,6 +352,7 @@ func TestE2EBackupFaults(t *testing.T) {
 		}
 		need += duBytes(t, l, "node1", "/opt/thp/thehive/files")
 		dir, inv := tmpfsRepo(t, l, need+64<<20, "")
+		esBefore := esSnapshots(t, l)
 		var st syscall.Statfs_t
 		if err := syscall.Statfs(dir, &st); err != nil {
 			t.Fatal(err)
@@ -383,12 +368,22 @@ func TestE2EBackupFaults(t *testing.T) {
 		if !hasEvent(events, func(ev map[string]any) bool { return ev["event"] == "step_started" && ev["step"] == "stream" }) {
 			t.Error("the backup stopped before streaming: the space check should have let it start")
 		}
-		noManifest(t, dir)
-		for _, n := range l.Nodes {
-			if left := snapshotsLeft(t, l, n.Name); left != "" {
-				t.Errorf("%s: snapshots left after the failed backup:\n%s", n.Name, left)
-			}
+		failedBackupLeftNothing(t, l, inv, dir, map[string]bool{".fill": true}, esBefore, runOf(events), "node1", "node2", "node3")
+	})
+	t.Run("node2's data disk full: its snapshot fails", func(t *testing.T) {
+		// One table's snapshots folder on node2 is a file system without a
+		// free inode: nodetool snapshot fails there with ENOSPC, as on a
+		// full disk, while the other snapshots (and Elasticsearch's) start.
+		tableDir := strings.TrimSpace(nodeSh(t, l, "node2", "cd /var/lib/cassandra/data/thehive && ls -d */ | head -1"))
+		snapDir := "/var/lib/cassandra/data/thehive/" + strings.TrimSuffix(tableDir, "/") + "/snapshots"
+		nodeSh(t, l, "node2", "mkdir -p "+snapDir+" && mount -t tmpfs -o size=1m,nr_inodes=2,mode=777 tmpfs "+snapDir+" && touch "+snapDir+"/fill")
+		defer nodeSh(t, l, "node2", "umount "+snapDir+" && rmdir "+snapDir)
+		before, esBefore := backupsIn(t, l), esSnapshots(t, l)
+		code, events, stderr := backupRun(t, l, nil)
+		if code != exitFailed || !strings.Contains(stderr, "node2") || !strings.Contains(strings.ToLower(stderr), "no space left on device") {
+			t.Fatalf("exit %d, want %d naming node2 and ENOSPC:\n%s", code, exitFailed, stderr)
 		}
+		failedBackupLeftNothing(t, l, l.InventoryPath(), l.BackupsPath(), before, esBefore, runOf(events), "node1", "node2", "node3")
 	})
 }
 

@@ -99,6 +99,14 @@ func TestE2EPreflight(t *testing.T) {
 		expectPreflightFailure(t, l, "node1/es repository", `repository "thehive_repository" is not registered`,
 			"`path.repo: /mnt/backup/elasticsearch`, then `sudo systemctl restart elasticsearch`, then register it once: curl -X PUT 'http://127.0.0.1:9200/_snapshot/thehive_repository'")
 	})
+	t.Run("repository read-only", func(t *testing.T) {
+		// Registered read-only (as a second cluster reading another's
+		// repository would): it verifies, but takes no snapshot.
+		nodeSh(t, l, "node1", `curl -sf -XPUT 127.0.0.1:9200/_snapshot/thehive_repository -H 'Content-Type: application/json' -d '{"type":"fs","settings":{"location":"/mnt/backup/elasticsearch","readonly":true}}'`)
+		defer nodeSh(t, l, "node1", registerRepo)
+		expectPreflightFailure(t, l, "node1/es repository", "thehive_repository is registered read-only (settings.readonly: true)",
+			`register it again without readonly: curl -X PUT 'http://127.0.0.1:9200/_snapshot/thehive_repository' -H 'Content-Type: application/json' -d '{"type":"fs","settings":{"location":"/mnt/backup/elasticsearch"}}'`)
+	})
 	t.Run("RF 1 on 3 nodes", func(t *testing.T) {
 		nodeSh(t, l, "node1", `cqlsh `+l.Nodes[0].IP+` -e "ALTER KEYSPACE thehive WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"`)
 		defer nodeSh(t, l, "node1", `cqlsh `+l.Nodes[0].IP+` -e "ALTER KEYSPACE thehive WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}"`)

@@ -28,6 +28,9 @@ type Summary struct {
 	Complete bool
 	// Problem says why an incomplete backup is incomplete.
 	Problem string
+	// Run is the run that left an incomplete backup, from its marker
+	// (RunFile); "" when unknown.
+	Run string
 }
 
 // List returns every backup in the repository (every top-level directory),
@@ -43,6 +46,7 @@ func List(ctx context.Context, s Store) ([]Summary, error) {
 		oldest  time.Time
 		comps   map[string]bool
 		hasMani bool
+		hasRun  bool
 	}
 	dirs := map[string]*acc{}
 	var order []string
@@ -61,8 +65,11 @@ func List(ctx context.Context, s Store) ([]Summary, error) {
 		if !e.ModTime.IsZero() && (a.oldest.IsZero() || e.ModTime.Before(a.oldest)) {
 			a.oldest = e.ModTime
 		}
-		if rest == ManifestFile {
+		switch rest {
+		case ManifestFile:
 			a.hasMani = true
+		case RunFile:
+			a.hasRun = true
 		}
 		if top, _, _ := strings.Cut(rest, "/"); top == CassandraDir || top == "elasticsearch" || top == "files" || top == ConfigDir {
 			a.comps[top] = true
@@ -90,6 +97,13 @@ func List(ctx context.Context, s Store) ([]Summary, error) {
 				return nil, fmt.Errorf("list backups: %w", err)
 			default:
 				sum.Problem = "manifest.json unreadable: " + err.Error()
+			}
+		}
+		if a.hasRun && m == nil && CheckID(id) == nil {
+			// The marker names the run that did not finish it.
+			if r, err := ReadRun(ctx, s, id); err == nil && r.Run != "" {
+				sum.Run = r.Run
+				sum.Problem += " (run " + r.Run + ")"
 			}
 		}
 		if m != nil {

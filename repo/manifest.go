@@ -300,6 +300,13 @@ func idTime(id string) (time.Time, bool) {
 	return t, err == nil
 }
 
+// IsHotsnapName reports whether name is one hotsnap gives its backups (and
+// so their Cassandra snapshots and Elasticsearch snapshots): NewID's form.
+func IsHotsnapName(name string) bool {
+	_, ok := idTime(name)
+	return ok && CheckID(name) == nil
+}
+
 // CheckID reports whether id can name a backup: a valid snapshot name (see
 // config.ValidSnapshotTag).
 func CheckID(id string) error {

@@ -105,7 +105,7 @@ func VerifySkipping(ctx context.Context, s Store, id string, skip func(path stri
 	if m.Schema != "" {
 		want = append(want, expected{path: id + "/" + SchemaFile, size: int64(len(m.Schema)), schema: m.Schema})
 	}
-	known := map[string]bool{manPath: true, id + "/" + ESSnapshotFile: true}
+	known := map[string]bool{manPath: true, id + "/" + ESSnapshotFile: true, id + "/" + RunFile: true}
 	if es := m.Elasticsearch; es != nil && es.State != "SUCCESS" {
 		add(manPath, "the Elasticsearch snapshot %s is %s, not SUCCESS: it cannot be restored whole", es.Snapshot, es.State)
 	}

@@ -12,7 +12,8 @@ import (
 )
 
 // Prune builds the runbook that removes backups (any platform's): a destructive gate naming
-// them, then each backup's files and its Elasticsearch snapshot.
+// them, then each backup's files and its Elasticsearch snapshot (an
+// incomplete backup's: the one its marker names).
 func Prune(env *steps.Env, store repo.Store, remove []repo.Summary) steps.Runbook {
 	var ids []string
 	for _, r := range remove {
@@ -33,10 +34,11 @@ func Prune(env *steps.Env, store repo.Store, remove []repo.Summary) steps.Runboo
 			Run: func(ctx context.Context, rc *steps.RunContext) error {
 				var errs []error
 				for _, id := range ids {
-					m, err := repo.ReadManifest(ctx, store, id)
-					if err == nil && m.Elasticsearch != nil && env.Inv.Elasticsearch != nil {
+					// An incomplete backup's marker names the snapshot its run
+					// started.
+					if snap := repo.ESSnapshotOf(ctx, store, id); snap != nil && env.Inv.Elasticsearch != nil {
 						if cl, _, err := es.Open(env); err == nil {
-							_, err := es.DeleteSnapshot(ctx, cl, m.Elasticsearch.Repository, m.Elasticsearch.Snapshot, "delete ES snapshot")
+							_, err := es.DeleteSnapshot(ctx, cl, snap.Repository, snap.Snapshot, "delete ES snapshot")
 							cl.Close()
 							if err != nil {
 								errs = append(errs, fmt.Errorf("%s: %w", id, err))

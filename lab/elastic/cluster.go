@@ -280,6 +280,12 @@ type repoMeta struct {
 	Location string         `json:"location"` // resolved absolute path
 }
 
+// readonly says the repository was registered with "readonly": true (a
+// cluster that only reads another cluster's repository): Elasticsearch
+// verifies it without writing and refuses to create or delete snapshots
+// in it.
+func (r *repoMeta) readonly() bool { return fmt.Sprint(r.Settings["readonly"]) == "true" }
+
 type fault struct {
 	State  string `json:"state"`
 	Reason string `json:"reason"`

@@ -77,6 +77,13 @@ func errRepoMissing(repo string) *apiError {
 	return newErr(http.StatusNotFound, "repository_missing_exception", "["+repo+"] missing")
 }
 
+// errReadonly is BlobStoreRepository's refusal to write into a readonly
+// repository (RepositoryException: HTTP 500); what is "create snapshot in"
+// or "delete snapshot from".
+func errReadonly(repo, what string) *apiError {
+	return newErr(http.StatusInternalServerError, "repository_exception", "["+repo+"] cannot "+what+" a readonly repository")
+}
+
 func errSnapshotMissing(repo, snap string) *apiError {
 	return newErr(http.StatusNotFound, "snapshot_missing_exception", "["+repo+":"+snap+"] is missing")
 }

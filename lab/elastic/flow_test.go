@@ -568,3 +568,32 @@ func TestNodesSettingsListsPathRepo(t *testing.T) {
 		}
 	}
 }
+
+// TestReadonlyRepository: a repository registered with "readonly": true
+// shows the setting, verifies, and refuses to create or delete snapshots
+// with Elasticsearch's repository_exception (HTTP 500).
+func TestReadonlyRepository(t *testing.T) {
+	l := newLab(t, nil)
+	if err := l.c.Seed("thehive_global", 10, 1<<10); err != nil {
+		t.Fatal(err)
+	}
+	l.registerRepo()
+	l.must(200, "PUT", "/_snapshot/thehive_repository/s1", `{"indices":"thehive_global"}`)
+	if st, _ := l.pollSnapshot("s1", 500*time.Millisecond, 40); st != "SUCCESS" {
+		t.Fatalf("snapshot s1: %s", st)
+	}
+	l.must(200, "PUT", "/_snapshot/thehive_repository", `{"type":"fs","settings":{"location":"`+l.repo+`","readonly":true}}`)
+	if got := get(l.must(200, "GET", "/_snapshot/thehive_repository", "").body, "thehive_repository.settings.readonly"); got != "true" {
+		t.Errorf("settings.readonly = %v", got)
+	}
+	l.must(200, "POST", "/_snapshot/thehive_repository/_verify", "")
+	r := l.must(500, "PUT", "/_snapshot/thehive_repository/s2", `{"indices":"thehive_global"}`)
+	if get(r.body, "error.type") != "repository_exception" || get(r.body, "error.reason") != "[thehive_repository] cannot create snapshot in a readonly repository" {
+		t.Errorf("create in a readonly repository: %s", r.raw)
+	}
+	r = l.must(500, "DELETE", "/_snapshot/thehive_repository/s1", "")
+	if get(r.body, "error.reason") != "[thehive_repository] cannot delete snapshot from a readonly repository" {
+		t.Errorf("delete from a readonly repository: %s", r.raw)
+	}
+	l.must(200, "GET", "/_snapshot/thehive_repository/s1", "") // still readable
+}

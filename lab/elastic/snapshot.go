@@ -128,7 +128,9 @@ func (s *server) putRepo(rc *reqCtx) {
 		rc.fail(e)
 		return
 	}
-	if rc.flag("verify", true) {
+	// A readonly repository is verified without writing into it.
+	readonly := fmt.Sprint(body.Settings["readonly"]) == "true"
+	if rc.flag("verify", true) && !readonly {
 		if e := verifyLocation(name, abs); e != nil {
 			rc.fail(e)
 			return
@@ -201,13 +203,14 @@ func (s *server) deleteRepo(rc *reqCtx) {
 func (s *server) verifyRepo(rc *reqCtx) {
 	name := rc.params["repo"]
 	var loc string
+	var readonly bool
 	nodes := obj{}
 	err := s.c.update(func(st *state) error {
 		r := st.Repos[name]
 		if r == nil {
 			return errRepoMissing(name)
 		}
-		loc = r.Location
+		loc, readonly = r.Location, r.readonly()
 		for _, n := range s.c.liveNodes(st) {
 			nodes = nodes.add(n.ID, obj{{"name", n.Name}})
 		}
@@ -215,6 +218,10 @@ func (s *server) verifyRepo(rc *reqCtx) {
 	})
 	if err != nil {
 		rc.fail(err)
+		return
+	}
+	if readonly { // nothing is written into it: it verifies as read-only
+		rc.json(http.StatusOK, obj{{"nodes", nodes}})
 		return
 	}
 	if e := verifyLocation(name, loc); e != nil {
@@ -263,6 +270,9 @@ func (s *server) createSnapshot(rc *reqCtx) {
 		}
 		if e := validateSnapshotName(repoName, name); e != nil {
 			return e
+		}
+		if repo.readonly() {
+			return errReadonly(repoName, "create snapshot in")
 		}
 		rd, err := readRepoData(repo)
 		if err != nil {
@@ -539,6 +549,9 @@ func (s *server) deleteSnapshot(rc *reqCtx) {
 		repo := st.Repos[repoName]
 		if repo == nil {
 			return errRepoMissing(repoName)
+		}
+		if repo.readonly() {
+			return errReadonly(repoName, "delete snapshot from")
 		}
 		rd, err := readRepoData(repo)
 		if err != nil {

@@ -96,7 +96,7 @@ func Backup(env *steps.Env, b *BackupRun) steps.Runbook {
 		Versions: map[string]string{}}
 	rb := steps.Runbook{Name: "backup", Cluster: inv.Cluster, Resumable: true}
 	rb.Steps = checks(env, b.s, b.StopService, measureStep(b))
-	rb.Steps = append(rb.Steps, runbooks.PreflightVerdict(), backupGate(b))
+	rb.Steps = append(rb.Steps, runbooks.PreflightVerdict(), backupGate(b), runbooks.MarkBackup(env, b.Store, b.ID))
 	if b.StopService {
 		rb.Steps = append(rb.Steps, stopForBackupStep(b))
 	} else {

@@ -77,12 +77,12 @@ func TestBackupReadsLikeThePage(t *testing.T) {
 		return strings.Join(out, " ")
 	}
 	b := Backup(env, &BackupRun{ID: "hotsnap-20261122-100000-aaaa"})
-	want := "ssh a4c-config elasticsearch* a4c-indices* a4c* a4c-api* a4c-data* measure* preflight-verdict approve maintenance-on es-snapshot* data* config* maintenance-off manifest"
+	want := "ssh a4c-config elasticsearch* a4c-indices* a4c* a4c-api* a4c-data* measure* preflight-verdict approve mark maintenance-on es-snapshot* data* config* maintenance-off manifest"
 	if got := ids(b); got != want {
 		t.Errorf("backup steps:\n got  %s\n want %s", got, want)
 	}
 	b = Backup(env, &BackupRun{ID: "hotsnap-20261122-100000-aaaa", StopService: true})
-	if got := ids(b); !strings.Contains(got, "approve stop-service es-snapshot* data* config* start-service manifest") {
+	if got := ids(b); !strings.Contains(got, "approve mark stop-service es-snapshot* data* config* start-service manifest") {
 		t.Errorf("backup --stop-service steps: %s", got)
 	}
 	for _, s := range b.Steps {

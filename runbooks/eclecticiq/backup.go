@@ -79,7 +79,7 @@ func (b *backupRun) runbook() steps.Runbook {
 	}
 	measure := b.measureStep()
 	rb := steps.Runbook{Name: "backup", Cluster: inv.Cluster, Resumable: true}
-	rb.Steps = append(preflightSteps(s, &measure), runbooks.PreflightVerdict(), b.gate())
+	rb.Steps = append(preflightSteps(s, &measure), runbooks.PreflightVerdict(), b.gate(), runbooks.MarkBackup(env, b.store, b.id))
 	if !b.hot {
 		rb.Steps = append(rb.Steps, stopServicesStep(s), b.drainStep(), b.drainChoice(), b.drainDecision(),
 			b.deleteGate(), b.deleteStep(), stopWorkersStep(s, b), b.leftoversStep(), b.pidGate(), b.pidRemoveStep())

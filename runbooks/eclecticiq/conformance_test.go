@@ -54,11 +54,11 @@ func TestBackupOrder(t *testing.T) {
 		}
 		return strings.Join(out, " ")
 	}
-	const cold = "approve stop-services drain drain-choice drain-decision approve-delete-queues delete-queues stop-workers leftovers approve-pidfiles remove-pidfiles dump-postgresql archive-configuration snapshot-elasticsearch start-workers start-services manifest"
+	const cold = "approve mark stop-services drain drain-choice drain-decision approve-delete-queues delete-queues stop-workers leftovers approve-pidfiles remove-pidfiles dump-postgresql archive-configuration snapshot-elasticsearch start-workers start-services manifest"
 	if got := ids(runbooks.BackupRequest{ID: "b"}); got != cold {
 		t.Errorf("cold backup:\n%s\nwant\n%s", got, cold)
 	}
-	if got := ids(runbooks.BackupRequest{ID: "b", Hot: true}); got != "approve dump-postgresql archive-configuration snapshot-elasticsearch manifest" {
+	if got := ids(runbooks.BackupRequest{ID: "b", Hot: true}); got != "approve mark dump-postgresql archive-configuration snapshot-elasticsearch manifest" {
 		t.Errorf("hot backup: %s", got)
 	}
 	b, _ := Platform{}.Backup(env, runbooks.BackupRequest{ID: "b"})

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hotsnap/hotsnap/config"
@@ -78,12 +79,15 @@ func Backup(env *steps.Env, b *BackupRun) steps.Runbook {
 	// The estimate only reads, like the checks: it runs alongside them.
 	measure := measureStep(env, b)
 	measure.Concurrent = true
-	rb.Steps = withConcurrentCheck(Preflight(env).Steps, measure)
+	// Hotsnap's own snapshots that killed runs left: found among the
+	// checks, offered for clearing at a gate before the backup's own.
+	left := runbooks.NewLeftovers(env, runbooks.StoreOpener(b.Store))
+	rb.Steps = withConcurrentCheck(preflight(env, left).Steps, measure)
 	rb.Steps = append(rb.Steps, runbooks.PreflightVerdict())
 	if b.OneNode {
 		rb.Steps = append(rb.Steps, oneNodeStep(env, b))
 	}
-	rb.Steps = append(rb.Steps, backupGate(env, b))
+	rb.Steps = append(rb.Steps, left.Gate(), backupGate(env, b), runbooks.MarkBackup(env, b.Store, b.ID), left.Clear())
 	// The schema and topology are read while the snapshots start: neither
 	// reads what the other writes (each fills its own part of the manifest).
 	snap := snapshotStep(env, b)
@@ -290,6 +294,7 @@ func snapshotStep(env *steps.Env, b *BackupRun) steps.Step {
 	snaps := b.snapshots(env)
 	cnodes := snaps.Nodes
 	ec := env.Inv.Elasticsearch
+	var esStarted atomic.Bool // the ES snapshot was asked for and not refused
 	return steps.Step{
 		ID: "snapshot", Title: "Snapshot Cassandra on every node and Elasticsearch, together", Kind: steps.KindAction, Component: steps.ComponentBackup,
 		Why: "\"Coordinate your Apache Cassandra, Elasticsearch, and file storage backups to run at the same time\": every snapshot starts behind one barrier, under one ID, and the start skew is recorded.",
@@ -326,7 +331,12 @@ func snapshotStep(env *steps.Env, b *BackupRun) steps.Step {
 			if cl != nil {
 				starts = append(starts, func() error {
 					b.mark("elasticsearch", time.Now())
+					esStarted.Store(true)
 					if err := es.StartSnapshot(ctx, cl, ec.Repository, b.ID, indices); err != nil {
+						// Refused by Elasticsearch (a read-only repository, a
+						// name taken): nothing was started, nothing to delete.
+						var refused *parse.ESError
+						esStarted.Store(!errors.As(err, &refused))
 						return err
 					}
 					rc.Output("elasticsearch", fmt.Sprintf("snapshot %s of %s accepted", b.ID, strings.Join(indices, ", ")))
@@ -337,8 +347,17 @@ func snapshotStep(env *steps.Env, b *BackupRun) steps.Step {
 			rc.Output("", fmt.Sprintf("snapshots started within %.1f ms of each other", b.recordStart(ec, indices)))
 			return err
 		},
+		// Whoever starts a snapshot clears it: the Cassandra snapshots and
+		// the Elasticsearch snapshot (finished or not, it is no backup
+		// without its manifest), whichever step the run failed in.
 		Cleanup: func(ctx context.Context, rc *steps.RunContext) error {
-			return snaps.Clear(ctx, rc)
+			err := snaps.Clear(ctx, rc)
+			if ec != nil && esStarted.Load() {
+				if _, derr := es.DeleteSnapshotOf(ctx, env, ec.Repository, b.ID, "delete the unfinished snapshot"); derr != nil {
+					err = errors.Join(err, derr)
+				}
+			}
+			return err
 		},
 	}
 }
@@ -564,16 +583,6 @@ func esWaitStep(env *steps.Env, b *BackupRun) steps.Step {
 			b.timing("elasticsearch", time.Since(start))
 			rc.Output("elasticsearch", fmt.Sprintf("snapshot %s SUCCESS: %d shards, indices %s", b.ID, s.Shards.Successful, strings.Join(s.Indices, ", ")))
 			return nil
-		},
-		Cleanup: func(ctx context.Context, rc *steps.RunContext) error {
-			// A failed or abandoned snapshot is deleted, so that it cannot be mistaken for a backup.
-			cl, _, err := es.Open(env)
-			if err != nil {
-				return err
-			}
-			defer cl.Close()
-			_, err = es.DeleteSnapshot(ctx, cl, ec.Repository, b.ID, "delete the unfinished snapshot")
-			return err
 		},
 	}
 }

@@ -39,16 +39,16 @@ func TestRunbooksRunIndependentStepsAtOnce(t *testing.T) {
 	}
 	env := &steps.Env{Inv: inv}
 	checks := "ssh [clock cassandra-tools disk ring cql elasticsearch thehive files"
-	if got, want := groups(Preflight(env)), checks+"] versions"; got != want {
+	if got, want := groups(Preflight(env)), checks+" leftover-snapshots] versions"; got != want {
 		t.Errorf("preflight:\n got %s\nwant %s", got, want)
 	}
 	if got, want := groups(Backup(env, &BackupRun{ID: "hotsnap-20261122-100000-aaaa"})),
-		checks+" measure] versions preflight-verdict approve [schema snapshot] stream es-wait clearsnapshot manifest"; got != want {
+		checks+" leftover-snapshots measure] versions preflight-verdict leftovers approve mark clear-leftovers [schema snapshot] stream es-wait clearsnapshot manifest"; got != want {
 		t.Errorf("backup:\n got %s\nwant %s", got, want)
 	}
 	withRepo := *env
 	withRepo.OpenRepo = func(context.Context) (repo.Store, func(), error) { return nil, func() {}, nil }
-	if got, want := groups(Preflight(&withRepo)), checks+" repository] versions"; got != want {
+	if got, want := groups(Preflight(&withRepo)), checks+" repository leftover-snapshots] versions"; got != want {
 		t.Errorf("preflight with the repository check:\n got %s\nwant %s", got, want)
 	}
 	m := diskManifest()

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/hotsnap/hotsnap/config"
+	"github.com/hotsnap/hotsnap/runbooks"
 	"github.com/hotsnap/hotsnap/steps"
 
 	"github.com/hotsnap/hotsnap/steps/cassandra"
@@ -18,6 +19,12 @@ func appNode(env *steps.Env) string { return env.FirstWith(config.RoleTheHive) }
 // Preflight builds the preflight runbook: every check the documents ask for,
 // each on every node it concerns, changing nothing.
 func Preflight(env *steps.Env) steps.Runbook {
+	return preflight(env, runbooks.NewLeftovers(env, env.OpenRepo))
+}
+
+// preflight is Preflight, its leftovers check looking for what left is
+// given (the backup keeps what it finds for its gate).
+func preflight(env *steps.Env, left *runbooks.Leftovers) steps.Runbook {
 	rb := steps.Runbook{Name: "preflight", Cluster: env.Inv.Cluster}
 	// The versions the checks see, for the version matrix at the end.
 	found := &foundVersions{}
@@ -43,6 +50,9 @@ func Preflight(env *steps.Env) steps.Runbook {
 	}
 	if env.OpenRepo != nil {
 		checks = append(checks, repositoryStep(env))
+	}
+	if env.Inv.Cassandra != nil || env.Inv.Elasticsearch != nil {
+		checks = append(checks, left.Check())
 	}
 	for i := range checks {
 		checks[i].Concurrent = true

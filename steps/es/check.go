@@ -88,7 +88,7 @@ func Check(env *steps.Env, o CheckOptions) steps.Step {
 				rc.Check(errorCheck("es health", n, resp, "check that the user may read GET _cluster/health (cluster:monitor/health)"))
 			}
 
-			register := fmt.Sprintf(`curl -X PUT '%s/_snapshot/%s' -H 'Content-Type: application/json' -d '{"type":"fs","settings":{"location":"%s"}}'`, es.URL, repo, orDefault(es.RepositoryPath, "/mnt/backup/elasticsearch"))
+			register := registerCmd(es.URL, repo, orDefault(es.RepositoryPath, "/mnt/backup/elasticsearch"))
 			resp, err = Do(ctx, cl, esapi.SnapshotGetRepositoryRequest{Repository: []string{repo}})
 			switch {
 			case err != nil:
@@ -102,16 +102,22 @@ func Check(env *steps.Env, o CheckOptions) steps.Step {
 				rc.Check(errorCheck("es repository", n, resp, register))
 				return nil
 			}
-			loc := ""
+			loc, readonly := "", false
 			if repos, perr := parse.ParseRepositories(resp.Body); perr == nil {
 				for _, r := range repos {
 					if r.Name == repo {
-						loc = r.Location
+						loc, readonly = r.Location, r.Settings["readonly"] == "true"
 					}
 				}
 			}
 			r := steps.CheckResult{Check: "es repository", Node: n, Status: steps.CheckPass, Evidence: fmt.Sprintf("%s registered, location %s", repo, loc)}
-			if es.RepositoryPath != "" && loc != "" && path.Clean(loc) != path.Clean(es.RepositoryPath) {
+			switch {
+			case readonly:
+				// It verifies (nothing is written), but every snapshot into
+				// it fails: "cannot create snapshot in a readonly repository".
+				r.Status, r.Evidence = steps.CheckFail, fmt.Sprintf("%s is registered read-only (settings.readonly: true), location %s: Elasticsearch refuses to create a snapshot in it", repo, loc)
+				r.Remedy = "register it again without readonly: " + registerCmd(es.URL, repo, loc) + "; but if another cluster writes into that folder (only one cluster may), give this cluster a repository of its own (elasticsearch.repository)"
+			case es.RepositoryPath != "" && loc != "" && path.Clean(loc) != path.Clean(es.RepositoryPath):
 				r.Status, r.Remedy = steps.CheckWarn, fmt.Sprintf("the inventory says elasticsearch.repository_path %s; make them agree", es.RepositoryPath)
 			}
 			rc.Check(r)
@@ -138,6 +144,12 @@ func Check(env *steps.Env, o CheckOptions) steps.Step {
 			return nil
 		},
 	}
+}
+
+// registerCmd registers the fs repository repo at location loc on the
+// cluster at url, writable.
+func registerCmd(url, repo, loc string) string {
+	return fmt.Sprintf(`curl -X PUT '%s/_snapshot/%s' -H 'Content-Type: application/json' -d '{"type":"fs","settings":{"location":"%s"}}'`, url, repo, loc)
 }
 
 // pathRepoRemedy is runbook §2 step 3, for the repository's folder.

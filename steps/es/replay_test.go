@@ -488,3 +488,23 @@ func TestCheckRequests(t *testing.T) {
 		t.Errorf("OpenSearch's 401: %+v", r)
 	}
 }
+
+// TestCheckReadonlyRepository: a repository registered with "readonly":
+// "true" (as ES 8 prints it) verifies, but fails the repository check: no
+// snapshot can be created in it; the remedy registers it again at its
+// location, unless another cluster writes there.
+func TestCheckReadonlyRepository(t *testing.T) {
+	_, cl := newFake(t, map[string][]answer{
+		"GET /":                                      {real(t, "es8-root-info-8.6.1.json")},
+		"GET /_cluster/health":                       {real(t, "es8-cluster-health-yellow-8.6.1.json")},
+		"GET /_snapshot/thehive_repository":          {{status: 200, ctype: "application/json", body: `{"thehive_repository":{"type":"fs","uuid":"u","settings":{"location":"/mnt/other","readonly":"true"}}}`}},
+		"GET /_nodes/settings":                       {{status: 200, ctype: "application/json", body: `{"_nodes":{"total":1,"successful":1,"failed":0},"cluster_name":"c","nodes":{"x":{"name":"es-1","settings":{"path":{"repo":["/mnt"]}}}}}`}},
+		"POST /_snapshot/thehive_repository/_verify": {{status: 200, ctype: "application/json", body: `{"nodes":{"x":{"name":"es-1"}}}`}},
+	})
+	rs := stepstest.Checks(t, remotetest.New(t), Check(envFor(t, cl.URL()), CheckOptions{}))
+	r := stepstest.Find(t, rs, "node1", "es repository")
+	if r.Status != steps.CheckFail || !strings.Contains(r.Evidence, "registered read-only (settings.readonly: true), location /mnt/other") ||
+		!strings.Contains(r.Remedy, `without readonly: curl -X PUT '`) || !strings.Contains(r.Remedy, `"location":"/mnt/other"`) || !strings.Contains(r.Remedy, "another cluster") {
+		t.Errorf("read-only repository: %+v", r)
+	}
+}

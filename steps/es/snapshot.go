@@ -142,6 +142,43 @@ func DeleteSnapshot(ctx context.Context, cl *remote.ESClient, repository, name, 
 	return del(ctx, cl, what, esapi.SnapshotDeleteRequest{Repository: repository, Snapshot: []string{name}})
 }
 
+// DeleteSnapshotOf is DeleteSnapshot on the inventory's Elasticsearch
+// (opened and closed for it): the cleanup of whoever started the snapshot.
+func DeleteSnapshotOf(ctx context.Context, env *steps.Env, repository, name, what string) (deleted bool, err error) {
+	cl, _, err := Open(env)
+	if err != nil {
+		return false, err
+	}
+	defer cl.Close()
+	return DeleteSnapshot(ctx, cl, repository, name, what)
+}
+
+// ListSnapshots returns every snapshot of repository (GET
+// /_snapshot/REPO/_all), running ones included.
+func ListSnapshots(ctx context.Context, cl *remote.ESClient, repository string) ([]parse.SnapshotInfo, error) {
+	return read(ctx, cl, "list the snapshots of "+repository, esapi.SnapshotGetRequest{Repository: repository, Snapshot: []string{"_all"}}, parse.ParseSnapshotGet)
+}
+
+// SnapshotSize is the bytes snapshot name of repository holds (its
+// _status), 0 when Elasticsearch does not say.
+func SnapshotSize(ctx context.Context, cl *remote.ESClient, repository, name string) int64 {
+	r, err := Do(ctx, cl, esapi.SnapshotStatusRequest{Repository: repository, Snapshot: []string{name}})
+	if err != nil || r.Status != http.StatusOK {
+		return 0
+	}
+	st, err := parse.ParseSnapshotStatus(r.Body)
+	if err != nil || len(st) == 0 {
+		return 0
+	}
+	return st[0].Stats.Total.Bytes
+}
+
+// DeleteCmd is the command an operator runs to delete snapshot name of
+// repository from the cluster at url.
+func DeleteCmd(url, repository, name string) string {
+	return "curl -XDELETE " + strings.TrimSuffix(url, "/") + "/_snapshot/" + repository + "/" + name
+}
+
 // Record is the manifest's record of a snapshot Elasticsearch described,
 // taken in repository (whose location is location).
 func Record(s parse.SnapshotInfo, repository, location string) *repo.ESSnapshot {

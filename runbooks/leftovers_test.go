@@ -1,0 +1,92 @@
+package runbooks
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hotsnap/hotsnap/config"
+	"github.com/hotsnap/hotsnap/remote/remotetest"
+	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/stepstest"
+)
+
+// listSnapshots renders `nodetool listsnapshots` (4.1) of rows {tag,
+// keyspace, table}.
+func listSnapshots(rows ...[3]string) string {
+	if len(rows) == 0 {
+		return "Snapshot Details: \nThere are no snapshots\n"
+	}
+	const f = "%-29s %-13s %-18s %-9s %-12s %-24s %-24s\n"
+	out := "Snapshot Details: \n" + fmt.Sprintf(f, "Snapshot name", "Keyspace name", "Column family name", "True size", "Size on disk", "Creation time", "Expiration time")
+	for _, r := range rows {
+		out += fmt.Sprintf(f, r[0], r[1], r[2], "4.86 KiB", "2 MiB", "2026-11-22T10:00:00.000Z", "")
+	}
+	return out + "\nTotal TrueDiskSpaceUsed: 9.72 KiB\n"
+}
+
+// TestLeftovers: hotsnap's own Cassandra snapshots are warnings naming the
+// run (from the backup's marker), their size and the command that clears
+// them; another tool's is reported and never cleared; the gate is skipped
+// without leftovers, and the clear step clears only what it found, only
+// when chosen.
+func TestLeftovers(t *testing.T) {
+	ctx := context.Background()
+	store, err := repo.Open(ctx, t.TempDir(), repo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed := "hotsnap-20261122-100000-aaaa"
+	if err := repo.WriteRun(ctx, store, &repo.RunMarker{ID: killed, Run: "20261122-100000-abcdef", Started: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	inv := &config.Inventory{Cluster: "prod", Cassandra: &config.Cassandra{Keyspace: "thehive"}}
+	for i := range 3 {
+		inv.Nodes = append(inv.Nodes, config.Node{Name: fmt.Sprintf("node%d", i+1), Host: fmt.Sprintf("10.0.0.%d", i+11), Roles: []string{config.RoleCassandra}})
+	}
+	env := &steps.Env{Inv: inv}
+
+	f := remotetest.New(t)
+	f.Expect("node1", "nodetool listsnapshots").Stdout(listSnapshots([3]string{killed, "thehive", "edges"}, [3]string{killed, "thehive", "vertices"}, [3]string{"before-upgrade", "thehive", "edges"}))
+	f.Expect("node2", "nodetool listsnapshots").Stdout(listSnapshots())
+	f.Expect("node3", "nodetool listsnapshots").Stdout(listSnapshots([3]string{"before-upgrade", "thehive", "edges"}))
+	l := NewLeftovers(env, StoreOpener(store))
+	rs := stepstest.Checks(t, f, l.Check())
+	r := stepstest.Find(t, rs, "node1", "leftover snapshots")
+	if r.Status != steps.CheckWarn || !strings.Contains(r.Evidence, killed+" (thehive: 4.0 MiB on disk, 9.7 KiB only it holds); left by run 20261122-100000-abcdef") ||
+		!strings.Contains(r.Evidence, "not hotsnap's, left alone): before-upgrade") || !strings.Contains(r.Remedy, "nodetool clearsnapshot -t "+killed+" thehive") {
+		t.Errorf("node1: %+v", r)
+	}
+	if r := stepstest.Find(t, rs, "node2", "leftover snapshots"); r.Status != steps.CheckPass {
+		t.Errorf("node2: %+v", r)
+	}
+	if r := stepstest.Find(t, rs, "node3", "leftover snapshots"); r.Status != steps.CheckPass || !strings.Contains(r.Evidence, "before-upgrade") {
+		t.Errorf("node3, another tool's snapshot only: %+v", r)
+	}
+
+	gate, clear := l.Gate(), l.Clear()
+	if why := gate.Skip(); why != "" {
+		t.Fatalf("gate skipped with leftovers: %s", why)
+	}
+	g := *gate.Gate
+	gate.Refine(&g)
+	if !strings.Contains(g.Happens, "node1: "+killed) || !strings.Contains(g.Happens, "run 20261122-100000-abcdef") || g.Default != "keep" {
+		t.Errorf("gate: %+v", g)
+	}
+	if why := clear.Skip(); why == "" {
+		t.Error("the clear step runs without the choice")
+	}
+	gate.Chose(ClearLeftovers)
+	f.Expect("node1", "nodetool clearsnapshot -t "+killed+" thehive").WithSudo(true)
+	if err := (&steps.Engine{Exec: f, Reporter: steps.NopReporter{}}).Run(ctx, steps.Runbook{Name: "t", Steps: []steps.Step{clear}}); err != nil {
+		t.Fatal(err)
+	}
+
+	none := NewLeftovers(env, nil)
+	if why := none.Gate().Skip(); why == "" {
+		t.Error("gate asked without leftovers")
+	}
+}
