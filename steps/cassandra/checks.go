@@ -122,7 +122,7 @@ func orNotFound(err error) string {
 }
 
 // DiskCheck is the check of the free disk for snapshots on every Cassandra
-// node, against the keyspace's size there.
+// node, against SnapshotFloor and the keyspace's size there (rateDisk).
 func DiskCheck(env *steps.Env) steps.Step {
 	nodes := env.NodesWith(config.RoleCassandra)
 	ks := env.Inv.Cassandra.Keyspace
@@ -131,7 +131,7 @@ func DiskCheck(env *steps.Env) steps.Step {
 	cmdFor := func(n string) string { return dfCmd(n) + " && " + duCmd(n) }
 	return steps.Step{
 		ID: "disk", Title: "Free disk for snapshots on every Cassandra node", Kind: steps.KindCheck, Component: Component,
-		Why: "A snapshot is hard links: it costs nothing at first, but holds every SSTable until it is cleared, so compaction needs room for new files next to it.",
+		Why: "A snapshot is hard links: it costs little at first (a flush of the memtables, a manifest and a schema per table), but holds every SSTable until it is cleared, so compaction needs room for new files next to it. A node whose disk cannot take the snapshot fails it after the other nodes and Elasticsearch have taken theirs.",
 		Plan: func() []steps.PlannedCommand {
 			var out []steps.PlannedCommand
 			for _, n := range nodes {
@@ -156,18 +156,45 @@ func DiskCheck(env *steps.Env) steps.Step {
 					rc.Check(steps.CheckResult{Check: "disk", Node: n, Status: steps.CheckFail, Evidence: fmt.Sprintf("df: %v", err)})
 					return
 				}
-				df := dfs[0]
-				used := parse.ParseDU(du)
-				r := steps.CheckResult{Check: "disk", Node: n, Status: steps.CheckPass,
-					Evidence: fmt.Sprintf("%s free on %s; keyspace %s uses %s", steps.HumanBytes(df.AvailBytes), df.MountPoint, ks, steps.HumanBytes(used))}
-				if df.AvailBytes < used {
-					r.Status, r.Remedy = steps.CheckWarn, "free space is below the keyspace size: compaction during the backup may fill the disk"
-				}
+				r := rateDisk(ks, dfs[0], parse.ParseDU(du))
+				r.Node = n
 				rc.Check(r)
 			})
 			return nil
 		},
 	}
+}
+
+// SnapshotFloor is the free space below which a Cassandra data disk fails
+// the disk check: `nodetool snapshot` first flushes the memtables into new
+// SSTables (up to memtable_heap_space_in_mb, a quarter of the heap by
+// default), then writes a manifest.json and a schema.cql into a new
+// directory per table; on a disk without room for them it fails with
+// ENOSPC after the other nodes and Elasticsearch have taken theirs.
+const SnapshotFloor = 512 << 20
+
+// rateDisk rates the free space of a Cassandra data disk (df of the data
+// directory) for a snapshot of keyspace ks, which uses used bytes there:
+// below SnapshotFloor it fails; below SnapshotFloor plus the keyspace's
+// size it warns, as compaction during the backup writes new SSTables while
+// the snapshot's hard links keep the old ones, up to the keyspace's size.
+func rateDisk(ks string, df parse.DiskUsage, used int64) steps.CheckResult {
+	free, fs := steps.HumanBytes(df.AvailBytes), fmt.Sprintf("%s (%s)", df.MountPoint, df.Filesystem)
+	r := steps.CheckResult{Check: "disk", Status: steps.CheckPass,
+		Evidence: fmt.Sprintf("%s free on %s; keyspace %s uses %s", free, fs, ks, steps.HumanBytes(used))}
+	comfortable := SnapshotFloor + used
+	makeRoom := fmt.Sprintf("make room on %s: `nodetool listsnapshots` lists the snapshots whose hard links pin old SSTables (`nodetool clearsnapshot -t NAME` clears one), then old heap dumps, logs and commit log archives on that file system, or grow it", df.MountPoint)
+	switch {
+	case df.AvailBytes < SnapshotFloor:
+		r.Status = steps.CheckFail
+		r.Evidence = fmt.Sprintf("%s free on %s, below the %s a snapshot needs; keyspace %s uses %s", free, fs, steps.HumanBytes(SnapshotFloor), ks, steps.HumanBytes(used))
+		r.Remedy = fmt.Sprintf("%s, until at least %s is free: `nodetool snapshot` flushes the memtables into new SSTables and writes each table's manifest and schema, and fails with \"No space left on device\" on this node after the others have taken theirs", makeRoom, steps.HumanBytes(comfortable))
+	case df.AvailBytes < comfortable:
+		r.Status = steps.CheckWarn
+		r.Evidence = fmt.Sprintf("%s free on %s, less than %s (%s for the snapshot's flush, manifests, schemas and directories, plus the keyspace's %s); keyspace %s uses %s", free, fs, steps.HumanBytes(comfortable), steps.HumanBytes(SnapshotFloor), steps.HumanBytes(used), ks, steps.HumanBytes(used))
+		r.Remedy = fmt.Sprintf("the snapshot fits, but while it exists its hard links keep every SSTable compaction replaces, so compaction during the backup fills the disk with new files next to the old ones (up to the keyspace's size); %s", makeRoom)
+	}
+	return r
 }
 
 // RingCheck is the check of the ring from the first node that answers:

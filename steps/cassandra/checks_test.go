@@ -8,6 +8,7 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote/remotetest"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/parse"
 	"github.com/hotsnap/hotsnap/steps/stepstest"
 )
 
@@ -100,3 +101,32 @@ func TestRateReplication(t *testing.T) {
 }
 
 // spaceStore is a repository with a fixed amount of free space.
+
+func TestRateDisk(t *testing.T) {
+	const mib = 1 << 20
+	df := func(avail int64) parse.DiskUsage {
+		return parse.DiskUsage{Filesystem: "/dev/sdb1", SizeBytes: 100 << 30, AvailBytes: avail, MountPoint: "/var/lib/cassandra"}
+	}
+	cases := []struct {
+		name          string
+		avail, used   int64
+		status        steps.CheckStatus
+		evidence, rem string
+	}{
+		{"full", 0, 20 * mib, steps.CheckFail, "0 B free on /var/lib/cassandra (/dev/sdb1), below the 512.0 MiB a snapshot needs", "No space left on device"},
+		{"just below the floor", SnapshotFloor - 1, 20 * mib, steps.CheckFail, "below the 512.0 MiB", "until at least 532.0 MiB is free"},
+		{"above the floor, below floor + keyspace", SnapshotFloor + 10*mib, 20 * mib, steps.CheckWarn, "less than 532.0 MiB", "compaction during the backup fills the disk"},
+		{"comfortable", SnapshotFloor + 20*mib, 20 * mib, steps.CheckPass, "532.0 MiB free on /var/lib/cassandra (/dev/sdb1); keyspace thehive uses 20.0 MiB", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := rateDisk("thehive", df(c.avail), c.used)
+			if r.Status != c.status || !strings.Contains(r.Evidence, c.evidence) || !strings.Contains(r.Remedy, c.rem) {
+				t.Fatalf("got %+v\nwant %s, evidence ~%q, remedy ~%q", r, c.status, c.evidence, c.rem)
+			}
+			if c.status != steps.CheckPass && !strings.Contains(r.Remedy, "nodetool listsnapshots") {
+				t.Errorf("remedy does not say how to make room: %q", r.Remedy)
+			}
+		})
+	}
+}
