@@ -327,54 +327,85 @@ func ReplicationCheck(env *steps.Env, o Checks) steps.Step {
 	}
 }
 
-// rateReplication checks the runbook's "replicate 100% of your data": the
+// rateReplication checks the runbook's "replicate 100% of the data": the
 // keyspace's replication factor equals the node count, in every data center
 // (perDC: node count per DC from system.local/peers; nil when unknown, then
-// the sum of the factors is compared with nodes). The remedy is the
-// runbook's ALTER KEYSPACE with this cluster's data centers and counts.
+// the sum of the factors is compared with nodes). Fewer replicas than nodes
+// leaves a node's snapshot without every row; more replicas than nodes (a
+// restore into a smaller cluster) makes QUORUM reads and writes — TheHive's,
+// JanusGraph's default — fail on real Cassandra. Either fails; the remedy
+// is the runbook's ALTER KEYSPACE with this cluster's data centers and
+// counts (AlterReplication).
 func rateReplication(ks string, repl map[string]string, perDC map[string]int, nodes int) steps.CheckResult {
+	g := compareReplication(ks, repl, perDC, nodes)
+	r := steps.CheckResult{Check: "replication", Status: steps.CheckPass, Evidence: g.evidence}
+	if !g.differs() {
+		return r
+	}
+	r.Status = steps.CheckFail
+	r.Remedy = fmt.Sprintf("replicate 100%% of the data on every node (runbook, \"Replicate Cassandra data to all nodes\"): in cqlsh `%s`, then `nodetool repair -full %s` on every node and wait for it, then `nodetool netstats` shows nothing pending",
+		AlterReplication(ks, perDC, nodes), ks)
+	if len(g.over) > 0 {
+		r.Remedy = fmt.Sprintf("more replicas than nodes in %s (a restore into a smaller cluster keeps the backup's RF): QUORUM reads and writes (TheHive's) cannot reach a majority of the replicas and fail; %s", strings.Join(g.over, ", "), r.Remedy)
+	}
+	return r
+}
+
+// replicationGap is a keyspace's replication compared with the node count
+// of every data center.
+type replicationGap struct {
+	evidence    string   // "thehive: NetworkTopologyStrategy, dc1: RF 3 on 3 nodes"
+	short, over []string // the data centers with fewer, more replicas than nodes ("" for all)
+}
+
+func (g replicationGap) differs() bool { return len(g.short)+len(g.over) > 0 }
+
+// compareReplication compares replication repl (system_schema.keyspaces'
+// map) with the node count of every data center (perDC, or nodes in all
+// when it is unknown).
+func compareReplication(ks string, repl map[string]string, perDC map[string]int, nodes int) replicationGap {
 	class := repl["class"]
 	if i := strings.LastIndex(class, "."); i >= 0 {
 		class = class[i+1:]
 	}
-	r := steps.CheckResult{Check: "replication", Status: steps.CheckPass}
-	var short []string
-	if len(perDC) == 0 {
-		perDC = nil
-	}
-	dcs := slices.Sorted(maps.Keys(perDC))
-	if class == "NetworkTopologyStrategy" && perDC != nil {
+	var g replicationGap
+	if class == "NetworkTopologyStrategy" && len(perDC) > 0 {
 		var have []string
-		for _, dc := range dcs {
+		for _, dc := range slices.Sorted(maps.Keys(perDC)) {
 			rf, _ := strconv.Atoi(repl[dc])
 			have = append(have, fmt.Sprintf("%s: RF %d on %d nodes", dc, rf, perDC[dc]))
 			if rf < perDC[dc] {
-				short = append(short, dc)
+				g.short = append(g.short, dc)
+			} else if rf > perDC[dc] {
+				g.over = append(g.over, dc)
 			}
 		}
-		r.Evidence = fmt.Sprintf("%s: %s, %s", ks, class, strings.Join(have, ", "))
-	} else {
-		rf := replicationFactor(repl)
-		r.Evidence = fmt.Sprintf("%s: %s, RF %d on %d nodes", ks, class, rf, nodes)
-		if rf < nodes {
-			short = append(short, "")
-		}
+		g.evidence = fmt.Sprintf("%s: %s, %s", ks, class, strings.Join(have, ", "))
+		return g
 	}
-	if len(short) == 0 {
-		return r
+	rf := replicationFactor(repl)
+	g.evidence = fmt.Sprintf("%s: %s, RF %d on %d nodes", ks, class, rf, nodes)
+	if rf < nodes {
+		g.short = append(g.short, "the cluster")
+	} else if rf > nodes {
+		g.over = append(g.over, "the cluster")
 	}
-	r.Status = steps.CheckFail
+	return g
+}
+
+// AlterReplication is the runbook's statement that replicates keyspace ks
+// on every node: NetworkTopologyStrategy with each data center's node count
+// (perDC; when it is unknown, nodes in a placeholder data center).
+func AlterReplication(ks string, perDC map[string]int, nodes int) string {
 	want := []string{"'class' : 'NetworkTopologyStrategy'"}
-	if perDC != nil {
-		for _, dc := range dcs {
-			want = append(want, fmt.Sprintf("'%s' : %d", dc, perDC[dc]))
+	if len(perDC) > 0 {
+		for _, dc := range slices.Sorted(maps.Keys(perDC)) {
+			want = append(want, fmt.Sprintf("'%s' : %d", strings.ReplaceAll(dc, "'", "''"), perDC[dc]))
 		}
 	} else {
 		want = append(want, fmt.Sprintf("'<datacenter_name>' : %d", nodes))
 	}
-	r.Remedy = fmt.Sprintf("replicate 100%% of the data on every node (runbook, \"Replicate Cassandra data to all nodes\"): in cqlsh `ALTER KEYSPACE %s WITH REPLICATION = { %s };`, then `nodetool repair -full %s` on every node and wait for it, then `nodetool netstats` shows nothing pending",
-		ks, strings.Join(want, ", "), ks)
-	return r
+	return fmt.Sprintf("ALTER KEYSPACE %s WITH REPLICATION = { %s };", QuoteIdent(ks), strings.Join(want, ", "))
 }
 
 // replicationFactor sums the per-DC factors (NetworkTopologyStrategy) or

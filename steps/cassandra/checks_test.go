@@ -86,6 +86,9 @@ func TestRateReplication(t *testing.T) {
 		{"two DCs, one short", nts("dc1", "3", "dc2", "1"), map[string]int{"dc1": 3, "dc2": 2}, 5, steps.CheckFail, "dc2: RF 1 on 2 nodes",
 			"'dc1' : 3, 'dc2' : 2 };`, then `nodetool repair -full thehive` on every node"},
 		{"a DC without replicas", nts("dc1", "3"), map[string]int{"dc1": 3, "dc2": 3}, 6, steps.CheckFail, "dc2: RF 0 on 3 nodes", "'dc2' : 3"},
+		{"simple RF 3 on 1 (restored into a smaller cluster)", simple("3"), map[string]int{"datacenter1": 1}, 1, steps.CheckFail, "SimpleStrategy, RF 3 on 1 nodes",
+			"more replicas than nodes in the cluster (a restore into a smaller cluster keeps the backup's RF): QUORUM reads and writes (TheHive's) cannot reach a majority of the replicas and fail; replicate 100% of the data on every node (runbook, \"Replicate Cassandra data to all nodes\"): in cqlsh `ALTER KEYSPACE thehive WITH REPLICATION = { 'class' : 'NetworkTopologyStrategy', 'datacenter1' : 1 };`"},
+		{"two DCs, one over", nts("dc1", "3", "dc2", "3"), map[string]int{"dc1": 3, "dc2": 2}, 5, steps.CheckFail, "dc2: RF 3 on 2 nodes", "more replicas than nodes in dc2"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
