@@ -132,15 +132,8 @@ func (r *Restore) NodeBytes(n string) int64 {
 // node ← backup node, and a "topology" check.
 func (r *Restore) CompareTopology(ctx context.Context, rc *steps.RunContext, env *steps.Env) {
 	m := r.Manifest
-	q, err := Open(env)
-	if err != nil {
-		rc.Check(steps.CheckResult{Check: "cql", Status: steps.CheckFail, Evidence: err.Error(), Remedy: "check cassandra.username/password and that Cassandra is up"})
-		return
-	}
-	defer q.Close()
-	now, err := q.Topology(ctx)
-	if err != nil {
-		rc.Check(steps.CheckResult{Check: "topology", Status: steps.CheckFail, Evidence: err.Error()})
+	now, ok := ringNow(ctx, rc, env)
+	if !ok {
 		return
 	}
 	backup := map[string]repo.NodeArchive{}
@@ -179,18 +172,25 @@ func (r *Restore) CompareTopology(ctx context.Context, rc *steps.RunContext, env
 // replication with it, as CompareTopology does (for a backup without host
 // IDs, which is always loaded with sstableloader).
 func (r *Restore) CompareReplication(ctx context.Context, rc *steps.RunContext, env *steps.Env) {
+	if now, ok := ringNow(ctx, rc, env); ok {
+		r.compareReplication(rc, now)
+	}
+}
+
+// ringNow reads the ring through CQL; a failure is a failed check.
+func ringNow(ctx context.Context, rc *steps.RunContext, env *steps.Env) ([]Host, bool) {
 	q, err := Open(env)
 	if err != nil {
 		rc.Check(steps.CheckResult{Check: "cql", Status: steps.CheckFail, Evidence: err.Error(), Remedy: "check cassandra.username/password and that Cassandra is up"})
-		return
+		return nil, false
 	}
 	defer q.Close()
 	now, err := q.Topology(ctx)
 	if err != nil {
 		rc.Check(steps.CheckResult{Check: "topology", Status: steps.CheckFail, Evidence: err.Error()})
-		return
+		return nil, false
 	}
-	r.compareReplication(rc, now)
+	return now, true
 }
 
 // compareReplication rates the backup's replication against the ring now
