@@ -168,6 +168,10 @@ func TestE2EPreflight(t *testing.T) {
 			t.Fatalf("exit %d, want 0 with a warning on node2/disk saying what fills it; not passing: %v\n%s", code, bad, stderr)
 		}
 	})
+	t.Run("node2's clock 10 s ahead", func(t *testing.T) {
+		clockAhead(t, l, "node2", 10)
+		expectPreflightFailure(t, l, "node2/clock skew", "node2's clock is 10", "synchronise node2's clock")
+	})
 	// And healthy again after every fault was undone.
 	if code, bad, stderr := preflightJSON(t, l); code != 0 {
 		t.Fatalf("after the faults: exit %d, not passing: %v\n%s", code, bad, stderr)
@@ -246,4 +250,23 @@ func cassandraDataOnTmpfs(t *testing.T, l *lab.Lab, node string, free int64) str
 func esSnapshots(t *testing.T, l *lab.Lab) string {
 	t.Helper()
 	return nodeSh(t, l, "node1", "curl -sf '127.0.0.1:9200/_cat/snapshots/thehive_repository?h=id'")
+}
+
+// clockAhead makes node's `date +%s%N` answer secs seconds ahead (a script
+// bound over date in the node's mount namespace, removed when the test
+// ends): one node's clock off, the others and this machine's in sync.
+func clockAhead(t *testing.T, l *lab.Lab, node string, secs int) {
+	t.Helper()
+	script := filepath.Join(l.StateDir, "date-ahead-"+node)
+	body := fmt.Sprintf("#!/bin/sh\n[ \"$1\" = +%%s%%N ] || { echo \"date: this test's date answers +%%s%%N only\" >&2; exit 1; }\nexec perl -MTime::HiRes=time -e 'printf \"%%.0f\\n\", (time() + %d) * 1e9'\n", secs)
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	nodeSh(t, l, node, "mount --bind "+script+" /usr/bin/date")
+	t.Cleanup(func() {
+		if out, err := l.NodeCommand(context.Background(), node, "umount", "/usr/bin/date").CombinedOutput(); err != nil {
+			t.Errorf("%s: put date back: %v %s", node, err, out)
+		}
+		os.Remove(script)
+	})
 }
