@@ -14,6 +14,7 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/lab"
+	"github.com/hotsnap/hotsnap/lab/cassandra"
 	cstep "github.com/hotsnap/hotsnap/steps/cassandra"
 )
 
@@ -168,6 +169,15 @@ func TestE2EPreflight(t *testing.T) {
 			t.Fatalf("exit %d, want 0 with a warning on node2/disk saying what fills it; not passing: %v\n%s", code, bad, stderr)
 		}
 	})
+	for st, what := range map[string]string{"J": "joining (bootstrapping)", "L": "leaving (decommissioning)", "M": "moving to new tokens"} {
+		t.Run("node3 U"+st, func(t *testing.T) {
+			// The stand-in's fault switch (lab/cassandra StateFile).
+			f := "/var/lib/cassandra/stand-in/" + cassandra.StateFile
+			nodeSh(t, l, "node3", "echo "+st+" > "+f)
+			defer nodeSh(t, l, "node3", "rm -f "+f)
+			expectPreflightFailure(t, l, "node3/ring state", "U"+st+" "+l.Nodes[2].IP+" in `nodetool status`", "the node is "+what+": its ranges are being streamed")
+		})
+	}
 	t.Run("node2's clock 10 s ahead", func(t *testing.T) {
 		clockAhead(t, l, "node2", 10)
 		expectPreflightFailure(t, l, "node2/clock skew", "node2's clock is 10", "synchronise node2's clock")

@@ -269,6 +269,25 @@ type NodeInfo struct {
 	// Up is false for peers that did not answer; LoadKnown false when never seen.
 	Up        bool `json:"up"`
 	LoadKnown bool `json:"load_known"`
+	// State is the node's ring state as nodetool status prints it: "N"
+	// (normal), "J" (joining), "L" (leaving), "M" (moving). It is N unless
+	// the fault file <stand-in>/ring-state says otherwise (StateFile).
+	State string `json:"state,omitempty"`
+}
+
+// StateFile is the fault switch of a node's ring state, in the stand-in's
+// own directory: a file holding J, L or M makes the node joining, leaving
+// or moving in every node's nodetool status (UJ, UL, UM), as a node being
+// bootstrapped, decommissioned or moved is; removed, the node is normal.
+const StateFile = "ring-state"
+
+// ringState reads the fault switch StateFile: "N" unless it holds J, L or M.
+func (n *Node) ringState() string {
+	b, err := os.ReadFile(filepath.Join(n.store.StandInDir(), StateFile))
+	if s := strings.TrimSpace(string(b)); err == nil && (s == "J" || s == "L" || s == "M") {
+		return s
+	}
+	return "N"
 }
 
 func (n *Node) selfInfo() NodeInfo {
@@ -280,7 +299,7 @@ func (n *Node) selfInfo() NodeInfo {
 		Address: n.cfg.ListenAddress, HostID: HostID(n.cfg.ListenAddress), DC: n.cfg.DC, Rack: n.cfg.Rack,
 		Load: n.store.LoadBytes(), Tokens: toks, ReleaseVersion: n.cfg.ReleaseVersion,
 		SchemaVersion: n.schemaVersion(), ClusterName: n.cfg.ClusterName,
-		Generation: n.started.Unix(), UptimeSeconds: uptimeSeconds(n.started), Up: true, LoadKnown: true,
+		Generation: n.started.Unix(), UptimeSeconds: uptimeSeconds(n.started), Up: true, LoadKnown: true, State: n.ringState(),
 	}
 }
 
@@ -471,6 +490,9 @@ func (n *Node) status(keyspace string) (*StatusInfo, *ControlError) {
 	own := rg.Ownership(rf)
 	for _, v := range view {
 		st := "UN"
+		if v.State != "" {
+			st = "U" + v.State
+		}
 		if !v.Up {
 			st = "DN"
 		}

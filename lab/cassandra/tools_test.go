@@ -462,3 +462,25 @@ func TestRepairStreamsMissingRows(t *testing.T) {
 		}
 	}
 }
+
+// TestRingStateFault: the fault file makes a node joining, leaving or moving
+// in every node's nodetool status, printed as 4.1 prints it.
+func TestRingStateFault(t *testing.T) {
+	c := startCluster(t, 3, false, 0, 3)
+	for _, st := range []string{"J", "L", "M"} {
+		if err := os.WriteFile(filepath.Join(c.nodes[1].Store().StandInDir(), StateFile), []byte(st+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, _, code := c.nodetool(0, "status")
+		if code != 0 || !strings.Contains(out, "\nU"+st+"  "+nodeIPs[1]+" ") || !strings.Contains(out, "\nUN  "+nodeIPs[0]+" ") {
+			t.Fatalf("state %s: %d\n%s", st, code, out)
+		}
+		if _, err := ParseStatus(out); err != nil {
+			t.Errorf("state %s: the status does not parse: %v", st, err)
+		}
+	}
+	os.Remove(filepath.Join(c.nodes[1].Store().StandInDir(), StateFile))
+	if out, _, _ := c.nodetool(2, "status"); strings.Contains(out, "UM") || !strings.Contains(out, "\nUN  "+nodeIPs[1]+" ") {
+		t.Errorf("fault removed, still not UN:\n%s", out)
+	}
+}

@@ -251,7 +251,7 @@ func RingCheck(env *steps.Env, o Checks) steps.Step {
 					rc.Check(steps.CheckResult{Check: "ring state", Node: where, Status: steps.CheckPass, Evidence: fmt.Sprintf("UN %s load %s owns %.1f%% (dc %s)", r.Address, r.Load, r.Owns, r.Datacenter)})
 				} else {
 					rc.Check(steps.CheckResult{Check: "ring state", Node: where, Status: steps.CheckFail, Evidence: fmt.Sprintf("%c%c %s in `nodetool status` seen from %s", r.Status, r.State, r.Address, from),
-						Remedy: "bring the node back (`sudo systemctl start cassandra` on it) and wait for UN; a backup needs every replica"})
+						Remedy: ringRemedy(r)})
 				}
 				if name == "" {
 					rc.Check(steps.CheckResult{Check: "inventory", Node: r.Address, Status: steps.CheckWarn, Evidence: "ring member not in the inventory",
@@ -270,6 +270,17 @@ func RingCheck(env *steps.Env, o Checks) steps.Step {
 			return nil
 		},
 	}
+}
+
+// ringRemedy says what to do about a ring member that is not UN: a node
+// down is brought back; one joining, leaving or moving is changing which
+// ranges it owns, so a snapshot taken now misses the ranges in flight.
+func ringRemedy(r parse.RingNode) string {
+	if r.Status != 'U' {
+		return "bring the node back (`sudo systemctl start cassandra` on it) and wait for UN; a backup needs every replica"
+	}
+	what := map[byte]string{'J': "joining (bootstrapping)", 'L': "leaving (decommissioning)", 'M': "moving to new tokens"}[r.State]
+	return fmt.Sprintf("the node is %s: its ranges are being streamed and a snapshot now would miss what is in flight; wait until `nodetool status` shows it UN (or gone) and `nodetool netstats` shows no streams, then back up", what)
 }
 
 // ReplicationCheck logs in with CQL (through the first node's tunnel) and

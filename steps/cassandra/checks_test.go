@@ -133,3 +133,11 @@ func TestRateDisk(t *testing.T) {
 		})
 	}
 }
+
+func TestRingRemedyByState(t *testing.T) {
+	for st, want := range map[string]string{"DN": "sudo systemctl start cassandra", "UJ": "joining (bootstrapping)", "UL": "leaving (decommissioning)", "UM": "moving to new tokens"} {
+		if got := ringRemedy(parse.RingNode{Status: st[0], State: st[1]}); !strings.Contains(got, want) {
+			t.Errorf("%s: %q, want %q", st, got, want)
+		}
+	}
+}
