@@ -337,6 +337,11 @@ func (r *Restore) KeyspacePlan(env *steps.Env) []steps.PlannedCommand {
 	}
 	out = append(out, steps.PlannedCommand{Node: nodes[0], Sudo: true, Cmd: "tar -x -C " + r.loaderDir() + "/" + ks + "/<table> && sstableloader -d <every node> " + r.loaderDir() + "/" + ks + "/<table>",
 		Note: "changed topology: every archive of every backed-up node is loaded"})
+	out = append(out, steps.PlannedCommand{Node: nodes[0], Cmd: "CQL: ALTER KEYSPACE " + ks + " WITH REPLICATION = { 'class' : 'NetworkTopologyStrategy', '<dc>' : <nodes in dc>, … }",
+		Note: "only when the backup's replication does not fit this cluster and \"set\" was chosen at gate " + RFChoiceGate + " (" + RFFlag + ")"})
+	for _, n := range nodes {
+		out = append(out, steps.PlannedCommand{Node: n, Cmd: RepairCmd(ks), Note: "only after that ALTER KEYSPACE, one node at a time"})
+	}
 	if c.Username != "" {
 		out = append(out, steps.PlannedCommand{Node: nodes[0], Cmd: "CQL: GRANT ALL PERMISSIONS ON KEYSPACE " + ks + " TO " + c.AppRole})
 	}
