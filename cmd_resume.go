@@ -106,8 +106,9 @@ is emptied and loaded again, the index deleted and restored again); every check
 runs again (a node still down stops the run before anything changes) and every
 gate asks again, so --yes and --confirm NAME are needed again when unattended.
 A choice made at a gate (S3: keep or remove the objects created after the
-backup) is offered again as the default — --yes takes the earlier choice, not
-the usual default — and --s3-exact given to the earlier run still holds.
+backup; the keyspace's replication: keep the backup's or set this cluster's) is
+offered again as the default — --yes takes the earlier choice, not the usual
+default — and --s3-exact or --set-rf given to the earlier run still holds.
 If an earlier attempt already started replacing data, TheHive stays stopped
 when this attempt fails too.
 
