@@ -159,17 +159,18 @@ func TestRegistryDecides(t *testing.T) {
 	}
 }
 
-// TestOptionsThePlatformLacksAreRefused: --s3-exact and a documented
-// backup's PATH reach a platform only when it takes them.
+// TestOptionsThePlatformLacksAreRefused: --s3-exact, --set-rf and a
+// documented backup's PATH reach a platform only when it takes them.
 func TestOptionsThePlatformLacksAreRefused(t *testing.T) {
-	if err := requireOptions(thehive.Platform{}, true, true); err != nil {
-		t.Fatalf("TheHive takes both: %v", err)
+	if err := requireOptions(thehive.Platform{}, restoreOpts{s3Exact: true, setRF: true}, true); err != nil {
+		t.Fatalf("TheHive takes them all: %v", err)
 	}
 	for _, c := range []struct {
-		s3, documented bool
-		want           string
-	}{{true, false, "has no --s3-exact"}, {false, true, "has no restore PATH"}} {
-		err := requireOptions(bare{}, c.s3, c.documented)
+		o          restoreOpts
+		documented bool
+		want       string
+	}{{restoreOpts{s3Exact: true}, false, "has no --s3-exact"}, {restoreOpts{setRF: true}, false, "has no --set-rf"}, {restoreOpts{}, true, "has no restore PATH"}} {
+		err := requireOptions(bare{}, c.o, c.documented)
 		var ee *exitError
 		if err == nil || !errors.As(err, &ee) || ee.code != exitUsage || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v", c, err)

@@ -22,7 +22,7 @@ import (
 
 func newRestoreCmd(g *globals) *cobra.Command {
 	var f runFlags
-	var s3Exact bool
+	var o restoreOpts
 	var at string
 	c := &cobra.Command{
 		Use:   "restore ID|PATH",
@@ -31,7 +31,12 @@ func newRestoreCmd(g *globals) *cobra.Command {
 
  1. compare topologies: the same nodes (host IDs) take back their own SSTables
     with "nodetool import"; a changed topology (a migration, nodes added or
-    removed, a standalone target) loads them with "sstableloader";
+    removed, a standalone target) loads them with "sstableloader"; when the
+    backup's replication does not fit this cluster (RF = node count in every
+    data center: 3 → 5 nodes, 3 → 1 node) it says what RF this cluster needs,
+    and a gate asks whether to keep the backup's (the default, what --yes
+    takes) or set it after loading (--set-rf: ALTER KEYSPACE ...
+    NetworkTopologyStrategy, then nodetool repair -full on every node);
  2. verify the backup before touching anything (every hash, the Elasticsearch
     snapshot SUCCESS, a version ES can restore into), every Cassandra node UN,
     free disk on every node for what the restore writes there;
@@ -109,6 +114,7 @@ Files there are read with sudo (the scripts run as root).`,
   hotsnap restore hotsnap-20261122-213000-a1b2
   hotsnap restore hotsnap-20261122-213000-a1b2 --yes --confirm prod-thehive   # unattended
   hotsnap restore hotsnap-20261122-213000-a1b2 --s3-exact --yes --confirm prod-thehive   # S3: exact copy
+  hotsnap restore hotsnap-20261122-213000-a1b2 --set-rf --yes --confirm new-thehive   # into 5 nodes: RF 5
   hotsnap restore /mnt/backup                        # the documented scripts' newest backup
   hotsnap restore node1:/mnt/backup --at 20261122_02h00m00s`,
 		Args: cobra.ExactArgs(1),
@@ -120,10 +126,10 @@ Files there are read with sudo (the scripts run as root).`,
 					return err
 				}
 				defer s.pool.Close()
-				if err := requireOptions(s.platform, s3Exact, true); err != nil {
+				if err := requireOptions(s.platform, o, true); err != nil {
 					return err
 				}
-				return restoreLegacy(ctx, cmd, s, f, args[0], at, s3Exact, nil)
+				return restoreLegacy(ctx, cmd, s, f, args[0], at, o, nil)
 			}
 			if at != "" {
 				return usageErr(errors.New("--at chooses among the backups of the documented scripts under a PATH; a backup ID names one backup already"))
@@ -147,17 +153,18 @@ Files there are read with sudo (the scripts run as root).`,
 			if m.Platform != s.inv.Platform {
 				return usageErr(fmt.Errorf("backup %s is of platform %s, the inventory is %s", id, m.Platform, s.inv.Platform))
 			}
-			if err := requireOptions(s.platform, s3Exact, false); err != nil {
+			if err := requireOptions(s.platform, o, false); err != nil {
 				return err
 			}
-			r, err := s.platform.Restore(s.env, runbooks.RestoreRequest{Store: store, Manifest: m, S3Exact: s3Exact})
+			r, err := s.platform.Restore(s.env, runbooks.RestoreRequest{Store: store, Manifest: m, S3Exact: o.s3Exact, SetRF: o.setRF})
 			if err != nil {
 				return err
 			}
-			return runRestore(cmd, s, r, s3Exact, f, fromBackup(m), nil)
+			return runRestore(cmd, s, r, o, f, fromBackup(m), nil)
 		},
 	}
-	c.Flags().BoolVar(&s3Exact, "s3-exact", false, "S3 attachments: answer the choice gate with \"remove the objects created after the backup\" (an exact copy); --yes alone keeps them; on a terminal the gate asks")
+	c.Flags().BoolVar(&o.s3Exact, "s3-exact", false, "S3 attachments: answer the choice gate with \"remove the objects created after the backup\" (an exact copy); --yes alone keeps them; on a terminal the gate asks")
+	c.Flags().BoolVar(&o.setRF, "set-rf", false, "TheHive, restored into another topology whose node counts the backup's replication does not fit: answer the choice gate with \"set this cluster's replication\" (ALTER KEYSPACE ... NetworkTopologyStrategy with RF = node count in every data center, then nodetool repair -full on every node, after loading); --yes alone keeps the backup's; on a terminal the gate asks")
 	c.Flags().StringVar(&at, "at", "", "with a PATH of the documented scripts' backups: the stamp of the one to restore (20261122_02h00m00s, or its cassandra_*.tar name); default the newest")
 	addRunFlags(c, &f)
 	return c
@@ -172,12 +179,25 @@ func isLegacyPath(arg string) bool {
 	return strings.Contains(arg, "/") || arg == "." || arg == ".." || arg == "~"
 }
 
+// restoreOpts are the platform-specific options of a restore, each the
+// answer to one of its choice gates.
+type restoreOpts struct {
+	s3Exact bool // --s3-exact
+	setRF   bool // --set-rf
+}
+
 // requireOptions refuses (exit 2) the platform-specific options of a
-// restore the platform does not take: --s3-exact, and a PATH of its
-// documented scripts' backups.
-func requireOptions(p runbooks.Platform, s3Exact, documented bool) error {
-	if s3Exact {
-		if err := runbooks.Require(p, runbooks.S3Exact); err != nil {
+// restore the platform does not take: --s3-exact, --set-rf, and a PATH of
+// its documented scripts' backups.
+func requireOptions(p runbooks.Platform, o restoreOpts, documented bool) error {
+	for _, opt := range []struct {
+		set bool
+		o   runbooks.Option
+	}{{o.s3Exact, runbooks.S3Exact}, {o.setRF, runbooks.SetRF}} {
+		if !opt.set {
+			continue
+		}
+		if err := runbooks.Require(p, opt.o); err != nil {
 			return usageErr(err)
 		}
 	}
@@ -194,8 +214,8 @@ func requireOptions(p runbooks.Platform, s3Exact, documented bool) error {
 
 // restoreLegacy restores a backup made by the documented scripts, over the
 // session s (the caller closes it).
-func restoreLegacy(ctx context.Context, cmd *cobra.Command, s *session, f runFlags, arg, at string, s3Exact bool, prior *steps.PriorRun) error {
-	r, what, closeSrc, err := legacyRestoreRun(ctx, s, arg, at, s3Exact, prior)
+func restoreLegacy(ctx context.Context, cmd *cobra.Command, s *session, f runFlags, arg, at string, o restoreOpts, prior *steps.PriorRun) error {
+	r, what, closeSrc, err := legacyRestoreRun(ctx, s, arg, at, o, prior)
 	if err != nil {
 		return err
 	}
@@ -208,7 +228,7 @@ func restoreLegacy(ctx context.Context, cmd *cobra.Command, s *session, f runFla
 			return usageErr(fmt.Errorf("the documented backup %s changed since run %s: refusing to continue; start a new restore", what, prior.RunID))
 		}
 	}
-	return runRestore(cmd, s, r, s3Exact, f, "from the documented backup "+what, prior)
+	return runRestore(cmd, s, r, o, f, "from the documented backup "+what, prior)
 }
 
 // legacyRestoreRun finds the documented scripts' backup in PATH arg (the
@@ -216,7 +236,7 @@ func restoreLegacy(ctx context.Context, cmd *cobra.Command, s *session, f runFla
 // and prepare its restore (continuing prior when set); "<stamp> in
 // <where>" names it, and the function returned closes what was opened. It
 // changes nothing.
-func legacyRestoreRun(ctx context.Context, s *session, arg, at string, s3Exact bool, prior *steps.PriorRun) (runbooks.Restore, string, func(), error) {
+func legacyRestoreRun(ctx context.Context, s *session, arg, at string, o restoreOpts, prior *steps.PriorRun) (runbooks.Restore, string, func(), error) {
 	d, ok := s.platform.(runbooks.Documented)
 	if !ok {
 		return nil, "", nil, usageErr(fmt.Errorf("platform %s restores no documented backup: nothing was contacted", s.platform.Name()))
@@ -226,7 +246,7 @@ func legacyRestoreRun(ctx context.Context, s *session, arg, at string, s3Exact b
 		return nil, "", nil, err
 	}
 	r, what, err := d.RestoreDocumented(ctx, s.env, runbooks.DocumentedRequest{Path: arg, Source: ls.store, NodeDir: ls.nodeDir, Found: ls.found,
-		At: at, S3Exact: s3Exact, Prior: prior})
+		At: at, S3Exact: o.s3Exact, SetRF: o.setRF, Prior: prior})
 	if err != nil {
 		ls.close()
 		var rf *runbooks.Refusal

@@ -32,6 +32,7 @@ const (
 	paramBackup      = "backup"
 	paramManifest    = "manifest_sha256"
 	paramS3Exact     = "s3_exact"
+	paramSetRF       = "set_rf"
 	paramOneNode     = "one_node"
 	paramStopService = "stop_service"
 	paramLabel       = "label"
@@ -105,8 +106,9 @@ is emptied and loaded again, the index deleted and restored again); every check
 runs again (a node still down stops the run before anything changes) and every
 gate asks again, so --yes and --confirm NAME are needed again when unattended.
 A choice made at a gate (S3: keep or remove the objects created after the
-backup) is offered again as the default — --yes takes the earlier choice, not
-the usual default — and --s3-exact given to the earlier run still holds.
+backup; the keyspace's replication: keep the backup's or set this cluster's) is
+offered again as the default — --yes takes the earlier choice, not the usual
+default — and --s3-exact or --set-rf given to the earlier run still holds.
 If an earlier attempt already started replacing data, TheHive stays stopped
 when this attempt fails too.
 
@@ -150,7 +152,7 @@ cleanup) are cleared first.`,
 			}
 			defer s.pool.Close()
 			if p := prior.Params[runbooks.ParamDocumentedPath]; prior.Runbook == "restore" && p != "" {
-				return restoreLegacy(cmd.Context(), cmd, s, f, p, prior.Params[runbooks.ParamDocumentedAt], prior.Params[paramS3Exact] == "true", prior)
+				return restoreLegacy(cmd.Context(), cmd, s, f, p, prior.Params[runbooks.ParamDocumentedAt], priorOpts(prior), prior)
 			}
 			store, closeStore, err := openStore(cmd.Context(), s.inv, g)
 			if err != nil {
@@ -213,12 +215,17 @@ func resumeRestore(cmd *cobra.Command, s *session, store repo.Store, f runFlags,
 	if d := manifestDigest(m); d != prior.Params[paramManifest] {
 		return usageErr(fmt.Errorf("backup %s changed since run %s (its manifest is not the one restored then): refusing to continue; start a new restore", id, prior.RunID))
 	}
-	s3Exact := prior.Params[paramS3Exact] == "true"
-	r, err := s.platform.Restore(s.env, runbooks.RestoreRequest{Store: store, Manifest: m, S3Exact: s3Exact, Prior: prior})
+	o := priorOpts(prior)
+	r, err := s.platform.Restore(s.env, runbooks.RestoreRequest{Store: store, Manifest: m, S3Exact: o.s3Exact, SetRF: o.setRF, Prior: prior})
 	if err != nil {
 		return err
 	}
-	return runRestore(cmd, s, r, s3Exact, f, fromBackup(m), prior)
+	return runRestore(cmd, s, r, o, f, fromBackup(m), prior)
+}
+
+// priorOpts are the restore options the run being resumed was given.
+func priorOpts(prior *steps.PriorRun) restoreOpts {
+	return restoreOpts{s3Exact: prior.Params[paramS3Exact] == "true", setRF: prior.Params[paramSetRF] == "true"}
 }
 
 // fromBackup is the report's last line for a backup of the repository.
@@ -239,9 +246,10 @@ func resumeBackup(cmd *cobra.Command, s *session, store repo.Store, f runFlags, 
 
 // runRestore runs the restore r (continuing prior when set) and prints the
 // report, ending with from (which backup it was).
-func runRestore(cmd *cobra.Command, s *session, r runbooks.Restore, s3Exact bool, f runFlags, from string, prior *steps.PriorRun) error {
-	rb := restoreRunbook(s, r, s3Exact)
-	// --s3-exact (or a run that had it) answers the platform's choice gate.
+func runRestore(cmd *cobra.Command, s *session, r runbooks.Restore, o restoreOpts, f runFlags, from string, prior *steps.PriorRun) error {
+	rb := restoreRunbook(s, r, o)
+	// --s3-exact and --set-rf (or a run that had them) answer the
+	// platform's choice gates.
 	f.choices = r.Choices()
 	sum, err := runRunbook(cmd.Context(), s, rb, f, cmd.OutOrStdout())
 	if err != nil {
@@ -277,11 +285,11 @@ func runRestore(cmd *cobra.Command, s *session, r runbooks.Restore, s3Exact bool
 
 // restoreRunbook is r's runbook with the parameters resume needs (the
 // platform's own, and the repository, nodes, backup, manifest and
-// --s3-exact); s3_exact records the flag: a choice made at the gate
-// instead is in the journal's gate entry, and a resume offers it as the
-// default.
-func restoreRunbook(s *session, r runbooks.Restore, s3Exact bool) steps.Runbook {
+// --s3-exact, --set-rf); s3_exact and set_rf record the flags: a choice
+// made at the gate instead is in the journal's gate entry, and a resume
+// offers it as the default.
+func restoreRunbook(s *session, r runbooks.Restore, o restoreOpts) steps.Runbook {
 	m := r.Manifest()
 	return withRunParams(r.Runbook(), runParams(s), map[string]string{paramBackup: m.ID, paramManifest: manifestDigest(m),
-		paramS3Exact: strconv.FormatBool(s3Exact)})
+		paramS3Exact: strconv.FormatBool(o.s3Exact), paramSetRF: strconv.FormatBool(o.setRF)})
 }

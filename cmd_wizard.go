@@ -193,7 +193,7 @@ func wizardConfig(g *globals) ui.Config {
 						if !ok {
 							return fmt.Errorf("platform %s restores no documented backup", s.platform.Name())
 						}
-						r, _, closeSrc, err := legacyRestoreRun(ctx, s, d.DocumentedRoot(), stamp, false, nil)
+						r, _, closeSrc, err := legacyRestoreRun(ctx, s, d.DocumentedRoot(), stamp, restoreOpts{}, nil)
 						if err != nil {
 							return err
 						}
@@ -241,7 +241,7 @@ func wizardConfig(g *globals) ui.Config {
 // restoreJob makes job the restore r: its runbook and the facts the
 // wizard shows.
 func restoreJob(s *session, job *ui.Job, r runbooks.Restore) {
-	job.Runbook = restoreRunbook(s, r, false)
+	job.Runbook = restoreRunbook(s, r, restoreOpts{})
 	m := r.Manifest()
 	job.Restore = func() *ui.RestoreFacts {
 		return &ui.RestoreFacts{BackupID: m.ID, Taken: m.Started, Size: m.Size(), Components: m.Components(),

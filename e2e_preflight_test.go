@@ -3,7 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +15,8 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/lab"
+	"github.com/hotsnap/hotsnap/lab/cassandra"
+	cstep "github.com/hotsnap/hotsnap/steps/cassandra"
 )
 
 type checkEvent struct {
@@ -144,6 +149,48 @@ func TestE2EPreflight(t *testing.T) {
 		dir, p := tmpfsRepo(t, l, 1<<20, "backups")
 		expectPreflightFailure(t, l, "repository/repository space", "free at "+dir+"; the backup copies about", "free at least", "--inventory", p)
 	})
+	t.Run("cassandra data disk full", func(t *testing.T) {
+		mount := cassandraDataOnTmpfs(t, l, "node2", 1<<20)
+		nodeSh(t, l, "node2", "dd if=/dev/zero of="+mount+"/.fill bs=64k 2>/dev/null; df -B1 "+mount) // 0 bytes free
+		expectPreflightFailure(t, l, "node2/disk", "0 B free on "+mount+" (tmpfs), below the 512.0 MiB a snapshot needs",
+			"make room on "+mount+": `nodetool listsnapshots`")
+		// The backup stops at its preflight: no snapshot on any node, none in ES.
+		before := esSnapshots(t, l)
+		if code, _, stderr := backupRun(t, l, nil); code != exitPreflight || !strings.Contains(stderr, "node2: disk") {
+			t.Fatalf("backup on a full data disk: exit %d, want %d naming node2's disk:\n%s", code, exitPreflight, stderr)
+		}
+		for _, n := range l.Nodes {
+			if left := snapshotsLeft(t, l, n.Name); left != "" {
+				t.Errorf("%s: snapshot taken by a backup refused at preflight:\n%s", n.Name, left)
+			}
+		}
+		if after := esSnapshots(t, l); !maps.Equal(after, before) {
+			t.Errorf("ES snapshots changed by a backup refused at preflight:\n%v\n→\n%v", before, after)
+		}
+	})
+	t.Run("cassandra data disk tight", func(t *testing.T) {
+		ks := duBytes(t, l, "node2", "/var/lib/cassandra/data/thehive")
+		mount := cassandraDataOnTmpfs(t, l, "node2", cstep.SnapshotFloor+ks/2)
+		code, bad, stderr := preflightJSON(t, l)
+		got := bad["node2/disk"]
+		if code != 0 || !strings.HasPrefix(got, "warn: ") || !strings.Contains(got, "free on "+mount+" (tmpfs), less than") ||
+			!strings.Contains(got, "hard links keep every SSTable compaction replaces") {
+			t.Fatalf("exit %d, want 0 with a warning on node2/disk saying what fills it; not passing: %v\n%s", code, bad, stderr)
+		}
+	})
+	for st, what := range map[string]string{"J": "joining (bootstrapping)", "L": "leaving (decommissioning)", "M": "moving to new tokens"} {
+		t.Run("node3 U"+st, func(t *testing.T) {
+			// The stand-in's fault switch (lab/cassandra StateFile).
+			f := "/var/lib/cassandra/stand-in/" + cassandra.StateFile
+			nodeSh(t, l, "node3", "echo "+st+" > "+f)
+			defer nodeSh(t, l, "node3", "rm -f "+f)
+			expectPreflightFailure(t, l, "node3/ring state", "U"+st+" "+l.Nodes[2].IP+" in `nodetool status`", "the node is "+what+": its ranges are being streamed")
+		})
+	}
+	t.Run("node2's clock 10 s ahead", func(t *testing.T) {
+		clockAhead(t, l, "node2", 10)
+		expectPreflightFailure(t, l, "node2/clock skew", "node2's clock is 10", "synchronise node2's clock")
+	})
 	// And healthy again after every fault was undone.
 	if code, bad, stderr := preflightJSON(t, l); code != 0 {
 		t.Fatalf("after the faults: exit %d, not passing: %v\n%s", code, bad, stderr)
@@ -196,4 +243,43 @@ func TestE2EPreflightS3(t *testing.T) {
 	nodeSh(t, l, "node1", `cqlsh `+l.Nodes[0].IP+` -e "DROP KEYSPACE thehive"`)
 	expectPreflightFailure(t, l, "node1/keyspace", "The keyspace thehive, does not exist",
 		"keyspace thehive is missing: check cassandra.keyspace against db.janusgraph.storage.cql.keyspace in /etc/thehive/application.conf; if it was dropped, restore it from a backup")
+}
+
+// cassandraDataOnTmpfs puts node's Cassandra data directory on a tmpfs with
+// free bytes free after a copy of its data (the original is mounted back
+// when the test ends) and returns the data directory.
+func cassandraDataOnTmpfs(t *testing.T, l *lab.Lab, node string, free int64) string {
+	t.Helper()
+	const d, orig = "/var/lib/cassandra/data", "/var/lib/cassandra/.hs-orig"
+	used := strings.Fields(nodeSh(t, l, node, "du -sB1 "+d))[0]
+	var size int64
+	fmt.Sscan(used, &size)
+	t.Cleanup(func() {
+		cmd := l.NodeCommand(context.Background(), node, "sh", "-c", "umount -l "+d+"; umount -l "+orig+"; rmdir "+orig)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s: put the data directory back: %v %s", node, err, out)
+		}
+	})
+	nodeSh(t, l, node, fmt.Sprintf("mkdir -p %[2]s && mount --bind %[1]s %[2]s && mount -t tmpfs -o size=%[3]d tmpfs %[1]s && cp -a %[2]s/. %[1]s/ && chown --reference=%[2]s %[1]s && chmod --reference=%[2]s %[1]s",
+		d, orig, size+free))
+	return d
+}
+
+// clockAhead makes node's `date +%s%N` answer secs seconds ahead (a script
+// bound over date in the node's mount namespace, removed when the test
+// ends): one node's clock off, the others and this machine's in sync.
+func clockAhead(t *testing.T, l *lab.Lab, node string, secs int) {
+	t.Helper()
+	script := filepath.Join(l.StateDir, "date-ahead-"+node)
+	body := fmt.Sprintf("#!/bin/sh\n[ \"$1\" = +%%s%%N ] || { echo \"date: this test's date answers +%%s%%N only\" >&2; exit 1; }\nexec perl -MTime::HiRes=time -e 'printf \"%%.0f\\n\", (time() + %d) * 1e9'\n", secs)
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	nodeSh(t, l, node, "mount --bind "+script+" /usr/bin/date")
+	t.Cleanup(func() {
+		if out, err := l.NodeCommand(context.Background(), node, "umount", "/usr/bin/date").CombinedOutput(); err != nil {
+			t.Errorf("%s: put date back: %v %s", node, err, out)
+		}
+		os.Remove(script)
+	})
 }

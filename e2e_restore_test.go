@@ -172,8 +172,10 @@ func TestE2ERestoreCorruptedArchiveStopsEarly(t *testing.T) {
 	theHiveHealthy(t, l)
 }
 
-// TestE2ERestoreIntoOtherTopologies migrates a 3-node backup into a 1-node
-// and a 4-node lab: the topology differs, so sstableloader loads it.
+// TestE2ERestoreIntoOtherTopologies migrates a 3-node backup into a 1-node,
+// a 4-node and a 5-node lab: the topology differs, so sstableloader loads
+// it. The backup's RF 3 does not fit any of them: the restore says so; it
+// is kept by default (then preflight fails) and set with --set-rf.
 func TestE2ERestoreIntoOtherTopologies(t *testing.T) {
 	src := needLab(t)
 	if out, err := hotsnapInOp(t.Context(), src, "backup", "--yes", "--no-tui").CombinedOutput(); err != nil {
@@ -185,7 +187,8 @@ func TestE2ERestoreIntoOtherTopologies(t *testing.T) {
 		name   string
 		subnet int
 		nodes  int
-	}{{"hse2t", 6, 1}, {"hse2f", 8, 4}} {
+		setRF  bool // restore --set-rf: RF = node count, repaired; else the backup's RF 3 is kept
+	}{{"hse2t", 6, 1, false}, {"hse2f", 8, 4, false}, {"hsr20", 63, 5, true}} {
 		t.Run(fmt.Sprintf("%d nodes", c.nodes), func(t *testing.T) {
 			dst := ownLab(t, lab.Options{Name: c.name, Subnet: c.subnet, Nodes: c.nodes, Data: 1 << 20})
 			// The ES repository is the shared folder: a migration brings it along.
@@ -201,9 +204,23 @@ func TestE2ERestoreIntoOtherTopologies(t *testing.T) {
 			if err := config.Write(p, inv); err != nil {
 				t.Fatal(err)
 			}
-			out, err := hotsnapInOp(t.Context(), dst, "restore", id, "--inventory", p, "--yes", "--confirm", "lab", "--no-tui").CombinedOutput()
+			args := []string{"restore", id, "--inventory", p, "--yes", "--confirm", "lab", "--no-tui"}
+			if c.setRF {
+				args = append(args, "--set-rf")
+			}
+			out, err := hotsnapInOp(t.Context(), dst, args...).CombinedOutput()
 			if err != nil || !strings.Contains(string(out), steps.SuccessLine) || !strings.Contains(string(out), "loading with sstableloader") {
 				t.Fatalf("restore into %d nodes: %v\n%s", c.nodes, err, out)
+			}
+			// The topology step says what RF this cluster needs; the report
+			// says what was done about it.
+			needs := fmt.Sprintf("this cluster needs RF %d in datacenter1", c.nodes)
+			report := "replication kept as the backup's (thehive: SimpleStrategy, RF 3 on " + fmt.Sprint(c.nodes) + " nodes)"
+			if c.setRF {
+				report = fmt.Sprintf("replication set from the backup's (thehive: SimpleStrategy, RF 3 on %d nodes) to RF %d in datacenter1", c.nodes, c.nodes)
+			}
+			if !strings.Contains(string(out), needs) || !strings.Contains(string(out), report) {
+				t.Errorf("the restore into %d nodes does not say %q and %q:\n%s", c.nodes, needs, report, out)
 			}
 			// count(*) through node1 (readAppState) covers the whole ring,
 			// as Cassandra's does: it must equal the backup's rows.
@@ -211,7 +228,12 @@ func TestE2ERestoreIntoOtherTopologies(t *testing.T) {
 			if c.nodes > 3 {
 				// RF 3 on 4 nodes: sstableloader streamed each row to exactly
 				// its 3 replicas, so the SSTables on the nodes' disks add up
-				// to 3 × the rows of the backup.
+				// to 3 × the rows of the backup; set to RF 5 and repaired,
+				// every node holds every row.
+				copies := int64(3)
+				if c.setRF {
+					copies = int64(c.nodes)
+				}
 				for tb, n := range want.rows {
 					var sum int64
 					for _, node := range dst.Nodes {
@@ -227,13 +249,25 @@ func TestE2ERestoreIntoOtherTopologies(t *testing.T) {
 					}
 					var w int64
 					fmt.Sscan(n, &w)
-					if sum != 3*w {
-						t.Errorf("%s: %d rows on the 4 nodes' disks, want 3 × %d", tb, sum, w)
+					if sum != copies*w {
+						t.Errorf("%s: %d rows on the %d nodes' disks, want %d × %d", tb, sum, c.nodes, copies, w)
 					}
 				}
 			}
 			want.equal(t, got)
 			theHiveHealthy(t, dst)
+			// Kept, the next preflight fails on the replication: fewer
+			// replicas than nodes, or more (QUORUM fails); set, it passes.
+			_, bad, stderr := preflightJSON(t, dst, "--inventory", p)
+			rf, failed := bad["/replication"]
+			switch {
+			case c.setRF && failed:
+				t.Errorf("preflight after --set-rf: replication %s\n%s", rf, stderr)
+			case !c.setRF && (!strings.HasPrefix(rf, "fail: thehive: SimpleStrategy, RF 3 on "+fmt.Sprint(c.nodes)+" nodes") || !strings.Contains(rf, fmt.Sprintf("'datacenter1' : %d", c.nodes))):
+				t.Errorf("preflight after a restore that kept RF 3 on %d nodes: replication %q\n%s", c.nodes, rf, stderr)
+			case c.nodes < 3 && !strings.Contains(rf, "more replicas than nodes"):
+				t.Errorf("RF 3 on 1 node: the failure does not say QUORUM fails: %q", rf)
+			}
 		})
 	}
 }

@@ -53,6 +53,9 @@ const (
 	// S3Exact makes the attachment bucket an exact copy of the backup
 	// (restore --s3-exact).
 	S3Exact Option = "--s3-exact"
+	// SetRF sets the replication the cluster needs after a restore into
+	// another topology (restore --set-rf).
+	SetRF Option = "--set-rf"
 	// DocumentedBackups restores a backup made by the platform's
 	// documented scripts (restore PATH); the platform implements
 	// Documented.
@@ -116,6 +119,9 @@ type RestoreRequest struct {
 	// S3Exact removes the objects created after the backup (option
 	// S3Exact).
 	S3Exact bool
+	// SetRF sets the replication the cluster needs when the backup's does
+	// not fit it (option SetRF).
+	SetRF bool
 	// Prior is the run this one continues (resume): the platform says
 	// which of its finished steps are not repeated and which gates lose
 	// their point.
@@ -169,6 +175,7 @@ type DocumentedRequest struct {
 	Found   *repo.LegacyFound // what the folder holds
 	At      string            // the stamp to restore ("" for the newest)
 	S3Exact bool
+	SetRF   bool
 	Prior   *steps.PriorRun
 }
 

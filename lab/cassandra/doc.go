@@ -24,6 +24,10 @@
 //     stand-in tools and by peers (status, snapshots, import, repair, schema
 //     propagation, SSTable stream-in for sstableloader).
 //
+// Fault switch: a file <data>/../stand-in/ring-state (StateFile) holding J,
+// L or M makes the node joining, leaving or moving in every node's
+// nodetool status (UJ, UL, UM).
+//
 // Peers share the node's ports on their own IPs (as in the lab's network
 // namespaces; in tests 127.0.0.1-3). Host IDs and the 16 vnode tokens are
 // derived from the listen address, so every node can describe a dead peer.

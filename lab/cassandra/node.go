@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -268,6 +269,25 @@ type NodeInfo struct {
 	// Up is false for peers that did not answer; LoadKnown false when never seen.
 	Up        bool `json:"up"`
 	LoadKnown bool `json:"load_known"`
+	// State is the node's ring state as nodetool status prints it: "N"
+	// (normal), "J" (joining), "L" (leaving), "M" (moving). It is N unless
+	// the fault file <stand-in>/ring-state says otherwise (StateFile).
+	State string `json:"state,omitempty"`
+}
+
+// StateFile is the fault switch of a node's ring state, in the stand-in's
+// own directory: a file holding J, L or M makes the node joining, leaving
+// or moving in every node's nodetool status (UJ, UL, UM), as a node being
+// bootstrapped, decommissioned or moved is; removed, the node is normal.
+const StateFile = "ring-state"
+
+// ringState reads the fault switch StateFile: "N" unless it holds J, L or M.
+func (n *Node) ringState() string {
+	b, err := os.ReadFile(filepath.Join(n.store.StandInDir(), StateFile))
+	if s := strings.TrimSpace(string(b)); err == nil && (s == "J" || s == "L" || s == "M") {
+		return s
+	}
+	return "N"
 }
 
 func (n *Node) selfInfo() NodeInfo {
@@ -279,7 +299,7 @@ func (n *Node) selfInfo() NodeInfo {
 		Address: n.cfg.ListenAddress, HostID: HostID(n.cfg.ListenAddress), DC: n.cfg.DC, Rack: n.cfg.Rack,
 		Load: n.store.LoadBytes(), Tokens: toks, ReleaseVersion: n.cfg.ReleaseVersion,
 		SchemaVersion: n.schemaVersion(), ClusterName: n.cfg.ClusterName,
-		Generation: n.started.Unix(), UptimeSeconds: uptimeSeconds(n.started), Up: true, LoadKnown: true,
+		Generation: n.started.Unix(), UptimeSeconds: uptimeSeconds(n.started), Up: true, LoadKnown: true, State: n.ringState(),
 	}
 }
 
@@ -470,6 +490,9 @@ func (n *Node) status(keyspace string) (*StatusInfo, *ControlError) {
 	own := rg.Ownership(rf)
 	for _, v := range view {
 		st := "UN"
+		if v.State != "" {
+			st = "U" + v.State
+		}
 		if !v.Up {
 			st = "DN"
 		}
@@ -740,6 +763,7 @@ func (n *Node) controlMux() *http.ServeMux {
 		writeJSON(w, struct{}{})
 	})
 	mux.HandleFunc("POST /v1/repair", n.handleRepair)
+	mux.HandleFunc("POST /v1/repairpush", n.handleRepairPush)
 	mux.HandleFunc("GET /v1/netstats", func(w http.ResponseWriter, r *http.Request) {
 		var gossip int64
 		if len(n.cfg.Peers) > 0 {
@@ -858,15 +882,132 @@ func (n *Node) handleRepair(w http.ResponseWriter, r *http.Request) {
 			if rk.RF < rk.Ranges {
 				rk.Ranges = NumTokens * rk.RF
 			}
-			for _, v := range n.clusterView() {
+			view := n.clusterView()
+			for _, v := range view {
 				if !v.Up {
 					rk.Failed = "Endpoint not alive: /" + v.Address + ":" + strconv.Itoa(storagePort)
 				}
+			}
+			if rk.Failed == "" {
+				rk.Failed = n.repairStreams(k, view)
 			}
 		}
 		res.Keyspaces = append(res.Keyspaces, rk)
 	}
 	writeJSON(w, res)
+}
+
+// repairStreams makes the replicas of keyspace k agree, as a repair's
+// streaming does: this node streams its rows to the other replicas of
+// each, and every peer streams to this node the rows this node replicates
+// (a replica counts a row it already had once). After a full repair on
+// every node, every replica holds every row of its ranges, whatever the
+// replication factor was when the rows were written. It returns the
+// failure, or "".
+func (n *Node) repairStreams(k *Keyspace, view []NodeInfo) string {
+	self := n.cfg.ListenAddress
+	var peers []string
+	for _, v := range view {
+		if v.Address != self {
+			peers = append(peers, v.Address)
+		}
+	}
+	if err := n.repairPush(k, view, peers); err != nil {
+		return err.Error()
+	}
+	for _, p := range peers {
+		if err := controlCall(toolClient, net.JoinHostPort(p, strconv.Itoa(n.cfg.ControlPort)), "POST", "/v1/repairpush",
+			repairPushRequest{Keyspace: k.Name, Targets: []string{self}}, nil); err != nil {
+			return fmt.Sprintf("Sync failed between /%s:%d and /%s:%d: %v", self, storagePort, p, storagePort, err)
+		}
+	}
+	return ""
+}
+
+// repairPushRequest asks a node to stream its rows of a keyspace to those
+// of targets that replicate them.
+type repairPushRequest struct {
+	Keyspace string   `json:"keyspace"`
+	Targets  []string `json:"targets"`
+}
+
+// handleRepairPush serves POST /v1/repairpush, a repairing peer's request.
+func (n *Node) handleRepairPush(w http.ResponseWriter, r *http.Request) {
+	var req repairPushRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	k, err := n.store.Keyspace(req.Keyspace)
+	if err != nil {
+		writeErr(w, &ControlError{Class: "java.lang.IllegalArgumentException", Message: "Keyspace [" + req.Keyspace + "] does not exist."})
+		return
+	}
+	if err := n.repairPush(k, n.clusterView(), req.Targets); err != nil {
+		writeErr(w, &ControlError{Class: "org.apache.cassandra.streaming.StreamException", Message: err.Error()})
+		return
+	}
+	writeJSON(w, struct{}{})
+}
+
+// repairPush streams the rows of this node's SSTables of every table of k
+// to each of their replicas (under k's replication now, on the ring of
+// view) that is among targets.
+func (n *Node) repairPush(k *Keyspace, view []NodeInfo, targets []string) error {
+	var addrs []string
+	for _, v := range view {
+		addrs = append(addrs, v.Address)
+	}
+	rg, rf := newRing(addrs), k.ReplicationFactor()
+	for _, t := range k.Tables {
+		dir, err := n.store.TableDir(k.Name, t.Name)
+		if err != nil {
+			return err
+		}
+		gens, err := generations(dir)
+		if err != nil {
+			return err
+		}
+		tmp, err := os.MkdirTemp("", "repair-")
+		if err != nil {
+			return err
+		}
+		writers := map[string]*SSTableWriter{}
+		for _, g := range gens {
+			err = ReadDataFile(filepath.Join(dir, fmt.Sprintf("nb-%d-big-Data.db", g)), func(r Row) error {
+				for _, rep := range rg.Replicas(RowToken(r.Key), rf) {
+					if !slices.Contains(targets, rep) {
+						continue
+					}
+					wr := writers[rep]
+					if wr == nil {
+						var err error
+						if wr, err = newSSTableWriterGen(filepath.Join(tmp, rep), 1); err != nil {
+							return err
+						}
+						writers[rep] = wr
+					}
+					wr.Append(r)
+				}
+				return nil
+			})
+			if err != nil {
+				break
+			}
+		}
+		for rep, wr := range writers {
+			if cerr := wr.Close(); err == nil && cerr != nil {
+				err = cerr
+			}
+			if err == nil {
+				_, err = streamDir(filepath.Join(tmp, rep), []int{1}, net.JoinHostPort(rep, strconv.Itoa(n.cfg.ControlPort)), k.Name, t.Name)
+			}
+		}
+		os.RemoveAll(tmp)
+		if err != nil {
+			return fmt.Errorf("repair %s.%s: %w", k.Name, t.Name, err)
+		}
+	}
+	return nil
 }
 
 func (n *Node) describeCluster() DescribeClusterInfo {

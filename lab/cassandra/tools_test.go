@@ -433,3 +433,54 @@ func TestNodetoolFlushRefreshAndCredentials(t *testing.T) {
 		t.Errorf("-pw without a value: %d %q", code, out)
 	}
 }
+
+// TestRepairStreamsMissingRows: a full repair makes the replicas agree, as
+// Cassandra's streaming does: a node that lost a table's rows gets them back
+// from its peers when it is repaired (pull), and when a peer is (push).
+func TestRepairStreamsMissingRows(t *testing.T) {
+	c := startCluster(t, 3, false, 1<<20, 3)
+	t.Setenv(ControlPortEnv, strconv.Itoa(c.ctlPort))
+	want, err := c.nodes[0].Store().CountRows("thehive", "edgestore")
+	if err != nil || want == 0 {
+		t.Fatalf("seeded rows: %d %v", want, err)
+	}
+	for _, x := range []struct{ lost, repaired int }{{2, 2}, {1, 0}} {
+		if err := c.nodes[x.lost].Store().TruncateTable("thehive", "edgestore"); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := c.nodes[x.lost].Store().CountRows("thehive", "edgestore"); n != 0 {
+			t.Fatalf("node %d after truncate: %d rows", x.lost, n)
+		}
+		out, errOut, code := c.nodetool(x.repaired, "repair", "-full", "thehive")
+		if code != 0 || !strings.Contains(out, "Repair completed successfully") {
+			t.Fatalf("repair on node %d: %d %q %q", x.repaired, code, out, errOut)
+		}
+		for i, n := range c.nodes {
+			if got, err := n.Store().CountRows("thehive", "edgestore"); err != nil || got != want {
+				t.Errorf("node %d lost its rows, node %d repaired: node %d has %d rows (%v), want %d", x.lost, x.repaired, i, got, err, want)
+			}
+		}
+	}
+}
+
+// TestRingStateFault: the fault file makes a node joining, leaving or moving
+// in every node's nodetool status, printed as 4.1 prints it.
+func TestRingStateFault(t *testing.T) {
+	c := startCluster(t, 3, false, 0, 3)
+	for _, st := range []string{"J", "L", "M"} {
+		if err := os.WriteFile(filepath.Join(c.nodes[1].Store().StandInDir(), StateFile), []byte(st+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, _, code := c.nodetool(0, "status")
+		if code != 0 || !strings.Contains(out, "\nU"+st+"  "+nodeIPs[1]+" ") || !strings.Contains(out, "\nUN  "+nodeIPs[0]+" ") {
+			t.Fatalf("state %s: %d\n%s", st, code, out)
+		}
+		if _, err := ParseStatus(out); err != nil {
+			t.Errorf("state %s: the status does not parse: %v", st, err)
+		}
+	}
+	os.Remove(filepath.Join(c.nodes[1].Store().StandInDir(), StateFile))
+	if out, _, _ := c.nodetool(2, "status"); strings.Contains(out, "UM") || !strings.Contains(out, "\nUN  "+nodeIPs[1]+" ") {
+		t.Errorf("fault removed, still not UN:\n%s", out)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/runbooks"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/cassandra"
 	"github.com/hotsnap/hotsnap/steps/es"
 )
 
@@ -19,9 +20,9 @@ type Platform struct{}
 // Name is config.PlatformTheHive.
 func (Platform) Name() string { return config.PlatformTheHive }
 
-// Options: --one-node, --s3-exact and restore PATH.
+// Options: --one-node, --s3-exact, --set-rf and restore PATH.
 func (Platform) Options() []runbooks.Option {
-	return []runbooks.Option{runbooks.OneNode, runbooks.S3Exact, runbooks.DocumentedBackups}
+	return []runbooks.Option{runbooks.OneNode, runbooks.S3Exact, runbooks.SetRF, runbooks.DocumentedBackups}
 }
 
 // Preflight is the preflight runbook (Preflight).
@@ -58,7 +59,7 @@ func (Platform) Restore(env *steps.Env, req runbooks.RestoreRequest) (runbooks.R
 	if m == nil {
 		m = planManifest(env)
 	}
-	return newRestore(env, &RestoreRun{Store: req.Store, Manifest: m, S3Exact: req.S3Exact}, req.Prior), nil
+	return newRestore(env, &RestoreRun{Store: req.Store, Manifest: m, S3Exact: req.S3Exact, SetRF: req.SetRF}, req.Prior), nil
 }
 
 // newRestore builds the restore r, continuing prior when set.
@@ -96,12 +97,20 @@ func (x *restore) Manifest() *repo.Manifest { return x.r.Manifest }
 func (x *restore) LoadedWith() string       { return x.r.LoadedWith() }
 func (x *restore) Report() []string         { return x.r.Report() }
 
-// Choices: --s3-exact answers the S3 choice gate.
+// Choices: --s3-exact answers the S3 choice gate, --set-rf the
+// replication's.
 func (x *restore) Choices() map[string]string {
+	c := map[string]string{}
 	if x.r.S3Exact {
-		return map[string]string{S3ChoiceGate: S3ChoiceExact}
+		c[S3ChoiceGate] = S3ChoiceExact
 	}
-	return nil
+	if x.r.SetRF {
+		c[cassandra.RFChoiceGate] = cassandra.RFSet
+	}
+	if len(c) == 0 {
+		return nil
+	}
+	return c
 }
 
 // planManifest is a stand-in manifest for planning a restore without a
@@ -176,6 +185,6 @@ func (Platform) RestoreDocumented(ctx context.Context, env *steps.Env, req runbo
 		}
 		m.Elasticsearch = snap
 	}
-	r := &RestoreRun{Store: vs, Manifest: m, S3Exact: req.S3Exact, Legacy: lr}
+	r := &RestoreRun{Store: vs, Manifest: m, S3Exact: req.S3Exact, SetRF: req.SetRF, Legacy: lr}
 	return newRestore(env, r, req.Prior), fmt.Sprintf("%s in %s", set.Stamp, src), nil
 }

@@ -31,6 +31,11 @@ type RestoreRun struct {
 	// an exact copy; by default they are kept. It starts as --s3-exact says
 	// and is set by the choice at gate choose-s3 (S3ChoiceGate).
 	S3Exact bool
+	// SetRF sets the replication this cluster needs after loading when the
+	// backup's does not fit it; by default it is kept. It starts as
+	// --set-rf says and is set by the choice at gate choose-rf
+	// (cassandra.RFChoiceGate).
+	SetRF bool
 	// HealthTimeout bounds the wait for TheHive to answer healthy (default 3 min).
 	HealthTimeout time.Duration
 	// CassandraDone says the run being resumed finished the keyspace: its
@@ -70,6 +75,7 @@ func (r *RestoreRun) keyspace() *cassandra.Restore {
 	defer r.mu.Unlock()
 	if r.ks == nil {
 		r.ks = &cassandra.Restore{Store: r.Store, Manifest: r.Manifest, Done: r.CassandraDone}
+		r.ks.SetReplication(r.SetRF)
 	}
 	return r.ks
 }
@@ -117,6 +123,11 @@ func Restore(env *steps.Env, r *RestoreRun) steps.Runbook {
 		// Asked before TheHive stops and before the destructive gate, which
 		// then says what the choice will remove.
 		rb.Steps = append(rb.Steps, s3ChoiceGate(env, r))
+	}
+	if m.Keyspace != "" && inv.Cassandra != nil {
+		// Asked when the backup's replication does not fit this cluster;
+		// the destructive gate then says what is done about it.
+		rb.Steps = append(rb.Steps, r.keyspace().RFChoice())
 	}
 	thehive := env.NodesWith(config.RoleTheHive)
 	stage := m.Keyspace != "" && inv.Cassandra != nil && r.Legacy == nil
@@ -232,6 +243,7 @@ func topologyStep(env *steps.Env, r *RestoreRun) steps.Step {
 			if r.Legacy != nil {
 				r.keyspace().SetTopology(cassandra.LoadSSTableLoader, nil)
 				rc.Check(steps.CheckResult{Check: "topology", Status: steps.CheckPass, Evidence: "the documented backup is one node's snapshot and records no host IDs: loading with sstableloader, which streams every row to the nodes that own it now"})
+				r.keyspace().CompareReplication(ctx, rc, env)
 				return nil
 			}
 			r.keyspace().CompareTopology(ctx, rc, env)
@@ -287,12 +299,18 @@ func restoreGate(env *steps.Env, r *RestoreRun) steps.Step {
 		Rollback:    "restore another backup; the replaced data is not kept (Cassandra's own auto-snapshots of dropped/truncated tables remain on the nodes)",
 		Destructive: true,
 	}}
-	if m.Files != nil && m.Files.Provider == repo.ProviderS3 {
-		// What the attachments lose depends on the count and the choice
-		// made before this gate.
-		step.Refine = func(g *steps.GateRequest) {
+	// What the attachments lose depends on the count and the choice made
+	// before this gate; what is done about the keyspace's replication, on
+	// the topology and the choice made before it.
+	step.Refine = func(g *steps.GateRequest) {
+		if m.Files != nil && m.Files.Provider == repo.ProviderS3 {
 			loses[len(loses)-1] = r.s3Loses()
 			g.Loses = strings.Join(loses, "; ")
+		}
+		if m.Keyspace != "" && env.Inv.Cassandra != nil {
+			if rf := r.keyspace().ReplicationPlan(); rf != "" {
+				g.Happens += "; " + rf
+			}
 		}
 	}
 	return step
@@ -309,6 +327,9 @@ func cassandraRestoreStep(env *steps.Env, r *RestoreRun) steps.Step {
 				return err
 			}
 			rc.Output("", r.note("%s", line))
+			if rf := r.keyspace().ReplicationReport(); rf != "" {
+				rc.Output("", r.note("%s", rf))
+			}
 			return nil
 		},
 		Cleanup: func(ctx context.Context, rc *steps.RunContext) error {

@@ -7,6 +7,7 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/cassandra"
 	"github.com/hotsnap/hotsnap/steps/files"
 )
 
@@ -93,5 +94,31 @@ func TestRestoreS3ChoiceTellsTheDestructiveGate(t *testing.T) {
 	choice.Chose(S3ChoiceKeep)
 	if l := loses(); r.S3Exact || !strings.Contains(l, "(objects created after the backup are kept: 2 objects)") {
 		t.Errorf("counted, keep: S3Exact %v, loses %q", r.S3Exact, l)
+	}
+}
+
+// TestRestoreRFChoiceGate: the replication's choice gate comes after the
+// topology step and before TheHive stops and the destructive gate;
+// --set-rf answers it.
+func TestRestoreRFChoiceGate(t *testing.T) {
+	rb, r := s3RestoreRunbook(t)
+	pos := map[string]int{}
+	for i, s := range rb.Steps {
+		pos[s.ID] = i
+	}
+	order := []string{"topology", "preflight-verdict", cassandra.RFChoiceGate, "approve-stop", "approve-restore", "cassandra"}
+	for i := 1; i < len(order); i++ {
+		a, okA := pos[order[i-1]]
+		b, okB := pos[order[i]]
+		if !okA || !okB || a >= b {
+			t.Fatalf("steps %v: want %s before %s", pos, order[i-1], order[i])
+		}
+	}
+	if c := (&restore{r: r}).Choices(); c[cassandra.RFChoiceGate] != "" {
+		t.Errorf("without --set-rf: choices %v", c)
+	}
+	r.SetRF = true
+	if c := (&restore{r: r}).Choices(); c[cassandra.RFChoiceGate] != cassandra.RFSet {
+		t.Errorf("--set-rf: choices %v", c)
 	}
 }

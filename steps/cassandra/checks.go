@@ -122,7 +122,7 @@ func orNotFound(err error) string {
 }
 
 // DiskCheck is the check of the free disk for snapshots on every Cassandra
-// node, against the keyspace's size there.
+// node, against SnapshotFloor and the keyspace's size there (rateDisk).
 func DiskCheck(env *steps.Env) steps.Step {
 	nodes := env.NodesWith(config.RoleCassandra)
 	ks := env.Inv.Cassandra.Keyspace
@@ -131,7 +131,7 @@ func DiskCheck(env *steps.Env) steps.Step {
 	cmdFor := func(n string) string { return dfCmd(n) + " && " + duCmd(n) }
 	return steps.Step{
 		ID: "disk", Title: "Free disk for snapshots on every Cassandra node", Kind: steps.KindCheck, Component: Component,
-		Why: "A snapshot is hard links: it costs nothing at first, but holds every SSTable until it is cleared, so compaction needs room for new files next to it.",
+		Why: "A snapshot is hard links: it costs little at first (a flush of the memtables, a manifest and a schema per table), but holds every SSTable until it is cleared, so compaction needs room for new files next to it. A node whose disk cannot take the snapshot fails it after the other nodes and Elasticsearch have taken theirs.",
 		Plan: func() []steps.PlannedCommand {
 			var out []steps.PlannedCommand
 			for _, n := range nodes {
@@ -156,18 +156,45 @@ func DiskCheck(env *steps.Env) steps.Step {
 					rc.Check(steps.CheckResult{Check: "disk", Node: n, Status: steps.CheckFail, Evidence: fmt.Sprintf("df: %v", err)})
 					return
 				}
-				df := dfs[0]
-				used := parse.ParseDU(du)
-				r := steps.CheckResult{Check: "disk", Node: n, Status: steps.CheckPass,
-					Evidence: fmt.Sprintf("%s free on %s; keyspace %s uses %s", steps.HumanBytes(df.AvailBytes), df.MountPoint, ks, steps.HumanBytes(used))}
-				if df.AvailBytes < used {
-					r.Status, r.Remedy = steps.CheckWarn, "free space is below the keyspace size: compaction during the backup may fill the disk"
-				}
+				r := rateDisk(ks, dfs[0], parse.ParseDU(du))
+				r.Node = n
 				rc.Check(r)
 			})
 			return nil
 		},
 	}
+}
+
+// SnapshotFloor is the free space below which a Cassandra data disk fails
+// the disk check: `nodetool snapshot` first flushes the memtables into new
+// SSTables (up to memtable_heap_space_in_mb, a quarter of the heap by
+// default), then writes a manifest.json and a schema.cql into a new
+// directory per table; on a disk without room for them it fails with
+// ENOSPC after the other nodes and Elasticsearch have taken theirs.
+const SnapshotFloor = 512 << 20
+
+// rateDisk rates the free space of a Cassandra data disk (df of the data
+// directory) for a snapshot of keyspace ks, which uses used bytes there:
+// below SnapshotFloor it fails; below SnapshotFloor plus the keyspace's
+// size it warns, as compaction during the backup writes new SSTables while
+// the snapshot's hard links keep the old ones, up to the keyspace's size.
+func rateDisk(ks string, df parse.DiskUsage, used int64) steps.CheckResult {
+	free, fs := steps.HumanBytes(df.AvailBytes), fmt.Sprintf("%s (%s)", df.MountPoint, df.Filesystem)
+	r := steps.CheckResult{Check: "disk", Status: steps.CheckPass,
+		Evidence: fmt.Sprintf("%s free on %s; keyspace %s uses %s", free, fs, ks, steps.HumanBytes(used))}
+	comfortable := SnapshotFloor + used
+	makeRoom := fmt.Sprintf("make room on %s: `nodetool listsnapshots` lists the snapshots whose hard links pin old SSTables (`nodetool clearsnapshot -t NAME` clears one), then old heap dumps, logs and commit log archives on that file system, or grow it", df.MountPoint)
+	switch {
+	case df.AvailBytes < SnapshotFloor:
+		r.Status = steps.CheckFail
+		r.Evidence = fmt.Sprintf("%s free on %s, below the %s a snapshot needs; keyspace %s uses %s", free, fs, steps.HumanBytes(SnapshotFloor), ks, steps.HumanBytes(used))
+		r.Remedy = fmt.Sprintf("%s, until at least %s is free: `nodetool snapshot` flushes the memtables into new SSTables and writes each table's manifest and schema, and fails with \"No space left on device\" on this node after the others have taken theirs", makeRoom, steps.HumanBytes(comfortable))
+	case df.AvailBytes < comfortable:
+		r.Status = steps.CheckWarn
+		r.Evidence = fmt.Sprintf("%s free on %s, less than %s (%s for the snapshot's flush, manifests, schemas and directories, plus the keyspace's %s); keyspace %s uses %s", free, fs, steps.HumanBytes(comfortable), steps.HumanBytes(SnapshotFloor), steps.HumanBytes(used), ks, steps.HumanBytes(used))
+		r.Remedy = fmt.Sprintf("the snapshot fits, but while it exists its hard links keep every SSTable compaction replaces, so compaction during the backup fills the disk with new files next to the old ones (up to the keyspace's size); %s", makeRoom)
+	}
+	return r
 }
 
 // RingCheck is the check of the ring from the first node that answers:
@@ -224,7 +251,7 @@ func RingCheck(env *steps.Env, o Checks) steps.Step {
 					rc.Check(steps.CheckResult{Check: "ring state", Node: where, Status: steps.CheckPass, Evidence: fmt.Sprintf("UN %s load %s owns %.1f%% (dc %s)", r.Address, r.Load, r.Owns, r.Datacenter)})
 				} else {
 					rc.Check(steps.CheckResult{Check: "ring state", Node: where, Status: steps.CheckFail, Evidence: fmt.Sprintf("%c%c %s in `nodetool status` seen from %s", r.Status, r.State, r.Address, from),
-						Remedy: "bring the node back (`sudo systemctl start cassandra` on it) and wait for UN; a backup needs every replica"})
+						Remedy: ringRemedy(r)})
 				}
 				if name == "" {
 					rc.Check(steps.CheckResult{Check: "inventory", Node: r.Address, Status: steps.CheckWarn, Evidence: "ring member not in the inventory",
@@ -243,6 +270,17 @@ func RingCheck(env *steps.Env, o Checks) steps.Step {
 			return nil
 		},
 	}
+}
+
+// ringRemedy says what to do about a ring member that is not UN: a node
+// down is brought back; one joining, leaving or moving is changing which
+// ranges it owns, so a snapshot taken now misses the ranges in flight.
+func ringRemedy(r parse.RingNode) string {
+	if r.Status != 'U' {
+		return "bring the node back (`sudo systemctl start cassandra` on it) and wait for UN; a backup needs every replica"
+	}
+	what := map[byte]string{'J': "joining (bootstrapping)", 'L': "leaving (decommissioning)", 'M': "moving to new tokens"}[r.State]
+	return fmt.Sprintf("the node is %s: its ranges are being streamed and a snapshot now would miss what is in flight; wait until `nodetool status` shows it UN (or gone) and `nodetool netstats` shows no streams, then back up", what)
 }
 
 // ReplicationCheck logs in with CQL (through the first node's tunnel) and
@@ -316,54 +354,85 @@ func loginRemedy(c *config.Cassandra, err error) string {
 	return "check cassandra.username/password (the runbook's admin superuser) and that port " + strconv.Itoa(c.Port) + " listens on the node addresses"
 }
 
-// rateReplication checks the runbook's "replicate 100% of your data": the
+// rateReplication checks the runbook's "replicate 100% of the data": the
 // keyspace's replication factor equals the node count, in every data center
 // (perDC: node count per DC from system.local/peers; nil when unknown, then
-// the sum of the factors is compared with nodes). The remedy is the
-// runbook's ALTER KEYSPACE with this cluster's data centers and counts.
+// the sum of the factors is compared with nodes). Fewer replicas than nodes
+// leaves a node's snapshot without every row; more replicas than nodes (a
+// restore into a smaller cluster) makes QUORUM reads and writes — TheHive's,
+// JanusGraph's default — fail on real Cassandra. Either fails; the remedy
+// is the runbook's ALTER KEYSPACE with this cluster's data centers and
+// counts (AlterReplication).
 func rateReplication(ks string, repl map[string]string, perDC map[string]int, nodes int) steps.CheckResult {
+	g := compareReplication(ks, repl, perDC, nodes)
+	r := steps.CheckResult{Check: "replication", Status: steps.CheckPass, Evidence: g.evidence}
+	if !g.differs() {
+		return r
+	}
+	r.Status = steps.CheckFail
+	r.Remedy = fmt.Sprintf("replicate 100%% of the data on every node (runbook, \"Replicate Cassandra data to all nodes\"): in cqlsh `%s`, then `nodetool repair -full %s` on every node and wait for it, then `nodetool netstats` shows nothing pending",
+		AlterReplication(ks, perDC, nodes), ks)
+	if len(g.over) > 0 {
+		r.Remedy = fmt.Sprintf("more replicas than nodes in %s (a restore into a smaller cluster keeps the backup's RF): QUORUM reads and writes (TheHive's) cannot reach a majority of the replicas and fail; %s", strings.Join(g.over, ", "), r.Remedy)
+	}
+	return r
+}
+
+// replicationGap is a keyspace's replication compared with the node count
+// of every data center.
+type replicationGap struct {
+	evidence    string   // "thehive: NetworkTopologyStrategy, dc1: RF 3 on 3 nodes"
+	short, over []string // the data centers with fewer, more replicas than nodes ("" for all)
+}
+
+func (g replicationGap) differs() bool { return len(g.short)+len(g.over) > 0 }
+
+// compareReplication compares replication repl (system_schema.keyspaces'
+// map) with the node count of every data center (perDC, or nodes in all
+// when it is unknown).
+func compareReplication(ks string, repl map[string]string, perDC map[string]int, nodes int) replicationGap {
 	class := repl["class"]
 	if i := strings.LastIndex(class, "."); i >= 0 {
 		class = class[i+1:]
 	}
-	r := steps.CheckResult{Check: "replication", Status: steps.CheckPass}
-	var short []string
-	if len(perDC) == 0 {
-		perDC = nil
-	}
-	dcs := slices.Sorted(maps.Keys(perDC))
-	if class == "NetworkTopologyStrategy" && perDC != nil {
+	var g replicationGap
+	if class == "NetworkTopologyStrategy" && len(perDC) > 0 {
 		var have []string
-		for _, dc := range dcs {
+		for _, dc := range slices.Sorted(maps.Keys(perDC)) {
 			rf, _ := strconv.Atoi(repl[dc])
 			have = append(have, fmt.Sprintf("%s: RF %d on %d nodes", dc, rf, perDC[dc]))
 			if rf < perDC[dc] {
-				short = append(short, dc)
+				g.short = append(g.short, dc)
+			} else if rf > perDC[dc] {
+				g.over = append(g.over, dc)
 			}
 		}
-		r.Evidence = fmt.Sprintf("%s: %s, %s", ks, class, strings.Join(have, ", "))
-	} else {
-		rf := replicationFactor(repl)
-		r.Evidence = fmt.Sprintf("%s: %s, RF %d on %d nodes", ks, class, rf, nodes)
-		if rf < nodes {
-			short = append(short, "")
-		}
+		g.evidence = fmt.Sprintf("%s: %s, %s", ks, class, strings.Join(have, ", "))
+		return g
 	}
-	if len(short) == 0 {
-		return r
+	rf := replicationFactor(repl)
+	g.evidence = fmt.Sprintf("%s: %s, RF %d on %d nodes", ks, class, rf, nodes)
+	if rf < nodes {
+		g.short = append(g.short, "the cluster")
+	} else if rf > nodes {
+		g.over = append(g.over, "the cluster")
 	}
-	r.Status = steps.CheckFail
+	return g
+}
+
+// AlterReplication is the runbook's statement that replicates keyspace ks
+// on every node: NetworkTopologyStrategy with each data center's node count
+// (perDC; when it is unknown, nodes in a placeholder data center).
+func AlterReplication(ks string, perDC map[string]int, nodes int) string {
 	want := []string{"'class' : 'NetworkTopologyStrategy'"}
-	if perDC != nil {
-		for _, dc := range dcs {
-			want = append(want, fmt.Sprintf("'%s' : %d", dc, perDC[dc]))
+	if len(perDC) > 0 {
+		for _, dc := range slices.Sorted(maps.Keys(perDC)) {
+			want = append(want, fmt.Sprintf("'%s' : %d", strings.ReplaceAll(dc, "'", "''"), perDC[dc]))
 		}
 	} else {
 		want = append(want, fmt.Sprintf("'<datacenter_name>' : %d", nodes))
 	}
-	r.Remedy = fmt.Sprintf("replicate 100%% of the data on every node (runbook, \"Replicate Cassandra data to all nodes\"): in cqlsh `ALTER KEYSPACE %s WITH REPLICATION = { %s };`, then `nodetool repair -full %s` on every node and wait for it, then `nodetool netstats` shows nothing pending",
-		ks, strings.Join(want, ", "), ks)
-	return r
+	return fmt.Sprintf("ALTER KEYSPACE %s WITH REPLICATION = { %s };", QuoteIdent(ks), strings.Join(want, ", "))
 }
 
 // replicationFactor sums the per-DC factors (NetworkTopologyStrategy) or

@@ -8,6 +8,7 @@ import (
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote/remotetest"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/parse"
 	"github.com/hotsnap/hotsnap/steps/stepstest"
 )
 
@@ -85,6 +86,9 @@ func TestRateReplication(t *testing.T) {
 		{"two DCs, one short", nts("dc1", "3", "dc2", "1"), map[string]int{"dc1": 3, "dc2": 2}, 5, steps.CheckFail, "dc2: RF 1 on 2 nodes",
 			"'dc1' : 3, 'dc2' : 2 };`, then `nodetool repair -full thehive` on every node"},
 		{"a DC without replicas", nts("dc1", "3"), map[string]int{"dc1": 3, "dc2": 3}, 6, steps.CheckFail, "dc2: RF 0 on 3 nodes", "'dc2' : 3"},
+		{"simple RF 3 on 1 (restored into a smaller cluster)", simple("3"), map[string]int{"datacenter1": 1}, 1, steps.CheckFail, "SimpleStrategy, RF 3 on 1 nodes",
+			"more replicas than nodes in the cluster (a restore into a smaller cluster keeps the backup's RF): QUORUM reads and writes (TheHive's) cannot reach a majority of the replicas and fail; replicate 100% of the data on every node (runbook, \"Replicate Cassandra data to all nodes\"): in cqlsh `ALTER KEYSPACE thehive WITH REPLICATION = { 'class' : 'NetworkTopologyStrategy', 'datacenter1' : 1 };`"},
+		{"two DCs, one over", nts("dc1", "3", "dc2", "3"), map[string]int{"dc1": 3, "dc2": 2}, 5, steps.CheckFail, "dc2: RF 3 on 2 nodes", "more replicas than nodes in dc2"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -116,5 +120,42 @@ func TestLoginRemedy(t *testing.T) {
 	}
 	if got := loginRemedy(c, fmt.Errorf("connection refused")); !strings.Contains(got, "port 9042 listens") {
 		t.Errorf("unreachable: %q", got)
+	}
+}
+
+func TestRateDisk(t *testing.T) {
+	const mib = 1 << 20
+	df := func(avail int64) parse.DiskUsage {
+		return parse.DiskUsage{Filesystem: "/dev/sdb1", SizeBytes: 100 << 30, AvailBytes: avail, MountPoint: "/var/lib/cassandra"}
+	}
+	cases := []struct {
+		name          string
+		avail, used   int64
+		status        steps.CheckStatus
+		evidence, rem string
+	}{
+		{"full", 0, 20 * mib, steps.CheckFail, "0 B free on /var/lib/cassandra (/dev/sdb1), below the 512.0 MiB a snapshot needs", "No space left on device"},
+		{"just below the floor", SnapshotFloor - 1, 20 * mib, steps.CheckFail, "below the 512.0 MiB", "until at least 532.0 MiB is free"},
+		{"above the floor, below floor + keyspace", SnapshotFloor + 10*mib, 20 * mib, steps.CheckWarn, "less than 532.0 MiB", "compaction during the backup fills the disk"},
+		{"comfortable", SnapshotFloor + 20*mib, 20 * mib, steps.CheckPass, "532.0 MiB free on /var/lib/cassandra (/dev/sdb1); keyspace thehive uses 20.0 MiB", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := rateDisk("thehive", df(c.avail), c.used)
+			if r.Status != c.status || !strings.Contains(r.Evidence, c.evidence) || !strings.Contains(r.Remedy, c.rem) {
+				t.Fatalf("got %+v\nwant %s, evidence ~%q, remedy ~%q", r, c.status, c.evidence, c.rem)
+			}
+			if c.status != steps.CheckPass && !strings.Contains(r.Remedy, "nodetool listsnapshots") {
+				t.Errorf("remedy does not say how to make room: %q", r.Remedy)
+			}
+		})
+	}
+}
+
+func TestRingRemedyByState(t *testing.T) {
+	for st, want := range map[string]string{"DN": "sudo systemctl start cassandra", "UJ": "joining (bootstrapping)", "UL": "leaving (decommissioning)", "UM": "moving to new tokens"} {
+		if got := ringRemedy(parse.RingNode{Status: st[0], State: st[1]}); !strings.Contains(got, want) {
+			t.Errorf("%s: %q, want %q", st, got, want)
+		}
 	}
 }

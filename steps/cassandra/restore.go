@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,6 +36,69 @@ type Restore struct {
 	byNode   map[string]repo.NodeArchive // current node → the backup node whose SSTables it imports
 	imported int                         // SSTables imported, checked against the manifest
 	staged   bool                        // every node's archives are staged and verified
+	change   *ReplicationChange          // the replication this cluster needs, when the backup's differs
+	setRF    bool                        // apply change after loading (gate RFChoiceGate, --set-rf)
+	rfLine   string                      // what was done about the replication, for the report
+}
+
+// ReplicationChange is the replication a restore into this cluster needs
+// when the backup's differs from the runbook's RF = node count in every data
+// center: a restore into another topology keeps the backup's schema, so
+// 3 → 5 nodes leaves two nodes without a full copy (hotsnap's next backup
+// fails its preflight) and 3 → 1 node leaves more replicas than nodes
+// (QUORUM reads and writes fail).
+type ReplicationChange struct {
+	// Backup is the backup's replication against this cluster's nodes
+	// ("thehive: SimpleStrategy, RF 3 on 5 nodes").
+	Backup string
+	// Needs says what this cluster needs ("RF 5 in datacenter1").
+	Needs string
+	// Alter is the runbook's ALTER KEYSPACE that sets it.
+	Alter string
+	// Over says a data center has more replicas than nodes.
+	Over bool
+}
+
+// The choice gate of a restore whose backup's replication does not fit
+// this cluster (ReplicationChange): keep it (the default, --yes) or set the
+// runbook's after loading (--set-rf).
+const (
+	RFChoiceGate = "choose-rf" // the gate's step ID (steps.GatePolicy.Choices key)
+	RFKeep       = "keep"
+	RFSet        = "set"
+	// RFFlag is the restore's flag that takes RFSet.
+	RFFlag = "--set-rf"
+)
+
+// Replication returns the change of replication this cluster needs (nil
+// when the backup's fits, or before the topologies are compared).
+func (r *Restore) Replication() *ReplicationChange {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.change
+}
+
+// SetReplication says whether the restore sets the replication this cluster
+// needs after loading (RFSet) or keeps the backup's.
+func (r *Restore) SetReplication(set bool) {
+	r.mu.Lock()
+	r.setRF = set
+	r.mu.Unlock()
+}
+
+// SetsReplication says whether the restore sets the replication.
+func (r *Restore) SetsReplication() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.setRF
+}
+
+// ReplicationReport is the report's line on the replication ("" when the
+// backup's fits this cluster or the keyspace was not restored).
+func (r *Restore) ReplicationReport() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.rfLine
 }
 
 // Load returns how the keyspace is (or will be) loaded: LoadImport,
@@ -67,15 +132,8 @@ func (r *Restore) NodeBytes(n string) int64 {
 // node ← backup node, and a "topology" check.
 func (r *Restore) CompareTopology(ctx context.Context, rc *steps.RunContext, env *steps.Env) {
 	m := r.Manifest
-	q, err := Open(env)
-	if err != nil {
-		rc.Check(steps.CheckResult{Check: "cql", Status: steps.CheckFail, Evidence: err.Error(), Remedy: "check cassandra.username/password and that Cassandra is up"})
-		return
-	}
-	defer q.Close()
-	now, err := q.Topology(ctx)
-	if err != nil {
-		rc.Check(steps.CheckResult{Check: "topology", Status: steps.CheckFail, Evidence: err.Error()})
+	now, ok := ringNow(ctx, rc, env)
+	if !ok {
 		return
 	}
 	backup := map[string]repo.NodeArchive{}
@@ -107,6 +165,123 @@ func (r *Restore) CompareTopology(ctx context.Context, rc *steps.RunContext, env
 	}
 	r.SetTopology(load, byNode)
 	rc.Check(steps.CheckResult{Check: "topology", Status: steps.CheckPass, Evidence: fmt.Sprintf("backup: %d nodes, now: %d nodes; loading with %s", len(m.Cassandra), len(now), load)})
+	r.compareReplication(rc, now)
+}
+
+// CompareReplication reads the ring through CQL and compares the backup's
+// replication with it, as CompareTopology does (for a backup without host
+// IDs, which is always loaded with sstableloader).
+func (r *Restore) CompareReplication(ctx context.Context, rc *steps.RunContext, env *steps.Env) {
+	if now, ok := ringNow(ctx, rc, env); ok {
+		r.compareReplication(rc, now)
+	}
+}
+
+// ringNow reads the ring through CQL; a failure is a failed check.
+func ringNow(ctx context.Context, rc *steps.RunContext, env *steps.Env) ([]Host, bool) {
+	q, err := Open(env)
+	if err != nil {
+		rc.Check(steps.CheckResult{Check: "cql", Status: steps.CheckFail, Evidence: err.Error(), Remedy: "check cassandra.username/password and that Cassandra is up"})
+		return nil, false
+	}
+	defer q.Close()
+	now, err := q.Topology(ctx)
+	if err != nil {
+		rc.Check(steps.CheckResult{Check: "topology", Status: steps.CheckFail, Evidence: err.Error()})
+		return nil, false
+	}
+	return now, true
+}
+
+// compareReplication rates the backup's replication against the ring now
+// (the runbook's RF = node count in every data center) and records the
+// change this cluster needs; a "replication" check says it.
+func (r *Restore) compareReplication(rc *steps.RunContext, now []Host) {
+	ks := r.Manifest.Keyspace
+	repl := SchemaReplicationMap(r.Manifest.Schema)
+	if len(repl) == 0 {
+		return // no CREATE KEYSPACE in the backup's schema: the verify step says so
+	}
+	perDC := map[string]int{}
+	for _, h := range now {
+		perDC[h.DC]++
+	}
+	g := compareReplication(ks, repl, perDC, len(now))
+	r.mu.Lock()
+	r.change = nil
+	r.mu.Unlock()
+	if !g.differs() {
+		rc.Check(steps.CheckResult{Check: "replication", Status: steps.CheckPass, Evidence: "the backup's replication fits this cluster (RF = node count in every data center): " + g.evidence})
+		return
+	}
+	var needs []string
+	for _, dc := range slices.Sorted(maps.Keys(perDC)) {
+		needs = append(needs, fmt.Sprintf("RF %d in %s", perDC[dc], dc))
+	}
+	ch := &ReplicationChange{Backup: g.evidence, Needs: strings.Join(needs, ", "), Alter: AlterReplication(ks, perDC, len(now)), Over: len(g.over) > 0}
+	r.mu.Lock()
+	r.change = ch
+	r.mu.Unlock()
+	remedy := fmt.Sprintf("take %q at gate %s (or restore %s): after loading, `%s` then `nodetool repair -full %s` on every node; kept, hotsnap's next backup fails its preflight", RFSet, RFChoiceGate, RFFlag, ch.Alter, ks)
+	if ch.Over {
+		remedy = "more replicas than nodes: QUORUM reads and writes (TheHive's) fail until it is set; " + remedy
+	}
+	rc.Check(steps.CheckResult{Check: "replication", Status: steps.CheckWarn,
+		Evidence: fmt.Sprintf("the backup's keyspace: %s; this cluster needs %s (the runbook's RF = node count in every data center); a restore keeps the backup's unless told", g.evidence, ch.Needs),
+		Remedy:   remedy})
+}
+
+// RFChoice is the choice gate of a restore whose backup's replication does
+// not fit this cluster: keep it (the default) or set the runbook's after
+// loading. It is skipped when the replication fits or the keyspace was
+// restored by the run being resumed; it changes nothing itself.
+func (r *Restore) RFChoice() steps.Step {
+	ks := r.Manifest.Keyspace
+	return steps.Step{
+		ID: RFChoiceGate, Title: "Keep the backup's replication or set this cluster's", Kind: steps.KindGate, Component: Component,
+		Why: "A restore into another topology recreates the keyspace with the backup's replication; the runbook asks for RF = node count in every data center (`ALTER KEYSPACE … NetworkTopologyStrategy`, then `nodetool repair`).",
+		Gate: &steps.GateRequest{
+			Happens:  "the keyspace " + ks + " is recreated with the backup's replication; keep it, or set the one this cluster needs after loading (ALTER KEYSPACE, then nodetool repair -full on every node)",
+			Loses:    "nothing yet: the choice is acted on only after the destructive gate",
+			Rollback: "decline (esc) to stop here: nothing has been changed",
+			Default:  RFKeep,
+			Choices: []steps.GateChoice{
+				{Key: RFKeep, Label: "keep the backup's replication"},
+				{Key: RFSet, Label: "set this cluster's replication after loading, then repair", Flag: RFFlag},
+			},
+		},
+		Skip: func() string {
+			if r.Done {
+				return "the keyspace was restored by the earlier run"
+			}
+			if r.Replication() == nil {
+				return "the backup's replication fits this cluster: nothing to choose"
+			}
+			return ""
+		},
+		Refine: func(g *steps.GateRequest) {
+			if ch := r.Replication(); ch != nil {
+				g.Happens = fmt.Sprintf("the keyspace %s is recreated with the backup's replication (%s); this cluster needs %s: keep the backup's, or set it after loading (`%s`, then `nodetool repair -full %s` on every node)", ks, ch.Backup, ch.Needs, ch.Alter, ks)
+			}
+		},
+		Chose: func(k string) { r.SetReplication(k == RFSet) },
+	}
+}
+
+// ReplicationPlan is what the destructive gate says of the replication
+// ("" when the backup's fits this cluster).
+func (r *Restore) ReplicationPlan() string {
+	ch := r.Replication()
+	switch {
+	case ch == nil:
+		return ""
+	case r.SetsReplication():
+		return fmt.Sprintf("then the replication set to what this cluster needs (%s): `%s`, then `nodetool repair -full` on every node", ch.Needs, ch.Alter)
+	case ch.Over:
+		return fmt.Sprintf("the backup's replication is kept (%s), more replicas than nodes: QUORUM reads and writes fail (restore %s sets %s)", ch.Backup, RFFlag, ch.Needs)
+	default:
+		return fmt.Sprintf("the backup's replication is kept (%s; this cluster needs %s, restore %s sets it)", ch.Backup, ch.Needs, RFFlag)
+	}
 }
 
 // StagePlan is what Stage runs on each node.
@@ -162,6 +337,11 @@ func (r *Restore) KeyspacePlan(env *steps.Env) []steps.PlannedCommand {
 	}
 	out = append(out, steps.PlannedCommand{Node: nodes[0], Sudo: true, Cmd: "tar -x -C " + r.loaderDir() + "/" + ks + "/<table> && sstableloader -d <every node> " + r.loaderDir() + "/" + ks + "/<table>",
 		Note: "changed topology: every archive of every backed-up node is loaded"})
+	out = append(out, steps.PlannedCommand{Node: nodes[0], Cmd: "CQL: ALTER KEYSPACE " + ks + " WITH REPLICATION = { 'class' : 'NetworkTopologyStrategy', '<dc>' : <nodes in dc>, … }",
+		Note: "only when the backup's replication does not fit this cluster and \"set\" was chosen at gate " + RFChoiceGate + " (" + RFFlag + ")"})
+	for _, n := range nodes {
+		out = append(out, steps.PlannedCommand{Node: n, Cmd: RepairCmd(ks), Note: "only after that ALTER KEYSPACE, one node at a time"})
+	}
 	if c.Username != "" {
 		out = append(out, steps.PlannedCommand{Node: nodes[0], Cmd: "CQL: GRANT ALL PERMISSIONS ON KEYSPACE " + ks + " TO " + c.AppRole})
 	}
@@ -225,6 +405,9 @@ func (r *Restore) RestoreKeyspace(ctx context.Context, rc *steps.RunContext, env
 	if err != nil {
 		return "", err
 	}
+	if err := r.applyReplication(ctx, rc, env, q); err != nil {
+		return "", err
+	}
 	if c.Username != "" && c.AppRole != "" {
 		// The right grammar: the role, not the user, and the keyspace.
 		if err := q.Exec(ctx, "GRANT ALL PERMISSIONS ON KEYSPACE "+QuoteIdent(ks)+" TO "+QuoteIdent(c.AppRole)); err != nil {
@@ -249,6 +432,47 @@ func (r *Restore) RestoreKeyspace(ctx context.Context, rc *steps.RunContext, env
 	}
 	return fmt.Sprintf("Cassandra: keyspace %s restored with %s in %s, %d rows in %d tables%s", ks, load, time.Since(start).Round(time.Millisecond), total, len(tablesOf(m)), files), nil
 }
+
+// applyReplication sets the replication this cluster needs when the
+// operator chose to (the runbook: ALTER KEYSPACE, then `nodetool repair
+// -full` on every node, one after the other), and records the report's line
+// either way.
+func (r *Restore) applyReplication(ctx context.Context, rc *steps.RunContext, env *steps.Env, q Session) error {
+	ch := r.Replication()
+	if ch == nil {
+		return nil
+	}
+	ks := r.Manifest.Keyspace
+	line := fmt.Sprintf("Cassandra: replication kept as the backup's (%s); this cluster needs %s: `%s`, then `nodetool repair -full %s` on every node", ch.Backup, ch.Needs, ch.Alter, ks)
+	if ch.Over {
+		line += " (more replicas than nodes: QUORUM reads and writes fail until then)"
+	}
+	if r.SetsReplication() {
+		if err := q.Exec(ctx, strings.TrimSuffix(ch.Alter, ";")); err != nil {
+			return fmt.Errorf("set the replication of %s: %w", ks, err)
+		}
+		if err := q.AwaitSchemaAgreement(ctx); err != nil {
+			return fmt.Errorf("wait for schema agreement after ALTER KEYSPACE %s: %w", ks, err)
+		}
+		rc.Output("", "replication of "+ks+" set: "+ch.Alter)
+		nodes := env.NodesWith(config.RoleCassandra)
+		for _, n := range nodes { // one repair at a time, as Cassandra advises
+			out, err := rc.Stdout(ctx, n, RepairCmd(ks), false)
+			if err != nil {
+				return fmt.Errorf("%s: nodetool repair -full %s after ALTER KEYSPACE: %w", n, ks, err)
+			}
+			rc.Output(n, LastLine(out))
+		}
+		line = fmt.Sprintf("Cassandra: replication set from the backup's (%s) to %s: `%s`, then `nodetool repair -full %s` on %s", ch.Backup, ch.Needs, ch.Alter, ks, strings.Join(nodes, ", "))
+	}
+	r.mu.Lock()
+	r.rfLine = line
+	r.mu.Unlock()
+	return nil
+}
+
+// RepairCmd is the full repair of keyspace ks on one node.
+func RepairCmd(ks string) string { return "nodetool repair -full " + remote.Quote(ks) }
 
 // Clean removes what a failed keyspace restore leaves: every node's
 // staging folder and the loading node's sstableloader folder.
@@ -481,20 +705,22 @@ var replEntryRE = regexp.MustCompile(`'([^']+)'\s*:\s*'([^']*)'`)
 // SchemaReplication returns the keyspace's total replication factor from
 // its CREATE KEYSPACE statement (the sum over data centres), or 0.
 func SchemaReplication(schema string) int {
+	return replicationFactor(SchemaReplicationMap(schema))
+}
+
+// SchemaReplicationMap returns the replication map of the keyspace's
+// CREATE KEYSPACE statement ("class" and the factors, as
+// system_schema.keyspaces holds them), or nil.
+func SchemaReplicationMap(schema string) map[string]string {
 	m := replicationRE.FindStringSubmatch(schema)
 	if m == nil {
-		return 0
+		return nil
 	}
-	total := 0
+	out := map[string]string{}
 	for _, e := range replEntryRE.FindAllStringSubmatch(m[1], -1) {
-		if e[1] == "class" {
-			continue
-		}
-		if n, err := strconv.Atoi(e[2]); err == nil {
-			total += n
-		}
+		out[e[1]] = e[2]
 	}
-	return total
+	return out
 }
 
 func firstLineWith(s, sub string) string {

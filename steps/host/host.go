@@ -9,8 +9,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
+	"maps"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -81,8 +82,9 @@ func sshRemedy(env *steps.Env, node string, err error) string {
 	return "fix SSH access for the inventory user on this node: ssh.user, ssh.identity_files, the address (see README, \"How hotsnap uses SSH\")"
 }
 
-// ClockCheck reads every node's clock against this machine's and reports
-// the largest skew between nodes: a warning from 500 ms, a failure from 5 s.
+// ClockCheck reads every node's clock against this machine's and names the
+// node whose clock is off (rateClocks): a warning from 500 ms away from the
+// median of the clocks, a failure from 5 s.
 func ClockCheck(env *steps.Env) steps.Step {
 	nodes := env.AllNodes()
 	const cmd = "date +%s%N"
@@ -111,32 +113,92 @@ func ClockCheck(env *steps.Env) steps.Step {
 				offsets[n] = t.Sub(mid)
 				mu.Unlock()
 			})
-			if len(offsets) == 0 {
-				return nil
+			for _, r := range rateClocks(offsets) {
+				rc.Check(r)
 			}
-			lo, hi := time.Duration(math.MaxInt64), time.Duration(math.MinInt64)
-			var loN, hiN string
-			for n, o := range offsets {
-				if o < lo {
-					lo, loN = o, n
-				}
-				if o > hi {
-					hi, hiN = o, n
-				}
-			}
-			skew := hi - lo
-			r := steps.CheckResult{Check: "clock skew", Status: steps.CheckPass,
-				Evidence: fmt.Sprintf("largest skew %s (%s vs %s)", skew.Round(time.Millisecond), hiN, loN)}
-			switch {
-			case skew > 5*time.Second:
-				r.Status, r.Remedy = steps.CheckFail, "synchronise the clocks (chrony or systemd-timesyncd) on every node before backing up"
-			case skew > 500*time.Millisecond:
-				r.Status, r.Remedy = steps.CheckWarn, "check NTP on the nodes: `chronyc tracking` or `timedatectl`"
-			}
-			rc.Check(r)
 			return nil
 		},
 	}
+}
+
+// Clock thresholds: a clock this far from the others warns, or fails.
+const (
+	clockWarn = 500 * time.Millisecond
+	clockFail = 5 * time.Second
+)
+
+// rateClocks rates each node's clock (its offset from this machine's) by
+// its distance from the median of every clock, this machine's included, so
+// that the clock that is off is named rather than a pair: one check per
+// node that is off (a warning from clockWarn, a failure from clockFail), a
+// warning when this machine is the one off (the backup's ID and times come
+// from it), else one passing check.
+func rateClocks(offsets map[string]time.Duration) []steps.CheckResult {
+	if len(offsets) == 0 {
+		return nil
+	}
+	names := slices.Sorted(maps.Keys(offsets))
+	all := []time.Duration{0} // this machine
+	var seen []string
+	for _, n := range names {
+		all = append(all, offsets[n])
+		seen = append(seen, n+" "+signed(offsets[n]))
+	}
+	slices.Sort(all)
+	median := all[len(all)/2]
+	if len(all)%2 == 0 {
+		median = all[len(all)/2-1] + (all[len(all)/2]-all[len(all)/2-1])/2
+	}
+	clocks := fmt.Sprintf("offsets from this machine: %s", strings.Join(seen, ", "))
+	var out []steps.CheckResult
+	worst, worstN := time.Duration(0), ""
+	for _, n := range names {
+		d := offsets[n] - median
+		if d.Abs() > worst.Abs() {
+			worst, worstN = d, n
+		}
+		if d.Abs() <= clockWarn {
+			continue
+		}
+		r := steps.CheckResult{Check: "clock skew", Node: n, Status: steps.CheckWarn,
+			Evidence: fmt.Sprintf("%s's clock is %s the median of the clocks (%s)", n, aheadBehind(d), clocks),
+			Remedy:   fmt.Sprintf("check NTP on %s: `chronyc tracking` or `timedatectl`", n)}
+		if d.Abs() > clockFail {
+			r.Status, r.Remedy = steps.CheckFail, fmt.Sprintf("synchronise %s's clock (chrony or systemd-timesyncd; `chronyc tracking` shows the offset) before backing up: Cassandra orders writes by timestamp", n)
+		}
+		out = append(out, r)
+	}
+	if d := -median; d.Abs() > clockWarn {
+		out = append(out, steps.CheckResult{Check: "clock skew", Status: steps.CheckWarn,
+			Evidence: fmt.Sprintf("this machine's clock is %s the median of the clocks (%s)", aheadBehind(d), clocks),
+			Remedy:   "synchronise this machine's clock: the backup's ID and the times in its manifest come from it"})
+	}
+	if len(out) > 0 {
+		return out
+	}
+	ev := "every clock within " + clockWarn.String() + " of the median"
+	if worstN != "" {
+		ev = fmt.Sprintf("every clock within %s of the median; the farthest: %s %s (%s)", clockWarn, worstN, signed(worst), clocks)
+	}
+	return []steps.CheckResult{{Check: "clock skew", Status: steps.CheckPass, Evidence: ev}}
+}
+
+// signed is d rounded to the millisecond with its sign ("+1.2s", "-3ms").
+func signed(d time.Duration) string {
+	d = d.Round(time.Millisecond)
+	if d >= 0 {
+		return "+" + d.String()
+	}
+	return d.String()
+}
+
+// aheadBehind says "10s ahead of" or "2s behind" for a node's distance d
+// from the median.
+func aheadBehind(d time.Duration) string {
+	if d >= 0 {
+		return d.Round(time.Millisecond).String() + " ahead of"
+	}
+	return (-d).Round(time.Millisecond).String() + " behind"
 }
 
 // SpaceCheck reads the room left in the repository at where and judges it

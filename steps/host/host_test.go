@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
@@ -32,5 +33,45 @@ func TestSSHRemedyNamesTheCause(t *testing.T) {
 				t.Errorf("remedy for %v = %q, want it to contain %q", c.err, got, w)
 			}
 		}
+	}
+}
+
+// TestRateClocksNamesTheNodeThatIsOff: each clock is compared with the
+// median of all of them, this machine's included, so the one that is off is
+// named — not the pair with the largest gap.
+func TestRateClocksNamesTheNodeThatIsOff(t *testing.T) {
+	ms := time.Millisecond
+	cases := []struct {
+		name    string
+		offsets map[string]time.Duration
+		want    []string // "node status evidence-part"
+	}{
+		{"in sync", map[string]time.Duration{"node1": 2 * ms, "node2": -3 * ms, "node3": 40 * ms},
+			[]string{" pass every clock within 500ms of the median; the farthest: node3 +39ms"}},
+		{"node2 10 s ahead", map[string]time.Duration{"node1": 1 * ms, "node2": 10 * time.Second, "node3": -2 * ms},
+			[]string{"node2 fail node2's clock is 10s ahead of the median of the clocks (offsets from this machine: node1 +1ms, node2 +10s, node3 -2ms)"}},
+		{"node3 a second behind", map[string]time.Duration{"node1": 0, "node2": 5 * ms, "node3": -time.Second},
+			[]string{"node3 warn node3's clock is 1s behind the median"}},
+		{"two nodes, one off: this machine breaks the tie", map[string]time.Duration{"node1": 3 * ms, "node2": 8 * time.Second},
+			[]string{"node2 fail node2's clock is 7.997s ahead of"}},
+		{"this machine off", map[string]time.Duration{"node1": -20 * time.Second, "node2": -20 * time.Second, "node3": -20*time.Second + 4*ms},
+			[]string{" warn this machine's clock is 19.998s ahead of the median"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rs := rateClocks(c.offsets)
+			if len(rs) != len(c.want) {
+				t.Fatalf("got %d checks, want %d: %+v", len(rs), len(c.want), rs)
+			}
+			for i, r := range rs {
+				got := r.Node + " " + string(r.Status) + " " + r.Evidence
+				if !strings.HasPrefix(got, c.want[i]) {
+					t.Errorf("got %q\nwant prefix %q", got, c.want[i])
+				}
+				if r.Status != steps.CheckPass && r.Remedy == "" {
+					t.Errorf("%s without a remedy", r.Status)
+				}
+			}
+		})
 	}
 }
