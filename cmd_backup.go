@@ -173,6 +173,7 @@ endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
 	c.Flags().BoolVar(&clearLeftovers, "clear-leftovers", false, "TheHive: clear the snapshots of hotsnap's own that killed runs left (preflight lists them; only when no other hotsnap run is taking them) before taking this backup's; without it the gate offers it on a terminal and --yes keeps them")
 	c.Flags().BoolVar(&o.redisRDB, "redis-rdb", false, "EclecticIQ: also copy Redis' RDB (BGSAVE, then the file once LASTSAVE moved)")
 	addRunFlags(c, &f)
+	addLockFlag(c, &f)
 	return c
 }
 
@@ -397,5 +398,6 @@ approve by typing the cluster name, or --confirm NAME. --dry-run only lists.`,
 	c.Flags().DurationVar(&olderThan, "older-than", 0, "remove backups older than this (e.g. 720h)")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "list what would be removed, remove nothing")
 	addRunFlags(c, &f)
+	addLockFlag(c, &f)
 	return c
 }

@@ -167,6 +167,7 @@ Files there are read with sudo (the scripts run as root).`,
 	c.Flags().BoolVar(&o.setRF, "set-rf", false, "TheHive, restored into another topology whose node counts the backup's replication does not fit: answer the choice gate with \"set this cluster's replication\" (ALTER KEYSPACE ... NetworkTopologyStrategy with RF = node count in every data center, then nodetool repair -full on every node, after loading); --yes alone keeps the backup's; on a terminal the gate asks")
 	c.Flags().StringVar(&at, "at", "", "with a PATH of the documented scripts' backups: the stamp of the one to restore (20261122_02h00m00s, or its cassandra_*.tar name); default the newest")
 	addRunFlags(c, &f)
+	addLockFlag(c, &f)
 	return c
 }
 

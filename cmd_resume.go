@@ -171,6 +171,7 @@ cleanup) are cleared first.`,
 		},
 	}
 	addRunFlags(c, &f)
+	addLockFlag(c, &f)
 	return c
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,6 +30,9 @@ type runFlags struct {
 	// choices are the choice gates a flag answered (step ID → choice key):
 	// the platform's (runbooks.Restore.Choices), e.g. for --s3-exact.
 	choices map[string]string
+	// takeOverLock approves taking over a lock whose holder is gone
+	// (--take-over-lock).
+	takeOverLock bool
 }
 
 func addRunFlags(c *cobra.Command, f *runFlags) {
@@ -36,6 +40,13 @@ func addRunFlags(c *cobra.Command, f *runFlags) {
 	c.Flags().StringVar(&f.confirm, "confirm", "", "approve destructive gates: the cluster name, as in the inventory")
 	c.Flags().BoolVar(&f.json, "json", false, "print one JSON event per line on stdout instead of text")
 	c.Flags().BoolVar(&f.noTUI, "no-tui", false, "plain lines instead of the wizard (also when stdout is not a terminal)")
+}
+
+// addLockFlag adds --take-over-lock to a command whose runbook takes the
+// lock (runbooks.Locked).
+func addLockFlag(c *cobra.Command, f *runFlags) {
+	c.Flags().BoolVar(&f.takeOverLock, "take-over-lock", false, "take over the cluster's and the repository's lock when its holder is gone "+
+		"(killed, or its machine lost); a lock held by a run still running on this machine is never taken")
 }
 
 // stateDir is where journals go: inventory state_dir, else
@@ -190,11 +201,32 @@ func runRunbook(ctx context.Context, s *session, rb steps.Runbook, f runFlags, s
 // runEngine runs rb with rep and approver (nil: no terminal to ask on) and a
 // journal, returning the journal's path.
 func runEngine(ctx context.Context, s *session, rb steps.Runbook, f runFlags, rep steps.Reporter, approver steps.Approver) (string, error) {
-	policy := steps.GatePolicy{Yes: f.yes, Confirm: f.confirm, Approver: approver, Choices: f.choices}
-	runID := steps.NewRunID(time.Now())
+	choices := maps.Clone(f.choices)
+	if f.takeOverLock {
+		if choices == nil {
+			choices = map[string]string{}
+		}
+		choices[runbooks.LockTakeOverGate] = "take-over"
+	}
+	policy := steps.GatePolicy{Yes: f.yes, Confirm: f.confirm, Approver: approver, Choices: choices}
+	now := time.Now()
+	runID := steps.NewRunID(now)
 	j, err := steps.OpenJournal(stateDir(s.inv), runID)
 	if err != nil {
 		return "", err
+	}
+	if runbooks.Locked[rb.Name] && len(s.inv.Nodes) > 0 {
+		// One run at a time per cluster and per repository, whatever the
+		// platform: the lock wraps every runbook that changes either.
+		rb = runbooks.WithLock(rb, runbooks.LockOptions{Holder: runbooks.ThisRun(runID, rb.Name, s.inv.Cluster, now), Node: s.inv.Nodes[0].Name,
+			OpenRepo: func(ctx context.Context) (repo.Store, func(), error) { return openStore(ctx, s.inv, s.g) },
+			Ended: func(h runbooks.Holder) bool {
+				if !runIDPattern.MatchString(h.Run) {
+					return false // a lock names a run; never a path
+				}
+				p, err := steps.ReadJournal(stateDir(s.inv), h.Run)
+				return err == nil && p.Finished
+			}})
 	}
 	secrets := s.secrets()
 	// The engine masks every secret in what it records and reports: the

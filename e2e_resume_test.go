@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -226,9 +227,40 @@ func TestE2EResumeBackup(t *testing.T) {
 	if left == "" {
 		t.Fatal("a killed backup should have left its snapshot on node1 (no cleanup ran)")
 	}
+	// The killed run's lock stays on node1 and in the repository; the next
+	// run finds it, names it, and takes it over only behind the gate.
+	if c, r := lockLeft(t, l); !strings.Contains(c, `"run":"`+runID+`"`) || !strings.Contains(r, `"run":"`+runID+`"`) {
+		t.Fatalf("the killed run's lock should stay: node1 %q, repository %q", c, r)
+	}
 	out, err := hotsnapInOp(t.Context(), l, "resume", runID, "--yes", "--no-tui").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "Take over the lock of run "+runID) || !strings.Contains(string(out), "pass --take-over-lock") ||
+		!strings.Contains(string(out), "is gone") {
+		t.Fatalf("resume without --take-over-lock should stop at the gate, naming the killed run and the flag: %v\n%s", err, out)
+	}
+	// The refused run continues the killed one: the resume named is its.
+	next := regexp.MustCompile(`hotsnap resume (\S+)`).FindStringSubmatch(string(out))
+	if next == nil {
+		t.Fatalf("the refused resume names no run to resume:\n%s", out)
+	}
+	out, err = hotsnapInOp(t.Context(), l, "resume", next[1], "--yes", "--no-tui", "--take-over-lock").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "=== ✓ Backup "+left+" complete") || !strings.Contains(string(out), "taking backup "+left+" again") {
 		t.Fatalf("resume should take backup %s again under the same ID: %v\n%s", left, err, out)
+	}
+	journal := regexp.MustCompile(`journal: (\S+)`).FindStringSubmatch(string(out))
+	if journal == nil {
+		t.Fatalf("no journal named:\n%s", out)
+	}
+	b, err := os.ReadFile(journal[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"step":"lock-take-over","approved":true,"by":"--take-over-lock","choice":"take-over"`, `"check":"lock taken over"`, "was held by run " + runID} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the journal does not record the takeover (%s):\n%s", want, b)
+		}
+	}
+	if c, r := lockLeft(t, l); c != "" || r != "" {
+		t.Errorf("the resumed backup left the lock: node1 %q, repository %q", c, r)
 	}
 	for _, n := range []string{"node1", "node2", "node3"} {
 		if tags(n)[left] {
@@ -238,7 +270,7 @@ func TestE2EResumeBackup(t *testing.T) {
 	if out, err := hotsnapInOp(t.Context(), l, "verify", left).CombinedOutput(); err != nil {
 		t.Errorf("verify %s: %v\n%s", left, err, out)
 	}
-	out, err = hotsnapInOp(t.Context(), l, "resume", runID, "--yes", "--no-tui").CombinedOutput()
+	out, err = hotsnapInOp(t.Context(), l, "resume", next[1], "--yes", "--no-tui").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "was completed by run") {
 		t.Errorf("resuming the killed backup again: %v\n%s", err, out)
 	}

@@ -55,6 +55,8 @@ var privateMounts = []struct{ dir, target, owner string }{
 	{"cassandra", "/var/lib/cassandra", "cassandra"},
 	{"thehive-files", "/opt/thp/thehive/files", "thehive"},
 	{"thehive-etc", "/etc/thehive", ""},
+	// hotsnap's own: the cluster's lock (host.LockFile) lives there.
+	{"hotsnap", "/var/lib/hotsnap", ""},
 }
 
 // privateHomes are the per-node /tmp, /root and /home (with the login

@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -331,6 +333,41 @@ func testStore(t *testing.T, s Store, o suiteOptions) {
 		}
 		if err := s.RemoveAll(ctx, "rm"); err != nil {
 			t.Errorf("RemoveAll(absent) = %v", err)
+		}
+	})
+
+	t.Run("create once", func(t *testing.T) {
+		const n = 6
+		errs := make(chan error, n)
+		for i := range n {
+			go func() { errs <- CreateOnce(ctx, s, "once.lock", []byte(strconv.Itoa(i))) }()
+		}
+		won := 0
+		for range n {
+			switch err := <-errs; {
+			case err == nil:
+				won++
+			case !errors.Is(err, fs.ErrExist):
+				t.Fatalf("CreateOnce lost with %v, want fs.ErrExist", err)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("%d of %d racing CreateOnce won, want exactly 1", won, n)
+		}
+		if got := getString(t, ctx, s, "once.lock"); len(got) != 1 {
+			t.Errorf("the lock holds %q, want one writer's content", got)
+		}
+		if es, _ := s.List(ctx, ""); slices.ContainsFunc(es, func(e Entry) bool { return strings.Contains(e.Path, "once.lock") && e.Path != "once.lock" }) {
+			t.Errorf("temporary files left: %q", paths(es))
+		}
+		if err := s.RemoveAll(ctx, "once.lock"); err != nil {
+			t.Fatal(err)
+		}
+		if err := CreateOnce(ctx, s, "once.lock", []byte("again")); err != nil {
+			t.Fatalf("CreateOnce after the lock was removed: %v", err)
+		}
+		if err := s.RemoveAll(ctx, "once.lock"); err != nil {
+			t.Fatal(err)
 		}
 	})
 }
