@@ -174,6 +174,7 @@ endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
 	c.Flags().BoolVar(&o.redisRDB, "redis-rdb", false, "EclecticIQ: also copy Redis' RDB (BGSAVE, then the file once LASTSAVE moved)")
 	addRunFlags(c, &f)
 	addLockFlag(c, &f)
+	addDeadlineFlags(c, &f)
 	return c
 }
 
@@ -399,5 +400,6 @@ approve by typing the cluster name, or --confirm NAME. --dry-run only lists.`,
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "list what would be removed, remove nothing")
 	addRunFlags(c, &f)
 	addLockFlag(c, &f)
+	addDeadlineFlags(c, &f)
 	return c
 }

@@ -168,6 +168,7 @@ Files there are read with sudo (the scripts run as root).`,
 	c.Flags().StringVar(&at, "at", "", "with a PATH of the documented scripts' backups: the stamp of the one to restore (20261122_02h00m00s, or its cassandra_*.tar name); default the newest")
 	addRunFlags(c, &f)
 	addLockFlag(c, &f)
+	addDeadlineFlags(c, &f)
 	return c
 }
 

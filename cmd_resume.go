@@ -172,6 +172,7 @@ cleanup) are cleared first.`,
 	}
 	addRunFlags(c, &f)
 	addLockFlag(c, &f)
+	addDeadlineFlags(c, &f)
 	return c
 }
 

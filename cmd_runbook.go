@@ -33,6 +33,8 @@ type runFlags struct {
 	// takeOverLock approves taking over a lock whose holder is gone
 	// (--take-over-lock).
 	takeOverLock bool
+	// timeouts are the deadlines set by --timeout-* (steps.Deadlines).
+	timeouts map[string]*time.Duration
 }
 
 func addRunFlags(c *cobra.Command, f *runFlags) {
@@ -40,6 +42,16 @@ func addRunFlags(c *cobra.Command, f *runFlags) {
 	c.Flags().StringVar(&f.confirm, "confirm", "", "approve destructive gates: the cluster name, as in the inventory")
 	c.Flags().BoolVar(&f.json, "json", false, "print one JSON event per line on stdout instead of text")
 	c.Flags().BoolVar(&f.noTUI, "no-tui", false, "plain lines instead of the wizard (also when stdout is not a terminal)")
+}
+
+// addDeadlineFlags adds the --timeout-* family: one flag per operation
+// that can hang (steps.Deadlines).
+func addDeadlineFlags(c *cobra.Command, f *runFlags) {
+	f.timeouts = map[string]*time.Duration{}
+	for _, d := range steps.Deadlines {
+		// 0: the deadline's default, or the runbook's own (the usage says).
+		f.timeouts[d.Flag] = c.Flags().Duration(d.Flag, 0, d.Usage)
+	}
 }
 
 // addLockFlag adds --take-over-lock to a command whose runbook takes the
@@ -232,7 +244,10 @@ func runEngine(ctx context.Context, s *session, rb steps.Runbook, f runFlags, re
 	// The engine masks every secret in what it records and reports: the
 	// lines, the checks, the errors (which carry failed command lines), the
 	// gate decisions and the run's error printed on stderr.
-	e := &steps.Engine{Exec: s.pool, Reporter: rep, Gates: policy, Journal: j, Secrets: secrets}
+	e := &steps.Engine{Exec: s.pool, Reporter: rep, Gates: policy, Journal: j, Secrets: secrets, Timeouts: map[string]time.Duration{}}
+	for flag, d := range f.timeouts {
+		e.Timeouts[flag] = *d
+	}
 	runErr := e.Run(ctx, rb)
 	if err := j.Close(); err != nil && runErr == nil {
 		runErr = err

@@ -135,6 +135,9 @@ type Engine struct {
 	Journal  *Journal // nil: no journal
 	// Secrets are masked wherever the engine records or reports text.
 	Secrets []string
+	// Timeouts are the deadlines the flags set, by Deadline.Flag; a
+	// deadline without one waits its Default.
+	Timeouts map[string]time.Duration
 }
 
 // ErrGateDeclined is returned when the operator (or the policy) said no.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -249,6 +250,11 @@ func FormatStatus(st StatusInfo) string {
 	return b.String()
 }
 
+// SnapshotBlocksFault is the lab's fault switch for a `nodetool snapshot`
+// stuck behind a flush: while this file exists on a node (in its own
+// /var/lib/cassandra), the command blocks before the snapshot is taken.
+const SnapshotBlocksFault = "/var/lib/cassandra/lab-fault-snapshot-blocks"
+
 func ntSnapshot(args []string, call callFn, stdout, stderr io.Writer) int {
 	var req SnapshotRequest
 	table := ""
@@ -330,6 +336,14 @@ func ntSnapshot(args []string, call callFn, stdout, stderr io.Writer) int {
 		target = "[" + strings.Join(req.Keyspaces, ", ") + "]"
 	}
 	fmt.Fprintf(stdout, "Requested creating snapshot(s) for %s with snapshot name [%s] and options %s\n", target, req.Tag, opts)
+	// The fault switch: a snapshot stuck behind a flush (the memtable
+	// flush it waits for never ends) blocks while the file exists.
+	for {
+		if _, err := os.Stat(SnapshotBlocksFault); err != nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err := call("POST", "/v1/snapshot", req, nil); err != nil {
 		return javaError(stderr, err)
 	}

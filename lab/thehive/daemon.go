@@ -33,6 +33,12 @@ const daemonUsage = `usage: thehive-standin --listen ADDR[,ADDR] --cql HOST:PORT
          [--log FILE] [--name NODE] [--check-interval 5s] [--startup-timeout 0]
 `
 
+// IgnoreSIGTERMFault is the lab's fault switch for a service that ignores
+// SIGTERM: while this file exists on a node, its TheHive stand-in goes on
+// after SIGTERM (systemctl stop then waits out the unit's TimeoutStopSec
+// before its SIGKILL). It lives in the node's own /etc/thehive.
+const IgnoreSIGTERMFault = "/etc/thehive/lab-fault-ignore-sigterm"
+
 // Main runs the TheHive stand-in (thehive-standin) until SIGTERM or SIGINT
 // and returns its exit code: 143 after SIGTERM and 130 after SIGINT (as the
 // JVM does), 255 when --startup-timeout passes before the keyspace and index
@@ -45,15 +51,25 @@ func Main(args []string) int {
 	defer signal.Stop(sigs)
 	var code atomic.Int32
 	go func() {
-		select {
-		case s := <-sigs:
-			if s == syscall.SIGTERM {
-				code.Store(143)
-			} else {
-				code.Store(130)
+		for {
+			select {
+			case s := <-sigs:
+				if s == syscall.SIGTERM {
+					if _, err := os.Stat(IgnoreSIGTERMFault); err == nil {
+						// The fault switch: a service that ignores SIGTERM
+						// (a JVM stuck in a shutdown hook), which systemd
+						// kills only at the unit's TimeoutStopSec.
+						fmt.Fprintln(os.Stderr, "[warn] SIGTERM ignored (lab fault "+IgnoreSIGTERMFault+")")
+						continue
+					}
+					code.Store(143)
+				} else {
+					code.Store(130)
+				}
+				cancel()
+			case <-ctx.Done():
 			}
-			cancel()
-		case <-ctx.Done():
+			return
 		}
 	}()
 	rc := runDaemon(ctx, args, os.Stdout, os.Stderr)

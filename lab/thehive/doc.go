@@ -36,6 +36,8 @@
 //     in ExecStart=), KillSignal= and KillMode=mixed (the EclecticIQ lab's
 //     units need them). The units of one command line, and the parts a
 //     stop or start reaches, are handled at once, as systemd's jobs are.
+//     A fault switch: while IgnoreSIGTERMFault exists on a node, its TheHive
+//     stand-in ignores SIGTERM, so stop waits out TimeoutStopSec.
 //   - JournalctlMain ("journalctl") prints a unit's journal in the short
 //     format, with -n, --since, --until and -f.
 //

@@ -289,7 +289,7 @@ func esRestoreStep(r *RestoreRun) steps.Step {
 			r.mu.Lock()
 			r.esRestoring = true
 			r.mu.Unlock()
-			if err := es.FollowRecovery(ctx, cl, s.Indices, pollMax, func(done, total int64) { rc.Progress("elasticsearch", done, total, "bytes") }); err != nil {
+			if err := es.FollowRecovery(ctx, cl, s.Indices, pollMax, rc.Timeout(steps.DeadlineRecovery), func(done, total int64) { rc.Progress("elasticsearch", done, total, "bytes") }); err != nil {
 				return err
 			}
 			r.mu.Lock()

@@ -388,7 +388,7 @@ func (r *restoreRun) esStep() steps.Step {
 			if err := es.Restore(ctx, cl, e.Repository, e.Snapshot, e.Indices); err != nil {
 				return err
 			}
-			if err := es.FollowRecovery(ctx, cl, e.Indices, pollMax, func(done, total int64) { rc.Progress("elasticsearch", done, total, "bytes") }); err != nil {
+			if err := es.FollowRecovery(ctx, cl, e.Indices, pollMax, rc.Timeout(steps.DeadlineRecovery), func(done, total int64) { rc.Progress("elasticsearch", done, total, "bytes") }); err != nil {
 				return err
 			}
 			r.mu.Lock()

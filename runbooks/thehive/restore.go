@@ -363,7 +363,7 @@ func esRestoreStep(env *steps.Env, r *RestoreRun) steps.Step {
 			r.mu.Lock()
 			r.esRestoring = true
 			r.mu.Unlock()
-			if err := es.FollowRecovery(ctx, cl, s.Indices, pollMax, func(done, total int64) { rc.Progress("elasticsearch", done, total, "bytes") }); err != nil {
+			if err := es.FollowRecovery(ctx, cl, s.Indices, pollMax, rc.Timeout(steps.DeadlineRecovery), func(done, total int64) { rc.Progress("elasticsearch", done, total, "bytes") }); err != nil {
 				return err
 			}
 			var docs int64

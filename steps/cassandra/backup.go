@@ -35,9 +35,18 @@ func (s Snapshots) ClearCmd() string {
 }
 
 // Take takes the snapshot on node; a nodetool error is named.
+// `nodetool snapshot` flushes first, so a stuck flush holds it: it has a
+// deadline (steps.DeadlineSnapshot).
 func (s Snapshots) Take(ctx context.Context, rc *steps.RunContext, node string) error {
 	var out strings.Builder
-	_, err := rc.Run(ctx, node, remote.Command{Cmd: s.SnapshotCmd(), Sudo: true, Stdout: &out})
+	err := rc.WithDeadline(ctx, steps.DeadlineSnapshot, node, "`"+s.SnapshotCmd()+"` to return (it flushes the keyspace's memtables first: "+
+		"a stuck flush holds it — `nodetool tpstats` shows MemtableFlushWriter pending)", func(ctx context.Context) error {
+		_, err := rc.Run(ctx, node, remote.Command{Cmd: s.SnapshotCmd(), Sudo: true, Stdout: &out})
+		return err
+	})
+	if errors.Is(err, steps.ErrDeadline) {
+		return err
+	}
 	if err != nil {
 		if perr := parse.ParseNodetoolError(out.String()); perr != nil {
 			err = fmt.Errorf("%s: %w", node, perr)

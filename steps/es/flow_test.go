@@ -93,7 +93,7 @@ func TestFlowEveryFlavour(t *testing.T) {
 			if err := Restore(ctx, cl, "thehive_repository", "snap-1", idx); err != nil {
 				t.Fatal(err)
 			}
-			if err := FollowRecovery(ctx, cl, idx, 20*time.Millisecond, func(int64, int64) {}); err != nil {
+			if err := FollowRecovery(ctx, cl, idx, 20*time.Millisecond, 0, func(int64, int64) {}); err != nil {
 				t.Fatal(err)
 			}
 			if n, err := Count(ctx, cl, "thehive_global"); err != nil || n != 120 {

@@ -273,7 +273,7 @@ func TestRequests(t *testing.T) {
 			map[string][]answer{"GET /thehive_global,thehive-audits/_recovery": {real(t, "es-recovery-snapshot-doc.json"), recovered(t)}},
 			func(cl *remote.ESClient) error {
 				var seen []string
-				err := FollowRecovery(ctx, cl, idx, time.Millisecond, func(done, total int64) { seen = append(seen, fmt.Sprint(done, "/", total)) })
+				err := FollowRecovery(ctx, cl, idx, time.Millisecond, 0, func(done, total int64) { seen = append(seen, fmt.Sprint(done, "/", total)) })
 				if err == nil && fmt.Sprint(seen) != "[68891939/79063092 79063092/79063092]" {
 					return fmt.Errorf("progress %v", seen)
 				}
@@ -283,7 +283,7 @@ func TestRequests(t *testing.T) {
 		{"follow the recovery without the privilege (403 ends it)",
 			map[string][]answer{"GET /thehive_global/_recovery": {real(t, "es5-403-action-unauthorized-5.5.2.json")}},
 			func(cl *remote.ESClient) error {
-				return FollowRecovery(ctx, cl, idx[:1], time.Millisecond, func(int64, int64) {})
+				return FollowRecovery(ctx, cl, idx[:1], time.Millisecond, 0, func(int64, int64) {})
 			},
 			[]string{"GET /thehive_global/_recovery"},
 			"node1: follow the restore's recovery (GET /thehive_global/_recovery): " + esErrorText(t, "es5-403-action-unauthorized-5.5.2.json")},

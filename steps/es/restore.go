@@ -2,6 +2,7 @@ package es
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -49,13 +50,22 @@ func Restore(ctx context.Context, cl *remote.ESClient, repository, name string, 
 }
 
 // FollowRecovery polls GET /INDICES/_recovery (waits up to max between
-// polls) until every shard is DONE, reporting the bytes recovered. An
-// index not there yet (404) is polled again; any other answer that is not
-// a success ends it.
-func FollowRecovery(ctx context.Context, cl *remote.ESClient, indices []string, max time.Duration, progress func(done, total int64)) error {
+// polls) until every shard is DONE, reporting the bytes recovered, for at
+// most timeout (steps.DeadlineRecovery; 0: its default): a recovery still
+// going then fails, naming the node it was followed through, the indices
+// and how far it got. An index not there yet (404) is polled again; any
+// other answer that is not a success ends it.
+func FollowRecovery(ctx context.Context, cl *remote.ESClient, indices []string, max, timeout time.Duration, progress func(done, total int64)) error {
 	const what = "follow the restore's recovery"
-	return steps.Poll(ctx, max, 0, func() (bool, error) {
-		resp, err := call(ctx, cl, what, esapi.IndicesRecoveryRequest{Index: indices}, http.StatusNotFound)
+	if timeout <= 0 {
+		timeout = steps.DeadlineRecovery.Default
+	}
+	dctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var done, total int64
+	shards, pending := 0, 0
+	err := steps.Poll(dctx, max, timeout, func() (bool, error) {
+		resp, err := call(dctx, cl, what, esapi.IndicesRecoveryRequest{Index: indices}, http.StatusNotFound)
 		if err != nil || resp.Status == http.StatusNotFound {
 			return false, err
 		}
@@ -63,10 +73,22 @@ func FollowRecovery(ctx context.Context, cl *remote.ESClient, indices []string, 
 		if err != nil {
 			return false, resp.wrap(what, err)
 		}
-		done, total, allDone := recoveryProgress(recs)
+		var allDone bool
+		done, total, allDone = recoveryProgress(recs)
+		shards, pending = len(recs), 0
+		for _, r := range recs {
+			if !strings.EqualFold(r.Stage, "DONE") {
+				pending++
+			}
+		}
 		progress(done, total)
 		return allDone && len(recs) > 0, nil
 	})
+	if err != nil && ctx.Err() == nil && (errors.Is(err, steps.ErrPollTimeout) || errors.Is(dctx.Err(), context.DeadlineExceeded)) {
+		return steps.DeadlineRecovery.Passed(cl.Node(), fmt.Sprintf("Elasticsearch's recovery of %s (%d of %d shards not DONE, %s of %s recovered; GET _cat/recovery?active_only=true shows it)",
+			strings.Join(indices, ", "), pending, shards, steps.HumanBytes(done), steps.HumanBytes(total)), timeout)
+	}
+	return err
 }
 
 func recoveryProgress(recs []parse.ShardRecovery) (done, total int64, allDone bool) {

@@ -51,6 +51,12 @@ func (u Unit) StoppedProbe() string {
 		`if (exec 3<>/dev/tcp/127.0.0.1/` + strconv.Itoa(u.Port) + `) 2>/dev/null; then echo port=open; else echo port=closed; fi`
 }
 
+// stopWhat says what a stop that passed its deadline waited for.
+func stopWhat(cmd string) string {
+	return "`" + cmd + "` to return (a unit that ignores SIGTERM holds it until its TimeoutStopSec, and systemd goes on stopping it " +
+		"after hotsnap gives up: see `systemctl status` and `journalctl -u` on the node)"
+}
+
 // StartCmd starts the unit.
 func (u Unit) StartCmd() string { return "systemctl start " + u.q() }
 
@@ -92,12 +98,19 @@ func (u Unit) StateCheck(nodes []string) steps.Step {
 // did not stop fails, saying that nothing has been changed.
 func (u Unit) Stop(ctx context.Context, rc *steps.RunContext, nodes []string) error {
 	return steps.Parallel(nodes, func(i int, n string) error {
-		if _, err := rc.Stdout(ctx, n, u.StopCmd(), true); err != nil {
-			return fmt.Errorf("%s: stop %s: %w", n, u.Name, err)
-		}
-		out, err := rc.Stdout(ctx, n, "bash -c "+remote.Quote(u.StoppedProbe()), true)
+		var out string
+		err := rc.WithDeadline(ctx, steps.DeadlineStop, n, stopWhat("systemctl stop "+u.Name)+"; nothing has been changed", func(ctx context.Context) error {
+			if _, err := rc.Stdout(ctx, n, u.StopCmd(), true); err != nil {
+				return fmt.Errorf("%s: stop %s: %w", n, u.Name, err)
+			}
+			var err error
+			if out, err = rc.Stdout(ctx, n, "bash -c "+remote.Quote(u.StoppedProbe()), true); err != nil {
+				return fmt.Errorf("%s: check %s stopped: %w", n, u.Name, err)
+			}
+			return nil
+		})
 		if err != nil {
-			return fmt.Errorf("%s: check %s stopped: %w", n, u.Name, err)
+			return err
 		}
 		if !strings.Contains(out, "state=inactive") && !strings.Contains(out, "state=failed") || !strings.Contains(out, "process=no") || !strings.Contains(out, "port=closed") {
 			return fmt.Errorf("%s: %s did not stop (%s): find out why (`journalctl -u %s`) before restoring; nothing has been changed",
@@ -114,8 +127,10 @@ func (u Unit) Start(ctx context.Context, rc *steps.RunContext, nodes []string) e
 }
 
 // WaitHealthy polls the health URL on every node (through its tunnel)
-// until it answers 200, at most timeout on each.
+// until it answers 200, at most timeout on each (--timeout-health, when
+// given, instead).
 func (u Unit) WaitHealthy(ctx context.Context, rc *steps.RunContext, env *steps.Env, nodes []string, poll, timeout time.Duration) error {
+	timeout = rc.TimeoutOr(steps.DeadlineHealth, timeout)
 	return steps.Parallel(nodes, func(i int, n string) error {
 		cl, err := u.client(n, env.Dial(n))
 		if err != nil {
@@ -137,7 +152,8 @@ func (u Unit) WaitHealthy(ctx context.Context, rc *steps.RunContext, env *steps.
 			return false, nil
 		})
 		if errors.Is(err, steps.ErrPollTimeout) {
-			return fmt.Errorf("%s: %s not healthy after %s (last: %v): see `journalctl -u %s` on the node", n, u.Label, timeout, last, u.Name)
+			return fmt.Errorf("%s: %w: %s not healthy after %s (last: %v): see `journalctl -u %s` on the node; lengthen the wait with --%s DURATION",
+				n, steps.ErrDeadline, u.Label, timeout, last, u.Name, steps.DeadlineHealth.Flag)
 		}
 		return err
 	})

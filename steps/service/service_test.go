@@ -2,8 +2,10 @@ package service
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/remote/remotetest"
@@ -45,5 +47,29 @@ func TestStopProvesItStopped(t *testing.T) {
 	}
 	if !rec.Has("out stop node1 TheHive stopped: state=inactive, process=no, port=closed") {
 		t.Errorf("events %q", rec.Events())
+	}
+}
+
+// TestStopHasADeadline: a `systemctl stop` that does not return (a unit
+// ignoring SIGTERM, in its stop timeout) fails at --timeout-stop, naming
+// the node, what it waited for and the flag; the other node stops.
+func TestStopHasADeadline(t *testing.T) {
+	f := remotetest.New(t)
+	f.Expect("node1", unit.StopCmd()).WithSudo(true).Delay(time.Hour)
+	f.Expect("node2", unit.StopCmd()).WithSudo(true)
+	f.Expect("node2", "bash -c "+remote.Quote(unit.StoppedProbe())).WithSudo(true).Stdout("state=inactive\nprocess=no\nport=closed\n")
+	t0 := time.Now()
+	err := (&steps.Engine{Exec: f, Reporter: &steps.Recorder{}, Timeouts: map[string]time.Duration{steps.DeadlineStop.Flag: 200 * time.Millisecond}}).Run(context.Background(),
+		steps.Runbook{Name: "t", Steps: []steps.Step{{ID: "stop", Kind: steps.KindAction,
+			Run: func(ctx context.Context, rc *steps.RunContext) error {
+				return unit.Stop(ctx, rc, []string{"node1", "node2"})
+			}}}})
+	if !errors.Is(err, steps.ErrDeadline) || time.Since(t0) > 5*time.Second {
+		t.Fatalf("Stop = %v after %s, want the deadline at 200ms", err, time.Since(t0))
+	}
+	for _, want := range []string{"node1: deadline passed", "`systemctl stop thehive` to return", "TimeoutStopSec", "200ms", "--timeout-stop", "nothing has been changed"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error lacks %q: %v", want, err)
+		}
 	}
 }

@@ -109,9 +109,15 @@ func (u Units) Stop(ctx context.Context, rc *steps.RunContext) error {
 			}
 		}
 	}()
-	_, err := rc.Run(ctx, u.Node, remote.Command{Cmd: u.StopCmd(), Sudo: true})
+	err := rc.WithDeadline(ctx, steps.DeadlineStop, u.Node, stopWhat(u.StopCmd()), func(ctx context.Context) error {
+		_, err := rc.Run(ctx, u.Node, remote.Command{Cmd: u.StopCmd(), Sudo: true})
+		return err
+	})
 	close(done)
 	<-watched
+	if errors.Is(err, steps.ErrDeadline) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %s: %w", u.Node, u.StopCmd(), err)
 	}
