@@ -3,12 +3,9 @@ package es
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/hotsnap/hotsnap/lab/elastic"
 	"github.com/hotsnap/hotsnap/steps"
@@ -19,40 +16,23 @@ import (
 // deadline, naming the node, the indices, how far it got and the flag.
 func TestFollowRecoveryDeadline(t *testing.T) {
 	ctx := context.Background()
-	root := t.TempDir()
-	c, err := elastic.NewCluster(t.TempDir(), elastic.Options{PathRepo: []string{root}, RecoveryRate: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Seed("thehive_global", 50, 1<<20); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(elastic.NewHandler(c, "es-1"))
-	defer srv.Close()
-	cl, node, err := Open(envFor(t, srv.URL))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	if r, err := Do(ctx, cl, esapi.SnapshotCreateRepositoryRequest{Repository: "r",
-		Body: strings.NewReader(`{"type":"fs","settings":{"location":"` + root + `/es"}}`)}); err != nil || r.Status != 200 {
-		t.Fatalf("register the repository: %v %+v", err, r)
-	}
+	_, _, cl, _ := standin(t, elastic.Options{RecoveryRate: 1}, 50)
+	node := cl.Node()
 	idx := []string{"thehive_global"}
-	if err := StartSnapshot(ctx, cl, "r", "s", idx); err != nil {
+	if err := StartSnapshot(ctx, cl, "thehive_repository", "s", idx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := FollowSnapshot(ctx, cl, "r", "s", 20*time.Millisecond, func(int64, int64) {}, nil); err != nil {
+	if _, err := FollowSnapshot(ctx, cl, "thehive_repository", "s", 20*time.Millisecond, func(int64, int64) {}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := DeleteIndices(ctx, cl, idx); err != nil {
 		t.Fatal(err)
 	}
-	if err := Restore(ctx, cl, "r", "s", idx); err != nil {
+	if err := Restore(ctx, cl, "thehive_repository", "s", idx); err != nil {
 		t.Fatal(err)
 	}
 	t0 := time.Now()
-	err = FollowRecovery(ctx, cl, idx, 20*time.Millisecond, 300*time.Millisecond, func(int64, int64) {})
+	err := FollowRecovery(ctx, cl, idx, 20*time.Millisecond, 300*time.Millisecond, func(int64, int64) {})
 	if !errors.Is(err, steps.ErrDeadline) {
 		t.Fatalf("FollowRecovery = %v, want the deadline", err)
 	}

@@ -17,6 +17,38 @@ import (
 	"github.com/hotsnap/hotsnap/steps/stepstest"
 )
 
+// standin starts the lab's Elasticsearch stand-in with o (basic auth
+// elastic:pw, path.repo a folder of the test's) and thehive_global seeded
+// with docs documents, registers the repository thehive_repository, and
+// returns the cluster, the environment, a client and path.repo.
+func standin(t *testing.T, o elastic.Options, docs int64) (*elastic.Cluster, *steps.Env, *remote.ESClient, string) {
+	t.Helper()
+	root := t.TempDir()
+	o.PathRepo, o.Auth = []string{root}, "elastic:pw"
+	c, err := elastic.NewCluster(t.TempDir(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Seed("thehive_global", docs, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(elastic.NewHandler(c, "es-1"))
+	t.Cleanup(srv.Close)
+	env := envFor(t, srv.URL)
+	cl, _, err := Open(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cl.Close() })
+	// The repository is the operator's, registered once.
+	if r, err := Do(t.Context(), cl, esapi.SnapshotCreateRepositoryRequest{Repository: "thehive_repository",
+		Body: strings.NewReader(`{"type":"fs","settings":{"location":"` + root + `/elasticsearch"}}`)}); err != nil || r.Status != 200 {
+		t.Fatalf("register the repository: %v %+v", err, r)
+	}
+	env.Inv.Elasticsearch.RepositoryPath = root + "/elasticsearch"
+	return c, env, cl, root
+}
+
 // TestFlowEveryFlavour runs what a backup and a restore ask of the cluster
 // against the lab's stand-in as Elasticsearch 8, Elasticsearch 6.8
 // (Alien4Cloud's; no X-Elastic-Product header) and OpenSearch 2 (plain-text
@@ -26,28 +58,7 @@ func TestFlowEveryFlavour(t *testing.T) {
 	ctx := context.Background()
 	for _, fl := range []elastic.Flavour{elastic.FlavourElasticsearch, elastic.FlavourElasticsearch6, elastic.FlavourOpenSearch} {
 		t.Run(string(fl), func(t *testing.T) {
-			root := t.TempDir()
-			c, err := elastic.NewCluster(t.TempDir(), elastic.Options{Flavour: fl, PathRepo: []string{root}, Auth: "elastic:pw"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := c.Seed("thehive_global", 120, 1<<20); err != nil {
-				t.Fatal(err)
-			}
-			srv := httptest.NewServer(elastic.NewHandler(c, "es-1"))
-			defer srv.Close()
-			env := envFor(t, srv.URL)
-			cl, _, err := Open(env)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer cl.Close()
-			// The repository is the operator's, registered once.
-			if r, err := Do(ctx, cl, esapi.SnapshotCreateRepositoryRequest{Repository: "thehive_repository",
-				Body: strings.NewReader(`{"type":"fs","settings":{"location":"` + root + `/elasticsearch"}}`)}); err != nil || r.Status != 200 {
-				t.Fatalf("register the repository: %v %+v", err, r)
-			}
-			env.Inv.Elasticsearch.RepositoryPath = root + "/elasticsearch"
+			c, env, cl, root := standin(t, elastic.Options{Flavour: fl}, 120)
 
 			for _, r := range stepstest.Checks(t, remotetest.New(t), Check(env, CheckOptions{})) {
 				if r.Status == steps.CheckFail {
@@ -64,7 +75,7 @@ func TestFlowEveryFlavour(t *testing.T) {
 			if Exists(ctx, cl, "thehive-audits") || !Exists(ctx, cl, "thehive_global") {
 				t.Error("Exists is wrong")
 			}
-			if _, names, err := InfoAndIndices(ctx, nil, "node1", srv.URL, "elastic", "pw"); err != nil || !strings.Contains(strings.Join(names, " "), "thehive_global") {
+			if _, names, err := InfoAndIndices(ctx, nil, "node1", env.Inv.Elasticsearch.URL, "elastic", "pw"); err != nil || !strings.Contains(strings.Join(names, " "), "thehive_global") {
 				t.Errorf("InfoAndIndices: %v %v", names, err)
 			}
 
@@ -126,7 +137,7 @@ func TestFlowEveryFlavour(t *testing.T) {
 
 			// Wrong credentials: the error names the node and the request
 			// (OpenSearch answers in plain text).
-			bad, _ := remote.NewESClient("node1", srv.URL, "elastic", "nope", nil)
+			bad, _ := remote.NewESClient("node1", env.Inv.Elasticsearch.URL, "elastic", "nope", nil)
 			defer bad.Close()
 			if _, err := Info(ctx, bad); err == nil || !strings.HasPrefix(err.Error(), "node1: read the cluster's version (GET /): ") ||
 				!strings.HasSuffix(err.Error(), "check elasticsearch.username and elasticsearch.password in the inventory") {
