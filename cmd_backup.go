@@ -400,6 +400,5 @@ approve by typing the cluster name, or --confirm NAME. --dry-run only lists.`,
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "list what would be removed, remove nothing")
 	addRunFlags(c, &f)
 	addLockFlag(c, &f)
-	addDeadlineFlags(c, &f)
 	return c
 }
