@@ -3,6 +3,8 @@ package service
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -68,6 +70,31 @@ func TestStopHasADeadline(t *testing.T) {
 		t.Fatalf("Stop = %v after %s, want the deadline at 200ms", err, time.Since(t0))
 	}
 	for _, want := range []string{"node1: deadline passed", "`systemctl stop thehive` to return", "TimeoutStopSec", "200ms", "--timeout-stop", "nothing has been changed"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error lacks %q: %v", want, err)
+		}
+	}
+}
+
+// TestWaitHealthyFlagOverridesTheRunbooksDefault: --timeout-health, when
+// given, replaces the runbook's own wait, and the error names the node,
+// the last answer and the flag.
+func TestWaitHealthyFlagOverridesTheRunbooksDefault(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) }))
+	defer srv.Close()
+	u := unit
+	u.URL = srv.URL
+	env := &steps.Env{Dial: func(string) remote.DialFunc { return nil }}
+	t0 := time.Now()
+	err := (&steps.Engine{Exec: remotetest.New(t), Reporter: &steps.Recorder{}, Timeouts: map[string]time.Duration{steps.DeadlineHealth.Flag: 300 * time.Millisecond}}).Run(context.Background(),
+		steps.Runbook{Name: "t", Steps: []steps.Step{{ID: "health", Kind: steps.KindAction,
+			Run: func(ctx context.Context, rc *steps.RunContext) error {
+				return u.WaitHealthy(ctx, rc, env, []string{"node1"}, 50*time.Millisecond, time.Hour)
+			}}}})
+	if !errors.Is(err, steps.ErrDeadline) || time.Since(t0) > 5*time.Second {
+		t.Fatalf("WaitHealthy = %v after %s, want the flag's 300ms, not the runbook's hour", err, time.Since(t0))
+	}
+	for _, want := range []string{"node1: deadline passed: TheHive not healthy after 300ms", "503", "--timeout-health"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the error lacks %q: %v", want, err)
 		}
