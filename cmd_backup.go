@@ -193,7 +193,7 @@ func runBackup(cmd *cobra.Command, s *session, store repo.Store, f runFlags, id 
 		if len(sum.Failed()) > 0 && errors.Is(err, runbooks.ErrPreflightFailed) {
 			return &exitError{code: exitPreflight, err: err}
 		}
-		if c := steps.ResumeCommand(sum); c != "" && !f.json {
+		if c := steps.ResumeCommand(sum); c != "" && !f.json && !errors.Is(err, runbooks.ErrLocked) { // locked: nothing was done, run it again later
 			fmt.Fprintf(cmd.OutOrStdout(), "to take this backup again after fixing the cause: %s\n", c)
 		}
 		return err

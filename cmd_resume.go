@@ -258,7 +258,7 @@ func runRestore(cmd *cobra.Command, s *session, r runbooks.Restore, o restoreOpt
 		if len(sum.Failed()) > 0 && errors.Is(err, runbooks.ErrPreflightFailed) || errors.Is(err, repo.ErrBackupDamaged) {
 			return &exitError{code: exitPreflight, err: err}
 		}
-		if c := steps.ResumeCommand(sum); c != "" && !f.json {
+		if c := steps.ResumeCommand(sum); c != "" && !f.json && !errors.Is(err, runbooks.ErrLocked) { // locked: nothing was done, run it again later
 			fmt.Fprintf(cmd.OutOrStdout(), "to continue after fixing the cause: %s\n", c)
 		}
 		return err
