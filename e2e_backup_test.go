@@ -313,6 +313,9 @@ func TestE2EBackupFaults(t *testing.T) {
 				}
 			}
 			failedBackupLeftNothing(t, l, p, l.BackupsPath(), before, esBefore, runID, "node1", "node2", "node3")
+			if c, r := lockLeft(t, l); c != "" || r != "" {
+				t.Errorf("the lock is left after %s: node1 %q, repository %q", sig, c, r)
+			}
 		})
 	}
 
