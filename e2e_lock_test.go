@@ -23,7 +23,7 @@ func lockLeft(t *testing.T, l *lab.Lab) (string, string) {
 }
 
 // TestE2ELockOneRunAtATime: while a backup holds the lock (its process
-// stopped right after taking it, so that nothing races), a second backup, a
+// stopped as it streams the tables, so that nothing races), a second backup, a
 // restore and a prune are each refused before they change anything, naming
 // the holder (run, host, PID) and what to do; once the backup ends the lock
 // is gone from node1 and the repository, and the prune goes through.
@@ -50,7 +50,8 @@ func TestE2ELockOneRunAtATime(t *testing.T) {
 		if ev["event"] == "run_started" {
 			runID, _ = ev["run"].(string)
 		}
-		if checked || ev["event"] != "step_finished" || ev["step"] != "lock" {
+		// Stopped as it streams the tables: well after the lock is taken.
+		if checked || ev["event"] != "step_started" || ev["step"] != "stream" {
 			return
 		}
 		checked = true
