@@ -171,8 +171,9 @@ func TestE2EKilledBackup(t *testing.T) {
 		t.Errorf("preflight does not report the other tool's snapshot as such:\n%s", got)
 	}
 
-	// The next backup offers to clear them; --yes keeps them.
-	code, events, stderr = backupRun(t, l, nil)
+	// The next backup offers to clear them; --yes keeps them. (The killed
+	// run's lock is taken over behind its gate: --take-over-lock.)
+	code, events, stderr = backupRun(t, l, nil, "--take-over-lock")
 	if code != 0 {
 		t.Fatalf("backup exit %d\n%s", code, stderr)
 	}
@@ -198,7 +199,7 @@ func TestE2EKilledBackup(t *testing.T) {
 	// Killed again; the next backup told to clear clears both runs'
 	// leftovers, and only hotsnap's.
 	b, _ := killBackup(t, l)
-	code, events, stderr = backupRun(t, l, nil, "--clear-leftovers")
+	code, events, stderr = backupRun(t, l, nil, "--clear-leftovers", "--take-over-lock")
 	if code != 0 {
 		t.Fatalf("backup --clear-leftovers exit %d\n%s", code, stderr)
 	}
