@@ -264,8 +264,10 @@ func newListCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
 		Short: "List the backups in the repository: ID, age, size, components, complete or not",
-		Long: `List the backups in the inventory's repository (repository.url), newest first:
-ID, label (backup --name), age, size, components, and complete or not — a backup without its
+		Long: `List the backups in the inventory's repository (repository.url), newest first by
+when their data was taken: ID, label (backup --name), when it was taken (the manifest's
+start, UTC — a resumed backup's ID keeps its first run's time, and the list says so), age,
+size, components, and complete or not — a backup without its
 manifest is incomplete (interrupted) and shown with the reason and the run that left it
 (its journal: ~/.local/state/hotsnap/runs/RUN.jsonl).`,
 		Example: `  hotsnap list
@@ -291,21 +293,26 @@ manifest is incomplete (interrupted) and shown with the reason and the run that 
 				return nil
 			}
 			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tLABEL\tAGE\tSIZE\tCOMPONENTS\tSTATUS")
+			fmt.Fprintln(tw, "ID\tLABEL\tTAKEN (UTC)\tAGE\tSIZE\tCOMPONENTS\tSTATUS")
 			for _, b := range sums {
 				status := "complete"
 				if !b.Complete {
 					status = "INCOMPLETE: " + b.Problem
 				}
-				age := "?"
+				age, taken := "?", "?"
 				if !b.Started.IsZero() {
 					age = time.Since(b.Started).Round(time.Second).String()
+					taken = b.Started.UTC().Format("2006-01-02 15:04:05")
+				}
+				if t, ok := repo.IDTime(b.ID); ok && b.Complete && b.Started.Sub(t).Abs() > time.Minute {
+					// Listed by when its data was taken, not by its ID.
+					status += fmt.Sprintf(" (resumed: its ID keeps the first run's time, %s)", t.Format("15:04:05"))
 				}
 				label := b.Label
 				if label == "" {
 					label = "-"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", b.ID, label, age, steps.HumanBytes(b.Size), strings.Join(b.Components, ","), status)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", b.ID, label, taken, age, steps.HumanBytes(b.Size), strings.Join(b.Components, ","), status)
 			}
 			return tw.Flush()
 		},

@@ -109,7 +109,7 @@ func List(ctx context.Context, s Store) ([]Summary, error) {
 		if m != nil {
 			sum.Complete, sum.Started, sum.Components, sum.Label = true, m.Started, m.Components(), m.Label
 		} else {
-			if t, ok := idTime(id); ok {
+			if t, ok := IDTime(id); ok {
 				sum.Started = t
 			} else {
 				sum.Started = a.oldest

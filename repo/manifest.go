@@ -290,8 +290,9 @@ func NewID(now time.Time) string {
 	return "hotsnap-" + now.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
 }
 
-// idTime returns the time encoded in an ID made by NewID.
-func idTime(id string) (time.Time, bool) {
+// IDTime returns the time encoded in an ID made by NewID (UTC): when its
+// first run started; a resumed backup keeps it.
+func IDTime(id string) (time.Time, bool) {
 	const layout = "hotsnap-20060102-150405"
 	if len(id) < len(layout) {
 		return time.Time{}, false
@@ -303,7 +304,7 @@ func idTime(id string) (time.Time, bool) {
 // IsHotsnapName reports whether name is one hotsnap gives its backups (and
 // so their Cassandra snapshots and Elasticsearch snapshots): NewID's form.
 func IsHotsnapName(name string) bool {
-	_, ok := idTime(name)
+	_, ok := IDTime(name)
 	return ok && CheckID(name) == nil
 }
 

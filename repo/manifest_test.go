@@ -121,8 +121,8 @@ func TestNewID(t *testing.T) {
 	if a, b := NewID(now), NewID(now); id == a && id == b {
 		t.Error("NewID is not random")
 	}
-	if tm, ok := idTime(id); !ok || !tm.Equal(now) {
-		t.Errorf("idTime(%q) = %v, %v", id, tm, ok)
+	if tm, ok := IDTime(id); !ok || !tm.Equal(now) {
+		t.Errorf("IDTime(%q) = %v, %v", id, tm, ok)
 	}
 }
 
