@@ -132,13 +132,26 @@ func Restore(env *steps.Env, r *RestoreRun) steps.Runbook {
 	thehive := env.NodesWith(config.RoleTheHive)
 	stage := m.Keyspace != "" && inv.Cassandra != nil && r.Legacy == nil
 	if len(thehive) > 0 {
-		happens := "stop TheHive (systemctl stop thehive) and prove it stopped; Cassandra and Elasticsearch stay up"
+		const stop = "stop TheHive (systemctl stop thehive) and prove it stopped; Cassandra and Elasticsearch stay up"
+		happens := stop
 		if stage {
-			happens = "with the same topology, stage each node's SSTables next to its data directory while TheHive still runs (each archive verified as it streams), then " + happens
+			happens = "with the same topology, stage each node's SSTables next to its data directory while TheHive still runs (each archive verified as it streams), then " + stop +
+				"; with another topology, the keyspace is loaded with sstableloader once TheHive is stopped"
 		}
-		rb.Steps = append(rb.Steps, steps.Step{ID: "approve-stop", Title: "Stop TheHive on every node", Kind: steps.KindGate, Component: theHive.Name, Gate: &steps.GateRequest{
+		gate := steps.Step{ID: "approve-stop", Title: "Stop TheHive on every node", Kind: steps.KindGate, Component: theHive.Name, Gate: &steps.GateRequest{
 			Happens: happens, Nodes: thehive,
-			Rollback: "sudo systemctl start thehive on each node (hotsnap does it if the restore stops before changing any data)"}})
+			Rollback: "sudo systemctl start thehive on each node (hotsnap does it if the restore stops before changing any data)"}}
+		if stage {
+			// The topology step has decided by now: say only what will happen.
+			gate.Refine = func(g *steps.GateRequest) {
+				if r.keyspace().StagesAndVerifies() {
+					g.Happens = "with the same topology, stage each node's SSTables next to its data directory while TheHive still runs (each archive verified as it streams), then " + stop
+				} else {
+					g.Happens = stop + "; nothing is staged: the keyspace is loaded with sstableloader once TheHive is stopped (another topology), or was restored by the earlier run"
+				}
+			}
+		}
+		rb.Steps = append(rb.Steps, gate)
 	}
 	if stage {
 		rb.Steps = append(rb.Steps, stageStep(env, r))

@@ -122,3 +122,30 @@ func TestRestoreRFChoiceGate(t *testing.T) {
 		t.Errorf("--set-rf: choices %v", c)
 	}
 }
+
+// TestRestoreStopGateSaysWhatHappens: the gate before TheHive stops speaks
+// of staging only when the topology step chose to stage (same topology);
+// on another topology it says the keyspace is loaded with sstableloader.
+func TestRestoreStopGateSaysWhatHappens(t *testing.T) {
+	rb, r := s3RestoreRunbook(t)
+	var gate *steps.Step
+	for i := range rb.Steps {
+		if rb.Steps[i].ID == "approve-stop" {
+			gate = &rb.Steps[i]
+		}
+	}
+	if gate == nil || gate.Refine == nil {
+		t.Fatalf("no approve-stop gate with Refine in %v", rb.Steps)
+	}
+	for _, c := range []struct {
+		load, want, not string
+	}{{cassandra.LoadImport, "with the same topology, stage each node's SSTables", "sstableloader"},
+		{cassandra.LoadSSTableLoader, "nothing is staged: the keyspace is loaded with sstableloader", "with the same topology"}} {
+		r.keyspace().SetTopology(c.load, nil)
+		g := *gate.Gate
+		gate.Refine(&g)
+		if !strings.Contains(g.Happens, c.want) || strings.Contains(g.Happens, c.not) {
+			t.Errorf("%s: %q", c.load, g.Happens)
+		}
+	}
+}
