@@ -130,6 +130,12 @@ func TestE2ERestoreRoundTrip(t *testing.T) {
 	}
 	before.equal(t, readAppState(t, l))
 	theHiveHealthy(t, l)
+	for _, n := range l.Nodes {
+		// The staging folders go once their tables are imported.
+		if left := nodeSh(t, l, n.Name, "ls -d /var/lib/cassandra/hotsnap-restore 2>/dev/null || true"); strings.TrimSpace(left) != "" {
+			t.Errorf("%s: the restore left its staging folder: %s", n.Name, left)
+		}
+	}
 
 	// Restoring again over the restored data: the schema is the same, so the
 	// keyspace is kept and its tables are emptied, not dropped.
