@@ -73,6 +73,9 @@ func backupsIn(t *testing.T, l *lab.Lab) map[string]bool {
 	ents, _ := os.ReadDir(l.BackupsPath())
 	out := map[string]bool{}
 	for _, e := range ents {
+		if !e.IsDir() {
+			continue // the repository's lock (hotsnap.lock) is no backup
+		}
 		_, err := os.Stat(filepath.Join(l.BackupsPath(), e.Name(), repo.ManifestFile))
 		out[e.Name()] = err == nil
 	}

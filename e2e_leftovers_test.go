@@ -11,6 +11,8 @@ import (
 
 	"github.com/hotsnap/hotsnap/lab"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/runbooks"
+	"github.com/hotsnap/hotsnap/steps/host"
 )
 
 // esSnapshots returns the lab's Elasticsearch snapshots (name → state) in
@@ -102,7 +104,17 @@ func killBackup(t *testing.T, l *lab.Lab) (id, run string) {
 	if id == "" {
 		t.Fatal("the killed backup left no folder in the repository")
 	}
+	run = runOf(events)
 	t.Cleanup(func() { // t.Context() is done by now
+		// The killed run's locks, if the test stopped before a run took
+		// them over: the tests after this one share the lab.
+		unlock := l.NodeCommand(context.Background(), "node1", "sh", "-c", "grep -qs "+run+" "+host.LockFile+" && rm -f "+host.LockFile+"; true")
+		if out, err := unlock.CombinedOutput(); err != nil {
+			t.Errorf("node1: remove the killed run's lock: %v\n%s", err, out)
+		}
+		if b, err := os.ReadFile(filepath.Join(l.BackupsPath(), runbooks.LockPath)); err == nil && strings.Contains(string(b), run) {
+			os.Remove(filepath.Join(l.BackupsPath(), runbooks.LockPath))
+		}
 		for _, n := range l.Nodes {
 			cmd := l.NodeCommand(context.Background(), n.Name, "nodetool", "clearsnapshot", "-t", id)
 			cmd.Env = append(os.Environ(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
@@ -111,7 +123,7 @@ func killBackup(t *testing.T, l *lab.Lab) (id, run string) {
 			}
 		}
 	})
-	return id, runOf(events)
+	return id, run
 }
 
 // checkOf returns the check events named check whose evidence mentions

@@ -308,9 +308,10 @@ func TestLabUpDown(t *testing.T) {
 		}
 		// Namespaces: bridge, op, backup host, 3 nodes; a veth each but the
 		// bridge's; per node 3 private directories, /usr/local/bin,
-		// /etc/hosts, /tmp, /root, /home and the backup host's share.
-		if len(rec.Namespaces) != 6 || len(rec.Veths) != 5 || len(rec.Mounts) != 3*9 {
-			t.Errorf("lab.json: %d namespaces, %d veths, %d mounts; want 6, 5, 27", len(rec.Namespaces), len(rec.Veths), len(rec.Mounts))
+		// /etc/hosts, /tmp, /root, /home, /var/lib/hotsnap (hotsnap's lock)
+		// and the backup host's share.
+		if len(rec.Namespaces) != 6 || len(rec.Veths) != 5 || len(rec.Mounts) != 3*10 {
+			t.Errorf("lab.json: %d namespaces, %d veths, %d mounts; want 6, 5, 30", len(rec.Namespaces), len(rec.Veths), len(rec.Mounts))
 		}
 		for _, n := range rec.Nodes {
 			if !pidAlive(n.HolderPID) || !pidAlive(n.SSHDPID) {
