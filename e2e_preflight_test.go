@@ -187,6 +187,14 @@ func TestE2EPreflight(t *testing.T) {
 			expectPreflightFailure(t, l, "node3/ring state", "U"+st+" "+l.Nodes[2].IP+" in `nodetool status`", "the node is "+what+": its ranges are being streamed")
 		})
 	}
+	t.Run("node3's schema behind", func(t *testing.T) {
+		// The stand-in's fault switch (lab/cassandra SchemaFile): node3
+		// reports a schema version the others do not.
+		f := "/var/lib/cassandra/stand-in/" + cassandra.SchemaFile
+		nodeSh(t, l, "node3", "echo 59adb24e-f3cd-3e02-97f0-5b395827453f > "+f)
+		defer nodeSh(t, l, "node3", "rm -f "+f)
+		expectPreflightFailure(t, l, "node1/schema agreement", "2 schema versions in `nodetool describecluster` seen from node1", "has not reached node3")
+	})
 	t.Run("node2's clock 10 s ahead", func(t *testing.T) {
 		clockAhead(t, l, "node2", 10)
 		expectPreflightFailure(t, l, "node2/clock skew", "node2's clock is 10", "synchronise node2's clock")

@@ -205,9 +205,9 @@ func RingCheck(env *steps.Env, o Checks) steps.Step {
 	ks := env.Inv.Cassandra.Keyspace
 	status := "nodetool status " + remote.Quote(ks)
 	return steps.Step{
-		ID: "ring", Title: "Cassandra ring: every node UN, keyspace present, no pending streams", Kind: steps.KindCheck, Component: Component,
-		Why:  "The runbook requires all nodes `UN` in `nodetool status` and a clean `nodetool netstats` before a backup.",
-		Plan: steps.PlanEach(nodes[:1], status+"; nodetool netstats", false),
+		ID: "ring", Title: "Cassandra ring: every node UN, keyspace present, one schema, no pending streams", Kind: steps.KindCheck, Component: Component,
+		Why:  "The runbook requires all nodes `UN` in `nodetool status` and a clean `nodetool netstats` before a backup; the schema saved with it must be every node's (`nodetool describecluster`: one schema version).",
+		Plan: steps.PlanEach(nodes[:1], status+"; nodetool describecluster; nodetool netstats", false),
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			var out, from string
 			var err error
@@ -258,6 +258,11 @@ func RingCheck(env *steps.Env, o Checks) steps.Step {
 						Remedy: "add it to the inventory (hotsnap init discovers every ring member)"})
 				}
 			}
+			if dc, err := rc.Stdout(ctx, from, "nodetool describecluster", false); err == nil {
+				if d, perr := parse.ParseDescribeCluster(dc); perr == nil {
+					rc.Check(rateSchema(d, from, want))
+				}
+			}
 			ns, err := rc.Stdout(ctx, from, "nodetool netstats", false)
 			if err == nil {
 				if st, perr := parse.ParseNetstats(ns); perr == nil && !st.Idle() {
@@ -270,6 +275,45 @@ func RingCheck(env *steps.Env, o Checks) steps.Step {
 			return nil
 		},
 	}
+}
+
+// rateSchema judges `nodetool describecluster` seen from node from: one
+// schema version passes; several fail, naming the nodes that hold a
+// version the most nodes do not (names maps addresses to inventory names).
+// Unreachable nodes are the ring check's to report.
+func rateSchema(d *parse.ClusterDescription, from string, names map[string]string) steps.CheckResult {
+	r := steps.CheckResult{Check: "schema agreement", Node: from}
+	if len(d.SchemaVersions) <= 1 {
+		r.Status, r.Evidence = steps.CheckPass, "one schema version in `nodetool describecluster`"
+		if len(d.SchemaVersions) == 1 {
+			r.Evidence = fmt.Sprintf("one schema version (%s) on %d nodes", d.SchemaVersions[0].Version, len(d.SchemaVersions[0].Hosts))
+		}
+		return r
+	}
+	most := 0
+	for i, v := range d.SchemaVersions {
+		if len(v.Hosts) > len(d.SchemaVersions[most].Hosts) {
+			most = i
+		}
+	}
+	var parts, behind []string
+	for i, v := range d.SchemaVersions {
+		parts = append(parts, fmt.Sprintf("%s on %s", v.Version, strings.Join(v.Hosts, ", ")))
+		if i == most {
+			continue
+		}
+		for _, h := range v.Hosts {
+			if n := names[h]; n != "" {
+				h = n
+			}
+			behind = append(behind, h)
+		}
+	}
+	r.Status = steps.CheckFail
+	r.Evidence = fmt.Sprintf("%d schema versions in `nodetool describecluster` seen from %s: %s", len(d.SchemaVersions), from, strings.Join(parts, "; "))
+	r.Remedy = fmt.Sprintf("the nodes disagree on the schema (a change has not reached %s): a backup now would save a schema not every node has. "+
+		"Wait until `nodetool describecluster` lists one version; if %s stays behind, run `nodetool resetlocalschema` on it (it takes the schema from the others) and check again", strings.Join(behind, ", "), strings.Join(behind, ", "))
+	return r
 }
 
 // ringRemedy says what to do about a ring member that is not UN: a node

@@ -159,3 +159,24 @@ func TestRingRemedyByState(t *testing.T) {
 		}
 	}
 }
+
+// TestRateSchema: one schema version passes; two fail, naming the node
+// with the minority's version by its inventory name, on the sample's shape.
+func TestRateSchema(t *testing.T) {
+	text := "Cluster Information:\n\tName: lab\n\tSnitch: org.apache.cassandra.locator.SimpleSnitch\n\tDynamicEndPointSnitch: enabled\n\tPartitioner: org.apache.cassandra.dht.Murmur3Partitioner\n\tSchema versions:\n" +
+		"\t\tea63e099-37c5-3d7b-9ace-32f4c833653d: [10.0.0.11, 10.0.0.12]\n\n\t\t59adb24e-f3cd-3e02-97f0-5b395827453f: [10.0.0.13]\n\n"
+	d, err := parse.ParseDescribeCluster(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]string{"10.0.0.11": "node1", "10.0.0.12": "node2", "10.0.0.13": "node3"}
+	r := rateSchema(d, "node1", names)
+	if r.Status != steps.CheckFail || !strings.Contains(r.Evidence, "2 schema versions") || !strings.Contains(r.Evidence, "59adb24e-f3cd-3e02-97f0-5b395827453f on 10.0.0.13") ||
+		!strings.Contains(r.Remedy, "has not reached node3") || !strings.Contains(r.Remedy, "nodetool resetlocalschema") || strings.Contains(r.Remedy, "node2") {
+		t.Errorf("disagreement: %+v", r)
+	}
+	d.SchemaVersions = d.SchemaVersions[:1]
+	if r := rateSchema(d, "node1", names); r.Status != steps.CheckPass || !strings.Contains(r.Evidence, "on 2 nodes") {
+		t.Errorf("agreement: %+v", r)
+	}
+}
