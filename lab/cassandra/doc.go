@@ -24,9 +24,11 @@
 //     stand-in tools and by peers (status, snapshots, import, repair, schema
 //     propagation, SSTable stream-in for sstableloader).
 //
-// Fault switch: a file <data>/../stand-in/ring-state (StateFile) holding J,
+// Fault switches: a file <data>/../stand-in/ring-state (StateFile) holding J,
 // L or M makes the node joining, leaving or moving in every node's
-// nodetool status (UJ, UL, UM).
+// nodetool status (UJ, UL, UM); a file <data>/../stand-in/schema-version
+// (SchemaFile) holding a UUID makes the node report that schema version in
+// nodetool describecluster, as a node a schema change has not reached.
 //
 // Peers share the node's ports on their own IPs (as in the lab's network
 // namespaces; in tests 127.0.0.1-3). Host IDs and the 16 vnode tokens are
