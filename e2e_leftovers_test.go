@@ -60,7 +60,7 @@ func failedBackupLeftNothing(t *testing.T, l *lab.Lab, inventory, dir string, be
 	var added []string
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
-		if _, seen := before[e.Name()]; seen || repo.CheckID(e.Name()) != nil {
+		if _, seen := before[e.Name()]; seen || !e.IsDir() || repo.CheckID(e.Name()) != nil {
 			continue
 		}
 		added = append(added, e.Name())

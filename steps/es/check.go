@@ -141,9 +141,36 @@ func Check(env *steps.Env, o CheckOptions) steps.Step {
 			default:
 				rc.Check(steps.CheckResult{Check: "es repository verify", Node: n, Status: steps.CheckPass, Evidence: "every node can write to the repository"})
 			}
+			rc.Check(runningSnapshotsCheck(ctx, cl, n))
 			return nil
 		},
 	}
+}
+
+// runningSnapshotsCheck reports the snapshots Elasticsearch is taking now
+// (GET /_snapshot/_status: another tool's, a scheduled SLM policy's), by
+// name: a backup started beside one is refused by a cluster that takes one
+// at a time (concurrent_snapshot_execution_exception: before 7.9, or with
+// snapshot.max_concurrent_operations reached), and competes for the disks
+// on the others.
+func runningSnapshotsCheck(ctx context.Context, cl *remote.ESClient, n string) steps.CheckResult {
+	r := steps.CheckResult{Check: "es snapshots running", Node: n, Status: steps.CheckPass, Evidence: "no snapshot running (GET /_snapshot/_status)"}
+	st, err := read(ctx, cl, "read the running snapshots", esapi.SnapshotStatusRequest{}, parse.ParseSnapshotStatus)
+	if err != nil {
+		r.Status, r.Evidence = steps.CheckWarn, err.Error()
+		r.Remedy = "check by hand that no snapshot runs (GET /_snapshot/_status) before the backup"
+		return r
+	}
+	var running []string
+	for _, s := range st {
+		running = append(running, fmt.Sprintf("%s in %s (%s, %d of %d shards done)", s.Snapshot, s.Repository, s.State, s.ShardsStats.Done, s.ShardsStats.Total))
+	}
+	if len(running) > 0 {
+		r.Status, r.Evidence = steps.CheckWarn, "running now: "+strings.Join(running, "; ")
+		r.Remedy = "a backup started beside it may be refused by Elasticsearch (concurrent_snapshot_execution_exception: one snapshot at a time before 7.9) and competes for the disks: " +
+			"wait until GET /_snapshot/_status lists none, or pause the schedule that started it during the backup (POST /_slm/stop, then POST /_slm/start)"
+	}
+	return r
 }
 
 // registerCmd registers the fs repository repo at location loc on the

@@ -449,8 +449,8 @@ func TestEnvRequests(t *testing.T) {
 }
 
 // TestCheckRequests: the cluster check sends GET /, _cluster/health, the
-// repository, _nodes/settings and _verify, and reports what real answers
-// say; OpenSearch's plain-text 401 fails "es reachable" with its text.
+// repository, _nodes/settings, _verify and the running snapshots' _status,
+// and reports what real answers say (a snapshot running is a warning); OpenSearch's plain-text 401 fails "es reachable" with its text.
 func TestCheckRequests(t *testing.T) {
 	health := real(t, "es8-cluster-health-yellow-8.6.1.json")
 	f, cl := newFake(t, map[string][]answer{
@@ -459,10 +459,11 @@ func TestCheckRequests(t *testing.T) {
 		"GET /_snapshot/thehive_repository":          {{status: 200, ctype: "application/json", body: `{"thehive_repository":{"type":"fs","settings":{"location":"/mnt/backup/elasticsearch"}}}`}},
 		"GET /_nodes/settings":                       {{status: 200, ctype: "application/json", body: `{"_nodes":{"total":1,"successful":1,"failed":0},"cluster_name":"c","nodes":{"x":{"name":"es-1","settings":{"path":{"repo":["/mnt/backup"]}}}}}`}},
 		"POST /_snapshot/thehive_repository/_verify": {real(t, "es-repository-verification-exception-not-accessible-500.json")},
+		"GET /_snapshot/_status":                     {real(t, "es-snapshot-status-running-doc.json")},
 	})
 	env := envFor(t, cl.URL())
 	rs := stepstest.Checks(t, remotetest.New(t), Check(env, CheckOptions{}))
-	want := []string{"GET /", "GET /_cluster/health", "GET /_snapshot/thehive_repository", "GET /_nodes/settings", "POST /_snapshot/thehive_repository/_verify"}
+	want := []string{"GET /", "GET /_cluster/health", "GET /_snapshot/thehive_repository", "GET /_nodes/settings", "POST /_snapshot/thehive_repository/_verify", "GET /_snapshot/_status"}
 	if got := f.requests(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("requests %q, want %q", got, want)
 	}
@@ -476,6 +477,7 @@ func TestCheckRequests(t *testing.T) {
 		{"es repository", steps.CheckPass, "thehive_repository registered, location /mnt/backup/elasticsearch"},
 		{"es path.repo", steps.CheckPass, "is under path.repo [/mnt/backup] on all 1 nodes"},
 		{"es repository verify", steps.CheckFail, "POST /_snapshot/thehive_repository/_verify: " + esErrorText(t, "es-repository-verification-exception-not-accessible-500.json")},
+		{"es snapshots running", steps.CheckWarn, "running now: snapshot_2 in my_repository (STARTED, "},
 	} {
 		if r := stepstest.Find(t, rs, "node1", c.check); r.Status != c.status || !strings.Contains(r.Evidence, c.ev) {
 			t.Errorf("%s: %+v, want %s ~%q", c.check, r, c.status, c.ev)
