@@ -272,8 +272,10 @@ func runRestore(cmd *cobra.Command, s *session, r runbooks.Restore, o restoreOpt
 		if prior != nil {
 			var earlier []string
 			for _, st := range sum.Steps {
-				if st.State == steps.StateSkipped {
-					earlier = append(earlier, st.ID+" (run "+prior.Done[st.ID]+")")
+				// Skipped because the earlier run finished it; a step skipped
+				// for another reason (a gate made moot) is not the earlier run's.
+				if run := prior.Done[st.ID]; st.State == steps.StateSkipped && run != "" {
+					earlier = append(earlier, st.ID+" (run "+run+")")
 				}
 			}
 			if len(earlier) > 0 {

@@ -325,6 +325,10 @@ func TestE2EEclecticIQBackupFaults(t *testing.T) {
 	t.Run("a queue that never drains", func(t *testing.T) {
 		knob(eclecticiq.KnobStuckQueues, "utilities")
 		defer knob(eclecticiq.KnobStuckQueues, "")
+		// The workers re-read their switches at most once a second, and a
+		// BRPOP already waiting on utilities lasts 200 ms: tasks published
+		// sooner can still be taken (the run that failed: LLEN 0).
+		time.Sleep(1500 * time.Millisecond)
 		b, err := l.EclecticIQBroker(t.Context())
 		if err != nil {
 			t.Fatal(err)

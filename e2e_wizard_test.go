@@ -133,7 +133,7 @@ func TestE2EWizardInTmux(t *testing.T) {
 
 	// Backup: plan review, the gate, progress, the summary.
 	s.keys("1")
-	plan := s.waitPane(30*time.Second, "Plan review: backup", "gates: 1, destructive steps: 0")
+	plan := s.waitPane(30*time.Second, "Plan review: backup", "gates: 2, destructive steps: 0")
 	if !strings.Contains(plan, "$ ") {
 		t.Errorf("plan review shows no command:\n%s", plan)
 	}
