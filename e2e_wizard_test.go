@@ -204,7 +204,7 @@ func TestE2EWizardInTmux(t *testing.T) {
 	s.cursorTo(id[1], 20)
 	s.keys("Enter")
 	plan = s.waitPane(30*time.Second, "Plan review: restore", "Backup "+id[1]+" · taken")
-	if !regexp.MustCompile(`gates: 2, destructive steps: [1-9]`).MatchString(plan) {
+	if !regexp.MustCompile(`gates: 3, destructive steps: [1-9]`).MatchString(plan) {
 		t.Errorf("the restore plan counts no destructive step:\n%s", plan)
 	}
 	s.keys("Enter")

@@ -264,7 +264,14 @@ func TestServiceFailures(t *testing.T) {
 	if code, _, _ := sysctl(t, "is-active", "thehive"); code != 3 {
 		t.Errorf("is-active failed exit = %d, want 3", code)
 	}
-	code, out, _ := sysctl(t, "status", "thehive")
+	// The journal's "Main process exited" line follows the state by a
+	// moment (systemd too writes it after the unit's state changed).
+	var code int
+	var out string
+	eventually(t, "the journal to say the main process exited", func() bool {
+		code, out, _ = sysctl(t, "status", "thehive")
+		return strings.Contains(out, "thehive.service: Main process exited")
+	})
 	if code != 3 || !strings.HasPrefix(out, "× thehive.service") || !strings.Contains(out, "Active: failed (Result: exit-code) since ") ||
 		!strings.Contains(out, "(code=exited, status=255)") ||
 		!strings.Contains(out, "thehive.service: Main process exited, code=exited, status=255/n/a") {
