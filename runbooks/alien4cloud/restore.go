@@ -32,26 +32,14 @@ type RestoreRun struct {
 
 	s           *site
 	mu          sync.Mutex
-	report      []string
+	report      runbooks.Report
 	esRestoring bool               // a restore was started and has not finished
 	unpacked    *repo.ArchiveIndex // what the stage step unpacked
 	turnedOn    bool               // this run turned maintenance mode on (embedded)
 }
 
 // Report returns the lines of the final report.
-func (r *RestoreRun) Report() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.report)
-}
-
-func (r *RestoreRun) note(format string, args ...any) string {
-	s := fmt.Sprintf(format, args...)
-	r.mu.Lock()
-	r.report = append(r.report, s)
-	r.mu.Unlock()
-	return s
-}
+func (r *RestoreRun) Report() []string { return r.report.Lines() }
 
 // Restore builds Alien4Cloud's guided restore, the documented tool's
 // "-restore -n NAME" done right: the backup verified first; the data
@@ -308,14 +296,14 @@ func esRestoreStep(r *RestoreRun) steps.Step {
 				}
 			}
 			docs := sum(counts)
-			rc.Output("", r.note("Elasticsearch: %d indices restored in %s, %d documents", len(s.Indices), time.Since(start).Round(time.Millisecond), docs))
+			rc.Output("", r.report.Note("Elasticsearch: %d indices restored in %s, %d documents", len(s.Indices), time.Since(start).Round(time.Millisecond), docs))
 			switch {
 			case s.Docs == nil:
-				rc.Output("", r.note("Elasticsearch: the backup recorded no document counts to compare with"))
+				rc.Output("", r.report.Note("Elasticsearch: the backup recorded no document counts to compare with"))
 			case len(diffs) > 0:
-				rc.Output("", r.note("Elasticsearch: WARNING: document counts differ from the backup's: %s", strings.Join(diffs, ", ")))
+				rc.Output("", r.report.Note("Elasticsearch: WARNING: document counts differ from the backup's: %s", strings.Join(diffs, ", ")))
 			default:
-				rc.Output("", r.note("Elasticsearch: every index has the document count it had at the backup (%d documents)", sum(s.Docs)))
+				rc.Output("", r.report.Note("Elasticsearch: every index has the document count it had at the backup (%d documents)", sum(s.Docs)))
 			}
 			return nil
 		},
@@ -411,7 +399,7 @@ func swapStep(r *RestoreRun) steps.Step {
 			if _, err := rc.Run(ctx, n, remote.Command{Cmd: b.Replace, Sudo: true}); err != nil {
 				return fmt.Errorf("%s: swap the data directory in: %w", n, err)
 			}
-			rc.Output("", r.note("Data directory: %d files (%s) restored into %s:%s; the previous content waits in %s", len(r.Manifest.Files.Entries), steps.HumanBytes(r.Manifest.Files.Size), n, b.Dir, b.Old))
+			rc.Output("", r.report.Note("Data directory: %d files (%s) restored into %s:%s; the previous content waits in %s", len(r.Manifest.Files.Entries), steps.HumanBytes(r.Manifest.Files.Size), n, b.Dir, b.Old))
 			return nil
 		},
 	}
@@ -437,7 +425,7 @@ func startStep(r *RestoreRun) steps.Step {
 			if err := u.WaitHealthy(ctx, rc, r.s.env, []string{n}, pollMax, r.HealthTimeout); err != nil {
 				return err
 			}
-			rc.Output("", r.note("Alien4Cloud: healthy on %s %s after its start", n, time.Since(start).Round(time.Millisecond)))
+			rc.Output("", r.report.Note("Alien4Cloud: healthy on %s %s after its start", n, time.Since(start).Round(time.Millisecond)))
 			return nil
 		},
 	}
@@ -463,13 +451,13 @@ func maintenanceClearStep(r *RestoreRun) steps.Step {
 				return err
 			}
 			if !m.On {
-				rc.Output("", r.note("Maintenance mode: off"))
+				rc.Output("", r.report.Note("Maintenance mode: off"))
 				return nil
 			}
 			if _, err := cl.DisableMaintenance(ctx); err != nil {
 				return err
 			}
-			rc.Output("", r.note("Maintenance mode: the restored state had it on (by %s); turned off", m.User))
+			rc.Output("", r.report.Note("Maintenance mode: the restored state had it on (by %s); turned off", m.User))
 			return nil
 		},
 	}
@@ -510,14 +498,14 @@ func reportStep(r *RestoreRun) steps.Step {
 				if ix == nil {
 					how = "content hashed as it was unpacked by the earlier run"
 				}
-				rc.Output("", r.note("Data directory: every one of the %d files has the name, size, mode and owner of the backup (%s)", len(f.Entries), how))
+				rc.Output("", r.report.Note("Data directory: every one of the %d files has the name, size, mode and owner of the backup (%s)", len(f.Entries), how))
 			}
 			r.compareConfigs(ctx, rc)
 			if m.Files != nil {
 				if _, err := rc.Run(ctx, n, remote.Command{Cmd: b.Finish, Sudo: true}); err != nil {
 					return fmt.Errorf("%s: remove %s: %w", n, b.Old, err)
 				}
-				rc.Output("", r.note("Data directory: the previous content (%s) is removed: the restore succeeded", b.Old))
+				rc.Output("", r.report.Note("Data directory: the previous content (%s) is removed: the restore succeeded", b.Old))
 			}
 			return nil
 		},
@@ -537,7 +525,7 @@ func (r *RestoreRun) compareConfigs(ctx context.Context, rc *steps.RunContext) {
 		paths := slices.Sorted(maps.Keys(want))
 		got, err := files.Sums(ctx, rc, c.Node, paths)
 		if err != nil {
-			rc.Output(c.Node, r.note("Configuration on %s: cannot compare (%v)", c.Node, err))
+			rc.Output(c.Node, r.report.Note("Configuration on %s: cannot compare (%v)", c.Node, err))
 			continue
 		}
 		var differ []string
@@ -550,10 +538,10 @@ func (r *RestoreRun) compareConfigs(ctx context.Context, rc *steps.RunContext) {
 			}
 		}
 		if len(differ) == 0 {
-			rc.Output(c.Node, r.note("Configuration on %s: %s unchanged since the backup", c.Node, plural(len(paths), "saved file is", "saved files are")))
+			rc.Output(c.Node, r.report.Note("Configuration on %s: %s unchanged since the backup", c.Node, plural(len(paths), "saved file is", "saved files are")))
 			continue
 		}
-		rc.Output(c.Node, r.note("Configuration on %s: %d of %d files differ from the backup's (not restored; the saved copy is %s): %s",
+		rc.Output(c.Node, r.report.Note("Configuration on %s: %d of %d files differ from the backup's (not restored; the saved copy is %s): %s",
 			c.Node, len(differ), len(paths), c.Archive, strings.Join(differ, ", ")))
 	}
 }

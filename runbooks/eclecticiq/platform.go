@@ -84,11 +84,7 @@ func (x *restore) Runbook() steps.Runbook     { return x.rb }
 func (x *restore) Manifest() *repo.Manifest   { return x.r.m }
 func (x *restore) Choices() map[string]string { return nil }
 func (x *restore) LoadedWith() string         { return "psql" }
-func (x *restore) Report() []string {
-	x.r.mu.Lock()
-	defer x.r.mu.Unlock()
-	return append([]string(nil), x.r.report...)
-}
+func (x *restore) Report() []string           { return x.r.report.Lines() }
 
 // planManifest is a stand-in manifest for planning a restore without a
 // backup at hand: every part the inventory has.

@@ -35,13 +35,7 @@ type restoreRun struct {
 	diffs  []string         // configuration files that differ
 	counts redis.Counts     // queued work after the stop
 	esDone bool             // the indices were restored whole
-	report []string
-}
-
-func (r *restoreRun) add(format string, args ...any) {
-	r.mu.Lock()
-	r.report = append(r.report, fmt.Sprintf(format, args...))
-	r.mu.Unlock()
+	report runbooks.Report
 }
 
 // runbook builds the restore (reference: "EclecticIQ restore"): the
@@ -320,7 +314,7 @@ func (r *restoreRun) configStep() steps.Step {
 			r.mu.Lock()
 			n := len(r.diffs)
 			r.mu.Unlock()
-			r.add("configuration: %d entries put back (%d files differed), owners and modes kept", len(m.Config.Entries), n)
+			r.report.Note("configuration: %d entries put back (%d files differed), owners and modes kept", len(m.Config.Entries), n)
 			return nil
 		},
 	}
@@ -358,7 +352,7 @@ func (r *restoreRun) postgresStep() steps.Step {
 			if err := pg.Load(ctx, rc, f, func(n int64) { rc.Progress(s.pgNode, n, size, "bytes") }); err != nil {
 				return err
 			}
-			r.add("postgresql: %s loaded into %s in %s", steps.HumanBytes(size), strings.Join(m.PostgreSQL.DumpDatabases, ", "), time.Since(start).Round(time.Millisecond))
+			r.report.Note("postgresql: %s loaded into %s in %s", steps.HumanBytes(size), strings.Join(m.PostgreSQL.DumpDatabases, ", "), time.Since(start).Round(time.Millisecond))
 			return nil
 		},
 	}
@@ -394,7 +388,7 @@ func (r *restoreRun) esStep() steps.Step {
 			r.mu.Lock()
 			r.esDone = true
 			r.mu.Unlock()
-			r.add("elasticsearch: %s restored from snapshot %s in %s", strings.Join(e.Indices, ", "), e.Snapshot, time.Since(start).Round(time.Millisecond))
+			r.report.Note("elasticsearch: %s restored from snapshot %s in %s", strings.Join(e.Indices, ", "), e.Snapshot, time.Since(start).Round(time.Millisecond))
 			return nil
 		},
 		// An unfinished restore is cancelled as Elasticsearch documents it
@@ -446,7 +440,7 @@ func (r *restoreRun) failedPackagesStep() steps.Step {
 				res.Remedy = "examine them and ingest them again if needed"
 			}
 			rc.Check(res)
-			r.add("failed packages: %s", res.Evidence)
+			r.report.Note("failed packages: %s", res.Evidence)
 			return nil
 		},
 	}
@@ -497,7 +491,7 @@ func (r *restoreRun) upgradeStep() steps.Step {
 			if status != "0" {
 				return fmt.Errorf("%s: eiq-platform search upgrade exited %s: %s", s.platform, status, lastLine(log))
 			}
-			r.add("search upgrade: exit 0")
+			r.report.Note("search upgrade: exit 0")
 			return nil
 		},
 	}
@@ -542,7 +536,7 @@ func (r *restoreRun) drainStep() steps.Step {
 				return err
 			}
 			rc.Check(res)
-			r.add("queues: %s", res.Evidence)
+			r.report.Note("queues: %s", res.Evidence)
 			return nil
 		},
 	}
@@ -590,7 +584,7 @@ func (r *restoreRun) reportStep() steps.Step {
 						}
 					}
 				}
-				r.add("tables: %d of %d equal to the backup (row counts and content)", same, tables)
+				r.report.Note("tables: %d of %d equal to the backup (row counts and content)", same, tables)
 			}
 			if e := m.Elasticsearch; e != nil && len(m.IndexDocs) > 0 && s.env.Inv.Elasticsearch != nil {
 				now, err := s.indexDocs(ctx, e.Indices)
@@ -610,11 +604,11 @@ func (r *restoreRun) reportStep() steps.Step {
 					}
 					bad = append(bad, msg)
 				}
-				r.add("indices: %d of %d with the backup's document counts", same, len(m.IndexDocs))
+				r.report.Note("indices: %d of %d with the backup's document counts", same, len(m.IndexDocs))
 			}
 			if len(bad) > 0 {
 				for _, b := range bad {
-					r.add("✗ %s", b)
+					r.report.Note("✗ %s", b)
 				}
 				return fmt.Errorf("the restored data differs from the backup: %s", strings.Join(bad, "; "))
 			}

@@ -51,7 +51,7 @@ type RestoreRun struct {
 	ks          *cassandra.Restore // the keyspace's part (keyspace())
 	esRestoring bool               // an ES restore was started and has not finished
 	started     time.Time
-	report      []string
+	report      runbooks.Report
 	s3          s3Count // the bucket compared with the backup (s3-compare)
 }
 
@@ -81,19 +81,7 @@ func (r *RestoreRun) keyspace() *cassandra.Restore {
 }
 
 // Report returns the lines of the final report.
-func (r *RestoreRun) Report() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.report...)
-}
-
-func (r *RestoreRun) note(format string, args ...any) string {
-	s := fmt.Sprintf(format, args...)
-	r.mu.Lock()
-	r.report = append(r.report, s)
-	r.mu.Unlock()
-	return s
-}
+func (r *RestoreRun) Report() []string { return r.report.Lines() }
 
 // Restore builds the guided restore runbook for TheHive: verify the backup
 // before touching anything, compare topologies, stop TheHive everywhere and
@@ -339,9 +327,9 @@ func cassandraRestoreStep(env *steps.Env, r *RestoreRun) steps.Step {
 			if err != nil {
 				return err
 			}
-			rc.Output("", r.note("%s", line))
+			rc.Output("", r.report.Note("%s", line))
 			if rf := r.keyspace().ReplicationReport(); rf != "" {
-				rc.Output("", r.note("%s", rf))
+				rc.Output("", r.report.Note("%s", rf))
 			}
 			return nil
 		},
@@ -391,7 +379,7 @@ func esRestoreStep(env *steps.Env, r *RestoreRun) steps.Step {
 			r.mu.Lock()
 			r.esRestoring = false
 			r.mu.Unlock()
-			rc.Output("", r.note("Elasticsearch: %s restored in %s, %d documents", idx, time.Since(start).Round(time.Millisecond), docs))
+			rc.Output("", r.report.Note("Elasticsearch: %s restored in %s, %d documents", idx, time.Since(start).Round(time.Millisecond), docs))
 			return nil
 		},
 		// A restore still recovering when the run stops is cancelled the
@@ -432,7 +420,7 @@ func filesRestoreStep(env *steps.Env, r *RestoreRun) steps.Step {
 			if err := swap.Restore(ctx, rc, node, r.Store, f.Archive, f.Size); err != nil {
 				return err
 			}
-			rc.Output("", r.note("Attachments: %d entries restored into %s:%s", len(f.Entries), node, p))
+			rc.Output("", r.report.Note("Attachments: %d entries restored into %s:%s", len(f.Entries), node, p))
 			return nil
 		},
 		Cleanup: func(ctx context.Context, rc *steps.RunContext) error {
@@ -465,7 +453,7 @@ func s3RestoreStep(env *steps.Env, r *RestoreRun) steps.Step {
 			if err != nil {
 				return err
 			}
-			rc.Output("", r.note("Attachments: %d objects restored into s3://%s (%d removed)", len(f.Objects), s3.Bucket, removed))
+			rc.Output("", r.report.Note("Attachments: %d objects restored into s3://%s (%d removed)", len(f.Objects), s3.Bucket, removed))
 			return nil
 		},
 	}
@@ -488,7 +476,7 @@ func startTheHiveStep(env *steps.Env, r *RestoreRun) steps.Step {
 			if err := theHive.LogErrorsSince(ctx, rc, nodes, since); err != nil {
 				return err
 			}
-			rc.Output("", r.note("TheHive: healthy on %s", strings.Join(nodes, ", ")))
+			rc.Output("", r.report.Note("TheHive: healthy on %s", strings.Join(nodes, ", ")))
 			return nil
 		},
 	}
