@@ -118,6 +118,15 @@ func throughput(n int64, d time.Duration) string {
 	return steps.HumanBytes(int64(float64(n)/d.Seconds())) + "/s"
 }
 
+// medianOf is the median of f over the rounds.
+func medianOf[R any, T int64 | time.Duration](rounds []R, f func(R) T) T {
+	xs := make([]T, len(rounds))
+	for i, r := range rounds {
+		xs[i] = f(r)
+	}
+	return median(xs)
+}
+
 func median[T int64 | time.Duration](xs []T) T {
 	if len(xs) == 0 {
 		return 0
@@ -132,13 +141,7 @@ func median[T int64 | time.Duration](xs []T) T {
 
 // summarize fills Median and MaxRSS from Rounds.
 func (r *benchReport) summarize() {
-	pick := func(f func(benchRound) int64) int64 {
-		var xs []int64
-		for _, x := range r.Rounds {
-			xs = append(xs, f(x))
-		}
-		return median(xs)
-	}
+	pick := func(f func(benchRound) int64) int64 { return medianOf(r.Rounds, f) }
 	r.Median = benchRound{
 		Raw:            time.Duration(pick(func(x benchRound) int64 { return int64(x.Raw) })),
 		Baseline:       time.Duration(pick(func(x benchRound) int64 { return int64(x.Baseline) })),

@@ -66,16 +66,8 @@ type a4cReport struct {
 }
 
 func (r *a4cReport) summarize() {
-	pick := func(f func(a4cRound) int64) int64 {
-		var xs []int64
-		for _, x := range r.Rounds {
-			xs = append(xs, f(x))
-		}
-		return median(xs)
-	}
-	d := func(f func(a4cRound) time.Duration) time.Duration {
-		return time.Duration(pick(func(x a4cRound) int64 { return int64(f(x)) }))
-	}
+	pick := func(f func(a4cRound) int64) int64 { return medianOf(r.Rounds, f) }
+	d := func(f func(a4cRound) time.Duration) time.Duration { return medianOf(r.Rounds, f) }
 	r.Median = a4cRound{
 		Baseline: d(func(x a4cRound) time.Duration { return x.Baseline }), Hotsnap: d(func(x a4cRound) time.Duration { return x.Hotsnap }),
 		BaselineBytes: pick(func(x a4cRound) int64 { return x.BaselineBytes }), HotsnapBytes: pick(func(x a4cRound) int64 { return x.HotsnapBytes }),

@@ -260,13 +260,7 @@ func (b *eiqBench) round(ctx context.Context, want string) (r eiqRound, err erro
 
 // printEIQBench prints the medians, ratios, outages and the targets.
 func printEIQBench(w io.Writer, o benchOptions, rounds []eiqRound) {
-	med := func(f func(eiqRound) time.Duration) time.Duration {
-		xs := make([]time.Duration, len(rounds))
-		for i, r := range rounds {
-			xs[i] = f(r)
-		}
-		return median(xs)
-	}
+	med := func(f func(eiqRound) time.Duration) time.Duration { return medianOf(rounds, f) }
 	var rss, rrss, dump int64
 	for _, r := range rounds {
 		rss, rrss, dump = max(rss, r.BackupRSS), max(rrss, r.RestoreRSS), r.DumpBytes

@@ -634,11 +634,7 @@ func (b *bench) hotsnapRestore(ctx context.Context, id string) (time.Duration, i
 // summarizeRestore fills the restore medians from Rounds.
 func (r *benchReport) summarizeRestore() {
 	pick := func(f func(restoreRound) int64) int64 {
-		var xs []int64
-		for _, x := range r.Rounds {
-			xs = append(xs, f(x.Restore))
-		}
-		return median(xs)
+		return medianOf(r.Rounds, func(x benchRound) int64 { return f(x.Restore) })
 	}
 	r.RestoreMedian = restoreRound{
 		Raw:             time.Duration(pick(func(x restoreRound) int64 { return int64(x.Raw) })),

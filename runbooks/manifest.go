@@ -15,10 +15,7 @@ import (
 // may be nil, adds the platform's last facts) and writes a copy into store
 // atomically — a backup without it is incomplete by definition.
 func ManifestStep(store repo.Store, id string, mu sync.Locker, m *repo.Manifest, complete func(*repo.Manifest)) steps.Step {
-	where := "the repository"
-	if store != nil {
-		where = store.String()
-	}
+	where := Where(store)
 	return steps.Step{
 		ID: "manifest", Title: "Write the manifest", Kind: steps.KindAction, Component: "repository",
 		Why: "The manifest is written last and atomically: a backup without one is incomplete by definition.",
@@ -44,4 +41,13 @@ func ManifestStep(store repo.Store, id string, mu sync.Locker, m *repo.Manifest,
 			return nil
 		},
 	}
+}
+
+// Where names store in plans and messages: its URL, or "the repository"
+// while planning without one.
+func Where(store repo.Store) string {
+	if store == nil {
+		return "the repository"
+	}
+	return store.String()
 }

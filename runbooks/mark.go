@@ -15,10 +15,7 @@ import (
 // INCOMPLETE, naming the run, and that prune removes with its Elasticsearch
 // snapshot. Every platform's backup puts it right after its gate.
 func MarkBackup(env *steps.Env, store repo.Store, id string) steps.Step {
-	where := "the repository"
-	if store != nil {
-		where = store.String()
-	}
+	where := Where(store)
 	return steps.Step{
 		ID: "mark", Title: "Open the backup's folder in the repository", Kind: steps.KindAction, Component: "repository",
 		Why: "The folder and its marker exist before any snapshot starts, so that a run that never reaches its manifest is still listed (INCOMPLETE, naming its run) and pruned with its Elasticsearch snapshot.",

@@ -74,14 +74,6 @@ func (b *BackupRun) timing(name string, d time.Duration) {
 	b.manifest.Timings[name] = d.Seconds()
 }
 
-// where names the repository (also when planning, without one).
-func (b *BackupRun) where() string {
-	if b.Store == nil {
-		return "the repository"
-	}
-	return b.Store.String()
-}
-
 // Backup builds Alien4Cloud's backup runbook, the documented tool's
 // "-backup -n NAME" done right: the preflight checks and the estimate, a
 // gate, maintenance mode on (or, with --stop-service and a remote
@@ -126,7 +118,7 @@ func measureStep(b *BackupRun) steps.Step {
 	return steps.Step{
 		ID: "measure", Title: "Estimate the size and time of the backup, and the room for it", Kind: steps.KindCheck, Component: "repository",
 		Why:  "The operator sees how much will be copied, from where, into where and for how long, before approving; a repository too small for it stops the backup before maintenance mode goes on.",
-		Plan: func() []steps.PlannedCommand { return measurePlan(b.s, b.where()) },
+		Plan: func() []steps.PlannedCommand { return measurePlan(b.s, runbooks.Where(b.Store)) },
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			est, err := estimate(ctx, rc, b.s, b.Store)
 			if err != nil {
@@ -137,7 +129,7 @@ func measureStep(b *BackupRun) steps.Step {
 			b.mu.Unlock()
 			est.Report(rc)
 			sp, _ := b.Store.(repo.Spacer)
-			roomChecks(ctx, rc, b.s, est, sp, b.where())
+			roomChecks(ctx, rc, b.s, est, sp, runbooks.Where(b.Store))
 			return nil
 		},
 	}
@@ -154,7 +146,7 @@ func backupGate(b *BackupRun) steps.Step {
 		ID: "approve", Title: "Start the backup", Kind: steps.KindGate, Component: steps.ComponentBackup,
 		Gate: &steps.GateRequest{
 			Happens: fmt.Sprintf("%s, snapshot Alien4Cloud's indices into Elasticsearch's repository %s as %s, stream the data directory %s (without %s) and the configuration files into %s, then %s",
-				quiet, b.s.env.Inv.Elasticsearch.Repository, b.ID, b.s.planDataDir(), strings.Join(transient, "/ ")+"/", b.where(), after),
+				quiet, b.s.env.Inv.Elasticsearch.Repository, b.ID, b.s.planDataDir(), strings.Join(transient, "/ ")+"/", runbooks.Where(b.Store), after),
 			Nodes:    b.s.env.AllNodes(),
 			Rollback: "nothing to roll back: a backup only reads; maintenance mode goes off again (the service starts again) also when it fails or is cancelled",
 		},

@@ -113,9 +113,9 @@ func append2(rb steps.Runbook, st steps.Step) steps.Runbook {
 // where names the repository and the backup.
 func (b *backupRun) where() string {
 	if b.store == nil {
-		return "the repository"
+		return runbooks.Where(nil)
 	}
-	return b.store.String() + "/" + b.id
+	return runbooks.Where(b.store) + "/" + b.id
 }
 
 // measureStep is the estimate: the databases, the configuration and the

@@ -220,7 +220,7 @@ func backupGate(env *steps.Env, b *BackupRun) steps.Step {
 	return steps.Step{
 		ID: "approve", Title: "Start the backup", Kind: steps.KindGate, Component: steps.ComponentBackup,
 		Gate: &steps.GateRequest{
-			Happens: fmt.Sprintf("snapshot keyspace and index on every node under tag %s, stream every table and the attachments into %s, then clear the snapshots", b.ID, b.where()),
+			Happens: fmt.Sprintf("snapshot keyspace and index on every node under tag %s, stream every table and the attachments into %s, then clear the snapshots", b.ID, runbooks.Where(b.Store)),
 			Nodes:   nodes, Rollback: "nothing to roll back: a backup only reads (snapshots are cleared even if it fails)",
 		},
 		// The question shows what the measure step found: the size per
@@ -440,14 +440,6 @@ func (b *BackupRun) snapshotNodes(env *steps.Env) []string {
 		return nodes[:1]
 	}
 	return nodes
-}
-
-// where names the repository (also when planning, without one).
-func (b *BackupRun) where() string {
-	if b.Store == nil {
-		return "the repository"
-	}
-	return b.Store.String()
 }
 
 func (b *BackupRun) mark(what string, t time.Time) {
