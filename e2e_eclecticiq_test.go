@@ -188,7 +188,7 @@ func TestE2EEclecticIQRoundTrip(t *testing.T) {
 	}
 	m := readManifest(t, l, id)
 	if m.PostgreSQL == nil || m.PostgreSQL.Major != 15 || !slices.Contains(m.PostgreSQL.DumpDatabases, "eclecticiq") || m.Config == nil || len(m.Config.Entries) < 90 ||
-		m.Redis == nil || m.Elasticsearch == nil || m.Elasticsearch.State != "SUCCESS" || m.IndexDocs["documents_v2"] == 0 || m.Label != "before the upgrade" {
+		m.Redis == nil || m.Elasticsearch == nil || m.Elasticsearch.State != "SUCCESS" || m.Elasticsearch.Docs["documents_v2"] == 0 || m.Label != "before the upgrade" {
 		t.Fatalf("manifest: %+v", m)
 	}
 	for _, e := range m.Config.Entries {

@@ -89,9 +89,6 @@ type Manifest struct {
 	// Hot says the platform ran during the backup (EclecticIQ --hot): its
 	// Elasticsearch snapshot may lag the PostgreSQL dump.
 	Hot bool `json:"hot,omitempty"`
-	// IndexDocs are the document counts of the snapshotted indices when
-	// the snapshot started (EclecticIQ's restore compares them).
-	IndexDocs map[string]int64 `json:"index_docs,omitempty"`
 	// Timings maps a step to its duration in seconds.
 	Timings map[string]float64 `json:"timings,omitempty"`
 	// SkewMS is the spread of the snapshot start times, in milliseconds.

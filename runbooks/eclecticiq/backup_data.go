@@ -214,14 +214,14 @@ func (b *backupRun) snapshotStep() steps.Step {
 			}
 			b.mu.Lock()
 			b.m.Started = start.UTC()
-			b.m.Elasticsearch = &repo.ESSnapshot{Repository: ec.Repository, Snapshot: b.id, Indices: names, Location: ec.RepositoryPath}
-			b.m.IndexDocs = docs
+			b.m.Elasticsearch = &repo.ESSnapshot{Repository: ec.Repository, Snapshot: b.id, Indices: names, Location: ec.RepositoryPath, Docs: docs}
 			b.mu.Unlock()
 			snap, err := es.FollowSnapshot(ctx, cl, ec.Repository, b.id, pollMax, func(done, total int64) { rc.Progress("elasticsearch", done, total, "bytes") }, nil)
 			if err != nil {
 				return err
 			}
 			rec := es.Record(*snap, ec.Repository, ec.RepositoryPath)
+			rec.Docs = docs
 			b.mu.Lock()
 			if v := b.m.Versions["elasticsearch"]; v != "" && rec.Version == "" {
 				rec.Version = v

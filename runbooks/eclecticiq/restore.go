@@ -586,25 +586,25 @@ func (r *restoreRun) reportStep() steps.Step {
 				}
 				r.report.Note("tables: %d of %d equal to the backup (row counts and content)", same, tables)
 			}
-			if e := m.Elasticsearch; e != nil && len(m.IndexDocs) > 0 && s.env.Inv.Elasticsearch != nil {
+			if e := m.Elasticsearch; e != nil && len(e.Docs) > 0 && s.env.Inv.Elasticsearch != nil {
 				now, err := s.indexDocs(ctx, e.Indices)
 				if err != nil {
 					return err
 				}
 				same := 0
-				for _, i := range slices.Sorted(maps.Keys(m.IndexDocs)) {
-					if now[i] == m.IndexDocs[i] {
+				for _, i := range slices.Sorted(maps.Keys(e.Docs)) {
+					if now[i] == e.Docs[i] {
 						same++
 						continue
 					}
-					msg := fmt.Sprintf("index %s: %d documents, the backup had %d", i, now[i], m.IndexDocs[i])
+					msg := fmt.Sprintf("index %s: %d documents, the backup had %d", i, now[i], e.Docs[i])
 					if m.Hot {
 						rc.Output("elasticsearch", msg+" (hot backup: ES may lag PostgreSQL)")
 						continue
 					}
 					bad = append(bad, msg)
 				}
-				r.report.Note("indices: %d of %d with the backup's document counts", same, len(m.IndexDocs))
+				r.report.Note("indices: %d of %d with the backup's document counts", same, len(e.Docs))
 			}
 			if len(bad) > 0 {
 				for _, b := range bad {
