@@ -291,9 +291,6 @@ func backupFacts(m *repo.Manifest, store repo.Store) *ui.BackupFacts {
 	if p := m.PostgreSQL; p != nil {
 		f.Components = append(f.Components, ui.Component{Name: "postgresql", Size: p.Dump.Size, Duration: took("postgresql"), Detail: fmt.Sprintf("pg_dumpall of PostgreSQL %s on %s: %s", p.Version, p.Node, strings.Join(p.DumpDatabases, ", "))})
 	}
-	if c := m.Config; c != nil {
-		f.Components = append(f.Components, ui.Component{Name: "configuration", Size: c.Size, Detail: fmt.Sprintf("%d entries from %s", len(c.Entries), c.Node)})
-	}
 	if r := m.Redis; r != nil {
 		rdb := ""
 		if r.RDB != nil {

@@ -187,11 +187,11 @@ func TestE2EEclecticIQRoundTrip(t *testing.T) {
 		t.Fatalf("backup: exit %d\n%s", code, backupOut)
 	}
 	m := readManifest(t, l, id)
-	if m.PostgreSQL == nil || m.PostgreSQL.Major != 15 || !slices.Contains(m.PostgreSQL.DumpDatabases, "eclecticiq") || m.Config == nil || len(m.Config.Entries) < 90 ||
+	if m.PostgreSQL == nil || m.PostgreSQL.Major != 15 || !slices.Contains(m.PostgreSQL.DumpDatabases, "eclecticiq") || len(m.Configs) != 1 || len(m.Configs[0].Entries) < 90 ||
 		m.Redis == nil || m.Elasticsearch == nil || m.Elasticsearch.State != "SUCCESS" || m.Elasticsearch.Docs["documents_v2"] == 0 || m.Label != "before the upgrade" {
 		t.Fatalf("manifest: %+v", m)
 	}
-	for _, e := range m.Config.Entries {
+	for _, e := range m.Configs[0].Entries {
 		if strings.HasPrefix(e.Name, "media/elasticsearch/") {
 			t.Errorf("the configuration archive holds Elasticsearch's live data: %s", e.Name)
 		}

@@ -81,10 +81,9 @@ type Manifest struct {
 	// backup was taken ("maintenance mode", "service stopped"), "" when
 	// it ran as usual (a hot backup).
 	Quiesce string `json:"quiesce,omitempty"`
-	// PostgreSQL, Config and Redis are an EclecticIQ backup's dump, its
-	// configuration archive and its broker (manifest_eiq.go).
+	// PostgreSQL and Redis are an EclecticIQ backup's dump and its broker
+	// (manifest_eiq.go); its configuration archive is in Configs.
 	PostgreSQL *PGBackup    `json:"postgresql,omitempty"`
-	Config     *FileStore   `json:"config,omitempty"`
 	Redis      *RedisBackup `json:"redis,omitempty"`
 	// Hot says the platform ran during the backup (EclecticIQ --hot): its
 	// Elasticsearch snapshot may lag the PostgreSQL dump.

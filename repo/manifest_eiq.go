@@ -3,14 +3,14 @@ package repo
 import "strings"
 
 // This file holds the parts of a manifest an EclecticIQ backup adds: the
-// PostgreSQL dump with its databases and tables, the configuration
-// archive, the broker's queues (and RDB), and whether it ran hot.
+// PostgreSQL dump with its databases and tables, the broker's queues (and
+// RDB), and whether it ran hot; its configuration archive is one of
+// Manifest.Configs, as Alien4Cloud's are.
 
 // Paths of an EclecticIQ backup inside its directory.
 const (
-	PostgresDumpFile  = "postgresql/dumpall.sql"
-	ConfigArchiveFile = "config/config.tar"
-	RedisRDBFile      = "redis/dump.rdb"
+	PostgresDumpFile = "postgresql/dumpall.sql"
+	RedisRDBFile     = "redis/dump.rdb"
 )
 
 // PGBackup is a PostgreSQL cluster's dump (pg_dumpall) and what the
@@ -89,9 +89,6 @@ func (m *Manifest) eiqComponents() []string {
 	if m.PostgreSQL != nil {
 		c = append(c, "postgresql")
 	}
-	if m.Config != nil {
-		c = append(c, "configuration")
-	}
 	if m.Redis != nil && m.Redis.RDB != nil {
 		c = append(c, "redis")
 	}
@@ -104,9 +101,6 @@ func (m *Manifest) eiqSize() int64 {
 	if m.PostgreSQL != nil {
 		n += m.PostgreSQL.Dump.Size
 	}
-	if m.Config != nil {
-		n += m.Config.Size
-	}
 	if m.Redis != nil && m.Redis.RDB != nil {
 		n += m.Redis.RDB.Size
 	}
@@ -118,9 +112,6 @@ func (m *Manifest) eiqExpected() []expected {
 	var out []expected
 	if p := m.PostgreSQL; p != nil {
 		out = append(out, expected{path: p.Dump.Path, size: p.Dump.Size, sha: p.Dump.SHA256, dump: true})
-	}
-	if c := m.Config; c != nil {
-		out = append(out, expected{path: c.Archive, size: c.Size, digest: c.Digest, files: c.Entries, isTar: true})
 	}
 	if r := m.Redis; r != nil && r.RDB != nil {
 		out = append(out, expected{path: r.RDB.Path, size: r.RDB.Size, sha: r.RDB.SHA256})

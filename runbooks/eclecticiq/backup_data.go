@@ -141,7 +141,7 @@ func (b *backupRun) tablesStep() steps.Step {
 func (b *backupRun) configStep() steps.Step {
 	s := b.s
 	c := s.conf()
-	p := b.id + "/" + repo.ConfigArchiveFile
+	p := repo.ConfigArchivePath(b.id, s.platform)
 	return steps.Step{
 		ID: "archive-configuration", Title: "Archive the configuration files", Kind: steps.KindAction, Component: files.ConfigComponent,
 		Why: "Seed 003 lists the configuration files (its 95 paths) with Elasticsearch's live data directories among them: those are left out (only a snapshot copies them safely); the rest is one tar with owners and modes, every file hashed.",
@@ -155,7 +155,7 @@ func (b *backupRun) configStep() steps.Step {
 				return err
 			}
 			b.mu.Lock()
-			b.m.Config = &repo.FileStore{Provider: repo.ProviderLocalFS, Path: "/", Node: s.platform, Archive: p, Size: ix.Size, Digest: ix.Digest, Entries: ix.Files}
+			b.m.Configs = []repo.FileStore{{Provider: repo.ProviderLocalFS, Path: "/", Node: s.platform, Archive: p, Size: ix.Size, Digest: ix.Digest, Entries: ix.Files}}
 			if len(missing) > 0 {
 				b.m.Warnings = append(b.m.Warnings, "configuration paths not found on "+s.platform+": "+strings.Join(missing, ", "))
 			}

@@ -91,7 +91,7 @@ func (x *restore) Report() []string           { return x.r.report.Lines() }
 func planManifest(env *steps.Env) *repo.Manifest {
 	m := &repo.Manifest{ID: "<backup-id>", Platform: env.Inv.Platform, Cluster: env.Inv.Cluster,
 		PostgreSQL: &repo.PGBackup{DumpDatabases: []string{"<the dump's databases>"}},
-		Config:     &repo.FileStore{Archive: "<backup-id>/" + repo.ConfigArchiveFile}}
+		Configs:    []repo.FileStore{{Archive: repo.ConfigArchivePath("<backup-id>", "<node>")}}}
 	if e := env.Inv.Elasticsearch; e != nil {
 		m.Elasticsearch = &repo.ESSnapshot{Repository: e.Repository, Snapshot: "<backup-id>", Indices: []string{"<the backup's indices>"}}
 	}

@@ -139,7 +139,7 @@ func (r *restoreRun) verifyStep() steps.Step {
 					r.mu.Unlock()
 				}
 			}
-			if c := m.Config; c != nil {
+			if c := savedConfig(m); c != nil {
 				diffs, err := s.conf().Diff(ctx, rc, c.Entries)
 				if err != nil {
 					rc.Check(steps.CheckResult{Check: "configuration", Node: s.platform, Status: steps.CheckFail, Evidence: err.Error()})
@@ -296,16 +296,17 @@ func (r *restoreRun) configStep() steps.Step {
 	return steps.Step{
 		ID: "restore-configuration", Title: "Put the configuration files back", Kind: steps.KindAction, Component: files.ConfigComponent, Destructive: true,
 		Plan: func() []steps.PlannedCommand {
-			return []steps.PlannedCommand{{Node: s.platform, Cmd: files.RestoreCmd + " < " + m.ID + "/" + repo.ConfigArchiveFile + "; systemctl daemon-reload", Sudo: true}}
+			return []steps.PlannedCommand{{Node: s.platform, Cmd: files.RestoreCmd + " < " + repo.ConfigArchivePath(m.ID, s.platform) + "; systemctl daemon-reload", Sudo: true}}
 		},
 		Skip: func() string {
-			if m.Config == nil {
+			if savedConfig(m) == nil {
 				return "the backup has no configuration archive"
 			}
 			return ""
 		},
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
-			if err := s.conf().Restore(ctx, rc, r.store, m.Config.Archive, m.Config.Size); err != nil {
+			c := savedConfig(m)
+			if err := s.conf().Restore(ctx, rc, r.store, c.Archive, c.Size); err != nil {
 				return err
 			}
 			if _, err := rc.Stdout(ctx, s.platform, "systemctl daemon-reload", true); err != nil {
@@ -314,7 +315,7 @@ func (r *restoreRun) configStep() steps.Step {
 			r.mu.Lock()
 			n := len(r.diffs)
 			r.mu.Unlock()
-			r.report.Note("configuration: %d entries put back (%d files differed), owners and modes kept", len(m.Config.Entries), n)
+			r.report.Note("configuration: %d entries put back (%d files differed), owners and modes kept", len(c.Entries), n)
 			return nil
 		},
 	}
@@ -615,4 +616,13 @@ func (r *restoreRun) reportStep() steps.Step {
 			return nil
 		},
 	}
+}
+
+// savedConfig is the backup's archive of the platform node's configuration
+// files (EclecticIQ saves one node's), nil when it has none.
+func savedConfig(m *repo.Manifest) *repo.FileStore {
+	if len(m.Configs) == 0 {
+		return nil
+	}
+	return &m.Configs[0]
 }
