@@ -55,7 +55,7 @@ func addDeadlineFlags(c *cobra.Command, f *runFlags) {
 }
 
 // addLockFlag adds --take-over-lock to a command whose runbook takes the
-// lock (runbooks.Locked).
+// lock (an Exclusive runbook: backup, restore, prune).
 func addLockFlag(c *cobra.Command, f *runFlags) {
 	c.Flags().BoolVar(&f.takeOverLock, "take-over-lock", false, "take over the cluster's and the repository's lock when its holder is gone "+
 		"(killed, or its machine lost); a lock held by a run still running on this machine is never taken")
@@ -227,7 +227,7 @@ func runEngine(ctx context.Context, s *session, rb steps.Runbook, f runFlags, re
 	if err != nil {
 		return "", err
 	}
-	if runbooks.Locked[rb.Name] && len(s.inv.Nodes) > 0 {
+	if rb.Exclusive && len(s.inv.Nodes) > 0 {
 		// One run at a time per cluster and per repository, whatever the
 		// platform: the lock wraps every runbook that changes either.
 		rb = runbooks.WithLock(rb, runbooks.LockOptions{Holder: runbooks.ThisRun(runID, rb.Name, s.inv.Cluster, now), Node: s.inv.Nodes[0].Name,

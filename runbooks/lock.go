@@ -21,11 +21,6 @@ import (
 	"github.com/hotsnap/hotsnap/steps/host"
 )
 
-// Locked names the runbooks that change a cluster or a repository: one run
-// of them at a time per cluster and per repository. Preflight, plan, list
-// and verify change nothing and take no lock.
-var Locked = map[string]bool{"backup": true, "restore": true, "prune": true}
-
 // LockPath is the repository's lock object (a top-level file: no backup).
 const LockPath = "hotsnap.lock"
 

@@ -19,7 +19,7 @@ func Prune(env *steps.Env, store repo.Store, remove []repo.Summary) steps.Runboo
 	for _, r := range remove {
 		ids = append(ids, r.ID)
 	}
-	return steps.Runbook{Name: "prune", Cluster: env.Inv.Cluster, Steps: []steps.Step{
+	return steps.Runbook{Name: "prune", Cluster: env.Inv.Cluster, Exclusive: true, Steps: []steps.Step{
 		{ID: "approve", Title: "Remove old backups", Kind: steps.KindGate, Component: steps.ComponentBackup, Gate: &steps.GateRequest{
 			Happens: fmt.Sprintf("remove %d backups from %s and their Elasticsearch snapshots: %s", len(ids), store, strings.Join(ids, ", ")),
 			Loses:   "these backups, for good", Destructive: true, Rollback: "none: copy them elsewhere first if in doubt"}},

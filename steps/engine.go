@@ -93,6 +93,9 @@ type Runbook struct {
 	// continued with `hotsnap resume RUN` (the runbook rebuilds itself from
 	// Params).
 	Resumable bool
+	// Exclusive says the runbook changes the cluster or the repository:
+	// the CLI runs it alone, behind the lock (runbooks.WithLock).
+	Exclusive bool
 }
 
 // Approver answers gates on a terminal. The engine consults it only when

@@ -86,7 +86,7 @@ func Backup(env *steps.Env, b *BackupRun) steps.Runbook {
 	b.s = newSite(env)
 	b.manifest = repo.Manifest{Format: repo.ManifestFormat, ID: b.ID, Label: b.Label, Platform: inv.Platform, Cluster: inv.Cluster, Tool: b.Tool,
 		Versions: map[string]string{}}
-	rb := steps.Runbook{Name: "backup", Cluster: inv.Cluster, Resumable: true}
+	rb := steps.Runbook{Name: "backup", Cluster: inv.Cluster, Resumable: true, Exclusive: true}
 	rb.Steps = checks(env, b.s, b.StopService, measureStep(b))
 	rb.Steps = append(rb.Steps, runbooks.PreflightVerdict(), backupGate(b), runbooks.MarkBackup(env, b.Store, b.ID))
 	if b.StopService {

@@ -59,7 +59,7 @@ func Restore(env *steps.Env, r *RestoreRun) steps.Runbook {
 	}
 	r.s = newSite(env)
 	m := r.Manifest
-	rb := steps.Runbook{Name: "restore", Cluster: env.Inv.Cluster, Resumable: true}
+	rb := steps.Runbook{Name: "restore", Cluster: env.Inv.Cluster, Resumable: true, Exclusive: true}
 	checks := []steps.Step{verifyBackupStep(r), restoreDiskStep(r)}
 	for i := range checks {
 		checks[i].Concurrent = true

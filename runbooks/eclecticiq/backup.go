@@ -78,7 +78,7 @@ func (b *backupRun) runbook() steps.Runbook {
 		b.m.Topology.Hosts = append(b.m.Topology.Hosts, repo.Host{Name: n.Name, Address: n.Host, Roles: n.Roles})
 	}
 	measure := b.measureStep()
-	rb := steps.Runbook{Name: "backup", Cluster: inv.Cluster, Resumable: true}
+	rb := steps.Runbook{Name: "backup", Cluster: inv.Cluster, Resumable: true, Exclusive: true}
 	rb.Steps = append(preflightSteps(s, &measure), runbooks.PreflightVerdict(), b.gate(), runbooks.MarkBackup(env, b.store, b.id))
 	if !b.hot {
 		rb.Steps = append(rb.Steps, stopServicesStep(s), b.drainStep(), b.drainChoice(), b.drainDecision(),

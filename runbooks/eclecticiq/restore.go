@@ -49,7 +49,7 @@ type restoreRun struct {
 // compares every table and index with the manifest.
 func (r *restoreRun) runbook() steps.Runbook {
 	s, env := r.s, r.s.env
-	rb := steps.Runbook{Name: "restore", Cluster: env.Inv.Cluster, Resumable: true}
+	rb := steps.Runbook{Name: "restore", Cluster: env.Inv.Cluster, Resumable: true, Exclusive: true}
 	rb.Steps = append(preflightSteps(s, nil), r.verifyStep(), runbooks.PreflightVerdict(), r.gate(),
 		stopForRestore("stop-services", "Stop "+UnitServices, s.services(), s.services()),
 		stopForRestore("stop-workers", "Stop the Celery workers", s.workers(), s.workersUnit()),

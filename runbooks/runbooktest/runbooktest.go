@@ -1,8 +1,8 @@
 // Package runbooktest is the conformance test every runbook package runs
 // on each runbook it builds, for each of its testdata inventories: step IDs
 // unique, every action with a Plan, planning contacts nothing, every
-// destructive step behind a destructive gate, no gate in a concurrent
-// group, every step naming its component.
+// destructive step behind a destructive gate and in an Exclusive runbook,
+// no gate in a concurrent group, every step naming its component.
 package runbooktest
 
 import (
@@ -53,7 +53,8 @@ func Conform(t testing.TB, rb steps.Runbook) {
 // Problems lists what is wrong with rb: duplicate step IDs, an action
 // without a Plan, a destructive step with no destructive gate before it, a
 // gate in a concurrent group or without its question, a step without a
-// component or without a Run. It calls every Plan.
+// component or without a Run, a destructive step in a runbook that does not
+// run alone (Exclusive). It calls every Plan.
 func Problems(rb steps.Runbook) []string {
 	var out []string
 	seen := map[string]bool{}
@@ -92,6 +93,9 @@ func Problems(rb steps.Runbook) []string {
 		}
 		if s.Destructive && !gate {
 			out = append(out, at+": destructive, with no destructive gate before it")
+		}
+		if s.Destructive && !rb.Exclusive {
+			out = append(out, at+": destructive in a runbook that is not Exclusive (it would run without the lock)")
 		}
 	}
 	return out

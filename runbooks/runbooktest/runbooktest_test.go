@@ -31,8 +31,9 @@ func TestProblemsFindsEveryBreach(t *testing.T) {
 		{"unguarded", []steps.Step{{ID: "d", Kind: steps.KindAction, Component: "c", Run: run, Plan: plan, Destructive: true}, gate}, "no destructive gate before it"},
 		{"concurrent gate", []steps.Step{{ID: "g", Kind: steps.KindGate, Component: "c", Gate: &steps.GateRequest{}, Concurrent: true}}, "a gate is concurrent"},
 		{"gate without question", []steps.Step{{ID: "g", Kind: steps.KindGate, Component: "c"}}, "a gate without its question"},
+		{"not exclusive", []steps.Step{gate, {ID: "d", Kind: steps.KindAction, Component: "c", Run: run, Plan: plan, Destructive: true}}, "not Exclusive"},
 	} {
-		got := strings.Join(Problems(steps.Runbook{Name: c.name, Steps: c.steps}), "; ")
+		got := strings.Join(Problems(steps.Runbook{Name: c.name, Steps: c.steps, Exclusive: c.name != "not exclusive"}), "; ")
 		if c.want == "" && got != "" || c.want != "" && !strings.Contains(got, c.want) {
 			t.Errorf("%s: problems %q, want %q", c.name, got, c.want)
 		}

@@ -75,7 +75,7 @@ func Backup(env *steps.Env, b *BackupRun) steps.Runbook {
 	b.manifest = repo.Manifest{Format: repo.ManifestFormat, ID: b.ID, Label: b.Label, Platform: inv.Platform, Cluster: inv.Cluster, Tool: b.Tool,
 		Versions: map[string]string{}}
 	b.started = map[string]time.Time{}
-	rb := steps.Runbook{Name: "backup", Cluster: inv.Cluster, Resumable: true}
+	rb := steps.Runbook{Name: "backup", Cluster: inv.Cluster, Resumable: true, Exclusive: true}
 	// The estimate only reads, like the checks: it runs alongside them.
 	measure := measureStep(env, b)
 	measure.Concurrent = true

@@ -93,7 +93,7 @@ func Restore(env *steps.Env, r *RestoreRun) steps.Runbook {
 	}
 	m := r.Manifest
 	inv := env.Inv
-	rb := steps.Runbook{Name: "restore", Cluster: inv.Cluster, Resumable: true}
+	rb := steps.Runbook{Name: "restore", Cluster: inv.Cluster, Resumable: true, Exclusive: true}
 	rb.Steps = append(rb.Steps, host.SSHCheck(env))
 	if m.Keyspace != "" && inv.Cassandra != nil {
 		// The topology decides the load path, which decides where the
