@@ -340,6 +340,34 @@ func TestE2EBackupFaults(t *testing.T) {
 		noNewManifest(t, before)
 	})
 
+	t.Run("elasticsearch already taking another snapshot", func(t *testing.T) {
+		// A cluster that takes one snapshot at a time (before 7.9), busy with
+		// a scheduled policy's snapshot that crawls: an index with new data
+		// (so the snapshot has files to copy) at one byte a second.
+		state := filepath.Join(l.StateDir, "shared", "es-state")
+		nodeSh(t, l, "node1", "es-standin fault --state "+state+" --serial-snapshots true --snapshot-rate 1B && "+
+			`curl -sf -XPUT '127.0.0.1:9200/slm-probe/_doc/1?refresh=true' -H 'Content-Type: application/json' -d '{"probe":"scheduled"}' >/dev/null && `+
+			`curl -sf -XPUT '127.0.0.1:9200/_snapshot/thehive_repository/nightly-slm?wait_for_completion=false' -H 'Content-Type: application/json' -d '{"indices":"slm-probe"}' >/dev/null`)
+		defer nodeSh(t, l, "node1", "curl -sf -XDELETE 127.0.0.1:9200/_snapshot/thehive_repository/nightly-slm >/dev/null; curl -sf -XDELETE 127.0.0.1:9200/slm-probe >/dev/null; "+
+			"es-standin fault --state "+state+" --serial-snapshots false --snapshot-rate auto")
+		code, bad, stderr := preflightJSON(t, l)
+		if got := bad["node1/es snapshots running"]; code != 0 || !strings.HasPrefix(got, "warn: ") || !strings.Contains(got, "nightly-slm in thehive_repository (STARTED") ||
+			!strings.Contains(got, "concurrent_snapshot_execution_exception") {
+			t.Fatalf("preflight: exit %d, want 0 with a warning naming the running snapshot; not passing: %v\n%s", code, bad, stderr)
+		}
+		before, esBefore := backupsIn(t, l), esSnapshots(t, l)
+		code, events, stderr := backupRun(t, l, nil)
+		if code != exitFailed || !strings.Contains(stderr, "concurrent_snapshot_execution_exception") || !strings.Contains(stderr, "a snapshot is already running") ||
+			!strings.Contains(stderr, "POST /_slm/stop") {
+			t.Fatalf("exit %d, want %d with Elasticsearch's refusal and what to do:\n%s", code, exitFailed, stderr)
+		}
+		// Its Cassandra snapshots cleared; the other tool's snapshot untouched.
+		failedBackupLeftNothing(t, l, l.InventoryPath(), l.BackupsPath(), before, esBefore, runOf(events), "node1", "node2", "node3")
+		if st := esSnapshots(t, l)["nightly-slm"]; st != "IN_PROGRESS" {
+			t.Errorf("the other tool's snapshot is %q, want it still IN_PROGRESS", st)
+		}
+	})
+
 	t.Run("repository too small: stopped before anything is copied", func(t *testing.T) {
 		dir, inv := tmpfsRepo(t, l, 2<<20, "")
 		code, _, stderr := backupRun(t, l, nil, "--inventory", inv)

@@ -182,7 +182,7 @@ func TestRequests(t *testing.T) {
 			map[string][]answer{"PUT /_snapshot/thehive_repository/snap": {real(t, "es-create-snapshot-concurrent-503.json")}},
 			func(cl *remote.ESClient) error { return StartSnapshot(ctx, cl, "thehive_repository", "snap", idx) },
 			[]string{"PUT /_snapshot/thehive_repository/snap?wait_for_completion=false " + snapBody},
-			"node1: start the Elasticsearch snapshot snap (PUT /_snapshot/thehive_repository/snap): elasticsearch 503 concurrent_snapshot_execution_exception: [logs-xyz-index-snapshot-repo:2019-10-18-15-x]  a snapshot is already running"},
+			"node1: start the Elasticsearch snapshot snap (PUT /_snapshot/thehive_repository/snap): elasticsearch 503 concurrent_snapshot_execution_exception: [logs-xyz-index-snapshot-repo:2019-10-18-15-x]  a snapshot is already running — another snapshot is running (GET /_snapshot/_status names it; preflight lists it): wait until it ends, or pause the schedule that started it (POST /_slm/stop, and POST /_slm/start after the backup), then take the backup again"},
 		{"start a snapshot whose name exists (400)",
 			map[string][]answer{"PUT /_snapshot/thehive_repository/snap": {real(t, "es7-create-snapshot-already-exists-400.json")}},
 			func(cl *remote.ESClient) error { return StartSnapshot(ctx, cl, "thehive_repository", "snap", idx) },

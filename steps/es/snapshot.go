@@ -25,6 +25,12 @@ import (
 func StartSnapshot(ctx context.Context, cl *remote.ESClient, repository, name string, indices []string) error {
 	_, err := call(ctx, cl, "start the Elasticsearch snapshot "+name, esapi.SnapshotCreateRequest{
 		Repository: repository, Snapshot: name, WaitForCompletion: esapi.BoolPtr(false), Body: withoutGlobalState(indices)})
+	if e := (*parse.ESError)(nil); errors.As(err, &e) && e.Type == "concurrent_snapshot_execution_exception" {
+		// A cluster that takes one snapshot at a time (before 7.9, or at
+		// snapshot.max_concurrent_operations) is busy with another's.
+		return fmt.Errorf("%w — another snapshot is running (GET /_snapshot/_status names it; preflight lists it): wait until it ends, "+
+			"or pause the schedule that started it (POST /_slm/stop, and POST /_slm/start after the backup), then take the backup again", err)
+	}
 	return err
 }
 
