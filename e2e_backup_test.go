@@ -540,6 +540,30 @@ func TestE2EBackupS3(t *testing.T) {
 	if out, err := run("list"); err != nil || !strings.Contains(out, id) {
 		t.Fatalf("list: %v\n%s", err, out)
 	}
+
+	// The S3 server goes away mid-run (killed once preflight passed, as the
+	// snapshots start; the repository is the lab's folder): the run fails
+	// naming the endpoint and the object, writes no manifest, and clears
+	// its snapshots. Last: the server stays down.
+	d, ok := l.Daemon(lab.DaemonS3)
+	if !ok || d.PID <= 0 {
+		t.Fatal("the lab records no S3 server")
+	}
+	before, esBefore := backupsIn(t, l), esSnapshots(t, l)
+	code, events, stderr := backupRun(t, l, func(ev map[string]any, _ *exec.Cmd) {
+		if ev["event"] == "step_started" && ev["step"] == "snapshot" {
+			if err := syscall.Kill(d.PID, syscall.SIGKILL); err != nil {
+				t.Errorf("kill the S3 server (pid %d): %v", d.PID, err)
+			}
+		}
+	})
+	// The kill lands before the step lists the bucket: the bucket is named
+	// (an object when one fails mid-copy: "s3://BUCKET/KEY at ENDPOINT").
+	where := "s3://" + inv.Storage.S3.Bucket + " at " + inv.Storage.S3.Endpoint
+	if code != exitFailed || !strings.Contains(stderr, "step files") || !strings.Contains(stderr, where) {
+		t.Fatalf("exit %d, want %d naming the step and %s:\n%s", code, exitFailed, where, stderr)
+	}
+	failedBackupLeftNothing(t, l, l.InventoryPath(), l.BackupsPath(), before, esBefore, runOf(events), "node1", "node2")
 }
 
 // TestE2EPrune keeps the newest backup and removes the others and their ES

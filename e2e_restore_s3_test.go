@@ -1,8 +1,12 @@
 package main
 
 import (
+	"fmt"
+	"os/exec"
+	"slices"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/minio/minio-go/v7"
@@ -101,6 +105,43 @@ func TestE2ERestoreS3Choice(t *testing.T) {
 		t.Errorf("restore --s3-exact did not say it removes the new object:\n%s", out)
 	}
 	check(out, false)
+
+	// The S3 server goes away mid-run (killed as the restore stages the
+	// SSTables, once the bucket was compared): the restore stops before
+	// anything destructive, naming the endpoint, and starts TheHive again.
+	// Last: the server stays down.
+	d, ok := l.Daemon(lab.DaemonS3)
+	if !ok || d.PID <= 0 {
+		t.Fatal("the lab records no S3 server")
+	}
+	code, events, stderr := jsonRun(t, l, []string{"restore", id, "--yes", "--confirm", "lab", "--json"}, func(ev map[string]any, _ *exec.Cmd) {
+		if ev["event"] == "step_started" && ev["step"] == "stage" {
+			if err := syscall.Kill(d.PID, syscall.SIGKILL); err != nil {
+				t.Errorf("kill the S3 server (pid %d): %v", d.PID, err)
+			}
+		}
+	})
+	inv, err := config.Load(l.InventoryPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	where := "s3://" + bucket + " at " + inv.Storage.S3.Endpoint
+	if code != exitFailed || !strings.Contains(stderr, "step s3-answers") || !strings.Contains(stderr, where) || !strings.Contains(stderr, "nothing has been changed") {
+		t.Fatalf("exit %d, want %d from step s3-answers naming %s:\n%s", code, exitFailed, where, stderr)
+	}
+	var started []string
+	for _, ev := range events {
+		if ev["event"] == "step_started" {
+			started = append(started, fmt.Sprint(ev["step"]))
+			if info, _ := ev["info"].(map[string]any); info["destructive"] == true {
+				t.Errorf("the destructive step %s started after the S3 server went away", ev["step"])
+			}
+		}
+	}
+	if !slices.Contains(started, "stage") || !slices.Contains(started, "s3-answers") {
+		t.Errorf("steps started: %v, want stage … s3-answers", started)
+	}
+	theHiveHealthy(t, l)
 }
 
 // labBucket connects to the lab's S3 server with the lab's keys and returns

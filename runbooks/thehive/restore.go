@@ -148,6 +148,9 @@ func Restore(env *steps.Env, r *RestoreRun) steps.Runbook {
 		rb.Steps = append(rb.Steps, stopTheHiveStep(env, r))
 	}
 	rb.Steps = append(rb.Steps, restoreGate(env, r))
+	if s3 {
+		rb.Steps = append(rb.Steps, s3AnswersStep(env))
+	}
 	// The keyspace, the index and the attachments are three systems: they
 	// are restored at once, so TheHive is down for the longest of them, not
 	// their sum. A failure in one lets the others finish (a resume then

@@ -59,7 +59,7 @@ func s3CountStep(env *steps.Env, r *RestoreRun) steps.Step {
 		},
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			fail := func(err error) error {
-				rc.Check(steps.CheckResult{Check: "s3 bucket", Node: node, Status: steps.CheckFail, Evidence: fmt.Sprintf("list s3://%s from %s: %v", s3.Bucket, node, err),
+				rc.Check(steps.CheckResult{Check: "s3 bucket", Node: node, Status: steps.CheckFail, Evidence: fmt.Sprintf("%s: %v", node, err),
 					Remedy: "check storage.s3 (endpoint, bucket, keys) in the inventory and that " + node + " reaches the endpoint (hotsnap preflight); nothing was changed"})
 				return nil
 			}
@@ -78,6 +78,34 @@ func s3CountStep(env *steps.Env, r *RestoreRun) steps.Step {
 			rc.Check(steps.CheckResult{Check: "s3 bucket", Node: node, Status: steps.CheckPass, Evidence: fmt.Sprintf(
 				"s3://%s: %d objects; of the backup's %d, %d changed and %d missing (rewritten by the restore); %d created after the backup (%s)",
 				s3.Bucket, c.Objects, len(f.Objects), c.Changed, c.Missing, c.After, steps.HumanBytes(c.AfterBytes))})
+			return nil
+		},
+	}
+}
+
+// s3AnswersStep checks, once the destructive gate is passed and before
+// anything changes, that the bucket still answers: staging and the gates
+// can take long, and an endpoint gone since the bucket was compared would
+// fail the attachments only after the keyspace and the indices were
+// replaced.
+func s3AnswersStep(env *steps.Env) steps.Step {
+	s3 := env.Inv.Storage.S3
+	node := appNode(env)
+	return steps.Step{
+		ID: "s3-answers", Title: "Check the bucket still answers, before changing anything", Kind: steps.KindAction, Component: files.Component,
+		Why: "The attachments are written back at the same time as the keyspace and the indices are replaced: an S3 endpoint that went away since the bucket was compared must stop the restore before the first change, not after it.",
+		Plan: func() []steps.PlannedCommand {
+			return []steps.PlannedCommand{{Node: node, Cmd: fmt.Sprintf("S3 via SSH tunnel: HeadBucket %s/%s", s3.Endpoint, s3.Bucket)}}
+		},
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
+			cl, err := files.S3Client(env, node)
+			if err == nil {
+				err = files.Answers(ctx, cl, s3.Bucket)
+			}
+			if err != nil {
+				return fmt.Errorf("%s: the attachments' S3 endpoint stopped answering since the bucket was compared: %w; nothing has been changed: bring the endpoint back (hotsnap preflight checks it), then restore again", node, err)
+			}
+			rc.Output("s3", fmt.Sprintf("s3://%s at %s answers", s3.Bucket, s3.Endpoint))
 			return nil
 		},
 	}

@@ -79,7 +79,7 @@ func BucketSize(ctx context.Context, env *steps.Env, node string) (int64, error)
 	var total int64
 	for o := range cl.ListObjects(ctx, s3.Bucket, minio.ListObjectsOptions{Recursive: true}) {
 		if o.Err != nil {
-			return 0, fmt.Errorf("%s: list s3://%s: %w", node, s3.Bucket, o.Err)
+			return 0, fmt.Errorf("%s: list %s: %w", node, s3Name(cl, s3.Bucket, ""), o.Err)
 		}
 		total += o.Size
 	}
@@ -93,7 +93,7 @@ func CopyBucket(ctx context.Context, rc *steps.RunContext, cl *minio.Client, buc
 	var total int64
 	for o := range cl.ListObjects(ctx, bucket, minio.ListObjectsOptions{Recursive: true}) {
 		if o.Err != nil {
-			return nil, 0, fmt.Errorf("list s3://%s: %w", bucket, o.Err)
+			return nil, 0, fmt.Errorf("list %s: %w", s3Name(cl, bucket, ""), o.Err)
 		}
 		objs = append(objs, o)
 		total += o.Size
@@ -106,7 +106,7 @@ func CopyBucket(ctx context.Context, rc *steps.RunContext, cl *minio.Client, buc
 		}
 		e, err := copyObject(ctx, cl, bucket, o, store, repo.ObjectPath(id, o.Key))
 		if err != nil {
-			return nil, 0, fmt.Errorf("s3://%s/%s: %w", bucket, o.Key, err)
+			return nil, 0, fmt.Errorf("%s: %w", s3Name(cl, bucket, o.Key), err)
 		}
 		entries = append(entries, e)
 		done += o.Size
@@ -158,7 +158,7 @@ func CompareBucket(ctx context.Context, cl *minio.Client, bucket string, backup 
 	seen := map[string]bool{}
 	for o := range cl.ListObjects(ctx, bucket, minio.ListObjectsOptions{Recursive: true}) {
 		if o.Err != nil {
-			return d, o.Err
+			return d, fmt.Errorf("list %s: %w", s3Name(cl, bucket, ""), o.Err)
 		}
 		d.Objects++
 		i, ok := inBackup[o.Key]
@@ -195,7 +195,7 @@ func PutBack(ctx context.Context, rc *steps.RunContext, cl *minio.Client, bucket
 		_, err = cl.PutObject(ctx, bucket, o.Key, rd, o.Size, minio.PutObjectOptions{})
 		rd.Close()
 		if err != nil {
-			return 0, fmt.Errorf("put s3://%s/%s: %w", bucket, o.Key, err)
+			return 0, fmt.Errorf("put %s: %w", s3Name(cl, bucket, o.Key), err)
 		}
 		done += o.Size
 		rc.Progress("s3", done, total, "bytes")
@@ -215,4 +215,30 @@ func PutBack(ctx context.Context, rc *steps.RunContext, cl *minio.Client, bucket
 		}
 	}
 	return removed, nil
+}
+
+// s3Name names an object (or, with key "", a bucket) and the endpoint it is
+// read from, for errors: "s3://bucket/key at http://host:port".
+func s3Name(cl *minio.Client, bucket, key string) string {
+	name := "s3://" + bucket
+	if key != "" {
+		name += "/" + key
+	}
+	if u := cl.EndpointURL(); u != nil {
+		name += " at " + u.Scheme + "://" + u.Host
+	}
+	return name
+}
+
+// Answers checks that bucket still answers at its endpoint (a bucket that
+// is gone is an error too), naming both.
+func Answers(ctx context.Context, cl *minio.Client, bucket string) error {
+	ok, err := cl.BucketExists(ctx, bucket)
+	if err != nil {
+		return fmt.Errorf("%s: %w", s3Name(cl, bucket, ""), err)
+	}
+	if !ok {
+		return fmt.Errorf("%s: the bucket does not exist", s3Name(cl, bucket, ""))
+	}
+	return nil
 }
