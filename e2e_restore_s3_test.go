@@ -141,6 +141,9 @@ func TestE2ERestoreS3Choice(t *testing.T) {
 	if !slices.Contains(started, "stage") || !slices.Contains(started, "s3-answers") {
 		t.Errorf("steps started: %v, want stage … s3-answers", started)
 	}
+	if left := nodeSh(t, l, "node1", "ls /var/lib/cassandra/hotsnap-restore/"+id+" 2>/dev/null || true"); strings.TrimSpace(left) != "" {
+		t.Errorf("node1: the staged SSTables were left:\n%s", left)
+	}
 	theHiveHealthy(t, l)
 }
 
