@@ -33,11 +33,13 @@ func TestListOrdersByWhenTaken(t *testing.T) {
 	for _, b := range []struct {
 		id      string
 		started time.Time
+		resumes string
 	}{
-		{"hotsnap-20261122-213000-a1b2", at("2026-11-22 22:40:00")}, // killed at 21:30, resumed at 22:40
-		{"hotsnap-20261122-220000-c3d4", at("2026-11-22 22:00:00")},
+		{"hotsnap-20261122-213000-a1b2", at("2026-11-22 22:40:00"), "20261122-213000-000001"}, // killed at 21:30, resumed at 22:40
+		{"hotsnap-20261122-220000-c3d4", at("2026-11-22 22:00:00"), ""},
+		{"hotsnap-20261122-200000-e5f6", at("2026-11-22 20:05:00"), ""}, // its run waited 5 minutes at a gate: not resumed
 	} {
-		m := &repo.Manifest{Format: repo.ManifestFormat, ID: b.id, Platform: "thehive", Cluster: "c", Started: b.started, Finished: b.started.Add(time.Minute)}
+		m := &repo.Manifest{Format: repo.ManifestFormat, ID: b.id, Platform: "thehive", Cluster: "c", Started: b.started, Finished: b.started.Add(time.Minute), Resumes: b.resumes}
 		if err := repo.WriteManifest(ctx, store, m); err != nil {
 			t.Fatal(err)
 		}

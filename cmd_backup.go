@@ -304,7 +304,7 @@ manifest is incomplete (interrupted) and shown with the reason and the run that 
 					age = time.Since(b.Started).Round(time.Second).String()
 					taken = b.Started.UTC().Format("2006-01-02 15:04:05")
 				}
-				if t, ok := repo.IDTime(b.ID); ok && b.Complete && b.Started.Sub(t).Abs() > time.Minute {
+				if t, ok := repo.IDTime(b.ID); ok && b.Complete && b.Resumes != "" {
 					// Listed by when its data was taken, not by its ID.
 					status += fmt.Sprintf(" (resumed: its ID keeps the first run's time, %s)", t.Format("15:04:05"))
 				}

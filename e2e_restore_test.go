@@ -228,6 +228,11 @@ func TestE2ERestoreIntoOtherTopologies(t *testing.T) {
 			if !strings.Contains(string(out), needs) || !strings.Contains(string(out), report) {
 				t.Errorf("the restore into %d nodes does not say %q and %q:\n%s", c.nodes, needs, report, out)
 			}
+			// The gate before TheHive stops says what will happen on this
+			// topology: nothing staged, sstableloader after the stop.
+			if gate := "what happens: stop TheHive (systemctl stop thehive) and prove it stopped; Cassandra and Elasticsearch stay up; nothing is staged: the keyspace is loaded with sstableloader"; !strings.Contains(string(out), gate) || strings.Contains(string(out), "with the same topology, stage") {
+				t.Errorf("the stop gate of a restore into %d nodes does not say %q (or speaks of staging):\n%s", c.nodes, gate, out)
+			}
 			// count(*) through node1 (readAppState) covers the whole ring,
 			// as Cassandra's does: it must equal the backup's rows.
 			got := readAppState(t, dst)

@@ -242,10 +242,17 @@ func TestE2EResumeBackup(t *testing.T) {
 	if next == nil {
 		t.Fatalf("the refused resume names no run to resume:\n%s", out)
 	}
-	out, err = hotsnapInOp(t.Context(), l, "resume", next[1], "--yes", "--no-tui", "--take-over-lock").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "=== ✓ Backup "+left+" complete") || !strings.Contains(string(out), "taking backup "+left+" again") {
-		t.Fatalf("resume should take backup %s again under the same ID: %v\n%s", left, err, out)
+	// Another backup, taken between the kill and the resume, takes the
+	// lock over behind the gate; the journal says whose it was.
+	out, err = hotsnapInOp(t.Context(), l, "backup", "--yes", "--no-tui", "--take-over-lock").CombinedOutput()
+	if err != nil {
+		t.Fatalf("a backup with --take-over-lock: %v\n%s", err, out)
 	}
+	m := regexp.MustCompile(`=== ✓ Backup (\S+) complete`).FindStringSubmatch(string(out))
+	if m == nil || m[1] == left {
+		t.Fatalf("the backup between names no new backup:\n%s", out)
+	}
+	between := m[1]
 	journal := regexp.MustCompile(`journal: (\S+)`).FindStringSubmatch(string(out))
 	if journal == nil {
 		t.Fatalf("no journal named:\n%s", out)
@@ -258,6 +265,18 @@ func TestE2EResumeBackup(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("the journal does not record the takeover (%s):\n%s", want, b)
 		}
+	}
+	out, err = hotsnapInOp(t.Context(), l, "resume", next[1], "--yes", "--no-tui").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "=== ✓ Backup "+left+" complete") || !strings.Contains(string(out), "taking backup "+left+" again") {
+		t.Fatalf("resume should take backup %s again under the same ID: %v\n%s", left, err, out)
+	}
+	// The resumed backup keeps the killed run's time in its ID, older than
+	// the backup taken between: list orders by when the data was taken,
+	// so it comes first (newest), and says it was resumed.
+	list := hotsnapOK(t, l, "list")
+	iLeft, iBetween := strings.Index(list, "\n"+left+" "), strings.Index(list, "\n"+between+" ")
+	if iLeft < 0 || iBetween < 0 || iLeft > iBetween || !strings.Contains(list, "(resumed: its ID keeps the first run's time") {
+		t.Errorf("list should show the resumed %s (taken last) above %s, saying it was resumed:\n%s", left, between, list)
 	}
 	if c, r := lockLeft(t, l); c != "" || r != "" {
 		t.Errorf("the resumed backup left the lock: node1 %q, repository %q", c, r)

@@ -31,6 +31,9 @@ type Summary struct {
 	// Run is the run that left an incomplete backup, from its marker
 	// (RunFile); "" when unknown.
 	Run string
+	// Resumes is the manifest's Resumes: the interrupted run whose backup
+	// this one took again under its ID ("" when taken in one run).
+	Resumes string
 }
 
 // List returns every backup in the repository (every top-level directory),
@@ -107,7 +110,7 @@ func List(ctx context.Context, s Store) ([]Summary, error) {
 			}
 		}
 		if m != nil {
-			sum.Complete, sum.Started, sum.Components, sum.Label = true, m.Started, m.Components(), m.Label
+			sum.Complete, sum.Started, sum.Components, sum.Label, sum.Resumes = true, m.Started, m.Components(), m.Label, m.Resumes
 		} else {
 			if t, ok := IDTime(id); ok {
 				sum.Started = t

@@ -88,6 +88,10 @@ type Manifest struct {
 	// Hot says the platform ran during the backup (EclecticIQ --hot): its
 	// Elasticsearch snapshot may lag the PostgreSQL dump.
 	Hot bool `json:"hot,omitempty"`
+	// Resumes is the interrupted run whose backup this one took again
+	// under the ID that run gave it (hotsnap resume): the ID's time is
+	// then older than Started. "" for a backup taken in one run.
+	Resumes string `json:"resumes,omitempty"`
 	// Timings maps a step to its duration in seconds.
 	Timings map[string]float64 `json:"timings,omitempty"`
 	// SkewMS is the spread of the snapshot start times, in milliseconds.

@@ -11,7 +11,8 @@ import (
 )
 
 // ManifestStep is every backup's last step: it completes *m under mu (the
-// finish time, the start time when nothing set it, then complete, which
+// finish time, the start time when nothing set it, the run this one
+// resumes, then complete, which
 // may be nil, adds the platform's last facts) and writes a copy into store
 // atomically — a backup without it is incomplete by definition.
 func ManifestStep(store repo.Store, id string, mu sync.Locker, m *repo.Manifest, complete func(*repo.Manifest)) steps.Step {
@@ -29,6 +30,7 @@ func ManifestStep(store repo.Store, id string, mu sync.Locker, m *repo.Manifest,
 				m.Started = m.Finished
 			}
 			m.Started = m.Started.UTC()
+			m.Resumes = rc.Resumes()
 			if complete != nil {
 				complete(m)
 			}

@@ -192,6 +192,15 @@ func Detached(ex Executor, stepID string) *RunContext {
 	return &RunContext{e: &Engine{Exec: ex, Reporter: NopReporter{}}, info: StepInfo{ID: stepID}}
 }
 
+// Resumes returns the ID of the earlier run this run continues (hotsnap
+// resume), "" when it continues none.
+func (rc *RunContext) Resumes() string {
+	if rc.state == nil || rc.state.rb.Resume == nil {
+		return ""
+	}
+	return rc.state.rb.Resume.RunID
+}
+
 // RunID returns the ID of the run the step is part of.
 func (rc *RunContext) RunID() string { return rc.run }
 
