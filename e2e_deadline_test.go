@@ -119,5 +119,36 @@ func TestE2EDeadlines(t *testing.T) {
 		}
 	})
 	before.equal(t, readAppState(t, l))
+
+	t.Run("TheHive never healthy after the restore", func(t *testing.T) {
+		// node1's TheHive starts but never gets ready (its storage backend
+		// will not open): the wait for /api/status gives up at 3 s.
+		nodeSh(t, l, "node1", "touch "+thehive.NeverReadyFault)
+		defer nodeSh(t, l, "node1", "rm -f "+thehive.NeverReadyFault)
+		out, code, took := restore("--timeout-health", "3s")
+		if code != exitFailed || took > time.Minute {
+			t.Fatalf("exit %d after %s, want %d:\n%s", code, took, exitFailed, out)
+		}
+		for _, want := range []string{"node1: deadline passed", "TheHive not healthy after 3s", "HTTP 503", "journalctl -u thehive", "--timeout-health",
+			"TheHive was started again once the data was restored, and did not get healthy"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("the failure lacks %q:\n%s", want, out)
+			}
+		}
+		if strings.Contains(out, "TheHive stays stopped") {
+			t.Errorf("the failure says TheHive stays stopped, though it was started:\n%s", out)
+		}
+		// The data was restored; once TheHive can start, the resume ends it.
+		nodeSh(t, l, "node1", "rm -f "+thehive.NeverReadyFault)
+		m := regexp.MustCompile(`hotsnap resume ([0-9a-f-]+)`).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("no resume command:\n%s", out)
+		}
+		res, err := hotsnapInOp(t.Context(), l, "resume", m[1], "--yes", "--confirm", "lab", "--no-tui").CombinedOutput()
+		if err != nil || !strings.Contains(string(res), "Successful full restore") {
+			t.Fatalf("resume: %v\n%s", err, res)
+		}
+	})
+	before.equal(t, readAppState(t, l))
 	theHiveHealthy(t, l)
 }

@@ -39,6 +39,13 @@ const daemonUsage = `usage: thehive-standin --listen ADDR[,ADDR] --cql HOST:PORT
 // before its SIGKILL). It lives in the node's own /etc/thehive.
 const IgnoreSIGTERMFault = "/etc/thehive/lab-fault-ignore-sigterm"
 
+// NeverReadyFault is the lab's fault switch for a TheHive that never gets
+// ready: while this file exists on a node, its stand-in's database check
+// fails as JanusGraph's does when its storage backend will not open (it
+// retries, logging each attempt, and /api/status answers 503), so a wait
+// for its health runs into its deadline.
+const NeverReadyFault = "/etc/thehive/lab-fault-never-ready"
+
 // Main runs the TheHive stand-in (thehive-standin) until SIGTERM or SIGINT
 // and returns its exit code: 143 after SIGTERM and 130 after SIGINT (as the
 // JVM does), 255 when --startup-timeout passes before the keyspace and index
@@ -297,6 +304,9 @@ func (d *daemon) checkLoop(ctx context.Context) int {
 
 // check runs one round; reached reports whether Cassandra answered at all.
 func (d *daemon) check(ctx context.Context) (h *health, reached bool) {
+	if _, err := os.Stat(NeverReadyFault); err == nil {
+		return &health{reason: "Database is not ready: Could not open the storage backend (lab fault " + NeverReadyFault + ")"}, true
+	}
 	if err := d.checkCQL(ctx); err != nil {
 		var ce *cqlReachErr
 		return &health{reason: err.Error()}, !errors.As(err, &ce)

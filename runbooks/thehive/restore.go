@@ -51,6 +51,7 @@ type RestoreRun struct {
 	ks          *cassandra.Restore // the keyspace's part (keyspace())
 	esRestoring bool               // an ES restore was started and has not finished
 	started     time.Time
+	startedApp  bool // the last step started TheHive again (start-thehive)
 	report      runbooks.Report
 	s3          s3Count // the bucket compared with the backup (s3-compare)
 }
@@ -271,7 +272,14 @@ func stopTheHiveStep(env *steps.Env, r *RestoreRun) steps.Step {
 		Cleanup: func(ctx context.Context, rc *steps.RunContext) error {
 			// The engine knows whether a destructive step started, here or
 			// in the run this one resumes.
-			if rc.DestructiveStarted() {
+			r.mu.Lock()
+			startedApp := r.startedApp
+			r.mu.Unlock()
+			switch {
+			case startedApp:
+				rc.Output("", "TheHive was started again once the data was restored, and did not get healthy (see the error); once it does, hotsnap resume "+rc.RunID()+" checks it again")
+				return nil
+			case rc.DestructiveStarted():
 				rc.Output("", "TheHive stays stopped: the data was being replaced; finish the restore (hotsnap resume "+rc.RunID()+") before starting it")
 				return nil
 			}
@@ -470,6 +478,9 @@ func startTheHiveStep(env *steps.Env, r *RestoreRun) steps.Step {
 		Plan: steps.PlanEach(nodes, "systemctl start thehive; GET http://127.0.0.1:9000/api/status; journalctl -u thehive --since <start> | grep ERROR", true),
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			since := time.Now().Add(-time.Second)
+			r.mu.Lock()
+			r.startedApp = true
+			r.mu.Unlock()
 			if err := theHive.Start(ctx, rc, nodes); err != nil {
 				return err
 			}
