@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 
@@ -62,8 +63,20 @@ func (b *bench) restoreIntoOther(ctx context.Context, id string, want benchAppSt
 			err = cerr
 		}
 	}()
-	// The ES repository is the shared folder: a migration brings it along (untimed).
+	// The ES repository is the shared folder: a migration brings it along
+	// (untimed), as a copy of this round's, not over the last round's: files
+	// rewritten in place through another client of the share can be read
+	// stale by the nodes' mounts.
 	src, dst := filepath.Join(b.l.SharedBackupPath(), "elasticsearch"), filepath.Join(o.l.SharedBackupPath(), "elasticsearch")
+	ents, err := os.ReadDir(dst)
+	if err != nil {
+		return hr, fmt.Errorf("the ES repository of lab %s: %w", o.l.Name, err)
+	}
+	for _, e := range ents {
+		if err := os.RemoveAll(filepath.Join(dst, e.Name())); err != nil {
+			return hr, fmt.Errorf("empty the ES repository of lab %s: %w", o.l.Name, err)
+		}
+	}
 	if out, err := exec.CommandContext(ctx, "cp", "-a", src+"/.", dst).CombinedOutput(); err != nil {
 		return hr, fmt.Errorf("copy the ES repository %s to %s: %w: %s", src, dst, err, out)
 	}
