@@ -217,7 +217,7 @@ func TestBenchTinyLab(t *testing.T) {
 	if m.OneNodeFixed <= 0 || m.OneNodeFixed >= m.OneNode {
 		t.Errorf("--one-node's fixed cost %s of %s", m.OneNodeFixed, m.OneNode)
 	}
-	if !regexp.MustCompile(`hotsnap fixed cost \(backup less the steps that move data, from its journal\): median \S+ \(rounds: \S+\), --one-node \S+\n  last round: \S+ = \S+ wall − \S+ moving data \(stream [^)]*\); outside the runbook [^;]*; steps \(concurrent ones overlap\): .*snapshot .*manifest `).MatchString(out.String()) {
+	if !regexp.MustCompile(`hotsnap fixed cost \(backup less the steps that move data, from its journal\): median \S+ \(rounds: \S+\), --one-node \S+\n  last round: \S+ = \S+ wall − \S+ moving data \(stream [^)]*\); outside the runbook [^;]*; steps: .*\(\d+ at once\).*manifest `).MatchString(out.String()) {
 		t.Errorf("report lacks the fixed cost and its steps:\n%s", out.String())
 	}
 	// The restore rows: measured, and each restore checked at the
@@ -380,22 +380,45 @@ func TestBenchJournalFixedCost(t *testing.T) {
 	if f.Data != data || f.Total != wall-data || f.Wall != wall || f.Outside != wall-run.D() {
 		t.Errorf("fixedCost = %+v, want data %s, total %s, outside %s", f, data, wall-data, wall-run.D())
 	}
-	if len(f.DataSteps) != 3 || len(f.Steps) != 21 {
-		t.Errorf("data steps %+v, other steps %d", f.DataSteps, len(f.Steps))
+	// The preflight's 10 checks ran at once, and snapshot ∥ schema: 21
+	// other steps in 11 parts, which with the time outside the run and
+	// between steps add up to the fixed cost.
+	if len(f.DataSteps) != 3 || len(f.Steps) != 11 {
+		t.Errorf("data steps %+v, other steps %+v", f.DataSteps, f.Steps)
+	}
+	sum := f.Outside + f.Between
+	for _, s := range f.Steps {
+		sum += s.D
+	}
+	if sum != f.Total {
+		t.Errorf("the parts add up to %s, the fixed cost is %s: %+v", sum, f.Total, f)
 	}
 	// Between steps: the run less what its steps cover, the preflight's
 	// concurrent checks (ring … disk) and schema ∥ snapshot counted once.
 	stepsCover := run.D() - f.Between
-	var sum time.Duration
+	var each time.Duration
 	for _, s := range run.Steps {
-		sum += s.D()
+		each += s.D()
 	}
-	if f.Between <= 0 || f.Between > 20*time.Millisecond || stepsCover >= sum {
-		t.Errorf("between steps %s (steps cover %s, add up to %s): concurrent steps must count once", f.Between, stepsCover, sum)
+	if f.Between <= 0 || f.Between > 20*time.Millisecond || stepsCover >= each {
+		t.Errorf("between steps %s (steps cover %s, add up to %s): concurrent steps must count once", f.Between, stepsCover, each)
+	}
+	// A lab with attachments on disk has a preflight check "files" (the
+	// attachments' storage) among the checks run at once: not data.
+	b, err := os.ReadFile("testdata/bench/backup-journal.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err := parseJournal(strings.NewReader(strings.ReplaceAll(string(b), `"step":"s3"`, `"step":"files"`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := fixedCost(wall, local); g.Data != f.Data || g.Total != f.Total || len(g.DataSteps) != 3 || len(g.Steps) != len(f.Steps) {
+		t.Errorf("with the preflight check files: %+v, want data %s as %+v", g, f.Data, f)
 	}
 	line := f.String()
 	for _, want := range []string{"1.989s = 4s wall − 2.011s moving data (stream 1.51s · es-wait 19ms · files 482ms)", "outside the runbook (process start, inventory, summary) 168ms",
-		"steps (concurrent ones overlap): ring 876ms · cassandra-tools 797ms · disk 759ms ·", "lock 216ms", "mark 10ms · 3 more under 10ms, 3ms together; between steps 10ms"} {
+		"steps: ring ∥ cassandra-tools ∥ disk ∥ … (10 at once) 876ms · lock 216ms · ssh 199ms · snapshot ∥ schema (2 at once) 191ms · clearsnapshot 128ms ·", "mark 10ms · 3 more under 10ms, 3ms together; between steps 10ms"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("fixed cost line lacks %q:\n%s", want, line)
 		}

@@ -23,8 +23,13 @@ import (
 // benchDataSteps are the backup's steps that move the data: the stream of
 // every node's tables (and the attachments on disk with them), the
 // attachments' own archive (S3), and following Elasticsearch's snapshot
-// while it writes its files. Every other step is hotsnap's fixed cost.
+// while it writes its files; they come after the gate benchBackupGate (the
+// preflight has a check "files" too). Every other step is hotsnap's fixed
+// cost.
 var benchDataSteps = []string{"stream", "files", "es-wait"}
+
+// benchBackupGate is the backup's gate "Start the backup".
+const benchBackupGate = "approve"
 
 // The restore's steps between which TheHive is down: the outage runs from
 // the start of the first (TheHive stopped) to the end of the second
@@ -148,9 +153,10 @@ type benchFixed struct {
 	Data    time.Duration // the data steps' wall time (benchDataSteps)
 	Outside time.Duration // Wall less the run: process start, inventory, the summary
 	Between time.Duration // inside the run but in no step: the engine's own
-	// DataSteps and Steps are the data steps and the others (gates and
-	// checks included), in the order they started; concurrent steps
-	// overlap, so Steps add up to more than their share of Total.
+	// DataSteps are the data steps, in the order they started; Steps the
+	// others (gates and checks included), steps that ran at once as one
+	// ("ring ∥ cql ∥ … (9 at once)"), so that Outside, Steps and Between
+	// add up to Total.
 	DataSteps, Steps []benchStep
 }
 
@@ -158,28 +164,61 @@ type benchFixed struct {
 // data steps and the rest, which is hotsnap's fixed cost.
 func fixedCost(wall time.Duration, run benchRun) benchFixed {
 	f := benchFixed{Wall: wall, Outside: max(wall-run.D(), 0), Between: max(run.D()-covered(run.Steps), 0)}
-	var data []benchSpan
+	var data, other []benchSpan
+	gate, _ := run.span(benchBackupGate)
 	for _, s := range run.Steps {
-		if slices.Contains(benchDataSteps, s.ID) {
+		if slices.Contains(benchDataSteps, s.ID) && !s.Start.Before(gate.End) {
 			data = append(data, s)
 			f.DataSteps = append(f.DataSteps, benchStep{Title: s.ID, D: s.D()})
 		} else {
-			f.Steps = append(f.Steps, benchStep{Title: s.ID, D: s.D()})
+			other = append(other, s)
 		}
 	}
 	f.Data = covered(data)
 	f.Total = max(wall-f.Data, 0)
+	f.Steps = atOnce(other)
 	return f
 }
 
-// String names the fixed cost's parts: outside the run, each step of
-// 10 ms or more (slowest first), the rest of the steps, and the engine's
-// time between steps.
+// atOnce merges the steps that ran at once (overlapping spans) into one
+// step each, named by its steps, longest first, and lasting from the first
+// one's start to the last one's end.
+func atOnce(spans []benchSpan) []benchStep {
+	s := slices.SortedFunc(slices.Values(spans), func(a, b benchSpan) int { return a.Start.Compare(b.Start) })
+	var out []benchStep
+	for i := 0; i < len(s); {
+		j, end := i+1, s[i].End
+		for ; j < len(s) && !s[j].Start.After(end); j++ {
+			if s[j].End.After(end) {
+				end = s[j].End
+			}
+		}
+		group := slices.SortedStableFunc(slices.Values(s[i:j]), func(a, b benchSpan) int { return cmp.Compare(b.D(), a.D()) })
+		title := group[0].ID
+		for k, g := range group[1:] {
+			if k == 2 {
+				title += " ∥ …"
+				break
+			}
+			title += " ∥ " + g.ID
+		}
+		if len(group) > 1 {
+			title += fmt.Sprintf(" (%d at once)", len(group))
+		}
+		out = append(out, benchStep{Title: title, D: end.Sub(s[i].Start)})
+		i = j
+	}
+	return out
+}
+
+// String names the fixed cost's parts, which add up to it: outside the
+// run, each step (or steps at once) of 10 ms or more, slowest first, the
+// rest of the steps, and the engine's time between steps.
 func (f benchFixed) String() string {
 	s := fmt.Sprintf("%s = %s wall − %s moving data (%s); outside the runbook (process start, inventory, summary) %s",
 		f.Total.Round(time.Millisecond), f.Wall.Round(time.Millisecond), f.Data.Round(time.Millisecond), joinSteps(f.DataSteps, 0), f.Outside.Round(time.Millisecond))
 	big := slices.SortedStableFunc(slices.Values(f.Steps), func(a, b benchStep) int { return cmp.Compare(b.D, a.D) })
-	return s + "; steps (concurrent ones overlap): " + joinSteps(big, 10*time.Millisecond) + fmt.Sprintf("; between steps %s", f.Between.Round(time.Millisecond))
+	return s + "; steps: " + joinSteps(big, 10*time.Millisecond) + fmt.Sprintf("; between steps %s", f.Between.Round(time.Millisecond))
 }
 
 // joinSteps writes "id 1.2s · id 30ms", the steps of min or more and how
