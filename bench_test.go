@@ -217,7 +217,7 @@ func TestBenchTinyLab(t *testing.T) {
 	if m.OneNodeFixed <= 0 || m.OneNodeFixed >= m.OneNode {
 		t.Errorf("--one-node's fixed cost %s of %s", m.OneNodeFixed, m.OneNode)
 	}
-	if !regexp.MustCompile(`hotsnap fixed cost \(backup less the steps that move data, from its journal\): median \S+ \(rounds: \S+\), --one-node \S+\n  last round: \S+ = \S+ wall − \S+ moving data \(stream [^)]*\); outside the runbook [^;]*; steps: .*\(\d+ at once\).*manifest `).MatchString(out.String()) {
+	if !regexp.MustCompile(`hotsnap fixed cost \(backup less the steps that move data, from its journal\): median \S+ \(rounds: \S+\), --one-node \S+\n  last round: \S+ = \S+ wall − \S+ moving data \(stream [^)]*\); outside the runbook [^;]*; steps: .*\(\d+ at once\).*; between steps \S+\n`).MatchString(out.String()) {
 		t.Errorf("report lacks the fixed cost and its steps:\n%s", out.String())
 	}
 	// The restore rows: measured, and each restore checked at the
