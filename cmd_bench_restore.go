@@ -748,7 +748,7 @@ func (r *benchReport) printRestore(w io.Writer, verdict func(bool, string)) {
 	for _, x := range r.Rounds {
 		rss = append(rss, fmt.Sprintf("%.1f", float64(max(x.Restore.RSS, x.Restore.OtherRSS))/(1<<20)))
 	}
-	fmt.Fprintf(w, "hotsnap restore peak RSS: median %.1f MiB, max %.1f MiB (rounds: %s MiB)\n", float64(m.RSS)/(1<<20), float64(r.RestoreMaxRSS)/(1<<20), strings.Join(rss, " "))
+	fmt.Fprintf(w, "hotsnap restore peak RSS: median %.1f MiB (same topology), max %.1f MiB (rounds, either restore: %s MiB)\n", float64(m.RSS)/(1<<20), float64(r.RestoreMaxRSS)/(1<<20), strings.Join(rss, " "))
 	if n := len(r.Rounds); n > 0 {
 		last := r.Rounds[n-1].Restore
 		for _, x := range []struct {

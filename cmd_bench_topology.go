@@ -64,9 +64,11 @@ func (b *bench) restoreIntoOther(ctx context.Context, id string, want benchAppSt
 		}
 	}()
 	// The ES repository is the shared folder: a migration brings it along
-	// (untimed), as a copy of this round's, not over the last round's: files
-	// rewritten in place through another client of the share can be read
-	// stale by the nodes' mounts.
+	// (untimed), as a copy of this round's into an emptied folder: copied
+	// over the last round's (index.latest rewritten in place through the
+	// operator's mount of the share), the second lab's Elasticsearch did not
+	// find the new snapshot (cause not pinned down: a stale read through
+	// the node's mount is the likely one).
 	src, dst := filepath.Join(b.l.SharedBackupPath(), "elasticsearch"), filepath.Join(o.l.SharedBackupPath(), "elasticsearch")
 	ents, err := os.ReadDir(dst)
 	if err != nil {
