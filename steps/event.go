@@ -175,6 +175,10 @@ type CheckResult struct {
 type Reporter interface {
 	RunStarted(runID, runbook string, steps []StepInfo)
 	StepStarted(s StepInfo)
+	// StepsAdded tells the steps a step made (Step.Then) once it finished:
+	// they run next, right after step after; their Index and Total count
+	// them, and the steps after them move down.
+	StepsAdded(after string, added []StepInfo)
 	StepOutput(stepID, node, line string)
 	StepProgress(stepID, node string, done, total int64, unit string)
 	CheckReported(r CheckResult)
