@@ -162,7 +162,7 @@ func (Platform) RestoreDocumented(ctx context.Context, env *steps.Env, req runbo
 	if err != nil {
 		return nil, "", &runbooks.Refusal{Err: err}
 	}
-	l, err := repo.ReadLegacy(ctx, src, set)
+	l, err := repo.ReadLegacy(ctx, src, set, nil)
 	if err != nil {
 		return nil, "", &runbooks.Refusal{Unfit: true, Err: fmt.Errorf("the documented backup %s in %s cannot be restored, nothing was changed:\n%w", set.Stamp, src, err)}
 	}
