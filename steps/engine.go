@@ -85,6 +85,10 @@ type Step struct {
 	Then func() (next []Step, params map[string]string)
 }
 
+// ThenNote is what a plan says under a step that makes the steps after it
+// (Step.Then): they are not known before it has run.
+const ThenNote = "then: the next steps are made from what this step finds (they run in the same run; every gate still asks)"
+
 // Runbook is an ordered list of steps.
 type Runbook struct {
 	Name    string

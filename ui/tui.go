@@ -20,8 +20,8 @@ type (
 		runID, runbook string
 		steps          []steps.StepInfo
 	}
-	stepStartedMsg  struct{ info steps.StepInfo }
-	stepsAddedMsg   struct {
+	stepStartedMsg struct{ info steps.StepInfo }
+	stepsAddedMsg  struct {
 		after string
 		added []steps.StepInfo
 	}
