@@ -191,8 +191,10 @@ type documentedRestore struct {
 	env *steps.Env
 	req runbooks.DocumentedRequest
 	set *repo.LegacySet
-	// r is the restore made by read-backup (nil before).
-	r *restore
+	// r is the restore made by read-backup (nil before), digest its
+	// manifest's digest as read (runbooks.ManifestDigest).
+	r      *restore
+	digest string
 }
 
 func (d *documentedRestore) Runbook() steps.Runbook {
@@ -285,11 +287,6 @@ func (d *documentedRestore) read(ctx context.Context, rc *steps.RunContext) erro
 	if err != nil {
 		return fmt.Errorf("documented backup %s: %w", set.Stamp, err)
 	}
-	if p := req.Prior; p != nil {
-		if was := p.Params[runbooks.ParamManifest]; was != "" && was != runbooks.ManifestDigest(m) {
-			return fmt.Errorf("the documented backup %s in %s changed since run %s (its archives do not hold what they held then): refusing to continue; start a new restore", set.Stamp, src, p.RunID)
-		}
-	}
 	lr := &LegacyRestore{Backup: l, Source: src}
 	if req.NodeDir != "" {
 		lr.ESFolder = path.Join(req.NodeDir, l.ESFolder)
@@ -303,15 +300,22 @@ func (d *documentedRestore) read(ctx context.Context, rc *steps.RunContext) erro
 		}
 		m.Elasticsearch = snap
 	}
+	d.digest = runbooks.ManifestDigest(m)
+	if p := req.Prior; p != nil {
+		if was := p.Params[runbooks.ParamManifest]; was != "" && was != d.digest {
+			return fmt.Errorf("the documented backup %s in %s changed since run %s (its archives or its snapshot are not what they were then): refusing to continue; start a new restore", set.Stamp, src, p.RunID)
+		}
+	}
 	d.r = newRestore(env, &RestoreRun{Store: vs, Manifest: m, S3Exact: req.S3Exact, SetRF: req.SetRF, Legacy: lr}, req.Prior)
 	return nil
 }
 
 // then is the restore's steps, made by read, and what identifies the
-// backup read for a resume (its manifest's digest).
+// backup read for a resume (its manifest's digest as read, before the run
+// changes the manifest).
 func (d *documentedRestore) then() ([]steps.Step, map[string]string) {
 	rb := d.r.Runbook()
-	params := map[string]string{runbooks.ParamManifest: runbooks.ManifestDigest(d.r.Manifest())}
+	params := map[string]string{runbooks.ParamManifest: d.digest}
 	for k, v := range rb.Params {
 		params[k] = v
 	}
