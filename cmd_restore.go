@@ -92,7 +92,10 @@ inside or next to it), elasticsearch/elasticsearch_<stamp>.info (the snapshot in
 the ES fs repository), storage/files_<stamp>.tar and seaweedfs_/minio_<stamp>.tar
 (also when they all sit in PATH itself), takes the newest set — or the one of
 --at STAMP — pairing each component with the nearest stamp within an hour (the
-scripts call "date" once per component), and lists what it found. These backups
+scripts call "date" once per component), and lists what it found. The run's
+first step (after the lock) reads the archives' tar headers, with progress, and
+makes the restore's steps from what it read; a damaged archive fails it (exit 3)
+naming the node, the folder and the archive. These backups
 have no hashes, no owners and no host IDs: verification reads every archive
 whole (complete, readable; its sha256 is shown) and checks the schema and the ES
 snapshot; the one node's snapshot is loaded with sstableloader, streamed table by
