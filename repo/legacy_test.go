@@ -99,6 +99,17 @@ func runTar(t *testing.T, dir, archive, folder string) {
 // readLegacyAt runs the whole detection on a local root.
 func readLegacyAt(t *testing.T, root, at string) (*Legacy, Store, error) {
 	t.Helper()
+	s, set, err := legacySetAt(t, root, at)
+	if err != nil {
+		return nil, s, err
+	}
+	l, err := ReadLegacy(context.Background(), s, set, nil)
+	return l, s, err
+}
+
+// legacySetAt opens a local root and selects the set stamped at in it.
+func legacySetAt(t *testing.T, root, at string) (Store, *LegacySet, error) {
+	t.Helper()
 	s, err := Open(context.Background(), root, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -108,11 +119,7 @@ func readLegacyAt(t *testing.T, root, at string) (*Legacy, Store, error) {
 		t.Fatal(err)
 	}
 	set, err := found.SelectLegacy(at)
-	if err != nil {
-		return nil, s, err
-	}
-	l, err := ReadLegacy(context.Background(), s, set, nil)
-	return l, s, err
+	return s, set, err
 }
 
 // untar reads a tar stream into name → content ("→target" for symlinks).
@@ -591,15 +598,7 @@ func FuzzScanTar(f *testing.F) {
 func TestReadLegacyReportsProgress(t *testing.T) {
 	root := t.TempDir()
 	writeLegacy(t, root, "20260314_02h00m00s", "20260314_02h00m01s", "20260314_02h03m10s", true)
-	s, err := Open(context.Background(), root, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	found, err := FindLegacy(context.Background(), s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := found.SelectLegacy("")
+	s, set, err := legacySetAt(t, root, "")
 	if err != nil {
 		t.Fatal(err)
 	}
