@@ -1,6 +1,7 @@
 // Package steps is hotsnap's runbook engine. A runbook is an ordered list of
 // steps; the Engine runs them in order (a group of concurrent steps at
-// once), fans out across nodes, stops at gates, records a journal, resumes
+// once; a step may make the steps that follow it from what it found,
+// Step.Then), fans out across nodes, stops at gates, records a journal, resumes
 // an earlier run without repeating its finished destructive steps, and on
 // failure or cancellation runs the cleanups of the steps it started. It
 // reports through Reporter: the TUI, plain and JSON printers are three
