@@ -78,6 +78,16 @@ Runbooks: ` + strings.Join(runbookNames(), ", "),
 				return err
 			}
 			printPlan(cmd.OutOrStdout(), rb)
+			if d, ok := p.(runbooks.Documented); ok && args[0] == "restore" {
+				// restore PATH makes the steps above from what its first
+				// step reads: show that step.
+				r, _, err := d.RestoreDocumented(&steps.Env{Inv: inv}, runbooks.DocumentedRequest{Path: "PATH", Found: planLegacyFound()})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "\nrestore PATH, a backup of the documented scripts: its first step reads it, then makes the steps above from what it found\n")
+				printPlan(cmd.OutOrStdout(), r.Runbook())
+			}
 			return nil
 		},
 	}
@@ -113,5 +123,23 @@ func printPlan(w io.Writer, rb steps.Runbook) {
 				fmt.Fprintf(w, "   %-8s   # %s\n", "", c.Note)
 			}
 		}
+		if s.Then != nil {
+			fmt.Fprintf(w, "   %s\n", steps.ThenNote)
+		}
 	}
+}
+
+// planLegacyFound is a stand-in for a folder of the documented scripts'
+// backups, to plan a restore PATH without reading one.
+func planLegacyFound() *repo.LegacyFound {
+	const stamp = "<stamp>"
+	f := &repo.LegacyFound{Root: "PATH"}
+	for _, it := range []struct{ kind, path string }{
+		{repo.LegacyCassandra, "cassandra/cassandra_" + stamp + ".tar"},
+		{repo.LegacyElasticsearch, "elasticsearch/elasticsearch_" + stamp + ".info"},
+		{repo.LegacyFiles, "storage/files_" + stamp + ".tar"},
+	} {
+		f.Items = append(f.Items, repo.LegacyItem{Kind: it.kind, Stamp: stamp, Path: it.path})
+	}
+	return f
 }

@@ -92,7 +92,10 @@ inside or next to it), elasticsearch/elasticsearch_<stamp>.info (the snapshot in
 the ES fs repository), storage/files_<stamp>.tar and seaweedfs_/minio_<stamp>.tar
 (also when they all sit in PATH itself), takes the newest set — or the one of
 --at STAMP — pairing each component with the nearest stamp within an hour (the
-scripts call "date" once per component), and lists what it found. These backups
+scripts call "date" once per component), and lists what it found. The run's
+first step (after the lock) reads the archives' tar headers, with progress, and
+makes the restore's steps from what it read; a damaged archive fails it (exit 3)
+naming the node, the folder and the archive. These backups
 have no hashes, no owners and no host IDs: verification reads every archive
 whole (complete, readable; its sha256 is shown) and checks the schema and the ES
 snapshot; the one node's snapshot is loaded with sstableloader, streamed table by
@@ -217,50 +220,67 @@ func requireOptions(p runbooks.Platform, o restoreOpts, documented bool) error {
 // restoreLegacy restores a backup made by the documented scripts, over the
 // session s (the caller closes it).
 func restoreLegacy(ctx context.Context, cmd *cobra.Command, s *session, f runFlags, arg, at string, o restoreOpts, prior *steps.PriorRun) error {
-	r, what, closeSrc, err := legacyRestoreRun(ctx, s, arg, at, o, prior)
+	d, err := legacyRestoreRun(ctx, s, arg, at, o, prior)
 	if err != nil {
 		return err
 	}
-	defer closeSrc()
+	defer d.close()
 	if prior != nil {
+		// The backup itself is compared with the one the run read once the
+		// restore's first step has read it again.
 		if err := sameWorld(prior, runParams(s)); err != nil {
 			return usageErr(err)
 		}
-		if d := manifestDigest(r.Manifest()); d != prior.Params[paramManifest] {
-			return usageErr(fmt.Errorf("the documented backup %s changed since run %s: refusing to continue; start a new restore", what, prior.RunID))
-		}
 	}
-	return runRestore(cmd, s, r, o, f, "from the documented backup "+what, prior)
+	return runRestore(cmd, s, d.r, o, f, "from the documented backup "+d.what, prior)
+}
+
+// legacyRestore is the restore of a documented scripts' backup, prepared.
+type legacyRestore struct {
+	r runbooks.Restore
+	// what names the backup: "<stamp> in <where>".
+	what string
+	// backup is the backup as the wizard's picker lists it.
+	backup repo.Summary
+	// close closes what was opened.
+	close func()
 }
 
 // legacyRestoreRun finds the documented scripts' backup in PATH arg (the
-// newest, or the one stamped at), and has the platform read and check it
-// and prepare its restore (continuing prior when set); "<stamp> in
-// <where>" names it, and the function returned closes what was opened. It
-// changes nothing.
-func legacyRestoreRun(ctx context.Context, s *session, arg, at string, o restoreOpts, prior *steps.PriorRun) (runbooks.Restore, string, func(), error) {
+// newest, or the one stamped at), and has the platform prepare its restore
+// (continuing prior when set), which reads the backup in its first step.
+// It lists the folder and changes nothing.
+func legacyRestoreRun(ctx context.Context, s *session, arg, at string, o restoreOpts, prior *steps.PriorRun) (*legacyRestore, error) {
 	d, ok := s.platform.(runbooks.Documented)
 	if !ok {
-		return nil, "", nil, usageErr(fmt.Errorf("platform %s restores no documented backup: nothing was contacted", s.platform.Name()))
+		return nil, usageErr(fmt.Errorf("platform %s restores no documented backup: nothing was contacted", s.platform.Name()))
 	}
 	ls, err := openLegacySource(ctx, s, arg)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, err
 	}
-	r, what, err := d.RestoreDocumented(ctx, s.env, runbooks.DocumentedRequest{Path: arg, Source: ls.store, NodeDir: ls.nodeDir, Found: ls.found,
+	r, what, err := d.RestoreDocumented(s.env, runbooks.DocumentedRequest{Path: arg, Source: ls.store, NodeDir: ls.nodeDir, Found: ls.found,
 		At: at, S3Exact: o.s3Exact, SetRF: o.setRF, Prior: prior})
 	if err != nil {
 		ls.close()
 		var rf *runbooks.Refusal
 		if errors.As(err, &rf) && rf.Unfit {
-			return nil, "", nil, &exitError{code: exitPreflight, err: err}
+			return nil, &exitError{code: exitPreflight, err: err}
 		}
 		if errors.As(err, &rf) {
-			return nil, "", nil, usageErr(err)
+			return nil, usageErr(err)
 		}
-		return nil, "", nil, err
+		return nil, err
 	}
-	return r, what, ls.close, nil
+	lr := &legacyRestore{r: r, what: what, close: ls.close}
+	if id := r.Runbook().Params[paramBackup]; id != "" {
+		for _, b := range d.DocumentedBackups(ls.found) {
+			if b.ID == id {
+				lr.backup = b
+			}
+		}
+	}
+	return lr, nil
 }
 
 // legacySource is the folder a restore PATH names, opened and listed.

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -29,8 +26,8 @@ const (
 	paramInventory   = "inventory"
 	paramRepository  = "repository"
 	paramNodes       = "nodes"
-	paramBackup      = "backup"
-	paramManifest    = "manifest_sha256"
+	paramBackup      = runbooks.ParamBackup
+	paramManifest    = runbooks.ParamManifest
 	paramS3Exact     = "s3_exact"
 	paramSetRF       = "set_rf"
 	paramOneNode     = "one_node"
@@ -75,14 +72,6 @@ func nodeSet(inv *config.Inventory) string {
 	}
 	sort.Strings(out)
 	return strings.Join(out, ",")
-}
-
-// manifestDigest fingerprints a manifest, to notice a backup rewritten or
-// replaced under the same ID between a run and its resume.
-func manifestDigest(m *repo.Manifest) string {
-	b, _ := json.Marshal(m) //nolint:errchkjson // a Manifest always marshals
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
 }
 
 func newResumeCmd(g *globals) *cobra.Command {
@@ -214,7 +203,7 @@ func resumeRestore(cmd *cobra.Command, s *session, store repo.Store, f runFlags,
 	if err != nil {
 		return err
 	}
-	if d := manifestDigest(m); d != prior.Params[paramManifest] {
+	if d := runbooks.ManifestDigest(m); d != prior.Params[paramManifest] {
 		return usageErr(fmt.Errorf("backup %s changed since run %s (its manifest is not the one restored then): refusing to continue; start a new restore", id, prior.RunID))
 	}
 	o := priorOpts(prior)
@@ -291,9 +280,12 @@ func runRestore(cmd *cobra.Command, s *session, r runbooks.Restore, o restoreOpt
 // platform's own, and the repository, nodes, backup, manifest and
 // --s3-exact, --set-rf); s3_exact and set_rf record the flags: a choice
 // made at the gate instead is in the journal's gate entry, and a resume
-// offers it as the default.
+// offers it as the default. A restore that reads its backup in its first
+// step (a documented backup's) records the backup and manifest itself.
 func restoreRunbook(s *session, r runbooks.Restore, o restoreOpts) steps.Runbook {
-	m := r.Manifest()
-	return withRunParams(r.Runbook(), runParams(s), map[string]string{paramBackup: m.ID, paramManifest: manifestDigest(m),
-		paramS3Exact: strconv.FormatBool(o.s3Exact), paramSetRF: strconv.FormatBool(o.setRF)})
+	params := map[string]string{paramS3Exact: strconv.FormatBool(o.s3Exact), paramSetRF: strconv.FormatBool(o.setRF)}
+	if m := r.Manifest(); m != nil {
+		params[paramBackup], params[paramManifest] = m.ID, runbooks.ManifestDigest(m)
+	}
+	return withRunParams(r.Runbook(), runParams(s), params)
 }

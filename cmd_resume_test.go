@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/hotsnap/hotsnap/config"
-	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
 )
 
@@ -47,17 +46,5 @@ func TestResumeRefusals(t *testing.T) {
 	now[paramNodes], now[paramRepository] = "node1=10.0.0.1:22", "s3://other/x"
 	if err := sameWorld(p, now); err == nil || !strings.Contains(err.Error(), "the backup repository changed") {
 		t.Errorf("other repository: %v", err)
-	}
-}
-
-func TestManifestDigestSeesChanges(t *testing.T) {
-	m := &repo.Manifest{ID: "b1", Keyspace: "thehive"}
-	a := manifestDigest(m)
-	if a != manifestDigest(&repo.Manifest{ID: "b1", Keyspace: "thehive"}) {
-		t.Error("digest of equal manifests differs")
-	}
-	m.Keyspace = "thehive2"
-	if manifestDigest(m) == a {
-		t.Error("digest did not change with the manifest")
 	}
 }

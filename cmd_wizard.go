@@ -193,12 +193,12 @@ func wizardConfig(g *globals) ui.Config {
 						if !ok {
 							return fmt.Errorf("platform %s restores no documented backup", s.platform.Name())
 						}
-						r, _, closeSrc, err := legacyRestoreRun(ctx, s, d.DocumentedRoot(), stamp, restoreOpts{}, nil)
+						lr, err := legacyRestoreRun(ctx, s, d.DocumentedRoot(), stamp, restoreOpts{}, nil)
 						if err != nil {
 							return err
 						}
-						job.Close = closeSrc
-						restoreJob(s, job, r)
+						job.Close = lr.close
+						restoreJob(s, job, lr.r, &lr.backup)
 						return nil
 					})(ctx)
 				}
@@ -216,7 +216,7 @@ func wizardConfig(g *globals) ui.Config {
 					if err != nil {
 						return err
 					}
-					restoreJob(s, job, r)
+					restoreJob(s, job, r, nil)
 					return nil
 				})(ctx)
 			}},
@@ -239,13 +239,19 @@ func wizardConfig(g *globals) ui.Config {
 }
 
 // restoreJob makes job the restore r: its runbook and the facts the
-// wizard shows.
-func restoreJob(s *session, job *ui.Job, r runbooks.Restore) {
+// wizard shows; before is the backup as the picker listed it, for a
+// restore that reads its backup in its first step (Manifest nil until
+// then).
+func restoreJob(s *session, job *ui.Job, r runbooks.Restore, before *repo.Summary) {
 	job.Runbook = restoreRunbook(s, r, restoreOpts{})
-	m := r.Manifest()
 	job.Restore = func() *ui.RestoreFacts {
-		return &ui.RestoreFacts{BackupID: m.ID, Taken: m.Started, Size: m.Size(), Components: m.Components(),
-			LoadedWith: r.LoadedWith(), Report: r.Report()}
+		f := &ui.RestoreFacts{LoadedWith: r.LoadedWith(), Report: r.Report()}
+		if m := r.Manifest(); m != nil {
+			f.BackupID, f.Taken, f.Size, f.Components = m.ID, m.Started, m.Size(), m.Components()
+		} else if before != nil {
+			f.BackupID, f.Taken, f.Size, f.Components = before.ID, before.Started, before.Size, before.Components
+		}
+		return f
 	}
 }
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,6 +39,7 @@ func TestE2ERestoreDocumentedBackup(t *testing.T) {
 		}
 		os.RemoveAll(filepath.Join(shared, "cassandra"))
 		os.RemoveAll(filepath.Join(shared, "storage"))
+		os.RemoveAll(filepath.Join(shared, "damaged"))
 	})
 	before := readAppState(t, l)
 	if before.rows["edgestore"] == "0" || strings.HasPrefix(before.rows["edgestore"], "error") || !strings.Contains(before.attachments, "thehive:thehive") {
@@ -64,6 +67,25 @@ func TestE2ERestoreDocumentedBackup(t *testing.T) {
 		t.Fatalf("unknown --at: %v (want exit %d naming %s)\n%s", err, exitUsage, stamp, res)
 	}
 
+	// A copy of the Cassandra archive cut short: the restore reads it in its
+	// first step, which fails naming the node, the folder and the archive
+	// (exit 3), before anything is asked or changed.
+	cut := filepath.Join(shared, "damaged", "cassandra", filepath.Base(tars[0]))
+	copyHalf(t, tars[0], cut)
+	res, err = hotsnapInOp(t.Context(), l, "restore", "node1:/mnt/backup/damaged", "--yes", "--confirm", "lab", "--no-tui").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitPreflight {
+		t.Fatalf("a damaged archive: %v (want exit %d)\n%s", err, exitPreflight, res)
+	}
+	for _, want := range []string{"Read the documented backup's archives\n", "FAILED after", "step read-backup: the documented backup " + stamp + " in ssh://node1/mnt/backup/damaged cannot be restored, nothing was changed",
+		"cassandra/cassandra_" + stamp + ".tar (", "truncated", "restore a good copy of it"} {
+		if !strings.Contains(string(res), want) {
+			t.Errorf("the failure on a damaged archive lacks %q:\n%s", want, res)
+		}
+	}
+	if strings.Contains(string(res), "GATE") {
+		t.Errorf("a gate was asked before the archives were read:\n%s", res)
+	}
+
 	// The wizard's picker lists it with the documented scripts' backups
 	// found on the nodes; picking it reads and checks it and shows the
 	// restore's plan, which changes nothing.
@@ -82,14 +104,27 @@ func TestE2ERestoreDocumentedBackup(t *testing.T) {
 		t.Fatalf("the damage did not take: %+v", damaged)
 	}
 
-	cmd := hotsnapInOp(t.Context(), l, "restore", "/mnt/backup", "--yes", "--confirm", "lab", "--no-tui")
+	// The first attempt stops at the destructive gate (no --confirm): it
+	// read the backup in its first step and recorded what it read; the
+	// resume reads it again, finds it the same, and restores it.
+	res, err = hotsnapInOp(t.Context(), l, "restore", "/mnt/backup", "--yes", "--no-tui").CombinedOutput()
+	resume := regexp.MustCompile(`to continue after fixing the cause: hotsnap resume (\S+)`).FindStringSubmatch(string(res))
+	if err == nil || !strings.Contains(string(res), "pass --confirm lab") || resume == nil {
+		t.Fatalf("restore without --confirm should stop at the destructive gate, resumable: %v\n%s", err, res)
+	}
+	first := readRunJournal(t, string(res))
+	if added := first.entry("steps_added", "read-backup"); added == nil || added.Params[paramManifest] == "" || first.entry("run_started", "").Params[paramBackup] != "legacy-"+stamp {
+		t.Errorf("the first attempt's journal does not record what it read (backup, manifest digest): %+v", first)
+	}
+	cmd := hotsnapInOp(t.Context(), l, "resume", resume[1], "--yes", "--confirm", "lab", "--no-tui")
 	start := time.Now()
 	res, err = cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(res), steps.SuccessLine) {
-		t.Fatalf("restore: %v\n%s", err, res)
+		t.Fatalf("resume of the restore: %v\n%s", err, res)
 	}
-	t.Logf("hotsnap restore of the documented backup: %s, peak RSS %.1f MB (archives: %d bytes)", time.Since(start).Round(time.Millisecond),
+	t.Logf("hotsnap restore of the documented backup (resumed): %s, peak RSS %.1f MB (archives: %d bytes)", time.Since(start).Round(time.Millisecond),
 		float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)/1024, archiveBytes(t, shared))
+	scanIsAStep(t, string(res), readRunJournal(t, string(res)))
 	for _, want := range []string{
 		// found on the nodes, and listed
 		"backup made by the documented scripts, " + stamp + " ",
@@ -141,4 +176,117 @@ func archiveBytes(t *testing.T, shared string) int64 {
 		}
 	}
 	return n
+}
+
+// runJournal is a run's journal, entry by entry.
+type runJournal []journalEntry
+
+// journalEntry is what these tests read of a journal entry.
+type journalEntry struct {
+	TS         time.Time         `json:"ts"`
+	Type       string            `json:"type"`
+	Step       string            `json:"step"`
+	State      string            `json:"state"`
+	DurationMS int64             `json:"duration_ms"`
+	Params     map[string]string `json:"params"`
+}
+
+// readRunJournal reads the journal a run's output names ("journal: PATH").
+func readRunJournal(t *testing.T, out string) runJournal {
+	t.Helper()
+	m := regexp.MustCompile(`journal: (\S+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("the run names no journal:\n%s", out)
+	}
+	b, err := os.ReadFile(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var j runJournal
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var e journalEntry
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("%s: %v", m[1], err)
+		}
+		j = append(j, e)
+	}
+	return j
+}
+
+// entry returns the first entry of type typ (of step, when given), or nil.
+func (j runJournal) entry(typ, step string) *journalEntry {
+	for i := range j {
+		if j[i].Type == typ && (step == "" || j[i].Step == step) {
+			return &j[i]
+		}
+	}
+	return nil
+}
+
+// scanIsAStep checks that the restore of a documented backup read its
+// archives in a step of the run: shown with progress, journaled, and timed
+// inside the run's "finished in".
+func scanIsAStep(t *testing.T, out string, j runJournal) {
+	t.Helper()
+	// Shown as a step, with progress to the whole of the archives, before
+	// the steps it made.
+	m := regexp.MustCompile(`(?s)\n\[(\d+)/(\d+)\] Read the documented backup's archives\n(.*?)\n\[(\d+)/(\d+)\] `).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no step reading the archives in the output:\n%s", out)
+	}
+	if body := m[3]; !regexp.MustCompile(`repository │ \S+ \S+ / \S+ \S+ \(100%\)`).MatchString(body) || !strings.Contains(body, "steps made from what it found: "+m[5]+" in all") {
+		t.Errorf("the step reading the archives shows no progress to 100%% or not the steps it made:\n%s", body)
+	}
+	if m[2] == m[5] {
+		t.Errorf("the run's total did not grow with the steps made (%s, then %s)", m[2], m[5])
+	}
+	// Journaled, inside the run.
+	run, started, finished, end := j.entry("run_started", ""), j.entry("step_started", "read-backup"), j.entry("step_finished", "read-backup"), j.entry("run_finished", "")
+	if run == nil || started == nil || finished == nil || end == nil || j.entry("steps_added", "read-backup") == nil {
+		t.Fatalf("the journal lacks the run, the step reading the archives or the steps it made: %+v", j)
+	}
+	if finished.State != "done" || started.TS.Before(run.TS) || end.TS.Before(finished.TS) || finished.DurationMS > end.DurationMS {
+		t.Errorf("the step reading the archives is not inside the run: run %v–%v (%d ms), step %v–%v (%d ms, %s)",
+			run.TS, end.TS, end.DurationMS, started.TS, finished.TS, finished.DurationMS, finished.State)
+	}
+	// "finished in" is the run's time, which holds the step's.
+	f := regexp.MustCompile(`\nfinished in (\S+?)(?: ·|\n)`).FindStringSubmatch(out)
+	if f == nil {
+		t.Fatalf("no \"finished in\" in the output:\n%s", out)
+	}
+	d, err := time.ParseDuration(f[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := d - time.Duration(end.DurationMS)*time.Millisecond; diff < -100*time.Millisecond || diff > 100*time.Millisecond || d < time.Duration(finished.DurationMS)*time.Millisecond {
+		t.Errorf("finished in %s, the journal's run %d ms, the step reading the archives %d ms", d, end.DurationMS, finished.DurationMS)
+	}
+	t.Logf("the archives read in %d ms of the run's %s", finished.DurationMS, d)
+}
+
+// copyHalf copies the first half of file src to dst (its folder made).
+func copyHalf(t *testing.T, src, dst string) {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	st, err := in.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.CopyN(out, in, st.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
 }

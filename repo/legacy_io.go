@@ -269,9 +269,10 @@ const maxKept = 16 << 20
 
 // scanTar lists a tar archive of the given size, seeking over file
 // contents; it keeps the content of the members keep selects (small files
-// such as a schema). A truncated or corrupt archive is an error naming the
-// entry where it broke.
-func scanTar(r io.ReadSeeker, size int64, keep func(name string) bool) (*tarScan, error) {
+// such as a schema), and tells at, when set, how far into the archive it
+// is after each entry. A truncated or corrupt archive is an error naming
+// the entry where it broke.
+func scanTar(r io.ReadSeeker, size int64, keep func(name string) bool, at func(pos int64)) (*tarScan, error) {
 	pr := &posReader{r: r}
 	tr := tar.NewReader(pr)
 	sc := &tarScan{Size: size, Kept: map[string][]byte{}}
@@ -309,6 +310,9 @@ func scanTar(r io.ReadSeeker, size int64, keep func(name string) bool) (*tarScan
 		}
 		sc.Members = append(sc.Members, m)
 		prevEnd = m.End
+		if at != nil {
+			at(min(prevEnd, sc.Size))
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package repo
 
 import (
 	"archive/tar"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -87,10 +88,17 @@ var schemaNameRE = regexp.MustCompile(`^create_keyspace_(.+)\.cql$`)
 // each archive complete (every entry within the file, the end-of-archive
 // blocks present), a schema that creates the keyspace and every table that
 // has data — and returns every problem found, joined, with what was read.
-func ReadLegacy(ctx context.Context, s Store, set *LegacySet) (*Legacy, error) {
+// progress, when set, gets how far the scan is through the archives (the
+// position of the last header read in each, the contents between headers
+// skipped) and their total size.
+func ReadLegacy(ctx context.Context, s Store, set *LegacySet, progress func(done, total int64)) (*Legacy, error) {
 	l := &Legacy{Set: set}
+	sp := &scanProgress{fn: progress}
+	for _, it := range set.Scanned() {
+		sp.total += it.Size
+	}
 	var errs []error
-	if err := l.readCassandra(ctx, s); err != nil {
+	if err := l.readCassandra(ctx, s, sp); err != nil {
 		errs = append(errs, err)
 	}
 	if it := set.Elasticsearch; it != nil {
@@ -107,7 +115,7 @@ func ReadLegacy(ctx context.Context, s Store, set *LegacySet) (*Legacy, error) {
 		if a.it == nil || *a.dst != nil {
 			continue
 		}
-		arch, err := readFolderArchive(ctx, s, *a.it)
+		arch, err := readFolderArchive(ctx, s, *a.it, sp)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -117,13 +125,35 @@ func ReadLegacy(ctx context.Context, s Store, set *LegacySet) (*Legacy, error) {
 	return l, errors.Join(errs...)
 }
 
+// Scanned returns the archives ReadLegacy scans: the Cassandra archive, the
+// attachments' and the S3 mirror's (SeaweedFS's, else MinIO's).
+func (set *LegacySet) Scanned() []LegacyItem {
+	out := []LegacyItem{*set.Cassandra}
+	if set.Files != nil {
+		out = append(out, *set.Files)
+	}
+	if m := cmp.Or(set.SeaweedFS, set.MinIO); m != nil {
+		out = append(out, *m)
+	}
+	return out
+}
+
+// scanProgress adds up how far ReadLegacy's scans are through the archives.
+type scanProgress struct {
+	fn          func(done, total int64)
+	done, total int64 // done: the sizes of the archives scanned whole
+}
+
 // scanArchive scans one archive of the store, which must be complete.
-func scanArchive(ctx context.Context, s Store, it LegacyItem, keep func(string) bool) (*tarScan, error) {
+func scanArchive(ctx context.Context, s Store, it LegacyItem, keep func(string) bool, sp *scanProgress) (*tarScan, error) {
 	size, err := s.Stat(ctx, it.Path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", it.Path, err)
 	}
-	sc, err := scanTar(newRangeFile(ctx, s, it.Path, size), size, keep)
+	base := sp.done
+	defer func() { sp.done = base + size; report(sp.fn, sp.done, max(sp.total, sp.done)) }()
+	at := func(pos int64) { report(sp.fn, base+pos, max(sp.total, base+size)) }
+	sc, err := scanTar(newRangeFile(ctx, s, it.Path, size), size, keep, at)
 	if err != nil {
 		return nil, fmt.Errorf("%s (%d bytes) is damaged: %w: restore a good copy of it", it.Path, size, err)
 	}
@@ -139,12 +169,12 @@ func scanArchive(ctx context.Context, s Store, it LegacyItem, keep func(string) 
 	return sc, nil
 }
 
-func (l *Legacy) readCassandra(ctx context.Context, s Store) error {
+func (l *Legacy) readCassandra(ctx context.Context, s Store, sp *scanProgress) error {
 	it := *l.Set.Cassandra
 	sc, err := scanArchive(ctx, s, it, func(name string) bool {
 		dir, base := path.Split(cleanTarName(name))
 		return strings.Count(dir, "/") == 1 && schemaNameRE.MatchString(base)
-	})
+	}, sp)
 	if err != nil {
 		return err
 	}
@@ -335,8 +365,8 @@ func CheckLegacySchema(schema, ks string, tables []string) error {
 }
 
 // readFolderArchive reads a tar of one folder (files_<ts>/, seaweedfs_<ts>/).
-func readFolderArchive(ctx context.Context, s Store, it LegacyItem) (*LegacyArchive, error) {
-	sc, err := scanArchive(ctx, s, it, nil)
+func readFolderArchive(ctx context.Context, s Store, it LegacyItem, sp *scanProgress) (*LegacyArchive, error) {
+	sc, err := scanArchive(ctx, s, it, nil, sp)
 	if err != nil {
 		return nil, err
 	}

@@ -99,6 +99,17 @@ func runTar(t *testing.T, dir, archive, folder string) {
 // readLegacyAt runs the whole detection on a local root.
 func readLegacyAt(t *testing.T, root, at string) (*Legacy, Store, error) {
 	t.Helper()
+	s, set, err := legacySetAt(t, root, at)
+	if err != nil {
+		return nil, s, err
+	}
+	l, err := ReadLegacy(context.Background(), s, set, nil)
+	return l, s, err
+}
+
+// legacySetAt opens a local root and selects the set stamped at in it.
+func legacySetAt(t *testing.T, root, at string) (Store, *LegacySet, error) {
+	t.Helper()
 	s, err := Open(context.Background(), root, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -108,11 +119,7 @@ func readLegacyAt(t *testing.T, root, at string) (*Legacy, Store, error) {
 		t.Fatal(err)
 	}
 	set, err := found.SelectLegacy(at)
-	if err != nil {
-		return nil, s, err
-	}
-	l, err := ReadLegacy(context.Background(), s, set)
-	return l, s, err
+	return s, set, err
 }
 
 // untar reads a tar stream into name → content ("→target" for symlinks).
@@ -244,7 +251,7 @@ func TestLegacyGenericStoreFallbacks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := ReadLegacy(context.Background(), s, set)
+	l, err := ReadLegacy(context.Background(), s, set, nil)
 	if err != nil || len(l.Tables) != 2 {
 		t.Fatalf("read: %v %+v", err, l)
 	}
@@ -362,7 +369,7 @@ func cutAfterLastEntry(t *testing.T, p string) {
 		t.Fatal(err)
 	}
 	st, _ := f.Stat()
-	sc, err := scanTar(f, st.Size(), nil)
+	sc, err := scanTar(f, st.Size(), nil, nil)
 	f.Close()
 	if err != nil || len(sc.Members) == 0 {
 		t.Fatal(err)
@@ -445,7 +452,7 @@ func TestLegacyVerifyFindsUnreadableArchive(t *testing.T) {
 	// Damage a header after the scan: the full read must see it.
 	p := filepath.Join(root, "storage", "files_"+ts+".tar")
 	b, _ := os.ReadFile(p)
-	sc, err := scanTar(bytes.NewReader(b), int64(len(b)), nil)
+	sc, err := scanTar(bytes.NewReader(b), int64(len(b)), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -572,7 +579,7 @@ func FuzzScanTar(f *testing.F) {
 	f.Add(b.Bytes()[:700])
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		sc, err := scanTar(bytes.NewReader(data), int64(len(data)), func(string) bool { return true })
+		sc, err := scanTar(bytes.NewReader(data), int64(len(data)), func(string) bool { return true }, nil)
 		if err != nil {
 			return
 		}
@@ -583,4 +590,38 @@ func FuzzScanTar(f *testing.F) {
 			cleanTarName(m.Header.Name)
 		}
 	})
+}
+
+// TestReadLegacyReportsProgress: the scan tells how far it is through the
+// archives it reads (Cassandra's, the attachments'), never going back,
+// and ends at their total.
+func TestReadLegacyReportsProgress(t *testing.T) {
+	root := t.TempDir()
+	writeLegacy(t, root, "20260314_02h00m00s", "20260314_02h00m01s", "20260314_02h03m10s", true)
+	s, set, err := legacySetAt(t, root, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want int64
+	for _, it := range set.Scanned() {
+		want += it.Size
+	}
+	if len(set.Scanned()) != 2 || want == 0 {
+		t.Fatalf("scanned %+v", set.Scanned())
+	}
+	var reports [][2]int64
+	if _, err := ReadLegacy(context.Background(), s, set, func(done, total int64) { reports = append(reports, [2]int64{done, total}) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(reports) < 4 {
+		t.Fatalf("%d progress reports: %v", len(reports), reports)
+	}
+	for i, r := range reports {
+		if r[1] != want || r[0] > want || i > 0 && r[0] < reports[i-1][0] {
+			t.Fatalf("report %d: %d/%d (total %d; before %v)", i, r[0], r[1], want, reports[:i])
+		}
+	}
+	if last := reports[len(reports)-1]; last[0] != want {
+		t.Errorf("the last report is %d/%d, want the whole %d", last[0], last[1], want)
+	}
 }

@@ -2,6 +2,9 @@ package runbooks
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
@@ -52,4 +55,12 @@ func Where(store repo.Store) string {
 		return "the repository"
 	}
 	return store.String()
+}
+
+// ManifestDigest fingerprints a manifest, to notice a backup rewritten or
+// replaced under the same ID between a run and its resume.
+func ManifestDigest(m *repo.Manifest) string {
+	b, _ := json.Marshal(m) //nolint:errchkjson // a Manifest always marshals
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

@@ -41,3 +41,15 @@ func TestManifestStep(t *testing.T) {
 		t.Errorf("written manifest: %+v", got)
 	}
 }
+
+func TestManifestDigestSeesChanges(t *testing.T) {
+	m := &repo.Manifest{ID: "b1", Keyspace: "thehive"}
+	a := ManifestDigest(m)
+	if a != ManifestDigest(&repo.Manifest{ID: "b1", Keyspace: "thehive"}) {
+		t.Error("digest of equal manifests differs")
+	}
+	m.Keyspace = "thehive2"
+	if ManifestDigest(m) == a {
+		t.Error("digest did not change with the manifest")
+	}
+}

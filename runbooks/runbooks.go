@@ -133,7 +133,8 @@ type Restore interface {
 	// Runbook is the restore's runbook, to run once.
 	Runbook() steps.Runbook
 	// Manifest is the backup being restored (for a documented backup, the
-	// view of it the restore works from).
+	// view of it the restore works from, nil until its first step has read
+	// it).
 	Manifest() *repo.Manifest
 	// Choices are the choice gates the request's options answer
 	// (steps.GatePolicy.Choices).
@@ -153,6 +154,15 @@ const (
 	ParamDocumentedAt   = "legacy_at"
 )
 
+// Parameters every restore records for resume: the backup's ID and its
+// manifest's digest (ManifestDigest). The CLI records them for a backup of
+// the repository; a documented backup's restore records them itself, the
+// digest once it has read the backup.
+const (
+	ParamBackup   = "backup"
+	ParamManifest = "manifest_sha256"
+)
+
 // Documented is a Platform that restores the backups of its documented
 // scripts (option DocumentedBackups).
 type Documented interface {
@@ -162,9 +172,12 @@ type Documented interface {
 	// DocumentedBackups lists the backups found (repo.FindLegacy) as the
 	// wizard's picker shows them, newest first.
 	DocumentedBackups(found *repo.LegacyFound) []repo.Summary
-	// RestoreDocumented prepares the restore of one of them; it changes
-	// nothing. what names it ("STAMP in WHERE").
-	RestoreDocumented(ctx context.Context, env *steps.Env, req DocumentedRequest) (r Restore, what string, err error)
+	// RestoreDocumented prepares the restore of one of them; it contacts
+	// nothing: the backup is read by the restore's first step, which makes
+	// the steps after it from what it read (steps.Step.Then), so the
+	// restore's Manifest is nil until then. what names it ("STAMP in
+	// WHERE").
+	RestoreDocumented(env *steps.Env, req DocumentedRequest) (r Restore, what string, err error)
 }
 
 // DocumentedRequest is the restore of a documented scripts' backup.

@@ -74,7 +74,20 @@ type Step struct {
 	// steps before it have finished. A failed step of a group fails the run
 	// once the whole group has finished.
 	Concurrent bool
+	// Then, when set, makes the rest of the run from what the step found:
+	// once the step has finished, the engine asks it and runs the steps it
+	// returns right after the step (before the steps that follow it), and
+	// adds params to the runbook's Params (journaled, for resume). A
+	// runbook whose steps depend on what is read first (the restore of a
+	// backup of the documented scripts, built from its archives' headers)
+	// starts with such a step. Only a step that runs alone may have one
+	// (not a gate, not Concurrent).
+	Then func() (next []Step, params map[string]string)
 }
+
+// ThenNote is what a plan says under a step that makes the steps after it
+// (Step.Then): they are not known before it has run.
+const ThenNote = "then: the next steps are made from what this step finds (they run in the same run; every gate still asks)"
 
 // Runbook is an ordered list of steps.
 type Runbook struct {
@@ -294,13 +307,10 @@ func (e *Engine) Run(ctx context.Context, rb Runbook) error {
 	if e.Journal != nil {
 		runID = e.Journal.RunID
 	}
-	infos := make([]StepInfo, len(rb.Steps))
-	for i, s := range rb.Steps {
-		if s.Destructive && s.Kind != KindGate && !precededByDestructiveGate(rb.Steps[:i]) {
-			return fmt.Errorf("runbook %s: step %s is destructive but no destructive gate comes before it", rb.Name, s.ID)
-		}
-		infos[i] = StepInfo{Index: i + 1, Total: len(rb.Steps), ID: s.ID, Title: s.Title, Why: s.Why, Kind: s.Kind, Component: s.Component, Destructive: s.Destructive}
+	if err := rb.check(0); err != nil {
+		return err
 	}
+	infos := rb.infos()
 	e.checksMu.Lock()
 	e.checks = nil
 	e.checksMu.Unlock()
@@ -333,6 +343,9 @@ func (e *Engine) Run(ctx context.Context, rb Runbook) error {
 				runErr = fmt.Errorf("step %s: %w", res.ID, res.Err)
 			}
 		}
+		if s := rb.Steps[i]; runErr == nil && end == i+1 && s.Then != nil && sum.Steps[len(sum.Steps)-1].State == StateDone {
+			infos, runErr = e.insert(&rb, i, runID)
+		}
 		i = end
 	}
 	if runErr != nil {
@@ -346,6 +359,62 @@ func (e *Engine) Run(ctx context.Context, rb Runbook) error {
 	e.Journal.record(entry{Type: "run_finished", Error: e.redactErr(runErr), DurationMS: sum.Duration.Milliseconds()})
 	e.Reporter.RunFinished(sum)
 	return runErr
+}
+
+// check refuses the runbook when one of its steps from the one at index
+// from on is destructive with no destructive gate before it, or has a Then
+// it may not have.
+func (rb Runbook) check(from int) error {
+	for i := from; i < len(rb.Steps); i++ {
+		s := rb.Steps[i]
+		if s.Destructive && s.Kind != KindGate && !precededByDestructiveGate(rb.Steps[:i]) {
+			return fmt.Errorf("runbook %s: step %s is destructive but no destructive gate comes before it", rb.Name, s.ID)
+		}
+		if s.Then != nil && (s.Kind == KindGate || s.Concurrent) {
+			return fmt.Errorf("runbook %s: step %s makes the next steps (Then) but is a gate or Concurrent", rb.Name, s.ID)
+		}
+	}
+	return nil
+}
+
+// infos describes every step of rb to the reporters.
+func (rb Runbook) infos() []StepInfo {
+	infos := make([]StepInfo, len(rb.Steps))
+	for i, s := range rb.Steps {
+		infos[i] = StepInfo{Index: i + 1, Total: len(rb.Steps), ID: s.ID, Title: s.Title, Why: s.Why, Kind: s.Kind, Component: s.Component, Destructive: s.Destructive}
+	}
+	return infos
+}
+
+// insert puts the steps that step i of rb makes (Step.Then) right after
+// it, adds its params to rb's, records both in the journal and tells the
+// reporters; it returns every step's description now. A step it makes
+// that the runbook refuses (a destructive step with no destructive gate
+// before it) fails the run.
+func (e *Engine) insert(rb *Runbook, i int, runID string) ([]StepInfo, error) {
+	s := rb.Steps[i]
+	next, params := s.Then()
+	grown := *rb
+	grown.Steps = slices.Concat(rb.Steps[:i+1], next, rb.Steps[i+1:])
+	if err := grown.check(i + 1); err != nil {
+		return rb.infos(), fmt.Errorf("step %s: %w", s.ID, err)
+	}
+	if len(params) > 0 {
+		grown.Params = maps.Clone(rb.Params)
+		if grown.Params == nil {
+			grown.Params = map[string]string{}
+		}
+		maps.Copy(grown.Params, params)
+	}
+	*rb = grown
+	infos := rb.infos()
+	var ids []string
+	for _, n := range next {
+		ids = append(ids, n.ID)
+	}
+	e.Journal.record(entry{Type: "steps_added", Step: s.ID, Added: ids, Params: params})
+	e.Reporter.StepsAdded(s.ID, infos[i+1:i+1+len(next)])
+	return infos, nil
 }
 
 // groupEnd returns the index after the group of concurrent steps that

@@ -1,6 +1,7 @@
 // Package steps is hotsnap's runbook engine. A runbook is an ordered list of
 // steps; the Engine runs them in order (a group of concurrent steps at
-// once), fans out across nodes, stops at gates, records a journal, resumes
+// once; a step may make the steps that follow it from what it found,
+// Step.Then), fans out across nodes, stops at gates, records a journal, resumes
 // an earlier run without repeating its finished destructive steps, and on
 // failure or cancellation runs the cleanups of the steps it started. It
 // reports through Reporter: the TUI, plain and JSON printers are three
@@ -175,6 +176,10 @@ type CheckResult struct {
 type Reporter interface {
 	RunStarted(runID, runbook string, steps []StepInfo)
 	StepStarted(s StepInfo)
+	// StepsAdded tells the steps a step made (Step.Then) once it finished:
+	// they run next, right after step after; their Index and Total count
+	// them, and the steps after them move down.
+	StepsAdded(after string, added []StepInfo)
 	StepOutput(stepID, node, line string)
 	StepProgress(stepID, node string, done, total int64, unit string)
 	CheckReported(r CheckResult)

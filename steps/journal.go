@@ -3,6 +3,7 @@ package steps
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -45,8 +46,12 @@ type entry struct {
 	Choice     string `json:"choice,omitempty"`
 	DurationMS int64  `json:"duration_ms,omitempty"`
 	Error      string `json:"error,omitempty"`
-	// Params (run_started) are what rebuilds the runbook on resume.
+	// Params (run_started, steps_added) are what rebuilds the runbook on
+	// resume; those of steps_added join those of run_started.
 	Params map[string]string `json:"params,omitempty"`
+	// Added (steps_added) are the IDs of the steps Step names made
+	// (Step.Then), in the order they run.
+	Added []string `json:"added,omitempty"`
 	// Resumes (run_started) is the run this one continues.
 	Resumes string `json:"resumes,omitempty"`
 	// DoneIn (step_finished, state skipped) is the run that finished the step.
@@ -180,6 +185,11 @@ func ReadJournal(dir, runID string) (*PriorRun, error) {
 			for id, k := range e.ChoseBefore {
 				p.Chose[id] = k
 			}
+		case "steps_added":
+			if len(e.Params) > 0 && p.Params == nil {
+				p.Params = map[string]string{}
+			}
+			maps.Copy(p.Params, e.Params)
 		case "gate":
 			if e.Choice != "" {
 				p.Chose[e.Step] = e.Choice

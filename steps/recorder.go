@@ -8,7 +8,7 @@ import (
 )
 
 // Recorder is a Reporter that keeps every event as a line of text
-// ("start ID", "out ID NODE LINE", "progress ID NODE DONE/TOTAL UNIT",
+// ("start ID", "added AFTER N steps", "out ID NODE LINE", "progress ID NODE DONE/TOTAL UNIT",
 // "check ID NODE CHECK STATUS", "gate ID APPROVED BY", "finish ID STATE",
 // "cleanup ID ERR", ...): what tests of runbooks and of the engine read.
 type Recorder struct {
@@ -28,6 +28,9 @@ func (r *Recorder) RunStarted(id, rb string, s []StepInfo) { r.add("run %s %d st
 
 // StepStarted records "start ID".
 func (r *Recorder) StepStarted(s StepInfo) { r.add("start %s", s.ID) }
+
+// StepsAdded records "added AFTER N steps".
+func (r *Recorder) StepsAdded(after string, s []StepInfo) { r.add("added %s %d steps", after, len(s)) }
 
 // StepOutput records "out ID NODE LINE".
 func (r *Recorder) StepOutput(id, node, line string) { r.add("out %s %s %s", id, node, line) }

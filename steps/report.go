@@ -6,6 +6,7 @@ type NopReporter struct{}
 
 func (NopReporter) RunStarted(string, string, []StepInfo)             {}
 func (NopReporter) StepStarted(StepInfo)                              {}
+func (NopReporter) StepsAdded(string, []StepInfo)                     {}
 func (NopReporter) StepOutput(string, string, string)                 {}
 func (NopReporter) StepProgress(string, string, int64, int64, string) {}
 func (NopReporter) CheckReported(CheckResult)                         {}

@@ -68,6 +68,11 @@ func (j *JSON) StepStarted(s steps.StepInfo) {
 	j.emit(jsonEvent{Event: "step_started", Step: s.ID, Info: &s})
 }
 
+// StepsAdded emits steps_added with the steps a step made.
+func (j *JSON) StepsAdded(after string, added []steps.StepInfo) {
+	j.emit(jsonEvent{Event: "steps_added", Step: after, Steps: added})
+}
+
 // StepOutput emits output.
 func (j *JSON) StepOutput(stepID, node, line string) {
 	j.emit(jsonEvent{Event: "output", Step: stepID, Node: node, Line: line})

@@ -43,6 +43,14 @@ func (p *Plain) StepStarted(s steps.StepInfo) {
 	p.printf("\n[%d/%d] %s%s\n", s.Index, s.Total, s.Title, mark)
 }
 
+// StepsAdded says how many steps the step made from what it found.
+func (p *Plain) StepsAdded(after string, added []steps.StepInfo) {
+	if len(added) == 0 {
+		return
+	}
+	p.printf("      → %d steps made from what it found: %d in all\n", len(added), added[0].Total)
+}
+
 // StepOutput prints a node's output line, indented.
 func (p *Plain) StepOutput(stepID, node, line string) {
 	if node == "" {

@@ -400,3 +400,30 @@ func TestProgressLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestRunScreenShowsTheStepsAStepMakes: the steps a step makes (a
+// documented backup's restore, once its archives are read) join the Run
+// screen's list right after it, pending, and every row counts them.
+func TestRunScreenShowsTheStepsAStepMakes(t *testing.T) {
+	c := testClock()
+	read := steps.StepInfo{Index: 2, Total: 3, ID: "read-backup", Title: "Read the documented backup's archives", Kind: steps.KindCheck, Component: steps.ComponentBackup}
+	first := []steps.StepInfo{{Index: 1, Total: 3, ID: "lock", Title: "Take the lock", Kind: steps.KindAction, Component: "lock"}, read,
+		{Index: 3, Total: 3, ID: "unlock", Title: "Release the lock", Kind: steps.KindAction, Component: "lock"}}
+	added := []steps.StepInfo{{Index: 3, Total: 5, ID: "verify-backup", Title: "Verify the backup before touching anything", Kind: steps.KindCheck, Component: steps.ComponentBackup},
+		{Index: 4, Total: 5, ID: "cassandra", Title: "Restore the keyspace", Kind: steps.KindAction, Component: "cassandra", Destructive: true}}
+	m := update(running(c, "restore"), tea.WindowSizeMsg{Width: 120, Height: 40}, runStartedMsg{runID: "r1", runbook: "restore", steps: first},
+		stepStartedMsg{info: read}, stepProgressMsg{step: "read-backup", node: "repository", done: 300 << 20, total: 600 << 20, unit: "bytes"})
+	if v := view(m); !strings.Contains(v, "2/3 Read the documented backup's archives") {
+		t.Errorf("before the steps are made:\n%s", v)
+	}
+	m = update(m, stepFinishedMsg{info: read, res: steps.StepResult{ID: read.ID, State: steps.StateDone}}, stepsAddedMsg{after: read.ID, added: added})
+	v := view(m)
+	last := -1
+	for _, want := range []string{"1/5 Take the lock", "2/5 Read the documented backup's archives", "3/5 Verify the backup", "4/5 Restore the keyspace", "5/5 Release the lock"} {
+		i := strings.Index(v, want)
+		if i < 0 || i < last {
+			t.Errorf("the step list lacks %q, or has it out of order:\n%s", want, v)
+		}
+		last = i
+	}
+}

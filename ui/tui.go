@@ -20,7 +20,11 @@ type (
 		runID, runbook string
 		steps          []steps.StepInfo
 	}
-	stepStartedMsg  struct{ info steps.StepInfo }
+	stepStartedMsg struct{ info steps.StepInfo }
+	stepsAddedMsg  struct {
+		after string
+		added []steps.StepInfo
+	}
 	stepOutputMsg   struct{ step, node, line string }
 	stepProgressMsg struct {
 		step, node  string
@@ -92,6 +96,11 @@ func (t *TUI) RunStarted(runID, runbook string, s []steps.StepInfo) {
 
 // StepStarted forwards a step start.
 func (t *TUI) StepStarted(s steps.StepInfo) { t.b.Send(stepStartedMsg{info: s}) }
+
+// StepsAdded forwards the steps a step made.
+func (t *TUI) StepsAdded(after string, added []steps.StepInfo) {
+	t.b.Send(stepsAddedMsg{after: after, added: append([]steps.StepInfo(nil), added...)})
+}
 
 // StepOutput forwards a line of node output.
 func (t *TUI) StepOutput(stepID, node, line string) {

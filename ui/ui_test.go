@@ -126,3 +126,23 @@ func TestPlainChecksAreATable(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainAndJSONTellTheStepsAStepMakes: plain says how many steps a step
+// made and the new total; JSON emits steps_added with them.
+func TestPlainAndJSONTellTheStepsAStepMakes(t *testing.T) {
+	var p, j bytes.Buffer
+	added := []steps.StepInfo{{Index: 3, Total: 5, ID: "verify-backup", Title: "Verify"}, {Index: 4, Total: 5, ID: "cassandra", Title: "Restore the keyspace"}}
+	NewPlain(&p).StepsAdded("read-backup", added)
+	NewJSON(&j).StepsAdded("read-backup", added)
+	if !strings.Contains(p.String(), "→ 2 steps made from what it found: 5 in all") {
+		t.Errorf("plain: %q", p.String())
+	}
+	var e struct {
+		Event string           `json:"event"`
+		Step  string           `json:"step"`
+		Steps []steps.StepInfo `json:"steps"`
+	}
+	if err := json.Unmarshal(j.Bytes(), &e); err != nil || e.Event != "steps_added" || e.Step != "read-backup" || len(e.Steps) != 2 || e.Steps[1].ID != "cassandra" || e.Steps[1].Total != 5 {
+		t.Errorf("json: %v %+v", err, e)
+	}
+}

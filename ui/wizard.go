@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -456,6 +457,8 @@ func (m model) engineEvent(msg tea.Msg) (tea.Model, tea.Cmd) {
 		for i, s := range msg.steps {
 			m.rows[i] = stepRow{info: s, state: steps.StatePending}
 		}
+	case stepsAddedMsg:
+		m.rows = addRows(m.rows, msg.after, msg.added)
 	case stepStartedMsg:
 		if r := m.row(msg.info.ID); r != nil {
 			r.state, r.started = steps.StateRunning, now
@@ -534,6 +537,29 @@ func (m model) engineEvent(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	}
 	return m, nil
+}
+
+// addRows puts the rows of the steps added after step after (pending) in
+// their place, and counts them in every row's total.
+func addRows(rows []stepRow, after string, added []steps.StepInfo) []stepRow {
+	if len(added) == 0 {
+		return rows
+	}
+	at := len(rows)
+	for i, r := range rows {
+		if r.info.ID == after {
+			at = i + 1
+		}
+	}
+	var add []stepRow
+	for _, s := range added {
+		add = append(add, stepRow{info: s, state: steps.StatePending})
+	}
+	out := slices.Concat(rows[:at], add, rows[at:])
+	for i := range out {
+		out[i].info.Index, out[i].info.Total = i+1, added[0].Total
+	}
+	return out
 }
 
 func (m *model) row(id string) *stepRow {

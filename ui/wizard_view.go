@@ -132,7 +132,11 @@ func (m model) homeView() []string {
 func (m model) planView() []string {
 	rb := m.job.Runbook
 	var gates, destr int
+	more := ""
 	for _, s := range rb.Steps {
+		if s.Then != nil {
+			more = " and those a step makes"
+		}
 		if s.Kind == steps.KindGate {
 			gates++
 		}
@@ -140,7 +144,7 @@ func (m model) planView() []string {
 			destr++
 		}
 	}
-	head := []string{m.st.title.Render("Plan review: "+rb.Name) + m.st.faint.Render(fmt.Sprintf(" — %d steps, gates: %d, destructive steps: %d; nothing has run yet", len(rb.Steps), gates, destr))}
+	head := []string{m.st.title.Render("Plan review: "+rb.Name) + m.st.faint.Render(fmt.Sprintf(" — %d steps%s, gates: %d, destructive steps: %d; nothing has run yet", len(rb.Steps), more, gates, destr))}
 	head = append(head, m.restoreHeader()...)
 	head = append(head, m.estimateLines()...)
 	head = append(head, "")
@@ -184,6 +188,9 @@ func (m model) planView() []string {
 				}
 				lines = append(lines, fmt.Sprintf("    %-8s $ %s%s", node, sudo, c.Cmd))
 			}
+		}
+		if s.Then != nil {
+			lines = append(lines, "    "+m.st.warn.Render(steps.ThenNote))
 		}
 	}
 	room := m.height - len(head) - 1

@@ -15,7 +15,8 @@ import (
 // builds, for each TheHive inventory of testdata: preflight (with the
 // repository check), the backup (every node, and --one-node), the restore
 // (a backup of every component the inventory has — both load paths are in
-// its plan — a resumed one, and a documented scripts' backup), each built
+// its plan — a resumed one, and a documented scripts' backup, as made
+// and as it starts: its step that reads it), each built
 // and planned without contacting anything.
 func TestConformance(t *testing.T) {
 	paths, err := filepath.Glob("../../testdata/inventory/thehive-*.yaml")
@@ -48,6 +49,13 @@ func TestConformance(t *testing.T) {
 			m := planManifest(env)
 			legacy := &RestoreRun{Manifest: m, Legacy: &LegacyRestore{Backup: &repo.Legacy{Set: &repo.LegacySet{Stamp: "20261122_02h00m00s"}, ESSnapshot: "thehive_20261122"}}}
 			runbooktest.Conform(t, newRestore(env, legacy, nil).Runbook())
+			found := &repo.LegacyFound{Root: "PATH", Items: []repo.LegacyItem{{Kind: repo.LegacyCassandra, Stamp: "20261122_02h00m00s", Path: "cassandra/cassandra_20261122_02h00m00s.tar"},
+				{Kind: repo.LegacyElasticsearch, Stamp: "20261122_02h00m00s", Path: "elasticsearch/elasticsearch_20261122_02h00m00s.info"}}}
+			d, _, err := p.RestoreDocumented(env, runbooks.DocumentedRequest{Path: "node1:/mnt/backup", Found: found})
+			if err != nil {
+				t.Fatal(err)
+			}
+			runbooktest.Conform(t, d.Runbook())
 		})
 	}
 }

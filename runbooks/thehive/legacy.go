@@ -3,10 +3,12 @@ package thehive
 import (
 	"context"
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/runbooks"
 	"github.com/hotsnap/hotsnap/steps"
 
 	"github.com/hotsnap/hotsnap/steps/cassandra"
@@ -175,4 +177,147 @@ func LegacyOwner(inv *config.Inventory) string {
 		return inv.Storage.Owner
 	}
 	return LegacyDefaultOwner
+}
+
+// documentedRestore is the restore of a backup made by TheHive's
+// documented scripts. The layout has no manifest: what the restore is made
+// of (the keyspace, its tables, the attachments, the ES snapshot) is in the
+// archives' headers. So its runbook starts with one step, read-backup,
+// which scans them (with progress) and checks what the layout lets be
+// checked, finds the Elasticsearch snapshot, and then makes the restore's
+// steps from what it found (steps.Step.Then); they run in the same run,
+// journaled and timed with it.
+type documentedRestore struct {
+	env *steps.Env
+	req runbooks.DocumentedRequest
+	set *repo.LegacySet
+	// r is the restore made by read-backup (nil before), digest its
+	// manifest's digest as read (runbooks.ManifestDigest).
+	r      *restore
+	digest string
+}
+
+func (d *documentedRestore) Runbook() steps.Runbook {
+	return steps.Runbook{Name: "restore", Cluster: d.env.Inv.Cluster, Resumable: true, Exclusive: true, Resume: d.req.Prior,
+		Params: map[string]string{runbooks.ParamDocumentedPath: d.req.Path, runbooks.ParamDocumentedAt: d.set.Stamp, runbooks.ParamBackup: d.set.ID()},
+		Steps:  []steps.Step{d.readStep()}}
+}
+
+// Manifest is nil until read-backup has read the backup.
+func (d *documentedRestore) Manifest() *repo.Manifest {
+	if d.r == nil {
+		return nil
+	}
+	return d.r.Manifest()
+}
+
+func (d *documentedRestore) Choices() map[string]string {
+	return (&restore{r: &RestoreRun{S3Exact: d.req.S3Exact, SetRF: d.req.SetRF}}).Choices()
+}
+
+func (d *documentedRestore) LoadedWith() string {
+	if d.r == nil {
+		return ""
+	}
+	return d.r.LoadedWith()
+}
+
+func (d *documentedRestore) Report() []string {
+	if d.r == nil {
+		return nil
+	}
+	return d.r.Report()
+}
+
+// readStep scans the archives' headers and makes the restore from them.
+func (d *documentedRestore) readStep() steps.Step {
+	set := d.set
+	return steps.Step{
+		ID: "read-backup", Title: "Read the documented backup's archives", Kind: steps.KindCheck, Component: steps.ComponentBackup,
+		Why: "The documented layout has no manifest: the keyspace, its schema, every table's files and the attachments are read from the archives' tar headers (their contents skipped) where they lie; the restore's steps are made from what is found.",
+		Plan: func() []steps.PlannedCommand {
+			var out []steps.PlannedCommand
+			for _, it := range set.Scanned() {
+				size := ""
+				if it.Size > 0 {
+					size = " (" + steps.HumanBytes(it.Size) + ")"
+				}
+				out = append(out, steps.PlannedCommand{Node: "repository", Cmd: fmt.Sprintf("read the tar headers of %s%s in %s", it.Path, size, d.req.Path),
+					Note: "ranged reads from header to header, the contents skipped; progress in bytes of the archives"})
+			}
+			if it := set.Elasticsearch; it != nil && d.env.Inv.Elasticsearch != nil {
+				out = append(out, steps.PlannedCommand{Node: "elasticsearch", Cmd: "GET _snapshot, then GET _snapshot/<repository>/" + strings.TrimSuffix(it.Name(), ".info") + " in each until found",
+					Note: "the fs repository whose location is the marker's folder first"})
+			}
+			return out
+		},
+		Run:  d.read,
+		Then: d.then,
+	}
+}
+
+// read is read-backup: scan, check, find the snapshot, make the restore.
+func (d *documentedRestore) read(ctx context.Context, rc *steps.RunContext) error {
+	env, req, set := d.env, d.req, d.set
+	src := req.Source
+	for _, it := range set.Scanned() {
+		rc.Output("repository", fmt.Sprintf("%s (%s): reading its headers in %s", it.Path, steps.HumanBytes(it.Size), src))
+	}
+	l, err := repo.ReadLegacy(ctx, src, set, func(done, total int64) { rc.Progress("repository", done, total, "bytes") })
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("the documented backup %s in %s cannot be restored, nothing was changed: %w:\n%w", set.Stamp, src, repo.ErrBackupDamaged, err)
+	}
+	l.Source = req.Path
+	var files int
+	for _, t := range l.Tables {
+		files += len(t.Files)
+	}
+	line := fmt.Sprintf("keyspace %s: %d tables, %d SSTable files", l.Keyspace, len(l.Tables), files)
+	if l.Files != nil {
+		line += fmt.Sprintf("; attachments: %d entries", len(l.Files.Entries))
+	}
+	if l.Mirror != nil {
+		line += fmt.Sprintf("; S3 mirror: %d objects", len(l.Mirror.Entries))
+	}
+	rc.Output("repository", line)
+	m, vs, err := l.Restore(src, LegacyTargetFor(env))
+	if err != nil {
+		return fmt.Errorf("documented backup %s: %w", set.Stamp, err)
+	}
+	lr := &LegacyRestore{Backup: l, Source: src}
+	if req.NodeDir != "" {
+		lr.ESFolder = path.Join(req.NodeDir, l.ESFolder)
+	}
+	if l.ESSnapshot != "" && env.Inv.Elasticsearch != nil {
+		snap, err := es.FindSnapshot(ctx, env, l.ESSnapshot, lr.ESFolder)
+		if err != nil {
+			// The verify step reports it as a failed check, before anything changes.
+			lr.ESLookup = err
+			snap = &repo.ESSnapshot{Repository: env.Inv.Elasticsearch.Repository, Snapshot: l.ESSnapshot, Indices: []string{env.Inv.Elasticsearch.Index}}
+		}
+		m.Elasticsearch = snap
+	}
+	d.digest = runbooks.ManifestDigest(m)
+	if p := req.Prior; p != nil {
+		if was := p.Params[runbooks.ParamManifest]; was != "" && was != d.digest {
+			return fmt.Errorf("the documented backup %s in %s changed since run %s (its archives or its snapshot are not what they were then): refusing to continue; start a new restore", set.Stamp, src, p.RunID)
+		}
+	}
+	d.r = newRestore(env, &RestoreRun{Store: vs, Manifest: m, S3Exact: req.S3Exact, SetRF: req.SetRF, Legacy: lr}, req.Prior)
+	return nil
+}
+
+// then is the restore's steps, made by read, and what identifies the
+// backup read for a resume (its manifest's digest as read, before the run
+// changes the manifest).
+func (d *documentedRestore) then() ([]steps.Step, map[string]string) {
+	rb := d.r.Runbook()
+	params := map[string]string{runbooks.ParamManifest: d.digest}
+	for k, v := range rb.Params {
+		params[k] = v
+	}
+	return rb.Steps, params
 }

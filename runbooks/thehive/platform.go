@@ -3,14 +3,12 @@ package thehive
 import (
 	"context"
 	"fmt"
-	"path"
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/runbooks"
 	"github.com/hotsnap/hotsnap/steps"
 	"github.com/hotsnap/hotsnap/steps/cassandra"
-	"github.com/hotsnap/hotsnap/steps/es"
 )
 
 // Platform is TheHive's runbooks, as the registry hands them out
@@ -153,38 +151,13 @@ func (Platform) DocumentedBackups(found *repo.LegacyFound) []repo.Summary {
 	return out
 }
 
-// RestoreDocumented reads and checks the documented scripts' backup of
-// req (the newest, or the one stamped req.At), finds its Elasticsearch
-// snapshot, and prepares its restore. It changes nothing.
-func (Platform) RestoreDocumented(ctx context.Context, env *steps.Env, req runbooks.DocumentedRequest) (runbooks.Restore, string, error) {
-	src := req.Source
+// RestoreDocumented picks the documented scripts' backup of req (the
+// newest, or the one stamped req.At) and prepares its restore, which reads
+// it first: see documentedRestore. It contacts nothing.
+func (Platform) RestoreDocumented(env *steps.Env, req runbooks.DocumentedRequest) (runbooks.Restore, string, error) {
 	set, err := req.Found.SelectLegacy(req.At)
 	if err != nil {
 		return nil, "", &runbooks.Refusal{Err: err}
 	}
-	l, err := repo.ReadLegacy(ctx, src, set)
-	if err != nil {
-		return nil, "", &runbooks.Refusal{Unfit: true, Err: fmt.Errorf("the documented backup %s in %s cannot be restored, nothing was changed:\n%w", set.Stamp, src, err)}
-	}
-	l.Source = req.Path
-	inv := env.Inv
-	m, vs, err := l.Restore(src, LegacyTargetFor(env))
-	if err != nil {
-		return nil, "", &runbooks.Refusal{Err: fmt.Errorf("documented backup %s: %w", set.Stamp, err)}
-	}
-	lr := &LegacyRestore{Backup: l, Source: src}
-	if req.NodeDir != "" {
-		lr.ESFolder = path.Join(req.NodeDir, l.ESFolder)
-	}
-	if l.ESSnapshot != "" && inv.Elasticsearch != nil {
-		snap, err := es.FindSnapshot(ctx, env, l.ESSnapshot, lr.ESFolder)
-		if err != nil {
-			// The verify step reports it as a failed check, before anything changes.
-			lr.ESLookup = err
-			snap = &repo.ESSnapshot{Repository: inv.Elasticsearch.Repository, Snapshot: l.ESSnapshot, Indices: []string{inv.Elasticsearch.Index}}
-		}
-		m.Elasticsearch = snap
-	}
-	r := &RestoreRun{Store: vs, Manifest: m, S3Exact: req.S3Exact, SetRF: req.SetRF, Legacy: lr}
-	return newRestore(env, r, req.Prior), fmt.Sprintf("%s in %s", set.Stamp, src), nil
+	return &documentedRestore{env: env, req: req, set: set}, fmt.Sprintf("%s in %s", set.Stamp, req.Source), nil
 }
