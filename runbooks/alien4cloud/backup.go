@@ -87,8 +87,11 @@ func Backup(env *steps.Env, b *BackupRun) steps.Runbook {
 	b.manifest = repo.Manifest{Format: repo.ManifestFormat, ID: b.ID, Label: b.Label, Platform: inv.Platform, Cluster: inv.Cluster, Tool: b.Tool,
 		Versions: map[string]string{}}
 	rb := steps.Runbook{Name: "backup", Cluster: inv.Cluster, Resumable: true, Exclusive: true}
-	rb.Steps = checks(env, b.s, b.StopService, measureStep(b))
-	rb.Steps = append(rb.Steps, runbooks.PreflightVerdict(), backupGate(b), runbooks.MarkBackup(env, b.Store, b.ID))
+	// Hotsnap's own snapshots that killed runs left: found among the
+	// checks, offered for clearing at a gate before the backup's own.
+	left := runbooks.NewLeftovers(env, runbooks.StoreOpener(b.Store))
+	rb.Steps = checks(env, b.s, b.StopService, left, measureStep(b))
+	rb.Steps = append(rb.Steps, runbooks.PreflightVerdict(), left.Gate(), backupGate(b), runbooks.MarkBackup(env, b.Store, b.ID), left.Clear())
 	if b.StopService {
 		rb.Steps = append(rb.Steps, stopForBackupStep(b))
 	} else {
