@@ -99,8 +99,9 @@ and modes (or every S3 object copied), the snapshots cleared (also when the run
 fails or is cancelled), and manifest.json written last. Snapshots of hotsnap's own
 that a killed run left (preflight lists them, naming the run) are offered for
 clearing at a gate before the backup's own: kept by default and with --yes,
-cleared with --clear-leftovers; other tools' snapshots are never touched. So
-for Alien4Cloud and EclecticIQ: the Elasticsearch snapshot a killed backup left.
+cleared with --clear-leftovers; other tools' snapshots are never touched.
+Alien4Cloud's and EclecticIQ's backups do the same with the Elasticsearch
+snapshot a killed backup left.
 
 Alien4Cloud (platform: alien4cloud): the checks (alien4cloud-config.yml read on
 the node: the data directory, Elasticsearch remote or embedded; Elasticsearch,

@@ -75,8 +75,9 @@ func (b *BackupRun) timing(name string, d time.Duration) {
 }
 
 // Backup builds Alien4Cloud's backup runbook, the documented tool's
-// "-backup -n NAME" done right: the preflight checks and the estimate, a
-// gate, maintenance mode on (or, with --stop-service and a remote
+// "-backup -n NAME" done right: the preflight checks and the estimate,
+// the snapshots killed runs left offered for clearing, a gate, maintenance
+// mode on (or, with --stop-service and a remote
 // Elasticsearch, the service stopped), then at once the snapshot of
 // Alien4Cloud's indices followed to SUCCESS, the data directory streamed
 // as a tar and the configuration files, maintenance mode off again (also

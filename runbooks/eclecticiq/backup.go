@@ -63,7 +63,8 @@ func (b *backupRun) timing(name string, d time.Duration) {
 }
 
 // Backup builds the backup runbook (reference: "EclecticIQ backup",
-// seed 003's order): the preflight checks and the estimate, a gate; then,
+// seed 003's order): the preflight checks and the estimate, the snapshots
+// killed runs left offered for clearing, a gate; then,
 // unless hot, the services stopped, the queues drained (a choice when they
 // do not), the workers stopped and beat's leftovers looked for; the
 // pg_dumpall dump, the row counts, the Elasticsearch snapshot of the

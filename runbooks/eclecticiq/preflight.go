@@ -32,7 +32,8 @@ func Preflight(env *steps.Env) steps.Runbook {
 
 // preflightSteps are the checks, SSH first, the others at once; left
 // looks for the snapshots earlier runs left (the backup keeps what it
-// finds for its gate; nil: not looked for, as in a restore); extra (the backup's estimate) runs with them.
+// finds for its gate; nil: not looked for, as in a restore); extra (the
+// backup's estimate) runs with them.
 func preflightSteps(s *site, left *runbooks.Leftovers, extra *steps.Step) []steps.Step {
 	env := s.env
 	checks := []steps.Step{unitsCheck(s), pgCheck(s), redisCheck(s)}
