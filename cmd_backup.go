@@ -100,6 +100,8 @@ fails or is cancelled), and manifest.json written last. Snapshots of hotsnap's o
 that a killed run left (preflight lists them, naming the run) are offered for
 clearing at a gate before the backup's own: kept by default and with --yes,
 cleared with --clear-leftovers; other tools' snapshots are never touched.
+Alien4Cloud's and EclecticIQ's backups do the same with the Elasticsearch
+snapshot a killed backup left.
 
 Alien4Cloud (platform: alien4cloud): the checks (alien4cloud-config.yml read on
 the node: the data directory, Elasticsearch remote or embedded; Elasticsearch,
@@ -170,7 +172,7 @@ endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
 	c.Flags().BoolVar(&o.stopService, "stop-service", false, "Alien4Cloud: stop the service for the backup instead of maintenance mode (a platform option; refused with Elasticsearch inside Alien4Cloud)")
 	c.Flags().StringVar(&o.label, "name", "", "a label for the backup, kept in its manifest and shown by list (the documented tool's -n); the ID stays unique")
 	c.Flags().BoolVar(&o.hot, "hot", false, "EclecticIQ: back up without stopping the platform (pg_dumpall runs on a live database; the manifest records that Elasticsearch may lag PostgreSQL)")
-	c.Flags().BoolVar(&clearLeftovers, "clear-leftovers", false, "TheHive: clear the snapshots of hotsnap's own that killed runs left (preflight lists them; only when no other hotsnap run is taking them) before taking this backup's; without it the gate offers it on a terminal and --yes keeps them")
+	c.Flags().BoolVar(&clearLeftovers, "clear-leftovers", false, "clear the snapshots of hotsnap's own that killed runs left (preflight lists them; only when no other hotsnap run is taking them) before taking this backup's; without it the gate offers it on a terminal and --yes keeps them")
 	c.Flags().BoolVar(&o.redisRDB, "redis-rdb", false, "EclecticIQ: also copy Redis' RDB (BGSAVE, then the file once LASTSAVE moved)")
 	addRunFlags(c, &f)
 	addLockFlag(c, &f)

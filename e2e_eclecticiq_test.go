@@ -304,7 +304,8 @@ func stepEvent(ev map[string]any, event, step string) bool {
 // at the choice gate and loses nothing; a worker that will not stop is
 // waited for until systemd kills it; PostgreSQL killed mid-dump, the
 // snapshot FAILED and SSH lost leave no manifest; Ctrl-C during the dump
-// starts the platform again and resume takes the backup again.
+// starts the platform again and resume takes the backup again; the
+// snapshot a killed backup left is found and cleared (killedESBackup).
 func TestE2EEclecticIQBackupFaults(t *testing.T) {
 	l := eiqLab(t, "hse9q1", 36, false)
 	t.Setenv("XDG_STATE_HOME", t.TempDir())
@@ -442,6 +443,13 @@ func TestE2EEclecticIQBackupFaults(t *testing.T) {
 		if _, complete := newestEIQ(t, l); code != 0 || !complete {
 			t.Fatalf("resume: exit %d\n%s", code, out)
 		}
+		eiqUnitsActive(t, l)
+	})
+
+	t.Run("killed once the snapshot started", func(t *testing.T) {
+		// Hot, so that the kill leaves the platform running; the snapshot
+		// started with the dump, before the manifest.
+		killedESBackup(t, l, "hotsnap_repository", "manifest", "--hot")
 		eiqUnitsActive(t, l)
 	})
 }

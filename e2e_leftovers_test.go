@@ -19,7 +19,14 @@ import (
 // its repository thehive_repository.
 func esSnapshots(t *testing.T, l *lab.Lab) map[string]string {
 	t.Helper()
-	out := nodeSh(t, l, "node1", "curl -sf '127.0.0.1:9200/_cat/snapshots/thehive_repository?h=id,status'")
+	return esSnapshotsIn(t, l, "thehive_repository")
+}
+
+// esSnapshotsIn returns the Elasticsearch snapshots (name → state) in the
+// lab's repository esRepo.
+func esSnapshotsIn(t *testing.T, l *lab.Lab, esRepo string) map[string]string {
+	t.Helper()
+	out := nodeSh(t, l, "node1", "curl -sf '127.0.0.1:9200/_cat/snapshots/"+esRepo+"?h=id,status'")
 	snaps := map[string]string{}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		if f := strings.Fields(line); len(f) == 2 {
@@ -105,16 +112,8 @@ func killBackup(t *testing.T, l *lab.Lab) (id, run string) {
 		t.Fatal("the killed backup left no folder in the repository")
 	}
 	run = runOf(events)
+	dropLocksOf(t, l, run)
 	t.Cleanup(func() { // t.Context() is done by now
-		// The killed run's locks, if the test stopped before a run took
-		// them over: the tests after this one share the lab.
-		unlock := l.NodeCommand(context.Background(), "node1", "sh", "-c", "grep -qs "+run+" "+host.LockFile+" && rm -f "+host.LockFile+"; true")
-		if out, err := unlock.CombinedOutput(); err != nil {
-			t.Errorf("node1: remove the killed run's lock: %v\n%s", err, out)
-		}
-		if b, err := os.ReadFile(filepath.Join(l.BackupsPath(), runbooks.LockPath)); err == nil && strings.Contains(string(b), run) {
-			os.Remove(filepath.Join(l.BackupsPath(), runbooks.LockPath))
-		}
 		for _, n := range l.Nodes {
 			cmd := l.NodeCommand(context.Background(), n.Name, "nodetool", "clearsnapshot", "-t", id)
 			cmd.Env = append(os.Environ(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
@@ -124,6 +123,80 @@ func killBackup(t *testing.T, l *lab.Lab) (id, run string) {
 		}
 	})
 	return id, run
+}
+
+// dropLocksOf removes, as the test ends, the locks of killed run (the
+// cluster's on node1, the repository's) if no run took them over: the
+// tests after it share the lab.
+func dropLocksOf(t *testing.T, l *lab.Lab, run string) {
+	t.Cleanup(func() { // t.Context() is done by now
+		unlock := l.NodeCommand(context.Background(), "node1", "sh", "-c", "grep -qs "+run+" "+host.LockFile+" && rm -f "+host.LockFile+"; true")
+		if out, err := unlock.CombinedOutput(); err != nil {
+			t.Errorf("node1: remove the killed run's lock: %v\n%s", err, out)
+		}
+		if b, err := os.ReadFile(filepath.Join(l.BackupsPath(), runbooks.LockPath)); err == nil && strings.Contains(string(b), run) {
+			os.Remove(filepath.Join(l.BackupsPath(), runbooks.LockPath))
+		}
+	})
+}
+
+// killedESBackup is a backup (args) of a platform whose only snapshot is
+// Elasticsearch's (EclecticIQ, Alien4Cloud) killed with SIGKILL as step
+// after starts, once its snapshot in the repository esRepo started:
+// preflight warns (exit 0) of the snapshot left, naming its run and the
+// command that clears it; backup --clear-leftovers (taking the killed
+// run's lock over) clears it and succeeds; preflight then finds none.
+func killedESBackup(t *testing.T, l *lab.Lab, esRepo, after string, args ...string) {
+	t.Helper()
+	before := backupsIn(t, l)
+	killed := false
+	code, events, stderr := backupRun(t, l, func(ev map[string]any, cmd *exec.Cmd) {
+		if !killed && ev["event"] == "step_started" && ev["step"] == after {
+			killed = true
+			cmd.Process.Kill()
+		}
+	}, args...)
+	run := runOf(events)
+	dropLocksOf(t, l, run)
+	if code != -1 || !killed {
+		t.Fatalf("exit %d (killed as %s started: %v), want the kill\n%s", code, after, killed, stderr)
+	}
+	var id string
+	for name := range backupsIn(t, l) {
+		if _, seen := before[name]; !seen && repo.CheckID(name) == nil {
+			id = name
+		}
+	}
+	if st := esSnapshotsIn(t, l, esRepo)[id]; id == "" || st == "" {
+		t.Fatalf("the killed backup %q left no Elasticsearch snapshot in %s: nothing to test", id, esRepo)
+	}
+
+	code, events, stderr = jsonRun(t, l, []string{"preflight", "--json"}, nil)
+	if code != 0 {
+		t.Fatalf("preflight exit %d: leftovers are a warning, not a failure\n%s", code, stderr)
+	}
+	if got := checkOf(events, "leftover snapshots", "hotsnap's, without a complete backup: "+id); !strings.Contains(got, "warn elasticsearch") ||
+		!strings.Contains(got, "run "+run) || !strings.Contains(got, "/_snapshot/"+esRepo+"/"+id) || !strings.Contains(got, "backup --clear-leftovers") {
+		t.Errorf("preflight does not warn of the Elasticsearch snapshot %s with its run and the command that clears it:\n%s", id, got)
+	}
+
+	code, events, stderr = backupRun(t, l, nil, append([]string{"--clear-leftovers", runbooks.TakeOverLockFlag}, args...)...)
+	if code != 0 {
+		t.Fatalf("backup --clear-leftovers exit %d\n%s", code, stderr)
+	}
+	if !hasEvent(events, func(ev map[string]any) bool {
+		line, _ := ev["line"].(string)
+		return ev["event"] == "output" && ev["step"] == "clear-leftovers" && line == "deleted the snapshot "+id
+	}) {
+		t.Errorf("backup --clear-leftovers did not clear %s", id)
+	}
+	if st := esSnapshotsIn(t, l, esRepo)[id]; st != "" {
+		t.Errorf("the Elasticsearch snapshot %s the killed run left is still there (%s)", id, st)
+	}
+	_, events, _ = jsonRun(t, l, []string{"preflight", "--json"}, nil)
+	if got := checkOf(events, "leftover snapshots", "repository "+esRepo); !strings.HasPrefix(got, "pass elasticsearch") {
+		t.Errorf("preflight after the clearing backup:\n%s", got)
+	}
 }
 
 // checkOf returns the check events named check whose evidence mentions

@@ -67,13 +67,20 @@ func (l *Leftovers) cassandraNodes() []string {
 // Check is the preflight check: `nodetool listsnapshots` on every
 // Cassandra node and the snapshots of the Elasticsearch repository. Each
 // leftover of hotsnap's is a warning with its size, the run that left it
-// (from its backup's marker) and the command that clears it.
+// (from its backup's marker) and the command that clears it. It is
+// skipped when the inventory has neither Cassandra nor Elasticsearch.
 func (l *Leftovers) Check() steps.Step {
 	nodes := l.cassandraNodes()
 	ec := l.env.Inv.Elasticsearch
 	return steps.Step{
 		ID: "leftover-snapshots", Title: "Snapshots left by earlier runs", Kind: steps.KindCheck, Component: steps.ComponentBackup,
 		Why: "A run killed before its cleanup leaves its snapshots: Cassandra's hard links pin SSTables compaction replaced, Elasticsearch's hold segments. hotsnap's own (hotsnap-…, without a complete backup) are listed with their size and the command that clears them; other tools' snapshots are reported, never touched.",
+		Skip: func() string {
+			if len(nodes) == 0 && ec == nil {
+				return "no Cassandra or Elasticsearch in the inventory: no snapshot to leave"
+			}
+			return ""
+		},
 		Plan: func() []steps.PlannedCommand {
 			out := steps.PlanEach(nodes, cassandra.ListSnapshotsCmd, false)()
 			if ec != nil {

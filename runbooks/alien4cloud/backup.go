@@ -75,8 +75,9 @@ func (b *BackupRun) timing(name string, d time.Duration) {
 }
 
 // Backup builds Alien4Cloud's backup runbook, the documented tool's
-// "-backup -n NAME" done right: the preflight checks and the estimate, a
-// gate, maintenance mode on (or, with --stop-service and a remote
+// "-backup -n NAME" done right: the preflight checks and the estimate,
+// the snapshots killed runs left offered for clearing, a gate, maintenance
+// mode on (or, with --stop-service and a remote
 // Elasticsearch, the service stopped), then at once the snapshot of
 // Alien4Cloud's indices followed to SUCCESS, the data directory streamed
 // as a tar and the configuration files, maintenance mode off again (also
@@ -87,8 +88,11 @@ func Backup(env *steps.Env, b *BackupRun) steps.Runbook {
 	b.manifest = repo.Manifest{Format: repo.ManifestFormat, ID: b.ID, Label: b.Label, Platform: inv.Platform, Cluster: inv.Cluster, Tool: b.Tool,
 		Versions: map[string]string{}}
 	rb := steps.Runbook{Name: "backup", Cluster: inv.Cluster, Resumable: true, Exclusive: true}
-	rb.Steps = checks(env, b.s, b.StopService, measureStep(b))
-	rb.Steps = append(rb.Steps, runbooks.PreflightVerdict(), backupGate(b), runbooks.MarkBackup(env, b.Store, b.ID))
+	// Hotsnap's own snapshots that killed runs left: found among the
+	// checks, offered for clearing at a gate before the backup's own.
+	left := runbooks.NewLeftovers(env, runbooks.StoreOpener(b.Store))
+	rb.Steps = checks(env, b.s, b.StopService, left, measureStep(b))
+	rb.Steps = append(rb.Steps, runbooks.PreflightVerdict(), left.Gate(), backupGate(b), runbooks.MarkBackup(env, b.Store, b.ID), left.Clear())
 	if b.StopService {
 		rb.Steps = append(rb.Steps, stopForBackupStep(b))
 	} else {

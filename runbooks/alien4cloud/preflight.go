@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/runbooks"
 	"github.com/hotsnap/hotsnap/steps"
 	a4c "github.com/hotsnap/hotsnap/steps/alien4cloud"
 	"github.com/hotsnap/hotsnap/steps/es"
@@ -24,15 +25,16 @@ func Preflight(env *steps.Env) steps.Runbook {
 	if env.OpenRepo != nil {
 		extra = append(extra, repositoryStep(env, s))
 	}
-	return steps.Runbook{Name: "preflight", Cluster: env.Inv.Cluster, Steps: checks(env, s, false, extra...)}
+	return steps.Runbook{Name: "preflight", Cluster: env.Inv.Cluster, Steps: checks(env, s, false, runbooks.NewLeftovers(env, env.OpenRepo), extra...)}
 }
 
 // checks are the preflight's steps: SSH, then Alien4Cloud's configuration
 // (the others need its data directory), then at once Elasticsearch, the
-// service, its REST API, the data directory and extra.
-func checks(env *steps.Env, s *site, stopService bool, extra ...steps.Step) []steps.Step {
+// service, its REST API, the data directory, extra and the snapshots
+// earlier runs left (left: the backup keeps what it finds for its gate).
+func checks(env *steps.Env, s *site, stopService bool, left *runbooks.Leftovers, extra ...steps.Step) []steps.Step {
 	group := []steps.Step{esStep(env), indicesStep(env), serviceStep(s), apiStep(s), dataStep(s)}
-	group = append(group, extra...)
+	group = append(append(group, extra...), left.Check())
 	for i := range group {
 		group[i].Concurrent = true
 	}

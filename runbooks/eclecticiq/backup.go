@@ -63,7 +63,8 @@ func (b *backupRun) timing(name string, d time.Duration) {
 }
 
 // Backup builds the backup runbook (reference: "EclecticIQ backup",
-// seed 003's order): the preflight checks and the estimate, a gate; then,
+// seed 003's order): the preflight checks and the estimate, the snapshots
+// killed runs left offered for clearing, a gate; then,
 // unless hot, the services stopped, the queues drained (a choice when they
 // do not), the workers stopped and beat's leftovers looked for; the
 // pg_dumpall dump, the row counts, the Elasticsearch snapshot of the
@@ -79,7 +80,10 @@ func (b *backupRun) runbook() steps.Runbook {
 	}
 	measure := b.measureStep()
 	rb := steps.Runbook{Name: "backup", Cluster: inv.Cluster, Resumable: true, Exclusive: true}
-	rb.Steps = append(preflightSteps(s, &measure), runbooks.PreflightVerdict(), b.gate(), runbooks.MarkBackup(env, b.store, b.id))
+	// Hotsnap's own snapshots that killed runs left: found among the
+	// checks, offered for clearing at a gate before the backup's own.
+	left := runbooks.NewLeftovers(env, runbooks.StoreOpener(b.store))
+	rb.Steps = append(preflightSteps(s, left, &measure), runbooks.PreflightVerdict(), left.Gate(), b.gate(), runbooks.MarkBackup(env, b.store, b.id), left.Clear())
 	if !b.hot {
 		rb.Steps = append(rb.Steps, stopServicesStep(s), b.drainStep(), b.drainChoice(), b.drainDecision(),
 			b.deleteGate(), b.deleteStep(), stopWorkersStep(s, b), b.leftoversStep(), b.pidGate(), b.pidRemoveStep())
@@ -457,7 +461,7 @@ func (b *backupRun) leftoversStep() steps.Step {
 	s := b.s
 	cmd := leftoversCmd(s.eiq.RunDir)
 	return steps.Step{
-		ID: "leftovers", Title: "Look for leftover beat processes and PID files", Kind: steps.KindCheck, Component: "platform",
+		ID: "beat-leftovers", Title: "Look for leftover beat processes and PID files", Kind: steps.KindCheck, Component: "platform",
 		Why:  "Seed 003: no platform process (Celery beat) may still run, and stale PID files keep the scheduler from starting again.",
 		Plan: steps.PlanEach([]string{s.platform}, cmd, true),
 		Run: func(ctx context.Context, rc *steps.RunContext) error {

@@ -48,17 +48,17 @@ func TestBackupOrder(t *testing.T) {
 		b, _ := Platform{}.Backup(env, req)
 		var out []string
 		for _, s := range b.Runbook().Steps {
-			if s.Kind != steps.KindCheck || s.ID == "leftovers" {
+			if s.Kind != steps.KindCheck || s.ID == "beat-leftovers" {
 				out = append(out, s.ID)
 			}
 		}
 		return strings.Join(out, " ")
 	}
-	const cold = "approve mark stop-services drain drain-choice drain-decision approve-delete-queues delete-queues stop-workers leftovers approve-pidfiles remove-pidfiles dump-postgresql archive-configuration snapshot-elasticsearch start-workers start-services manifest"
+	const cold = "leftovers approve mark clear-leftovers stop-services drain drain-choice drain-decision approve-delete-queues delete-queues stop-workers beat-leftovers approve-pidfiles remove-pidfiles dump-postgresql archive-configuration snapshot-elasticsearch start-workers start-services manifest"
 	if got := ids(runbooks.BackupRequest{ID: "b"}); got != cold {
 		t.Errorf("cold backup:\n%s\nwant\n%s", got, cold)
 	}
-	if got := ids(runbooks.BackupRequest{ID: "b", Hot: true}); got != "approve mark dump-postgresql archive-configuration snapshot-elasticsearch manifest" {
+	if got := ids(runbooks.BackupRequest{ID: "b", Hot: true}); got != "leftovers approve mark clear-leftovers dump-postgresql archive-configuration snapshot-elasticsearch manifest" {
 		t.Errorf("hot backup: %s", got)
 	}
 	b, _ := Platform{}.Backup(env, runbooks.BackupRequest{ID: "b"})

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/runbooks"
 	"github.com/hotsnap/hotsnap/steps"
 	"github.com/hotsnap/hotsnap/steps/es"
 	"github.com/hotsnap/hotsnap/steps/host"
@@ -26,12 +27,14 @@ import (
 // nothing.
 func Preflight(env *steps.Env) steps.Runbook {
 	s := newSite(env)
-	return steps.Runbook{Name: "preflight", Cluster: env.Inv.Cluster, Steps: preflightSteps(s, nil)}
+	return steps.Runbook{Name: "preflight", Cluster: env.Inv.Cluster, Steps: preflightSteps(s, runbooks.NewLeftovers(env, env.OpenRepo), nil)}
 }
 
-// preflightSteps are the checks, SSH first, the others at once; extra
-// (the backup's estimate) runs with them.
-func preflightSteps(s *site, extra *steps.Step) []steps.Step {
+// preflightSteps are the checks, SSH first, the others at once; left
+// looks for the snapshots earlier runs left (the backup keeps what it
+// finds for its gate; nil: not looked for, as in a restore); extra (the
+// backup's estimate) runs with them.
+func preflightSteps(s *site, left *runbooks.Leftovers, extra *steps.Step) []steps.Step {
 	env := s.env
 	checks := []steps.Step{unitsCheck(s), pgCheck(s), redisCheck(s)}
 	if env.Inv.Elasticsearch != nil {
@@ -40,6 +43,9 @@ func preflightSteps(s *site, extra *steps.Step) []steps.Step {
 		checks = append(checks, st)
 	}
 	checks = append(checks, configCheck(s))
+	if left != nil {
+		checks = append(checks, left.Check())
+	}
 	if extra != nil {
 		checks = append(checks, *extra)
 	}

@@ -50,7 +50,7 @@ type restoreRun struct {
 func (r *restoreRun) runbook() steps.Runbook {
 	s, env := r.s, r.s.env
 	rb := steps.Runbook{Name: "restore", Cluster: env.Inv.Cluster, Resumable: true, Exclusive: true}
-	rb.Steps = append(preflightSteps(s, nil), r.verifyStep(), runbooks.PreflightVerdict(), r.gate(),
+	rb.Steps = append(preflightSteps(s, nil, nil), r.verifyStep(), runbooks.PreflightVerdict(), r.gate(),
 		stopForRestore("stop-services", "Stop "+UnitServices, s.services(), s.services()),
 		stopForRestore("stop-workers", "Stop the Celery workers", s.workers(), s.workersUnit()),
 		r.queuesStep(), r.destructiveGate(), r.deleteQueuesStep(), r.configStep())

@@ -51,9 +51,7 @@ func preflight(env *steps.Env, left *runbooks.Leftovers) steps.Runbook {
 	if env.OpenRepo != nil {
 		checks = append(checks, repositoryStep(env))
 	}
-	if env.Inv.Cassandra != nil || env.Inv.Elasticsearch != nil {
-		checks = append(checks, left.Check())
-	}
+	checks = append(checks, left.Check())
 	for i := range checks {
 		checks[i].Concurrent = true
 	}
