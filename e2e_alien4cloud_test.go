@@ -267,11 +267,17 @@ func TestE2EAlien4CloudBackupFaults(t *testing.T) {
 		noBackup(t, before, events)
 	})
 	t.Run("killed once the snapshot started", func(t *testing.T) {
-		killedESBackup(t, l, lab.Alien4CloudESRepository, "maintenance-off")
-		// The killed run's maintenance mode stays on (preflight warns of
-		// it; a backup leaves it as it found it).
-		if wasOn, err := a4cClient(t, l).DisableMaintenance(t.Context()); err != nil || !wasOn {
-			t.Errorf("maintenance mode after the kill: on %v, %v; want on, until the operator turns it off", wasOn, err)
+		// The killed run leaves maintenance mode on, saying in its log which
+		// run turned it on: preflight names that run, and the next backup
+		// (holding the lock, so that run no longer runs) turns it off when
+		// done.
+		killedESBackup(t, l, lab.Alien4CloudESRepository, "maintenance-off", func(run string, events []map[string]any) {
+			if got := checkOf(events, "alien4cloud maintenance", "turned on by hotsnap run "+run); !strings.HasPrefix(got, "warn ") || !strings.Contains(got, "the next backup turns it off") {
+				t.Errorf("preflight does not name the killed run %s as the one that left maintenance mode on:\n%s", run, checkOf(events, "alien4cloud maintenance", ""))
+			}
+		})
+		if m, err := a4cClient(t, l).GetMaintenance(t.Context()); err != nil || m.On {
+			t.Errorf("maintenance mode after the backup that found a killed run's: %+v, %v; want off", m, err)
 		}
 	})
 }

@@ -449,7 +449,7 @@ func TestE2EEclecticIQBackupFaults(t *testing.T) {
 	t.Run("killed once the snapshot started", func(t *testing.T) {
 		// Hot, so that the kill leaves the platform running; the snapshot
 		// started with the dump, before the manifest.
-		killedESBackup(t, l, "hotsnap_repository", "manifest", "--hot")
+		killedESBackup(t, l, "hotsnap_repository", "manifest", nil, "--hot")
 		eiqUnitsActive(t, l)
 	})
 }

@@ -146,7 +146,9 @@ func dropLocksOf(t *testing.T, l *lab.Lab, run string) {
 // preflight warns (exit 0) of the snapshot left, naming its run and the
 // command that clears it; backup --clear-leftovers (taking the killed
 // run's lock over) clears it and succeeds; preflight then finds none.
-func killedESBackup(t *testing.T, l *lab.Lab, esRepo, after string, args ...string) {
+// preflight, when set, is given the killed run and the first preflight's
+// events, for the platform's own checks.
+func killedESBackup(t *testing.T, l *lab.Lab, esRepo, after string, preflight func(run string, events []map[string]any), args ...string) {
 	t.Helper()
 	before := backupsIn(t, l)
 	killed := false
@@ -178,6 +180,9 @@ func killedESBackup(t *testing.T, l *lab.Lab, esRepo, after string, args ...stri
 	if got := checkOf(events, "leftover snapshots", "hotsnap's, without a complete backup: "+id); !strings.Contains(got, "warn elasticsearch") ||
 		!strings.Contains(got, "run "+run) || !strings.Contains(got, "/_snapshot/"+esRepo+"/"+id) || !strings.Contains(got, "backup --clear-leftovers") {
 		t.Errorf("preflight does not warn of the Elasticsearch snapshot %s with its run and the command that clears it:\n%s", id, got)
+	}
+	if preflight != nil {
+		preflight(run, events)
 	}
 
 	code, events, stderr = backupRun(t, l, nil, append([]string{"--clear-leftovers", runbooks.TakeOverLockFlag}, args...)...)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -168,8 +169,31 @@ func backupGate(b *BackupRun) steps.Step {
 	}
 }
 
-// maintenanceOnStep turns maintenance mode on. One already on is left as
-// it is, and left on after the backup: someone else's work is under way.
+// maintenanceMessage is what a backup writes into maintenance mode's log
+// once it turned it on: the UI shows it to whoever meets the 503, and a
+// later run knows from it that a killed hotsnap run left it on.
+func maintenanceMessage(id, run string) string {
+	return fmt.Sprintf("hotsnap backup %s (run %s): Alien4Cloud's data is being copied", id, run)
+}
+
+// maintenanceLeftBy names the hotsnap run (and its backup) a maintenance
+// log message of maintenanceMessage's comes from, "" for another's.
+func maintenanceLeftBy(message string) string {
+	m := leftByRE.FindStringSubmatch(message)
+	if m == nil {
+		return ""
+	}
+	return fmt.Sprintf("hotsnap run %s (backup %s)", m[2], m[1])
+}
+
+// leftByRE reads maintenanceMessage's backup ID and run ID back.
+var leftByRE = regexp.MustCompile(`^hotsnap backup (hotsnap-[0-9]{8}-[0-9]{6}-[0-9a-f]+) \(run ([0-9]{8}-[0-9]{6}-[0-9a-f]+)\)`)
+
+// maintenanceOnStep turns maintenance mode on and says so in its log. One
+// already on is left as it is, and left on after the backup: someone
+// else's work is under way — unless a killed hotsnap run left it on (its
+// log says so, and this run holds the lock, so that run no longer runs):
+// then it goes off after this backup.
 func maintenanceOnStep(b *BackupRun) steps.Step {
 	a := b.s.a4cConf()
 	return steps.Step{
@@ -181,14 +205,25 @@ func maintenanceOnStep(b *BackupRun) steps.Step {
 			if err != nil {
 				return fmt.Errorf("turn maintenance mode on: %w (Elasticsearch refuses writes when its disk passed the flood-stage watermark; or back up with --stop-service)", err)
 			}
-			b.mu.Lock()
-			b.turnedOn, b.quiet = !already, time.Now()
-			b.manifest.Quiesce = quiesceMaintenance
-			b.mu.Unlock()
+			ours := !already
 			if already {
-				rc.Output(b.s.node(), "maintenance mode was already on: it stays on after the backup")
+				if m, err := b.s.getMaintenance(ctx); err == nil && maintenanceLeftBy(m.Message) != "" && !strings.Contains(m.Message, "(run "+rc.RunID()+")") {
+					ours = true
+					rc.Output(b.s.node(), fmt.Sprintf("maintenance mode was left on by %s, which no longer runs (this run holds the lock): it goes off after this backup", maintenanceLeftBy(m.Message)))
+				} else {
+					rc.Output(b.s.node(), "maintenance mode was already on: it stays on after the backup")
+				}
 			} else {
 				rc.Output(b.s.node(), "maintenance mode on")
+			}
+			b.mu.Lock()
+			b.turnedOn, b.quiet = ours, time.Now()
+			b.manifest.Quiesce = quiesceMaintenance
+			b.mu.Unlock()
+			if ours {
+				if err := b.s.sayMaintenance(ctx, maintenanceMessage(b.ID, rc.RunID())); err != nil {
+					rc.Output(b.s.node(), "could not say in maintenance mode's log which run turned it on: "+err.Error())
+				}
 			}
 			return nil
 		},

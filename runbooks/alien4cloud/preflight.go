@@ -93,6 +93,10 @@ func apiStep(s *site) steps.Step {
 					Remedy: "set alien4cloud.username and alien4cloud.password to an admin's (alien_security.admin in alien4cloud-config.yml creates the first one)"})
 			case err != nil:
 				rc.Check(steps.CheckResult{Check: "alien4cloud maintenance", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
+			case m.On && maintenanceLeftBy(m.Message) != "":
+				rc.Check(steps.CheckResult{Check: "alien4cloud maintenance", Node: n, Status: steps.CheckWarn,
+					Evidence: fmt.Sprintf("maintenance mode is on, turned on by %s and not off again: that run was killed, unless it still runs (by %s: %s)", maintenanceLeftBy(m.Message), m.User, m.Message),
+					Remedy:   "if no hotsnap run is under way (its lock would name it), the next backup turns it off when it is done; or turn it off now in the UI (or DELETE " + a4c.MaintenancePath + ")"})
 			case m.On:
 				rc.Check(steps.CheckResult{Check: "alien4cloud maintenance", Node: n, Status: steps.CheckWarn,
 					Evidence: fmt.Sprintf("maintenance mode is already on (by %s: %s)", m.User, m.Message),

@@ -148,6 +148,26 @@ func (s *site) enableMaintenance(ctx context.Context) (already bool, err error) 
 	return cl.EnableMaintenance(ctx)
 }
 
+// getMaintenance reads maintenance mode's state.
+func (s *site) getMaintenance(ctx context.Context) (a4c.Maintenance, error) {
+	cl, err := a4c.Open(s.env)
+	if err != nil {
+		return a4c.Maintenance{}, err
+	}
+	defer cl.Close()
+	return cl.GetMaintenance(ctx)
+}
+
+// sayMaintenance adds message to maintenance mode's log.
+func (s *site) sayMaintenance(ctx context.Context, message string) error {
+	cl, err := a4c.Open(s.env)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	return cl.SayMaintenance(ctx, message)
+}
+
 // disableMaintenance turns it off; wasOn says it was on.
 func (s *site) disableMaintenance(ctx context.Context) (wasOn bool, err error) {
 	cl, err := a4c.Open(s.env)

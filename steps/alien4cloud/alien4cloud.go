@@ -8,6 +8,7 @@
 package alien4cloud
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -82,17 +83,26 @@ type answer struct {
 	body     []byte
 }
 
-func (c *Client) do(ctx context.Context, method, path string, form url.Values) (*answer, error) {
+func (c *Client) do(ctx context.Context, method, path string, body any) (*answer, error) {
 	var rd io.Reader
-	if form != nil {
-		rd = strings.NewReader(form.Encode())
+	ctype := ""
+	switch b := body.(type) {
+	case nil:
+	case url.Values:
+		rd, ctype = strings.NewReader(b.Encode()), "application/x-www-form-urlencoded"
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: alien4cloud %s %s: %w", c.node, method, path, err)
+		}
+		rd, ctype = bytes.NewReader(j), "application/json"
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
 		return nil, fmt.Errorf("%s: alien4cloud %s %s: %w", c.node, method, path, err)
 	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.hc.Do(req)
@@ -185,14 +195,14 @@ const (
 
 // rest calls the maintenance API, logging in first (and again once when
 // the session is gone).
-func (c *Client) rest(ctx context.Context, method string) (*answer, *restResponse, error) {
+func (c *Client) rest(ctx context.Context, method string, body any) (*answer, *restResponse, error) {
 	for try := 0; ; try++ {
 		if !c.logged {
 			if err := c.Login(ctx); err != nil {
 				return nil, nil, err
 			}
 		}
-		a, err := c.do(ctx, method, MaintenancePath, nil)
+		a, err := c.do(ctx, method, MaintenancePath, body)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -225,7 +235,7 @@ type Maintenance struct {
 
 // GetMaintenance reads the maintenance mode's state.
 func (c *Client) GetMaintenance(ctx context.Context) (Maintenance, error) {
-	a, r, err := c.rest(ctx, http.MethodGet)
+	a, r, err := c.rest(ctx, http.MethodGet, nil)
 	if err != nil {
 		return Maintenance{}, err
 	}
@@ -254,7 +264,7 @@ func (c *Client) GetMaintenance(ctx context.Context) (Maintenance, error) {
 // EnableMaintenance turns maintenance mode on (POST, 201); already says it
 // was on before (409, code 502), and then nothing changed.
 func (c *Client) EnableMaintenance(ctx context.Context) (already bool, err error) {
-	a, r, err := c.rest(ctx, http.MethodPost)
+	a, r, err := c.rest(ctx, http.MethodPost, nil)
 	if err != nil {
 		return false, err
 	}
@@ -267,10 +277,24 @@ func (c *Client) EnableMaintenance(ctx context.Context) (already bool, err error
 	return false, c.restErr(http.MethodPost, a, r)
 }
 
+// SayMaintenance adds message to the maintenance mode's log (PUT with
+// MaintenanceUpdateDTO, 201): whoever meets the 503 reads it in the UI, and
+// a later run reads it back (Maintenance.Message).
+func (c *Client) SayMaintenance(ctx context.Context, message string) error {
+	a, r, err := c.rest(ctx, http.MethodPut, map[string]string{"message": message})
+	if err != nil {
+		return err
+	}
+	if a.status != http.StatusCreated && a.status != http.StatusOK {
+		return c.restErr(http.MethodPut, a, r)
+	}
+	return nil
+}
+
 // DisableMaintenance turns maintenance mode off (DELETE, 200); wasOn is
 // false when it was not on (404, code 504).
 func (c *Client) DisableMaintenance(ctx context.Context) (wasOn bool, err error) {
-	a, r, err := c.rest(ctx, http.MethodDelete)
+	a, r, err := c.rest(ctx, http.MethodDelete, nil)
 	if err != nil {
 		return false, err
 	}
