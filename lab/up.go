@@ -725,5 +725,11 @@ func startSSHD(nodeDir string, holder int) (int, error) {
 	cmd := exec.Command("nsenter", enterArgs(holder, "/usr/sbin/sshd", "-D", "-e", "-f", filepath.Join(nodeDir, "sshd_config"))...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	return startEntered(cmd)
+	pid, err := startEntered(cmd)
+	if err != nil {
+		// sshd refusing its configuration exits at once, often before its
+		// PID is seen: its complaint is in its log.
+		return 0, fmt.Errorf("%w (sshd's log %s: %s)", err, logPath, logTail(logPath, 5))
+	}
+	return pid, nil
 }
