@@ -52,11 +52,14 @@ func oneNodeTarget(perNode int64) float64 {
 
 // benchOptions configures one benchmark run.
 type benchOptions struct {
-	Lab    lab.Options // name, subnet, state dir, nodes, data; Binary is the hotsnap under test
-	Runs   int         // measured rounds (a warm-up round comes first and is discarded)
-	Keep   bool        // leave the lab up at the end
-	Log    io.Writer   // progress lines; nil discards them
-	ESPoll time.Duration
+	Lab  lab.Options // name, subnet, state dir, nodes, data; Binary is the hotsnap under test
+	Runs int         // measured rounds (a warm-up round comes first and is discarded)
+	// NoWarmUp skips the warm-up round (thehive): at 2 GB per node a round
+	// takes long, and every round starts from the same state anyway.
+	NoWarmUp bool
+	Keep     bool      // leave the lab up at the end
+	Log      io.Writer // progress lines; nil discards them
+	ESPoll   time.Duration
 	// CPUProfileDir, when set, receives a CPU profile of every hotsnap
 	// backup measured (backup-<n>[-one-node].pprof).
 	CPUProfileDir string
@@ -95,6 +98,7 @@ type benchRound struct {
 // their medians.
 type benchReport struct {
 	Link        lab.LinkSpec // the lab's links (zero: unshaped)
+	NoWarmUp    bool         // measured from the first round (--no-warm-up)
 	Nodes       int
 	DataPerNode int64 // as asked (--data)
 	CassandraOn int64 // Cassandra data actually on disk, every node, snapshots excluded
@@ -197,7 +201,11 @@ func (r *benchReport) Print(w io.Writer) {
 		link = "every node's, the operator's and the backup host's shaped to " + r.Link.String() + " with tc"
 	}
 	fmt.Fprintf(w, "links: %s; /mnt/backup: the backup host's GlusterFS share\n", link)
-	fmt.Fprintf(w, "median of %d rounds (after 1 warm-up round):\n", len(r.Rounds))
+	warm := "after 1 warm-up round"
+	if r.NoWarmUp {
+		warm = "no warm-up round"
+	}
+	fmt.Fprintf(w, "median of %d rounds (%s):\n", len(r.Rounds), warm)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  \ttime\tbytes\tthroughput\thotsnap / this\trounds")
 	m := r.Median
@@ -257,13 +265,14 @@ func newLabBenchCmd(o *lab.Options) *cobra.Command {
 	var keep bool
 	var cpuProfile, link, platform string
 	var topoNodes, topoSubnet int
+	var noWarmUp bool
 	c := &cobra.Command{
 		Use:   "bench [--platform thehive|alien4cloud|eclecticiq] [--data 200MB] [--nodes 3] [--runs 3] [--topology-nodes 2] [--keep]",
 		Short: "Time hotsnap's backup and restore against the published procedure and a raw ssh+tar bound (root)",
 		Long: `Bring up a lab of its own (default name "hsbench", subnet 20) with every link
 shaped (--link, default 1gbit: tc on each node's, the operator's and the
 backup host's link) and /mnt/backup served by the backup host over a network
-file system, and, for a warm-up round and then --runs measured rounds, time
+file system, and, for a warm-up round (none with --no-warm-up) and then --runs measured rounds, time
 in this order:
 
   raw bound  ssh NODE sudo tar cf - <every table's snapshot dir> > /dev/null,
@@ -341,7 +350,7 @@ were stopped by each tool (the outage).`,
 			if runs < 1 {
 				return usageErr(fmt.Errorf("--runs %d: want at least 1", runs))
 			}
-			bo := benchOptions{Lab: *o, Runs: runs, Keep: keep, Log: cmd.ErrOrStderr(), CPUProfileDir: cpuProfile}
+			bo := benchOptions{Lab: *o, Runs: runs, NoWarmUp: noWarmUp, Keep: keep, Log: cmd.ErrOrStderr(), CPUProfileDir: cpuProfile}
 			if platform == lab.PlatformEclecticIQ {
 				bo.Lab.Platform, bo.Lab.Name, bo.Lab.Subnet, bo.Lab.Nodes, bo.Lab.Data = platform, "hse9q3", 38, 1, size
 				for flag, set := range map[string]func(){"name": func() { bo.Lab.Name = o.Name }, "subnet": func() { bo.Lab.Subnet = o.Subnet }, "nodes": func() { bo.Lab.Nodes = nodes }} {
@@ -414,6 +423,7 @@ were stopped by each tool (the outage).`,
 	c.Flags().StringVar(&dataSize, "data", "200MB", "Cassandra data per node (e.g. 200MB, 2GB); alien4cloud: uploaded content (default 1GB); eclecticiq: PostgreSQL's")
 	c.Flags().IntVar(&nodes, "nodes", 3, fmt.Sprintf("number of nodes (1-%d)", lab.MaxNodes))
 	c.Flags().IntVar(&runs, "runs", 3, "measured rounds (after one warm-up round)")
+	c.Flags().BoolVar(&noWarmUp, "no-warm-up", false, "thehive: measure from the first round (no warm-up round: at 2 GB per node a round is long)")
 	c.Flags().BoolVar(&keep, "keep", false, "leave the lab up at the end")
 	c.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of each hotsnap backup into this directory (go tool pprof)")
 	c.Flags().IntVar(&topoNodes, "topology-nodes", benchTopologyNodes, "thehive: also restore hotsnap's backup into a second lab of this many nodes (another topology: sstableloader); 0: not")
@@ -462,7 +472,12 @@ func runBench(ctx context.Context, o benchOptions) (rep *benchReport, err error)
 	if rep.FilesOn, err = dirSize(filepath.Join(l.NodeDir(l.Nodes[0].Name), "thehive-files"), ""); err != nil {
 		return nil, fmt.Errorf("bench: size of the attachments: %w", err)
 	}
-	for i := 0; i <= o.Runs; i++ {
+	rep.NoWarmUp = o.NoWarmUp
+	first := 0
+	if o.NoWarmUp {
+		first = 1
+	}
+	for i := first; i <= o.Runs; i++ {
 		name := fmt.Sprintf("round %d/%d", i, o.Runs)
 		if i == 0 {
 			name = "warm-up round"
