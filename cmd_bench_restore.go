@@ -774,7 +774,11 @@ func (r *benchReport) printRestore(w io.Writer, verdict func(bool, string)) {
 	}
 	verdict(r.RatioRestoreRaw() <= benchRestoreMaxVsRaw, fmt.Sprintf("hotsnap restore within %.1f× of the raw bound: %.2f×", benchRestoreMaxVsRaw, r.RatioRestoreRaw()))
 	verdict(r.RestoreMaxRSS < benchMaxRSS, fmt.Sprintf("hotsnap restore peak RSS under %d MB: max %.1f MiB over %d rounds", benchMaxRSS>>20, float64(r.RestoreMaxRSS)/(1<<20), len(r.Rounds)))
-	fmt.Fprintf(w, "application-level checks passed after %d restores (warm-up included), the last:\n", len(r.Checks))
+	warm := " (warm-up included)"
+	if r.NoWarmUp {
+		warm = ""
+	}
+	fmt.Fprintf(w, "application-level checks passed after %d restores%s, the last:\n", len(r.Checks), warm)
 	for _, c := range lastOf(r.Checks, 3) {
 		fmt.Fprintf(w, "  ✓ %s\n", c)
 	}
