@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotsnap/hotsnap/lab"
 	"github.com/hotsnap/hotsnap/lab/cassandra"
 	"github.com/hotsnap/hotsnap/lab/thehive"
 )
@@ -109,14 +110,7 @@ func TestE2EDeadlines(t *testing.T) {
 			}
 		}
 		// The operator's way on: resume, with the recovery back to speed.
-		m := regexp.MustCompile(`hotsnap resume (\S+)`).FindStringSubmatch(out)
-		if m == nil {
-			t.Fatalf("no resume command:\n%s", out)
-		}
-		res, err := hotsnapInOp(t.Context(), l, "resume", m[1], "--yes", "--confirm", "lab", "--no-tui").CombinedOutput()
-		if err != nil || !strings.Contains(string(res), "Successful full restore") {
-			t.Fatalf("resume: %v\n%s", err, res)
-		}
+		resumeFailedRestore(t, l, out)
 	})
 	before.equal(t, readAppState(t, l))
 
@@ -140,15 +134,22 @@ func TestE2EDeadlines(t *testing.T) {
 		}
 		// The data was restored; once TheHive can start, the resume ends it.
 		nodeSh(t, l, "node1", "rm -f "+thehive.NeverReadyFault)
-		m := regexp.MustCompile(`hotsnap resume ([0-9a-f-]+)`).FindStringSubmatch(out)
-		if m == nil {
-			t.Fatalf("no resume command:\n%s", out)
-		}
-		res, err := hotsnapInOp(t.Context(), l, "resume", m[1], "--yes", "--confirm", "lab", "--no-tui").CombinedOutput()
-		if err != nil || !strings.Contains(string(res), "Successful full restore") {
-			t.Fatalf("resume: %v\n%s", err, res)
-		}
+		resumeFailedRestore(t, l, out)
 	})
 	before.equal(t, readAppState(t, l))
 	theHiveHealthy(t, l)
+}
+
+// resumeFailedRestore resumes the failed restore whose output is out (the run
+// its "hotsnap resume RUN" names) and wants it to end the restore.
+func resumeFailedRestore(t *testing.T, l *lab.Lab, out string) {
+	t.Helper()
+	m := regexp.MustCompile(`hotsnap resume ([0-9a-f-]+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no resume command:\n%s", out)
+	}
+	res, err := hotsnapInOp(t.Context(), l, "resume", m[1], "--yes", "--confirm", "lab", "--no-tui").CombinedOutput()
+	if err != nil || !strings.Contains(string(res), "Successful full restore") {
+		t.Fatalf("resume %s: %v\n%s", m[1], err, res)
+	}
 }
