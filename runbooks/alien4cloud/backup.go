@@ -176,14 +176,15 @@ func maintenanceMessage(id, run string) string {
 	return fmt.Sprintf("hotsnap backup %s (run %s): Alien4Cloud's data is being copied", id, run)
 }
 
-// maintenanceLeftBy names the hotsnap run (and its backup) a maintenance
-// log message of maintenanceMessage's comes from, "" for another's.
-func maintenanceLeftBy(message string) string {
+// maintenanceLeftBy reads a maintenance log message of maintenanceMessage's
+// back: who names the hotsnap run and its backup, run is the run's ID;
+// both "" for anyone else's message.
+func maintenanceLeftBy(message string) (who, run string) {
 	m := leftByRE.FindStringSubmatch(message)
 	if m == nil {
-		return ""
+		return "", ""
 	}
-	return fmt.Sprintf("hotsnap run %s (backup %s)", m[2], m[1])
+	return fmt.Sprintf("hotsnap run %s (backup %s)", m[2], m[1]), m[2]
 }
 
 // leftByRE reads maintenanceMessage's backup ID and run ID back.
@@ -198,34 +199,38 @@ func maintenanceOnStep(b *BackupRun) steps.Step {
 	a := b.s.a4cConf()
 	return steps.Step{
 		ID: "maintenance-on", Title: "Turn Alien4Cloud's maintenance mode on", Kind: steps.KindAction, Component: a4c.Component,
-		Why:  "Alien4Cloud's maintenance mode answers every other REST call with 503, so no upload, deployment or change lands in the data while it is copied; its state is a document in Elasticsearch, so the snapshot carries it (a restore turns it off again).",
-		Plan: steps.PlanEach([]string{b.s.node()}, "POST "+a.URL+a4c.LoginPath+" (as "+a.Username+"); POST "+a.URL+a4c.MaintenancePath, false),
+		Why: "Alien4Cloud's maintenance mode answers every other REST call with 503, so no upload, deployment or change lands in the data while it is copied; its state is a document in Elasticsearch, so the snapshot carries it (a restore turns it off again).",
+		Plan: steps.PlanEach([]string{b.s.node()}, "POST "+a.URL+a4c.LoginPath+" (as "+a.Username+"); POST "+a.URL+a4c.MaintenancePath+
+			" (already on: GET it, for the run its log names); PUT "+a.URL+a4c.MaintenancePath+" with this backup and run in its log", false),
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
-			already, err := b.s.enableMaintenance(ctx)
-			if err != nil {
-				return fmt.Errorf("turn maintenance mode on: %w (Elasticsearch refuses writes when its disk passed the flood-stage watermark; or back up with --stop-service)", err)
-			}
-			ours := !already
-			if already {
-				if m, err := b.s.getMaintenance(ctx); err == nil && maintenanceLeftBy(m.Message) != "" && !strings.Contains(m.Message, "(run "+rc.RunID()+")") {
-					ours = true
-					rc.Output(b.s.node(), fmt.Sprintf("maintenance mode was left on by %s, which no longer runs (this run holds the lock): it goes off after this backup", maintenanceLeftBy(m.Message)))
+			return b.s.withClient(func(cl *a4c.Client) error {
+				already, err := cl.EnableMaintenance(ctx)
+				if err != nil {
+					return fmt.Errorf("turn maintenance mode on: %w (Elasticsearch refuses writes when its disk passed the flood-stage watermark; or back up with --stop-service)", err)
+				}
+				ours := !already
+				if already {
+					m, err := cl.GetMaintenance(ctx)
+					if who, run := maintenanceLeftBy(m.Message); err == nil && who != "" && run != rc.RunID() {
+						ours = true
+						rc.Output(b.s.node(), fmt.Sprintf("maintenance mode was left on by %s, which no longer runs (this run holds the lock): it goes off after this backup", who))
+					} else {
+						rc.Output(b.s.node(), "maintenance mode was already on: it stays on after the backup")
+					}
 				} else {
-					rc.Output(b.s.node(), "maintenance mode was already on: it stays on after the backup")
+					rc.Output(b.s.node(), "maintenance mode on")
 				}
-			} else {
-				rc.Output(b.s.node(), "maintenance mode on")
-			}
-			b.mu.Lock()
-			b.turnedOn, b.quiet = ours, time.Now()
-			b.manifest.Quiesce = quiesceMaintenance
-			b.mu.Unlock()
-			if ours {
-				if err := b.s.sayMaintenance(ctx, maintenanceMessage(b.ID, rc.RunID())); err != nil {
-					rc.Output(b.s.node(), "could not say in maintenance mode's log which run turned it on: "+err.Error())
+				b.mu.Lock()
+				b.turnedOn, b.quiet = ours, time.Now()
+				b.manifest.Quiesce = quiesceMaintenance
+				b.mu.Unlock()
+				if ours {
+					if err := cl.SayMaintenance(ctx, maintenanceMessage(b.ID, rc.RunID())); err != nil {
+						rc.Output(b.s.node(), "could not say in maintenance mode's log which run turned it on: "+err.Error())
+					}
 				}
-			}
-			return nil
+				return nil
+			})
 		},
 		// Off again when the run fails or is cancelled.
 		Cleanup: func(ctx context.Context, rc *steps.RunContext) error { return b.maintenanceOff(ctx, rc) },

@@ -87,15 +87,16 @@ func apiStep(s *site) steps.Step {
 			}
 			rc.Check(steps.CheckResult{Check: "alien4cloud health", Node: n, Status: steps.CheckPass, Evidence: "GET " + a4c.HealthPath + ": UP"})
 			m, err := cl.GetMaintenance(ctx)
+			leftBy, _ := maintenanceLeftBy(m.Message)
 			switch {
 			case errors.Is(err, a4c.ErrLogin):
 				rc.Check(steps.CheckResult{Check: "alien4cloud login", Node: n, Status: steps.CheckFail, Evidence: err.Error(),
 					Remedy: "set alien4cloud.username and alien4cloud.password to an admin's (alien_security.admin in alien4cloud-config.yml creates the first one)"})
 			case err != nil:
 				rc.Check(steps.CheckResult{Check: "alien4cloud maintenance", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
-			case m.On && maintenanceLeftBy(m.Message) != "":
+			case m.On && leftBy != "":
 				rc.Check(steps.CheckResult{Check: "alien4cloud maintenance", Node: n, Status: steps.CheckWarn,
-					Evidence: fmt.Sprintf("maintenance mode is on, turned on by %s and not off again: that run was killed, unless it still runs (by %s: %s)", maintenanceLeftBy(m.Message), m.User, m.Message),
+					Evidence: fmt.Sprintf("maintenance mode is on, turned on by %s and not off again: that run was killed, unless it still runs (by %s: %s)", leftBy, m.User, m.Message),
 					Remedy:   "if no hotsnap run is under way (its lock would name it), the next backup turns it off when it is done; or turn it off now in the UI (or DELETE " + a4c.MaintenancePath + ")"})
 			case m.On:
 				rc.Check(steps.CheckResult{Check: "alien4cloud maintenance", Node: n, Status: steps.CheckWarn,

@@ -137,45 +137,27 @@ func (s *site) configFiles() map[string][]string {
 	return out
 }
 
-// enableMaintenance turns Alien4Cloud's maintenance mode on; already says
-// it was on before (nothing changed then).
-func (s *site) enableMaintenance(ctx context.Context) (already bool, err error) {
-	cl, err := a4c.Open(s.env)
-	if err != nil {
-		return false, err
-	}
-	defer cl.Close()
-	return cl.EnableMaintenance(ctx)
-}
-
-// getMaintenance reads maintenance mode's state.
-func (s *site) getMaintenance(ctx context.Context) (a4c.Maintenance, error) {
-	cl, err := a4c.Open(s.env)
-	if err != nil {
-		return a4c.Maintenance{}, err
-	}
-	defer cl.Close()
-	return cl.GetMaintenance(ctx)
-}
-
-// sayMaintenance adds message to maintenance mode's log.
-func (s *site) sayMaintenance(ctx context.Context, message string) error {
+// withClient logs in to Alien4Cloud's REST API once for f's calls.
+func (s *site) withClient(f func(*a4c.Client) error) error {
 	cl, err := a4c.Open(s.env)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	return cl.SayMaintenance(ctx, message)
+	return f(cl)
+}
+
+// enableMaintenance turns Alien4Cloud's maintenance mode on; already says
+// it was on before (nothing changed then).
+func (s *site) enableMaintenance(ctx context.Context) (already bool, err error) {
+	err = s.withClient(func(cl *a4c.Client) (err error) { already, err = cl.EnableMaintenance(ctx); return err })
+	return already, err
 }
 
 // disableMaintenance turns it off; wasOn says it was on.
 func (s *site) disableMaintenance(ctx context.Context) (wasOn bool, err error) {
-	cl, err := a4c.Open(s.env)
-	if err != nil {
-		return false, err
-	}
-	defer cl.Close()
-	return cl.DisableMaintenance(ctx)
+	err = s.withClient(func(cl *a4c.Client) (err error) { wasOn, err = cl.DisableMaintenance(ctx); return err })
+	return wasOn, err
 }
 
 // esYML is each Elasticsearch node's configuration (the rpm's).
