@@ -10,8 +10,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/lab"
@@ -197,7 +199,16 @@ func TestE2EPreflight(t *testing.T) {
 	})
 	t.Run("node2's clock 10 s ahead", func(t *testing.T) {
 		clockAhead(t, l, "node2", 10)
-		expectPreflightFailure(t, l, "node2/clock skew", "node2's clock is 10", "synchronise node2's clock")
+		// The offset is measured through SSH, each node's reading late by
+		// its round trip (up to a few hundred ms on a loaded machine).
+		ev := expectPreflightFailure(t, l, "node2/clock skew", "node2's clock is ", "synchronise node2's clock")
+		m := regexp.MustCompile(`node2's clock is (\S+) ahead of the median`).FindStringSubmatch(ev)
+		if m == nil {
+			t.Fatalf("node2 is 10 s ahead; the check says: %s", ev)
+		}
+		if d, err := time.ParseDuration(m[1]); err != nil || d < 9*time.Second || d > 11*time.Second {
+			t.Errorf("node2 is 10 s ahead; the check says %s (%v)", m[1], err)
+		}
 	})
 	// And healthy again after every fault was undone.
 	if code, bad, stderr := preflightJSON(t, l); code != 0 {
@@ -208,7 +219,7 @@ func TestE2EPreflight(t *testing.T) {
 // expectPreflightFailure runs preflight --json in l and wants exit 3, the
 // check key ("node/check") failed with evidence and remedy containing the
 // given texts, and the failure summed up on stderr.
-func expectPreflightFailure(t *testing.T, l *lab.Lab, key, evidence, remedy string, extra ...string) {
+func expectPreflightFailure(t *testing.T, l *lab.Lab, key, evidence, remedy string, extra ...string) (got string) {
 	t.Helper()
 	code, bad, stderr := preflightJSON(t, l, extra...)
 	if code != exitPreflight {
@@ -222,6 +233,7 @@ func expectPreflightFailure(t *testing.T, l *lab.Lab, key, evidence, remedy stri
 	if !strings.Contains(stderr, "preflight failed") || !strings.Contains(stderr, strings.TrimPrefix(strings.Replace(key, "/", ": ", 1), ": ")) {
 		t.Errorf("stderr does not sum up the failure of %s: %q", key, stderr)
 	}
+	return ev
 }
 
 // TestE2EPreflightS3 checks the S3 attachment store on a lab of its own:
