@@ -248,6 +248,10 @@ func runEngine(ctx context.Context, s *session, rb steps.Runbook, f runFlags, re
 	for flag, d := range f.timeouts {
 		e.Timeouts[flag] = *d
 	}
+	// Every node is dialled now, in the background, while the lock is
+	// taken: the SSH check finds its connections open (a node that does not
+	// answer fails there, as it would have).
+	s.pool.Preconnect(ctx, s.pool.Nodes())
 	runErr := e.Run(ctx, rb)
 	if err := j.Close(); err != nil && runErr == nil {
 		runErr = err

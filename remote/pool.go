@@ -17,6 +17,8 @@ type Pool struct {
 
 	mu    sync.Mutex
 	conns map[string]*conn
+	// dials are the Preconnect dials still running; Close waits for them.
+	dials sync.WaitGroup
 }
 
 type conn struct {
@@ -121,8 +123,20 @@ func (p *Pool) Connect(ctx context.Context, nodes []string) map[string]error {
 	return errs
 }
 
-// Close closes every open connection.
+// Preconnect dials nodes in the background and returns at once, so that
+// the first command on each finds its connection open (or its dial's error,
+// kept as Client would have met it). Close waits for these dials.
+func (p *Pool) Preconnect(ctx context.Context, nodes []string) {
+	p.dials.Add(1)
+	go func() {
+		defer p.dials.Done()
+		p.Connect(ctx, nodes)
+	}()
+}
+
+// Close closes every open connection, after any Preconnect dial ends.
 func (p *Pool) Close() {
+	p.dials.Wait()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	names := make([]string, 0, len(p.conns))

@@ -377,3 +377,29 @@ func TestParseTarget(t *testing.T) {
 		}
 	}
 }
+
+func TestPoolPreconnectDialsOnceInTheBackground(t *testing.T) {
+	env := newTestEnv(t, true)
+	var targets []Target
+	for _, n := range []string{"node1", "node2", "node3"} {
+		targets = append(targets, env.target(n))
+	}
+	p := NewPool(targets, env.options())
+	p.Preconnect(context.Background(), p.Nodes())
+	res := p.RunAll(context.Background(), p.Nodes(), func(n string) Command { return Command{Cmd: "echo " + n} })
+	for _, r := range res {
+		if r.Err != nil {
+			t.Fatalf("%s: %v", r.Node, r.Err)
+		}
+	}
+	if got := env.srv.conns.Load(); got != 3 {
+		t.Errorf("3 nodes preconnected then used: %d connections, want 3 (one per node)", got)
+	}
+	p.Close()
+
+	// Closed while its dials may still run: Close waits for them (no race,
+	// no connection left open).
+	p2 := NewPool(targets, env.options())
+	p2.Preconnect(context.Background(), p2.Nodes())
+	p2.Close()
+}
