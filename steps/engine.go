@@ -224,9 +224,15 @@ func (rc *RunContext) Run(ctx context.Context, node string, cmd remote.Command) 
 		cmd.OnLine = func(l remote.Line) { rc.Output(l.Node, l.Text) }
 	}
 	res, err := rc.e.Exec.Run(ctx, node, cmd)
-	rc.e.Journal.record(entry{Type: "command", Step: rc.info.ID, Node: node, Cmd: rc.e.redact(cmd.Cmd), Sudo: cmd.Sudo,
-		Exit: &res.ExitCode, DurationMS: res.Duration.Milliseconds(), Error: rc.e.redactErr(err)})
+	rc.journalCommand(node, cmd.Cmd, cmd.Sudo, res, err)
 	return res, err
+}
+
+// journalCommand records a command that ran on node: its line (redacted),
+// exit code, duration and error.
+func (rc *RunContext) journalCommand(node, cmd string, sudo bool, res remote.Result, err error) {
+	rc.e.Journal.record(entry{Type: "command", Step: rc.info.ID, Node: node, Cmd: rc.e.redact(cmd), Sudo: sudo,
+		Exit: &res.ExitCode, DurationMS: res.Duration.Milliseconds(), Error: rc.e.redactErr(err)})
 }
 
 // RunAll runs the command mk builds for each node in parallel and returns

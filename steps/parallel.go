@@ -62,3 +62,50 @@ func (rc *RunContext) Stdout(ctx context.Context, node, cmd string, sudo bool) (
 	_, err := rc.Run(ctx, node, remote.Command{Cmd: cmd, Sudo: sudo, Stdout: &b, Stderr: io.Discard})
 	return b.String(), err
 }
+
+// eachRunner is an Executor that runs several short commands in one SSH
+// session (remote.Pool): one login and one sudo for all of them.
+type eachRunner interface {
+	RunEach(ctx context.Context, node string, cmds []string, sudo, andThen bool) []remote.EachResult
+}
+
+// StdoutEach runs cmds on node one after another and returns, for each,
+// what it printed on stdout and its error, as Stdout would; every command
+// runs even when one before it failed. An executor that can (remote.Pool)
+// runs them in one SSH session, which costs the node one login and one sudo
+// instead of one per command. Each command is journaled as its own.
+func (rc *RunContext) StdoutEach(ctx context.Context, node string, sudo bool, cmds ...string) []remote.EachResult {
+	return rc.stdoutBatch(ctx, node, sudo, false, cmds)
+}
+
+// StdoutThen is StdoutEach where a command runs only when the one before
+// it succeeded (the shell's &&); those not run carry remote.ErrNotRun.
+func (rc *RunContext) StdoutThen(ctx context.Context, node string, sudo bool, cmds ...string) []remote.EachResult {
+	return rc.stdoutBatch(ctx, node, sudo, true, cmds)
+}
+
+func (rc *RunContext) stdoutBatch(ctx context.Context, node string, sudo, andThen bool, cmds []string) []remote.EachResult {
+	er, ok := rc.e.Exec.(eachRunner)
+	if !ok {
+		out := make([]remote.EachResult, len(cmds))
+		failed := false
+		for i, c := range cmds {
+			if failed {
+				out[i] = remote.EachResult{Result: remote.Result{Node: node, Cmd: c, ExitCode: -1}, Err: &remote.NodeError{Node: node, Step: "run `" + c + "`", Err: remote.ErrNotRun}}
+				continue
+			}
+			var b strings.Builder
+			res, err := rc.Run(ctx, node, remote.Command{Cmd: c, Sudo: sudo, Stdout: &b, Stderr: io.Discard})
+			out[i] = remote.EachResult{Result: res, Stdout: b.String(), Err: err}
+			failed = andThen && err != nil
+		}
+		return out
+	}
+	out := er.RunEach(ctx, node, cmds, sudo, andThen)
+	for _, r := range out {
+		if !errors.Is(r.Err, remote.ErrNotRun) {
+			rc.journalCommand(node, r.Cmd, sudo, r.Result, r.Err)
+		}
+	}
+	return out
+}

@@ -63,7 +63,12 @@ func ToolsCheck(env *steps.Env, o Checks) steps.Step {
 			versions := map[string][]string{}
 			steps.EachNode(rc, nodes, func(rc *steps.RunContext, n string) {
 				release := ""
-				out, err := rc.Stdout(ctx, n, cmd, false)
+				cmds := []string{cmd, tarVersionCmd}
+				if n == loader {
+					cmds = append(cmds, sstableloaderCmd)
+				}
+				rs := rc.StdoutEach(ctx, n, false, cmds...)
+				out, err := rs[0].Stdout, rs[0].Err
 				if err != nil {
 					rc.Check(steps.CheckResult{Check: "nodetool", Node: n, Status: steps.CheckFail, Evidence: err.Error(),
 						Remedy: "start Cassandra on this node (`sudo systemctl start cassandra`) and check `nodetool status`"})
@@ -83,7 +88,7 @@ func ToolsCheck(env *steps.Env, o Checks) steps.Step {
 						o.Seen(v.Release)
 					}
 				}
-				if tv, err := rc.Stdout(ctx, n, tarVersionCmd, false); err != nil || strings.TrimSpace(tv) == "" {
+				if tv, err := rs[1].Stdout, rs[1].Err; err != nil || strings.TrimSpace(tv) == "" {
 					rc.Check(steps.CheckResult{Check: "tar", Node: n, Status: steps.CheckFail, Evidence: fmt.Sprintf("tar --version: %v", orNotFound(err)),
 						Remedy: "install tar on this node (`sudo apt-get install tar` or `sudo dnf install tar`): the backup streams every table with it"})
 				} else {
@@ -92,7 +97,7 @@ func ToolsCheck(env *steps.Env, o Checks) steps.Step {
 				if n != loader {
 					return
 				}
-				p, err := rc.Stdout(ctx, n, sstableloaderCmd, false)
+				p, err := rs[2].Stdout, rs[2].Err
 				if err != nil || strings.TrimSpace(p) == "" {
 					rc.Check(steps.CheckResult{Check: "sstableloader", Node: n, Status: steps.CheckWarn, Evidence: "sstableloader not found on the restore node",
 						Remedy: "install Cassandra's tools on " + n + " (the cassandra package ships sstableloader in its bin/ or tools/bin/): a restore to a changed topology loads with it"})
@@ -141,10 +146,10 @@ func DiskCheck(env *steps.Env) steps.Step {
 		},
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			steps.EachNode(rc, nodes, func(rc *steps.RunContext, n string) {
-				out, err := rc.Stdout(ctx, n, dfCmd(n), true)
-				var du string
+				rs := rc.StdoutThen(ctx, n, true, dfCmd(n), duCmd(n))
+				out, du, err := rs[0].Stdout, rs[1].Stdout, rs[0].Err
 				if err == nil {
-					du, err = rc.Stdout(ctx, n, duCmd(n), true)
+					err = rs[1].Err
 				}
 				if err != nil {
 					rc.Check(steps.CheckResult{Check: "disk", Node: n, Status: steps.CheckFail, Evidence: err.Error(),
@@ -204,17 +209,20 @@ func RingCheck(env *steps.Env, o Checks) steps.Step {
 	nodes := env.NodesWith(config.RoleCassandra)
 	ks := env.Inv.Cassandra.Keyspace
 	status := "nodetool status " + remote.Quote(ks)
+	const describeCluster, netstats = "nodetool describecluster", "nodetool netstats"
 	return steps.Step{
 		ID: "ring", Title: "Cassandra ring: every node UN, keyspace present, one schema, no pending streams", Kind: steps.KindCheck, Component: Component,
 		Why:  "The runbook requires all nodes `UN` in `nodetool status` and a clean `nodetool netstats` before a backup; the schema saved with it must be every node's (`nodetool describecluster`: one schema version).",
-		Plan: steps.PlanEach(nodes[:1], status+"; nodetool describecluster; nodetool netstats", false),
+		Plan: steps.PlanEach(nodes[:1], status+"; "+describeCluster+"; "+netstats, false),
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			var out, from string
 			var err error
+			var rs []remote.EachResult // status, describecluster, netstats from the node that answers
 			missing := false
 			for _, n := range nodes { // the first node that answers
 				from = n
-				if out, err = rc.Stdout(ctx, n, status, false); err == nil {
+				rs = rc.StdoutThen(ctx, n, false, status, describeCluster, netstats)
+				if out, err = rs[0].Stdout, rs[0].Err; err == nil {
 					break
 				}
 				// nodetool prints "Error: The keyspace X, does not exist" on stdout.
@@ -258,19 +266,35 @@ func RingCheck(env *steps.Env, o Checks) steps.Step {
 						Remedy: "add it to the inventory (hotsnap init discovers every ring member)"})
 				}
 			}
-			if dc, err := rc.Stdout(ctx, from, "nodetool describecluster", false); err == nil {
-				if d, perr := parse.ParseDescribeCluster(dc); perr == nil {
-					rc.Check(rateSchema(d, from, want))
-				}
+			// A reply that cannot be read leaves its check undone: a
+			// warning that says so, never a silent gap.
+			notChecked := func(check, cmd string, err error) {
+				rc.Check(steps.CheckResult{Check: check, Node: from, Status: steps.CheckWarn, Evidence: "not checked: " + err.Error(),
+					Remedy: "run `" + cmd + "` on " + from + " and read it yourself before the backup, or fix what stops it and run the preflight again"})
 			}
-			ns, err := rc.Stdout(ctx, from, "nodetool netstats", false)
+			d, err := rs[1].Stdout, rs[1].Err
+			var dc *parse.ClusterDescription
 			if err == nil {
-				if st, perr := parse.ParseNetstats(ns); perr == nil && !st.Idle() {
-					rc.Check(steps.CheckResult{Check: "streams", Node: from, Status: steps.CheckWarn, Evidence: "streaming or pending work in `nodetool netstats`",
-						Remedy: "wait for streaming to finish (`nodetool netstats`) before the backup"})
-				} else if perr == nil {
-					rc.Check(steps.CheckResult{Check: "streams", Node: from, Status: steps.CheckPass, Evidence: "no streams in progress"})
-				}
+				dc, err = parse.ParseDescribeCluster(d)
+			}
+			if err != nil {
+				notChecked("schema agreement", describeCluster, err)
+			} else {
+				rc.Check(rateSchema(dc, from, want))
+			}
+			ns, err := rs[2].Stdout, rs[2].Err
+			var st *parse.Netstats
+			if err == nil {
+				st, err = parse.ParseNetstats(ns)
+			}
+			switch {
+			case err != nil:
+				notChecked("streams", netstats, err)
+			case !st.Idle():
+				rc.Check(steps.CheckResult{Check: "streams", Node: from, Status: steps.CheckWarn, Evidence: "streaming or pending work in `nodetool netstats`",
+					Remedy: "wait for streaming to finish (`nodetool netstats`) before the backup"})
+			default:
+				rc.Check(steps.CheckResult{Check: "streams", Node: from, Status: steps.CheckPass, Evidence: "no streams in progress"})
 			}
 			return nil
 		},

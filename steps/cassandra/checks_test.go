@@ -180,3 +180,47 @@ func TestRateSchema(t *testing.T) {
 		t.Errorf("agreement: %+v", r)
 	}
 }
+
+// ringStatus is `nodetool status thehive` (4.x) with every node of
+// threeNodes UN.
+const ringStatus = `Datacenter: datacenter1
+=======================
+Status=Up/Down
+|/ State=Normal/Leaving/Joining/Moving
+--  Address    Load        Tokens  Owns (effective)  Host ID                               Rack
+UN  10.0.0.11  1.21 MiB    16      100.0%            6d194555-f6eb-41d0-c000-000000000001  rack1
+UN  10.0.0.12  1.20 MiB    16      100.0%            6d194555-f6eb-41d0-c000-000000000002  rack1
+UN  10.0.0.13  1.22 MiB    16      100.0%            6d194555-f6eb-41d0-c000-000000000003  rack1
+`
+
+// The ring check's schema and streams checks never vanish: a describecluster
+// that fails, or a netstats it could not run, is a warning that says so.
+func TestRingCheckWarnsWhatItCouldNotCheck(t *testing.T) {
+	f := remotetest.New(t)
+	f.Expect("node1", "nodetool status thehive").Stdout(ringStatus)
+	f.Expect("node1", "nodetool describecluster").Exit(1).Stderr("error: Authentication failed\n")
+	env := &steps.Env{Inv: threeNodes()}
+	rs := stepstest.Checks(t, f, RingCheck(env, Checks{}))
+	if r := stepstest.Find(t, rs, "node2", "ring state"); r.Status != steps.CheckPass {
+		t.Errorf("node2 UN: %+v", r)
+	}
+	if r := stepstest.Find(t, rs, "node1", "schema agreement"); r.Status != steps.CheckWarn || !strings.Contains(r.Evidence, "not checked: node1: run `nodetool describecluster`: exit status 1: error: Authentication failed") {
+		t.Errorf("describecluster failed: %+v", r)
+	}
+	if r := stepstest.Find(t, rs, "node1", "streams"); r.Status != steps.CheckWarn || !strings.Contains(r.Evidence, "not checked") {
+		t.Errorf("netstats not run: %+v", r)
+	}
+
+	// Both answer, netstats with something it cannot read.
+	f = remotetest.New(t)
+	f.Expect("node1", "nodetool status thehive").Stdout(ringStatus)
+	f.Expect("node1", "nodetool describecluster").Stdout("Cluster Information:\n\tName: prod\n\tSnitch: org.apache.cassandra.locator.SimpleSnitch\n\tDynamicEndPointSnitch: enabled\n\tPartitioner: org.apache.cassandra.dht.Murmur3Partitioner\n\tSchema versions:\n\t\t8c1c2a4e-2a10-3d3c-9d1d-0c6e1f3b9a11: [10.0.0.11, 10.0.0.12, 10.0.0.13]\n")
+	f.Expect("node1", "nodetool netstats").Stdout("what\n")
+	rs = stepstest.Checks(t, f, RingCheck(env, Checks{}))
+	if r := stepstest.Find(t, rs, "node1", "schema agreement"); r.Status != steps.CheckPass {
+		t.Errorf("one schema version: %+v", r)
+	}
+	if r := stepstest.Find(t, rs, "node1", "streams"); r.Status != steps.CheckWarn || !strings.Contains(r.Evidence, "not checked: nodetool netstats") {
+		t.Errorf("netstats unreadable: %+v", r)
+	}
+}
