@@ -28,11 +28,13 @@ func preflight(env *steps.Env, left *runbooks.Leftovers) steps.Runbook {
 	rb := steps.Runbook{Name: "preflight", Cluster: env.Inv.Cluster}
 	// The versions the checks see, for the version matrix at the end.
 	found := &foundVersions{}
-	// SSH first: it opens the connections and says which nodes answer.
+	// SSH first: it opens the connections, says which nodes answer and
+	// reads their clocks for the clock check.
 	// The checks after it only read, and none reads what another leaves,
 	// so they run at once (the engine still reports them in this order);
 	// the version matrix comes last, from what they saw.
-	checks := []steps.Step{host.ClockCheck(env)}
+	sshCheck, clockCheck := host.SSHAndClockChecks(env)
+	checks := []steps.Step{clockCheck}
 	if env.Inv.Cassandra != nil && len(env.NodesWith(config.RoleCassandra)) > 0 {
 		cc := cassandraChecks(found)
 		checks = append(checks, cassandraToolsStep(env, found), cassandra.DiskCheck(env), cassandra.RingCheck(env, cc), cassandra.ReplicationCheck(env, cc))
@@ -55,7 +57,7 @@ func preflight(env *steps.Env, left *runbooks.Leftovers) steps.Runbook {
 	for i := range checks {
 		checks[i].Concurrent = true
 	}
-	rb.Steps = append(rb.Steps, host.SSHCheck(env))
+	rb.Steps = append(rb.Steps, sshCheck)
 	rb.Steps = append(rb.Steps, checks...)
 	if len(env.NodesWith(config.RoleTheHive)) > 0 {
 		rb.Steps = append(rb.Steps, versionsStep(env, found))

@@ -26,12 +26,59 @@ import (
 // Component is what the checks of this package work on (Step.Component).
 const Component = "host"
 
-// sshProbe is what the SSH check runs through sudo on every node.
-const sshProbe = "id -un; uname -sr"
+// sshProbe is what the SSH check runs through sudo on every node: the
+// user sudo gives, the kernel, and the node's clock (for the clock check).
+const sshProbe = "id -un; uname -sr; " + dateCmd
+
+// dateCmd reads a node's clock in nanoseconds.
+const dateCmd = "date +%s%N"
 
 // SSHCheck logs in to every node and runs a command through sudo: each node
 // passes when sudo gives root, else fails with a remedy for the cause.
-func SSHCheck(env *steps.Env) steps.Step {
+func SSHCheck(env *steps.Env) steps.Step { return sshCheck(env, nil) }
+
+// SSHAndClockChecks are the SSH check and the clock check, the clock check
+// rating the clocks the SSH check's probe read: one session per node fewer,
+// and each reading taken before the checks that run at once load the nodes
+// (a reading is late by its round trip). A node the probe did not read is
+// read by the clock check itself.
+func SSHAndClockChecks(env *steps.Env) (ssh, clock steps.Step) {
+	c := &clocks{offsets: map[string]time.Duration{}}
+	return sshCheck(env, c), clockCheck(env, c)
+}
+
+// clocks are the nodes' clocks as the SSH check read them: each node's
+// offset from this machine's clock.
+type clocks struct {
+	mu      sync.Mutex
+	offsets map[string]time.Duration
+}
+
+func (c *clocks) set(node string, d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offsets[node] = d
+}
+
+func (c *clocks) get(node string) (time.Duration, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, ok := c.offsets[node]
+	return d, ok
+}
+
+// readClock is node's clock's offset from this machine's, given what the
+// node printed for dateCmd between before and after (this machine's clock):
+// the node read it, at best, halfway.
+func readClock(out string, before, after time.Time) (time.Duration, error) {
+	t, err := parse.ParseDateNanos(out)
+	if err != nil {
+		return 0, err
+	}
+	return t.Sub(before.Add(after.Sub(before) / 2)), nil
+}
+
+func sshCheck(env *steps.Env, c *clocks) steps.Step {
 	nodes := env.AllNodes()
 	return steps.Step{
 		ID: "ssh", Title: "SSH and sudo on every node", Kind: steps.KindCheck, Component: Component,
@@ -39,18 +86,29 @@ func SSHCheck(env *steps.Env) steps.Step {
 		Plan: steps.PlanEach(nodes, sshProbe, true),
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			steps.EachNode(rc, nodes, func(rc *steps.RunContext, n string) {
+				before := env.Clock()
 				out, err := rc.Stdout(ctx, n, sshProbe, true)
+				after := env.Clock()
 				if err != nil {
 					rc.Check(steps.CheckResult{Check: "ssh+sudo", Node: n, Status: steps.CheckFail, Evidence: err.Error(), Remedy: sshRemedy(env, n, err)})
 					return
 				}
 				lines := strings.Split(strings.TrimSpace(out), "\n")
-				if len(lines) < 1 || lines[0] != "root" {
+				if lines[0] != "root" {
 					rc.Check(steps.CheckResult{Check: "ssh+sudo", Node: n, Status: steps.CheckFail, Evidence: fmt.Sprintf("sudo gave user %q, not root", lines[0]),
 						Remedy: "give the SSH user sudo rights (or set ssh.sudo: none when logging in as root)"})
 					return
 				}
-				rc.Check(steps.CheckResult{Check: "ssh+sudo", Node: n, Status: steps.CheckPass, Evidence: "sudo to root works · " + lines[len(lines)-1]})
+				kernel := ""
+				if len(lines) > 1 {
+					kernel = " · " + lines[1]
+				}
+				rc.Check(steps.CheckResult{Check: "ssh+sudo", Node: n, Status: steps.CheckPass, Evidence: "sudo to root works" + kernel})
+				if c != nil && len(lines) > 2 {
+					if d, err := readClock(lines[2], before, after); err == nil {
+						c.set(n, d)
+					}
+				}
 			})
 			return nil
 		},
@@ -82,35 +140,36 @@ func sshRemedy(env *steps.Env, node string, err error) string {
 	return "fix SSH access for the inventory user on this node: ssh.user, ssh.identity_files, the address (see README, \"How hotsnap uses SSH\")"
 }
 
-// ClockCheck reads every node's clock against this machine's and names the
+// clockCheck reads every node's clock against this machine's and names the
 // node whose clock is off (rateClocks): a warning from 500 ms away from the
-// median of the clocks, a failure from 5 s.
-func ClockCheck(env *steps.Env) steps.Step {
+// median of the clocks, a failure from 5 s. It rates the readings c holds
+// (the SSH check's probe) and reads a node without one itself.
+func clockCheck(env *steps.Env, c *clocks) steps.Step {
 	nodes := env.AllNodes()
-	const cmd = "date +%s%N"
 	return steps.Step{
 		ID: "clock", Title: "Clock skew between nodes", Kind: steps.KindCheck, Component: Component,
-		Why:  "Cassandra orders writes by timestamp; backups started on every node \"at the same time\" are only consistent if the clocks agree.",
-		Plan: steps.PlanEach(nodes, cmd, false),
+		Why: "Cassandra orders writes by timestamp; backups started on every node \"at the same time\" are only consistent if the clocks agree.",
+		// No command of its own: the SSH check's probe reads the clocks (a
+		// node it could not read is read here with dateCmd).
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			var mu sync.Mutex
 			offsets := map[string]time.Duration{}
 			steps.EachNode(rc, nodes, func(rc *steps.RunContext, n string) {
-				before := env.Clock()
-				out, err := rc.Stdout(ctx, n, cmd, false)
-				after := env.Clock()
-				if err != nil {
-					rc.Check(steps.CheckResult{Check: "clock", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
-					return
+				d, ok := c.get(n)
+				if !ok {
+					before := env.Clock()
+					out, err := rc.Stdout(ctx, n, dateCmd, false)
+					after := env.Clock()
+					if err == nil {
+						d, err = readClock(out, before, after)
+					}
+					if err != nil {
+						rc.Check(steps.CheckResult{Check: "clock", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
+						return
+					}
 				}
-				t, err := parse.ParseDateNanos(out)
-				if err != nil {
-					rc.Check(steps.CheckResult{Check: "clock", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
-					return
-				}
-				mid := before.Add(after.Sub(before) / 2)
 				mu.Lock()
-				offsets[n] = t.Sub(mid)
+				offsets[n] = d
 				mu.Unlock()
 			})
 			for _, r := range rateClocks(offsets) {

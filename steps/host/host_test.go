@@ -9,7 +9,9 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
+	"github.com/hotsnap/hotsnap/remote/remotetest"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/stepstest"
 )
 
 func TestSSHRemedyNamesTheCause(t *testing.T) {
@@ -73,5 +75,43 @@ func TestRateClocksNamesTheNodeThatIsOff(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The clock check rates the clocks the SSH check's probe read (no command
+// of its own); a node the probe could not read is read by the clock check.
+func TestSSHAndClockChecksShareTheProbe(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	inv := &config.Inventory{}
+	for _, n := range []string{"node1", "node2", "node3"} {
+		inv.Nodes = append(inv.Nodes, config.Node{Name: n, Host: n})
+	}
+	env := &steps.Env{Inv: inv, Now: func() time.Time { return now }}
+	at := func(d time.Duration) string { return fmt.Sprintf("%d\n", now.Add(d).UnixNano()) }
+	f := remotetest.New(t)
+	f.Expect("node1", sshProbe).Stdout("root\nLinux 6.1.0\n" + at(0))
+	f.Expect("node2", sshProbe).Stdout("root\nLinux 6.1.0\n" + at(10*time.Second))
+	f.Expect("node3", sshProbe).Stdout("root\nLinux 6.1.0\n") // no date: read again
+	f.Expect("node3", dateCmd).Stdout(at(0))
+	ssh, clock := SSHAndClockChecks(env)
+	if clock.Plan != nil {
+		t.Errorf("the clock check plans commands of its own: %v", clock.Plan())
+	}
+	rs := stepstest.Checks(t, f, ssh)
+	if r := stepstest.Find(t, rs, "node1", "ssh+sudo"); r.Status != steps.CheckPass || r.Evidence != "sudo to root works · Linux 6.1.0" {
+		t.Errorf("ssh on node1: %+v", r)
+	}
+	rs = stepstest.Checks(t, f, clock)
+	if r := stepstest.Find(t, rs, "node2", "clock skew"); r.Status != steps.CheckFail || !strings.Contains(r.Evidence, "node2's clock is 10s ahead") {
+		t.Errorf("node2 10 s ahead: %+v", rs)
+	}
+	var dates int
+	for _, c := range f.Calls() {
+		if c.Cmd == dateCmd {
+			dates++
+		}
+	}
+	if dates != 1 {
+		t.Errorf("the clock check ran date %d times, want once (node3, which the probe did not read)", dates)
 	}
 }
