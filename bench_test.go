@@ -416,6 +416,26 @@ func TestBenchJournalFixedCost(t *testing.T) {
 	if g := fixedCost(wall, local); g.Data != f.Data || g.Total != f.Total || len(g.DataSteps) != 3 || len(g.Steps) != len(f.Steps) {
 		t.Errorf("with the preflight check files: %+v, want data %s as %+v", g, f.Data, f)
 	}
+	// Clearing the snapshots while the attachments are copied (the steps
+	// run at once): only its time after the copy is fixed cost.
+	at := strings.ReplaceAll(string(b), `"ts":"2026-12-05T16:27:02.550832092Z","run":"20261205-162659-fbb968","type":"step_started","step":"clearsnapshot"`,
+		`"ts":"2026-12-05T16:27:02.067889391Z","run":"20261205-162659-fbb968","type":"step_started","step":"clearsnapshot"`)
+	beside, err := parseJournal(strings.NewReader(at))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := fixedCost(wall, beside)
+	var clear time.Duration
+	sum = g.Outside + g.Between
+	for _, s := range g.Steps {
+		sum += s.D
+		if s.Title == "clearsnapshot" {
+			clear = s.D
+		}
+	}
+	if want := ts("27:02.678360863").Sub(ts("27:02.550318829")); clear != want || sum != g.Total || g.Total != f.Total {
+		t.Errorf("clearsnapshot beside the copy: %s of fixed cost, want %s (after the copy); parts %s, total %s (was %s)", clear, want, sum, g.Total, f.Total)
+	}
 	line := f.String()
 	for _, want := range []string{"1.989s = 4s wall − 2.011s moving data (stream 1.51s · es-wait 19ms · files 482ms)", "outside the runbook (process start, inventory, summary) 168ms",
 		"steps: ring ∥ cassandra-tools ∥ disk ∥ … (10 at once) 876ms · lock 216ms · ssh 199ms · snapshot ∥ schema (2 at once) 191ms · clearsnapshot 128ms ·", "mark 10ms · 3 more under 10ms, 3ms together; between steps 10ms"} {

@@ -103,15 +103,24 @@ func Backup(env *steps.Env, b *BackupRun) steps.Runbook {
 	if inv.Cassandra != nil {
 		rb.Steps = append(rb.Steps, streamStep(env, b, withFiles))
 	}
+	// Once the tables are streamed, the Cassandra snapshots are cleared
+	// while Elasticsearch finishes its snapshot and the attachments in S3
+	// are copied: none of them reads what another writes, and the
+	// snapshots' hard links stop pinning SSTables sooner.
+	var tail []steps.Step
 	if inv.Elasticsearch != nil {
-		rb.Steps = append(rb.Steps, esWaitStep(env, b))
+		tail = append(tail, esWaitStep(env, b))
 	}
 	if inv.Storage != nil && !withFiles {
-		rb.Steps = append(rb.Steps, filesBackupStep(env, b))
+		tail = append(tail, filesBackupStep(env, b))
 	}
 	if inv.Cassandra != nil {
-		rb.Steps = append(rb.Steps, clearSnapshotStep(env, b))
+		tail = append(tail, clearSnapshotStep(env, b))
 	}
+	for i := range tail {
+		tail[i].Concurrent = len(tail) > 1
+	}
+	rb.Steps = append(rb.Steps, tail...)
 	rb.Steps = append(rb.Steps, runbooks.ManifestStep(b.Store, b.ID, &b.mu, &b.manifest, nil))
 	return rb
 }

@@ -43,7 +43,7 @@ func TestRunbooksRunIndependentStepsAtOnce(t *testing.T) {
 		t.Errorf("preflight:\n got %s\nwant %s", got, want)
 	}
 	if got, want := groups(Backup(env, &BackupRun{ID: "hotsnap-20261122-100000-aaaa"})),
-		checks+" leftover-snapshots measure] versions preflight-verdict leftovers approve mark clear-leftovers [schema snapshot] stream es-wait clearsnapshot manifest"; got != want {
+		checks+" leftover-snapshots measure] versions preflight-verdict leftovers approve mark clear-leftovers [schema snapshot] stream [es-wait clearsnapshot] manifest"; got != want {
 		t.Errorf("backup:\n got %s\nwant %s", got, want)
 	}
 	withRepo := *env
