@@ -580,12 +580,15 @@ func (r *Restore) importAll(ctx context.Context, rc *steps.RunContext, env *step
 			r.mu.Lock()
 			r.imported += got
 			r.mu.Unlock()
-			rc.Run(ctx, n, remote.Command{Cmd: "rm -rf " + remote.Quote(dir), Sudo: true})
+			// The import moved every SSTable out of dir: it holds nothing
+			// but empty room, removed with the staging folder below (one
+			// command per table fewer while TheHive is down).
 			done += t.Size
 			rc.Progress(n, done, total, "bytes")
 		}
-		// Every table imported: the node's staging folder is empty; it goes,
-		// and hotsnap-restore/ with it unless another restore stages there.
+		// Every table imported: the node's staging folder holds only the
+		// tables' emptied folders; it goes, and hotsnap-restore/ with it
+		// unless another restore stages there.
 		st := r.StagingDir(env, n)
 		if _, err := rc.Run(ctx, n, remote.Command{Cmd: "rm -rf " + remote.Quote(st) + " && rmdir --ignore-fail-on-non-empty " + remote.Quote(path.Dir(st)), Sudo: true}); err != nil {
 			rc.Output(n, fmt.Sprintf("the empty staging folder %s is left (remove it): %v", st, err))
