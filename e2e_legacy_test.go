@@ -186,6 +186,8 @@ type journalEntry struct {
 	TS         time.Time         `json:"ts"`
 	Type       string            `json:"type"`
 	Step       string            `json:"step"`
+	Node       string            `json:"node"`
+	Cmd        string            `json:"cmd"`
 	State      string            `json:"state"`
 	DurationMS int64             `json:"duration_ms"`
 	Params     map[string]string `json:"params"`

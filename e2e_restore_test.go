@@ -193,7 +193,7 @@ func TestE2ERestoreIntoOtherTopologies(t *testing.T) {
 		name   string
 		subnet int
 		nodes  int
-		setRF  bool // restore --set-rf: RF = node count, repaired; else the backup's RF 3 is kept
+		setRF  bool // restore --set-rf: RF = node count, set before loading; else the backup's RF 3 is kept
 	}{{"hse2t", 6, 1, false}, {"hse2f", 8, 4, false}, {"hsr20", 63, 5, true}} {
 		t.Run(fmt.Sprintf("%d nodes", c.nodes), func(t *testing.T) {
 			dst := ownLab(t, lab.Options{Name: c.name, Subnet: c.subnet, Nodes: c.nodes, Data: 1 << 20})
@@ -223,7 +223,14 @@ func TestE2ERestoreIntoOtherTopologies(t *testing.T) {
 			needs := fmt.Sprintf("this cluster needs RF %d in datacenter1", c.nodes)
 			report := "replication kept as the backup's (thehive: SimpleStrategy, RF 3 on " + fmt.Sprint(c.nodes) + " nodes)"
 			if c.setRF {
-				report = fmt.Sprintf("replication set from the backup's (thehive: SimpleStrategy, RF 3 on %d nodes) to RF %d in datacenter1", c.nodes, c.nodes)
+				// Set before sstableloader, which writes every replica: no
+				// repair (the 5 nodes' disks are counted below).
+				report = fmt.Sprintf("replication set from the backup's (thehive: SimpleStrategy, RF 3 on %d nodes) to RF %d in datacenter1 before loading", c.nodes, c.nodes)
+				for _, e := range readRunJournal(t, string(out)) {
+					if e.Type == "command" && strings.Contains(e.Cmd, "nodetool repair") {
+						t.Errorf("--set-rf into %d nodes: %s ran on %s (sstableloader wrote every replica)", c.nodes, e.Cmd, e.Node)
+					}
+				}
 			}
 			if !strings.Contains(string(out), needs) || !strings.Contains(string(out), report) {
 				t.Errorf("the restore into %d nodes does not say %q and %q:\n%s", c.nodes, needs, report, out)
@@ -239,7 +246,7 @@ func TestE2ERestoreIntoOtherTopologies(t *testing.T) {
 			if c.nodes > 3 {
 				// RF 3 on 4 nodes: sstableloader streamed each row to exactly
 				// its 3 replicas, so the SSTables on the nodes' disks add up
-				// to 3 × the rows of the backup; set to RF 5 and repaired,
+				// to 3 × the rows of the backup; set to RF 5 before loading,
 				// every node holds every row.
 				copies := int64(3)
 				if c.setRF {

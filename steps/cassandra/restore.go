@@ -260,7 +260,17 @@ func (r *Restore) RFChoice() steps.Step {
 			return ""
 		},
 		Refine: func(g *steps.GateRequest) {
-			if ch := r.Replication(); ch != nil {
+			ch := r.Replication()
+			switch {
+			case ch != nil && r.Load() == LoadSSTableLoader:
+				g.Happens = fmt.Sprintf("the keyspace %s is recreated with the backup's replication (%s); this cluster needs %s: keep the backup's, or set it before loading (`%s`: sstableloader then writes every replica, no repair needed)", ks, ch.Backup, ch.Needs, ch.Alter)
+				g.Choices = slices.Clone(g.Choices)
+				for i := range g.Choices {
+					if g.Choices[i].Key == RFSet {
+						g.Choices[i].Label = "set this cluster's replication before loading"
+					}
+				}
+			case ch != nil:
 				g.Happens = fmt.Sprintf("the keyspace %s is recreated with the backup's replication (%s); this cluster needs %s: keep the backup's, or set it after loading (`%s`, then `nodetool repair -full %s` on every node)", ks, ch.Backup, ch.Needs, ch.Alter, ks)
 			}
 		},
@@ -275,6 +285,8 @@ func (r *Restore) ReplicationPlan() string {
 	switch {
 	case ch == nil:
 		return ""
+	case r.SetsReplication() && r.Load() == LoadSSTableLoader:
+		return fmt.Sprintf("the replication set to what this cluster needs (%s) before loading: `%s`; sstableloader then writes every replica (no repair needed)", ch.Needs, ch.Alter)
 	case r.SetsReplication():
 		return fmt.Sprintf("then the replication set to what this cluster needs (%s): `%s`, then `nodetool repair -full` on every node", ch.Needs, ch.Alter)
 	case ch.Over:
@@ -336,11 +348,11 @@ func (r *Restore) KeyspacePlan(env *steps.Env) []steps.PlannedCommand {
 			Note: "same topology: each node imports its own tables, staged (and verified) by the stage step"})
 	}
 	out = append(out, steps.PlannedCommand{Node: nodes[0], Sudo: true, Cmd: "tar -x -C " + r.loaderDir() + "/" + ks + "/<table> && sstableloader -d <every node> " + r.loaderDir() + "/" + ks + "/<table>",
-		Note: "changed topology: every archive of every backed-up node is loaded"})
+		Note: "changed topology: every backed-up node's archives are loaded (one node's when every node held every row)"})
 	out = append(out, steps.PlannedCommand{Node: nodes[0], Cmd: "CQL: ALTER KEYSPACE " + ks + " WITH REPLICATION = { 'class' : 'NetworkTopologyStrategy', '<dc>' : <nodes in dc>, … }",
-		Note: "only when the backup's replication does not fit this cluster and \"set\" was chosen at gate " + RFChoiceGate + " (" + RFFlag + ")"})
+		Note: "only when the backup's replication does not fit this cluster and \"set\" was chosen at gate " + RFChoiceGate + " (" + RFFlag + "): before sstableloader, after nodetool import"})
 	for _, n := range nodes {
-		out = append(out, steps.PlannedCommand{Node: n, Cmd: RepairCmd(ks), Note: "only after that ALTER KEYSPACE, one node at a time"})
+		out = append(out, steps.PlannedCommand{Node: n, Cmd: RepairCmd(ks), Note: "only after that ALTER KEYSPACE following nodetool import (sstableloader writes every replica), one node at a time"})
 	}
 	if c.Username != "" {
 		out = append(out, steps.PlannedCommand{Node: nodes[0], Cmd: "CQL: GRANT ALL PERMISSIONS ON KEYSPACE " + ks + " TO " + c.AppRole})
@@ -397,6 +409,15 @@ func (r *Restore) RestoreKeyspace(ctx context.Context, rc *steps.RunContext, env
 		return "", fmt.Errorf("wait for schema agreement: %w", err)
 	}
 	start := time.Now()
+	// sstableloader writes each row to every replica the keyspace has as
+	// it streams: the replication this cluster needs, set now on the empty
+	// keyspace, needs no repair after loading (nodetool import, which puts
+	// each node's own SSTables back, does).
+	if load == LoadSSTableLoader && r.SetsReplication() {
+		if err := r.alterReplication(ctx, rc, q); err != nil {
+			return "", err
+		}
+	}
 	if load == LoadImport {
 		err = r.importAll(ctx, rc, env)
 	} else {
@@ -405,7 +426,7 @@ func (r *Restore) RestoreKeyspace(ctx context.Context, rc *steps.RunContext, env
 	if err != nil {
 		return "", err
 	}
-	if err := r.applyReplication(ctx, rc, env, q); err != nil {
+	if err := r.applyReplication(ctx, rc, env, q, load); err != nil {
 		return "", err
 	}
 	if c.Username != "" && c.AppRole != "" {
@@ -433,11 +454,30 @@ func (r *Restore) RestoreKeyspace(ctx context.Context, rc *steps.RunContext, env
 	return fmt.Sprintf("Cassandra: keyspace %s restored with %s in %s, %d rows in %d tables%s", ks, load, time.Since(start).Round(time.Millisecond), total, len(tablesOf(m)), files), nil
 }
 
-// applyReplication sets the replication this cluster needs when the
-// operator chose to (the runbook: ALTER KEYSPACE, then `nodetool repair
-// -full` on every node, one after the other), and records the report's line
-// either way.
-func (r *Restore) applyReplication(ctx context.Context, rc *steps.RunContext, env *steps.Env, q Session) error {
+// alterReplication sets the replication this cluster needs (the ALTER
+// KEYSPACE of the change) and waits until every node sees it.
+func (r *Restore) alterReplication(ctx context.Context, rc *steps.RunContext, q Session) error {
+	ch, ks := r.Replication(), r.Manifest.Keyspace
+	if ch == nil {
+		return nil
+	}
+	if err := q.Exec(ctx, strings.TrimSuffix(ch.Alter, ";")); err != nil {
+		return fmt.Errorf("set the replication of %s: %w", ks, err)
+	}
+	if err := q.AwaitSchemaAgreement(ctx); err != nil {
+		return fmt.Errorf("wait for schema agreement after ALTER KEYSPACE %s: %w", ks, err)
+	}
+	rc.Output("", "replication of "+ks+" set: "+ch.Alter)
+	return nil
+}
+
+// applyReplication, once the keyspace is loaded, finishes what the
+// operator chose about the replication and records the report's line. Set
+// and loaded with nodetool import: the runbook's ALTER KEYSPACE, then
+// `nodetool repair -full` on every node, one after the other. Set and
+// loaded with sstableloader: it was set before loading (RestoreKeyspace),
+// and sstableloader wrote every replica: nothing to repair.
+func (r *Restore) applyReplication(ctx context.Context, rc *steps.RunContext, env *steps.Env, q Session, load string) error {
 	ch := r.Replication()
 	if ch == nil {
 		return nil
@@ -447,14 +487,13 @@ func (r *Restore) applyReplication(ctx context.Context, rc *steps.RunContext, en
 	if ch.Over {
 		line += " (more replicas than nodes: QUORUM reads and writes fail until then)"
 	}
-	if r.SetsReplication() {
-		if err := q.Exec(ctx, strings.TrimSuffix(ch.Alter, ";")); err != nil {
-			return fmt.Errorf("set the replication of %s: %w", ks, err)
+	switch {
+	case r.SetsReplication() && load == LoadSSTableLoader:
+		line = fmt.Sprintf("Cassandra: replication set from the backup's (%s) to %s before loading: `%s`; sstableloader wrote every replica, no repair needed", ch.Backup, ch.Needs, ch.Alter)
+	case r.SetsReplication():
+		if err := r.alterReplication(ctx, rc, q); err != nil {
+			return err
 		}
-		if err := q.AwaitSchemaAgreement(ctx); err != nil {
-			return fmt.Errorf("wait for schema agreement after ALTER KEYSPACE %s: %w", ks, err)
-		}
-		rc.Output("", "replication of "+ks+" set: "+ch.Alter)
 		nodes := env.NodesWith(config.RoleCassandra)
 		for _, n := range nodes { // one repair at a time, as Cassandra advises
 			out, err := rc.Stdout(ctx, n, RepairCmd(ks), false)

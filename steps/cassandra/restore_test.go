@@ -86,6 +86,21 @@ func TestRestoreReplicationChoice(t *testing.T) {
 	if p := r.ReplicationPlan(); !r.SetsReplication() || !strings.Contains(p, "then the replication set to what this cluster needs (RF 5 in datacenter1)") || !strings.Contains(p, "nodetool repair -full") {
 		t.Errorf("set: destructive gate says %q", p)
 	}
+	// Into another topology (sstableloader), it is set before loading and
+	// nothing is repaired: sstableloader writes every replica.
+	r.SetTopology(LoadSSTableLoader, nil)
+	if p := r.ReplicationPlan(); !strings.Contains(p, "the replication set to what this cluster needs (RF 5 in datacenter1) before loading") || !strings.Contains(p, "no repair needed") || strings.Contains(p, "nodetool repair") {
+		t.Errorf("set, sstableloader: destructive gate says %q", p)
+	}
+	g = *gate.Gate
+	gate.Refine(&g)
+	if set, _ := g.Choice(RFSet); !strings.Contains(g.Happens, "set it before loading") || set.Label != "set this cluster's replication before loading" {
+		t.Errorf("choice gate, sstableloader: %q, %+v", g.Happens, g.Choices)
+	}
+	if orig, _ := gate.Gate.Choice(RFSet); orig.Label == "set this cluster's replication before loading" {
+		t.Error("Refine changed the step's own gate")
+	}
+	r.SetTopology(LoadImport, nil)
 	gate.Chose(RFKeep)
 	if r.SetsReplication() {
 		t.Error("keep did not undo set")
