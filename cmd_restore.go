@@ -277,6 +277,7 @@ func legacyRestoreRun(ctx context.Context, s *session, arg, at string, o restore
 		for _, b := range d.DocumentedBackups(ls.found) {
 			if b.ID == id {
 				lr.backup = b
+				break
 			}
 		}
 	}

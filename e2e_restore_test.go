@@ -332,8 +332,10 @@ func TestE2ERestoreStopsWhenTheHiveWillNotStop(t *testing.T) {
 func TestE2EOneNodeBackupRestoresEveryNode(t *testing.T) {
 	l := needLab(t)
 	before := readAppState(t, l)
+	// node1 holds the attachments on disk: node2's replica is copied, so
+	// that the two streams leave over two links.
 	out, err := hotsnapInOp(t.Context(), l, "backup", "--yes", "--no-tui", "--one-node").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "backing up node1 only") {
+	if err != nil || !strings.Contains(string(out), "backing up node2 only") {
 		t.Fatalf("backup --one-node: %v\n%s", err, out)
 	}
 	id := newestBackup(t, l)

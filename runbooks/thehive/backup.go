@@ -442,13 +442,24 @@ func (b *BackupRun) snapshots(env *steps.Env) cassandra.Snapshots {
 	return cassandra.Snapshots{Tag: b.ID, Keyspace: ks, Nodes: b.snapshotNodes(env)}
 }
 
-// snapshotNodes are the Cassandra nodes whose snapshots the backup takes.
+// snapshotNodes are the Cassandra nodes whose snapshots the backup takes:
+// every node, or with OneNode one: the first that is not also the node of
+// the attachments on disk (they stream at the same time, so the two go
+// out over two nodes' links instead of sharing one), else the first.
 func (b *BackupRun) snapshotNodes(env *steps.Env) []string {
 	nodes := env.NodesWith(config.RoleCassandra)
-	if b.OneNode && len(nodes) > 1 {
-		return nodes[:1]
+	if !b.OneNode || len(nodes) <= 1 {
+		return nodes
 	}
-	return nodes
+	if st := env.Inv.Storage; st != nil && st.Provider != config.StorageS3 {
+		filesNode, _ := files.Location(env)
+		for _, n := range nodes {
+			if n != filesNode {
+				return []string{n}
+			}
+		}
+	}
+	return nodes[:1]
 }
 
 func (b *BackupRun) mark(what string, t time.Time) {

@@ -149,3 +149,28 @@ func TestEstimateOneNodeMeasuresOneNode(t *testing.T) {
 		t.Errorf("--one-node measures the node it copies: %v", c.Nodes)
 	}
 }
+
+// --one-node copies the first Cassandra node that does not also stream the
+// attachments on disk (two nodes' links instead of one), else the first.
+func TestOneNodeAvoidsTheAttachmentsNode(t *testing.T) {
+	inv := &config.Inventory{Platform: "thehive", Cassandra: &config.Cassandra{Keyspace: "thehive"}, Storage: &config.Storage{Provider: config.StorageLocalFS, Path: "/opt/thp/thehive/files"}}
+	for _, n := range []string{"node1", "node2", "node3"} {
+		roles := []string{config.RoleCassandra}
+		if n == "node1" {
+			roles = append(roles, config.RoleFiles)
+		}
+		inv.Nodes = append(inv.Nodes, config.Node{Name: n, Host: n, Roles: roles})
+	}
+	env := &steps.Env{Inv: inv}
+	b := &BackupRun{OneNode: true}
+	if got := b.snapshotNodes(env); len(got) != 1 || got[0] != "node2" {
+		t.Errorf("attachments on node1: --one-node copies %v, want node2", got)
+	}
+	inv.Storage = &config.Storage{Provider: config.StorageS3}
+	if got := b.snapshotNodes(env); len(got) != 1 || got[0] != "node1" {
+		t.Errorf("attachments in S3: --one-node copies %v, want node1", got)
+	}
+	if got := (&BackupRun{}).snapshotNodes(env); len(got) != 3 {
+		t.Errorf("every node: %v", got)
+	}
+}
