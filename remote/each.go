@@ -122,7 +122,6 @@ type eachSplitter struct {
 	mu    sync.Mutex
 	start time.Time
 	buf   []byte
-	seen  int // markers complete in buf so far
 	scan  int // where to look for the next marker
 	ends  []time.Time
 }
