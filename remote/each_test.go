@@ -11,11 +11,7 @@ import (
 
 func TestRunEachOneSessionSameResultsAsRun(t *testing.T) {
 	env := newTestEnv(t, true)
-	c, err := Dial(context.Background(), env.target("node1"), env.options())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := env.dial(t)
 	cmds := []string{
 		"echo a; echo 'to stderr' >&2",
 		"printf 'no newline'; echo 'why it failed' >&2; exit 3",
@@ -51,11 +47,7 @@ func TestRunEachOneSessionSameResultsAsRun(t *testing.T) {
 
 func TestRunEachCancelledMidway(t *testing.T) {
 	env := newTestEnv(t, true)
-	c, err := Dial(context.Background(), env.target("node1"), env.options())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := env.dial(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -75,11 +67,7 @@ func TestRunEachCancelledMidway(t *testing.T) {
 
 func TestRunEachAndThenStopsAtTheFirstFailure(t *testing.T) {
 	env := newTestEnv(t, true)
-	c, err := Dial(context.Background(), env.target("node1"), env.options())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := env.dial(t)
 	rs := c.RunEach(context.Background(), []string{"echo a", "echo no >&2; exit 4", "touch " + env.dir + "/ran"}, false, true)
 	if rs[0].Err != nil || rs[1].ExitCode != 4 || !strings.Contains(rs[1].Err.Error(), "exit status 4: no") {
 		t.Errorf("first two: %+v %+v", rs[0], rs[1])

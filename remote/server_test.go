@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/binary"
@@ -97,6 +98,17 @@ func (e *testEnv) target(name string) Target {
 	var p int
 	fmt.Sscan(port, &p)
 	return Target{Name: name, Host: host, Port: p, User: "tester", IdentityFiles: []string{e.keyFile}}
+}
+
+// dial connects to the test server as node1, closed when the test ends.
+func (e *testEnv) dial(t *testing.T) *Client {
+	t.Helper()
+	c, err := Dial(context.Background(), e.target("node1"), e.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
 
 func (e *testEnv) options() Options {
