@@ -77,12 +77,14 @@ func Backup(env *steps.Env, b *BackupRun) steps.Runbook {
 	b.started = map[string]time.Time{}
 	rb := steps.Runbook{Name: "backup", Cluster: inv.Cluster, Resumable: true, Exclusive: true}
 	// The estimate only reads, like the checks: it runs alongside them.
-	measure := measureStep(env, b)
+	// It takes the keyspace's size on each node from the disk check.
+	du := cassandra.NewKeyspaceDU()
+	measure := measureStep(env, b, du)
 	measure.Concurrent = true
 	// Hotsnap's own snapshots that killed runs left: found among the
 	// checks, offered for clearing at a gate before the backup's own.
 	left := runbooks.NewLeftovers(env, runbooks.StoreOpener(b.Store))
-	rb.Steps = withConcurrentCheck(preflight(env, left).Steps, measure)
+	rb.Steps = withConcurrentCheck(preflight(env, left, du).Steps, measure)
 	rb.Steps = append(rb.Steps, runbooks.PreflightVerdict())
 	if b.OneNode {
 		rb.Steps = append(rb.Steps, oneNodeStep(env, b))
@@ -181,16 +183,13 @@ func oneNodeStep(env *steps.Env, b *BackupRun) steps.Step {
 	}
 }
 
-func measureStep(env *steps.Env, b *BackupRun) steps.Step {
-	nodes := b.snapshotNodes(env)
+func measureStep(env *steps.Env, b *BackupRun, du *cassandra.KeyspaceDU) steps.Step {
 	return steps.Step{
 		ID: "measure", Title: "Estimate the size and time of the backup, and the room in the repository", Kind: steps.KindCheck, Component: "repository",
 		Why: "The operator sees how much will be copied, from where, into where and for how long, before approving; a repository too small for it stops the backup before anything is copied.",
 		Plan: func() []steps.PlannedCommand {
 			var out []steps.PlannedCommand
-			for _, n := range nodes {
-				out = append(out, steps.PlannedCommand{Node: n, Cmd: cassandra.KeyspaceDUCmd(env, n), Sudo: true})
-			}
+			// The keyspace's size on each node comes from the disk check's du.
 			if ec := env.Inv.Elasticsearch; ec != nil {
 				out = append(out, steps.PlannedCommand{Node: es.Node(env), Cmd: "GET " + ec.URL + "/_cat/indices?format=json&bytes=b&h=index,pri.store.size,store.size"})
 			}
@@ -203,7 +202,7 @@ func measureStep(env *steps.Env, b *BackupRun) steps.Step {
 			return out
 		},
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
-			est, err := estimateBackup(ctx, rc, env, b)
+			est, err := estimateBackup(ctx, rc, env, b, du)
 			if err != nil {
 				return err
 			}

@@ -29,12 +29,13 @@ const (
 // b.Store. It changes nothing. A part that cannot be measured is named in
 // Problems; the error is only for a cancelled ctx.
 func EstimateBackup(ctx context.Context, env *steps.Env, b *BackupRun) (*steps.Estimate, error) {
-	return estimateBackup(ctx, steps.Detached(env.Exec, "estimate"), env, b)
+	return estimateBackup(ctx, steps.Detached(env.Exec, "estimate"), env, b, nil)
 }
 
 // estimateBackup is EstimateBackup with its commands run through rc (the
-// backup's "measure" step journals them).
-func estimateBackup(ctx context.Context, rc *steps.RunContext, env *steps.Env, b *BackupRun) (*steps.Estimate, error) {
+// backup's "measure" step journals them), and the keyspace's sizes taken
+// from du (the disk check running beside it) when it is not nil.
+func estimateBackup(ctx context.Context, rc *steps.RunContext, env *steps.Env, b *BackupRun, du *cassandra.KeyspaceDU) (*steps.Estimate, error) {
 	est := &steps.Estimate{}
 	// The parts measured, in the order the text names them.
 	var cass, att, search *steps.EstimatePart
@@ -43,7 +44,7 @@ func estimateBackup(ctx context.Context, rc *steps.RunContext, env *steps.Env, b
 	var parts []func() []string
 	if env.Inv.Cassandra != nil {
 		parts = append(parts, func() (problems []string) {
-			sizes, errs := cassandra.KeyspaceSizes(ctx, rc, env, b.snapshotNodes(env))
+			sizes, errs := cassandra.KeyspaceSizes(ctx, rc, env, b.snapshotNodes(env), du)
 			if len(sizes) > 0 {
 				cass = &steps.EstimatePart{Name: partCassandra, Nodes: sizes}
 			}

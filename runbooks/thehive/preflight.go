@@ -19,12 +19,14 @@ func appNode(env *steps.Env) string { return env.FirstWith(config.RoleTheHive) }
 // Preflight builds the preflight runbook: every check the documents ask for,
 // each on every node it concerns, changing nothing.
 func Preflight(env *steps.Env) steps.Runbook {
-	return preflight(env, runbooks.NewLeftovers(env, env.OpenRepo))
+	return preflight(env, runbooks.NewLeftovers(env, env.OpenRepo), cassandra.NewKeyspaceDU())
 }
 
 // preflight is Preflight, its leftovers check looking for what left is
-// given (the backup keeps what it finds for its gate).
-func preflight(env *steps.Env, left *runbooks.Leftovers) steps.Runbook {
+// given (the backup keeps what it finds for its gate), its disk check
+// handing the keyspace's size on each node to du (for the repository's
+// check, or the backup's estimate, which run beside it).
+func preflight(env *steps.Env, left *runbooks.Leftovers, du *cassandra.KeyspaceDU) steps.Runbook {
 	rb := steps.Runbook{Name: "preflight", Cluster: env.Inv.Cluster}
 	// The versions the checks see, for the version matrix at the end.
 	found := &foundVersions{}
@@ -37,7 +39,7 @@ func preflight(env *steps.Env, left *runbooks.Leftovers) steps.Runbook {
 	checks := []steps.Step{clockCheck}
 	if env.Inv.Cassandra != nil && len(env.NodesWith(config.RoleCassandra)) > 0 {
 		cc := cassandraChecks(found)
-		checks = append(checks, cassandraToolsStep(env, found), cassandra.DiskCheck(env), cassandra.RingCheck(env, cc), cassandra.ReplicationCheck(env, cc))
+		checks = append(checks, cassandraToolsStep(env, found), cassandra.DiskCheck(env, du), cassandra.RingCheck(env, cc), cassandra.ReplicationCheck(env, cc))
 	}
 	if env.Inv.Elasticsearch != nil {
 		checks = append(checks, esStep(env, found))
@@ -51,7 +53,7 @@ func preflight(env *steps.Env, left *runbooks.Leftovers) steps.Runbook {
 		checks = append(checks, s3Step(env))
 	}
 	if env.OpenRepo != nil {
-		checks = append(checks, repositoryStep(env))
+		checks = append(checks, repositoryStep(env, du))
 	}
 	checks = append(checks, left.Check())
 	for i := range checks {

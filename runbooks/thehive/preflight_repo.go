@@ -19,15 +19,16 @@ import (
 // backup's estimated size: the keyspace's data directory on every Cassandra
 // node and the attachments, which hotsnap streams into the repository (the
 // Elasticsearch snapshot goes to Elasticsearch's own repository, checked by
-// the elasticsearch step).
-func repositoryStep(env *steps.Env) steps.Step {
+// the elasticsearch step). With du, it takes the keyspace's sizes from the
+// disk check beside it.
+func repositoryStep(env *steps.Env, du *cassandra.KeyspaceDU) steps.Step {
 	url := env.Inv.Repository.URL
 	return steps.Step{
 		ID: "repository", Title: "Free space in the backup repository for the backup's estimated size", Kind: steps.KindCheck, Component: "repository",
 		Why: "Every node's snapshot and the attachments are streamed into the repository; a backup that fills it fails after hours of copying.",
 		Plan: func() []steps.PlannedCommand {
 			var out []steps.PlannedCommand
-			if env.Inv.Cassandra != nil {
+			if env.Inv.Cassandra != nil && du == nil {
 				for _, n := range env.NodesWith(config.RoleCassandra) {
 					out = append(out, steps.PlannedCommand{Node: n, Cmd: cassandra.KeyspaceDUCmd(env, n), Sudo: true})
 				}
@@ -45,7 +46,7 @@ func repositoryStep(env *steps.Env) steps.Step {
 				return nil
 			}
 			defer closeStore()
-			need, parts, problems := backupSize(ctx, rc, env)
+			need, parts, problems := backupSize(ctx, rc, env, du)
 			where := store.String()
 			sp, ok := store.(repo.Spacer)
 			if !ok {
@@ -62,11 +63,11 @@ func repositoryStep(env *steps.Env) steps.Step {
 // backupSize measures what a backup streams into the repository: the
 // keyspace on every Cassandra node and the attachments. parts describes the
 // sum; problems names what could not be measured.
-func backupSize(ctx context.Context, rc *steps.RunContext, env *steps.Env) (need int64, parts string, problems []string) {
+func backupSize(ctx context.Context, rc *steps.RunContext, env *steps.Env, du *cassandra.KeyspaceDU) (need int64, parts string, problems []string) {
 	var desc []string
 	if env.Inv.Cassandra != nil {
 		nodes := env.NodesWith(config.RoleCassandra)
-		sizes, errs := cassandra.KeyspaceSizes(ctx, rc, env, nodes)
+		sizes, errs := cassandra.KeyspaceSizes(ctx, rc, env, nodes, du)
 		var total int64
 		for _, n := range sizes {
 			total += n

@@ -103,7 +103,7 @@ func TestRepositoryCheck(t *testing.T) {
 			if at := slices.IndexFunc(rb.Steps, func(s steps.Step) bool { return s.ID == "repository" }); at < 0 || !rb.Steps[at].Concurrent {
 				t.Fatalf("preflight with OpenRepo has no repository check running with the others (at %d)", at)
 			}
-			r := stepstest.Find(t, stepstest.Checks(t, f, repositoryStep(env)), "repository", "repository space")
+			r := stepstest.Find(t, stepstest.Checks(t, f, repositoryStep(env, nil)), "repository", "repository space")
 			if r.Status != c.status || !strings.Contains(r.Evidence, c.evidence) || !strings.Contains(r.Remedy, c.remedy) {
 				t.Fatalf("got %+v\nwant %s, evidence ~%q, remedy ~%q", r, c.status, c.evidence, c.remedy)
 			}

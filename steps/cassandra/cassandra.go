@@ -10,7 +10,9 @@ package cassandra
 
 import (
 	"context"
+	"fmt"
 	"path"
+	"sync"
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
@@ -51,12 +53,20 @@ func KeyspaceDUCmd(env *steps.Env, n string) string {
 }
 
 // KeyspaceSizes runs KeyspaceDUCmd on every node at once; a node that
-// cannot be measured is missing from sizes and present in errs.
-func KeyspaceSizes(ctx context.Context, rc *steps.RunContext, env *steps.Env, nodes []string) (sizes map[string]int64, errs map[string]error) {
-	outs := make([]string, len(nodes))
+// cannot be measured is missing from sizes and present in errs. With from
+// (a disk check's measurements, that check running at the same time), it
+// takes each node's size from there instead of measuring it again.
+func KeyspaceSizes(ctx context.Context, rc *steps.RunContext, env *steps.Env, nodes []string, from *KeyspaceDU) (sizes map[string]int64, errs map[string]error) {
+	got := make([]int64, len(nodes))
 	failed := make([]error, len(nodes))
 	steps.Parallel(nodes, func(i int, n string) error { //nolint:errcheck // kept per node in failed
-		outs[i], failed[i] = rc.Stdout(ctx, n, KeyspaceDUCmd(env, n), true)
+		if from != nil {
+			got[i], failed[i] = from.Size(ctx, n)
+			return nil
+		}
+		var out string
+		out, failed[i] = rc.Stdout(ctx, n, KeyspaceDUCmd(env, n), true)
+		got[i] = parse.ParseDU(out)
 		return nil
 	})
 	sizes, errs = map[string]int64{}, map[string]error{}
@@ -65,7 +75,64 @@ func KeyspaceSizes(ctx context.Context, rc *steps.RunContext, env *steps.Env, no
 			errs[n] = failed[i]
 			continue
 		}
-		sizes[n] = parse.ParseDU(outs[i])
+		sizes[n] = got[i]
 	}
 	return sizes, errs
+}
+
+// KeyspaceDU is the keyspace's size on each node as a disk check measured
+// it (DiskCheck), for a step that runs beside the check and needs the same
+// figure (a backup's estimate): one du per node instead of two. A step that
+// waits on it must run at the same time as the disk check (in its group of
+// concurrent steps), never before it.
+type KeyspaceDU struct {
+	mu    sync.Mutex
+	ready map[string]chan struct{}
+	size  map[string]int64
+	err   map[string]error
+}
+
+// NewKeyspaceDU returns an empty KeyspaceDU, for a DiskCheck to fill.
+func NewKeyspaceDU() *KeyspaceDU {
+	return &KeyspaceDU{ready: map[string]chan struct{}{}, size: map[string]int64{}, err: map[string]error{}}
+}
+
+// readyCh is node's channel, closed once its size is known (k.mu held).
+func (k *KeyspaceDU) readyCh(node string) chan struct{} {
+	c, ok := k.ready[node]
+	if !ok {
+		c = make(chan struct{})
+		k.ready[node] = c
+	}
+	return c
+}
+
+// set records node's size, or why it could not be measured.
+func (k *KeyspaceDU) set(node string, n int64, err error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	c := k.readyCh(node)
+	select {
+	case <-c:
+		return // measured already
+	default:
+	}
+	k.size[node], k.err[node] = n, err
+	close(c)
+}
+
+// Size waits until the disk check has measured node, and returns what it
+// found; it gives up with ctx.
+func (k *KeyspaceDU) Size(ctx context.Context, node string) (int64, error) {
+	k.mu.Lock()
+	c := k.readyCh(node)
+	k.mu.Unlock()
+	select {
+	case <-c:
+	case <-ctx.Done():
+		return 0, fmt.Errorf("%s: the keyspace's size from the disk check: %w", node, ctx.Err())
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.size[node], k.err[node]
 }

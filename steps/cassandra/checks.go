@@ -128,7 +128,9 @@ func orNotFound(err error) string {
 
 // DiskCheck is the check of the free disk for snapshots on every Cassandra
 // node, against SnapshotFloor and the keyspace's size there (rateDisk).
-func DiskCheck(env *steps.Env) steps.Step {
+// With sizes, it hands each node's keyspace size (or why it has none) to
+// the steps that wait on it.
+func DiskCheck(env *steps.Env, sizes *KeyspaceDU) steps.Step {
 	nodes := env.NodesWith(config.RoleCassandra)
 	ks := env.Inv.Cassandra.Keyspace
 	dfCmd := func(n string) string { return "df -PB1 " + remote.Quote(DataDir(env, n)) }
@@ -147,6 +149,13 @@ func DiskCheck(env *steps.Env) steps.Step {
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			steps.EachNode(rc, nodes, func(rc *steps.RunContext, n string) {
 				rs := rc.StdoutThen(ctx, n, true, dfCmd(n), duCmd(n))
+				if sizes != nil {
+					derr := rs[1].Err
+					if errors.Is(derr, remote.ErrNotRun) {
+						derr = rs[0].Err // df failed: du did not run
+					}
+					sizes.set(n, parse.ParseDU(rs[1].Stdout), derr)
+				}
 				out, du, err := rs[0].Stdout, rs[1].Stdout, rs[0].Err
 				if err == nil {
 					err = rs[1].Err

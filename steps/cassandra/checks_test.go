@@ -1,9 +1,12 @@
 package cassandra
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote/remotetest"
@@ -222,5 +225,54 @@ func TestRingCheckWarnsWhatItCouldNotCheck(t *testing.T) {
 	}
 	if r := stepstest.Find(t, rs, "node1", "streams"); r.Status != steps.CheckWarn || !strings.Contains(r.Evidence, "not checked: nodetool netstats") {
 		t.Errorf("netstats unreadable: %+v", r)
+	}
+}
+
+// The disk check hands each node's keyspace size to a step beside it (the
+// backup's estimate), which measures nothing itself: one du per node.
+func TestDiskCheckSharesTheKeyspaceSize(t *testing.T) {
+	const dfOut = "Filesystem     1024-blocks      Used Available Capacity Mounted on\n/dev/sdb1 107374182400 1073741824 106300440576 1% /var/lib/cassandra\n"
+	f := remotetest.New(t)
+	f.Expect("node1", "df -PB1 /var/lib/cassandra/data").Stdout(dfOut)
+	f.Expect("node2", "df -PB1 /var/lib/cassandra/data").Stdout(dfOut)
+	f.Expect("node3", "df -PB1 /var/lib/cassandra/data").Exit(1).Stderr("df: /var/lib/cassandra/data: No such file or directory\n")
+	f.Expect("node1", "du -sb /var/lib/cassandra/data/thehive").Stdout("100\t/var/lib/cassandra/data/thehive\n")
+	f.Expect("node2", "du -sb /var/lib/cassandra/data/thehive").Stdout("200\t/var/lib/cassandra/data/thehive\n")
+	env := &steps.Env{Inv: threeNodes()}
+	du := NewKeyspaceDU()
+	var sizes map[string]int64
+	var errs map[string]error
+	disk := DiskCheck(env, du)
+	disk.Concurrent = true
+	rb := steps.Runbook{Name: "backup", Steps: []steps.Step{disk, {ID: "measure", Title: "measure", Kind: steps.KindCheck, Concurrent: true,
+		Run: func(ctx context.Context, rc *steps.RunContext) error {
+			sizes, errs = KeyspaceSizes(ctx, rc, env, []string{"node1", "node2", "node3"}, du)
+			return nil
+		}}}}
+	if err := (&steps.Engine{Exec: f, Reporter: steps.NopReporter{}}).Run(context.Background(), rb); err != nil {
+		t.Fatal(err)
+	}
+	if sizes["node1"] != 100 || sizes["node2"] != 200 || len(sizes) != 2 {
+		t.Errorf("sizes %v", sizes)
+	}
+	// node3's df failed, so its du did not run: the estimate says why.
+	if err := errs["node3"]; err == nil || !strings.Contains(err.Error(), "No such file or directory") {
+		t.Errorf("node3: %v", err)
+	}
+	du3 := 0
+	for _, c := range f.Calls() {
+		if strings.HasPrefix(c.Cmd, "du ") {
+			du3++
+		}
+	}
+	if du3 != 2 {
+		t.Errorf("du ran %d times, want 2 (node1 and node2, once each)", du3)
+	}
+
+	// A step waiting for a node no disk check measures gives up with ctx.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := NewKeyspaceDU().Size(ctx, "node9"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("waiting on nothing: %v", err)
 	}
 }
