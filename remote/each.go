@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,7 +51,7 @@ func (c *Client) RunEach(ctx context.Context, cmds []string, sudo, andThen bool)
 	for i, cmd := range cmds {
 		out[i] = EachResult{Result: Result{Node: c.node, Cmd: cmd, ExitCode: -1}}
 		if strings.IndexByte(cmd, 0) >= 0 {
-			err := &NodeError{Node: c.node, Addr: c.addr, Step: "run " + shorten(cmd), Err: errors.New("command contains a NUL byte, which no remote shell can receive")}
+			err := c.cmdError(cmd, errNUL)
 			for j := range out {
 				out[j].Err = err
 			}
@@ -62,29 +63,30 @@ func (c *Client) RunEach(ctx context.Context, cmds []string, sudo, andThen bool)
 		}
 	}
 	_, pw, _ := c.sudoPrefix(ctx, sudo) // Run reports its error
-	split := &eachSplitter{start: time.Now()}
+	start := time.Now()
+	split := &eachSplitter{}
 	var errs bytes.Buffer
 	_, err := c.Run(ctx, Command{Cmd: script.String(), Sudo: sudo, Stdout: split, Stderr: &limitedBuffer{buf: &errs, max: eachMaxOutput}})
-	stdouts, codes, ends := split.results()
+	done := split.finished()
 	stderrs := strings.Split(errs.String(), eachErrMarker)
-	prev := split.start
+	prev := start
 	for i, cmd := range cmds {
 		r := &out[i]
-		if i >= len(codes) {
+		if i >= len(done) {
 			// The session's error, naming this command (not the script).
-			why := fmt.Errorf("did not run: the session ended after %d of %d commands", len(codes), len(cmds))
+			why := fmt.Errorf("did not run: the session ended after %d of %d commands", len(done), len(cmds))
 			var ne *NodeError
 			switch {
 			case errors.As(err, &ne):
 				why = ne.Err
-			case err == nil && andThen && len(codes) > 0 && codes[len(codes)-1] != 0:
+			case err == nil && andThen && len(done) > 0 && done[len(done)-1].code != 0:
 				why = ErrNotRun
 			}
-			r.Err = &NodeError{Node: c.node, Addr: c.addr, Step: "run " + shorten(cmd), Err: why}
+			r.Err = c.cmdError(cmd, why)
 			continue
 		}
-		r.Stdout, r.ExitCode, r.Duration = stdouts[i], codes[i], ends[i].Sub(prev)
-		prev = ends[i]
+		r.Stdout, r.ExitCode, r.Duration = done[i].stdout, done[i].code, done[i].end.Sub(prev)
+		prev = done[i].end
 		r.StdoutBytes = int64(len(r.Stdout))
 		if i < len(stderrs) {
 			tail := &tailBuffer{max: 5}
@@ -96,7 +98,7 @@ func (c *Client) RunEach(ctx context.Context, cmds []string, sudo, andThen bool)
 			r.StderrBytes = int64(len(stderrs[i]))
 		}
 		if r.ExitCode != 0 {
-			r.Err = &NodeError{Node: c.node, Addr: c.addr, Step: "run " + shorten(cmd), Err: &ExitError{Code: r.ExitCode, StderrTail: r.StderrTail}}
+			r.Err = c.cmdError(cmd, &ExitError{Code: r.ExitCode, StderrTail: r.StderrTail})
 		}
 	}
 	return out
@@ -116,54 +118,51 @@ func (p *Pool) RunEach(ctx context.Context, node string, cmds []string, sudo, an
 }
 
 // eachSplitter receives a RunEach script's stdout: each command's output,
-// then eachOutMarker, its exit status and a newline. It notes when each
-// command's marker arrived (its end).
+// then eachOutMarker, its exit status and a newline. It cuts each command
+// off as its status line arrives, noting when (the command's end).
 type eachSplitter struct {
-	mu    sync.Mutex
-	start time.Time
-	buf   []byte
-	scan  int // where to look for the next marker
-	ends  []time.Time
+	mu   sync.Mutex
+	buf  []byte // what came after the last complete status line
+	size int    // every byte received, against eachMaxOutput
+	done []eachDone
+}
+
+// eachDone is one command a RunEach script finished.
+type eachDone struct {
+	stdout string
+	code   int // -1 when the status line does not read
+	end    time.Time
 }
 
 func (s *eachSplitter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.buf)+len(p) > eachMaxOutput {
+	if s.size += len(p); s.size > eachMaxOutput {
 		return 0, fmt.Errorf("output larger than %d bytes", eachMaxOutput)
 	}
 	s.buf = append(s.buf, p...)
 	for {
-		i := bytes.Index(s.buf[s.scan:], []byte(eachOutMarker))
+		i := bytes.Index(s.buf, []byte(eachOutMarker))
 		if i < 0 {
 			break
 		}
-		j := bytes.IndexByte(s.buf[s.scan+i:], '\n')
+		j := bytes.IndexByte(s.buf[i:], '\n')
 		if j < 0 {
 			break // the status line is not complete yet
 		}
-		s.ends = append(s.ends, time.Now())
-		s.scan += i + j + 1
+		code, err := strconv.Atoi(string(s.buf[i+len(eachOutMarker) : i+j]))
+		if err != nil {
+			code = -1
+		}
+		s.done = append(s.done, eachDone{stdout: string(s.buf[:i]), code: code, end: time.Now()})
+		s.buf = s.buf[i+j+1:]
 	}
 	return len(p), nil
 }
 
-// results splits what was received into each finished command's stdout,
-// exit status and end time.
-func (s *eachSplitter) results() (stdouts []string, codes []int, ends []time.Time) {
+// finished returns the commands whose status line arrived, in order.
+func (s *eachSplitter) finished() []eachDone {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rest := s.buf
-	for range s.ends {
-		i := bytes.Index(rest, []byte(eachOutMarker))
-		j := i + bytes.IndexByte(rest[i:], '\n')
-		code, err := strconv.Atoi(string(rest[i+len(eachOutMarker) : j]))
-		if err != nil {
-			code = -1
-		}
-		stdouts = append(stdouts, string(rest[:i]))
-		codes = append(codes, code)
-		rest = rest[j+1:]
-	}
-	return stdouts, codes, append([]time.Time(nil), s.ends...)
+	return slices.Clone(s.done)
 }

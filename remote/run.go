@@ -92,17 +92,25 @@ func (e *ExitError) Error() string {
 
 const pgidMarker = "\x1ehotsnap-pgid:"
 
+// errNUL is the error of a command line holding a NUL byte.
+var errNUL = errors.New("command contains a NUL byte, which no remote shell can receive")
+
+// cmdError is err, from running cmd on the node, naming the node and the
+// command.
+func (c *Client) cmdError(cmd string, err error) error {
+	return &NodeError{Node: c.node, Addr: c.addr, Step: "run " + shorten(cmd), Err: err}
+}
+
 // Run runs cmd on the node and waits for it. A non-zero exit is an error
 // wrapping *ExitError; the Result is filled in either way. Cancelling ctx
 // stops the remote process group (TERM, then KILL) before Run returns.
 func (c *Client) Run(ctx context.Context, cmd Command) (Result, error) {
 	res := Result{Node: c.node, Cmd: cmd.Cmd, ExitCode: -1}
-	step := "run " + shorten(cmd.Cmd)
 	fail := func(err error) (Result, error) {
-		return res, &NodeError{Node: c.node, Addr: c.addr, Step: step, Err: err}
+		return res, c.cmdError(cmd.Cmd, err)
 	}
 	if strings.IndexByte(cmd.Cmd, 0) >= 0 {
-		return fail(errors.New("command contains a NUL byte, which no remote shell can receive"))
+		return fail(errNUL)
 	}
 	if err := ctx.Err(); err != nil {
 		return fail(err)

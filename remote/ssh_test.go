@@ -397,9 +397,19 @@ func TestPoolPreconnectDialsOnceInTheBackground(t *testing.T) {
 	}
 	p.Close()
 
-	// Closed while its dials may still run: Close waits for them (no race,
-	// no connection left open).
+	// Closed while its dials may still run: Close waits for them, so that
+	// no connection is left open behind it.
 	p2 := NewPool(targets, env.options())
 	p2.Preconnect(context.Background(), p2.Nodes())
 	p2.Close()
+	for _, n := range p2.Nodes() {
+		c := p2.conns[n]
+		if c == nil || c.client == nil {
+			t.Fatalf("%s: Close returned before its dial ended", n)
+		}
+		if s, err := c.client.conn.NewSession(); err == nil {
+			s.Close()
+			t.Errorf("%s: connection still open after Close", n)
+		}
+	}
 }
