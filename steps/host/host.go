@@ -60,11 +60,17 @@ func (c *clocks) set(node string, d time.Duration) {
 	c.offsets[node] = d
 }
 
-func (c *clocks) get(node string) (time.Duration, bool) {
+func (c *clocks) has(node string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d, ok := c.offsets[node]
-	return d, ok
+	_, ok := c.offsets[node]
+	return ok
+}
+
+func (c *clocks) all() map[string]time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.offsets)
 }
 
 // readClock is node's clock's offset from this machine's, given what the
@@ -152,27 +158,24 @@ func clockCheck(env *steps.Env, c *clocks) steps.Step {
 		// No command of its own: the SSH check's probe reads the clocks (a
 		// node it could not read is read here with dateCmd).
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
-			var mu sync.Mutex
-			offsets := map[string]time.Duration{}
 			steps.EachNode(rc, nodes, func(rc *steps.RunContext, n string) {
-				d, ok := c.get(n)
-				if !ok {
-					before := env.Clock()
-					out, err := rc.Stdout(ctx, n, dateCmd, false)
-					after := env.Clock()
-					if err == nil {
-						d, err = readClock(out, before, after)
-					}
-					if err != nil {
-						rc.Check(steps.CheckResult{Check: "clock", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
-						return
-					}
+				if c.has(n) {
+					return
 				}
-				mu.Lock()
-				offsets[n] = d
-				mu.Unlock()
+				before := env.Clock()
+				out, err := rc.Stdout(ctx, n, dateCmd, false)
+				after := env.Clock()
+				var d time.Duration
+				if err == nil {
+					d, err = readClock(out, before, after)
+				}
+				if err != nil {
+					rc.Check(steps.CheckResult{Check: "clock", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
+					return
+				}
+				c.set(n, d)
 			})
-			for _, r := range rateClocks(offsets) {
+			for _, r := range rateClocks(c.all()) {
 				rc.Check(r)
 			}
 			return nil
