@@ -87,52 +87,51 @@ func KeyspaceSizes(ctx context.Context, rc *steps.RunContext, env *steps.Env, no
 // concurrent steps), never before it.
 type KeyspaceDU struct {
 	mu    sync.Mutex
-	ready map[string]chan struct{}
-	size  map[string]int64
-	err   map[string]error
+	nodes map[string]*nodeDU
+}
+
+// nodeDU is one node's keyspace size, or why it has none, once ready is
+// closed.
+type nodeDU struct {
+	once  sync.Once
+	ready chan struct{}
+	size  int64
+	err   error
 }
 
 // NewKeyspaceDU returns an empty KeyspaceDU, for a DiskCheck to fill.
-func NewKeyspaceDU() *KeyspaceDU {
-	return &KeyspaceDU{ready: map[string]chan struct{}{}, size: map[string]int64{}, err: map[string]error{}}
-}
+func NewKeyspaceDU() *KeyspaceDU { return &KeyspaceDU{nodes: map[string]*nodeDU{}} }
 
-// readyCh is node's channel, closed once its size is known (k.mu held).
-func (k *KeyspaceDU) readyCh(node string) chan struct{} {
-	c, ok := k.ready[node]
-	if !ok {
-		c = make(chan struct{})
-		k.ready[node] = c
-	}
-	return c
-}
-
-// set records node's size, or why it could not be measured.
-func (k *KeyspaceDU) set(node string, n int64, err error) {
+// node is node's entry, made on first use by the check or a waiter.
+func (k *KeyspaceDU) node(node string) *nodeDU {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	c := k.readyCh(node)
-	select {
-	case <-c:
-		return // measured already
-	default:
+	e, ok := k.nodes[node]
+	if !ok {
+		e = &nodeDU{ready: make(chan struct{})}
+		k.nodes[node] = e
 	}
-	k.size[node], k.err[node] = n, err
-	close(c)
+	return e
+}
+
+// set records node's size, or why it could not be measured; the first
+// record stands.
+func (k *KeyspaceDU) set(node string, n int64, err error) {
+	e := k.node(node)
+	e.once.Do(func() {
+		e.size, e.err = n, err
+		close(e.ready)
+	})
 }
 
 // Size waits until the disk check has measured node, and returns what it
 // found; it gives up with ctx.
 func (k *KeyspaceDU) Size(ctx context.Context, node string) (int64, error) {
-	k.mu.Lock()
-	c := k.readyCh(node)
-	k.mu.Unlock()
+	e := k.node(node)
 	select {
-	case <-c:
+	case <-e.ready:
+		return e.size, e.err
 	case <-ctx.Done():
 		return 0, fmt.Errorf("%s: the keyspace's size from the disk check: %w", node, ctx.Err())
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.size[node], k.err[node]
 }

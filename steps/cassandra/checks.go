@@ -149,16 +149,13 @@ func DiskCheck(env *steps.Env, sizes *KeyspaceDU) steps.Step {
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			steps.EachNode(rc, nodes, func(rc *steps.RunContext, n string) {
 				rs := rc.StdoutThen(ctx, n, true, dfCmd(n), duCmd(n))
-				if sizes != nil {
-					derr := rs[1].Err
-					if errors.Is(derr, remote.ErrNotRun) {
-						derr = rs[0].Err // df failed: du did not run
-					}
-					sizes.set(n, parse.ParseDU(rs[1].Stdout), derr)
-				}
 				out, du, err := rs[0].Stdout, rs[1].Stdout, rs[0].Err
 				if err == nil {
 					err = rs[1].Err
+				}
+				// When df fails, du does not run: df's error says why.
+				if sizes != nil {
+					sizes.set(n, parse.ParseDU(du), err)
 				}
 				if err != nil {
 					rc.Check(steps.CheckResult{Check: "disk", Node: n, Status: steps.CheckFail, Evidence: err.Error(),
