@@ -285,7 +285,7 @@ func (r *Restore) ReplicationPlan() string {
 	switch {
 	case ch == nil:
 		return ""
-	case r.SetsReplication() && r.Load() == LoadSSTableLoader:
+	case r.setsBeforeLoading():
 		return fmt.Sprintf("the replication set to what this cluster needs (%s) before loading: `%s`; sstableloader then writes every replica (no repair needed)", ch.Needs, ch.Alter)
 	case r.SetsReplication():
 		return fmt.Sprintf("then the replication set to what this cluster needs (%s): `%s`, then `nodetool repair -full` on every node", ch.Needs, ch.Alter)
@@ -409,11 +409,7 @@ func (r *Restore) RestoreKeyspace(ctx context.Context, rc *steps.RunContext, env
 		return "", fmt.Errorf("wait for schema agreement: %w", err)
 	}
 	start := time.Now()
-	// sstableloader writes each row to every replica the keyspace has as
-	// it streams: the replication this cluster needs, set now on the empty
-	// keyspace, needs no repair after loading (nodetool import, which puts
-	// each node's own SSTables back, does).
-	if load == LoadSSTableLoader && r.SetsReplication() {
+	if r.setsBeforeLoading() {
 		if err := r.alterReplication(ctx, rc, q); err != nil {
 			return "", err
 		}
@@ -426,7 +422,7 @@ func (r *Restore) RestoreKeyspace(ctx context.Context, rc *steps.RunContext, env
 	if err != nil {
 		return "", err
 	}
-	if err := r.applyReplication(ctx, rc, env, q, load); err != nil {
+	if err := r.applyReplication(ctx, rc, env, q); err != nil {
 		return "", err
 	}
 	if c.Username != "" && c.AppRole != "" {
@@ -454,6 +450,15 @@ func (r *Restore) RestoreKeyspace(ctx context.Context, rc *steps.RunContext, env
 	return fmt.Sprintf("Cassandra: keyspace %s restored with %s in %s, %d rows in %d tables%s", ks, load, time.Since(start).Round(time.Millisecond), total, len(tablesOf(m)), files), nil
 }
 
+// setsBeforeLoading says the replication this cluster needs is set on
+// the empty keyspace, before loading: sstableloader writes each row to
+// every replica the keyspace has as it streams, so nothing needs a repair
+// after it (nodetool import, which puts each node's own SSTables back,
+// does).
+func (r *Restore) setsBeforeLoading() bool {
+	return r.SetsReplication() && r.Load() == LoadSSTableLoader
+}
+
 // alterReplication sets the replication this cluster needs (the ALTER
 // KEYSPACE of the change) and waits until every node sees it.
 func (r *Restore) alterReplication(ctx context.Context, rc *steps.RunContext, q Session) error {
@@ -477,7 +482,7 @@ func (r *Restore) alterReplication(ctx context.Context, rc *steps.RunContext, q 
 // `nodetool repair -full` on every node, one after the other. Set and
 // loaded with sstableloader: it was set before loading (RestoreKeyspace),
 // and sstableloader wrote every replica: nothing to repair.
-func (r *Restore) applyReplication(ctx context.Context, rc *steps.RunContext, env *steps.Env, q Session, load string) error {
+func (r *Restore) applyReplication(ctx context.Context, rc *steps.RunContext, env *steps.Env, q Session) error {
 	ch := r.Replication()
 	if ch == nil {
 		return nil
@@ -488,7 +493,7 @@ func (r *Restore) applyReplication(ctx context.Context, rc *steps.RunContext, en
 		line += " (more replicas than nodes: QUORUM reads and writes fail until then)"
 	}
 	switch {
-	case r.SetsReplication() && load == LoadSSTableLoader:
+	case r.setsBeforeLoading():
 		line = fmt.Sprintf("Cassandra: replication set from the backup's (%s) to %s before loading: `%s`; sstableloader wrote every replica, no repair needed", ch.Backup, ch.Needs, ch.Alter)
 	case r.SetsReplication():
 		if err := r.alterReplication(ctx, rc, q); err != nil {
