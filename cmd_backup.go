@@ -168,7 +168,7 @@ endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
 			return runBackup(cmd, s, store, f, repo.NewID(time.Now()), o, nil)
 		},
 	}
-	c.Flags().BoolVar(&o.oneNode, "one-node", false, "TheHive: copy one node's snapshot only (a platform option: refused by a platform without it); refused unless preflight proves RF = node count and every node UN")
+	c.Flags().BoolVar(&o.oneNode, "one-node", false, "TheHive: copy one node's snapshot only, the first Cassandra node that does not also send the attachments on disk (a platform option: refused by a platform without it); refused unless preflight proves RF = node count and every node UN")
 	c.Flags().BoolVar(&o.stopService, "stop-service", false, "Alien4Cloud: stop the service for the backup instead of maintenance mode (a platform option; refused with Elasticsearch inside Alien4Cloud)")
 	c.Flags().StringVar(&o.label, "name", "", "a label for the backup, kept in its manifest and shown by list (the documented tool's -n); the ID stays unique")
 	c.Flags().BoolVar(&o.hot, "hot", false, "EclecticIQ: back up without stopping the platform (pg_dumpall runs on a live database; the manifest records that Elasticsearch may lag PostgreSQL)")

@@ -35,8 +35,10 @@ func newRestoreCmd(g *globals) *cobra.Command {
     backup's replication does not fit this cluster (RF = node count in every
     data center: 3 → 5 nodes, 3 → 1 node) it says what RF this cluster needs,
     and a gate asks whether to keep the backup's (the default, what --yes
-    takes) or set it after loading (--set-rf: ALTER KEYSPACE ...
-    NetworkTopologyStrategy, then nodetool repair -full on every node);
+    takes) or set it (--set-rf: ALTER KEYSPACE ... NetworkTopologyStrategy:
+    with sstableloader before loading, which then writes every replica, no
+    repair; with nodetool import after it, then nodetool repair -full on
+    every node);
  2. verify the backup before touching anything (every hash, the Elasticsearch
     snapshot SUCCESS, a version ES can restore into), every Cassandra node UN,
     free disk on every node for what the restore writes there;
@@ -167,7 +169,7 @@ Files there are read with sudo (the scripts run as root).`,
 		},
 	}
 	c.Flags().BoolVar(&o.s3Exact, "s3-exact", false, "S3 attachments: answer the choice gate with \"remove the objects created after the backup\" (an exact copy); --yes alone keeps them; on a terminal the gate asks")
-	c.Flags().BoolVar(&o.setRF, "set-rf", false, "TheHive, restored into another topology whose node counts the backup's replication does not fit: answer the choice gate with \"set this cluster's replication\" (ALTER KEYSPACE ... NetworkTopologyStrategy with RF = node count in every data center, then nodetool repair -full on every node, after loading); --yes alone keeps the backup's; on a terminal the gate asks")
+	c.Flags().BoolVar(&o.setRF, "set-rf", false, "TheHive, restored into another topology whose node counts the backup's replication does not fit: answer the choice gate with \"set this cluster's replication\" (ALTER KEYSPACE ... NetworkTopologyStrategy with RF = node count in every data center: before sstableloader loads the keyspace, which then writes every replica, no repair; after nodetool import, then nodetool repair -full on every node); --yes alone keeps the backup's; on a terminal the gate asks")
 	c.Flags().StringVar(&at, "at", "", "with a PATH of the documented scripts' backups: the stamp of the one to restore (20261122_02h00m00s, or its cassandra_*.tar name); default the newest")
 	addRunFlags(c, &f)
 	addLockFlag(c, &f)
