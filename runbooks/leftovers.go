@@ -280,7 +280,7 @@ func (l *Leftovers) Clear() steps.Step {
 		ID: "clear-leftovers", Title: "Clear the snapshots earlier runs left", Kind: steps.KindAction, Component: steps.ComponentBackup,
 		Why: "Chosen at the gate: a leftover snapshot pins disk until it is cleared.",
 		Plan: func() []steps.PlannedCommand {
-			out := steps.PlanEach(l.cassandraNodes(), "nodetool clearsnapshot -t <leftover tag> <keyspace>", true)()
+			out := steps.PlanEach(l.cassandraNodes(), "nodetool clearsnapshot -t <leftover tag> <keyspace>", false)()
 			if ec != nil {
 				out = append(out, steps.PlannedCommand{Node: es.Node(l.env), Cmd: "DELETE " + ec.URL + "/_snapshot/" + ec.Repository + "/<leftover>"})
 			}

@@ -307,7 +307,7 @@ func snapshotStep(env *steps.Env, b *BackupRun) steps.Step {
 		ID: "snapshot", Title: "Snapshot Cassandra on every node and Elasticsearch, together", Kind: steps.KindAction, Component: steps.ComponentBackup,
 		Why: "\"Coordinate your Apache Cassandra, Elasticsearch, and file storage backups to run at the same time\": every snapshot starts behind one barrier, under one ID, and the start skew is recorded.",
 		Plan: func() []steps.PlannedCommand {
-			out := steps.PlanEach(cnodes, snaps.SnapshotCmd(), true)()
+			out := steps.PlanEach(cnodes, snaps.SnapshotCmd(), false)()
 			if ec != nil {
 				out = append(out, steps.PlannedCommand{Node: "elasticsearch", Cmd: fmt.Sprintf("PUT %s/_snapshot/%s/%s?wait_for_completion=false {\"indices\": %q, \"include_global_state\": false}", ec.URL, ec.Repository, b.ID, ec.Index+","+ec.AuditIndex)})
 			}
@@ -662,7 +662,7 @@ func clearSnapshotStep(env *steps.Env, b *BackupRun) steps.Step {
 	return steps.Step{
 		ID: "clearsnapshot", Title: "Clear the Cassandra snapshots", Kind: steps.KindAction, Component: cassandra.Component,
 		Why:  "A snapshot holds every SSTable it links until it is cleared; once streamed it only costs disk.",
-		Plan: steps.PlanEach(snaps.Nodes, snaps.ClearCmd(), true),
+		Plan: steps.PlanEach(snaps.Nodes, snaps.ClearCmd(), false),
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			return snaps.Clear(ctx, rc)
 		},

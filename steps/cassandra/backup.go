@@ -34,14 +34,17 @@ func (s Snapshots) ClearCmd() string {
 	return "nodetool clearsnapshot -t " + remote.Quote(s.Tag) + " " + remote.Quote(s.Keyspace)
 }
 
-// Take takes the snapshot on node; a nodetool error is named.
+// Take takes the snapshot on node; a nodetool error is named. nodetool
+// runs as the login user, as in the preflight's nodetool checks, which
+// proved it can reach the node's JMX port: Cassandra writes the snapshot
+// itself, so root adds nothing but a sudo on the way.
 // `nodetool snapshot` flushes first, so a stuck flush holds it: it has a
 // deadline (steps.DeadlineSnapshot).
 func (s Snapshots) Take(ctx context.Context, rc *steps.RunContext, node string) error {
 	var out strings.Builder
 	err := rc.WithDeadline(ctx, steps.DeadlineSnapshot, node, "`"+s.SnapshotCmd()+"` to return (it flushes the keyspace's memtables first: "+
 		"a stuck flush holds it — `nodetool tpstats` shows MemtableFlushWriter pending)", func(ctx context.Context) error {
-		_, err := rc.Run(ctx, node, remote.Command{Cmd: s.SnapshotCmd(), Sudo: true, Stdout: &out})
+		_, err := rc.Run(ctx, node, remote.Command{Cmd: s.SnapshotCmd(), Stdout: &out})
 		return err
 	})
 	if errors.Is(err, steps.ErrDeadline) {
@@ -57,9 +60,10 @@ func (s Snapshots) Take(ctx context.Context, rc *steps.RunContext, node string) 
 	return nil
 }
 
-// Clear clears the snapshot on every node at once.
+// Clear clears the snapshot on every node at once, as the login user (see
+// Take).
 func (s Snapshots) Clear(ctx context.Context, rc *steps.RunContext) error {
-	return rc.RunAll(ctx, s.Nodes, func(string) remote.Command { return remote.Command{Cmd: s.ClearCmd(), Sudo: true} })
+	return rc.RunAll(ctx, s.Nodes, func(string) remote.Command { return remote.Command{Cmd: s.ClearCmd()} })
 }
 
 // tarCmd streams one table directory's snapshot of node n.

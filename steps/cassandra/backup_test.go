@@ -17,7 +17,7 @@ import (
 func TestTakeHasADeadline(t *testing.T) {
 	s := Snapshots{Tag: "hotsnap-20261205-120000-abcd", Keyspace: "thehive", Nodes: []string{"node2"}}
 	f := remotetest.New(t)
-	f.Expect("node2", s.SnapshotCmd()).WithSudo(true).Delay(time.Hour)
+	f.Expect("node2", s.SnapshotCmd()).WithSudo(false).Delay(time.Hour)
 	t0 := time.Now()
 	err := (&steps.Engine{Exec: f, Reporter: &steps.Recorder{}, Timeouts: map[string]time.Duration{steps.DeadlineSnapshot.Flag: 200 * time.Millisecond}}).Run(context.Background(),
 		steps.Runbook{Name: "t", Steps: []steps.Step{{ID: "snapshot", Kind: steps.KindAction,

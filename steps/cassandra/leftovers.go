@@ -66,8 +66,9 @@ func ListSnapshots(ctx context.Context, rc *steps.RunContext, node string) ([]No
 	return snaps, nil
 }
 
-// ClearSnapshot clears snapshot s on its node.
+// ClearSnapshot clears snapshot s on its node, as the login user (see
+// Snapshots.Take).
 func ClearSnapshot(ctx context.Context, rc *steps.RunContext, s NodeSnapshot) error {
-	_, err := rc.Run(ctx, s.Node, remote.Command{Cmd: s.ClearCmd(), Sudo: true})
+	_, err := rc.Run(ctx, s.Node, remote.Command{Cmd: s.ClearCmd()})
 	return err
 }
