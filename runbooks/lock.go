@@ -211,7 +211,18 @@ func WithLock(rb steps.Runbook, o LockOptions) steps.Runbook {
 		Run: l.release,
 	}
 	out := rb
-	out.Steps = append(append([]steps.Step{take, gate, over}, rb.Steps...), release)
+	head := []steps.Step{take}
+	rest := rb.Steps
+	// A check that leads the runbook and runs alone (the SSH check) only
+	// reads: it runs beside the lock, which waits on the first node's
+	// connection as it does, and the lock's gate follows both.
+	if len(rest) > 0 && rest[0].Kind == steps.KindCheck && !rest[0].Concurrent && rest[0].Then == nil {
+		first := rest[0]
+		first.Concurrent, head[0].Concurrent = true, true
+		head = append(head, first)
+		rest = rest[1:]
+	}
+	out.Steps = append(append(append(head, gate, over), rest...), release)
 	if p := rb.Resume; p != nil && p.Chose[LockTakeOverGate] != "" {
 		// A takeover is decided anew: what a killed run chose is no default.
 		q := *p
