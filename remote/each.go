@@ -62,11 +62,11 @@ func (c *Client) RunEach(ctx context.Context, cmds []string, sudo, andThen bool)
 			script.WriteString("[ \"$s\" -eq 0 ] || exit 0\n")
 		}
 	}
-	_, pw, _ := c.sudoPrefix(ctx, sudo) // Run reports its error
 	start := time.Now()
 	split := &eachSplitter{}
 	var errs bytes.Buffer
 	_, err := c.Run(ctx, Command{Cmd: script.String(), Sudo: sudo, Stdout: split, Stderr: &limitedBuffer{buf: &errs, max: eachMaxOutput}})
+	pw := c.sudoPassword()
 	done := split.finished()
 	stderrs := strings.Split(errs.String(), eachErrMarker)
 	prev := start

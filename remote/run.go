@@ -92,6 +92,10 @@ func (e *ExitError) Error() string {
 
 const pgidMarker = "\x1ehotsnap-pgid:"
 
+// rootMarker is the line a command that proves sudo prints first, once
+// sudo has let it through (sudoRun.proving).
+const rootMarker = "\x1ehotsnap-root"
+
 // errNUL is the error of a command line holding a NUL byte.
 var errNUL = errors.New("command contains a NUL byte, which no remote shell can receive")
 
@@ -106,19 +110,53 @@ func (c *Client) cmdError(cmd string, err error) error {
 // stops the remote process group (TERM, then KILL) before Run returns.
 func (c *Client) Run(ctx context.Context, cmd Command) (Result, error) {
 	res := Result{Node: c.node, Cmd: cmd.Cmd, ExitCode: -1}
+	if strings.IndexByte(cmd.Cmd, 0) >= 0 {
+		return res, c.cmdError(cmd.Cmd, errNUL)
+	}
+	if err := ctx.Err(); err != nil {
+		return res, c.cmdError(cmd.Cmd, err)
+	}
+	su, rewind, err := c.sudoFor(ctx, cmd)
+	if err != nil {
+		return res, c.cmdError(cmd.Cmd, err)
+	}
+	var proof sudoProof
+	res, err = c.run(ctx, cmd, su, &proof)
+	if !su.proving {
+		return res, err
+	}
+	switch {
+	case proof.root.Load():
+		// settled as its marker arrived
+	case proof.refused != nil:
+		// sudo -n said no before running anything of cmd: find out how
+		// this node's sudo takes a password, then run cmd that way, its
+		// stdin from where it was.
+		c.settle(c.passwordSudo(ctx, proof.refused))
+		if err := rewind(); err != nil {
+			return res, c.cmdError(cmd.Cmd, fmt.Errorf("rewind its stdin to run it with the sudo password: %w", err))
+		}
+		return c.Run(ctx, cmd)
+	default:
+		c.unsettle() // cancelled or cut off before sudo answered
+	}
+	return res, err
+}
+
+// sudoProof is what the command that finds out whether sudo -n works on
+// the node (sudoRun.proving) showed: that sudo ran it, or sudo's refusal.
+type sudoProof struct {
+	root    atomic.Bool // set from the output's goroutine as the marker arrives
+	refused error       // *ExitError: sudo's exit status and its message
+}
+
+// run runs cmd with su's sudo, and fills proof when su.proving.
+func (c *Client) run(ctx context.Context, cmd Command, su sudoRun, proof *sudoProof) (Result, error) {
+	res := Result{Node: c.node, Cmd: cmd.Cmd, ExitCode: -1}
 	fail := func(err error) (Result, error) {
 		return res, c.cmdError(cmd.Cmd, err)
 	}
-	if strings.IndexByte(cmd.Cmd, 0) >= 0 {
-		return fail(errNUL)
-	}
-	if err := ctx.Err(); err != nil {
-		return fail(err)
-	}
-	prefix, pw, err := c.sudoPrefix(ctx, cmd.Sudo)
-	if err != nil {
-		return fail(err)
-	}
+	prefix, pw := su.prefix, su.pw
 	sess, err := c.conn.NewSession()
 	if err != nil {
 		return fail(fmt.Errorf("open session: %w", err))
@@ -164,7 +202,11 @@ func (c *Client) Run(ctx context.Context, cmd Command) (Result, error) {
 	// command: otherwise it blocks on a full SSH window and Run never returns.
 	writeErr := make(chan error, 1)
 	sess.Stdout = &errWriter{w: &countingWriter{w: stdoutW, n: &outCount, progress: progress}, ch: writeErr}
-	sess.Stderr = &errWriter{w: &markerFilter{w: &countingWriter{w: stderrW, n: &errCount}, pgid: pgid}, ch: writeErr}
+	markers := &markerFilter{w: &countingWriter{w: stderrW, n: &errCount}, pgid: pgid}
+	if su.proving {
+		markers.root = func() { proof.root.Store(true); c.settle(SudoNoPasswd, "", nil) }
+	}
+	sess.Stderr = &errWriter{w: markers, ch: writeErr}
 
 	var in io.Reader
 	switch {
@@ -179,7 +221,13 @@ func (c *Client) Run(ctx context.Context, cmd Command) (Result, error) {
 		sess.Stdin = in
 	}
 
-	wrapped := "printf '" + pgidMarker + "%s\\n' \"$$\" >&2; exec " + prefix + "sh -c " + Quote(cmd.Cmd)
+	line := cmd.Cmd
+	if su.proving {
+		// Printed once sudo has let the command through: before it, the
+		// stderr is sudo's own.
+		line = "printf '" + rootMarker + "\\n' >&2; " + line
+	}
+	wrapped := "printf '" + pgidMarker + "%s\\n' \"$$\" >&2; exec " + prefix + "sh -c " + Quote(line)
 	if err := sess.Start(wrapped); err != nil {
 		return fail(fmt.Errorf("start: %w", err))
 	}
@@ -191,13 +239,13 @@ func (c *Client) Run(ctx context.Context, cmd Command) (Result, error) {
 	select {
 	case waitErr = <-done:
 	case outErr = <-writeErr:
-		c.stop(sess, pgid, cmd.Sudo)
+		c.stop(sess, pgid, su)
 		select {
 		case <-done:
 		case <-time.After(5 * time.Second):
 		}
 	case <-ctx.Done():
-		c.stop(sess, pgid, cmd.Sudo)
+		c.stop(sess, pgid, su)
 		select {
 		case <-done:
 		case <-time.After(5 * time.Second):
@@ -223,6 +271,9 @@ func (c *Client) Run(ctx context.Context, cmd Command) (Result, error) {
 		return fail(fmt.Errorf("the command was stopped: writing its output failed: %w", outErr))
 	}
 	var ee *ssh.ExitError
+	if su.proving && !proof.root.Load() && errors.As(waitErr, &ee) && ee.Signal() == "" {
+		proof.refused = &ExitError{Code: ee.ExitStatus(), StderrTail: markers.refusal()}
+	}
 	switch {
 	case waitErr == nil:
 		res.ExitCode = 0
@@ -255,8 +306,8 @@ func (c *Client) Output(ctx context.Context, cmdline string, sudo bool) (string,
 
 // stop ends a cancelled command: a TERM to its process group through the SSH
 // channel, then, through a new session, TERM and after a second KILL to the
-// group — with sudo when the command ran under sudo.
-func (c *Client) stop(sess *ssh.Session, pgid <-chan int, sudo bool) {
+// group — with the sudo the command ran under.
+func (c *Client) stop(sess *ssh.Session, pgid <-chan int, su sudoRun) {
 	_ = sess.Signal(ssh.SIGTERM)
 	var id int
 	select {
@@ -269,49 +320,137 @@ func (c *Client) stop(sess *ssh.Session, pgid <-chan int, sudo bool) {
 		g := strconv.Itoa(id)
 		// "kill -SIG -PGID", without "--": dash's kill rejects "--".
 		killer := "kill -TERM -" + g + " 2>/dev/null; i=0; while kill -0 -" + g + " 2>/dev/null && [ $i -lt 10 ]; do sleep 0.2; i=$((i+1)); done; kill -KILL -" + g + " 2>/dev/null; true"
-		_, _ = c.Run(ctx, Command{Cmd: killer, Sudo: sudo && c.sudoMode != SudoNone})
+		_, _ = c.run(ctx, Command{Cmd: killer}, sudoRun{prefix: su.prefix, pw: su.pw}, nil)
 	}
 	sess.Close()
 }
 
-// sudoPrefix returns what goes before "sh -c" for a command, and the password
-// to send first on stdin (password mode).
-func (c *Client) sudoPrefix(ctx context.Context, sudo bool) (string, string, error) {
-	if !sudo {
-		return "", "", nil
+// sudoRun is how one command runs as root: what goes before "sh -c", the
+// password sent first on stdin (password mode), and whether the command
+// finds out on the way whether sudo -n works on the node (proving).
+type sudoRun struct {
+	prefix, pw string
+	proving    bool
+}
+
+// sudoFor returns how cmd becomes root (nothing when it does not need to).
+// The node's sudo is found out once, by the first command that needs it:
+// that command itself runs under sudo -n, marked so that the output shows
+// whether sudo let it through (no session of its own for the proof);
+// commands needing root meanwhile wait for the answer. Refused, it runs
+// again with the password, its stdin rewound first (rewind); a command
+// whose stdin cannot be rewound proves sudo first with "sudo -n true".
+func (c *Client) sudoFor(ctx context.Context, cmd Command) (su sudoRun, rewind func() error, err error) {
+	rewind = func() error { return nil }
+	if !cmd.Sudo {
+		return sudoRun{}, rewind, nil
 	}
-	c.sudoOnce.Do(func() { c.sudoMode, c.sudoPass, c.sudoErr = c.setupSudo(ctx) })
-	if c.sudoErr != nil {
-		return "", "", c.sudoErr
-	}
-	switch c.sudoMode {
-	case SudoNone:
-		return "", "", nil
-	case SudoPassword:
-		// -k: always ask, so the password line is always consumed by sudo
-		// and never reaches the command.
-		return "sudo -S -k -p '' -- ", c.sudoPass, nil
-	default:
-		return "sudo -n -- ", "", nil
+	for {
+		c.sudoMu.Lock()
+		if c.sudoDone {
+			defer c.sudoMu.Unlock()
+			switch {
+			case c.sudoErr != nil:
+				return sudoRun{}, rewind, c.sudoErr
+			case c.sudoMode == SudoNone:
+				return sudoRun{}, rewind, nil
+			case c.sudoMode == SudoPassword:
+				// -k: always ask, so the password line is always consumed by
+				// sudo and never reaches the command.
+				return sudoRun{prefix: "sudo -S -k -p '' -- ", pw: c.sudoPass}, rewind, nil
+			default:
+				return sudoRun{prefix: "sudo -n -- "}, rewind, nil
+			}
+		}
+		if w := c.sudoWait; w != nil {
+			c.sudoMu.Unlock()
+			select {
+			case <-w:
+				continue
+			case <-ctx.Done():
+				return sudoRun{}, rewind, ctx.Err()
+			}
+		}
+		c.sudoWait = make(chan struct{})
+		c.sudoMu.Unlock()
+		if c.opts.Sudo != SudoNone && c.user != "root" {
+			if r, ok := rewinder(cmd.Stdin); ok {
+				return sudoRun{prefix: "sudo -n -- ", proving: true}, r, nil
+			}
+		}
+		c.settle(c.setupSudo(ctx))
 	}
 }
 
-// setupSudo decides once per node how to become root, and proves it works
-// before any real command depends on it.
+// rewinder returns what puts stdin back where it is now: nothing to do
+// without stdin, a seek for one that seeks (a file, a buffer); ok is false
+// for one that cannot (a pipe, a stream).
+func rewinder(stdin io.Reader) (rewind func() error, ok bool) {
+	if stdin == nil {
+		return func() error { return nil }, true
+	}
+	s, ok := stdin.(io.Seeker)
+	if !ok {
+		return nil, false
+	}
+	at, err := s.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, false
+	}
+	return func() error { _, err := s.Seek(at, io.SeekStart); return err }, true
+}
+
+// settle records how this node's sudo works (or why it does not), for
+// every later command, and wakes the commands waiting for it.
+func (c *Client) settle(mode, pass string, err error) {
+	c.sudoMu.Lock()
+	defer c.sudoMu.Unlock()
+	if c.sudoDone {
+		return
+	}
+	c.sudoDone, c.sudoMode, c.sudoPass, c.sudoErr = true, mode, pass, err
+	close(c.sudoWait)
+	c.sudoWait = nil
+}
+
+// unsettle gives up finding out (the proving command was cancelled or cut
+// off before sudo answered): the next command that needs root tries again.
+func (c *Client) unsettle() {
+	c.sudoMu.Lock()
+	defer c.sudoMu.Unlock()
+	if !c.sudoDone {
+		close(c.sudoWait)
+		c.sudoWait = nil
+	}
+}
+
+// sudoPassword is the sudo password in use on this node, "" when none.
+func (c *Client) sudoPassword() string {
+	c.sudoMu.Lock()
+	defer c.sudoMu.Unlock()
+	return c.sudoPass
+}
+
+// setupSudo finds out with "sudo -n true" how to become root on this node.
 func (c *Client) setupSudo(ctx context.Context) (string, string, error) {
-	mode := c.opts.Sudo
-	if mode == SudoNone || c.user == "root" {
+	if c.opts.Sudo == SudoNone || c.user == "root" {
 		return SudoNone, "", nil
 	}
-	// sudo -n first, in password mode too: where sudo asks for no password
-	// (NOPASSWD), a password sent on stdin would not be read by sudo and
-	// would reach the command instead.
 	_, err := c.Run(ctx, Command{Cmd: "sudo -n true"})
 	if err == nil {
 		return SudoNoPasswd, "", nil
 	}
-	if mode == SudoNoPasswd {
-		return "", "", fmt.Errorf("sudo -n failed (ssh.sudo is nopasswd): %w", err)
+	return c.passwordSudo(ctx, err)
+}
+
+// passwordSudo is the way to root where sudo -n was refused (refused says
+// how): sudo -S with ssh.sudo_password, once sudo has accepted it. sudo -n
+// is tried first in password mode too: where sudo asks for no password
+// (NOPASSWD), a password sent on stdin would not be read by sudo and would
+// reach the command instead.
+func (c *Client) passwordSudo(ctx context.Context, refused error) (string, string, error) {
+	if c.opts.Sudo == SudoNoPasswd {
+		return "", "", fmt.Errorf("sudo -n failed (ssh.sudo is nopasswd): %w", refused)
 	}
 	if c.opts.SudoPassword == nil {
 		return "", "", errors.New("sudo needs a password on this node: set ssh.sudo_password in the inventory (env:NAME, file:PATH or prompt)")
@@ -440,31 +579,65 @@ func (cr *countingReader) Read(p []byte) (int, error) {
 }
 
 // markerFilter takes the wrapper's process-group line off the front of
-// stderr and passes everything else through.
+// stderr and passes everything else through. With root set (a command that
+// proves sudo), it also takes rootMarker off, calling root as it arrives;
+// the lines before it are sudo's: passed on once the marker has come (its
+// warnings), kept as the refusal when it never comes.
 type markerFilter struct {
 	w    io.Writer
 	pgid chan<- int
+	root func()
 	head []byte
-	done bool
+	// state: 0 before the process-group line, 1 waiting for rootMarker,
+	// 2 passing everything through.
+	state int
+	held  []byte
 }
 
+// maxHeld bounds what sudo may say before the marker (a warning or two).
+const maxHeld = 4096
+
 func (m *markerFilter) Write(p []byte) (int, error) {
-	if m.done {
+	if m.state == 2 {
 		return m.w.Write(p)
 	}
 	m.head = append(m.head, p...)
-	i := bytes.IndexByte(m.head, '\n')
-	if i < 0 && len(m.head) < 64 {
-		return len(p), nil
-	}
-	m.done = true
-	rest := m.head
-	if i >= 0 && bytes.HasPrefix(m.head, []byte(pgidMarker)) {
-		if id, err := strconv.Atoi(string(m.head[len(pgidMarker):i])); err == nil {
-			m.pgid <- id
+	for m.state < 2 {
+		i := bytes.IndexByte(m.head, '\n')
+		if m.state == 0 {
+			if i < 0 && len(m.head) < 64 {
+				return len(p), nil
+			}
+			if i >= 0 && bytes.HasPrefix(m.head, []byte(pgidMarker)) {
+				if id, err := strconv.Atoi(string(m.head[len(pgidMarker):i])); err == nil {
+					m.pgid <- id
+				}
+				m.head = m.head[i+1:]
+			}
+			m.state = 2
+			if m.root != nil {
+				m.state = 1
+			}
+			continue
 		}
-		rest = m.head[i+1:]
+		if i < 0 {
+			return len(p), nil // the rest of a line
+		}
+		line := m.head[:i]
+		m.head = m.head[i+1:]
+		if string(line) != rootMarker {
+			if len(m.held) < maxHeld {
+				m.held = append(m.held, line...)
+				m.held = append(m.held, '\n')
+			}
+			continue
+		}
+		m.root()
+		m.state = 2
+		m.head = append(m.held, m.head...)
+		m.held = nil
 	}
+	rest := m.head
 	m.head = nil
 	if len(rest) > 0 {
 		if _, err := m.w.Write(rest); err != nil {
@@ -472,6 +645,14 @@ func (m *markerFilter) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// refusal is what sudo said when it did not let a proving command through:
+// its last lines.
+func (m *markerFilter) refusal() []string {
+	t := &tailBuffer{max: 5}
+	t.Write(append(m.held, m.head...)) //nolint:errcheck // a tailBuffer never fails
+	return t.lines()
 }
 
 // lineWriter splits a byte stream into lines (at most 64 KiB each).

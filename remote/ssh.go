@@ -144,7 +144,11 @@ type Client struct {
 	closed   chan struct{}
 	closeOne sync.Once
 
-	sudoOnce sync.Once
+	// How commands become root here, found out once (Client.sudoFor):
+	// sudoWait is open while a command finds out.
+	sudoMu   sync.Mutex
+	sudoWait chan struct{}
+	sudoDone bool
 	sudoMode string // resolved: nopasswd, password or none
 	sudoPass string
 	sudoErr  error

@@ -2,11 +2,14 @@ package remote
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // fakeSudo writes a sudo stand-in into dir: -n fails ("a password is
@@ -132,5 +135,169 @@ func TestSudoPasswordModeSendsNothingWhereSudoNeedsNone(t *testing.T) {
 	}
 	if asked.Load() != 0 {
 		t.Errorf("the password was resolved although sudo -n works")
+	}
+}
+
+// nopasswdSudo replaces env's sudo with one that needs no password and runs
+// pre (shell) before the command: a warning, a delay.
+func nopasswdSudo(t *testing.T, env *testEnv, pre string) {
+	t.Helper()
+	script := "#!/bin/sh\n" + pre + "\nwhile [ $# -gt 0 ]; do case \"$1\" in -n|-S|-k) ;; -p) shift ;; --) shift; break ;; *) break ;; esac; shift; done\nexec \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(env.dir, "bin", "sudo"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// linesOf runs cmd and returns its output lines as "stdout: x" / "stderr: x".
+func linesOf(t *testing.T, c *Client, cmd Command) []string {
+	t.Helper()
+	var lines []string
+	cmd.OnLine = func(l Line) { lines = append(lines, l.Stream.String()+": "+l.Text) }
+	if _, err := c.Run(context.Background(), cmd); err != nil {
+		t.Fatalf("%s: %v", cmd.Cmd, err)
+	}
+	return lines
+}
+
+// TestSudoProvedByTheFirstCommand: where sudo -n works, the first command
+// that needs root finds that out itself: no session of its own for the
+// proof, and nothing of the proof in its output; the commands after it run
+// plainly under sudo -n.
+func TestSudoProvedByTheFirstCommand(t *testing.T) {
+	env, pw, _ := sudoEnv(t, true)
+	c, _, asked := dialSudo(t, env, SudoAuto, pw)
+	for i := range 2 {
+		got := linesOf(t, c, Command{Cmd: "id -un >/dev/null; echo out; echo err >&2", Sudo: true})
+		if strings.Join(got, "|") != "stdout: out|stderr: err" {
+			t.Fatalf("command %d under sudo printed %q, want only its own output", i+1, got)
+		}
+	}
+	lines := env.srv.commandLines()
+	if len(lines) != 2 {
+		t.Fatalf("%d sessions for two commands, want 2: %q", len(lines), lines)
+	}
+	if !strings.Contains(lines[0], "sudo -n -- ") || !strings.Contains(lines[0], "hotsnap-root") || strings.Contains(lines[1], "hotsnap-root") {
+		t.Errorf("the first command should prove sudo -n, the second only use it: %q", lines)
+	}
+	if asked.Load() != 0 {
+		t.Errorf("the password was resolved although sudo -n works")
+	}
+}
+
+// TestSudoProofRefusedRunsTheCommandOnce: where sudo needs a password, the
+// first command is refused by sudo -n before any of it runs, and runs once,
+// with the password; sudo's refusal reaches no output.
+func TestSudoProofRefusedRunsTheCommandOnce(t *testing.T) {
+	env, pw, _ := sudoEnv(t, false)
+	c, _, asked := dialSudo(t, env, SudoAuto, pw)
+	count := filepath.Join(env.dir, "count")
+	got := linesOf(t, c, Command{Cmd: "echo ran >> " + Quote(count) + "; echo done", Sudo: true})
+	if strings.Join(got, "|") != "stdout: done" {
+		t.Errorf("output %q, want only the command's", got)
+	}
+	b, err := os.ReadFile(count)
+	if err != nil || string(b) != "ran\n" {
+		t.Errorf("the command ran %q times (%v), want once", b, err)
+	}
+	if asked.Load() != 1 {
+		t.Errorf("password resolved %d times, want once", asked.Load())
+	}
+
+	// ssh.sudo: nopasswd on that node: the refusal, named.
+	c2, _, _ := dialSudo(t, env, SudoNoPasswd, pw)
+	_, err = c2.Run(context.Background(), Command{Cmd: "true", Sudo: true})
+	if err == nil || !strings.Contains(err.Error(), "sudo -n failed (ssh.sudo is nopasswd): exit status 1: sudo: a password is required") {
+		t.Errorf("nopasswd mode where sudo asks for a password: %v", err)
+	}
+}
+
+// TestSudoWarningsBeforeTheProofReachTheOutput: what sudo prints before
+// letting the command through (a warning) is passed on, in order.
+func TestSudoWarningsBeforeTheProofReachTheOutput(t *testing.T) {
+	env, pw, _ := sudoEnv(t, true)
+	nopasswdSudo(t, env, "echo 'sudo: unable to resolve host node1: Name or service not known' >&2")
+	c, _, _ := dialSudo(t, env, SudoAuto, pw)
+	got := linesOf(t, c, Command{Cmd: "echo err >&2; echo out", Sudo: true})
+	want := "stderr: sudo: unable to resolve host node1: Name or service not known|stderr: err|stdout: out"
+	if strings.Join(got, "|") != want {
+		t.Errorf("output %q, want %q", got, want)
+	}
+}
+
+// TestSudoCommandsWaitForTheProof: commands needing root while the first
+// proves sudo wait for its answer, then run without a proof of their own;
+// a command with stdin proves sudo with its own "sudo -n true" (it cannot
+// be run twice); a proof cut off by its context leaves the question open.
+func TestSudoCommandsWaitForTheProof(t *testing.T) {
+	env, pw, _ := sudoEnv(t, true)
+	nopasswdSudo(t, env, "sleep 0.3")
+	c, _, _ := dialSudo(t, env, SudoAuto, pw)
+
+	// Cancelled before sudo answers: the next command proves again.
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	_, err := c.Run(ctx, Command{Cmd: "true", Sudo: true})
+	cancel()
+	if err == nil {
+		t.Fatal("a command cancelled while sudo answered succeeded")
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second) // a waiter left waiting fails
+	defer cancel()
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = c.Run(ctx, Command{Cmd: "true", Sudo: true})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("command %d: %v", i, err)
+		}
+	}
+	proofs := 0
+	for _, l := range env.srv.commandLines() {
+		if strings.Contains(l, "hotsnap-root") {
+			proofs++
+		}
+		if strings.Contains(l, "sudo -n true") {
+			t.Errorf("a separate proof ran: %q", l)
+		}
+	}
+	// The cancelled command's proof, and one of the three.
+	if proofs != 2 {
+		t.Errorf("%d commands proved sudo, want 2 (the cancelled one and one of the three): %q", proofs, env.srv.commandLines())
+	}
+
+	env2, pw2, _ := sudoEnv(t, true)
+	c2, _, _ := dialSudo(t, env2, SudoAuto, pw2)
+	var out strings.Builder
+	pipe, w := io.Pipe()
+	go func() { w.Write([]byte("data\n")); w.Close() }() //nolint:errcheck // the test reads what arrives
+	if _, err := c2.Run(context.Background(), Command{Cmd: "cat", Sudo: true, Stdin: pipe, Stdout: &out}); err != nil || out.String() != "data\n" {
+		t.Fatalf("cat under sudo: %q %v", out.String(), err)
+	}
+	if l := env2.srv.commandLines(); len(l) != 2 || !strings.Contains(l[0], "'sudo -n true'") {
+		t.Errorf("a first command whose stdin cannot be rewound should follow a separate proof: %q", l)
+	}
+}
+
+// TestSudoProofRefusedRewindsStdin: a first command with stdin that seeks
+// proves sudo itself; refused, it runs with the password and its whole
+// stdin, from where it was.
+func TestSudoProofRefusedRewindsStdin(t *testing.T) {
+	env, pw, _ := sudoEnv(t, false)
+	c, _, _ := dialSudo(t, env, SudoAuto, pw)
+	in := strings.NewReader("skip|data\n")
+	in.Seek(5, io.SeekStart) //nolint:errcheck // a strings.Reader seeks
+	var out strings.Builder
+	if _, err := c.Run(context.Background(), Command{Cmd: "cat", Sudo: true, Stdin: in, Stdout: &out}); err != nil || out.String() != "data\n" {
+		t.Fatalf("cat under sudo: %q %v, want the stdin from where it was", out.String(), err)
+	}
+	l := env.srv.commandLines()
+	if len(l) < 2 || !strings.Contains(l[0], "hotsnap-root") || strings.Contains(strings.Join(l, "\n"), "'sudo -n true'") {
+		t.Errorf("the command should prove sudo itself, then run with the password: %q", l)
 	}
 }
