@@ -169,21 +169,21 @@ func DefaultEclecticIQConfigPaths(unit, dataDir string) []string {
 }
 
 var (
-	indexPatternRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._*-]{0,254}$`)
-	unitNameRE     = regexp.MustCompile(`^[A-Za-z0-9:_.@-]{1,200}$`)
+	indexPatternRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._*-]*$`) // and at most 255 bytes
+	unitNameRE     = regexp.MustCompile(`^[A-Za-z0-9:_.@-]+$`)     // and at most 200 bytes
 )
 
 // validIndexPattern checks an index pattern of _cat/indices: an index name
 // with * wildcards, never _all or a system index.
 func validIndexPattern(s string) error {
-	if s == "*" || s == "_all" || !indexPatternRE.MatchString(s) {
+	if s == "*" || s == "_all" || !(len(s) <= 255 && indexPatternRE.MatchString(s)) {
 		return fmt.Errorf("%q is not an index pattern hotsnap takes: lowercase letters, digits, . _ - and * wildcards, starting with a letter or digit (never * alone or _all)", s)
 	}
 	return nil
 }
 
 func validUnitName(s string) error {
-	if !unitNameRE.MatchString(s) || strings.Contains(s, "*") {
+	if !(len(s) <= 200 && unitNameRE.MatchString(s)) || strings.Contains(s, "*") {
 		return fmt.Errorf("%q is not a systemd unit name", s)
 	}
 	return nil

@@ -433,7 +433,7 @@ func parseManifest(id string, data []byte) (*Manifest, error) {
 // manifest: names that become path elements and command arguments on the
 // nodes, so that a damaged or hostile manifest cannot point a restore
 // outside its staging folders ("../").
-var safeNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+var safeNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`) // and at most 128 bytes
 
 // CheckNames refuses a manifest whose keyspace, node, table or table ID
 // names could escape the folders a restore writes into.
@@ -442,7 +442,7 @@ func (m *Manifest) CheckNames() error {
 		if v == "" && optional {
 			return nil
 		}
-		if !safeNameRE.MatchString(v) || strings.Contains(v, "..") {
+		if !(len(v) <= 128 && safeNameRE.MatchString(v)) || strings.Contains(v, "..") {
 			return fmt.Errorf("%s %q is not a plain name (letters, digits, _ . -)", what, v)
 		}
 		return nil

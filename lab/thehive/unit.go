@@ -99,13 +99,13 @@ func TheHiveUnit(argv []string) Unit {
 	}
 }
 
-var unitNameRE = regexp.MustCompile(`^[A-Za-z0-9:_.@-]{1,200}$`)
+var unitNameRE = regexp.MustCompile(`^[A-Za-z0-9:_.@-]+$`) // and at most 200 bytes
 
 // unitName strips ".service" and validates the rest. A template
 // ("name@") is a valid name; so is an instance ("name@inst").
 func unitName(arg string) (string, error) {
 	name := strings.TrimSuffix(arg, ".service")
-	if !unitNameRE.MatchString(name) || strings.HasPrefix(name, ".") || strings.Contains(name, "..") ||
+	if !(len(name) <= 200 && unitNameRE.MatchString(name)) || strings.HasPrefix(name, ".") || strings.Contains(name, "..") ||
 		strings.HasPrefix(name, "@") || strings.Count(name, "@") > 1 {
 		return "", fmt.Errorf("unit name %q is not valid", arg)
 	}
