@@ -78,7 +78,7 @@ func Backup(env *steps.Env, b *BackupRun) steps.Runbook {
 	rb := steps.Runbook{Name: "backup", Cluster: inv.Cluster, Resumable: true, Exclusive: true}
 	// The estimate only reads, like the checks: it runs alongside them.
 	// It takes the keyspace's size on each node from the disk check.
-	du := cassandra.NewKeyspaceDU()
+	du := steps.NewSizes()
 	measure := measureStep(env, b, du)
 	measure.Concurrent = true
 	// Hotsnap's own snapshots that killed runs left: found among the
@@ -183,21 +183,19 @@ func oneNodeStep(env *steps.Env, b *BackupRun) steps.Step {
 	}
 }
 
-func measureStep(env *steps.Env, b *BackupRun, du *cassandra.KeyspaceDU) steps.Step {
+func measureStep(env *steps.Env, b *BackupRun, du *steps.Sizes) steps.Step {
 	return steps.Step{
 		ID: "measure", Title: "Estimate the size and time of the backup, and the room in the repository", Kind: steps.KindCheck, Component: "repository",
 		Why: "The operator sees how much will be copied, from where, into where and for how long, before approving; a repository too small for it stops the backup before anything is copied.",
 		Plan: func() []steps.PlannedCommand {
 			var out []steps.PlannedCommand
-			// The keyspace's size on each node comes from the disk check's du.
+			// The keyspace's size on each node comes from the disk check's du,
+			// the attachments' from the attachments check's.
 			if ec := env.Inv.Elasticsearch; ec != nil {
 				out = append(out, steps.PlannedCommand{Node: es.Node(env), Cmd: "GET " + ec.URL + "/_cat/indices?format=json&bytes=b&h=index,pri.store.size,store.size"})
 			}
 			if st := env.Inv.Storage; st != nil && st.Provider == config.StorageS3 && st.S3 != nil {
 				out = append(out, steps.PlannedCommand{Node: appNode(env), Cmd: "S3: list s3://" + st.S3.Bucket + " (sizes)"})
-			} else if st != nil {
-				n, p := files.Location(env)
-				out = append(out, steps.PlannedCommand{Node: n, Cmd: files.DUCmd(p), Sudo: true})
 			}
 			return out
 		},
@@ -635,7 +633,7 @@ func (b *BackupRun) backupFiles(ctx context.Context, rc *steps.RunContext, env *
 	var total int64
 	if a := est.Part(partAttachments); a != nil && a.Where == node+":"+p {
 		total = a.Bytes
-	} else if n, err := files.Size(ctx, rc, node, p); err == nil {
+	} else if n, err := files.Size(ctx, rc, node, p, nil); err == nil {
 		total = n
 	}
 	ix, err := files.Archive(ctx, rc, node, p, b.Store, b.ID+"/"+repo.FilesArchive, func(x int64) { rc.Progress(progressKey, x, total, "bytes") })

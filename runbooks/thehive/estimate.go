@@ -35,7 +35,7 @@ func EstimateBackup(ctx context.Context, env *steps.Env, b *BackupRun) (*steps.E
 // estimateBackup is EstimateBackup with its commands run through rc (the
 // backup's "measure" step journals them), and the keyspace's sizes taken
 // from du (the disk check running beside it) when it is not nil.
-func estimateBackup(ctx context.Context, rc *steps.RunContext, env *steps.Env, b *BackupRun, du *cassandra.KeyspaceDU) (*steps.Estimate, error) {
+func estimateBackup(ctx context.Context, rc *steps.RunContext, env *steps.Env, b *BackupRun, du *steps.Sizes) (*steps.Estimate, error) {
 	est := &steps.Estimate{}
 	// The parts measured, in the order the text names them.
 	var cass, att, search *steps.EstimatePart
@@ -66,7 +66,7 @@ func estimateBackup(ctx context.Context, rc *steps.RunContext, env *steps.Env, b
 	}
 	if env.Inv.Storage != nil {
 		parts = append(parts, func() []string {
-			size, at, err := attachmentsSize(ctx, rc, env)
+			size, at, err := attachmentsSize(ctx, rc, env, du)
 			if err != nil {
 				return []string{fmt.Sprintf("attachments: cannot measure them: %v", err)}
 			}
@@ -100,8 +100,9 @@ func estimateBackup(ctx context.Context, rc *steps.RunContext, env *steps.Env, b
 }
 
 // attachmentsSize is the size of the local attachment folder (du on the
-// files node) or of every object in the S3 bucket, and where that is.
-func attachmentsSize(ctx context.Context, rc *steps.RunContext, env *steps.Env) (int64, string, error) {
+// files node, or from the attachments check beside the step, with from) or
+// of every object in the S3 bucket, and where that is.
+func attachmentsSize(ctx context.Context, rc *steps.RunContext, env *steps.Env, from *steps.Sizes) (int64, string, error) {
 	st := env.Inv.Storage
 	if st.Provider == config.StorageS3 {
 		if st.S3 == nil {
@@ -111,7 +112,10 @@ func attachmentsSize(ctx context.Context, rc *steps.RunContext, env *steps.Env) 
 		return n, "s3://" + st.S3.Bucket, err
 	}
 	n, p := files.Location(env)
-	size, err := files.Size(ctx, rc, n, p)
+	if st.Provider != config.StorageLocalFS {
+		from = nil // only the localfs attachments have their check (preflight)
+	}
+	size, err := files.Size(ctx, rc, n, p, from)
 	if err != nil {
 		return 0, "", err
 	}

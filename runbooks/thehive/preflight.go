@@ -19,14 +19,14 @@ func appNode(env *steps.Env) string { return env.FirstWith(config.RoleTheHive) }
 // Preflight builds the preflight runbook: every check the documents ask for,
 // each on every node it concerns, changing nothing.
 func Preflight(env *steps.Env) steps.Runbook {
-	return preflight(env, runbooks.NewLeftovers(env, env.OpenRepo), cassandra.NewKeyspaceDU())
+	return preflight(env, runbooks.NewLeftovers(env, env.OpenRepo), steps.NewSizes())
 }
 
 // preflight is Preflight, its leftovers check looking for what left is
 // given (the backup keeps what it finds for its gate), its disk check
 // handing the keyspace's size on each node to du (for the repository's
 // check, or the backup's estimate, which run beside it).
-func preflight(env *steps.Env, left *runbooks.Leftovers, du *cassandra.KeyspaceDU) steps.Runbook {
+func preflight(env *steps.Env, left *runbooks.Leftovers, du *steps.Sizes) steps.Runbook {
 	rb := steps.Runbook{Name: "preflight", Cluster: env.Inv.Cluster}
 	// The versions the checks see, for the version matrix at the end.
 	found := &foundVersions{}
@@ -48,7 +48,7 @@ func preflight(env *steps.Env, left *runbooks.Leftovers, du *cassandra.KeyspaceD
 		checks = append(checks, serviceStep(env))
 	}
 	if st := env.Inv.Storage; st != nil && st.Provider == config.StorageLocalFS {
-		checks = append(checks, filesStep(env))
+		checks = append(checks, filesStep(env, du))
 	} else if st != nil && st.Provider == config.StorageS3 && st.S3 != nil {
 		checks = append(checks, s3Step(env))
 	}
@@ -101,9 +101,9 @@ func esStep(env *steps.Env, found *foundVersions) steps.Step {
 	return s
 }
 
-func filesStep(env *steps.Env) steps.Step {
+func filesStep(env *steps.Env, sizes *steps.Sizes) steps.Step {
 	n, p := files.Location(env)
-	s := files.Check(n, p, env.Inv.Storage.Owner, "storage.localfs.location in application.conf")
+	s := files.Check(n, p, env.Inv.Storage.Owner, "storage.localfs.location in application.conf", sizes)
 	s.Why = "Attachments on local disk or NFS (storage.localfs.location) are backed up as an archive that keeps owners and modes."
 	return s
 }

@@ -21,7 +21,7 @@ import (
 // Elasticsearch snapshot goes to Elasticsearch's own repository, checked by
 // the elasticsearch step). With du, it takes the keyspace's sizes from the
 // disk check beside it.
-func repositoryStep(env *steps.Env, du *cassandra.KeyspaceDU) steps.Step {
+func repositoryStep(env *steps.Env, du *steps.Sizes) steps.Step {
 	url := env.Inv.Repository.URL
 	return steps.Step{
 		ID: "repository", Title: "Free space in the backup repository for the backup's estimated size", Kind: steps.KindCheck, Component: "repository",
@@ -33,7 +33,7 @@ func repositoryStep(env *steps.Env, du *cassandra.KeyspaceDU) steps.Step {
 					out = append(out, steps.PlannedCommand{Node: n, Cmd: cassandra.KeyspaceDUCmd(env, n), Sudo: true})
 				}
 			}
-			if st := env.Inv.Storage; st != nil && st.Provider == config.StorageLocalFS {
+			if st := env.Inv.Storage; st != nil && st.Provider == config.StorageLocalFS && du == nil {
 				n, p := files.Location(env)
 				out = append(out, steps.PlannedCommand{Node: n, Cmd: files.DUCmd(p), Sudo: true})
 			}
@@ -63,7 +63,7 @@ func repositoryStep(env *steps.Env, du *cassandra.KeyspaceDU) steps.Step {
 // backupSize measures what a backup streams into the repository: the
 // keyspace on every Cassandra node and the attachments. parts describes the
 // sum; problems names what could not be measured.
-func backupSize(ctx context.Context, rc *steps.RunContext, env *steps.Env, du *cassandra.KeyspaceDU) (need int64, parts string, problems []string) {
+func backupSize(ctx context.Context, rc *steps.RunContext, env *steps.Env, du *steps.Sizes) (need int64, parts string, problems []string) {
 	var desc []string
 	if env.Inv.Cassandra != nil {
 		nodes := env.NodesWith(config.RoleCassandra)
@@ -79,7 +79,7 @@ func backupSize(ctx context.Context, rc *steps.RunContext, env *steps.Env, du *c
 		}
 	}
 	if env.Inv.Storage != nil {
-		n, at, err := attachmentsSize(ctx, rc, env)
+		n, at, err := attachmentsSize(ctx, rc, env, du)
 		if err != nil {
 			problems = append(problems, "the attachments")
 		} else {

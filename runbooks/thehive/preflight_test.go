@@ -17,6 +17,7 @@ import (
 	"github.com/hotsnap/hotsnap/remote/remotetest"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/cassandra"
 	"github.com/hotsnap/hotsnap/steps/es"
 	"github.com/hotsnap/hotsnap/steps/stepstest"
 )
@@ -169,5 +170,42 @@ func TestElasticsearchCheckPathRepo(t *testing.T) {
 		if c.status == steps.CheckFail && !strings.Contains(r.Remedy, "`path.repo: "+loc+"`; then `sudo systemctl restart elasticsearch`") {
 			t.Errorf("remedy %q does not give the runbook's elasticsearch.yml line", r.Remedy)
 		}
+	}
+}
+
+// TestRepositoryCheckSizesFromTheChecksBeside: run beside the disk and the
+// attachments checks, the repository check takes the keyspace's and the
+// attachments' sizes from them: each folder measured once.
+func TestRepositoryCheckSizesFromTheChecksBeside(t *testing.T) {
+	const mib = 1 << 20
+	const dfOut = "Filesystem         1-blocks        Used   Available Capacity Mounted on\n/dev/vdb       270553174016 39016636416 58776657920      40% /var/lib/cassandra\n"
+	f := remotetest.New(t)
+	for i, n := range []string{"node1", "node2", "node3"} {
+		f.Expect(n, "df -PB1 /var/lib/cassandra/data").Stdout(dfOut)
+		f.Expect(n, "du -sb /var/lib/cassandra/data/thehive").Stdout(fmt.Sprintf("%d\t/var/lib/cassandra/data/thehive\n", (10+i)*mib))
+	}
+	f.Expect("node1", "stat -c '%U:%G %a' /opt/thp/thehive/files && du -sb /opt/thp/thehive/files").Stdout(fmt.Sprintf("thehive:thehive 750\n%d\t/opt/thp/thehive/files\n", 3*mib))
+	env := &steps.Env{Inv: preflightInv(t, "http://127.0.0.1:9200"), OpenRepo: func(context.Context) (repo.Store, func(), error) {
+		return spaceStore{free: 1 << 40}, func() {}, nil
+	}}
+	sizes := steps.NewSizes()
+	rb := steps.Runbook{Name: "preflight", Steps: []steps.Step{cassandra.DiskCheck(env, sizes), filesStep(env, sizes), repositoryStep(env, sizes)}}
+	for i := range rb.Steps {
+		rb.Steps[i].Concurrent = true
+	}
+	rec := &steps.Recorder{}
+	if err := (&steps.Engine{Exec: f, Reporter: rec}).Run(context.Background(), rb); err != nil {
+		t.Fatal(err)
+	}
+	r := stepstest.Find(t, rec.Summary().Checks, "repository", "repository space")
+	if want := "Cassandra 33.0 MiB from 3 nodes + attachments 3.0 MiB in node1:/opt/thp/thehive/files"; r.Status != steps.CheckPass || !strings.Contains(r.Evidence, want) {
+		t.Errorf("repository check %+v, want the sizes the checks beside it measured (%s)", r, want)
+	}
+	dus := 0
+	for _, c := range f.Calls() {
+		dus += strings.Count(c.Cmd, "du -sb ")
+	}
+	if dus != 4 {
+		t.Errorf("du ran %d times, want 4 (each node's keyspace and the attachments, once each)", dus)
 	}
 }

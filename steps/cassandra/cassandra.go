@@ -10,9 +10,7 @@ package cassandra
 
 import (
 	"context"
-	"fmt"
 	"path"
-	"sync"
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
@@ -54,9 +52,10 @@ func KeyspaceDUCmd(env *steps.Env, n string) string {
 
 // KeyspaceSizes runs KeyspaceDUCmd on every node at once; a node that
 // cannot be measured is missing from sizes and present in errs. With from
-// (a disk check's measurements, that check running at the same time), it
-// takes each node's size from there instead of measuring it again.
-func KeyspaceSizes(ctx context.Context, rc *steps.RunContext, env *steps.Env, nodes []string, from *KeyspaceDU) (sizes map[string]int64, errs map[string]error) {
+// (where a disk check running at the same time puts each node's size,
+// under the node's name), it takes each node's size from there instead of
+// measuring it again.
+func KeyspaceSizes(ctx context.Context, rc *steps.RunContext, env *steps.Env, nodes []string, from *steps.Sizes) (sizes map[string]int64, errs map[string]error) {
 	got := make([]int64, len(nodes))
 	failed := make([]error, len(nodes))
 	steps.Parallel(nodes, func(i int, n string) error { //nolint:errcheck // kept per node in failed
@@ -78,60 +77,4 @@ func KeyspaceSizes(ctx context.Context, rc *steps.RunContext, env *steps.Env, no
 		sizes[n] = got[i]
 	}
 	return sizes, errs
-}
-
-// KeyspaceDU is the keyspace's size on each node as a disk check measured
-// it (DiskCheck), for a step that runs beside the check and needs the same
-// figure (a backup's estimate): one du per node instead of two. A step that
-// waits on it must run at the same time as the disk check (in its group of
-// concurrent steps), never before it.
-type KeyspaceDU struct {
-	mu    sync.Mutex
-	nodes map[string]*nodeDU
-}
-
-// nodeDU is one node's keyspace size, or why it has none, once ready is
-// closed.
-type nodeDU struct {
-	once  sync.Once
-	ready chan struct{}
-	size  int64
-	err   error
-}
-
-// NewKeyspaceDU returns an empty KeyspaceDU, for a DiskCheck to fill.
-func NewKeyspaceDU() *KeyspaceDU { return &KeyspaceDU{nodes: map[string]*nodeDU{}} }
-
-// node is node's entry, made on first use by the check or a waiter.
-func (k *KeyspaceDU) node(node string) *nodeDU {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	e, ok := k.nodes[node]
-	if !ok {
-		e = &nodeDU{ready: make(chan struct{})}
-		k.nodes[node] = e
-	}
-	return e
-}
-
-// set records node's size, or why it could not be measured; the first
-// record stands.
-func (k *KeyspaceDU) set(node string, n int64, err error) {
-	e := k.node(node)
-	e.once.Do(func() {
-		e.size, e.err = n, err
-		close(e.ready)
-	})
-}
-
-// Size waits until the disk check has measured node, and returns what it
-// found; it gives up with ctx.
-func (k *KeyspaceDU) Size(ctx context.Context, node string) (int64, error) {
-	e := k.node(node)
-	select {
-	case <-e.ready:
-		return e.size, e.err
-	case <-ctx.Done():
-		return 0, fmt.Errorf("%s: the keyspace's size from the disk check: %w", node, ctx.Err())
-	}
 }

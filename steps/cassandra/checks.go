@@ -128,9 +128,10 @@ func orNotFound(err error) string {
 
 // DiskCheck is the check of the free disk for snapshots on every Cassandra
 // node, against SnapshotFloor and the keyspace's size there (rateDisk).
-// With sizes, it hands each node's keyspace size (or why it has none) to
-// the steps that wait on it.
-func DiskCheck(env *steps.Env, sizes *KeyspaceDU) steps.Step {
+// With sizes, it hands each node's keyspace size (or why it has none),
+// under the node's name, to the steps that wait on it (KeyspaceSizes): one
+// du per node instead of two.
+func DiskCheck(env *steps.Env, sizes *steps.Sizes) steps.Step {
 	nodes := env.NodesWith(config.RoleCassandra)
 	ks := env.Inv.Cassandra.Keyspace
 	dfCmd := func(n string) string { return "df -PB1 " + remote.Quote(DataDir(env, n)) }
@@ -155,7 +156,7 @@ func DiskCheck(env *steps.Env, sizes *KeyspaceDU) steps.Step {
 				}
 				// When df fails, du does not run: df's error says why.
 				if sizes != nil {
-					sizes.set(n, parse.ParseDU(du), err)
+					sizes.Set(n, parse.ParseDU(du), err)
 				}
 				if err != nil {
 					rc.Check(steps.CheckResult{Check: "disk", Node: n, Status: steps.CheckFail, Evidence: err.Error(),

@@ -1,0 +1,34 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// TestSizes: a waiter gets the first size set, or why there is none; one
+// waiting for a size nothing sets gives up with its context.
+func TestSizes(t *testing.T) {
+	s := NewSizes()
+	got := make(chan int64)
+	go func() {
+		n, _ := s.Size(context.Background(), "node1")
+		got <- n
+	}()
+	s.Set("node1", 100, nil)
+	s.Set("node1", 200, nil) // the first record stands
+	if n := <-got; n != 100 {
+		t.Errorf("node1: %d, want 100", n)
+	}
+	failed := errors.New("du: No such file or directory")
+	s.Set("node2", 0, failed)
+	if _, err := s.Size(context.Background(), "node2"); !errors.Is(err, failed) {
+		t.Errorf("node2: %v, want the check's error", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := s.Size(ctx, "node9"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("waiting on nothing: %v", err)
+	}
+}
