@@ -76,7 +76,7 @@ func TestCLIPlanPrintsExactCommands(t *testing.T) {
 	for _, want := range []string{
 		"runbook preflight · cluster prod-thehive",
 		"node3    $ sudo sh -c 'df -PB1 /data/cassandra/data && du -sb /data/cassandra/data/thehive'", // per-node path override
-		"node1    $ nodetool status thehive; nodetool describecluster; nodetool netstats",
+		"node1    $ nodetool status thehive\n              # at once with the two below\n   node1    $ nodetool describecluster\n   node1    $ nodetool netstats",
 		"why: The runbook requires all nodes `UN`",
 	} {
 		if !strings.Contains(out, want) {

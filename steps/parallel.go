@@ -84,6 +84,21 @@ func (rc *RunContext) StdoutThen(ctx context.Context, node string, sudo bool, cm
 	return rc.stdoutBatch(ctx, node, sudo, true, cmds)
 }
 
+// StdoutAll runs cmds on node at once, each in its own session, and
+// returns their results in order, as StdoutEach does. For commands slow to
+// start, where one after another in one session would add up: each
+// nodetool is a JVM start on a real node (a second or two).
+func (rc *RunContext) StdoutAll(ctx context.Context, node string, sudo bool, cmds ...string) []remote.EachResult {
+	out := make([]remote.EachResult, len(cmds))
+	Parallel(cmds, func(i int, c string) error { //nolint:errcheck // kept per command in out
+		var b strings.Builder
+		res, err := rc.Run(ctx, node, remote.Command{Cmd: c, Sudo: sudo, Stdout: &b, Stderr: io.Discard})
+		out[i] = remote.EachResult{Result: res, Stdout: b.String(), Err: err}
+		return nil
+	})
+	return out
+}
+
 func (rc *RunContext) stdoutBatch(ctx context.Context, node string, sudo, andThen bool, cmds []string) []remote.EachResult {
 	er, ok := rc.e.Exec.(eachRunner)
 	if !ok {

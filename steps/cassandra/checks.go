@@ -219,8 +219,11 @@ func RingCheck(env *steps.Env, o Checks) steps.Step {
 	const describeCluster, netstats = "nodetool describecluster", "nodetool netstats"
 	return steps.Step{
 		ID: "ring", Title: "Cassandra ring: every node UN, keyspace present, one schema, no pending streams", Kind: steps.KindCheck, Component: Component,
-		Why:  "The runbook requires all nodes `UN` in `nodetool status` and a clean `nodetool netstats` before a backup; the schema saved with it must be every node's (`nodetool describecluster`: one schema version).",
-		Plan: steps.PlanEach(nodes[:1], status+"; "+describeCluster+"; "+netstats, false),
+		Why: "The runbook requires all nodes `UN` in `nodetool status` and a clean `nodetool netstats` before a backup; the schema saved with it must be every node's (`nodetool describecluster`: one schema version).",
+		Plan: func() []steps.PlannedCommand {
+			return []steps.PlannedCommand{{Node: nodes[0], Cmd: status, Note: "at once with the two below"},
+				{Node: nodes[0], Cmd: describeCluster}, {Node: nodes[0], Cmd: netstats}}
+		},
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			var out, from string
 			var err error
@@ -228,7 +231,8 @@ func RingCheck(env *steps.Env, o Checks) steps.Step {
 			missing := false
 			for _, n := range nodes { // the first node that answers
 				from = n
-				rs = rc.StdoutThen(ctx, n, false, status, describeCluster, netstats)
+				// At once: on a real node each is a JVM start.
+				rs = rc.StdoutAll(ctx, n, false, status, describeCluster, netstats)
 				if out, err = rs[0].Stdout, rs[0].Err; err == nil {
 					break
 				}
