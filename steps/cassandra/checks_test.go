@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote/remotetest"
@@ -284,4 +285,26 @@ func TestDiskCheckSharesTheKeyspaceSize(t *testing.T) {
 		t.Errorf("du ran %d times, want 2 (node1 and node2, once each)", du3)
 	}
 
+}
+
+// TestRingCheckRunsItsNodetoolsAtOnce: on a real node each nodetool is a
+// JVM start; the ring check's three do not wait for one another.
+func TestRingCheckRunsItsNodetoolsAtOnce(t *testing.T) {
+	inv := threeNodes()
+	for i, h := range []string{"10.244.1.5", "10.244.2.4", "10.244.3.4"} { // the sample's addresses
+		inv.Nodes[i].Host = h
+	}
+	const slow = 300 * time.Millisecond
+	f := remotetest.New(t)
+	f.Expect("node1", "nodetool status thehive").Delay(slow).Stdout(realOutput(t, "nodetool-status-1dc-3nodes-UN-4.0-k8ssandra.txt"))
+	f.Expect("node1", "nodetool describecluster").Delay(slow).Stdout(realOutput(t, "nodetool-describecluster-4.x-DERIVED.txt"))
+	f.Expect("node1", "nodetool netstats").Delay(slow).Stdout(realOutput(t, "nodetool-netstats-idle-4.x-DERIVED.txt"))
+	start := time.Now()
+	rs := stepstest.Checks(t, f, RingCheck(&steps.Env{Inv: inv}, Checks{}))
+	if took := time.Since(start); took >= 2*slow {
+		t.Errorf("the ring check took %s for three nodetools of %s each: one after another", took, slow)
+	}
+	if r := stepstest.Find(t, rs, "node1", "streams"); r.Status != steps.CheckPass {
+		t.Errorf("streams: %+v", r)
+	}
 }
