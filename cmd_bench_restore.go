@@ -422,9 +422,9 @@ func (b *bench) restorePhase(ctx context.Context, rep *benchReport) (r restoreRo
 	return r, nil
 }
 
-// settle writes the dirty page cache out (untimed) before a timed restore,
-// so that no measurement pays for the writeback of the backups taken or
-// the data written just before it. The lab's nodes share this host's disk.
+// settle writes the dirty page cache out (untimed) before a timed backup
+// or restore, so that no measurement pays for the writeback of what the
+// contender before it wrote. The lab's nodes share this host's disk.
 func settle() { syscall.Sync() }
 
 // check compares the application's state after a restore with want and
