@@ -94,19 +94,24 @@ func LastLine(s string) string {
 }
 
 // snapshotDirsCmd lists, on a node, every table directory of the keyspace
-// that holds the snapshot, with the snapshot's size in bytes.
+// that holds the snapshot, with the snapshot's size in bytes: one du for
+// them all, a "SIZE<TAB>TABLE-ID/snapshots/TAG" line each (du counts a file
+// linked twice once, and no two tables' snapshots share a file); nothing
+// when no table has the snapshot.
 func snapshotDirsCmd(dataDir, ks, id string) string {
-	return "cd " + remote.Quote(path.Join(dataDir, ks)) + " && for d in */snapshots/" + remote.Quote(id) +
-		`; do [ -d "$d" ] || continue; printf '%s\t%s\n' "${d%%/*}" "$(du -sb "$d" | cut -f1)"; done`
+	return "cd " + remote.Quote(path.Join(dataDir, ks)) + " && set -- */snapshots/" + remote.Quote(id) +
+		` && if [ -d "$1" ]; then du -sb -- "$@"; fi`
 }
 
+// parseSnapshotDirs reads snapshotDirsCmd's lines.
 func parseSnapshotDirs(out string) ([]snapshotDir, error) {
 	var dirs []snapshotDir
 	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
 		if l == "" {
 			continue
 		}
-		name, size, ok := strings.Cut(l, "\t")
+		size, dir, ok := strings.Cut(l, "\t")
+		name, _, _ := strings.Cut(dir, "/")
 		i := strings.LastIndexByte(name, '-')
 		n, err := strconv.ParseInt(size, 10, 64)
 		if !ok || i <= 0 || err != nil {
