@@ -9,9 +9,12 @@ import (
 // Sizes are sizes a check measures for a step that runs beside it and needs
 // the same figures (a backup's estimate, the repository check): measured
 // once instead of twice. Each is under a key the two agree on (a node's
-// name for its keyspace, the folder for the attachments). A step that waits
-// on a size must run at the same time as the check that sets it (in its
-// group of concurrent steps), never before it.
+// name for its keyspace, the folder for the attachments). The check
+// promises its keys as it is made (Promise) and sets them as it runs
+// (Set); a step asks Promised first and waits (Size) only for what a check
+// will set, so nothing waits on a size no check measures. The waiting step
+// must run at the same time as the check (in its group of concurrent
+// steps), never before it. A nil *Sizes promises nothing.
 type Sizes struct {
 	mu sync.Mutex
 	m  map[string]*size
@@ -28,31 +31,55 @@ type size struct {
 // NewSizes returns an empty Sizes.
 func NewSizes() *Sizes { return &Sizes{m: map[string]*size{}} }
 
-// entry is key's size, made on first use by the check or a waiter.
-func (s *Sizes) entry(key string) *size {
+func (s *Sizes) entry(key string) (*size, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.m[key]
-	if !ok {
-		e = &size{ready: make(chan struct{})}
-		s.m[key] = e
+	return e, ok
+}
+
+// Promise says a check will set key: called as the check is made.
+func (s *Sizes) Promise(key string) {
+	if s == nil {
+		return
 	}
-	return e
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.m[key]; !ok {
+		s.m[key] = &size{ready: make(chan struct{})}
+	}
+}
+
+// Promised says whether a check will set key.
+func (s *Sizes) Promised(key string) bool {
+	if s == nil {
+		return false
+	}
+	_, ok := s.entry(key)
+	return ok
 }
 
 // Set records key's size, or why it could not be measured; the first
-// record stands.
+// record stands. A key nobody promised is not recorded.
 func (s *Sizes) Set(key string, n int64, err error) {
-	e := s.entry(key)
-	e.once.Do(func() {
-		e.n, e.err = n, err
-		close(e.ready)
-	})
+	if s == nil {
+		return
+	}
+	if e, ok := s.entry(key); ok {
+		e.once.Do(func() {
+			e.n, e.err = n, err
+			close(e.ready)
+		})
+	}
 }
 
-// Size waits until key's size is set and returns it; it gives up with ctx.
+// Size waits until the check that promised key has set it and returns it;
+// it gives up with ctx, and at once for a key no check promised.
 func (s *Sizes) Size(ctx context.Context, key string) (int64, error) {
-	e := s.entry(key)
+	if !s.Promised(key) {
+		return 0, fmt.Errorf("%s: no check beside this step measures it", key)
+	}
+	e, _ := s.entry(key)
 	select {
 	case <-e.ready:
 		return e.n, e.err

@@ -8,9 +8,13 @@ import (
 )
 
 // TestSizes: a waiter gets the first size set, or why there is none; one
-// waiting for a size nothing sets gives up with its context.
+// waiting for a size the check never sets gives up with its context; a key
+// no check promised is not waited on at all.
 func TestSizes(t *testing.T) {
 	s := NewSizes()
+	for _, k := range []string{"node1", "node2", "node9"} {
+		s.Promise(k)
+	}
 	got := make(chan int64)
 	go func() {
 		n, _ := s.Size(context.Background(), "node1")
@@ -29,6 +33,12 @@ func TestSizes(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if _, err := s.Size(ctx, "node9"); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("waiting on nothing: %v", err)
+		t.Errorf("waiting on a size never set: %v", err)
+	}
+	if s.Promised("node4") || (*Sizes)(nil).Promised("node1") {
+		t.Error("a key nobody promised is promised")
+	}
+	if _, err := s.Size(context.Background(), "node4"); err == nil {
+		t.Error("a key nobody promised has a size")
 	}
 }

@@ -33,8 +33,8 @@ func EstimateBackup(ctx context.Context, env *steps.Env, b *BackupRun) (*steps.E
 }
 
 // estimateBackup is EstimateBackup with its commands run through rc (the
-// backup's "measure" step journals them), and the keyspace's sizes taken
-// from du (the disk check running beside it) when it is not nil.
+// backup's "measure" step journals them), and the sizes the checks beside
+// it promised in du taken from there.
 func estimateBackup(ctx context.Context, rc *steps.RunContext, env *steps.Env, b *BackupRun, du *steps.Sizes) (*steps.Estimate, error) {
 	est := &steps.Estimate{}
 	// The parts measured, in the order the text names them.
@@ -100,7 +100,7 @@ func estimateBackup(ctx context.Context, rc *steps.RunContext, env *steps.Env, b
 }
 
 // attachmentsSize is the size of the local attachment folder (du on the
-// files node, or from the attachments check beside the step, with from) or
+// files node, or from the attachments check beside the step, through from) or
 // of every object in the S3 bucket, and where that is.
 func attachmentsSize(ctx context.Context, rc *steps.RunContext, env *steps.Env, from *steps.Sizes) (int64, string, error) {
 	st := env.Inv.Storage
@@ -112,9 +112,6 @@ func attachmentsSize(ctx context.Context, rc *steps.RunContext, env *steps.Env, 
 		return n, "s3://" + st.S3.Bucket, err
 	}
 	n, p := files.Location(env)
-	if st.Provider != config.StorageLocalFS {
-		from = nil // only the localfs attachments have their check (preflight)
-	}
 	size, err := files.Size(ctx, rc, n, p, from)
 	if err != nil {
 		return 0, "", err

@@ -19,8 +19,8 @@ import (
 // backup's estimated size: the keyspace's data directory on every Cassandra
 // node and the attachments, which hotsnap streams into the repository (the
 // Elasticsearch snapshot goes to Elasticsearch's own repository, checked by
-// the elasticsearch step). With du, it takes the keyspace's sizes from the
-// disk check beside it.
+// the elasticsearch step). It takes the sizes the checks beside it promised
+// in du from there.
 func repositoryStep(env *steps.Env, du *steps.Sizes) steps.Step {
 	url := env.Inv.Repository.URL
 	return steps.Step{
@@ -28,14 +28,17 @@ func repositoryStep(env *steps.Env, du *steps.Sizes) steps.Step {
 		Why: "Every node's snapshot and the attachments are streamed into the repository; a backup that fills it fails after hours of copying.",
 		Plan: func() []steps.PlannedCommand {
 			var out []steps.PlannedCommand
-			if env.Inv.Cassandra != nil && du == nil {
+			if env.Inv.Cassandra != nil {
 				for _, n := range env.NodesWith(config.RoleCassandra) {
-					out = append(out, steps.PlannedCommand{Node: n, Cmd: cassandra.KeyspaceDUCmd(env, n), Sudo: true})
+					if !du.Promised(n) {
+						out = append(out, steps.PlannedCommand{Node: n, Cmd: cassandra.KeyspaceDUCmd(env, n), Sudo: true})
+					}
 				}
 			}
-			if st := env.Inv.Storage; st != nil && st.Provider == config.StorageLocalFS && du == nil {
-				n, p := files.Location(env)
-				out = append(out, steps.PlannedCommand{Node: n, Cmd: files.DUCmd(p), Sudo: true})
+			if st := env.Inv.Storage; st != nil && st.Provider == config.StorageLocalFS {
+				if n, p := files.Location(env); !du.Promised(files.SizeKey(n, p)) {
+					out = append(out, steps.PlannedCommand{Node: n, Cmd: files.DUCmd(p), Sudo: true})
+				}
 			}
 			return append(out, steps.PlannedCommand{Node: "repository", Cmd: "free space of " + url + " (statfs, or df -PB1 over SSH)"})
 		},

@@ -51,15 +51,14 @@ func KeyspaceDUCmd(env *steps.Env, n string) string {
 }
 
 // KeyspaceSizes runs KeyspaceDUCmd on every node at once; a node that
-// cannot be measured is missing from sizes and present in errs. With from
-// (where a disk check running at the same time puts each node's size,
-// under the node's name), it takes each node's size from there instead of
-// measuring it again.
+// cannot be measured is missing from sizes and present in errs. A node
+// whose size a disk check beside it promised in from (under the node's
+// name) is not measured again: its size comes from there.
 func KeyspaceSizes(ctx context.Context, rc *steps.RunContext, env *steps.Env, nodes []string, from *steps.Sizes) (sizes map[string]int64, errs map[string]error) {
 	got := make([]int64, len(nodes))
 	failed := make([]error, len(nodes))
 	steps.Parallel(nodes, func(i int, n string) error { //nolint:errcheck // kept per node in failed
-		if from != nil {
+		if from.Promised(n) {
 			got[i], failed[i] = from.Size(ctx, n)
 			return nil
 		}

@@ -128,11 +128,14 @@ func orNotFound(err error) string {
 
 // DiskCheck is the check of the free disk for snapshots on every Cassandra
 // node, against SnapshotFloor and the keyspace's size there (rateDisk).
-// With sizes, it hands each node's keyspace size (or why it has none),
-// under the node's name, to the steps that wait on it (KeyspaceSizes): one
-// du per node instead of two.
+// It promises each node's keyspace size in sizes (under the node's name)
+// and hands it, or why it has none, to the steps that wait on it
+// (KeyspaceSizes): one du per node instead of two.
 func DiskCheck(env *steps.Env, sizes *steps.Sizes) steps.Step {
 	nodes := env.NodesWith(config.RoleCassandra)
+	for _, n := range nodes {
+		sizes.Promise(n)
+	}
 	ks := env.Inv.Cassandra.Keyspace
 	dfCmd := func(n string) string { return "df -PB1 " + remote.Quote(DataDir(env, n)) }
 	duCmd := func(n string) string { return KeyspaceDUCmd(env, n) }
@@ -155,9 +158,7 @@ func DiskCheck(env *steps.Env, sizes *steps.Sizes) steps.Step {
 					err = rs[1].Err
 				}
 				// When df fails, du does not run: df's error says why.
-				if sizes != nil {
-					sizes.Set(n, parse.ParseDU(du), err)
-				}
+				sizes.Set(n, parse.ParseDU(du), err)
 				if err != nil {
 					rc.Check(steps.CheckResult{Check: "disk", Node: n, Status: steps.CheckFail, Evidence: err.Error(),
 						Remedy: "check that " + path.Join(DataDir(env, n), ks) + " exists (cassandra.data_dir / nodes[].paths.cassandra_data)"})

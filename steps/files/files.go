@@ -43,10 +43,10 @@ func TarCmd(dir string) string { return "tar -C " + remote.Quote(dir) + " --spar
 // SizeKey is where a Check puts the size of folder dir on node in its Sizes.
 func SizeKey(node, dir string) string { return node + ":" + dir }
 
-// Size measures folder dir on node; with from (where a Check running at the
-// same time puts it, SizeKey), it takes the size from there instead.
+// Size measures folder dir on node; when a Check beside the step promised
+// it in from (SizeKey), it takes the size from there instead.
 func Size(ctx context.Context, rc *steps.RunContext, node, dir string, from *steps.Sizes) (int64, error) {
-	if from != nil {
+	if from.Promised(SizeKey(node, dir)) {
 		return from.Size(ctx, SizeKey(node, dir))
 	}
 	out, err := rc.Stdout(ctx, node, DUCmd(dir), true)
@@ -60,18 +60,17 @@ func Size(ctx context.Context, rc *steps.RunContext, node, dir string, from *ste
 // when it is not owner, if set) and its size. conf says where the
 // application configures the folder ("storage.localfs.location in
 // application.conf").
-// With sizes, it hands the folder's size (or why it has none) to the steps
-// that wait on it (Size).
+// It promises the folder's size in sizes and hands it, or why it has none,
+// to the steps that wait on it (Size).
 func Check(node, dir, owner, conf string, sizes *steps.Sizes) steps.Step {
+	sizes.Promise(SizeKey(node, dir))
 	cmd := "stat -c '%U:%G %a' " + remote.Quote(dir) + " && " + DUCmd(dir)
 	return steps.Step{
 		ID: "files", Title: "Attachment storage", Kind: steps.KindCheck, Component: Component,
 		Plan: steps.PlanEach([]string{node}, cmd, true),
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
 			out, err := rc.Stdout(ctx, node, cmd, true)
-			if sizes != nil {
-				sizes.Set(SizeKey(node, dir), parse.ParseDU(out), err)
-			}
+			sizes.Set(SizeKey(node, dir), parse.ParseDU(out), err)
 			if err != nil {
 				rc.Check(steps.CheckResult{Check: "attachments", Node: node, Status: steps.CheckFail, Evidence: err.Error(),
 					Remedy: "check storage.path against " + conf})
