@@ -58,9 +58,15 @@ func EachNode(rc *RunContext, nodes []string, fn func(rc *RunContext, node strin
 // Stdout runs cmd on node and returns what it printed on stdout; stderr
 // is not reported (the executor keeps its last lines for the error).
 func (rc *RunContext) Stdout(ctx context.Context, node, cmd string, sudo bool) (string, error) {
+	r := rc.stdoutResult(ctx, node, cmd, sudo)
+	return r.Stdout, r.Err
+}
+
+// stdoutResult is Stdout's run of cmd with everything it found.
+func (rc *RunContext) stdoutResult(ctx context.Context, node, cmd string, sudo bool) remote.EachResult {
 	var b strings.Builder
-	_, err := rc.Run(ctx, node, remote.Command{Cmd: cmd, Sudo: sudo, Stdout: &b, Stderr: io.Discard})
-	return b.String(), err
+	res, err := rc.Run(ctx, node, remote.Command{Cmd: cmd, Sudo: sudo, Stdout: &b, Stderr: io.Discard})
+	return remote.EachResult{Result: res, Stdout: b.String(), Err: err}
 }
 
 // eachRunner is an Executor that runs several short commands in one SSH
@@ -91,9 +97,7 @@ func (rc *RunContext) StdoutThen(ctx context.Context, node string, sudo bool, cm
 func (rc *RunContext) StdoutAll(ctx context.Context, node string, sudo bool, cmds ...string) []remote.EachResult {
 	out := make([]remote.EachResult, len(cmds))
 	Parallel(cmds, func(i int, c string) error { //nolint:errcheck // kept per command in out
-		var b strings.Builder
-		res, err := rc.Run(ctx, node, remote.Command{Cmd: c, Sudo: sudo, Stdout: &b, Stderr: io.Discard})
-		out[i] = remote.EachResult{Result: res, Stdout: b.String(), Err: err}
+		out[i] = rc.stdoutResult(ctx, node, c, sudo)
 		return nil
 	})
 	return out
@@ -109,10 +113,8 @@ func (rc *RunContext) stdoutBatch(ctx context.Context, node string, sudo, andThe
 				out[i] = remote.EachResult{Result: remote.Result{Node: node, Cmd: c, ExitCode: -1}, Err: &remote.NodeError{Node: node, Step: "run `" + c + "`", Err: remote.ErrNotRun}}
 				continue
 			}
-			var b strings.Builder
-			res, err := rc.Run(ctx, node, remote.Command{Cmd: c, Sudo: sudo, Stdout: &b, Stderr: io.Discard})
-			out[i] = remote.EachResult{Result: res, Stdout: b.String(), Err: err}
-			failed = andThen && err != nil
+			out[i] = rc.stdoutResult(ctx, node, c, sudo)
+			failed = andThen && out[i].Err != nil
 		}
 		return out
 	}
