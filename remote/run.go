@@ -116,7 +116,7 @@ func (c *Client) Run(ctx context.Context, cmd Command) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return res, c.cmdError(cmd.Cmd, err)
 	}
-	su, rewind, err := c.sudoFor(ctx, cmd)
+	su, err := c.sudoFor(ctx, cmd)
 	if err != nil {
 		return res, c.cmdError(cmd.Cmd, err)
 	}
@@ -133,7 +133,7 @@ func (c *Client) Run(ctx context.Context, cmd Command) (Result, error) {
 		// this node's sudo takes a password, then run cmd that way, its
 		// stdin from where it was.
 		c.settle(c.passwordSudo(ctx, proof.refused))
-		if err := rewind(); err != nil {
+		if err := su.rewind(); err != nil {
 			return res, c.cmdError(cmd.Cmd, fmt.Errorf("rewind its stdin to run it with the sudo password: %w", err))
 		}
 		return c.Run(ctx, cmd)
@@ -327,10 +327,12 @@ func (c *Client) stop(sess *ssh.Session, pgid <-chan int, su sudoRun) {
 
 // sudoRun is how one command runs as root: what goes before "sh -c", the
 // password sent first on stdin (password mode), and whether the command
-// finds out on the way whether sudo -n works on the node (proving).
+// finds out on the way whether sudo -n works on the node (proving; rewind
+// then puts its stdin back for a second run).
 type sudoRun struct {
 	prefix, pw string
 	proving    bool
+	rewind     func() error
 }
 
 // sudoFor returns how cmd becomes root (nothing when it does not need to).
@@ -338,29 +340,18 @@ type sudoRun struct {
 // that command itself runs under sudo -n, marked so that the output shows
 // whether sudo let it through (no session of its own for the proof);
 // commands needing root meanwhile wait for the answer. Refused, it runs
-// again with the password, its stdin rewound first (rewind); a command
-// whose stdin cannot be rewound proves sudo first with "sudo -n true".
-func (c *Client) sudoFor(ctx context.Context, cmd Command) (su sudoRun, rewind func() error, err error) {
-	rewind = func() error { return nil }
+// again with the password, its stdin rewound first; a command whose stdin
+// cannot be rewound proves sudo first with "sudo -n true".
+func (c *Client) sudoFor(ctx context.Context, cmd Command) (sudoRun, error) {
 	if !cmd.Sudo {
-		return sudoRun{}, rewind, nil
+		return sudoRun{}, nil
 	}
 	for {
 		c.sudoMu.Lock()
 		if c.sudoDone {
-			defer c.sudoMu.Unlock()
-			switch {
-			case c.sudoErr != nil:
-				return sudoRun{}, rewind, c.sudoErr
-			case c.sudoMode == SudoNone:
-				return sudoRun{}, rewind, nil
-			case c.sudoMode == SudoPassword:
-				// -k: always ask, so the password line is always consumed by
-				// sudo and never reaches the command.
-				return sudoRun{prefix: "sudo -S -k -p '' -- ", pw: c.sudoPass}, rewind, nil
-			default:
-				return sudoRun{prefix: "sudo -n -- "}, rewind, nil
-			}
+			su, err := c.settledRun()
+			c.sudoMu.Unlock()
+			return su, err
 		}
 		if w := c.sudoWait; w != nil {
 			c.sudoMu.Unlock()
@@ -368,17 +359,34 @@ func (c *Client) sudoFor(ctx context.Context, cmd Command) (su sudoRun, rewind f
 			case <-w:
 				continue
 			case <-ctx.Done():
-				return sudoRun{}, rewind, ctx.Err()
+				return sudoRun{}, ctx.Err()
 			}
 		}
 		c.sudoWait = make(chan struct{})
 		c.sudoMu.Unlock()
 		if c.opts.Sudo != SudoNone && c.user != "root" {
 			if r, ok := rewinder(cmd.Stdin); ok {
-				return sudoRun{prefix: "sudo -n -- ", proving: true}, r, nil
+				return sudoRun{prefix: "sudo -n -- ", proving: true, rewind: r}, nil
 			}
 		}
 		c.settle(c.setupSudo(ctx))
+	}
+}
+
+// settledRun is how a command becomes root once the node's sudo is known
+// (sudoMu held).
+func (c *Client) settledRun() (sudoRun, error) {
+	switch {
+	case c.sudoErr != nil:
+		return sudoRun{}, c.sudoErr
+	case c.sudoMode == SudoNone:
+		return sudoRun{}, nil
+	case c.sudoMode == SudoPassword:
+		// -k: always ask, so the password line is always consumed by sudo
+		// and never reaches the command.
+		return sudoRun{prefix: "sudo -S -k -p '' -- ", pw: c.sudoPass}, nil
+	default:
+		return sudoRun{prefix: "sudo -n -- "}, nil
 	}
 }
 
@@ -584,27 +592,34 @@ func (cr *countingReader) Read(p []byte) (int, error) {
 // the lines before it are sudo's: passed on once the marker has come (its
 // warnings), kept as the refusal when it never comes.
 type markerFilter struct {
-	w    io.Writer
-	pgid chan<- int
-	root func()
-	head []byte
-	// state: 0 before the process-group line, 1 waiting for rootMarker,
-	// 2 passing everything through.
-	state int
+	w     io.Writer
+	pgid  chan<- int
+	root  func()
+	head  []byte
+	state markerState
 	held  []byte
 }
+
+// markerState is where a markerFilter is in its stream.
+type markerState int
+
+const (
+	beforePgid markerState = iota // the wrapper's process-group line comes first
+	beforeRoot                    // sudo's lines until rootMarker
+	passing                       // the command's own stderr
+)
 
 // maxHeld bounds what sudo may say before the marker (a warning or two).
 const maxHeld = 4096
 
 func (m *markerFilter) Write(p []byte) (int, error) {
-	if m.state == 2 {
+	if m.state == passing {
 		return m.w.Write(p)
 	}
 	m.head = append(m.head, p...)
-	for m.state < 2 {
+	for m.state != passing {
 		i := bytes.IndexByte(m.head, '\n')
-		if m.state == 0 {
+		if m.state == beforePgid {
 			if i < 0 && len(m.head) < 64 {
 				return len(p), nil
 			}
@@ -614,9 +629,9 @@ func (m *markerFilter) Write(p []byte) (int, error) {
 				}
 				m.head = m.head[i+1:]
 			}
-			m.state = 2
+			m.state = passing
 			if m.root != nil {
-				m.state = 1
+				m.state = beforeRoot
 			}
 			continue
 		}
@@ -633,7 +648,7 @@ func (m *markerFilter) Write(p []byte) (int, error) {
 			continue
 		}
 		m.root()
-		m.state = 2
+		m.state = passing
 		m.head = append(m.held, m.head...)
 		m.held = nil
 	}
