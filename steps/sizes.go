@@ -11,8 +11,8 @@ import (
 // once instead of twice. Each is under a key the two agree on (a node's
 // name for its keyspace, the folder for the attachments). The check
 // promises its keys as it is made (Promise) and sets them as it runs
-// (Set); a step asks Promised first and waits (Size) only for what a check
-// will set, so nothing waits on a size no check measures. The waiting step
+// (Set); a step's Size waits only for what a check will set and measures
+// the rest itself, so nothing waits on a size no check measures. The waiting step
 // must run at the same time as the check (in its group of concurrent
 // steps), never before it. A nil *Sizes promises nothing.
 type Sizes struct {
@@ -73,11 +73,11 @@ func (s *Sizes) Set(key string, n int64, err error) {
 	}
 }
 
-// Size waits until the check that promised key has set it and returns it;
-// it gives up with ctx, and at once for a key no check promised.
-func (s *Sizes) Size(ctx context.Context, key string) (int64, error) {
+// Size returns key's size: the one the check that promised it sets (waiting
+// for it, giving up with ctx), else what measure finds.
+func (s *Sizes) Size(ctx context.Context, key string, measure func() (int64, error)) (int64, error) {
 	if !s.Promised(key) {
-		return 0, fmt.Errorf("%s: no check beside this step measures it", key)
+		return measure()
 	}
 	e, _ := s.entry(key)
 	select {

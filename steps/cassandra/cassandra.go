@@ -58,13 +58,10 @@ func KeyspaceSizes(ctx context.Context, rc *steps.RunContext, env *steps.Env, no
 	got := make([]int64, len(nodes))
 	failed := make([]error, len(nodes))
 	steps.Parallel(nodes, func(i int, n string) error { //nolint:errcheck // kept per node in failed
-		if from.Promised(n) {
-			got[i], failed[i] = from.Size(ctx, n)
-			return nil
-		}
-		var out string
-		out, failed[i] = rc.Stdout(ctx, n, KeyspaceDUCmd(env, n), true)
-		got[i] = parse.ParseDU(out)
+		got[i], failed[i] = from.Size(ctx, n, func() (int64, error) {
+			out, err := rc.Stdout(ctx, n, KeyspaceDUCmd(env, n), true)
+			return parse.ParseDU(out), err
+		})
 		return nil
 	})
 	sizes, errs = map[string]int64{}, map[string]error{}

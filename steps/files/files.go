@@ -46,14 +46,13 @@ func SizeKey(node, dir string) string { return node + ":" + dir }
 // Size measures folder dir on node; when a Check beside the step promised
 // it in from (SizeKey), it takes the size from there instead.
 func Size(ctx context.Context, rc *steps.RunContext, node, dir string, from *steps.Sizes) (int64, error) {
-	if from.Promised(SizeKey(node, dir)) {
-		return from.Size(ctx, SizeKey(node, dir))
-	}
-	out, err := rc.Stdout(ctx, node, DUCmd(dir), true)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", node, err)
-	}
-	return parse.ParseDU(out), nil
+	return from.Size(ctx, SizeKey(node, dir), func() (int64, error) {
+		out, err := rc.Stdout(ctx, node, DUCmd(dir), true)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", node, err)
+		}
+		return parse.ParseDU(out), nil
+	})
 }
 
 // Check is the check of folder dir on node: there, its owner (a warning
