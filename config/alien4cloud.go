@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"regexp"
 
 	"github.com/goccy/go-yaml/ast"
 )
@@ -47,11 +46,11 @@ type Alien4Cloud struct {
 
 // unitRE is what a systemd unit name may be here: no blank, quote or
 // shell metacharacter.
-var unitRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9:_.@-]*$`) // and at most 128 bytes
+var unitRE = boundedName(`^[A-Za-z0-9][A-Za-z0-9:_.@-]*$`, 128)
 
 // validUnit checks a systemd unit name.
 func validUnit(s string) error {
-	if !(len(s) <= 128 && unitRE.MatchString(s)) {
+	if !unitRE.MatchString(s) {
 		return fmt.Errorf("%q is not a systemd unit name: use letters, digits and : _ . @ -", s)
 	}
 	return nil

@@ -747,7 +747,7 @@ func (d *decoder) storage(path string, n ast.Node) *Storage {
 }
 
 func validRegion(s string) error {
-	if !(len(s) <= 63 && regionRE.MatchString(s)) {
+	if !regionRE.MatchString(s) {
 		return fmt.Errorf("%q is not a region name: use lowercase letters, digits and -, like us-east-1", s)
 	}
 	return nil

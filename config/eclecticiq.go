@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -169,21 +168,21 @@ func DefaultEclecticIQConfigPaths(unit, dataDir string) []string {
 }
 
 var (
-	indexPatternRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._*-]*$`) // and at most 255 bytes
-	unitNameRE     = regexp.MustCompile(`^[A-Za-z0-9:_.@-]+$`)     // and at most 200 bytes
+	indexPatternRE = boundedName(`^[a-z0-9][a-z0-9._*-]*$`, 255)
+	unitNameRE     = boundedName(`^[A-Za-z0-9:_.@-]+$`, 200)
 )
 
 // validIndexPattern checks an index pattern of _cat/indices: an index name
 // with * wildcards, never _all or a system index.
 func validIndexPattern(s string) error {
-	if s == "*" || s == "_all" || !(len(s) <= 255 && indexPatternRE.MatchString(s)) {
+	if s == "*" || s == "_all" || !indexPatternRE.MatchString(s) {
 		return fmt.Errorf("%q is not an index pattern hotsnap takes: lowercase letters, digits, . _ - and * wildcards, starting with a letter or digit (never * alone or _all)", s)
 	}
 	return nil
 }
 
 func validUnitName(s string) error {
-	if !(len(s) <= 200 && unitNameRE.MatchString(s)) || strings.Contains(s, "*") {
+	if !unitNameRE.MatchString(s) || strings.Contains(s, "*") {
 		return fmt.Errorf("%q is not a systemd unit name", s)
 	}
 	return nil

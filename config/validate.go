@@ -16,23 +16,37 @@ import (
 // validator returns an error that says what is allowed; none echoes control
 // characters back (values are printed with %q).
 
-// The patterns leave their length bounds to the code that uses them: a
-// bounded repetition ({0,127}) compiles to a program as long as its bound,
-// and every start of the binary (the lab's stand-ins too) compiles them.
 var (
-	cqlIdentRE   = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]*$`)
-	nodeNameRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
-	clusterRE    = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+	cqlIdentRE   = boundedName(`^[a-zA-Z][a-zA-Z0-9_]*$`, 48)
+	nodeNameRE   = boundedName(`^[a-z0-9][a-z0-9._-]*$`, 63)
+	clusterRE    = boundedName(`^[A-Za-z0-9._-]+$`, 64)
 	esRepoRE     = regexp.MustCompile(`^[a-z0-9_-]+$`)
-	snapshotRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+	snapshotRE   = boundedName(`^[a-z0-9][a-z0-9._-]*$`, 128)
 	hostRE       = regexp.MustCompile(`^[A-Za-z0-9._:%-]+$`)
-	userRE       = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._@-]*$`)
-	ownerPartRE  = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]*$`)
-	envNameRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	s3BucketRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]+[a-z0-9]$`)
-	regionRE     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+	userRE       = boundedName(`^[A-Za-z0-9_][A-Za-z0-9._@-]*$`, 64)
+	ownerPartRE  = boundedName(`^[A-Za-z0-9_][A-Za-z0-9._-]*$`, 32)
+	envNameRE    = boundedName(`^[A-Za-z_][A-Za-z0-9_]*$`, 128)
+	s3BucketRE   = boundedName(`^[a-z0-9][a-z0-9.-]+[a-z0-9]$`, 63)
+	regionRE     = boundedName(`^[a-z0-9][a-z0-9-]*$`, 63)
 	errEmptyName = errors.New("must not be empty")
 )
+
+// namePattern is a name's pattern and its longest length in bytes. The
+// bound is not in the pattern: a bounded repetition ({0,127}) compiles to
+// a program as long as its bound, and every start of the binary (the lab's
+// stand-ins too) compiles the patterns.
+type namePattern struct {
+	re  *regexp.Regexp
+	max int
+}
+
+// boundedName compiles pattern, for names of at most longest bytes.
+func boundedName(pattern string, longest int) namePattern {
+	return namePattern{re: regexp.MustCompile(pattern), max: longest}
+}
+
+// MatchString says whether s is such a name.
+func (p namePattern) MatchString(s string) bool { return len(s) <= p.max && p.re.MatchString(s) }
 
 // cqlReserved are the reserved keywords of CQL (Cassandra 4.x, appendix A of
 // the CQL reference): they cannot be used as unquoted identifiers.
@@ -56,7 +70,7 @@ func ValidCQLIdentifier(s string) error {
 	if s == "" {
 		return errEmptyName
 	}
-	if !(len(s) <= 48 && cqlIdentRE.MatchString(s)) {
+	if !cqlIdentRE.MatchString(s) {
 		return fmt.Errorf("%q is not a valid CQL identifier: use a letter followed by up to 47 letters, digits or underscores", s)
 	}
 	if cqlReserved[strings.ToLower(s)] {
@@ -118,7 +132,7 @@ func ValidNodeName(s string) error {
 	if s == "" {
 		return errEmptyName
 	}
-	if !(len(s) <= 63 && nodeNameRE.MatchString(s)) {
+	if !nodeNameRE.MatchString(s) {
 		return fmt.Errorf("%q is not a valid node name: use a lowercase letter or digit, then up to 62 of a-z 0-9 . _ -", s)
 	}
 	return nil
@@ -131,7 +145,7 @@ func ValidSnapshotTag(s string) error {
 	if s == "" {
 		return errEmptyName
 	}
-	if !(len(s) <= 128 && snapshotRE.MatchString(s)) {
+	if !snapshotRE.MatchString(s) {
 		return fmt.Errorf("%q is not a valid snapshot name: use a lowercase letter or digit, then up to 127 of a-z 0-9 . _ -", s)
 	}
 	if strings.Contains(s, "..") {
@@ -147,7 +161,7 @@ func ValidS3BucketName(s string) error {
 	if s == "" {
 		return errEmptyName
 	}
-	if !(len(s) <= 63 && s3BucketRE.MatchString(s)) || strings.Contains(s, "..") {
+	if !s3BucketRE.MatchString(s) || strings.Contains(s, "..") {
 		return fmt.Errorf("%q is not a valid bucket name: use 3 to 63 of a-z 0-9 . -, starting and ending with a letter or digit", s)
 	}
 	if net.ParseIP(s) != nil {
@@ -161,7 +175,7 @@ func validClusterName(s string) error {
 	if s == "" {
 		return errEmptyName
 	}
-	if !(len(s) <= 64 && clusterRE.MatchString(s)) || s == "." || s == ".." || s[0] == '-' {
+	if !clusterRE.MatchString(s) || s == "." || s == ".." || s[0] == '-' {
 		return fmt.Errorf("%q is not a valid cluster name: use 1 to 64 of A-Z a-z 0-9 . _ -, not starting with -", s)
 	}
 	return nil
@@ -182,7 +196,7 @@ func validHost(s string) error {
 
 // validUser checks a login user name.
 func validUser(s string) error {
-	if !(len(s) <= 64 && userRE.MatchString(s)) {
+	if !userRE.MatchString(s) {
 		return fmt.Errorf("%q is not a valid user name: use up to 64 of letters, digits, . _ @ -, not starting with - . or @", s)
 	}
 	return nil
@@ -191,17 +205,14 @@ func validUser(s string) error {
 // validOwner checks "user" or "user:group" (names or numeric ids).
 func validOwner(s string) error {
 	user, group, hasGroup := strings.Cut(s, ":")
-	if !validOwnerPart(user) || (hasGroup && !validOwnerPart(group)) {
+	if !ownerPartRE.MatchString(user) || (hasGroup && !ownerPartRE.MatchString(group)) {
 		return fmt.Errorf("%q is not a valid owner: use user or user:group, like thehive:thehive", s)
 	}
 	return nil
 }
 
 // validEnvName checks an environment variable name used by env:NAME.
-func validEnvName(s string) bool { return len(s) <= 128 && envNameRE.MatchString(s) }
-
-// validOwnerPart says whether s may be the user or the group of an owner.
-func validOwnerPart(s string) bool { return len(s) <= 32 && ownerPartRE.MatchString(s) }
+func validEnvName(s string) bool { return envNameRE.MatchString(s) }
 
 // hasControl reports whether s holds a control character or invalid UTF-8.
 func hasControl(s string) bool {
