@@ -15,14 +15,25 @@ import (
 // Journal is a run's audit trail: one JSON object per line, mode 0600, in
 // the state directory. Text in it has been redacted by the engine. It is
 // also what `resume` will read.
+//
+// Every entry is written when it is recorded, so a killed process loses
+// nothing. What a machine's crash must not lose — a step started or
+// finished, a gate answered, the run's start and end — is on disk before
+// record returns; an entry in between (a command, a check) reaches the
+// disk with the next of those. Steps recording at once share one fsync.
 type Journal struct {
 	RunID string
 	Path  string
 
-	mu  sync.Mutex
-	f   *os.File
-	enc *json.Encoder
-	err error
+	mu      sync.Mutex // guards f's writes, enc, err, written
+	f       *os.File
+	enc     *json.Encoder
+	err     error
+	written int // entries written
+
+	syncMu sync.Mutex // held while syncing; guards synced
+	synced int        // entries on disk
+	sync   func(*os.File) error
 }
 
 type entry struct {
@@ -77,33 +88,78 @@ func OpenJournal(dir, runID string) (*Journal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	return &Journal{RunID: runID, Path: path, f: f, enc: json.NewEncoder(f)}, nil
+	return &Journal{RunID: runID, Path: path, f: f, enc: json.NewEncoder(f), sync: (*os.File).Sync}, nil
 }
 
-// record appends an entry; a nil journal records nothing. The first write
-// error is kept and returned by Close.
+// durable says which entries must be on disk before the run goes on: those
+// resume and the audit rely on after a crash. A command's or a check's
+// entry is synced with the next of these.
+func durable(typ string) bool {
+	switch typ {
+	case "command", "check":
+		return false
+	}
+	return true
+}
+
+// record appends an entry, and, for a durable one, waits until it is on
+// disk; a nil journal records nothing. The first write or sync error is
+// kept and returned by Close.
 func (j *Journal) record(e entry) {
 	if j == nil {
 		return
 	}
 	j.mu.Lock()
-	defer j.mu.Unlock()
 	if j.err != nil {
+		j.mu.Unlock()
 		return
 	}
 	e.Time, e.Run = time.Now().UTC(), j.RunID
 	if err := j.enc.Encode(e); err != nil {
 		j.err = fmt.Errorf("journal %s: %w", j.Path, err)
+		j.mu.Unlock()
 		return
 	}
-	j.err = j.f.Sync()
+	j.written++
+	n := j.written
+	j.mu.Unlock()
+	if durable(e.Type) {
+		j.syncTo(n)
+	}
 }
 
-// Close flushes and closes the journal.
+// syncTo returns once the first n entries are on disk. One fsync covers
+// every entry written before it starts: a caller that waited for another's
+// sync finds its entry already synced (group commit).
+func (j *Journal) syncTo(n int) {
+	j.syncMu.Lock()
+	defer j.syncMu.Unlock()
+	if j.synced >= n {
+		return
+	}
+	j.mu.Lock()
+	upTo := j.written
+	j.mu.Unlock()
+	err := j.sync(j.f)
+	j.mu.Lock()
+	if err != nil && j.err == nil {
+		j.err = fmt.Errorf("journal %s: %w", j.Path, err)
+	}
+	j.mu.Unlock()
+	if err == nil {
+		j.synced = upTo
+	}
+}
+
+// Close syncs what is not yet on disk and closes the journal.
 func (j *Journal) Close() error {
 	if j == nil {
 		return nil
 	}
+	j.mu.Lock()
+	n := j.written
+	j.mu.Unlock()
+	j.syncTo(n)
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	cerr := j.f.Close()
