@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Summary is one backup as `hotsnap list` shows it.
@@ -36,22 +38,24 @@ type Summary struct {
 	Resumes string
 }
 
-// List returns every backup in the repository (every top-level directory),
-// newest first (directories whose name is no backup ID last). A directory without a readable manifest is listed with
-// Complete false and the reason in Problem.
-func List(ctx context.Context, s Store) ([]Summary, error) {
+// dirStats is what one listing of the repository says about one backup
+// directory.
+type dirStats struct {
+	size    int64
+	oldest  time.Time
+	comps   map[string]bool
+	hasMani bool
+	hasRun  bool
+}
+
+// scan lists the repository once and sums it up per top-level directory,
+// in the order the listing gives them.
+func scan(ctx context.Context, s Store) (map[string]*dirStats, []string, error) {
 	entries, err := s.List(ctx, "")
 	if err != nil {
-		return nil, fmt.Errorf("list backups: %w", err)
+		return nil, nil, fmt.Errorf("list backups: %w", err)
 	}
-	type acc struct {
-		size    int64
-		oldest  time.Time
-		comps   map[string]bool
-		hasMani bool
-		hasRun  bool
-	}
-	dirs := map[string]*acc{}
+	dirs := map[string]*dirStats{}
 	var order []string
 	for _, e := range entries {
 		id, rest, ok := strings.Cut(e.Path, "/")
@@ -60,7 +64,7 @@ func List(ctx context.Context, s Store) ([]Summary, error) {
 		}
 		a := dirs[id]
 		if a == nil {
-			a = &acc{comps: map[string]bool{}}
+			a = &dirStats{comps: map[string]bool{}}
 			dirs[id] = a
 			order = append(order, id)
 		}
@@ -78,52 +82,33 @@ func List(ctx context.Context, s Store) ([]Summary, error) {
 			a.comps[top] = true
 		}
 	}
-	out := make([]Summary, 0, len(order))
-	for _, id := range order {
-		a := dirs[id]
-		sum := Summary{ID: id, Size: a.size}
-		var m *Manifest
-		switch {
-		case CheckID(id) != nil:
-			sum.Problem = "not a backup directory (its name is not a backup ID)"
-		case !a.hasMani:
-			sum.Problem = "no manifest.json: the backup did not finish"
-		default:
-			m, err = ReadManifest(ctx, s, id)
-			switch {
-			case err == nil:
-			case errors.Is(err, fs.ErrNotExist):
-				sum.Problem = "no manifest.json: the backup did not finish"
-			case errors.Is(err, ErrCorruptManifest):
-				sum.Problem = "manifest.json is corrupt: " + err.Error()
-			case ctx.Err() != nil:
-				return nil, fmt.Errorf("list backups: %w", err)
-			default:
-				sum.Problem = "manifest.json unreadable: " + err.Error()
-			}
-		}
-		if a.hasRun && m == nil && CheckID(id) == nil {
-			// The marker names the run that did not finish it.
-			if r, err := ReadRun(ctx, s, id); err == nil && r.Run != "" {
-				sum.Run = r.Run
-				sum.Problem += " (run " + r.Run + ")"
-			}
-		}
-		if m != nil {
-			sum.Complete, sum.Started, sum.Components, sum.Label, sum.Resumes = true, m.Started, m.Components(), m.Label, m.Resumes
-		} else {
-			if t, ok := IDTime(id); ok {
-				sum.Started = t
-			} else {
-				sum.Started = a.oldest
-			}
-			for _, c := range []string{CassandraDir, "elasticsearch", "files", ConfigDir} {
-				if a.comps[c] {
-					sum.Components = append(sum.Components, c)
-				}
-			}
-		}
-		out = append(out, sum)
+	return dirs, order, nil
+}
+
+// listReaders is how many backups' manifests List reads at once: over SSH
+// each is a session, one after another a second per 25 backups.
+const listReaders = 8
+
+// List returns every backup in the repository (every top-level directory),
+// newest first (directories whose name is no backup ID last). A directory without a readable manifest is listed with
+// Complete false and the reason in Problem.
+func List(ctx context.Context, s Store) ([]Summary, error) {
+	dirs, order, err := scan(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Summary, len(order))
+	var g errgroup.Group
+	g.SetLimit(listReaders)
+	for i, id := range order {
+		g.Go(func() error {
+			sum, err := summarize(ctx, s, id, dirs[id])
+			out[i] = sum
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		bi, bj := CheckID(out[i].ID) == nil, CheckID(out[j].ID) == nil
@@ -136,6 +121,55 @@ func List(ctx context.Context, s Store) ([]Summary, error) {
 		return out[i].ID > out[j].ID
 	})
 	return out, nil
+}
+
+// summarize is List's line for backup directory id, reading its manifest
+// (or, without one, its run marker); the error is only for a cancelled ctx.
+func summarize(ctx context.Context, s Store, id string, a *dirStats) (Summary, error) {
+	sum := Summary{ID: id, Size: a.size}
+	var m *Manifest
+	switch {
+	case CheckID(id) != nil:
+		sum.Problem = "not a backup directory (its name is not a backup ID)"
+	case !a.hasMani:
+		sum.Problem = "no manifest.json: the backup did not finish"
+	default:
+		var err error
+		m, err = ReadManifest(ctx, s, id)
+		switch {
+		case err == nil:
+		case errors.Is(err, fs.ErrNotExist):
+			sum.Problem = "no manifest.json: the backup did not finish"
+		case errors.Is(err, ErrCorruptManifest):
+			sum.Problem = "manifest.json is corrupt: " + err.Error()
+		case ctx.Err() != nil:
+			return sum, fmt.Errorf("list backups: %w", err)
+		default:
+			sum.Problem = "manifest.json unreadable: " + err.Error()
+		}
+	}
+	if a.hasRun && m == nil && CheckID(id) == nil {
+		// The marker names the run that did not finish it.
+		if r, err := ReadRun(ctx, s, id); err == nil && r.Run != "" {
+			sum.Run = r.Run
+			sum.Problem += " (run " + r.Run + ")"
+		}
+	}
+	if m != nil {
+		sum.Complete, sum.Started, sum.Components, sum.Label, sum.Resumes = true, m.Started, m.Components(), m.Label, m.Resumes
+		return sum, nil
+	}
+	if t, ok := IDTime(id); ok {
+		sum.Started = t
+	} else {
+		sum.Started = a.oldest
+	}
+	for _, c := range []string{CassandraDir, "elasticsearch", "files", ConfigDir} {
+		if a.comps[c] {
+			sum.Components = append(sum.Components, c)
+		}
+	}
+	return sum, nil
 }
 
 // Select applies the prune policy to sums and returns the backups to
@@ -186,19 +220,28 @@ func Select(sums []Summary, keepLast int, olderThan time.Duration, now time.Time
 
 // LastThroughput is the ID and throughput (bytes per second, from its
 // manifest: bytes stored over the time from the snapshots to the manifest)
-// of the newest complete backup in store; "" and 0 when there is none.
+// of the newest complete backup in store; "" and 0 when there is none. It
+// lists the repository once and reads manifests newest first (by the time
+// in the ID) until one reads: one manifest, where List reads them all.
 func LastThroughput(ctx context.Context, store Store) (string, float64, error) {
-	sums, err := List(ctx, store)
+	dirs, order, err := scan(ctx, store)
 	if err != nil {
 		return "", 0, err
 	}
-	for _, s := range sums { // newest first
-		if !s.Complete {
-			continue
+	var ids []string
+	for _, id := range order {
+		if _, ok := IDTime(id); ok && dirs[id].hasMani && CheckID(id) == nil {
+			ids = append(ids, id)
 		}
-		m, err := ReadManifest(ctx, store, s.ID)
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(ids))) // NewID's IDs sort by time
+	for _, id := range ids {
+		m, err := ReadManifest(ctx, store, id)
 		if err != nil {
-			return "", 0, err
+			if ctx.Err() != nil {
+				return "", 0, err
+			}
+			continue // incomplete: List shows why
 		}
 		d := m.Finished.Sub(m.Started).Seconds()
 		if d <= 0 || m.Size() <= 0 {
