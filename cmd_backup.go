@@ -36,7 +36,7 @@ func openStore(ctx context.Context, inv *config.Inventory, g *globals) (repo.Sto
 	}
 	o := repo.Options{
 		SSH: func(ctx context.Context, host string) (*remote.Client, error) {
-			t, err := remote.ParseTarget("repository", host)
+			t, err := hostTarget(inv, "repository", host)
 			if err != nil {
 				return nil, err
 			}

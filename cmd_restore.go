@@ -356,7 +356,7 @@ func openLegacySource(ctx context.Context, s *session, arg string) (*legacySourc
 		if u.User != nil {
 			spec = u.User.Username() + "@" + spec
 		}
-		t, err := remote.ParseTarget(u.Host, spec)
+		t, err := hostTarget(s.inv, u.Host, spec)
 		if err != nil {
 			return nil, usageErr(fmt.Errorf("%s: %w", arg, err))
 		}

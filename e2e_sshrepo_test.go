@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hotsnap/hotsnap/config"
+	"github.com/hotsnap/hotsnap/repo"
+)
+
+// TestE2EBackupSSHRepository backs up into an ssh:// repository on a host
+// the inventory names by address only (no user, no key in the URL): it is
+// reached with the inventory's SSH settings — ssh.user and the key file
+// only the inventory names — as the README says. Then list and verify read
+// it back over SSH, and a second backup's estimate takes the throughput of
+// the first from it.
+func TestE2EBackupSSHRepository(t *testing.T) {
+	l := needLab(t)
+	inv, err := config.Load(l.InventoryPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := l.Nodes[1]
+	dir := fmt.Sprintf("/mnt/backup/hotsnap-ssh-repo-%d", os.Getpid())
+	nodeSh(t, l, host.Name, "install -d -o "+inv.SSH.User+" -g "+inv.SSH.User+" -m 0750 "+dir)
+	// t.Context() is done by the time cleanups run.
+	cleanup := func(node, script string) {
+		if out, err := l.NodeCommand(context.Background(), node, "sh", "-c", script).CombinedOutput(); err != nil {
+			t.Errorf("%s: %s: %v\n%s", node, script, err, out)
+		}
+	}
+	t.Cleanup(func() { cleanup(host.Name, "rm -rf "+dir) })
+	inv.Repository.URL = "ssh://" + host.IP + dir
+	p := filepath.Join(t.TempDir(), "inventory.yaml")
+	if err := config.Write(p, inv); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	t.Cleanup(func() {
+		for _, id := range ids {
+			cleanup("node1", "curl -sf -XDELETE '127.0.0.1:9200/_snapshot/"+inv.Elasticsearch.Repository+"/"+id+"'")
+		}
+	})
+	backup := func() (string, string) {
+		t.Helper()
+		out := hotsnapOK(t, l, "backup", "--yes", "--no-tui", "--inventory", p)
+		_, rest, ok := strings.Cut(out, "=== ✓ Backup ")
+		id, _, _ := strings.Cut(rest, " ")
+		if !ok || repo.CheckID(id) != nil {
+			t.Fatalf("backup into %s: no \"=== ✓ Backup ID complete ===\":\n%s", inv.Repository.URL, out)
+		}
+		ids = append(ids, id)
+		return id, out
+	}
+	first, _ := backup()
+	if out := nodeSh(t, l, host.Name, "ls "+dir+"/"+first); !strings.Contains(out, repo.ManifestFile) {
+		t.Fatalf("no manifest in %s:%s/%s: %s", host.Name, dir, first, out)
+	}
+	if out := hotsnapOK(t, l, "list", "--inventory", p); !strings.Contains(out, first) || !strings.Contains(out, "complete") {
+		t.Errorf("list of %s:\n%s", inv.Repository.URL, out)
+	}
+	if out := hotsnapOK(t, l, "verify", first, "--inventory", p); !strings.Contains(out, "verified") {
+		t.Errorf("verify %s:\n%s", first, out)
+	}
+	second, out := backup()
+	if !strings.Contains(out, "the throughput of backup "+first) {
+		t.Errorf("the second backup's estimate does not take the first's throughput:\n%s", out)
+	}
+	out = hotsnapOK(t, l, "list", "--inventory", p)
+	if second == first || !strings.Contains(out, second) || strings.Index(out, second) > strings.Index(out, first) {
+		t.Errorf("list: want %s, then %s (newest first):\n%s", second, first, out)
+	}
+}
