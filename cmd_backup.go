@@ -64,7 +64,7 @@ func openSessionStore(ctx context.Context, g *globals) (*session, repo.Store, fu
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	store, closeStore, err := openStore(ctx, s.inv, g)
+	store, closeStore, err := s.repository(ctx)
 	if err != nil {
 		s.pool.Close()
 		return nil, nil, nil, err
@@ -157,7 +157,7 @@ endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
 					}
 				}
 			}
-			store, closeStore, err := openStore(cmd.Context(), s.inv, g)
+			store, closeStore, err := s.repository(cmd.Context())
 			if err != nil {
 				return err
 			}

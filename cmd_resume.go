@@ -143,7 +143,7 @@ cleanup) are cleared first.`,
 			if p := prior.Params[runbooks.ParamDocumentedPath]; prior.Runbook == "restore" && p != "" {
 				return restoreLegacy(cmd.Context(), cmd, s, f, p, prior.Params[runbooks.ParamDocumentedAt], priorOpts(prior), prior)
 			}
-			store, closeStore, err := openStore(cmd.Context(), s.inv, g)
+			store, closeStore, err := s.repository(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -89,6 +90,39 @@ type session struct {
 	// sudoPassword is ssh.sudo_password when it comes from the environment
 	// or a file ("" otherwise), kept only to be masked.
 	sudoPassword string
+
+	repoMu    sync.Mutex // guards the fields below
+	repoStore repo.Store // the repository, open while repoRefs > 0
+	repoClose func()
+	repoRefs  int
+}
+
+// repository opens the backup repository (repository.url) for the session,
+// or shares the one already open: a run and its lock, its preflight's checks
+// and the command around it use one connection to an ssh:// repository, not
+// one each. done releases this use; the last one closes it.
+func (s *session) repository(ctx context.Context) (repo.Store, func(), error) {
+	s.repoMu.Lock()
+	defer s.repoMu.Unlock()
+	if s.repoRefs == 0 {
+		st, closeStore, err := openStore(ctx, s.inv, s.g)
+		if err != nil {
+			return nil, nil, err
+		}
+		s.repoStore, s.repoClose = st, closeStore
+	}
+	s.repoRefs++
+	var once sync.Once
+	return s.repoStore, func() {
+		once.Do(func() {
+			s.repoMu.Lock()
+			defer s.repoMu.Unlock()
+			if s.repoRefs--; s.repoRefs == 0 {
+				s.repoClose()
+				s.repoStore, s.repoClose = nil, nil
+			}
+		})
+	}, nil
 }
 
 // openSession reads the inventory, refuses a platform without a runbook,
@@ -231,7 +265,7 @@ func runEngine(ctx context.Context, s *session, rb steps.Runbook, f runFlags, re
 		// One run at a time per cluster and per repository, whatever the
 		// platform: the lock wraps every runbook that changes either.
 		rb = runbooks.WithLock(rb, runbooks.LockOptions{Holder: runbooks.ThisRun(runID, rb.Name, s.inv.Cluster, now), Node: s.inv.Nodes[0].Name,
-			OpenRepo: func(ctx context.Context) (repo.Store, func(), error) { return openStore(ctx, s.inv, s.g) },
+			OpenRepo: s.repository,
 			Ended: func(h runbooks.Holder) bool {
 				if !runIDPattern.MatchString(h.Run) {
 					return false // a lock names a run; never a path
@@ -274,7 +308,7 @@ func (t *summaryTap) RunFinished(s steps.RunSummary) {
 // of the backup repository's free space (which opens repository.url).
 func preflightRunbook(s *session) steps.Runbook {
 	env := *s.env
-	env.OpenRepo = func(ctx context.Context) (repo.Store, func(), error) { return openStore(ctx, s.inv, s.g) }
+	env.OpenRepo = s.repository
 	return s.platform.Preflight(&env)
 }
 

@@ -156,7 +156,7 @@ func wizardConfig(g *globals) ui.Config {
 		{Key: "backup", Title: "Back up now", Review: true, Disabled: noRun,
 			Help: "preflight, review the plan with the estimated size and time, one gate, snapshots streamed into the repository, a summary",
 			Job: runJob("backup", func(ctx context.Context, s *session, job *ui.Job) error {
-				store, closeStore, err := openStore(ctx, s.inv, g)
+				store, closeStore, err := s.repository(ctx)
 				if err != nil {
 					return err
 				}
@@ -203,7 +203,7 @@ func wizardConfig(g *globals) ui.Config {
 					})(ctx)
 				}
 				return runJob("restore "+id, func(ctx context.Context, s *session, job *ui.Job) error {
-					store, closeStore, err := openStore(ctx, s.inv, g)
+					store, closeStore, err := s.repository(ctx)
 					if err != nil {
 						return err
 					}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"slices"
 	"testing"
 
@@ -38,4 +39,39 @@ func TestHostTargetTakesTheInventorysSSHSettings(t *testing.T) {
 	if _, err := hostTarget(inv, "repository", "vault:99999"); err == nil {
 		t.Error("port 99999 accepted")
 	}
+}
+
+// TestSessionSharesOneRepository: the run, its lock and its checks share
+// the repository the session opened (one SSH connection to an ssh://
+// repository); it is closed when the last of them is done with it, and
+// opened again for the next.
+func TestSessionSharesOneRepository(t *testing.T) {
+	dir := t.TempDir()
+	s := &session{g: &globals{}, inv: &config.Inventory{Repository: config.Repository{URL: dir}}}
+	ctx := context.Background()
+	a, doneA, err := s.repository(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, doneB, err := s.repository(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != b {
+		t.Fatal("a second use of the repository opened it again")
+	}
+	doneA()
+	doneA() // twice: released once
+	if s.repoStore == nil || s.repoRefs != 1 {
+		t.Fatalf("after the first release: store %v, %d uses; want it open for the second", s.repoStore, s.repoRefs)
+	}
+	doneB()
+	if s.repoStore != nil || s.repoRefs != 0 {
+		t.Fatalf("after the last release: store %v, %d uses; want it closed", s.repoStore, s.repoRefs)
+	}
+	c, doneC, err := s.repository(ctx)
+	if err != nil || c == nil {
+		t.Fatalf("opened again: %v, %v", c, err)
+	}
+	doneC()
 }
