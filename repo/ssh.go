@@ -91,6 +91,10 @@ func (s *sshStore) full(p string) string {
 }
 
 func (s *sshStore) wrap(op, p string, err error) error {
+	if !s.sudo && strings.Contains(err.Error(), "Permission denied") {
+		// The repository is written as the login user, not root.
+		return fmt.Errorf("repository %s: %s %s: %w; the repository's folder must be %s's: `sudo install -d -o %s %s` on %s", s.String(), op, p, err, s.c.User(), s.c.User(), remote.Quote(s.root), s.host)
+	}
 	return fmt.Errorf("repository %s: %s %s: %w", s.String(), op, p, err)
 }
 

@@ -130,4 +130,21 @@ func TestSSHStore(t *testing.T) {
 			t.Errorf("files left after Abort: %q, %v", out, err)
 		}
 	})
+
+	t.Run("a folder the login user cannot write says whose it must be", func(t *testing.T) {
+		ro := root + "-root-owned"
+		if _, err := cl.Output(ctx, "install -d -m 0755 "+remote.Quote(ro), true); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _, _ = cl.Output(context.Background(), "rm -rf -- "+remote.Quote(ro), true) }()
+		st, err := Open(ctx, "ssh://"+n.IP+ro, Options{SSH: dial})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = CreateOnce(ctx, st, "hotsnap.lock", []byte("x"))
+		want := "must be " + lab.LoginUser + "'s: `sudo install -d -o " + lab.LoginUser + " " + ro + "`"
+		if err == nil || !strings.Contains(err.Error(), "Permission denied") || !strings.Contains(err.Error(), want) {
+			t.Errorf("CreateOnce in a root-owned folder: %v; want Permission denied and %q", err, want)
+		}
+	})
 }
