@@ -209,30 +209,44 @@ func (w *sshWriter) cleanup() error {
 	return nil
 }
 
+// sshMissingExit is the exit status of Open's command when the file is
+// not there (or is no regular file).
+const sshMissingExit = 44
+
+// Open streams the file in one session: the test that it exists and its
+// cat are one command, and Open returns once its first bytes (or its end)
+// arrived, so that a missing file is Open's error, as with the other stores.
 func (s *sshStore) Open(ctx context.Context, p string) (io.ReadCloser, error) {
 	if err := checkPath(p); err != nil {
 		return nil, s.wrap("open", p, err)
 	}
-	if _, err := s.Stat(ctx, p); err != nil {
+	q := remote.Quote(s.full(p))
+	r := s.stream(ctx, p, "if [ -f "+q+" ]; then exec cat -- "+q+"; else exit "+strconv.Itoa(sshMissingExit)+"; fi")
+	if err := r.peek(); err != nil {
+		r.Close()
 		return nil, err
 	}
-	return s.stream(ctx, p, "exec cat -- "+remote.Quote(s.full(p))), nil
+	return r, nil
 }
 
 // stream runs cmd, which prints (part of) the file p, and returns a reader
-// of its stdout; a failure of cmd is the reader's error, naming p.
+// of its stdout; a failure of cmd is the reader's error, naming p (exit
+// sshMissingExit: fs.ErrNotExist).
 func (s *sshStore) stream(ctx context.Context, p, cmd string) *sshReader {
 	rctx, cancel := context.WithCancel(ctx)
 	pr, pw := io.Pipe()
 	r := &sshReader{pr: pr, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
-		_, err := s.c.Run(rctx, remote.Command{Cmd: cmd, Sudo: s.sudo, Stdout: pw})
-		if err != nil {
+		res, err := s.c.Run(rctx, remote.Command{Cmd: cmd, Sudo: s.sudo, Stdout: pw})
+		switch {
+		case err != nil && res.ExitCode == sshMissingExit:
+			pw.CloseWithError(s.wrap("open", p, fs.ErrNotExist))
+		case err != nil:
 			pw.CloseWithError(s.wrap("read", p, err))
-			return
+		default:
+			pw.Close()
 		}
-		pw.Close()
 	}()
 	return r
 }
@@ -242,9 +256,33 @@ type sshReader struct {
 	pr     *io.PipeReader
 	cancel context.CancelFunc
 	done   chan struct{}
+	first  []byte // read by peek, not yet by Read
+	err    error  // what peek's read returned with first
 }
 
-func (r *sshReader) Read(b []byte) (int, error) { return r.pr.Read(b) }
+// peek waits for the first bytes of the stream, or its end; it returns
+// the stream's error if it failed before sending anything.
+func (r *sshReader) peek() error {
+	b := make([]byte, 32<<10)
+	n, err := r.pr.Read(b)
+	r.first, r.err = b[:n], err
+	if n == 0 && err != nil && err != io.EOF {
+		return err
+	}
+	return nil
+}
+
+func (r *sshReader) Read(b []byte) (int, error) {
+	if len(r.first) > 0 {
+		n := copy(b, r.first)
+		r.first = r.first[n:]
+		return n, nil
+	}
+	if r.err != nil {
+		return 0, r.err
+	}
+	return r.pr.Read(b)
+}
 
 func (r *sshReader) Close() error {
 	r.cancel()

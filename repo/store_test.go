@@ -116,6 +116,9 @@ func testStore(t *testing.T, s Store, o suiteOptions) {
 		}
 		putString(t, ctx, s, "b1/manifest.json", "{}")
 		putString(t, ctx, s, "b1/a", "")
+		if got := getString(t, ctx, s, "b1/a"); got != "" {
+			t.Errorf("empty file reads %q", got)
+		}
 		putString(t, ctx, s, "b10/x", "x") // b10 is not under b1
 		es, err := s.List(ctx, "b1")
 		if err != nil {
