@@ -10,14 +10,15 @@ import (
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/repo"
+	"github.com/hotsnap/hotsnap/steps"
 )
 
 // TestE2EBackupSSHRepository backs up into an ssh:// repository on a host
 // the inventory names by address only (no user, no key in the URL): it is
 // reached with the inventory's SSH settings — ssh.user and the key file
 // only the inventory names — as the README says. Then list and verify read
-// it back over SSH, and a second backup's estimate takes the throughput of
-// the first from it.
+// it back over SSH, a second backup's estimate takes the throughput of the
+// first from it, and a restore from it brings back what was damaged.
 func TestE2EBackupSSHRepository(t *testing.T) {
 	l := needLab(t)
 	inv, err := config.Load(l.InventoryPath())
@@ -74,4 +75,12 @@ func TestE2EBackupSSHRepository(t *testing.T) {
 	if second == first || !strings.Contains(out, second) || strings.Index(out, second) > strings.Index(out, first) {
 		t.Errorf("list: want %s, then %s (newest first):\n%s", second, first, out)
 	}
+	before := readAppState(t, l)
+	nodeSh(t, l, "node1", "cqlsh "+l.Nodes[0].IP+" -e 'DROP KEYSPACE thehive' && curl -sf -XDELETE 127.0.0.1:9200/thehive_global >/dev/null && rm -rf /opt/thp/thehive/files/*")
+	b, err := hotsnapInOp(t.Context(), l, "restore", second, "--yes", "--confirm", inv.Cluster, "--no-tui", "--inventory", p).CombinedOutput()
+	if err != nil || !strings.Contains(string(b), steps.SuccessLine) {
+		t.Fatalf("restore from %s: %v\n%s", inv.Repository.URL, err, b)
+	}
+	before.equal(t, readAppState(t, l))
+	theHiveHealthy(t, l)
 }
