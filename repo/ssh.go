@@ -93,7 +93,8 @@ func (s *sshStore) full(p string) string {
 func (s *sshStore) wrap(op, p string, err error) error {
 	if !s.sudo && strings.Contains(err.Error(), "Permission denied") {
 		// The repository is written as the login user, not root.
-		return fmt.Errorf("repository %s: %s %s: %w; the repository's folder must be %s's: `sudo install -d -o %s %s` on %s", s.String(), op, p, err, s.c.User(), s.c.User(), remote.Quote(s.root), s.host)
+		u, root := s.c.User(), remote.Quote(s.root)
+		return fmt.Errorf("repository %s: %s %s: %w; the repository's folder and what is in it must be %s's: on %s, `sudo install -d -o %s %s` makes it, `sudo chown -R %s %s` gives it over", s.String(), op, p, err, u, s.host, u, root, u, root)
 	}
 	return fmt.Errorf("repository %s: %s %s: %w", s.String(), op, p, err)
 }

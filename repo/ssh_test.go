@@ -142,7 +142,7 @@ func TestSSHStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		err = CreateOnce(ctx, st, "hotsnap.lock", []byte("x"))
-		want := "must be " + lab.LoginUser + "'s: `sudo install -d -o " + lab.LoginUser + " " + ro + "`"
+		want := "must be " + lab.LoginUser + "'s: on " + n.IP + ", `sudo install -d -o " + lab.LoginUser + " " + ro + "` makes it, `sudo chown -R " + lab.LoginUser + " " + ro + "` gives it over"
 		if err == nil || !strings.Contains(err.Error(), "Permission denied") || !strings.Contains(err.Error(), want) {
 			t.Errorf("CreateOnce in a root-owned folder: %v; want Permission denied and %q", err, want)
 		}
