@@ -9,18 +9,21 @@ import (
 	"testing"
 
 	"github.com/hotsnap/hotsnap/config"
+	"github.com/hotsnap/hotsnap/lab"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
 )
 
-// TestE2EBackupSSHRepository backs up into an ssh:// repository on a host
-// the inventory names by address only (no user, no key in the URL): it is
-// reached with the inventory's SSH settings — ssh.user and the key file
-// only the inventory names — as the README says. Then list and verify read
-// it back over SSH, a second backup's estimate takes the throughput of the
-// first from it, and a restore from it brings back what was damaged.
+// TestE2EBackupSSHRepository backs up a 5-node lab into an ssh:// repository
+// on a host the inventory names by address only (no user, no key in the
+// URL): it is reached with the inventory's SSH settings — ssh.user and the
+// key file only the inventory names — as the README says, and its sshd
+// keeps OpenSSH's default MaxSessions (10) while five nodes stream two
+// tables each into it. Then list and verify read it back over SSH, a
+// second backup's estimate takes the throughput of the first from it, and a
+// restore from it brings back what was damaged.
 func TestE2EBackupSSHRepository(t *testing.T) {
-	l := needLab(t)
+	l := ownLab(t, lab.Options{Name: "hse2s", Subnet: 61, Nodes: 5, Data: 4 << 20})
 	inv, err := config.Load(l.InventoryPath())
 	if err != nil {
 		t.Fatal(err)

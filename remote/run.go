@@ -150,16 +150,97 @@ type sudoProof struct {
 	refused error       // *ExitError: sudo's exit status and its message
 }
 
-// run runs cmd with su's sudo, and fills proof when su.proving.
+// run runs cmd with su's sudo, and fills proof when su.proving, in a
+// session of its own once the connection has room for one (acquire).
 func (c *Client) run(ctx context.Context, cmd Command, su sudoRun, proof *sudoProof) (Result, error) {
+	if err := c.acquire(ctx); err != nil {
+		return Result{Node: c.node, Cmd: cmd.Cmd, ExitCode: -1}, c.cmdError(cmd.Cmd, err)
+	}
+	defer c.release()
+	return c.runSession(ctx, cmd, su, proof)
+}
+
+// MaxSessions is OpenSSH's default MaxSessions: sshd refuses a session
+// beyond it on one connection ("open failed"), counting a session until its
+// process has exited. hotsnap's commands use one less at once and wait for
+// room rather than fail; the last is kept for the killers of cancelled
+// commands (stop). Port forwards (the CQL and Elasticsearch tunnels) are no
+// sessions and do not count.
+const MaxSessions = 10
+
+// acquire takes room for one command's session on the connection (at most
+// MaxSessions-1 at once), waiting for one to end.
+func (c *Client) acquire(ctx context.Context) error {
+	select {
+	case c.slots <- struct{}{}:
+		if err := ctx.Err(); err != nil { // cancelled as room came
+			c.release()
+			return err
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for one of the %d sessions open on this connection to end: %w", cap(c.slots), ctx.Err())
+	case <-c.closed:
+		return errors.New("connection closed")
+	}
+}
+
+// release gives back the room acquire took.
+func (c *Client) release() { <-c.slots }
+
+// acquireKiller takes room for a killer: the session kept for killers, or
+// a command's, whichever is free first; it returns its release.
+func (c *Client) acquireKiller(ctx context.Context) (func(), error) {
+	select {
+	case c.killSlot <- struct{}{}:
+		return func() { <-c.killSlot }, nil
+	case c.slots <- struct{}{}:
+		return c.release, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-c.closed:
+		return nil, errors.New("connection closed")
+	}
+}
+
+// refusedWait is how long openSession keeps asking when sshd refuses a
+// session: sshd frees a session only once its process has exited, a moment
+// after hotsnap saw the command end.
+const refusedWait = 2 * time.Second
+
+// openSession opens a session; refused, it asks again until sshd has room
+// (refusedWait), then says what to check.
+func (c *Client) openSession(ctx context.Context) (*ssh.Session, error) {
+	deadline := time.Now().Add(refusedWait)
+	for {
+		sess, err := c.conn.NewSession()
+		var oce *ssh.OpenChannelError
+		switch {
+		case err == nil:
+			return sess, nil
+		case !errors.As(err, &oce):
+			return nil, fmt.Errorf("open session: %w", err)
+		case time.Now().After(deadline):
+			return nil, fmt.Errorf("open session: %w (the node's sshd refused a session for %s: hotsnap opens at most %d at once on a connection, OpenSSH's default MaxSessions; is MaxSessions lower in its sshd_config?)", err, refusedWait, MaxSessions)
+		}
+		select {
+		case <-time.After(20 * time.Millisecond):
+		case <-ctx.Done():
+			return nil, fmt.Errorf("open session: %w", ctx.Err())
+		}
+	}
+}
+
+// runSession is run in the room the caller holds.
+func (c *Client) runSession(ctx context.Context, cmd Command, su sudoRun, proof *sudoProof) (Result, error) {
 	res := Result{Node: c.node, Cmd: cmd.Cmd, ExitCode: -1}
 	fail := func(err error) (Result, error) {
 		return res, c.cmdError(cmd.Cmd, err)
 	}
 	prefix, pw := su.prefix, su.pw
-	sess, err := c.conn.NewSession()
+	sess, err := c.openSession(ctx)
 	if err != nil {
-		return fail(fmt.Errorf("open session: %w", err))
+		return fail(err)
 	}
 	defer sess.Close()
 
@@ -306,7 +387,9 @@ func (c *Client) Output(ctx context.Context, cmdline string, sudo bool) (string,
 
 // stop ends a cancelled command: a TERM to its process group through the SSH
 // channel, then, through a new session, TERM and after a second KILL to the
-// group — with the sudo the command ran under.
+// group — with the sudo the command ran under. The killer's session takes
+// the room kept for killers, or a command's (acquireKiller): with every
+// command's room taken by commands being stopped, it never waits on them.
 func (c *Client) stop(sess *ssh.Session, pgid <-chan int, su sudoRun) {
 	_ = sess.Signal(ssh.SIGTERM)
 	var id int
@@ -317,10 +400,13 @@ func (c *Client) stop(sess *ssh.Session, pgid <-chan int, su sudoRun) {
 	if id > 1 {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		g := strconv.Itoa(id)
-		// "kill -SIG -PGID", without "--": dash's kill rejects "--".
-		killer := "kill -TERM -" + g + " 2>/dev/null; i=0; while kill -0 -" + g + " 2>/dev/null && [ $i -lt 10 ]; do sleep 0.2; i=$((i+1)); done; kill -KILL -" + g + " 2>/dev/null; true"
-		_, _ = c.run(ctx, Command{Cmd: killer}, sudoRun{prefix: su.prefix, pw: su.pw}, nil)
+		if release, err := c.acquireKiller(ctx); err == nil {
+			g := strconv.Itoa(id)
+			// "kill -SIG -PGID", without "--": dash's kill rejects "--".
+			killer := "kill -TERM -" + g + " 2>/dev/null; i=0; while kill -0 -" + g + " 2>/dev/null && [ $i -lt 10 ]; do sleep 0.2; i=$((i+1)); done; kill -KILL -" + g + " 2>/dev/null; true"
+			_, _ = c.runSession(ctx, Command{Cmd: killer}, sudoRun{prefix: su.prefix, pw: su.pw}, nil)
+			release()
+		}
 	}
 	sess.Close()
 }
@@ -471,9 +557,13 @@ func (c *Client) passwordSudo(ctx context.Context, refused error) (string, strin
 		return "", "", errors.New("sudo password contains a newline, which sudo -S cannot read")
 	}
 	var errOut bytes.Buffer
-	sess, err := c.conn.NewSession()
+	if err := c.acquire(ctx); err != nil {
+		return "", "", err
+	}
+	defer c.release()
+	sess, err := c.openSession(ctx)
 	if err != nil {
-		return "", "", fmt.Errorf("open session: %w", err)
+		return "", "", err
 	}
 	defer sess.Close()
 	sess.Stdin = strings.NewReader(pw + "\n")

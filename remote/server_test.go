@@ -35,6 +35,13 @@ type testServer struct {
 	env []string
 	// deaf, once set, leaves keepalives unanswered: a node that hangs.
 	deaf atomic.Bool
+	// maxSessions, when set (before use), refuses a session beyond it on a
+	// connection as sshd's MaxSessions does: a session counts until its
+	// channel is closed and its process has exited.
+	maxSessions int64
+	// peak is the most sessions open at once on one connection; refused
+	// counts the sessions refused.
+	peak, refused atomic.Int64
 
 	mu    sync.Mutex
 	lines []string // every exec request's command line
@@ -162,14 +169,26 @@ func (s *testServer) serveConn(c net.Conn, cfg *ssh.ServerConfig) {
 			r.Reply(r.Type == "keepalive@openssh.com", nil)
 		}
 	}()
+	var open atomic.Int64 // sessions in use on this connection
 	for nc := range chans {
 		switch nc.ChannelType() {
 		case "session":
+			if s.maxSessions > 0 && open.Load() >= s.maxSessions {
+				s.refused.Add(1)
+				nc.Reject(ssh.ConnectionFailed, "open failed") // as sshd words it
+				continue
+			}
 			ch, creqs, err := nc.Accept()
 			if err != nil {
 				continue
 			}
-			go s.serveSession(ch, creqs)
+			n := open.Add(1)
+			for p := s.peak.Load(); n > p && !s.peak.CompareAndSwap(p, n); p = s.peak.Load() {
+			}
+			go func() {
+				s.serveSession(ch, creqs)
+				open.Add(-1)
+			}()
 		case "direct-tcpip":
 			var m struct {
 				Host     string

@@ -143,6 +143,9 @@ type Client struct {
 	opts     Options
 	closed   chan struct{}
 	closeOne sync.Once
+	// slots holds a token per command's session open on the connection, at
+	// most MaxSessions-1 (acquire); killSlot one for a killer's (stop).
+	slots, killSlot chan struct{}
 
 	// How commands become root here, found out once (Client.sudoFor):
 	// sudoWait is open while a command finds out.
@@ -237,7 +240,8 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 			return nil, &NodeError{Node: t.Name, Addr: dest.addr(), Step: step, Err: err}
 		}
 		if last {
-			c := &Client{node: t.Name, addr: dest.addr(), user: dest.user, conn: conn, jumps: jumps, opts: o, closed: make(chan struct{})}
+			c := &Client{node: t.Name, addr: dest.addr(), user: dest.user, conn: conn, jumps: jumps, opts: o, closed: make(chan struct{}),
+				slots: make(chan struct{}, MaxSessions-1), killSlot: make(chan struct{}, 1)}
 			if o.Keepalive > 0 {
 				go c.keepalive(o.Keepalive)
 			}

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -412,4 +413,72 @@ func TestPoolPreconnectDialsOnceInTheBackground(t *testing.T) {
 			t.Errorf("%s: connection still open after Close", n)
 		}
 	}
+}
+
+// TestSessionsWaitForRoomOnTheConnection: against a server that refuses a
+// session beyond OpenSSH's default MaxSessions, forty commands at once on
+// one connection all run: at most MaxSessions open at a time, the others
+// waiting for room instead of failing with "open failed".
+func TestSessionsWaitForRoomOnTheConnection(t *testing.T) {
+	env := newTestEnv(t, true)
+	env.srv.maxSessions = MaxSessions
+	c := env.dial(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.Run(context.Background(), Command{Cmd: fmt.Sprintf("sleep 0.05; echo %d", i)}); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if p := env.srv.peak.Load(); p > MaxSessions || p < 2 {
+		t.Errorf("at most %d sessions open at once, want 2 to %d", p, MaxSessions)
+	}
+	// The server frees a session a moment after the client closes it: a
+	// refusal or two then, asked again; not one per command beyond the
+	// limit.
+	if r := env.srv.refused.Load(); r > 3 {
+		t.Errorf("the server refused %d sessions: the commands did not wait for room", r)
+	}
+}
+
+// TestCancelWhenEverySessionIsBusy: every command's room on the connection
+// is taken by commands that are then cancelled at once; each is stopped
+// (its killer takes the session kept for killers, or a freed one) and none
+// waits for ever.
+func TestCancelWhenEverySessionIsBusy(t *testing.T) {
+	env := newTestEnv(t, true)
+	env.srv.maxSessions = MaxSessions
+	c := env.dial(t)
+	marker := fmt.Sprintf("%d.%d", 400+os.Getpid()%100, time.Now().UnixNano()%1000)
+	ctx, cancel := context.WithCancel(context.Background())
+	n := MaxSessions + 2 // every command's room, and two waiting for it
+	errc := make(chan error, n)
+	for range n {
+		go func() { _, err := c.Run(ctx, Command{Cmd: "sleep " + marker + " | cat"}); errc <- err }()
+	}
+	waitFor(t, 5*time.Second, func() bool { return pgrep("sleep "+marker) == MaxSessions-1 })
+	start := time.Now()
+	cancel()
+	for range n {
+		select {
+		case err := <-errc:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("want context.Canceled, got %v", err)
+			}
+		case <-time.After(6*time.Second - time.Since(start)):
+			// A killer waiting for a command's room would wait for its
+			// context (10 s).
+			t.Fatal("a cancelled command did not return within 6 s")
+		}
+	}
+	waitFor(t, 5*time.Second, func() bool { return pgrep("sleep "+marker) == 0 })
 }
