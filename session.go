@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 
@@ -105,22 +104,16 @@ func targets(inv *config.Inventory, nodes []config.Node) []remote.Target {
 
 // hostTarget is the SSH target of a host outside the inventory's nodes (an
 // ssh:// repository or backup folder), named name, from spec
-// "[user@]host[:port]": what spec leaves out comes from the inventory's ssh
-// settings as for a node — ssh.user, ssh.port, ssh.identity_files — and
-// ~/.ssh/config may still set a port or keys for the host.
+// "[user@]host[:port]": it is reached as a node the inventory would list
+// with that host (targets): what spec leaves out comes from ssh.user,
+// ssh.port and ssh.identity_files, and ~/.ssh/config may still set a port
+// or keys for the host.
 func hostTarget(inv *config.Inventory, name, spec string) (remote.Target, error) {
 	t, err := remote.ParseTarget(name, spec)
 	if err != nil {
 		return t, err
 	}
-	if t.User == "" {
-		t.User = inv.SSH.User
-	}
-	if t.Port == 0 && inv.SSH.Port != config.DefaultSSHPort {
-		t.Port = inv.SSH.Port
-	}
-	t.IdentityFiles = slices.Clone(inv.SSH.IdentityFiles)
-	return t, nil
+	return targets(inv, []config.Node{{Name: name, Host: t.Host, User: t.User, Port: t.Port}})[0], nil
 }
 
 // sshOptions builds the connection options from the inventory and flags.
