@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -210,9 +211,21 @@ func (w *sshWriter) cleanup() error {
 	return nil
 }
 
-// sshMissingExit is the exit status of Open's command when the file is
-// not there (or is no regular file).
+// sshMissingExit is the exit status of Open's and Stat's commands when the
+// file is not there (or is no regular file).
 const sshMissingExit = 44
+
+// ifFile is a command that runs cmd when path q (quoted) is a regular file,
+// and exits sshMissingExit otherwise.
+func ifFile(q, cmd string) string {
+	return "if [ -f " + q + " ]; then " + cmd + "; else exit " + strconv.Itoa(sshMissingExit) + "; fi"
+}
+
+// missing says whether err is a command's sshMissingExit.
+func missing(err error) bool {
+	var ee *remote.ExitError
+	return errors.As(err, &ee) && ee.Code == sshMissingExit
+}
 
 // Open streams the file in one session: the test that it exists and its
 // cat are one command, and Open returns once its first bytes (or its end)
@@ -222,7 +235,7 @@ func (s *sshStore) Open(ctx context.Context, p string) (io.ReadCloser, error) {
 		return nil, s.wrap("open", p, err)
 	}
 	q := remote.Quote(s.full(p))
-	r := s.stream(ctx, p, "if [ -f "+q+" ]; then exec cat -- "+q+"; else exit "+strconv.Itoa(sshMissingExit)+"; fi")
+	r := s.stream(ctx, p, ifFile(q, "exec cat -- "+q))
 	if err := r.peek(); err != nil {
 		r.Close()
 		return nil, err
@@ -236,12 +249,12 @@ func (s *sshStore) Open(ctx context.Context, p string) (io.ReadCloser, error) {
 func (s *sshStore) stream(ctx context.Context, p, cmd string) *sshReader {
 	rctx, cancel := context.WithCancel(ctx)
 	pr, pw := io.Pipe()
-	r := &sshReader{pr: pr, cancel: cancel, done: make(chan struct{})}
+	r := &sshReader{pr: pr, br: bufio.NewReaderSize(pr, 32<<10), cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
-		res, err := s.c.Run(rctx, remote.Command{Cmd: cmd, Sudo: s.sudo, Stdout: pw})
+		_, err := s.c.Run(rctx, remote.Command{Cmd: cmd, Sudo: s.sudo, Stdout: pw})
 		switch {
-		case err != nil && res.ExitCode == sshMissingExit:
+		case missing(err):
 			pw.CloseWithError(s.wrap("open", p, fs.ErrNotExist))
 		case err != nil:
 			pw.CloseWithError(s.wrap("read", p, err))
@@ -255,35 +268,21 @@ func (s *sshStore) stream(ctx context.Context, p, cmd string) *sshReader {
 // sshReader streams the stdout of a remote command (stream).
 type sshReader struct {
 	pr     *io.PipeReader
+	br     *bufio.Reader // over pr: what peek saw is read first
 	cancel context.CancelFunc
 	done   chan struct{}
-	first  []byte // read by peek, not yet by Read
-	err    error  // what peek's read returned with first
 }
 
 // peek waits for the first bytes of the stream, or its end; it returns
 // the stream's error if it failed before sending anything.
 func (r *sshReader) peek() error {
-	b := make([]byte, 32<<10)
-	n, err := r.pr.Read(b)
-	r.first, r.err = b[:n], err
-	if n == 0 && err != nil && err != io.EOF {
+	if _, err := r.br.Peek(1); err != nil && err != io.EOF {
 		return err
 	}
 	return nil
 }
 
-func (r *sshReader) Read(b []byte) (int, error) {
-	if len(r.first) > 0 {
-		n := copy(b, r.first)
-		r.first = r.first[n:]
-		return n, nil
-	}
-	if r.err != nil {
-		return 0, r.err
-	}
-	return r.pr.Read(b)
-}
+func (r *sshReader) Read(b []byte) (int, error) { return r.br.Read(b) }
 
 func (r *sshReader) Close() error {
 	r.cancel()
@@ -292,21 +291,19 @@ func (r *sshReader) Close() error {
 	return nil
 }
 
-const sshMissing = "hotsnap-missing"
-
 func (s *sshStore) Stat(ctx context.Context, p string) (int64, error) {
 	if err := checkPath(p); err != nil {
 		return 0, s.wrap("stat", p, err)
 	}
 	q := remote.Quote(s.full(p))
-	out, err := s.run(ctx, "if [ -f "+q+" ]; then stat -c %s -- "+q+"; else echo "+sshMissing+"; fi")
+	out, err := s.run(ctx, ifFile(q, "stat -c %s -- "+q))
+	if missing(err) {
+		return 0, s.wrap("stat", p, fs.ErrNotExist)
+	}
 	if err != nil {
 		return 0, s.wrap("stat", p, err)
 	}
 	out = strings.TrimSpace(out)
-	if out == sshMissing {
-		return 0, s.wrap("stat", p, fs.ErrNotExist)
-	}
 	n, err := strconv.ParseInt(out, 10, 64)
 	if err != nil {
 		return 0, s.wrap("stat", p, fmt.Errorf("unexpected stat output %q", out))
