@@ -109,23 +109,26 @@ func (j *Journal) record(e entry) {
 	if j == nil {
 		return
 	}
+	if n, ok := j.write(e); ok && durable(e.Type) {
+		j.syncTo(n)
+	}
+}
+
+// write appends e and returns how many entries are written with it; false
+// once an entry could not be written or synced (nothing is written after).
+func (j *Journal) write(e entry) (int, bool) {
 	j.mu.Lock()
+	defer j.mu.Unlock()
 	if j.err != nil {
-		j.mu.Unlock()
-		return
+		return 0, false
 	}
 	e.Time, e.Run = time.Now().UTC(), j.RunID
 	if err := j.enc.Encode(e); err != nil {
 		j.err = fmt.Errorf("journal %s: %w", j.Path, err)
-		j.mu.Unlock()
-		return
+		return 0, false
 	}
 	j.written++
-	n := j.written
-	j.mu.Unlock()
-	if durable(e.Type) {
-		j.syncTo(n)
-	}
+	return j.written, true
 }
 
 // syncTo returns once the first n entries are on disk. One fsync covers
