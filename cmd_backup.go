@@ -128,7 +128,9 @@ nothing (the manifest records that Elasticsearch may lag PostgreSQL);
 --redis-rdb also copies Redis' RDB.
 
 The repository is repository.url in the inventory: a directory, ssh://host/path
-or s3://bucket/prefix (credentials in HOTSNAP_REPO_S3_ACCESS_KEY/_SECRET_KEY,
+(reached with the inventory's ssh.user, ssh.port and ssh.identity_files where
+the URL names none, and written as that user, who must own the folder) or
+s3://bucket/prefix (credentials in HOTSNAP_REPO_S3_ACCESS_KEY/_SECRET_KEY,
 endpoint in HOTSNAP_REPO_S3_ENDPOINT).`,
 		Example: `  hotsnap backup
   hotsnap backup --yes --no-tui     # unattended (cron): approve the gate

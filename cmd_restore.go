@@ -108,7 +108,8 @@ modes. Where PATH is read:
   node1:/mnt/backup          on inventory node node1, over its SSH connection
   ssh://[user@]host[:port]/path
                              on that host (an inventory node's address or name
-                             uses the node's connection)
+                             uses the node's connection; another host is reached
+                             with the inventory's ssh.user, ssh.port and keys)
   /mnt/backup                on this machine when the layout is there; otherwise
                              on the inventory's nodes (Cassandra nodes first), the
                              first that has it — the scripts write to a mount on
