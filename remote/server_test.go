@@ -37,7 +37,7 @@ type testServer struct {
 	deaf atomic.Bool
 	// maxSessions, when set (before use), refuses a session beyond it on a
 	// connection as sshd's MaxSessions does: a session counts until its
-	// channel is closed and its process has exited.
+	// process has exited (one without a process, until its channel closes).
 	maxSessions int64
 	// peak is the most sessions open at once on one connection; refused
 	// counts the sessions refused.
@@ -185,10 +185,13 @@ func (s *testServer) serveConn(c net.Conn, cfg *ssh.ServerConfig) {
 			n := open.Add(1)
 			for p := s.peak.Load(); n > p && !s.peak.CompareAndSwap(p, n); p = s.peak.Load() {
 			}
-			go func() {
-				s.serveSession(ch, creqs)
-				open.Add(-1)
-			}()
+			// The session leaves the count once its process has exited,
+			// before the server closes the channel: sshd handles the
+			// client's answering close before a later open (one thread,
+			// messages in order), so a client that opens a session only
+			// after one ended is never refused for it. Freed when the
+			// session ends without a process too.
+			go s.serveSession(ch, creqs, sync.OnceFunc(func() { open.Add(-1) }))
 		case "direct-tcpip":
 			var m struct {
 				Host     string
@@ -219,7 +222,8 @@ func (s *testServer) serveConn(c net.Conn, cfg *ssh.ServerConfig) {
 	}
 }
 
-func (s *testServer) serveSession(ch ssh.Channel, reqs <-chan *ssh.Request) {
+func (s *testServer) serveSession(ch ssh.Channel, reqs <-chan *ssh.Request, free func()) {
+	defer free()
 	defer ch.Close()
 	var cmd *exec.Cmd
 	exited := make(chan struct{})
@@ -258,6 +262,7 @@ func (s *testServer) serveSession(ch ssh.Channel, reqs <-chan *ssh.Request) {
 				}
 				b := make([]byte, 4)
 				binary.BigEndian.PutUint32(b, uint32(code))
+				free()
 				ch.SendRequest("exit-status", false, b)
 				close(exited)
 				ch.Close()
