@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 func (l *Lab) hostKeyPath(node string) string {
@@ -116,6 +118,11 @@ func (l *Lab) RestartSSHD(ctx context.Context, node string) error {
 			}
 		}
 	}
+	// Nothing may answer on port 22 when the new sshd starts, or the wait
+	// below would take an old listener's answer for the new sshd's.
+	if err := l.waitSSHDGone(ctx, n); err != nil {
+		return fail(err)
+	}
 	pid, err := startSSHD(l.NodeDir(node), n.HolderPID)
 	if err != nil {
 		return fail(err)
@@ -131,4 +138,35 @@ func (l *Lab) RestartSSHD(ctx context.Context, node string) error {
 		return fail(err)
 	}
 	return nil
+}
+
+// sshdGoneWait bounds how long RestartSSHD waits for the stopped sshd's
+// port to refuse connections.
+const sshdGoneWait = 2 * time.Second
+
+var errStillListening = errors.New("still listening")
+
+// waitSSHDGone waits until n's port 22 refuses connections from the op
+// namespace; if something still listens there, the error names it (ss).
+func (l *Lab) waitSSHDGone(ctx context.Context, n NodeInfo) error {
+	addr := n.IP + ":22"
+	end := time.Now().Add(sshdGoneWait)
+	err := inNetns(l.rec.OpNetns, func() error {
+		for dialOnce(ctx, addr, 200*time.Millisecond) == nil {
+			if time.Now().After(end) || ctx.Err() != nil {
+				return errStillListening
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		return nil
+	})
+	if !errors.Is(err, errStillListening) {
+		return err
+	}
+	out, serr := exec.CommandContext(ctx, "ip", "netns", "exec", n.Netns, "ss", "-Htlnp", "sport = :22").CombinedOutput()
+	who := strings.TrimSpace(string(out))
+	if serr != nil {
+		who = fmt.Sprintf("ss failed: %v %s", serr, who)
+	}
+	return fmt.Errorf("%s still accepts connections %s after its sshd (pid %d) was stopped; listening: %s", addr, sshdGoneWait, n.SSHDPID, who)
 }

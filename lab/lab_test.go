@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -374,6 +375,26 @@ func TestLabUpDown(t *testing.T) {
 		}
 		if rep, err := Status(ctx, o); err != nil || !rep.Healthy() {
 			t.Errorf("status after restart: %v\n%s", err, rep)
+		}
+	})
+
+	t.Run("a listener left on port 22 is named", func(t *testing.T) {
+		// A recorded PID that is not the listener's: the old sshd is not
+		// stopped, and RestartSSHD must say so, not take its answer for
+		// the new sshd's.
+		l.mu.Lock()
+		real := l.Nodes[2].SSHDPID
+		l.Nodes[2].SSHDPID = 0
+		l.mu.Unlock()
+		err := l.RestartSSHD(ctx, "node3")
+		l.mu.Lock()
+		l.Nodes[2].SSHDPID = real
+		l.mu.Unlock()
+		if err == nil || !strings.Contains(err.Error(), "still accepts connections") || !strings.Contains(err.Error(), "pid="+strconv.Itoa(real)) {
+			t.Errorf("RestartSSHD with the listener not stopped: %v; want the listener named (pid %d)", err, real)
+		}
+		if err := l.RestartSSHD(ctx, "node3"); err != nil {
+			t.Fatalf("RestartSSHD: %v", err)
 		}
 	})
 
