@@ -287,15 +287,8 @@ func TestE2EBackupFaults(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run("cancelled during the transfer by "+sig.String(), func(t *testing.T) {
 			before, esBefore := backupsIn(t, l), esSnapshots(t, l)
-			inv, err := config.Load(l.InventoryPath())
-			if err != nil {
-				t.Fatal(err)
-			}
-			inv.StateDir = t.TempDir()
-			p := filepath.Join(inv.StateDir, "inv.yaml")
-			if err := config.Write(p, inv); err != nil {
-				t.Fatal(err)
-			}
+			stateDir := t.TempDir()
+			p := changedInventory(t, l, stateDir, func(inv *config.Inventory) { inv.StateDir = stateDir })
 			runID := ""
 			code, events, stderr := backupRun(t, l, func(ev map[string]any, cmd *exec.Cmd) {
 				if ev["event"] == "run_started" {
@@ -313,7 +306,7 @@ func TestE2EBackupFaults(t *testing.T) {
 			}) {
 				t.Errorf("no successful cleanup of the snapshot step reported")
 			}
-			journal, err := os.ReadFile(filepath.Join(inv.StateDir, "runs", runID+".jsonl"))
+			journal, err := os.ReadFile(filepath.Join(stateDir, "runs", runID+".jsonl"))
 			if err != nil {
 				t.Fatalf("journal of run %q: %v", runID, err)
 			}
@@ -438,16 +431,7 @@ func tmpfsRepo(t *testing.T, l *lab.Lab, size int64, sub string) (mount, invento
 		t.Fatalf("mount tmpfs: %v %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("umount", mount).Run() })
-	inv, err := config.Load(l.InventoryPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv.Repository.URL = filepath.Join(mount, sub)
-	inventory = filepath.Join(t.TempDir(), "inventory.yaml")
-	if err := config.Write(inventory, inv); err != nil {
-		t.Fatal(err)
-	}
-	return mount, inventory
+	return mount, changedInventory(t, l, "", func(inv *config.Inventory) { inv.Repository.URL = filepath.Join(mount, sub) })
 }
 
 // duBytes is `du -sb PATH` on node.

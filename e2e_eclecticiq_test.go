@@ -284,16 +284,7 @@ func TestE2EEclecticIQRoundTrip(t *testing.T) {
 // timeout set to d.
 func eiqInventory(t *testing.T, l *lab.Lab, d time.Duration) string {
 	t.Helper()
-	inv, err := config.Load(l.InventoryPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv.EclecticIQ.DrainTimeout = d
-	p := filepath.Join(t.TempDir(), "inv.yaml")
-	if err := config.Write(p, inv); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return changedInventory(t, l, "", func(inv *config.Inventory) { inv.EclecticIQ.DrainTimeout = d })
 }
 
 func stepEvent(ev map[string]any, event, step string) bool {

@@ -135,15 +135,7 @@ func TestE2EPreflight(t *testing.T) {
 			"remove the old one with `ssh-keygen -R "+l.Nodes[1].IP+" -f "+l.KnownHostsPath()+"` and re-run with --accept-new-hosts")
 	})
 	t.Run("keyspace missing", func(t *testing.T) {
-		inv, err := config.Load(l.InventoryPath())
-		if err != nil {
-			t.Fatal(err)
-		}
-		inv.Cassandra.Keyspace = "nothere"
-		p := filepath.Join(t.TempDir(), "inv.yaml")
-		if err := config.Write(p, inv); err != nil {
-			t.Fatal(err)
-		}
+		p := changedInventory(t, l, "", func(inv *config.Inventory) { inv.Cassandra.Keyspace = "nothere" })
 		os.Chmod(filepath.Dir(p), 0o755)
 		expectPreflightFailure(t, l, "node1/keyspace", "The keyspace nothere, does not exist", "keyspace nothere is missing: check cassandra.keyspace", "--inventory", p)
 	})
@@ -244,18 +236,12 @@ func TestE2EPreflightS3(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("healthy S3 lab: exit %d: %v\n%s", code, bad, stderr)
 	}
-	inv, err := config.Load(l.InventoryPath())
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := filepath.Dir(l.StateDir) // the folder ownLab made for this lab
 	wrong := filepath.Join(dir, "wrong-secret")
 	os.WriteFile(wrong, []byte("not-the-secret\n"), 0o600)
-	inv.Storage.S3.SecretKey = config.Secret{Kind: config.SecretFile, Ref: wrong}
-	p := filepath.Join(dir, "inv.yaml")
-	if err := config.Write(p, inv); err != nil {
-		t.Fatal(err)
-	}
+	p := changedInventory(t, l, dir, func(inv *config.Inventory) {
+		inv.Storage.S3.SecretKey = config.Secret{Kind: config.SecretFile, Ref: wrong}
+	})
 	expectPreflightFailure(t, l, "node1/s3 bucket", ":8333: Access Denied",
 		"check storage.s3.access_key/secret_key against storage.s3.aws.credentials in application.conf", "--inventory", p)
 

@@ -201,15 +201,8 @@ func TestE2ERestoreIntoOtherTopologies(t *testing.T) {
 			if out, err := exec.Command("cp", "-a", filepath.Join(src.SharedBackupPath(), "elasticsearch")+"/.", filepath.Join(dst.SharedBackupPath(), "elasticsearch")).CombinedOutput(); err != nil {
 				t.Fatalf("copy the ES repository: %v %s", err, out)
 			}
-			inv, err := config.Load(dst.InventoryPath())
-			if err != nil {
-				t.Fatal(err)
-			}
-			inv.Repository.URL = src.BackupsPath()
-			p := filepath.Join(filepath.Dir(dst.StateDir), "inv.yaml") // the folder ownLab made for this lab
-			if err := config.Write(p, inv); err != nil {
-				t.Fatal(err)
-			}
+			// In the folder ownLab made for this lab.
+			p := changedInventory(t, dst, filepath.Dir(dst.StateDir), func(inv *config.Inventory) { inv.Repository.URL = src.BackupsPath() })
 			args := []string{"restore", id, "--inventory", p, "--yes", "--confirm", "lab", "--no-tui"}
 			if c.setRF {
 				args = append(args, "--set-rf")

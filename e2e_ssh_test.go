@@ -32,15 +32,7 @@ func TestE2EPassphrasePromptOnATerminal(t *testing.T) {
 	if out, err := exec.Command("ssh-keygen", "-q", "-p", "-f", key, "-P", "", "-N", pass).CombinedOutput(); err != nil {
 		t.Fatalf("ssh-keygen -p: %v: %s", err, out)
 	}
-	inv, err := config.Load(l.InventoryPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv.SSH.IdentityFiles = []string{key}
-	invPath := filepath.Join(dir, "inventory.yaml")
-	if err := config.Write(invPath, inv); err != nil {
-		t.Fatal(err)
-	}
+	invPath := changedInventory(t, l, dir, func(inv *config.Inventory) { inv.SSH.IdentityFiles = []string{key} })
 	prompt := "Enter passphrase for key " + key + ":"
 	start := func(name string, args ...string) *tmuxSession {
 		op := l.OpCommand(t.Context(), e2e.bin, args...)

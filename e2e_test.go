@@ -100,6 +100,25 @@ func needLab(t *testing.T) *lab.Lab {
 	return e2e.lab
 }
 
+// changedInventory writes into dir (a new temporary folder when "") the
+// lab's inventory as change leaves it, as inv.yaml, and returns its path.
+func changedInventory(t *testing.T, l *lab.Lab, dir string, change func(*config.Inventory)) string {
+	t.Helper()
+	inv, err := config.Load(l.InventoryPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	change(inv)
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	p := filepath.Join(dir, "inv.yaml")
+	if err := config.Write(p, inv); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // ownLab brings up a lab of its own for the test (o without StateDir and
 // Binary: they are filled in) and takes it down when the test ends.
 func ownLab(t *testing.T, o lab.Options) *lab.Lab {
