@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hotsnap/hotsnap/lab"
+	"github.com/hotsnap/hotsnap/lab/alien4cloud"
 	"github.com/hotsnap/hotsnap/repo"
 	a4c "github.com/hotsnap/hotsnap/steps/alien4cloud"
 )
@@ -270,8 +271,18 @@ func TestE2EAlien4CloudBackupFaults(t *testing.T) {
 		// The killed run leaves maintenance mode on, saying in its log which
 		// run turned it on: preflight names that run, and the next backup
 		// (holding the lock, so that run no longer runs) turns it off when
-		// done.
-		killedESBackup(t, l, lab.Alien4CloudESRepository, "maintenance-off", func(run string, events []map[string]any) {
+		// done. Turning it off hangs until the killed run is gone, so the
+		// kill as that step starts always lands first.
+		hangs := func(on bool) {
+			t.Helper()
+			if err := l.SetAlien4CloudFaults(alien4cloud.Faults{MaintenanceOffHangs: on}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		hangs(true)
+		t.Cleanup(func() { hangs(false) })
+		killedESBackup(t, l, lab.Alien4CloudESRepository, killAt("maintenance-off"), func(run string, events []map[string]any) {
+			hangs(false) // before the next backup, which turns it off
 			if got := checkOf(events, "alien4cloud maintenance", "turned on by hotsnap run "+run); !strings.HasPrefix(got, "warn ") || !strings.Contains(got, "the next backup turns it off") {
 				t.Errorf("preflight does not name the killed run %s as the one that left maintenance mode on:\n%s", run, checkOf(events, "alien4cloud maintenance", ""))
 			}

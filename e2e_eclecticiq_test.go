@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -438,11 +439,57 @@ func TestE2EEclecticIQBackupFaults(t *testing.T) {
 	})
 
 	t.Run("killed once the snapshot started", func(t *testing.T) {
-		// Hot, so that the kill leaves the platform running; the snapshot
-		// started with the dump, before the manifest.
-		killedESBackup(t, l, "hotsnap_repository", "manifest", nil, "--hot")
+		// Hot, so that the kill leaves the platform running. The snapshot
+		// starts with the dump, which a transaction holding a lock on a
+		// table keeps waiting: the run is killed once its snapshot has
+		// ended and before it can write the manifest, however fast it is
+		// (killed as the manifest step started, it once wrote it first).
+		const esRepo = "hotsnap_repository"
+		release := holdTableLock(t, l, "audit")
+		before := esSnapshotsIn(t, l, esRepo)
+		killedESBackup(t, l, esRepo, func(ev map[string]any, cmd *exec.Cmd) bool {
+			if !stepEvent(ev, "step_started", "dump-postgresql") {
+				return false
+			}
+			// The group's later events wait for the dump's: ask ES.
+			waitUntil(t, 30*time.Second, "the backup's Elasticsearch snapshot to succeed", func() bool {
+				for id, st := range esSnapshotsIn(t, l, esRepo) {
+					if _, seen := before[id]; !seen && st == "SUCCESS" {
+						return true
+					}
+				}
+				return false
+			})
+			cmd.Process.Kill()
+			release()
+			return true
+		}, nil, "--hot")
 		eiqUnitsActive(t, l)
 	})
+}
+
+// holdTableLock takes an ACCESS EXCLUSIVE lock on table in node1's
+// eclecticiq database, in a transaction left open until release (or the
+// test's end): pg_dump waits for it.
+func holdTableLock(t *testing.T, l *lab.Lab, table string) (release func()) {
+	t.Helper()
+	const marker = "hotsnap-e2e-hold"
+	psql := "runuser -u postgres -- psql -XAtq -d eclecticiq -c "
+	cmd := l.NodeCommand(context.Background(), "node1", "sh", "-c", psql+remote.Quote("BEGIN; LOCK TABLE "+table+" IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(300) /* "+marker+" */"))
+	cmd.Env = append(os.Environ(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	release = sync.OnceFunc(func() {
+		nodeSh(t, l, "node1", psql+remote.Quote("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%"+marker+"%' AND pid <> pg_backend_pid()")+" >/dev/null")
+		cmd.Wait() //nolint:errcheck // psql ends with the connection terminated
+	})
+	t.Cleanup(release)
+	waitUntil(t, 10*time.Second, "the lock on "+table, func() bool {
+		out := nodeSh(t, l, "node1", psql+remote.Quote("SELECT count(*) FROM pg_locks k JOIN pg_class c ON c.oid = k.relation WHERE c.relname = '"+table+"' AND k.mode = 'AccessExclusiveLock' AND k.granted"))
+		return strings.TrimSpace(out) == "1"
+	})
+	return release
 }
 
 // TestE2EEclecticIQRestoreFaults (hse9q2): a psql error other than the

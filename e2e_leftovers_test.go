@@ -141,27 +141,27 @@ func dropLocksOf(t *testing.T, l *lab.Lab, run string) {
 }
 
 // killedESBackup is a backup (args) of a platform whose only snapshot is
-// Elasticsearch's (EclecticIQ, Alien4Cloud) killed with SIGKILL as step
-// after starts, once its snapshot in the repository esRepo started:
-// preflight warns (exit 0) of the snapshot left, naming its run and the
+// Elasticsearch's (EclecticIQ, Alien4Cloud) killed with SIGKILL by kill
+// (given each event and the command; it returns true once it has killed
+// the run), once its snapshot in the repository esRepo started: preflight
+// warns (exit 0) of the snapshot left, naming its run and the
 // command that clears it; backup --clear-leftovers (taking the killed
 // run's lock over) clears it and succeeds; preflight then finds none.
 // preflight, when set, is given the killed run and the first preflight's
 // events, for the platform's own checks.
-func killedESBackup(t *testing.T, l *lab.Lab, esRepo, after string, preflight func(run string, events []map[string]any), args ...string) {
+func killedESBackup(t *testing.T, l *lab.Lab, esRepo string, kill func(ev map[string]any, cmd *exec.Cmd) bool, preflight func(run string, events []map[string]any), args ...string) {
 	t.Helper()
 	before := backupsIn(t, l)
 	killed := false
 	code, events, stderr := backupRun(t, l, func(ev map[string]any, cmd *exec.Cmd) {
-		if !killed && ev["event"] == "step_started" && ev["step"] == after {
-			killed = true
-			cmd.Process.Kill()
+		if !killed {
+			killed = kill(ev, cmd)
 		}
 	}, args...)
 	run := runOf(events)
 	dropLocksOf(t, l, run)
 	if code != -1 || !killed {
-		t.Fatalf("exit %d (killed as %s started: %v), want the kill\n%s", code, after, killed, stderr)
+		t.Fatalf("exit %d (killed: %v), want the kill\n%s", code, killed, stderr)
 	}
 	var id string
 	for name := range backupsIn(t, l) {
@@ -201,6 +201,17 @@ func killedESBackup(t *testing.T, l *lab.Lab, esRepo, after string, preflight fu
 	_, events, _ = jsonRun(t, l, []string{"preflight", "--json"}, nil)
 	if got := checkOf(events, "leftover snapshots", "repository "+esRepo); !strings.HasPrefix(got, "pass elasticsearch") {
 		t.Errorf("preflight after the clearing backup:\n%s", got)
+	}
+}
+
+// killAt is killedESBackup's kill as step starts.
+func killAt(step string) func(ev map[string]any, cmd *exec.Cmd) bool {
+	return func(ev map[string]any, cmd *exec.Cmd) bool {
+		if ev["event"] != "step_started" || ev["step"] != step {
+			return false
+		}
+		cmd.Process.Kill()
+		return true
 	}
 }
 

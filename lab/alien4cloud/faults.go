@@ -26,6 +26,10 @@ type Faults struct {
 	// POST /rest/latest/maintenance answers 500, and the service, as the
 	// real one, keeps the mode enabled in memory only.
 	MaintenanceFails bool `json:"maintenance_fails,omitempty"`
+	// MaintenanceOffHangs makes turning maintenance mode off (DELETE) wait,
+	// as a write to an Elasticsearch without a master does, until the
+	// switch is off; a client that goes away meanwhile changes nothing.
+	MaintenanceOffHangs bool `json:"maintenance_off_hangs,omitempty"`
 }
 
 // FaultFileName is the fault file's name in the service manager's directory.
@@ -93,6 +97,7 @@ func runFault(args []string, stderr io.Writer) int {
 	file := fs.String("faults", DefaultFaultFile(), "")
 	sigterm := fs.String("ignore-sigterm", "", "")
 	maint := fs.String("maintenance-fails", "", "")
+	hangs := fs.String("maintenance-off-hangs", "", "")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "a4c-standin fault: bad arguments\n%s", usage)
 		return 2
@@ -105,7 +110,7 @@ func runFault(args []string, stderr io.Writer) int {
 	for _, sw := range []struct {
 		val string
 		dst *bool
-	}{{*sigterm, &f.IgnoreSIGTERM}, {*maint, &f.MaintenanceFails}} {
+	}{{*sigterm, &f.IgnoreSIGTERM}, {*maint, &f.MaintenanceFails}, {*hangs, &f.MaintenanceOffHangs}} {
 		if sw.val == "" {
 			continue
 		}

@@ -28,7 +28,7 @@ import (
 
 const usage = `usage:
   a4c-standin [--config config/alien4cloud-config.yml] [--es-config config/elasticsearch.yml] [--faults FILE]
-  a4c-standin fault [--faults FILE] [--ignore-sigterm on|off] [--maintenance-fails on|off]
+  a4c-standin fault [--faults FILE] [--ignore-sigterm on|off] [--maintenance-fails on|off] [--maintenance-off-hangs on|off]
 `
 
 // Main runs the a4c-standin command with args (without the program name)
@@ -609,6 +609,9 @@ func (s *service) maintenance(w http.ResponseWriter, r *http.Request, who string
 		notLogged(w)
 		return
 	}
+	if r.Method == http.MethodDelete && !s.offAnswers(r.Context()) {
+		return // the client went away while the DELETE hung
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch r.Method {
@@ -675,6 +678,21 @@ func (s *service) maintenance(w http.ResponseWriter, r *http.Request, who string
 	default:
 		w.Header().Set("Allow", "GET, POST, PUT, DELETE")
 		springError(w, r, http.StatusMethodNotAllowed)
+	}
+}
+
+// offAnswers waits while the fault switch MaintenanceOffHangs is on, and
+// says whether the client is still there.
+func (s *service) offAnswers(ctx context.Context) bool {
+	for {
+		if f, err := ReadFaults(s.faults); err != nil || !f.MaintenanceOffHangs {
+			return ctx.Err() == nil
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
 

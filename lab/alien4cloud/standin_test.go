@@ -309,6 +309,51 @@ func TestMaintenanceCannotBeSet(t *testing.T) {
 	}
 }
 
+func TestMaintenanceWriteHangs(t *testing.T) {
+	b := newBed(t)
+	b.start(true)
+	c, _, _ := b.login("s3cret")
+	if st, _, _ := b.do(c, http.MethodPost, "/rest/latest/maintenance", ""); st != 201 {
+		t.Fatalf("POST: %d", st)
+	}
+	if err := WriteFaults(b.faults, Faults{MaintenanceOffHangs: true}); err != nil {
+		t.Fatal(err)
+	}
+	// A client that gives up while the DELETE hangs changes nothing.
+	req, _ := http.NewRequest(http.MethodDelete, b.url("/rest/latest/maintenance"), nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	if resp, err := c.Do(req.WithContext(ctx)); err == nil {
+		resp.Body.Close()
+		t.Fatalf("DELETE answered %d with the switch on", resp.StatusCode)
+	}
+	if st, body := b.get(c, "/rest/latest/maintenance"); st != 200 || !strings.Contains(body, `"data":{`) {
+		t.Errorf("GET after the abandoned DELETE: %d %s; want the mode still on", st, body)
+	}
+	// One that waits is answered once the switch is off.
+	done := make(chan int, 1)
+	go func() {
+		resp, err := c.Do(req)
+		if err != nil {
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	select {
+	case st := <-done:
+		t.Fatalf("DELETE answered %d with the switch on", st)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if err := WriteFaults(b.faults, Faults{}); err != nil {
+		t.Fatal(err)
+	}
+	if st := <-done; st != 200 {
+		t.Errorf("DELETE once the switch is off: %d", st)
+	}
+}
+
 func TestStartWaitsForElasticsearch(t *testing.T) {
 	b := newBed(t)
 	closed := freePort(t)
