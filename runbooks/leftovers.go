@@ -114,16 +114,25 @@ func (l *Leftovers) whose(ctx context.Context, store repo.Store, id string) stri
 	if _, err := repo.ReadManifest(ctx, store, id); err == nil {
 		return "; its backup completed in " + store.String() + " but the snapshot was not cleared"
 	}
-	r, err := repo.ReadRun(ctx, store, id)
-	if err != nil || r.Run == "" {
+	run := markedBy(ctx, store, id)
+	if run == "" {
 		return "; no backup folder in " + store.String() + " names the run that left it"
 	}
 	l.mu.Lock()
-	if !strings.Contains(strings.Join(l.runs, " "), r.Run) {
-		l.runs = append(l.runs, r.Run)
+	if !strings.Contains(strings.Join(l.runs, " "), run) {
+		l.runs = append(l.runs, run)
 	}
 	l.mu.Unlock()
-	return fmt.Sprintf("; left by run %s (journal runs/%s.jsonl; its backup, incomplete: %s)", r.Run, r.Run, id)
+	return fmt.Sprintf("; left by run %s (journal runs/%s.jsonl; its backup, incomplete: %s)", run, run, id)
+}
+
+// markedBy is the run that marked backup id's folder in store, "" when
+// none did.
+func markedBy(ctx context.Context, store repo.Store, id string) string {
+	if r, err := repo.ReadRun(ctx, store, id); err == nil {
+		return r.Run
+	}
+	return ""
 }
 
 const clearLater = "or let the next backup clear them: hotsnap backup --clear-leftovers"
@@ -166,7 +175,7 @@ func (l *Leftovers) checkES(ctx context.Context, rc *steps.RunContext, store rep
 		defer cl.Close()
 		var snaps []parse.SnapshotInfo
 		if snaps, err = es.ListSnapshots(ctx, cl, ec.Repository); err == nil {
-			var own, running, cmds, elsewhere []string
+			var own, running, cmds, abort, elsewhere []string
 			backups, others := 0, 0
 			for _, s := range snaps {
 				switch {
@@ -175,7 +184,14 @@ func (l *Leftovers) checkES(ctx context.Context, rc *steps.RunContext, store rep
 				case store == nil:
 					backups++ // not judged without the repository
 				case s.State == "IN_PROGRESS":
-					running = append(running, s.Snapshot)
+					// Taken now, by a run that may still run: named, with
+					// the command that aborts it, never cleared by hotsnap.
+					by := "no backup folder in " + store.String() + " names its run"
+					if run := markedBy(ctx, store, s.Snapshot); run != "" {
+						by = "taken by run " + run + ", journal runs/" + run + ".jsonl"
+					}
+					running = append(running, s.Snapshot+" ("+by+")")
+					abort = append(abort, es.DeleteCmd(ec.URL, ec.Repository, s.Snapshot))
 				default:
 					if _, err := repo.ReadManifest(ctx, store, s.Snapshot); err == nil {
 						backups++
@@ -202,16 +218,19 @@ func (l *Leftovers) checkES(ctx context.Context, rc *steps.RunContext, store rep
 			if len(elsewhere) > 0 {
 				r.Evidence += fmt.Sprintf("; %d named like hotsnap's of no backup in %s (another repository's?), left alone: %s", len(elsewhere), store, few(elsewhere))
 			}
+			var remedies []string
 			if len(running) > 0 {
 				r.Status = steps.CheckWarn
-				r.Evidence += "; running now: " + strings.Join(running, ", ") + " (another backup may be taking it)"
-				r.Remedy = "wait for it to end, or find the run that takes it (hotsnap list names it)"
+				r.Evidence += "; running now: " + strings.Join(running, "; ") + " (another backup may be taking it)"
+				remedies = append(remedies, "wait for it to end; if the run taking it is gone (killed, its machine lost), abort it: "+
+					strings.Join(abort, " && ")+" (Elasticsearch stops a running snapshot it is told to delete)")
 			}
 			if len(own) > 0 {
 				r.Status = steps.CheckWarn
 				r.Evidence += "; hotsnap's, without a complete backup: " + strings.Join(own, "; ")
-				r.Remedy = strings.Join(cmds, " && ") + "; " + clearLater
+				remedies = append(remedies, strings.Join(cmds, " && ")+"; "+clearLater)
 			}
+			r.Remedy = strings.Join(remedies, "; ")
 		}
 	}
 	if err != nil {

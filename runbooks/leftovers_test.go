@@ -3,14 +3,21 @@ package runbooks
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+
 	"github.com/hotsnap/hotsnap/config"
+	"github.com/hotsnap/hotsnap/lab/elastic"
+	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/remote/remotetest"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
+	"github.com/hotsnap/hotsnap/steps/es"
 	"github.com/hotsnap/hotsnap/steps/stepstest"
 )
 
@@ -88,5 +95,54 @@ func TestLeftovers(t *testing.T) {
 	none := NewLeftovers(env, nil)
 	if why := none.Gate().Skip(); why == "" {
 		t.Error("gate asked without leftovers")
+	}
+}
+
+// TestLeftoversRunningESSnapshot: a snapshot of hotsnap's that
+// Elasticsearch (the lab's stand-in, copying a byte a second) is still
+// taking is named with the run that takes it and the command that aborts
+// it; the backup never clears it.
+func TestLeftoversRunningESSnapshot(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	cl, err := elastic.NewCluster(filepath.Join(root, "state"), elastic.Options{PathRepo: []string{root}, SnapshotRate: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Seed("thehive_global", 10, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(elastic.NewHandler(cl, "es-1"))
+	defer srv.Close()
+	escl, err := remote.NewESClient("node1", srv.URL, "", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer escl.Close()
+	if resp, err := es.Do(ctx, escl, esapi.SnapshotCreateRepositoryRequest{Repository: "thehive_repository",
+		Body: strings.NewReader(`{"type":"fs","settings":{"location":"` + root + `/repo"}}`)}); err != nil || resp.Status != 200 {
+		t.Fatalf("register the repository: %v %+v", err, resp)
+	}
+	id, run := "hotsnap-20261206-060000-aaaa", "20261206-060000-abcdef"
+	if err := es.StartSnapshot(ctx, escl, "thehive_repository", id, []string{"thehive_global"}); err != nil {
+		t.Fatal(err)
+	}
+	store, err := repo.Open(ctx, t.TempDir(), repo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.WriteRun(ctx, store, &repo.RunMarker{ID: id, Run: run, Started: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	inv := &config.Inventory{Cluster: "prod", Elasticsearch: &config.Elasticsearch{URL: srv.URL, Repository: "thehive_repository"},
+		Nodes: []config.Node{{Name: "node1", Host: "10.0.0.11", Roles: []string{config.RoleElasticsearch}}}}
+	l := NewLeftovers(&steps.Env{Inv: inv, Dial: func(string) remote.DialFunc { return nil }}, StoreOpener(store))
+	r := stepstest.Find(t, stepstest.Checks(t, remotetest.New(t), l.Check()), "elasticsearch", "leftover snapshots")
+	if r.Status != steps.CheckWarn || !strings.Contains(r.Evidence, "running now: "+id+" (taken by run "+run+", journal runs/"+run+".jsonl)") ||
+		!strings.Contains(r.Remedy, "abort it: curl -XDELETE "+srv.URL+"/_snapshot/thehive_repository/"+id) {
+		t.Errorf("a running snapshot: %+v", r)
+	}
+	if why := l.Gate().Skip(); why == "" {
+		t.Error("the backup offers to clear a snapshot Elasticsearch is taking")
 	}
 }
