@@ -144,24 +144,18 @@ func (l *Lab) RestartSSHD(ctx context.Context, node string) error {
 // port to refuse connections.
 const sshdGoneWait = 2 * time.Second
 
-var errStillListening = errors.New("still listening")
-
 // waitSSHDGone waits until n's port 22 refuses connections from the op
 // namespace; if something still listens there, the error names it (ss).
 func (l *Lab) waitSSHDGone(ctx context.Context, n NodeInfo) error {
 	addr := n.IP + ":22"
-	end := time.Now().Add(sshdGoneWait)
-	err := inNetns(l.rec.OpNetns, func() error {
-		for dialOnce(ctx, addr, 200*time.Millisecond) == nil {
-			if time.Now().After(end) || ctx.Err() != nil {
-				return errStillListening
-			}
-			time.Sleep(20 * time.Millisecond)
+	for end := time.Now().Add(sshdGoneWait); time.Now().Before(end) && ctx.Err() == nil; time.Sleep(20 * time.Millisecond) {
+		res, err := probeTCP(ctx, l.rec.OpNetns, []string{addr}, 200*time.Millisecond)
+		if err != nil {
+			return err
 		}
-		return nil
-	})
-	if !errors.Is(err, errStillListening) {
-		return err
+		if res[addr] != nil {
+			return nil // refused: nothing listens
+		}
 	}
 	out, serr := exec.CommandContext(ctx, "ip", "netns", "exec", n.Netns, "ss", "-Htlnp", "sport = :22").CombinedOutput()
 	who := strings.TrimSpace(string(out))
