@@ -281,13 +281,6 @@ func TestE2EEclecticIQRoundTrip(t *testing.T) {
 	}
 }
 
-// eiqInventory writes a copy of the lab's inventory with the drain
-// timeout set to d.
-func eiqInventory(t *testing.T, l *lab.Lab, d time.Duration) string {
-	t.Helper()
-	return changedInventory(t, l, "", func(inv *config.Inventory) { inv.EclecticIQ.DrainTimeout = d })
-}
-
 func stepEvent(ev map[string]any, event, step string) bool {
 	return ev["event"] == event && ev["step"] == step
 }
@@ -332,7 +325,7 @@ func TestE2EEclecticIQBackupFaults(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		code, _, events, stderr := eiqJSON(t, l, []string{"backup", "--yes", "-i", eiqInventory(t, l, 2*time.Second)}, nil)
+		code, _, events, stderr := eiqJSON(t, l, []string{"backup", "--yes", "-i", changedInventory(t, l, "", func(inv *config.Inventory) { inv.EclecticIQ.DrainTimeout = 2 * time.Second })}, nil)
 		if code != exitFailed || !strings.Contains(stderr, "stopped at the operator's choice") {
 			t.Fatalf("exit %d, want %d stopping at the drain gate:\n%s", code, exitFailed, stderr)
 		}
