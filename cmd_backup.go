@@ -99,7 +99,8 @@ and modes (or every S3 object copied), the snapshots cleared (also when the run
 fails or is cancelled), and manifest.json written last. Snapshots of hotsnap's own
 that a killed run left (preflight lists them, naming the run) are offered for
 clearing at a gate before the backup's own: kept by default and with --yes,
-cleared with --clear-leftovers; other tools' snapshots are never touched.
+cleared with --clear-leftovers; other tools' snapshots are never touched, nor
+is a snapshot Elasticsearch is still taking (preflight names the run taking it).
 Alien4Cloud's and EclecticIQ's backups do the same with the Elasticsearch
 snapshot a killed backup left.
 

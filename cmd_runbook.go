@@ -326,6 +326,10 @@ for each check pass, warn or fail, what was seen and what to do:
   version, health and the snapshot repository (registered, verified, under
   path.repo) · TheHive service · attachment storage · the supported-versions
   matrix · free space in the backup repository for the backup's estimated size
+  · snapshots left by earlier runs: hotsnap's own (named with the run that
+  left them and the command that clears them), one Elasticsearch is still
+  taking (with the run that takes it and the curl -XDELETE that aborts it,
+  for when that run is gone), other tools' (reported, never touched)
 
   Alien4Cloud: SSH and sudo · alien4cloud-config.yml (data directory,
   Elasticsearch remote or embedded — then explained) · Elasticsearch version,

@@ -29,6 +29,9 @@ type Faults struct {
 	// MaintenanceOffHangs makes turning maintenance mode off (DELETE) wait,
 	// as a write to an Elasticsearch without a master does, until the
 	// switch is off; a client that goes away meanwhile changes nothing.
+	// The real request gives up after Elasticsearch's master timeout (30 s
+	// by default); this one waits as long as the switch is on, so that a
+	// test can hold it.
 	MaintenanceOffHangs bool `json:"maintenance_off_hangs,omitempty"`
 }
 
