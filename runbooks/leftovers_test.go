@@ -114,7 +114,10 @@ func TestLeftoversRunningESSnapshot(t *testing.T) {
 	}
 	srv := httptest.NewServer(elastic.NewHandler(cl, "es-1"))
 	defer srv.Close()
-	escl, err := remote.NewESClient("node1", srv.URL, "", "", nil)
+	inv := &config.Inventory{Cluster: "prod", Elasticsearch: &config.Elasticsearch{URL: srv.URL, Repository: "thehive_repository"},
+		Nodes: []config.Node{{Name: "node1", Host: "10.0.0.11", Roles: []string{config.RoleElasticsearch}}}}
+	env := &steps.Env{Inv: inv, Dial: func(string) remote.DialFunc { return nil }}
+	escl, _, err := es.Open(env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,9 +137,7 @@ func TestLeftoversRunningESSnapshot(t *testing.T) {
 	if err := repo.WriteRun(ctx, store, &repo.RunMarker{ID: id, Run: run, Started: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	inv := &config.Inventory{Cluster: "prod", Elasticsearch: &config.Elasticsearch{URL: srv.URL, Repository: "thehive_repository"},
-		Nodes: []config.Node{{Name: "node1", Host: "10.0.0.11", Roles: []string{config.RoleElasticsearch}}}}
-	l := NewLeftovers(&steps.Env{Inv: inv, Dial: func(string) remote.DialFunc { return nil }}, StoreOpener(store))
+	l := NewLeftovers(env, StoreOpener(store))
 	r := stepstest.Find(t, stepstest.Checks(t, remotetest.New(t), l.Check()), "elasticsearch", "leftover snapshots")
 	if r.Status != steps.CheckWarn || !strings.Contains(r.Evidence, "running now: "+id+" (taken by run "+run+", journal runs/"+run+".jsonl)") ||
 		!strings.Contains(r.Remedy, "abort it: curl -XDELETE "+srv.URL+"/_snapshot/thehive_repository/"+id) {
