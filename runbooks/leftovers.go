@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/hotsnap/hotsnap/config"
+	"github.com/hotsnap/hotsnap/remote"
 	"github.com/hotsnap/hotsnap/repo"
 	"github.com/hotsnap/hotsnap/steps"
 	"github.com/hotsnap/hotsnap/steps/cassandra"
@@ -65,7 +66,9 @@ func (l *Leftovers) cassandraNodes() []string {
 }
 
 // Check is the preflight check: `nodetool listsnapshots` on every
-// Cassandra node and the snapshots of the Elasticsearch repository. Each
+// Cassandra node and the snapshots of the Elasticsearch repository. It is
+// also the preflight's proof that nodetool runs on every node: one that
+// fails there fails the check, as the backup's snapshot would. Each
 // leftover of hotsnap's is a warning with its size, the run that left it
 // (from its backup's marker) and the command that clears it. It is
 // skipped when the inventory has neither Cassandra nor Elasticsearch.
@@ -139,6 +142,12 @@ const clearLater = "or let the next backup clear them: hotsnap backup --clear-le
 
 func (l *Leftovers) checkNode(ctx context.Context, rc *steps.RunContext, store repo.Store, n string) {
 	snaps, err := cassandra.ListSnapshots(ctx, rc, n)
+	// nodetool ran and failed: this is the preflight's nodetool on every
+	// node (the tools check runs none), so it fails as the snapshot would.
+	if ee := (*remote.ExitError)(nil); errors.As(err, &ee) {
+		rc.Check(cassandra.NodetoolFailed(n, err))
+		return
+	}
 	if err != nil {
 		rc.Check(steps.CheckResult{Check: "leftover snapshots", Node: n, Status: steps.CheckWarn, Evidence: "could not list the snapshots: " + err.Error(),
 			Remedy: "run `" + cassandra.ListSnapshotsCmd + "` on the node"})

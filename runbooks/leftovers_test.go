@@ -98,6 +98,31 @@ func TestLeftovers(t *testing.T) {
 	}
 }
 
+// TestLeftoversNodetoolFails: the leftovers check runs the preflight's
+// only nodetool on every node, so a node where nodetool cannot run (JMX
+// refusing, as nodetool prints it; not on the login user's PATH) fails it
+// as the backup's snapshot would there; a listing it cannot read stays a
+// warning.
+func TestLeftoversNodetoolFails(t *testing.T) {
+	inv := &config.Inventory{Cluster: "prod", Cassandra: &config.Cassandra{Keyspace: "thehive"}}
+	for i := range 3 {
+		inv.Nodes = append(inv.Nodes, config.Node{Name: fmt.Sprintf("node%d", i+1), Host: fmt.Sprintf("10.0.0.%d", i+11), Roles: []string{config.RoleCassandra}})
+	}
+	f := remotetest.New(t)
+	f.Expect("node1", "nodetool listsnapshots").Exit(1).Stderr("nodetool: Failed to connect to '127.0.0.1:7199' - ConnectException: 'Connection refused (Connection refused)'.\n")
+	f.Expect("node2", "nodetool listsnapshots").Exit(127).Stderr("sh: 1: nodetool: not found\n")
+	f.Expect("node3", "nodetool listsnapshots").Stdout("what\n")
+	rs := stepstest.Checks(t, f, NewLeftovers(&steps.Env{Inv: inv}, nil).Check())
+	for _, n := range []string{"node1", "node2"} {
+		if r := stepstest.Find(t, rs, n, "nodetool"); r.Status != steps.CheckFail || !strings.Contains(r.Remedy, "`nodetool snapshot` on every node") {
+			t.Errorf("%s: %+v", n, r)
+		}
+	}
+	if r := stepstest.Find(t, rs, "node3", "leftover snapshots"); r.Status != steps.CheckWarn || !strings.Contains(r.Evidence, "could not list the snapshots") {
+		t.Errorf("node3: %+v", r)
+	}
+}
+
 // TestLeftoversRunningESSnapshot: a snapshot of hotsnap's that
 // Elasticsearch (the lab's stand-in, copying a byte a second) is still
 // taking is named with the run that takes it and the command that aborts

@@ -39,7 +39,7 @@ func preflight(env *steps.Env, left *runbooks.Leftovers, du *steps.Sizes) steps.
 	checks := []steps.Step{clockCheck}
 	if env.Inv.Cassandra != nil && len(env.NodesWith(config.RoleCassandra)) > 0 {
 		cc := cassandraChecks(found)
-		checks = append(checks, cassandraToolsStep(env, found), cassandra.DiskCheck(env, du), cassandra.RingCheck(env, cc), cassandra.ReplicationCheck(env, cc))
+		checks = append(checks, cassandraToolsStep(env), cassandra.DiskCheck(env, du), cassandra.RingCheck(env, cc), cassandra.ReplicationCheck(env, cc))
 	}
 	if env.Inv.Elasticsearch != nil {
 		checks = append(checks, esStep(env, found))
@@ -83,9 +83,9 @@ func cassandraChecks(found *foundVersions) cassandra.Checks {
 	}
 }
 
-func cassandraToolsStep(env *steps.Env, found *foundVersions) steps.Step {
-	s := cassandra.ToolsCheck(env, cassandraChecks(found))
-	s.Why = "The backup runs nodetool and tar on every node, a restore to a changed topology runs sstableloader on the first node; every node must run the same Cassandra version (TheHive 5 supports 4.0 and 4.1)."
+func cassandraToolsStep(env *steps.Env) steps.Step {
+	s := cassandra.ToolsCheck(env)
+	s.Why = "The backup streams every table with tar on every node; a restore to a changed topology runs sstableloader on the first node."
 	return s
 }
 

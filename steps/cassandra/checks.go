@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"path"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/hotsnap/hotsnap/config"
 	"github.com/hotsnap/hotsnap/remote"
@@ -38,19 +38,21 @@ const (
 	sstableloaderCmd = "command -v sstableloader"
 )
 
-// ToolsCheck is the check of the tools on every node: nodetool and the
-// Cassandra version (one version on every node, rated by o.Supported),
-// tar, and sstableloader on the restore node (the first Cassandra node).
-func ToolsCheck(env *steps.Env, o Checks) steps.Step {
+// ToolsCheck is the check of the tools on every node: tar, and
+// sstableloader on the restore node (the first Cassandra node). nodetool
+// is not run here: on a real node each nodetool is a JVM start, and the
+// preflight already runs one on every node (`nodetool listsnapshots`, which
+// proves it works there) and reads every node's Cassandra version from the
+// ring check's `nodetool describecluster` (RingCheck).
+func ToolsCheck(env *steps.Env) steps.Step {
 	nodes := env.NodesWith(config.RoleCassandra)
 	loader := nodes[0]
-	const cmd = "nodetool version"
 	return steps.Step{
-		ID: "cassandra-tools", Title: "Tools on every node: nodetool and the Cassandra version, tar; sstableloader on the restore node", Kind: steps.KindCheck, Component: Component,
+		ID: "cassandra-tools", Title: "Tools on every node: tar; sstableloader on the restore node", Kind: steps.KindCheck, Component: Component,
 		Plan: func() []steps.PlannedCommand {
 			var out []steps.PlannedCommand
 			for _, n := range nodes {
-				c := cmd + "; " + tarVersionCmd
+				c := tarVersionCmd
 				if n == loader {
 					c += "; " + sstableloaderCmd
 				}
@@ -59,36 +61,13 @@ func ToolsCheck(env *steps.Env, o Checks) steps.Step {
 			return out
 		},
 		Run: func(ctx context.Context, rc *steps.RunContext) error {
-			var mu sync.Mutex
-			versions := map[string][]string{}
 			steps.EachNode(rc, nodes, func(rc *steps.RunContext, n string) {
-				release := ""
-				cmds := []string{cmd, tarVersionCmd}
+				cmds := []string{tarVersionCmd}
 				if n == loader {
 					cmds = append(cmds, sstableloaderCmd)
 				}
 				rs := rc.StdoutEach(ctx, n, false, cmds...)
-				out, err := rs[0].Stdout, rs[0].Err
-				if err != nil {
-					rc.Check(steps.CheckResult{Check: "nodetool", Node: n, Status: steps.CheckFail, Evidence: err.Error(),
-						Remedy: "start Cassandra on this node (`sudo systemctl start cassandra`) and check `nodetool status`"})
-				} else if v, err := parse.ParseNodetoolVersion(out); err != nil {
-					rc.Check(steps.CheckResult{Check: "nodetool", Node: n, Status: steps.CheckFail, Evidence: err.Error()})
-				} else {
-					release = v.Release
-					st, rem := steps.CheckPass, ""
-					if o.Supported != nil {
-						st, rem = o.Supported(v.Release)
-					}
-					rc.Check(steps.CheckResult{Check: "cassandra version", Node: n, Status: st, Evidence: "nodetool version: ReleaseVersion: " + v.Release, Remedy: rem})
-					mu.Lock()
-					versions[v.Release] = append(versions[v.Release], n)
-					mu.Unlock()
-					if o.Seen != nil {
-						o.Seen(v.Release)
-					}
-				}
-				if tv, err := rs[1].Stdout, rs[1].Err; err != nil || strings.TrimSpace(tv) == "" {
+				if tv, err := rs[0].Stdout, rs[0].Err; err != nil || strings.TrimSpace(tv) == "" {
 					rc.Check(steps.CheckResult{Check: "tar", Node: n, Status: steps.CheckFail, Evidence: fmt.Sprintf("tar --version: %v", orNotFound(err)),
 						Remedy: "install tar on this node (`sudo apt-get install tar` or `sudo dnf install tar`): the backup streams every table with it"})
 				} else {
@@ -97,25 +76,24 @@ func ToolsCheck(env *steps.Env, o Checks) steps.Step {
 				if n != loader {
 					return
 				}
-				p, err := rs[2].Stdout, rs[2].Err
-				if err != nil || strings.TrimSpace(p) == "" {
+				if p, err := rs[1].Stdout, rs[1].Err; err != nil || strings.TrimSpace(p) == "" {
 					rc.Check(steps.CheckResult{Check: "sstableloader", Node: n, Status: steps.CheckWarn, Evidence: "sstableloader not found on the restore node",
 						Remedy: "install Cassandra's tools on " + n + " (the cassandra package ships sstableloader in its bin/ or tools/bin/): a restore to a changed topology loads with it"})
-					return
+				} else {
+					rc.Check(steps.CheckResult{Check: "sstableloader", Node: n, Status: steps.CheckPass, Evidence: "sstableloader at " + strings.TrimSpace(p)})
 				}
-				ev := "sstableloader at " + strings.TrimSpace(p)
-				if release != "" {
-					ev += " (ships with Cassandra " + release + ")"
-				}
-				rc.Check(steps.CheckResult{Check: "sstableloader", Node: n, Status: steps.CheckPass, Evidence: ev})
 			})
-			if len(versions) > 1 {
-				rc.Check(steps.CheckResult{Check: "one cassandra version", Status: steps.CheckFail, Evidence: fmt.Sprintf("nodes run different versions: %v", versions),
-					Remedy: "finish the rolling upgrade before taking a backup"})
-			}
 			return nil
 		},
 	}
+}
+
+// NodetoolFailed is the check result for a node where nodetool did not run
+// (not on the login user's PATH, or JMX not answering): the backup's
+// `nodetool snapshot` would fail there.
+func NodetoolFailed(node string, err error) steps.CheckResult {
+	return steps.CheckResult{Check: "nodetool", Node: node, Status: steps.CheckFail, Evidence: err.Error(),
+		Remedy: "start Cassandra on this node (`sudo systemctl start cassandra`) and check `nodetool status` there as the SSH user: the backup runs `nodetool snapshot` on every node"}
 }
 
 // orNotFound is err, or "not found" for a command that printed nothing.
@@ -219,8 +197,8 @@ func RingCheck(env *steps.Env, o Checks) steps.Step {
 	status := "nodetool status " + remote.Quote(ks)
 	const describeCluster, netstats = "nodetool describecluster", "nodetool netstats"
 	return steps.Step{
-		ID: "ring", Title: "Cassandra ring: every node UN, keyspace present, one schema, no pending streams", Kind: steps.KindCheck, Component: Component,
-		Why: "The runbook requires all nodes `UN` in `nodetool status` and a clean `nodetool netstats` before a backup; the schema saved with it must be every node's (`nodetool describecluster`: one schema version).",
+		ID: "ring", Title: "Cassandra ring: every node UN, keyspace present, one schema, one Cassandra version, no pending streams", Kind: steps.KindCheck, Component: Component,
+		Why: "The runbook requires all nodes `UN` in `nodetool status` and a clean `nodetool netstats` before a backup; the schema saved with it must be every node's (`nodetool describecluster`: one schema version), and every node must run one Cassandra version (its Database versions).",
 		Plan: func() []steps.PlannedCommand {
 			return []steps.PlannedCommand{{Node: nodes[0], Cmd: status, Note: "at once with the two below"},
 				{Node: nodes[0], Cmd: describeCluster}, {Node: nodes[0], Cmd: netstats}}
@@ -291,8 +269,12 @@ func RingCheck(env *steps.Env, o Checks) steps.Step {
 			}
 			if err != nil {
 				notChecked("schema agreement", describeCluster, err)
+				notChecked("cassandra version", describeCluster, err)
 			} else {
 				rc.Check(rateSchema(dc, from, want))
+				for _, r := range rateVersions(dc, ring.Nodes(), from, want, o) {
+					rc.Check(r)
+				}
 			}
 			ns, err := rs[2].Stdout, rs[2].Err
 			var st *parse.Netstats
@@ -350,6 +332,61 @@ func rateSchema(d *parse.ClusterDescription, from string, names map[string]strin
 	r.Remedy = fmt.Sprintf("the nodes disagree on the schema (a change has not reached %s): a backup now would save a schema not every node has. "+
 		"Wait until `nodetool describecluster` lists one version; if %s stays behind, run `nodetool resetlocalschema` on it (it takes the schema from the others) and check again", strings.Join(behind, ", "), strings.Join(behind, ", "))
 	return r
+}
+
+// rateVersions reads every node's Cassandra version from `nodetool
+// describecluster` seen from node from: its Database versions, gossip's
+// view of each node's release, printed by Cassandra 4.0 and later (one
+// nodetool for the whole ring instead of a `nodetool version`, a JVM
+// start, on every node). Each node's version is rated by o.Supported and
+// handed to o.Seen; two versions fail; a node up in the ring but not listed
+// is a warning, never a gap (names maps addresses to inventory names).
+func rateVersions(d *parse.ClusterDescription, ring []parse.RingNode, from string, names map[string]string, o Checks) []steps.CheckResult {
+	name := func(addr string) string {
+		if n := names[addr]; n != "" {
+			return n
+		}
+		return addr
+	}
+	if len(d.DatabaseVersions) == 0 {
+		return []steps.CheckResult{{Check: "cassandra version", Node: from, Status: steps.CheckWarn,
+			Evidence: "not checked: `nodetool describecluster` on " + from + " lists no Database versions (Cassandra before 4.0 prints none)",
+			Remedy:   "run `nodetool version` on every node: each must run the same version, one the platform supports"}}
+	}
+	var out []steps.CheckResult
+	listed := map[string]bool{}        // addresses
+	byVersion := map[string][]string{} // release → nodes
+	for _, v := range slices.Sorted(maps.Keys(d.DatabaseVersions)) {
+		st, rem := steps.CheckPass, ""
+		if o.Supported != nil {
+			st, rem = o.Supported(v)
+		}
+		if o.Seen != nil {
+			o.Seen(v)
+		}
+		for _, h := range d.DatabaseVersions[v] {
+			addr := h // HOST:PORT
+			if a, _, err := net.SplitHostPort(h); err == nil {
+				addr = a
+			}
+			listed[addr] = true
+			byVersion[v] = append(byVersion[v], name(addr))
+			out = append(out, steps.CheckResult{Check: "cassandra version", Node: name(addr), Status: st, Remedy: rem,
+				Evidence: fmt.Sprintf("Cassandra %s (Database versions in `nodetool describecluster` seen from %s)", v, from)})
+		}
+	}
+	for _, r := range ring {
+		if r.Up() && !listed[r.Address] {
+			out = append(out, steps.CheckResult{Check: "cassandra version", Node: name(r.Address), Status: steps.CheckWarn,
+				Evidence: "up in `nodetool status` but not under Database versions in `nodetool describecluster` seen from " + from,
+				Remedy:   "run `nodetool version` on " + name(r.Address) + ": it must run the others' version"})
+		}
+	}
+	if len(byVersion) > 1 {
+		out = append(out, steps.CheckResult{Check: "one cassandra version", Status: steps.CheckFail, Evidence: fmt.Sprintf("nodes run different versions: %v", byVersion),
+			Remedy: "finish the rolling upgrade before taking a backup"})
+	}
+	return out
 }
 
 // ringRemedy says what to do about a ring member that is not UN: a node

@@ -26,19 +26,13 @@ func threeNodes() *config.Inventory {
 }
 
 func TestToolsCheck(t *testing.T) {
-	version := func(v string) string {
-		return "ReleaseVersion: " + v + "\n"
-	}
 	f := remotetest.New(t)
-	f.Expect("node1", "nodetool version").Stdout(version("4.1.12"))
-	f.Expect("node2", "nodetool version").Stdout(version("4.1.12"))
-	f.Expect("node3", "nodetool version").Stdout(version("4.0.13"))
 	f.Expect("node1", tarVersionCmd).Stdout("tar (GNU tar) 1.34\n")
 	f.Expect("node2", tarVersionCmd).Stdout("tar (GNU tar) 1.35\n")
 	f.Expect("node3", tarVersionCmd).Stderr("sh: 1: tar: not found\n") // head exits 0 with nothing
 	f.Expect("node1", sstableloaderCmd).Exit(1)
 	env := &steps.Env{Inv: threeNodes()}
-	rs := stepstest.Checks(t, f, ToolsCheck(env, Checks{Supported: func(string) (steps.CheckStatus, string) { return steps.CheckPass, "" }}))
+	rs := stepstest.Checks(t, f, ToolsCheck(env))
 
 	if r := stepstest.Find(t, rs, "node2", "tar"); r.Status != steps.CheckPass || r.Evidence != "tar (GNU tar) 1.35" {
 		t.Errorf("tar on node2: %+v", r)
@@ -54,11 +48,83 @@ func TestToolsCheck(t *testing.T) {
 			t.Errorf("sstableloader looked for on %s, not only on the restore node", r.Node)
 		}
 	}
-	if r := stepstest.Find(t, rs, "", "one cassandra version"); r.Status != steps.CheckFail || !strings.Contains(r.Evidence, "4.0.13:[node3]") {
+	for _, c := range f.Calls() {
+		if strings.HasPrefix(c.Cmd, "nodetool") {
+			t.Errorf("the tools check ran %q on %s: a JVM start on a real node, and the ring check reads every version", c.Cmd, c.Node)
+		}
+	}
+}
+
+// TestRingCheckVersions: every node's Cassandra version comes from the
+// Database versions of the one `nodetool describecluster` (the real
+// sample's format, its addresses made the inventory's): each node's rated,
+// two versions fail, a node up in the ring but not listed is a warning,
+// and Cassandra 3.11's describecluster (no such section) says the versions
+// were not checked.
+func TestRingCheckVersions(t *testing.T) {
+	inv := threeNodes()
+	for i, h := range []string{"10.244.1.5", "10.244.2.4", "10.244.3.4"} { // the status sample's addresses
+		inv.Nodes[i].Host = h
+	}
+	env := &steps.Env{Inv: inv}
+	status := realOutput(t, "nodetool-status-1dc-3nodes-UN-4.0-k8ssandra.txt")
+	describe := strings.NewReplacer("10.0.0.1", "10.244.1.5", "10.0.0.2", "10.244.2.4", "10.0.0.3", "10.244.3.4").Replace(realOutput(t, "nodetool-describecluster-4.x-DERIVED.txt"))
+	netstats := realOutput(t, "nodetool-netstats-idle-4.x-DERIVED.txt")
+	ring := func(describe string) []steps.CheckResult {
+		f := remotetest.New(t)
+		f.Expect("node1", "nodetool status thehive").Stdout(status)
+		f.Expect("node1", "nodetool describecluster").Stdout(describe)
+		f.Expect("node1", "nodetool netstats").Stdout(netstats)
+		var seen []string
+		rs := stepstest.Checks(t, f, RingCheck(env, Checks{Seen: func(v string) { seen = append(seen, v) },
+			Supported: func(v string) (steps.CheckStatus, string) {
+				if v != "4.0.13" {
+					return steps.CheckWarn, "not 4.0.13"
+				}
+				return steps.CheckPass, ""
+			}}))
+		if !strings.Contains(describe, "Database versions") {
+			return rs
+		}
+		if len(seen) == 0 {
+			t.Errorf("no version handed to Seen: %+v", rs)
+		}
+		return rs
+	}
+
+	rs := ring(describe)
+	for _, n := range []string{"node1", "node2", "node3"} {
+		if r := stepstest.Find(t, rs, n, "cassandra version"); r.Status != steps.CheckPass || !strings.Contains(r.Evidence, "Cassandra 4.0.13 (Database versions in `nodetool describecluster` seen from node1)") {
+			t.Errorf("%s: %+v", n, r)
+		}
+	}
+	for _, r := range rs {
+		if r.Check == "one cassandra version" {
+			t.Errorf("one version flagged: %+v", r)
+		}
+	}
+
+	// node3 upgraded (4.1.5), node2 not listed.
+	mixed := strings.Replace(describe, "\t4.0.13: [10.244.1.5:7000, 10.244.2.4:7000, 10.244.3.4:7000]", "\t4.0.13: [10.244.1.5:7000]\n\n\t4.1.5: [10.244.3.4:7000]", 1)
+	if mixed == describe {
+		t.Fatal("the sample's Database versions line moved")
+	}
+	rs = ring(mixed)
+	if r := stepstest.Find(t, rs, "", "one cassandra version"); r.Status != steps.CheckFail || r.Evidence != "nodes run different versions: map[4.0.13:[node1] 4.1.5:[node3]]" {
 		t.Errorf("mixed versions: %+v", r)
 	}
-	if r := stepstest.Find(t, rs, "node1", "cassandra version"); r.Status != steps.CheckPass || !strings.Contains(r.Evidence, "4.1.12") {
-		t.Errorf("version on node1: %+v", r)
+	if r := stepstest.Find(t, rs, "node3", "cassandra version"); r.Status != steps.CheckWarn || r.Remedy != "not 4.0.13" {
+		t.Errorf("node3's version rated: %+v", r)
+	}
+	if r := stepstest.Find(t, rs, "node2", "cassandra version"); r.Status != steps.CheckWarn || !strings.Contains(r.Evidence, "up in `nodetool status` but not under Database versions") || !strings.Contains(r.Remedy, "nodetool version") {
+		t.Errorf("node2 not listed: %+v", r)
+	}
+
+	// Cassandra 3.11: no Database versions.
+	old := describe[:strings.Index(describe, "\nStats for all nodes:")]
+	rs = ring(old)
+	if r := stepstest.Find(t, rs, "node1", "cassandra version"); r.Status != steps.CheckWarn || !strings.Contains(r.Evidence, "not checked") || !strings.Contains(r.Remedy, "`nodetool version` on every node") {
+		t.Errorf("3.11's describecluster: %+v", r)
 	}
 }
 
