@@ -189,6 +189,16 @@ func TestE2EPreflight(t *testing.T) {
 		defer nodeSh(t, l, "node3", "rm -f "+f)
 		expectPreflightFailure(t, l, "node1/schema agreement", "2 schema versions in `nodetool describecluster` seen from node1", "has not reached node3")
 	})
+	t.Run("node3 on another Cassandra version", func(t *testing.T) {
+		// The stand-in's fault switch (lab/cassandra ReleaseFile): node3
+		// reports 4.0.13 (in every node's describecluster), a node a
+		// rolling upgrade has not reached; the preflight runs no
+		// `nodetool version` and still names it.
+		f := "/var/lib/cassandra/stand-in/" + cassandra.ReleaseFile
+		nodeSh(t, l, "node3", "echo 4.0.13 > "+f)
+		defer nodeSh(t, l, "node3", "rm -f "+f)
+		expectPreflightFailure(t, l, "/one cassandra version", "nodes run different versions: map[4.0.13:[node3] 4.1.12:[node1 node2]]", "finish the rolling upgrade before taking a backup")
+	})
 	t.Run("node2's clock 10 s ahead", func(t *testing.T) {
 		clockAhead(t, l, "node2", 10)
 		// The offset is measured through SSH, each node's reading late by

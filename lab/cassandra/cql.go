@@ -210,7 +210,7 @@ func (n *Node) virtualTable(ks, table string) (defs []vcol, rows [][]any, ok boo
 	case "system.local":
 		self := n.selfInfo()
 		ip := net.ParseIP(n.cfg.ListenAddress)
-		return localCols, [][]any{{"local", "COMPLETED", ip, int32(storagePort), n.cfg.ClusterName, "3.4.6", n.cfg.DC, int32(self.Generation), self.HostID, ip, int32(storagePort), "5", "org.apache.cassandra.dht.Murmur3Partitioner", n.cfg.Rack, n.cfg.ReleaseVersion, ip, int32(n.cfg.CQLPort), self.SchemaVersion, self.Tokens, nil}}, true
+		return localCols, [][]any{{"local", "COMPLETED", ip, int32(storagePort), n.cfg.ClusterName, "3.4.6", n.cfg.DC, int32(self.Generation), self.HostID, ip, int32(storagePort), "5", "org.apache.cassandra.dht.Murmur3Partitioner", n.cfg.Rack, self.ReleaseVersion, ip, int32(n.cfg.CQLPort), self.SchemaVersion, self.Tokens, nil}}, true
 	case "system.peers_v2", "system.peers":
 		sv := n.schemaVersion()
 		for _, p := range n.cfg.Peers {

@@ -28,7 +28,10 @@
 // L or M makes the node joining, leaving or moving in every node's
 // nodetool status (UJ, UL, UM); a file <data>/../stand-in/schema-version
 // (SchemaFile) holding a UUID makes the node report that schema version in
-// nodetool describecluster, as a node a schema change has not reached.
+// nodetool describecluster, as a node a schema change has not reached; a
+// file <data>/../stand-in/release-version (ReleaseFile) holding a release
+// makes the node report that Cassandra version, as a node a rolling upgrade
+// has not reached yet.
 //
 // Peers share the node's ports on their own IPs (as in the lab's network
 // namespaces; in tests 127.0.0.1-3). Host IDs and the 16 vnode tokens are

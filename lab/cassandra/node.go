@@ -297,10 +297,28 @@ func (n *Node) selfInfo() NodeInfo {
 	}
 	return NodeInfo{
 		Address: n.cfg.ListenAddress, HostID: HostID(n.cfg.ListenAddress), DC: n.cfg.DC, Rack: n.cfg.Rack,
-		Load: n.store.LoadBytes(), Tokens: toks, ReleaseVersion: n.cfg.ReleaseVersion,
+		Load: n.store.LoadBytes(), Tokens: toks, ReleaseVersion: n.releaseVersion(),
 		SchemaVersion: n.schemaVersion(), ClusterName: n.cfg.ClusterName,
 		Generation: n.started.Unix(), UptimeSeconds: uptimeSeconds(n.started), Up: true, LoadKnown: true, State: n.ringState(),
 	}
+}
+
+// ReleaseFile is the fault switch of a node's Cassandra version, in the
+// stand-in's own directory: a file holding a release ("4.0.13") makes the
+// node report it (nodetool version, system.local, and the Database versions
+// of every node's nodetool describecluster), as a node not yet upgraded in
+// a rolling upgrade does; removed, it reports its own again.
+const ReleaseFile = "release-version"
+
+// releaseVersion is the node's configured release, unless the fault switch
+// ReleaseFile names another.
+func (n *Node) releaseVersion() string {
+	if b, err := os.ReadFile(filepath.Join(n.store.StandInDir(), ReleaseFile)); err == nil {
+		if v := strings.TrimSpace(string(b)); v != "" {
+			return v
+		}
+	}
+	return n.cfg.ReleaseVersion
 }
 
 // SchemaFile is the fault switch of a node's schema version, in the
