@@ -291,6 +291,9 @@ func TestRingCheckWarnsWhatItCouldNotCheck(t *testing.T) {
 	if r := stepstest.Find(t, rs, "node1", "schema agreement"); r.Status != steps.CheckWarn || !strings.Contains(r.Evidence, "not checked: node1: run `nodetool describecluster`: exit status 1: nodetool: Failed to connect to '127.0.0.1:7199'") {
 		t.Errorf("describecluster failed: %+v", r)
 	}
+	if r := stepstest.Find(t, rs, "node1", "cassandra version"); r.Status != steps.CheckWarn || !strings.Contains(r.Evidence, "not checked: node1: run `nodetool describecluster`") {
+		t.Errorf("describecluster failed, versions unread: %+v", r)
+	}
 	if r := stepstest.Find(t, rs, "node1", "streams"); r.Status != steps.CheckWarn || !strings.Contains(r.Evidence, "not checked") {
 		t.Errorf("netstats refused: %+v", r)
 	}
