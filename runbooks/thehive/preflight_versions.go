@@ -93,6 +93,9 @@ func RateVersions(v VersionSet) (steps.CheckStatus, string, string) {
 		}
 	}
 	// Cassandra: 4.0.x–4.1.x for every TheHive 5.
+	if len(v.Cassandra) == 0 {
+		worse(steps.CheckWarn, "Cassandra version unknown (the ring check's `nodetool describecluster` listed none)", "run `nodetool version` on a node and check it against runbook §5 by hand")
+	}
 	for _, c := range v.Cassandra {
 		cv, n := parseVersion(c)
 		switch {

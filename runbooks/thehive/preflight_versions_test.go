@@ -25,6 +25,7 @@ func TestRateVersions(t *testing.T) {
 		{"5.2 ES 8 warns", VersionSet{"5.2.16-1", c41, "elasticsearch", "8.17.3", true}, steps.CheckWarn, "newer than"},
 		{"OpenSearch with audit in ES warns", VersionSet{"5.6.0", c41, "opensearch", "2.13.0", true}, steps.CheckWarn, "audit log storage is not supported"},
 		{"OpenSearch without audit passes", VersionSet{"5.6.0", c41, "opensearch", "2.13.0", false}, steps.CheckPass, "supported"},
+		{"Cassandra unknown warns", VersionSet{"5.6.0", nil, "elasticsearch", "8.17.3", false}, steps.CheckWarn, "Cassandra version unknown"},
 		{"OpenSearch 5.3 with audit passes", VersionSet{"5.3.2", c41, "opensearch", "2.13.0", true}, steps.CheckPass, "supported"},
 		{"OpenSearch with 5.2 fails", VersionSet{"5.2.1", c41, "opensearch", "2.13.0", false}, steps.CheckFail, "does not support OpenSearch"},
 		{"unknown TheHive warns", VersionSet{"", c41, "elasticsearch", "8.17.3", true}, steps.CheckWarn, "TheHive version unknown"},
