@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -157,10 +156,9 @@ func (l *Lab) waitSSHDGone(ctx context.Context, n NodeInfo) error {
 			return nil // refused: nothing listens
 		}
 	}
-	out, serr := exec.CommandContext(ctx, "ip", "netns", "exec", n.Netns, "ss", "-Htlnp", "sport = :22").CombinedOutput()
-	who := strings.TrimSpace(string(out))
+	who, serr := run(ctx, "", "ip", "netns", "exec", n.Netns, "ss", "-Htlnp", "sport = :22")
 	if serr != nil {
-		who = fmt.Sprintf("ss failed: %v %s", serr, who)
+		who = serr.Error()
 	}
 	return fmt.Errorf("%s still accepts connections %s after its sshd (pid %d) was stopped; listening: %s", addr, sshdGoneWait, n.SSHDPID, who)
 }
