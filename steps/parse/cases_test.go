@@ -105,6 +105,17 @@ var sampleCases = []sampleCase{
 		eq(t, "live", cd.Stats["Live"], 3)
 		eq(t, "dc", cd.Datacenters[0], DatacenterSummary{Name: "datacenter1", Nodes: 3})
 		eq(t, "db versions", strings.Join(cd.DatabaseVersions["4.0.13"], ","), "10.0.0.1:7000,10.0.0.2:7000,10.0.0.3:7000")
+		// A node whose release gossip does not know is printed under ""
+		// (Gossiper.getReleaseVersionsWithPort), with the same format.
+		unknown := strings.Replace(body, "\t4.0.13: [10.0.0.1:7000, 10.0.0.2:7000, 10.0.0.3:7000]", "\t4.0.13: [10.0.0.1:7000, 10.0.0.2:7000]\n\n\t: [10.0.0.3:7000]", 1)
+		if unknown == body {
+			t.Fatal("the sample's Database versions line moved")
+		}
+		cd, err = ParseDescribeCluster(unknown)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eq(t, "unknown release", strings.Join(cd.DatabaseVersions[""], ","), "10.0.0.3:7000")
 		eq(t, "thehive replication", cd.Keyspaces["thehive"], "SimpleStrategy {replication_factor=3}")
 		eq(t, "keyspaces", len(cd.Keyspaces), 6)
 	}},

@@ -334,7 +334,9 @@ type ClusterDescription struct {
 	Stats map[string]int
 	// Datacenters holds the "Data Centers" lines; empty on 3.x.
 	Datacenters []DatacenterSummary
-	// DatabaseVersions maps each Cassandra version to its hosts (HOST:PORT).
+	// DatabaseVersions maps each Cassandra version to its hosts (HOST:PORT),
+	// live and unreachable; "" holds the hosts whose version gossip does
+	// not know.
 	DatabaseVersions map[string][]string
 	// Keyspaces maps keyspace name to its replication text, e.g.
 	// "SimpleStrategy {replication_factor=3}".
@@ -363,7 +365,11 @@ func (c *ClusterDescription) SchemaAgreed() bool {
 }
 
 var (
-	hostListRE   = regexp.MustCompile(`^(\S+): \[(.*)\]$`)
+	hostListRE = regexp.MustCompile(`^(\S+): \[(.*)\]$`)
+	// dbVersionRE is a Database versions line: a node whose release gossip
+	// does not know is listed under "" (Gossiper.getReleaseVersionsWithPort:
+	// version == null ? "" : version.toString()).
+	dbVersionRE  = regexp.MustCompile(`^(\S*): \[(.*)\]$`)
 	dcSummaryRE  = regexp.MustCompile(`^(.+) #Nodes: (\d+) #Down: (\d+)$`)
 	keyspaceRepl = regexp.MustCompile(`^(\S+) -> Replication class: (.*)$`)
 )
@@ -440,7 +446,7 @@ func ParseDescribeCluster(text string) (*ClusterDescription, error) {
 			down, _ := strconv.Atoi(m[3])
 			cd.Datacenters = append(cd.Datacenters, DatacenterSummary{Name: m[1], Nodes: nodes, Down: down})
 		case "Database versions:":
-			m := hostListRE.FindStringSubmatch(l)
+			m := dbVersionRE.FindStringSubmatch(l)
 			if m == nil {
 				return nil, unexpected(what, n, raw)
 			}
