@@ -240,18 +240,14 @@ func RingCheck(env *steps.Env, o Checks) steps.Step {
 				want[n.Host] = n.Name
 			}
 			for _, r := range ring.Nodes() {
-				name := want[r.Address]
-				where := name
-				if where == "" {
-					where = r.Address
-				}
+				where := nameOf(want, r.Address)
 				if r.Up() {
 					rc.Check(steps.CheckResult{Check: "ring state", Node: where, Status: steps.CheckPass, Evidence: fmt.Sprintf("UN %s load %s owns %.1f%% (dc %s)", r.Address, r.Load, r.Owns, r.Datacenter)})
 				} else {
 					rc.Check(steps.CheckResult{Check: "ring state", Node: where, Status: steps.CheckFail, Evidence: fmt.Sprintf("%c%c %s in `nodetool status` seen from %s", r.Status, r.State, r.Address, from),
 						Remedy: ringRemedy(r)})
 				}
-				if name == "" {
+				if _, ok := want[r.Address]; !ok {
 					rc.Check(steps.CheckResult{Check: "inventory", Node: r.Address, Status: steps.CheckWarn, Evidence: "ring member not in the inventory",
 						Remedy: "add it to the inventory (hotsnap init discovers every ring member)"})
 				}
@@ -321,10 +317,7 @@ func rateSchema(d *parse.ClusterDescription, from string, names map[string]strin
 			continue
 		}
 		for _, h := range v.Hosts {
-			if n := names[h]; n != "" {
-				h = n
-			}
-			behind = append(behind, h)
+			behind = append(behind, nameOf(names, h))
 		}
 	}
 	r.Status = steps.CheckFail
@@ -332,6 +325,15 @@ func rateSchema(d *parse.ClusterDescription, from string, names map[string]strin
 	r.Remedy = fmt.Sprintf("the nodes disagree on the schema (a change has not reached %s): a backup now would save a schema not every node has. "+
 		"Wait until `nodetool describecluster` lists one version; if %s stays behind, run `nodetool resetlocalschema` on it (it takes the schema from the others) and check again", strings.Join(behind, ", "), strings.Join(behind, ", "))
 	return r
+}
+
+// nameOf is the inventory name of the node at addr (names maps addresses
+// to names), or addr when the inventory has no node there.
+func nameOf(names map[string]string, addr string) string {
+	if n := names[addr]; n != "" {
+		return n
+	}
+	return addr
 }
 
 // rateVersions reads every node's Cassandra version from `nodetool
@@ -342,18 +344,16 @@ func rateSchema(d *parse.ClusterDescription, from string, names map[string]strin
 // handed to o.Seen; two versions fail; a node up in the ring but not listed
 // is a warning, never a gap (names maps addresses to inventory names).
 func rateVersions(d *parse.ClusterDescription, ring []parse.RingNode, from string, names map[string]string, o Checks) []steps.CheckResult {
-	name := func(addr string) string {
-		if n := names[addr]; n != "" {
-			return n
-		}
-		return addr
-	}
 	if len(d.DatabaseVersions) == 0 {
 		return []steps.CheckResult{{Check: "cassandra version", Node: from, Status: steps.CheckWarn,
 			Evidence: "not checked: `nodetool describecluster` on " + from + " lists no Database versions (Cassandra before 4.0 prints none)",
 			Remedy:   "run `nodetool version` on every node: each must run the same version, one the platform supports"}}
 	}
 	var out []steps.CheckResult
+	unknown := func(who, why string) {
+		out = append(out, steps.CheckResult{Check: "cassandra version", Node: who, Status: steps.CheckWarn, Evidence: why,
+			Remedy: "run `nodetool version` on " + who + ": it must run the others' version"})
+	}
 	listed := map[string]bool{}        // addresses
 	byVersion := map[string][]string{} // release → nodes
 	for _, v := range slices.Sorted(maps.Keys(d.DatabaseVersions)) {
@@ -370,16 +370,15 @@ func rateVersions(d *parse.ClusterDescription, ring []parse.RingNode, from strin
 				addr = a
 			}
 			listed[addr] = true
-			byVersion[v] = append(byVersion[v], name(addr))
-			out = append(out, steps.CheckResult{Check: "cassandra version", Node: name(addr), Status: st, Remedy: rem,
+			who := nameOf(names, addr)
+			byVersion[v] = append(byVersion[v], who)
+			out = append(out, steps.CheckResult{Check: "cassandra version", Node: who, Status: st, Remedy: rem,
 				Evidence: fmt.Sprintf("Cassandra %s (Database versions in `nodetool describecluster` seen from %s)", v, from)})
 		}
 	}
 	for _, r := range ring {
 		if r.Up() && !listed[r.Address] {
-			out = append(out, steps.CheckResult{Check: "cassandra version", Node: name(r.Address), Status: steps.CheckWarn,
-				Evidence: "up in `nodetool status` but not under Database versions in `nodetool describecluster` seen from " + from,
-				Remedy:   "run `nodetool version` on " + name(r.Address) + ": it must run the others' version"})
+			unknown(nameOf(names, r.Address), "up in `nodetool status` but not under Database versions in `nodetool describecluster` seen from "+from)
 		}
 	}
 	if len(byVersion) > 1 {
