@@ -338,10 +338,11 @@ func nameOf(names map[string]string, addr string) string {
 
 // rateVersions reads every node's Cassandra version from `nodetool
 // describecluster` seen from node from: its Database versions, gossip's
-// view of each node's release, printed by Cassandra 4.0 and later (one
-// nodetool for the whole ring instead of a `nodetool version`, a JVM
-// start, on every node). Each node's version is rated by o.Supported and
-// handed to o.Seen; two versions fail; a node up in the ring but not listed
+// view of each node's release (live and unreachable), printed by Cassandra
+// 4.0 and later (one nodetool for the whole ring instead of a `nodetool
+// version`, a JVM start, on every node). Each node's version is rated by
+// o.Supported and handed to o.Seen; two versions fail; a node gossip knows
+// no release of (listed under ""), or one up in the ring but not listed,
 // is a warning, never a gap (names maps addresses to inventory names).
 func rateVersions(d *parse.ClusterDescription, ring []parse.RingNode, from string, names map[string]string, o Checks) []steps.CheckResult {
 	if len(d.DatabaseVersions) == 0 {
@@ -358,11 +359,13 @@ func rateVersions(d *parse.ClusterDescription, ring []parse.RingNode, from strin
 	byVersion := map[string][]string{} // release → nodes
 	for _, v := range slices.Sorted(maps.Keys(d.DatabaseVersions)) {
 		st, rem := steps.CheckPass, ""
-		if o.Supported != nil {
-			st, rem = o.Supported(v)
-		}
-		if o.Seen != nil {
-			o.Seen(v)
+		if v != "" {
+			if o.Supported != nil {
+				st, rem = o.Supported(v)
+			}
+			if o.Seen != nil {
+				o.Seen(v)
+			}
 		}
 		for _, h := range d.DatabaseVersions[v] {
 			addr := h // HOST:PORT
@@ -371,6 +374,10 @@ func rateVersions(d *parse.ClusterDescription, ring []parse.RingNode, from strin
 			}
 			listed[addr] = true
 			who := nameOf(names, addr)
+			if v == "" {
+				unknown(who, "no release known to gossip (listed without one under Database versions in `nodetool describecluster` seen from "+from+")")
+				continue
+			}
 			byVersion[v] = append(byVersion[v], who)
 			out = append(out, steps.CheckResult{Check: "cassandra version", Node: who, Status: st, Remedy: rem,
 				Evidence: fmt.Sprintf("Cassandra %s (Database versions in `nodetool describecluster` seen from %s)", v, from)})

@@ -120,6 +120,18 @@ func TestRingCheckVersions(t *testing.T) {
 		t.Errorf("node2 not listed: %+v", r)
 	}
 
+	// A node gossip knows no release of, listed under "" (Cassandra's
+	// Gossiper): a warning naming it, not a second version.
+	rs = ring(strings.Replace(describe, "\t4.0.13: [10.244.1.5:7000, 10.244.2.4:7000, 10.244.3.4:7000]", "\t4.0.13: [10.244.1.5:7000, 10.244.2.4:7000]\n\n\t: [10.244.3.4:7000]", 1))
+	if r := stepstest.Find(t, rs, "node3", "cassandra version"); r.Status != steps.CheckWarn || !strings.Contains(r.Evidence, "no release known to gossip") || !strings.Contains(r.Remedy, "`nodetool version` on node3") {
+		t.Errorf("node3's release unknown: %+v", r)
+	}
+	for _, r := range rs {
+		if r.Check == "one cassandra version" {
+			t.Errorf("an unknown release counted as a second version: %+v", r)
+		}
+	}
+
 	// Cassandra 3.11: no Database versions.
 	old := describe[:strings.Index(describe, "\nStats for all nodes:")]
 	rs = ring(old)
