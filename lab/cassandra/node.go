@@ -1046,10 +1046,12 @@ func (n *Node) describeCluster() DescribeClusterInfo {
 	for _, v := range view {
 		c := d.DCs[v.DC]
 		c[0]++
+		// Database versions lists live and unreachable members, each with
+		// the release gossip last knew (Gossiper.getReleaseVersionsWithPort).
+		d.Versions[v.ReleaseVersion] = append(d.Versions[v.ReleaseVersion], v.Address+":"+strconv.Itoa(storagePort))
 		if v.Up {
 			d.Live++
 			d.Schema[v.SchemaVersion] = append(d.Schema[v.SchemaVersion], v.Address)
-			d.Versions[v.ReleaseVersion] = append(d.Versions[v.ReleaseVersion], v.Address+":"+strconv.Itoa(storagePort))
 		} else {
 			c[1]++
 			d.Unreachable = append(d.Unreachable, v.Address)

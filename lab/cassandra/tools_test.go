@@ -261,6 +261,11 @@ func TestClusterStatusDownNodeAndJMXError(t *testing.T) {
 	if err != nil || d.Live != 2 || d.UnreachableCount != 1 || len(d.Unreachable) != 1 || d.DataCenters["datacenter1"] != [2]int{3, 1} || d.Keyspaces["thehive"] != "SimpleStrategy {replication_factor=3}" {
 		t.Fatalf("describecluster %+v %v\n%s", d, err, out)
 	}
+	// Database versions lists unreachable members too, as Cassandra's
+	// Gossiper does (live and unreachable), with the release last known.
+	if !strings.Contains(out, "\nDatabase versions:\n\t4.1.12: [127.0.0.1:7000, 127.0.0.2:7000, 127.0.0.3:7000]\n\n") {
+		t.Fatalf("describecluster's Database versions with node 3 down:\n%s", out)
+	}
 	out, errOut, code = c.nodetool(0, "repair", "-full", "thehive")
 	if code != 2 || !strings.Contains(out, "Starting repair command #1") || !strings.Contains(errOut, "Endpoint not alive: /127.0.0.3:7000") {
 		t.Fatalf("repair with node down %d %q %q", code, out, errOut)
