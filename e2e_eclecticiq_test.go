@@ -468,8 +468,7 @@ func holdTableLock(t *testing.T, l *lab.Lab, table string) (release func()) {
 	t.Helper()
 	const marker = "hotsnap-e2e-hold"
 	psql := "runuser -u postgres -- psql -XAtq -d eclecticiq -c "
-	cmd := l.NodeCommand(context.Background(), "node1", "sh", "-c", psql+remote.Quote("BEGIN; LOCK TABLE "+table+" IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(300) /* "+marker+" */"))
-	cmd.Env = append(os.Environ(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+	cmd := nodeCmd(context.Background(), l, "node1", "sh", "-c", psql+remote.Quote("BEGIN; LOCK TABLE "+table+" IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(300) /* "+marker+" */"))
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

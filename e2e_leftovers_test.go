@@ -115,9 +115,7 @@ func killBackup(t *testing.T, l *lab.Lab) (id, run string) {
 	dropLocksOf(t, l, run)
 	t.Cleanup(func() { // t.Context() is done by now
 		for _, n := range l.Nodes {
-			cmd := l.NodeCommand(context.Background(), n.Name, "nodetool", "clearsnapshot", "-t", id)
-			cmd.Env = append(os.Environ(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
-			if out, err := cmd.CombinedOutput(); err != nil {
+			if out, err := nodeCmd(context.Background(), l, n.Name, "nodetool", "clearsnapshot", "-t", id).CombinedOutput(); err != nil {
 				t.Errorf("%s: clear %s: %v\n%s", n.Name, id, err, out)
 			}
 		}

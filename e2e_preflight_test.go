@@ -61,16 +61,33 @@ func preflightJSON(t *testing.T, l *lab.Lab, extra ...string) (int, map[string]s
 	return code, bad, errb.String()
 }
 
+// nodeCmd is a command inside a lab node (as root, no SSH), with a PATH
+// that finds the stand-ins (in /usr/local/bin).
+func nodeCmd(ctx context.Context, l *lab.Lab, node, name string, args ...string) *exec.Cmd {
+	cmd := l.NodeCommand(ctx, node, name, args...)
+	cmd.Env = append(os.Environ(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+	return cmd
+}
+
 // nodeSh runs a shell command inside a lab node (as root, no SSH).
 func nodeSh(t *testing.T, l *lab.Lab, node, script string) string {
 	t.Helper()
-	cmd := l.NodeCommand(t.Context(), node, "sh", "-c", script)
-	cmd.Env = append(os.Environ(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") // the stand-ins live in /usr/local/bin
-	out, err := cmd.CombinedOutput()
+	out, err := nodeCmd(t.Context(), l, node, "sh", "-c", script).CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s: %s: %v\n%s", node, script, err, out)
 	}
 	return string(out)
+}
+
+// cassandraFault turns on the Cassandra stand-in's fault switch file on
+// node (lab/cassandra: StateFile, SchemaFile, ReleaseFile), holding value;
+// the function it returns turns it off (defer it: t.Context() is done by
+// the time cleanups run).
+func cassandraFault(t *testing.T, l *lab.Lab, node, file, value string) (off func()) {
+	t.Helper()
+	f := "/var/lib/cassandra/stand-in/" + file
+	nodeSh(t, l, node, "echo "+value+" > "+f)
+	return func() { nodeSh(t, l, node, "rm -f "+f) }
 }
 
 const registerRepo = `curl -sf -XPUT 127.0.0.1:9200/_snapshot/thehive_repository -H 'Content-Type: application/json' -d '{"type":"fs","settings":{"location":"/mnt/backup/elasticsearch"}}'`
@@ -174,19 +191,14 @@ func TestE2EPreflight(t *testing.T) {
 	})
 	for st, what := range map[string]string{"J": "joining (bootstrapping)", "L": "leaving (decommissioning)", "M": "moving to new tokens"} {
 		t.Run("node3 U"+st, func(t *testing.T) {
-			// The stand-in's fault switch (lab/cassandra StateFile).
-			f := "/var/lib/cassandra/stand-in/" + cassandra.StateFile
-			nodeSh(t, l, "node3", "echo "+st+" > "+f)
-			defer nodeSh(t, l, "node3", "rm -f "+f)
+			defer cassandraFault(t, l, "node3", cassandra.StateFile, st)()
 			expectPreflightFailure(t, l, "node3/ring state", "U"+st+" "+l.Nodes[2].IP+" in `nodetool status`", "the node is "+what+": its ranges are being streamed")
 		})
 	}
 	t.Run("node3's schema behind", func(t *testing.T) {
 		// The stand-in's fault switch (lab/cassandra SchemaFile): node3
 		// reports a schema version the others do not.
-		f := "/var/lib/cassandra/stand-in/" + cassandra.SchemaFile
-		nodeSh(t, l, "node3", "echo 59adb24e-f3cd-3e02-97f0-5b395827453f > "+f)
-		defer nodeSh(t, l, "node3", "rm -f "+f)
+		defer cassandraFault(t, l, "node3", cassandra.SchemaFile, "59adb24e-f3cd-3e02-97f0-5b395827453f")()
 		expectPreflightFailure(t, l, "node1/schema agreement", "2 schema versions in `nodetool describecluster` seen from node1", "has not reached node3")
 	})
 	t.Run("node3 on another Cassandra version", func(t *testing.T) {
@@ -194,9 +206,7 @@ func TestE2EPreflight(t *testing.T) {
 		// reports 4.0.13 (in every node's describecluster), a node a
 		// rolling upgrade has not reached; the preflight runs no
 		// `nodetool version` and still names it.
-		f := "/var/lib/cassandra/stand-in/" + cassandra.ReleaseFile
-		nodeSh(t, l, "node3", "echo 4.0.13 > "+f)
-		defer nodeSh(t, l, "node3", "rm -f "+f)
+		defer cassandraFault(t, l, "node3", cassandra.ReleaseFile, "4.0.13")()
 		expectPreflightFailure(t, l, "/one cassandra version", "nodes run different versions: map[4.0.13:[node3] 4.1.12:[node1 node2]]", "finish the rolling upgrade before taking a backup")
 	})
 	t.Run("node2's clock 10 s ahead", func(t *testing.T) {
