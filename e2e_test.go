@@ -314,16 +314,10 @@ func TestE2ESudoNoPasswordAndPassword(t *testing.T) {
 		}
 	}
 	// The password user: sudo needs the password, which goes over stdin.
-	inv, err := config.Load(l.InventoryPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv.SSH.User = lab.PasswordUser
-	inv.SSH.SudoPassword = config.Secret{Kind: config.SecretFile, Ref: filepath.Join(l.StateDir, "sudo-password")}
-	pwInv := filepath.Join(t.TempDir(), "pw.yaml")
-	if err := config.Write(pwInv, inv); err != nil {
-		t.Fatal(err)
-	}
+	pwInv := changedInventory(t, l, "", func(inv *config.Inventory) {
+		inv.SSH.User = lab.PasswordUser
+		inv.SSH.SudoPassword = config.Secret{Kind: config.SecretFile, Ref: filepath.Join(l.StateDir, "sudo-password")}
+	})
 	recs, code = runJSON(t, hotsnapInOp(ctx, l, "exec", "--json", "--inventory", pwInv, "--sudo", "--", "id -un; cat"))
 	if code != 0 {
 		t.Fatalf("password sudo: exit %d %+v", code, recs)
@@ -338,11 +332,10 @@ func TestE2ESudoNoPasswordAndPassword(t *testing.T) {
 		}
 	}
 	// Without the password, the error says what to set.
-	inv.SSH.SudoPassword = config.Secret{}
-	if err := config.Write(pwInv, inv); err != nil {
-		t.Fatal(err)
-	}
-	recs, code = runJSON(t, hotsnapInOp(ctx, l, "exec", "--json", "--inventory", pwInv, "--nodes", "node1", "--sudo", "--", "true"))
+	noPw := changedInventory(t, l, "", func(inv *config.Inventory) {
+		inv.SSH.User, inv.SSH.SudoPassword = lab.PasswordUser, config.Secret{}
+	})
+	recs, code = runJSON(t, hotsnapInOp(ctx, l, "exec", "--json", "--inventory", noPw, "--nodes", "node1", "--sudo", "--", "true"))
 	if code != exitFailed || !strings.Contains(recs["node1"].Error, "ssh.sudo_password") {
 		t.Fatalf("want a failure naming ssh.sudo_password, got exit %d %+v", code, recs)
 	}
