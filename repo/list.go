@@ -123,6 +123,31 @@ func List(ctx context.Context, s Store) ([]Summary, error) {
 	return out, nil
 }
 
+// Complete returns which of ids are backups in s with a readable
+// manifest, reading the manifests listReaders at a time (over SSH each is
+// a session: one after another, they would take a session's time per
+// backup kept).
+func Complete(ctx context.Context, s Store, ids []string) map[string]bool {
+	ok := make([]bool, len(ids))
+	var g errgroup.Group
+	g.SetLimit(listReaders)
+	for i, id := range ids {
+		g.Go(func() error {
+			_, err := ReadManifest(ctx, s, id)
+			ok[i] = err == nil
+			return nil
+		})
+	}
+	_ = g.Wait() // the readers return no error
+	out := map[string]bool{}
+	for i, id := range ids {
+		if ok[i] {
+			out[id] = true
+		}
+	}
+	return out
+}
+
 // summarize is List's line for backup directory id, reading its manifest
 // (or, without one, its run marker); the error is only for a cancelled ctx.
 func summarize(ctx context.Context, s Store, id string, a *dirStats) (Summary, error) {

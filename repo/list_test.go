@@ -101,3 +101,28 @@ func TestListReadsManifestsAtOnce(t *testing.T) {
 		t.Errorf("at most %d manifests read at once, want 2 to %d", s.max, listReaders)
 	}
 }
+
+// TestCompleteReadsManifestsAtOnce: the leftovers check's question — which
+// of these are complete backups — is answered with the manifests read
+// several at a time (at most 8), a corrupt or missing one not complete.
+func TestCompleteReadsManifestsAtOnce(t *testing.T) {
+	local, _ := localStoreT(t)
+	ctx := context.Background()
+	ids := backups(t, local, 12)
+	corrupt, unfinished := "hotsnap-20261201-020000-0000", "hotsnap-20261202-020000-0000"
+	putString(t, ctx, local, corrupt+"/manifest.json", "{garbage")
+	putString(t, ctx, local, TableArchivePath(unfinished, "node1", "thehive", "t", "1"), "partial")
+	s := &slowStore{Store: local, delay: 20 * time.Millisecond}
+	got := Complete(ctx, s, append([]string{corrupt, unfinished, "hotsnap-20261203-020000-0000"}, ids...))
+	if len(got) != len(ids) {
+		t.Errorf("Complete: %d, want the %d complete backups: %v", len(got), len(ids), got)
+	}
+	for _, id := range ids {
+		if !got[id] {
+			t.Errorf("%s not complete", id)
+		}
+	}
+	if s.max < 2 || s.max > listReaders {
+		t.Errorf("at most %d manifests read at once, want 2 to %d", s.max, listReaders)
+	}
+}

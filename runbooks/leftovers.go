@@ -186,6 +186,15 @@ func (l *Leftovers) checkES(ctx context.Context, rc *steps.RunContext, store rep
 		if snaps, err = es.ListSnapshots(ctx, cl, ec.Repository); err == nil {
 			var own, running, cmds, abort, elsewhere []string
 			backups, others := 0, 0
+			// Which of hotsnap's snapshots belong to a complete backup:
+			// their manifests read at once, not one per snapshot in turn.
+			var ids []string
+			for _, s := range snaps {
+				if repo.IsHotsnapName(s.Snapshot) && store != nil && s.State != "IN_PROGRESS" {
+					ids = append(ids, s.Snapshot)
+				}
+			}
+			complete := repo.Complete(ctx, store, ids)
 			for _, s := range snaps {
 				switch {
 				case !repo.IsHotsnapName(s.Snapshot):
@@ -202,7 +211,7 @@ func (l *Leftovers) checkES(ctx context.Context, rc *steps.RunContext, store rep
 					running = append(running, s.Snapshot+" ("+by+")")
 					abort = append(abort, es.DeleteCmd(ec.URL, ec.Repository, s.Snapshot))
 				default:
-					if _, err := repo.ReadManifest(ctx, store, s.Snapshot); err == nil {
+					if complete[s.Snapshot] {
 						backups++
 						continue
 					}
